@@ -1,0 +1,94 @@
+//! Command-line definitions (clap derive). Parsing only; the commands live in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stampede",
+    version,
+    about = "Load-test serverless HTTP endpoints and probe their concurrency quotas"
+)]
+pub struct Cli {
+    /// Log diagnostics to stderr (-v info, -vv debug); never secrets.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Drive a scenario file, or ad-hoc load from flags, at a target.
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("load").args(["rate", "concurrency", "burst"])))]
+pub struct RunArgs {
+    /// Scenario file (TOML, see SCENARIO.md). Without it, give --url and a load flag.
+    pub scenario: Option<PathBuf>,
+
+    /// Target URL (overrides the scenario's target.url).
+    #[arg(long, env = "STAMPEDE_URL")]
+    pub url: Option<String>,
+
+    /// Open model: requests per second, sent on schedule whatever the server does.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+
+    /// Closed model: N workers, each sending when its last request ended.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u64>,
+
+    /// N requests released at one instant on connections opened beforehand.
+    #[arg(long, value_name = "N")]
+    pub burst: Option<u64>,
+
+    /// How long --rate or --concurrency runs [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// HTTP method [default: GET].
+    #[arg(long, short = 'X')]
+    pub method: Option<String>,
+
+    /// Request header, "NAME: VALUE" (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Request body.
+    #[arg(long)]
+    pub body: Option<String>,
+
+    /// Threshold, NAME=LIMIT, such as p99=800ms or error_rate=0.1% (repeatable); a breach exits 1.
+    #[arg(long = "threshold", value_name = "NAME=LIMIT")]
+    pub thresholds: Vec<String>,
+
+    /// Runtime worker threads [default: all cores].
+    #[arg(long, env = "STAMPEDE_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Safety cap on requests in flight; requests it holds back are sent late and reported.
+    #[arg(
+        long,
+        env = "STAMPEDE_MAX_IN_FLIGHT",
+        default_value_t = 20_000,
+        value_name = "N"
+    )]
+    pub max_in_flight: u64,
+
+    /// After Ctrl-C, how long in-flight requests may still finish.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub grace: String,
+
+    /// Write the results JSON here.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// No live view and no summary table (thresholds that fail are still named).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

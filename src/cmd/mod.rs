@@ -1,0 +1,13 @@
+//! One file per subcommand: orchestration only.
+
+pub mod run;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+
+/// Runs the chosen command; returns the process exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+    }
+}

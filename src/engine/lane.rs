@@ -1,0 +1,354 @@
+//! One engine lane: a thread with its own single-threaded runtime, connections and
+//! recorder. Lane `k` of `n` takes every n-th request of the schedule and every n-th
+//! worker, so lanes share nothing on the hot path but two atomic counters.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use super::Shared;
+use crate::classify::Outcome;
+use crate::record::LaneRecorder;
+use crate::schedule::{Pacing, StagePlan};
+use crate::transport::{Connection, Transport};
+
+/// How long before a due instant tokio's timer wakes us (it ticks each millisecond and
+/// may fire a tick late); the rest is slept precisely. A late send skews latency.
+const TIMER_LEAD: Duration = Duration::from_millis(3);
+/// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
+const SPIN_WINDOW: Duration = Duration::from_micros(30);
+/// Connections opened at once before a burst.
+const BURST_CONNECT_PARALLELISM: usize = 256;
+/// After a failed connect, a closed-model worker waits this long before trying again.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
+
+pub struct Lane {
+    id: u64,
+    shared: Arc<Shared>,
+    transport: Transport,
+    /// Idle keep-alive connections, most recently used last.
+    pool: RefCell<Vec<Connection>>,
+    pub rec: RefCell<LaneRecorder>,
+    /// Live request tasks and workers of this lane.
+    tasks: Cell<u64>,
+    idle: Notify,
+    /// Requests of this lane in flight, for the `--max-in-flight` share.
+    in_flight: Cell<u64>,
+    slot_freed: Notify,
+    max_in_flight: u64,
+}
+
+impl Lane {
+    pub fn new(id: usize, shared: Arc<Shared>, transport: Transport, rec: LaneRecorder) -> Lane {
+        let lanes = shared.lanes as u64;
+        let max_in_flight = shared.max_in_flight.div_ceil(lanes).max(1);
+        Lane {
+            id: id as u64,
+            shared,
+            transport,
+            pool: RefCell::new(Vec::new()),
+            rec: RefCell::new(rec),
+            tasks: Cell::new(0),
+            idle: Notify::new(),
+            in_flight: Cell::new(0),
+            slot_freed: Notify::new(),
+            max_in_flight,
+        }
+    }
+
+    /// Runs every stage in order, then waits for what is still in flight.
+    pub async fn run(self: &Rc<Self>, plans: &[StagePlan]) {
+        let mut origin = self.shared.origin;
+        for (index, plan) in plans.iter().enumerate() {
+            if self.shared.stopping() {
+                break;
+            }
+            if self.id == 0 {
+                self.shared.current_stage.store(index, Relaxed);
+            }
+            origin = match plan {
+                StagePlan::Open(pacing) => {
+                    self.dispatch_open(index, pacing, origin).await;
+                    origin + pacing.duration()
+                }
+                StagePlan::Burst { requests } => {
+                    match self.dispatch_burst(index, *requests, origin).await {
+                        Some(next) => next,
+                        None => break,
+                    }
+                }
+                StagePlan::Closed { workers, duration } => {
+                    if !self.sleep_until(origin).await {
+                        break;
+                    }
+                    let end = origin + *duration;
+                    let mine = share_of(*workers, self.id, self.shared.lanes as u64);
+                    for _ in 0..mine {
+                        self.spawn_task(Rc::clone(self).closed_worker(index, end));
+                    }
+                    end
+                }
+                StagePlan::Pause { duration } => origin + *duration,
+            };
+        }
+        // The last stage's end (a pause or a closed stage's workers) still belongs to the run.
+        self.sleep_until(origin).await;
+        self.drain().await;
+    }
+
+    /// Open model: each of this lane's requests goes out at its instant, whatever the server does.
+    async fn dispatch_open(self: &Rc<Self>, stage: usize, pacing: &Pacing, origin: Instant) {
+        let step = self.shared.lanes as u64;
+        let mut i = self.id;
+        let mut since_yield = 0u32;
+        while i < pacing.count() {
+            let due = origin + pacing.offset(i);
+            if !self.sleep_until(due).await {
+                return;
+            }
+            if self.in_flight.get() >= self.max_in_flight {
+                self.rec.borrow_mut().on_held_back(stage);
+                while self.in_flight.get() >= self.max_in_flight {
+                    self.slot_freed.notified().await;
+                }
+            }
+            self.spawn_task(Rc::clone(self).one_request(stage, due, true));
+            i += step;
+            // Let answers be read between long runs of due sends.
+            since_yield += 1;
+            if since_yield == 64 {
+                since_yield = 0;
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+
+    /// Opens this lane's share of connections, agrees one instant with the other lanes,
+    /// releases every request at it, and waits for them. Returns the next stage's origin.
+    async fn dispatch_burst(
+        self: &Rc<Self>,
+        stage: usize,
+        requests: u64,
+        origin: Instant,
+    ) -> Option<Instant> {
+        if !self.sleep_until(origin).await {
+            return None;
+        }
+        let mine = share_of(requests, self.id, self.shared.lanes as u64);
+        self.open_connections(mine as usize).await;
+        let release = self
+            .agree(|| Instant::now() + Duration::from_millis(2))
+            .await?;
+        if !self.sleep_until(release).await {
+            return None;
+        }
+        for _ in 0..mine {
+            self.spawn_task(Rc::clone(self).one_request(stage, release, false));
+        }
+        self.drain().await;
+        self.agree(Instant::now).await
+    }
+
+    /// Fills the idle pool up to `wanted` connections, a bounded number at a time.
+    async fn open_connections(self: &Rc<Self>, wanted: usize) {
+        let mut missing = wanted.saturating_sub(self.pool.borrow().len());
+        let mut opening = JoinSet::new();
+        while missing > 0 || !opening.is_empty() {
+            while missing > 0 && opening.len() < BURST_CONNECT_PARALLELISM {
+                let lane = Rc::clone(self);
+                opening.spawn_local(async move { lane.transport.connect().await.ok() });
+                missing -= 1;
+            }
+            if let Some(Ok(Some(conn))) = opening.join_next().await {
+                self.pool.borrow_mut().push(conn);
+            }
+        }
+    }
+
+    /// Closed model: send, wait for the answer, send again, until `end`.
+    async fn closed_worker(self: Rc<Self>, stage: usize, end: Instant) {
+        let mut conn = None;
+        while !self.shared.stopping() && Instant::now() < end {
+            let (next, outcome) = self
+                .attempt(stage, Instant::now(), conn.take(), false)
+                .await;
+            conn = next;
+            if outcome == Outcome::ConnectError && conn.is_none() {
+                tokio::time::sleep(RECONNECT_PAUSE).await;
+            }
+        }
+        if let Some(c) = conn {
+            self.pool.borrow_mut().push(c);
+        }
+    }
+
+    async fn one_request(self: Rc<Self>, stage: usize, scheduled: Instant, paced: bool) {
+        if let (Some(conn), _) = self.attempt(stage, scheduled, None, paced).await {
+            self.pool.borrow_mut().push(conn);
+        }
+    }
+
+    /// One attempt on `conn`, an idle pooled connection, or a new one. Returns the
+    /// connection when it can carry another request.
+    async fn attempt(
+        &self,
+        stage: usize,
+        scheduled: Instant,
+        conn: Option<Connection>,
+        paced: bool,
+    ) -> (Option<Connection>, Outcome) {
+        let in_flight = self.shared.in_flight.fetch_add(1, Relaxed) + 1;
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.rec
+            .borrow_mut()
+            .on_dispatch(stage, Instant::now(), in_flight);
+
+        let conn = conn.or_else(|| self.idle_connection());
+        let conn = match conn {
+            Some(c) => Ok(c),
+            None => self.transport.connect().await,
+        };
+        let (sent, result, conn) = match conn {
+            Ok(mut c) => {
+                let sent = Instant::now();
+                let result =
+                    tokio::time::timeout(self.transport.timeout, self.transport.send(&mut c)).await;
+                match result {
+                    Ok(Ok(status)) => (Some(sent), Outcome::from_status(status), Some(c)),
+                    Ok(Err(failure)) => (Some(sent), failure.outcome(), None),
+                    Err(_) => (Some(sent), Outcome::Timeout, None),
+                }
+            }
+            Err(failure) => (None, failure.outcome(), None),
+        };
+        let done = Instant::now();
+        self.rec
+            .borrow_mut()
+            .on_done(stage, scheduled, sent, done, result, paced);
+
+        self.shared.in_flight.fetch_sub(1, Relaxed);
+        let lane_in_flight = self.in_flight.get() - 1;
+        self.in_flight.set(lane_in_flight);
+        if lane_in_flight < self.max_in_flight {
+            self.slot_freed.notify_one();
+        }
+        let reusable = conn.filter(|c| !c.is_closed());
+        (reusable, result)
+    }
+
+    fn idle_connection(&self) -> Option<Connection> {
+        let mut pool = self.pool.borrow_mut();
+        while let Some(c) = pool.pop() {
+            if !c.is_closed() {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    fn spawn_task(self: &Rc<Self>, task: impl std::future::Future<Output = ()> + 'static) {
+        self.tasks.set(self.tasks.get() + 1);
+        let lane = Rc::clone(self);
+        tokio::task::spawn_local(async move {
+            task.await;
+            let left = lane.tasks.get() - 1;
+            lane.tasks.set(left);
+            if left == 0 {
+                lane.idle.notify_one();
+            }
+        });
+    }
+
+    /// Waits for every task of this lane to end; after a stop, for the grace period at most.
+    async fn drain(&self) {
+        let mut deadline = None;
+        while self.tasks.get() > 0 {
+            if deadline.is_none() && self.shared.stopping() {
+                deadline = Some(tokio::time::Instant::now() + self.shared.grace_left());
+            }
+            match deadline {
+                Some(d) => tokio::select! {
+                    _ = self.idle.notified() => {}
+                    _ = tokio::time::sleep_until(d) => break,
+                    _ = self.shared.abandon_signal() => break,
+                },
+                None => tokio::select! {
+                    _ = self.idle.notified() => {}
+                    _ = self.shared.stop_signal() => {}
+                },
+            }
+        }
+        let open = self.in_flight.get();
+        self.rec.borrow_mut().abandoned += open;
+    }
+
+    /// Sleeps until `due`, precisely: tokio's timer (millisecond ticks, woken up to a tick
+    /// late) for the bulk, an OS sleep on a blocking thread (tens of µs late) for the last
+    /// few milliseconds, and yielding for the last µs. Returns false when the run was stopped.
+    async fn sleep_until(&self, due: Instant) -> bool {
+        loop {
+            let now = Instant::now();
+            if now >= due {
+                break;
+            }
+            let wait = due - now;
+            if wait > TIMER_LEAD {
+                tokio::select! {
+                    _ = tokio::time::sleep_until((due - TIMER_LEAD).into()) => {}
+                    _ = self.shared.stop_signal() => return false,
+                }
+            } else if wait > SPIN_WINDOW {
+                let precise = tokio::task::spawn_blocking(move || {
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()))
+                });
+                let _ = precise.await;
+            } else {
+                tokio::task::yield_now().await;
+            }
+        }
+        !self.shared.stopping()
+    }
+
+    /// Every lane waits here; one of them picks the instant (`pick`), all return it.
+    /// `None` when the run was stopped meanwhile.
+    async fn agree(&self, pick: impl FnOnce() -> Instant) -> Option<Instant> {
+        let shared = &self.shared;
+        let leader = tokio::select! {
+            r = shared.barrier.wait() => r.is_leader(),
+            _ = shared.stop_signal() => return None,
+        };
+        if leader {
+            shared.agreed_us.store(shared.micros(pick()), Relaxed);
+        }
+        tokio::select! {
+            _ = shared.barrier.wait() => {}
+            _ = shared.stop_signal() => return None,
+        }
+        Some(shared.origin + Duration::from_micros(shared.agreed_us.load(Relaxed)))
+    }
+}
+
+/// Lane `id`'s part of `total` items dealt round-robin to `lanes` lanes.
+fn share_of(total: u64, id: u64, lanes: u64) -> u64 {
+    total / lanes + u64::from(id < total % lanes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share_of;
+
+    #[test]
+    fn shares_add_up() {
+        for (total, lanes) in [(5000, 2), (7, 3), (1, 4), (0, 2)] {
+            let sum: u64 = (0..lanes).map(|id| share_of(total, id, lanes)).sum();
+            assert_eq!(sum, total);
+        }
+        assert_eq!(share_of(7, 0, 3), 3);
+        assert_eq!(share_of(7, 2, 3), 2);
+    }
+}

@@ -1,0 +1,257 @@
+//! The engine drives traffic. A coordinator (the calling thread) starts one lane per
+//! worker thread, gathers their per-second records into the timeline, shows progress and
+//! turns Ctrl-C into a stop; the lanes ([`lane`]) do the sending.
+
+mod lane;
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{mpsc, Barrier, Notify};
+
+use crate::error::{Error, Result};
+use crate::record::{LaneRecorder, SecondRecord, StageRecord, Timeline, TimelinePoint};
+use crate::scenario::Target;
+use crate::schedule::StagePlan;
+use crate::transport::Transport;
+use lane::Lane;
+
+/// Time for the lanes' threads to start before the first scheduled send.
+const START_DELAY: Duration = Duration::from_millis(50);
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Worker threads (lanes).
+    pub threads: usize,
+    /// Safety cap on requests in flight across all lanes.
+    pub max_in_flight: u64,
+    /// After a stop, how long in-flight requests may still finish.
+    pub grace: Duration,
+}
+
+/// What the engine gathered, before it becomes results.
+pub struct RunRecord {
+    pub started_at: SystemTime,
+    pub stages: Vec<StageRecord>,
+    pub timeline: Vec<TimelinePoint>,
+    pub interrupted: bool,
+    /// In flight when the grace period ran out; never answered.
+    pub abandoned: u64,
+}
+
+/// The live view's input, four times a second.
+pub struct Snapshot<'a> {
+    pub stage: usize,
+    pub elapsed: Duration,
+    pub in_flight: u64,
+    /// The last complete second.
+    pub last_second: Option<&'a TimelinePoint>,
+    /// Over complete seconds.
+    pub ok: u64,
+    pub throttled: u64,
+    pub errors: u64,
+    pub stopping: bool,
+}
+
+/// State the lanes share: two hot counters, and the coordination for stops and bursts.
+pub(crate) struct Shared {
+    /// The run's t = 0.
+    origin: Instant,
+    lanes: usize,
+    max_in_flight: u64,
+    in_flight: AtomicU64,
+    current_stage: AtomicUsize,
+    barrier: Barrier,
+    /// An instant the lanes agreed on at the barrier, µs from `origin`.
+    agreed_us: AtomicU64,
+    /// 0 running, 1 stopping (grace period), 2 abandon what is in flight.
+    stop_level: AtomicU8,
+    stop_notify: Notify,
+    stopped_at: OnceLock<Instant>,
+    grace: Duration,
+}
+
+impl Shared {
+    fn micros(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.origin).as_micros() as u64
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop_level.load(Relaxed) > 0
+    }
+
+    fn raise_stop(&self) {
+        let _ = self.stopped_at.set(Instant::now());
+        let level = (self.stop_level.load(Relaxed) + 1).min(2);
+        self.stop_level.store(level, Relaxed);
+        self.stop_notify.notify_waiters();
+    }
+
+    fn grace_left(&self) -> Duration {
+        let since = self
+            .stopped_at
+            .get()
+            .map_or(Duration::ZERO, Instant::elapsed);
+        self.grace.saturating_sub(since)
+    }
+
+    /// Resolves once the stop level reaches `level`.
+    async fn stop_level_reached(&self, level: u8) {
+        loop {
+            let notified = self.stop_notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.stop_level.load(Relaxed) >= level {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    async fn stop_signal(&self) {
+        self.stop_level_reached(1).await
+    }
+
+    async fn abandon_signal(&self) {
+        self.stop_level_reached(2).await
+    }
+}
+
+/// Drives `plans` at `target`. `progress` is called four times a second when given.
+pub fn run(
+    target: &Target,
+    plans: Vec<StagePlan>,
+    opts: &EngineOptions,
+    mut progress: Option<&mut dyn FnMut(&Snapshot)>,
+) -> Result<RunRecord> {
+    let lanes = opts.threads.max(1);
+    let coordinator = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
+    let plans = Arc::new(plans);
+    let stages = plans.len();
+
+    coordinator.block_on(async {
+        // Listen for Ctrl-C (and SIGTERM, as CI sends) before any traffic starts.
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind| {
+            signal(kind).map_err(|e| Error::runtime(format!("cannot listen for signals: {e}")))
+        };
+        let mut sigint = listen(SignalKind::interrupt())?;
+        let mut sigterm = listen(SignalKind::terminate())?;
+
+        let started_at = SystemTime::now() + START_DELAY;
+        let shared = Arc::new(Shared {
+            origin: Instant::now() + START_DELAY,
+            lanes,
+            max_in_flight: opts.max_in_flight,
+            in_flight: AtomicU64::new(0),
+            current_stage: AtomicUsize::new(0),
+            barrier: Barrier::new(lanes),
+            agreed_us: AtomicU64::new(0),
+            stop_level: AtomicU8::new(0),
+            stop_notify: Notify::new(),
+            stopped_at: OnceLock::new(),
+            grace: opts.grace,
+        });
+        let (seconds_tx, mut seconds_rx) = mpsc::unbounded_channel::<(usize, SecondRecord)>();
+        let mut threads = Vec::with_capacity(lanes);
+        for id in 0..lanes {
+            let rec = LaneRecorder::new(shared.origin, id, stages, Some(seconds_tx.clone()));
+            let (shared, plans, transport) = (
+                Arc::clone(&shared),
+                Arc::clone(&plans),
+                Transport::new(target),
+            );
+            let thread = std::thread::Builder::new()
+                .name(format!("stampede-lane-{id}"))
+                .spawn(move || run_lane(id, shared, transport, rec, &plans))
+                .map_err(|e| Error::runtime(format!("cannot start a worker thread: {e}")))?;
+            threads.push(thread);
+        }
+        drop(seconds_tx);
+
+        let mut timeline = Timeline::new(lanes);
+        let (mut ok, mut throttled, mut errors) = (0, 0, 0);
+        let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        let mut interrupted = false;
+        loop {
+            tokio::select! {
+                msg = seconds_rx.recv() => match msg {
+                    Some((lane, second)) => {
+                        let before = timeline.points.len();
+                        timeline.add(lane, second);
+                        for p in &timeline.points[before..] {
+                            ok += p.ok;
+                            throttled += p.throttled;
+                            errors += p.errors;
+                        }
+                    }
+                    None => break,
+                },
+                _ = sigint.recv() => { interrupted = true; shared.raise_stop(); }
+                _ = sigterm.recv() => { interrupted = true; shared.raise_stop(); }
+                _ = tick.tick(), if progress.is_some() => {
+                    if let Some(show) = progress.as_mut() {
+                        show(&Snapshot {
+                            stage: shared.current_stage.load(Relaxed),
+                            elapsed: shared.origin.elapsed(),
+                            in_flight: shared.in_flight.load(Relaxed),
+                            last_second: timeline.last(),
+                            ok, throttled, errors,
+                            stopping: shared.stopping(),
+                        });
+                    }
+                }
+            }
+        }
+        for lane in 0..lanes {
+            timeline.lane_done(lane);
+        }
+
+        let mut merged: Vec<StageRecord> = (0..stages).map(|_| StageRecord::new()).collect();
+        let mut abandoned = 0;
+        for thread in threads {
+            let rec = thread
+                .join()
+                .map_err(|_| Error::runtime("a worker thread failed"))??;
+            for (into, from) in merged.iter_mut().zip(&rec.stages) {
+                into.merge(from);
+            }
+            abandoned += rec.abandoned;
+        }
+        Ok(RunRecord {
+            started_at,
+            stages: merged,
+            timeline: timeline.points,
+            interrupted,
+            abandoned,
+        })
+    })
+}
+
+/// A lane's thread: its own single-threaded runtime, so nothing it owns needs a lock.
+fn run_lane(
+    id: usize,
+    shared: Arc<Shared>,
+    transport: Transport,
+    rec: LaneRecorder,
+    plans: &[StagePlan],
+) -> Result<LaneRecorder> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start a worker runtime: {e}")))?;
+    let local = tokio::task::LocalSet::new();
+    let origin = shared.origin;
+    let lane = Rc::new(Lane::new(id, shared, transport, rec));
+    local.block_on(&runtime, lane.run(plans));
+    let mut rec = lane.rec.replace(LaneRecorder::new(origin, id, 0, None));
+    rec.finish();
+    Ok(rec)
+}

@@ -1,0 +1,16 @@
+//! stampede: load-test serverless HTTP endpoints and probe their concurrency quotas.
+//!
+//! The pipeline (DESIGN.md): scenario → schedule → engine → outcomes → recorder →
+//! results → verdict → reports. Each module below is one box of it.
+
+pub mod classify;
+pub mod cli;
+pub mod cmd;
+pub mod engine;
+pub mod error;
+pub mod record;
+pub mod report;
+pub mod scenario;
+pub mod schedule;
+pub mod transport;
+pub mod verdict;

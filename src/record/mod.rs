@@ -1,0 +1,11 @@
+//! Recording what happened: per-lane recorders on the hot path (no locks; one per thread),
+//! merged into per-stage records and a per-second timeline.
+
+mod histogram;
+mod lane;
+pub mod results;
+mod timeline;
+
+pub use histogram::{new_histogram, percentiles, Percentiles};
+pub use lane::{Counts, LaneRecorder, StageRecord};
+pub use timeline::{SecondRecord, Timeline, TimelinePoint};

@@ -1,0 +1,327 @@
+//! The results file (SCENARIO.md, "Results"): the contract between a run and whatever
+//! reads it later — reports, CI jobs, merges. Built from the engine's record; pure.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::{percentiles, Counts, Percentiles, StageRecord, TimelinePoint};
+use crate::verdict::thresholds::{Observed, ThresholdResult};
+
+pub const SCHEMA: &str = "stampede.results/1";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Results {
+    pub schema: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub started_at: String,
+    pub duration_s: f64,
+    pub interrupted: bool,
+    pub target: TargetInfo,
+    pub totals: Totals,
+    pub attempts: Attempts,
+    /// Throttled attempts by kind.
+    pub throttles: BTreeMap<String, u64>,
+    pub latency_ms: Percentiles,
+    pub service_ms: Percentiles,
+    pub peak_in_flight: u64,
+    pub throttle_onset: Option<ThrottleOnset>,
+    pub stages: Vec<StageResult>,
+    pub timeline: Vec<TimelinePoint>,
+    pub histograms: Histograms,
+    pub quota_check: QuotaCheck,
+    pub thresholds: Vec<ThresholdResult>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TargetInfo {
+    /// Scheme, host and path; the query string is left out, as it may carry keys.
+    pub url: String,
+    pub method: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Totals {
+    pub requests: u64,
+    pub ok: u64,
+    pub throttled: u64,
+    pub errors: u64,
+    pub retries: u64,
+    pub gave_up: u64,
+    pub late: u64,
+    /// Held back by `--max-in-flight` (each also counted late).
+    pub held_back: u64,
+    /// Still in flight when the grace period after a stop ran out.
+    pub abandoned: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Attempts {
+    pub sent: u64,
+    pub throttled: u64,
+    pub server_errors: u64,
+    pub client_errors: u64,
+    pub timeouts: u64,
+    pub connect_errors: u64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ThrottleOnset {
+    pub t_s: u64,
+    /// Attempts sent in that second.
+    pub rate: u64,
+    pub in_flight: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StageResult {
+    pub name: String,
+    pub kind: String,
+    pub totals: Totals,
+    pub attempts: Attempts,
+    /// Requests per second over the stage (a burst: first send → last answer).
+    pub achieved_rps: f64,
+    /// What the schedule planned (open and burst stages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_requests: Option<u64>,
+    pub latency_ms: Percentiles,
+    pub service_ms: Percentiles,
+    pub peak_in_flight: u64,
+    /// Burst stages: first send → last send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch_spread_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Histograms {
+    pub encoding: String,
+    pub unit: String,
+    pub overall: HistogramPair,
+    pub stages: Vec<NamedHistograms>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HistogramPair {
+    pub latency: String,
+    pub service: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NamedHistograms {
+    pub name: String,
+    pub latency: String,
+    pub service: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct QuotaCheck {
+    pub quotas: Vec<serde_json::Value>,
+    pub findings: Vec<serde_json::Value>,
+}
+
+/// A stage as the results need it: its record and how long it ran.
+pub struct StageInput<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub record: &'a StageRecord,
+    /// The planned length in seconds; `None` for a burst.
+    pub planned_s: Option<f64>,
+    pub planned_requests: Option<u64>,
+}
+
+pub fn totals(c: &Counts) -> Totals {
+    Totals {
+        requests: c.requests,
+        ok: c.ok,
+        throttled: c.throttled,
+        errors: c.errors,
+        retries: 0,
+        gave_up: 0,
+        late: c.late,
+        held_back: c.held_back,
+        abandoned: 0,
+    }
+}
+
+pub fn attempts(c: &Counts) -> Attempts {
+    Attempts {
+        sent: c.sent,
+        throttled: c.attempts_throttled,
+        server_errors: c.server_errors,
+        client_errors: c.client_errors,
+        timeouts: c.timeouts,
+        connect_errors: c.connect_errors,
+    }
+}
+
+/// What thresholds compare against, for one stage or the run.
+pub fn observed(r: &StageRecord) -> Observed {
+    let p = percentiles(&r.latency);
+    let c = &r.counts;
+    let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    Observed {
+        p50: p.p50,
+        p90: p.p90,
+        p95: p.p95,
+        p99: p.p99,
+        p999: p.p999,
+        max: p.max,
+        mean: p.mean,
+        throttle_rate: ratio(c.attempts_throttled, c.sent),
+        error_rate: ratio(c.errors, c.requests),
+    }
+}
+
+fn encode(h: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(h, &mut bytes)
+        .expect("serialising to memory cannot fail");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes a histogram written by [`Results`] (for merges and tests).
+pub fn decode(text: &str) -> Option<Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .ok()
+}
+
+fn stage_span_s(r: &StageRecord) -> f64 {
+    match (r.first_scheduled_us, r.last_done_us) {
+        (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e6,
+        _ => 0.0,
+    }
+}
+
+pub struct RunInput<'a> {
+    pub name: Option<&'a str>,
+    pub target: TargetInfo,
+    pub started_at: SystemTime,
+    pub interrupted: bool,
+    pub abandoned: u64,
+    pub stages: Vec<StageInput<'a>>,
+    pub overall: &'a StageRecord,
+    pub timeline: Vec<TimelinePoint>,
+    pub thresholds: Vec<ThresholdResult>,
+}
+
+pub fn build(input: RunInput) -> Results {
+    let overall = input.overall;
+    let stages = input
+        .stages
+        .iter()
+        .map(|s| {
+            let r = s.record;
+            let seconds = s.planned_s.unwrap_or_else(|| stage_span_s(r));
+            StageResult {
+                name: s.name.to_string(),
+                kind: s.kind.to_string(),
+                totals: totals(&r.counts),
+                attempts: attempts(&r.counts),
+                achieved_rps: if seconds > 0.0 {
+                    r.counts.requests as f64 / seconds
+                } else {
+                    0.0
+                },
+                planned_requests: s.planned_requests,
+                latency_ms: percentiles(&r.latency),
+                service_ms: percentiles(&r.service),
+                peak_in_flight: r.peak_in_flight,
+                dispatch_spread_ms: if s.planned_s.is_none() {
+                    r.send_spread_ms()
+                } else {
+                    None
+                },
+            }
+        })
+        .collect();
+    let throttle_onset = input
+        .timeline
+        .iter()
+        .find(|p| p.throttled > 0)
+        .map(|p| ThrottleOnset {
+            t_s: p.t_s,
+            rate: p.sent,
+            in_flight: p.in_flight_max,
+        });
+    let mut throttles = BTreeMap::new();
+    if overall.counts.attempts_throttled > 0 {
+        throttles.insert("status_429".to_string(), overall.counts.attempts_throttled);
+    }
+    let mut totals = totals(&overall.counts);
+    totals.abandoned = input.abandoned;
+    Results {
+        schema: SCHEMA.to_string(),
+        name: input.name.map(str::to_string),
+        started_at: humantime::format_rfc3339_millis(input.started_at).to_string(),
+        duration_s: stage_span_s(overall),
+        interrupted: input.interrupted,
+        target: input.target,
+        totals,
+        attempts: attempts(&overall.counts),
+        throttles,
+        latency_ms: percentiles(&overall.latency),
+        service_ms: percentiles(&overall.service),
+        peak_in_flight: overall.peak_in_flight,
+        throttle_onset,
+        stages,
+        timeline: input.timeline,
+        histograms: Histograms {
+            encoding: "hdrhistogram-v2-deflate-base64".to_string(),
+            unit: "us".to_string(),
+            overall: HistogramPair {
+                latency: encode(&overall.latency),
+                service: encode(&overall.service),
+            },
+            stages: input
+                .stages
+                .iter()
+                .map(|s| NamedHistograms {
+                    name: s.name.to_string(),
+                    latency: encode(&s.record.latency),
+                    service: encode(&s.record.service),
+                })
+                .collect(),
+        },
+        quota_check: QuotaCheck::default(),
+        thresholds: input.thresholds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_round_trip_exactly() {
+        let mut h = crate::record::new_histogram();
+        for v in [1u64, 250, 1_000, 47_000, 2_000_000] {
+            h.record(v).unwrap();
+        }
+        let back = decode(&encode(&h)).unwrap();
+        assert_eq!(back.len(), 5);
+        assert_eq!(back.max(), h.max());
+        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
+    }
+
+    #[test]
+    fn observed_rates_use_the_right_denominators() {
+        let mut r = StageRecord::new();
+        r.counts.sent = 200;
+        r.counts.attempts_throttled = 10;
+        r.counts.requests = 100;
+        r.counts.errors = 1;
+        let o = observed(&r);
+        assert_eq!(o.throttle_rate, 0.05);
+        assert_eq!(o.error_rate, 0.01);
+    }
+}

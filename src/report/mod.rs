@@ -1,0 +1,4 @@
+//! What the user sees: the live view while running and the summary at the end.
+
+pub mod live;
+pub mod summary;

@@ -1,0 +1,179 @@
+//! The summary table printed when a run ends, rendered from the results alone, so a
+//! results file read back later prints the same.
+
+use std::fmt::Write as _;
+
+use crate::record::results::{Results, Totals};
+use crate::record::Percentiles;
+
+pub fn render(r: &Results) -> String {
+    let mut out = String::new();
+    let title = r.name.as_deref().unwrap_or("run");
+    let _ = writeln!(
+        out,
+        "\n{title}: {} {} · {:.1} s{}",
+        r.target.method,
+        r.target.url,
+        r.duration_s,
+        if r.interrupted { " · INTERRUPTED" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "\n{:<20} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "stage",
+        "requests",
+        "req/s",
+        "ok",
+        "throttled",
+        "errors",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "in flight"
+    );
+    for s in &r.stages {
+        row(
+            &mut out,
+            &s.name,
+            &s.totals,
+            s.achieved_rps,
+            &s.latency_ms,
+            s.peak_in_flight,
+        );
+    }
+    let overall_rps = if r.duration_s > 0.0 {
+        r.totals.requests as f64 / r.duration_s
+    } else {
+        0.0
+    };
+    row(
+        &mut out,
+        "all",
+        &r.totals,
+        overall_rps,
+        &r.latency_ms,
+        r.peak_in_flight,
+    );
+
+    let _ = writeln!(
+        out,
+        "\nservice time (send → answer): p50 {} · p99 {} · max {}",
+        ms(r.service_ms.p50),
+        ms(r.service_ms.p99),
+        ms(r.service_ms.max)
+    );
+    let mut notes = vec![format!(
+        "late sends (> 1 ms behind schedule): {}",
+        r.totals.late
+    )];
+    if r.totals.held_back > 0 {
+        notes.push(format!(
+            "held back by --max-in-flight: {}",
+            r.totals.held_back
+        ));
+    }
+    if r.totals.abandoned > 0 {
+        notes.push(format!(
+            "abandoned in flight after the grace period: {}",
+            r.totals.abandoned
+        ));
+    }
+    let _ = writeln!(out, "{}", notes.join(" · "));
+    for s in &r.stages {
+        if let Some(spread) = s.dispatch_spread_ms {
+            let _ = writeln!(
+                out,
+                "burst `{}`: {} released, dispatch spread {:.1} ms, peak in flight {}",
+                s.name, s.attempts.sent, spread, s.peak_in_flight
+            );
+        }
+    }
+    let a = &r.attempts;
+    if a.sent > r.totals.ok {
+        let _ = writeln!(
+            out,
+            "attempts: {} sent · {} throttled · {} 5xx · {} other 4xx · {} timeouts · {} connect errors",
+            a.sent, a.throttled, a.server_errors, a.client_errors, a.timeouts, a.connect_errors
+        );
+    }
+    if let Some(onset) = &r.throttle_onset {
+        let _ = writeln!(
+            out,
+            "throttling began at {} s: {} req/s sent, {} in flight",
+            onset.t_s, onset.rate, onset.in_flight
+        );
+    }
+    if !r.thresholds.is_empty() {
+        let _ = writeln!(out, "\nthresholds");
+        for t in &r.thresholds {
+            let name = match &t.stage {
+                Some(stage) => format!("{stage}: {}", t.name),
+                None => t.name.clone(),
+            };
+            let observed = if t.name.ends_with("_rate") {
+                format!("{:.3}%", t.observed * 100.0)
+            } else {
+                ms(t.observed)
+            };
+            let _ = writeln!(
+                out,
+                "  {:<30} ≤ {:<10} observed {:<12} {}",
+                name,
+                t.limit,
+                observed,
+                if t.pass { "pass" } else { "FAIL" }
+            );
+        }
+    }
+    out
+}
+
+fn row(out: &mut String, name: &str, t: &Totals, rps: f64, p: &Percentiles, peak: u64) {
+    let name: String = if name.chars().count() > 20 {
+        name.chars().take(19).chain(['…']).collect()
+    } else {
+        name.to_string()
+    };
+    let _ = writeln!(
+        out,
+        "{:<20} {:>9} {:>9.1} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        name,
+        t.requests,
+        rps,
+        t.ok,
+        t.throttled,
+        t.errors,
+        ms(p.p50),
+        ms(p.p90),
+        ms(p.p99),
+        ms(p.max),
+        peak
+    );
+}
+
+/// Milliseconds, with the precision that reads well at each size.
+pub fn ms(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1}s", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0}ms")
+    } else if v >= 10.0 {
+        format!("{v:.1}ms")
+    } else {
+        format!("{v:.2}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ms;
+
+    #[test]
+    fn milliseconds_read_well() {
+        assert_eq!(ms(0.412), "0.41ms");
+        assert_eq!(ms(12.34), "12.3ms");
+        assert_eq!(ms(812.0), "812ms");
+        assert_eq!(ms(29_000.0), "29.0s");
+    }
+}

@@ -1,0 +1,159 @@
+//! A scenario from ad-hoc flags (`--url --rate …`), and flags that amend a scenario file.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+
+use super::parse::{parse_header, parse_method, parse_url};
+use super::{nearest, Scenario, Stage, StageKind, Target, Thresholds};
+use crate::error::{Error, Result};
+use crate::verdict::thresholds::{Metric, Threshold, METRIC_NAMES};
+
+/// The one stage an ad-hoc run drives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoadShape {
+    Rate(f64),
+    Concurrency(u64),
+    Burst(u64),
+}
+
+/// The ad-hoc flags of `stampede run`, as given.
+#[derive(Clone, Debug, Default)]
+pub struct AdHoc {
+    pub url: Option<String>,
+    pub shape: Option<LoadShape>,
+    pub duration: Option<String>,
+    pub method: Option<String>,
+    pub headers: Vec<String>,
+    pub body: Option<String>,
+    pub thresholds: Vec<String>,
+}
+
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+impl AdHoc {
+    pub fn url(&self) -> Result<Option<Uri>> {
+        self.url
+            .as_deref()
+            .map(|u| {
+                parse_url(u)
+                    .map_err(|why| flag_error("--url", &why, "an absolute http:// or https:// URL"))
+            })
+            .transpose()
+    }
+
+    /// Adds the flags that make sense on top of a scenario file: headers, body, method, thresholds.
+    pub fn amend(&self, scenario: &mut Scenario) -> Result<()> {
+        if let Some(m) = &self.method {
+            scenario.target.method =
+                parse_method(m).map_err(|why| flag_error("--method", &why, "GET, POST, …"))?;
+        }
+        for h in &self.headers {
+            scenario.target.headers.push(header_flag(h)?);
+        }
+        if let Some(b) = &self.body {
+            scenario.target.body = Bytes::from(b.clone());
+        }
+        for t in &self.thresholds {
+            scenario.thresholds.overall.push(threshold_flag(t)?);
+        }
+        Ok(())
+    }
+}
+
+/// Builds the one-stage scenario of an ad-hoc run.
+pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
+    let Some(url) = flags.url()? else {
+        return Err(Error::input(
+            "no target: give a scenario file, or --url URL with --rate N, --concurrency N or --burst N",
+        ));
+    };
+    let Some(shape) = flags.shape else {
+        return Err(Error::input(
+            "no load: give --rate N (requests per second), --concurrency N (workers) or --burst N (requests at once)",
+        ));
+    };
+    let duration = match &flags.duration {
+        Some(d) => humantime::parse_duration(d.trim())
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                flag_error(
+                    "--duration",
+                    &format!("bad duration `{d}`"),
+                    "a duration such as 30s, 250ms or 2m",
+                )
+            })?,
+        None => DEFAULT_DURATION,
+    };
+    let kind = match shape {
+        LoadShape::Rate(rate) if rate.is_finite() && rate > 0.0 => {
+            StageKind::Constant { rate, duration }
+        }
+        LoadShape::Rate(rate) => {
+            return Err(flag_error(
+                "--rate",
+                &format!("rate {rate} is not positive"),
+                "a number > 0 (requests per second)",
+            ))
+        }
+        LoadShape::Concurrency(0) => {
+            return Err(flag_error(
+                "--concurrency",
+                "0 workers",
+                "a whole number ≥ 1",
+            ))
+        }
+        LoadShape::Concurrency(workers) => StageKind::Concurrency { workers, duration },
+        LoadShape::Burst(0) => {
+            return Err(flag_error("--burst", "0 requests", "a whole number ≥ 1"))
+        }
+        LoadShape::Burst(requests) => StageKind::Burst { requests },
+    };
+    let mut scenario = Scenario {
+        name: None,
+        seed: None,
+        target: Target::from_url(url),
+        stages: vec![Stage {
+            name: kind.label().to_string(),
+            kind,
+        }],
+        thresholds: Thresholds::default(),
+    };
+    flags.amend(&mut scenario)?;
+    Ok(scenario)
+}
+
+fn flag_error(flag: &str, why: &str, expected: &str) -> Error {
+    Error::input(format!("{flag}: {why}\n  expected: {expected}"))
+}
+
+fn header_flag(text: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
+    let expected = "NAME: VALUE, such as \"content-type: application/json\"";
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| flag_error("--header", &format!("`{text}` has no colon"), expected))?;
+    parse_header(name, value).map_err(|why| flag_error("--header", &why, expected))
+}
+
+/// `NAME=LIMIT`, such as `p99=800ms` or `error_rate=0.1%`.
+pub fn threshold_flag(text: &str) -> Result<Threshold> {
+    let expected = "NAME=LIMIT, such as p99=800ms or error_rate=0.1%";
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| flag_error("--threshold", &format!("`{text}` has no `=`"), expected))?;
+    let name = name.trim();
+    let metric = Metric::from_name(name).ok_or_else(|| {
+        let mut why = format!("unknown threshold `{name}`");
+        if let Some(near) = nearest(name, &METRIC_NAMES) {
+            why.push_str(&format!(" (did you mean `{near}`?)"));
+        }
+        flag_error(
+            "--threshold",
+            &why,
+            &format!("one of {}", METRIC_NAMES.join(", ")),
+        )
+    })?;
+    Threshold::parse(metric, value).map_err(|why| flag_error("--threshold", &why, expected))
+}

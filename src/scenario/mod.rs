@@ -1,0 +1,104 @@
+//! The scenario: what to send, where, and in which stages. Parsed from TOML (SCENARIO.md)
+//! or built from ad-hoc flags; either way validated into these types before anything runs.
+
+mod adhoc;
+mod parse;
+mod source;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Uri};
+
+use crate::verdict::thresholds::Threshold;
+
+pub use adhoc::{from_flags, AdHoc, LoadShape};
+pub use parse::{load, parse_str};
+pub use source::nearest;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(29);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: Option<String>,
+    pub seed: Option<u64>,
+    pub target: Target,
+    pub stages: Vec<Stage>,
+    pub thresholds: Thresholds,
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub url: Uri,
+    pub method: Method,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+    /// Per attempt.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    pub name: String,
+    pub kind: StageKind,
+}
+
+/// Every stage kind of SCENARIO.md. Rates are requests per second.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StageKind {
+    Constant {
+        rate: f64,
+        duration: Duration,
+    },
+    Ramp {
+        from: f64,
+        to: f64,
+        duration: Duration,
+    },
+    Steps {
+        from: f64,
+        to: f64,
+        step: f64,
+        hold: Duration,
+    },
+    Burst {
+        requests: u64,
+    },
+    Concurrency {
+        workers: u64,
+        duration: Duration,
+    },
+    Pause {
+        duration: Duration,
+    },
+}
+
+pub const STAGE_KINDS: [&str; 6] = ["constant", "ramp", "steps", "burst", "concurrency", "pause"];
+
+impl StageKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            StageKind::Constant { .. } => "constant",
+            StageKind::Ramp { .. } => "ramp",
+            StageKind::Steps { .. } => "steps",
+            StageKind::Burst { .. } => "burst",
+            StageKind::Concurrency { .. } => "concurrency",
+            StageKind::Pause { .. } => "pause",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Thresholds {
+    pub overall: Vec<Threshold>,
+    /// (stage name, its thresholds), in file order.
+    pub stages: Vec<(String, Vec<Threshold>)>,
+}
+
+impl Thresholds {
+    pub fn is_empty(&self) -> bool {
+        self.overall.is_empty() && self.stages.iter().all(|(_, t)| t.is_empty())
+    }
+}

@@ -1,0 +1,515 @@
+//! Scenario TOML → validated [`Scenario`]. Every error names the file, line and column and
+//! what was expected; unknown keys get the nearest valid name.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Uri};
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+use super::source::{nearest, Source};
+use super::{Scenario, Stage, StageKind, Target, Thresholds, STAGE_KINDS};
+use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use crate::error::{Error, Result};
+use crate::verdict::thresholds::{Metric, Threshold};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<String>,
+    seed: Option<u64>,
+    target: Option<Spanned<RawTarget>>,
+    #[serde(default)]
+    stages: Vec<Spanned<RawStage>>,
+    thresholds: Option<RawThresholds>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    url: Option<Spanned<String>>,
+    method: Option<Spanned<String>>,
+    body: Option<String>,
+    body_file: Option<Spanned<String>>,
+    timeout: Option<Spanned<Value>>,
+    connect_timeout: Option<Spanned<Value>>,
+    #[serde(default)]
+    headers: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStage {
+    name: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    rate: Option<Spanned<Value>>,
+    from: Option<Spanned<Value>>,
+    to: Option<Spanned<Value>>,
+    step: Option<Spanned<Value>>,
+    duration: Option<Spanned<Value>>,
+    hold: Option<Spanned<Value>>,
+    requests: Option<Spanned<Value>>,
+    workers: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThresholds {
+    p50: Option<Spanned<Value>>,
+    p90: Option<Spanned<Value>>,
+    p95: Option<Spanned<Value>>,
+    p99: Option<Spanned<Value>>,
+    p999: Option<Spanned<Value>>,
+    max: Option<Spanned<Value>>,
+    mean: Option<Spanned<Value>>,
+    throttle_rate: Option<Spanned<Value>>,
+    error_rate: Option<Spanned<Value>>,
+    stages: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
+}
+
+impl RawThresholds {
+    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 9] {
+        [
+            (Metric::P50, &self.p50),
+            (Metric::P90, &self.p90),
+            (Metric::P95, &self.p95),
+            (Metric::P99, &self.p99),
+            (Metric::P999, &self.p999),
+            (Metric::Max, &self.max),
+            (Metric::Mean, &self.mean),
+            (Metric::ThrottleRate, &self.throttle_rate),
+            (Metric::ErrorRate, &self.error_rate),
+        ]
+    }
+}
+
+/// Reads and validates a scenario file. `url_override` (from `--url`) replaces `target.url`.
+pub fn load(path: &Path, url_override: Option<&Uri>) -> Result<Scenario> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::input(format!(
+            "cannot read scenario file {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+    })?;
+    parse_str(path, &text, url_override)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Parses scenario text; `name` is the file it came from (for errors and `body_file`).
+pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<Scenario> {
+    let src = Source::new(name, text);
+    let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(&src, &e))?;
+    let whole = 0..0;
+
+    let target = match (&raw.target, url_override) {
+        (Some(t), _) => target(&src, t, url_override)?,
+        (None, Some(url)) => Target::from_url(url.clone()),
+        (None, None) => {
+            return Err(src.error(
+                whole,
+                "missing [target] table",
+                "[target] with url = \"https://…\" (or pass --url)",
+            ))
+        }
+    };
+    if raw.stages.is_empty() {
+        return Err(src.error(
+            0..0,
+            "no [[stages]]",
+            "at least one [[stages]] table with a kind (constant, ramp, steps, burst, concurrency, pause)",
+        ));
+    }
+    let mut stages = Vec::with_capacity(raw.stages.len());
+    for (i, s) in raw.stages.iter().enumerate() {
+        let stage = stage(&src, s, i + 1)?;
+        if let Some(previous) = stages.iter().find(|p: &&Stage| p.name == stage.name) {
+            let span = s.get_ref().name.as_ref().map_or(s.span(), |n| n.span());
+            return Err(src.error(
+                span,
+                &format!("duplicate stage name `{}`", previous.name),
+                "stage names that differ, so per-stage thresholds and reports can tell them apart",
+            ));
+        }
+        stages.push(stage);
+    }
+    let thresholds = match &raw.thresholds {
+        Some(t) => thresholds(&src, t, &stages)?,
+        None => Thresholds::default(),
+    };
+    Ok(Scenario {
+        name: raw.name,
+        seed: raw.seed,
+        target,
+        stages,
+        thresholds,
+    })
+}
+
+impl Target {
+    /// A GET of `url` with the default timeouts.
+    pub fn from_url(url: Uri) -> Target {
+        Target {
+            url,
+            method: Method::GET,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// Turns toml's own error (syntax, unknown key, wrong type) into ours.
+fn toml_error(src: &Source, e: &toml::de::Error) -> Error {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim();
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        if let Some((given, valid)) = names.split_first() {
+            let mut msg = format!("unknown key `{given}`");
+            if let Some(near) = nearest(given, valid) {
+                msg.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            return src.error(span, &msg, &format!("one of {}", valid.join(", ")));
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        return src.error(span, &format!("missing key {rest}"), "");
+    }
+    src.error(span, message, "")
+}
+
+fn target(src: &Source, t: &Spanned<RawTarget>, url_override: Option<&Uri>) -> Result<Target> {
+    let raw = t.get_ref();
+    let url = match (url_override, &raw.url) {
+        (Some(u), _) => u.clone(),
+        (None, Some(u)) => parse_url(u.get_ref())
+            .map_err(|why| src.error(u.span(), &why, "an absolute http:// or https:// URL"))?,
+        (None, None) => {
+            return Err(src.error(
+                t.span(),
+                "[target] has no url",
+                "url = \"https://…\" (or pass --url)",
+            ))
+        }
+    };
+    let mut target = Target::from_url(url);
+    if let Some(m) = &raw.method {
+        target.method = parse_method(m.get_ref())
+            .map_err(|why| src.error(m.span(), &why, "an HTTP method such as GET, POST, PUT"))?;
+    }
+    for (name, value) in &raw.headers {
+        let header = parse_header(name.get_ref(), value.get_ref());
+        let header = header
+            .map_err(|why| src.error(name.span(), &why, "a header name and a printable value"))?;
+        target.headers.push(header);
+    }
+    match (&raw.body, &raw.body_file) {
+        (Some(_), Some(f)) => {
+            return Err(src.error(f.span(), "both body and body_file are set", "one of them"))
+        }
+        (Some(b), None) => target.body = Bytes::from(b.clone()),
+        (None, Some(f)) => {
+            let dir = src.name.parent().unwrap_or(Path::new("."));
+            let path = dir.join(f.get_ref());
+            let data = std::fs::read(&path).map_err(|e| {
+                src.error(
+                    f.span(),
+                    &format!(
+                        "cannot read body_file {}: {}",
+                        path.display(),
+                        io_reason(&e)
+                    ),
+                    "a readable file, relative to the scenario file",
+                )
+            })?;
+            target.body = Bytes::from(data);
+        }
+        (None, None) => {}
+    }
+    if let Some(v) = &raw.timeout {
+        target.timeout = duration(src, v, "timeout")?;
+    }
+    if let Some(v) = &raw.connect_timeout {
+        target.connect_timeout = duration(src, v, "connect_timeout")?;
+    }
+    Ok(target)
+}
+
+/// Parses and checks a target URL; the error says what is wrong with it.
+pub fn parse_url(text: &str) -> std::result::Result<Uri, String> {
+    let url: Uri = text.parse().map_err(|e| format!("bad URL `{text}`: {e}"))?;
+    match url.scheme_str() {
+        Some("http") | Some("https") => {}
+        Some(other) => return Err(format!("bad URL `{text}`: unsupported scheme `{other}`")),
+        None => return Err(format!("bad URL `{text}`: no scheme")),
+    }
+    if url.host().is_none_or(str::is_empty) {
+        return Err(format!("bad URL `{text}`: no host"));
+    }
+    Ok(url)
+}
+
+pub fn parse_method(text: &str) -> std::result::Result<Method, String> {
+    let upper = text.to_ascii_uppercase();
+    Method::from_bytes(upper.as_bytes())
+        .ok()
+        .filter(|_| !upper.is_empty() && upper.bytes().all(|b| b.is_ascii_alphabetic()))
+        .ok_or_else(|| format!("bad method `{text}`"))
+}
+
+pub fn parse_header(
+    name: &str,
+    value: &str,
+) -> std::result::Result<(HeaderName, HeaderValue), String> {
+    let n = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("bad header name `{name}`"))?;
+    let v = HeaderValue::from_str(value.trim())
+        .map_err(|_| format!("bad value for header `{name}`"))?;
+    Ok((n, v))
+}
+
+fn duration(src: &Source, v: &Spanned<Value>, key: &str) -> Result<Duration> {
+    let expected = "a duration string such as \"30s\", \"250ms\" or \"2m\"";
+    let text = match v.get_ref() {
+        Value::String(s) => s,
+        other => {
+            return Err(src.error(
+                v.span(),
+                &format!("`{key}` is a {}, not a duration", other.type_str()),
+                expected,
+            ))
+        }
+    };
+    let d = humantime::parse_duration(text.trim()).map_err(|_| {
+        src.error(
+            v.span(),
+            &format!("bad duration `{text}` for `{key}`"),
+            expected,
+        )
+    })?;
+    if d.is_zero() {
+        return Err(src.error(
+            v.span(),
+            &format!("`{key}` must be longer than zero"),
+            expected,
+        ));
+    }
+    Ok(d)
+}
+
+/// A number > 0, or ≥ 0 when `allow_zero`.
+fn number(src: &Source, v: &Spanned<Value>, key: &str, allow_zero: bool) -> Result<f64> {
+    let expected = if allow_zero {
+        "a number ≥ 0 (requests per second)"
+    } else {
+        "a number > 0 (requests per second)"
+    };
+    let n = match v.get_ref() {
+        Value::Integer(i) => *i as f64,
+        Value::Float(f) => *f,
+        other => {
+            return Err(src.error(
+                v.span(),
+                &format!("`{key}` is a {}, not a number", other.type_str()),
+                expected,
+            ))
+        }
+    };
+    if !n.is_finite() || n < 0.0 || (n == 0.0 && !allow_zero) {
+        let what = if n == 0.0 { "zero" } else { "negative" };
+        return Err(src.error(v.span(), &format!("`{key}` is {what} ({n})"), expected));
+    }
+    Ok(n)
+}
+
+fn count(src: &Source, v: &Spanned<Value>, key: &str) -> Result<u64> {
+    match v.get_ref() {
+        Value::Integer(i) if *i > 0 => Ok(*i as u64),
+        Value::Integer(i) => Err(src.error(
+            v.span(),
+            &format!("`{key}` must be at least 1, not {i}"),
+            "a whole number ≥ 1",
+        )),
+        other => Err(src.error(
+            v.span(),
+            &format!("`{key}` is a {}, not a whole number", other.type_str()),
+            "a whole number ≥ 1",
+        )),
+    }
+}
+
+fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
+    let raw = s.get_ref();
+    let Some(kind) = &raw.kind else {
+        return Err(src.error(
+            s.span(),
+            &format!("stage {index} has no kind"),
+            &format!("kind = one of {}", STAGE_KINDS.join(", ")),
+        ));
+    };
+    let allowed: &[&str] = match kind.get_ref().as_str() {
+        "constant" => &["rate", "duration"],
+        "ramp" => &["from", "to", "duration"],
+        "steps" => &["from", "to", "step", "hold"],
+        "burst" => &["requests"],
+        "concurrency" => &["workers", "duration"],
+        "pause" => &["duration"],
+        other => {
+            let mut msg = format!("unknown stage kind `{other}`");
+            if let Some(near) = nearest(other, &STAGE_KINDS) {
+                msg.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            return Err(src.error(
+                kind.span(),
+                &msg,
+                &format!("one of {}", STAGE_KINDS.join(", ")),
+            ));
+        }
+    };
+    let present = [
+        ("rate", &raw.rate),
+        ("from", &raw.from),
+        ("to", &raw.to),
+        ("step", &raw.step),
+        ("duration", &raw.duration),
+        ("hold", &raw.hold),
+        ("requests", &raw.requests),
+        ("workers", &raw.workers),
+    ];
+    let kind_name = kind.get_ref();
+    for (key, value) in present {
+        if let Some(v) = value {
+            if !allowed.contains(&key) {
+                return Err(src.error(
+                    v.span(),
+                    &format!("`{key}` does not apply to a {kind_name} stage"),
+                    &format!("for kind = \"{kind_name}\": name, {}", allowed.join(", ")),
+                ));
+            }
+        }
+    }
+    let need = |key: &str, v: &Option<Spanned<Value>>| -> Result<Spanned<Value>> {
+        v.clone().ok_or_else(|| {
+            src.error(
+                s.span(),
+                &format!("{kind_name} stage {index} is missing `{key}`"),
+                &format!("for kind = \"{kind_name}\": {}", allowed.join(", ")),
+            )
+        })
+    };
+    let kind = match kind_name.as_str() {
+        "constant" => StageKind::Constant {
+            rate: number(src, &need("rate", &raw.rate)?, "rate", false)?,
+            duration: duration(src, &need("duration", &raw.duration)?, "duration")?,
+        },
+        "ramp" => {
+            let from_v = need("from", &raw.from)?;
+            let from = number(src, &from_v, "from", true)?;
+            let to = number(src, &need("to", &raw.to)?, "to", true)?;
+            if from == 0.0 && to == 0.0 {
+                return Err(src.error(
+                    from_v.span(),
+                    "a ramp from 0 to 0 sends nothing",
+                    "from or to > 0",
+                ));
+            }
+            let duration = duration(src, &need("duration", &raw.duration)?, "duration")?;
+            StageKind::Ramp { from, to, duration }
+        }
+        "steps" => {
+            let from = number(src, &need("from", &raw.from)?, "from", false)?;
+            let to_v = need("to", &raw.to)?;
+            let to = number(src, &to_v, "to", false)?;
+            let step = number(src, &need("step", &raw.step)?, "step", false)?;
+            if to < from {
+                return Err(src.error(to_v.span(), "`to` is below `from`", "to ≥ from"));
+            }
+            let hold = duration(src, &need("hold", &raw.hold)?, "hold")?;
+            StageKind::Steps {
+                from,
+                to,
+                step,
+                hold,
+            }
+        }
+        "burst" => StageKind::Burst {
+            requests: count(src, &need("requests", &raw.requests)?, "requests")?,
+        },
+        "concurrency" => StageKind::Concurrency {
+            workers: count(src, &need("workers", &raw.workers)?, "workers")?,
+            duration: duration(src, &need("duration", &raw.duration)?, "duration")?,
+        },
+        _ => StageKind::Pause {
+            duration: duration(src, &need("duration", &raw.duration)?, "duration")?,
+        },
+    };
+    let name = match &raw.name {
+        Some(n) if n.get_ref().trim().is_empty() => {
+            return Err(src.error(n.span(), "empty stage name", "a short name, or no name"))
+        }
+        Some(n) => n.get_ref().clone(),
+        None => format!("{} {index}", kind.label()),
+    };
+    Ok(Stage { name, kind })
+}
+
+fn thresholds(src: &Source, raw: &RawThresholds, stages: &[Stage]) -> Result<Thresholds> {
+    let mut out = Thresholds {
+        overall: limits(src, raw)?,
+        stages: Vec::new(),
+    };
+    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+    for (name, table) in raw.stages.iter().flatten() {
+        if !names.contains(&name.get_ref().as_str()) {
+            let mut msg = format!("[thresholds.stages] names no stage `{}`", name.get_ref());
+            if let Some(near) = nearest(name.get_ref(), &names) {
+                msg.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            return Err(src.error(
+                name.span(),
+                &msg,
+                &format!("a stage name: {}", names.join(", ")),
+            ));
+        }
+        if table.get_ref().stages.is_some() {
+            return Err(src.error(
+                table.span(),
+                "per-stage thresholds cannot hold `stages`",
+                "p50 p90 p95 p99 p999 max mean throttle_rate error_rate",
+            ));
+        }
+        out.stages
+            .push((name.get_ref().clone(), limits(src, table.get_ref())?));
+    }
+    Ok(out)
+}
+
+fn limits(src: &Source, raw: &RawThresholds) -> Result<Vec<Threshold>> {
+    let mut out = Vec::new();
+    for (metric, value) in raw.limits() {
+        let Some(v) = value else { continue };
+        let parsed = match v.get_ref() {
+            Value::String(s) => Threshold::parse(metric, s),
+            other => Err(format!(
+                "`{}` is a {}, not a limit",
+                metric.name(),
+                other.type_str()
+            )),
+        };
+        out.push(parsed.map_err(|why| src.error(v.span(), &why, metric.expected_form()))?);
+    }
+    Ok(out)
+}

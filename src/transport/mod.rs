@@ -1,0 +1,166 @@
+//! How one attempt is sent: HTTP/1.1 keep-alive connections at the hyper level (DESIGN.md:
+//! the pooled high-level clients cost a third of the throughput), TLS with rustls.
+//!
+//! Each engine lane owns its connections; a connection's driver runs as a local task.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, HOST, USER_AGENT};
+use http::{HeaderMap, Method, Request, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower_service::Service;
+
+use crate::classify::Outcome;
+use crate::scenario::Target;
+
+/// One open HTTP/1.1 connection, ready for the next request when idle.
+pub type Connection = SendRequest<Full<Bytes>>;
+
+/// Sends the target request; cheap to clone (one per lane).
+#[derive(Clone)]
+pub struct Transport {
+    connector: HttpsConnector<HttpConnector>,
+    /// Scheme and authority, for connecting.
+    authority_uri: Uri,
+    method: Method,
+    /// Origin-form request target (`/path?query`), as HTTP/1.1 sends it.
+    path: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+/// Why an attempt got no answer.
+#[derive(Debug)]
+pub enum Failure {
+    Connect(String),
+    Timeout,
+    /// The connection broke mid-request.
+    Broken(String),
+}
+
+impl Failure {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Failure::Timeout => Outcome::Timeout,
+            Failure::Connect(_) | Failure::Broken(_) => Outcome::ConnectError,
+        }
+    }
+}
+
+impl Transport {
+    pub fn new(target: &Target) -> Transport {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(target.connect_timeout));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+
+        let url = &target.url;
+        let authority = url
+            .authority()
+            .expect("target URLs are validated to have a host");
+        let authority_uri = Uri::builder()
+            .scheme(url.scheme_str().unwrap_or("http"))
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .expect("scheme and authority come from a valid URI");
+        let path = url
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .parse()
+            .expect("a path taken from a valid URI");
+
+        let mut headers = HeaderMap::new();
+        // Port-less authority for default ports, as browsers and curl send it.
+        let host = HeaderValue::from_str(authority.as_str()).expect("authority is a valid header");
+        headers.insert(HOST, host);
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("stampede/", env!("CARGO_PKG_VERSION"))),
+        );
+        for (name, value) in &target.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        Transport {
+            connector,
+            authority_uri,
+            method: target.method.clone(),
+            path,
+            headers,
+            body: target.body.clone(),
+            timeout: target.timeout,
+            connect_timeout: target.connect_timeout,
+        }
+    }
+
+    /// Opens a connection and spawns its driver on the current `LocalSet`.
+    pub async fn connect(&self) -> Result<Connection, Failure> {
+        let mut connector = self.connector.clone();
+        let io = tokio::time::timeout(
+            self.connect_timeout,
+            connector.call(self.authority_uri.clone()),
+        )
+        .await
+        .map_err(|_| Failure::Connect("connect timed out".into()))?
+        .map_err(|e| Failure::Connect(error_chain(e.as_ref())))?;
+        let (sender, conn) = http1::Builder::new()
+            .handshake(io)
+            .await
+            .map_err(|e| Failure::Connect(error_chain(&e)))?;
+        tokio::task::spawn_local(async move {
+            // Ends when the server closes or the last sender is dropped.
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+
+    fn request(&self) -> Request<Full<Bytes>> {
+        let mut req = Request::new(Full::new(self.body.clone()));
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.path.clone();
+        *req.headers_mut() = self.headers.clone();
+        req
+    }
+
+    /// Sends one request on `conn` and reads the whole answer; returns its status.
+    /// The caller bounds it with the attempt timeout.
+    pub async fn send(&self, conn: &mut Connection) -> Result<u16, Failure> {
+        conn.ready()
+            .await
+            .map_err(|e| Failure::Broken(error_chain(&e)))?;
+        let resp = conn
+            .send_request(self.request())
+            .await
+            .map_err(|e| Failure::Broken(error_chain(&e)))?;
+        let status = resp.status().as_u16();
+        let mut body = resp.into_body();
+        // Read the body to its end so the connection can carry the next request.
+        while let Some(frame) = body.frame().await {
+            frame.map_err(|e| Failure::Broken(error_chain(&e)))?;
+        }
+        Ok(status)
+    }
+}
+
+/// An error and its causes on one line ("connection refused" is usually a cause).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
