@@ -27,6 +27,7 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 #[command(group(clap::ArgGroup::new("load").args(["rate", "concurrency", "burst"])))]
+#[command(allow_negative_numbers = true)]
 pub struct RunArgs {
     /// Scenario file (TOML, see SCENARIO.md). Without it, give --url and a load flag.
     pub scenario: Option<PathBuf>,

@@ -37,10 +37,13 @@ pub struct Lane {
     /// Live request tasks and workers of this lane.
     tasks: Cell<u64>,
     idle: Notify,
-    /// Requests of this lane in flight, for the `--max-in-flight` share.
+    /// Open-model and burst requests of this lane dispatched and not yet ended, for its
+    /// `--max-in-flight` share.
     in_flight: Cell<u64>,
     slot_freed: Notify,
     max_in_flight: u64,
+    /// Attempts of this lane under way (open, burst and closed alike).
+    attempting: Cell<u64>,
 }
 
 impl Lane {
@@ -58,6 +61,7 @@ impl Lane {
             in_flight: Cell::new(0),
             slot_freed: Notify::new(),
             max_in_flight,
+            attempting: Cell::new(0),
         }
     }
 
@@ -99,6 +103,7 @@ impl Lane {
         // The last stage's end (a pause or a closed stage's workers) still belongs to the run.
         self.sleep_until(origin).await;
         self.drain().await;
+        self.rec.borrow_mut().abandoned = self.attempting.get();
     }
 
     /// Open model: each of this lane's requests goes out at its instant, whatever the server does.
@@ -117,7 +122,7 @@ impl Lane {
                     self.slot_freed.notified().await;
                 }
             }
-            self.spawn_task(Rc::clone(self).one_request(stage, due, true));
+            self.spawn_request(stage, due, true);
             i += step;
             // Let answers be read between long runs of due sends.
             since_yield += 1;
@@ -148,7 +153,7 @@ impl Lane {
             return None;
         }
         for _ in 0..mine {
-            self.spawn_task(Rc::clone(self).one_request(stage, release, false));
+            self.spawn_request(stage, release, false);
         }
         self.drain().await;
         self.agree(Instant::now).await
@@ -187,10 +192,20 @@ impl Lane {
         }
     }
 
-    async fn one_request(self: Rc<Self>, stage: usize, scheduled: Instant, paced: bool) {
-        if let (Some(conn), _) = self.attempt(stage, scheduled, None, paced).await {
-            self.pool.borrow_mut().push(conn);
-        }
+    /// An open-model or burst request: in flight (for the cap) from now until it ends.
+    fn spawn_request(self: &Rc<Self>, stage: usize, scheduled: Instant, paced: bool) {
+        self.in_flight.set(self.in_flight.get() + 1);
+        let lane = Rc::clone(self);
+        self.spawn_task(async move {
+            if let (Some(conn), _) = lane.attempt(stage, scheduled, None, paced).await {
+                lane.pool.borrow_mut().push(conn);
+            }
+            let left = lane.in_flight.get() - 1;
+            lane.in_flight.set(left);
+            if left < lane.max_in_flight {
+                lane.slot_freed.notify_one();
+            }
+        });
     }
 
     /// One attempt on `conn`, an idle pooled connection, or a new one. Returns the
@@ -203,7 +218,7 @@ impl Lane {
         paced: bool,
     ) -> (Option<Connection>, Outcome) {
         let in_flight = self.shared.in_flight.fetch_add(1, Relaxed) + 1;
-        self.in_flight.set(self.in_flight.get() + 1);
+        self.attempting.set(self.attempting.get() + 1);
         self.rec
             .borrow_mut()
             .on_dispatch(stage, Instant::now(), in_flight);
@@ -232,11 +247,7 @@ impl Lane {
             .on_done(stage, scheduled, sent, done, result, paced);
 
         self.shared.in_flight.fetch_sub(1, Relaxed);
-        let lane_in_flight = self.in_flight.get() - 1;
-        self.in_flight.set(lane_in_flight);
-        if lane_in_flight < self.max_in_flight {
-            self.slot_freed.notify_one();
-        }
+        self.attempting.set(self.attempting.get() - 1);
         let reusable = conn.filter(|c| !c.is_closed());
         (reusable, result)
     }
@@ -283,8 +294,6 @@ impl Lane {
                 },
             }
         }
-        let open = self.in_flight.get();
-        self.rec.borrow_mut().abandoned += open;
     }
 
     /// Sleeps until `due`, precisely: tokio's timer (millisecond ticks, woken up to a tick

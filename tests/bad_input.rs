@@ -1,0 +1,304 @@
+//! Bad input exits 2 with the file, line and column, and what was expected — never a panic.
+
+mod common;
+
+use common::{stampede, stderr, write};
+
+const HEAD: &str = "[target]\nurl = \"http://127.0.0.1:9/\"\n";
+
+/// Runs `text` as a scenario; returns stderr after checking the exit code is 2.
+fn rejected(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "bad.toml", text);
+    let o = stampede(&["run", path.to_str().unwrap(), "--quiet"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("bad.toml:"), "names the file: {err}");
+    err
+}
+
+fn flags_rejected(args: &[&str]) -> String {
+    let o = stampede(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn unknown_keys_name_the_nearest_valid_one() {
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"constant\"\nrat = 5\nduration = \"1s\"\n"
+    ));
+    assert!(err.contains("bad.toml:5:1:"), "{err}");
+    assert!(
+        err.contains("unknown key `rat`") && err.contains("did you mean `rate`?"),
+        "{err}"
+    );
+
+    let err = rejected("[target]\nurl = \"http://127.0.0.1:9/\"\nheaderz = 1\n[[stages]]\nkind = \"burst\"\nrequests = 1\n");
+    assert!(
+        err.contains("bad.toml:3:1:") && err.contains("did you mean `headers`?"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retrys]\nmax = 1\n"
+    ));
+    assert!(
+        err.contains("bad.toml:6:") && err.contains("unknown key `retrys`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_stage_kinds_and_misplaced_keys() {
+    let err = rejected(&format!("{HEAD}[[stages]]\nkind = \"rmp\"\nfrom = 1\n"));
+    assert!(
+        err.contains("bad.toml:4:8:") && err.contains("did you mean `ramp`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("constant, ramp, steps, burst, concurrency, pause"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 5\nduration = \"1s\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:6:12:") && err.contains("does not apply to a burst stage"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"constant\"\nrate = 5\n"
+    ));
+    assert!(err.contains("missing `duration`"), "{err}");
+}
+
+#[test]
+fn wrong_types_bad_durations_and_bad_rates() {
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"constant\"\nrate = \"fast\"\nduration = \"1s\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:5:8:") && err.contains("not a number"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"constant\"\nrate = 5\nduration = \"10 parsecs\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:6:12:") && err.contains("bad duration") && err.contains("\"30s\""),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"concurrency\"\nworkers = 5\nduration = 30\n"
+    ));
+    assert!(
+        err.contains("bad.toml:6:12:") && err.contains("not a duration"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"constant\"\nrate = -5\nduration = \"1s\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:5:8:") && err.contains("negative"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"constant\"\nrate = 0\nduration = \"1s\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:5:8:") && err.contains("zero"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 0\n"
+    ));
+    assert!(
+        err.contains("bad.toml:5:12:") && err.contains("at least 1"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"steps\"\nfrom = 10\nto = 5\nstep = 1\nhold = \"1s\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:6:6:") && err.contains("below `from`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_urls_methods_headers_and_syntax() {
+    let err =
+        rejected("[target]\nurl = \"ftp://x/\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n");
+    assert!(
+        err.contains("bad.toml:2:7:") && err.contains("unsupported scheme"),
+        "{err}"
+    );
+    assert!(err.contains("http:// or https://"), "{err}");
+
+    let err =
+        rejected("[target]\nurl = \"not a url\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n");
+    assert!(
+        err.contains("bad.toml:2:7:") && err.contains("bad URL"),
+        "{err}"
+    );
+
+    let err = rejected("[target]\nurl = \"http://x/\"\nmethod = \"G E T\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n");
+    assert!(
+        err.contains("bad.toml:3:10:") && err.contains("bad method"),
+        "{err}"
+    );
+
+    let err = rejected("[target\nurl = 1\n");
+    assert!(err.contains("bad.toml:1:"), "{err}");
+
+    let err = rejected("[[stages]]\nkind = \"burst\"\nrequests = 1\n");
+    assert!(err.contains("missing [target]"), "{err}");
+}
+
+#[test]
+fn bad_thresholds() {
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 5\n[thresholds]\np99 = \"fast\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:7:") && err.contains("\"800ms\""),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 5\n[thresholds]\nerror_rate = 0.1\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:14:") && err.contains("percentage"),
+        "{err}"
+    );
+
+    let err = rejected(&format!("{HEAD}[[stages]]\nname = \"burst\"\nkind = \"burst\"\nrequests = 5\n[thresholds.stages.brst]\np99 = \"1s\"\n"));
+    assert!(
+        err.contains("bad.toml:7:20:") && err.contains("did you mean `burst`?"),
+        "{err}"
+    );
+
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 5\n[thresholds]\np98 = \"1s\"\n"
+    ));
+    assert!(err.contains("did you mean `p99`?"), "{err}");
+}
+
+#[test]
+fn missing_or_unreadable_files_are_named() {
+    let err = flags_rejected(&["run", "/nonexistent/stampede.toml"]);
+    assert!(
+        err.contains("/nonexistent/stampede.toml") && err.contains("no such file"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let err = flags_rejected(&["run", dir.path().to_str().unwrap()]);
+    assert!(err.contains(dir.path().to_str().unwrap()), "{err}");
+
+    let body = write(dir.path(), "s.toml", "[target]\nurl = \"http://x/\"\nbody_file = \"missing.json\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n");
+    let o = stampede(&["run", body.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("s.toml:3:13:") && err.contains("missing.json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_flags() {
+    let err = flags_rejected(&["run", "--url", "http://127.0.0.1:9/", "--rate", "-5"]);
+    assert!(
+        err.contains("--rate") && err.contains("not positive"),
+        "{err}"
+    );
+
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5",
+        "--threshold",
+        "p98=1s",
+    ]);
+    assert!(err.contains("did you mean `p99`?"), "{err}");
+
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5",
+        "--threshold",
+        "p99",
+    ]);
+    assert!(err.contains("NAME=LIMIT"), "{err}");
+
+    let err = flags_rejected(&["run", "--url", "127.0.0.1:9", "--rate", "5"]);
+    assert!(err.contains("--url") && err.contains("bad URL"), "{err}");
+
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5",
+        "--duration",
+        "forever",
+    ]);
+    assert!(
+        err.contains("--duration") && err.contains("bad duration"),
+        "{err}"
+    );
+
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5",
+        "-H",
+        "no-colon",
+    ]);
+    assert!(err.contains("--header"), "{err}");
+
+    let err = flags_rejected(&["run", "--url", "http://127.0.0.1:9/"]);
+    assert!(err.contains("--rate"), "{err}");
+
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5",
+        "--burst",
+        "5",
+    ]);
+    assert!(err.contains("cannot be used with"), "{err}");
+
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5",
+        "--out",
+        "/nonexistent/dir/r.json",
+    ]);
+    assert!(err.contains("/nonexistent/dir"), "{err}");
+}

@@ -1,0 +1,133 @@
+//! Test helpers: a real HTTP/1.1 server on loopback, and the stampede binary.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+/// How the server answers one request.
+pub struct Reply {
+    pub status: u16,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply {
+            status: 200,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// What the server is told about a request: its number (0-based), when it arrived, its headers.
+pub struct Arrival<'a> {
+    pub index: u64,
+    pub since_start: Duration,
+    pub headers: &'a http::HeaderMap,
+}
+
+type Handler = dyn Fn(&Arrival) -> Reply + Send + Sync;
+
+/// A loopback HTTP server running on its own thread and runtime until the test ends.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub hits: Arc<AtomicU64>,
+}
+
+impl TestServer {
+    pub fn start(handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static) -> TestServer {
+        let handler: Arc<Handler> = Arc::new(handler);
+        let hits = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let counter = Arc::clone(&hits);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let start = Instant::now();
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let (handler, counter) = (Arc::clone(&handler), Arc::clone(&counter));
+                    tokio::spawn(async move {
+                        let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                            let index = counter.fetch_add(1, Ordering::SeqCst);
+                            let reply = handler(&Arrival {
+                                index,
+                                since_start: start.elapsed(),
+                                headers: req.headers(),
+                            });
+                            async move {
+                                if !reply.delay.is_zero() {
+                                    tokio::time::sleep(reply.delay).await;
+                                }
+                                let mut resp =
+                                    Response::new(Full::new(Bytes::from_static(b"{\"ok\":true}")));
+                                *resp.status_mut() =
+                                    hyper::StatusCode::from_u16(reply.status).unwrap();
+                                Ok::<_, Infallible>(resp)
+                            }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        TestServer { addr, hits }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_stampede")
+}
+
+/// Runs stampede with `args`, bounded in time.
+pub fn stampede(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .output()
+        .expect("the stampede binary runs")
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("results file written"))
+        .expect("results are JSON")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
