@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
 
 use super::Shared;
 use crate::classify::Outcome;
 use crate::record::LaneRecorder;
 use crate::schedule::{Pacing, StagePlan};
+use super::pool::Pool;
 use crate::transport::{Connection, Transport};
 
 /// How long before a due instant tokio's timer wakes us (it ticks each millisecond and
@@ -22,17 +22,13 @@ use crate::transport::{Connection, Transport};
 const TIMER_LEAD: Duration = Duration::from_millis(3);
 /// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
 const SPIN_WINDOW: Duration = Duration::from_micros(30);
-/// Connections opened at once before a burst.
-const BURST_CONNECT_PARALLELISM: usize = 256;
 /// After a failed connect, a closed-model worker waits this long before trying again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
 
 pub struct Lane {
     id: u64,
     shared: Arc<Shared>,
-    transport: Transport,
-    /// Idle keep-alive connections, most recently used last.
-    pool: RefCell<Vec<Connection>>,
+    pool: Rc<Pool>,
     pub rec: RefCell<LaneRecorder>,
     /// Live request tasks and workers of this lane.
     tasks: Cell<u64>,
@@ -53,8 +49,7 @@ impl Lane {
         Lane {
             id: id as u64,
             shared,
-            transport,
-            pool: RefCell::new(Vec::new()),
+            pool: Pool::new(transport),
             rec: RefCell::new(rec),
             tasks: Cell::new(0),
             idle: Notify::new(),
@@ -145,7 +140,7 @@ impl Lane {
             return None;
         }
         let mine = share_of(requests, self.id, self.shared.lanes as u64);
-        self.open_connections(mine as usize).await;
+        self.pool.prefill(mine as usize).await;
         let release = self
             .agree(|| Instant::now() + Duration::from_millis(2))
             .await?;
@@ -157,22 +152,6 @@ impl Lane {
         }
         self.drain().await;
         self.agree(Instant::now).await
-    }
-
-    /// Fills the idle pool up to `wanted` connections, a bounded number at a time.
-    async fn open_connections(self: &Rc<Self>, wanted: usize) {
-        let mut missing = wanted.saturating_sub(self.pool.borrow().len());
-        let mut opening = JoinSet::new();
-        while missing > 0 || !opening.is_empty() {
-            while missing > 0 && opening.len() < BURST_CONNECT_PARALLELISM {
-                let lane = Rc::clone(self);
-                opening.spawn_local(async move { lane.transport.connect().await.ok() });
-                missing -= 1;
-            }
-            if let Some(Ok(Some(conn))) = opening.join_next().await {
-                self.pool.borrow_mut().push(conn);
-            }
-        }
     }
 
     /// Closed model: send, wait for the answer, send again, until `end`.
@@ -188,7 +167,7 @@ impl Lane {
             }
         }
         if let Some(c) = conn {
-            self.pool.borrow_mut().push(c);
+            self.pool.checkin(c);
         }
     }
 
@@ -198,7 +177,7 @@ impl Lane {
         let lane = Rc::clone(self);
         self.spawn_task(async move {
             if let (Some(conn), _) = lane.attempt(stage, scheduled, None, paced).await {
-                lane.pool.borrow_mut().push(conn);
+                lane.pool.checkin(conn);
             }
             let left = lane.in_flight.get() - 1;
             lane.in_flight.set(left);
@@ -223,17 +202,15 @@ impl Lane {
             .borrow_mut()
             .on_dispatch(stage, Instant::now(), in_flight);
 
-        let conn = conn.or_else(|| self.idle_connection());
         let conn = match conn {
             Some(c) => Ok(c),
-            None => self.transport.connect().await,
+            None => self.pool.checkout().await,
         };
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
                 let sent = Instant::now();
-                let result =
-                    tokio::time::timeout(self.transport.timeout, self.transport.send(&mut c)).await;
-                match result {
+                let transport = &self.pool.transport;
+                match tokio::time::timeout(transport.timeout, transport.send(&mut c)).await {
                     Ok(Ok(status)) => (Some(sent), Outcome::from_status(status), Some(c)),
                     Ok(Err(failure)) => (Some(sent), failure.outcome(), None),
                     Err(_) => (Some(sent), Outcome::Timeout, None),
@@ -248,18 +225,20 @@ impl Lane {
 
         self.shared.in_flight.fetch_sub(1, Relaxed);
         self.attempting.set(self.attempting.get() - 1);
-        let reusable = conn.filter(|c| !c.is_closed());
-        (reusable, result)
-    }
-
-    fn idle_connection(&self) -> Option<Connection> {
-        let mut pool = self.pool.borrow_mut();
-        while let Some(c) = pool.pop() {
-            if !c.is_closed() {
-                return Some(c);
+        let reusable = match conn {
+            Some(c) if !c.is_closed() => Some(c),
+            // It was open and is gone (closed by the server, broken, or timed out).
+            Some(_) => {
+                self.pool.discard();
+                None
             }
-        }
-        None
+            None if sent.is_some() => {
+                self.pool.discard();
+                None
+            }
+            None => None,
+        };
+        (reusable, result)
     }
 
     fn spawn_task(self: &Rc<Self>, task: impl std::future::Future<Output = ()> + 'static) {

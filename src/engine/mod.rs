@@ -3,6 +3,7 @@
 //! turns Ctrl-C into a stop; the lanes ([`lane`]) do the sending.
 
 mod lane;
+mod pool;
 
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
