@@ -435,3 +435,39 @@ fn ctrl_c_stops_and_still_writes_results() {
     );
     assert_eq!(server.hits(), requests);
 }
+
+#[test]
+fn closed_loop_keeps_every_worker_busy() {
+    let server = TestServer::start(|_| Reply {
+        status: 200,
+        delay: Duration::from_millis(50),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let o = stampede(&[
+        "run",
+        "--url",
+        &server.url(),
+        "--concurrency",
+        "20",
+        "--duration",
+        "1s",
+        "--threads",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_json(&out);
+    // 20 workers × (1 s / 50 ms) = 400 if every worker always has a connection.
+    let requests = u(&r["totals"]["requests"]);
+    assert!((300..=420).contains(&requests), "{requests}");
+    assert_eq!(u(&r["peak_in_flight"]), 20);
+    // No worker waited long for a connection.
+    assert!(
+        r["latency_ms"]["max"].as_f64().unwrap() < 250.0,
+        "{}",
+        r["latency_ms"]
+    );
+}

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use super::pool::Pool;
 use super::Shared;
 use crate::classify::Outcome;
 use crate::record::LaneRecorder;
 use crate::schedule::{Pacing, StagePlan};
-use super::pool::Pool;
 use crate::transport::{Connection, Transport};
 
 /// How long before a due instant tokio's timer wakes us (it ticks each millisecond and

@@ -75,7 +75,9 @@ impl Pool {
         }
         let mut conn = conn;
         loop {
-            let Some(waiter) = self.waiters.borrow_mut().pop_front() else { break };
+            let Some(waiter) = self.waiters.borrow_mut().pop_front() else {
+                break;
+            };
             match waiter.tx.send(Ok(conn)) {
                 Ok(()) => return,
                 // That waiter gave up (its lane stopped); try the next.
@@ -131,7 +133,8 @@ impl Pool {
             return;
         }
         let allowed = MIN_PARALLEL_CONNECTS.max(self.open.get() / 4);
-        while self.connecting.get() < allowed && self.waiters.borrow().len() > self.connecting.get() {
+        while self.connecting.get() < allowed && self.waiters.borrow().len() > self.connecting.get()
+        {
             self.connecting.set(self.connecting.get() + 1);
             let pool = Rc::clone(self);
             tokio::task::spawn_local(async move {
@@ -141,6 +144,8 @@ impl Pool {
                     Ok(conn) => {
                         pool.open.set(pool.open.get() + 1);
                         pool.checkin(conn);
+                        // Requests may still be waiting (closed-model workers keep theirs).
+                        pool.grow();
                     }
                     // The server refuses: the longest waiter gets the error, the others a retry.
                     Err(failure) => {
