@@ -11,17 +11,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::pool::Pool;
+use super::timer::PreciseTimer;
 use super::Shared;
 use crate::classify::Outcome;
 use crate::record::LaneRecorder;
 use crate::schedule::{Pacing, StagePlan};
 use crate::transport::{Connection, Transport};
 
-/// How long before a due instant tokio's timer wakes us (it ticks each millisecond and
-/// may fire a tick late); the rest is slept precisely. A late send skews latency.
-const TIMER_LEAD: Duration = Duration::from_millis(3);
 /// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
-const SPIN_WINDOW: Duration = Duration::from_micros(30);
+const SPIN_WINDOW: Duration = Duration::from_micros(20);
 /// After a failed connect, a closed-model worker waits this long before trying again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
 
@@ -40,10 +38,17 @@ pub struct Lane {
     max_in_flight: u64,
     /// Attempts of this lane under way (open, burst and closed alike).
     attempting: Cell<u64>,
+    timer: PreciseTimer,
 }
 
 impl Lane {
-    pub fn new(id: usize, shared: Arc<Shared>, transport: Transport, rec: LaneRecorder) -> Lane {
+    pub fn new(
+        id: usize,
+        shared: Arc<Shared>,
+        transport: Transport,
+        rec: LaneRecorder,
+        timer: PreciseTimer,
+    ) -> Lane {
         let lanes = shared.lanes as u64;
         let max_in_flight = shared.max_in_flight.div_ceil(lanes).max(1);
         Lane {
@@ -57,6 +62,7 @@ impl Lane {
             slot_freed: Notify::new(),
             max_in_flight,
             attempting: Cell::new(0),
+            timer,
         }
     }
 
@@ -275,26 +281,24 @@ impl Lane {
         }
     }
 
-    /// Sleeps until `due`, precisely: tokio's timer (millisecond ticks, woken up to a tick
-    /// late) for the bulk, an OS sleep on a blocking thread (tens of µs late) for the last
-    /// few milliseconds, and yielding for the last µs. Returns false when the run was stopped.
+    /// Sleeps until `due`, precisely: a timerfd for waits that matter, yielding (reading
+    /// answers meanwhile) for the last few µs. Returns false when the run was stopped.
     async fn sleep_until(&self, due: Instant) -> bool {
         loop {
             let now = Instant::now();
             if now >= due {
                 break;
             }
-            let wait = due - now;
-            if wait > TIMER_LEAD {
+            if due - now > SPIN_WINDOW {
                 tokio::select! {
-                    _ = tokio::time::sleep_until((due - TIMER_LEAD).into()) => {}
+                    slept = self.timer.sleep_until(due) => {
+                        if slept.is_err() {
+                            // No timerfd: tokio's millisecond timer is the fallback.
+                            tokio::time::sleep_until(due.into()).await;
+                        }
+                    }
                     _ = self.shared.stop_signal() => return false,
                 }
-            } else if wait > SPIN_WINDOW {
-                let precise = tokio::task::spawn_blocking(move || {
-                    std::thread::sleep(due.saturating_duration_since(Instant::now()))
-                });
-                let _ = precise.await;
             } else {
                 tokio::task::yield_now().await;
             }

@@ -4,6 +4,7 @@
 
 mod lane;
 mod pool;
+mod timer;
 
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -250,8 +251,13 @@ fn run_lane(
         .map_err(|e| Error::runtime(format!("cannot start a worker runtime: {e}")))?;
     let local = tokio::task::LocalSet::new();
     let origin = shared.origin;
-    let lane = Rc::new(Lane::new(id, shared, transport, rec));
-    local.block_on(&runtime, lane.run(plans));
+    let lane = local.block_on(&runtime, async {
+        let timer = timer::PreciseTimer::new()
+            .map_err(|e| Error::runtime(format!("cannot create a timer: {e}")))?;
+        let lane = Rc::new(Lane::new(id, shared, transport, rec, timer));
+        lane.run(plans).await;
+        Ok::<_, Error>(lane)
+    })?;
     let mut rec = lane.rec.replace(LaneRecorder::new(origin, id, 0, None));
     rec.finish();
     Ok(rec)
