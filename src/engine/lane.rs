@@ -16,10 +16,10 @@ use super::Shared;
 use crate::classify::Outcome;
 use crate::record::LaneRecorder;
 use crate::schedule::{Pacing, StagePlan};
-use crate::transport::{Connection, Transport};
+use crate::transport::{Connection, Failure, Transport};
 
 /// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
-const SPIN_WINDOW: Duration = Duration::from_micros(20);
+const SPIN_WINDOW: Duration = Duration::from_micros(5);
 /// After a failed connect, a closed-model worker waits this long before trying again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
 
@@ -123,7 +123,16 @@ impl Lane {
                     self.slot_freed.notified().await;
                 }
             }
-            self.spawn_request(stage, due, true);
+            // Take a connection before spawning: requests that wait for one stay a number
+            // here rather than tasks that crowd the run queue and slow every answer.
+            let conn = match self.pool.take_idle() {
+                Some(c) => Ok(c),
+                None => tokio::select! {
+                    c = self.pool.checkout(due) => c,
+                    _ = self.shared.stop_signal() => return,
+                },
+            };
+            self.spawn_request(stage, due, true, Some(conn));
             i += step;
             // Let answers be read between long runs of due sends.
             since_yield += 1;
@@ -154,7 +163,8 @@ impl Lane {
             return None;
         }
         for _ in 0..mine {
-            self.spawn_request(stage, release, false);
+            let conn = self.pool.take_idle().map(Ok);
+            self.spawn_request(stage, release, false, conn);
         }
         self.drain().await;
         self.agree(Instant::now).await
@@ -164,11 +174,11 @@ impl Lane {
     async fn closed_worker(self: Rc<Self>, stage: usize, end: Instant) {
         let mut conn = None;
         while !self.shared.stopping() && Instant::now() < end {
-            let (next, outcome) = self
-                .attempt(stage, Instant::now(), conn.take(), false)
+            let end = self
+                .attempt(stage, Instant::now(), conn.take().map(Ok), false)
                 .await;
-            conn = next;
-            if outcome == Outcome::ConnectError && conn.is_none() {
+            conn = end.conn;
+            if end.outcome == Outcome::ConnectError && conn.is_none() {
                 tokio::time::sleep(RECONNECT_PAUSE).await;
             }
         }
@@ -178,11 +188,18 @@ impl Lane {
     }
 
     /// An open-model or burst request: in flight (for the cap) from now until it ends.
-    fn spawn_request(self: &Rc<Self>, stage: usize, scheduled: Instant, paced: bool) {
+    fn spawn_request(
+        self: &Rc<Self>,
+        stage: usize,
+        scheduled: Instant,
+        paced: bool,
+        conn: Option<Result<Connection, Failure>>,
+    ) {
         self.in_flight.set(self.in_flight.get() + 1);
         let lane = Rc::clone(self);
         self.spawn_task(async move {
-            if let (Some(conn), _) = lane.attempt(stage, scheduled, None, paced).await {
+            let end = lane.attempt(stage, scheduled, conn, paced).await;
+            if let Some(conn) = end.conn {
                 lane.pool.checkin(conn);
             }
             let left = lane.in_flight.get() - 1;
@@ -193,15 +210,15 @@ impl Lane {
         });
     }
 
-    /// One attempt on `conn`, an idle pooled connection, or a new one. Returns the
-    /// connection when it can carry another request.
+    /// One attempt on `conn` (or its failure to connect), or on one from the pool when
+    /// `None`. Returns the connection when it can carry another request.
     async fn attempt(
         &self,
         stage: usize,
         scheduled: Instant,
-        conn: Option<Connection>,
+        conn: Option<Result<Connection, Failure>>,
         paced: bool,
-    ) -> (Option<Connection>, Outcome) {
+    ) -> AttemptEnd {
         let in_flight = self.shared.in_flight.fetch_add(1, Relaxed) + 1;
         self.attempting.set(self.attempting.get() + 1);
         self.rec
@@ -209,8 +226,8 @@ impl Lane {
             .on_dispatch(stage, Instant::now(), in_flight);
 
         let conn = match conn {
-            Some(c) => Ok(c),
-            None => self.pool.checkout().await,
+            Some(c) => c,
+            None => self.pool.checkout(scheduled).await,
         };
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
@@ -244,7 +261,10 @@ impl Lane {
             }
             None => None,
         };
-        (reusable, result)
+        AttemptEnd {
+            conn: reusable,
+            outcome: result,
+        }
     }
 
     fn spawn_task(self: &Rc<Self>, task: impl std::future::Future<Output = ()> + 'static) {
@@ -323,6 +343,13 @@ impl Lane {
         }
         Some(shared.origin + Duration::from_micros(shared.agreed_us.load(Relaxed)))
     }
+}
+
+/// How an attempt ended, for the caller.
+struct AttemptEnd {
+    /// The connection, when it can carry another request.
+    conn: Option<Connection>,
+    outcome: Outcome,
 }
 
 /// Lane `id`'s part of `total` items dealt round-robin to `lanes` lanes.

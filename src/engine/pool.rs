@@ -1,8 +1,12 @@
 //! A lane's keep-alive connections. A request takes an idle connection, or waits for one
-//! (first come, first served). The pool grows only when a request has waited longer than
-//! [`GROW_AFTER`], and then a bounded number of connects at a time: opening a connection
-//! for every waiting request turns a brief CPU stall into thousands of connects, which
-//! make the stall worse (measured: a 40k req/s run collapsing). Lane-local, so no locks.
+//! (first come, first served). The pool grows when a request has waited [`GROW_AFTER`]:
+//! fast (a bounded number of connects at a time) when no connection came back meanwhile,
+//! one connect at a time when they do.
+//!
+//! Why not a connection per waiting request: when the client's CPU hiccups, requests queue
+//! while connections still turn over fast; opening thousands of connections then (each
+//! connect costs more as the port space fills) turned a brief stall into a collapse of a
+//! 50k req/s run. Lane-local, so no locks.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -14,7 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::transport::{Connection, Failure, Transport};
 
-/// Connects under way at once, at least; more as the pool grows (a quarter of its size).
+/// Connects under way at once, at least; more as the pool grows (half its size).
 const MIN_PARALLEL_CONNECTS: usize = 4;
 /// A request waiting this long for a connection to come free makes the pool grow.
 const GROW_AFTER: Duration = Duration::from_millis(1);
@@ -34,6 +38,8 @@ pub struct Pool {
     /// Connections open (idle or busy) and being opened.
     open: Cell<usize>,
     connecting: Cell<usize>,
+    /// When a connection last came back from a request.
+    last_return: Cell<Option<Instant>>,
     /// A task will look at the waiters again after `GROW_AFTER`.
     recheck_pending: Cell<bool>,
 }
@@ -47,27 +53,32 @@ impl Pool {
             open: Cell::new(0),
             connecting: Cell::new(0),
             recheck_pending: Cell::new(false),
+            last_return: Cell::new(None),
         })
     }
 
-    /// An idle connection, or the first one to come free or be opened.
-    pub async fn checkout(self: &Rc<Self>) -> Result<Connection, Failure> {
+    /// An idle connection, or the first one to come free or be opened, for a request
+    /// that has been waiting since `since` (its scheduled instant, when it has one).
+    pub async fn checkout(self: &Rc<Self>, since: Instant) -> Result<Connection, Failure> {
         if let Some(c) = self.take_idle() {
             return Ok(c);
         }
         let (tx, rx) = oneshot::channel();
-        self.waiters.borrow_mut().push_back(Waiter {
-            since: Instant::now(),
-            tx,
-        });
+        self.waiters.borrow_mut().push_back(Waiter { since, tx });
         self.grow();
         rx.await
             .unwrap_or_else(|_| Err(Failure::Connect("connection pool closed".into())))
     }
 
-    /// Returns a connection after use: to the longest waiter, else to the idle list.
+    /// Returns a connection after a request: to the longest waiter, else to the idle list.
     /// A connection that cannot carry another request is dropped.
     pub fn checkin(self: &Rc<Self>, conn: Connection) {
+        self.last_return.set(Some(Instant::now()));
+        self.hand_over(conn);
+    }
+
+    /// A connection, new or used, goes to the longest waiter or to the idle list.
+    fn hand_over(self: &Rc<Self>, conn: Connection) {
         if conn.is_closed() {
             self.open.set(self.open.get() - 1);
             self.grow();
@@ -106,12 +117,13 @@ impl Pool {
             }
             if let Some(Ok(Some(conn))) = opening.join_next().await {
                 self.open.set(self.open.get() + 1);
-                self.checkin(conn);
+                self.hand_over(conn);
             }
         }
     }
 
-    fn take_idle(&self) -> Option<Connection> {
+    /// An idle connection, if one is open.
+    pub fn take_idle(&self) -> Option<Connection> {
         let mut idle = self.idle.borrow_mut();
         while let Some(c) = idle.pop() {
             if !c.is_closed() {
@@ -122,8 +134,11 @@ impl Pool {
         None
     }
 
-    /// Starts connects for waiting requests, a bounded number at a time, once the
-    /// longest waiter has waited `GROW_AFTER` (at once when there is no connection at all).
+    /// Starts connects while a request has waited [`GROW_AFTER`] (at once when there are
+    /// no connections at all): if none came back meanwhile (a slow or stalled server), a
+    /// bounded number at a time, growing with the pool; if they do come back, the wait
+    /// comes from too few connections turning over, or from a busy CPU that more would not
+    /// help — so one at a time.
     fn grow(self: &Rc<Self>) {
         let oldest = self.waiters.borrow().front().map(|w| w.since.elapsed());
         let Some(oldest) = oldest else { return };
@@ -132,9 +147,13 @@ impl Pool {
             self.recheck_later(GROW_AFTER - oldest);
             return;
         }
-        let allowed = MIN_PARALLEL_CONNECTS.max(self.open.get() / 4);
-        while self.connecting.get() < allowed && self.waiters.borrow().len() > self.connecting.get()
-        {
+        let since_return = self.last_return.get().map_or(GROW_AFTER, |t| t.elapsed());
+        let allowed = if since_return >= GROW_AFTER {
+            MIN_PARALLEL_CONNECTS.max(self.open.get() / 2)
+        } else {
+            1
+        };
+        while self.connecting.get() < allowed {
             self.connecting.set(self.connecting.get() + 1);
             let pool = Rc::clone(self);
             tokio::task::spawn_local(async move {
@@ -143,7 +162,7 @@ impl Pool {
                 match result {
                     Ok(conn) => {
                         pool.open.set(pool.open.get() + 1);
-                        pool.checkin(conn);
+                        pool.hand_over(conn);
                         // Requests may still be waiting (closed-model workers keep theirs).
                         pool.grow();
                     }
