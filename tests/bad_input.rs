@@ -302,3 +302,21 @@ fn bad_flags() {
     ]);
     assert!(err.contains("/nonexistent/dir"), "{err}");
 }
+
+#[test]
+fn tables_not_supported_yet_say_so() {
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\nmax_attempts = 3\n"
+    ));
+    assert!(
+        err.contains("bad.toml:6:1:") && err.contains("[retry]") && err.contains("not supported"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}[target.auth]\nkind = \"sigv4\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(
+        err.contains("[target.auth]") && err.contains("not supported"),
+        "{err}"
+    );
+}
