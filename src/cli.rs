@@ -85,6 +85,10 @@ pub struct RunArgs {
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub grace: String,
 
+    /// Also trust the CA certificates in this PEM file (private CAs, test servers).
+    #[arg(long, env = "STAMPEDE_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
     /// Write the results JSON here.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -471,3 +471,62 @@ fn closed_loop_keeps_every_worker_busy() {
         r["latency_ms"]
     );
 }
+
+#[test]
+fn https_targets_are_reached_over_rustls() {
+    let tls = common::TestTls::new();
+    let server = TestServer::start_tls(&tls, |_| Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.pem", &tls.ca_pem);
+    let url = format!("https://{}/", server.addr);
+    let out = dir.path().join("r.json");
+    let o = stampede(&[
+        "run",
+        "--url",
+        &url,
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--ca-cert",
+        ca.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_json(&out);
+    assert_eq!(u(&r["totals"]["ok"]), 50);
+    assert_eq!(server.hits(), 50);
+
+    // Without trusting the test CA, the handshake fails: connect errors, nothing reaches the server.
+    let out = dir.path().join("untrusted.json");
+    let o = stampede(&[
+        "run",
+        "--url",
+        &url,
+        "--rate",
+        "10",
+        "--duration",
+        "500ms",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_json(&out);
+    assert_eq!(u(&r["attempts"]["connect_errors"]), 5);
+    assert_eq!(server.hits(), 50);
+
+    let o = stampede(&[
+        "run",
+        "--url",
+        &url,
+        "--rate",
+        "10",
+        "--ca-cert",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--ca-cert"), "{}", stderr(&o));
+}

@@ -38,6 +38,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             "--max-in-flight: 0\n  expected: a whole number ≥ 1",
         ));
     }
+    let tls = tls_config(args.ca_cert.as_deref())?;
     raise_open_files_limit();
 
     let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
@@ -58,7 +59,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     } else {
         None
     };
-    let record = engine::run(&scenario.target, plans.clone(), &opts, progress)?;
+    let record = engine::run(&scenario.target, &tls, plans.clone(), &opts, progress)?;
     if let Some(l) = live {
         l.finish();
     }
@@ -172,6 +173,22 @@ fn to_results(
         overall: &overall,
         timeline: record.timeline,
         thresholds: checked,
+    })
+}
+
+fn tls_config(ca_cert: Option<&Path>) -> Result<rustls::ClientConfig> {
+    let pem = match ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::input(format!("--ca-cert {}: cannot read it: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    crate::transport::tls_config(pem.as_deref()).map_err(|why| {
+        let name = ca_cert.map_or(String::new(), |p| p.display().to_string());
+        Error::input(format!(
+            "--ca-cert {name}: {why}
+  expected: a PEM file of CA certificates"
+        ))
     })
 }
 

@@ -126,6 +126,7 @@ impl Shared {
 /// Drives `plans` at `target`. `progress` is called four times a second when given.
 pub fn run(
     target: &Target,
+    tls: &rustls::ClientConfig,
     plans: Vec<StagePlan>,
     opts: &EngineOptions,
     mut progress: Option<&mut dyn FnMut(&Snapshot)>,
@@ -168,7 +169,7 @@ pub fn run(
             let (shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
-                Transport::new(target),
+                Transport::new(target, tls.clone()),
             );
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-lane-{id}"))

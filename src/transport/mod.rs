@@ -53,14 +53,46 @@ impl Failure {
     }
 }
 
+/// TLS settings: Mozilla's roots (webpki-roots), plus any CA certificates the user trusts
+/// (PEM), for private CAs and test servers.
+pub fn tls_config(extra_roots_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(pem) = extra_roots_pem {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| format!("not a PEM certificate: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("not a usable CA certificate: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err("no PEM certificate in it".into());
+        }
+    }
+    Ok(
+        rustls::ClientConfig::builder_with_provider(
+            rustls::crypto::ring::default_provider().into(),
+        )
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
 impl Transport {
-    pub fn new(target: &Target) -> Transport {
+    pub fn new(target: &Target, tls: rustls::ClientConfig) -> Transport {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(target.connect_timeout));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);

@@ -45,8 +45,51 @@ pub struct TestServer {
     pub hits: Arc<AtomicU64>,
 }
 
+/// A self-signed certificate for 127.0.0.1, and its PEM to trust it by.
+pub struct TestTls {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub ca_pem: String,
+}
+
+impl TestTls {
+    pub fn new() -> TestTls {
+        let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .unwrap();
+        let cert = ck.cert.der().clone();
+        let key =
+            rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(
+            rustls::crypto::ring::default_provider().into(),
+        )
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+        TestTls {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            ca_pem: ck.cert.pem(),
+        }
+    }
+}
+
 impl TestServer {
     pub fn start(handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static) -> TestServer {
+        TestServer::start_with(handler, None)
+    }
+
+    /// Serves HTTPS with `tls`.
+    pub fn start_tls(
+        tls: &TestTls,
+        handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
+        TestServer::start_with(handler, Some(tls.acceptor.clone()))
+    }
+
+    fn start_with(
+        handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> TestServer {
         let handler: Arc<Handler> = Arc::new(handler);
         let hits = Arc::new(AtomicU64::new(0));
         let (tx, rx) = std::sync::mpsc::channel();
@@ -65,7 +108,8 @@ impl TestServer {
                     let Ok((stream, _)) = listener.accept().await else {
                         continue;
                     };
-                    let (handler, counter) = (Arc::clone(&handler), Arc::clone(&counter));
+                    let (handler, counter, tls) =
+                        (Arc::clone(&handler), Arc::clone(&counter), tls.clone());
                     tokio::spawn(async move {
                         let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                             let index = counter.fetch_add(1, Ordering::SeqCst);
@@ -85,9 +129,18 @@ impl TestServer {
                                 Ok::<_, Infallible>(resp)
                             }
                         });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                        let http = hyper::server::conn::http1::Builder::new();
+                        match tls {
+                            Some(tls) => {
+                                let Ok(stream) = tls.accept(stream).await else {
+                                    return;
+                                };
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                            None => {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
                     });
                 }
             });
