@@ -6,6 +6,7 @@
 pub mod classify;
 pub mod cli;
 pub mod cmd;
+pub mod emulator;
 pub mod engine;
 pub mod error;
 pub mod record;

@@ -3,7 +3,7 @@
 
 mod adhoc;
 mod parse;
-mod source;
+pub(crate) mod source;
 
 use std::time::Duration;
 

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::source::{nearest, Source};
+use super::source::{nearest, toml_error, Source};
 use super::{Scenario, Stage, StageKind, Target, Thresholds, STAGE_KINDS};
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
@@ -204,26 +203,6 @@ impl Target {
     }
 }
 
-/// Turns toml's own error (syntax, unknown key, wrong type) into ours.
-fn toml_error(src: &Source, e: &toml::de::Error) -> Error {
-    let span = e.span().unwrap_or(0..0);
-    let message = e.message().trim();
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
-        if let Some((given, valid)) = names.split_first() {
-            let mut msg = format!("unknown key `{given}`");
-            if let Some(near) = nearest(given, valid) {
-                msg.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            return src.error(span, &msg, &format!("one of {}", valid.join(", ")));
-        }
-    }
-    if let Some(rest) = message.strip_prefix("missing field ") {
-        return src.error(span, &format!("missing key {rest}"), "");
-    }
-    src.error(span, message, "")
-}
-
 fn target(src: &Source, t: &Spanned<RawTarget>, url_override: Option<&Uri>) -> Result<Target> {
     let raw = t.get_ref();
     let url = match (url_override, &raw.url) {
@@ -273,10 +252,10 @@ fn target(src: &Source, t: &Spanned<RawTarget>, url_override: Option<&Uri>) -> R
         (None, None) => {}
     }
     if let Some(v) = &raw.timeout {
-        target.timeout = duration(src, v, "timeout")?;
+        target.timeout = src.duration(v, "timeout")?;
     }
     if let Some(v) = &raw.connect_timeout {
-        target.connect_timeout = duration(src, v, "connect_timeout")?;
+        target.connect_timeout = src.duration(v, "connect_timeout")?;
     }
     Ok(target)
 }
@@ -312,76 +291,6 @@ pub fn parse_header(
     let v = HeaderValue::from_str(value.trim())
         .map_err(|_| format!("bad value for header `{name}`"))?;
     Ok((n, v))
-}
-
-fn duration(src: &Source, v: &Spanned<Value>, key: &str) -> Result<Duration> {
-    let expected = "a duration string such as \"30s\", \"250ms\" or \"2m\"";
-    let text = match v.get_ref() {
-        Value::String(s) => s,
-        other => {
-            return Err(src.error(
-                v.span(),
-                &format!("`{key}` is a {}, not a duration", other.type_str()),
-                expected,
-            ))
-        }
-    };
-    let d = humantime::parse_duration(text.trim()).map_err(|_| {
-        src.error(
-            v.span(),
-            &format!("bad duration `{text}` for `{key}`"),
-            expected,
-        )
-    })?;
-    if d.is_zero() {
-        return Err(src.error(
-            v.span(),
-            &format!("`{key}` must be longer than zero"),
-            expected,
-        ));
-    }
-    Ok(d)
-}
-
-/// A number > 0, or ≥ 0 when `allow_zero`.
-fn number(src: &Source, v: &Spanned<Value>, key: &str, allow_zero: bool) -> Result<f64> {
-    let expected = if allow_zero {
-        "a number ≥ 0 (requests per second)"
-    } else {
-        "a number > 0 (requests per second)"
-    };
-    let n = match v.get_ref() {
-        Value::Integer(i) => *i as f64,
-        Value::Float(f) => *f,
-        other => {
-            return Err(src.error(
-                v.span(),
-                &format!("`{key}` is a {}, not a number", other.type_str()),
-                expected,
-            ))
-        }
-    };
-    if !n.is_finite() || n < 0.0 || (n == 0.0 && !allow_zero) {
-        let what = if n == 0.0 { "zero" } else { "negative" };
-        return Err(src.error(v.span(), &format!("`{key}` is {what} ({n})"), expected));
-    }
-    Ok(n)
-}
-
-fn count(src: &Source, v: &Spanned<Value>, key: &str) -> Result<u64> {
-    match v.get_ref() {
-        Value::Integer(i) if *i > 0 => Ok(*i as u64),
-        Value::Integer(i) => Err(src.error(
-            v.span(),
-            &format!("`{key}` must be at least 1, not {i}"),
-            "a whole number ≥ 1",
-        )),
-        other => Err(src.error(
-            v.span(),
-            &format!("`{key}` is a {}, not a whole number", other.type_str()),
-            "a whole number ≥ 1",
-        )),
-    }
 }
 
 fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
@@ -445,13 +354,13 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
     };
     let kind = match kind_name.as_str() {
         "constant" => StageKind::Constant {
-            rate: number(src, &need("rate", &raw.rate)?, "rate", false)?,
-            duration: duration(src, &need("duration", &raw.duration)?, "duration")?,
+            rate: src.number(&need("rate", &raw.rate)?, "rate", false)?,
+            duration: src.duration(&need("duration", &raw.duration)?, "duration")?,
         },
         "ramp" => {
             let from_v = need("from", &raw.from)?;
-            let from = number(src, &from_v, "from", true)?;
-            let to = number(src, &need("to", &raw.to)?, "to", true)?;
+            let from = src.number(&from_v, "from", true)?;
+            let to = src.number(&need("to", &raw.to)?, "to", true)?;
             if from == 0.0 && to == 0.0 {
                 return Err(src.error(
                     from_v.span(),
@@ -459,18 +368,18 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
                     "from or to > 0",
                 ));
             }
-            let duration = duration(src, &need("duration", &raw.duration)?, "duration")?;
+            let duration = src.duration(&need("duration", &raw.duration)?, "duration")?;
             StageKind::Ramp { from, to, duration }
         }
         "steps" => {
-            let from = number(src, &need("from", &raw.from)?, "from", false)?;
+            let from = src.number(&need("from", &raw.from)?, "from", false)?;
             let to_v = need("to", &raw.to)?;
-            let to = number(src, &to_v, "to", false)?;
-            let step = number(src, &need("step", &raw.step)?, "step", false)?;
+            let to = src.number(&to_v, "to", false)?;
+            let step = src.number(&need("step", &raw.step)?, "step", false)?;
             if to < from {
                 return Err(src.error(to_v.span(), "`to` is below `from`", "to ≥ from"));
             }
-            let hold = duration(src, &need("hold", &raw.hold)?, "hold")?;
+            let hold = src.duration(&need("hold", &raw.hold)?, "hold")?;
             StageKind::Steps {
                 from,
                 to,
@@ -479,14 +388,14 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
             }
         }
         "burst" => StageKind::Burst {
-            requests: count(src, &need("requests", &raw.requests)?, "requests")?,
+            requests: src.whole_number(&need("requests", &raw.requests)?, "requests")?,
         },
         "concurrency" => StageKind::Concurrency {
-            workers: count(src, &need("workers", &raw.workers)?, "workers")?,
-            duration: duration(src, &need("duration", &raw.duration)?, "duration")?,
+            workers: src.whole_number(&need("workers", &raw.workers)?, "workers")?,
+            duration: src.duration(&need("duration", &raw.duration)?, "duration")?,
         },
         _ => StageKind::Pause {
-            duration: duration(src, &need("duration", &raw.duration)?, "duration")?,
+            duration: src.duration(&need("duration", &raw.duration)?, "duration")?,
         },
     };
     let name = match &raw.name {

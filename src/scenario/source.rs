@@ -3,7 +3,13 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use std::time::Duration;
+
+use toml::{Spanned, Value};
+
+use crate::error::{Error, Result};
+
+const DURATION_FORM: &str = "a duration string such as \"30s\", \"250ms\" or \"2m\"";
 
 /// The text of a scenario file (or a flag) and its name, for positioned errors.
 pub struct Source<'a> {
@@ -47,6 +53,116 @@ impl<'a> Source<'a> {
         }
         Error::input(out.trim_end().to_string())
     }
+}
+
+/// Typed values, each error at the value's position.
+impl Source<'_> {
+    /// A positive duration written as a string ("30s").
+    pub fn duration(&self, v: &Spanned<Value>, key: &str) -> Result<Duration> {
+        let d = self.duration_or_zero(v, key)?;
+        if d.is_zero() {
+            return Err(self.error(
+                v.span(),
+                &format!("`{key}` must be longer than zero"),
+                DURATION_FORM,
+            ));
+        }
+        Ok(d)
+    }
+
+    /// A duration written as a string; "0s" allowed.
+    pub fn duration_or_zero(&self, v: &Spanned<Value>, key: &str) -> Result<Duration> {
+        let (src, expected) = (self, DURATION_FORM);
+        let text = match v.get_ref() {
+            Value::String(s) => s,
+            other => {
+                return Err(src.error(
+                    v.span(),
+                    &format!("`{key}` is a {}, not a duration", other.type_str()),
+                    expected,
+                ))
+            }
+        };
+        let d = humantime::parse_duration(text.trim()).map_err(|_| {
+            src.error(
+                v.span(),
+                &format!("bad duration `{text}` for `{key}`"),
+                expected,
+            )
+        })?;
+        if d.is_zero() {
+            return Err(src.error(
+                v.span(),
+                &format!("`{key}` must be longer than zero"),
+                expected,
+            ));
+        }
+        Ok(d)
+    }
+
+    /// A number > 0, or ≥ 0 when `allow_zero`.
+    pub fn number(&self, v: &Spanned<Value>, key: &str, allow_zero: bool) -> Result<f64> {
+        let src = self;
+        let expected = if allow_zero {
+            "a number ≥ 0 (requests per second)"
+        } else {
+            "a number > 0 (requests per second)"
+        };
+        let n = match v.get_ref() {
+            Value::Integer(i) => *i as f64,
+            Value::Float(f) => *f,
+            other => {
+                return Err(src.error(
+                    v.span(),
+                    &format!("`{key}` is a {}, not a number", other.type_str()),
+                    expected,
+                ))
+            }
+        };
+        if !n.is_finite() || n < 0.0 || (n == 0.0 && !allow_zero) {
+            let what = if n == 0.0 { "zero" } else { "negative" };
+            return Err(src.error(v.span(), &format!("`{key}` is {what} ({n})"), expected));
+        }
+        Ok(n)
+    }
+
+    /// A whole number ≥ 1.
+    pub fn whole_number(&self, v: &Spanned<Value>, key: &str) -> Result<u64> {
+        let src = self;
+        match v.get_ref() {
+            Value::Integer(i) if *i > 0 => Ok(*i as u64),
+            Value::Integer(i) => Err(src.error(
+                v.span(),
+                &format!("`{key}` must be at least 1, not {i}"),
+                "a whole number ≥ 1",
+            )),
+            other => Err(src.error(
+                v.span(),
+                &format!("`{key}` is a {}, not a whole number", other.type_str()),
+                "a whole number ≥ 1",
+            )),
+        }
+    }
+}
+
+/// Turns toml's own error (syntax, unknown key, wrong type) into ours.
+pub fn toml_error(src: &Source, e: &toml::de::Error) -> Error {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim();
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        if let Some((given, valid)) = names.split_first() {
+            let mut msg = format!("unknown key `{given}`");
+            if let Some(near) = nearest(given, valid) {
+                msg.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            return src.error(span, &msg, &format!("one of {}", valid.join(", ")));
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        return src.error(span, &format!("missing key {rest}"), "");
+    }
+    src.error(span, message, "")
 }
 
 /// The valid name closest to `given`, if it is close enough to be a likely typo.

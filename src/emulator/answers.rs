@@ -1,0 +1,131 @@
+//! What the emulated API answers, byte for byte as DESIGN.md's table ("What throttling
+//! looks like on the wire"). Pure.
+
+use super::config::ApiMode;
+use super::lambda::LambdaThrottle;
+
+/// One answer: status, headers, body. The server adds the request id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, &'static str)>,
+    pub body: String,
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+pub fn ok() -> Answer {
+    Answer {
+        status: 200,
+        headers: vec![JSON],
+        body: r#"{"ok":true}"#.into(),
+    }
+}
+
+/// API Gateway's throttle (account, stage or method bucket empty).
+pub fn api_gateway_throttle(mode: ApiMode) -> Answer {
+    let mut headers = vec![JSON];
+    if mode == ApiMode::Rest {
+        headers.push(("x-amzn-ErrorType", "TooManyRequestsException"));
+    }
+    Answer {
+        status: 429,
+        headers,
+        body: r#"{"message":"Too Many Requests"}"#.into(),
+    }
+}
+
+/// Lambda refused the invocation. Behind API Gateway the client sees a 500, not a 429.
+pub fn lambda_throttle(mode: ApiMode, why: LambdaThrottle) -> Answer {
+    match mode {
+        ApiMode::Rest => Answer {
+            status: 500,
+            headers: vec![JSON, ("x-amzn-ErrorType", "InternalServerErrorException")],
+            body: r#"{"message": "Internal server error"}"#.into(),
+        },
+        ApiMode::Http => Answer {
+            status: 500,
+            headers: vec![JSON],
+            body: r#"{"message":"Internal Server Error"}"#.into(),
+        },
+        ApiMode::FunctionUrl => Answer {
+            status: 429,
+            headers: vec![
+                JSON,
+                ("x-amzn-ErrorType", "TooManyRequestsException"),
+                ("Retry-After", "1"),
+            ],
+            body: format!(
+                r#"{{"Reason":"{}","Type":"User","message":"Rate Exceeded."}}"#,
+                why.reason()
+            ),
+        },
+    }
+}
+
+/// The integration took longer than API Gateway waits.
+pub fn integration_timeout(mode: ApiMode) -> Answer {
+    match mode {
+        ApiMode::Http => Answer {
+            status: 503,
+            headers: vec![("content-type", "text/plain")],
+            body: "Service Unavailable".into(),
+        },
+        _ => Answer {
+            status: 504,
+            headers: vec![JSON, ("x-amzn-ErrorType", "IntegrationTimeoutException")],
+            body: r#"{"message": "Endpoint request timed out"}"#.into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rest_answers_are_the_documented_shapes() {
+        let t = api_gateway_throttle(ApiMode::Rest);
+        assert_eq!(
+            (t.status, t.body.as_str()),
+            (429, r#"{"message":"Too Many Requests"}"#)
+        );
+        assert!(t
+            .headers
+            .contains(&("x-amzn-ErrorType", "TooManyRequestsException")));
+        let l = lambda_throttle(ApiMode::Rest, LambdaThrottle::Reserved);
+        assert_eq!(
+            (l.status, l.body.as_str()),
+            (500, r#"{"message": "Internal server error"}"#)
+        );
+        let to = integration_timeout(ApiMode::Rest);
+        assert_eq!(
+            (to.status, to.body.as_str()),
+            (504, r#"{"message": "Endpoint request timed out"}"#)
+        );
+    }
+
+    #[test]
+    fn function_urls_answer_429_with_a_reason() {
+        let a = lambda_throttle(ApiMode::FunctionUrl, LambdaThrottle::Account);
+        assert_eq!(a.status, 429);
+        assert!(a
+            .body
+            .contains(r#""Reason":"ConcurrentInvocationLimitExceeded""#));
+        assert!(a.headers.contains(&("Retry-After", "1")));
+        let r = lambda_throttle(ApiMode::FunctionUrl, LambdaThrottle::Reserved);
+        assert!(r
+            .body
+            .contains("ReservedFunctionConcurrentInvocationLimitExceeded"));
+    }
+
+    #[test]
+    fn http_apis_time_out_with_503() {
+        let t = integration_timeout(ApiMode::Http);
+        assert_eq!((t.status, t.body.as_str()), (503, "Service Unavailable"));
+        assert_eq!(
+            lambda_throttle(ApiMode::Http, LambdaThrottle::Account).status,
+            500
+        );
+    }
+}

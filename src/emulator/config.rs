@@ -1,0 +1,292 @@
+//! The emulator's settings: the `[emulator]` table of a scenario, or the file given to
+//! `stampede emulate --config` (same keys at the top level).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+use crate::error::{Error, Result};
+use crate::scenario::source::{nearest, Source};
+
+/// Which wire behaviour to imitate (DESIGN.md, "What throttling looks like on the wire").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiMode {
+    /// API Gateway REST API in front of Lambda.
+    Rest,
+    /// API Gateway HTTP API in front of Lambda.
+    Http,
+    /// A Lambda function URL: no API Gateway throttle.
+    FunctionUrl,
+}
+
+pub const API_MODES: [&str; 3] = ["rest", "http", "function-url"];
+
+/// Handler time: fixed, or uniform in a range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HandlerTime {
+    Fixed(Duration),
+    Uniform(Duration, Duration),
+}
+
+impl HandlerTime {
+    pub fn sample(&self, rng: &mut fastrand::Rng) -> Duration {
+        match *self {
+            HandlerTime::Fixed(d) => d,
+            HandlerTime::Uniform(lo, hi) => {
+                let span = (hi - lo).as_nanos() as u64;
+                lo + Duration::from_nanos(rng.u64(0..=span))
+            }
+        }
+    }
+
+    pub fn mean(&self) -> Duration {
+        match *self {
+            HandlerTime::Fixed(d) => d,
+            HandlerTime::Uniform(lo, hi) => (lo + hi) / 2,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmulatorConfig {
+    pub api: ApiMode,
+    /// Lambda concurrent executions, account (region) limit.
+    pub account_concurrency: u64,
+    /// The function's reserved concurrency, when set.
+    pub reserved_concurrency: Option<u64>,
+    /// Provisioned concurrency on the function's alias (control plane only).
+    pub provisioned_concurrency: Option<u64>,
+    /// API Gateway account throttle: steady req/s and bucket size.
+    pub rate: f64,
+    pub burst: u64,
+    /// An optional stage (method `*/*`) throttle, checked after the account's.
+    pub stage_rate: Option<f64>,
+    pub stage_burst: Option<u64>,
+    pub cold_start: Duration,
+    pub duration: HandlerTime,
+    /// New execution environments allowed per window (AWS: 1,000 per 10 s).
+    pub scaling_environments: u64,
+    pub scaling_per: Duration,
+    /// An idle environment is gone after this long.
+    pub idle_expiry: Duration,
+    /// REST: 29 s (504); HTTP API: 30 s (503).
+    pub integration_timeout: Duration,
+    pub seed: Option<u64>,
+    /// Names the control plane answers for.
+    pub region: String,
+    pub function: String,
+    pub qualifier: String,
+    pub rest_api_id: String,
+    pub stage: String,
+}
+
+impl Default for EmulatorConfig {
+    /// AWS's defaults for a new account.
+    fn default() -> Self {
+        EmulatorConfig {
+            api: ApiMode::Rest,
+            account_concurrency: 1000,
+            reserved_concurrency: None,
+            provisioned_concurrency: None,
+            rate: 10_000.0,
+            burst: 5_000,
+            stage_rate: None,
+            stage_burst: None,
+            cold_start: Duration::from_millis(250),
+            duration: HandlerTime::Fixed(Duration::from_millis(40)),
+            scaling_environments: 1000,
+            scaling_per: Duration::from_secs(10),
+            idle_expiry: Duration::from_secs(600),
+            integration_timeout: Duration::from_secs(29),
+            seed: None,
+            region: "us-east-1".into(),
+            function: "emulated-function".into(),
+            qualifier: "live".into(),
+            rest_api_id: "emulated".into(),
+            stage: "prod".into(),
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The concurrency the function can reach: its reservation, else the account's.
+    pub fn function_limit(&self) -> u64 {
+        self.reserved_concurrency
+            .unwrap_or(self.account_concurrency)
+    }
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEmulator {
+    api: Option<Spanned<String>>,
+    account_concurrency: Option<Spanned<Value>>,
+    reserved_concurrency: Option<Spanned<Value>>,
+    provisioned_concurrency: Option<Spanned<Value>>,
+    rate: Option<Spanned<Value>>,
+    burst: Option<Spanned<Value>>,
+    stage_rate: Option<Spanned<Value>>,
+    stage_burst: Option<Spanned<Value>>,
+    cold_start: Option<Spanned<Value>>,
+    duration: Option<Spanned<Value>>,
+    scaling: Option<Spanned<RawScaling>>,
+    idle_expiry: Option<Spanned<Value>>,
+    integration_timeout: Option<Spanned<Value>>,
+    seed: Option<u64>,
+    region: Option<String>,
+    function: Option<String>,
+    qualifier: Option<String>,
+    rest_api_id: Option<String>,
+    stage: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawScaling {
+    environments: Spanned<Value>,
+    per: Spanned<Value>,
+}
+
+/// Reads an emulator settings file (`stampede emulate --config FILE`).
+pub fn load(path: &Path) -> Result<EmulatorConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::input(format!(
+            "cannot read emulator config {}: {e}",
+            path.display()
+        ))
+    })?;
+    let src = Source::new(path, &text);
+    let raw: RawEmulator =
+        toml::from_str(&text).map_err(|e| crate::scenario::source::toml_error(&src, &e))?;
+    validate(&src, &raw)
+}
+
+pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
+    let mut c = EmulatorConfig::default();
+    if let Some(api) = &raw.api {
+        c.api = match api.get_ref().as_str() {
+            "rest" => ApiMode::Rest,
+            "http" => ApiMode::Http,
+            "function-url" => ApiMode::FunctionUrl,
+            other => {
+                let mut msg = format!("unknown api `{other}`");
+                if let Some(near) = nearest(other, &API_MODES) {
+                    msg.push_str(&format!(" (did you mean `{near}`?)"));
+                }
+                return Err(src.error(api.span(), &msg, "one of rest, http, function-url"));
+            }
+        };
+        if c.api == ApiMode::Http {
+            c.integration_timeout = Duration::from_secs(30);
+        }
+    }
+    let whole = |v: &Option<Spanned<Value>>, key: &str| -> Result<Option<u64>> {
+        v.as_ref().map(|v| src.whole_number(v, key)).transpose()
+    };
+    let dur = |v: &Option<Spanned<Value>>, key: &str| -> Result<Option<Duration>> {
+        v.as_ref().map(|v| src.duration(v, key)).transpose()
+    };
+    let rate = |v: &Option<Spanned<Value>>, key: &str| -> Result<Option<f64>> {
+        v.as_ref().map(|v| src.number(v, key, false)).transpose()
+    };
+    if let Some(n) = whole(&raw.account_concurrency, "account_concurrency")? {
+        c.account_concurrency = n;
+    }
+    c.reserved_concurrency = whole(&raw.reserved_concurrency, "reserved_concurrency")?;
+    c.provisioned_concurrency = whole(&raw.provisioned_concurrency, "provisioned_concurrency")?;
+    if let (Some(r), Some(v)) = (c.reserved_concurrency, &raw.reserved_concurrency) {
+        if r > c.account_concurrency {
+            return Err(src.error(
+                v.span(),
+                &format!(
+                    "reserved_concurrency {r} is above account_concurrency {}",
+                    c.account_concurrency
+                ),
+                "reserved_concurrency ≤ account_concurrency",
+            ));
+        }
+    }
+    if let Some(r) = rate(&raw.rate, "rate")? {
+        c.rate = r;
+    }
+    if let Some(b) = whole(&raw.burst, "burst")? {
+        c.burst = b;
+    }
+    c.stage_rate = rate(&raw.stage_rate, "stage_rate")?;
+    c.stage_burst = whole(&raw.stage_burst, "stage_burst")?;
+    if c.stage_rate.is_some() != c.stage_burst.is_some() {
+        let at = raw
+            .stage_rate
+            .as_ref()
+            .or(raw.stage_burst.as_ref())
+            .map_or(0..0, |v| v.span());
+        return Err(src.error(
+            at,
+            "stage_rate and stage_burst go together",
+            "both, or neither",
+        ));
+    }
+    if let Some(v) = &raw.cold_start {
+        c.cold_start = src.duration_or_zero(v, "cold_start")?;
+    }
+    if let Some(v) = &raw.duration {
+        c.duration = handler_time(src, v)?;
+    }
+    if let Some(s) = &raw.scaling {
+        let s = s.get_ref();
+        c.scaling_environments = src.whole_number(&s.environments, "environments")?;
+        c.scaling_per = src.duration(&s.per, "per")?;
+    }
+    if let Some(d) = dur(&raw.idle_expiry, "idle_expiry")? {
+        c.idle_expiry = d;
+    }
+    if let Some(d) = dur(&raw.integration_timeout, "integration_timeout")? {
+        c.integration_timeout = d;
+    }
+    c.seed = raw.seed;
+    let names = [
+        (&raw.region, &mut c.region),
+        (&raw.function, &mut c.function),
+        (&raw.qualifier, &mut c.qualifier),
+        (&raw.rest_api_id, &mut c.rest_api_id),
+        (&raw.stage, &mut c.stage),
+    ];
+    for (given, into) in names {
+        if let Some(v) = given {
+            *into = v.clone();
+        }
+    }
+    Ok(c)
+}
+
+/// `"40ms"`, or a range `"20ms..80ms"`.
+fn handler_time(src: &Source, v: &Spanned<Value>) -> Result<HandlerTime> {
+    let expected = "a duration such as \"40ms\", or a range such as \"20ms..80ms\"";
+    let Value::String(text) = v.get_ref() else {
+        return Err(src.error(v.span(), "`duration` is not a string", expected));
+    };
+    let parse = |t: &str| humantime::parse_duration(t.trim()).ok();
+    let bad = || {
+        src.error(
+            v.span(),
+            &format!("bad handler duration `{text}`"),
+            expected,
+        )
+    };
+    match text.split_once("..") {
+        Some((lo, hi)) => {
+            let (lo, hi) = (parse(lo).ok_or_else(bad)?, parse(hi).ok_or_else(bad)?);
+            if hi < lo {
+                return Err(src.error(
+                    v.span(),
+                    &format!("range `{text}` ends before it starts"),
+                    expected,
+                ));
+            }
+            Ok(HandlerTime::Uniform(lo, hi))
+        }
+        None => Ok(HandlerTime::Fixed(parse(text).ok_or_else(bad)?)),
+    }
+}

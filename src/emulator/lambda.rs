@@ -1,0 +1,250 @@
+//! The Lambda side of the emulator: concurrency limits, warm execution environments reused
+//! while warm, cold starts for new ones, and the scaling rate. Pure: the caller passes the
+//! clock, so tests drive time.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Why Lambda refused an invocation; the `Reason` a function URL reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LambdaThrottle {
+    /// The function's reserved concurrency is all in use.
+    Reserved,
+    /// The account's concurrency is all in use.
+    Account,
+    /// New environments are coming faster than the scaling rate allows.
+    Scaling,
+}
+
+impl LambdaThrottle {
+    pub fn reason(self) -> &'static str {
+        match self {
+            LambdaThrottle::Reserved => "ReservedFunctionConcurrentInvocationLimitExceeded",
+            LambdaThrottle::Account => "ConcurrentInvocationLimitExceeded",
+            LambdaThrottle::Scaling => "FunctionInvocationRateLimitExceeded",
+        }
+    }
+}
+
+/// An invocation admitted: on a warm environment, or a new one that pays the cold start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub cold: bool,
+}
+
+pub struct Lambda {
+    limit: u64,
+    reserved: bool,
+    idle_expiry: Duration,
+    /// New environments: a bucket of `scaling_environments`, refilled over `scaling_per`.
+    scaling_tokens: f64,
+    scaling_capacity: f64,
+    scaling_refill_per_s: f64,
+    scaling_at: Option<Instant>,
+    /// Idle warm environments: when each was last used, oldest first.
+    warm: VecDeque<Instant>,
+    pub busy: u64,
+    pub stats: LambdaStats,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LambdaStats {
+    pub invocations: u64,
+    pub cold_starts: u64,
+    pub environments_created: u64,
+    pub environments_expired: u64,
+    pub peak_concurrency: u64,
+    pub throttled_reserved: u64,
+    pub throttled_account: u64,
+    pub throttled_scaling: u64,
+}
+
+impl Lambda {
+    pub fn new(
+        limit: u64,
+        reserved: bool,
+        scaling_environments: u64,
+        scaling_per: Duration,
+        idle_expiry: Duration,
+    ) -> Lambda {
+        let capacity = scaling_environments as f64;
+        Lambda {
+            limit,
+            reserved,
+            idle_expiry,
+            scaling_tokens: capacity,
+            scaling_capacity: capacity,
+            scaling_refill_per_s: capacity / scaling_per.as_secs_f64(),
+            scaling_at: None,
+            warm: VecDeque::new(),
+            busy: 0,
+            stats: LambdaStats::default(),
+        }
+    }
+
+    /// Admits an invocation at `now`, or says why not. Never exceeds the limit.
+    pub fn invoke(&mut self, now: Instant) -> Result<Invocation, LambdaThrottle> {
+        if self.busy >= self.limit {
+            return Err(self.throttle(if self.reserved {
+                LambdaThrottle::Reserved
+            } else {
+                LambdaThrottle::Account
+            }));
+        }
+        self.expire(now);
+        let cold = match self.warm.pop_back() {
+            // The most recently used environment, as Lambda reuses the warmest.
+            Some(_) => false,
+            None => {
+                self.refill_scaling(now);
+                if self.scaling_tokens < 1.0 {
+                    return Err(self.throttle(LambdaThrottle::Scaling));
+                }
+                self.scaling_tokens -= 1.0;
+                self.stats.environments_created += 1;
+                self.stats.cold_starts += 1;
+                true
+            }
+        };
+        self.busy += 1;
+        self.stats.invocations += 1;
+        self.stats.peak_concurrency = self.stats.peak_concurrency.max(self.busy);
+        Ok(Invocation { cold })
+    }
+
+    /// The invocation ended at `now`; its environment stays warm.
+    pub fn finish(&mut self, now: Instant) {
+        self.busy -= 1;
+        self.warm.push_back(now);
+    }
+
+    pub fn warm_environments(&self) -> usize {
+        self.warm.len()
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some(&oldest) = self.warm.front() {
+            if now.saturating_duration_since(oldest) < self.idle_expiry {
+                break;
+            }
+            self.warm.pop_front();
+            self.stats.environments_expired += 1;
+        }
+    }
+
+    fn refill_scaling(&mut self, now: Instant) {
+        if let Some(at) = self.scaling_at {
+            let gained =
+                now.saturating_duration_since(at).as_secs_f64() * self.scaling_refill_per_s;
+            self.scaling_tokens = (self.scaling_tokens + gained).min(self.scaling_capacity);
+        }
+        self.scaling_at = Some(now);
+    }
+
+    fn throttle(&mut self, why: LambdaThrottle) -> LambdaThrottle {
+        match why {
+            LambdaThrottle::Reserved => self.stats.throttled_reserved += 1,
+            LambdaThrottle::Account => self.stats.throttled_account += 1,
+            LambdaThrottle::Scaling => self.stats.throttled_scaling += 1,
+        }
+        why
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn lambda(limit: u64, reserved: bool) -> Lambda {
+        Lambda::new(
+            limit,
+            reserved,
+            1000,
+            Duration::from_secs(10),
+            Duration::from_secs(60),
+        )
+    }
+
+    #[test]
+    fn concurrency_never_exceeds_the_limit_under_a_burst() {
+        let t0 = Instant::now();
+        let mut l = lambda(50, true);
+        let admitted = (0..5000).filter(|_| l.invoke(t0).is_ok()).count();
+        assert_eq!(admitted, 50);
+        assert_eq!(l.stats.peak_concurrency, 50);
+        assert_eq!(l.stats.throttled_reserved, 4950);
+        assert_eq!(l.invoke(t0), Err(LambdaThrottle::Reserved));
+        l.finish(t0 + MS);
+        assert_eq!(l.invoke(t0 + 2 * MS), Ok(Invocation { cold: false }));
+        assert_eq!(l.invoke(t0 + 2 * MS), Err(LambdaThrottle::Reserved));
+
+        let mut account = lambda(3, false);
+        for _ in 0..3 {
+            account.invoke(t0).unwrap();
+        }
+        assert_eq!(account.invoke(t0), Err(LambdaThrottle::Account));
+    }
+
+    #[test]
+    fn cold_starts_only_for_new_environments() {
+        let t0 = Instant::now();
+        let mut l = lambda(100, false);
+        // Two at once: two environments, both cold.
+        assert!(l.invoke(t0).unwrap().cold);
+        assert!(l.invoke(t0).unwrap().cold);
+        l.finish(t0 + MS);
+        l.finish(t0 + MS);
+        // Sequential reuse: warm, however many.
+        for i in 0..10 {
+            let at = t0 + MS * (10 + i);
+            assert!(!l.invoke(at).unwrap().cold);
+            l.finish(at);
+        }
+        assert_eq!(l.stats.cold_starts, 2);
+        assert_eq!(l.stats.environments_created, 2);
+        assert_eq!(l.warm_environments(), 2);
+    }
+
+    #[test]
+    fn idle_environments_expire() {
+        let t0 = Instant::now();
+        let mut l = lambda(10, false);
+        l.invoke(t0).unwrap();
+        l.finish(t0);
+        let later = t0 + Duration::from_secs(61);
+        assert!(
+            l.invoke(later).unwrap().cold,
+            "the idle environment expired"
+        );
+        assert_eq!(l.stats.environments_expired, 1);
+    }
+
+    #[test]
+    fn the_scaling_rate_limits_new_environments() {
+        let t0 = Instant::now();
+        // 100 new environments per second, 1,000 concurrency.
+        let mut l = Lambda::new(
+            1000,
+            false,
+            100,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+        );
+        let first = (0..500).filter(|_| l.invoke(t0).is_ok()).count();
+        assert_eq!(first, 100);
+        assert_eq!(l.stats.throttled_scaling, 400);
+        // Half a second later, 50 more may be created.
+        let half = t0 + Duration::from_millis(500);
+        let more = (0..500).filter(|_| l.invoke(half).is_ok()).count();
+        assert_eq!(more, 50);
+        // Warm environments are not limited by the scaling rate.
+        for _ in 0..150 {
+            l.finish(half);
+        }
+        let warm = (0..150).filter(|_| l.invoke(half).is_ok()).count();
+        assert_eq!(warm, 150);
+        assert_eq!(l.stats.environments_created, 150);
+    }
+}

@@ -1,0 +1,334 @@
+//! A local API Gateway + Lambda emulator: throttles like AWS on the wire, so the demo, CI
+//! and every test work without an AWS account. The data plane answers any path; the
+//! stats endpoint `/__stampede/stats` says what the server did, so tests can compare it
+//! with what the client saw.
+
+pub mod answers;
+pub mod config;
+pub mod lambda;
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http_body_util::Full;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+
+use answers::Answer;
+pub use config::{ApiMode, EmulatorConfig, HandlerTime};
+use lambda::{Lambda, LambdaStats};
+
+use crate::error::{Error, Result};
+
+pub const STATS_PATH: &str = "/__stampede/stats";
+
+/// An API Gateway bucket: `rate` tokens a second, `burst` at most.
+pub fn bucket_quota(rate: f64, burst: u64) -> Quota {
+    let period = Duration::from_secs_f64(1.0 / rate.max(1e-9));
+    let burst = NonZeroU32::new(burst.clamp(1, u32::MAX as u64) as u32).expect("clamped ≥ 1");
+    Quota::with_period(period.max(Duration::from_nanos(1)))
+        .expect("period > 0")
+        .allow_burst(burst)
+}
+
+/// What the emulator did, served at [`STATS_PATH`].
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Stats {
+    pub requests: u64,
+    pub ok: u64,
+    pub throttled_api_gateway_account: u64,
+    pub throttled_api_gateway_stage: u64,
+    pub throttled_lambda_reserved: u64,
+    pub throttled_lambda_account: u64,
+    pub throttled_lambda_scaling: u64,
+    pub integration_timeouts: u64,
+    pub cold_starts: u64,
+    pub environments_created: u64,
+    pub environments_expired: u64,
+    pub warm_environments: u64,
+    pub peak_concurrency: u64,
+    pub in_flight: u64,
+}
+
+struct Emulator {
+    config: EmulatorConfig,
+    account_bucket: DefaultDirectRateLimiter,
+    stage_bucket: Option<DefaultDirectRateLimiter>,
+    lambda: Mutex<Lambda>,
+    rng: Mutex<fastrand::Rng>,
+    requests: AtomicU64,
+    ok: AtomicU64,
+    throttled_account: AtomicU64,
+    throttled_stage: AtomicU64,
+    timeouts: AtomicU64,
+    request_ids: AtomicU64,
+}
+
+impl Emulator {
+    fn new(config: EmulatorConfig) -> Emulator {
+        let lambda = Lambda::new(
+            config.function_limit(),
+            config.reserved_concurrency.is_some(),
+            config.scaling_environments,
+            config.scaling_per,
+            config.idle_expiry,
+        );
+        let rng = config
+            .seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        Emulator {
+            account_bucket: RateLimiter::direct(bucket_quota(config.rate, config.burst)),
+            stage_bucket: config
+                .stage_rate
+                .zip(config.stage_burst)
+                .map(|(r, b)| RateLimiter::direct(bucket_quota(r, b))),
+            lambda: Mutex::new(lambda),
+            rng: Mutex::new(rng),
+            requests: AtomicU64::new(0),
+            ok: AtomicU64::new(0),
+            throttled_account: AtomicU64::new(0),
+            throttled_stage: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
+            request_ids: AtomicU64::new(0),
+            config,
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        let lambda = self.lambda.lock().expect("lambda lock");
+        let l: LambdaStats = lambda.stats;
+        Stats {
+            requests: self.requests.load(Relaxed),
+            ok: self.ok.load(Relaxed),
+            throttled_api_gateway_account: self.throttled_account.load(Relaxed),
+            throttled_api_gateway_stage: self.throttled_stage.load(Relaxed),
+            throttled_lambda_reserved: l.throttled_reserved,
+            throttled_lambda_account: l.throttled_account,
+            throttled_lambda_scaling: l.throttled_scaling,
+            integration_timeouts: self.timeouts.load(Relaxed),
+            cold_starts: l.cold_starts,
+            environments_created: l.environments_created,
+            environments_expired: l.environments_expired,
+            warm_environments: lambda.warm_environments() as u64,
+            peak_concurrency: l.peak_concurrency,
+            in_flight: lambda.busy,
+        }
+    }
+
+    /// One data-plane request: API Gateway's buckets, then Lambda.
+    async fn invoke(self: &Arc<Self>) -> Answer {
+        self.requests.fetch_add(1, Relaxed);
+        let mode = self.config.api;
+        if mode != ApiMode::FunctionUrl {
+            if self.account_bucket.check().is_err() {
+                self.throttled_account.fetch_add(1, Relaxed);
+                return answers::api_gateway_throttle(mode);
+            }
+            if let Some(stage) = &self.stage_bucket {
+                if stage.check().is_err() {
+                    self.throttled_stage.fetch_add(1, Relaxed);
+                    return answers::api_gateway_throttle(mode);
+                }
+            }
+        }
+        let invocation = self
+            .lambda
+            .lock()
+            .expect("lambda lock")
+            .invoke(Instant::now());
+        let invocation = match invocation {
+            Ok(i) => i,
+            Err(why) => return answers::lambda_throttle(mode, why),
+        };
+        let handler = self
+            .config
+            .duration
+            .sample(&mut self.rng.lock().expect("rng lock"));
+        let busy_for = handler
+            + if invocation.cold {
+                self.config.cold_start
+            } else {
+                Duration::ZERO
+            };
+        let waits = mode != ApiMode::FunctionUrl && busy_for > self.config.integration_timeout;
+        if waits {
+            // API Gateway gives up; the function runs on and holds its environment.
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                tokio::time::sleep(busy_for).await;
+                me.lambda
+                    .lock()
+                    .expect("lambda lock")
+                    .finish(Instant::now());
+            });
+            tokio::time::sleep(self.config.integration_timeout).await;
+            self.timeouts.fetch_add(1, Relaxed);
+            return answers::integration_timeout(mode);
+        }
+        tokio::time::sleep(busy_for).await;
+        self.lambda
+            .lock()
+            .expect("lambda lock")
+            .finish(Instant::now());
+        self.ok.fetch_add(1, Relaxed);
+        answers::ok()
+    }
+
+    fn request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Relaxed);
+        let salt = self.rng.lock().expect("rng lock").u64(..);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            (salt >> 32) as u32,
+            (salt >> 16) as u16,
+            (salt & 0xfff) as u16,
+            (n >> 48) as u16 & 0xfff,
+            n & 0xffff_ffff_ffff
+        )
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        let answer = if req.uri().path() == STATS_PATH {
+            Answer {
+                status: 200,
+                headers: vec![("content-type", "application/json")],
+                body: serde_json::to_string(&self.stats()).expect("stats serialise"),
+            }
+        } else {
+            self.invoke().await
+        };
+        let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
+        *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).expect("valid status");
+        let headers = resp.headers_mut();
+        for (name, value) in answer.headers {
+            headers.insert(name, http::HeaderValue::from_static(value));
+        }
+        let id = http::HeaderValue::from_str(&self.request_id()).expect("hex id");
+        if self.config.api == ApiMode::Http {
+            headers.insert("apigw-requestid", id.clone());
+        }
+        headers.insert("x-amzn-RequestId", id);
+        resp
+    }
+}
+
+/// An emulator serving on its own thread until dropped.
+pub struct RunningEmulator {
+    pub addr: SocketAddr,
+    emulator: Arc<Emulator>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    pub fn stats(&self) -> Stats {
+        self.emulator.stats()
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the emulator on `addr` (port 0 picks a free one) on a thread of its own.
+pub fn start(config: EmulatorConfig, addr: SocketAddr) -> Result<RunningEmulator> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| Error::input(format!("emulator: cannot listen on {addr}: {e}")))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::runtime(format!("emulator: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::runtime(format!("emulator: {e}")))?;
+    let emulator = Arc::new(Emulator::new(config));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let serving = Arc::clone(&emulator);
+    let thread = std::thread::Builder::new()
+        .name("stampede-emulator".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the emulator");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                tokio::select! {
+                    _ = serve(listener, serving) => {}
+                    _ = stop_rx => {}
+                }
+            });
+        })
+        .map_err(|e| Error::runtime(format!("emulator: cannot start its thread: {e}")))?;
+    Ok(RunningEmulator {
+        addr,
+        emulator,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
+
+async fn serve(listener: tokio::net::TcpListener, emulator: Arc<Emulator>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors, most likely: let some connections close.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let emulator = Arc::clone(&emulator);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let emulator = Arc::clone(&emulator);
+                async move { Ok::<_, std::convert::Infallible>(emulator.handle(req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use governor::clock::FakeRelativeClock;
+
+    /// Tries a request every millisecond for `seconds` against a fresh bucket.
+    fn admitted(rate: f64, burst: u64, seconds: u64) -> u64 {
+        let clock = FakeRelativeClock::default();
+        let bucket = RateLimiter::direct_with_clock(bucket_quota(rate, burst), clock.clone());
+        let mut admitted = 0;
+        for _ in 0..seconds * 1000 {
+            // Far more than the rate: 20 tries each millisecond.
+            admitted += (0..20).filter(|_| bucket.check().is_ok()).count() as u64;
+            clock.advance(Duration::from_millis(1));
+        }
+        admitted
+    }
+
+    #[test]
+    fn the_bucket_admits_rate_times_t_plus_burst() {
+        for (rate, burst, seconds) in [(500.0, 250, 10), (10_000.0, 5_000, 5), (37.5, 10, 20)] {
+            let expected = rate * seconds as f64 + burst as f64;
+            let got = admitted(rate, burst, seconds) as f64;
+            assert!(
+                (got - expected).abs() <= expected * 0.01,
+                "rate {rate} burst {burst}: {got} vs {expected}"
+            );
+        }
+    }
+}
