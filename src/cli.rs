@@ -23,6 +23,19 @@ pub struct Cli {
 pub enum Command {
     /// Drive a scenario file, or ad-hoc load from flags, at a target.
     Run(RunArgs),
+    /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
+    Emulate(EmulateArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EmulateArgs {
+    /// Emulator settings (the keys of a scenario's [emulator] table); AWS defaults without it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,5 +1,6 @@
 //! One file per subcommand: orchestration only.
 
+pub mod emulate;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -9,5 +10,6 @@ use crate::error::Result;
 pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Emulate(args) => emulate::emulate(&args),
     }
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::RunArgs;
+use crate::emulator;
 use crate::engine::{self, EngineOptions};
 use crate::error::{exit, Error, Result};
 use crate::record::results::{self, RunInput, StageInput, TargetInfo};
@@ -14,7 +15,19 @@ use crate::schedule::StagePlan;
 use crate::verdict::thresholds;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
-    let scenario = load_scenario(args)?;
+    let mut scenario = load_scenario(args)?;
+    // `[emulator]`: serve it in-process and aim the run at it (unless --url says otherwise).
+    let emulator = match (&scenario.emulator, &args.url) {
+        (Some(config), None) => {
+            let running = emulator::start(
+                config.clone(),
+                "127.0.0.1:0".parse().expect("a loopback address"),
+            )?;
+            scenario.target.url = aim_at(&scenario.target.url, running.addr);
+            Some(running)
+        }
+        _ => None,
+    };
     let grace = humantime::parse_duration(args.grace.trim()).map_err(|_| {
         Error::input(format!(
             "--grace: bad duration `{}`\n  expected: a duration such as 5s",
@@ -64,7 +77,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         l.finish();
     }
 
-    let results = to_results(&scenario, &plans, record);
+    let mut results = to_results(&scenario, &plans, record);
+    results.emulator = emulator.as_ref().map(|e| e.stats());
+    drop(emulator);
     if let Some(out) = &args.out {
         write_results(out, &results)?;
     }
@@ -190,6 +205,14 @@ fn tls_config(ca_cert: Option<&Path>) -> Result<rustls::ClientConfig> {
   expected: a PEM file of CA certificates"
         ))
     })
+}
+
+/// `url`'s path and query on the emulator's address.
+fn aim_at(url: &http::Uri, addr: std::net::SocketAddr) -> http::Uri {
+    let path = url.path_and_query().map_or("/", |p| p.as_str());
+    format!("http://{addr}{path}")
+        .parse()
+        .expect("an address and a valid path make a valid URI")
 }
 
 /// Fails before any traffic if the results could not be written afterwards.

@@ -36,6 +36,9 @@ pub struct Results {
     pub histograms: Histograms,
     pub quota_check: QuotaCheck,
     pub thresholds: Vec<ThresholdResult>,
+    /// What the built-in emulator did, when the run used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emulator: Option<crate::emulator::Stats>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -294,6 +297,7 @@ pub fn build(input: RunInput) -> Results {
         },
         quota_check: QuotaCheck::default(),
         thresholds: input.thresholds,
+        emulator: None,
     }
 }
 

@@ -104,6 +104,21 @@ pub fn render(r: &Results) -> String {
             onset.t_s, onset.rate, onset.in_flight
         );
     }
+    if let Some(e) = &r.emulator {
+        let _ = writeln!(
+            out,
+            "emulator: {} requests · {} cold starts · peak concurrency {} · throttled by API Gateway {} (account) {} (stage) · by Lambda {} (reserved) {} (account) {} (scaling) · {} integration timeouts",
+            e.requests,
+            e.cold_starts,
+            e.peak_concurrency,
+            e.throttled_api_gateway_account,
+            e.throttled_api_gateway_stage,
+            e.throttled_lambda_reserved,
+            e.throttled_lambda_account,
+            e.throttled_lambda_scaling,
+            e.integration_timeouts
+        );
+    }
     if !r.thresholds.is_empty() {
         let _ = writeln!(out, "\nthresholds");
         for t in &r.thresholds {

@@ -120,6 +120,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
             kind,
         }],
         thresholds: Thresholds::default(),
+        emulator: None,
     };
     flags.amend(&mut scenario)?;
     Ok(scenario)

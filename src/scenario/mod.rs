@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
+use crate::emulator::EmulatorConfig;
 use crate::verdict::thresholds::Threshold;
 
 pub use adhoc::{from_flags, AdHoc, LoadShape};
@@ -26,6 +27,8 @@ pub struct Scenario {
     pub target: Target,
     pub stages: Vec<Stage>,
     pub thresholds: Thresholds,
+    /// Run against the built-in emulator, started in-process (the `[emulator]` table).
+    pub emulator: Option<EmulatorConfig>,
 }
 
 #[derive(Clone, Debug)]

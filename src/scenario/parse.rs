@@ -12,6 +12,7 @@ use toml::{Spanned, Value};
 use super::source::{nearest, toml_error, Source};
 use super::{Scenario, Stage, StageKind, Target, Thresholds, STAGE_KINDS};
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use crate::emulator::config::{self as emulator_config, RawEmulator};
 use crate::error::{Error, Result};
 use crate::verdict::thresholds::{Metric, Threshold};
 
@@ -30,7 +31,7 @@ struct RawScenario {
     retry: Option<Spanned<Value>>,
     abort: Option<Spanned<Value>>,
     aws: Option<Spanned<Value>>,
-    emulator: Option<Spanned<Value>>,
+    emulator: Option<Spanned<RawEmulator>>,
 }
 
 #[derive(Deserialize)]
@@ -128,7 +129,6 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         ("[retry]", &raw.retry, "client retries"),
         ("[abort]", &raw.abort, "abort rules"),
         ("[aws]", &raw.aws, "the quota check"),
-        ("[emulator]", &raw.emulator, "the built-in emulator"),
     ];
     let auth = raw.target.as_ref().and_then(|t| t.get_ref().auth.as_ref());
     for (table, value, what) in not_yet.into_iter().chain([(
@@ -145,9 +145,17 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         }
     }
 
+    let emulator = match &raw.emulator {
+        Some(e) => Some(emulator_config::validate(&src, e.get_ref())?),
+        None => None,
+    };
+    // With an emulator (and no --url), the target may be a bare path: it is aimed at the
+    // emulator's address once that is known.
+    let in_process = emulator.is_some() && url_override.is_none();
     let target = match (&raw.target, url_override) {
-        (Some(t), _) => target(&src, t, url_override)?,
+        (Some(t), _) => target(&src, t, url_override, in_process)?,
         (None, Some(url)) => Target::from_url(url.clone()),
+        (None, None) if in_process => Target::from_url(Uri::from_static(EMULATOR_PLACEHOLDER)),
         (None, None) => {
             return Err(src.error(
                 whole,
@@ -181,6 +189,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         None => Thresholds::default(),
     };
     Ok(Scenario {
+        emulator,
         name: raw.name,
         seed: raw.seed,
         target,
@@ -203,10 +212,24 @@ impl Target {
     }
 }
 
-fn target(src: &Source, t: &Spanned<RawTarget>, url_override: Option<&Uri>) -> Result<Target> {
+/// Where a bare-path target points until the emulator has an address.
+pub const EMULATOR_PLACEHOLDER: &str = "http://127.0.0.1/";
+
+fn target(
+    src: &Source,
+    t: &Spanned<RawTarget>,
+    url_override: Option<&Uri>,
+    in_process: bool,
+) -> Result<Target> {
     let raw = t.get_ref();
     let url = match (url_override, &raw.url) {
         (Some(u), _) => u.clone(),
+        (None, Some(u)) if in_process && u.get_ref().starts_with('/') => {
+            let full = format!("http://127.0.0.1{}", u.get_ref());
+            parse_url(&full)
+                .map_err(|why| src.error(u.span(), &why, "a path such as \"/orders\""))?
+        }
+        (None, None) if in_process => Uri::from_static(EMULATOR_PLACEHOLDER),
         (None, Some(u)) => parse_url(u.get_ref())
             .map_err(|why| src.error(u.span(), &why, "an absolute http:// or https:// URL"))?,
         (None, None) => {

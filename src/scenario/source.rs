@@ -83,21 +83,13 @@ impl Source<'_> {
                 ))
             }
         };
-        let d = humantime::parse_duration(text.trim()).map_err(|_| {
+        humantime::parse_duration(text.trim()).map_err(|_| {
             src.error(
                 v.span(),
                 &format!("bad duration `{text}` for `{key}`"),
                 expected,
             )
-        })?;
-        if d.is_zero() {
-            return Err(src.error(
-                v.span(),
-                &format!("`{key}` must be longer than zero"),
-                expected,
-            ));
-        }
-        Ok(d)
+        })
     }
 
     /// A number > 0, or ≥ 0 when `allow_zero`.

@@ -1,0 +1,51 @@
+//! `stampede emulate`: serve the emulator in the foreground until Ctrl-C.
+
+use std::net::SocketAddr;
+
+use crate::cli::EmulateArgs;
+use crate::emulator::{self, EmulatorConfig, STATS_PATH};
+use crate::error::{exit, Error, Result};
+
+pub fn emulate(args: &EmulateArgs) -> Result<i32> {
+    let config = match &args.config {
+        Some(path) => emulator::config::load(path)?,
+        None => EmulatorConfig::default(),
+    };
+    let addr: SocketAddr = args.listen.parse().map_err(|_| {
+        Error::input(format!(
+            "--listen: bad address `{}`\n  expected: IP:PORT, such as 127.0.0.1:8080",
+            args.listen
+        ))
+    })?;
+    let running = emulator::start(config.clone(), addr)?;
+    eprintln!(
+        "emulating {} API → Lambda `{}` on http://{} (stats: {STATS_PATH}); Ctrl-C stops",
+        match config.api {
+            emulator::ApiMode::Rest => "a REST",
+            emulator::ApiMode::Http => "an HTTP",
+            emulator::ApiMode::FunctionUrl => "a function URL, no",
+        },
+        config.function,
+        running.addr
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| Error::runtime(format!("cannot listen for signals: {e}")))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        Ok::<_, Error>(())
+    })?;
+    let stats = running.stats();
+    eprintln!(
+        "{}",
+        serde_json::to_string(&stats).expect("stats serialise")
+    );
+    Ok(exit::OK)
+}
