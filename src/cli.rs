@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Drive a scenario file, or ad-hoc load from flags, at a target.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
     Emulate(EmulateArgs),
 }
