@@ -80,6 +80,8 @@ pub struct EmulatorConfig {
     pub qualifier: String,
     pub rest_api_id: String,
     pub stage: String,
+    /// Control-plane actions answered AccessDenied, such as "lambda:GetAccountSettings".
+    pub deny: Vec<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -106,6 +108,7 @@ impl Default for EmulatorConfig {
             qualifier: "live".into(),
             rest_api_id: "emulated".into(),
             stage: "prod".into(),
+            deny: Vec::new(),
         }
     }
 }
@@ -140,6 +143,7 @@ pub(crate) struct RawEmulator {
     qualifier: Option<String>,
     rest_api_id: Option<String>,
     stage: Option<String>,
+    deny: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -246,6 +250,7 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
         c.integration_timeout = d;
     }
     c.seed = raw.seed;
+    c.deny = raw.deny.clone().unwrap_or_default();
     let names = [
         (&raw.region, &mut c.region),
         (&raw.function, &mut c.function),

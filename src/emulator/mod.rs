@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod config;
+pub mod control;
 pub mod lambda;
 
 use std::net::SocketAddr;
@@ -193,8 +194,49 @@ impl Emulator {
         )
     }
 
+    /// A control-plane call: the quota APIs of Service Quotas, Lambda and API Gateway.
+    async fn control(&self, service: &str, req: Request<hyper::body::Incoming>) -> Answer {
+        use http_body_util::BodyExt;
+        let (path, query) = (
+            req.uri().path().to_string(),
+            req.uri().query().unwrap_or("").to_string(),
+        );
+        let target = req
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let reply = match service {
+            "servicequotas" => {
+                let body = req
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                control::service_quotas(&self.config, &target, &body)
+            }
+            "lambda" => control::lambda(&self.config, &path, &query),
+            _ => control::api_gateway(&self.config, &path),
+        };
+        let mut headers = vec![("content-type", reply.content_type)];
+        if let Some(t) = reply.error_type {
+            headers.push(("x-amzn-ErrorType", t));
+        }
+        Answer {
+            status: reply.status,
+            headers,
+            body: reply.body,
+        }
+    }
+
     async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
-        let answer = if req.uri().path() == STATS_PATH {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let service = control::service_of(header("authorization"), header("x-amz-target"));
+        let answer = if let Some(service) = service {
+            self.control(service, req).await
+        } else if req.uri().path() == STATS_PATH {
             Answer {
                 status: 200,
                 headers: vec![("content-type", "application/json")],

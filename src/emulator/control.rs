@@ -1,0 +1,345 @@
+//! The emulator's control plane: the AWS API calls that read its quotas, in the wire
+//! protocols the AWS SDKs speak — Service Quotas (awsJson1_1), Lambda and API Gateway
+//! (restJson1) — serving the emulator's configured numbers.
+
+use serde_json::{json, Value};
+
+use super::config::EmulatorConfig;
+
+/// AWS's defaults: a quota left at one of these is "never changed", and GetServiceQuota
+/// answers NoSuchResourceException for it.
+pub const LAMBDA_CONCURRENCY_DEFAULT: f64 = 1000.0;
+pub const APIGW_RATE_DEFAULT: f64 = 10_000.0;
+pub const APIGW_BURST_DEFAULT: f64 = 5_000.0;
+
+/// A control-plane answer.
+#[derive(Debug, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    /// restJson1 errors name their type in `x-amzn-ErrorType`.
+    pub error_type: Option<&'static str>,
+    pub body: String,
+}
+
+/// The AWS service a request is for, from its SigV4 credential scope (or Service Quotas'
+/// `X-Amz-Target`); `None` for data-plane traffic.
+pub fn service_of(authorization: Option<&str>, amz_target: Option<&str>) -> Option<&'static str> {
+    if amz_target.is_some_and(|t| t.starts_with("ServiceQuotasV20190624.")) {
+        return Some("servicequotas");
+    }
+    let scope = authorization?.split("Credential=").nth(1)?;
+    match scope.split('/').nth(3)? {
+        "servicequotas" => Some("servicequotas"),
+        "lambda" => Some("lambda"),
+        "apigateway" => Some("apigateway"),
+        _ => None,
+    }
+}
+
+struct Quota {
+    service: &'static str,
+    code: &'static str,
+    name: &'static str,
+    value: f64,
+    default: f64,
+}
+
+fn quotas(c: &EmulatorConfig) -> [Quota; 3] {
+    [
+        Quota {
+            service: "lambda",
+            code: "L-B99A9384",
+            name: "Concurrent executions",
+            value: c.account_concurrency as f64,
+            default: LAMBDA_CONCURRENCY_DEFAULT,
+        },
+        Quota {
+            service: "apigateway",
+            code: "L-8A5B8E43",
+            name: "Throttle rate",
+            value: c.rate,
+            default: APIGW_RATE_DEFAULT,
+        },
+        Quota {
+            service: "apigateway",
+            code: "L-CDF5615A",
+            name: "Throttle burst rate",
+            value: c.burst as f64,
+            default: APIGW_BURST_DEFAULT,
+        },
+    ]
+}
+
+fn quota_json(c: &EmulatorConfig, q: &Quota, value: f64) -> Value {
+    json!({
+        "ServiceCode": q.service,
+        "ServiceName": if q.service == "lambda" { "AWS Lambda" } else { "Amazon API Gateway" },
+        "QuotaArn": format!("arn:aws:servicequotas:{}:123456789012:{}/{}", c.region, q.service, q.code),
+        "QuotaCode": q.code,
+        "QuotaName": q.name,
+        "Value": value,
+        "Unit": "None",
+        "Adjustable": true,
+        "GlobalQuota": false
+    })
+}
+
+fn json_1_1(status: u16, body: Value) -> Reply {
+    Reply {
+        status,
+        content_type: "application/x-amz-json-1.1",
+        error_type: None,
+        body: body.to_string(),
+    }
+}
+
+fn rest_json(status: u16, body: Value) -> Reply {
+    Reply {
+        status,
+        content_type: "application/json",
+        error_type: None,
+        body: body.to_string(),
+    }
+}
+
+fn rest_error(status: u16, error_type: &'static str, body: Value) -> Reply {
+    Reply {
+        error_type: Some(error_type),
+        ..rest_json(status, body)
+    }
+}
+
+fn denied(c: &EmulatorConfig, action: &str) -> bool {
+    c.deny.iter().any(|d| d == action)
+}
+
+/// Service Quotas: GetServiceQuota, GetAWSDefaultServiceQuota, ListServiceQuotas.
+pub fn service_quotas(c: &EmulatorConfig, target: &str, body: &[u8]) -> Reply {
+    let operation = target.rsplit('.').next().unwrap_or("");
+    if denied(c, &format!("servicequotas:{operation}")) {
+        return json_1_1(
+            400,
+            json!({"__type": "AccessDeniedException", "Message": format!("not authorized to perform: servicequotas:{operation}")}),
+        );
+    }
+    let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let service = input["ServiceCode"].as_str().unwrap_or("");
+    let code = input["QuotaCode"].as_str().unwrap_or("");
+    let all = quotas(c);
+    let found = all.iter().find(|q| q.service == service && q.code == code);
+    let no_such = || {
+        json_1_1(
+            400,
+            json!({"__type": "NoSuchResourceException", "Message": format!("The request failed because the specified quota {code} for service {service} does not exist or has its default value.")}),
+        )
+    };
+    match operation {
+        "GetServiceQuota" => match found {
+            // Never changed: AWS has no applied value to show.
+            Some(q) if q.value != q.default => {
+                json_1_1(200, json!({ "Quota": quota_json(c, q, q.value) }))
+            }
+            _ => no_such(),
+        },
+        "GetAWSDefaultServiceQuota" => match found {
+            Some(q) => json_1_1(200, json!({ "Quota": quota_json(c, q, q.default) })),
+            None => no_such(),
+        },
+        "ListServiceQuotas" => {
+            let listed: Vec<Value> = all
+                .iter()
+                .filter(|q| q.service == service)
+                .map(|q| quota_json(c, q, q.value))
+                .collect();
+            json_1_1(200, json!({ "Quotas": listed }))
+        }
+        other => json_1_1(
+            400,
+            json!({"__type": "UnknownOperationException", "Message": format!("the emulator does not serve {other}")}),
+        ),
+    }
+}
+
+/// Lambda: GetAccountSettings, GetFunctionConcurrency, GetProvisionedConcurrencyConfig.
+pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let operation = match parts.as_slice() {
+        ["2016-08-19", "account-settings"] => "GetAccountSettings",
+        ["2019-09-30", "functions", _, "concurrency"] => "GetFunctionConcurrency",
+        ["2019-09-30", "functions", _, "provisioned-concurrency"] => {
+            "GetProvisionedConcurrencyConfig"
+        }
+        _ => {
+            return rest_error(
+                404,
+                "UnknownOperationException",
+                json!({"Type": "User", "Message": format!("the emulator does not serve {path}")}),
+            )
+        }
+    };
+    if denied(c, &format!("lambda:{operation}")) {
+        return rest_error(
+            403,
+            "AccessDeniedException",
+            json!({"Type": "User", "Message": format!("not authorized to perform: lambda:{operation}")}),
+        );
+    }
+    if operation == "GetAccountSettings" {
+        let reserved = c.reserved_concurrency.unwrap_or(0);
+        return rest_json(
+            200,
+            json!({
+                "AccountLimit": {
+                    "TotalCodeSize": 80530636800u64,
+                    "CodeSizeUnzipped": 262144000u64,
+                    "CodeSizeZipped": 52428800u64,
+                    "ConcurrentExecutions": c.account_concurrency,
+                    "UnreservedConcurrentExecutions": c.account_concurrency - reserved
+                },
+                "AccountUsage": { "TotalCodeSize": 0, "FunctionCount": 1 }
+            }),
+        );
+    }
+    let name = parts[2];
+    // A function may be named by its name or its ARN.
+    if name != c.function && !name.ends_with(&format!(":function:{}", c.function)) {
+        return rest_error(
+            404,
+            "ResourceNotFoundException",
+            json!({"Type": "User", "Message": format!("Function not found: {name}")}),
+        );
+    }
+    if operation == "GetFunctionConcurrency" {
+        return rest_json(
+            200,
+            match c.reserved_concurrency {
+                Some(r) => json!({ "ReservedConcurrentExecutions": r }),
+                None => json!({}),
+            },
+        );
+    }
+    let qualifier = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Qualifier="))
+        .unwrap_or("");
+    match c.provisioned_concurrency {
+        Some(p) if qualifier == c.qualifier => rest_json(
+            200,
+            json!({
+                "RequestedProvisionedConcurrentExecutions": p,
+                "AvailableProvisionedConcurrentExecutions": p,
+                "AllocatedProvisionedConcurrentExecutions": p,
+                "Status": "READY",
+                "LastModified": "2026-01-01T00:00:00.000+0000"
+            }),
+        ),
+        _ => rest_error(
+            404,
+            "ProvisionedConcurrencyConfigNotFoundException",
+            json!({"Type": "User", "message": format!("No Provisioned Concurrency Config found for this function: {name}:{qualifier}")}),
+        ),
+    }
+}
+
+/// API Gateway: GetAccount, GetStage.
+pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let operation = match parts.as_slice() {
+        ["account"] => "GetAccount",
+        ["restapis", _, "stages", _] => "GetStage",
+        _ => {
+            return rest_error(
+                404,
+                "NotFoundException",
+                json!({"message": format!("the emulator does not serve {path}")}),
+            )
+        }
+    };
+    if denied(c, &format!("apigateway:{operation}")) {
+        return rest_error(
+            403,
+            "AccessDeniedException",
+            json!({"message": format!("User is not authorized to perform: apigateway:GET on resource {path}")}),
+        );
+    }
+    if operation == "GetAccount" {
+        return rest_json(
+            200,
+            json!({
+                "throttleSettings": { "burstLimit": c.burst, "rateLimit": c.rate },
+                "features": [],
+                "apiKeyVersion": "4"
+            }),
+        );
+    }
+    if parts[1] != c.rest_api_id || parts[3] != c.stage {
+        return rest_error(
+            404,
+            "NotFoundException",
+            json!({"message": "Invalid stage identifier specified"}),
+        );
+    }
+    let method_settings = match (c.stage_rate, c.stage_burst) {
+        (Some(rate), Some(burst)) => json!({
+            "*/*": {
+                "metricsEnabled": false,
+                "throttlingBurstLimit": burst,
+                "throttlingRateLimit": rate,
+                "cachingEnabled": false,
+                "requireAuthorizationForCacheControl": true,
+                "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER"
+            }
+        }),
+        _ => json!({}),
+    };
+    rest_json(
+        200,
+        json!({
+            "deploymentId": "emulated",
+            "stageName": c.stage,
+            "methodSettings": method_settings,
+            "tracingEnabled": false
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_routed_by_their_signing_scope() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20261127/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x";
+        assert_eq!(service_of(Some(auth), None), Some("lambda"));
+        assert_eq!(
+            service_of(None, Some("ServiceQuotasV20190624.GetServiceQuota")),
+            Some("servicequotas")
+        );
+        assert_eq!(service_of(Some("Bearer abc"), None), None);
+        assert_eq!(service_of(None, None), None);
+    }
+
+    #[test]
+    fn a_quota_at_its_default_is_not_applied() {
+        let c = EmulatorConfig::default();
+        let r = service_quotas(
+            &c,
+            "ServiceQuotasV20190624.GetServiceQuota",
+            br#"{"ServiceCode":"lambda","QuotaCode":"L-B99A9384"}"#,
+        );
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("NoSuchResourceException"));
+        let changed = EmulatorConfig {
+            account_concurrency: 100,
+            ..EmulatorConfig::default()
+        };
+        let r = service_quotas(
+            &changed,
+            "ServiceQuotasV20190624.GetServiceQuota",
+            br#"{"ServiceCode":"lambda","QuotaCode":"L-B99A9384"}"#,
+        );
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains(r#""Value":100.0"#), "{}", r.body);
+    }
+}
