@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod record;
 pub mod report;
+pub mod retry;
 pub mod scenario;
 pub mod schedule;
 pub mod transport;

@@ -1,0 +1,360 @@
+//! How a well-built client retries (DESIGN.md, "Retries"): backoff with jitter, the retry
+//! budget of the AWS SDKs' standard mode, and `Retry-After`. Pure: the caller passes the
+//! random source and the clock.
+
+use std::time::{Duration, SystemTime};
+
+/// The four backoff forms, with expo(n) = min(cap, base · 2ⁿ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackoffKind {
+    /// uniform(0, expo(n)) — the SDKs' standard mode.
+    FullJitter,
+    /// expo(n)/2 + uniform(0, expo(n)/2).
+    EqualJitter,
+    /// min(cap, uniform(base, prev · 3)), prev starting at base.
+    Decorrelated,
+    /// expo(n).
+    None,
+}
+
+pub const BACKOFF_NAMES: [&str; 4] = ["full-jitter", "equal-jitter", "decorrelated-jitter", "none"];
+
+impl BackoffKind {
+    pub fn from_name(name: &str) -> Option<BackoffKind> {
+        Some(match name {
+            "full-jitter" => BackoffKind::FullJitter,
+            "equal-jitter" => BackoffKind::EqualJitter,
+            "decorrelated-jitter" => BackoffKind::Decorrelated,
+            "none" => BackoffKind::None,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backoff {
+    pub kind: BackoffKind,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Backoff {
+    /// min(cap, base · 2ⁿ).
+    pub fn expo(&self, n: u32) -> Duration {
+        let factor = 2f64.powi(n.min(62) as i32);
+        Duration::from_secs_f64((self.base.as_secs_f64() * factor).min(self.cap.as_secs_f64()))
+    }
+
+    /// The sleep before retry `n` (0 = the first retry); `prev` is the last sleep (for
+    /// decorrelated jitter; `None` before the first).
+    pub fn delay(&self, n: u32, prev: Option<Duration>, rng: &mut fastrand::Rng) -> Duration {
+        let uniform =
+            |rng: &mut fastrand::Rng, lo: f64, hi: f64| lo + (hi - lo).max(0.0) * rng.f64();
+        let secs = match self.kind {
+            BackoffKind::FullJitter => uniform(rng, 0.0, self.expo(n).as_secs_f64()),
+            BackoffKind::EqualJitter => {
+                let half = self.expo(n).as_secs_f64() / 2.0;
+                half + uniform(rng, 0.0, half)
+            }
+            BackoffKind::Decorrelated => {
+                let base = self.base.as_secs_f64();
+                let prev = prev.unwrap_or(self.base).as_secs_f64();
+                uniform(rng, base, prev * 3.0).min(self.cap.as_secs_f64())
+            }
+            BackoffKind::None => self.expo(n).as_secs_f64(),
+        };
+        Duration::from_secs_f64(secs)
+    }
+}
+
+/// Why an attempt is retried, for the budget's price and the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RetryCause {
+    Throttle,
+    ServerError,
+    Timeout,
+    Connect,
+}
+
+pub const CAUSE_NAMES: [&str; 4] = ["throttle", "server-error", "timeout", "connect"];
+
+impl RetryCause {
+    pub fn from_name(name: &str) -> Option<RetryCause> {
+        Some(match name {
+            "throttle" => RetryCause::Throttle,
+            "server-error" => RetryCause::ServerError,
+            "timeout" => RetryCause::Timeout,
+            "connect" => RetryCause::Connect,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        CAUSE_NAMES[self as usize]
+    }
+}
+
+/// The SDKs' standard-mode retry quota: a bucket of tokens; a retry costs 5, or 10 after
+/// a timeout or connection error; a success on the first attempt refunds 1; an empty
+/// bucket means no more retries. `None` capacity: unlimited.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryBudget {
+    capacity: Option<u32>,
+    tokens: u32,
+}
+
+pub const RETRY_COST: u32 = 5;
+pub const TIMEOUT_RETRY_COST: u32 = 10;
+pub const FIRST_TRY_REFUND: u32 = 1;
+
+impl RetryBudget {
+    pub fn new(capacity: Option<u32>) -> RetryBudget {
+        RetryBudget {
+            capacity,
+            tokens: capacity.unwrap_or(0),
+        }
+    }
+
+    pub fn tokens(&self) -> Option<u32> {
+        self.capacity.map(|_| self.tokens)
+    }
+
+    /// Takes the price of a retry for `cause`; false (nothing taken) when it cannot pay.
+    pub fn try_spend(&mut self, cause: RetryCause) -> bool {
+        if self.capacity.is_none() {
+            return true;
+        }
+        let cost = match cause {
+            RetryCause::Timeout | RetryCause::Connect => TIMEOUT_RETRY_COST,
+            _ => RETRY_COST,
+        };
+        if self.tokens < cost {
+            return false;
+        }
+        self.tokens -= cost;
+        true
+    }
+
+    /// A logical request succeeded on its first attempt.
+    pub fn refund_first_try(&mut self) {
+        if let Some(cap) = self.capacity {
+            self.tokens = (self.tokens + FIRST_TRY_REFUND).min(cap);
+        }
+    }
+}
+
+/// The sleep before retry `n`: the server's `Retry-After` when it gave one and we honour
+/// it, else the backoff formula.
+pub fn retry_delay(
+    backoff: &Backoff,
+    n: u32,
+    prev: Option<Duration>,
+    retry_after: Option<Duration>,
+    respect_retry_after: bool,
+    rng: &mut fastrand::Rng,
+) -> Duration {
+    match retry_after {
+        Some(server_says) if respect_retry_after => server_says,
+        _ => backoff.delay(n, prev, rng),
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date, relative to `now`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate_parse(value)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the form HTTP requires senders to use.
+fn httpdate_parse(value: &str) -> Option<SystemTime> {
+    // humantime reads RFC 3339; rebuild the date into that form.
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = match *month {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let rfc3339 = format!("{year}-{month:02}-{:0>2}T{time}Z", day);
+    humantime::parse_rfc3339(&rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn policy(kind: BackoffKind) -> Backoff {
+        Backoff {
+            kind,
+            base: 100 * MS,
+            cap: Duration::from_secs(20),
+        }
+    }
+
+    /// Mean of `n` samples of retry `k`'s delay, in seconds, and whether all were in bounds.
+    fn sample(kind: BackoffKind, k: u32, lo: f64, hi: f64) -> f64 {
+        let mut rng = fastrand::Rng::with_seed(42);
+        let p = policy(kind);
+        let n = 20_000;
+        let mut sum = 0.0;
+        for _ in 0..n {
+            let d = p.delay(k, None, &mut rng).as_secs_f64();
+            assert!(
+                d >= lo - 1e-9 && d <= hi + 1e-9,
+                "{kind:?} retry {k}: {d} outside {lo}..{hi}"
+            );
+            sum += d;
+        }
+        sum / n as f64
+    }
+
+    #[test]
+    fn expo_doubles_up_to_the_cap() {
+        let p = policy(BackoffKind::None);
+        assert_eq!(p.expo(0), 100 * MS);
+        assert_eq!(p.expo(3), 800 * MS);
+        assert_eq!(p.expo(10), Duration::from_secs(20));
+        assert_eq!(p.expo(500), Duration::from_secs(20));
+    }
+
+    #[test]
+    fn full_jitter_is_uniform_below_expo() {
+        for k in [0, 2, 5] {
+            let e = policy(BackoffKind::FullJitter).expo(k).as_secs_f64();
+            let mean = sample(BackoffKind::FullJitter, k, 0.0, e);
+            assert!(
+                (mean - e / 2.0).abs() < e * 0.02,
+                "k={k}: mean {mean}, expected {}",
+                e / 2.0
+            );
+        }
+    }
+
+    #[test]
+    fn equal_jitter_keeps_half() {
+        for k in [0, 3] {
+            let e = policy(BackoffKind::EqualJitter).expo(k).as_secs_f64();
+            let mean = sample(BackoffKind::EqualJitter, k, e / 2.0, e);
+            assert!((mean - 0.75 * e).abs() < e * 0.02, "k={k}: mean {mean}");
+        }
+    }
+
+    #[test]
+    fn no_jitter_is_exactly_expo() {
+        let e = policy(BackoffKind::None).expo(4).as_secs_f64();
+        let mean = sample(BackoffKind::None, 4, e, e);
+        assert!((mean - e).abs() < 1e-9);
+    }
+
+    #[test]
+    fn decorrelated_jitter_grows_from_the_last_sleep_and_never_passes_the_cap() {
+        let p = Backoff {
+            kind: BackoffKind::Decorrelated,
+            base: 100 * MS,
+            cap: Duration::from_secs(2),
+        };
+        let mut rng = fastrand::Rng::with_seed(7);
+        // From base: uniform(base, 3·base), mean 2·base.
+        let n = 20_000;
+        let mean: f64 = (0..n)
+            .map(|_| p.delay(0, None, &mut rng).as_secs_f64())
+            .sum::<f64>()
+            / n as f64;
+        assert!((mean - 0.2).abs() < 0.004, "mean {mean}");
+        // A chain of sleeps: each in [base, min(cap, 3·prev)], never above the cap.
+        for _ in 0..200 {
+            let mut prev = None;
+            for k in 0..30 {
+                let d = p.delay(k, prev, &mut rng);
+                let upper = prev.map_or(0.3, |p: Duration| (p.as_secs_f64() * 3.0).min(2.0));
+                assert!(d <= p.cap && d >= p.base.min(p.cap), "{d:?}");
+                assert!(d.as_secs_f64() <= upper + 1e-9, "{d:?} > {upper}");
+                prev = Some(d);
+            }
+        }
+    }
+
+    #[test]
+    fn gaps_are_not_all_equal_with_jitter() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        let p = policy(BackoffKind::FullJitter);
+        let a = p.delay(1, None, &mut rng);
+        assert!((0..10).any(|_| p.delay(1, None, &mut rng) != a));
+    }
+
+    #[test]
+    fn the_budget_empties_and_refills_as_the_sdks_do() {
+        let mut b = RetryBudget::new(Some(500));
+        // 100 throttle retries at 5 each empty it.
+        for _ in 0..100 {
+            assert!(b.try_spend(RetryCause::Throttle));
+        }
+        assert_eq!(b.tokens(), Some(0));
+        assert!(!b.try_spend(RetryCause::Throttle));
+        // First-try successes refund one token each, up to the capacity.
+        for _ in 0..9 {
+            b.refund_first_try();
+        }
+        assert!(
+            !b.try_spend(RetryCause::Timeout),
+            "a timeout retry costs 10"
+        );
+        assert!(b.try_spend(RetryCause::ServerError));
+        assert_eq!(b.tokens(), Some(4));
+        let mut full = RetryBudget::new(Some(500));
+        full.refund_first_try();
+        assert_eq!(full.tokens(), Some(500));
+        // Timeouts and connection errors cost 10.
+        let mut t = RetryBudget::new(Some(20));
+        assert!(t.try_spend(RetryCause::Connect));
+        assert!(t.try_spend(RetryCause::Timeout));
+        assert!(!t.try_spend(RetryCause::Throttle));
+        // Unlimited.
+        let mut u = RetryBudget::new(None);
+        assert!((0..10_000).all(|_| u.try_spend(RetryCause::Timeout)));
+    }
+
+    #[test]
+    fn retry_after_wins_over_the_backoff() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let p = policy(BackoffKind::FullJitter);
+        let d = retry_delay(&p, 0, None, Some(Duration::from_secs(2)), true, &mut rng);
+        assert_eq!(d, Duration::from_secs(2));
+        let d = retry_delay(&p, 0, None, Some(Duration::from_secs(2)), false, &mut rng);
+        assert!(d <= 100 * MS);
+        assert!(retry_delay(&p, 0, None, None, true, &mut rng) <= 100 * MS);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = humantime::parse_rfc3339("2026-11-27T10:00:00Z").unwrap();
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Fri, 27 Nov 2026 10:00:07 GMT", now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 27 Nov 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}
