@@ -1,27 +1,77 @@
-//! What one attempt's answer means: ok, throttled, a client or server error, a timeout or
-//! a connection failure. Pure.
+//! What one attempt's answer means (DESIGN.md, "What throttling looks like on the wire"):
+//! ok, a throttle and whose, a suspected Lambda throttle behind API Gateway, a client or
+//! server error, a timeout, or a connection failure. Pure.
+
+/// Who throttled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ThrottleKind {
+    /// API Gateway's account, stage or method bucket (`TooManyRequestsException`).
+    ApiGateway,
+    /// An API Gateway usage plan's quota (`Limit Exceeded`).
+    UsagePlan,
+    /// Lambda itself (Invoke API, function URL), with its `Reason`.
+    LambdaReserved,
+    LambdaAccount,
+    LambdaRate,
+    LambdaCaller,
+    /// Any other 429: a rate limiter in front of the service.
+    Other,
+}
+
+pub const THROTTLE_KINDS: [ThrottleKind; 7] = [
+    ThrottleKind::ApiGateway,
+    ThrottleKind::UsagePlan,
+    ThrottleKind::LambdaReserved,
+    ThrottleKind::LambdaAccount,
+    ThrottleKind::LambdaRate,
+    ThrottleKind::LambdaCaller,
+    ThrottleKind::Other,
+];
+
+impl ThrottleKind {
+    /// The key in the results' `throttles`.
+    pub fn key(self) -> &'static str {
+        match self {
+            ThrottleKind::ApiGateway => "api_gateway",
+            ThrottleKind::UsagePlan => "usage_plan",
+            ThrottleKind::LambdaReserved => "lambda_reserved_concurrency",
+            ThrottleKind::LambdaAccount => "lambda_account_concurrency",
+            ThrottleKind::LambdaRate => "lambda_invocation_rate",
+            ThrottleKind::LambdaCaller => "lambda_caller_rate",
+            ThrottleKind::Other => "other_429",
+        }
+    }
+}
 
 /// The outcome of one attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// 2xx and 3xx.
     Ok,
-    /// 429: API Gateway, a function URL, or any rate limiter said "too many".
-    Throttled,
+    Throttled(ThrottleKind),
+    /// 500 with API Gateway's own body: Lambda throttled behind a REST API, most likely.
+    SuspectedIntegrationThrottle,
     /// Any other 4xx.
     ClientError,
-    /// 5xx.
+    /// Any other 5xx.
     ServerError,
-    /// No answer within the attempt timeout.
+    /// No answer within the attempt timeout, or API Gateway's 504.
     Timeout,
-    /// The connection could not be opened, or broke before the answer ended.
+    /// The connection (or its TLS handshake) could not be opened, or broke mid-request.
     ConnectError,
 }
 
 impl Outcome {
-    pub fn from_status(status: u16) -> Outcome {
+    /// Classifies an answer by status, `x-amzn-ErrorType` and the start of the body.
+    pub fn classify(status: u16, error_type: Option<&str>, body: &[u8]) -> Outcome {
+        let body = String::from_utf8_lossy(&body[..body.len().min(512)]);
+        let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
         match status {
-            429 => Outcome::Throttled,
+            429 => Outcome::Throttled(throttle_kind(error_type, &compact)),
+            500 if compact == r#"{"message":"Internalservererror"}"# => {
+                Outcome::SuspectedIntegrationThrottle
+            }
+            504 => Outcome::Timeout,
             400..=499 => Outcome::ClientError,
             500..=599 => Outcome::ServerError,
             // 1xx never reaches us as a final answer; 2xx and 3xx are successes.
@@ -29,10 +79,50 @@ impl Outcome {
         }
     }
 
+    /// Only the status is known (tests, and answers whose body was not read).
+    pub fn from_status(status: u16) -> Outcome {
+        Outcome::classify(status, None, b"")
+    }
+
+    pub fn is_throttle(self) -> bool {
+        matches!(self, Outcome::Throttled(_))
+    }
+
     /// Neither a success nor a throttle.
     pub fn is_error(self) -> bool {
-        !matches!(self, Outcome::Ok | Outcome::Throttled)
+        !matches!(self, Outcome::Ok | Outcome::Throttled(_))
     }
+}
+
+fn throttle_kind(error_type: Option<&str>, compact_body: &str) -> ThrottleKind {
+    for (reason, kind) in [
+        (
+            "ReservedFunctionConcurrentInvocationLimitExceeded",
+            ThrottleKind::LambdaReserved,
+        ),
+        (
+            "ConcurrentInvocationLimitExceeded",
+            ThrottleKind::LambdaAccount,
+        ),
+        (
+            "FunctionInvocationRateLimitExceeded",
+            ThrottleKind::LambdaRate,
+        ),
+        ("CallerRateLimitExceeded", ThrottleKind::LambdaCaller),
+    ] {
+        if compact_body.contains(&format!(r#""Reason":"{reason}""#)) {
+            return kind;
+        }
+    }
+    if compact_body.contains(r#""message":"LimitExceeded""#) {
+        return ThrottleKind::UsagePlan;
+    }
+    if error_type.is_some_and(|t| t.starts_with("TooManyRequestsException"))
+        || compact_body == r#"{"message":"TooManyRequests"}"#
+    {
+        return ThrottleKind::ApiGateway;
+    }
+    ThrottleKind::Other
 }
 
 #[cfg(test)]
@@ -42,21 +132,102 @@ mod tests {
     #[test]
     fn statuses_map_to_outcomes() {
         assert_eq!(Outcome::from_status(200), Outcome::Ok);
-        assert_eq!(Outcome::from_status(204), Outcome::Ok);
         assert_eq!(Outcome::from_status(302), Outcome::Ok);
-        assert_eq!(Outcome::from_status(429), Outcome::Throttled);
-        assert_eq!(Outcome::from_status(403), Outcome::ClientError);
+        assert_eq!(
+            Outcome::from_status(429),
+            Outcome::Throttled(ThrottleKind::Other)
+        );
         assert_eq!(Outcome::from_status(404), Outcome::ClientError);
         assert_eq!(Outcome::from_status(500), Outcome::ServerError);
         assert_eq!(Outcome::from_status(503), Outcome::ServerError);
+        assert_eq!(Outcome::from_status(504), Outcome::Timeout);
+    }
+
+    #[test]
+    fn every_throttle_of_the_design_table_is_told_apart() {
+        let c = Outcome::classify;
+        assert_eq!(
+            c(
+                429,
+                Some("TooManyRequestsException"),
+                br#"{"message":"Too Many Requests"}"#
+            ),
+            Outcome::Throttled(ThrottleKind::ApiGateway)
+        );
+        // HTTP APIs send the body without the header.
+        assert_eq!(
+            c(429, None, br#"{"message":"Too Many Requests"}"#),
+            Outcome::Throttled(ThrottleKind::ApiGateway)
+        );
+        assert_eq!(
+            c(429, None, br#"{"message":"Limit Exceeded"}"#),
+            Outcome::Throttled(ThrottleKind::UsagePlan)
+        );
+        let lambda = |reason: &str| {
+            format!(r#"{{"Reason":"{reason}","Type":"User","message":"Rate Exceeded."}}"#)
+        };
+        assert_eq!(
+            c(
+                429,
+                Some("TooManyRequestsException"),
+                lambda("ReservedFunctionConcurrentInvocationLimitExceeded").as_bytes()
+            ),
+            Outcome::Throttled(ThrottleKind::LambdaReserved)
+        );
+        assert_eq!(
+            c(
+                429,
+                None,
+                lambda("ConcurrentInvocationLimitExceeded").as_bytes()
+            ),
+            Outcome::Throttled(ThrottleKind::LambdaAccount)
+        );
+        assert_eq!(
+            c(
+                429,
+                None,
+                lambda("FunctionInvocationRateLimitExceeded").as_bytes()
+            ),
+            Outcome::Throttled(ThrottleKind::LambdaRate)
+        );
+        assert_eq!(
+            c(429, None, lambda("CallerRateLimitExceeded").as_bytes()),
+            Outcome::Throttled(ThrottleKind::LambdaCaller)
+        );
+        // A plain rate limiter (nginx, Envoy, a WAF): a throttle all the same.
+        assert_eq!(
+            c(429, None, b"<html>429 Too Many Requests</html>"),
+            Outcome::Throttled(ThrottleKind::Other)
+        );
+    }
+
+    #[test]
+    fn api_gateway_500s_are_suspected_lambda_throttles_other_5xx_are_not() {
+        let c = Outcome::classify;
+        assert_eq!(
+            c(500, None, br#"{"message": "Internal server error"}"#),
+            Outcome::SuspectedIntegrationThrottle
+        );
+        assert_eq!(
+            c(502, None, br#"{"message": "Internal server error"}"#),
+            Outcome::ServerError
+        );
+        assert_eq!(
+            c(500, None, br#"{"error":"db down"}"#),
+            Outcome::ServerError
+        );
+        assert_eq!(
+            c(504, None, br#"{"message": "Endpoint request timed out"}"#),
+            Outcome::Timeout
+        );
     }
 
     #[test]
     fn errors_exclude_ok_and_throttles() {
         assert!(!Outcome::Ok.is_error());
-        assert!(!Outcome::Throttled.is_error());
+        assert!(!Outcome::Throttled(ThrottleKind::Other).is_error());
         assert!(Outcome::Timeout.is_error());
+        assert!(Outcome::SuspectedIntegrationThrottle.is_error());
         assert!(Outcome::ConnectError.is_error());
-        assert!(Outcome::ServerError.is_error());
     }
 }

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::classify::Outcome;
+
 /// The four backoff forms, with expo(n) = min(cap, base · 2ⁿ).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackoffKind {
@@ -91,6 +93,58 @@ impl RetryCause {
 
     pub fn name(self) -> &'static str {
         CAUSE_NAMES[self as usize]
+    }
+}
+
+/// The `[retry]` table: how a logical request retries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// 1 = no retries.
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    /// Which failures are retried.
+    pub on: Vec<RetryCause>,
+    pub respect_retry_after: bool,
+    /// Retry-budget tokens; `None` = unlimited.
+    pub budget: Option<u32>,
+    /// An overall deadline per logical request, from its scheduled instant.
+    pub deadline: Option<Duration>,
+}
+
+impl Default for RetryPolicy {
+    /// No retries; the rest as the AWS SDKs' standard mode, for when `[retry]` turns them on.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            backoff: Backoff {
+                kind: BackoffKind::FullJitter,
+                base: Duration::from_millis(100),
+                cap: Duration::from_secs(20),
+            },
+            on: vec![
+                RetryCause::Throttle,
+                RetryCause::ServerError,
+                RetryCause::Timeout,
+                RetryCause::Connect,
+            ],
+            respect_retry_after: true,
+            budget: Some(500),
+            deadline: None,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Whether a failed attempt with `outcome` may be retried, and for which cause.
+    pub fn retryable(&self, outcome: Outcome) -> Option<RetryCause> {
+        let cause = match outcome {
+            Outcome::Throttled(_) => RetryCause::Throttle,
+            Outcome::ServerError | Outcome::SuspectedIntegrationThrottle => RetryCause::ServerError,
+            Outcome::Timeout => RetryCause::Timeout,
+            Outcome::ConnectError => RetryCause::Connect,
+            Outcome::Ok | Outcome::ClientError => return None,
+        };
+        self.on.contains(&cause).then_some(cause)
     }
 }
 
@@ -330,6 +384,24 @@ mod tests {
         // Unlimited.
         let mut u = RetryBudget::new(None);
         assert!((0..10_000).all(|_| u.try_spend(RetryCause::Timeout)));
+    }
+
+    #[test]
+    fn only_the_listed_failures_are_retried() {
+        use crate::classify::ThrottleKind;
+        let mut p = RetryPolicy::default();
+        assert_eq!(
+            p.retryable(Outcome::Throttled(ThrottleKind::Other)),
+            Some(RetryCause::Throttle)
+        );
+        assert_eq!(
+            p.retryable(Outcome::SuspectedIntegrationThrottle),
+            Some(RetryCause::ServerError)
+        );
+        assert_eq!(p.retryable(Outcome::ClientError), None);
+        assert_eq!(p.retryable(Outcome::Ok), None);
+        p.on = vec![RetryCause::Throttle];
+        assert_eq!(p.retryable(Outcome::Timeout), None);
     }
 
     #[test]

@@ -306,10 +306,17 @@ fn bad_flags() {
 #[test]
 fn tables_not_supported_yet_say_so() {
     let err = rejected(&format!(
-        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\nmax_attempts = 3\n"
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[abort]\nerror_rate = \"5%\"\n"
     ));
     assert!(
-        err.contains("bad.toml:6:1:") && err.contains("[retry]") && err.contains("not supported"),
+        err.contains("bad.toml:6:1:") && err.contains("[abort]") && err.contains("not supported"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\nmode = \"adaptive\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:8:") && err.contains("adaptive") && err.contains("not supported"),
         "{err}"
     );
     let err = rejected(&format!(
@@ -317,6 +324,41 @@ fn tables_not_supported_yet_say_so() {
     ));
     assert!(
         err.contains("[target.auth]") && err.contains("not supported"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_retry_settings() {
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\nbackoff = \"full-jiter\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:11:") && err.contains("did you mean `full-jitter`?"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\non = [\"throttle\", \"5xx\"]\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:19:") && err.contains("unknown retry cause `5xx`"),
+        "{err}"
+    );
+    let err = rejected(&format!("{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\nbase = \"1s\"\ncap = \"100ms\"\n"));
+    assert!(
+        err.contains("bad.toml:8:7:") && err.contains("below `base`"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\nmax_attempts = 0\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:16:") && err.contains("at least 1"),
+        "{err}"
+    );
+    let err = rejected(&format!("{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[request]\nidempotency_header = \"bad header\"\n"));
+    assert!(
+        err.contains("bad.toml:7:22:") && err.contains("bad header name"),
         "{err}"
     );
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::RunArgs;
 use crate::emulator;
-use crate::engine::{self, EngineOptions};
+use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::{exit, Error, Result};
 use crate::record::results::{self, RunInput, StageInput, TargetInfo};
 use crate::record::StageRecord;
@@ -72,7 +72,15 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     } else {
         None
     };
-    let record = engine::run(&scenario.target, &tls, plans.clone(), &opts, progress)?;
+    let spec = RunSpec {
+        retry: scenario.retry.clone(),
+        request: scenario.request.clone(),
+        seed: scenario.seed,
+        // Random even with a seed: ids must differ between runs to be found in logs.
+        run_id: fastrand::u32(..),
+        stage_names: scenario.stages.iter().map(|s| s.name.clone()).collect(),
+    };
+    let record = engine::run(&scenario.target, &tls, spec, plans.clone(), &opts, progress)?;
     if let Some(l) = live {
         l.finish();
     }
@@ -186,6 +194,7 @@ fn to_results(
         abandoned: record.abandoned,
         stages,
         overall: &overall,
+        failures: record.failures,
         timeline: record.timeline,
         thresholds: checked,
     })

@@ -6,15 +6,19 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{HeaderName, HeaderValue};
 
 use tokio::sync::Notify;
 
+use super::ids::{lane_rng, IdSource};
 use super::pool::Pool;
 use super::timer::PreciseTimer;
 use super::Shared;
 use crate::classify::Outcome;
-use crate::record::LaneRecorder;
+use crate::record::{FailureSample, LaneRecorder, RequestEnd};
+use crate::retry::{parse_retry_after, retry_delay, RetryBudget};
 use crate::schedule::{Pacing, StagePlan};
 use crate::transport::{Connection, Failure, Transport};
 
@@ -39,6 +43,9 @@ pub struct Lane {
     /// Attempts of this lane under way (open, burst and closed alike).
     attempting: Cell<u64>,
     timer: PreciseTimer,
+    budget: RefCell<RetryBudget>,
+    rng: RefCell<fastrand::Rng>,
+    ids: RefCell<IdSource>,
 }
 
 impl Lane {
@@ -53,7 +60,6 @@ impl Lane {
         let max_in_flight = shared.max_in_flight.div_ceil(lanes).max(1);
         Lane {
             id: id as u64,
-            shared,
             pool: Pool::new(transport),
             rec: RefCell::new(rec),
             tasks: Cell::new(0),
@@ -63,6 +69,14 @@ impl Lane {
             max_in_flight,
             attempting: Cell::new(0),
             timer,
+            budget: RefCell::new(RetryBudget::new(shared.spec.retry.budget)),
+            rng: RefCell::new(lane_rng(shared.spec.seed, id)),
+            ids: RefCell::new(IdSource::new(
+                shared.spec.run_id,
+                id,
+                lane_rng(shared.spec.seed, id + 1000),
+            )),
+            shared,
         }
     }
 
@@ -174,11 +188,11 @@ impl Lane {
     async fn closed_worker(self: Rc<Self>, stage: usize, end: Instant) {
         let mut conn = None;
         while !self.shared.stopping() && Instant::now() < end {
-            let end = self
-                .attempt(stage, Instant::now(), conn.take().map(Ok), false)
+            let (next, outcome) = self
+                .request(stage, Instant::now(), conn.take().map(Ok), false)
                 .await;
-            conn = end.conn;
-            if end.outcome == Outcome::ConnectError && conn.is_none() {
+            conn = next;
+            if outcome == Outcome::ConnectError && conn.is_none() {
                 tokio::time::sleep(RECONNECT_PAUSE).await;
             }
         }
@@ -198,8 +212,7 @@ impl Lane {
         self.in_flight.set(self.in_flight.get() + 1);
         let lane = Rc::clone(self);
         self.spawn_task(async move {
-            let end = lane.attempt(stage, scheduled, conn, paced).await;
-            if let Some(conn) = end.conn {
+            if let (Some(conn), _) = lane.request(stage, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
             let left = lane.in_flight.get() - 1;
@@ -210,6 +223,89 @@ impl Lane {
         });
     }
 
+    /// A logical request: attempts, with backoff between them as the retry policy says.
+    /// Its latency runs from `scheduled` to its last answer, backoff included. Returns the
+    /// last connection when it can carry another request, and the final outcome.
+    async fn request(
+        &self,
+        stage: usize,
+        scheduled: Instant,
+        mut conn: Option<Result<Connection, Failure>>,
+        paced: bool,
+    ) -> (Option<Connection>, Outcome) {
+        let spec = &self.shared.spec;
+        let policy = &spec.retry;
+        let ids = self.ids.borrow_mut().next(&spec.request);
+        let deadline = policy.deadline.map(|d| scheduled + d);
+        let mut end = RequestEnd {
+            outcome: Outcome::Ok,
+            attempts: 0,
+            gave_up: false,
+            out_of_budget: false,
+            backoff: Duration::ZERO,
+        };
+        let mut prev_sleep = None;
+        let last_conn = loop {
+            end.attempts += 1;
+            let attempt = self
+                .attempt(
+                    stage,
+                    scheduled,
+                    conn.take(),
+                    paced && end.attempts == 1,
+                    &ids,
+                    end.attempts,
+                )
+                .await;
+            end.outcome = attempt.outcome;
+            let Some(cause) = policy.retryable(attempt.outcome) else {
+                if attempt.outcome == Outcome::Ok && end.attempts == 1 {
+                    self.budget.borrow_mut().refund_first_try();
+                }
+                break attempt.conn;
+            };
+            let retries_on = policy.max_attempts > 1;
+            if end.attempts >= policy.max_attempts {
+                end.gave_up = retries_on;
+                break attempt.conn;
+            }
+            if !self.budget.borrow_mut().try_spend(cause) {
+                (end.gave_up, end.out_of_budget) = (true, true);
+                break attempt.conn;
+            }
+            let delay = retry_delay(
+                &policy.backoff,
+                end.attempts - 1,
+                prev_sleep,
+                attempt.retry_after,
+                policy.respect_retry_after,
+                &mut self.rng.borrow_mut(),
+            );
+            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                end.gave_up = true;
+                break attempt.conn;
+            }
+            // The connection serves others while this request backs off.
+            if let Some(c) = attempt.conn {
+                self.pool.checkin(c);
+            }
+            let slept = tokio::select! {
+                _ = tokio::time::sleep(delay) => true,
+                _ = self.shared.stop_signal() => false,
+            };
+            if !slept {
+                break None;
+            }
+            end.backoff += delay;
+            prev_sleep = Some(delay);
+            self.rec.borrow_mut().on_retry(stage, cause);
+        };
+        self.rec
+            .borrow_mut()
+            .on_request(stage, scheduled, Instant::now(), &end);
+        (last_conn, end.outcome)
+    }
+
     /// One attempt on `conn` (or its failure to connect), or on one from the pool when
     /// `None`. Returns the connection when it can carry another request.
     async fn attempt(
@@ -218,6 +314,8 @@ impl Lane {
         scheduled: Instant,
         conn: Option<Result<Connection, Failure>>,
         paced: bool,
+        ids: &[(HeaderName, HeaderValue)],
+        number: u32,
     ) -> AttemptEnd {
         let in_flight = self.shared.in_flight.fetch_add(1, Relaxed) + 1;
         self.attempting.set(self.attempting.get() + 1);
@@ -229,22 +327,55 @@ impl Lane {
             Some(c) => c,
             None => self.pool.checkout(scheduled).await,
         };
+        let transport = &self.pool.transport;
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
                 let sent = Instant::now();
-                let transport = &self.pool.transport;
-                match tokio::time::timeout(transport.timeout, transport.send(&mut c)).await {
-                    Ok(Ok(status)) => (Some(sent), Outcome::from_status(status), Some(c)),
-                    Ok(Err(failure)) => (Some(sent), failure.outcome(), None),
-                    Err(_) => (Some(sent), Outcome::Timeout, None),
+                match tokio::time::timeout(transport.timeout, transport.send(&mut c, ids)).await {
+                    Ok(Ok(answer)) => (Some(sent), Ok(answer), Some(c)),
+                    Ok(Err(failure)) => (Some(sent), Err(failure), None),
+                    Err(_) => (Some(sent), Err(Failure::Timeout), None),
                 }
             }
-            Err(failure) => (None, failure.outcome(), None),
+            Err(failure) => (None, Err(failure), None),
         };
         let done = Instant::now();
-        self.rec
-            .borrow_mut()
-            .on_done(stage, scheduled, sent, done, result, paced);
+        let outcome = match &result {
+            Ok(answer) => answer.outcome(),
+            Err(failure) => failure.outcome(),
+        };
+        {
+            let mut rec = self.rec.borrow_mut();
+            rec.on_attempt(stage, scheduled, sent, done, outcome, paced);
+            if outcome != Outcome::Ok {
+                let spec = &self.shared.spec;
+                rec.on_failure(
+                    |t_s| FailureSample {
+                        correlation_id: spec
+                            .request
+                            .correlation_header
+                            .as_ref()
+                            .and_then(|h| ids.iter().find(|(n, _)| n == h))
+                            .and_then(|(_, v)| v.to_str().ok())
+                            .map(str::to_string),
+                        t_s,
+                        stage: spec.stage_names[stage].clone(),
+                        attempt: number,
+                        status: result.as_ref().ok().map(|a| a.status),
+                        kind: outcome_name(outcome),
+                        body_excerpt: match &result {
+                            Ok(a) if !a.excerpt.is_empty() => Some(
+                                String::from_utf8_lossy(&a.excerpt[..a.excerpt.len().min(200)])
+                                    .into_owned(),
+                            ),
+                            Ok(_) => None,
+                            Err(f) => Some(f.to_string()),
+                        },
+                    },
+                    done,
+                );
+            }
+        }
 
         self.shared.in_flight.fetch_sub(1, Relaxed);
         self.attempting.set(self.attempting.get() - 1);
@@ -261,9 +392,16 @@ impl Lane {
             }
             None => None,
         };
+        let retry_after = result
+            .as_ref()
+            .ok()
+            .and_then(|a| a.retry_after.as_ref())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         AttemptEnd {
             conn: reusable,
-            outcome: result,
+            outcome,
+            retry_after,
         }
     }
 
@@ -350,6 +488,21 @@ struct AttemptEnd {
     /// The connection, when it can carry another request.
     conn: Option<Connection>,
     outcome: Outcome,
+    /// What the server's `Retry-After` asked for.
+    retry_after: Option<Duration>,
+}
+
+/// An outcome's name in failure samples.
+fn outcome_name(o: Outcome) -> String {
+    match o {
+        Outcome::Ok => "ok".into(),
+        Outcome::Throttled(kind) => format!("throttled:{}", kind.key()),
+        Outcome::SuspectedIntegrationThrottle => "suspected_lambda_throttle".into(),
+        Outcome::ClientError => "client_error".into(),
+        Outcome::ServerError => "server_error".into(),
+        Outcome::Timeout => "timeout".into(),
+        Outcome::ConnectError => "connect_error".into(),
+    }
 }
 
 /// Lane `id`'s part of `total` items dealt round-robin to `lanes` lanes.

@@ -2,6 +2,7 @@
 //! worker thread, gathers their per-second records into the timeline, shows progress and
 //! turns Ctrl-C into a stop; the lanes ([`lane`]) do the sending.
 
+mod ids;
 mod lane;
 mod pool;
 mod timer;
@@ -15,7 +16,11 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, Barrier, Notify};
 
 use crate::error::{Error, Result};
-use crate::record::{LaneRecorder, SecondRecord, StageRecord, Timeline, TimelinePoint};
+use crate::record::{
+    FailureSample, LaneRecorder, SecondRecord, StageRecord, Timeline, TimelinePoint,
+};
+use crate::retry::RetryPolicy;
+use crate::scenario::RequestIds;
 use crate::scenario::Target;
 use crate::schedule::StagePlan;
 use crate::transport::Transport;
@@ -35,6 +40,17 @@ pub struct EngineOptions {
     pub grace: Duration,
 }
 
+/// What every lane needs to know of the scenario beyond its schedule.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    pub retry: RetryPolicy,
+    pub request: RequestIds,
+    pub seed: Option<u64>,
+    /// Part of every correlation id, so ids differ between runs.
+    pub run_id: u32,
+    pub stage_names: Vec<String>,
+}
+
 /// What the engine gathered, before it becomes results.
 pub struct RunRecord {
     pub started_at: SystemTime,
@@ -43,6 +59,8 @@ pub struct RunRecord {
     pub interrupted: bool,
     /// In flight when the grace period ran out; never answered.
     pub abandoned: u64,
+    /// Failed attempts kept as samples, earliest first.
+    pub failures: Vec<FailureSample>,
 }
 
 /// The live view's input, four times a second.
@@ -75,6 +93,7 @@ pub(crate) struct Shared {
     stop_notify: Notify,
     stopped_at: OnceLock<Instant>,
     grace: Duration,
+    spec: RunSpec,
 }
 
 impl Shared {
@@ -127,6 +146,7 @@ impl Shared {
 pub fn run(
     target: &Target,
     tls: &rustls::ClientConfig,
+    spec: RunSpec,
     plans: Vec<StagePlan>,
     opts: &EngineOptions,
     mut progress: Option<&mut dyn FnMut(&Snapshot)>,
@@ -161,6 +181,7 @@ pub fn run(
             stop_notify: Notify::new(),
             stopped_at: OnceLock::new(),
             grace: opts.grace,
+            spec,
         });
         let (seconds_tx, mut seconds_rx) = mpsc::unbounded_channel::<(usize, SecondRecord)>();
         let mut threads = Vec::with_capacity(lanes);
@@ -219,6 +240,7 @@ pub fn run(
 
         let mut merged: Vec<StageRecord> = (0..stages).map(|_| StageRecord::new()).collect();
         let mut abandoned = 0;
+        let mut failures = Vec::new();
         for thread in threads {
             let rec = thread
                 .join()
@@ -227,13 +249,17 @@ pub fn run(
                 into.merge(from);
             }
             abandoned += rec.abandoned;
+            failures.extend(rec.failures);
         }
+        failures.sort_by(|a: &FailureSample, b| a.t_s.total_cmp(&b.t_s));
+        failures.truncate(crate::record::lane::FAILURE_SAMPLES);
         Ok(RunRecord {
             started_at,
             stages: merged,
             timeline: timeline.points,
             interrupted,
             abandoned,
+            failures,
         })
     })
 }

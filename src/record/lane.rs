@@ -10,25 +10,42 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::histogram::new_histogram;
 use super::timeline::SecondRecord;
 use crate::classify::Outcome;
+use crate::retry::RetryCause;
 
 /// A send later than this behind its schedule counts as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(1);
 
+/// Attempts counted in the distribution; more land in the last bucket.
+pub const ATTEMPT_BUCKETS: usize = 16;
+
 /// Counters of one stage (or the whole run, once merged).
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Counts {
     /// Logical requests that ended (their final outcome is known).
     pub requests: u64,
     pub ok: u64,
     pub throttled: u64,
     pub errors: u64,
+    /// Ended well on their first attempt.
+    pub first_try_ok: u64,
     /// Sent more than 1 ms behind schedule (open-model stages).
     pub late: u64,
     /// Held back by `--max-in-flight`; each is also late.
     pub held_back: u64,
+    /// Retries sent, and logical requests that stopped retrying with attempts or budget
+    /// exhausted (or past their deadline) while still failing.
+    pub retries: u64,
+    pub gave_up: u64,
+    pub gave_up_budget: u64,
+    pub backoff_us: u64,
+    /// `attempts_used[k]`: requests that took k+1 attempts.
+    pub attempts_used: [u64; ATTEMPT_BUCKETS],
+    pub retries_by_cause: [u64; 4],
     /// Attempts, by outcome.
     pub sent: u64,
     pub attempts_throttled: u64,
+    pub throttles_by_kind: [u64; 7],
+    pub suspected_lambda_throttles: u64,
     pub server_errors: u64,
     pub client_errors: u64,
     pub timeouts: u64,
@@ -41,34 +58,99 @@ impl Counts {
         self.ok += o.ok;
         self.throttled += o.throttled;
         self.errors += o.errors;
+        self.first_try_ok += o.first_try_ok;
         self.late += o.late;
         self.held_back += o.held_back;
+        self.retries += o.retries;
+        self.gave_up += o.gave_up;
+        self.gave_up_budget += o.gave_up_budget;
+        self.backoff_us += o.backoff_us;
+        for (a, b) in self.attempts_used.iter_mut().zip(o.attempts_used) {
+            *a += b;
+        }
+        for (a, b) in self.retries_by_cause.iter_mut().zip(o.retries_by_cause) {
+            *a += b;
+        }
         self.sent += o.sent;
         self.attempts_throttled += o.attempts_throttled;
+        for (a, b) in self.throttles_by_kind.iter_mut().zip(o.throttles_by_kind) {
+            *a += b;
+        }
+        self.suspected_lambda_throttles += o.suspected_lambda_throttles;
         self.server_errors += o.server_errors;
         self.client_errors += o.client_errors;
         self.timeouts += o.timeouts;
         self.connect_errors += o.connect_errors;
     }
 
-    fn count_outcome(&mut self, outcome: Outcome) {
-        self.requests += 1;
+    fn count_attempt(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Ok => self.ok += 1,
-            Outcome::Throttled => {
-                self.throttled += 1;
+            Outcome::Ok => {}
+            Outcome::Throttled(kind) => {
                 self.attempts_throttled += 1;
+                self.throttles_by_kind[kind as usize] += 1;
+            }
+            Outcome::SuspectedIntegrationThrottle => {
+                self.suspected_lambda_throttles += 1;
+                self.server_errors += 1;
             }
             Outcome::ClientError => self.client_errors += 1,
             Outcome::ServerError => self.server_errors += 1,
             Outcome::Timeout => self.timeouts += 1,
             Outcome::ConnectError => self.connect_errors += 1,
         }
-        if outcome.is_error() {
-            self.errors += 1;
+    }
+
+    fn count_request(&mut self, end: &RequestEnd) {
+        self.requests += 1;
+        match end.outcome {
+            Outcome::Ok => {
+                self.ok += 1;
+                if end.attempts == 1 {
+                    self.first_try_ok += 1;
+                }
+            }
+            Outcome::Throttled(_) => self.throttled += 1,
+            _ => self.errors += 1,
         }
+        let bucket = (end.attempts.max(1) as usize - 1).min(ATTEMPT_BUCKETS - 1);
+        self.attempts_used[bucket] += 1;
+        if end.gave_up {
+            self.gave_up += 1;
+        }
+        if end.out_of_budget {
+            self.gave_up_budget += 1;
+        }
+        self.backoff_us += end.backoff.as_micros() as u64;
     }
 }
+
+/// How a logical request ended, all attempts and backoff included.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestEnd {
+    pub outcome: Outcome,
+    pub attempts: u32,
+    /// Still failing when it stopped retrying (attempts, budget or deadline exhausted).
+    pub gave_up: bool,
+    pub out_of_budget: bool,
+    pub backoff: Duration,
+}
+
+/// A failed attempt, kept so a user can find it in their own logs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FailureSample {
+    pub correlation_id: Option<String>,
+    /// Seconds from the run's start.
+    pub t_s: f64,
+    pub stage: String,
+    pub attempt: u32,
+    pub status: Option<u16>,
+    pub kind: String,
+    pub body_excerpt: Option<String>,
+}
+
+/// Failure samples kept per lane (and in the results).
+pub const FAILURE_SAMPLES: usize = 20;
 
 /// What one stage saw. Times are microseconds from the run's origin.
 #[derive(Clone, Debug)]
@@ -139,6 +221,7 @@ pub struct LaneRecorder {
     seconds_out: Option<UnboundedSender<(usize, SecondRecord)>>,
     /// Requests still in flight when the grace period after Ctrl-C ran out.
     pub abandoned: u64,
+    pub failures: Vec<FailureSample>,
 }
 
 impl LaneRecorder {
@@ -155,6 +238,7 @@ impl LaneRecorder {
             second: SecondRecord::new(0),
             seconds_out,
             abandoned: 0,
+            failures: Vec::new(),
         }
     }
 
@@ -178,8 +262,9 @@ impl LaneRecorder {
     }
 
     /// An attempt ended. `sent` is when it went out on a connection (`None`: it never did);
-    /// `paced` says whether it had a schedule to be late against.
-    pub fn on_done(
+    /// `paced` says whether it had a schedule to be late against (first attempts of
+    /// open-model requests).
+    pub fn on_attempt(
         &mut self,
         stage: usize,
         scheduled: Instant,
@@ -189,12 +274,9 @@ impl LaneRecorder {
         paced: bool,
     ) {
         self.roll(done);
-        let (sched_us, done_us) = (self.micros(scheduled), self.micros(done));
         let sent_us = sent.map(|t| self.micros(t));
         let s = &mut self.stages[stage];
-        s.counts.count_outcome(outcome);
-        let e2e = done.saturating_duration_since(scheduled).as_micros() as u64;
-        s.latency.saturating_record(e2e.max(1));
+        s.counts.count_attempt(outcome);
         if let Some(sent) = sent {
             let service = done.saturating_duration_since(sent).as_micros() as u64;
             s.service.saturating_record(service.max(1));
@@ -204,9 +286,41 @@ impl LaneRecorder {
         }
         s.first_send_us = min_some(s.first_send_us, sent_us);
         s.last_send_us = s.last_send_us.max(sent_us);
+        self.second.count_attempt(outcome);
+    }
+
+    /// A retry is about to be sent (after its backoff) for `cause`.
+    pub fn on_retry(&mut self, stage: usize, cause: RetryCause) {
+        let c = &mut self.stages[stage].counts;
+        c.retries += 1;
+        c.retries_by_cause[cause as usize] += 1;
+    }
+
+    /// A logical request ended at `done`; its latency runs from its scheduled instant.
+    pub fn on_request(
+        &mut self,
+        stage: usize,
+        scheduled: Instant,
+        done: Instant,
+        end: &RequestEnd,
+    ) {
+        self.roll(done);
+        let (sched_us, done_us) = (self.micros(scheduled), self.micros(done));
+        let s = &mut self.stages[stage];
+        s.counts.count_request(end);
+        let e2e = done.saturating_duration_since(scheduled).as_micros() as u64;
+        s.latency.saturating_record(e2e.max(1));
         s.first_scheduled_us = min_some(s.first_scheduled_us, Some(sched_us));
         s.last_done_us = s.last_done_us.max(Some(done_us));
-        self.second.count(outcome, e2e);
+        self.second.record_latency(e2e);
+    }
+
+    /// Keeps a failed attempt as a sample, while there is room.
+    pub fn on_failure(&mut self, sample: impl FnOnce(f64) -> FailureSample, at: Instant) {
+        if self.failures.len() < FAILURE_SAMPLES {
+            let t_s = at.saturating_duration_since(self.origin).as_secs_f64();
+            self.failures.push(sample(t_s));
+        }
     }
 
     /// Sends the current second to the timeline once the clock has moved past it.
@@ -232,42 +346,59 @@ impl LaneRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::ThrottleKind;
+
+    fn end(outcome: Outcome, attempts: u32) -> RequestEnd {
+        RequestEnd {
+            outcome,
+            attempts,
+            gave_up: false,
+            out_of_budget: false,
+            backoff: Duration::ZERO,
+        }
+    }
 
     #[test]
-    fn records_latency_from_schedule_and_service_from_send() {
+    fn latency_runs_from_the_schedule_and_service_from_the_send() {
         let origin = Instant::now();
         let mut r = LaneRecorder::new(origin, 0, 1, None);
         let scheduled = origin + Duration::from_millis(10);
         let sent = scheduled + Duration::from_millis(5);
         let done = sent + Duration::from_millis(20);
         r.on_dispatch(0, sent, 1);
-        r.on_done(0, scheduled, Some(sent), done, Outcome::Ok, true);
+        r.on_attempt(0, scheduled, Some(sent), done, Outcome::Ok, true);
+        r.on_request(0, scheduled, done, &end(Outcome::Ok, 1));
         let s = &r.stages[0];
-        assert_eq!(s.counts.requests, 1);
-        assert_eq!(s.counts.late, 1);
+        assert_eq!(
+            (s.counts.requests, s.counts.first_try_ok, s.counts.late),
+            (1, 1, 1)
+        );
         assert!((s.latency.max() as i64 - 25_000).abs() <= 25);
         assert!((s.service.max() as i64 - 20_000).abs() <= 20);
         assert_eq!(s.peak_in_flight, 1);
     }
 
     #[test]
-    fn unpaced_sends_are_never_late_and_outcomes_split() {
+    fn attempts_and_requests_are_counted_apart() {
         let origin = Instant::now();
         let mut r = LaneRecorder::new(origin, 0, 1, None);
-        let later = origin + Duration::from_millis(50);
-        r.on_done(0, origin, Some(later), later, Outcome::Throttled, false);
-        r.on_done(0, origin, None, later, Outcome::ConnectError, true);
+        let t = origin + Duration::from_millis(50);
+        let throttle = Outcome::Throttled(ThrottleKind::ApiGateway);
+        r.on_attempt(0, origin, Some(t), t, throttle, false);
+        r.on_retry(0, RetryCause::Throttle);
+        r.on_attempt(0, origin, None, t, Outcome::ConnectError, false);
+        r.on_retry(0, RetryCause::Connect);
+        r.on_attempt(0, origin, Some(t), t, Outcome::Ok, false);
+        r.on_request(0, origin, t, &end(Outcome::Ok, 3));
         let c = r.stages[0].counts;
-        assert_eq!(c.late, 0);
+        assert_eq!((c.requests, c.ok, c.first_try_ok, c.errors), (1, 1, 0, 0));
         assert_eq!(
-            (
-                c.throttled,
-                c.attempts_throttled,
-                c.errors,
-                c.connect_errors
-            ),
-            (1, 1, 1, 1)
+            (c.attempts_throttled, c.connect_errors, c.retries),
+            (1, 1, 2)
         );
+        assert_eq!(c.throttles_by_kind[ThrottleKind::ApiGateway as usize], 1);
+        assert_eq!(c.attempts_used[2], 1);
+        assert_eq!(c.late, 0, "unpaced attempts are never late");
     }
 
     #[test]
@@ -282,5 +413,27 @@ mod tests {
         r.finish();
         let (_, last) = rx.try_recv().unwrap();
         assert_eq!((last.sec, last.sent, last.in_flight_max), (1, 1, 2));
+    }
+
+    #[test]
+    fn failure_samples_are_bounded() {
+        let origin = Instant::now();
+        let mut r = LaneRecorder::new(origin, 0, 1, None);
+        for i in 0..100 {
+            r.on_failure(
+                |t_s| FailureSample {
+                    correlation_id: Some(format!("id-{i}")),
+                    t_s,
+                    stage: "s".into(),
+                    attempt: 1,
+                    status: Some(500),
+                    kind: "server_error".into(),
+                    body_excerpt: None,
+                },
+                origin,
+            );
+        }
+        assert_eq!(r.failures.len(), FAILURE_SAMPLES);
+        assert_eq!(r.failures[0].correlation_id.as_deref(), Some("id-0"));
     }
 }

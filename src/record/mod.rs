@@ -2,10 +2,10 @@
 //! merged into per-stage records and a per-second timeline.
 
 mod histogram;
-mod lane;
+pub(crate) mod lane;
 pub mod results;
 mod timeline;
 
 pub use histogram::{new_histogram, percentiles, Percentiles};
-pub use lane::{Counts, LaneRecorder, StageRecord};
+pub use lane::{Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS};
 pub use timeline::{SecondRecord, Timeline, TimelinePoint};

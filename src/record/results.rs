@@ -9,7 +9,9 @@ use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::{percentiles, Counts, Percentiles, StageRecord, TimelinePoint};
+use super::{percentiles, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint};
+use crate::classify::THROTTLE_KINDS;
+use crate::retry::CAUSE_NAMES;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 
 pub const SCHEMA: &str = "stampede.results/1";
@@ -31,6 +33,10 @@ pub struct Results {
     pub service_ms: Percentiles,
     pub peak_in_flight: u64,
     pub throttle_onset: Option<ThrottleOnset>,
+    /// What retries did: attempts per request, retries by cause, who gave up.
+    pub retry: RetrySummary,
+    /// A bounded sample of failed attempts, with the correlation id to find them by.
+    pub failures: Vec<FailureSample>,
     pub stages: Vec<StageResult>,
     pub timeline: Vec<TimelinePoint>,
     pub histograms: Histograms,
@@ -63,10 +69,27 @@ pub struct Totals {
     pub abandoned: u64,
 }
 
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RetrySummary {
+    /// Logical requests that succeeded on their first attempt / logical requests.
+    pub first_try_success_rate: f64,
+    /// Attempts a request took → how many requests took that many ("16" = 16 or more).
+    pub attempts: BTreeMap<String, u64>,
+    pub by_cause: BTreeMap<String, u64>,
+    pub gave_up: u64,
+    /// Of those, stopped by an empty retry budget.
+    pub gave_up_budget: u64,
+    /// Time spent backing off, all requests together.
+    pub backoff_s: f64,
+}
+
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Attempts {
     pub sent: u64,
     pub throttled: u64,
+    /// 500s with API Gateway's own body: Lambda throttled behind a REST API, most likely.
+    /// Also counted in `server_errors`.
+    pub suspected_lambda_throttles: u64,
     pub server_errors: u64,
     pub client_errors: u64,
     pub timeouts: u64,
@@ -143,8 +166,8 @@ pub fn totals(c: &Counts) -> Totals {
         ok: c.ok,
         throttled: c.throttled,
         errors: c.errors,
-        retries: 0,
-        gave_up: 0,
+        retries: c.retries,
+        gave_up: c.gave_up,
         late: c.late,
         held_back: c.held_back,
         abandoned: 0,
@@ -155,6 +178,7 @@ pub fn attempts(c: &Counts) -> Attempts {
     Attempts {
         sent: c.sent,
         throttled: c.attempts_throttled,
+        suspected_lambda_throttles: c.suspected_lambda_throttles,
         server_errors: c.server_errors,
         client_errors: c.client_errors,
         timeouts: c.timeouts,
@@ -213,6 +237,7 @@ pub struct RunInput<'a> {
     pub abandoned: u64,
     pub stages: Vec<StageInput<'a>>,
     pub overall: &'a StageRecord,
+    pub failures: Vec<FailureSample>,
     pub timeline: Vec<TimelinePoint>,
     pub thresholds: Vec<ThresholdResult>,
 }
@@ -256,10 +281,35 @@ pub fn build(input: RunInput) -> Results {
             rate: p.sent,
             in_flight: p.in_flight_max,
         });
-    let mut throttles = BTreeMap::new();
-    if overall.counts.attempts_throttled > 0 {
-        throttles.insert("status_429".to_string(), overall.counts.attempts_throttled);
-    }
+    let c = &overall.counts;
+    let throttles = THROTTLE_KINDS
+        .iter()
+        .filter(|k| c.throttles_by_kind[**k as usize] > 0)
+        .map(|k| (k.key().to_string(), c.throttles_by_kind[*k as usize]))
+        .collect();
+    let retry = RetrySummary {
+        first_try_success_rate: if c.requests == 0 {
+            0.0
+        } else {
+            c.first_try_ok as f64 / c.requests as f64
+        },
+        attempts: c
+            .attempts_used
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| ((k + 1).to_string(), *n))
+            .collect(),
+        by_cause: CAUSE_NAMES
+            .iter()
+            .zip(c.retries_by_cause)
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| (name.to_string(), n))
+            .collect(),
+        gave_up: c.gave_up,
+        gave_up_budget: c.gave_up_budget,
+        backoff_s: c.backoff_us as f64 / 1e6,
+    };
     let mut totals = totals(&overall.counts);
     totals.abandoned = input.abandoned;
     Results {
@@ -272,6 +322,8 @@ pub fn build(input: RunInput) -> Results {
         totals,
         attempts: attempts(&overall.counts),
         throttles,
+        retry,
+        failures: input.failures,
         latency_ms: percentiles(&overall.latency),
         service_ms: percentiles(&overall.service),
         peak_in_flight: overall.peak_in_flight,

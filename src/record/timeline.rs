@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::histogram::new_histogram;
 use crate::classify::Outcome;
 
-/// One lane's second: sends in it, and attempts that ended in it.
+/// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
+/// errors), and the latency of logical requests that ended in it.
 #[derive(Clone, Debug)]
 pub struct SecondRecord {
     pub sec: u64,
@@ -19,7 +20,7 @@ pub struct SecondRecord {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
-    /// End-to-end latency of attempts that ended in this second, µs.
+    /// End-to-end latency of logical requests that ended in this second, µs.
     pub latency: Histogram<u64>,
 }
 
@@ -36,12 +37,17 @@ impl SecondRecord {
         }
     }
 
-    pub fn count(&mut self, outcome: Outcome, latency_us: u64) {
+    /// An attempt ended in this second.
+    pub fn count_attempt(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Ok => self.ok += 1,
-            Outcome::Throttled => self.throttled += 1,
+            Outcome::Throttled(_) => self.throttled += 1,
             _ => self.errors += 1,
         }
+    }
+
+    /// A logical request ended in this second, `latency_us` after its schedule.
+    pub fn record_latency(&mut self, latency_us: u64) {
         self.latency.saturating_record(latency_us.max(1));
     }
 
@@ -157,7 +163,8 @@ mod tests {
         let mut r = SecondRecord::new(sec);
         r.sent = sent;
         for _ in 0..throttled {
-            r.count(Outcome::Throttled, 1000);
+            r.count_attempt(Outcome::Throttled(crate::classify::ThrottleKind::Other));
+            r.record_latency(1000);
         }
         r
     }

@@ -97,6 +97,70 @@ pub fn render(r: &Results) -> String {
             a.sent, a.throttled, a.server_errors, a.client_errors, a.timeouts, a.connect_errors
         );
     }
+    if !r.throttles.is_empty() {
+        let kinds: Vec<String> = r
+            .throttles
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        let _ = writeln!(out, "throttled attempts by kind: {}", kinds.join(" · "));
+    }
+    if a.suspected_lambda_throttles > 0 {
+        let _ = writeln!(
+            out,
+            "suspected Lambda throttles behind API Gateway (500 with its own body): {}",
+            a.suspected_lambda_throttles
+        );
+    }
+    if r.totals.retries > 0 || r.retry.attempts.len() > 1 {
+        let rt = &r.retry;
+        let attempts: Vec<String> = rt
+            .attempts
+            .iter()
+            .map(|(k, n)| format!("{k}× {n}"))
+            .collect();
+        let causes: Vec<String> = rt
+            .by_cause
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nretries: first-try success {:.1}% · attempts per request: {} · retries {} ({}) · gave up {} ({} on an empty budget) · backoff {:.1} s in all",
+            rt.first_try_success_rate * 100.0,
+            attempts.join(", "),
+            r.totals.retries,
+            if causes.is_empty() { "none".to_string() } else { causes.join(", ") },
+            rt.gave_up,
+            rt.gave_up_budget,
+            rt.backoff_s
+        );
+    }
+    if !r.failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nfailed attempts (first {} of them):",
+            r.failures.len().min(5)
+        );
+        for f in r.failures.iter().take(5) {
+            let _ = writeln!(
+                out,
+                "  {:>7.3}s {:<14} attempt {} · {} · {} · {}",
+                f.t_s,
+                f.correlation_id.as_deref().unwrap_or("-"),
+                f.attempt,
+                f.status.map_or("-".to_string(), |s| s.to_string()),
+                f.kind,
+                f.body_excerpt
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .take(80)
+                    .collect::<String>()
+                    .replace('\n', " ")
+            );
+        }
+    }
     if let Some(onset) = &r.throttle_onset {
         let _ = writeln!(
             out,

@@ -121,6 +121,8 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         }],
         thresholds: Thresholds::default(),
         emulator: None,
+        retry: Default::default(),
+        request: Default::default(),
     };
     flags.amend(&mut scenario)?;
     Ok(scenario)

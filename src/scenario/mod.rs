@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
 use crate::emulator::EmulatorConfig;
+use crate::retry::RetryPolicy;
 use crate::verdict::thresholds::Threshold;
 
 pub use adhoc::{from_flags, AdHoc, LoadShape};
@@ -29,6 +30,26 @@ pub struct Scenario {
     pub thresholds: Thresholds,
     /// Run against the built-in emulator, started in-process (the `[emulator]` table).
     pub emulator: Option<EmulatorConfig>,
+    pub retry: RetryPolicy,
+    pub request: RequestIds,
+}
+
+/// The `[request]` table: ids sent with every attempt of a logical request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestIds {
+    /// A fresh id per logical request, the same on each of its attempts.
+    pub correlation_header: Option<HeaderName>,
+    /// One key per logical request, the same on each attempt.
+    pub idempotency_header: Option<HeaderName>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds {
+            correlation_header: Some(HeaderName::from_static("x-correlation-id")),
+            idempotency_header: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, HOST, USER_AGENT};
+use http::header::{HeaderName, HeaderValue, HOST, USER_AGENT};
 use http::{HeaderMap, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
@@ -35,6 +35,26 @@ pub struct Transport {
     pub connect_timeout: Duration,
 }
 
+/// How much of a failed answer's body is kept, to classify it and show it.
+pub const EXCERPT_BYTES: usize = 512;
+
+/// What came back for one attempt.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub error_type: Option<HeaderValue>,
+    pub retry_after: Option<HeaderValue>,
+    /// The start of the body, for answers of 400 and above.
+    pub excerpt: Bytes,
+}
+
+impl Answer {
+    pub fn outcome(&self) -> Outcome {
+        let error_type = self.error_type.as_ref().and_then(|v| v.to_str().ok());
+        Outcome::classify(self.status, error_type, &self.excerpt)
+    }
+}
+
 /// Why an attempt got no answer.
 #[derive(Debug)]
 pub enum Failure {
@@ -42,6 +62,16 @@ pub enum Failure {
     Timeout,
     /// The connection broke mid-request.
     Broken(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Connect(why) => write!(f, "connect: {why}"),
+            Failure::Timeout => f.write_str("no answer within the attempt timeout"),
+            Failure::Broken(why) => write!(f, "connection broke: {why}"),
+        }
+    }
 }
 
 impl Failure {
@@ -165,23 +195,44 @@ impl Transport {
         req
     }
 
-    /// Sends one request on `conn` and reads the whole answer; returns its status.
-    /// The caller bounds it with the attempt timeout.
-    pub async fn send(&self, conn: &mut Connection) -> Result<u16, Failure> {
+    /// Sends one request on `conn`, with `extra` headers (this attempt's ids), and reads
+    /// the whole answer. The caller bounds it with the attempt timeout.
+    pub async fn send(
+        &self,
+        conn: &mut Connection,
+        extra: &[(HeaderName, HeaderValue)],
+    ) -> Result<Answer, Failure> {
         conn.ready()
             .await
             .map_err(|e| Failure::Broken(error_chain(&e)))?;
+        let mut req = self.request();
+        for (name, value) in extra {
+            req.headers_mut().insert(name.clone(), value.clone());
+        }
         let resp = conn
-            .send_request(self.request())
+            .send_request(req)
             .await
             .map_err(|e| Failure::Broken(error_chain(&e)))?;
         let status = resp.status().as_u16();
+        let header = |name: &str| resp.headers().get(name).cloned();
+        let (error_type, retry_after) = (header("x-amzn-errortype"), header("retry-after"));
+        let keep = if status >= 400 { EXCERPT_BYTES } else { 0 };
+        let mut excerpt = Vec::new();
         let mut body = resp.into_body();
         // Read the body to its end so the connection can carry the next request.
         while let Some(frame) = body.frame().await {
-            frame.map_err(|e| Failure::Broken(error_chain(&e)))?;
+            let frame = frame.map_err(|e| Failure::Broken(error_chain(&e)))?;
+            if let Some(data) = frame.data_ref() {
+                let room = keep - excerpt.len();
+                excerpt.extend_from_slice(&data[..data.len().min(room)]);
+            }
         }
-        Ok(status)
+        Ok(Answer {
+            status,
+            error_type,
+            retry_after,
+            excerpt: Bytes::from(excerpt),
+        })
     }
 }
 

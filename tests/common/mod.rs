@@ -37,7 +37,10 @@ pub struct Arrival<'a> {
     pub headers: &'a http::HeaderMap,
 }
 
-type Handler = dyn Fn(&Arrival) -> Reply + Send + Sync;
+/// Status, headers and body of an answer.
+pub type FullReply = (u16, Vec<(&'static str, &'static str)>, &'static str);
+
+type Handler = dyn Fn(&Arrival) -> (Reply, FullReply) + Send + Sync;
 
 /// A loopback HTTP server running on its own thread and runtime until the test ends.
 pub struct TestServer {
@@ -75,7 +78,14 @@ impl TestTls {
 
 impl TestServer {
     pub fn start(handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static) -> TestServer {
-        TestServer::start_with(handler, None)
+        TestServer::start_with(simple(handler), None)
+    }
+
+    /// Answers with the status, headers and body the handler gives, at once.
+    pub fn start_full(
+        handler: impl Fn(&Arrival) -> FullReply + Send + Sync + 'static,
+    ) -> TestServer {
+        TestServer::start_with(Arc::new(move |a: &Arrival| (Reply::ok(), handler(a))), None)
     }
 
     /// Serves HTTPS with `tls`.
@@ -83,14 +93,10 @@ impl TestServer {
         tls: &TestTls,
         handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static,
     ) -> TestServer {
-        TestServer::start_with(handler, Some(tls.acceptor.clone()))
+        TestServer::start_with(simple(handler), Some(tls.acceptor.clone()))
     }
 
-    fn start_with(
-        handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static,
-        tls: Option<tokio_rustls::TlsAcceptor>,
-    ) -> TestServer {
-        let handler: Arc<Handler> = Arc::new(handler);
+    fn start_with(handler: Arc<Handler>, tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer {
         let hits = Arc::new(AtomicU64::new(0));
         let (tx, rx) = std::sync::mpsc::channel();
         let counter = Arc::clone(&hits);
@@ -113,7 +119,7 @@ impl TestServer {
                     tokio::spawn(async move {
                         let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                             let index = counter.fetch_add(1, Ordering::SeqCst);
-                            let reply = handler(&Arrival {
+                            let (reply, (status, headers, body)) = handler(&Arrival {
                                 index,
                                 since_start: start.elapsed(),
                                 headers: req.headers(),
@@ -123,9 +129,12 @@ impl TestServer {
                                     tokio::time::sleep(reply.delay).await;
                                 }
                                 let mut resp =
-                                    Response::new(Full::new(Bytes::from_static(b"{\"ok\":true}")));
-                                *resp.status_mut() =
-                                    hyper::StatusCode::from_u16(reply.status).unwrap();
+                                    Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+                                *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                                for (name, value) in headers {
+                                    resp.headers_mut()
+                                        .insert(name, http::HeaderValue::from_static(value));
+                                }
                                 Ok::<_, Infallible>(resp)
                             }
                         });
@@ -156,6 +165,15 @@ impl TestServer {
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
     }
+}
+
+/// A handler that sets only the status and a delay.
+fn simple(handler: impl Fn(&Arrival) -> Reply + Send + Sync + 'static) -> Arc<Handler> {
+    Arc::new(move |a: &Arrival| {
+        let reply = handler(a);
+        let status = reply.status;
+        (reply, (status, Vec::new(), r#"{"ok":true}"#))
+    })
 }
 
 pub fn bin() -> &'static str {

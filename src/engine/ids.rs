@@ -1,0 +1,91 @@
+//! Ids a logical request carries on every attempt: a correlation id to find it in the
+//! service's logs, and an idempotency key so the service can tell a retry from a new order.
+
+use http::{HeaderName, HeaderValue};
+
+use crate::scenario::RequestIds;
+
+/// A lane's random source: from the scenario's seed when it has one (reproducible jitter).
+pub fn lane_rng(seed: Option<u64>, lane: usize) -> fastrand::Rng {
+    match seed {
+        Some(seed) => {
+            fastrand::Rng::with_seed(seed ^ (lane as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        }
+        None => fastrand::Rng::new(),
+    }
+}
+
+/// Makes the ids of one lane's logical requests.
+pub struct IdSource {
+    /// `stp-<run>-<lane>-`: unique per run and lane, so ids never collide across lanes.
+    prefix: String,
+    next: u64,
+    rng: fastrand::Rng,
+}
+
+impl IdSource {
+    pub fn new(run_id: u32, lane: usize, rng: fastrand::Rng) -> IdSource {
+        IdSource {
+            prefix: format!("stp-{run_id:08x}-{lane}-"),
+            next: 0,
+            rng,
+        }
+    }
+
+    /// The headers for the next logical request.
+    pub fn next(&mut self, config: &RequestIds) -> Vec<(HeaderName, HeaderValue)> {
+        let mut out = Vec::with_capacity(2);
+        if let Some(name) = &config.correlation_header {
+            let id = format!("{}{}", self.prefix, self.next);
+            out.push((name.clone(), HeaderValue::from_str(&id).expect("ascii id")));
+        }
+        self.next += 1;
+        if let Some(name) = &config.idempotency_header {
+            out.push((
+                name.clone(),
+                HeaderValue::from_str(&self.uuid()).expect("ascii key"),
+            ));
+        }
+        out
+    }
+
+    /// A random (version 4) UUID.
+    fn uuid(&mut self) -> String {
+        let (a, b) = (self.rng.u64(..), self.rng.u64(..));
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | (b >> 48) & 0x3fff,
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_fresh_per_request_and_keys_look_like_uuids() {
+        let config = RequestIds {
+            idempotency_header: Some(HeaderName::from_static("idempotency-key")),
+            ..RequestIds::default()
+        };
+        let mut ids = IdSource::new(0xabcdef, 1, fastrand::Rng::with_seed(5));
+        let first = ids.next(&config);
+        let second = ids.next(&config);
+        assert_eq!(first[0].1, "stp-00abcdef-1-0");
+        assert_eq!(second[0].1, "stp-00abcdef-1-1");
+        let key = first[1].1.to_str().unwrap();
+        assert_eq!(key.len(), 36);
+        assert_eq!(&key[14..15], "4");
+        assert_ne!(first[1].1, second[1].1);
+        let none = RequestIds {
+            correlation_header: None,
+            idempotency_header: None,
+        };
+        assert!(ids.next(&none).is_empty());
+    }
+}
