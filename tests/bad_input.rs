@@ -319,13 +319,6 @@ fn tables_not_supported_yet_say_so() {
         err.contains("bad.toml:7:8:") && err.contains("adaptive") && err.contains("not supported"),
         "{err}"
     );
-    let err = rejected(&format!(
-        "{HEAD}[target.auth]\nkind = \"sigv4\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
-    ));
-    assert!(
-        err.contains("[target.auth]") && err.contains("not supported"),
-        "{err}"
-    );
 }
 
 #[test]
@@ -360,5 +353,35 @@ fn bad_retry_settings() {
     assert!(
         err.contains("bad.toml:7:22:") && err.contains("bad header name"),
         "{err}"
+    );
+}
+
+#[test]
+fn bad_auth_settings() {
+    let err = rejected(&format!(
+        "{HEAD}[target.auth]\nkind = \"sigv5\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(
+        err.contains("bad.toml:4:8:") && err.contains("did you mean `sigv4`?"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}[target.auth]\nkind = \"api-key\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(err.contains("needs `env`"), "{err}");
+    let err = rejected(&format!("{HEAD}[target.auth]\nkind = \"sigv4\"\nservice = \"s3\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"));
+    assert!(
+        err.contains("bad.toml:5:11:") && err.contains("execute-api"),
+        "{err}"
+    );
+    // The secret's variable is named; it is missing, so nothing is sent.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "s.toml", &format!("{HEAD}[target.auth]\nkind = \"bearer\"\nenv = \"STAMPEDE_TEST_UNSET_TOKEN\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"));
+    let o = stampede(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("STAMPEDE_TEST_UNSET_TOKEN is not set"),
+        "{}",
+        stderr(&o)
     );
 }

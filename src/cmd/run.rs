@@ -12,6 +12,7 @@ use crate::record::StageRecord;
 use crate::report::{live::LiveView, summary};
 use crate::scenario::{self, AdHoc, LoadShape, Scenario};
 use crate::schedule::StagePlan;
+use crate::transport::auth::Auth;
 use crate::verdict::thresholds;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
@@ -52,6 +53,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         ));
     }
     let tls = tls_config(args.ca_cert.as_deref())?;
+    let auth = Auth::resolve(&scenario.target.auth, &scenario.target.url, |name| std::env::var(name).ok())
+        .map_err(|why| Error::input(format!("[target.auth]: {why}\n  expected: the secret in the environment, as the scenario names it")))?;
     raise_open_files_limit();
 
     let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
@@ -80,7 +83,15 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         run_id: fastrand::u32(..),
         stage_names: scenario.stages.iter().map(|s| s.name.clone()).collect(),
     };
-    let record = engine::run(&scenario.target, &tls, spec, plans.clone(), &opts, progress)?;
+    let record = engine::run(
+        &scenario.target,
+        &tls,
+        &auth,
+        spec,
+        plans.clone(),
+        &opts,
+        progress,
+    )?;
     if let Some(l) = live {
         l.finish();
     }

@@ -23,7 +23,7 @@ use crate::retry::RetryPolicy;
 use crate::scenario::RequestIds;
 use crate::scenario::Target;
 use crate::schedule::StagePlan;
-use crate::transport::Transport;
+use crate::transport::{auth::Auth, Transport};
 use lane::Lane;
 
 /// Time for the lanes' threads to start before the first scheduled send.
@@ -146,6 +146,7 @@ impl Shared {
 pub fn run(
     target: &Target,
     tls: &rustls::ClientConfig,
+    auth: &Auth,
     spec: RunSpec,
     plans: Vec<StagePlan>,
     opts: &EngineOptions,
@@ -190,7 +191,7 @@ pub fn run(
             let (shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
-                Transport::new(target, tls.clone()),
+                Transport::new(target, tls.clone(), auth.clone()),
             );
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-lane-{id}"))

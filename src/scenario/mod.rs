@@ -12,6 +12,7 @@ use http::{HeaderName, HeaderValue, Method, Uri};
 
 use crate::emulator::EmulatorConfig;
 use crate::retry::RetryPolicy;
+use crate::transport::auth::AuthSpec;
 use crate::verdict::thresholds::Threshold;
 
 pub use adhoc::{from_flags, AdHoc, LoadShape};
@@ -61,6 +62,7 @@ pub struct Target {
     /// Per attempt.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    pub auth: AuthSpec,
 }
 
 #[derive(Clone, Debug, PartialEq)]

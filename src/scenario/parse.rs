@@ -15,6 +15,7 @@ use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::emulator::config::{self as emulator_config, RawEmulator};
 use crate::error::{Error, Result};
 use crate::retry::{BackoffKind, RetryCause, RetryPolicy, BACKOFF_NAMES, CAUSE_NAMES};
+use crate::transport::auth::AuthSpec;
 use crate::verdict::thresholds::{Metric, Threshold};
 
 #[derive(Deserialize)]
@@ -58,8 +59,18 @@ struct RawRetry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawAuth {
+    kind: Spanned<String>,
+    service: Option<Spanned<String>>,
+    region: Option<String>,
+    header: Option<Spanned<String>>,
+    env: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawTarget {
-    auth: Option<Spanned<Value>>,
+    auth: Option<Spanned<RawAuth>>,
     url: Option<Spanned<String>>,
     method: Option<Spanned<String>>,
     body: Option<String>,
@@ -146,12 +157,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         ("[abort]", &raw.abort, "abort rules"),
         ("[aws]", &raw.aws, "the quota check"),
     ];
-    let auth = raw.target.as_ref().and_then(|t| t.get_ref().auth.as_ref());
-    for (table, value, what) in not_yet.into_iter().chain([(
-        "[target.auth]",
-        &auth.cloned(),
-        "request signing and API keys",
-    )]) {
+    for (table, value, what) in not_yet {
         if let Some(v) = value {
             return Err(src.error(
                 v.span(),
@@ -234,6 +240,7 @@ impl Target {
             body: Bytes::new(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            auth: AuthSpec::None,
         }
     }
 }
@@ -302,6 +309,9 @@ fn target(
     }
     if let Some(v) = &raw.timeout {
         target.timeout = src.duration(v, "timeout")?;
+    }
+    if let Some(a) = &raw.auth {
+        target.auth = auth(src, a)?;
     }
     if let Some(v) = &raw.connect_timeout {
         target.connect_timeout = src.duration(v, "connect_timeout")?;
@@ -618,5 +628,75 @@ fn request_ids(src: &Source, raw: &RawRequest) -> Result<RequestIds> {
     Ok(RequestIds {
         correlation_header: header(&raw.correlation_header, defaults.correlation_header)?,
         idempotency_header: header(&raw.idempotency_header, None)?,
+    })
+}
+
+fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
+    let raw = a.get_ref();
+    let kinds = ["sigv4", "api-key", "bearer"];
+    let env = |what: &str| -> Result<String> {
+        let v = raw.env.as_ref().ok_or_else(|| {
+            src.error(
+                a.span(),
+                &format!("{what} needs `env`"),
+                "env = \"NAME\": the environment variable holding the secret",
+            )
+        })?;
+        let name = v.get_ref();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(src.error(
+                v.span(),
+                &format!("`{name}` is not an environment variable name"),
+                "letters, digits and _",
+            ));
+        }
+        Ok(name.clone())
+    };
+    Ok(match raw.kind.get_ref().as_str() {
+        "sigv4" => {
+            let service = match &raw.service {
+                None => "execute-api".to_string(),
+                Some(s) if ["execute-api", "lambda"].contains(&s.get_ref().as_str()) => {
+                    s.get_ref().clone()
+                }
+                Some(s) => {
+                    return Err(src.error(
+                        s.span(),
+                        &format!("unknown SigV4 service `{}`", s.get_ref()),
+                        "\"execute-api\" (API Gateway) or \"lambda\" (function URLs)",
+                    ))
+                }
+            };
+            AuthSpec::SigV4 {
+                service,
+                region: raw.region.clone(),
+            }
+        }
+        "api-key" => {
+            let header = match &raw.header {
+                None => HeaderName::from_static("x-api-key"),
+                Some(h) => HeaderName::from_bytes(h.get_ref().as_bytes()).map_err(|_| {
+                    src.error(
+                        h.span(),
+                        &format!("bad header name `{}`", h.get_ref()),
+                        "a header name such as x-api-key",
+                    )
+                })?,
+            };
+            AuthSpec::ApiKey {
+                header,
+                env: env("an API key")?,
+            }
+        }
+        "bearer" => AuthSpec::Bearer {
+            env: env("a bearer token")?,
+        },
+        other => {
+            let mut msg = format!("unknown auth kind `{other}`");
+            if let Some(near) = nearest(other, &kinds) {
+                msg.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            return Err(src.error(raw.kind.span(), &msg, "one of sigv4, api-key, bearer"));
+        }
     })
 }

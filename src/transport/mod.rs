@@ -14,8 +14,11 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
+pub mod auth;
+
 use crate::classify::Outcome;
 use crate::scenario::Target;
+use auth::Auth;
 
 /// One open HTTP/1.1 connection, ready for the next request when idle.
 pub type Connection = SendRequest<Full<Bytes>>;
@@ -31,6 +34,9 @@ pub struct Transport {
     path: Uri,
     headers: HeaderMap,
     body: Bytes,
+    /// The whole URL, for signing.
+    url: Uri,
+    auth: Auth,
     pub timeout: Duration,
     pub connect_timeout: Duration,
 }
@@ -116,7 +122,7 @@ pub fn tls_config(extra_roots_pem: Option<&[u8]>) -> Result<rustls::ClientConfig
 }
 
 impl Transport {
-    pub fn new(target: &Target, tls: rustls::ClientConfig) -> Transport {
+    pub fn new(target: &Target, tls: rustls::ClientConfig, auth: Auth) -> Transport {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -161,6 +167,8 @@ impl Transport {
             path,
             headers,
             body: target.body.clone(),
+            url: target.url.clone(),
+            auth,
             timeout: target.timeout,
             connect_timeout: target.connect_timeout,
         }
@@ -208,6 +216,20 @@ impl Transport {
         let mut req = self.request();
         for (name, value) in extra {
             req.headers_mut().insert(name.clone(), value.clone());
+        }
+        // Signed afresh for each attempt: the signature covers its time and its ids.
+        let auth = self
+            .auth
+            .headers_for(
+                &self.method,
+                &self.url,
+                req.headers(),
+                &self.body,
+                std::time::SystemTime::now(),
+            )
+            .map_err(|why| Failure::Connect(format!("cannot sign the request: {why}")))?;
+        for (name, value) in auth {
+            req.headers_mut().insert(name, value);
         }
         let resp = conn
             .send_request(req)

@@ -1,0 +1,256 @@
+//! Request authentication: SigV4 (IAM-authorised API Gateway APIs, Lambda function URLs),
+//! an API key or a bearer token. Secrets come from the environment, never the scenario
+//! file, and never reach output, logs or results: values are marked sensitive, and the
+//! `Debug` forms below print names only.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+
+/// How `[target.auth]` says to authenticate; names only, no secrets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthSpec {
+    None,
+    /// An API key from the environment variable `env`, sent in `header`.
+    ApiKey {
+        header: HeaderName,
+        env: String,
+    },
+    /// `Authorization: Bearer <token>`, the token from the environment variable `env`.
+    Bearer {
+        env: String,
+    },
+    /// SigV4 for `service` ("execute-api" or "lambda") in `region` (None: from the
+    /// environment or the URL).
+    SigV4 {
+        service: String,
+        region: Option<String>,
+    },
+}
+
+/// Authentication ready to apply: secrets read from the environment.
+#[derive(Clone)]
+pub enum Auth {
+    None,
+    Header(HeaderName, HeaderValue),
+    SigV4 {
+        service: String,
+        region: String,
+        credentials: Credentials,
+    },
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Header(name, _) => write!(f, "Header({name}: <redacted>)"),
+            Auth::SigV4 {
+                service, region, ..
+            } => write!(f, "SigV4({service}, {region}, <credentials>)"),
+        }
+    }
+}
+
+impl Auth {
+    /// Reads the secrets `spec` names from the environment (`env` looks a variable up).
+    /// The error names the variable, never a value.
+    pub fn resolve(
+        spec: &AuthSpec,
+        url: &Uri,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Auth, String> {
+        let secret = |name: &str| {
+            env(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("the environment variable {name} is not set"))
+        };
+        let sensitive = |v: String| {
+            let mut value = HeaderValue::from_str(&v)
+                .map_err(|_| "the secret is not a valid header value".to_string())?;
+            value.set_sensitive(true);
+            Ok::<_, String>(value)
+        };
+        Ok(match spec {
+            AuthSpec::None => Auth::None,
+            AuthSpec::ApiKey { header, env } => {
+                Auth::Header(header.clone(), sensitive(secret(env)?)?)
+            }
+            AuthSpec::Bearer { env } => Auth::Header(
+                http::header::AUTHORIZATION,
+                sensitive(format!("Bearer {}", secret(env)?))?,
+            ),
+            AuthSpec::SigV4 { service, region } => {
+                let region = region
+                    .clone()
+                    .or_else(|| env("AWS_REGION"))
+                    .or_else(|| env("AWS_DEFAULT_REGION"))
+                    .or_else(|| region_of(url))
+                    .ok_or("no region: set [target.auth] region or AWS_REGION")?;
+                let credentials = Credentials::new(
+                    secret("AWS_ACCESS_KEY_ID")?,
+                    secret("AWS_SECRET_ACCESS_KEY")?,
+                    env("AWS_SESSION_TOKEN").filter(|t| !t.is_empty()),
+                    None,
+                    "environment",
+                );
+                Auth::SigV4 {
+                    service: service.clone(),
+                    region,
+                    credentials,
+                }
+            }
+        })
+    }
+
+    /// The headers one attempt adds: the static secret, or a fresh signature of this
+    /// exact request (its method, URL, headers and body) at `now`.
+    pub fn headers_for(
+        &self,
+        method: &Method,
+        url: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
+        let (service, region, credentials) = match self {
+            Auth::None => return Ok(Vec::new()),
+            Auth::Header(name, value) => return Ok(vec![(name.clone(), value.clone())]),
+            Auth::SigV4 {
+                service,
+                region,
+                credentials,
+            } => (service, region, credentials),
+        };
+        let identity: Identity = credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(service)
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let signable_headers = headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)));
+        let signable = SignableRequest::new(
+            method.as_str(),
+            url.to_string(),
+            signable_headers,
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| e.to_string())?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| e.to_string())?
+            .into_parts();
+        let (signed, _) = instructions.into_parts();
+        signed
+            .into_iter()
+            .map(|h| {
+                let name =
+                    HeaderName::from_bytes(h.name().as_bytes()).map_err(|e| e.to_string())?;
+                let mut value = HeaderValue::from_str(h.value()).map_err(|e| e.to_string())?;
+                value.set_sensitive(h.sensitive());
+                Ok((name, value))
+            })
+            .collect()
+    }
+}
+
+/// The region in an API Gateway or function URL host name, such as
+/// `abc.execute-api.eu-west-1.amazonaws.com` or `xyz.lambda-url.us-east-1.on.aws`.
+fn region_of(url: &Uri) -> Option<String> {
+    let labels: Vec<&str> = url.host()?.split('.').collect();
+    let at = labels
+        .iter()
+        .position(|l| *l == "execute-api" || *l == "lambda-url")?;
+    labels.get(at + 1).map(|r| r.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The "get-vanilla" case of AWS's SigV4 test suite.
+    #[test]
+    fn signs_the_aws_test_suite_vector() {
+        let auth = Auth::SigV4 {
+            service: "service".into(),
+            region: "us-east-1".into(),
+            credentials: Credentials::new(
+                "AKIDEXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                None,
+                None,
+                "test",
+            ),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("example.amazonaws.com"));
+        let now = humantime::parse_rfc3339("2015-08-30T12:36:00Z").unwrap();
+        let url: Uri = "https://example.amazonaws.com/".parse().unwrap();
+        let added = auth
+            .headers_for(&Method::GET, &url, &headers, b"", now)
+            .unwrap();
+        let get = |n: &str| {
+            added
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.to_str().unwrap().to_string())
+        };
+        assert_eq!(get("x-amz-date").as_deref(), Some("20150830T123600Z"));
+        assert_eq!(
+            get("authorization").as_deref(),
+            Some(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                 SignedHeaders=host;x-amz-date, \
+                 Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+            )
+        );
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_and_stay_out_of_debug_output() {
+        let url: Uri = "https://abc.execute-api.eu-west-1.amazonaws.com/prod/x"
+            .parse()
+            .unwrap();
+        let env = |name: &str| match name {
+            "ORDERS_API_KEY" => Some("s3cr3t-key".to_string()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIDTEST".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("top-secret".to_string()),
+            _ => None,
+        };
+        let spec = AuthSpec::ApiKey {
+            header: HeaderName::from_static("x-api-key"),
+            env: "ORDERS_API_KEY".into(),
+        };
+        let auth = Auth::resolve(&spec, &url, env).unwrap();
+        assert!(!format!("{auth:?}").contains("s3cr3t"));
+        let missing = AuthSpec::Bearer { env: "NOPE".into() };
+        assert_eq!(
+            Auth::resolve(&missing, &url, env).unwrap_err(),
+            "the environment variable NOPE is not set"
+        );
+        let sig = Auth::resolve(
+            &AuthSpec::SigV4 {
+                service: "execute-api".into(),
+                region: None,
+            },
+            &url,
+            env,
+        )
+        .unwrap();
+        let shown = format!("{sig:?}");
+        assert!(
+            shown.contains("eu-west-1") && !shown.contains("top-secret"),
+            "{shown}"
+        );
+    }
+}
