@@ -3,6 +3,7 @@
 //! The pipeline (DESIGN.md): scenario → schedule → engine → outcomes → recorder →
 //! results → verdict → reports. Each module below is one box of it.
 
+pub mod adaptive;
 pub mod classify;
 pub mod cli;
 pub mod cmd;

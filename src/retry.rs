@@ -109,6 +109,8 @@ pub struct RetryPolicy {
     pub budget: Option<u32>,
     /// An overall deadline per logical request, from its scheduled instant.
     pub deadline: Option<Duration>,
+    /// `mode = "adaptive"`: a client-side rate limiter slows sending when throttled.
+    pub adaptive: bool,
 }
 
 impl Default for RetryPolicy {
@@ -130,6 +132,7 @@ impl Default for RetryPolicy {
             respect_retry_after: true,
             budget: Some(500),
             deadline: None,
+            adaptive: false,
         }
     }
 }

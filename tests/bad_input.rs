@@ -312,13 +312,6 @@ fn tables_not_supported_yet_say_so() {
         err.contains("bad.toml:6:1:") && err.contains("[abort]") && err.contains("not supported"),
         "{err}"
     );
-    let err = rejected(&format!(
-        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[retry]\nmode = \"adaptive\"\n"
-    ));
-    assert!(
-        err.contains("bad.toml:7:8:") && err.contains("adaptive") && err.contains("not supported"),
-        "{err}"
-    );
 }
 
 #[test]

@@ -236,3 +236,81 @@ fn an_empty_budget_stops_retries() {
     assert_eq!(n(&r["retry"]["gave_up_budget"]), 10);
     assert_eq!(n(&r["attempts"]["sent"]), 12);
 }
+
+/// A scenario against the emulator's API Gateway bucket (100 req/s, burst 20): 400
+/// requests at 400 req/s, retrying throttles in `mode`.
+fn against_a_bucket(dir: &std::path::Path, mode: &str) -> serde_json::Value {
+    let scenario = write(
+        dir,
+        &format!("{mode}.toml"),
+        &format!(
+            r#"
+seed = 3
+[emulator]
+rate = 100
+burst = 20
+duration = "1ms"
+cold_start = "0ms"
+[target]
+url = "/"
+[retry]
+mode = "{mode}"
+max_attempts = 2
+base = "5ms"
+budget = 0
+[[stages]]
+kind = "constant"
+rate = 400
+duration = "1s"
+"#
+        ),
+    );
+    let out = dir.join(format!("{mode}.json"));
+    let o = stampede(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    read_json(&out)
+}
+
+#[test]
+fn adaptive_mode_slows_sending_when_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    let standard = against_a_bucket(dir.path(), "standard");
+    let adaptive = against_a_bucket(dir.path(), "adaptive");
+    let throttled = |r: &serde_json::Value| {
+        n(&r["attempts"]["throttled"]) as f64 / n(&r["attempts"]["sent"]) as f64
+    };
+    // Standard mode keeps sending at 400/s into a 100/s bucket: most attempts are throttled.
+    assert!(
+        throttled(&standard) > 0.6,
+        "standard: {}",
+        throttled(&standard)
+    );
+    // Adaptive mode backs off to about what the bucket admits.
+    assert!(
+        throttled(&adaptive) < throttled(&standard) * 0.7,
+        "adaptive {} vs standard {}",
+        throttled(&adaptive),
+        throttled(&standard)
+    );
+    assert!(standard["timeline"][1].get("client_rate_limit").is_none());
+    let rates: Vec<f64> = adaptive["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["client_rate_limit"].as_f64())
+        .collect();
+    assert!(!rates.is_empty(), "the limiter's rate is in the timeline");
+    assert!(rates.iter().all(|r| *r < 400.0), "{rates:?}");
+    // Requests held by the limiter went out late, and say so.
+    assert!(
+        n(&adaptive["totals"]["late"]) > 100,
+        "{}",
+        adaptive["totals"]
+    );
+}

@@ -16,6 +16,7 @@ use super::ids::{lane_rng, IdSource};
 use super::pool::Pool;
 use super::timer::PreciseTimer;
 use super::Shared;
+use crate::adaptive::ClientRateLimiter;
 use crate::classify::Outcome;
 use crate::record::{FailureSample, LaneRecorder, RequestEnd};
 use crate::retry::{parse_retry_after, retry_delay, RetryBudget};
@@ -44,6 +45,10 @@ pub struct Lane {
     attempting: Cell<u64>,
     timer: PreciseTimer,
     budget: RefCell<RetryBudget>,
+    /// Adaptive mode's client-side rate limiter (one per lane, as one per SDK client).
+    limiter: RefCell<Option<ClientRateLimiter>>,
+    /// Requests waiting for the limiter take turns here (tokio's mutex is first come, first served).
+    limiter_turn: tokio::sync::Mutex<()>,
     rng: RefCell<fastrand::Rng>,
     ids: RefCell<IdSource>,
 }
@@ -70,6 +75,14 @@ impl Lane {
             attempting: Cell::new(0),
             timer,
             budget: RefCell::new(RetryBudget::new(shared.spec.retry.budget)),
+            limiter: RefCell::new(
+                shared
+                    .spec
+                    .retry
+                    .adaptive
+                    .then(|| ClientRateLimiter::new(shared.seconds_since_origin())),
+            ),
+            limiter_turn: tokio::sync::Mutex::new(()),
             rng: RefCell::new(lane_rng(shared.spec.seed, id)),
             ids: RefCell::new(IdSource::new(
                 shared.spec.run_id,
@@ -247,6 +260,9 @@ impl Lane {
         let mut prev_sleep = None;
         let last_conn = loop {
             end.attempts += 1;
+            if !self.wait_for_client_rate().await {
+                break None;
+            }
             let attempt = self
                 .attempt(
                     stage,
@@ -258,6 +274,13 @@ impl Lane {
                 )
                 .await;
             end.outcome = attempt.outcome;
+            if let Some(limiter) = self.limiter.borrow_mut().as_mut() {
+                limiter.update(
+                    attempt.outcome.is_throttle(),
+                    self.shared.seconds_since_origin(),
+                );
+                self.rec.borrow_mut().on_client_rate(limiter.rate());
+            }
             let Some(cause) = policy.retryable(attempt.outcome) else {
                 if attempt.outcome == Outcome::Ok && end.attempts == 1 {
                     self.budget.borrow_mut().refund_first_try();
@@ -304,6 +327,34 @@ impl Lane {
             .borrow_mut()
             .on_request(stage, scheduled, Instant::now(), &end);
         (last_conn, end.outcome)
+    }
+
+    /// Adaptive mode: waits for the client-side rate limiter's token, in turn (one waiter
+    /// at the timer, the rest queued behind it). False when stopped.
+    async fn wait_for_client_rate(&self) -> bool {
+        if self.limiter.borrow().is_none() {
+            return true;
+        }
+        let _turn = tokio::select! {
+            turn = self.limiter_turn.lock() => turn,
+            _ = self.shared.stop_signal() => return false,
+        };
+        loop {
+            let now = self.shared.seconds_since_origin();
+            let wait = match self
+                .limiter
+                .borrow_mut()
+                .as_mut()
+                .map(|l| l.try_acquire(now))
+            {
+                Some(Err(wait)) => wait,
+                _ => return true,
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs_f64(wait)) => {}
+                _ = self.shared.stop_signal() => return false,
+            }
+        }
     }
 
     /// One attempt on `conn` (or its failure to connect), or on one from the pool when

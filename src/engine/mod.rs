@@ -101,6 +101,16 @@ impl Shared {
         t.saturating_duration_since(self.origin).as_micros() as u64
     }
 
+    /// Seconds since the run's origin (negative before it), for the adaptive limiter.
+    fn seconds_since_origin(&self) -> f64 {
+        let now = Instant::now();
+        if now >= self.origin {
+            (now - self.origin).as_secs_f64()
+        } else {
+            -(self.origin - now).as_secs_f64()
+        }
+    }
+
     fn stopping(&self) -> bool {
         self.stop_level.load(Relaxed) > 0
     }

@@ -315,6 +315,11 @@ impl LaneRecorder {
         self.second.record_latency(e2e);
     }
 
+    /// Adaptive mode: the client-side limiter's rate now (`None`: not limiting).
+    pub fn on_client_rate(&mut self, rate: Option<f64>) {
+        self.second.client_rate = rate;
+    }
+
     /// Keeps a failed attempt as a sample, while there is room.
     pub fn on_failure(&mut self, sample: impl FnOnce(f64) -> FailureSample, at: Instant) {
         if self.failures.len() < FAILURE_SAMPLES {

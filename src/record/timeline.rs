@@ -20,6 +20,8 @@ pub struct SecondRecord {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
+    /// Adaptive mode: the client-side limiter's rate at the second's last answer.
+    pub client_rate: Option<f64>,
     /// End-to-end latency of logical requests that ended in this second, µs.
     pub latency: Histogram<u64>,
 }
@@ -33,6 +35,7 @@ impl SecondRecord {
             throttled: 0,
             errors: 0,
             in_flight_max: 0,
+            client_rate: None,
             latency: new_histogram(),
         }
     }
@@ -57,6 +60,11 @@ impl SecondRecord {
         self.throttled += o.throttled;
         self.errors += o.errors;
         self.in_flight_max = self.in_flight_max.max(o.in_flight_max);
+        // Lanes limit apart: the client's rate is their sum.
+        self.client_rate = match (self.client_rate, o.client_rate) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
         self.latency.add(&o.latency).expect("same bounds");
     }
 }
@@ -72,6 +80,9 @@ pub struct TimelinePoint {
     pub in_flight_max: u64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Adaptive retry mode: the rate the client-side limiter allowed, req/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_rate_limit: Option<f64>,
 }
 
 /// Collects lanes' seconds into final timeline points.
@@ -146,6 +157,7 @@ impl Timeline {
             in_flight_max: rec.in_flight_max,
             p50_ms,
             p99_ms,
+            client_rate_limit: rec.client_rate,
         });
     }
 

@@ -536,13 +536,7 @@ fn retry_policy(src: &Source, r: &Spanned<RawRetry>) -> Result<RetryPolicy> {
     if let Some(m) = &raw.mode {
         match m.get_ref().as_str() {
             "standard" => {}
-            "adaptive" => {
-                return Err(src.error(
-                    m.span(),
-                    "mode = \"adaptive\" (the client-side rate limiter) is not supported by this build yet",
-                    "mode = \"standard\"",
-                ))
-            }
+            "adaptive" => p.adaptive = true,
             other => {
                 let mut msg = format!("unknown retry mode `{other}`");
                 if let Some(near) = nearest(other, &["standard", "adaptive"]) {
