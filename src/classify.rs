@@ -57,8 +57,10 @@ pub enum Outcome {
     ServerError,
     /// No answer within the attempt timeout, or API Gateway's 504.
     Timeout,
-    /// The connection (or its TLS handshake) could not be opened, or broke mid-request.
+    /// The connection could not be opened, or broke mid-request.
     ConnectError,
+    /// The TLS handshake failed: a certificate not trusted, a protocol mismatch.
+    TlsError,
 }
 
 impl Outcome {

@@ -144,7 +144,7 @@ impl RetryPolicy {
             Outcome::Throttled(_) => RetryCause::Throttle,
             Outcome::ServerError | Outcome::SuspectedIntegrationThrottle => RetryCause::ServerError,
             Outcome::Timeout => RetryCause::Timeout,
-            Outcome::ConnectError => RetryCause::Connect,
+            Outcome::ConnectError | Outcome::TlsError => RetryCause::Connect,
             Outcome::Ok | Outcome::ClientError => return None,
         };
         self.on.contains(&cause).then_some(cause)

@@ -499,7 +499,7 @@ fn https_targets_are_reached_over_rustls() {
     assert_eq!(u(&r["totals"]["ok"]), 50);
     assert_eq!(server.hits(), 50);
 
-    // Without trusting the test CA, the handshake fails: connect errors, nothing reaches the server.
+    // Without trusting the test CA, the handshake fails: TLS errors, nothing reaches the server.
     let out = dir.path().join("untrusted.json");
     let o = stampede(&[
         "run",
@@ -515,7 +515,8 @@ fn https_targets_are_reached_over_rustls() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = read_json(&out);
-    assert_eq!(u(&r["attempts"]["connect_errors"]), 5);
+    assert_eq!(u(&r["attempts"]["tls_errors"]), 5);
+    assert_eq!(u(&r["attempts"]["connect_errors"]), 0);
     assert_eq!(server.hits(), 50);
 
     let o = stampede(&[

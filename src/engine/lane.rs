@@ -205,7 +205,7 @@ impl Lane {
                 .request(stage, Instant::now(), conn.take().map(Ok), false)
                 .await;
             conn = next;
-            if outcome == Outcome::ConnectError && conn.is_none() {
+            if matches!(outcome, Outcome::ConnectError | Outcome::TlsError) && conn.is_none() {
                 tokio::time::sleep(RECONNECT_PAUSE).await;
             }
         }
@@ -553,6 +553,7 @@ fn outcome_name(o: Outcome) -> String {
         Outcome::ServerError => "server_error".into(),
         Outcome::Timeout => "timeout".into(),
         Outcome::ConnectError => "connect_error".into(),
+        Outcome::TlsError => "tls_error".into(),
     }
 }
 

@@ -50,6 +50,7 @@ pub struct Counts {
     pub client_errors: u64,
     pub timeouts: u64,
     pub connect_errors: u64,
+    pub tls_errors: u64,
 }
 
 impl Counts {
@@ -81,6 +82,7 @@ impl Counts {
         self.client_errors += o.client_errors;
         self.timeouts += o.timeouts;
         self.connect_errors += o.connect_errors;
+        self.tls_errors += o.tls_errors;
     }
 
     fn count_attempt(&mut self, outcome: Outcome) {
@@ -98,6 +100,7 @@ impl Counts {
             Outcome::ServerError => self.server_errors += 1,
             Outcome::Timeout => self.timeouts += 1,
             Outcome::ConnectError => self.connect_errors += 1,
+            Outcome::TlsError => self.tls_errors += 1,
         }
     }
 

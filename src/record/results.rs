@@ -94,6 +94,8 @@ pub struct Attempts {
     pub client_errors: u64,
     pub timeouts: u64,
     pub connect_errors: u64,
+    /// The TLS handshake failed (certificate, protocol).
+    pub tls_errors: u64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
@@ -183,6 +185,7 @@ pub fn attempts(c: &Counts) -> Attempts {
         client_errors: c.client_errors,
         timeouts: c.timeouts,
         connect_errors: c.connect_errors,
+        tls_errors: c.tls_errors,
     }
 }
 

@@ -93,8 +93,8 @@ pub fn render(r: &Results) -> String {
     if a.sent > r.totals.ok {
         let _ = writeln!(
             out,
-            "attempts: {} sent · {} throttled · {} 5xx · {} other 4xx · {} timeouts · {} connect errors",
-            a.sent, a.throttled, a.server_errors, a.client_errors, a.timeouts, a.connect_errors
+            "attempts: {} sent · {} throttled · {} 5xx · {} other 4xx · {} timeouts · {} connect errors · {} TLS errors",
+            a.sent, a.throttled, a.server_errors, a.client_errors, a.timeouts, a.connect_errors, a.tls_errors
         );
     }
     if !r.throttles.is_empty() {

@@ -65,6 +65,8 @@ impl Answer {
 #[derive(Debug)]
 pub enum Failure {
     Connect(String),
+    /// The TCP connection opened but the TLS handshake failed (certificate, protocol).
+    Tls(String),
     Timeout,
     /// The connection broke mid-request.
     Broken(String),
@@ -74,6 +76,7 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Connect(why) => write!(f, "connect: {why}"),
+            Failure::Tls(why) => write!(f, "TLS: {why}"),
             Failure::Timeout => f.write_str("no answer within the attempt timeout"),
             Failure::Broken(why) => write!(f, "connection broke: {why}"),
         }
@@ -85,6 +88,7 @@ impl Failure {
         match self {
             Failure::Timeout => Outcome::Timeout,
             Failure::Connect(_) | Failure::Broken(_) => Outcome::ConnectError,
+            Failure::Tls(_) => Outcome::TlsError,
         }
     }
 }
@@ -183,7 +187,14 @@ impl Transport {
         )
         .await
         .map_err(|_| Failure::Connect("connect timed out".into()))?
-        .map_err(|e| Failure::Connect(error_chain(e.as_ref())))?;
+        .map_err(|e| {
+            let e: &(dyn std::error::Error + 'static) = e.as_ref();
+            if is_tls(e) {
+                Failure::Tls(error_chain(e))
+            } else {
+                Failure::Connect(error_chain(e))
+            }
+        })?;
         let (sender, conn) = http1::Builder::new()
             .handshake(io)
             .await
@@ -256,6 +267,28 @@ impl Transport {
             excerpt: Bytes::from(excerpt),
         })
     }
+}
+
+/// Whether rustls is anywhere in an error's chain of causes.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        // An io::Error's `source` skips the error it wraps (hyper-rustls wraps tokio-rustls'
+        // io::Error, which wraps rustls'): look inside.
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if is_tls(inner) {
+                return true;
+            }
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// An error and its causes on one line ("connection refused" is usually a cause).
