@@ -2,6 +2,7 @@
 //! or built from ad-hoc flags; either way validated into these types before anything runs.
 
 mod adhoc;
+mod client;
 mod parse;
 pub(crate) mod source;
 

@@ -9,12 +9,13 @@ use http::{HeaderName, HeaderValue, Method, Uri};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::client::{self, RawAuth, RawRequest, RawRetry};
 use super::source::{nearest, toml_error, Source};
 use super::{RequestIds, Scenario, Stage, StageKind, Target, Thresholds, STAGE_KINDS};
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::emulator::config::{self as emulator_config, RawEmulator};
 use crate::error::{Error, Result};
-use crate::retry::{BackoffKind, RetryCause, RetryPolicy, BACKOFF_NAMES, CAUSE_NAMES};
+use crate::retry::RetryPolicy;
 use crate::transport::auth::AuthSpec;
 use crate::verdict::thresholds::{Metric, Threshold};
 
@@ -34,37 +35,6 @@ struct RawScenario {
     abort: Option<Spanned<Value>>,
     aws: Option<Spanned<Value>>,
     emulator: Option<Spanned<RawEmulator>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRequest {
-    correlation_header: Option<Spanned<String>>,
-    idempotency_header: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRetry {
-    max_attempts: Option<Spanned<Value>>,
-    mode: Option<Spanned<String>>,
-    backoff: Option<Spanned<String>>,
-    base: Option<Spanned<Value>>,
-    cap: Option<Spanned<Value>>,
-    on: Option<Vec<Spanned<String>>>,
-    respect_retry_after: Option<bool>,
-    budget: Option<Spanned<Value>>,
-    deadline: Option<Spanned<Value>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAuth {
-    kind: Spanned<String>,
-    service: Option<Spanned<String>>,
-    region: Option<String>,
-    header: Option<Spanned<String>>,
-    env: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -211,11 +181,11 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         None => Thresholds::default(),
     };
     let retry = match &raw.retry {
-        Some(r) => retry_policy(&src, r)?,
+        Some(r) => client::retry_policy(&src, r)?,
         None => RetryPolicy::default(),
     };
     let request = match &raw.request {
-        Some(r) => request_ids(&src, r)?,
+        Some(r) => client::request_ids(&src, r)?,
         None => RequestIds::default(),
     };
     Ok(Scenario {
@@ -311,7 +281,7 @@ fn target(
         target.timeout = src.duration(v, "timeout")?;
     }
     if let Some(a) = &raw.auth {
-        target.auth = auth(src, a)?;
+        target.auth = client::auth(src, a)?;
     }
     if let Some(v) = &raw.connect_timeout {
         target.connect_timeout = src.duration(v, "connect_timeout")?;
@@ -513,184 +483,4 @@ fn limits(src: &Source, raw: &RawThresholds) -> Result<Vec<Threshold>> {
         out.push(parsed.map_err(|why| src.error(v.span(), &why, metric.expected_form()))?);
     }
     Ok(out)
-}
-
-fn retry_policy(src: &Source, r: &Spanned<RawRetry>) -> Result<RetryPolicy> {
-    let raw = r.get_ref();
-    // With a [retry] table, retries are on: the SDKs' standard mode of 3 attempts.
-    let mut p = RetryPolicy {
-        max_attempts: 3,
-        ..RetryPolicy::default()
-    };
-    if let Some(v) = &raw.max_attempts {
-        let n = src.whole_number(v, "max_attempts")?;
-        if n > 100 {
-            return Err(src.error(
-                v.span(),
-                &format!("max_attempts {n} is more than 100"),
-                "1 to 100 (1 = no retries)",
-            ));
-        }
-        p.max_attempts = n as u32;
-    }
-    if let Some(m) = &raw.mode {
-        match m.get_ref().as_str() {
-            "standard" => {}
-            "adaptive" => p.adaptive = true,
-            other => {
-                let mut msg = format!("unknown retry mode `{other}`");
-                if let Some(near) = nearest(other, &["standard", "adaptive"]) {
-                    msg.push_str(&format!(" (did you mean `{near}`?)"));
-                }
-                return Err(src.error(m.span(), &msg, "\"standard\" or \"adaptive\""));
-            }
-        }
-    }
-    if let Some(b) = &raw.backoff {
-        p.backoff.kind = BackoffKind::from_name(b.get_ref()).ok_or_else(|| {
-            let mut msg = format!("unknown backoff `{}`", b.get_ref());
-            if let Some(near) = nearest(b.get_ref(), &BACKOFF_NAMES) {
-                msg.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            src.error(
-                b.span(),
-                &msg,
-                &format!("one of {}", BACKOFF_NAMES.join(", ")),
-            )
-        })?;
-    }
-    if let Some(v) = &raw.base {
-        p.backoff.base = src.duration(v, "base")?;
-    }
-    if let Some(v) = &raw.cap {
-        p.backoff.cap = src.duration(v, "cap")?;
-    }
-    if p.backoff.cap < p.backoff.base {
-        let at = raw.cap.as_ref().map_or(r.span(), |v| v.span());
-        return Err(src.error(at, "`cap` is below `base`", "cap ≥ base"));
-    }
-    if let Some(on) = &raw.on {
-        p.on = Vec::new();
-        for name in on {
-            let cause = RetryCause::from_name(name.get_ref()).ok_or_else(|| {
-                let mut msg = format!("unknown retry cause `{}`", name.get_ref());
-                if let Some(near) = nearest(name.get_ref(), &CAUSE_NAMES) {
-                    msg.push_str(&format!(" (did you mean `{near}`?)"));
-                }
-                src.error(
-                    name.span(),
-                    &msg,
-                    &format!("some of {}", CAUSE_NAMES.join(", ")),
-                )
-            })?;
-            p.on.push(cause);
-        }
-    }
-    if let Some(b) = raw.respect_retry_after {
-        p.respect_retry_after = b;
-    }
-    if let Some(v) = &raw.budget {
-        p.budget = match v.get_ref() {
-            Value::Integer(0) => None,
-            _ => Some(src.whole_number(v, "budget")?.min(u32::MAX as u64) as u32),
-        };
-    }
-    if let Some(v) = &raw.deadline {
-        p.deadline = Some(src.duration(v, "deadline")?);
-    }
-    Ok(p)
-}
-
-fn request_ids(src: &Source, raw: &RawRequest) -> Result<RequestIds> {
-    let header =
-        |v: &Option<Spanned<String>>, default: Option<HeaderName>| -> Result<Option<HeaderName>> {
-            match v {
-                None => Ok(default),
-                Some(h) if h.get_ref().is_empty() => Ok(None),
-                Some(h) => HeaderName::from_bytes(h.get_ref().as_bytes())
-                    .map(Some)
-                    .map_err(|_| {
-                        src.error(
-                            h.span(),
-                            &format!("bad header name `{}`", h.get_ref()),
-                            "a header name, or \"\" for none",
-                        )
-                    }),
-            }
-        };
-    let defaults = RequestIds::default();
-    Ok(RequestIds {
-        correlation_header: header(&raw.correlation_header, defaults.correlation_header)?,
-        idempotency_header: header(&raw.idempotency_header, None)?,
-    })
-}
-
-fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
-    let raw = a.get_ref();
-    let kinds = ["sigv4", "api-key", "bearer"];
-    let env = |what: &str| -> Result<String> {
-        let v = raw.env.as_ref().ok_or_else(|| {
-            src.error(
-                a.span(),
-                &format!("{what} needs `env`"),
-                "env = \"NAME\": the environment variable holding the secret",
-            )
-        })?;
-        let name = v.get_ref();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(src.error(
-                v.span(),
-                &format!("`{name}` is not an environment variable name"),
-                "letters, digits and _",
-            ));
-        }
-        Ok(name.clone())
-    };
-    Ok(match raw.kind.get_ref().as_str() {
-        "sigv4" => {
-            let service = match &raw.service {
-                None => "execute-api".to_string(),
-                Some(s) if ["execute-api", "lambda"].contains(&s.get_ref().as_str()) => {
-                    s.get_ref().clone()
-                }
-                Some(s) => {
-                    return Err(src.error(
-                        s.span(),
-                        &format!("unknown SigV4 service `{}`", s.get_ref()),
-                        "\"execute-api\" (API Gateway) or \"lambda\" (function URLs)",
-                    ))
-                }
-            };
-            AuthSpec::SigV4 {
-                service,
-                region: raw.region.clone(),
-            }
-        }
-        "api-key" => {
-            let header = match &raw.header {
-                None => HeaderName::from_static("x-api-key"),
-                Some(h) => HeaderName::from_bytes(h.get_ref().as_bytes()).map_err(|_| {
-                    src.error(
-                        h.span(),
-                        &format!("bad header name `{}`", h.get_ref()),
-                        "a header name such as x-api-key",
-                    )
-                })?,
-            };
-            AuthSpec::ApiKey {
-                header,
-                env: env("an API key")?,
-            }
-        }
-        "bearer" => AuthSpec::Bearer {
-            env: env("a bearer token")?,
-        },
-        other => {
-            let mut msg = format!("unknown auth kind `{other}`");
-            if let Some(near) = nearest(other, &kinds) {
-                msg.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            return Err(src.error(raw.kind.span(), &msg, "one of sigv4, api-key, bearer"));
-        }
-    })
 }
