@@ -227,6 +227,29 @@ requests = 60
     assert!(n(&e["peak_concurrency"]) <= 20);
     assert!(n(&e["cold_starts"]) <= 20 && n(&e["cold_starts"]) >= 1);
     assert!(r["throttle_onset"]["t_s"].as_u64().is_some());
+    // Throttles by kind, per stage and per second, add up to the whole.
+    assert_eq!(
+        n(&r["throttles"]["api_gateway"]),
+        n(&r["attempts"]["throttled"])
+    );
+    assert_eq!(
+        n(&r["attempts"]["suspected_lambda_throttles"]),
+        n(&e["throttled_lambda_reserved"])
+    );
+    let per_stage: u64 = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["throttles"]["api_gateway"].as_u64())
+        .sum();
+    let per_second: u64 = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["throttles"]["api_gateway"].as_u64())
+        .sum();
+    assert_eq!(per_stage, n(&r["attempts"]["throttled"]));
+    assert_eq!(per_second, n(&r["attempts"]["throttled"]));
 }
 
 #[cfg(unix)]

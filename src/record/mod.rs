@@ -8,4 +8,4 @@ mod timeline;
 
 pub use histogram::{new_histogram, percentiles, Percentiles};
 pub use lane::{Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS};
-pub use timeline::{SecondRecord, Timeline, TimelinePoint};
+pub use timeline::{throttle_map, SecondRecord, Timeline, TimelinePoint};

@@ -9,8 +9,9 @@ use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::{percentiles, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint};
-use crate::classify::THROTTLE_KINDS;
+use super::{
+    percentiles, throttle_map, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint,
+};
 use crate::retry::CAUSE_NAMES;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 
@@ -112,6 +113,9 @@ pub struct StageResult {
     pub kind: String,
     pub totals: Totals,
     pub attempts: Attempts,
+    /// Throttled attempts by kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, u64>,
     /// Requests per second over the stage (a burst: first send → last answer).
     pub achieved_rps: f64,
     /// What the schedule planned (open and burst stages).
@@ -258,6 +262,7 @@ pub fn build(input: RunInput) -> Results {
                 kind: s.kind.to_string(),
                 totals: totals(&r.counts),
                 attempts: attempts(&r.counts),
+                throttles: throttle_map(&r.counts.throttles_by_kind),
                 achieved_rps: if seconds > 0.0 {
                     r.counts.requests as f64 / seconds
                 } else {
@@ -285,11 +290,7 @@ pub fn build(input: RunInput) -> Results {
             in_flight: p.in_flight_max,
         });
     let c = &overall.counts;
-    let throttles = THROTTLE_KINDS
-        .iter()
-        .filter(|k| c.throttles_by_kind[**k as usize] > 0)
-        .map(|k| (k.key().to_string(), c.throttles_by_kind[*k as usize]))
-        .collect();
+    let throttles = throttle_map(&c.throttles_by_kind);
     let retry = RetrySummary {
         first_try_success_rate: if c.requests == 0 {
             0.0

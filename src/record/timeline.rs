@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::new_histogram;
-use crate::classify::Outcome;
+use crate::classify::{Outcome, THROTTLE_KINDS};
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
 /// errors), and the latency of logical requests that ended in it.
@@ -20,6 +20,8 @@ pub struct SecondRecord {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
+    /// Throttled attempts by kind (`ThrottleKind as usize`).
+    pub throttles_by_kind: [u64; 7],
     /// Adaptive mode: the client-side limiter's rate at the second's last answer.
     pub client_rate: Option<f64>,
     /// End-to-end latency of logical requests that ended in this second, µs.
@@ -35,6 +37,7 @@ impl SecondRecord {
             throttled: 0,
             errors: 0,
             in_flight_max: 0,
+            throttles_by_kind: [0; 7],
             client_rate: None,
             latency: new_histogram(),
         }
@@ -44,7 +47,10 @@ impl SecondRecord {
     pub fn count_attempt(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Ok => self.ok += 1,
-            Outcome::Throttled(_) => self.throttled += 1,
+            Outcome::Throttled(kind) => {
+                self.throttled += 1;
+                self.throttles_by_kind[kind as usize] += 1;
+            }
             _ => self.errors += 1,
         }
     }
@@ -60,6 +66,9 @@ impl SecondRecord {
         self.throttled += o.throttled;
         self.errors += o.errors;
         self.in_flight_max = self.in_flight_max.max(o.in_flight_max);
+        for (a, b) in self.throttles_by_kind.iter_mut().zip(o.throttles_by_kind) {
+            *a += b;
+        }
         // Lanes limit apart: the client's rate is their sum.
         self.client_rate = match (self.client_rate, o.client_rate) {
             (Some(a), Some(b)) => Some(a + b),
@@ -78,11 +87,23 @@ pub struct TimelinePoint {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
+    /// Throttled attempts by kind, when there were any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, u64>,
     pub p50_ms: f64,
     pub p99_ms: f64,
     /// Adaptive retry mode: the rate the client-side limiter allowed, req/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_rate_limit: Option<f64>,
+}
+
+/// Counts by kind as the results name them, leaving out kinds never seen.
+pub fn throttle_map(by_kind: &[u64; 7]) -> BTreeMap<String, u64> {
+    THROTTLE_KINDS
+        .iter()
+        .filter(|k| by_kind[**k as usize] > 0)
+        .map(|k| (k.key().to_string(), by_kind[*k as usize]))
+        .collect()
 }
 
 /// Collects lanes' seconds into final timeline points.
@@ -155,6 +176,7 @@ impl Timeline {
             throttled: rec.throttled,
             errors: rec.errors,
             in_flight_max: rec.in_flight_max,
+            throttles: throttle_map(&rec.throttles_by_kind),
             p50_ms,
             p99_ms,
             client_rate_limit: rec.client_rate,
