@@ -30,6 +30,7 @@ fn checking_server(
 }
 
 fn run(scenario: &std::path::Path, out: &std::path::Path, env: &[(&str, &str)]) -> (i32, String) {
+    let dir = scenario.parent().unwrap();
     let o = Command::new(common::bin())
         .args([
             "run",
@@ -38,6 +39,17 @@ fn run(scenario: &std::path::Path, out: &std::path::Path, env: &[(&str, &str)]) 
             out.to_str().unwrap(),
             "-vv",
         ])
+        // The AWS chain sees only what the test gives it: no machine profiles, no IMDS
+        // (which would mean traffic off loopback).
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_CONFIG_FILE", dir.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().copied())
         .output()
         .unwrap();
@@ -141,4 +153,54 @@ fn sigv4_signs_every_attempt_with_credentials_from_the_environment() {
     for secret in [AWS_SECRET, "session-token-never-print-me"] {
         assert!(!text.contains(secret) && !results.contains(secret));
     }
+}
+
+#[test]
+fn sigv4_credentials_come_from_a_profile_through_the_aws_chain() {
+    let (server, seen) = checking_server(|h| {
+        h.get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.starts_with("AWS4-HMAC-SHA256 Credential=AKIDPROFILE/")
+                    && v.contains("/us-west-2/lambda/aws4_request")
+            })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "aws-credentials",
+        &format!("[stampede-test]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = {AWS_SECRET}\n"),
+    );
+    write(
+        dir.path(),
+        "aws-config",
+        "[profile stampede-test]\nregion = us-west-2\n",
+    );
+    let scenario = write(
+        dir.path(),
+        "s.toml",
+        &format!("[target]\nurl = \"{}\"\n[target.auth]\nkind = \"sigv4\"\nservice = \"lambda\"\n[[stages]]\nkind = \"burst\"\nrequests = 2\n", server.url()),
+    );
+    let out = dir.path().join("r.json");
+    let (code, text) = run(&scenario, &out, &[("AWS_PROFILE", "stampede-test")]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        read_json(&out)["totals"]["ok"],
+        2,
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert!(
+        !text.contains(AWS_SECRET) && !std::fs::read_to_string(&out).unwrap().contains(AWS_SECRET)
+    );
+
+    // No credentials anywhere: bad input before any traffic, naming the problem.
+    let before = server.hits();
+    let (code, text) = run(&scenario, &out, &[("AWS_PROFILE", "nobody")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("[target.auth]") && text.contains("credentials"),
+        "{text}"
+    );
+    assert_eq!(server.hits(), before);
 }

@@ -12,7 +12,7 @@ use crate::record::StageRecord;
 use crate::report::{live::LiveView, summary};
 use crate::scenario::{self, AdHoc, LoadShape, Scenario};
 use crate::schedule::StagePlan;
-use crate::transport::auth::Auth;
+use crate::transport::auth::{Auth, AuthSpec};
 use crate::verdict::thresholds;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
@@ -53,8 +53,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         ));
     }
     let tls = tls_config(args.ca_cert.as_deref())?;
-    let auth = Auth::resolve(&scenario.target.auth, &scenario.target.url, |name| std::env::var(name).ok())
-        .map_err(|why| Error::input(format!("[target.auth]: {why}\n  expected: the secret in the environment, as the scenario names it")))?;
+    let auth = resolve_auth(&scenario)?;
     raise_open_files_limit();
 
     let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
@@ -223,6 +222,25 @@ fn tls_config(ca_cert: Option<&Path>) -> Result<rustls::ClientConfig> {
         Error::input(format!(
             "--ca-cert {name}: {why}
   expected: a PEM file of CA certificates"
+        ))
+    })
+}
+
+/// Reads the secrets `[target.auth]` names: from the environment, or for SigV4 from the
+/// standard AWS chain. A missing secret is bad input, named but never shown.
+fn resolve_auth(scenario: &Scenario) -> Result<Auth> {
+    let target = &scenario.target;
+    let resolved = match &target.auth {
+        AuthSpec::SigV4 { service, region } => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?
+            .block_on(Auth::resolve_sigv4(service, region.as_deref(), &target.url)),
+        spec => Auth::resolve(spec, |name| std::env::var(name).ok()),
+    };
+    resolved.map_err(|why| {
+        Error::input(format!(
+            "[target.auth]: {why}\n  expected: the secret in the environment (or, for sigv4, the AWS credential chain)"
         ))
     })
 }

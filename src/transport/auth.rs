@@ -4,8 +4,10 @@
 //! `Debug` forms below print names only.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -41,8 +43,53 @@ pub enum Auth {
     SigV4 {
         service: String,
         region: String,
-        credentials: Credentials,
+        credentials: CredentialSource,
     },
+}
+
+/// Refresh credentials this long before they expire.
+const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+
+/// Credentials from a provider (the standard AWS chain), kept until shortly before they
+/// expire and then fetched again. Shared by the lanes.
+#[derive(Clone)]
+pub struct CredentialSource {
+    provider: SharedCredentialsProvider,
+    cached: Arc<Mutex<Option<Credentials>>>,
+}
+
+impl CredentialSource {
+    pub fn new(provider: SharedCredentialsProvider) -> CredentialSource {
+        CredentialSource {
+            provider,
+            cached: Arc::default(),
+        }
+    }
+
+    /// Fixed credentials (tests, and keys given directly).
+    pub fn fixed(credentials: Credentials) -> CredentialSource {
+        CredentialSource::new(SharedCredentialsProvider::new(credentials))
+    }
+
+    /// Credentials good at `now`: the cached ones, or fresh ones from the provider.
+    pub async fn get(&self, now: SystemTime) -> Result<Credentials, String> {
+        if let Some(c) = self.cached.lock().expect("credentials lock").as_ref() {
+            if still_good(c, now) {
+                return Ok(c.clone());
+            }
+        }
+        let fresh =
+            self.provider.provide_credentials().await.map_err(|e| {
+                format!("no AWS credentials: {}", crate::transport::error_chain(&e))
+            })?;
+        *self.cached.lock().expect("credentials lock") = Some(fresh.clone());
+        Ok(fresh)
+    }
+}
+
+fn still_good(c: &Credentials, now: SystemTime) -> bool {
+    c.expiry()
+        .is_none_or(|expiry| expiry > now + REFRESH_BEFORE)
 }
 
 impl fmt::Debug for Auth {
@@ -60,11 +107,7 @@ impl fmt::Debug for Auth {
 impl Auth {
     /// Reads the secrets `spec` names from the environment (`env` looks a variable up).
     /// The error names the variable, never a value.
-    pub fn resolve(
-        spec: &AuthSpec,
-        url: &Uri,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Auth, String> {
+    pub fn resolve(spec: &AuthSpec, env: impl Fn(&str) -> Option<String>) -> Result<Auth, String> {
         let secret = |name: &str| {
             env(name)
                 .filter(|v| !v.is_empty())
@@ -85,32 +128,47 @@ impl Auth {
                 http::header::AUTHORIZATION,
                 sensitive(format!("Bearer {}", secret(env)?))?,
             ),
-            AuthSpec::SigV4 { service, region } => {
-                let region = region
-                    .clone()
-                    .or_else(|| env("AWS_REGION"))
-                    .or_else(|| env("AWS_DEFAULT_REGION"))
-                    .or_else(|| region_of(url))
-                    .ok_or("no region: set [target.auth] region or AWS_REGION")?;
-                let credentials = Credentials::new(
-                    secret("AWS_ACCESS_KEY_ID")?,
-                    secret("AWS_SECRET_ACCESS_KEY")?,
-                    env("AWS_SESSION_TOKEN").filter(|t| !t.is_empty()),
-                    None,
-                    "environment",
-                );
-                Auth::SigV4 {
-                    service: service.clone(),
-                    region,
-                    credentials,
-                }
+            AuthSpec::SigV4 { .. } => {
+                return Err(
+                    "SigV4 credentials come from the AWS chain: use Auth::resolve_sigv4".into(),
+                )
             }
+        })
+    }
+
+    /// SigV4 with credentials and region from the standard AWS chain (environment,
+    /// profile, SSO, process, IMDS), fetched once now so a missing or denied identity
+    /// fails before any traffic.
+    pub async fn resolve_sigv4(
+        service: &str,
+        region: Option<&str>,
+        url: &Uri,
+    ) -> Result<Auth, String> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        // A region we know already is not looked up (the chain would end at IMDS).
+        if let Some(r) = region.map(str::to_string).or_else(|| region_of(url)) {
+            loader = loader.region(aws_config::Region::new(r));
+        }
+        let config = loader.load().await;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("no region: set [target.auth] region, AWS_REGION or a profile's region")?;
+        let provider = config
+            .credentials_provider()
+            .ok_or("no AWS credentials provider could be built")?;
+        let credentials = CredentialSource::new(provider);
+        credentials.get(SystemTime::now()).await?;
+        Ok(Auth::SigV4 {
+            service: service.to_string(),
+            region,
+            credentials,
         })
     }
 
     /// The headers one attempt adds: the static secret, or a fresh signature of this
     /// exact request (its method, URL, headers and body) at `now`.
-    pub fn headers_for(
+    pub async fn headers_for(
         &self,
         method: &Method,
         url: &Uri,
@@ -127,7 +185,7 @@ impl Auth {
                 credentials,
             } => (service, region, credentials),
         };
-        let identity: Identity = credentials.clone().into();
+        let identity: Identity = credentials.get(now).await?.into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
@@ -178,27 +236,32 @@ fn region_of(url: &Uri) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     /// The "get-vanilla" case of AWS's SigV4 test suite.
     #[test]
     fn signs_the_aws_test_suite_vector() {
         let auth = Auth::SigV4 {
             service: "service".into(),
             region: "us-east-1".into(),
-            credentials: Credentials::new(
+            credentials: CredentialSource::fixed(Credentials::new(
                 "AKIDEXAMPLE",
                 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                 None,
                 None,
                 "test",
-            ),
+            )),
         };
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_static("example.amazonaws.com"));
         let now = humantime::parse_rfc3339("2015-08-30T12:36:00Z").unwrap();
         let url: Uri = "https://example.amazonaws.com/".parse().unwrap();
-        let added = auth
-            .headers_for(&Method::GET, &url, &headers, b"", now)
-            .unwrap();
+        let added = block_on(auth.headers_for(&Method::GET, &url, &headers, b"", now)).unwrap();
         let get = |n: &str| {
             added
                 .iter()
@@ -231,26 +294,52 @@ mod tests {
             header: HeaderName::from_static("x-api-key"),
             env: "ORDERS_API_KEY".into(),
         };
-        let auth = Auth::resolve(&spec, &url, env).unwrap();
+        let auth = Auth::resolve(&spec, env).unwrap();
         assert!(!format!("{auth:?}").contains("s3cr3t"));
         let missing = AuthSpec::Bearer { env: "NOPE".into() };
         assert_eq!(
-            Auth::resolve(&missing, &url, env).unwrap_err(),
+            Auth::resolve(&missing, env).unwrap_err(),
             "the environment variable NOPE is not set"
         );
-        let sig = Auth::resolve(
+        assert!(Auth::resolve(
             &AuthSpec::SigV4 {
-                service: "execute-api".into(),
-                region: None,
+                service: "lambda".into(),
+                region: None
             },
-            &url,
-            env,
+            env
         )
-        .unwrap();
+        .is_err());
+        let sig = Auth::SigV4 {
+            service: "execute-api".into(),
+            region: region_of(&url).unwrap(),
+            credentials: CredentialSource::fixed(Credentials::new(
+                "AKIDTEST",
+                "top-secret",
+                None,
+                None,
+                "t",
+            )),
+        };
         let shown = format!("{sig:?}");
         assert!(
             shown.contains("eu-west-1") && !shown.contains("top-secret"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn credentials_are_fetched_again_before_they_expire() {
+        let now = SystemTime::now();
+        let lasting = Credentials::new("A", "s", None, Some(now + Duration::from_secs(3600)), "t");
+        let expiring = Credentials::new("A", "s", None, Some(now + Duration::from_secs(60)), "t");
+        assert!(still_good(&lasting, now));
+        assert!(
+            !still_good(&expiring, now),
+            "within five minutes of expiry: refresh"
+        );
+        assert!(still_good(
+            &Credentials::new("A", "s", None, None, "t"),
+            now
+        ));
     }
 }

@@ -238,6 +238,7 @@ impl Transport {
                 &self.body,
                 std::time::SystemTime::now(),
             )
+            .await
             .map_err(|why| Failure::Connect(format!("cannot sign the request: {why}")))?;
         for (name, value) in auth {
             req.headers_mut().insert(name, value);
@@ -292,7 +293,7 @@ fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// An error and its causes on one line ("connection refused" is usually a cause).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
