@@ -15,12 +15,36 @@ pub fn lane_rng(seed: Option<u64>, lane: usize) -> fastrand::Rng {
     }
 }
 
+/// The id headers of one logical request: at most two, kept inline so the hot path does
+/// not allocate a list for them.
+#[derive(Clone, Debug, Default)]
+pub struct RequestIdHeaders {
+    items: [Option<(HeaderName, HeaderValue)>; 2],
+}
+
+impl RequestIdHeaders {
+    fn push(&mut self, header: (HeaderName, HeaderValue)) {
+        let slot = self
+            .items
+            .iter_mut()
+            .find(|i| i.is_none())
+            .expect("at most two id headers");
+        *slot = Some(header);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(HeaderName, HeaderValue)> {
+        self.items.iter().flatten()
+    }
+}
+
 /// Makes the ids of one lane's logical requests.
 pub struct IdSource {
     /// `stp-<run>-<lane>-`: unique per run and lane, so ids never collide across lanes.
     prefix: String,
     next: u64,
     rng: fastrand::Rng,
+    /// Reused to format each id without a fresh allocation.
+    scratch: String,
 }
 
 impl IdSource {
@@ -29,15 +53,22 @@ impl IdSource {
             prefix: format!("stp-{run_id:08x}-{lane}-"),
             next: 0,
             rng,
+            scratch: String::with_capacity(40),
         }
     }
 
     /// The headers for the next logical request.
-    pub fn next(&mut self, config: &RequestIds) -> Vec<(HeaderName, HeaderValue)> {
-        let mut out = Vec::with_capacity(2);
+    pub fn next(&mut self, config: &RequestIds) -> RequestIdHeaders {
+        use std::fmt::Write as _;
+        let mut out = RequestIdHeaders::default();
         if let Some(name) = &config.correlation_header {
-            let id = format!("{}{}", self.prefix, self.next);
-            out.push((name.clone(), HeaderValue::from_str(&id).expect("ascii id")));
+            self.scratch.clear();
+            self.scratch.push_str(&self.prefix);
+            let _ = write!(self.scratch, "{}", self.next);
+            out.push((
+                name.clone(),
+                HeaderValue::from_str(&self.scratch).expect("ascii id"),
+            ));
         }
         self.next += 1;
         if let Some(name) = &config.idempotency_header {
@@ -74,8 +105,8 @@ mod tests {
             ..RequestIds::default()
         };
         let mut ids = IdSource::new(0xabcdef, 1, fastrand::Rng::with_seed(5));
-        let first = ids.next(&config);
-        let second = ids.next(&config);
+        let first: Vec<_> = ids.next(&config).iter().cloned().collect();
+        let second: Vec<_> = ids.next(&config).iter().cloned().collect();
         assert_eq!(first[0].1, "stp-00abcdef-1-0");
         assert_eq!(second[0].1, "stp-00abcdef-1-1");
         let key = first[1].1.to_str().unwrap();
@@ -86,6 +117,6 @@ mod tests {
             correlation_header: None,
             idempotency_header: None,
         };
-        assert!(ids.next(&none).is_empty());
+        assert_eq!(ids.next(&none).iter().count(), 0);
     }
 }

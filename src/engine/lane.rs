@@ -8,11 +8,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::{HeaderName, HeaderValue};
-
 use tokio::sync::Notify;
 
-use super::ids::{lane_rng, IdSource};
+use super::ids::{lane_rng, IdSource, RequestIdHeaders};
 use super::pool::Pool;
 use super::timer::PreciseTimer;
 use super::Shared;
@@ -365,7 +363,7 @@ impl Lane {
         scheduled: Instant,
         conn: Option<Result<Connection, Failure>>,
         paced: bool,
-        ids: &[(HeaderName, HeaderValue)],
+        ids: &RequestIdHeaders,
         number: u32,
     ) -> AttemptEnd {
         let in_flight = self.shared.in_flight.fetch_add(1, Relaxed) + 1;
@@ -382,7 +380,9 @@ impl Lane {
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
                 let sent = Instant::now();
-                match tokio::time::timeout(transport.timeout, transport.send(&mut c, ids)).await {
+                match tokio::time::timeout(transport.timeout, transport.send(&mut c, ids.iter()))
+                    .await
+                {
                     Ok(Ok(answer)) => (Some(sent), Ok(answer), Some(c)),
                     Ok(Err(failure)) => (Some(sent), Err(failure), None),
                     Err(_) => (Some(sent), Err(Failure::Timeout), None),

@@ -219,7 +219,7 @@ impl Transport {
     pub async fn send(
         &self,
         conn: &mut Connection,
-        extra: &[(HeaderName, HeaderValue)],
+        extra: impl IntoIterator<Item = &(HeaderName, HeaderValue)>,
     ) -> Result<Answer, Failure> {
         conn.ready()
             .await
