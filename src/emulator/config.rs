@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use crate::error::{Error, Result};
-use crate::scenario::source::{nearest, Source};
+use crate::scenario::source::Source;
 
 /// Which wire behaviour to imitate (DESIGN.md, "What throttling looks like on the wire").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,13 +174,7 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
             "rest" => ApiMode::Rest,
             "http" => ApiMode::Http,
             "function-url" => ApiMode::FunctionUrl,
-            other => {
-                let mut msg = format!("unknown api `{other}`");
-                if let Some(near) = nearest(other, &API_MODES) {
-                    msg.push_str(&format!(" (did you mean `{near}`?)"));
-                }
-                return Err(src.error(api.span(), &msg, "one of rest, http, function-url"));
-            }
+            other => return Err(src.unknown(api.span(), "api", other, &API_MODES)),
         };
         if c.api == ApiMode::Http {
             c.integration_timeout = Duration::from_secs(30);

@@ -5,7 +5,7 @@ use http::HeaderName;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::source::{nearest, Source};
+use super::source::Source;
 use super::RequestIds;
 use crate::error::Result;
 use crate::retry::{BackoffKind, RetryCause, RetryPolicy, BACKOFF_NAMES, CAUSE_NAMES};
@@ -65,26 +65,13 @@ pub(super) fn retry_policy(src: &Source, r: &Spanned<RawRetry>) -> Result<RetryP
             "standard" => {}
             "adaptive" => p.adaptive = true,
             other => {
-                let mut msg = format!("unknown retry mode `{other}`");
-                if let Some(near) = nearest(other, &["standard", "adaptive"]) {
-                    msg.push_str(&format!(" (did you mean `{near}`?)"));
-                }
-                return Err(src.error(m.span(), &msg, "\"standard\" or \"adaptive\""));
+                return Err(src.unknown(m.span(), "retry mode", other, &["standard", "adaptive"]))
             }
         }
     }
     if let Some(b) = &raw.backoff {
-        p.backoff.kind = BackoffKind::from_name(b.get_ref()).ok_or_else(|| {
-            let mut msg = format!("unknown backoff `{}`", b.get_ref());
-            if let Some(near) = nearest(b.get_ref(), &BACKOFF_NAMES) {
-                msg.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            src.error(
-                b.span(),
-                &msg,
-                &format!("one of {}", BACKOFF_NAMES.join(", ")),
-            )
-        })?;
+        p.backoff.kind = BackoffKind::from_name(b.get_ref())
+            .ok_or_else(|| src.unknown(b.span(), "backoff", b.get_ref(), &BACKOFF_NAMES))?;
     }
     if let Some(v) = &raw.base {
         p.backoff.base = src.duration(v, "base")?;
@@ -100,15 +87,7 @@ pub(super) fn retry_policy(src: &Source, r: &Spanned<RawRetry>) -> Result<RetryP
         p.on = Vec::new();
         for name in on {
             let cause = RetryCause::from_name(name.get_ref()).ok_or_else(|| {
-                let mut msg = format!("unknown retry cause `{}`", name.get_ref());
-                if let Some(near) = nearest(name.get_ref(), &CAUSE_NAMES) {
-                    msg.push_str(&format!(" (did you mean `{near}`?)"));
-                }
-                src.error(
-                    name.span(),
-                    &msg,
-                    &format!("some of {}", CAUSE_NAMES.join(", ")),
-                )
+                src.unknown(name.span(), "retry cause", name.get_ref(), &CAUSE_NAMES)
             })?;
             p.on.push(cause);
         }
@@ -212,12 +191,6 @@ pub(super) fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
         "bearer" => AuthSpec::Bearer {
             env: env("a bearer token")?,
         },
-        other => {
-            let mut msg = format!("unknown auth kind `{other}`");
-            if let Some(near) = nearest(other, &kinds) {
-                msg.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            return Err(src.error(raw.kind.span(), &msg, "one of sigv4, api-key, bearer"));
-        }
+        other => return Err(src.unknown(raw.kind.span(), "auth kind", other, &kinds)),
     })
 }

@@ -338,17 +338,7 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
         "burst" => &["requests"],
         "concurrency" => &["workers", "duration"],
         "pause" => &["duration"],
-        other => {
-            let mut msg = format!("unknown stage kind `{other}`");
-            if let Some(near) = nearest(other, &STAGE_KINDS) {
-                msg.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            return Err(src.error(
-                kind.span(),
-                &msg,
-                &format!("one of {}", STAGE_KINDS.join(", ")),
-            ));
-        }
+        other => return Err(src.unknown(kind.span(), "stage kind", other, &STAGE_KINDS)),
     };
     let present = [
         ("rate", &raw.rate),

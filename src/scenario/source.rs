@@ -57,6 +57,15 @@ impl<'a> Source<'a> {
 
 /// Typed values, each error at the value's position.
 impl Source<'_> {
+    /// `given` is not one of `valid`: "unknown {what} `given` (did you mean `x`?)".
+    pub fn unknown(&self, span: Range<usize>, what: &str, given: &str, valid: &[&str]) -> Error {
+        let mut msg = format!("unknown {what} `{given}`");
+        if let Some(near) = nearest(given, valid) {
+            msg.push_str(&format!(" (did you mean `{near}`?)"));
+        }
+        self.error(span, &msg, &format!("one of {}", valid.join(", ")))
+    }
+
     /// A positive duration written as a string ("30s").
     pub fn duration(&self, v: &Spanned<Value>, key: &str) -> Result<Duration> {
         let d = self.duration_or_zero(v, key)?;
