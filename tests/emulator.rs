@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use common::{read_json, stampede, stderr, write};
+use common::{run_results, stampede, stderr, write};
 use stampede::emulator::{self, ApiMode, EmulatorConfig, HandlerTime};
 
 /// One raw HTTP/1.1 exchange: (status, headers lower-cased, body).
@@ -195,16 +195,12 @@ kind = "burst"
 requests = 60
 "#,
     );
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &["run", scenario.to_str().unwrap(), "--quiet"],
+        0,
+    );
     let e = &r["emulator"];
     let n = |v: &serde_json::Value| v.as_u64().unwrap();
     assert_eq!(n(&e["requests"]), n(&r["totals"]["requests"]));

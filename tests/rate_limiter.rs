@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use common::{read_json, stampede, stderr, write};
+use common::{run_results, write};
 
 struct Nginx(Child);
 
@@ -77,22 +77,22 @@ http {{
 fn nginx_limit_req_429s_are_throttles() {
     let dir = tempfile::tempdir().unwrap();
     let (_nginx, port) = start_nginx(dir.path());
-    let out = dir.path().join("r.json");
     let url = format!("http://127.0.0.1:{port}/");
-    let o = stampede(&[
-        "run",
-        "--url",
-        &url,
-        "--rate",
-        "100",
-        "--duration",
-        "1s",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            "--url",
+            &url,
+            "--rate",
+            "100",
+            "--duration",
+            "1s",
+            "--quiet",
+        ],
+        0,
+    );
     let n = |v: &serde_json::Value| v.as_u64().unwrap();
     assert_eq!(n(&r["totals"]["requests"]), 100);
     assert_eq!(n(&r["totals"]["errors"]), 0);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{read_json, stampede, stderr, write, TestServer};
+use common::{read_json, run_results, stampede, stderr, write, TestServer};
 
 /// Per idempotency key: (time since the server started, correlation id) of each attempt.
 type Seen = Arc<Mutex<HashMap<String, Vec<(Duration, String)>>>>;
@@ -72,15 +72,12 @@ duration = "1s"
             server.url()
         ),
     );
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, o) = run_results(
+        dir.path(),
+        "r.json",
+        &["run", scenario.to_str().unwrap()],
+        0,
+    );
     assert_eq!(n(&r["totals"]["requests"]), 20);
     assert_eq!(n(&r["totals"]["ok"]), 20);
     assert_eq!(n(&r["totals"]["retries"]), 40);
@@ -143,16 +140,12 @@ fn retry_after_is_honoured_and_attempts_run_out() {
             server.url()
         ),
     );
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &["run", scenario.to_str().unwrap(), "--quiet"],
+        0,
+    );
     assert_eq!(n(&r["totals"]["ok"]), 3);
     for attempts in seen.lock().unwrap().values() {
         let gap = attempts[1].0 - attempts[0].0;
@@ -176,16 +169,12 @@ fn retry_after_is_honoured_and_attempts_run_out() {
             server.url()
         ),
     );
-    let out = dir.path().join("g.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "g.json",
+        &["run", scenario.to_str().unwrap(), "--quiet"],
+        0,
+    );
     assert_eq!(n(&r["totals"]["throttled"]), 4);
     assert_eq!(n(&r["totals"]["gave_up"]), 4);
     assert_eq!(n(&r["attempts"]["sent"]), 8);
@@ -217,18 +206,18 @@ fn an_empty_budget_stops_retries() {
             server.url()
         ),
     );
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--threads",
-        "1",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--quiet",
+            "--threads",
+            "1",
+        ],
+        0,
+    );
     assert_eq!(n(&r["totals"]["requests"]), 10);
     assert_eq!(n(&r["totals"]["retries"]), 2);
     assert_eq!(n(&r["totals"]["gave_up"]), 10);

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{read_json, stampede, stderr, write, Reply, TestServer};
+use common::{read_json, run_results, stampede, stderr, write, Reply, TestServer};
 
 fn u(v: &serde_json::Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
@@ -59,18 +59,18 @@ duration = "300ms"
             server.url()
         ),
     );
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--threads",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--threads",
+            "2",
+            "--quiet",
+        ],
+        0,
+    );
     assert_eq!(r["schema"], "stampede.results/1");
     let stages = r["stages"].as_array().unwrap();
     let names: Vec<&str> = stages.iter().map(|s| s["name"].as_str().unwrap()).collect();
@@ -287,15 +287,12 @@ p50 = "5ms"
             server.url()
         ),
     );
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, o) = run_results(
+        dir.path(),
+        "r.json",
+        &["run", scenario.to_str().unwrap()],
+        1,
+    );
     assert_eq!(u(&r["attempts"]["server_errors"]), 10);
     assert_eq!(u(&r["attempts"]["client_errors"]), 10);
     assert_eq!(u(&r["totals"]["errors"]), 20);
@@ -317,19 +314,12 @@ fn a_burst_holds_every_request_in_flight_at_once() {
         delay: Duration::from_millis(300),
     });
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        "--url",
-        &server.url(),
-        "--burst",
-        "500",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &["run", "--url", &server.url(), "--burst", "500", "--quiet"],
+        0,
+    );
     assert_eq!(u(&r["totals"]["ok"]), 500);
     assert_eq!(u(&r["peak_in_flight"]), 500);
     assert_eq!(u(&r["stages"][0]["peak_in_flight"]), 500);
@@ -357,16 +347,12 @@ fn timeouts_and_refused_connections_are_errors_of_their_own_kind() {
             server.url()
         ),
     );
-    let out = dir.path().join("t.json");
-    let o = stampede(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "t.json",
+        &["run", scenario.to_str().unwrap(), "--quiet"],
+        0,
+    );
     assert_eq!(u(&r["attempts"]["timeouts"]), 5);
 
     // Nothing listens on this port: bind one, then free it.
@@ -375,22 +361,22 @@ fn timeouts_and_refused_connections_are_errors_of_their_own_kind() {
         .local_addr()
         .unwrap()
         .port();
-    let out = dir.path().join("c.json");
     let url = format!("http://127.0.0.1:{port}/");
-    let o = stampede(&[
-        "run",
-        "--url",
-        &url,
-        "--rate",
-        "10",
-        "--duration",
-        "500ms",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "c.json",
+        &[
+            "run",
+            "--url",
+            &url,
+            "--rate",
+            "10",
+            "--duration",
+            "500ms",
+            "--quiet",
+        ],
+        0,
+    );
     assert_eq!(u(&r["attempts"]["connect_errors"]), 5);
     assert_eq!(u(&r["totals"]["errors"]), 5);
 }
@@ -443,23 +429,23 @@ fn closed_loop_keeps_every_worker_busy() {
         delay: Duration::from_millis(50),
     });
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        "--url",
-        &server.url(),
-        "--concurrency",
-        "20",
-        "--duration",
-        "1s",
-        "--threads",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            "--url",
+            &server.url(),
+            "--concurrency",
+            "20",
+            "--duration",
+            "1s",
+            "--threads",
+            "2",
+            "--quiet",
+        ],
+        0,
+    );
     // 20 workers × (1 s / 50 ms) = 400 if every worker always has a connection.
     let requests = u(&r["totals"]["requests"]);
     assert!((300..=420).contains(&requests), "{requests}");
@@ -479,46 +465,48 @@ fn https_targets_are_reached_over_rustls() {
     let dir = tempfile::tempdir().unwrap();
     let ca = write(dir.path(), "ca.pem", &tls.ca_pem);
     let url = format!("https://{}/", server.addr);
-    let out = dir.path().join("r.json");
-    let o = stampede(&[
-        "run",
-        "--url",
-        &url,
-        "--rate",
-        "50",
-        "--duration",
-        "1s",
-        "--ca-cert",
-        ca.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            "--url",
+            &url,
+            "--rate",
+            "50",
+            "--duration",
+            "1s",
+            "--ca-cert",
+            ca.to_str().unwrap(),
+            "--quiet",
+        ],
+        0,
+    );
     assert_eq!(u(&r["totals"]["ok"]), 50);
     assert_eq!(server.hits(), 50);
 
     // Without trusting the test CA, the handshake fails: TLS errors, nothing reaches the server.
-    let out = dir.path().join("untrusted.json");
-    let o = stampede(&[
-        "run",
-        "--url",
-        &url,
-        "--rate",
-        "10",
-        "--duration",
-        "500ms",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = read_json(&out);
+    let (r, _) = run_results(
+        dir.path(),
+        "untrusted.json",
+        &[
+            "run",
+            "--url",
+            &url,
+            "--rate",
+            "10",
+            "--duration",
+            "500ms",
+            "--quiet",
+        ],
+        0,
+    );
     assert_eq!(u(&r["attempts"]["tls_errors"]), 5);
     assert_eq!(u(&r["attempts"]["connect_errors"]), 0);
     assert_eq!(server.hits(), 50);
 
+    // A results file is no PEM certificate.
+    let not_pem = dir.path().join("untrusted.json");
     let o = stampede(&[
         "run",
         "--url",
@@ -526,7 +514,7 @@ fn https_targets_are_reached_over_rustls() {
         "--rate",
         "10",
         "--ca-cert",
-        out.to_str().unwrap(),
+        not_pem.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--ca-cert"), "{}", stderr(&o));

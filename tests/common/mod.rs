@@ -188,6 +188,22 @@ pub fn stampede(args: &[&str]) -> Output {
         .expect("the stampede binary runs")
 }
 
+/// Runs stampede with `args` plus `--out DIR/NAME`, checks the exit code, and returns the
+/// results file and the process output.
+pub fn run_results(
+    dir: &Path,
+    name: &str,
+    args: &[&str],
+    code: i32,
+) -> (serde_json::Value, Output) {
+    let out = dir.join(name);
+    let mut all = args.to_vec();
+    all.extend(["--out", out.to_str().unwrap()]);
+    let o = stampede(&all);
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+    (read_json(&out), o)
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
