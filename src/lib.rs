@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod emulator;
 pub mod engine;
 pub mod error;
+pub mod quotas;
 pub mod record;
 pub mod report;
 pub mod retry;
