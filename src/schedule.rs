@@ -152,6 +152,17 @@ impl Pacing {
         Duration::from_secs_f64(self.pieces.iter().map(|p| p.seconds).sum())
     }
 
+    /// The planned rate `t_s` seconds into the stage (0 after its end).
+    pub fn rate_at(&self, t_s: f64) -> f64 {
+        let i = self.starts.partition_point(|s| *s <= t_s).saturating_sub(1);
+        match self.pieces.get(i) {
+            Some(p) if t_s < self.starts[i] + p.seconds => {
+                p.from + (p.to - p.from) * (t_s - self.starts[i]) / p.seconds
+            }
+            _ => 0.0,
+        }
+    }
+
     pub fn peak_rate(&self) -> f64 {
         self.pieces
             .iter()
@@ -318,5 +329,18 @@ mod tests {
             duration: Duration::from_secs(10),
         });
         assert_eq!(pause.planned_requests(), Some(0));
+    }
+
+    #[test]
+    fn the_rate_at_an_instant_follows_the_pieces() {
+        let ramp = Pacing::new(vec![Piece::ramp(100.0, 300.0, Duration::from_secs(10))]);
+        assert!((ramp.rate_at(0.0) - 100.0).abs() < 1e-9);
+        assert!((ramp.rate_at(5.0) - 200.0).abs() < 1e-9);
+        assert_eq!(ramp.rate_at(10.0), 0.0);
+        let steps = Pacing::new(vec![
+            Piece::constant(10.0, Duration::from_secs(2)),
+            Piece::constant(20.0, Duration::from_secs(2)),
+        ]);
+        assert_eq!((steps.rate_at(1.9), steps.rate_at(2.0)), (10.0, 20.0));
     }
 }

@@ -304,12 +304,43 @@ fn bad_flags() {
 }
 
 #[test]
-fn tables_not_supported_yet_say_so() {
+fn bad_abort_and_aws_tables() {
+    let burst = format!("{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n");
+    let err = rejected(&format!("{burst}[abort]\nthrottle_rate = \"120%\"\n"));
+    assert!(
+        err.contains("bad.toml:7:17:") && err.contains("percentage"),
+        "{err}"
+    );
+    let err = rejected(&format!("{burst}[abort]\nwindow = \"5s\"\n"));
+    assert!(
+        err.contains("bad.toml:6:1:") && err.contains("no rule"),
+        "{err}"
+    );
     let err = rejected(&format!(
-        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\n[abort]\nerror_rate = \"5%\"\n"
+        "{burst}[abort]\nerror_rate = \"5%\"\nwindow = \"1500ms\"\n"
     ));
     assert!(
-        err.contains("bad.toml:6:1:") && err.contains("[abort]") && err.contains("not supported"),
+        err.contains("bad.toml:8:10:") && err.contains("whole"),
+        "{err}"
+    );
+    let err = rejected(&format!("{burst}[abort]\nerorr_rate = \"5%\"\n"));
+    assert!(
+        err.contains("bad.toml:7:1:") && err.contains("error_rate"),
+        "{err}"
+    );
+    let err = rejected(&format!("{burst}[aws]\nfuncton = \"orders\"\n"));
+    assert!(
+        err.contains("bad.toml:7:1:") && err.contains("function"),
+        "{err}"
+    );
+    let err = rejected(&format!("{burst}[aws]\nrest_api_id = \"abc\"\n"));
+    assert!(
+        err.contains("bad.toml:6:1:") && err.contains("stage"),
+        "{err}"
+    );
+    let err = rejected(&format!("{burst}[aws]\nquotas_file = \"missing.toml\"\n"));
+    assert!(
+        err.contains("bad.toml:7:15:") && err.contains("missing.toml"),
         "{err}"
     );
 }

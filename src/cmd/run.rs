@@ -62,6 +62,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         threads,
         max_in_flight: args.max_in_flight,
         grace,
+        abort: scenario.abort.clone(),
     };
     let live = LiveView::start(names, args.quiet);
     let mut show = |s: &engine::Snapshot| {

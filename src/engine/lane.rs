@@ -25,6 +25,8 @@ use crate::transport::{Connection, Failure, Transport};
 const SPIN_WINDOW: Duration = Duration::from_micros(5);
 /// After a failed connect, a closed-model worker waits this long before trying again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
+/// Past a second's end before a quiet lane hands it over: answers right at the edge land first.
+const ROLL_LAG: Duration = Duration::from_millis(5);
 
 pub struct Lane {
     id: u64,
@@ -93,6 +95,8 @@ impl Lane {
 
     /// Runs every stage in order, then waits for what is still in flight.
     pub async fn run(self: &Rc<Self>, plans: &[StagePlan]) {
+        // Not a counted task: the run does not wait for it, it ends with the lane.
+        tokio::task::spawn_local(Rc::clone(self).roll_every_second());
         let mut origin = self.shared.origin;
         for (index, plan) in plans.iter().enumerate() {
             if self.shared.stopping() {
@@ -453,6 +457,18 @@ impl Lane {
             conn: reusable,
             outcome,
             retry_after,
+        }
+    }
+
+    /// Hands each second to the timeline as soon as it is over, even when this lane is
+    /// quiet, so the live view and the abort rules see every second on time.
+    async fn roll_every_second(self: Rc<Self>) {
+        let origin = self.shared.origin;
+        loop {
+            let elapsed = Instant::now().saturating_duration_since(origin);
+            let next = origin + Duration::from_secs(elapsed.as_secs() + 1) + ROLL_LAG;
+            tokio::time::sleep_until(next.into()).await;
+            self.rec.borrow_mut().roll(Instant::now());
         }
     }
 

@@ -24,6 +24,7 @@ use crate::scenario::RequestIds;
 use crate::scenario::Target;
 use crate::schedule::StagePlan;
 use crate::transport::{auth::Auth, Transport};
+use crate::verdict::abort::{AbortRules, AbortTrip};
 use lane::Lane;
 
 /// Time for the lanes' threads to start before the first scheduled send.
@@ -38,6 +39,8 @@ pub struct EngineOptions {
     pub max_in_flight: u64,
     /// After a stop, how long in-flight requests may still finish.
     pub grace: Duration,
+    /// `[abort]`: checked on every final second of the timeline.
+    pub abort: Option<AbortRules>,
 }
 
 /// What every lane needs to know of the scenario beyond its schedule.
@@ -57,6 +60,8 @@ pub struct RunRecord {
     pub stages: Vec<StageRecord>,
     pub timeline: Vec<TimelinePoint>,
     pub interrupted: bool,
+    /// The abort rule that stopped the run early.
+    pub aborted: Option<AbortTrip>,
     /// In flight when the grace period ran out; never answered.
     pub abandoned: u64,
     /// Failed attempts kept as samples, earliest first.
@@ -215,6 +220,7 @@ pub fn run(
         let (mut ok, mut throttled, mut errors) = (0, 0, 0);
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
         let mut interrupted = false;
+        let mut aborted = None;
         loop {
             tokio::select! {
                 msg = seconds_rx.recv() => match msg {
@@ -225,6 +231,13 @@ pub fn run(
                             ok += p.ok;
                             throttled += p.throttled;
                             errors += p.errors;
+                        }
+                        let checked = timeline.points.len() > before && aborted.is_none();
+                        if let (true, Some(rules)) = (checked, &opts.abort) {
+                            aborted = rules.check(&timeline.points);
+                            if aborted.is_some() {
+                                shared.raise_stop();
+                            }
                         }
                     }
                     None => break,
@@ -269,6 +282,7 @@ pub fn run(
             stages: merged,
             timeline: timeline.points,
             interrupted,
+            aborted,
             abandoned,
             failures,
         })

@@ -126,6 +126,8 @@ pub enum QuotaSource {
     Documented,
     /// A quotas file.
     File { path: String },
+    /// The built-in emulator's settings, for a number no AWS API gives (its scaling rate).
+    Emulator,
 }
 
 impl QuotaSource {
@@ -141,6 +143,7 @@ impl QuotaSource {
             QuotaSource::Api { action } => action.clone(),
             QuotaSource::Documented => "documented AWS default (not read)".into(),
             QuotaSource::File { path } => format!("quotas file {path}"),
+            QuotaSource::Emulator => "the emulator's settings".into(),
         }
     }
 
@@ -169,6 +172,36 @@ pub struct NotRead {
     /// The IAM action, such as `lambda:GetFunctionConcurrency`.
     pub action: String,
     pub reason: String,
+}
+
+/// What stands in front of the function, which decides the limits that apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Front {
+    /// A REST or HTTP API: its throttles apply, then Lambda's.
+    ApiGateway,
+    /// A Lambda function URL: only Lambda's limits.
+    FunctionUrl,
+    /// Not known (a plain URL): every known limit is checked.
+    Unknown,
+}
+
+impl Front {
+    /// From the target's host: `*.execute-api.*.amazonaws.com`, `*.lambda-url.*.on.aws`.
+    pub fn from_host(host: &str) -> Front {
+        if host.contains(".execute-api.") {
+            Front::ApiGateway
+        } else if host.contains(".lambda-url.") {
+            Front::FunctionUrl
+        } else {
+            Front::Unknown
+        }
+    }
+
+    /// Whether API Gateway's throttles can be what the traffic meets.
+    pub fn has_api_gateway(self) -> bool {
+        self != Front::FunctionUrl
+    }
 }
 
 /// Every limit that is known, with its source, and what could not be read.

@@ -316,6 +316,7 @@ impl LaneRecorder {
         s.first_scheduled_us = min_some(s.first_scheduled_us, Some(sched_us));
         s.last_done_us = s.last_done_us.max(Some(done_us));
         self.second.record_latency(e2e);
+        self.second.count_request(end.outcome);
     }
 
     /// Adaptive mode: the client-side limiter's rate now (`None`: not limiting).

@@ -20,6 +20,11 @@ pub struct SecondRecord {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
+    /// Logical requests that ended in this second, and those of them that failed.
+    pub requests: u64,
+    pub failed: u64,
+    /// 500s with API Gateway's body: Lambda throttles behind a REST API, suspected.
+    pub suspected: u64,
     /// Throttled attempts by kind (`ThrottleKind as usize`).
     pub throttles_by_kind: [u64; 7],
     /// Adaptive mode: the client-side limiter's rate at the second's last answer.
@@ -37,6 +42,9 @@ impl SecondRecord {
             throttled: 0,
             errors: 0,
             in_flight_max: 0,
+            requests: 0,
+            failed: 0,
+            suspected: 0,
             throttles_by_kind: [0; 7],
             client_rate: None,
             latency: new_histogram(),
@@ -51,6 +59,10 @@ impl SecondRecord {
                 self.throttled += 1;
                 self.throttles_by_kind[kind as usize] += 1;
             }
+            Outcome::SuspectedIntegrationThrottle => {
+                self.errors += 1;
+                self.suspected += 1;
+            }
             _ => self.errors += 1,
         }
     }
@@ -60,12 +72,23 @@ impl SecondRecord {
         self.latency.saturating_record(latency_us.max(1));
     }
 
+    /// A logical request ended in this second with `outcome` (after all its attempts).
+    pub fn count_request(&mut self, outcome: Outcome) {
+        self.requests += 1;
+        if outcome.is_error() {
+            self.failed += 1;
+        }
+    }
+
     fn merge(&mut self, o: &SecondRecord) {
         self.sent += o.sent;
         self.ok += o.ok;
         self.throttled += o.throttled;
         self.errors += o.errors;
         self.in_flight_max = self.in_flight_max.max(o.in_flight_max);
+        self.requests += o.requests;
+        self.failed += o.failed;
+        self.suspected += o.suspected;
         for (a, b) in self.throttles_by_kind.iter_mut().zip(o.throttles_by_kind) {
             *a += b;
         }
@@ -87,6 +110,14 @@ pub struct TimelinePoint {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
+    /// Logical requests that ended in this second, and those that failed (not throttled).
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default)]
+    pub failed: u64,
+    /// 500s that look like a Lambda throttle behind API Gateway.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suspected_lambda_throttles: u64,
     /// Throttled attempts by kind, when there were any.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub throttles: BTreeMap<String, u64>,
@@ -95,6 +126,10 @@ pub struct TimelinePoint {
     /// Adaptive retry mode: the rate the client-side limiter allowed, req/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_rate_limit: Option<f64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Counts by kind as the results name them, leaving out kinds never seen.
@@ -176,6 +211,9 @@ impl Timeline {
             throttled: rec.throttled,
             errors: rec.errors,
             in_flight_max: rec.in_flight_max,
+            requests: rec.requests,
+            failed: rec.failed,
+            suspected_lambda_throttles: rec.suspected,
             throttles: throttle_map(&rec.throttles_by_kind),
             p50_ms,
             p99_ms,

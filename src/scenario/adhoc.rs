@@ -123,6 +123,8 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         emulator: None,
         retry: Default::default(),
         request: Default::default(),
+        abort: None,
+        aws: None,
     };
     flags.amend(&mut scenario)?;
     Ok(scenario)

@@ -3,6 +3,7 @@
 
 mod adhoc;
 mod client;
+mod guard;
 mod parse;
 pub(crate) mod source;
 
@@ -14,9 +15,11 @@ use http::{HeaderName, HeaderValue, Method, Uri};
 use crate::emulator::EmulatorConfig;
 use crate::retry::RetryPolicy;
 use crate::transport::auth::AuthSpec;
+use crate::verdict::abort::AbortRules;
 use crate::verdict::thresholds::Threshold;
 
 pub use adhoc::{from_flags, AdHoc, LoadShape};
+pub use guard::AwsContext;
 pub use parse::{load, parse_str};
 pub use source::nearest;
 
@@ -34,6 +37,10 @@ pub struct Scenario {
     pub emulator: Option<EmulatorConfig>,
     pub retry: RetryPolicy,
     pub request: RequestIds,
+    /// `[abort]`: stop early when the last window's throttle or error rate passes its bound.
+    pub abort: Option<AbortRules>,
+    /// `[aws]`: what the quota check reads.
+    pub aws: Option<AwsContext>,
 }
 
 /// The `[request]` table: ids sent with every attempt of a logical request.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::client::{self, RawAuth, RawRequest, RawRetry};
+use super::guard::{self, RawAbort, RawAws};
 use super::source::{nearest, toml_error, Source};
 use super::{RequestIds, Scenario, Stage, StageKind, Target, Thresholds, STAGE_KINDS};
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
@@ -28,12 +29,10 @@ struct RawScenario {
     #[serde(default)]
     stages: Vec<Spanned<RawStage>>,
     thresholds: Option<RawThresholds>,
-    // Tables of the scenario format this build does not act on yet: named, so a file
-    // using them gets a clear "not supported yet" rather than "unknown key".
     request: Option<RawRequest>,
     retry: Option<Spanned<RawRetry>>,
-    abort: Option<Spanned<Value>>,
-    aws: Option<Spanned<Value>>,
+    abort: Option<Spanned<RawAbort>>,
+    aws: Option<Spanned<RawAws>>,
     emulator: Option<Spanned<RawEmulator>>,
 }
 
@@ -123,19 +122,6 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     let src = Source::new(name, text);
     let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(&src, &e))?;
     let whole = 0..0;
-    let not_yet = [
-        ("[abort]", &raw.abort, "abort rules"),
-        ("[aws]", &raw.aws, "the quota check"),
-    ];
-    for (table, value, what) in not_yet {
-        if let Some(v) = value {
-            return Err(src.error(
-                v.span(),
-                &format!("{table} ({what}) is part of the scenario format but not supported by this build yet"),
-                &format!("a scenario without {table}"),
-            ));
-        }
-    }
 
     let emulator = match &raw.emulator {
         Some(e) => Some(emulator_config::validate(&src, e.get_ref())?),
@@ -188,7 +174,17 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         Some(r) => client::request_ids(&src, r)?,
         None => RequestIds::default(),
     };
+    let abort = match &raw.abort {
+        Some(a) => Some(guard::abort_rules(&src, a)?),
+        None => None,
+    };
+    let aws = match &raw.aws {
+        Some(a) => Some(guard::aws_context(&src, a)?),
+        None => None,
+    };
     Ok(Scenario {
+        abort,
+        aws,
         retry,
         request,
         emulator,

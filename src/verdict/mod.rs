@@ -1,3 +1,6 @@
-//! The verdict on a run: thresholds now; quota findings later.
+//! The verdict on a run: thresholds, abort rules, the preflight and the quota findings.
 
+pub mod abort;
+pub mod preflight;
+pub mod quota_check;
 pub mod thresholds;

@@ -1,0 +1,150 @@
+//! What watches over a run: `[abort]` (stop early to protect the system under test) and
+//! `[aws]` (which account, function and API the quota check looks at).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+use super::source::Source;
+use crate::error::Result;
+use crate::verdict::abort::AbortRules;
+use crate::verdict::thresholds::{Metric, Threshold};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAbort {
+    throttle_rate: Option<Spanned<Value>>,
+    error_rate: Option<Spanned<Value>>,
+    window: Option<Spanned<Value>>,
+    min_attempts: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAws {
+    region: Option<String>,
+    function: Option<String>,
+    qualifier: Option<String>,
+    rest_api_id: Option<String>,
+    stage: Option<String>,
+    endpoint_url: Option<Spanned<String>>,
+    quotas_file: Option<Spanned<String>>,
+}
+
+/// The `[aws]` table: what the quota check reads, and from where.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AwsContext {
+    pub region: Option<String>,
+    pub function: Option<String>,
+    pub qualifier: Option<String>,
+    pub rest_api_id: Option<String>,
+    pub stage: Option<String>,
+    /// Every AWS client's endpoint (a local AWS stand-in).
+    pub endpoint_url: Option<String>,
+    /// Quotas from this file instead of AWS; relative to the scenario file.
+    pub quotas_file: Option<PathBuf>,
+}
+
+pub(super) fn abort_rules(src: &Source, r: &Spanned<RawAbort>) -> Result<AbortRules> {
+    let raw = r.get_ref();
+    let rate = |v: &Option<Spanned<Value>>, metric: Metric| -> Result<Option<f64>> {
+        let Some(v) = v else { return Ok(None) };
+        let parsed = match v.get_ref() {
+            Value::String(s) => Threshold::parse(metric, s).map(|t| t.limit),
+            other => Err(format!(
+                "`{}` is a {}, not a rate",
+                metric.name(),
+                other.type_str()
+            )),
+        };
+        parsed
+            .map(Some)
+            .map_err(|why| src.error(v.span(), &why, metric.expected_form()))
+    };
+    let rules = AbortRules {
+        throttle_rate: rate(&raw.throttle_rate, Metric::ThrottleRate)?,
+        error_rate: rate(&raw.error_rate, Metric::ErrorRate)?,
+        window: match &raw.window {
+            Some(v) => window(src, v)?,
+            None => AbortRules::DEFAULT_WINDOW,
+        },
+        min_attempts: match &raw.min_attempts {
+            Some(v) => src.whole_number(v, "min_attempts")?,
+            None => AbortRules::DEFAULT_MIN_ATTEMPTS,
+        },
+    };
+    if rules.throttle_rate.is_none() && rules.error_rate.is_none() {
+        return Err(src.error(
+            r.span(),
+            "[abort] sets no rule",
+            "throttle_rate = \"20%\" and/or error_rate = \"10%\" (window = \"5s\" optional)",
+        ));
+    }
+    Ok(rules)
+}
+
+/// The window is counted in whole seconds of the timeline.
+fn window(src: &Source, v: &Spanned<Value>) -> Result<Duration> {
+    let d = src.duration(v, "window")?;
+    if d < Duration::from_secs(1) || d.subsec_nanos() != 0 {
+        return Err(src.error(
+            v.span(),
+            "the abort window is counted in whole seconds",
+            "a whole number of seconds, at least 1s, such as \"5s\"",
+        ));
+    }
+    Ok(d)
+}
+
+pub(super) fn aws_context(src: &Source, r: &Spanned<RawAws>) -> Result<AwsContext> {
+    let raw = r.get_ref();
+    if let Some(e) = &raw.endpoint_url {
+        if super::parse::parse_url(e.get_ref()).is_err() {
+            return Err(src.error(
+                e.span(),
+                &format!("`{}` is not a URL", e.get_ref()),
+                "an http:// or https:// URL, such as \"http://127.0.0.1:5000\"",
+            ));
+        }
+    }
+    if raw.qualifier.is_some() && raw.function.is_none() {
+        return Err(src.error(
+            r.span(),
+            "[aws] qualifier without function",
+            "function = \"NAME\" beside qualifier (an alias or version of that function)",
+        ));
+    }
+    if raw.rest_api_id.is_some() != raw.stage.is_some() {
+        return Err(src.error(
+            r.span(),
+            "[aws] needs rest_api_id and stage together",
+            "both rest_api_id = \"ID\" and stage = \"NAME\" (for the stage's throttling), or neither",
+        ));
+    }
+    let quotas_file = match &raw.quotas_file {
+        Some(f) => {
+            let dir = src.name.parent().unwrap_or(std::path::Path::new("."));
+            let path = dir.join(f.get_ref());
+            if !path.is_file() {
+                return Err(src.error(
+                    f.span(),
+                    &format!("quotas_file {}: no such file", path.display()),
+                    "a quotas file (SCENARIO.md), relative to the scenario file",
+                ));
+            }
+            Some(path)
+        }
+        None => None,
+    };
+    Ok(AwsContext {
+        region: raw.region.clone(),
+        function: raw.function.clone(),
+        qualifier: raw.qualifier.clone(),
+        rest_api_id: raw.rest_api_id.clone(),
+        stage: raw.stage.clone(),
+        endpoint_url: raw.endpoint_url.as_ref().map(|e| e.get_ref().clone()),
+        quotas_file,
+    })
+}

@@ -1,0 +1,146 @@
+//! `[abort]` rules: stop a run early when the last window's throttle or error rate passes
+//! its bound, to protect the system under test. Pure: fed final timeline seconds.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::record::TimelinePoint;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AbortRules {
+    /// Throttled attempts / attempts answered, over the window.
+    pub throttle_rate: Option<f64>,
+    /// Failed logical requests / logical requests ended, over the window.
+    pub error_rate: Option<f64>,
+    pub window: Duration,
+    /// Too few attempts say nothing: no rule trips on fewer in the window.
+    pub min_attempts: u64,
+}
+
+impl AbortRules {
+    pub const DEFAULT_WINDOW: Duration = Duration::from_secs(5);
+    pub const DEFAULT_MIN_ATTEMPTS: u64 = 20;
+
+    pub fn window_seconds(&self) -> usize {
+        self.window.as_secs().max(1) as usize
+    }
+
+    /// Checks the last `window` seconds of `points` (final seconds, oldest first).
+    pub fn check(&self, points: &[TimelinePoint]) -> Option<AbortTrip> {
+        let last = points.last()?;
+        let from = points.len().saturating_sub(self.window_seconds());
+        let window = &points[from..];
+        let answered: u64 = window.iter().map(|p| p.ok + p.throttled + p.errors).sum();
+        if answered < self.min_attempts.max(1) {
+            return None;
+        }
+        let throttled: u64 = window.iter().map(|p| p.throttled).sum();
+        let requests: u64 = window.iter().map(|p| p.requests).sum();
+        let failed: u64 = window.iter().map(|p| p.failed).sum();
+        let trip = |rule: &'static str, limit: f64, observed: f64| AbortTrip {
+            rule,
+            limit,
+            observed,
+            t_s: last.t_s + 1,
+            window_s: window.len() as u64,
+            attempts: answered,
+        };
+        if let Some(limit) = self.throttle_rate {
+            let observed = throttled as f64 / answered as f64;
+            if observed > limit {
+                return Some(trip("throttle_rate", limit, observed));
+            }
+        }
+        if let (Some(limit), true) = (self.error_rate, requests > 0) {
+            let observed = failed as f64 / requests as f64;
+            if observed > limit {
+                return Some(trip("error_rate", limit, observed));
+            }
+        }
+        None
+    }
+}
+
+/// The rule that stopped a run, and what it saw.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AbortTrip {
+    pub rule: &'static str,
+    pub limit: f64,
+    pub observed: f64,
+    /// The end of the window, seconds from the run's start.
+    pub t_s: u64,
+    pub window_s: u64,
+    pub attempts: u64,
+}
+
+impl AbortTrip {
+    pub fn describe(&self) -> String {
+        format!(
+            "aborted at {} s: {} {:.1}% over the last {} s ({} attempts) passed the abort bound of {:.1}%",
+            self.t_s,
+            self.rule,
+            self.observed * 100.0,
+            self.window_s,
+            self.attempts,
+            self.limit * 100.0
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn second(t_s: u64, ok: u64, throttled: u64, failed: u64) -> TimelinePoint {
+        TimelinePoint {
+            t_s,
+            sent: ok + throttled + failed,
+            ok,
+            throttled,
+            errors: failed,
+            requests: ok + throttled + failed,
+            failed,
+            ..TimelinePoint::default()
+        }
+    }
+
+    fn rules(throttle: Option<f64>, error: Option<f64>) -> AbortRules {
+        AbortRules {
+            throttle_rate: throttle,
+            error_rate: error,
+            window: Duration::from_secs(3),
+            min_attempts: 20,
+        }
+    }
+
+    #[test]
+    fn trips_on_the_window_not_the_whole_run() {
+        let r = rules(Some(0.2), None);
+        // 10 clean seconds then throttling: the run's rate is low, the window's is not.
+        let mut points: Vec<_> = (0..10).map(|t| second(t, 100, 0, 0)).collect();
+        points.push(second(10, 50, 50, 0));
+        assert_eq!(r.check(&points), None, "one bad second of three: 50/300");
+        points.push(second(11, 50, 50, 0));
+        let trip = r.check(&points).expect("100/300 > 20%");
+        assert_eq!(
+            (trip.rule, trip.t_s, trip.window_s),
+            ("throttle_rate", 12, 3)
+        );
+        assert!((trip.observed - 1.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn too_few_attempts_never_trip_and_bounds_are_upper_bounds() {
+        let r = rules(Some(0.2), Some(0.1));
+        assert_eq!(r.check(&[second(0, 0, 5, 0)]), None, "5 attempts < 20");
+        assert_eq!(
+            r.check(&[second(0, 80, 20, 0)]),
+            None,
+            "20% is not past 20%"
+        );
+        let trip = r.check(&[second(0, 80, 0, 20)]).expect("20% errors > 10%");
+        assert_eq!(trip.rule, "error_rate");
+        assert_eq!(r.check(&[]), None);
+    }
+}

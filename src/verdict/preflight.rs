@@ -1,0 +1,385 @@
+//! The preflight: what a plan asks of the account before anything is sent. Per stage, the
+//! peak planned rate, the concurrency it needs (rate × expected latency), the new execution
+//! environments it needs per 10 s, each checked against the limits that apply. Pure.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::quotas::{Front, LimitKey, Quotas};
+use crate::scenario::Stage;
+use crate::schedule::StagePlan;
+
+/// Share of a limit from which a plan is "close" (reported, not failed).
+pub const NEAR: f64 = 0.8;
+/// Lambda scales each function by so many environments per this window.
+const SCALING_WINDOW_S: f64 = 10.0;
+
+/// What one stage asks for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StageForecast {
+    pub name: String,
+    pub kind: &'static str,
+    /// Requests per second at the stage's busiest (closed stages: workers ÷ latency).
+    pub peak_rate: Option<f64>,
+    /// Requests released at one instant (burst stages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u64>,
+    pub expected_concurrency: f64,
+    /// New execution environments needed in the stage's worst 10 s.
+    pub new_environments_per_10s: f64,
+}
+
+/// One stage against one limit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LimitCheck {
+    pub stage: String,
+    pub limit: LimitKey,
+    /// What the stage asks of it: "concurrency", "rate", "burst", "new environments".
+    pub measure: &'static str,
+    pub planned: f64,
+    pub value: f64,
+    /// value − planned: negative when over.
+    pub headroom: f64,
+    pub percent: f64,
+    pub exceeded: bool,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Preflight {
+    pub expect_latency_ms: f64,
+    /// Why that latency: "--expect-latency", "the emulator's handler time", "default".
+    pub latency_basis: String,
+    pub front: Front,
+    pub stages: Vec<StageForecast>,
+    /// Every check made, in stage order.
+    pub checks: Vec<LimitCheck>,
+    pub exceeded: bool,
+}
+
+impl Preflight {
+    pub fn exceeded_checks(&self) -> impl Iterator<Item = &LimitCheck> {
+        self.checks.iter().filter(|c| c.exceeded)
+    }
+
+    pub fn near_checks(&self) -> impl Iterator<Item = &LimitCheck> {
+        self.checks
+            .iter()
+            .filter(|c| !c.exceeded && c.percent >= NEAR * 100.0)
+    }
+}
+
+/// Checks `stages` (with their plans) against `quotas`, assuming each request is in
+/// flight for `latency`.
+pub fn check(
+    stages: &[Stage],
+    plans: &[StagePlan],
+    quotas: &Quotas,
+    front: Front,
+    latency: Duration,
+    latency_basis: &str,
+) -> Preflight {
+    let l = latency.as_secs_f64().max(1e-6);
+    let profile = concurrency_profile(plans, l);
+    let provisioned = quotas
+        .get(LimitKey::FunctionProvisionedConcurrency)
+        .unwrap_or(0.0);
+    let rises = worst_rise_per_stage(&profile, plans.len(), provisioned);
+    let mut out = Preflight {
+        expect_latency_ms: l * 1000.0,
+        latency_basis: latency_basis.to_string(),
+        front,
+        stages: Vec::new(),
+        checks: Vec::new(),
+        exceeded: false,
+    };
+    for (i, (stage, plan)) in stages.iter().zip(plans).enumerate() {
+        let (peak_rate, burst, concurrency) = match plan {
+            StagePlan::Open(p) => (Some(p.peak_rate()), None, p.peak_rate() * l),
+            StagePlan::Burst { requests } => (None, Some(*requests), *requests as f64),
+            StagePlan::Closed { workers, .. } => (Some(*workers as f64 / l), None, *workers as f64),
+            StagePlan::Pause { .. } => (None, None, 0.0),
+        };
+        let forecast = StageForecast {
+            name: stage.name.clone(),
+            kind: stage.kind.label(),
+            peak_rate,
+            burst,
+            expected_concurrency: concurrency,
+            new_environments_per_10s: rises[i],
+        };
+        let mut add = |limit: LimitKey, measure: &'static str, planned: f64| {
+            if let Some(q) = quotas.quota(limit) {
+                if let Some(value) = q.value.filter(|_| planned > 0.0) {
+                    out.checks.push(LimitCheck {
+                        stage: stage.name.clone(),
+                        limit,
+                        measure,
+                        planned,
+                        value,
+                        headroom: value - planned,
+                        percent: if value > 0.0 {
+                            planned / value * 100.0
+                        } else {
+                            f64::INFINITY
+                        },
+                        exceeded: planned > value,
+                        source: q.source.describe(),
+                    });
+                }
+            }
+        };
+        if let Some((ceiling, _)) = quotas.function_ceiling() {
+            add(ceiling, "concurrency", concurrency);
+            if ceiling != LimitKey::LambdaConcurrentExecutions {
+                add(
+                    LimitKey::LambdaConcurrentExecutions,
+                    "concurrency",
+                    concurrency,
+                );
+            }
+        }
+        add(LimitKey::LambdaScalingRate, "new environments", rises[i]);
+        if front.has_api_gateway() {
+            if let Some(rate) = peak_rate {
+                add(LimitKey::StageRate, "rate", rate);
+                add(LimitKey::ApigwRate, "rate", rate);
+            }
+            if let Some(n) = burst {
+                add(LimitKey::StageBurst, "burst", n as f64);
+                add(LimitKey::ApigwBurst, "burst", n as f64);
+            }
+        }
+        out.stages.push(forecast);
+    }
+    out.exceeded = out.checks.iter().any(|c| c.exceeded);
+    out
+}
+
+/// The run's planned concurrency over time, one sample per step: (stage, seconds, concurrency).
+fn concurrency_profile(plans: &[StagePlan], latency_s: f64) -> Vec<(usize, f64, f64)> {
+    let total: f64 = plans
+        .iter()
+        .map(|p| p.duration().map_or(latency_s, |d| d.as_secs_f64()))
+        .sum();
+    // Fine enough to see a 10 s window, bounded however long the run.
+    let step = (total / 100_000.0).max(0.05);
+    let mut samples = Vec::new();
+    let mut start = 0.0;
+    for (i, plan) in plans.iter().enumerate() {
+        match plan {
+            StagePlan::Open(p) => {
+                let d = p.duration().as_secs_f64();
+                let mut t = 0.0;
+                while t < d {
+                    samples.push((i, start + t, p.rate_at(t) * latency_s));
+                    t += step;
+                }
+                start += d;
+            }
+            StagePlan::Burst { requests } => {
+                samples.push((i, start, *requests as f64));
+                start += latency_s;
+            }
+            StagePlan::Closed { workers, duration } => {
+                samples.push((i, start, *workers as f64));
+                start += duration.as_secs_f64();
+            }
+            StagePlan::Pause { duration } => start += duration.as_secs_f64(),
+        }
+    }
+    samples
+}
+
+/// Per stage, the most environments added in any 10 s that ends in it. Environments
+/// outlive the requests that made them, so only a new high needs new ones; provisioned
+/// ones exist from the start.
+fn worst_rise_per_stage(
+    profile: &[(usize, f64, f64)],
+    stages: usize,
+    provisioned: f64,
+) -> Vec<f64> {
+    let mut worst = vec![0.0f64; stages];
+    // (time, environments in existence then), a running maximum.
+    let mut highs: Vec<(f64, f64)> = Vec::with_capacity(profile.len());
+    let mut high = provisioned;
+    let mut back = 0;
+    for &(stage, t, c) in profile {
+        high = high.max(c);
+        highs.push((t, high));
+        while highs[back].0 <= t - SCALING_WINDOW_S {
+            back += 1;
+        }
+        // Environments that existed 10 s before this sample (or at the start).
+        let before = if back == 0 {
+            provisioned
+        } else {
+            highs[back - 1].1
+        };
+        worst[stage] = worst[stage].max(high - before);
+    }
+    worst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quotas::QuotaSource;
+    use crate::scenario::StageKind;
+
+    fn stage(name: &str, kind: StageKind) -> Stage {
+        Stage {
+            name: name.into(),
+            kind,
+        }
+    }
+
+    fn run(stages: &[Stage], quotas: &Quotas, front: Front, latency_ms: u64) -> Preflight {
+        let plans: Vec<StagePlan> = stages.iter().map(StagePlan::for_stage).collect();
+        check(
+            stages,
+            &plans,
+            quotas,
+            front,
+            Duration::from_millis(latency_ms),
+            "test",
+        )
+    }
+
+    fn file(pairs: &[(LimitKey, f64)]) -> Quotas {
+        let mut q = Quotas::default();
+        for (k, v) in pairs {
+            q.offer(
+                *k,
+                Some(*v),
+                QuotaSource::File {
+                    path: "q.toml".into(),
+                },
+            );
+        }
+        q
+    }
+
+    #[test]
+    fn a_burst_of_3000_exceeds_1000_concurrent_executions_and_the_scaling_rate() {
+        let stages = [stage("launch", StageKind::Burst { requests: 3000 })];
+        let p = run(&stages, &Quotas::documented(), Front::Unknown, 100);
+        assert!(p.exceeded);
+        let over: Vec<_> = p.exceeded_checks().map(|c| (c.limit, c.planned)).collect();
+        assert!(
+            over.contains(&(LimitKey::LambdaConcurrentExecutions, 3000.0)),
+            "{over:?}"
+        );
+        assert!(
+            over.contains(&(LimitKey::LambdaScalingRate, 3000.0)),
+            "{over:?}"
+        );
+        let c = p.exceeded_checks().next().unwrap();
+        assert_eq!(c.headroom, c.value - c.planned);
+        // 3000 < the documented 5000 bucket: API Gateway's burst is not exceeded.
+        assert!(!over.iter().any(|(k, _)| *k == LimitKey::ApigwBurst));
+    }
+
+    #[test]
+    fn concurrency_is_rate_times_latency_against_the_reserved_ceiling() {
+        let q = file(&[
+            (LimitKey::LambdaConcurrentExecutions, 1000.0),
+            (LimitKey::FunctionReservedConcurrency, 50.0),
+        ]);
+        let ok = run(
+            &[stage(
+                "steady",
+                StageKind::Constant {
+                    rate: 400.0,
+                    duration: Duration::from_secs(30),
+                },
+            )],
+            &q,
+            Front::FunctionUrl,
+            100,
+        );
+        assert_eq!(ok.stages[0].expected_concurrency, 40.0);
+        assert!(!ok.exceeded, "{:?}", ok.checks);
+        assert_eq!(ok.near_checks().count(), 1, "40 of 50 is 80%");
+        let over = run(
+            &[stage(
+                "steady",
+                StageKind::Constant {
+                    rate: 600.0,
+                    duration: Duration::from_secs(30),
+                },
+            )],
+            &q,
+            Front::FunctionUrl,
+            100,
+        );
+        let c: Vec<_> = over.exceeded_checks().collect();
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            (c[0].limit, c[0].headroom),
+            (LimitKey::FunctionReservedConcurrency, -10.0)
+        );
+    }
+
+    #[test]
+    fn rates_meet_api_gateway_only_behind_it() {
+        let q = file(&[
+            (LimitKey::StageRate, 400.0),
+            (LimitKey::ApigwRate, 10_000.0),
+        ]);
+        let ramp = [stage(
+            "ramp",
+            StageKind::Ramp {
+                from: 100.0,
+                to: 500.0,
+                duration: Duration::from_secs(60),
+            },
+        )];
+        let p = run(&ramp, &q, Front::ApiGateway, 50);
+        let over: Vec<_> = p.exceeded_checks().map(|c| c.limit).collect();
+        assert_eq!(over, vec![LimitKey::StageRate]);
+        assert!(!run(&ramp, &q, Front::FunctionUrl, 50).exceeded);
+    }
+
+    #[test]
+    fn environments_persist_so_only_new_highs_need_scaling() {
+        let q = file(&[(LimitKey::LambdaScalingRate, 1000.0)]);
+        let warm_then_burst = [
+            stage(
+                "warm",
+                StageKind::Concurrency {
+                    workers: 900,
+                    duration: Duration::from_secs(20),
+                },
+            ),
+            stage(
+                "rest",
+                StageKind::Pause {
+                    duration: Duration::from_secs(30),
+                },
+            ),
+            stage("burst", StageKind::Burst { requests: 1500 }),
+        ];
+        let p = run(&warm_then_burst, &q, Front::Unknown, 100);
+        assert_eq!(p.stages[0].new_environments_per_10s, 900.0);
+        assert_eq!(p.stages[2].new_environments_per_10s, 600.0, "900 are warm");
+        assert!(!p.exceeded);
+        // A fast ramp: 0 → 30,000 req/s in 10 s at 100 ms is 3,000 new environments.
+        let fast = [stage(
+            "fast",
+            StageKind::Ramp {
+                from: 1.0,
+                to: 30_000.0,
+                duration: Duration::from_secs(10),
+            },
+        )];
+        let p = run(&fast, &q, Front::Unknown, 100);
+        assert!(
+            p.stages[0].new_environments_per_10s > 2900.0,
+            "{:?}",
+            p.stages[0]
+        );
+        assert!(p.exceeded);
+    }
+}
