@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Drive a scenario file, or ad-hoc load from flags, at a target.
     Run(Box<RunArgs>),
+    /// Check a scenario against the account's quotas before any traffic: sends nothing.
+    Plan(Box<PlanArgs>),
     /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
     Emulate(EmulateArgs),
 }
@@ -41,7 +43,7 @@ pub struct EmulateArgs {
 #[derive(Args, Debug, Clone)]
 #[command(group(clap::ArgGroup::new("load").args(["rate", "concurrency", "burst"])))]
 #[command(allow_negative_numbers = true)]
-pub struct RunArgs {
+pub struct LoadArgs {
     /// Scenario file (TOML, see SCENARIO.md). Without it, give --url and a load flag.
     pub scenario: Option<PathBuf>,
 
@@ -77,9 +79,39 @@ pub struct RunArgs {
     #[arg(long)]
     pub body: Option<String>,
 
+    /// Quotas file (SCENARIO.md) instead of reading AWS: offline, or no permission to read.
+    #[arg(long, env = "STAMPEDE_QUOTAS", value_name = "FILE")]
+    pub quotas: Option<PathBuf>,
+
+    /// Expected latency per request, for rate × latency = concurrency [default: the
+    /// emulator's handler time, else 100ms].
+    #[arg(long, value_name = "DURATION")]
+    pub expect_latency: Option<String>,
+
     /// Threshold, NAME=LIMIT, such as p99=800ms or error_rate=0.1% (repeatable); a breach exits 1.
     #[arg(long = "threshold", value_name = "NAME=LIMIT")]
     pub thresholds: Vec<String>,
+
+    /// Abort rule, NAME=RATE: stop early (exit 3) when the last window's throttle_rate or
+    /// error_rate passes it, such as throttle_rate=20% (repeatable).
+    #[arg(long = "abort", value_name = "NAME=RATE")]
+    pub abort: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+
+    /// Print the preflight as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
 
     /// Runtime worker threads [default: all cores].
     #[arg(long, env = "STAMPEDE_THREADS", value_name = "N")]

@@ -1,6 +1,9 @@
 //! One file per subcommand: orchestration only.
 
 pub mod emulate;
+mod limits;
+mod load;
+pub mod plan;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -10,6 +13,7 @@ use crate::error::Result;
 pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Plan(args) => plan::plan(&args),
         Command::Emulate(args) => emulate::emulate(&args),
     }
 }

@@ -3,32 +3,23 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::limits::{self, Limits};
+use super::load;
 use crate::cli::RunArgs;
-use crate::emulator;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::{exit, Error, Result};
 use crate::record::results::{self, RunInput, StageInput, TargetInfo};
 use crate::record::StageRecord;
-use crate::report::{live::LiveView, summary};
-use crate::scenario::{self, AdHoc, LoadShape, Scenario};
+use crate::report::{check as check_report, live::LiveView, summary};
+use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
 use crate::transport::auth::{Auth, AuthSpec};
-use crate::verdict::thresholds;
+use crate::verdict::quota_check::{self, RunSeen};
+use crate::verdict::{preflight, thresholds};
 
 pub fn run(args: &RunArgs) -> Result<i32> {
-    let mut scenario = load_scenario(args)?;
-    // `[emulator]`: serve it in-process and aim the run at it (unless --url says otherwise).
-    let emulator = match (&scenario.emulator, &args.url) {
-        (Some(config), None) => {
-            let running = emulator::start(
-                config.clone(),
-                "127.0.0.1:0".parse().expect("a loopback address"),
-            )?;
-            scenario.target.url = aim_at(&scenario.target.url, running.addr);
-            Some(running)
-        }
-        _ => None,
-    };
+    let mut scenario = load::load_scenario(&args.load)?;
+    let emulator = load::start_emulator(&mut scenario, &args.load)?;
     let grace = humantime::parse_duration(args.grace.trim()).map_err(|_| {
         Error::input(format!(
             "--grace: bad duration `{}`\n  expected: a duration such as 5s",
@@ -54,9 +45,31 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     let tls = tls_config(args.ca_cert.as_deref())?;
     let auth = resolve_auth(&scenario)?;
+    let in_process = emulator.as_ref().and(scenario.emulator.as_ref());
+    let (latency, basis) =
+        limits::expected_latency(args.load.expect_latency.as_deref(), in_process)?;
+    let limits = limits::resolve(
+        &scenario,
+        args.load.quotas.as_ref(),
+        emulator.as_ref().map(|e| format!("http://{}", e.addr)),
+    )?;
     raise_open_files_limit();
 
     let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
+    let preflight = preflight::check(
+        &scenario.stages,
+        &plans,
+        &limits.quotas,
+        limits.front,
+        latency,
+        &basis,
+    );
+    if args.quiet {
+        eprint!("{}", check_report::preflight_warnings(&preflight));
+    } else {
+        print!("{}", check_report::preflight(&preflight, &limits.quotas));
+    }
+
     let names: Vec<String> = scenario.stages.iter().map(|s| s.name.clone()).collect();
     let opts = EngineOptions {
         threads,
@@ -96,7 +109,14 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         l.finish();
     }
 
+    let aborted = record.aborted.clone();
     let mut results = to_results(&scenario, &plans, record);
+    results.aborted = aborted;
+    results.quota_check = quota_check::check(
+        &limits.quotas,
+        &run_seen(&results, &limits),
+        Some(preflight),
+    );
     results.emulator = emulator.as_ref().map(|e| e.stats());
     drop(emulator);
     if let Some(out) = &args.out {
@@ -113,45 +133,43 @@ pub fn run(args: &RunArgs) -> Result<i32> {
                 t.name, t.limit, t.observed
             );
         }
+        if !results.quota_check.pass {
+            eprint!("{}", check_report::findings(&results.quota_check));
+        }
+    }
+    if let Some(trip) = &results.aborted {
+        eprintln!("{}", trip.describe());
     }
     Ok(if results.interrupted {
         exit::INTERRUPTED
-    } else if !failed.is_empty() {
+    } else if results.aborted.is_some() {
+        exit::ABORTED
+    } else if !failed.is_empty() || !results.quota_check.pass {
         exit::CHECK_FAILED
     } else {
         exit::OK
     })
 }
 
-fn load_scenario(args: &RunArgs) -> Result<Scenario> {
-    let shape = match (args.rate, args.concurrency, args.burst) {
-        (Some(r), _, _) => Some(LoadShape::Rate(r)),
-        (_, Some(c), _) => Some(LoadShape::Concurrency(c)),
-        (_, _, Some(b)) => Some(LoadShape::Burst(b)),
-        _ => None,
-    };
-    let flags = AdHoc {
-        url: args.url.clone(),
-        shape,
-        duration: args.duration.clone(),
-        method: args.method.clone(),
-        headers: args.headers.clone(),
-        body: args.body.clone(),
-        thresholds: args.thresholds.clone(),
-    };
-    match &args.scenario {
-        None => scenario::from_flags(&flags),
-        Some(path) => {
-            if shape.is_some() || args.duration.is_some() {
-                return Err(Error::input(format!(
-                    "{}: a scenario file sets the load itself\n  expected: either a scenario file or --rate/--concurrency/--burst with --duration",
-                    path.display()
-                )));
-            }
-            let mut s = scenario::load(path, flags.url()?.as_ref())?;
-            flags.amend(&mut s)?;
-            Ok(s)
-        }
+/// What the quota check reads of a run: its timeline, peaks and bursts.
+fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> RunSeen<'r> {
+    RunSeen {
+        timeline: &results.timeline,
+        peak_in_flight: results.peak_in_flight,
+        bursts: results
+            .stages
+            .iter()
+            .filter(|s| s.kind == "burst")
+            .filter_map(|s| {
+                let started = s.started_s?;
+                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
+            })
+            .collect(),
+        front: limits.front,
+        function: limits.aws.function.clone(),
+        qualifier: limits.aws.qualifier.clone(),
+        rest_api_id: limits.aws.rest_api_id.clone(),
+        stage: limits.aws.stage.clone(),
     }
 }
 
@@ -244,14 +262,6 @@ fn resolve_auth(scenario: &Scenario) -> Result<Auth> {
             "[target.auth]: {why}\n  expected: the secret in the environment (or, for sigv4, the AWS credential chain)"
         ))
     })
-}
-
-/// `url`'s path and query on the emulator's address.
-fn aim_at(url: &http::Uri, addr: std::net::SocketAddr) -> http::Uri {
-    let path = url.path_and_query().map_or("/", |p| p.as_str());
-    format!("http://{addr}{path}")
-        .parse()
-        .expect("an address and a valid path make a valid URI")
 }
 
 /// Fails before any traffic if the results could not be written afterwards.

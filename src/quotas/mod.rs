@@ -5,10 +5,10 @@
 pub mod aws;
 pub mod file;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One limit the quota check knows. The snake_case names are the quotas file's keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKey {
     /// Lambda concurrent executions, account and region.
@@ -113,7 +113,7 @@ impl LimitKey {
 }
 
 /// Where a number came from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum QuotaSource {
     /// Service Quotas `GetServiceQuota`: the account's applied value.
@@ -156,7 +156,7 @@ impl QuotaSource {
 
 /// One limit's value. `value: None` means it was read and nothing is set (a function
 /// without reserved concurrency), which is not the same as not knowing.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quota {
     pub key: LimitKey,
     pub value: Option<f64>,
@@ -167,7 +167,7 @@ pub struct Quota {
 }
 
 /// A call that could not be made or answered: denied, no credentials, not supported.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NotRead {
     /// The IAM action, such as `lambda:GetFunctionConcurrency`.
     pub action: String,
@@ -175,7 +175,7 @@ pub struct NotRead {
 }
 
 /// What stands in front of the function, which decides the limits that apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Front {
     /// A REST or HTTP API: its throttles apply, then Lambda's.
@@ -205,7 +205,7 @@ impl Front {
 }
 
 /// Every limit that is known, with its source, and what could not be read.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Quotas {
     /// Where the set as a whole came from: "aws", "emulator", "file", "documented".
     pub origin: String,
@@ -248,6 +248,18 @@ impl Quotas {
                 source,
                 note: None,
             });
+        }
+    }
+
+    /// Puts `value` in place of a documented (assumed) one; a read value stays.
+    pub fn replace_documented(&mut self, key: LimitKey, value: f64, source: QuotaSource) {
+        match self.quotas.iter_mut().find(|q| q.key == key) {
+            Some(q) if q.source == QuotaSource::Documented => {
+                q.value = Some(value);
+                q.source = source;
+            }
+            Some(_) => {}
+            None => self.offer(key, Some(value), source),
         }
     }
 

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::verdict::abort::AbortTrip;
+use crate::verdict::quota_check::QuotaCheck;
 use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
@@ -43,6 +45,9 @@ pub struct Results {
     pub histograms: Histograms,
     pub quota_check: QuotaCheck,
     pub thresholds: Vec<ThresholdResult>,
+    /// The `[abort]` rule that stopped the run early.
+    #[serde(default)]
+    pub aborted: Option<AbortTrip>,
     /// What the built-in emulator did, when the run used it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emulator: Option<crate::emulator::Stats>,
@@ -127,6 +132,9 @@ pub struct StageResult {
     /// Burst stages: first send → last send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch_spread_ms: Option<f64>,
+    /// The stage's first scheduled send, seconds from the run's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_s: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -148,12 +156,6 @@ pub struct NamedHistograms {
     pub name: String,
     pub latency: String,
     pub service: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct QuotaCheck {
-    pub quotas: Vec<serde_json::Value>,
-    pub findings: Vec<serde_json::Value>,
 }
 
 /// A stage as the results need it: its record and how long it ran.
@@ -272,6 +274,7 @@ pub fn build(input: RunInput) -> Results {
                 latency_ms: percentiles(&r.latency),
                 service_ms: percentiles(&r.service),
                 peak_in_flight: r.peak_in_flight,
+                started_s: r.first_scheduled_us.map(|us| us as f64 / 1e6),
                 dispatch_spread_ms: if s.planned_s.is_none() {
                     r.send_spread_ms()
                 } else {
@@ -352,6 +355,7 @@ pub fn build(input: RunInput) -> Results {
                 .collect(),
         },
         quota_check: QuotaCheck::default(),
+        aborted: None,
         thresholds: input.thresholds,
         emulator: None,
     }

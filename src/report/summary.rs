@@ -15,7 +15,13 @@ pub fn render(r: &Results) -> String {
         r.target.method,
         r.target.url,
         r.duration_s,
-        if r.interrupted { " · INTERRUPTED" } else { "" }
+        if r.interrupted {
+            " · INTERRUPTED"
+        } else if r.aborted.is_some() {
+            " · ABORTED"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(
         out,
@@ -204,6 +210,10 @@ pub fn render(r: &Results) -> String {
                 if t.pass { "pass" } else { "FAIL" }
             );
         }
+    }
+    out.push_str(&super::check::findings(&r.quota_check));
+    if let Some(trip) = &r.aborted {
+        let _ = writeln!(out, "\n{}", trip.describe());
     }
     out
 }

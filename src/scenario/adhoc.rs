@@ -8,6 +8,7 @@ use http::Uri;
 use super::parse::{parse_header, parse_method, parse_url};
 use super::{nearest, Scenario, Stage, StageKind, Target, Thresholds};
 use crate::error::{Error, Result};
+use crate::verdict::abort::AbortRules;
 use crate::verdict::thresholds::{Metric, Threshold, METRIC_NAMES};
 
 /// The one stage an ad-hoc run drives.
@@ -28,6 +29,8 @@ pub struct AdHoc {
     pub headers: Vec<String>,
     pub body: Option<String>,
     pub thresholds: Vec<String>,
+    /// `--abort NAME=VALUE`: throttle_rate, error_rate, window.
+    pub abort: Vec<String>,
 }
 
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -57,6 +60,9 @@ impl AdHoc {
         }
         for t in &self.thresholds {
             scenario.thresholds.overall.push(threshold_flag(t)?);
+        }
+        for a in &self.abort {
+            abort_flag(a, &mut scenario.abort)?;
         }
         Ok(())
     }
@@ -140,6 +146,51 @@ fn header_flag(text: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
         .split_once(':')
         .ok_or_else(|| flag_error("--header", &format!("`{text}` has no colon"), expected))?;
     parse_header(name, value).map_err(|why| flag_error("--header", &why, expected))
+}
+
+/// `NAME=VALUE` of an abort rule, over what the scenario's `[abort]` says.
+fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
+    let expected = "throttle_rate=20%, error_rate=10% or window=5s";
+    let bad = |why: String| flag_error("--abort", &why, expected);
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| bad(format!("`{text}` has no `=`")))?;
+    let r = rules.get_or_insert(AbortRules {
+        throttle_rate: None,
+        error_rate: None,
+        window: AbortRules::DEFAULT_WINDOW,
+        min_attempts: AbortRules::DEFAULT_MIN_ATTEMPTS,
+    });
+    match name.trim() {
+        "throttle_rate" => {
+            r.throttle_rate = Some(
+                Threshold::parse(Metric::ThrottleRate, value)
+                    .map_err(bad)?
+                    .limit,
+            )
+        }
+        "error_rate" => {
+            r.error_rate = Some(
+                Threshold::parse(Metric::ErrorRate, value)
+                    .map_err(bad)?
+                    .limit,
+            )
+        }
+        "window" => {
+            r.window = humantime::parse_duration(value.trim())
+                .ok()
+                .filter(|d| d.as_secs() >= 1 && d.subsec_nanos() == 0)
+                .ok_or_else(|| bad(format!("`{value}` is not a whole number of seconds")))?
+        }
+        other => {
+            let mut why = format!("unknown abort rule `{other}`");
+            if let Some(near) = nearest(other, &["throttle_rate", "error_rate", "window"]) {
+                why.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            return Err(bad(why));
+        }
+    }
+    Ok(())
 }
 
 /// `NAME=LIMIT`, such as `p99=800ms` or `error_rate=0.1%`.

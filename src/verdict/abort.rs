@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::record::TimelinePoint;
 
@@ -39,7 +39,7 @@ impl AbortRules {
         let requests: u64 = window.iter().map(|p| p.requests).sum();
         let failed: u64 = window.iter().map(|p| p.failed).sum();
         let trip = |rule: &'static str, limit: f64, observed: f64| AbortTrip {
-            rule,
+            rule: rule.to_string(),
             limit,
             observed,
             t_s: last.t_s + 1,
@@ -63,9 +63,9 @@ impl AbortRules {
 }
 
 /// The rule that stopped a run, and what it saw.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AbortTrip {
-    pub rule: &'static str,
+    pub rule: String,
     pub limit: f64,
     pub observed: f64,
     /// The end of the window, seconds from the run's start.
@@ -124,7 +124,7 @@ mod tests {
         points.push(second(11, 50, 50, 0));
         let trip = r.check(&points).expect("100/300 > 20%");
         assert_eq!(
-            (trip.rule, trip.t_s, trip.window_s),
+            (trip.rule.as_str(), trip.t_s, trip.window_s),
             ("throttle_rate", 12, 3)
         );
         assert!((trip.observed - 1.0 / 3.0).abs() < 1e-9);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::scenario::Stage;
@@ -16,10 +16,10 @@ pub const NEAR: f64 = 0.8;
 const SCALING_WINDOW_S: f64 = 10.0;
 
 /// What one stage asks for.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StageForecast {
     pub name: String,
-    pub kind: &'static str,
+    pub kind: String,
     /// Requests per second at the stage's busiest (closed stages: workers ÷ latency).
     pub peak_rate: Option<f64>,
     /// Requests released at one instant (burst stages).
@@ -31,12 +31,12 @@ pub struct StageForecast {
 }
 
 /// One stage against one limit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LimitCheck {
     pub stage: String,
     pub limit: LimitKey,
     /// What the stage asks of it: "concurrency", "rate", "burst", "new environments".
-    pub measure: &'static str,
+    pub measure: String,
     pub planned: f64,
     pub value: f64,
     /// value − planned: negative when over.
@@ -46,7 +46,7 @@ pub struct LimitCheck {
     pub source: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preflight {
     pub expect_latency_ms: f64,
     /// Why that latency: "--expect-latency", "the emulator's handler time", "default".
@@ -103,7 +103,7 @@ pub fn check(
         };
         let forecast = StageForecast {
             name: stage.name.clone(),
-            kind: stage.kind.label(),
+            kind: stage.kind.label().to_string(),
             peak_rate,
             burst,
             expected_concurrency: concurrency,
@@ -115,7 +115,7 @@ pub fn check(
                     out.checks.push(LimitCheck {
                         stage: stage.name.clone(),
                         limit,
-                        measure,
+                        measure: measure.to_string(),
                         planned,
                         value,
                         headroom: value - planned,

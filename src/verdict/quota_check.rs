@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::preflight::{Preflight, NEAR};
 use crate::quotas::{Front, LimitKey, Quotas};
@@ -30,19 +30,19 @@ pub struct RunSeen<'a> {
 }
 
 /// How much of one limit the traffic used.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LimitUsage {
     pub limit: LimitKey,
     pub value: f64,
     /// "peak in flight", "peak rate", "burst", "new environments in 10 s".
-    pub measure: &'static str,
+    pub measure: String,
     pub observed: f64,
     pub percent: f64,
     pub source: String,
 }
 
 /// Where throttling began and what explains it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OnsetExplained {
     pub t_s: u64,
     /// Attempts sent in that second.
@@ -57,7 +57,7 @@ pub struct OnsetExplained {
 }
 
 /// 500s with API Gateway's body: Lambda throttles the client never sees as 429s.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SuspectedLambdaThrottles {
     pub count: u64,
     pub first_t_s: u64,
@@ -67,17 +67,17 @@ pub struct SuspectedLambdaThrottles {
     pub message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// "exceeded", "near", "onset", "suspected", "unread".
-    pub level: &'static str,
+    pub level: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<LimitKey>,
     pub message: String,
 }
 
 /// `quota_check` in the results.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QuotaCheck {
     #[serde(flatten)]
     pub quotas: Quotas,
@@ -144,7 +144,7 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
             continue;
         };
         findings.push(Finding {
-            level,
+            level: level.to_string(),
             limit: Some(u.limit),
             message: format!(
                 "{} {} is {:.0}% of {} {} ({})",
@@ -159,21 +159,21 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
     }
     if let Some(o) = &onset {
         findings.push(Finding {
-            level: "onset",
+            level: "onset".into(),
             limit: o.limit,
             message: o.explanation.clone(),
         });
     }
     if let Some(s) = &suspected {
         findings.push(Finding {
-            level: "suspected",
+            level: "suspected".into(),
             limit: s.at_limit,
             message: s.message.clone(),
         });
     }
     for n in &quotas.not_read {
         findings.push(Finding {
-            level: "unread",
+            level: "unread".into(),
             limit: None,
             message: format!("{} not read: {}", n.action, n.reason),
         });
@@ -314,7 +314,7 @@ fn usage(quotas: &Quotas, seen: &RunSeen, series: &Series) -> Vec<LimitUsage> {
             LimitUsage {
                 limit: c.limit,
                 value: c.value,
-                measure: c.measure.name(),
+                measure: c.measure.name().into(),
                 observed,
                 percent: percent(observed, c.value),
                 source: source_of(quotas, c.limit),
@@ -327,7 +327,7 @@ fn usage(quotas: &Quotas, seen: &RunSeen, series: &Series) -> Vec<LimitUsage> {
         out.push(LimitUsage {
             limit: LimitKey::FunctionProvisionedConcurrency,
             value: v,
-            measure: "peak in flight",
+            measure: "peak in flight".into(),
             observed,
             percent: percent(observed, v),
             source: source_of(quotas, LimitKey::FunctionProvisionedConcurrency),

@@ -1,0 +1,61 @@
+//! What `run` and `plan` share: the scenario from a file or flags, and the in-process
+//! emulator a scenario's `[emulator]` asks for.
+
+use crate::cli::LoadArgs;
+use crate::emulator::{self, RunningEmulator};
+use crate::error::{Error, Result};
+use crate::scenario::{self, AdHoc, LoadShape, Scenario};
+
+pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
+    let shape = match (args.rate, args.concurrency, args.burst) {
+        (Some(r), _, _) => Some(LoadShape::Rate(r)),
+        (_, Some(c), _) => Some(LoadShape::Concurrency(c)),
+        (_, _, Some(b)) => Some(LoadShape::Burst(b)),
+        _ => None,
+    };
+    let flags = AdHoc {
+        url: args.url.clone(),
+        shape,
+        duration: args.duration.clone(),
+        method: args.method.clone(),
+        headers: args.headers.clone(),
+        body: args.body.clone(),
+        thresholds: args.thresholds.clone(),
+        abort: args.abort.clone(),
+    };
+    match &args.scenario {
+        None => scenario::from_flags(&flags),
+        Some(path) => {
+            if shape.is_some() || args.duration.is_some() {
+                return Err(Error::input(format!(
+                    "{}: a scenario file sets the load itself\n  expected: either a scenario file or --rate/--concurrency/--burst with --duration",
+                    path.display()
+                )));
+            }
+            let mut s = scenario::load(path, flags.url()?.as_ref())?;
+            flags.amend(&mut s)?;
+            Ok(s)
+        }
+    }
+}
+
+/// `[emulator]` without `--url`: serves it in-process and aims the scenario at it.
+pub fn start_emulator(scenario: &mut Scenario, args: &LoadArgs) -> Result<Option<RunningEmulator>> {
+    let (Some(config), None) = (&scenario.emulator, &args.url) else {
+        return Ok(None);
+    };
+    let running = emulator::start(
+        config.clone(),
+        "127.0.0.1:0".parse().expect("a loopback address"),
+    )?;
+    scenario.target.url = aim_at(&scenario.target.url, running.addr);
+    Ok(Some(running))
+}
+
+/// `url`'s path and query on the emulator's address.
+fn aim_at(url: &http::Uri, addr: std::net::SocketAddr) -> http::Uri {
+    let path = url.path_and_query().map_or("/", |p| p.as_str());
+    format!("http://{addr}{path}")
+        .parse()
+        .expect("an address and a valid path make a valid URI")
+}

@@ -1,0 +1,165 @@
+//! The quota check as text: the preflight before traffic (`plan`, and `run` before it
+//! starts), and the findings after it.
+
+use std::fmt::Write as _;
+
+use crate::quotas::{LimitKey, Quotas};
+use crate::verdict::preflight::{LimitCheck, Preflight};
+use crate::verdict::quota_check::{num, QuotaCheck};
+
+/// The quotas, the per-stage forecast and every limit the plan would exceed or come near.
+pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\npreflight — nothing sent yet");
+    out.push_str(&quota_lines(quotas));
+    let _ = writeln!(
+        out,
+        "  expected latency {} ms ({}); concurrency = rate × latency",
+        num(p.expect_latency_ms),
+        p.latency_basis
+    );
+    let _ = writeln!(
+        out,
+        "\n  {:<20} {:<12} {:>10} {:>8} {:>12} {:>14}",
+        "stage", "kind", "peak req/s", "burst", "concurrency", "new envs/10s"
+    );
+    for s in &p.stages {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<12} {:>10} {:>8} {:>12} {:>14}",
+            s.name,
+            s.kind,
+            s.peak_rate.map_or("-".into(), |r| num(r.round())),
+            s.burst.map_or("-".into(), |b| b.to_string()),
+            num(s.expected_concurrency.ceil()),
+            num(s.new_environments_per_10s.ceil()),
+        );
+    }
+    let over: Vec<_> = p.exceeded_checks().collect();
+    let near: Vec<_> = p.near_checks().collect();
+    if !over.is_empty() {
+        let _ = writeln!(out, "\n  would exceed:");
+        for c in &over {
+            let _ = writeln!(out, "    {}", check_line(c));
+        }
+    }
+    if !near.is_empty() {
+        let _ = writeln!(out, "\n  close (≥ 80%):");
+        for c in &near {
+            let _ = writeln!(out, "    {}", check_line(c));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n  {}",
+        if over.is_empty() {
+            "the plan fits every known limit".to_string()
+        } else {
+            format!(
+                "the plan exceeds {} limit{}",
+                over.len(),
+                if over.len() == 1 { "" } else { "s" }
+            )
+        }
+    );
+    out
+}
+
+/// Only what the plan would exceed, one line each, for `--quiet` runs.
+pub fn preflight_warnings(p: &Preflight) -> String {
+    p.exceeded_checks()
+        .map(|c| format!("preflight: {}\n", check_line(c)))
+        .collect()
+}
+
+fn check_line(c: &LimitCheck) -> String {
+    format!(
+        "{}: {} {} vs {} {} ({:.0}%, headroom {}) — {}",
+        c.stage,
+        c.measure,
+        num(c.planned.ceil()),
+        c.limit.title(),
+        num(c.value),
+        c.percent,
+        num(c.headroom.floor()),
+        c.source
+    )
+}
+
+/// Where the quotas came from, and each number with its source.
+fn quota_lines(q: &Quotas) -> String {
+    let mut out = String::new();
+    let origin = match q.origin.as_str() {
+        "documented" => "AWS's documented defaults, not read from an account (give [aws], --quotas FILE, or an AWS endpoint as the target)".to_string(),
+        other => {
+            let mut s = other.to_string();
+            if let Some(r) = &q.region {
+                s.push_str(&format!(", {r}"));
+            }
+            if let Some(f) = &q.function {
+                s.push_str(&format!(", function {f}"));
+            }
+            s
+        }
+    };
+    let _ = writeln!(out, "  quotas: {origin}");
+    for quota in &q.quotas {
+        let value = match quota.value {
+            Some(v) if quota.key == LimitKey::RestIntegrationTimeoutMs => format!("{} ms", num(v)),
+            Some(v) => num(v),
+            None => "none set".into(),
+        };
+        let _ = writeln!(
+            out,
+            "    {:<42} {:>10}  {}",
+            quota.key.title(),
+            value,
+            quota.source.describe()
+        );
+    }
+    for n in &q.not_read {
+        let _ = writeln!(out, "    not read: {} — {}", n.action, n.reason);
+    }
+    out
+}
+
+/// The quota check after a run: usage, the onset and what explains it, next steps.
+pub fn findings(c: &QuotaCheck) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nquota check ({}): {}",
+        c.quotas.origin,
+        if c.pass { "pass" } else { "FAIL" }
+    );
+    for u in &c.usage {
+        let _ = writeln!(
+            out,
+            "  {:<42} {:>10}  {} {} ({:.0}%)",
+            u.limit.title(),
+            num(u.value),
+            u.measure,
+            num(u.observed),
+            u.percent
+        );
+    }
+    if let Some(o) = &c.onset {
+        let _ = writeln!(out, "  onset: {}", o.explanation);
+        for e in &o.evidence {
+            let _ = writeln!(out, "    · {e}");
+        }
+    }
+    if let Some(s) = &c.suspected_lambda_throttles {
+        let _ = writeln!(out, "  suspected Lambda throttles: {}", s.message);
+    }
+    for n in &c.quotas.not_read {
+        let _ = writeln!(out, "  not read: {} — {}", n.action, n.reason);
+    }
+    if !c.next_steps.is_empty() {
+        let _ = writeln!(out, "  next steps:");
+        for (i, s) in c.next_steps.iter().enumerate() {
+            let _ = writeln!(out, "    {}. {s}", i + 1);
+        }
+    }
+    out
+}
