@@ -285,15 +285,19 @@ fn applicable(quotas: &Quotas, front: Front) -> Vec<Candidate> {
             (LimitKey::ApigwBurst, Measure::Burst),
         ]);
     }
-    // A function with reserved concurrency draws on nothing else.
+    // A function with reserved concurrency draws on nothing else; an unreserved pool as
+    // large as the account's is the account limit, and is named so.
     let reserved = quotas.get(LimitKey::FunctionReservedConcurrency).is_some();
+    let account = quotas.get(LimitKey::LambdaConcurrentExecutions);
+    let unreserved = quotas.get(LimitKey::LambdaUnreservedConcurrency);
+    let whole_pool = matches!((unreserved, account), (Some(u), Some(a)) if u >= a);
     keys.into_iter()
         .filter(|(k, _)| {
-            !(reserved
-                && matches!(
-                    k,
-                    LimitKey::LambdaUnreservedConcurrency | LimitKey::LambdaConcurrentExecutions
-                ))
+            let pooled = matches!(
+                k,
+                LimitKey::LambdaUnreservedConcurrency | LimitKey::LambdaConcurrentExecutions
+            );
+            !(reserved && pooled || whole_pool && *k == LimitKey::LambdaUnreservedConcurrency)
         })
         .filter_map(|(limit, measure)| {
             quotas.get(limit).map(|value| Candidate {

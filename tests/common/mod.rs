@@ -88,6 +88,25 @@ impl TestServer {
         TestServer::start_with(Arc::new(move |a: &Arrival| (Reply::ok(), handler(a))), None)
     }
 
+    /// Answers with the status, headers and body the handler gives, after its delay.
+    pub fn start_shaped(
+        handler: impl Fn(&Arrival) -> (Duration, FullReply) + Send + Sync + 'static,
+    ) -> TestServer {
+        TestServer::start_with(
+            Arc::new(move |a: &Arrival| {
+                let (delay, full) = handler(a);
+                (
+                    Reply {
+                        status: full.0,
+                        delay,
+                    },
+                    full,
+                )
+            }),
+            None,
+        )
+    }
+
     /// Serves HTTPS with `tls`.
     pub fn start_tls(
         tls: &TestTls,
