@@ -1,6 +1,7 @@
 //! One file per subcommand: orchestration only.
 
 pub mod emulate;
+pub mod quotas;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -11,5 +12,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Emulate(args) => emulate::emulate(&args),
+        Command::Quotas(args) => quotas::quotas(&args),
     }
 }

@@ -1,4 +1,5 @@
 //! What the user sees: the live view while running and the summary at the end.
 
 pub mod live;
+pub mod quotas;
 pub mod summary;
