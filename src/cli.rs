@@ -27,6 +27,43 @@ pub enum Command {
     Plan(Box<PlanArgs>),
     /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
     Emulate(EmulateArgs),
+    /// Read the account's concurrency and throttle quotas, and where each came from.
+    Quotas(QuotasArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct QuotasArgs {
+    /// AWS region [default: the AWS config chain].
+    #[arg(long, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Lambda function (name or ARN): its reserved concurrency.
+    #[arg(long, value_name = "NAME")]
+    pub function: Option<String>,
+
+    /// Alias or version of --function: its provisioned concurrency.
+    #[arg(long, requires = "function", value_name = "ALIAS")]
+    pub qualifier: Option<String>,
+
+    /// REST API id: the throttle of --stage.
+    #[arg(long, requires = "stage", value_name = "ID")]
+    pub rest_api_id: Option<String>,
+
+    /// Stage of --rest-api-id.
+    #[arg(long, requires = "rest_api_id", value_name = "STAGE")]
+    pub stage: Option<String>,
+
+    /// Send every AWS call here (the emulator, a local AWS stand-in).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Read the numbers from this quotas file (SCENARIO.md) instead of AWS.
+    #[arg(long, value_name = "FILE")]
+    pub quotas: Option<PathBuf>,
+
+    /// Print the quotas as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]

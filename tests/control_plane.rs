@@ -92,7 +92,7 @@ fn service_quotas_serves_applied_values_and_defaults() {
             .iter()
             .filter_map(|q| q.quota_code())
             .collect();
-        assert_eq!(codes, ["L-8A5B8E43", "L-CDF5615A"]);
+        assert_eq!(codes, ["L-8A5B8E43", "L-CDF5615A", "L-E5AE38E3"]);
     });
 }
 

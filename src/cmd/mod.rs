@@ -4,6 +4,7 @@ pub mod emulate;
 mod limits;
 mod load;
 pub mod plan;
+pub mod quotas;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -15,5 +16,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(args) => run::run(&args),
         Command::Plan(args) => plan::plan(&args),
         Command::Emulate(args) => emulate::emulate(&args),
+        Command::Quotas(args) => quotas::quotas(&args),
     }
 }

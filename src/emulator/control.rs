@@ -11,6 +11,7 @@ use super::config::EmulatorConfig;
 pub const LAMBDA_CONCURRENCY_DEFAULT: f64 = 1000.0;
 pub const APIGW_RATE_DEFAULT: f64 = 10_000.0;
 pub const APIGW_BURST_DEFAULT: f64 = 5_000.0;
+pub const REST_INTEGRATION_TIMEOUT_MS_DEFAULT: f64 = 29_000.0;
 
 /// A control-plane answer.
 #[derive(Debug, PartialEq)]
@@ -45,7 +46,7 @@ struct Quota {
     default: f64,
 }
 
-fn quotas(c: &EmulatorConfig) -> [Quota; 3] {
+fn quotas(c: &EmulatorConfig) -> [Quota; 4] {
     [
         Quota {
             service: "lambda",
@@ -67,6 +68,13 @@ fn quotas(c: &EmulatorConfig) -> [Quota; 3] {
             name: "Throttle burst rate",
             value: c.burst as f64,
             default: APIGW_BURST_DEFAULT,
+        },
+        Quota {
+            service: "apigateway",
+            code: "L-E5AE38E3",
+            name: "Maximum integration timeout in milliseconds",
+            value: c.integration_timeout.as_millis() as f64,
+            default: REST_INTEGRATION_TIMEOUT_MS_DEFAULT,
         },
     ]
 }

@@ -3,6 +3,7 @@
 //! file, or AWS's documented defaults. Fetching lives in [`aws`], the file in [`file`].
 
 pub mod aws;
+mod failure;
 pub mod file;
 
 use serde::{Deserialize, Serialize};

@@ -2,4 +2,5 @@
 
 pub mod check;
 pub mod live;
+pub mod quotas;
 pub mod summary;

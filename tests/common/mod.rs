@@ -237,3 +237,48 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// stampede with an AWS chain that sees only what the test gives it: no machine
+/// profiles, no instance or container metadata (which would mean traffic off loopback).
+/// `dir` holds the (empty unless written) config and credentials files.
+pub fn stampede_aws(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(bin());
+    command.args(args);
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    ] {
+        command.env_remove(name);
+    }
+    for file in ["aws-config", "aws-credentials"] {
+        if !dir.join(file).exists() {
+            std::fs::write(dir.join(file), "").unwrap();
+        }
+    }
+    command
+        .env("AWS_CONFIG_FILE", dir.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the stampede binary runs")
+}
+
+/// Dummy keys: the emulator and moto check no signatures.
+pub const DUMMY_KEYS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", "AKIDSTAMPEDETEST"),
+    ("AWS_SECRET_ACCESS_KEY", "dummy-secret-never-print-me"),
+];
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

@@ -1,0 +1,61 @@
+//! `stampede quotas`: read the quotas (or a quotas file) and show where each came from.
+
+use crate::cli::QuotasArgs;
+use crate::error::{exit, Error, Result};
+use crate::quotas::aws::{fetch_blocking, QuotaQuery};
+use crate::quotas::{file, Quotas};
+use crate::report;
+
+pub fn quotas(args: &QuotasArgs) -> Result<i32> {
+    let quotas = match &args.quotas {
+        Some(path) => file::load(path)?,
+        None => fetch_blocking(&query(args)?)?,
+    };
+    print(&quotas, args.json);
+    // Calls that failed are reported, not fatal: the documented defaults stand in.
+    Ok(exit::OK)
+}
+
+fn query(args: &QuotasArgs) -> Result<QuotaQuery> {
+    if let Some(url) = &args.endpoint_url {
+        check_endpoint(url)?;
+    }
+    Ok(QuotaQuery {
+        region: args.region.clone().filter(|r| !r.is_empty()),
+        function: args.function.clone(),
+        qualifier: args.qualifier.clone(),
+        rest_api_id: args.rest_api_id.clone(),
+        stage: args.stage.clone(),
+        endpoint_url: args.endpoint_url.clone().filter(|u| !u.is_empty()),
+        placeholder_credentials: false,
+    })
+}
+
+/// The SDKs take any string and fail on every call; a bad URL is bad input instead.
+fn check_endpoint(url: &str) -> Result<()> {
+    if url.is_empty() {
+        return Ok(());
+    }
+    let ok = url
+        .parse::<http::Uri>()
+        .ok()
+        .is_some_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "--endpoint-url: bad URL `{url}`\n  expected: http:// or https:// and a host, such as http://127.0.0.1:8080"
+        )))
+    }
+}
+
+fn print(quotas: &Quotas, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(quotas).expect("quotas serialise")
+        );
+    } else {
+        print!("{}", report::quotas::render(quotas));
+    }
+}
