@@ -117,14 +117,29 @@ async fn connect(query: &QuotaQuery) -> std::result::Result<SdkConfig, NotRead> 
         .ok_or_else(|| no_credentials("no credentials provider".into()))?;
     match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
         Ok(Ok(_)) => Ok(config),
-        // The provider's error names the providers it tried, never a secret.
-        Ok(Err(e)) => Err(no_credentials(
-            lambda::error::DisplayErrorContext(&e).to_string(),
-        )),
+        Ok(Err(e)) => Err(no_credentials(credentials_detail(&e))),
         Err(_) => Err(no_credentials(format!(
             "the chain gave none within {} s",
             CREDENTIALS_TIMEOUT.as_secs()
         ))),
+    }
+}
+
+/// One line on why the chain gave no credentials. Its errors name providers and files,
+/// never a secret; the full chain (every provider tried) is for -v.
+fn credentials_detail(e: &aws_credential_types::provider::error::CredentialsError) -> String {
+    use aws_credential_types::provider::error::CredentialsError;
+    let full = lambda::error::DisplayErrorContext(e).to_string();
+    tracing::info!("credentials: {full}");
+    if let CredentialsError::CredentialsNotLoaded(_) = e {
+        return "the AWS chain found none: environment, profile, SSO, web identity, \
+                container, instance metadata"
+            .into();
+    }
+    let line = full.lines().next().unwrap_or("").trim();
+    match line.char_indices().nth(160) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
     }
 }
 
