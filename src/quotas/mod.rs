@@ -5,6 +5,7 @@
 pub mod aws;
 mod failure;
 pub mod file;
+mod precedence;
 
 use serde::{Deserialize, Serialize};
 
