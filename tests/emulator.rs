@@ -199,8 +199,10 @@ requests = 60
         dir.path(),
         "r.json",
         &["run", scenario.to_str().unwrap(), "--quiet"],
-        0,
+        1,
     );
+    // The traffic went past limits the emulator's control plane reported: the check fails.
+    assert_eq!(r["quota_check"]["pass"], false);
     let e = &r["emulator"];
     let n = |v: &serde_json::Value| v.as_u64().unwrap();
     assert_eq!(n(&e["requests"]), n(&r["totals"]["requests"]));

@@ -171,14 +171,17 @@ fn a_plan_of_a_burst_of_3000_against_1000_concurrent_executions_exits_1_and_send
         .map(|c| c["limit"].as_str().unwrap())
         .collect();
     assert!(over.contains(&"lambda_concurrent_executions"), "{over:?}");
-    // 1000 is the AWS default, so it was read as one (NoSuchResourceException, then the default).
+    // Read from the emulator's control plane, not assumed.
     let account = plan["quotas"]["quotas"]
         .as_array()
         .unwrap()
         .iter()
         .find(|q| q["key"] == "lambda_concurrent_executions")
         .unwrap();
-    assert_eq!(account["source"]["kind"], "aws_default", "{account:#}");
+    assert_eq!(
+        account["source"]["action"], "lambda:GetAccountSettings",
+        "{account:#}"
+    );
     // A plan within the limits passes.
     let o = stampede(&[
         "plan",

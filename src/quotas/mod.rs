@@ -277,13 +277,19 @@ impl Quotas {
 
     /// The concurrency the function can reach: its reserved concurrency when set, else
     /// the account's unreserved pool, else the account limit.
+    /// An unreserved pool as large as the account's is the account limit, named so.
     pub fn function_ceiling(&self) -> Option<(LimitKey, f64)> {
+        let account = self.get(LimitKey::LambdaConcurrentExecutions);
         [
             LimitKey::FunctionReservedConcurrency,
             LimitKey::LambdaUnreservedConcurrency,
             LimitKey::LambdaConcurrentExecutions,
         ]
         .into_iter()
+        .filter(|k| {
+            let whole_pool = matches!((self.get(*k), account), (Some(u), Some(a)) if u >= a);
+            !(*k == LimitKey::LambdaUnreservedConcurrency && whole_pool)
+        })
         .find_map(|k| self.get(k).map(|v| (k, v)))
     }
 }

@@ -130,15 +130,9 @@ pub fn check(
                 }
             }
         };
+        // Reserved concurrency is the function's own pool: the account's is then not its limit.
         if let Some((ceiling, _)) = quotas.function_ceiling() {
             add(ceiling, "concurrency", concurrency);
-            if ceiling != LimitKey::LambdaConcurrentExecutions {
-                add(
-                    LimitKey::LambdaConcurrentExecutions,
-                    "concurrency",
-                    concurrency,
-                );
-            }
         }
         add(LimitKey::LambdaScalingRate, "new environments", rises[i]);
         if front.has_api_gateway() {
