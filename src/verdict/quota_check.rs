@@ -525,10 +525,22 @@ fn next_steps(quotas: &Quotas, seen: &RunSeen, series: &Series, hit: &[LimitKey]
             LimitKey::LambdaUnreservedConcurrency => format!(
                 "Only {v} of the account's concurrency is unreserved: lower other functions' reserved concurrency, give {function} reserved concurrency of its own, or raise L-B99A9384"
             ),
-            LimitKey::FunctionReservedConcurrency => format!(
-                "Raise {function}'s reserved concurrency (now {v}) to at least {}: aws lambda put-function-concurrency --function-name {function} --reserved-concurrent-executions {} (it needs that much unreserved account concurrency)",
-                want(peak_flight), want(peak_flight)
-            ),
+            LimitKey::FunctionReservedConcurrency => {
+                let mut step = format!(
+                    "Raise {function}'s reserved concurrency (now {v}) to at least {}: aws lambda put-function-concurrency --function-name {function} --reserved-concurrent-executions {}",
+                    want(peak_flight), want(peak_flight)
+                );
+                // Lambda keeps 100 of the account's concurrency unreserved.
+                match quotas.get(LimitKey::LambdaConcurrentExecutions) {
+                    Some(a) if want(peak_flight) as f64 > a - 100.0 => step.push_str(&format!(
+                        "; the account's {} leaves at most {} to reserve, so raise L-B99A9384 first",
+                        num(a),
+                        num((a - 100.0).max(0.0))
+                    )),
+                    _ => step.push_str(" (it needs that much unreserved account concurrency)"),
+                }
+                step
+            }
             LimitKey::FunctionProvisionedConcurrency => format!(
                 "Requests beyond the {v} provisioned environments met cold starts: raise provisioned concurrency to {}: aws lambda put-provisioned-concurrency-config --function-name {function} --qualifier {} --provisioned-concurrent-executions {}",
                 peak_flight.ceil() as u64, seen.qualifier.as_deref().unwrap_or("ALIAS"), peak_flight.ceil() as u64
