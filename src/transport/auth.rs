@@ -144,7 +144,8 @@ impl Auth {
         region: Option<&str>,
         url: &Uri,
     ) -> Result<Auth, String> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(super::aws_http_client());
         // A region we know already is not looked up (the chain would end at IMDS).
         if let Some(r) = region.map(str::to_string).or_else(|| region_of(url)) {
             loader = loader.region(aws_config::Region::new(r));
