@@ -4,10 +4,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::emulator::{ApiMode, EmulatorConfig};
+use crate::cli::LoadArgs;
+use crate::emulator::{ApiMode, EmulatorConfig, RunningEmulator};
 use crate::error::{Error, Result};
 use crate::quotas::{self, aws::QuotaQuery, Front, LimitKey, QuotaSource, Quotas};
 use crate::scenario::{AwsContext, Scenario};
+use crate::schedule::StagePlan;
+use crate::verdict::preflight::{self, Preflight};
 
 /// Expected latency when nothing says otherwise.
 pub const DEFAULT_LATENCY: Duration = Duration::from_millis(100);
@@ -80,6 +83,32 @@ fn emulator_query(url: String, c: &EmulatorConfig) -> QuotaQuery {
         endpoint_url: Some(url),
         placeholder_credentials: true,
     }
+}
+
+/// The limits, the stage plans and the preflight of `scenario`, as `plan` and `run`
+/// check them; `emulator` is the in-process one, when it was started.
+pub fn preflight(
+    scenario: &Scenario,
+    args: &LoadArgs,
+    emulator: Option<&RunningEmulator>,
+) -> Result<(Limits, Vec<StagePlan>, Preflight)> {
+    let in_process = emulator.and(scenario.emulator.as_ref());
+    let (latency, basis) = expected_latency(args.expect_latency.as_deref(), in_process)?;
+    let limits = resolve(
+        scenario,
+        args.quotas.as_ref(),
+        emulator.map(|e| format!("http://{}", e.addr)),
+    )?;
+    let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
+    let checked = preflight::check(
+        &scenario.stages,
+        &plans,
+        &limits.quotas,
+        limits.front,
+        latency,
+        &basis,
+    );
+    Ok((limits, plans, checked))
 }
 
 /// An API Gateway URL names its API, region and stage; a function URL its region.

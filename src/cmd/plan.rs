@@ -5,30 +5,12 @@ use super::{limits, load};
 use crate::cli::PlanArgs;
 use crate::error::{exit, Result};
 use crate::report::check;
-use crate::schedule::StagePlan;
-use crate::verdict::preflight;
 
 pub fn plan(args: &PlanArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
     // The emulator runs only to answer the quota calls, as it would for `run`.
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
-    let in_process = emulator.as_ref().and(scenario.emulator.as_ref());
-    let (latency, basis) =
-        limits::expected_latency(args.load.expect_latency.as_deref(), in_process)?;
-    let limits = limits::resolve(
-        &scenario,
-        args.load.quotas.as_ref(),
-        emulator.as_ref().map(|e| format!("http://{}", e.addr)),
-    )?;
-    let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
-    let p = preflight::check(
-        &scenario.stages,
-        &plans,
-        &limits.quotas,
-        limits.front,
-        latency,
-        &basis,
-    );
+    let (limits, _, p) = limits::preflight(&scenario, &args.load, emulator.as_ref())?;
     if args.json {
         let doc = serde_json::json!({ "quotas": limits.quotas, "preflight": p });
         println!(

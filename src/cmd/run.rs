@@ -15,7 +15,7 @@ use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
 use crate::transport::auth::{Auth, AuthSpec};
 use crate::verdict::quota_check::{self, RunSeen};
-use crate::verdict::{preflight, thresholds};
+use crate::verdict::thresholds;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
@@ -45,25 +45,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     let tls = tls_config(args.ca_cert.as_deref())?;
     let auth = resolve_auth(&scenario)?;
-    let in_process = emulator.as_ref().and(scenario.emulator.as_ref());
-    let (latency, basis) =
-        limits::expected_latency(args.load.expect_latency.as_deref(), in_process)?;
-    let limits = limits::resolve(
-        &scenario,
-        args.load.quotas.as_ref(),
-        emulator.as_ref().map(|e| format!("http://{}", e.addr)),
-    )?;
+    let (limits, plans, preflight) = limits::preflight(&scenario, &args.load, emulator.as_ref())?;
     raise_open_files_limit();
-
-    let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
-    let preflight = preflight::check(
-        &scenario.stages,
-        &plans,
-        &limits.quotas,
-        limits.front,
-        latency,
-        &basis,
-    );
     if args.quiet {
         eprint!("{}", check_report::preflight_warnings(&preflight));
     } else {

@@ -34,7 +34,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Quotas> {
         let Some(key) = LimitKey::from_key(name.get_ref()) else {
             return Err(src.unknown(name.span(), "quota", name.get_ref(), &names));
         };
-        quotas.offer(key, Some(number(&src, value, key)?), source.clone());
+        let n = src.number_in(value, key.key(), true, key.unit())?;
+        quotas.offer(key, Some(n), source.clone());
     }
     // The scaling rate has no API and no account-specific value: AWS's number stands.
     if let Some(v) = LimitKey::LambdaScalingRate.documented() {
@@ -46,30 +47,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Quotas> {
     }
     quotas.quotas.sort_by_key(|q| q.key);
     Ok(quotas)
-}
-
-/// A number ≥ 0 in the key's unit.
-fn number(src: &Source, v: &Spanned<Value>, key: LimitKey) -> Result<f64> {
-    let expected = format!("a number ≥ 0 ({})", key.unit());
-    let n = match v.get_ref() {
-        Value::Integer(i) => *i as f64,
-        Value::Float(f) => *f,
-        other => {
-            return Err(src.error(
-                v.span(),
-                &format!("`{}` is a {}, not a number", key.key(), other.type_str()),
-                &expected,
-            ))
-        }
-    };
-    if !n.is_finite() || n < 0.0 {
-        return Err(src.error(
-            v.span(),
-            &format!("`{}` must not be negative ({n})", key.key()),
-            &expected,
-        ));
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

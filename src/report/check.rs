@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::quotas::{LimitKey, Quotas};
+use crate::quotas::Quotas;
 use crate::verdict::preflight::{LimitCheck, Preflight};
 use crate::verdict::quota_check::{num, QuotaCheck};
 
@@ -86,40 +86,21 @@ fn check_line(c: &LimitCheck) -> String {
     )
 }
 
-/// Where the quotas came from, and each number with its source.
+/// Where the quotas came from, and each number with its source (the `quotas` table).
 fn quota_lines(q: &Quotas) -> String {
     let mut out = String::new();
-    let origin = match q.origin.as_str() {
-        "documented" => "AWS's documented defaults, not read from an account (give [aws], --quotas FILE, or an AWS endpoint as the target)".to_string(),
-        other => {
-            let mut s = other.to_string();
-            if let Some(r) = &q.region {
-                s.push_str(&format!(", {r}"));
+    if q.origin == "documented" {
+        out.push_str("  AWS's documented defaults, not read from an account: give [aws], --quotas FILE, or an AWS endpoint as the target\n");
+    }
+    for line in super::quotas::render(q).lines() {
+        match line {
+            "" => out.push('\n'),
+            l => {
+                let _ = writeln!(out, "  {l}");
             }
-            if let Some(f) = &q.function {
-                s.push_str(&format!(", function {f}"));
-            }
-            s
         }
-    };
-    let _ = writeln!(out, "  quotas: {origin}");
-    for quota in &q.quotas {
-        let value = match quota.value {
-            Some(v) if quota.key == LimitKey::RestIntegrationTimeoutMs => format!("{} ms", num(v)),
-            Some(v) => num(v),
-            None => "none set".into(),
-        };
-        let _ = writeln!(
-            out,
-            "    {:<42} {:>10}  {}",
-            quota.key.title(),
-            value,
-            quota.source.describe()
-        );
     }
-    for n in &q.not_read {
-        let _ = writeln!(out, "    not read: {} — {}", n.action, n.reason);
-    }
+    out.push('\n');
     out
 }
 

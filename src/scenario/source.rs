@@ -101,13 +101,24 @@ impl Source<'_> {
         })
     }
 
-    /// A number > 0, or ≥ 0 when `allow_zero`.
+    /// A rate: a number > 0, or ≥ 0 when `allow_zero`.
     pub fn number(&self, v: &Spanned<Value>, key: &str, allow_zero: bool) -> Result<f64> {
+        self.number_in(v, key, allow_zero, "requests per second")
+    }
+
+    /// A number > 0 (≥ 0 when `allow_zero`) counted in `unit`.
+    pub fn number_in(
+        &self,
+        v: &Spanned<Value>,
+        key: &str,
+        allow_zero: bool,
+        unit: &str,
+    ) -> Result<f64> {
         let src = self;
-        let expected = if allow_zero {
-            "a number ≥ 0 (requests per second)"
+        let expected = &if allow_zero {
+            format!("a number ≥ 0 ({unit})")
         } else {
-            "a number > 0 (requests per second)"
+            format!("a number > 0 ({unit})")
         };
         let n = match v.get_ref() {
             Value::Integer(i) => *i as f64,
