@@ -321,7 +321,7 @@ fn bad_quotas_files_and_flags_exit_2_naming_the_place() {
         (
             "apigw_rate = 1\n\napigw_burst = -5\n",
             ":3:15:",
-            "must not be negative",
+            "is negative (-5)",
         ),
         ("apigw_rate = = 1\n", ":1:", ""),
     ] {
