@@ -2,14 +2,23 @@ use clap::Parser;
 
 fn main() {
     let cli = stampede::cli::Cli::parse();
-    let level = match cli.verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+    // Our own warnings by default; the AWS SDK's only when asked (-v), as they are long.
+    use tracing::Level;
+    use tracing_subscriber::prelude::*;
+    let (ours, theirs) = match cli.verbose {
+        0 => (Level::WARN, Level::ERROR),
+        1 => (Level::INFO, Level::WARN),
+        _ => (Level::DEBUG, Level::DEBUG),
     };
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("stampede", ours)
+        .with_default(theirs);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter),
+        )
         .init();
     let code = match stampede::cmd::dispatch(cli) {
         Ok(code) => code,

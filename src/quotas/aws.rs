@@ -51,6 +51,7 @@ pub async fn fetch(query: &QuotaQuery) -> Quotas {
         }
         .into(),
         function: query.function.clone(),
+        region: query.region.clone(),
         ..Quotas::default()
     };
     match connect(query).await {
