@@ -6,14 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::next_steps::next_steps;
+use super::onset::{explain_onset, suspected};
 use super::preflight::{Preflight, NEAR};
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::record::TimelinePoint;
-
-/// A limit counts as reached from this share of it (clocks and buckets are not exact).
-const REACHED: f64 = 0.95;
-/// Seconds of the timeline read as "the onset" when telling throttle kinds apart.
-const ONSET_SPAN: usize = 3;
 
 /// What the run did, as the quota check needs it.
 pub struct RunSeen<'a> {
@@ -94,14 +91,14 @@ pub struct QuotaCheck {
 }
 
 /// A limit the onset could be explained by, with what the traffic did against it.
-struct Candidate {
-    limit: LimitKey,
-    value: f64,
-    measure: Measure,
+pub(super) struct Candidate {
+    pub limit: LimitKey,
+    pub value: f64,
+    pub measure: Measure,
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Measure {
+pub(super) enum Measure {
     InFlight,
     Rate,
     Burst,
@@ -109,7 +106,7 @@ enum Measure {
 }
 
 impl Measure {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Measure::InFlight => "peak in flight",
             Measure::Rate => "peak rate",
@@ -120,7 +117,7 @@ impl Measure {
 
     /// Seconds a limit may be past before throttles show: concurrency bites at once, a
     /// token bucket lasts `bucket / excess` seconds.
-    fn slack(self, bucket_s: Option<f64>) -> u64 {
+    pub fn slack(self, bucket_s: Option<f64>) -> u64 {
         match self {
             Measure::Rate => bucket_s.map_or(10, |s| s.ceil() as u64 + 2).min(60),
             _ => 2,
@@ -193,7 +190,13 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
         limits_hit.push(k);
     }
     QuotaCheck {
-        next_steps: next_steps(quotas, seen, &series, &limits_hit),
+        next_steps: next_steps(
+            quotas,
+            seen,
+            series.peak(Measure::InFlight, seen),
+            series.peak(Measure::Rate, seen),
+            &limits_hit,
+        ),
         quotas: quotas.clone(),
         preflight,
         usage,
@@ -205,7 +208,7 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
 }
 
 /// Per-second measures of the run, from the timeline.
-struct Series {
+pub(super) struct Series {
     in_flight: Vec<f64>,
     rate: Vec<f64>,
     /// Environments needed beyond those that existed 10 s before (running maxima).
@@ -213,7 +216,7 @@ struct Series {
 }
 
 impl Series {
-    fn of(seen: &RunSeen) -> Series {
+    pub fn of(seen: &RunSeen) -> Series {
         let in_flight: Vec<f64> = seen
             .timeline
             .iter()
@@ -236,7 +239,7 @@ impl Series {
         }
     }
 
-    fn at(&self, m: Measure, i: usize, seen: &RunSeen) -> f64 {
+    pub fn at(&self, m: Measure, i: usize, seen: &RunSeen) -> f64 {
         match m {
             Measure::InFlight => self.in_flight[i],
             Measure::Rate => self.rate[i],
@@ -245,7 +248,7 @@ impl Series {
         }
     }
 
-    fn peak(&self, m: Measure, seen: &RunSeen) -> f64 {
+    pub fn peak(&self, m: Measure, seen: &RunSeen) -> f64 {
         match m {
             Measure::Burst => seen.bursts.iter().map(|b| b.1 as f64).fold(0.0, f64::max),
             // The run's own peak in flight is exact; the timeline's is per second.
@@ -270,7 +273,7 @@ fn burst_in<'s>(seen: &'s RunSeen, i: usize) -> Option<(&'s str, u64)> {
 }
 
 /// Every limit that applies to this front, with the measure that uses it.
-fn applicable(quotas: &Quotas, front: Front) -> Vec<Candidate> {
+pub(super) fn applicable(quotas: &Quotas, front: Front) -> Vec<Candidate> {
     let mut keys = vec![
         (LimitKey::FunctionReservedConcurrency, Measure::InFlight),
         (LimitKey::LambdaUnreservedConcurrency, Measure::InFlight),
@@ -340,250 +343,7 @@ fn usage(quotas: &Quotas, seen: &RunSeen, series: &Series) -> Vec<LimitUsage> {
     out
 }
 
-fn explain_onset(quotas: &Quotas, seen: &RunSeen, series: &Series) -> Option<OnsetExplained> {
-    let t = seen.timeline;
-    let i = t
-        .iter()
-        .position(|p| p.throttled > 0 || p.suspected_lambda_throttles > 0)?;
-    let p = &t[i];
-    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
-    for q in &t[i..(i + ONSET_SPAN).min(t.len())] {
-        for (k, n) in &q.throttles {
-            *kinds.entry(k.clone()).or_default() += n;
-        }
-        if q.suspected_lambda_throttles > 0 {
-            *kinds.entry("suspected_lambda_throttle".into()).or_default() +=
-                q.suspected_lambda_throttles;
-        }
-    }
-    let dominant = kinds
-        .iter()
-        .max_by_key(|(_, n)| **n)
-        .map(|(k, _)| k.as_str())
-        .unwrap_or("other_429");
-    let mut evidence = vec![format!(
-        "first throttled second: {} s, {} attempts sent, {} in flight",
-        p.t_s, p.sent, p.in_flight_max
-    )];
-    evidence.push(format!(
-        "throttles in {}–{} s: {}",
-        p.t_s,
-        p.t_s + ONSET_SPAN as u64 - 1,
-        kinds
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-
-    use LimitKey as K;
-    let allowed: &[LimitKey] = match dominant {
-        "lambda_reserved_concurrency" => &[K::FunctionReservedConcurrency],
-        "lambda_account_concurrency" => &[
-            K::LambdaUnreservedConcurrency,
-            K::LambdaConcurrentExecutions,
-        ],
-        "api_gateway" => &[K::StageRate, K::ApigwRate, K::StageBurst, K::ApigwBurst],
-        "suspected_lambda_throttle" => &[
-            K::FunctionReservedConcurrency,
-            K::LambdaUnreservedConcurrency,
-            K::LambdaConcurrentExecutions,
-            K::LambdaScalingRate,
-        ],
-        "usage_plan" | "lambda_invocation_rate" | "lambda_caller_rate" => &[],
-        _ => &[
-            K::FunctionReservedConcurrency,
-            K::LambdaUnreservedConcurrency,
-            K::LambdaConcurrentExecutions,
-            K::LambdaScalingRate,
-            K::StageRate,
-            K::ApigwRate,
-            K::StageBurst,
-            K::ApigwBurst,
-        ],
-    };
-    let best = applicable(quotas, seen.front)
-        .into_iter()
-        .filter(|c| allowed.contains(&c.limit))
-        .filter_map(|c| {
-            let reached = (0..=i).find(|&j| series.at(c.measure, j, seen) >= REACHED * c.value)?;
-            let bucket_s = (c.measure == Measure::Rate)
-                .then(|| bucket_seconds(quotas, c.limit, series.at(c.measure, i, seen)));
-            (i - reached <= c.measure.slack(bucket_s.flatten()) as usize).then_some((c, reached))
-        })
-        // The limit reached last before the onset explains it; of one measure, the lowest.
-        .min_by(|(a, ra), (b, rb)| (i - ra).cmp(&(i - rb)).then(a.value.total_cmp(&b.value)));
-
-    let (limit, explanation) = match best {
-        Some((c, reached)) => {
-            let observed = series.at(c.measure, i, seen);
-            evidence.push(format!(
-                "{} {} ({}) reached at {} s; at the onset {}: {}",
-                c.limit.title(),
-                num(c.value),
-                source_of(quotas, c.limit),
-                t[reached].t_s,
-                c.measure.name().trim_start_matches("peak "),
-                num(observed)
-            ));
-            (
-                Some(c.limit),
-                format!(
-                    "throttling began at {} s when {} reached {} — the {} of {}",
-                    p.t_s,
-                    c.measure.name().trim_start_matches("peak "),
-                    num(observed),
-                    c.limit.title(),
-                    num(c.value)
-                ),
-            )
-        }
-        None => match dominant {
-            "lambda_reserved_concurrency" => (
-                Some(K::FunctionReservedConcurrency),
-                format!("throttling began at {} s: Lambda says the function's reserved concurrency is used up (ReservedFunctionConcurrentInvocationLimitExceeded)", p.t_s),
-            ),
-            "lambda_account_concurrency" => (
-                Some(K::LambdaConcurrentExecutions),
-                format!("throttling began at {} s: Lambda says the account's concurrency is used up (ConcurrentInvocationLimitExceeded)", p.t_s),
-            ),
-            "usage_plan" => (None, format!("throttling began at {} s: an API Gateway usage plan's quota for the API key (Limit Exceeded)", p.t_s)),
-            "lambda_invocation_rate" => (None, format!("throttling began at {} s: the function's invocation rate limit (FunctionInvocationRateLimitExceeded)", p.t_s)),
-            "lambda_caller_rate" => (None, format!("throttling began at {} s: the caller's rate limit (CallerRateLimitExceeded)", p.t_s)),
-            _ => (None, format!(
-                "throttling began at {} s ({} sent, {} in flight) below every known limit: a limit stampede was not told of (a method or usage-plan throttle, a downstream limiter)",
-                p.t_s, p.sent, p.in_flight_max
-            )),
-        },
-    };
-    Some(OnsetExplained {
-        t_s: p.t_s,
-        rate: p.sent,
-        in_flight: p.in_flight_max,
-        kinds,
-        limit,
-        explanation,
-        evidence,
-    })
-}
-
-/// How long a rate limit's bucket lasts at `rate`: burst ÷ (rate − limit).
-fn bucket_seconds(quotas: &Quotas, rate_limit: LimitKey, rate: f64) -> Option<f64> {
-    let bucket = match rate_limit {
-        LimitKey::StageRate => LimitKey::StageBurst,
-        LimitKey::ApigwRate => LimitKey::ApigwBurst,
-        _ => return None,
-    };
-    let (b, r) = (quotas.get(bucket)?, quotas.get(rate_limit)?);
-    (rate > r).then(|| b / (rate - r))
-}
-
-fn suspected(quotas: &Quotas, seen: &RunSeen, series: &Series) -> Option<SuspectedLambdaThrottles> {
-    let t = seen.timeline;
-    let i = t.iter().position(|p| p.suspected_lambda_throttles > 0)?;
-    let count = t.iter().map(|p| p.suspected_lambda_throttles).sum();
-    let in_flight = t[i].in_flight_max;
-    let at_limit = applicable(quotas, seen.front)
-        .into_iter()
-        .filter(|c| c.measure == Measure::InFlight)
-        .filter(|c| in_flight as f64 >= REACHED * c.value)
-        .min_by(|a, b| a.value.total_cmp(&b.value));
-    let message = match &at_limit {
-        Some(c) => format!(
-            "{count} 500s with API Gateway's body began at {} s when {in_flight} requests were in flight — at the {} of {}: Lambda throttles behind API Gateway, most likely (it answers a Lambda throttle with 500)",
-            t[i].t_s, c.limit.title(), num(c.value)
-        ),
-        None => format!(
-            "{count} 500s with API Gateway's body began at {} s with {in_flight} in flight, below every known concurrency limit: function errors or a limit not known here; look the failures' correlation ids up in the function's logs",
-            t[i].t_s
-        ),
-    };
-    let _ = series;
-    Some(SuspectedLambdaThrottles {
-        count,
-        first_t_s: t[i].t_s,
-        in_flight,
-        at_limit: at_limit.map(|c| c.limit),
-        message,
-    })
-}
-
-/// What to do about each limit hit, most important first, without repeats.
-fn next_steps(quotas: &Quotas, seen: &RunSeen, series: &Series, hit: &[LimitKey]) -> Vec<String> {
-    let function = seen.function.as_deref().unwrap_or("FUNCTION");
-    let peak_flight = series.peak(Measure::InFlight, seen);
-    let peak_rate = series.peak(Measure::Rate, seen);
-    let want = |observed: f64| (observed * 1.2).ceil() as u64;
-    let mut steps: Vec<String> = Vec::new();
-    for k in hit {
-        let v = quotas.get(*k).map_or("unknown".into(), num);
-        let step = match k {
-            LimitKey::LambdaConcurrentExecutions => format!(
-                "Raise the account's Lambda concurrency (now {v}) in Service Quotas, AWS Lambda, Concurrent executions (L-B99A9384), to at least {}: aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value {}",
-                want(peak_flight), want(peak_flight)
-            ),
-            LimitKey::LambdaUnreservedConcurrency => format!(
-                "Only {v} of the account's concurrency is unreserved: lower other functions' reserved concurrency, give {function} reserved concurrency of its own, or raise L-B99A9384"
-            ),
-            LimitKey::FunctionReservedConcurrency => {
-                let mut step = format!(
-                    "Raise {function}'s reserved concurrency (now {v}) to at least {}: aws lambda put-function-concurrency --function-name {function} --reserved-concurrent-executions {}",
-                    want(peak_flight), want(peak_flight)
-                );
-                // Lambda keeps 100 of the account's concurrency unreserved.
-                match quotas.get(LimitKey::LambdaConcurrentExecutions) {
-                    Some(a) if want(peak_flight) as f64 > a - 100.0 => step.push_str(&format!(
-                        "; the account's {} leaves at most {} to reserve, so raise L-B99A9384 first",
-                        num(a),
-                        num((a - 100.0).max(0.0))
-                    )),
-                    _ => step.push_str(" (it needs that much unreserved account concurrency)"),
-                }
-                step
-            }
-            LimitKey::FunctionProvisionedConcurrency => format!(
-                "Requests beyond the {v} provisioned environments met cold starts: raise provisioned concurrency to {}: aws lambda put-provisioned-concurrency-config --function-name {function} --qualifier {} --provisioned-concurrent-executions {}",
-                peak_flight.ceil() as u64, seen.qualifier.as_deref().unwrap_or("ALIAS"), peak_flight.ceil() as u64
-            ),
-            LimitKey::LambdaScalingRate => format!(
-                "Lambda adds at most {v} environments per 10 s per function: pre-warm with provisioned concurrency (aws lambda put-provisioned-concurrency-config --function-name {function} --qualifier {} --provisioned-concurrent-executions {}), or ramp to {} in flight over at least {} s",
-                seen.qualifier.as_deref().unwrap_or("ALIAS"), peak_flight.ceil() as u64, peak_flight.ceil() as u64,
-                ((peak_flight / quotas.get(*k).unwrap_or(1000.0)).ceil() * 10.0) as u64
-            ),
-            LimitKey::ApigwRate | LimitKey::ApigwBurst => format!(
-                "Raise API Gateway's account throttle (rate {} req/s, burst {}) in Service Quotas, Amazon API Gateway, Throttle rate (L-8A5B8E43) and Throttle burst rate (L-CDF5615A); or keep the load under {} req/s",
-                quotas.get(LimitKey::ApigwRate).map_or("?".into(), num),
-                quotas.get(LimitKey::ApigwBurst).map_or("?".into(), num),
-                quotas.get(LimitKey::ApigwRate).map_or("?".into(), |r| num(r * 0.9))
-            ),
-            LimitKey::StageRate | LimitKey::StageBurst => format!(
-                "Raise the stage's throttle (rate {} req/s, burst {}) to at least {} req/s: aws apigateway update-stage --rest-api-id {} --stage-name {} --patch-operations op=replace,path=/*/*/throttling/rateLimit,value={}",
-                quotas.get(LimitKey::StageRate).map_or("?".into(), num),
-                quotas.get(LimitKey::StageBurst).map_or("?".into(), num),
-                want(peak_rate),
-                seen.rest_api_id.as_deref().unwrap_or("API_ID"),
-                seen.stage.as_deref().unwrap_or("STAGE"),
-                want(peak_rate)
-            ),
-            LimitKey::RestIntegrationTimeoutMs => continue,
-        };
-        if !steps.contains(&step) {
-            steps.push(step);
-        }
-    }
-    if let Some(first) = hit.first() {
-        let ramp = match first {
-            LimitKey::StageRate | LimitKey::ApigwRate | LimitKey::StageBurst | LimitKey::ApigwBurst => None,
-            _ => Some("or send less: a gentler ramp that stops below the limit shows the latency the limit allows"),
-        };
-        if let Some(r) = ramp {
-            steps.push(format!("Until then, {r}."));
-        }
-    }
-    steps
-}
-
-fn source_of(quotas: &Quotas, k: LimitKey) -> String {
+pub(super) fn source_of(quotas: &Quotas, k: LimitKey) -> String {
     quotas
         .quota(k)
         .map_or(String::new(), |q| q.source.describe())
