@@ -275,22 +275,31 @@ impl Quotas {
         self.quotas.sort_by_key(|q| q.key);
     }
 
-    /// The concurrency the function can reach: its reserved concurrency when set, else
-    /// the account's unreserved pool, else the account limit.
-    /// An unreserved pool as large as the account's is the account limit, named so.
-    pub fn function_ceiling(&self) -> Option<(LimitKey, f64)> {
+    /// The concurrency limits that bind the function: its reserved concurrency alone when
+    /// set (it draws on nothing else), else the unreserved pool and the account limit — the
+    /// pool left out when it is the whole account, so the limit is named as the account's.
+    pub fn concurrency_limits(&self) -> Vec<LimitKey> {
+        if self.get(LimitKey::FunctionReservedConcurrency).is_some() {
+            return vec![LimitKey::FunctionReservedConcurrency];
+        }
         let account = self.get(LimitKey::LambdaConcurrentExecutions);
+        let unreserved = self.get(LimitKey::LambdaUnreservedConcurrency);
+        let whole_pool = matches!((unreserved, account), (Some(u), Some(a)) if u >= a);
         [
-            LimitKey::FunctionReservedConcurrency,
             LimitKey::LambdaUnreservedConcurrency,
             LimitKey::LambdaConcurrentExecutions,
         ]
         .into_iter()
-        .filter(|k| {
-            let whole_pool = matches!((self.get(*k), account), (Some(u), Some(a)) if u >= a);
-            !(*k == LimitKey::LambdaUnreservedConcurrency && whole_pool)
-        })
-        .find_map(|k| self.get(k).map(|v| (k, v)))
+        .filter(|k| self.get(*k).is_some())
+        .filter(|k| !(whole_pool && *k == LimitKey::LambdaUnreservedConcurrency))
+        .collect()
+    }
+
+    /// The concurrency the function can reach: the first of [`Quotas::concurrency_limits`].
+    pub fn function_ceiling(&self) -> Option<(LimitKey, f64)> {
+        self.concurrency_limits()
+            .into_iter()
+            .find_map(|k| self.get(k).map(|v| (k, v)))
     }
 }
 

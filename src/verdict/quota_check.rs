@@ -274,12 +274,12 @@ fn burst_in<'s>(seen: &'s RunSeen, i: usize) -> Option<(&'s str, u64)> {
 
 /// Every limit that applies to this front, with the measure that uses it.
 pub(super) fn applicable(quotas: &Quotas, front: Front) -> Vec<Candidate> {
-    let mut keys = vec![
-        (LimitKey::FunctionReservedConcurrency, Measure::InFlight),
-        (LimitKey::LambdaUnreservedConcurrency, Measure::InFlight),
-        (LimitKey::LambdaConcurrentExecutions, Measure::InFlight),
-        (LimitKey::LambdaScalingRate, Measure::NewEnvironments),
-    ];
+    let mut keys: Vec<(LimitKey, Measure)> = quotas
+        .concurrency_limits()
+        .into_iter()
+        .map(|k| (k, Measure::InFlight))
+        .collect();
+    keys.push((LimitKey::LambdaScalingRate, Measure::NewEnvironments));
     if front.has_api_gateway() {
         keys.extend([
             (LimitKey::StageRate, Measure::Rate),
@@ -288,20 +288,7 @@ pub(super) fn applicable(quotas: &Quotas, front: Front) -> Vec<Candidate> {
             (LimitKey::ApigwBurst, Measure::Burst),
         ]);
     }
-    // A function with reserved concurrency draws on nothing else; an unreserved pool as
-    // large as the account's is the account limit, and is named so.
-    let reserved = quotas.get(LimitKey::FunctionReservedConcurrency).is_some();
-    let account = quotas.get(LimitKey::LambdaConcurrentExecutions);
-    let unreserved = quotas.get(LimitKey::LambdaUnreservedConcurrency);
-    let whole_pool = matches!((unreserved, account), (Some(u), Some(a)) if u >= a);
     keys.into_iter()
-        .filter(|(k, _)| {
-            let pooled = matches!(
-                k,
-                LimitKey::LambdaUnreservedConcurrency | LimitKey::LambdaConcurrentExecutions
-            );
-            !(reserved && pooled || whole_pool && *k == LimitKey::LambdaUnreservedConcurrency)
-        })
         .filter_map(|(limit, measure)| {
             quotas.get(limit).map(|value| Candidate {
                 limit,
