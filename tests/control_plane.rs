@@ -1,14 +1,13 @@
 //! The emulator's control plane, read with the real AWS SDK clients through an endpoint
 //! override, as `stampede quotas` will read a real account.
 
+mod common;
+
 use aws_sdk_apigateway as apigateway;
 use aws_sdk_lambda as lambda;
 use aws_sdk_servicequotas as servicequotas;
-use stampede::emulator::{self, EmulatorConfig, RunningEmulator};
-
-fn start(config: EmulatorConfig) -> RunningEmulator {
-    emulator::start(config, "127.0.0.1:0".parse().unwrap()).unwrap()
-}
+use common::{small_account, start_emulator};
+use stampede::emulator::EmulatorConfig;
 
 macro_rules! client {
     ($krate:ident, $em:expr) => {{
@@ -36,26 +35,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn small_account() -> EmulatorConfig {
-    EmulatorConfig {
-        account_concurrency: 100,
-        reserved_concurrency: Some(50),
-        provisioned_concurrency: Some(10),
-        rate: 500.0,
-        burst: 250,
-        stage_rate: Some(400.0),
-        stage_burst: Some(200),
-        function: "orders-handler".into(),
-        qualifier: "live".into(),
-        rest_api_id: "abc123".into(),
-        stage: "prod".into(),
-        ..EmulatorConfig::default()
-    }
-}
-
 #[test]
 fn service_quotas_serves_applied_values_and_defaults() {
-    let em = start(small_account());
+    let em = start_emulator(small_account());
     let sq = client!(servicequotas, em);
     runtime().block_on(async {
         let q = sq
@@ -100,7 +82,7 @@ fn service_quotas_serves_applied_values_and_defaults() {
 #[test]
 fn a_quota_never_changed_is_no_such_resource_and_the_default_answers() {
     // AWS's own defaults: nothing applied.
-    let em = start(EmulatorConfig::default());
+    let em = start_emulator(EmulatorConfig::default());
     let sq = client!(servicequotas, em);
     runtime().block_on(async {
         let err = sq
@@ -133,7 +115,7 @@ fn a_quota_never_changed_is_no_such_resource_and_the_default_answers() {
 
 #[test]
 fn lambda_account_reserved_and_provisioned_concurrency() {
-    let em = start(small_account());
+    let em = start_emulator(small_account());
     let l = client!(lambda, em);
     runtime().block_on(async {
         let settings = l.get_account_settings().send().await.unwrap();
@@ -179,7 +161,7 @@ fn lambda_account_reserved_and_provisioned_concurrency() {
             .is_resource_not_found_exception());
     });
     // No reservation: the answer has none.
-    let em = start(EmulatorConfig {
+    let em = start_emulator(EmulatorConfig {
         reserved_concurrency: None,
         ..small_account()
     });
@@ -197,7 +179,7 @@ fn lambda_account_reserved_and_provisioned_concurrency() {
 
 #[test]
 fn api_gateway_account_and_stage_throttling() {
-    let em = start(small_account());
+    let em = start_emulator(small_account());
     let a = client!(apigateway, em);
     runtime().block_on(async {
         let account = a.get_account().send().await.unwrap();
@@ -230,7 +212,7 @@ fn api_gateway_account_and_stage_throttling() {
 
 #[test]
 fn denied_calls_are_access_denied() {
-    let em = start(EmulatorConfig {
+    let em = start_emulator(EmulatorConfig {
         deny: vec![
             "lambda:GetAccountSettings".into(),
             "servicequotas:GetServiceQuota".into(),

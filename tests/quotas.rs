@@ -3,30 +3,9 @@
 
 mod common;
 
-use common::{stampede_aws, stderr, stdout, write, DUMMY_KEYS};
+use common::{small_account, stampede_aws, start_emulator, stderr, stdout, write, DUMMY_KEYS};
 use serde_json::Value;
-use stampede::emulator::{self, EmulatorConfig, RunningEmulator};
-
-fn start(config: EmulatorConfig) -> RunningEmulator {
-    emulator::start(config, "127.0.0.1:0".parse().unwrap()).unwrap()
-}
-
-fn small_account() -> EmulatorConfig {
-    EmulatorConfig {
-        account_concurrency: 100,
-        reserved_concurrency: Some(50),
-        provisioned_concurrency: Some(10),
-        rate: 500.0,
-        burst: 250,
-        stage_rate: Some(400.0),
-        stage_burst: Some(200),
-        function: "orders-handler".into(),
-        qualifier: "live".into(),
-        rest_api_id: "abc123".into(),
-        stage: "prod".into(),
-        ..EmulatorConfig::default()
-    }
-}
+use stampede::emulator::{EmulatorConfig, RunningEmulator};
 
 /// `stampede quotas --json` for every limit the emulator serves; exit code and JSON.
 fn quotas_json(em: &RunningEmulator, extra: &[&str], env: &[(&str, &str)]) -> (Value, String) {
@@ -99,7 +78,7 @@ fn api(action: &str) -> (String, String) {
 
 #[test]
 fn applied_values_are_preferred_and_every_call_is_read() {
-    let em = start(small_account());
+    let em = start_emulator(small_account());
     let (q, text) = quotas_json(&em, &["-vv"], &DUMMY_KEYS);
     assert_eq!(q["origin"], "aws");
     assert_eq!(q["region"], "us-east-1");
@@ -160,7 +139,7 @@ fn applied_values_are_preferred_and_every_call_is_read() {
 #[test]
 fn quotas_never_changed_fall_back_to_the_aws_default() {
     // AWS's defaults everywhere, and the calls that would answer first denied.
-    let em = start(EmulatorConfig {
+    let em = start_emulator(EmulatorConfig {
         function: "orders-handler".into(),
         rest_api_id: "abc123".into(),
         deny: vec![
@@ -210,7 +189,7 @@ fn quotas_never_changed_fall_back_to_the_aws_default() {
 
 #[test]
 fn a_denied_call_is_named_and_the_rest_still_read() {
-    let em = start(EmulatorConfig {
+    let em = start_emulator(EmulatorConfig {
         deny: vec!["lambda:GetFunctionConcurrency".into()],
         ..small_account()
     });
@@ -265,7 +244,7 @@ fn a_denied_call_is_named_and_the_rest_still_read() {
 
 #[test]
 fn without_credentials_it_says_so_once_and_shows_the_documented_values() {
-    let em = start(small_account());
+    let em = start_emulator(small_account());
     let (q, text) = quotas_json(&em, &[], &[]);
     let missing = not_read(&q);
     assert_eq!(missing.len(), 1, "{missing:?}");

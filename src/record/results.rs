@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::verdict::abort::AbortTrip;
-use crate::verdict::quota_check::QuotaCheck;
 use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
@@ -15,6 +13,8 @@ use super::{
     percentiles, throttle_map, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint,
 };
 use crate::retry::CAUSE_NAMES;
+use crate::verdict::abort::AbortTrip;
+use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 
 pub const SCHEMA: &str = "stampede.results/1";

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::quotas::Quotas;
+use crate::verdict::num;
 use crate::verdict::preflight::{LimitCheck, Preflight};
-use crate::verdict::quota_check::{num, QuotaCheck};
+use crate::verdict::quota_check::QuotaCheck;
 
 /// The quotas, the per-stage forecast and every limit the plan would exceed or come near.
 pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {

@@ -1,7 +1,8 @@
 //! What to do about each limit a run hit: the quota code to raise and the command,
 //! reserved or provisioned concurrency, or a gentler ramp. Pure.
 
-use super::quota_check::{num, RunSeen};
+use super::num;
+use super::quota_check::RunSeen;
 use crate::quotas::{LimitKey, Quotas};
 
 /// What to do about each limit hit, most important first, without repeats.

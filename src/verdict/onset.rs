@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use super::num;
 use super::quota_check::{
-    applicable, num, source_of, Measure, OnsetExplained, RunSeen, Series, SuspectedLambdaThrottles,
+    applicable, source_of, Measure, OnsetExplained, RunSeen, Series, SuspectedLambdaThrottles,
 };
 use crate::quotas::{LimitKey, Quotas};
 
@@ -156,11 +157,7 @@ fn bucket_seconds(quotas: &Quotas, rate_limit: LimitKey, rate: f64) -> Option<f6
     (rate > r).then(|| b / (rate - r))
 }
 
-pub(super) fn suspected(
-    quotas: &Quotas,
-    seen: &RunSeen,
-    series: &Series,
-) -> Option<SuspectedLambdaThrottles> {
+pub(super) fn suspected(quotas: &Quotas, seen: &RunSeen) -> Option<SuspectedLambdaThrottles> {
     let t = seen.timeline;
     let i = t.iter().position(|p| p.suspected_lambda_throttles > 0)?;
     let count = t.iter().map(|p| p.suspected_lambda_throttles).sum();
@@ -180,7 +177,6 @@ pub(super) fn suspected(
             t[i].t_s
         ),
     };
-    let _ = series;
     Some(SuspectedLambdaThrottles {
         count,
         first_t_s: t[i].t_s,

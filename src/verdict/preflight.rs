@@ -119,11 +119,7 @@ pub fn check(
                         planned,
                         value,
                         headroom: value - planned,
-                        percent: if value > 0.0 {
-                            planned / value * 100.0
-                        } else {
-                            f64::INFINITY
-                        },
+                        percent: super::percent(planned, value),
                         exceeded: planned > value,
                         source: q.source.describe(),
                     });

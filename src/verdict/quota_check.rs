@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::next_steps::next_steps;
 use super::onset::{explain_onset, suspected};
 use super::preflight::{Preflight, NEAR};
+use super::{num, percent};
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::record::TimelinePoint;
 
@@ -130,7 +131,7 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
     let series = Series::of(seen);
     let usage = usage(quotas, seen, &series);
     let onset = explain_onset(quotas, seen, &series);
-    let suspected = suspected(quotas, seen, &series);
+    let suspected = suspected(quotas, seen);
     let mut findings = Vec::new();
     for u in &usage {
         let level = if u.percent > 100.0 {
@@ -334,23 +335,6 @@ pub(super) fn source_of(quotas: &Quotas, k: LimitKey) -> String {
     quotas
         .quota(k)
         .map_or(String::new(), |q| q.source.describe())
-}
-
-fn percent(observed: f64, value: f64) -> f64 {
-    if value > 0.0 {
-        observed / value * 100.0
-    } else {
-        f64::INFINITY
-    }
-}
-
-/// A number as people write it: whole when whole.
-pub fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.1}")
-    }
 }
 
 #[cfg(test)]

@@ -282,3 +282,28 @@ pub const DUMMY_KEYS: [(&str, &str); 2] = [
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// The in-process emulator on a free loopback port.
+pub fn start_emulator(
+    config: stampede::emulator::EmulatorConfig,
+) -> stampede::emulator::RunningEmulator {
+    stampede::emulator::start(config, "127.0.0.1:0".parse().unwrap()).unwrap()
+}
+
+/// An account with every limit set and small: the control-plane tests read it back.
+pub fn small_account() -> stampede::emulator::EmulatorConfig {
+    stampede::emulator::EmulatorConfig {
+        account_concurrency: 100,
+        reserved_concurrency: Some(50),
+        provisioned_concurrency: Some(10),
+        rate: 500.0,
+        burst: 250,
+        stage_rate: Some(400.0),
+        stage_burst: Some(200),
+        function: "orders-handler".into(),
+        qualifier: "live".into(),
+        rest_api_id: "abc123".into(),
+        stage: "prod".into(),
+        ..stampede::emulator::EmulatorConfig::default()
+    }
+}
