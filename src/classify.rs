@@ -1,6 +1,7 @@
-//! What one attempt's answer means (DESIGN.md, "What throttling looks like on the wire"):
-//! ok, a throttle and whose, a suspected Lambda throttle behind API Gateway, a client or
-//! server error, a timeout, or a connection failure. Pure.
+//! What one attempt's answer means (as API Gateway and Lambda answer on the wire): ok, a
+//! throttle and whose, a suspected Lambda throttle behind API Gateway, a client or server
+//! error, a timeout, a network or TLS failure, a malformed answer, or a failure of the
+//! client machine itself. Every attempt gets exactly one. Pure.
 
 /// Who throttled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,6 +62,69 @@ pub enum Outcome {
     ConnectError,
     /// The TLS handshake failed: a certificate not trusted, a protocol mismatch.
     TlsError,
+    /// The answer was not valid HTTP: a malformed status line or header, a body cut short.
+    ProtocolError,
+    /// The client machine could not send it: out of descriptors, ports, buffers, or no
+    /// valid credentials. Never retried: retrying cannot help and would hide the cause.
+    LocalError(LocalReason),
+}
+
+/// What ran out on the client machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LocalReason {
+    /// EMFILE: the process's open-files limit (`ulimit -n`).
+    FileDescriptors,
+    /// ENFILE: the system-wide file table.
+    SystemFileTable,
+    /// EADDRNOTAVAIL: no ephemeral port left for a new connection.
+    EphemeralPorts,
+    /// ENOBUFS or ENOMEM: the kernel's socket buffers or memory.
+    Buffers,
+    /// SigV4 credentials expired and could not be refreshed.
+    Credentials,
+}
+
+pub const LOCAL_REASONS: [LocalReason; 5] = [
+    LocalReason::FileDescriptors,
+    LocalReason::SystemFileTable,
+    LocalReason::EphemeralPorts,
+    LocalReason::Buffers,
+    LocalReason::Credentials,
+];
+
+impl LocalReason {
+    /// The key in the results' `local_errors`.
+    pub fn key(self) -> &'static str {
+        match self {
+            LocalReason::FileDescriptors => "file_descriptors",
+            LocalReason::SystemFileTable => "system_file_table",
+            LocalReason::EphemeralPorts => "ephemeral_ports",
+            LocalReason::Buffers => "buffers",
+            LocalReason::Credentials => "credentials",
+        }
+    }
+
+    /// What ran out, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LocalReason::FileDescriptors => "out of file descriptors",
+            LocalReason::SystemFileTable => "the system's file table is full",
+            LocalReason::EphemeralPorts => "out of ephemeral ports for new connections",
+            LocalReason::Buffers => "out of socket buffers or memory",
+            LocalReason::Credentials => "no valid AWS credentials to sign with",
+        }
+    }
+
+    /// The reason an OS error number stands for, if it is one of ours.
+    pub fn from_os_error(errno: i32) -> Option<LocalReason> {
+        Some(match errno {
+            24 => LocalReason::FileDescriptors, // EMFILE
+            23 => LocalReason::SystemFileTable, // ENFILE
+            99 => LocalReason::EphemeralPorts,  // EADDRNOTAVAIL
+            105 | 12 => LocalReason::Buffers,   // ENOBUFS, ENOMEM
+            _ => return None,
+        })
+    }
 }
 
 impl Outcome {
@@ -70,10 +134,15 @@ impl Outcome {
         let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
         match status {
             429 => Outcome::Throttled(throttle_kind(error_type, &compact)),
-            500 if compact == r#"{"message":"Internalservererror"}"# => {
+            // REST APIs and HTTP APIs word it differently.
+            500 if compact == r#"{"message":"Internalservererror"}"#
+                || compact == r#"{"message":"InternalServerError"}"# =>
+            {
                 Outcome::SuspectedIntegrationThrottle
             }
             504 => Outcome::Timeout,
+            // An HTTP API's integration timeout (30 s).
+            503 if compact == r#"{"message":"ServiceUnavailable"}"# => Outcome::Timeout,
             400..=499 => Outcome::ClientError,
             500..=599 => Outcome::ServerError,
             // 1xx never reaches us as a final answer; 2xx and 3xx are successes.
@@ -108,6 +177,10 @@ fn throttle_kind(error_type: Option<&str>, compact_body: &str) -> ThrottleKind {
         ),
         (
             "FunctionInvocationRateLimitExceeded",
+            ThrottleKind::LambdaRate,
+        ),
+        (
+            "ReservedFunctionInvocationRateLimitExceeded",
             ThrottleKind::LambdaRate,
         ),
         ("CallerRateLimitExceeded", ThrottleKind::LambdaCaller),
@@ -222,6 +295,39 @@ mod tests {
             c(504, None, br#"{"message": "Endpoint request timed out"}"#),
             Outcome::Timeout
         );
+    }
+
+    #[test]
+    fn http_api_answers_are_read_as_rest_ones_are() {
+        let c = Outcome::classify;
+        assert_eq!(
+            c(500, None, br#"{"message":"Internal Server Error"}"#),
+            Outcome::SuspectedIntegrationThrottle
+        );
+        assert_eq!(
+            c(503, None, br#"{"message":"Service Unavailable"}"#),
+            Outcome::Timeout
+        );
+        assert_eq!(c(503, None, b"busy"), Outcome::ServerError);
+    }
+
+    #[test]
+    fn local_failures_are_named_by_their_os_error() {
+        assert_eq!(
+            LocalReason::from_os_error(24),
+            Some(LocalReason::FileDescriptors)
+        );
+        assert_eq!(
+            LocalReason::from_os_error(99),
+            Some(LocalReason::EphemeralPorts)
+        );
+        assert_eq!(
+            LocalReason::from_os_error(111),
+            None,
+            "ECONNREFUSED is the network"
+        );
+        assert!(Outcome::LocalError(LocalReason::Buffers).is_error());
+        assert!(Outcome::ProtocolError.is_error());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Errors that end a command, each mapped to the exit code DESIGN.md gives it.
+//! Errors that end a command, each mapped to its exit code (README, "Exit codes").
 
 use std::fmt;
 
@@ -8,6 +8,8 @@ pub mod exit {
     pub const CHECK_FAILED: i32 = 1;
     pub const BAD_INPUT: i32 = 2;
     pub const ABORTED: i32 = 3;
+    /// stampede itself failed: an engine fault, or results not written where asked.
+    pub const INTERNAL: i32 = 4;
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -27,10 +29,11 @@ impl Error {
         }
     }
 
-    /// Something failed while running (exit 1): the run itself could not go on.
-    pub fn runtime(message: impl Into<String>) -> Error {
+    /// stampede itself failed (exit 4): a runtime, thread or file it could not make.
+    /// Never exit 1, which means the target failed a gate.
+    pub fn internal(message: impl Into<String>) -> Error {
         Error {
-            code: exit::CHECK_FAILED,
+            code: exit::INTERNAL,
             message: message.into(),
         }
     }

@@ -1,6 +1,22 @@
 use clap::Parser;
 
 fn main() {
+    // A fault inside stampede is named in one line, never a stack trace: the engine
+    // catches a failing lane and still writes what the others gathered.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let at = info
+            .location()
+            .map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("main");
+        eprintln!("error: stampede failed inside ({name}{at}): {what}");
+    }));
     let cli = stampede::cli::Cli::parse();
     // Our own warnings by default; the AWS SDK's only when asked (-v), as they are long.
     use tracing::Level;

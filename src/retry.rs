@@ -2,6 +2,7 @@
 //! budget of the AWS SDKs' standard mode, and `Retry-After`. Pure: the caller passes the
 //! random source and the clock.
 
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::time::{Duration, SystemTime};
 
 use crate::classify::Outcome;
@@ -142,10 +143,14 @@ impl RetryPolicy {
     pub fn retryable(&self, outcome: Outcome) -> Option<RetryCause> {
         let cause = match outcome {
             Outcome::Throttled(_) => RetryCause::Throttle,
-            Outcome::ServerError | Outcome::SuspectedIntegrationThrottle => RetryCause::ServerError,
+            // A malformed answer came from the server, as a 5xx does: retried as one.
+            Outcome::ServerError
+            | Outcome::SuspectedIntegrationThrottle
+            | Outcome::ProtocolError => RetryCause::ServerError,
             Outcome::Timeout => RetryCause::Timeout,
             Outcome::ConnectError | Outcome::TlsError => RetryCause::Connect,
-            Outcome::Ok | Outcome::ClientError => return None,
+            // Retrying cannot free a descriptor or renew credentials: it would only hide the cause.
+            Outcome::Ok | Outcome::ClientError | Outcome::LocalError(_) => return None,
         };
         self.on.contains(&cause).then_some(cause)
     }
@@ -154,10 +159,13 @@ impl RetryPolicy {
 /// The SDKs' standard-mode retry quota: a bucket of tokens; a retry costs 5, or 10 after
 /// a timeout or connection error; a success on the first attempt refunds 1; an empty
 /// bucket means no more retries. `None` capacity: unlimited.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// One bucket per run, shared by every engine lane without a lock (an atomic count), so a
+/// run retries the same whatever its thread count. A full bucket refunds with a read only.
+#[derive(Debug)]
 pub struct RetryBudget {
     capacity: Option<u32>,
-    tokens: u32,
+    tokens: AtomicU32,
 }
 
 pub const RETRY_COST: u32 = 5;
@@ -168,16 +176,16 @@ impl RetryBudget {
     pub fn new(capacity: Option<u32>) -> RetryBudget {
         RetryBudget {
             capacity,
-            tokens: capacity.unwrap_or(0),
+            tokens: AtomicU32::new(capacity.unwrap_or(0)),
         }
     }
 
     pub fn tokens(&self) -> Option<u32> {
-        self.capacity.map(|_| self.tokens)
+        self.capacity.map(|_| self.tokens.load(Relaxed))
     }
 
     /// Takes the price of a retry for `cause`; false (nothing taken) when it cannot pay.
-    pub fn try_spend(&mut self, cause: RetryCause) -> bool {
+    pub fn try_spend(&self, cause: RetryCause) -> bool {
         if self.capacity.is_none() {
             return true;
         }
@@ -185,23 +193,24 @@ impl RetryBudget {
             RetryCause::Timeout | RetryCause::Connect => TIMEOUT_RETRY_COST,
             _ => RETRY_COST,
         };
-        if self.tokens < cost {
-            return false;
-        }
-        self.tokens -= cost;
-        true
+        self.tokens
+            .fetch_update(Relaxed, Relaxed, |t| t.checked_sub(cost))
+            .is_ok()
     }
 
     /// A logical request succeeded on its first attempt.
-    pub fn refund_first_try(&mut self) {
+    pub fn refund_first_try(&self) {
         if let Some(cap) = self.capacity {
-            self.tokens = (self.tokens + FIRST_TRY_REFUND).min(cap);
+            let _ = self.tokens.fetch_update(Relaxed, Relaxed, |t| {
+                (t < cap).then(|| (t + FIRST_TRY_REFUND).min(cap))
+            });
         }
     }
 }
 
 /// The sleep before retry `n`: the server's `Retry-After` when it gave one and we honour
-/// it, else the backoff formula.
+/// it (never longer than `cap`: a server must not hold a run for an hour), else the
+/// backoff formula.
 pub fn retry_delay(
     backoff: &Backoff,
     n: u32,
@@ -211,7 +220,7 @@ pub fn retry_delay(
     rng: &mut fastrand::Rng,
 ) -> Duration {
     match retry_after {
-        Some(server_says) if respect_retry_after => server_says,
+        Some(server_says) if respect_retry_after => server_says.min(backoff.cap),
         _ => backoff.delay(n, prev, rng),
     }
 }
@@ -359,7 +368,7 @@ mod tests {
 
     #[test]
     fn the_budget_empties_and_refills_as_the_sdks_do() {
-        let mut b = RetryBudget::new(Some(500));
+        let b = RetryBudget::new(Some(500));
         // 100 throttle retries at 5 each empty it.
         for _ in 0..100 {
             assert!(b.try_spend(RetryCause::Throttle));
@@ -376,17 +385,54 @@ mod tests {
         );
         assert!(b.try_spend(RetryCause::ServerError));
         assert_eq!(b.tokens(), Some(4));
-        let mut full = RetryBudget::new(Some(500));
+        let full = RetryBudget::new(Some(500));
         full.refund_first_try();
         assert_eq!(full.tokens(), Some(500));
         // Timeouts and connection errors cost 10.
-        let mut t = RetryBudget::new(Some(20));
+        let t = RetryBudget::new(Some(20));
         assert!(t.try_spend(RetryCause::Connect));
         assert!(t.try_spend(RetryCause::Timeout));
         assert!(!t.try_spend(RetryCause::Throttle));
         // Unlimited.
-        let mut u = RetryBudget::new(None);
+        let u = RetryBudget::new(None);
         assert!((0..10_000).all(|_| u.try_spend(RetryCause::Timeout)));
+    }
+
+    #[test]
+    fn lanes_share_one_budget_and_never_overdraw_it() {
+        let b = RetryBudget::new(Some(500));
+        let spent: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..100)
+                            .filter(|_| b.try_spend(RetryCause::Throttle))
+                            .count()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(
+            spent, 100,
+            "500 tokens pay for exactly 100 retries, whoever asks"
+        );
+        assert_eq!(b.tokens(), Some(0));
+    }
+
+    #[test]
+    fn retry_after_is_capped_by_the_cap() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let p = Backoff {
+            cap: Duration::from_secs(1),
+            ..policy(BackoffKind::FullJitter)
+        };
+        let d = retry_delay(&p, 0, None, Some(Duration::from_secs(3600)), true, &mut rng);
+        assert_eq!(
+            d,
+            Duration::from_secs(1),
+            "a server cannot hold a run for an hour"
+        );
     }
 
     #[test]
@@ -402,6 +448,17 @@ mod tests {
             Some(RetryCause::ServerError)
         );
         assert_eq!(p.retryable(Outcome::ClientError), None);
+        assert_eq!(
+            p.retryable(Outcome::ProtocolError),
+            Some(RetryCause::ServerError),
+            "a malformed answer is not the network"
+        );
+        assert_eq!(
+            p.retryable(Outcome::LocalError(
+                crate::classify::LocalReason::FileDescriptors
+            )),
+            None
+        );
         assert_eq!(p.retryable(Outcome::Ok), None);
         p.on = vec![RetryCause::Throttle];
         assert_eq!(p.retryable(Outcome::Timeout), None);

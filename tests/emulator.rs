@@ -156,7 +156,10 @@ fn integration_timeouts() {
     )
     .unwrap();
     let (status, _, body) = exchange(em.addr, "/");
-    assert_eq!((status, body.as_str()), (503, "Service Unavailable"));
+    assert_eq!(
+        (status, body.as_str()),
+        (503, r#"{"message":"Service Unavailable"}"#)
+    );
 }
 
 #[test]

@@ -31,11 +31,11 @@ pub fn emulate(args: &EmulateArgs) -> Result<i32> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())
-            .map_err(|e| Error::runtime(format!("cannot listen for signals: {e}")))?;
+            .map_err(|e| Error::internal(format!("cannot listen for signals: {e}")))?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

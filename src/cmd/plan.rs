@@ -5,12 +5,31 @@ use super::{limits, load};
 use crate::cli::PlanArgs;
 use crate::error::{exit, Result};
 use crate::report::check;
+use crate::transport::open_files;
+use crate::verdict::descriptors;
+
+/// `run`'s `--max-in-flight` default.
+const DEFAULT_MAX_IN_FLIGHT: u64 = 20_000;
 
 pub fn plan(args: &PlanArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
     // The emulator runs only to answer the quota calls, as it would for `run`.
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
-    let (limits, _, p) = limits::preflight(&scenario, &args.load, emulator.as_ref())?;
+    let (limits, plans, mut p) = limits::preflight(&scenario, &args.load, emulator.as_ref())?;
+    // `run` raises the soft open-files limit to the hard one: judge against that.
+    let open_files = open_files::current();
+    let (in_flight, basis) = descriptors::planned_in_flight(
+        &scenario.stages,
+        &plans,
+        scenario.target.timeout,
+        DEFAULT_MAX_IN_FLIGHT,
+    );
+    p.warnings.extend(descriptors::warning(
+        in_flight,
+        &basis,
+        open_files.hard,
+        open_files.hard,
+    ));
     if args.json {
         let doc = serde_json::json!({ "quotas": limits.quotas, "preflight": p });
         println!(

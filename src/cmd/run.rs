@@ -1,6 +1,6 @@
 //! `stampede run`: scenario → schedule → engine → results → verdict → reports.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::limits::{self, Limits};
@@ -14,6 +14,8 @@ use crate::report::{check as check_report, live::LiveView, summary};
 use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
 use crate::transport::auth::{Auth, AuthSpec};
+use crate::transport::open_files;
+use crate::verdict::descriptors;
 use crate::verdict::quota_check::{self, RunSeen};
 use crate::verdict::thresholds;
 
@@ -45,8 +47,27 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     let tls = tls_config(args.ca_cert.as_deref())?;
     let auth = resolve_auth(&scenario)?;
-    let (limits, plans, preflight) = limits::preflight(&scenario, &args.load, emulator.as_ref())?;
-    raise_open_files_limit();
+    let (limits, plans, mut preflight) =
+        limits::preflight(&scenario, &args.load, emulator.as_ref())?;
+    let open_files = open_files::raise_to_hard();
+    if let Some(why) = &open_files.raise_failed {
+        preflight.warnings.push(format!(
+            "could not raise the open-files limit from {} to {}: {why}",
+            open_files.soft, open_files.hard
+        ));
+    }
+    let (in_flight, basis) = descriptors::planned_in_flight(
+        &scenario.stages,
+        &plans,
+        scenario.target.timeout,
+        args.max_in_flight,
+    );
+    preflight.warnings.extend(descriptors::warning(
+        in_flight,
+        &basis,
+        open_files.soft,
+        open_files.hard,
+    ));
     if args.quiet {
         eprint!("{}", check_report::preflight_warnings(&preflight));
     } else {
@@ -95,6 +116,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let aborted = record.aborted.clone();
     let mut results = to_results(&scenario, &plans, record);
     results.aborted = aborted;
+    results.open_files_limit = Some(open_files.soft);
     results.quota_check = quota_check::check(
         &limits.quotas,
         &run_seen(&results, &limits),
@@ -102,11 +124,33 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     );
     results.emulator = emulator.as_ref().map(|e| e.stats());
     drop(emulator);
+    // Written before anything else can go wrong: the results are never lost.
+    let mut not_written = false;
     if let Some(out) = &args.out {
-        write_results(out, &results)?;
+        if let Err(why) = write_results(out, &results) {
+            not_written = true;
+            match write_fallback(out, &results) {
+                Ok(at) => eprintln!(
+                    "error: cannot write results to {}: {why}\n  the results are in {} instead",
+                    out.display(),
+                    at.display()
+                ),
+                Err(also) => eprintln!(
+                    "error: cannot write results to {}: {why}; nor beside it: {also}",
+                    out.display()
+                ),
+            }
+        }
     }
     if !args.quiet {
         print!("{}", summary::render(&results));
+    }
+    let none_ok = nothing_succeeded(&results);
+    if let Some(why) = &none_ok {
+        eprintln!("{why}");
+    }
+    for fault in &results.faults {
+        eprintln!("error: {fault}");
     }
     let failed: Vec<_> = results.thresholds.iter().filter(|t| !t.pass).collect();
     if args.quiet {
@@ -123,11 +167,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     if let Some(trip) = &results.aborted {
         eprintln!("{}", trip.describe());
     }
-    Ok(if results.interrupted {
+    Ok(if !results.faults.is_empty() || not_written {
+        exit::INTERNAL
+    } else if results.interrupted {
         exit::INTERRUPTED
     } else if results.aborted.is_some() {
         exit::ABORTED
-    } else if !failed.is_empty() || !results.quota_check.pass {
+    } else if !failed.is_empty() || !results.quota_check.pass || none_ok.is_some() {
         exit::CHECK_FAILED
     } else {
         exit::OK
@@ -189,23 +235,18 @@ fn to_results(
             planned_requests: plan.planned_requests(),
         })
         .collect();
-    let url = &scenario.target.url;
     results::build(RunInput {
         name: scenario.name.as_deref(),
         target: TargetInfo {
-            url: format!(
-                "{}://{}{}",
-                url.scheme_str().unwrap_or("http"),
-                url.authority().map_or("", |a| a.as_str()),
-                url.path()
-            ),
+            url: scenario.target.display_url(),
             method: scenario.target.method.to_string(),
         },
         started_at: record.started_at,
         interrupted: record.interrupted,
-        abandoned: record.abandoned,
         stages,
         overall: &overall,
+        faults: record.faults,
+        open_files_limit: None,
         failures: record.failures,
         timeline: record.timeline,
         thresholds: checked,
@@ -236,7 +277,7 @@ fn resolve_auth(scenario: &Scenario) -> Result<Auth> {
         AuthSpec::SigV4 { service, region } => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?
+            .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?
             .block_on(Auth::resolve_sigv4(service, region.as_deref(), &target.url)),
         spec => Auth::resolve(spec, |name| std::env::var(name).ok()),
     };
@@ -247,48 +288,93 @@ fn resolve_auth(scenario: &Scenario) -> Result<Auth> {
     })
 }
 
-/// Fails before any traffic if the results could not be written afterwards.
+/// Fails before any traffic if the results could not be written afterwards: creates and
+/// removes a file beside `out`, as the final write will.
 fn check_writable(out: &Path) -> Result<()> {
+    let bad = |why: String| {
+        Error::input(format!(
+            "--out {}: {why}\n  expected: a file path in a directory stampede may write to",
+            out.display()
+        ))
+    };
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(Error::input(format!(
-            "--out {}: directory {} does not exist",
-            out.display(),
-            dir.display()
-        )));
+        return Err(bad(format!("directory {} does not exist", dir.display())));
     }
     if out.is_dir() {
-        return Err(Error::input(format!(
-            "--out {}: is a directory\n  expected: a file path",
-            out.display()
-        )));
+        return Err(bad("is a directory".into()));
     }
-    Ok(())
+    let probe = partial_path(out);
+    std::fs::write(&probe, b"")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| bad(format!("cannot write there: {e}")))
 }
 
-fn write_results(out: &Path, results: &results::Results) -> Result<()> {
-    let json = serde_json::to_vec_pretty(results).expect("results serialise");
+/// Where the results are written before being renamed into place.
+fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    out.with_file_name(name)
+}
+
+fn write_results(out: &Path, results: &results::Results) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(results).map_err(std::io::Error::other)?;
     // Write beside, then rename: a reader never sees half a file.
-    let tmp = out.with_extension("json.partial");
-    std::fs::write(&tmp, json)
-        .and_then(|_| std::fs::rename(&tmp, out))
-        .map_err(|e| Error::runtime(format!("cannot write results to {}: {e}", out.display())))
+    let tmp = partial_path(out);
+    std::fs::write(&tmp, json).and_then(|_| std::fs::rename(&tmp, out))
 }
 
-/// Bursts and high rates need a file descriptor per connection: lift the soft limit to the hard one.
-fn raise_open_files_limit() {
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+/// When `--out` could not be written after all: the working directory, else the temp
+/// directory. Returns where the results went.
+fn write_fallback(out: &Path, results: &results::Results) -> std::io::Result<PathBuf> {
+    let stamp = results.started_at.replace([':', '.'], "-");
+    let name = format!("stampede-results-{stamp}.json");
+    let mut last = None;
+    for dir in [PathBuf::from("."), std::env::temp_dir()] {
+        let at = dir.join(&name);
+        if at == out {
+            continue;
+        }
+        match write_results(&at, results) {
+            Ok(()) => return Ok(std::fs::canonicalize(&at).unwrap_or(at)),
+            Err(e) => last = Some(e),
         }
     }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no place to write")))
+}
+
+/// "No request succeeded", with what the attempts ended in, when not one logical request
+/// ended ok (a dead endpoint must not pass a CI gate without thresholds).
+fn nothing_succeeded(r: &results::Results) -> Option<String> {
+    let t = &r.totals;
+    if t.ok > 0 || (t.requests + t.abandoned == 0 && r.attempts.sent == 0) {
+        return None;
+    }
+    let a = &r.attempts;
+    let classes = [
+        (a.throttled, "throttled"),
+        (a.suspected_lambda_throttles, "suspected Lambda throttles"),
+        (a.server_errors, "server errors"),
+        (a.client_errors, "client errors"),
+        (a.timeouts, "timeouts"),
+        (a.connect_errors, "connect errors"),
+        (a.tls_errors, "TLS errors"),
+        (a.protocol_errors, "protocol errors (malformed answers)"),
+        (a.local_errors, "local errors"),
+        (a.abandoned, "abandoned"),
+    ];
+    let seen: Vec<String> = classes
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    Some(format!(
+        "no request succeeded: {} requests, {} attempts ({})",
+        t.requests + t.abandoned,
+        a.sent,
+        seen.join(", ")
+    ))
 }

@@ -68,8 +68,8 @@ pub fn integration_timeout(mode: ApiMode) -> Answer {
     match mode {
         ApiMode::Http => Answer {
             status: 503,
-            headers: vec![("content-type", "text/plain")],
-            body: "Service Unavailable".into(),
+            headers: vec![JSON],
+            body: r#"{"message":"Service Unavailable"}"#.into(),
         },
         _ => Answer {
             status: 504,
@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn http_apis_time_out_with_503() {
         let t = integration_timeout(ApiMode::Http);
-        assert_eq!((t.status, t.body.as_str()), (503, "Service Unavailable"));
+        assert_eq!(
+            (t.status, t.body.as_str()),
+            (503, r#"{"message":"Service Unavailable"}"#)
+        );
         assert_eq!(
             lambda_throttle(ApiMode::Http, LambdaThrottle::Account).status,
             500

@@ -291,10 +291,10 @@ pub fn start(config: EmulatorConfig, addr: SocketAddr) -> Result<RunningEmulator
         .map_err(|e| Error::input(format!("emulator: cannot listen on {addr}: {e}")))?;
     listener
         .set_nonblocking(true)
-        .map_err(|e| Error::runtime(format!("emulator: {e}")))?;
+        .map_err(|e| Error::internal(format!("emulator: {e}")))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| Error::runtime(format!("emulator: {e}")))?;
+        .map_err(|e| Error::internal(format!("emulator: {e}")))?;
     let emulator = Arc::new(Emulator::new(config));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let serving = Arc::clone(&emulator);
@@ -314,7 +314,7 @@ pub fn start(config: EmulatorConfig, addr: SocketAddr) -> Result<RunningEmulator
                 }
             });
         })
-        .map_err(|e| Error::runtime(format!("emulator: cannot start its thread: {e}")))?;
+        .map_err(|e| Error::internal(format!("emulator: cannot start its thread: {e}")))?;
     Ok(RunningEmulator {
         addr,
         emulator,

@@ -15,15 +15,16 @@ use super::pool::Pool;
 use super::timer::PreciseTimer;
 use super::Shared;
 use crate::adaptive::ClientRateLimiter;
-use crate::classify::Outcome;
-use crate::record::{FailureSample, LaneRecorder, RequestEnd};
-use crate::retry::{parse_retry_after, retry_delay, RetryBudget};
+use crate::classify::{LocalReason, Outcome};
+use crate::record::{AttemptEnded, FailureSample, LaneRecorder, RequestEnd};
+use crate::retry::{parse_retry_after, retry_delay};
 use crate::schedule::{Pacing, StagePlan};
 use crate::transport::{Connection, Failure, Transport};
 
 /// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
 const SPIN_WINDOW: Duration = Duration::from_micros(5);
-/// After a failed connect, a closed-model worker waits this long before trying again.
+/// After a failed connect (or a local failure), a closed-model worker waits this long
+/// before trying again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
 /// Past a second's end before a quiet lane hands it over: answers right at the edge land first.
 const ROLL_LAG: Duration = Duration::from_millis(5);
@@ -41,10 +42,8 @@ pub struct Lane {
     in_flight: Cell<u64>,
     slot_freed: Notify,
     max_in_flight: u64,
-    /// Attempts of this lane under way (open, burst and closed alike).
-    attempting: Cell<u64>,
-    timer: PreciseTimer,
-    budget: RefCell<RetryBudget>,
+    /// `None`: no timerfd could be made; tokio's timer paces instead.
+    timer: Option<PreciseTimer>,
     /// Adaptive mode's client-side rate limiter (one per lane, as one per SDK client).
     limiter: RefCell<Option<ClientRateLimiter>>,
     /// Requests waiting for the limiter take turns here (tokio's mutex is first come, first served).
@@ -59,7 +58,7 @@ impl Lane {
         shared: Arc<Shared>,
         transport: Transport,
         rec: LaneRecorder,
-        timer: PreciseTimer,
+        timer: Option<PreciseTimer>,
     ) -> Lane {
         let lanes = shared.lanes as u64;
         let max_in_flight = shared.max_in_flight.div_ceil(lanes).max(1);
@@ -72,9 +71,7 @@ impl Lane {
             in_flight: Cell::new(0),
             slot_freed: Notify::new(),
             max_in_flight,
-            attempting: Cell::new(0),
             timer,
-            budget: RefCell::new(RetryBudget::new(shared.spec.retry.budget)),
             limiter: RefCell::new(
                 shared
                     .spec
@@ -121,9 +118,10 @@ impl Lane {
                         break;
                     }
                     let end = origin + *duration;
-                    let mine = share_of(*workers, self.id, self.shared.lanes as u64);
-                    for _ in 0..mine {
-                        self.spawn_task(Rc::clone(self).closed_worker(index, end));
+                    let step = self.shared.lanes as u64;
+                    // Worker w of the whole stage, dealt round-robin: w = id, id + lanes, …
+                    for worker in (self.id..*workers).step_by(step as usize) {
+                        self.spawn_task(Rc::clone(self).closed_worker(index, worker, end));
                     }
                     end
                 }
@@ -132,8 +130,12 @@ impl Lane {
         }
         // The last stage's end (a pause or a closed stage's workers) still belongs to the run.
         self.sleep_until(origin).await;
-        self.drain().await;
-        self.rec.borrow_mut().abandoned = self.attempting.get();
+        // Whatever the server says, the run ends: what is still in flight or backing off
+        // gets one attempt timeout and the grace period, then is abandoned (and counted).
+        self.drain(Some(
+            origin + self.pool.transport.timeout + self.shared.grace,
+        ))
+        .await;
     }
 
     /// Open model: each of this lane's requests goes out at its instant, whatever the server does.
@@ -161,7 +163,7 @@ impl Lane {
                     _ = self.shared.stop_signal() => return,
                 },
             };
-            self.spawn_request(stage, due, true, Some(conn));
+            self.spawn_request(stage, i, due, true, Some(conn));
             i += step;
             // Let answers be read between long runs of due sends.
             since_yield += 1;
@@ -191,23 +193,33 @@ impl Lane {
         if !self.sleep_until(release).await {
             return None;
         }
-        for _ in 0..mine {
+        let lanes = self.shared.lanes as u64;
+        for k in 0..mine {
             let conn = self.pool.take_idle().map(Ok);
-            self.spawn_request(stage, release, false, conn);
+            // Request k of this lane is request id + k·lanes of the burst.
+            self.spawn_request(stage, self.id + k * lanes, release, false, conn);
         }
-        self.drain().await;
+        // Stragglers (a server holding answers back) go on into the next stage rather than
+        // holding it up past one attempt timeout and the grace period.
+        let limit = release + self.pool.transport.timeout + self.shared.grace;
+        self.drain(Some(limit)).await;
         self.agree(Instant::now).await
     }
 
-    /// Closed model: send, wait for the answer, send again, until `end`.
-    async fn closed_worker(self: Rc<Self>, stage: usize, end: Instant) {
+    /// Closed model: send, wait for the answer, send again, until `end`. `worker` is its
+    /// number in the stage, for reproducible jitter.
+    async fn closed_worker(self: Rc<Self>, stage: usize, worker: u64, end: Instant) {
         let mut conn = None;
+        let mut sent = 0u64;
         while !self.shared.stopping() && Instant::now() < end {
+            let key = (worker << 32) | (sent & 0xFFFF_FFFF);
+            sent += 1;
             let (next, outcome) = self
-                .request(stage, Instant::now(), conn.take().map(Ok), false)
+                .request(stage, key, Instant::now(), conn.take().map(Ok), false)
                 .await;
             conn = next;
-            if matches!(outcome, Outcome::ConnectError | Outcome::TlsError) && conn.is_none() {
+            let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
+            if (no_connection || matches!(outcome, Outcome::LocalError(_))) && conn.is_none() {
                 tokio::time::sleep(RECONNECT_PAUSE).await;
             }
         }
@@ -216,10 +228,12 @@ impl Lane {
         }
     }
 
-    /// An open-model or burst request: in flight (for the cap) from now until it ends.
+    /// An open-model or burst request (number `index` of its stage): in flight (for the
+    /// cap) from now until it ends.
     fn spawn_request(
         self: &Rc<Self>,
         stage: usize,
+        index: u64,
         scheduled: Instant,
         paced: bool,
         conn: Option<Result<Connection, Failure>>,
@@ -227,7 +241,7 @@ impl Lane {
         self.in_flight.set(self.in_flight.get() + 1);
         let lane = Rc::clone(self);
         self.spawn_task(async move {
-            if let (Some(conn), _) = lane.request(stage, scheduled, conn, paced).await {
+            if let (Some(conn), _) = lane.request(stage, index, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
             let left = lane.in_flight.get() - 1;
@@ -239,11 +253,14 @@ impl Lane {
     }
 
     /// A logical request: attempts, with backoff between them as the retry policy says.
-    /// Its latency runs from `scheduled` to its last answer, backoff included. Returns the
-    /// last connection when it can carry another request, and the final outcome.
+    /// Its latency runs from `scheduled` to its last answer, backoff included. `key` names
+    /// it within its stage (its jitter comes from the seed and the key, whichever lane
+    /// sends it). Returns the last connection when it can carry another request, and the
+    /// final outcome.
     async fn request(
         &self,
         stage: usize,
+        key: u64,
         scheduled: Instant,
         mut conn: Option<Result<Connection, Failure>>,
         paced: bool,
@@ -251,6 +268,9 @@ impl Lane {
         let spec = &self.shared.spec;
         let policy = &spec.retry;
         let ids = self.ids.borrow_mut().next(&spec.request);
+        // Counts the request as abandoned if the run drops it before it ends.
+        let mut unfinished = Unfinished::request(self, stage);
+        let mut jitter: Option<fastrand::Rng> = None;
         let deadline = policy.deadline.map(|d| scheduled + d);
         let mut end = RequestEnd {
             outcome: Outcome::Ok,
@@ -285,7 +305,7 @@ impl Lane {
             }
             let Some(cause) = policy.retryable(attempt.outcome) else {
                 if attempt.outcome == Outcome::Ok && end.attempts == 1 {
-                    self.budget.borrow_mut().refund_first_try();
+                    self.shared.budget.refund_first_try();
                 }
                 break attempt.conn;
             };
@@ -294,17 +314,18 @@ impl Lane {
                 end.gave_up = retries_on;
                 break attempt.conn;
             }
-            if !self.budget.borrow_mut().try_spend(cause) {
+            if !self.shared.budget.try_spend(cause) {
                 (end.gave_up, end.out_of_budget) = (true, true);
                 break attempt.conn;
             }
+            let rng = jitter.get_or_insert_with(|| self.request_rng(stage, key));
             let delay = retry_delay(
                 &policy.backoff,
                 end.attempts - 1,
                 prev_sleep,
                 attempt.retry_after,
                 policy.respect_retry_after,
-                &mut self.rng.borrow_mut(),
+                rng,
             );
             if deadline.is_some_and(|d| Instant::now() + delay >= d) {
                 end.gave_up = true;
@@ -325,10 +346,21 @@ impl Lane {
             prev_sleep = Some(delay);
             self.rec.borrow_mut().on_retry(stage, cause);
         };
+        unfinished.done();
         self.rec
             .borrow_mut()
             .on_request(stage, scheduled, Instant::now(), &end);
         (last_conn, end.outcome)
+    }
+
+    /// The random source of one request's backoff: from the seed, the stage and the
+    /// request's key when the scenario has a seed (so runs repeat whatever `--threads`),
+    /// else fresh.
+    fn request_rng(&self, stage: usize, key: u64) -> fastrand::Rng {
+        match self.shared.spec.seed {
+            Some(seed) => fastrand::Rng::with_seed(mix(seed, stage as u64, key)),
+            None => fastrand::Rng::with_seed(self.rng.borrow_mut().u64(..)),
+        }
     }
 
     /// Adaptive mode: waits for the client-side rate limiter's token, in turn (one waiter
@@ -371,10 +403,11 @@ impl Lane {
         number: u32,
     ) -> AttemptEnd {
         let in_flight = self.shared.in_flight.fetch_add(1, Relaxed) + 1;
-        self.attempting.set(self.attempting.get() + 1);
+        let first = number == 1;
         self.rec
             .borrow_mut()
-            .on_dispatch(stage, Instant::now(), in_flight);
+            .on_dispatch(stage, Instant::now(), in_flight, first);
+        let mut unfinished = Unfinished::attempt(self, stage);
 
         let conn = match conn {
             Some(c) => c,
@@ -399,9 +432,25 @@ impl Lane {
             Ok(answer) => answer.outcome(),
             Err(failure) => failure.outcome(),
         };
+        unfinished.done();
+        self.shared.in_flight.fetch_sub(1, Relaxed);
+        if let Err(Failure::Local(LocalReason::Credentials, why)) = &result {
+            // Nothing can be signed any more: stop rather than fail every request.
+            self.shared.fault(format!(
+                "AWS credentials expired and could not be refreshed: {why}"
+            ));
+        }
         {
             let mut rec = self.rec.borrow_mut();
-            rec.on_attempt(stage, scheduled, sent, done, outcome, paced);
+            rec.on_attempt(&AttemptEnded {
+                stage,
+                scheduled,
+                sent,
+                done,
+                outcome,
+                paced,
+                first,
+            });
             if outcome != Outcome::Ok {
                 let spec = &self.shared.spec;
                 rec.on_failure(
@@ -432,8 +481,6 @@ impl Lane {
             }
         }
 
-        self.shared.in_flight.fetch_sub(1, Relaxed);
-        self.attempting.set(self.attempting.get() - 1);
         let reusable = match conn {
             Some(c) if !c.is_closed() => Some(c),
             // It was open and is gone (closed by the server, broken, or timed out).
@@ -485,12 +532,17 @@ impl Lane {
         });
     }
 
-    /// Waits for every task of this lane to end; after a stop, for the grace period at most.
-    async fn drain(&self) {
-        let mut deadline = None;
+    /// Waits for every task of this lane to end: until `limit` at most, and after a stop
+    /// for the grace period at most. Tasks still alive then are left to the caller.
+    async fn drain(&self, limit: Option<Instant>) {
+        let limit = limit.map(tokio::time::Instant::from);
+        let mut deadline = limit;
+        let mut graced = false;
         while self.tasks.get() > 0 {
-            if deadline.is_none() && self.shared.stopping() {
-                deadline = Some(tokio::time::Instant::now() + self.shared.grace_left());
+            if !graced && self.shared.stopping() {
+                graced = true;
+                let grace_end = tokio::time::Instant::now() + self.shared.grace_left();
+                deadline = Some(deadline.map_or(grace_end, |d| d.min(grace_end)));
             }
             match deadline {
                 Some(d) => tokio::select! {
@@ -515,8 +567,14 @@ impl Lane {
                 break;
             }
             if due - now > SPIN_WINDOW {
+                let precise = async {
+                    match &self.timer {
+                        Some(t) => t.sleep_until(due).await,
+                        None => Err(std::io::ErrorKind::Unsupported.into()),
+                    }
+                };
                 tokio::select! {
-                    slept = self.timer.sleep_until(due) => {
+                    slept = precise => {
                         if slept.is_err() {
                             // No timerfd: tokio's millisecond timer is the fallback.
                             tokio::time::sleep_until(due.into()).await;
@@ -550,6 +608,65 @@ impl Lane {
     }
 }
 
+/// Counts a request or an attempt as abandoned when its future is dropped before it ended
+/// (the run stopped waiting for it). `done` disarms it.
+struct Unfinished<'l> {
+    lane: &'l Lane,
+    stage: usize,
+    attempt: bool,
+    armed: bool,
+}
+
+impl<'l> Unfinished<'l> {
+    fn request(lane: &'l Lane, stage: usize) -> Self {
+        Unfinished {
+            lane,
+            stage,
+            attempt: false,
+            armed: true,
+        }
+    }
+
+    fn attempt(lane: &'l Lane, stage: usize) -> Self {
+        Unfinished {
+            attempt: true,
+            ..Unfinished::request(lane, stage)
+        }
+    }
+
+    fn done(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        // Dropped with the lane's task set, when nothing else holds the recorder.
+        let Ok(mut rec) = self.lane.rec.try_borrow_mut() else {
+            return;
+        };
+        if self.attempt {
+            rec.on_abandoned_attempt(self.stage);
+            self.lane.shared.in_flight.fetch_sub(1, Relaxed);
+        } else {
+            rec.on_abandoned_request(self.stage);
+        }
+    }
+}
+
+/// A seed for one request's jitter from the run's seed, its stage and its key (SplitMix64's
+/// finaliser: nearby keys give unrelated seeds).
+fn mix(seed: u64, stage: u64, key: u64) -> u64 {
+    let mut z =
+        seed ^ stage.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// How an attempt ended, for the caller.
 struct AttemptEnd {
     /// The connection, when it can carry another request.
@@ -570,6 +687,8 @@ fn outcome_name(o: Outcome) -> String {
         Outcome::Timeout => "timeout".into(),
         Outcome::ConnectError => "connect_error".into(),
         Outcome::TlsError => "tls_error".into(),
+        Outcome::ProtocolError => "protocol_error".into(),
+        Outcome::LocalError(reason) => format!("local_error:{}", reason.key()),
     }
 }
 

@@ -10,7 +10,7 @@ mod timer;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, Barrier, Notify};
@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::record::{
     FailureSample, LaneRecorder, SecondRecord, StageRecord, Timeline, TimelinePoint,
 };
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryBudget, RetryPolicy};
 use crate::scenario::RequestIds;
 use crate::scenario::Target;
 use crate::schedule::StagePlan;
@@ -30,6 +30,9 @@ use lane::Lane;
 /// Time for the lanes' threads to start before the first scheduled send.
 const START_DELAY: Duration = Duration::from_millis(50);
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// Per-second records queued from lanes to the coordinator, per lane. A lane never waits
+/// for room: it keeps what does not fit and sends it with its next second.
+const SECONDS_QUEUED_PER_LANE: usize = 64;
 
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -62,10 +65,10 @@ pub struct RunRecord {
     pub interrupted: bool,
     /// The abort rule that stopped the run early.
     pub aborted: Option<AbortTrip>,
-    /// In flight when the grace period ran out; never answered.
-    pub abandoned: u64,
     /// Failed attempts kept as samples, earliest first.
     pub failures: Vec<FailureSample>,
+    /// What failed in stampede itself (a lane that stopped, credentials that ran out).
+    pub faults: Vec<String>,
 }
 
 /// The live view's input, four times a second.
@@ -99,6 +102,10 @@ pub(crate) struct Shared {
     stopped_at: OnceLock<Instant>,
     grace: Duration,
     spec: RunSpec,
+    /// The run's one retry budget, shared by the lanes (an atomic count).
+    budget: RetryBudget,
+    /// Failures of stampede itself; each also stops the run. Only touched when one happens.
+    faults: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -155,6 +162,20 @@ impl Shared {
     async fn abandon_signal(&self) {
         self.stop_level_reached(2).await
     }
+
+    /// stampede itself failed: name it in the results and stop the run (once).
+    fn fault(&self, what: String) {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        if faults.contains(&what) {
+            return;
+        }
+        tracing::error!("{what}");
+        faults.push(what);
+        drop(faults);
+        if !self.stopping() {
+            self.raise_stop();
+        }
+    }
 }
 
 /// Drives `plans` at `target`. `progress` is called four times a second when given.
@@ -171,7 +192,7 @@ pub fn run(
     let coordinator = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
     let plans = Arc::new(plans);
     let stages = plans.len();
 
@@ -179,7 +200,7 @@ pub fn run(
         // Listen for Ctrl-C (and SIGTERM, as CI sends) before any traffic starts.
         use tokio::signal::unix::{signal, SignalKind};
         let listen = |kind| {
-            signal(kind).map_err(|e| Error::runtime(format!("cannot listen for signals: {e}")))
+            signal(kind).map_err(|e| Error::internal(format!("cannot listen for signals: {e}")))
         };
         let mut sigint = listen(SignalKind::interrupt())?;
         let mut sigterm = listen(SignalKind::terminate())?;
@@ -197,22 +218,49 @@ pub fn run(
             stop_notify: Notify::new(),
             stopped_at: OnceLock::new(),
             grace: opts.grace,
+            budget: RetryBudget::new(spec.retry.budget),
             spec,
+            faults: Mutex::new(Vec::new()),
         });
-        let (seconds_tx, mut seconds_rx) = mpsc::unbounded_channel::<(usize, SecondRecord)>();
+        let (seconds_tx, mut seconds_rx) =
+            mpsc::channel::<(usize, SecondRecord)>(SECONDS_QUEUED_PER_LANE * lanes);
         let mut threads = Vec::with_capacity(lanes);
         for id in 0..lanes {
             let rec = LaneRecorder::new(shared.origin, id, stages, Some(seconds_tx.clone()));
-            let (shared, plans, transport) = (
+            let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
                 Transport::new(target, tls.clone(), auth.clone()),
             );
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-lane-{id}"))
-                .spawn(move || run_lane(id, shared, transport, rec, &plans))
-                .map_err(|e| Error::runtime(format!("cannot start a worker thread: {e}")))?;
-            threads.push(thread);
+                .spawn(move || {
+                    // A lane that panics loses its own record; the others' are still written.
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_lane(id, Arc::clone(&lane_shared), transport, rec, &plans)
+                    }));
+                    match ran {
+                        Ok(Ok(rec)) => Some(rec),
+                        Ok(Err(e)) => {
+                            lane_shared.fault(format!("engine lane {id} stopped: {e}"));
+                            None
+                        }
+                        Err(panic) => {
+                            let why = panic_message(panic.as_ref());
+                            lane_shared.fault(format!("engine lane {id} failed: {why}; its requests are missing from the results"));
+                            None
+                        }
+                    }
+                });
+            match thread {
+                Ok(t) => threads.push(t),
+                // The lanes started so far run the whole schedule's share they were given;
+                // a missing lane's share is not sent. Stop and say so.
+                Err(e) => {
+                    shared.fault(format!("cannot start engine lane {id}: {e}"));
+                    break;
+                }
+            }
         }
         drop(seconds_tx);
 
@@ -263,30 +311,39 @@ pub fn run(
         }
 
         let mut merged: Vec<StageRecord> = (0..stages).map(|_| StageRecord::new()).collect();
-        let mut abandoned = 0;
         let mut failures = Vec::new();
         for thread in threads {
-            let rec = thread
-                .join()
-                .map_err(|_| Error::runtime("a worker thread failed"))??;
+            // A lane's panic was caught on its thread: join only fails if that failed too.
+            let Some(rec) = thread.join().ok().flatten() else {
+                continue;
+            };
             for (into, from) in merged.iter_mut().zip(&rec.stages) {
                 into.merge(from);
             }
-            abandoned += rec.abandoned;
             failures.extend(rec.failures);
         }
         failures.sort_by(|a: &FailureSample, b| a.t_s.total_cmp(&b.t_s));
         failures.truncate(crate::record::lane::FAILURE_SAMPLES);
+        let faults = std::mem::take(&mut *shared.faults.lock().unwrap_or_else(|e| e.into_inner()));
         Ok(RunRecord {
             started_at,
             stages: merged,
             timeline: timeline.points,
             interrupted,
             aborted,
-            abandoned,
             failures,
+            faults,
         })
     })
+}
+
+/// What a panic said, when it said it as text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
 }
 
 /// A lane's thread: its own single-threaded runtime, so nothing it owns needs a lock.
@@ -300,17 +357,43 @@ fn run_lane(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::runtime(format!("cannot start a worker runtime: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot start a worker runtime: {e}")))?;
     let local = tokio::task::LocalSet::new();
     let origin = shared.origin;
+    let inject = injected_fault(id);
     let lane = local.block_on(&runtime, async {
-        let timer = timer::PreciseTimer::new()
-            .map_err(|e| Error::runtime(format!("cannot create a timer: {e}")))?;
+        // Without a timerfd, tokio's millisecond timer paces (sends may be later).
+        let timer = match timer::PreciseTimer::new() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!("lane {id}: no precise timer ({e}); pacing with tokio's timer");
+                None
+            }
+        };
         let lane = Rc::new(Lane::new(id, shared, transport, rec, timer));
-        lane.run(plans).await;
-        Ok::<_, Error>(lane)
-    })?;
+        match inject {
+            Some(after) => tokio::select! {
+                _ = lane.run(plans) => {}
+                _ = tokio::time::sleep(after) => panic!("injected fault (STAMPEDE_INJECT_FAULT)"),
+            },
+            None => lane.run(plans).await,
+        }
+        lane
+    });
+    // Tasks still alive (abandoned requests) are dropped here and count themselves.
+    drop(local);
     let mut rec = lane.rec.replace(LaneRecorder::new(origin, id, 0, None));
     rec.finish();
     Ok(rec)
+}
+
+/// Test hook: `STAMPEDE_INJECT_FAULT=lane-panic:K:MS` makes lane K panic MS milliseconds
+/// into the run, so tests can show that a failing lane loses nothing else. Read once per
+/// lane, off the hot path.
+fn injected_fault(lane: usize) -> Option<Duration> {
+    let v = std::env::var("STAMPEDE_INJECT_FAULT").ok()?;
+    let mut parts = v.strip_prefix("lane-panic:")?.split(':');
+    let k: usize = parts.next()?.parse().ok()?;
+    let ms: u64 = parts.next().map_or(Some(0), |m| m.parse().ok())?;
+    (k == lane).then_some(Duration::from_millis(ms))
 }

@@ -71,7 +71,7 @@ pub fn fetch_blocking(query: &QuotaQuery) -> Result<Quotas> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
     Ok(runtime.block_on(fetch(query)))
 }
 

@@ -216,7 +216,7 @@ pub struct Quotas {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
     pub quotas: Vec<Quota>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_read: Vec<NotRead>,
 }
 

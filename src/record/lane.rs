@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc::UnboundedSender;
+use std::collections::VecDeque;
+
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::Sender;
 
 use super::histogram::new_histogram;
 use super::timeline::SecondRecord;
@@ -41,8 +44,13 @@ pub struct Counts {
     /// `attempts_used[k]`: requests that took k+1 attempts.
     pub attempts_used: [u64; ATTEMPT_BUCKETS],
     pub retries_by_cause: [u64; 4],
-    /// Attempts, by outcome.
+    /// Logical requests that never ended: abandoned in flight or backing off at the end.
+    pub abandoned_requests: u64,
+    /// Attempts, by outcome: each attempt sent lands in exactly one class.
     pub sent: u64,
+    /// First attempts sent (a burst's "released").
+    pub first_sent: u64,
+    pub attempts_ok: u64,
     pub attempts_throttled: u64,
     pub throttles_by_kind: [u64; 7],
     pub suspected_lambda_throttles: u64,
@@ -51,6 +59,12 @@ pub struct Counts {
     pub timeouts: u64,
     pub connect_errors: u64,
     pub tls_errors: u64,
+    pub protocol_errors: u64,
+    pub local_errors: u64,
+    /// Local errors by what ran out (`LocalReason as usize`).
+    pub local_by_reason: [u64; 5],
+    /// Attempts still under way when the run gave up waiting for them.
+    pub abandoned_attempts: u64,
 }
 
 impl Counts {
@@ -72,7 +86,10 @@ impl Counts {
         for (a, b) in self.retries_by_cause.iter_mut().zip(o.retries_by_cause) {
             *a += b;
         }
+        self.abandoned_requests += o.abandoned_requests;
         self.sent += o.sent;
+        self.first_sent += o.first_sent;
+        self.attempts_ok += o.attempts_ok;
         self.attempts_throttled += o.attempts_throttled;
         for (a, b) in self.throttles_by_kind.iter_mut().zip(o.throttles_by_kind) {
             *a += b;
@@ -83,24 +100,47 @@ impl Counts {
         self.timeouts += o.timeouts;
         self.connect_errors += o.connect_errors;
         self.tls_errors += o.tls_errors;
+        self.protocol_errors += o.protocol_errors;
+        self.local_errors += o.local_errors;
+        for (a, b) in self.local_by_reason.iter_mut().zip(o.local_by_reason) {
+            *a += b;
+        }
+        self.abandoned_attempts += o.abandoned_attempts;
+    }
+
+    /// The attempt classes; they add up to `sent`.
+    pub fn attempt_classes(&self) -> u64 {
+        self.attempts_ok
+            + self.attempts_throttled
+            + self.suspected_lambda_throttles
+            + self.server_errors
+            + self.client_errors
+            + self.timeouts
+            + self.connect_errors
+            + self.tls_errors
+            + self.protocol_errors
+            + self.local_errors
+            + self.abandoned_attempts
     }
 
     fn count_attempt(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Ok => {}
+            Outcome::Ok => self.attempts_ok += 1,
             Outcome::Throttled(kind) => {
                 self.attempts_throttled += 1;
                 self.throttles_by_kind[kind as usize] += 1;
             }
-            Outcome::SuspectedIntegrationThrottle => {
-                self.suspected_lambda_throttles += 1;
-                self.server_errors += 1;
-            }
+            Outcome::SuspectedIntegrationThrottle => self.suspected_lambda_throttles += 1,
             Outcome::ClientError => self.client_errors += 1,
             Outcome::ServerError => self.server_errors += 1,
             Outcome::Timeout => self.timeouts += 1,
             Outcome::ConnectError => self.connect_errors += 1,
             Outcome::TlsError => self.tls_errors += 1,
+            Outcome::ProtocolError => self.protocol_errors += 1,
+            Outcome::LocalError(reason) => {
+                self.local_errors += 1;
+                self.local_by_reason[reason as usize] += 1;
+            }
         }
     }
 
@@ -126,6 +166,21 @@ impl Counts {
         }
         self.backoff_us += end.backoff.as_micros() as u64;
     }
+}
+
+/// One attempt, as it ended.
+#[derive(Clone, Copy, Debug)]
+pub struct AttemptEnded {
+    pub stage: usize,
+    pub scheduled: Instant,
+    /// When it went out on a connection; `None`: it never did.
+    pub sent: Option<Instant>,
+    pub done: Instant,
+    pub outcome: Outcome,
+    /// It had a schedule to be late against (first attempts of open-model requests).
+    pub paced: bool,
+    /// The first attempt of its logical request.
+    pub first: bool,
 }
 
 /// How a logical request ended, all attempts and backoff included.
@@ -221,9 +276,10 @@ pub struct LaneRecorder {
     lane: usize,
     pub stages: Vec<StageRecord>,
     second: SecondRecord,
-    seconds_out: Option<UnboundedSender<(usize, SecondRecord)>>,
-    /// Requests still in flight when the grace period after Ctrl-C ran out.
-    pub abandoned: u64,
+    seconds_out: Option<Sender<(usize, SecondRecord)>>,
+    /// Seconds the bounded channel had no room for, sent first next time: the lane never
+    /// waits on the coordinator.
+    unsent: VecDeque<SecondRecord>,
     pub failures: Vec<FailureSample>,
 }
 
@@ -232,7 +288,7 @@ impl LaneRecorder {
         origin: Instant,
         lane: usize,
         stages: usize,
-        seconds_out: Option<UnboundedSender<(usize, SecondRecord)>>,
+        seconds_out: Option<Sender<(usize, SecondRecord)>>,
     ) -> LaneRecorder {
         LaneRecorder {
             origin,
@@ -240,7 +296,7 @@ impl LaneRecorder {
             stages: (0..stages).map(|_| StageRecord::new()).collect(),
             second: SecondRecord::new(0),
             seconds_out,
-            abandoned: 0,
+            unsent: VecDeque::new(),
             failures: Vec::new(),
         }
     }
@@ -249,11 +305,13 @@ impl LaneRecorder {
         at.saturating_duration_since(self.origin).as_micros() as u64
     }
 
-    /// An attempt leaves (or starts connecting); `in_flight` is the run-wide count, this one included.
-    pub fn on_dispatch(&mut self, stage: usize, now: Instant, in_flight: u64) {
+    /// An attempt leaves (or starts connecting); `in_flight` is the run-wide count, this one
+    /// included; `first`: the first attempt of its request.
+    pub fn on_dispatch(&mut self, stage: usize, now: Instant, in_flight: u64, first: bool) {
         self.roll(now);
         let s = &mut self.stages[stage];
         s.counts.sent += 1;
+        s.counts.first_sent += u64::from(first);
         s.peak_in_flight = s.peak_in_flight.max(in_flight);
         self.second.sent += 1;
         self.second.in_flight_max = self.second.in_flight_max.max(in_flight);
@@ -264,32 +322,35 @@ impl LaneRecorder {
         self.stages[stage].counts.held_back += 1;
     }
 
-    /// An attempt ended. `sent` is when it went out on a connection (`None`: it never did);
-    /// `paced` says whether it had a schedule to be late against (first attempts of
-    /// open-model requests).
-    pub fn on_attempt(
-        &mut self,
-        stage: usize,
-        scheduled: Instant,
-        sent: Option<Instant>,
-        done: Instant,
-        outcome: Outcome,
-        paced: bool,
-    ) {
-        self.roll(done);
-        let sent_us = sent.map(|t| self.micros(t));
-        let s = &mut self.stages[stage];
-        s.counts.count_attempt(outcome);
-        if let Some(sent) = sent {
-            let service = done.saturating_duration_since(sent).as_micros() as u64;
+    /// An attempt ended.
+    pub fn on_attempt(&mut self, a: &AttemptEnded) {
+        self.roll(a.done);
+        let sent_us = a.sent.map(|t| self.micros(t));
+        let s = &mut self.stages[a.stage];
+        s.counts.count_attempt(a.outcome);
+        if let Some(sent) = a.sent {
+            let service = a.done.saturating_duration_since(sent).as_micros() as u64;
             s.service.saturating_record(service.max(1));
-            if paced && sent.saturating_duration_since(scheduled) > LATE_AFTER {
+            if a.paced && sent.saturating_duration_since(a.scheduled) > LATE_AFTER {
                 s.counts.late += 1;
             }
         }
-        s.first_send_us = min_some(s.first_send_us, sent_us);
-        s.last_send_us = s.last_send_us.max(sent_us);
-        self.second.count_attempt(outcome);
+        // The dispatch spread is of requests released, not of their retries.
+        if a.first {
+            s.first_send_us = min_some(s.first_send_us, sent_us);
+            s.last_send_us = s.last_send_us.max(sent_us);
+        }
+        self.second.count_attempt(a.outcome);
+    }
+
+    /// An attempt still under way when the run stopped waiting for it.
+    pub fn on_abandoned_attempt(&mut self, stage: usize) {
+        self.stages[stage].counts.abandoned_attempts += 1;
+    }
+
+    /// A logical request that never ended (in flight or backing off when the run stopped).
+    pub fn on_abandoned_request(&mut self, stage: usize) {
+        self.stages[stage].counts.abandoned_requests += 1;
     }
 
     /// A retry is about to be sent (after its backoff) for `cause`.
@@ -337,17 +398,43 @@ impl LaneRecorder {
         let sec = now.saturating_duration_since(self.origin).as_secs();
         if sec > self.second.sec {
             let done = std::mem::replace(&mut self.second, SecondRecord::new(sec));
-            if let Some(out) = &self.seconds_out {
-                let _ = out.send((self.lane, done));
+            self.unsent.push_back(done);
+            self.flush();
+        }
+    }
+
+    /// Sends the seconds waiting, in order, while the channel has room.
+    fn flush(&mut self) {
+        let Some(out) = &self.seconds_out else {
+            self.unsent.clear();
+            return;
+        };
+        while let Some(rec) = self.unsent.pop_front() {
+            match out.try_send((self.lane, rec)) {
+                Ok(()) => {}
+                Err(TrySendError::Full((_, rec))) => {
+                    self.unsent.push_front(rec);
+                    return;
+                }
+                Err(TrySendError::Closed(_)) => {
+                    self.unsent.clear();
+                    return;
+                }
             }
         }
     }
 
-    /// Sends the last, partial second.
+    /// Sends the last, partial second and any still waiting; the lane's work is over, so
+    /// this one may wait for room.
     pub fn finish(&mut self) {
         let last = std::mem::replace(&mut self.second, SecondRecord::new(0));
+        self.unsent.push_back(last);
         if let Some(out) = self.seconds_out.take() {
-            let _ = out.send((self.lane, last));
+            for rec in self.unsent.drain(..) {
+                if out.blocking_send((self.lane, rec)).is_err() {
+                    break;
+                }
+            }
         }
     }
 }
@@ -356,6 +443,24 @@ impl LaneRecorder {
 mod tests {
     use super::*;
     use crate::classify::ThrottleKind;
+
+    fn attempt(
+        scheduled: Instant,
+        sent: Option<Instant>,
+        done: Instant,
+        outcome: Outcome,
+        paced: bool,
+    ) -> AttemptEnded {
+        AttemptEnded {
+            stage: 0,
+            scheduled,
+            sent,
+            done,
+            outcome,
+            paced,
+            first: true,
+        }
+    }
 
     fn end(outcome: Outcome, attempts: u32) -> RequestEnd {
         RequestEnd {
@@ -374,8 +479,8 @@ mod tests {
         let scheduled = origin + Duration::from_millis(10);
         let sent = scheduled + Duration::from_millis(5);
         let done = sent + Duration::from_millis(20);
-        r.on_dispatch(0, sent, 1);
-        r.on_attempt(0, scheduled, Some(sent), done, Outcome::Ok, true);
+        r.on_dispatch(0, sent, 1, true);
+        r.on_attempt(&attempt(scheduled, Some(sent), done, Outcome::Ok, true));
         r.on_request(0, scheduled, done, &end(Outcome::Ok, 1));
         let s = &r.stages[0];
         assert_eq!(
@@ -393,11 +498,11 @@ mod tests {
         let mut r = LaneRecorder::new(origin, 0, 1, None);
         let t = origin + Duration::from_millis(50);
         let throttle = Outcome::Throttled(ThrottleKind::ApiGateway);
-        r.on_attempt(0, origin, Some(t), t, throttle, false);
+        r.on_attempt(&attempt(origin, Some(t), t, throttle, false));
         r.on_retry(0, RetryCause::Throttle);
-        r.on_attempt(0, origin, None, t, Outcome::ConnectError, false);
+        r.on_attempt(&attempt(origin, None, t, Outcome::ConnectError, false));
         r.on_retry(0, RetryCause::Connect);
-        r.on_attempt(0, origin, Some(t), t, Outcome::Ok, false);
+        r.on_attempt(&attempt(origin, Some(t), t, Outcome::Ok, false));
         r.on_request(0, origin, t, &end(Outcome::Ok, 3));
         let c = r.stages[0].counts;
         assert_eq!((c.requests, c.ok, c.first_try_ok, c.errors), (1, 1, 0, 0));
@@ -413,15 +518,22 @@ mod tests {
     #[test]
     fn seconds_roll_over_to_the_timeline() {
         let origin = Instant::now();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         let mut r = LaneRecorder::new(origin, 3, 1, Some(tx));
-        r.on_dispatch(0, origin, 1);
-        r.on_dispatch(0, origin + Duration::from_millis(1500), 2);
+        r.on_dispatch(0, origin, 1, true);
+        r.on_dispatch(0, origin + Duration::from_millis(1500), 2, true);
         let (lane, first) = rx.try_recv().unwrap();
         assert_eq!((lane, first.sec, first.sent), (3, 0, 1));
-        r.finish();
-        let (_, last) = rx.try_recv().unwrap();
-        assert_eq!((last.sec, last.sent, last.in_flight_max), (1, 1, 2));
+        // A full channel never blocks the lane: the second waits and goes out in order.
+        r.on_dispatch(0, origin + Duration::from_millis(2500), 3, true);
+        r.on_dispatch(0, origin + Duration::from_millis(3500), 4, true);
+        let (_, second) = rx.try_recv().unwrap();
+        assert_eq!(second.sec, 1);
+        assert!(rx.try_recv().is_err(), "the channel holds one");
+        std::thread::spawn(move || r.finish());
+        let secs: Vec<u64> =
+            std::iter::from_fn(|| rx.blocking_recv().map(|(_, s)| s.sec)).collect();
+        assert_eq!(secs, vec![2, 3]);
     }
 
     #[test]

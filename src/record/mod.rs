@@ -7,5 +7,7 @@ pub mod results;
 mod timeline;
 
 pub use histogram::{new_histogram, percentiles, Percentiles};
-pub use lane::{Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS};
+pub use lane::{
+    AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS,
+};
 pub use timeline::{throttle_map, SecondRecord, Timeline, TimelinePoint};

@@ -32,6 +32,16 @@ pub struct Results {
     pub attempts: Attempts,
     /// Throttled attempts by kind.
     pub throttles: BTreeMap<String, u64>,
+    /// Local errors by what ran out ("file_descriptors", "ephemeral_ports", …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub local_errors: BTreeMap<String, u64>,
+    /// The process's open-files limit during the run (`ulimit -n`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_files_limit: Option<u64>,
+    /// Failures of stampede itself during the run (a lane that stopped, credentials that
+    /// ran out); the results hold what the rest gathered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
     pub latency_ms: Percentiles,
     pub service_ms: Percentiles,
     pub peak_in_flight: u64,
@@ -71,7 +81,8 @@ pub struct Totals {
     pub late: u64,
     /// Held back by `--max-in-flight` (each also counted late).
     pub held_back: u64,
-    /// Still in flight when the grace period after a stop ran out.
+    /// Logical requests that never ended: in flight or backing off when the run stopped
+    /// waiting (the grace period after a stop, or after the schedule's end).
     pub abandoned: u64,
 }
 
@@ -89,19 +100,35 @@ pub struct RetrySummary {
     pub backoff_s: f64,
 }
 
+/// Every attempt sent, in exactly one class: the classes add up to `sent`.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Attempts {
     pub sent: u64,
+    #[serde(default)]
+    pub ok: u64,
     pub throttled: u64,
-    /// 500s with API Gateway's own body: Lambda throttled behind a REST API, most likely.
-    /// Also counted in `server_errors`.
+    /// 500s with API Gateway's own body: Lambda throttled behind API Gateway, most likely.
     pub suspected_lambda_throttles: u64,
+    /// Function errors the Invoke API reports (`X-Amz-Function-Error`); HTTP targets have none.
+    #[serde(default)]
+    pub function_errors: u64,
     pub server_errors: u64,
     pub client_errors: u64,
+    /// No answer within the attempt timeout, or API Gateway's integration timeout.
     pub timeouts: u64,
+    /// The network: refused, reset, unreachable.
     pub connect_errors: u64,
     /// The TLS handshake failed (certificate, protocol).
     pub tls_errors: u64,
+    /// Not valid HTTP: a malformed status line or header, a body cut short.
+    #[serde(default)]
+    pub protocol_errors: u64,
+    /// The client machine ran out of something (see `local_errors` at the top level).
+    #[serde(default)]
+    pub local_errors: u64,
+    /// Still under way when the run stopped waiting.
+    #[serde(default)]
+    pub abandoned: u64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
@@ -116,6 +143,9 @@ pub struct ThrottleOnset {
 pub struct StageResult {
     pub name: String,
     pub kind: String,
+    /// Logical requests sent (first attempts; retries are in `attempts`).
+    #[serde(default)]
+    pub released: u64,
     pub totals: Totals,
     pub attempts: Attempts,
     /// Throttled attempts by kind.
@@ -178,21 +208,35 @@ pub fn totals(c: &Counts) -> Totals {
         gave_up: c.gave_up,
         late: c.late,
         held_back: c.held_back,
-        abandoned: 0,
+        abandoned: c.abandoned_requests,
     }
 }
 
 pub fn attempts(c: &Counts) -> Attempts {
     Attempts {
         sent: c.sent,
+        ok: c.attempts_ok,
         throttled: c.attempts_throttled,
         suspected_lambda_throttles: c.suspected_lambda_throttles,
+        function_errors: 0,
         server_errors: c.server_errors,
         client_errors: c.client_errors,
         timeouts: c.timeouts,
         connect_errors: c.connect_errors,
         tls_errors: c.tls_errors,
+        protocol_errors: c.protocol_errors,
+        local_errors: c.local_errors,
+        abandoned: c.abandoned_attempts,
     }
+}
+
+/// Local errors by what ran out, leaving out reasons never seen.
+pub fn local_error_map(by_reason: &[u64; 5]) -> BTreeMap<String, u64> {
+    crate::classify::LOCAL_REASONS
+        .iter()
+        .filter(|r| by_reason[**r as usize] > 0)
+        .map(|r| (r.key().to_string(), by_reason[*r as usize]))
+        .collect()
 }
 
 /// What thresholds compare against, for one stage or the run.
@@ -210,6 +254,11 @@ pub fn observed(r: &StageRecord) -> Observed {
         mean: p.mean,
         throttle_rate: ratio(c.attempts_throttled, c.sent),
         error_rate: ratio(c.errors, c.requests),
+        // Requests that never ended did not end ok either.
+        failure_rate: ratio(
+            c.requests + c.abandoned_requests - c.ok,
+            c.requests + c.abandoned_requests,
+        ),
     }
 }
 
@@ -243,9 +292,10 @@ pub struct RunInput<'a> {
     pub target: TargetInfo,
     pub started_at: SystemTime,
     pub interrupted: bool,
-    pub abandoned: u64,
     pub stages: Vec<StageInput<'a>>,
     pub overall: &'a StageRecord,
+    pub faults: Vec<String>,
+    pub open_files_limit: Option<u64>,
     pub failures: Vec<FailureSample>,
     pub timeline: Vec<TimelinePoint>,
     pub thresholds: Vec<ThresholdResult>,
@@ -262,6 +312,7 @@ pub fn build(input: RunInput) -> Results {
             StageResult {
                 name: s.name.to_string(),
                 kind: s.kind.to_string(),
+                released: r.counts.first_sent,
                 totals: totals(&r.counts),
                 attempts: attempts(&r.counts),
                 throttles: throttle_map(&r.counts.throttles_by_kind),
@@ -317,8 +368,7 @@ pub fn build(input: RunInput) -> Results {
         gave_up_budget: c.gave_up_budget,
         backoff_s: c.backoff_us as f64 / 1e6,
     };
-    let mut totals = totals(&overall.counts);
-    totals.abandoned = input.abandoned;
+    let totals = totals(&overall.counts);
     Results {
         schema: SCHEMA.to_string(),
         name: input.name.map(str::to_string),
@@ -329,6 +379,9 @@ pub fn build(input: RunInput) -> Results {
         totals,
         attempts: attempts(&overall.counts),
         throttles,
+        local_errors: local_error_map(&c.local_by_reason),
+        open_files_limit: input.open_files_limit,
+        faults: input.faults,
         retry,
         failures: input.failures,
         latency_ms: percentiles(&overall.latency),
@@ -384,8 +437,13 @@ mod tests {
         r.counts.attempts_throttled = 10;
         r.counts.requests = 100;
         r.counts.errors = 1;
+        r.counts.ok = 90;
+        r.counts.throttled = 9;
         let o = observed(&r);
         assert_eq!(o.throttle_rate, 0.05);
         assert_eq!(o.error_rate, 0.01);
+        assert_eq!(o.failure_rate, 0.1, "throttled and failed requests alike");
+        r.counts.abandoned_requests = 10;
+        assert_eq!(observed(&r).failure_rate, 20.0 / 110.0);
     }
 }

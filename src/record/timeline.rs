@@ -20,9 +20,11 @@ pub struct SecondRecord {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
-    /// Logical requests that ended in this second, and those of them that failed.
+    /// Logical requests that ended in this second, those of them that failed (an error
+    /// other than a throttle), and those that ended throttled.
     pub requests: u64,
     pub failed: u64,
+    pub throttled_requests: u64,
     /// 500s with API Gateway's body: Lambda throttles behind a REST API, suspected.
     pub suspected: u64,
     /// Throttled attempts by kind (`ThrottleKind as usize`).
@@ -44,6 +46,7 @@ impl SecondRecord {
             in_flight_max: 0,
             requests: 0,
             failed: 0,
+            throttled_requests: 0,
             suspected: 0,
             throttles_by_kind: [0; 7],
             client_rate: None,
@@ -77,6 +80,8 @@ impl SecondRecord {
         self.requests += 1;
         if outcome.is_error() {
             self.failed += 1;
+        } else if outcome.is_throttle() {
+            self.throttled_requests += 1;
         }
     }
 
@@ -88,6 +93,7 @@ impl SecondRecord {
         self.in_flight_max = self.in_flight_max.max(o.in_flight_max);
         self.requests += o.requests;
         self.failed += o.failed;
+        self.throttled_requests += o.throttled_requests;
         self.suspected += o.suspected;
         for (a, b) in self.throttles_by_kind.iter_mut().zip(o.throttles_by_kind) {
             *a += b;
@@ -110,11 +116,14 @@ pub struct TimelinePoint {
     pub throttled: u64,
     pub errors: u64,
     pub in_flight_max: u64,
-    /// Logical requests that ended in this second, and those that failed (not throttled).
+    /// Logical requests that ended in this second, those that failed (an error other than a
+    /// throttle), and those that ended throttled.
     #[serde(default)]
     pub requests: u64,
     #[serde(default)]
     pub failed: u64,
+    #[serde(default)]
+    pub throttled_requests: u64,
     /// 500s that look like a Lambda throttle behind API Gateway.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub suspected_lambda_throttles: u64,
@@ -213,6 +222,7 @@ impl Timeline {
             in_flight_max: rec.in_flight_max,
             requests: rec.requests,
             failed: rec.failed,
+            throttled_requests: rec.throttled_requests,
             suspected_lambda_throttles: rec.suspected,
             throttles: throttle_map(&rec.throttles_by_kind),
             p50_ms,

@@ -50,6 +50,9 @@ pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {
             let _ = writeln!(out, "    {}", check_line(c));
         }
     }
+    for w in &p.warnings {
+        let _ = writeln!(out, "\n  warning: {w}");
+    }
     let _ = writeln!(
         out,
         "\n  {}",
@@ -70,6 +73,11 @@ pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {
 pub fn preflight_warnings(p: &Preflight) -> String {
     p.exceeded_checks()
         .map(|c| format!("preflight: {}\n", check_line(c)))
+        .chain(
+            p.warnings
+                .iter()
+                .map(|w| format!("preflight: warning: {w}\n")),
+        )
         .collect()
 }
 

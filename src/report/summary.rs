@@ -81,7 +81,7 @@ pub fn render(r: &Results) -> String {
     }
     if r.totals.abandoned > 0 {
         notes.push(format!(
-            "abandoned in flight after the grace period: {}",
+            "requests abandoned unanswered when the run stopped waiting: {}",
             r.totals.abandoned
         ));
     }
@@ -91,17 +91,34 @@ pub fn render(r: &Results) -> String {
             let _ = writeln!(
                 out,
                 "burst `{}`: {} released, dispatch spread {:.1} ms, peak in flight {}",
-                s.name, s.attempts.sent, spread, s.peak_in_flight
+                s.name, s.released, spread, s.peak_in_flight
             );
         }
     }
     let a = &r.attempts;
-    if a.sent > r.totals.ok {
-        let _ = writeln!(
-            out,
-            "attempts: {} sent · {} throttled · {} 5xx · {} other 4xx · {} timeouts · {} connect errors · {} TLS errors",
-            a.sent, a.throttled, a.server_errors, a.client_errors, a.timeouts, a.connect_errors, a.tls_errors
-        );
+    if a.sent > a.ok {
+        let classes = [
+            (a.ok, "ok"),
+            (a.throttled, "throttled"),
+            (a.suspected_lambda_throttles, "suspected Lambda throttles"),
+            (a.server_errors, "other 5xx"),
+            (a.client_errors, "other 4xx"),
+            (a.timeouts, "timeouts"),
+            (a.connect_errors, "connect errors"),
+            (a.tls_errors, "TLS errors"),
+            (a.protocol_errors, "protocol errors"),
+            (a.local_errors, "local errors"),
+            (a.abandoned, "abandoned"),
+        ];
+        let seen: Vec<String> = classes
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        let _ = writeln!(out, "attempts: {} sent · {}", a.sent, seen.join(" · "));
+    }
+    for (key, n) in &r.local_errors {
+        let _ = writeln!(out, "local errors: {n} {}", local_error_line(key, r));
     }
     if !r.throttles.is_empty() {
         let kinds: Vec<String> = r
@@ -215,7 +232,29 @@ pub fn render(r: &Results) -> String {
     if let Some(trip) = &r.aborted {
         let _ = writeln!(out, "\n{}", trip.describe());
     }
+    for fault in &r.faults {
+        let _ = writeln!(out, "\nstampede failed: {fault}");
+    }
     out
+}
+
+/// What ran out on the client machine, with what to do about it.
+fn local_error_line(key: &str, r: &Results) -> String {
+    use crate::classify::{LocalReason, LOCAL_REASONS};
+    let Some(reason) = LOCAL_REASONS.iter().find(|l| l.key() == key) else {
+        return key.to_string();
+    };
+    match (reason, r.open_files_limit) {
+        (LocalReason::FileDescriptors, Some(limit)) => format!(
+            "— {}: limit {limit} (`ulimit -n`); raise it, or lower the concurrency",
+            reason.describe()
+        ),
+        (LocalReason::EphemeralPorts, _) => format!(
+            "— {}: fewer connections, or widen net.ipv4.ip_local_port_range",
+            reason.describe()
+        ),
+        _ => format!("— {}", reason.describe()),
+    }
 }
 
 fn row(out: &mut String, name: &str, t: &Totals, rps: f64, p: &Percentiles, peak: u64) {

@@ -150,7 +150,7 @@ fn header_flag(text: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
 
 /// `NAME=VALUE` of an abort rule, over what the scenario's `[abort]` says.
 fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
-    let expected = "throttle_rate=20%, error_rate=10% or window=5s";
+    let expected = "throttle_rate=20%, error_rate=10%, failure_rate=20% or window=5s";
     let bad = |why: String| flag_error("--abort", &why, expected);
     let (name, value) = text
         .split_once('=')
@@ -158,6 +158,7 @@ fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
     let r = rules.get_or_insert(AbortRules {
         throttle_rate: None,
         error_rate: None,
+        failure_rate: None,
         window: AbortRules::DEFAULT_WINDOW,
         min_attempts: AbortRules::DEFAULT_MIN_ATTEMPTS,
     });
@@ -176,6 +177,13 @@ fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
                     .limit,
             )
         }
+        "failure_rate" => {
+            r.failure_rate = Some(
+                Threshold::parse(Metric::FailureRate, value)
+                    .map_err(bad)?
+                    .limit,
+            )
+        }
         "window" => {
             r.window = humantime::parse_duration(value.trim())
                 .ok()
@@ -184,7 +192,8 @@ fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
         }
         other => {
             let mut why = format!("unknown abort rule `{other}`");
-            if let Some(near) = nearest(other, &["throttle_rate", "error_rate", "window"]) {
+            let names = ["throttle_rate", "error_rate", "failure_rate", "window"];
+            if let Some(near) = nearest(other, &names) {
                 why.push_str(&format!(" (did you mean `{near}`?)"));
             }
             return Err(bad(why));

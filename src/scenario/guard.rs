@@ -17,6 +17,7 @@ use crate::verdict::thresholds::{Metric, Threshold};
 pub(super) struct RawAbort {
     throttle_rate: Option<Spanned<Value>>,
     error_rate: Option<Spanned<Value>>,
+    failure_rate: Option<Spanned<Value>>,
     window: Option<Spanned<Value>>,
     min_attempts: Option<Spanned<Value>>,
 }
@@ -66,6 +67,7 @@ pub(super) fn abort_rules(src: &Source, r: &Spanned<RawAbort>) -> Result<AbortRu
     let rules = AbortRules {
         throttle_rate: rate(&raw.throttle_rate, Metric::ThrottleRate)?,
         error_rate: rate(&raw.error_rate, Metric::ErrorRate)?,
+        failure_rate: rate(&raw.failure_rate, Metric::FailureRate)?,
         window: match &raw.window {
             Some(v) => window(src, v)?,
             None => AbortRules::DEFAULT_WINDOW,
@@ -75,11 +77,11 @@ pub(super) fn abort_rules(src: &Source, r: &Spanned<RawAbort>) -> Result<AbortRu
             None => AbortRules::DEFAULT_MIN_ATTEMPTS,
         },
     };
-    if rules.throttle_rate.is_none() && rules.error_rate.is_none() {
+    if rules.throttle_rate.is_none() && rules.error_rate.is_none() && rules.failure_rate.is_none() {
         return Err(src.error(
             r.span(),
             "[abort] sets no rule",
-            "throttle_rate = \"20%\" and/or error_rate = \"10%\" (window = \"5s\" optional)",
+            "throttle_rate = \"20%\", error_rate = \"10%\" and/or failure_rate = \"20%\" (window = \"5s\" optional)",
         ));
     }
     Ok(rules)

@@ -6,6 +6,7 @@ mod client;
 mod guard;
 mod parse;
 pub(crate) mod source;
+mod userinfo;
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ pub use adhoc::{from_flags, AdHoc, LoadShape};
 pub use guard::AwsContext;
 pub use parse::{load, parse_str};
 pub use source::nearest;
+pub use userinfo::{redact as redact_url, BasicAuth};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(29);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,7 +65,10 @@ impl Default for RequestIds {
 
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// Never with userinfo: that is taken out into `basic_auth`.
     pub url: Uri,
+    /// `user:password@` of the URL as given, sent as HTTP Basic auth.
+    pub basic_auth: Option<BasicAuth>,
     pub method: Method,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,

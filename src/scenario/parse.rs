@@ -77,11 +77,12 @@ struct RawThresholds {
     mean: Option<Spanned<Value>>,
     throttle_rate: Option<Spanned<Value>>,
     error_rate: Option<Spanned<Value>>,
+    failure_rate: Option<Spanned<Value>>,
     stages: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
 }
 
 impl RawThresholds {
-    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 9] {
+    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 10] {
         [
             (Metric::P50, &self.p50),
             (Metric::P90, &self.p90),
@@ -92,6 +93,7 @@ impl RawThresholds {
             (Metric::Mean, &self.mean),
             (Metric::ThrottleRate, &self.throttle_rate),
             (Metric::ErrorRate, &self.error_rate),
+            (Metric::FailureRate, &self.failure_rate),
         ]
     }
 }
@@ -197,10 +199,12 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
 }
 
 impl Target {
-    /// A GET of `url` with the default timeouts.
+    /// A GET of `url` with the default timeouts; userinfo in it becomes Basic auth.
     pub fn from_url(url: Uri) -> Target {
+        let (url, basic_auth) = super::userinfo::split(url);
         Target {
             url,
+            basic_auth,
             method: Method::GET,
             headers: Vec::new(),
             body: Bytes::new(),
@@ -208,6 +212,24 @@ impl Target {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             auth: AuthSpec::None,
         }
+    }
+}
+
+impl Target {
+    /// Scheme, host and path, as shown and stored: a password as `***`, no query string
+    /// (it may carry keys).
+    pub fn display_url(&self) -> String {
+        let url = &self.url;
+        let user = self
+            .basic_auth
+            .as_ref()
+            .map_or(String::new(), |b| format!("{}:***@", b.user));
+        format!(
+            "{}://{user}{}{}",
+            url.scheme_str().unwrap_or("http"),
+            url.authority().map_or("", |a| a.as_str()),
+            url.path()
+        )
     }
 }
 
@@ -278,6 +300,13 @@ fn target(
     }
     if let Some(a) = &raw.auth {
         target.auth = client::auth(src, a)?;
+        if target.basic_auth.is_some() && target.auth.sets_authorization() {
+            return Err(src.error(
+                a.span(),
+                "the URL's user:password@ and [target.auth] would both set Authorization",
+                "one of them: a URL without user:password@, or no [target.auth]",
+            ));
+        }
     }
     if let Some(v) = &raw.connect_timeout {
         target.connect_timeout = src.duration(v, "connect_timeout")?;
@@ -286,8 +315,12 @@ fn target(
 }
 
 /// Parses and checks a target URL; the error says what is wrong with it.
-pub fn parse_url(text: &str) -> std::result::Result<Uri, String> {
-    let url: Uri = text.parse().map_err(|e| format!("bad URL `{text}`: {e}"))?;
+pub fn parse_url(given: &str) -> std::result::Result<Uri, String> {
+    // Messages quote the URL without its password.
+    let text = &super::userinfo::redact(given);
+    let url: Uri = given
+        .parse()
+        .map_err(|e| format!("bad URL `{text}`: {e}"))?;
     match url.scheme_str() {
         Some("http") | Some("https") => {}
         Some(other) => return Err(format!("bad URL `{text}`: unsupported scheme `{other}`")),
@@ -445,7 +478,7 @@ fn thresholds(src: &Source, raw: &RawThresholds, stages: &[Stage]) -> Result<Thr
             return Err(src.error(
                 table.span(),
                 "per-stage thresholds cannot hold `stages`",
-                "p50 p90 p95 p99 p999 max mean throttle_rate error_rate",
+                "p50 p90 p95 p99 p999 max mean throttle_rate error_rate failure_rate",
             ));
         }
         out.stages

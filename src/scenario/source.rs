@@ -51,7 +51,8 @@ impl<'a> Source<'a> {
         if !expected.is_empty() {
             out.push_str(&format!("  expected: {expected}"));
         }
-        Error::input(out.trim_end().to_string())
+        // The quoted line may hold a URL with a password.
+        Error::input(super::userinfo::redact(out.trim_end()))
     }
 }
 

@@ -3,7 +3,10 @@
 //! file, and never reach output, logs or results: values are marked sensitive, and the
 //! `Debug` forms below print names only.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -13,6 +16,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use tokio::sync::Notify;
 
 /// How `[target.auth]` says to authenticate; names only, no secrets.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +39,13 @@ pub enum AuthSpec {
     },
 }
 
+impl AuthSpec {
+    /// Whether it sends an `Authorization` header (as a URL's user:password@ would).
+    pub fn sets_authorization(&self) -> bool {
+        matches!(self, AuthSpec::Bearer { .. } | AuthSpec::SigV4 { .. })
+    }
+}
+
 /// Authentication ready to apply: secrets read from the environment.
 #[derive(Clone)]
 pub enum Auth {
@@ -49,20 +60,52 @@ pub enum Auth {
 
 /// Refresh credentials this long before they expire.
 const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+/// After a failed refresh, while the old credentials still hold, try again this often.
+const REFRESH_RETRY: Duration = Duration::from_secs(5);
 
 /// Credentials from a provider (the standard AWS chain), kept until shortly before they
-/// expire and then fetched again. Shared by the lanes.
-#[derive(Clone)]
+/// expire and then fetched again — by one lane at a time, while the others go on signing
+/// with the old ones. Each lane reads its own copy without a lock; a shared generation
+/// count tells it when another lane has fetched newer ones.
 pub struct CredentialSource {
     provider: SharedCredentialsProvider,
-    cached: Arc<Mutex<Option<Credentials>>>,
+    shared: Arc<SharedCredentials>,
+    /// This lane's copy and the generation it came from.
+    local: RefCell<Option<(u64, Credentials)>>,
+}
+
+struct SharedCredentials {
+    /// Locked only to publish fresh credentials and to copy them after a refresh.
+    current: Mutex<Option<Credentials>>,
+    generation: AtomicU64,
+    refreshing: AtomicBool,
+    refreshed: Notify,
+    /// When a refresh last failed (ms since the epoch; 0: never).
+    failed_at_ms: AtomicU64,
+}
+
+impl Clone for CredentialSource {
+    fn clone(&self) -> Self {
+        CredentialSource {
+            provider: self.provider.clone(),
+            shared: Arc::clone(&self.shared),
+            local: RefCell::new(self.local.borrow().clone()),
+        }
+    }
 }
 
 impl CredentialSource {
     pub fn new(provider: SharedCredentialsProvider) -> CredentialSource {
         CredentialSource {
             provider,
-            cached: Arc::default(),
+            shared: Arc::new(SharedCredentials {
+                current: Mutex::new(None),
+                generation: AtomicU64::new(0),
+                refreshing: AtomicBool::new(false),
+                refreshed: Notify::new(),
+                failed_at_ms: AtomicU64::new(0),
+            }),
+            local: RefCell::new(None),
         }
     }
 
@@ -71,20 +114,100 @@ impl CredentialSource {
         CredentialSource::new(SharedCredentialsProvider::new(credentials))
     }
 
-    /// Credentials good at `now`: the cached ones, or fresh ones from the provider.
+    /// Credentials good at `now`: this lane's copy, the newest another lane fetched, or
+    /// fresh ones from the provider. An error only when none are valid any more.
     pub async fn get(&self, now: SystemTime) -> Result<Credentials, String> {
-        if let Some(c) = self.cached.lock().expect("credentials lock").as_ref() {
-            if still_good(c, now) {
+        loop {
+            let generation = self.shared.generation.load(Acquire);
+            let mine = self.local.borrow().clone();
+            let current = match mine {
+                Some((g, c)) if g == generation => Some(c),
+                // Another lane refreshed (or none were fetched yet): take the shared copy.
+                _ => {
+                    let shared = self
+                        .shared
+                        .current
+                        .lock()
+                        .expect("credentials lock")
+                        .clone();
+                    if let Some(c) = &shared {
+                        *self.local.borrow_mut() = Some((generation, c.clone()));
+                    }
+                    shared
+                }
+            };
+            if let Some(c) = current.as_ref().filter(|c| still_good(c, now)) {
                 return Ok(c.clone());
             }
+            let valid = current.filter(|c| c.expiry().is_none_or(|e| e > now));
+            let failed_at = self.shared.failed_at_ms.load(Relaxed);
+            let retry_due =
+                failed_at == 0 || epoch_ms(now) >= failed_at + REFRESH_RETRY.as_millis() as u64;
+            if let (Some(c), false) = (&valid, retry_due) {
+                return Ok(c.clone());
+            }
+            if self
+                .shared
+                .refreshing
+                .compare_exchange(false, true, AcqRel, Acquire)
+                .is_ok()
+            {
+                return self.refresh(now, valid).await;
+            }
+            // Another lane is refreshing: sign with what still holds, else wait for it.
+            if let Some(c) = valid {
+                return Ok(c);
+            }
+            let notified = self.shared.refreshed.notified();
+            if self.shared.refreshing.load(Acquire) {
+                notified.await;
+            }
+            if self.shared.generation.load(Acquire) == generation
+                && self.shared.failed_at_ms.load(Relaxed) != failed_at
+            {
+                return Err("no AWS credentials: the refresh failed".into());
+            }
         }
-        let fresh =
-            self.provider.provide_credentials().await.map_err(|e| {
-                format!("no AWS credentials: {}", crate::transport::error_chain(&e))
-            })?;
-        *self.cached.lock().expect("credentials lock") = Some(fresh.clone());
-        Ok(fresh)
     }
+
+    /// This lane fetches for everyone; `valid` are the old credentials, if they still hold.
+    async fn refresh(
+        &self,
+        now: SystemTime,
+        valid: Option<Credentials>,
+    ) -> Result<Credentials, String> {
+        let fetched = self.provider.provide_credentials().await;
+        let result = match fetched {
+            Ok(fresh) => {
+                *self.shared.current.lock().expect("credentials lock") = Some(fresh.clone());
+                let generation = self.shared.generation.fetch_add(1, AcqRel) + 1;
+                *self.local.borrow_mut() = Some((generation, fresh.clone()));
+                self.shared.failed_at_ms.store(0, Relaxed);
+                Ok(fresh)
+            }
+            Err(e) => {
+                let why = crate::transport::error_chain(&e);
+                self.shared
+                    .failed_at_ms
+                    .store(epoch_ms(now).max(1), Relaxed);
+                match valid {
+                    Some(old) => {
+                        tracing::warn!("refreshing AWS credentials failed ({why}); signing with the current ones until they expire");
+                        Ok(old)
+                    }
+                    None => Err(format!("no AWS credentials: {why}")),
+                }
+            }
+        };
+        self.shared.refreshing.store(false, Release);
+        self.shared.refreshed.notify_waiters();
+        result
+    }
+}
+
+fn epoch_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn still_good(c: &Credentials, now: SystemTime) -> bool {
@@ -342,5 +465,110 @@ mod tests {
             &Credentials::new("A", "s", None, None, "t"),
             now
         ));
+    }
+
+    /// A provider that counts its calls and hands out credentials expiring `expires_in`
+    /// from now, or fails from call `fail_from` on.
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<std::sync::atomic::AtomicUsize>,
+        expires_in: Duration,
+        fail_from: usize,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            use aws_credential_types::provider::{error::CredentialsError, future};
+            let n = self.calls.fetch_add(1, Relaxed);
+            if n >= self.fail_from {
+                return future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(
+                    "the role session ended",
+                )));
+            }
+            let expiry = SystemTime::now() + self.expires_in;
+            future::ProvideCredentials::ready(Ok(Credentials::new(
+                "AKIDCOUNT",
+                "count-secret",
+                None,
+                Some(expiry),
+                "t",
+            )))
+        }
+    }
+
+    fn counting(
+        expires_in: Duration,
+        fail_from: usize,
+    ) -> (CredentialSource, Arc<std::sync::atomic::AtomicUsize>) {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let provider = Counting {
+            calls: Arc::clone(&calls),
+            expires_in,
+            fail_from,
+        };
+        (
+            CredentialSource::new(SharedCredentialsProvider::new(provider)),
+            calls,
+        )
+    }
+
+    #[test]
+    fn lasting_credentials_are_fetched_once_for_every_lane() {
+        let (source, calls) = counting(Duration::from_secs(3600), usize::MAX);
+        let lanes: Vec<CredentialSource> = (0..4).map(|_| source.clone()).collect();
+        block_on(async {
+            for _ in 0..1000 {
+                for lane in &lanes {
+                    lane.get(SystemTime::now()).await.unwrap();
+                }
+            }
+        });
+        assert_eq!(calls.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn near_expiry_one_refresh_then_the_old_ones_until_the_retry_is_due() {
+        // Inside the refresh window from the start: every fetch gives near-expiry ones.
+        let (source, calls) = counting(Duration::from_secs(120), usize::MAX);
+        let now = SystemTime::now();
+        block_on(async {
+            for _ in 0..1000 {
+                source.get(now).await.unwrap();
+            }
+        });
+        assert!(
+            calls.load(Relaxed) <= 2,
+            "{} provider calls",
+            calls.load(Relaxed)
+        );
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_valid_credentials_and_errs_once_they_expire() {
+        let (source, calls) = counting(Duration::from_secs(120), 1);
+        let now = SystemTime::now();
+        block_on(async {
+            source.get(now).await.unwrap();
+            // Near expiry: the refresh fails, the current ones still sign.
+            let c = source.get(now + Duration::from_secs(10)).await.unwrap();
+            assert_eq!(c.access_key_id(), "AKIDCOUNT");
+            // Not retried at every attempt.
+            for _ in 0..100 {
+                source.get(now + Duration::from_secs(11)).await.unwrap();
+            }
+            assert_eq!(calls.load(Relaxed), 2);
+            // Expired and still no fresh ones: an error that names it, without secrets.
+            let e = source
+                .get(now + Duration::from_secs(300))
+                .await
+                .unwrap_err();
+            assert!(e.contains("no AWS credentials"), "{e}");
+            assert!(!e.contains("count-secret"));
+        });
     }
 }

@@ -15,8 +15,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
 pub mod auth;
+pub mod open_files;
 
-use crate::classify::Outcome;
+use crate::classify::{LocalReason, Outcome};
 use crate::scenario::Target;
 use auth::Auth;
 
@@ -61,15 +62,18 @@ impl Answer {
     }
 }
 
-/// Why an attempt got no answer.
+/// Why an attempt got no (valid) answer.
 #[derive(Debug)]
 pub enum Failure {
+    /// The network: refused, reset, unreachable, or the connect timed out.
     Connect(String),
     /// The TCP connection opened but the TLS handshake failed (certificate, protocol).
     Tls(String),
     Timeout,
-    /// The connection broke mid-request.
-    Broken(String),
+    /// The answer was not valid HTTP: a malformed status line or header, a body cut short.
+    Protocol(String),
+    /// The client machine could not do its part (descriptors, ports, credentials).
+    Local(LocalReason, String),
 }
 
 impl std::fmt::Display for Failure {
@@ -78,7 +82,8 @@ impl std::fmt::Display for Failure {
             Failure::Connect(why) => write!(f, "connect: {why}"),
             Failure::Tls(why) => write!(f, "TLS: {why}"),
             Failure::Timeout => f.write_str("no answer within the attempt timeout"),
-            Failure::Broken(why) => write!(f, "connection broke: {why}"),
+            Failure::Protocol(why) => write!(f, "malformed answer: {why}"),
+            Failure::Local(reason, why) => write!(f, "{}: {why}", reason.describe()),
         }
     }
 }
@@ -87,8 +92,38 @@ impl Failure {
     pub fn outcome(&self) -> Outcome {
         match self {
             Failure::Timeout => Outcome::Timeout,
-            Failure::Connect(_) | Failure::Broken(_) => Outcome::ConnectError,
+            Failure::Connect(_) => Outcome::ConnectError,
             Failure::Tls(_) => Outcome::TlsError,
+            Failure::Protocol(_) => Outcome::ProtocolError,
+            Failure::Local(reason, _) => Outcome::LocalError(*reason),
+        }
+    }
+
+    /// Names a failure to connect or to exchange a request by what is in its chain of
+    /// causes: an exhausted local resource, TLS, malformed HTTP, else the network.
+    pub fn of(e: &(dyn std::error::Error + 'static)) -> Failure {
+        let why = error_chain(e);
+        let mut tls = false;
+        let mut protocol = false;
+        for err in causes(e) {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                if let Some(reason) = io.raw_os_error().and_then(LocalReason::from_os_error) {
+                    return Failure::Local(reason, why);
+                }
+                use std::io::ErrorKind::*;
+                protocol |= matches!(io.kind(), UnexpectedEof | InvalidData | InvalidInput);
+            }
+            if let Some(h) = err.downcast_ref::<hyper::Error>() {
+                protocol |= h.is_parse() || h.is_parse_status() || h.is_incomplete_message();
+            }
+            tls |= err.downcast_ref::<rustls::Error>().is_some();
+        }
+        if tls {
+            Failure::Tls(why)
+        } else if protocol {
+            Failure::Protocol(why)
+        } else {
+            Failure::Connect(why)
         }
     }
 }
@@ -161,6 +196,9 @@ impl Transport {
             USER_AGENT,
             HeaderValue::from_static(concat!("stampede/", env!("CARGO_PKG_VERSION"))),
         );
+        if let Some(basic) = &target.basic_auth {
+            headers.insert(http::header::AUTHORIZATION, basic.header.clone());
+        }
         for (name, value) in &target.headers {
             headers.insert(name.clone(), value.clone());
         }
@@ -187,18 +225,11 @@ impl Transport {
         )
         .await
         .map_err(|_| Failure::Connect("connect timed out".into()))?
-        .map_err(|e| {
-            let e: &(dyn std::error::Error + 'static) = e.as_ref();
-            if is_tls(e) {
-                Failure::Tls(error_chain(e))
-            } else {
-                Failure::Connect(error_chain(e))
-            }
-        })?;
+        .map_err(|e| Failure::of(e.as_ref()))?;
         let (sender, conn) = http1::Builder::new()
             .handshake(io)
             .await
-            .map_err(|e| Failure::Connect(error_chain(&e)))?;
+            .map_err(|e| Failure::of(&e))?;
         tokio::task::spawn_local(async move {
             // Ends when the server closes or the last sender is dropped.
             let _ = conn.await;
@@ -221,9 +252,7 @@ impl Transport {
         conn: &mut Connection,
         extra: impl IntoIterator<Item = &(HeaderName, HeaderValue)>,
     ) -> Result<Answer, Failure> {
-        conn.ready()
-            .await
-            .map_err(|e| Failure::Broken(error_chain(&e)))?;
+        conn.ready().await.map_err(|e| Failure::of(&e))?;
         let mut req = self.request();
         for (name, value) in extra {
             req.headers_mut().insert(name.clone(), value.clone());
@@ -239,14 +268,11 @@ impl Transport {
                 std::time::SystemTime::now(),
             )
             .await
-            .map_err(|why| Failure::Connect(format!("cannot sign the request: {why}")))?;
+            .map_err(|why| Failure::Local(LocalReason::Credentials, why))?;
         for (name, value) in auth {
             req.headers_mut().insert(name, value);
         }
-        let resp = conn
-            .send_request(req)
-            .await
-            .map_err(|e| Failure::Broken(error_chain(&e)))?;
+        let resp = conn.send_request(req).await.map_err(|e| Failure::of(&e))?;
         let status = resp.status().as_u16();
         let header = |name: &str| resp.headers().get(name).cloned();
         let (error_type, retry_after) = (header("x-amzn-errortype"), header("retry-after"));
@@ -255,7 +281,7 @@ impl Transport {
         let mut body = resp.into_body();
         // Read the body to its end so the connection can carry the next request.
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Failure::Broken(error_chain(&e)))?;
+            let frame = frame.map_err(|e| Failure::of(&e))?;
             if let Some(data) = frame.data_ref() {
                 let room = keep - excerpt.len();
                 excerpt.extend_from_slice(&data[..data.len().min(room)]);
@@ -270,26 +296,24 @@ impl Transport {
     }
 }
 
-/// Whether rustls is anywhere in an error's chain of causes.
-fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+/// An error and each of its causes. An io::Error's `source` skips the error it wraps
+/// (hyper-rustls wraps tokio-rustls' io::Error, which wraps rustls'): look inside it too.
+fn causes<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Vec<&'e (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
     let mut next = Some(e);
     while let Some(err) = next {
-        if err.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        // An io::Error's `source` skips the error it wraps (hyper-rustls wraps tokio-rustls'
-        // io::Error, which wraps rustls'): look inside.
+        out.push(err);
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
-            if is_tls(inner) {
-                return true;
-            }
+            out.extend(causes(inner));
         }
         next = err.source();
     }
-    false
+    out
 }
 
 /// An error and its causes on one line ("connection refused" is usually a cause).

@@ -11,8 +11,10 @@ use crate::record::TimelinePoint;
 pub struct AbortRules {
     /// Throttled attempts / attempts answered, over the window.
     pub throttle_rate: Option<f64>,
-    /// Failed logical requests / logical requests ended, over the window.
+    /// Logical requests that ended in an error other than a throttle / requests ended, over the window.
     pub error_rate: Option<f64>,
+    /// Logical requests that did not end ok (throttled included) / requests ended, over the window.
+    pub failure_rate: Option<f64>,
     pub window: Duration,
     /// Too few attempts say nothing: no rule trips on fewer in the window.
     pub min_attempts: u64,
@@ -38,6 +40,7 @@ impl AbortRules {
         let throttled: u64 = window.iter().map(|p| p.throttled).sum();
         let requests: u64 = window.iter().map(|p| p.requests).sum();
         let failed: u64 = window.iter().map(|p| p.failed).sum();
+        let ended_throttled: u64 = window.iter().map(|p| p.throttled_requests).sum();
         let trip = |rule: &'static str, limit: f64, observed: f64| AbortTrip {
             rule: rule.to_string(),
             limit,
@@ -56,6 +59,12 @@ impl AbortRules {
             let observed = failed as f64 / requests as f64;
             if observed > limit {
                 return Some(trip("error_rate", limit, observed));
+            }
+        }
+        if let (Some(limit), true) = (self.failure_rate, requests > 0) {
+            let observed = (failed + ended_throttled) as f64 / requests as f64;
+            if observed > limit {
+                return Some(trip("failure_rate", limit, observed));
             }
         }
         None
@@ -101,6 +110,7 @@ mod tests {
             errors: failed,
             requests: ok + throttled + failed,
             failed,
+            throttled_requests: throttled,
             ..TimelinePoint::default()
         }
     }
@@ -109,6 +119,7 @@ mod tests {
         AbortRules {
             throttle_rate: throttle,
             error_rate: error,
+            failure_rate: None,
             window: Duration::from_secs(3),
             min_attempts: 20,
         }
@@ -142,5 +153,17 @@ mod tests {
         let trip = r.check(&[second(0, 80, 0, 20)]).expect("20% errors > 10%");
         assert_eq!(trip.rule, "error_rate");
         assert_eq!(r.check(&[]), None);
+    }
+
+    #[test]
+    fn failure_rate_counts_requests_that_ended_throttled() {
+        let r = AbortRules {
+            failure_rate: Some(0.5),
+            ..rules(None, Some(0.5))
+        };
+        // Every request ended throttled: no errors, all failures.
+        let trip = r.check(&[second(0, 0, 40, 0)]).expect("100% > 50%");
+        assert_eq!((trip.rule.as_str(), trip.observed), ("failure_rate", 1.0));
+        assert_eq!(r.check(&[second(0, 30, 10, 10)]), None, "20 of 50");
     }
 }

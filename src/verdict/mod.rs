@@ -1,19 +1,19 @@
 //! The verdict on a run: thresholds, abort rules, the preflight and the quota findings.
 
 pub mod abort;
+pub mod descriptors;
 mod next_steps;
 mod onset;
 pub mod preflight;
 pub mod quota_check;
 pub mod thresholds;
 
-/// `observed` as a percentage of `value` (a zero limit is infinitely exceeded).
+/// `observed` as a percentage of `value`. Against a limit of 0 the share is taken as
+/// against a limit of 1, so it stays a finite number that JSON can hold (and any use at
+/// all is past the limit).
 pub fn percent(observed: f64, value: f64) -> f64 {
-    if value > 0.0 {
-        observed / value * 100.0
-    } else {
-        f64::INFINITY
-    }
+    let base = if value > 0.0 { value } else { 1.0 };
+    observed / base * 100.0
 }
 
 /// A number as people write it: whole when whole.
@@ -22,5 +22,15 @@ pub fn num(v: f64) -> String {
         format!("{}", v as i64)
     } else {
         format!("{v:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_limit_of_zero_gives_a_finite_share() {
+        assert_eq!(super::percent(50.0, 200.0), 25.0);
+        assert_eq!(super::percent(5.0, 0.0), 500.0);
+        assert_eq!(super::percent(0.0, 0.0), 0.0);
     }
 }

@@ -93,6 +93,7 @@ pub(super) fn explain_onset(
         // The limit reached last before the onset explains it; of one measure, the lowest.
         .min_by(|(a, ra), (b, rb)| (i - ra).cmp(&(i - rb)).then(a.value.total_cmp(&b.value)));
 
+    let reached = best.is_some();
     let (limit, explanation) = match best {
         Some((c, reached)) => {
             let observed = series.at(c.measure, i, seen);
@@ -141,6 +142,7 @@ pub(super) fn explain_onset(
         in_flight: p.in_flight_max,
         kinds,
         limit,
+        reached,
         explanation,
         evidence,
     })

@@ -56,6 +56,9 @@ pub struct Preflight {
     /// Every check made, in stage order.
     pub checks: Vec<LimitCheck>,
     pub exceeded: bool,
+    /// What the client machine may not hold (open files), said before any traffic.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Preflight {
@@ -93,6 +96,7 @@ pub fn check(
         stages: Vec::new(),
         checks: Vec::new(),
         exceeded: false,
+        warnings: Vec::new(),
     };
     for (i, (stage, plan)) in stages.iter().zip(plans).enumerate() {
         let (peak_rate, burst, concurrency) = match plan {

@@ -50,6 +50,10 @@ pub struct OnsetExplained {
     pub kinds: BTreeMap<String, u64>,
     /// The limit that best explains it; `None` when no known limit does.
     pub limit: Option<LimitKey>,
+    /// True when the traffic was seen reaching that limit; false when only the answer's
+    /// words name it (a Lambda `Reason`).
+    #[serde(default)]
+    pub reached: bool,
     pub explanation: String,
     pub evidence: Vec<String>,
 }
@@ -87,7 +91,7 @@ pub struct QuotaCheck {
     pub findings: Vec<Finding>,
     pub next_steps: Vec<String>,
     /// False when the traffic went past a limit read from the account (or file, or
-    /// emulator), or throttling began at one.
+    /// emulator), or throttling began when the traffic reached one.
     pub pass: bool,
 }
 
@@ -141,10 +145,16 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
         } else {
             continue;
         };
-        findings.push(Finding {
-            level: level.to_string(),
-            limit: Some(u.limit),
-            message: format!(
+        let message = if u.value == 0.0 {
+            format!(
+                "{} {} against {} 0 ({}): a limit of 0 lets nothing through",
+                u.measure,
+                num(u.observed),
+                u.limit.title(),
+                u.source
+            )
+        } else {
+            format!(
                 "{} {} is {:.0}% of {} {} ({})",
                 u.measure,
                 num(u.observed),
@@ -152,7 +162,12 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
                 u.limit.title(),
                 num(u.value),
                 u.source
-            ),
+            )
+        };
+        findings.push(Finding {
+            level: level.to_string(),
+            limit: Some(u.limit),
+            message,
         });
     }
     if let Some(o) = &onset {
@@ -177,8 +192,12 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
         });
     }
     let known = |k: LimitKey| quotas.quota(k).is_some_and(|q| q.source.is_known());
+    // Limits from AWS's documentation alone, and limits only an answer's words name,
+    // report; they never fail the run.
     let over_known = usage.iter().any(|u| u.percent > 100.0 && known(u.limit));
-    let onset_at_limit = onset.as_ref().is_some_and(|o| o.limit.is_some());
+    let onset_at_limit = onset
+        .as_ref()
+        .is_some_and(|o| o.reached && o.limit.is_some_and(known));
     let mut limits_hit: Vec<LimitKey> = usage
         .iter()
         .filter(|u| u.percent > 100.0)
@@ -507,5 +526,52 @@ mod tests {
             c.findings
         );
         assert!(c.pass, "documented defaults are not the account's");
+    }
+
+    #[test]
+    fn an_onset_at_a_documented_limit_reports_and_passes() {
+        // Throttles begin as in flight reaches the documented account limit (1,000).
+        let t = timeline(
+            "other_429",
+            &[(100, 500, 0), (100, 990, 0), (100, 1000, 20)],
+        );
+        let c = check(&Quotas::documented(), &seen(&t, Front::Unknown), None);
+        let o = c.onset.as_ref().unwrap();
+        assert_eq!(o.limit, Some(LimitKey::LambdaConcurrentExecutions));
+        assert!(o.reached);
+        assert!(c.pass, "a documented default explains, it does not fail");
+    }
+
+    #[test]
+    fn a_lambda_reason_alone_names_the_limit_but_does_not_fail() {
+        let q = quotas(&[(LimitKey::FunctionReservedConcurrency, Some(50.0))]);
+        // Lambda says reserved concurrency while in flight never came near 50.
+        let t = timeline("lambda_reserved_concurrency", &[(100, 5, 0), (100, 6, 10)]);
+        let c = check(&q, &seen(&t, Front::FunctionUrl), None);
+        let o = c.onset.as_ref().unwrap();
+        assert_eq!(o.limit, Some(LimitKey::FunctionReservedConcurrency));
+        assert!(!o.reached);
+        assert!(c.pass, "{:?}", c.findings);
+    }
+
+    #[test]
+    fn a_limit_of_zero_is_reported_as_a_number_and_reads_back() {
+        let q = quotas(&[(LimitKey::FunctionReservedConcurrency, Some(0.0))]);
+        let t = timeline("suspected", &[(10, 3, 3)]);
+        let c = check(&q, &seen(&t, Front::ApiGateway), None);
+        let u = c
+            .usage
+            .iter()
+            .find(|u| u.limit == LimitKey::FunctionReservedConcurrency)
+            .unwrap();
+        assert!(u.percent.is_finite() && u.percent > 100.0);
+        assert!(!c.pass);
+        assert!(c
+            .findings
+            .iter()
+            .any(|f| f.message.contains("a limit of 0")));
+        let json = serde_json::to_string(&c).unwrap();
+        let back: QuotaCheck = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
     }
 }

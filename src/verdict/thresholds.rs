@@ -14,11 +14,13 @@ pub enum Metric {
     Mean,
     /// Throttled attempts / attempts sent.
     ThrottleRate,
-    /// Logical requests that failed after all attempts / logical requests.
+    /// Logical requests that ended in an error other than a throttle / logical requests.
     ErrorRate,
+    /// Logical requests that did not end ok (throttled, failed or never ended) / logical requests.
+    FailureRate,
 }
 
-pub const METRIC_NAMES: [&str; 9] = [
+pub const METRIC_NAMES: [&str; 10] = [
     "p50",
     "p90",
     "p95",
@@ -28,6 +30,7 @@ pub const METRIC_NAMES: [&str; 9] = [
     "mean",
     "throttle_rate",
     "error_rate",
+    "failure_rate",
 ];
 
 impl Metric {
@@ -42,6 +45,7 @@ impl Metric {
             "mean" => Metric::Mean,
             "throttle_rate" => Metric::ThrottleRate,
             "error_rate" => Metric::ErrorRate,
+            "failure_rate" => Metric::FailureRate,
             _ => return None,
         })
     }
@@ -51,7 +55,10 @@ impl Metric {
     }
 
     pub fn is_rate(self) -> bool {
-        matches!(self, Metric::ThrottleRate | Metric::ErrorRate)
+        matches!(
+            self,
+            Metric::ThrottleRate | Metric::ErrorRate | Metric::FailureRate
+        )
     }
 
     /// The form a limit for this metric takes, for error messages.
@@ -118,6 +125,7 @@ pub struct Observed {
     pub mean: f64,
     pub throttle_rate: f64,
     pub error_rate: f64,
+    pub failure_rate: f64,
 }
 
 impl Observed {
@@ -132,6 +140,7 @@ impl Observed {
             Metric::Mean => self.mean,
             Metric::ThrottleRate => self.throttle_rate,
             Metric::ErrorRate => self.error_rate,
+            Metric::FailureRate => self.failure_rate,
         }
     }
 }
