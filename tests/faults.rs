@@ -434,6 +434,54 @@ fn an_unwritable_out_is_bad_input_before_any_traffic() {
     c.finish(&f);
 }
 
+/// Not on the brief's list, from the exit-code contract: the --out directory is there
+/// when the run starts and gone when the results are due → exit 4, naming the path.
+#[test]
+fn results_that_cannot_be_written_at_the_end_exit_4() {
+    let server = TestServer::start(|_| common::Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("gone");
+    std::fs::create_dir(&sub).unwrap();
+    let out = sub.join("r.json");
+    let url = server.url();
+    let args = [
+        "run",
+        "--url",
+        &url,
+        "--rate",
+        "20",
+        "--duration",
+        "2s",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let remove = sub.clone();
+    let remover = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        std::fs::remove_dir_all(remove).unwrap();
+    });
+    let run = stampede_timed(&args, KILL);
+    remover.join().unwrap();
+    println!("exit {:?} in {:.2?}", run.output.status.code(), run.elapsed);
+    let f = Fault {
+        run,
+        out,
+        bytes: None,
+        json: None,
+    };
+    let mut c = Checks::new();
+    let stderr = common::stderr(&f.run.output);
+    c.check(!stderr.contains("panicked"), "stampede panicked");
+    c.check(server.hits() > 0, "the run sent traffic");
+    c.check(f.code() == Some(4), format!("exit 4 (got {:?})", f.code()));
+    c.check(
+        stderr.contains(f.out.to_str().unwrap()),
+        format!("stderr names {}", f.out.display()),
+    );
+    c.check(f.run.elapsed < BOUND, "bounded wall time");
+    c.finish(&f);
+}
+
 #[test]
 fn url_userinfo_becomes_basic_auth_and_stays_secret() {
     let seen: Arc<Mutex<Vec<http::HeaderMap>>> = Arc::default();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use http::Uri;
 
-const DEFAULT_MUTANTS: usize = 5_000;
+const DEFAULT_MUTANTS: usize = 20_000;
 const DEFAULT_SEED: u64 = 0x5eed_0f5c_a1ab_1e00;
 
 /// A scenario that sets every key the parser knows, so mutants reach every check.
