@@ -229,7 +229,8 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// A scenario at `url`: `extra` TOML after [target], one constant stage.
+/// A scenario at `url`: `target_extra` inside [target], `rest` (more tables) after it, and
+/// one constant stage of `rate` for 1 s.
 fn scenario(dir: &Path, url: &str, target_extra: &str, rest: &str, rate: u32) -> PathBuf {
     write(
         dir,
