@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use common::{read_json, write, TestServer};
@@ -31,14 +30,14 @@ fn checking_server(
 
 fn run(scenario: &std::path::Path, out: &std::path::Path, env: &[(&str, &str)]) -> (i32, String) {
     let dir = scenario.parent().unwrap();
-    let o = Command::new(common::bin())
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-vv",
-        ])
+    let mut command = common::command(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-vv",
+    ]);
+    command
         // The AWS chain sees only what the test gives it: no machine profiles, no IMDS
         // (which would mean traffic off loopback).
         .env_remove("AWS_ACCESS_KEY_ID")
@@ -50,9 +49,8 @@ fn run(scenario: &std::path::Path, out: &std::path::Path, env: &[(&str, &str)]) 
         .env("AWS_CONFIG_FILE", dir.join("aws-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("aws-credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+        .envs(env.iter().copied());
+    let o = common::run_bounded(command, common::DEFAULT_LIMIT).output;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

@@ -268,7 +268,7 @@ fn stampede_emulate_serves_until_interrupted() {
         .unwrap()
         .port();
     let listen = format!("127.0.0.1:{port}");
-    let mut child = std::process::Command::new(common::bin())
+    let child = std::process::Command::new(common::bin())
         .args([
             "emulate",
             "--config",
@@ -297,7 +297,8 @@ fn stampede_emulate_serves_until_interrupted() {
     assert_eq!(stats["cold_starts"], 1);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let run = common::wait_bounded(child, "stampede emulate", Duration::from_secs(30));
+    assert_eq!(run.output.status.code(), Some(0));
 
     let bad = write(dir.path(), "bad.toml", "api = \"rst\"\n");
     let o = stampede(&["emulate", "--config", bad.to_str().unwrap()]);

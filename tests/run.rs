@@ -406,7 +406,7 @@ fn ctrl_c_stops_and_still_writes_results() {
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let started = std::time::Instant::now();
-    let o = child.wait_with_output().unwrap();
+    let o = common::wait_bounded(child, "stampede run (Ctrl-C)", Duration::from_secs(30)).output;
     assert_eq!(o.status.code(), Some(130));
     assert!(
         started.elapsed() < Duration::from_secs(10),

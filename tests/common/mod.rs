@@ -1,12 +1,15 @@
-//! Test helpers: a real HTTP/1.1 server on loopback, and the stampede binary.
+//! Test helpers: a real HTTP/1.1 server on loopback, misbehaving raw-TCP servers
+//! ([`raw`]), and the stampede binary, every spawn of it bounded in time.
 #![allow(dead_code)]
+
+pub mod raw;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -199,12 +202,169 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_stampede")
 }
 
-/// Runs stampede with `args`, bounded in time.
+/// How long a spawned stampede may run before it is killed and the test fails.
+pub const DEFAULT_LIMIT: Duration = Duration::from_secs(60);
+
+/// What a bounded run of the binary gave: its output, wall time and peak memory.
+pub struct Run {
+    pub output: Output,
+    pub elapsed: Duration,
+    /// The child's peak resident set size in bytes: its `VmHWM`, polled every 10 ms while it
+    /// runs (so growth in its last 10 ms can be missed). Not `wait4`'s `ru_maxrss`: Linux
+    /// carries the spawning process's high-water mark over exec into it, so a test binary's
+    /// own few hundred MB would show up as the child's.
+    pub max_rss: u64,
+}
+
+/// A `Command` for the stampede binary with `args`.
+pub fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args);
+    c
+}
+
+/// Runs stampede with `args`, bounded in time ([`DEFAULT_LIMIT`]).
 pub fn stampede(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .output()
-        .expect("the stampede binary runs")
+    stampede_within(args, DEFAULT_LIMIT)
+}
+
+/// Runs stampede with `args`; killed (and the test failed) after `limit`.
+pub fn stampede_within(args: &[&str], limit: Duration) -> Output {
+    run_bounded(command(args), limit).output
+}
+
+/// Runs stampede with `args` and reports its wall time and max RSS as well.
+pub fn stampede_timed(args: &[&str], limit: Duration) -> Run {
+    run_bounded(command(args), limit)
+}
+
+/// Runs stampede with RLIMIT_NOFILE lowered to `nofile` (soft and hard) in the child.
+pub fn stampede_nofile(args: &[&str], nofile: libc::rlim_t, limit: Duration) -> Run {
+    use std::os::unix::process::CommandExt;
+    let mut c = command(args);
+    // SAFETY: setrlimit is async-signal-safe; the closure allocates nothing.
+    unsafe {
+        c.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: nofile,
+                rlim_max: nofile,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    run_bounded(c, limit)
+}
+
+/// A pipe being read on a thread, into a buffer the caller can look at meanwhile.
+type Drained = (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>);
+
+/// Reads a pipe to its end on a thread.
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> Drained {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let into = Arc::clone(&buf);
+    let handle = std::thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => into.lock().unwrap().extend_from_slice(&chunk[..n]),
+            }
+        }
+    });
+    (buf, handle)
+}
+
+/// Every spawn of the binary goes through here: stdout and stderr are read on threads (a
+/// chatty child cannot block on a full pipe), the child is waited for (its peak RSS
+/// polled meanwhile) until `limit`, then killed with SIGKILL and the test fails, naming the
+/// args and showing the stderr captured so far.
+pub fn run_bounded(mut cmd: Command, limit: Duration) -> Run {
+    let what = describe(&cmd);
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{what}`: {e}"));
+    wait_bounded(child, &what, limit)
+}
+
+/// The program and its args, for messages.
+pub fn describe(cmd: &Command) -> String {
+    let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
+    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    words.join(" ")
+}
+
+/// Waits for a child spawned elsewhere (tests that signal it), as [`run_bounded`] does:
+/// its piped stdout/stderr (if any) are read on threads, it is killed after `limit`
+/// (counted from this call) and the test fails.
+pub fn wait_bounded(mut child: Child, what: &str, limit: Duration) -> Run {
+    let start = Instant::now();
+    let out = child.stdout.take().map(drain);
+    let err = child.stderr.take().map(drain);
+    let pid = child.id() as libc::pid_t;
+    let status_file = format!("/proc/{pid}/status");
+    let mut status: libc::c_int = 0;
+    let mut max_rss = 0;
+    loop {
+        if let Some(hwm) = vm_hwm(&status_file) {
+            max_rss = max_rss.max(hwm);
+        }
+        // SAFETY: pid is our child, not yet reaped; the pointer is valid.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            break;
+        }
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            panic!("waitpid on `{what}`: {e}");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill(); // SIGKILL
+                                  // SAFETY: as above; blocks until the killed child is reaped.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            let so_far = err.as_ref().map_or_else(String::new, |(b, _)| {
+                String::from_utf8_lossy(&b.lock().unwrap()).into_owned()
+            });
+            panic!(
+                "`{what}` still running after {limit:?}: killed.\n--- stderr so far ---\n{so_far}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let elapsed = start.elapsed();
+    // The child is gone, so its ends of the pipes are closed and the readers finish.
+    let collect = |pipe: Option<Drained>| {
+        pipe.map_or_else(Vec::new, |(buf, thread)| {
+            thread.join().unwrap();
+            std::mem::take(&mut *buf.lock().unwrap())
+        })
+    };
+    use std::os::unix::process::ExitStatusExt;
+    Run {
+        output: Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: collect(out),
+            stderr: collect(err),
+        },
+        elapsed,
+        max_rss,
+    }
+}
+
+/// `VmHWM` (peak RSS) of a running process, in bytes; `None` once it has exited.
+fn vm_hwm(status_file: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(status_file).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Runs stampede with `args` plus `--out DIR/NAME`, checks the exit code, and returns the
@@ -242,8 +402,7 @@ pub fn stderr(o: &Output) -> String {
 /// profiles, no instance or container metadata (which would mean traffic off loopback).
 /// `dir` holds the (empty unless written) config and credentials files.
 pub fn stampede_aws(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(bin());
-    command.args(args);
+    let mut command = command(args);
     for name in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -268,9 +427,8 @@ pub fn stampede_aws(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("AWS_CONFIG_FILE", dir.join("aws-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("aws-credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the stampede binary runs")
+        .envs(env.iter().copied());
+    run_bounded(command, DEFAULT_LIMIT).output
 }
 
 /// Dummy keys: the emulator and moto check no signatures.
