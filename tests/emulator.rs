@@ -217,7 +217,12 @@ requests = 60
     );
     assert_eq!(
         n(&e["throttled_lambda_reserved"]),
-        n(&r["attempts"]["server_errors"])
+        n(&r["attempts"]["suspected_lambda_throttles"])
+    );
+    assert_eq!(
+        n(&r["attempts"]["server_errors"]),
+        0,
+        "each attempt in one class"
     );
     assert_eq!(n(&e["ok"]), n(&r["totals"]["ok"]));
     // The bucket: ~200/s over 2 s plus the burst of 50 got through the first stage.

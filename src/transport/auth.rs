@@ -60,7 +60,8 @@ pub enum Auth {
 
 /// Refresh credentials this long before they expire.
 const REFRESH_BEFORE: Duration = Duration::from_secs(300);
-/// After a failed refresh, while the old credentials still hold, try again this often.
+/// While the current credentials still hold, refresh at most this often (a provider that
+/// hands out short-lived ones, or fails, is not asked at every attempt).
 const REFRESH_RETRY: Duration = Duration::from_secs(5);
 
 /// Credentials from a provider (the standard AWS chain), kept until shortly before they
@@ -80,8 +81,9 @@ struct SharedCredentials {
     generation: AtomicU64,
     refreshing: AtomicBool,
     refreshed: Notify,
-    /// When a refresh last failed (ms since the epoch; 0: never).
-    failed_at_ms: AtomicU64,
+    /// When a refresh was last tried (ms since the epoch; 0: never), and how many failed.
+    tried_at_ms: AtomicU64,
+    failures: AtomicU64,
 }
 
 impl Clone for CredentialSource {
@@ -103,7 +105,8 @@ impl CredentialSource {
                 generation: AtomicU64::new(0),
                 refreshing: AtomicBool::new(false),
                 refreshed: Notify::new(),
-                failed_at_ms: AtomicU64::new(0),
+                tried_at_ms: AtomicU64::new(0),
+                failures: AtomicU64::new(0),
             }),
             local: RefCell::new(None),
         }
@@ -140,9 +143,10 @@ impl CredentialSource {
                 return Ok(c.clone());
             }
             let valid = current.filter(|c| c.expiry().is_none_or(|e| e > now));
-            let failed_at = self.shared.failed_at_ms.load(Relaxed);
+            let tried_at = self.shared.tried_at_ms.load(Relaxed);
             let retry_due =
-                failed_at == 0 || epoch_ms(now) >= failed_at + REFRESH_RETRY.as_millis() as u64;
+                tried_at == 0 || epoch_ms(now) >= tried_at + REFRESH_RETRY.as_millis() as u64;
+            let failures = self.shared.failures.load(Acquire);
             if let (Some(c), false) = (&valid, retry_due) {
                 return Ok(c.clone());
             }
@@ -163,7 +167,7 @@ impl CredentialSource {
                 notified.await;
             }
             if self.shared.generation.load(Acquire) == generation
-                && self.shared.failed_at_ms.load(Relaxed) != failed_at
+                && self.shared.failures.load(Acquire) != failures
             {
                 return Err("no AWS credentials: the refresh failed".into());
             }
@@ -176,20 +180,18 @@ impl CredentialSource {
         now: SystemTime,
         valid: Option<Credentials>,
     ) -> Result<Credentials, String> {
+        self.shared.tried_at_ms.store(epoch_ms(now).max(1), Relaxed);
         let fetched = self.provider.provide_credentials().await;
         let result = match fetched {
             Ok(fresh) => {
                 *self.shared.current.lock().expect("credentials lock") = Some(fresh.clone());
                 let generation = self.shared.generation.fetch_add(1, AcqRel) + 1;
                 *self.local.borrow_mut() = Some((generation, fresh.clone()));
-                self.shared.failed_at_ms.store(0, Relaxed);
                 Ok(fresh)
             }
             Err(e) => {
                 let why = crate::transport::error_chain(&e);
-                self.shared
-                    .failed_at_ms
-                    .store(epoch_ms(now).max(1), Relaxed);
+                self.shared.failures.fetch_add(1, AcqRel);
                 match valid {
                     Some(old) => {
                         tracing::warn!("refreshing AWS credentials failed ({why}); signing with the current ones until they expire");
