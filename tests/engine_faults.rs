@@ -157,3 +157,51 @@ fn a_lane_that_fails_leaves_the_others_results_written_and_exits_4() {
         serde_json::from_slice(&std::fs::read(&out).unwrap());
     assert!(back.is_ok(), "{back:?}");
 }
+
+#[test]
+fn requests_still_backing_off_at_the_end_are_abandoned_and_counted() {
+    // Every answer asks for an hour; the cap allows 10 s; the run may take its schedule,
+    // one attempt timeout (1 s) and the grace period (0.5 s).
+    let server = TestServer::start_full(|_| (429, vec![("Retry-After", "3600")], "slow down"));
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(
+        dir.path(),
+        "s.toml",
+        &format!(
+            r#"
+[target]
+url = "{}"
+timeout = "1s"
+[retry]
+max_attempts = 3
+cap = "10s"
+[[stages]]
+kind = "constant"
+rate = 5
+duration = "1s"
+"#,
+            server.url()
+        ),
+    );
+    let out = dir.path().join("r.json");
+    let started = std::time::Instant::now();
+    let o = stampede(&[
+        "run",
+        s.to_str().unwrap(),
+        "--quiet",
+        "--grace",
+        "500ms",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(took.as_secs_f64() < 6.0, "took {took:?}");
+    let r = read_json(&out);
+    assert_eq!(r["totals"]["abandoned"], 5, "{}", r["totals"]);
+    assert_eq!(r["totals"]["requests"], 0);
+    assert_eq!(r["attempts"]["sent"], 5);
+    assert_eq!(r["attempts"]["throttled"], 5);
+    assert_eq!(r["attempts"]["abandoned"], 0, "none was on the wire");
+    assert!(stderr(&o).contains("no request succeeded"));
+}

@@ -173,7 +173,7 @@ fn retry_after_is_honoured_and_attempts_run_out() {
         dir.path(),
         "g.json",
         &["run", scenario.to_str().unwrap(), "--quiet"],
-        0,
+        1,
     );
     assert_eq!(n(&r["totals"]["throttled"]), 4);
     assert_eq!(n(&r["totals"]["gave_up"]), 4);
@@ -216,7 +216,7 @@ fn an_empty_budget_stops_retries() {
             "--threads",
             "1",
         ],
-        0,
+        1,
     );
     assert_eq!(n(&r["totals"]["requests"]), 10);
     assert_eq!(n(&r["totals"]["retries"]), 2);

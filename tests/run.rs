@@ -351,8 +351,9 @@ fn timeouts_and_refused_connections_are_errors_of_their_own_kind() {
         dir.path(),
         "t.json",
         &["run", scenario.to_str().unwrap(), "--quiet"],
-        0,
+        1,
     );
+    // Nothing succeeded: that fails the run even without thresholds.
     assert_eq!(u(&r["attempts"]["timeouts"]), 5);
 
     // Nothing listens on this port: bind one, then free it.
@@ -375,7 +376,7 @@ fn timeouts_and_refused_connections_are_errors_of_their_own_kind() {
             "500ms",
             "--quiet",
         ],
-        0,
+        1,
     );
     assert_eq!(u(&r["attempts"]["connect_errors"]), 5);
     assert_eq!(u(&r["totals"]["errors"]), 5);
@@ -499,7 +500,7 @@ fn https_targets_are_reached_over_rustls() {
             "500ms",
             "--quiet",
         ],
-        0,
+        1,
     );
     assert_eq!(u(&r["attempts"]["tls_errors"]), 5);
     assert_eq!(u(&r["attempts"]["connect_errors"]), 0);

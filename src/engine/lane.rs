@@ -628,9 +628,12 @@ impl<'l> Unfinished<'l> {
     }
 
     fn attempt(lane: &'l Lane, stage: usize) -> Self {
+        // Built whole: a `..Unfinished::request(…)` temporary would be dropped armed.
         Unfinished {
+            lane,
+            stage,
             attempt: true,
-            ..Unfinished::request(lane, stage)
+            armed: true,
         }
     }
 
