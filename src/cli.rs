@@ -57,7 +57,7 @@ pub struct QuotasArgs {
     #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// Read the numbers from this quotas file (SCENARIO.md) instead of AWS.
+    /// Read the numbers from this quotas file (docs/scenario.md) instead of AWS.
     #[arg(long, value_name = "FILE")]
     pub quotas: Option<PathBuf>,
 
@@ -81,7 +81,7 @@ pub struct EmulateArgs {
 #[command(group(clap::ArgGroup::new("load").args(["rate", "concurrency", "burst"])))]
 #[command(allow_negative_numbers = true)]
 pub struct LoadArgs {
-    /// Scenario file (TOML, see SCENARIO.md). Without it, give --url and a load flag.
+    /// Scenario file (TOML, see docs/scenario.md). Without it, give --url and a load flag.
     pub scenario: Option<PathBuf>,
 
     /// Target URL (overrides the scenario's target.url).
@@ -116,7 +116,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub body: Option<String>,
 
-    /// Quotas file (SCENARIO.md) instead of reading AWS: offline, or no permission to read.
+    /// Quotas file (docs/scenario.md) instead of reading AWS: offline, or no permission to read.
     #[arg(long, env = "STAMPEDE_QUOTAS", value_name = "FILE")]
     pub quotas: Option<PathBuf>,
 
@@ -125,12 +125,13 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DURATION")]
     pub expect_latency: Option<String>,
 
-    /// Threshold, NAME=LIMIT, such as p99=800ms or error_rate=0.1% (repeatable); a breach exits 1.
+    /// Threshold, NAME=LIMIT (repeatable); a breach exits 1. Latency: p50 p90 p95 p99 p999
+    /// max mean (p99=800ms); rates: throttle_rate error_rate failure_rate (failure_rate=1%).
     #[arg(long = "threshold", value_name = "NAME=LIMIT")]
     pub thresholds: Vec<String>,
 
-    /// Abort rule, NAME=RATE: stop early (exit 3) when the last window's throttle_rate or
-    /// error_rate passes it, such as throttle_rate=20% (repeatable).
+    /// Abort rule, NAME=RATE: stop early (exit 3) when the last window's throttle_rate,
+    /// error_rate or failure_rate passes it, such as throttle_rate=20%; window=5s (repeatable).
     #[arg(long = "abort", value_name = "NAME=RATE")]
     pub abort: Vec<String>,
 }
@@ -171,7 +172,7 @@ pub struct RunArgs {
     #[arg(long, env = "STAMPEDE_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
-    /// Write the results JSON here.
+    /// Write the results JSON here (docs/results.md); checked before any traffic.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Exit codes shared by every command (DESIGN.md, "Exit codes").
+/// Exit codes shared by every command (README, "Exit codes").
 pub mod exit {
     pub const OK: i32 = 0;
     pub const CHECK_FAILED: i32 = 1;

@@ -1,6 +1,6 @@
 //! stampede: load-test serverless HTTP endpoints and probe their concurrency quotas.
 //!
-//! The pipeline (DESIGN.md): scenario → schedule → engine → outcomes → recorder →
+//! The pipeline: scenario → schedule → engine → outcomes → recorder →
 //! results → verdict → reports. Each module below is one box of it.
 
 pub mod adaptive;

@@ -1,4 +1,4 @@
-//! How a well-built client retries (DESIGN.md, "Retries"): backoff with jitter, the retry
+//! How a well-built client retries (as the AWS SDKs do): backoff with jitter, the retry
 //! budget of the AWS SDKs' standard mode, and `Retry-After`. Pure: the caller passes the
 //! random source and the clock.
 

@@ -113,25 +113,23 @@ fn a_lane_that_fails_leaves_the_others_results_written_and_exits_4() {
     let server = TestServer::start(|_| common::Reply::ok());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
-    let o = std::process::Command::new(common::bin())
-        .args([
-            "run",
-            "--url",
-            &server.url(),
-            "--rate",
-            "50",
-            "--duration",
-            "1s",
-            "--threads",
-            "2",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        // Lane 1 fails half a second in.
-        .env("STAMPEDE_INJECT_FAULT", "lane-panic:1:500")
-        .output()
-        .unwrap();
+    let mut cmd = common::command(&[
+        "run",
+        "--url",
+        &server.url(),
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--threads",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // Lane 1 fails half a second in.
+    cmd.env("STAMPEDE_INJECT_FAULT", "lane-panic:1:500");
+    let o = common::run_bounded(cmd, std::time::Duration::from_secs(60)).output;
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(4), "{err}");
     assert!(err.contains("engine lane 1 failed"), "{err}");

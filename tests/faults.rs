@@ -135,7 +135,32 @@ fn run_with(dir: &Path, args: &[&str], spawn: impl FnOnce(&[&str]) -> Run) -> Fa
         run.max_rss / 1_000_000
     );
     let bytes = std::fs::read(&out).ok();
-    let json = bytes.as_ref().and_then(|b| serde_json::from_slice(b).ok());
+    let json: Option<Value> = bytes.as_ref().and_then(|b| serde_json::from_slice(b).ok());
+    // One line per fault for the record: the classes seen and what stampede said.
+    let classes = json.as_ref().map_or("no results".to_string(), |j| {
+        let a = &j["attempts"];
+        let seen: Vec<String> = a
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| *k != "sent" && v.as_u64().unwrap_or(0) > 0)
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        format!("sent {} · {}", a["sent"], seen.join(" · "))
+    });
+    let said = String::from_utf8_lossy(&run.output.stderr)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .chars()
+        .take(110)
+        .collect::<String>();
+    println!(
+        "fault-table | exit {:?} | {:.1} s | results {} | {classes} | {said}",
+        run.output.status.code(),
+        run.elapsed.as_secs_f64(),
+        if json.is_some() { "written" } else { "missing" },
+    );
     Fault {
         run,
         out,

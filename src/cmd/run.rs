@@ -354,27 +354,10 @@ fn nothing_succeeded(r: &results::Results) -> Option<String> {
         return None;
     }
     let a = &r.attempts;
-    let classes = [
-        (a.throttled, "throttled"),
-        (a.suspected_lambda_throttles, "suspected Lambda throttles"),
-        (a.server_errors, "server errors"),
-        (a.client_errors, "client errors"),
-        (a.timeouts, "timeouts"),
-        (a.connect_errors, "connect errors"),
-        (a.tls_errors, "TLS errors"),
-        (a.protocol_errors, "protocol errors (malformed answers)"),
-        (a.local_errors, "local errors"),
-        (a.abandoned, "abandoned"),
-    ];
-    let seen: Vec<String> = classes
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
     Some(format!(
         "no request succeeded: {} requests, {} attempts ({})",
         t.requests + t.abandoned,
         a.sent,
-        seen.join(", ")
+        a.describe(", ")
     ))
 }

@@ -1,5 +1,5 @@
-//! What the emulated API answers, byte for byte as DESIGN.md's table ("What throttling
-//! looks like on the wire"). Pure.
+//! What the emulated API answers, byte for byte as API Gateway and Lambda answer (the
+//! classes they fall in: docs/results.md). Pure.
 
 use super::config::ApiMode;
 use super::lambda::LambdaThrottle;

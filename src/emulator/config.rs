@@ -10,7 +10,7 @@ use toml::{Spanned, Value};
 use crate::error::{Error, Result};
 use crate::scenario::source::Source;
 
-/// Which wire behaviour to imitate (DESIGN.md, "What throttling looks like on the wire").
+/// Which wire behaviour to imitate (the status, body and headers AWS uses; docs/results.md lists how each is read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiMode {
     /// API Gateway REST API in front of Lambda.

@@ -1,7 +1,7 @@
 //! Reads the quotas with the AWS SDKs: Service Quotas, Lambda and API Gateway.
 //!
 //! Every call is made at once and bounded in time; what one call cannot read falls back
-//! to the next source (DESIGN.md, "Quotas") and is named in `not_read`, never an error.
+//! to the next source (README, "The quota check") and is named in `not_read`, never an error.
 
 use std::time::Duration;
 

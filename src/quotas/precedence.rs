@@ -1,4 +1,4 @@
-//! Which source wins: every answer the calls gave, offered in DESIGN.md's order (the
+//! Which source wins: every answer the calls gave, offered in the README's order (the
 //! first source wins), and the calls that failed, named once each. Pure, so the
 //! precedence is tested without an endpoint.
 

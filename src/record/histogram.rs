@@ -9,7 +9,7 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("static histogram bounds are valid")
 }
 
-/// The latency summary of SCENARIO.md, in milliseconds.
+/// The latency summary of the results (docs/results.md), in milliseconds.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Percentiles {
     pub p50: f64,

@@ -1,4 +1,4 @@
-//! The results file (SCENARIO.md, "Results"): the contract between a run and whatever
+//! The results file (docs/results.md): the contract between a run and whatever
 //! reads it later — reports, CI jobs, merges. Built from the engine's record; pure.
 
 use std::collections::BTreeMap;
@@ -129,6 +129,40 @@ pub struct Attempts {
     /// Still under way when the run stopped waiting.
     #[serde(default)]
     pub abandoned: u64,
+}
+
+impl Attempts {
+    /// Every class with its count and its name in words; they add up to `sent`.
+    pub fn classes(&self) -> [(u64, &'static str); 12] {
+        [
+            (self.ok, "ok"),
+            (self.throttled, "throttled"),
+            (
+                self.suspected_lambda_throttles,
+                "suspected Lambda throttles",
+            ),
+            (self.function_errors, "function errors"),
+            (self.server_errors, "other 5xx"),
+            (self.client_errors, "other 4xx"),
+            (self.timeouts, "timeouts"),
+            (self.connect_errors, "connect errors"),
+            (self.tls_errors, "TLS errors"),
+            (self.protocol_errors, "protocol errors (malformed answers)"),
+            (self.local_errors, "local errors"),
+            (self.abandoned, "abandoned"),
+        ]
+    }
+
+    /// The classes seen, "N name" each, joined by `sep`.
+    pub fn describe(&self, sep: &str) -> String {
+        let seen: Vec<String> = self
+            .classes()
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        seen.join(sep)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
@@ -428,6 +462,48 @@ mod tests {
         assert_eq!(back.len(), 5);
         assert_eq!(back.max(), h.max());
         assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
+    }
+
+    #[test]
+    fn every_attempt_lands_in_exactly_one_class() {
+        use crate::classify::{LocalReason, Outcome, ThrottleKind};
+        use crate::record::{AttemptEnded, LaneRecorder};
+        let outcomes = [
+            Outcome::Ok,
+            Outcome::Throttled(ThrottleKind::UsagePlan),
+            Outcome::SuspectedIntegrationThrottle,
+            Outcome::ClientError,
+            Outcome::ServerError,
+            Outcome::Timeout,
+            Outcome::ConnectError,
+            Outcome::TlsError,
+            Outcome::ProtocolError,
+            Outcome::LocalError(LocalReason::EphemeralPorts),
+        ];
+        let origin = std::time::Instant::now();
+        let mut r = LaneRecorder::new(origin, 0, 1, None);
+        let mut rng = fastrand::Rng::with_seed(9);
+        for _ in 0..1000 {
+            r.on_dispatch(0, origin, 1, true);
+            if rng.u8(..20) == 0 {
+                r.on_abandoned_attempt(0);
+                continue;
+            }
+            r.on_attempt(&AttemptEnded {
+                stage: 0,
+                scheduled: origin,
+                sent: Some(origin),
+                done: origin,
+                outcome: outcomes[rng.usize(..outcomes.len())],
+                paced: false,
+                first: true,
+            });
+        }
+        let a = attempts(&r.stages[0].counts);
+        assert_eq!(a.sent, 1000);
+        assert_eq!(a.classes().iter().map(|(n, _)| n).sum::<u64>(), a.sent);
+        assert_eq!(r.stages[0].counts.attempt_classes(), a.sent);
+        assert!(a.classes().iter().filter(|(n, _)| *n > 0).count() >= 10);
     }
 
     #[test]

@@ -97,25 +97,7 @@ pub fn render(r: &Results) -> String {
     }
     let a = &r.attempts;
     if a.sent > a.ok {
-        let classes = [
-            (a.ok, "ok"),
-            (a.throttled, "throttled"),
-            (a.suspected_lambda_throttles, "suspected Lambda throttles"),
-            (a.server_errors, "other 5xx"),
-            (a.client_errors, "other 4xx"),
-            (a.timeouts, "timeouts"),
-            (a.connect_errors, "connect errors"),
-            (a.tls_errors, "TLS errors"),
-            (a.protocol_errors, "protocol errors"),
-            (a.local_errors, "local errors"),
-            (a.abandoned, "abandoned"),
-        ];
-        let seen: Vec<String> = classes
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {what}"))
-            .collect();
-        let _ = writeln!(out, "attempts: {} sent · {}", a.sent, seen.join(" · "));
+        let _ = writeln!(out, "attempts: {} sent · {}", a.sent, a.describe(" · "));
     }
     for (key, n) in &r.local_errors {
         let _ = writeln!(out, "local errors: {n} {}", local_error_line(key, r));

@@ -1,4 +1,4 @@
-//! The scenario: what to send, where, and in which stages. Parsed from TOML (SCENARIO.md)
+//! The scenario: what to send, where, and in which stages. Parsed from TOML (docs/scenario.md)
 //! or built from ad-hoc flags; either way validated into these types before anything runs.
 
 mod adhoc;
@@ -84,7 +84,7 @@ pub struct Stage {
     pub kind: StageKind,
 }
 
-/// Every stage kind of SCENARIO.md. Rates are requests per second.
+/// Every stage kind of docs/scenario.md. Rates are requests per second.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StageKind {
     Constant {
