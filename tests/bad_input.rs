@@ -409,3 +409,66 @@ fn bad_auth_settings() {
         stderr(&o)
     );
 }
+
+#[test]
+fn keys_of_another_auth_kind_and_unknown_deny_actions_are_errors() {
+    let stage = "[[stages]]\nkind = \"burst\"\nrequests = 1\n";
+    let err = rejected(&format!(
+        "{HEAD}[target.auth]\nkind = \"bearer\"\nenv = \"TOKEN\"\nheader = \"x-token\"\n{stage}"
+    ));
+    assert!(
+        err.contains("bad.toml:6:10:")
+            && err.contains("`header` does not apply to kind = \"bearer\""),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "[emulator]\ndeny = [\"lambda:GetAcountSettings\"]\n[target]\nurl = \"/x\"\n{stage}"
+    ));
+    assert!(
+        err.contains("bad.toml:2:9:") && err.contains("did you mean `lambda:GetAccountSettings`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_password_in_the_url_and_another_authorization_conflict_without_showing_it() {
+    let stage = "[[stages]]\nkind = \"burst\"\nrequests = 1\n";
+    let err = rejected(&format!(
+        "[target]\nurl = \"http://alice:s3cret@127.0.0.1:9/\"\n[target.headers]\nauthorization = \"Bearer x\"\n{stage}"
+    ));
+    assert!(err.contains("both set Authorization"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    let err = rejected(&format!(
+        "[target]\nurl = \"http://alice:s3cret@127.0.0.1:9/\"\n[target.auth]\nkind = \"bearer\"\nenv = \"T\"\n{stage}"
+    ));
+    assert!(
+        err.contains("both set Authorization") && !err.contains("s3cret"),
+        "{err}"
+    );
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://alice:s3cret@127.0.0.1:9/",
+        "--burst",
+        "1",
+        "-H",
+        "Authorization: Bearer x",
+    ]);
+    assert!(
+        err.contains("both set Authorization") && !err.contains("s3cret"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_url_is_quoted_without_its_password() {
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "ftp://alice:s3cret@127.0.0.1:9/",
+        "--burst",
+        "1",
+    ]);
+    assert!(err.contains("ftp://alice:***@127.0.0.1:9/"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+}

@@ -156,7 +156,8 @@ fn run_with(dir: &Path, args: &[&str], spawn: impl FnOnce(&[&str]) -> Run) -> Fa
         .take(110)
         .collect::<String>();
     println!(
-        "fault-table | exit {:?} | {:.1} s | results {} | {classes} | {said}",
+        "fault-table | {} | exit {:?} | {:.1} s | results {} | {classes} | {said}",
+        std::thread::current().name().unwrap_or("?"),
         run.output.status.code(),
         run.elapsed.as_secs_f64(),
         if json.is_some() { "written" } else { "missing" },
@@ -486,9 +487,18 @@ fn results_that_cannot_be_written_at_the_end_exit_4() {
         std::thread::sleep(Duration::from_millis(700));
         std::fs::remove_dir_all(remove).unwrap();
     });
-    let run = stampede_timed(&args, KILL);
+    // The fallback goes to the working directory: the test's own, not the repository.
+    let mut cmd = common::command(&args);
+    cmd.current_dir(dir.path());
+    let run = common::run_bounded(cmd, KILL);
     remover.join().unwrap();
     println!("exit {:?} in {:.2?}", run.output.status.code(), run.elapsed);
+    let fallback: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("stampede-results-"))
+        .collect();
     let f = Fault {
         run,
         out,
@@ -505,6 +515,21 @@ fn results_that_cannot_be_written_at_the_end_exit_4() {
         format!("stderr names {}", f.out.display()),
     );
     c.check(f.run.elapsed < BOUND, "bounded wall time");
+    match fallback.as_slice() {
+        [at] => {
+            c.check(
+                stderr.contains(&*at.file_name().unwrap().to_string_lossy()),
+                "stderr says where the results went instead",
+            );
+            let back: Result<stampede::record::results::Results, _> =
+                serde_json::from_slice(&std::fs::read(at).unwrap());
+            c.check(back.is_ok(), "the fallback results read back");
+        }
+        other => c.check(
+            false,
+            format!("one fallback file in the working directory: {other:?}"),
+        ),
+    }
     c.finish(&f);
 }
 

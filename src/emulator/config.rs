@@ -143,7 +143,7 @@ pub(crate) struct RawEmulator {
     qualifier: Option<String>,
     rest_api_id: Option<String>,
     stage: Option<String>,
-    deny: Option<Vec<String>>,
+    deny: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -244,7 +244,18 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
         c.integration_timeout = d;
     }
     c.seed = raw.seed;
-    c.deny = raw.deny.clone().unwrap_or_default();
+    for action in raw.deny.iter().flatten() {
+        let name = action.get_ref();
+        if !super::control::ACTIONS.contains(&name.as_str()) {
+            return Err(src.unknown(
+                action.span(),
+                "control-plane action",
+                name,
+                &super::control::ACTIONS,
+            ));
+        }
+        c.deny.push(name.clone());
+    }
     let names = [
         (&raw.region, &mut c.region),
         (&raw.function, &mut c.function),

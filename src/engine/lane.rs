@@ -81,11 +81,9 @@ impl Lane {
             ),
             limiter_turn: tokio::sync::Mutex::new(()),
             rng: RefCell::new(lane_rng(shared.spec.seed, id)),
-            ids: RefCell::new(IdSource::new(
-                shared.spec.run_id,
-                id,
-                lane_rng(shared.spec.seed, id + 1000),
-            )),
+            // Never from the seed: a service that remembers idempotency keys would take a
+            // second run's requests for replays of the first's.
+            ids: RefCell::new(IdSource::new(shared.spec.run_id, id, fastrand::Rng::new())),
             shared,
         }
     }

@@ -53,7 +53,15 @@ impl AdHoc {
                 parse_method(m).map_err(|why| flag_error("--method", &why, "GET, POST, …"))?;
         }
         for h in &self.headers {
-            scenario.target.headers.push(header_flag(h)?);
+            let header = header_flag(h)?;
+            if scenario.target.basic_auth.is_some() && header.0 == http::header::AUTHORIZATION {
+                return Err(flag_error(
+                    "--header",
+                    "the URL's user:password@ and this header would both set Authorization",
+                    "one of them",
+                ));
+            }
+            scenario.target.headers.push(header);
         }
         if let Some(b) = &self.body {
             scenario.target.body = Bytes::from(b.clone());

@@ -37,7 +37,7 @@ pub(super) struct RawRetry {
 pub(super) struct RawAuth {
     kind: Spanned<String>,
     service: Option<Spanned<String>>,
-    region: Option<String>,
+    region: Option<Spanned<String>>,
     header: Option<Spanned<String>>,
     env: Option<Spanned<String>>,
 }
@@ -152,7 +152,29 @@ pub(super) fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
         }
         Ok(name.clone())
     };
-    Ok(match raw.kind.get_ref().as_str() {
+    let kind = raw.kind.get_ref().as_str();
+    let applies: &[&str] = match kind {
+        "sigv4" => &["service", "region"],
+        "api-key" => &["header", "env"],
+        "bearer" => &["env"],
+        other => return Err(src.unknown(raw.kind.span(), "auth kind", other, &kinds)),
+    };
+    // A key of another kind is a mistake (a bearer token sent in `header`?), not a no-op.
+    for (key, value) in [
+        ("service", &raw.service),
+        ("region", &raw.region),
+        ("header", &raw.header),
+        ("env", &raw.env),
+    ] {
+        if let Some(v) = value.as_ref().filter(|_| !applies.contains(&key)) {
+            return Err(src.error(
+                v.span(),
+                &format!("`{key}` does not apply to kind = \"{kind}\""),
+                &format!("for kind = \"{kind}\": {}", applies.join(", ")),
+            ));
+        }
+    }
+    Ok(match kind {
         "sigv4" => {
             let service = match &raw.service {
                 None => "execute-api".to_string(),
@@ -169,7 +191,7 @@ pub(super) fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
             };
             AuthSpec::SigV4 {
                 service,
-                region: raw.region.clone(),
+                region: raw.region.as_ref().map(|r| r.get_ref().clone()),
             }
         }
         "api-key" => {
@@ -188,9 +210,9 @@ pub(super) fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
                 env: env("an API key")?,
             }
         }
-        "bearer" => AuthSpec::Bearer {
+        // "bearer", the one kind left.
+        _ => AuthSpec::Bearer {
             env: env("a bearer token")?,
         },
-        other => return Err(src.unknown(raw.kind.span(), "auth kind", other, &kinds)),
     })
 }

@@ -270,6 +270,13 @@ fn target(
         let header = parse_header(name.get_ref(), value.get_ref());
         let header = header
             .map_err(|why| src.error(name.span(), &why, "a header name and a printable value"))?;
+        if target.basic_auth.is_some() && header.0 == http::header::AUTHORIZATION {
+            return Err(src.error(
+                name.span(),
+                "the URL's user:password@ and this header would both set Authorization",
+                "one of them",
+            ));
+        }
         target.headers.push(header);
     }
     match (&raw.body, &raw.body_file) {

@@ -42,7 +42,11 @@ pub enum AuthSpec {
 impl AuthSpec {
     /// Whether it sends an `Authorization` header (as a URL's user:password@ would).
     pub fn sets_authorization(&self) -> bool {
-        matches!(self, AuthSpec::Bearer { .. } | AuthSpec::SigV4 { .. })
+        match self {
+            AuthSpec::None => false,
+            AuthSpec::ApiKey { header, .. } => header == http::header::AUTHORIZATION,
+            AuthSpec::Bearer { .. } | AuthSpec::SigV4 { .. } => true,
+        }
     }
 }
 
