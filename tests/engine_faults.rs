@@ -203,3 +203,42 @@ duration = "1s"
     assert_eq!(r["attempts"]["abandoned"], 0, "none was on the wire");
     assert!(stderr(&o).contains("no request succeeded"));
 }
+
+#[test]
+fn a_burst_releases_requests_and_its_spread_leaves_retries_out() {
+    // Every first attempt is throttled; retries follow 250–500 ms later.
+    let server = first_attempts_throttled(false);
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(
+        dir.path(),
+        "s.toml",
+        &format!(
+            r#"
+[target]
+url = "{}"
+[request]
+idempotency_header = "idempotency-key"
+[retry]
+max_attempts = 2
+backoff = "equal-jitter"
+base = "500ms"
+[[stages]]
+name = "launch"
+kind = "burst"
+requests = 40
+"#,
+            server.url()
+        ),
+    );
+    let out = dir.path().join("r.json");
+    let o = stampede(&["run", s.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_json(&out);
+    let stage = &r["stages"][0];
+    assert_eq!(stage["released"], 40);
+    assert_eq!(stage["attempts"]["sent"], 80);
+    let spread = stage["dispatch_spread_ms"].as_f64().unwrap();
+    assert!(spread < 200.0, "first attempts only: {spread} ms");
+    let summary = common::stdout(&o);
+    assert!(summary.contains("burst `launch`: 40 released"), "{summary}");
+}
