@@ -472,3 +472,26 @@ fn a_bad_url_is_quoted_without_its_password() {
     assert!(err.contains("ftp://alice:***@127.0.0.1:9/"), "{err}");
     assert!(!err.contains("s3cret"), "{err}");
 }
+
+#[test]
+fn a_negative_budget_and_a_burst_with_a_duration_say_what_they_are() {
+    let err = rejected(&format!(
+        "{HEAD}[retry]\nbudget = -1\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(
+        err.contains("bad.toml:4:10:")
+            && err.contains("`budget` is negative")
+            && err.contains("0 for unlimited"),
+        "{err}"
+    );
+    let err = flags_rejected(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--burst",
+        "5",
+        "--duration",
+        "5s",
+    ]);
+    assert!(err.contains("--duration: a burst has no duration"), "{err}");
+}

@@ -151,7 +151,7 @@ fn a_lane_that_fails_leaves_the_others_results_written_and_exits_4() {
         (10..=30).contains(&sent),
         "lane 0's share of half a second: {sent}"
     );
-    let back: Result<stampede::record::results::Results, _> =
+    let back: Result<stampede::results::Results, _> =
         serde_json::from_slice(&std::fs::read(&out).unwrap());
     assert!(back.is_ok(), "{back:?}");
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use common::raw::{Misbehaviour, RawServer};
 use common::{stampede_nofile, stampede_timed, write, Run, TestServer};
 use serde_json::Value;
-use stampede::record::results::Results;
+use stampede::results::Results;
 
 /// What each fault run must stay under.
 const BOUND: Duration = Duration::from_secs(20);
@@ -521,7 +521,7 @@ fn results_that_cannot_be_written_at_the_end_exit_4() {
                 stderr.contains(&*at.file_name().unwrap().to_string_lossy()),
                 "stderr says where the results went instead",
             );
-            let back: Result<stampede::record::results::Results, _> =
+            let back: Result<stampede::results::Results, _> =
                 serde_json::from_slice(&std::fs::read(at).unwrap());
             c.check(back.is_ok(), "the fallback results read back");
         }

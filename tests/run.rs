@@ -123,8 +123,7 @@ duration = "300ms"
     assert_eq!(sent, total);
     // Histograms decode and hold every request.
     let h =
-        stampede::record::results::decode(r["histograms"]["overall"]["latency"].as_str().unwrap())
-            .unwrap();
+        stampede::results::decode(r["histograms"]["overall"]["latency"].as_str().unwrap()).unwrap();
     assert_eq!(h.len(), total);
     assert!(
         h.value_at_quantile(0.5) >= 50_000,

@@ -152,6 +152,6 @@ fn the_demo_runs_to_its_documented_outcome() {
         "{}",
         q["suspected_lambda_throttles"]
     );
-    serde_json::from_slice::<stampede::record::results::Results>(&std::fs::read(&out).unwrap())
+    serde_json::from_slice::<stampede::results::Results>(&std::fs::read(&out).unwrap())
         .expect("the demo's results read back as Results");
 }

@@ -118,18 +118,6 @@ fn rest_error(status: u16, error_type: &'static str, body: Value) -> Reply {
     }
 }
 
-/// Every action the control plane serves, as IAM names it (what `deny` may list).
-pub const ACTIONS: [&str; 8] = [
-    "servicequotas:GetServiceQuota",
-    "servicequotas:GetAWSDefaultServiceQuota",
-    "servicequotas:ListServiceQuotas",
-    "lambda:GetAccountSettings",
-    "lambda:GetFunctionConcurrency",
-    "lambda:GetProvisionedConcurrencyConfig",
-    "apigateway:GetAccount",
-    "apigateway:GetStage",
-];
-
 fn denied(c: &EmulatorConfig, action: &str) -> bool {
     c.deny.iter().any(|d| d == action)
 }

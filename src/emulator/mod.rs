@@ -4,7 +4,8 @@
 //! with what the client saw.
 
 pub mod answers;
-pub mod config;
+/// The `[emulator]` settings: part of the scenario, read with it.
+pub use crate::scenario::emulator_config as config;
 pub mod control;
 pub mod lambda;
 

@@ -2,6 +2,7 @@
 //! worker thread, gathers their per-second records into the timeline, shows progress and
 //! turns Ctrl-C into a stop; the lanes ([`lane`]) do the sending.
 
+pub mod abort;
 mod ids;
 mod lane;
 mod pool;
@@ -20,11 +21,12 @@ use crate::record::{
     FailureSample, LaneRecorder, SecondRecord, StageRecord, Timeline, TimelinePoint,
 };
 use crate::retry::{RetryBudget, RetryPolicy};
+use crate::scenario::AbortRules;
 use crate::scenario::RequestIds;
 use crate::scenario::Target;
 use crate::schedule::StagePlan;
 use crate::transport::{auth::Auth, Transport};
-use crate::verdict::abort::{AbortRules, AbortTrip};
+use abort::AbortTrip;
 use lane::Lane;
 
 /// Time for the lanes' threads to start before the first scheduled send.
@@ -282,7 +284,7 @@ pub fn run(
                         }
                         let checked = timeline.points.len() > before && aborted.is_none();
                         if let (true, Some(rules)) = (checked, &opts.abort) {
-                            aborted = rules.check(&timeline.points);
+                            aborted = abort::check(rules, &timeline.points);
                             if aborted.is_some() {
                                 shared.raise_stop();
                             }

@@ -7,7 +7,7 @@ use toml::{Spanned, Value};
 
 use super::{LimitKey, QuotaSource, Quotas, LIMIT_KEYS};
 use crate::error::{Error, Result};
-use crate::scenario::source::{toml_error, Source};
+use crate::located::{toml_error, Source};
 
 /// Reads a quotas file; a bad one is bad input (exit 2) with its line and column.
 pub fn load(path: &Path) -> Result<Quotas> {

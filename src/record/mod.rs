@@ -3,7 +3,6 @@
 
 mod histogram;
 pub(crate) mod lane;
-pub mod results;
 mod timeline;
 
 pub use histogram::{new_histogram, percentiles, Percentiles};

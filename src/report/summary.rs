@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::record::results::{Results, Totals};
 use crate::record::Percentiles;
+use crate::results::{Results, Totals};
 
 pub fn render(r: &Results) -> String {
     let mut out = String::new();

@@ -6,10 +6,11 @@ use bytes::Bytes;
 use http::Uri;
 
 use super::parse::{parse_header, parse_method, parse_url};
-use super::{nearest, Scenario, Stage, StageKind, Target, Thresholds};
+use super::{
+    nearest, AbortRules, Metric, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
+    METRIC_NAMES,
+};
 use crate::error::{Error, Result};
-use crate::verdict::abort::AbortRules;
-use crate::verdict::thresholds::{Metric, Threshold, METRIC_NAMES};
 
 /// The one stage an ad-hoc run drives.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,6 +123,13 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         LoadShape::Concurrency(workers) => StageKind::Concurrency { workers, duration },
         LoadShape::Burst(0) => {
             return Err(flag_error("--burst", "0 requests", "a whole number ≥ 1"))
+        }
+        LoadShape::Burst(_) if flags.duration.is_some() => {
+            return Err(flag_error(
+                "--duration",
+                "a burst has no duration: its requests are released at one instant",
+                "--burst N alone, or --rate/--concurrency with --duration",
+            ))
         }
         LoadShape::Burst(requests) => StageKind::Burst { requests },
     };

@@ -5,11 +5,11 @@ use http::HeaderName;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::source::Source;
+use super::AuthSpec;
 use super::RequestIds;
 use crate::error::Result;
+use crate::located::Source;
 use crate::retry::{BackoffKind, RetryCause, RetryPolicy, BACKOFF_NAMES, CAUSE_NAMES};
-use crate::transport::auth::AuthSpec;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,6 +98,13 @@ pub(super) fn retry_policy(src: &Source, r: &Spanned<RawRetry>) -> Result<RetryP
     if let Some(v) = &raw.budget {
         p.budget = match v.get_ref() {
             Value::Integer(0) => None,
+            Value::Integer(n) if *n < 0 => {
+                return Err(src.error(
+                    v.span(),
+                    "`budget` is negative",
+                    "a whole number of retry tokens (500 as the AWS SDKs), or 0 for unlimited",
+                ))
+            }
             _ => Some(src.whole_number(v, "budget")?.min(u32::MAX as u64) as u32),
         };
     }

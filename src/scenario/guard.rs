@@ -7,10 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::source::Source;
+use super::{AbortRules, Metric, Threshold};
 use crate::error::Result;
-use crate::verdict::abort::AbortRules;
-use crate::verdict::thresholds::{Metric, Threshold};
+use crate::located::Source;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

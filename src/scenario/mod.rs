@@ -3,9 +3,10 @@
 
 mod adhoc;
 mod client;
+pub mod emulator_config;
 mod guard;
 mod parse;
-pub(crate) mod source;
+mod thresholds;
 mod userinfo;
 
 use std::time::Duration;
@@ -13,17 +14,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
-use crate::emulator::EmulatorConfig;
 use crate::retry::RetryPolicy;
-use crate::transport::auth::AuthSpec;
-use crate::verdict::abort::AbortRules;
-use crate::verdict::thresholds::Threshold;
+use emulator_config::EmulatorConfig;
 
+pub use crate::located::nearest;
+pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, AdHoc, LoadShape};
 pub use guard::AwsContext;
 pub use parse::{load, parse_str};
-pub use source::nearest;
-pub use userinfo::{redact as redact_url, BasicAuth};
+pub use thresholds::{AbortRules, Metric, Threshold, METRIC_NAMES};
+pub use userinfo::BasicAuth;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(29);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,6 +76,38 @@ pub struct Target {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub auth: AuthSpec,
+}
+
+/// How `[target.auth]` says to authenticate; names only, no secrets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthSpec {
+    None,
+    /// An API key from the environment variable `env`, sent in `header`.
+    ApiKey {
+        header: HeaderName,
+        env: String,
+    },
+    /// `Authorization: Bearer <token>`, the token from the environment variable `env`.
+    Bearer {
+        env: String,
+    },
+    /// SigV4 for `service` ("execute-api" or "lambda") in `region` (None: from the
+    /// environment or the URL).
+    SigV4 {
+        service: String,
+        region: Option<String>,
+    },
+}
+
+impl AuthSpec {
+    /// Whether it sends an `Authorization` header (as a URL's user:password@ would).
+    pub fn sets_authorization(&self) -> bool {
+        match self {
+            AuthSpec::None => false,
+            AuthSpec::ApiKey { header, .. } => header == http::header::AUTHORIZATION,
+            AuthSpec::Bearer { .. } | AuthSpec::SigV4 { .. } => true,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,15 +10,16 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::client::{self, RawAuth, RawRequest, RawRetry};
+use super::emulator_config::{self, RawEmulator};
 use super::guard::{self, RawAbort, RawAws};
-use super::source::{nearest, toml_error, Source};
-use super::{RequestIds, Scenario, Stage, StageKind, Target, Thresholds, STAGE_KINDS};
+use super::{
+    AuthSpec, Metric, RequestIds, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
+    STAGE_KINDS,
+};
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
-use crate::emulator::config::{self as emulator_config, RawEmulator};
 use crate::error::{Error, Result};
+use crate::located::{nearest, redact_userinfo, toml_error, Source};
 use crate::retry::RetryPolicy;
-use crate::transport::auth::AuthSpec;
-use crate::verdict::thresholds::{Metric, Threshold};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -324,7 +325,7 @@ fn target(
 /// Parses and checks a target URL; the error says what is wrong with it.
 pub fn parse_url(given: &str) -> std::result::Result<Uri, String> {
     // Messages quote the URL without its password.
-    let text = &super::userinfo::redact(given);
+    let text = &redact_userinfo(given);
     let url: Uri = given
         .parse()
         .map_err(|e| format!("bad URL `{text}`: {e}"))?;

@@ -18,37 +18,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use tokio::sync::Notify;
 
-/// How `[target.auth]` says to authenticate; names only, no secrets.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AuthSpec {
-    None,
-    /// An API key from the environment variable `env`, sent in `header`.
-    ApiKey {
-        header: HeaderName,
-        env: String,
-    },
-    /// `Authorization: Bearer <token>`, the token from the environment variable `env`.
-    Bearer {
-        env: String,
-    },
-    /// SigV4 for `service` ("execute-api" or "lambda") in `region` (None: from the
-    /// environment or the URL).
-    SigV4 {
-        service: String,
-        region: Option<String>,
-    },
-}
-
-impl AuthSpec {
-    /// Whether it sends an `Authorization` header (as a URL's user:password@ would).
-    pub fn sets_authorization(&self) -> bool {
-        match self {
-            AuthSpec::None => false,
-            AuthSpec::ApiKey { header, .. } => header == http::header::AUTHORIZATION,
-            AuthSpec::Bearer { .. } | AuthSpec::SigV4 { .. } => true,
-        }
-    }
-}
+use crate::scenario::AuthSpec;
 
 /// Authentication ready to apply: secrets read from the environment.
 #[derive(Clone)]

@@ -1,6 +1,5 @@
 //! The verdict on a run: thresholds, abort rules, the preflight and the quota findings.
 
-pub mod abort;
 pub mod descriptors;
 mod next_steps;
 mod onset;

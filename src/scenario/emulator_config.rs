@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use crate::error::{Error, Result};
-use crate::scenario::source::Source;
+use crate::located::{toml_error, Source};
 
 /// Which wire behaviour to imitate (the status, body and headers AWS uses; docs/results.md lists how each is read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +121,18 @@ impl EmulatorConfig {
     }
 }
 
+/// Every action the control plane serves, as IAM names it (what `deny` may list).
+pub const ACTIONS: [&str; 8] = [
+    "servicequotas:GetServiceQuota",
+    "servicequotas:GetAWSDefaultServiceQuota",
+    "servicequotas:ListServiceQuotas",
+    "lambda:GetAccountSettings",
+    "lambda:GetFunctionConcurrency",
+    "lambda:GetProvisionedConcurrencyConfig",
+    "apigateway:GetAccount",
+    "apigateway:GetStage",
+];
+
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawEmulator {
@@ -162,8 +174,7 @@ pub fn load(path: &Path) -> Result<EmulatorConfig> {
         ))
     })?;
     let src = Source::new(path, &text);
-    let raw: RawEmulator =
-        toml::from_str(&text).map_err(|e| crate::scenario::source::toml_error(&src, &e))?;
+    let raw: RawEmulator = toml::from_str(&text).map_err(|e| toml_error(&src, &e))?;
     validate(&src, &raw)
 }
 
@@ -246,13 +257,8 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
     c.seed = raw.seed;
     for action in raw.deny.iter().flatten() {
         let name = action.get_ref();
-        if !super::control::ACTIONS.contains(&name.as_str()) {
-            return Err(src.unknown(
-                action.span(),
-                "control-plane action",
-                name,
-                &super::control::ACTIONS,
-            ));
+        if !ACTIONS.contains(&name.as_str()) {
+            return Err(src.unknown(action.span(), "control-plane action", name, &ACTIONS));
         }
         c.deny.push(name.clone());
     }

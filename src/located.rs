@@ -1,4 +1,5 @@
-//! Where a value came from, so an error can name the file, line and column.
+//! Where a value came from, so an error can name the file, line and column: shared by
+//! everything that reads a file the user wrote (scenarios, quotas files, emulator settings).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,7 @@ impl<'a> Source<'a> {
             out.push_str(&format!("  expected: {expected}"));
         }
         // The quoted line may hold a URL with a password.
-        Error::input(super::userinfo::redact(out.trim_end()))
+        Error::input(redact_userinfo(out.trim_end()))
     }
 }
 
@@ -188,6 +189,30 @@ pub fn nearest<'n>(given: &str, valid: &[&'n str]) -> Option<&'n str> {
         .map(|(_, v)| v)
 }
 
+/// `text` with any URL password replaced by `***` (for messages that quote what was given).
+pub fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '`')
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                out.push_str(&format!("{user}:***@{host}"));
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +231,17 @@ mod tests {
         assert_eq!(nearest("rat", &valid), Some("rate"));
         assert_eq!(nearest("duraton", &valid), Some("duration"));
         assert_eq!(nearest("zzz", &valid), None);
+    }
+
+    #[test]
+    fn messages_never_quote_a_password() {
+        assert_eq!(
+            redact_userinfo("bad URL `http://alice:s3cret@host:1/p`: no"),
+            "bad URL `http://alice:***@host:1/p`: no"
+        );
+        assert_eq!(
+            redact_userinfo("see https://example.com/x"),
+            "see https://example.com/x"
+        );
     }
 }

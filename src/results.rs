@@ -9,11 +9,11 @@ use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::{
+use crate::engine::abort::AbortTrip;
+use crate::record::{
     percentiles, throttle_map, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint,
 };
 use crate::retry::CAUSE_NAMES;
-use crate::verdict::abort::AbortTrip;
 use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 

@@ -1,0 +1,162 @@
+//! What the user bounds: thresholds (exit 1 past them) and `[abort]` rules (stop early,
+//! exit 3). Parsed here; checked by the verdict (thresholds) and the engine (abort rules).
+
+use std::time::Duration;
+
+/// What a threshold bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Max,
+    Mean,
+    /// Throttled attempts / attempts sent.
+    ThrottleRate,
+    /// Logical requests that ended in an error other than a throttle / logical requests.
+    ErrorRate,
+    /// Logical requests that did not end ok (throttled, failed or never ended) / logical requests.
+    FailureRate,
+}
+
+pub const METRIC_NAMES: [&str; 10] = [
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "p999",
+    "max",
+    "mean",
+    "throttle_rate",
+    "error_rate",
+    "failure_rate",
+];
+
+impl Metric {
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Some(match name {
+            "p50" => Metric::P50,
+            "p90" => Metric::P90,
+            "p95" => Metric::P95,
+            "p99" => Metric::P99,
+            "p999" => Metric::P999,
+            "max" => Metric::Max,
+            "mean" => Metric::Mean,
+            "throttle_rate" => Metric::ThrottleRate,
+            "error_rate" => Metric::ErrorRate,
+            "failure_rate" => Metric::FailureRate,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        METRIC_NAMES[self as usize]
+    }
+
+    pub fn is_rate(self) -> bool {
+        matches!(
+            self,
+            Metric::ThrottleRate | Metric::ErrorRate | Metric::FailureRate
+        )
+    }
+
+    /// The form a limit for this metric takes, for error messages.
+    pub fn expected_form(self) -> &'static str {
+        if self.is_rate() {
+            "a percentage such as \"1%\" or \"0.1%\""
+        } else {
+            "a duration such as \"800ms\" or \"2s\""
+        }
+    }
+}
+
+/// One bound: `metric` must stay at or below `limit` (milliseconds, or a fraction for rates).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    pub metric: Metric,
+    pub limit: f64,
+    /// The limit as the user wrote it, for reports.
+    pub text: String,
+}
+
+impl Threshold {
+    /// Parses `value` as a limit for `metric`; the error says what was expected.
+    pub fn parse(metric: Metric, value: &str) -> Result<Threshold, String> {
+        let limit = if metric.is_rate() {
+            parse_percent(value)
+        } else {
+            parse_millis(value)
+        }
+        .ok_or_else(|| {
+            format!(
+                "`{value}` is not a valid limit for {}: expected {}",
+                metric.name(),
+                metric.expected_form()
+            )
+        })?;
+        Ok(Threshold {
+            metric,
+            limit,
+            text: value.to_string(),
+        })
+    }
+}
+
+fn parse_percent(value: &str) -> Option<f64> {
+    let number: f64 = value.trim().strip_suffix('%')?.trim().parse().ok()?;
+    (number.is_finite() && (0.0..=100.0).contains(&number)).then_some(number / 100.0)
+}
+
+fn parse_millis(value: &str) -> Option<f64> {
+    let d = humantime::parse_duration(value.trim()).ok()?;
+    Some(d.as_secs_f64() * 1000.0)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AbortRules {
+    /// Throttled attempts / attempts answered, over the window.
+    pub throttle_rate: Option<f64>,
+    /// Logical requests that ended in an error other than a throttle / requests ended, over the window.
+    pub error_rate: Option<f64>,
+    /// Logical requests that did not end ok (throttled included) / requests ended, over the window.
+    pub failure_rate: Option<f64>,
+    pub window: Duration,
+    /// Too few attempts say nothing: no rule trips on fewer in the window.
+    pub min_attempts: u64,
+}
+
+impl AbortRules {
+    pub const DEFAULT_WINDOW: Duration = Duration::from_secs(5);
+    pub const DEFAULT_MIN_ATTEMPTS: u64 = 20;
+
+    pub fn window_seconds(&self) -> usize {
+        self.window.as_secs().max(1) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_latency_and_rate_limits() {
+        let t = Threshold::parse(Metric::P99, "800ms").unwrap();
+        assert_eq!(t.limit, 800.0);
+        let t = Threshold::parse(Metric::P99, "2s").unwrap();
+        assert_eq!(t.limit, 2000.0);
+        let t = Threshold::parse(Metric::ErrorRate, "0.1%").unwrap();
+        assert!((t.limit - 0.001).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rejects_wrong_forms() {
+        assert!(Threshold::parse(Metric::P99, "800").is_err());
+        assert!(Threshold::parse(Metric::P99, "1%").is_err());
+        assert!(Threshold::parse(Metric::ThrottleRate, "1").is_err());
+        assert!(Threshold::parse(Metric::ThrottleRate, "150%").is_err());
+        let e = Threshold::parse(Metric::ThrottleRate, "lots").unwrap_err();
+        assert!(e.contains("percentage"), "{e}");
+    }
+}
