@@ -1,89 +1,13 @@
-//! Where `plan` and `run` get the limits they check: a quotas file, the in-process
-//! emulator's control plane, AWS, or (with nothing to read) AWS's documented defaults.
-
-use std::path::PathBuf;
-use std::time::Duration;
+//! The preflight `plan` and `run` share: the limits (from their source), the stage plans,
+//! and every stage checked against the limits.
 
 use crate::cli::LoadArgs;
-use crate::emulator::{ApiMode, EmulatorConfig, RunningEmulator};
-use crate::error::{Error, Result};
-use crate::quotas::{self, aws::QuotaQuery, Front, LimitKey, QuotaSource, Quotas};
-use crate::scenario::{AwsContext, Scenario};
+use crate::emulator::RunningEmulator;
+use crate::error::Result;
+use crate::quotas::sources::{self, Limits};
+use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
 use crate::verdict::preflight::{self, Preflight};
-
-/// Expected latency when nothing says otherwise.
-pub const DEFAULT_LATENCY: Duration = Duration::from_millis(100);
-
-/// The quotas a scenario is checked against, what stands in front of its function, and
-/// the names the next steps quote.
-pub struct Limits {
-    pub quotas: Quotas,
-    pub front: Front,
-    pub aws: AwsContext,
-}
-
-/// Picks the source: `--quotas` > `[aws] quotas_file` > the emulator's control plane
-/// (`emulator_url`: it is running) > AWS (with `[aws]`, or an AWS endpoint as the target)
-/// > documented defaults.
-pub fn resolve(
-    scenario: &Scenario,
-    quotas_flag: Option<&PathBuf>,
-    emulator_url: Option<String>,
-) -> Result<Limits> {
-    let in_process = emulator_url.is_some();
-    let host = scenario.target.url.host().unwrap_or("").to_string();
-    let mut aws = scenario.aws.clone().unwrap_or_default();
-    infer_from_url(&host, scenario.target.url.path(), &mut aws);
-    let front = match (&scenario.emulator, in_process) {
-        (Some(e), true) => match e.api {
-            ApiMode::FunctionUrl => Front::FunctionUrl,
-            _ => Front::ApiGateway,
-        },
-        _ => Front::from_host(&host),
-    };
-    let file = quotas_flag.cloned().or_else(|| aws.quotas_file.clone());
-    let quotas = if let Some(path) = file {
-        quotas::file::load(&path)?
-    } else if let (Some(url), Some(config)) = (emulator_url, &scenario.emulator) {
-        let mut q = quotas::aws::fetch_blocking(&emulator_query(url, config))?;
-        q.origin = "emulator".into();
-        // No API gives the scaling rate: the emulator's own setting stands in for AWS's.
-        let per_10s =
-            config.scaling_environments as f64 * 10.0 / config.scaling_per.as_secs_f64().max(1e-3);
-        q.replace_documented(LimitKey::LambdaScalingRate, per_10s, QuotaSource::Emulator);
-        aws.function = Some(config.function.clone());
-        aws.qualifier = Some(config.qualifier.clone());
-        aws.rest_api_id = Some(config.rest_api_id.clone());
-        aws.stage = Some(config.stage.clone());
-        q
-    } else if scenario.aws.is_some() || front != Front::Unknown {
-        quotas::aws::fetch_blocking(&QuotaQuery {
-            region: aws.region.clone(),
-            function: aws.function.clone(),
-            qualifier: aws.qualifier.clone(),
-            rest_api_id: aws.rest_api_id.clone(),
-            stage: aws.stage.clone(),
-            endpoint_url: aws.endpoint_url.clone(),
-            placeholder_credentials: false,
-        })?
-    } else {
-        Quotas::documented()
-    };
-    Ok(Limits { quotas, front, aws })
-}
-
-fn emulator_query(url: String, c: &EmulatorConfig) -> QuotaQuery {
-    QuotaQuery {
-        region: Some(c.region.clone()),
-        function: Some(c.function.clone()),
-        qualifier: Some(c.qualifier.clone()),
-        rest_api_id: Some(c.rest_api_id.clone()),
-        stage: Some(c.stage.clone()),
-        endpoint_url: Some(url),
-        placeholder_credentials: true,
-    }
-}
 
 /// The limits, the stage plans and the preflight of `scenario`, as `plan` and `run`
 /// check them; `emulator` is the in-process one, when it was started.
@@ -93,8 +17,8 @@ pub fn preflight(
     emulator: Option<&RunningEmulator>,
 ) -> Result<(Limits, Vec<StagePlan>, Preflight)> {
     let in_process = emulator.and(scenario.emulator.as_ref());
-    let (latency, basis) = expected_latency(args.expect_latency.as_deref(), in_process)?;
-    let limits = resolve(
+    let (latency, basis) = preflight::expected_latency(args.expect_latency.as_deref(), in_process)?;
+    let limits = sources::resolve(
         scenario,
         args.quotas.as_ref(),
         emulator.map(|e| format!("http://{}", e.addr)),
@@ -109,77 +33,4 @@ pub fn preflight(
         &basis,
     );
     Ok((limits, plans, checked))
-}
-
-/// An API Gateway URL names its API, region and stage; a function URL its region.
-fn infer_from_url(host: &str, path: &str, aws: &mut AwsContext) {
-    let labels: Vec<&str> = host.split('.').collect();
-    match labels.as_slice() {
-        [api, "execute-api", region, "amazonaws", "com"] => {
-            aws.region.get_or_insert_with(|| region.to_string());
-            if aws.rest_api_id.is_none() {
-                let stage = path.trim_start_matches('/').split('/').next().unwrap_or("");
-                if !stage.is_empty() {
-                    aws.rest_api_id = Some(api.to_string());
-                    aws.stage = Some(stage.to_string());
-                }
-            }
-        }
-        [_, "lambda-url", region, "on", "aws"] => {
-            aws.region.get_or_insert_with(|| region.to_string());
-        }
-        _ => {}
-    }
-}
-
-/// `--expect-latency`, else the emulator's mean handler time, else 100 ms; and why.
-pub fn expected_latency(
-    flag: Option<&str>,
-    emulator: Option<&EmulatorConfig>,
-) -> Result<(Duration, String)> {
-    if let Some(text) = flag {
-        let d = humantime::parse_duration(text.trim())
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Error::input(format!(
-                    "--expect-latency: bad duration `{text}`\n  expected: a duration above zero, such as 120ms"
-                ))
-            })?;
-        return Ok((d, "--expect-latency".into()));
-    }
-    Ok(match emulator {
-        Some(e) => (e.duration.mean(), "the emulator's handler time".into()),
-        None => (
-            DEFAULT_LATENCY,
-            "default; set --expect-latency to your p50".into(),
-        ),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_gateway_urls_name_their_api_region_and_stage() {
-        let mut aws = AwsContext::default();
-        infer_from_url(
-            "abc123.execute-api.eu-west-1.amazonaws.com",
-            "/prod/orders",
-            &mut aws,
-        );
-        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(aws.rest_api_id.as_deref(), Some("abc123"));
-        assert_eq!(aws.stage.as_deref(), Some("prod"));
-        let mut given = AwsContext {
-            region: Some("us-east-1".into()),
-            ..AwsContext::default()
-        };
-        infer_from_url("x.lambda-url.eu-west-1.on.aws", "/", &mut given);
-        assert_eq!(given.region.as_deref(), Some("us-east-1"), "[aws] wins");
-        let mut plain = AwsContext::default();
-        infer_from_url("127.0.0.1", "/prod", &mut plain);
-        assert_eq!(plain, AwsContext::default());
-    }
 }

@@ -1,24 +1,17 @@
 //! `stampede run`: scenario → schedule → engine → results → verdict → reports.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use super::limits::{self, Limits};
+use super::limits;
 use super::load;
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::{exit, Error, Result};
-use crate::record::StageRecord;
+use crate::quotas::sources::Limits;
 use crate::report::{check as check_report, live::LiveView, summary};
-use crate::results::{self, RunInput, StageInput, TargetInfo};
-use crate::scenario::AuthSpec;
-use crate::scenario::Scenario;
-use crate::schedule::StagePlan;
+use crate::results;
 use crate::transport::auth::Auth;
 use crate::transport::open_files;
 use crate::verdict::descriptors;
 use crate::verdict::quota_check::{self, RunSeen};
-use crate::verdict::thresholds;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
@@ -30,7 +23,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         ))
     })?;
     if let Some(out) = &args.out {
-        check_writable(out)?;
+        results::file::check_writable(out)?;
     }
     let threads = match args.threads {
         Some(0) => {
@@ -46,8 +39,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             "--max-in-flight: 0\n  expected: a whole number ≥ 1",
         ));
     }
-    let tls = tls_config(args.ca_cert.as_deref())?;
-    let auth = resolve_auth(&scenario)?;
+    let tls = crate::transport::tls_config_with(args.ca_cert.as_deref())?;
+    let auth = Auth::for_target(&scenario.target)?;
     let (limits, plans, mut preflight) =
         limits::preflight(&scenario, &args.load, emulator.as_ref())?;
     let open_files = open_files::raise_to_hard();
@@ -115,7 +108,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
 
     let aborted = record.aborted.clone();
-    let mut results = to_results(&scenario, &plans, record);
+    let mut results = results::assemble(&scenario, &plans, record);
     results.aborted = aborted;
     results.open_files_limit = Some(open_files.soft);
     results.quota_check = quota_check::check(
@@ -128,9 +121,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     // Written before anything else can go wrong: the results are never lost.
     let mut not_written = false;
     if let Some(out) = &args.out {
-        if let Err(why) = write_results(out, &results) {
+        if let Err(why) = results::file::write(out, &results) {
             not_written = true;
-            match write_fallback(out, &results) {
+            match results::file::write_fallback(out, &results) {
                 Ok(at) => eprintln!(
                     "error: cannot write results to {}: {why}\n  the results are in {} instead",
                     out.display(),
@@ -146,7 +139,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     if !args.quiet {
         print!("{}", summary::render(&results));
     }
-    let none_ok = nothing_succeeded(&results);
+    let none_ok = results.nothing_succeeded();
     if let Some(why) = &none_ok {
         eprintln!("{why}");
     }
@@ -201,164 +194,4 @@ fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> RunSeen<'r> {
         rest_api_id: limits.aws.rest_api_id.clone(),
         stage: limits.aws.stage.clone(),
     }
-}
-
-fn to_results(
-    scenario: &Scenario,
-    plans: &[StagePlan],
-    record: engine::RunRecord,
-) -> results::Results {
-    let mut overall = StageRecord::new();
-    for s in &record.stages {
-        overall.merge(s);
-    }
-    let mut checked = thresholds::evaluate(
-        &scenario.thresholds.overall,
-        &results::observed(&overall),
-        None,
-    );
-    for (name, limits) in &scenario.thresholds.stages {
-        if let Some(i) = scenario.stages.iter().position(|s| &s.name == name) {
-            let observed = results::observed(&record.stages[i]);
-            checked.extend(thresholds::evaluate(limits, &observed, Some(name)));
-        }
-    }
-    let stages = scenario
-        .stages
-        .iter()
-        .zip(plans)
-        .zip(&record.stages)
-        .map(|((stage, plan), rec)| StageInput {
-            name: &stage.name,
-            kind: stage.kind.label(),
-            record: rec,
-            planned_s: plan.duration().map(|d: Duration| d.as_secs_f64()),
-            planned_requests: plan.planned_requests(),
-        })
-        .collect();
-    results::build(RunInput {
-        name: scenario.name.as_deref(),
-        target: TargetInfo {
-            url: scenario.target.display_url(),
-            method: scenario.target.method.to_string(),
-        },
-        started_at: record.started_at,
-        interrupted: record.interrupted,
-        stages,
-        overall: &overall,
-        faults: record.faults,
-        open_files_limit: None,
-        failures: record.failures,
-        timeline: record.timeline,
-        thresholds: checked,
-    })
-}
-
-fn tls_config(ca_cert: Option<&Path>) -> Result<rustls::ClientConfig> {
-    let pem = match ca_cert {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
-            Error::input(format!("--ca-cert {}: cannot read it: {e}", path.display()))
-        })?),
-        None => None,
-    };
-    crate::transport::tls_config(pem.as_deref()).map_err(|why| {
-        let name = ca_cert.map_or(String::new(), |p| p.display().to_string());
-        Error::input(format!(
-            "--ca-cert {name}: {why}
-  expected: a PEM file of CA certificates"
-        ))
-    })
-}
-
-/// Reads the secrets `[target.auth]` names: from the environment, or for SigV4 from the
-/// standard AWS chain. A missing secret is bad input, named but never shown.
-fn resolve_auth(scenario: &Scenario) -> Result<Auth> {
-    let target = &scenario.target;
-    let resolved = match &target.auth {
-        AuthSpec::SigV4 { service, region } => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?
-            .block_on(Auth::resolve_sigv4(service, region.as_deref(), &target.url)),
-        spec => Auth::resolve(spec, |name| std::env::var(name).ok()),
-    };
-    resolved.map_err(|why| {
-        Error::input(format!(
-            "[target.auth]: {why}\n  expected: the secret in the environment (or, for sigv4, the AWS credential chain)"
-        ))
-    })
-}
-
-/// Fails before any traffic if the results could not be written afterwards: creates and
-/// removes a file beside `out`, as the final write will.
-fn check_writable(out: &Path) -> Result<()> {
-    let bad = |why: String| {
-        Error::input(format!(
-            "--out {}: {why}\n  expected: a file path in a directory stampede may write to",
-            out.display()
-        ))
-    };
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(bad(format!("directory {} does not exist", dir.display())));
-    }
-    if out.is_dir() {
-        return Err(bad("is a directory".into()));
-    }
-    let probe = partial_path(out);
-    std::fs::write(&probe, b"")
-        .and_then(|_| std::fs::remove_file(&probe))
-        .map_err(|e| bad(format!("cannot write there: {e}")))
-}
-
-/// Where the results are written before being renamed into place.
-fn partial_path(out: &Path) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    out.with_file_name(name)
-}
-
-fn write_results(out: &Path, results: &results::Results) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(results).map_err(std::io::Error::other)?;
-    // Write beside, then rename: a reader never sees half a file.
-    let tmp = partial_path(out);
-    std::fs::write(&tmp, json).and_then(|_| std::fs::rename(&tmp, out))
-}
-
-/// When `--out` could not be written after all: the working directory, else the temp
-/// directory. Returns where the results went.
-fn write_fallback(out: &Path, results: &results::Results) -> std::io::Result<PathBuf> {
-    let stamp = results.started_at.replace([':', '.'], "-");
-    let name = format!("stampede-results-{stamp}.json");
-    let mut last = None;
-    for dir in [PathBuf::from("."), std::env::temp_dir()] {
-        let at = dir.join(&name);
-        if at == out {
-            continue;
-        }
-        match write_results(&at, results) {
-            Ok(()) => return Ok(std::fs::canonicalize(&at).unwrap_or(at)),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no place to write")))
-}
-
-/// "No request succeeded", with what the attempts ended in, when not one logical request
-/// ended ok (a dead endpoint must not pass a CI gate without thresholds).
-fn nothing_succeeded(r: &results::Results) -> Option<String> {
-    let t = &r.totals;
-    if t.ok > 0 || (t.requests + t.abandoned == 0 && r.attempts.sent == 0) {
-        return None;
-    }
-    let a = &r.attempts;
-    Some(format!(
-        "no request succeeded: {} requests, {} attempts ({})",
-        t.requests + t.abandoned,
-        a.sent,
-        a.describe(", ")
-    ))
 }

@@ -6,6 +6,7 @@ pub mod aws;
 mod failure;
 pub mod file;
 mod precedence;
+pub mod sources;
 
 use serde::{Deserialize, Serialize};
 

@@ -204,6 +204,25 @@ impl fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// Reads the secrets `[target.auth]` names: from the environment, or for SigV4 from the
+    /// standard AWS chain. A missing secret is bad input, named but never shown.
+    pub fn for_target(target: &crate::scenario::Target) -> crate::error::Result<Auth> {
+        use crate::error::Error;
+        let resolved = match &target.auth {
+            AuthSpec::SigV4 { service, region } => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?
+                .block_on(Self::resolve_sigv4(service, region.as_deref(), &target.url)),
+            spec => Self::resolve(spec, |name| std::env::var(name).ok()),
+        };
+        resolved.map_err(|why| {
+        Error::input(format!(
+            "[target.auth]: {why}\n  expected: the secret in the environment (or, for sigv4, the AWS credential chain)"
+        ))
+    })
+    }
+
     /// Reads the secrets `spec` names from the environment (`env` looks a variable up).
     /// The error names the variable, never a value.
     pub fn resolve(spec: &AuthSpec, env: impl Fn(&str) -> Option<String>) -> Result<Auth, String> {

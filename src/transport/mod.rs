@@ -160,6 +160,27 @@ pub fn tls_config(extra_roots_pem: Option<&[u8]>) -> Result<rustls::ClientConfig
     )
 }
 
+/// TLS settings with the CA certificates of the `--ca-cert` file, if given; a file that
+/// cannot be read or holds no certificate is bad input.
+pub fn tls_config_with(
+    ca_cert: Option<&std::path::Path>,
+) -> crate::error::Result<rustls::ClientConfig> {
+    use crate::error::Error;
+    let pem = match ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::input(format!("--ca-cert {}: cannot read it: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    tls_config(pem.as_deref()).map_err(|why| {
+        let name = ca_cert.map_or(String::new(), |p| p.display().to_string());
+        Error::input(format!(
+            "--ca-cert {name}: {why}
+  expected: a PEM file of CA certificates"
+        ))
+    })
+}
+
 impl Transport {
     pub fn new(target: &Target, tls: rustls::ClientConfig, auth: Auth) -> Transport {
         let mut http = HttpConnector::new();

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::emulator::EmulatorConfig;
+use crate::error::{Error, Result};
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::scenario::Stage;
 use crate::schedule::StagePlan;
@@ -71,6 +73,34 @@ impl Preflight {
             .iter()
             .filter(|c| !c.exceeded && c.percent >= NEAR * 100.0)
     }
+}
+
+/// Expected latency when nothing says otherwise.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(100);
+
+/// `--expect-latency`, else the emulator's mean handler time, else 100 ms; and why.
+pub fn expected_latency(
+    flag: Option<&str>,
+    emulator: Option<&EmulatorConfig>,
+) -> Result<(Duration, String)> {
+    if let Some(text) = flag {
+        let d = humantime::parse_duration(text.trim())
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "--expect-latency: bad duration `{text}`\n  expected: a duration above zero, such as 120ms"
+                ))
+            })?;
+        return Ok((d, "--expect-latency".into()));
+    }
+    Ok(match emulator {
+        Some(e) => (e.duration.mean(), "the emulator's handler time".into()),
+        None => (
+            DEFAULT_LATENCY,
+            "default; set --expect-latency to your p50".into(),
+        ),
+    })
 }
 
 /// Checks `stages` (with their plans) against `quotas`, assuming each request is in

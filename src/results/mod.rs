@@ -17,6 +17,11 @@ use crate::retry::CAUSE_NAMES;
 use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 
+mod assemble;
+pub mod file;
+
+pub use assemble::assemble;
+
 pub const SCHEMA: &str = "stampede.results/1";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -61,6 +66,25 @@ pub struct Results {
     /// What the built-in emulator did, when the run used it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emulator: Option<crate::emulator::Stats>,
+}
+
+impl Results {
+    /// "No request succeeded", with what the attempts ended in, when not one logical request
+    /// ended ok (a dead endpoint must not pass a CI gate without thresholds).
+    pub fn nothing_succeeded(&self) -> Option<String> {
+        let r = self;
+        let t = &r.totals;
+        if t.ok > 0 || (t.requests + t.abandoned == 0 && r.attempts.sent == 0) {
+            return None;
+        }
+        let a = &r.attempts;
+        Some(format!(
+            "no request succeeded: {} requests, {} attempts ({})",
+            t.requests + t.abandoned,
+            a.sent,
+            a.describe(", ")
+        ))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
