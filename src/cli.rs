@@ -172,6 +172,11 @@ pub struct RunArgs {
     #[arg(long, env = "STAMPEDE_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
+    /// Do not check TLS certificates (staging endpoints with self-signed ones), as curl -k;
+    /// said in the output and recorded as `insecure: true` in the results.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+
     /// Write the results JSON here (docs/results.md); checked before any traffic.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,

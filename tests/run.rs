@@ -484,6 +484,28 @@ fn https_targets_are_reached_over_rustls() {
     );
     assert_eq!(u(&r["totals"]["ok"]), 50);
     assert_eq!(server.hits(), 50);
+    assert!(r.get("insecure").is_none(), "certificates were checked");
+
+    // --insecure: the self-signed certificate is not checked, and the run says so.
+    let (r, o) = run_results(
+        dir.path(),
+        "insecure.json",
+        &[
+            "run",
+            "--url",
+            &url,
+            "--rate",
+            "10",
+            "--duration",
+            "500ms",
+            "--insecure",
+        ],
+        0,
+    );
+    assert_eq!(u(&r["totals"]["ok"]), 5);
+    assert_eq!(r["insecure"], true);
+    assert!(stderr(&o).contains("--insecure: TLS certificates are not checked"));
+    assert!(common::stdout(&o).contains("TLS NOT CHECKED"));
 
     // Without trusting the test CA, the handshake fails: TLS errors, nothing reaches the server.
     let (r, _) = run_results(
@@ -503,7 +525,7 @@ fn https_targets_are_reached_over_rustls() {
     );
     assert_eq!(u(&r["attempts"]["tls_errors"]), 5);
     assert_eq!(u(&r["attempts"]["connect_errors"]), 0);
-    assert_eq!(server.hits(), 50);
+    assert_eq!(server.hits(), 55);
 
     // A results file is no PEM certificate.
     let not_pem = dir.path().join("untrusted.json");

@@ -39,7 +39,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             "--max-in-flight: 0\n  expected: a whole number ≥ 1",
         ));
     }
-    let tls = crate::transport::tls_config_with(args.ca_cert.as_deref())?;
+    let mut tls = crate::transport::tls_config_with(args.ca_cert.as_deref())?;
+    if args.insecure {
+        tls = crate::transport::insecure(tls);
+        eprintln!("warning: --insecure: TLS certificates are not checked");
+    }
     let auth = Auth::for_target(&scenario.target)?;
     let (limits, plans, mut preflight) =
         limits::preflight(&scenario, &args.load, emulator.as_ref())?;
@@ -111,6 +115,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let mut results = results::assemble(&scenario, &plans, record);
     results.aborted = aborted;
     results.open_files_limit = Some(open_files.soft);
+    results.insecure = args.insecure;
     results.quota_check = quota_check::check(
         &limits.quotas,
         &run_seen(&results, &limits),

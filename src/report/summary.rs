@@ -9,19 +9,19 @@ use crate::results::{Results, Totals};
 pub fn render(r: &Results) -> String {
     let mut out = String::new();
     let title = r.name.as_deref().unwrap_or("run");
+    let tags: String = [
+        (r.interrupted, " · INTERRUPTED"),
+        (r.aborted.is_some(), " · ABORTED"),
+        (r.insecure, " · TLS NOT CHECKED (--insecure)"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, tag)| *tag)
+    .collect();
     let _ = writeln!(
         out,
-        "\n{title}: {} {} · {:.1} s{}",
-        r.target.method,
-        r.target.url,
-        r.duration_s,
-        if r.interrupted {
-            " · INTERRUPTED"
-        } else if r.aborted.is_some() {
-            " · ABORTED"
-        } else {
-            ""
-        }
+        "\n{title}: {} {} · {:.1} s{tags}",
+        r.target.method, r.target.url, r.duration_s
     );
     let _ = writeln!(
         out,

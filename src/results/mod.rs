@@ -32,6 +32,9 @@ pub struct Results {
     pub started_at: String,
     pub duration_s: f64,
     pub interrupted: bool,
+    /// TLS certificates were not checked (`--insecure`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
     pub target: TargetInfo,
     pub totals: Totals,
     pub attempts: Attempts,
@@ -433,6 +436,7 @@ pub fn build(input: RunInput) -> Results {
         started_at: humantime::format_rfc3339_millis(input.started_at).to_string(),
         duration_s: stage_span_s(overall),
         interrupted: input.interrupted,
+        insecure: false,
         target: input.target,
         totals,
         attempts: attempts(&overall.counts),

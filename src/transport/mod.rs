@@ -16,10 +16,12 @@ use tower_service::Service;
 
 pub mod auth;
 pub mod open_files;
+mod tls;
 
 use crate::classify::{LocalReason, Outcome};
 use crate::scenario::Target;
 use auth::Auth;
+pub use tls::{insecure, tls_config, tls_config_with};
 
 /// One open HTTP/1.1 connection, ready for the next request when idle.
 pub type Connection = SendRequest<Full<Bytes>>;
@@ -126,59 +128,6 @@ impl Failure {
             Failure::Connect(why)
         }
     }
-}
-
-/// TLS settings: Mozilla's roots (webpki-roots), plus any CA certificates the user trusts
-/// (PEM), for private CAs and test servers.
-pub fn tls_config(extra_roots_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, String> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(pem) = extra_roots_pem {
-        let mut added = 0;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| format!("not a PEM certificate: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("not a usable CA certificate: {e}"))?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err("no PEM certificate in it".into());
-        }
-    }
-    Ok(
-        rustls::ClientConfig::builder_with_provider(
-            rustls::crypto::ring::default_provider().into(),
-        )
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
-    )
-}
-
-/// TLS settings with the CA certificates of the `--ca-cert` file, if given; a file that
-/// cannot be read or holds no certificate is bad input.
-pub fn tls_config_with(
-    ca_cert: Option<&std::path::Path>,
-) -> crate::error::Result<rustls::ClientConfig> {
-    use crate::error::Error;
-    let pem = match ca_cert {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
-            Error::input(format!("--ca-cert {}: cannot read it: {e}", path.display()))
-        })?),
-        None => None,
-    };
-    tls_config(pem.as_deref()).map_err(|why| {
-        let name = ca_cert.map_or(String::new(), |p| p.display().to_string());
-        Error::input(format!(
-            "--ca-cert {name}: {why}
-  expected: a PEM file of CA certificates"
-        ))
-    })
 }
 
 impl Transport {

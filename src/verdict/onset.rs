@@ -8,10 +8,32 @@ use super::num;
 use super::quota_check::{
     applicable, source_of, Measure, OnsetExplained, RunSeen, Series, SuspectedLambdaThrottles,
 };
+use crate::classify::{ThrottleKind, THROTTLE_KINDS};
 use crate::quotas::{LimitKey, Quotas};
 
 /// A limit counts as reached from this share of it (clocks and buckets are not exact).
 const REACHED: f64 = 0.95;
+/// The key suspected Lambda throttles have among the onset's kinds.
+const SUSPECTED_KEY: &str = "suspected_lambda_throttle";
+
+/// What most of the onset's throttles were: matched as an enum, so renaming a kind's key
+/// cannot silently change which limit gets blamed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Dominant {
+    Throttle(ThrottleKind),
+    SuspectedLambda,
+}
+
+impl Dominant {
+    fn of_key(key: &str) -> Dominant {
+        if key == SUSPECTED_KEY {
+            return Dominant::SuspectedLambda;
+        }
+        let kind = THROTTLE_KINDS.iter().find(|k| k.key() == key);
+        Dominant::Throttle(kind.copied().unwrap_or(ThrottleKind::Other))
+    }
+}
+
 /// Seconds of the timeline read as "the onset" when telling throttle kinds apart.
 const ONSET_SPAN: usize = 3;
 
@@ -31,15 +53,15 @@ pub(super) fn explain_onset(
             *kinds.entry(k.clone()).or_default() += n;
         }
         if q.suspected_lambda_throttles > 0 {
-            *kinds.entry("suspected_lambda_throttle".into()).or_default() +=
-                q.suspected_lambda_throttles;
+            *kinds.entry(SUSPECTED_KEY.into()).or_default() += q.suspected_lambda_throttles;
         }
     }
     let dominant = kinds
         .iter()
         .max_by_key(|(_, n)| **n)
-        .map(|(k, _)| k.as_str())
-        .unwrap_or("other_429");
+        .map_or(Dominant::Throttle(ThrottleKind::Other), |(k, _)| {
+            Dominant::of_key(k)
+        });
     let mut evidence = vec![format!(
         "first throttled second: {} s, {} attempts sent, {} in flight",
         p.t_s, p.sent, p.in_flight_max
@@ -55,22 +77,24 @@ pub(super) fn explain_onset(
             .join(", ")
     ));
 
+    use Dominant::{SuspectedLambda, Throttle};
     use LimitKey as K;
+    use ThrottleKind as T;
     let allowed: &[LimitKey] = match dominant {
-        "lambda_reserved_concurrency" => &[K::FunctionReservedConcurrency],
-        "lambda_account_concurrency" => &[
+        Throttle(T::LambdaReserved) => &[K::FunctionReservedConcurrency],
+        Throttle(T::LambdaAccount) => &[
             K::LambdaUnreservedConcurrency,
             K::LambdaConcurrentExecutions,
         ],
-        "api_gateway" => &[K::StageRate, K::ApigwRate, K::StageBurst, K::ApigwBurst],
-        "suspected_lambda_throttle" => &[
+        Throttle(T::ApiGateway) => &[K::StageRate, K::ApigwRate, K::StageBurst, K::ApigwBurst],
+        SuspectedLambda => &[
             K::FunctionReservedConcurrency,
             K::LambdaUnreservedConcurrency,
             K::LambdaConcurrentExecutions,
             K::LambdaScalingRate,
         ],
-        "usage_plan" | "lambda_invocation_rate" | "lambda_caller_rate" => &[],
-        _ => &[
+        Throttle(T::UsagePlan | T::LambdaRate | T::LambdaCaller) => &[],
+        Throttle(T::Other) => &[
             K::FunctionReservedConcurrency,
             K::LambdaUnreservedConcurrency,
             K::LambdaConcurrentExecutions,
@@ -119,18 +143,18 @@ pub(super) fn explain_onset(
             )
         }
         None => match dominant {
-            "lambda_reserved_concurrency" => (
+            Throttle(T::LambdaReserved) => (
                 Some(K::FunctionReservedConcurrency),
                 format!("throttling began at {} s: Lambda says the function's reserved concurrency is used up (ReservedFunctionConcurrentInvocationLimitExceeded)", p.t_s),
             ),
-            "lambda_account_concurrency" => (
+            Throttle(T::LambdaAccount) => (
                 Some(K::LambdaConcurrentExecutions),
                 format!("throttling began at {} s: Lambda says the account's concurrency is used up (ConcurrentInvocationLimitExceeded)", p.t_s),
             ),
-            "usage_plan" => (None, format!("throttling began at {} s: an API Gateway usage plan's quota for the API key (Limit Exceeded)", p.t_s)),
-            "lambda_invocation_rate" => (None, format!("throttling began at {} s: the function's invocation rate limit (FunctionInvocationRateLimitExceeded)", p.t_s)),
-            "lambda_caller_rate" => (None, format!("throttling began at {} s: the caller's rate limit (CallerRateLimitExceeded)", p.t_s)),
-            _ => (None, format!(
+            Throttle(T::UsagePlan) => (None, format!("throttling began at {} s: an API Gateway usage plan's quota for the API key (Limit Exceeded)", p.t_s)),
+            Throttle(T::LambdaRate) => (None, format!("throttling began at {} s: the function's invocation rate limit (FunctionInvocationRateLimitExceeded)", p.t_s)),
+            Throttle(T::LambdaCaller) => (None, format!("throttling began at {} s: the caller's rate limit (CallerRateLimitExceeded)", p.t_s)),
+            Throttle(T::ApiGateway | T::Other) | SuspectedLambda => (None, format!(
                 "throttling began at {} s ({} sent, {} in flight) below every known limit: a limit stampede was not told of (a method or usage-plan throttle, a downstream limiter)",
                 p.t_s, p.sent, p.in_flight_max
             )),
@@ -186,4 +210,17 @@ pub(super) fn suspected(quotas: &Quotas, seen: &RunSeen) -> Option<SuspectedLamb
         at_limit: at_limit.map(|c| c.limit),
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_key_maps_back_to_its_kind() {
+        for kind in THROTTLE_KINDS {
+            assert_eq!(Dominant::of_key(kind.key()), Dominant::Throttle(kind));
+        }
+        assert_eq!(Dominant::of_key(SUSPECTED_KEY), Dominant::SuspectedLambda);
+    }
 }
