@@ -7,8 +7,17 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(
     name = "stampede",
-    version,
-    about = "Load-test serverless HTTP endpoints and probe their concurrency quotas"
+    version = env!("STAMPEDE_VERSION"),
+    about = "Load-test serverless HTTP endpoints and probe their concurrency quotas",
+    after_help = "Examples:
+  stampede run scenarios/demo.toml --out results.json     the demo, on the built-in emulator
+  stampede run --url https://abc123.execute-api.us-east-1.amazonaws.com/prod/ --rate 200 --duration 30s
+  stampede plan scenarios/burst.toml                      the preflight alone: sends nothing
+  stampede quotas --function orders --region us-east-1    the limits a run can hit
+
+Exit codes: 0 pass · 1 a gate failed or no request succeeded · 2 bad input · 3 aborted ·
+4 stampede itself failed · 130 interrupted. Scenario format: docs/scenario.md;
+results: docs/results.md."
 )]
 pub struct Cli {
     /// Log diagnostics to stderr (-v info, -vv debug); never secrets.
@@ -29,6 +38,17 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Read the account's concurrency and throttle quotas, and where each came from.
     Quotas(QuotasArgs),
+    /// Print a shell completion script: `stampede completions bash > /etc/bash_completion.d/stampede`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `stampede man | man -l -`.
+    Man,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug, Clone)]

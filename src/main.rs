@@ -18,6 +18,14 @@ fn main() {
         eprintln!("error: stampede failed inside ({name}{at}): {what}");
     }));
     let cli = stampede::cli::Cli::parse();
+    // `stampede plan … | head` ends quietly, as Unix tools do; `run` handles a closed pipe
+    // itself, so a reader going away never costs a run its results.
+    if !matches!(cli.command, stampede::cli::Command::Run(_)) {
+        // SAFETY: setting a signal's disposition to its default has no preconditions.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     // Our own warnings by default; the AWS SDK's only when asked (-v), as they are long.
     use tracing::Level;
     use tracing_subscriber::prelude::*;

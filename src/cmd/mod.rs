@@ -1,5 +1,6 @@
 //! One file per subcommand: orchestration only.
 
+mod docs;
 pub mod emulate;
 mod limits;
 mod load;
@@ -17,5 +18,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Plan(args) => plan::plan(&args),
         Command::Emulate(args) => emulate::emulate(&args),
         Command::Quotas(args) => quotas::quotas(&args),
+        Command::Completions(args) => docs::completions(args.shell),
+        Command::Man => docs::man(),
     }
 }

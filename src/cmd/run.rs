@@ -69,7 +69,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     if args.quiet {
         eprint!("{}", check_report::preflight_warnings(&preflight));
     } else {
-        print!("{}", check_report::preflight(&preflight, &limits.quotas));
+        print_out(&check_report::preflight(&preflight, &limits.quotas));
     }
 
     let names: Vec<String> = scenario.stages.iter().map(|s| s.name.clone()).collect();
@@ -142,7 +142,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         }
     }
     if !args.quiet {
-        print!("{}", summary::render(&results));
+        print_out(&summary::render(&results));
     }
     let none_ok = results.nothing_succeeded();
     if let Some(why) = &none_ok {
@@ -199,4 +199,11 @@ fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> RunSeen<'r> {
         rest_api_id: limits.aws.rest_api_id.clone(),
         stage: limits.aws.stage.clone(),
     }
+}
+
+/// Prints to stdout, shrugging off a closed pipe (`stampede run … | head`): the run goes
+/// on and its results are written whoever stopped reading.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
 }
