@@ -79,7 +79,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         grace,
         abort: scenario.abort.clone(),
     };
-    let live = LiveView::start(names, args.quiet);
+    let live = LiveView::start(names, &plans, args.quiet);
     let mut show = |s: &engine::Snapshot| {
         if let Some(l) = &live {
             l.update(s)
