@@ -16,12 +16,7 @@ use crate::verdict::quota_check::{self, RunSeen};
 pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
-    let grace = humantime::parse_duration(args.grace.trim()).map_err(|_| {
-        Error::input(format!(
-            "--grace: bad duration `{}`\n  expected: a duration such as 5s",
-            args.grace
-        ))
-    })?;
+    let grace = crate::located::duration_flag("--grace", &args.grace, true)?;
     if let Some(out) = &args.out {
         results::file::check_writable(out)?;
     }

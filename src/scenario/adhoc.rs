@@ -11,6 +11,7 @@ use super::{
     METRIC_NAMES,
 };
 use crate::error::{Error, Result};
+use crate::located::{duration_flag, flag_error};
 
 /// The one stage an ad-hoc run drives.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,16 +91,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         ));
     };
     let duration = match &flags.duration {
-        Some(d) => humantime::parse_duration(d.trim())
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                flag_error(
-                    "--duration",
-                    &format!("bad duration `{d}`"),
-                    "a duration such as 30s, 250ms or 2m",
-                )
-            })?,
+        Some(d) => duration_flag("--duration", d, false)?,
         None => DEFAULT_DURATION,
     };
     let kind = match shape {
@@ -152,10 +144,6 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
     Ok(scenario)
 }
 
-fn flag_error(flag: &str, why: &str, expected: &str) -> Error {
-    Error::input(format!("{flag}: {why}\n  expected: {expected}"))
-}
-
 fn header_flag(text: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
     let expected = "NAME: VALUE, such as \"content-type: application/json\"";
     let (name, value) = text
@@ -201,7 +189,7 @@ fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
             )
         }
         "window" => {
-            r.window = humantime::parse_duration(value.trim())
+            r.window = duration_flag("--abort window", value, false)
                 .ok()
                 .filter(|d| d.as_secs() >= 1 && d.subsec_nanos() == 0)
                 .ok_or_else(|| bad(format!("`{value}` is not a whole number of seconds")))?

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::emulator::EmulatorConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::scenario::Stage;
 use crate::schedule::StagePlan;
@@ -84,14 +84,7 @@ pub fn expected_latency(
     emulator: Option<&EmulatorConfig>,
 ) -> Result<(Duration, String)> {
     if let Some(text) = flag {
-        let d = humantime::parse_duration(text.trim())
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Error::input(format!(
-                    "--expect-latency: bad duration `{text}`\n  expected: a duration above zero, such as 120ms"
-                ))
-            })?;
+        let d = crate::located::duration_flag("--expect-latency", text, false)?;
         return Ok((d, "--expect-latency".into()));
     }
     Ok(match emulator {
