@@ -34,12 +34,12 @@ pub struct Lane {
     shared: Arc<Shared>,
     pool: Rc<Pool>,
     pub rec: RefCell<LaneRecorder>,
-    /// Live request tasks and workers of this lane.
-    tasks: Cell<u64>,
+    /// Live tasks of this lane (requests and closed-model workers): what `drain` waits for.
+    live_tasks: Cell<u64>,
     idle: Notify,
     /// Open-model and burst requests of this lane dispatched and not yet ended, for its
     /// `--max-in-flight` share.
-    in_flight: Cell<u64>,
+    capped_requests: Cell<u64>,
     slot_freed: Notify,
     max_in_flight: u64,
     /// `None`: no timerfd could be made; tokio's timer paces instead.
@@ -66,9 +66,9 @@ impl Lane {
             id: id as u64,
             pool: Pool::new(transport),
             rec: RefCell::new(rec),
-            tasks: Cell::new(0),
+            live_tasks: Cell::new(0),
             idle: Notify::new(),
-            in_flight: Cell::new(0),
+            capped_requests: Cell::new(0),
             slot_freed: Notify::new(),
             max_in_flight,
             timer,
@@ -146,9 +146,9 @@ impl Lane {
             if !self.sleep_until(due).await {
                 return;
             }
-            if self.in_flight.get() >= self.max_in_flight {
+            if self.capped_requests.get() >= self.max_in_flight {
                 self.rec.borrow_mut().on_held_back(stage);
-                while self.in_flight.get() >= self.max_in_flight {
+                while self.capped_requests.get() >= self.max_in_flight {
                     self.slot_freed.notified().await;
                 }
             }
@@ -236,14 +236,14 @@ impl Lane {
         paced: bool,
         conn: Option<Result<Connection, Failure>>,
     ) {
-        self.in_flight.set(self.in_flight.get() + 1);
+        self.capped_requests.set(self.capped_requests.get() + 1);
         let lane = Rc::clone(self);
         self.spawn_task(async move {
             if let (Some(conn), _) = lane.request(stage, index, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
-            let left = lane.in_flight.get() - 1;
-            lane.in_flight.set(left);
+            let left = lane.capped_requests.get() - 1;
+            lane.capped_requests.set(left);
             if left < lane.max_in_flight {
                 lane.slot_freed.notify_one();
             }
@@ -400,7 +400,7 @@ impl Lane {
         ids: &RequestIdHeaders,
         number: u32,
     ) -> AttemptEnd {
-        let in_flight = self.shared.in_flight.fetch_add(1, Relaxed) + 1;
+        let in_flight = self.shared.attempts_in_flight.fetch_add(1, Relaxed) + 1;
         let first = number == 1;
         self.rec
             .borrow_mut()
@@ -431,7 +431,7 @@ impl Lane {
             Err(failure) => failure.outcome(),
         };
         unfinished.done();
-        self.shared.in_flight.fetch_sub(1, Relaxed);
+        self.shared.attempts_in_flight.fetch_sub(1, Relaxed);
         if let Err(Failure::Local(LocalReason::Credentials, why)) = &result {
             // Nothing can be signed any more: stop rather than fail every request.
             self.shared.fault(format!(
@@ -518,12 +518,12 @@ impl Lane {
     }
 
     fn spawn_task(self: &Rc<Self>, task: impl std::future::Future<Output = ()> + 'static) {
-        self.tasks.set(self.tasks.get() + 1);
+        self.live_tasks.set(self.live_tasks.get() + 1);
         let lane = Rc::clone(self);
         tokio::task::spawn_local(async move {
             task.await;
-            let left = lane.tasks.get() - 1;
-            lane.tasks.set(left);
+            let left = lane.live_tasks.get() - 1;
+            lane.live_tasks.set(left);
             if left == 0 {
                 lane.idle.notify_one();
             }
@@ -536,7 +536,7 @@ impl Lane {
         let limit = limit.map(tokio::time::Instant::from);
         let mut deadline = limit;
         let mut graced = false;
-        while self.tasks.get() > 0 {
+        while self.live_tasks.get() > 0 {
             if !graced && self.shared.stopping() {
                 graced = true;
                 let grace_end = tokio::time::Instant::now() + self.shared.grace_left();
@@ -651,7 +651,7 @@ impl Drop for Unfinished<'_> {
         };
         if self.attempt {
             rec.on_abandoned_attempt(self.stage);
-            self.lane.shared.in_flight.fetch_sub(1, Relaxed);
+            self.lane.shared.attempts_in_flight.fetch_sub(1, Relaxed);
         } else {
             rec.on_abandoned_request(self.stage);
         }

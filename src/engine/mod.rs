@@ -93,7 +93,8 @@ pub(crate) struct Shared {
     origin: Instant,
     lanes: usize,
     max_in_flight: u64,
-    in_flight: AtomicU64,
+    /// Attempts under way across all lanes (the live view's and the timeline's "in flight").
+    attempts_in_flight: AtomicU64,
     current_stage: AtomicUsize,
     barrier: Barrier,
     /// An instant the lanes agreed on at the barrier, µs from `origin`.
@@ -212,7 +213,7 @@ pub fn run(
             origin: Instant::now() + START_DELAY,
             lanes,
             max_in_flight: opts.max_in_flight,
-            in_flight: AtomicU64::new(0),
+            attempts_in_flight: AtomicU64::new(0),
             current_stage: AtomicUsize::new(0),
             barrier: Barrier::new(lanes),
             agreed_us: AtomicU64::new(0),
@@ -299,7 +300,7 @@ pub fn run(
                         show(&Snapshot {
                             stage: shared.current_stage.load(Relaxed),
                             elapsed: shared.origin.elapsed(),
-                            in_flight: shared.in_flight.load(Relaxed),
+                            in_flight: shared.attempts_in_flight.load(Relaxed),
                             last_second: timeline.last(),
                             ok, throttled, errors,
                             stopping: shared.stopping(),

@@ -8,6 +8,19 @@ use crate::results::{Results, Totals};
 
 pub fn render(r: &Results) -> String {
     let mut out = String::new();
+    stage_table(&mut out, r);
+    timing(&mut out, r);
+    outcomes(&mut out, r);
+    retries(&mut out, r);
+    failure_samples(&mut out, r);
+    onset_and_emulator(&mut out, r);
+    thresholds(&mut out, r);
+    verdicts(&mut out, r);
+    out
+}
+
+/// The title line and the per-stage table with its `all` row.
+fn stage_table(out: &mut String, r: &Results) {
     let title = r.name.as_deref().unwrap_or("run");
     let tags: String = [
         (r.interrupted, " · INTERRUPTED"),
@@ -40,7 +53,7 @@ pub fn render(r: &Results) -> String {
     );
     for s in &r.stages {
         row(
-            &mut out,
+            out,
             &s.name,
             &s.totals,
             s.achieved_rps,
@@ -54,14 +67,17 @@ pub fn render(r: &Results) -> String {
         0.0
     };
     row(
-        &mut out,
+        out,
         "all",
         &r.totals,
         overall_rps,
         &r.latency_ms,
         r.peak_in_flight,
     );
+}
 
+/// Service time, late and held-back sends, abandoned requests, burst releases.
+fn timing(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "\nservice time (send → answer): p50 {} · p99 {} · max {}",
@@ -95,6 +111,10 @@ pub fn render(r: &Results) -> String {
             );
         }
     }
+}
+
+/// Attempts by class, local errors with what to do, throttles by kind.
+fn outcomes(out: &mut String, r: &Results) {
     let a = &r.attempts;
     if a.sent > a.ok {
         let _ = writeln!(out, "attempts: {} sent · {}", a.sent, a.describe(" · "));
@@ -117,6 +137,10 @@ pub fn render(r: &Results) -> String {
             a.suspected_lambda_throttles
         );
     }
+}
+
+/// What retries did.
+fn retries(out: &mut String, r: &Results) {
     if r.totals.retries > 0 || r.retry.attempts.len() > 1 {
         let rt = &r.retry;
         let attempts: Vec<String> = rt
@@ -141,6 +165,10 @@ pub fn render(r: &Results) -> String {
             rt.backoff_s
         );
     }
+}
+
+/// The first few failed attempts, with their correlation ids.
+fn failure_samples(out: &mut String, r: &Results) {
     if !r.failures.is_empty() {
         let _ = writeln!(
             out,
@@ -166,6 +194,10 @@ pub fn render(r: &Results) -> String {
             );
         }
     }
+}
+
+/// Where throttling began, and what the emulator did.
+fn onset_and_emulator(out: &mut String, r: &Results) {
     if let Some(onset) = &r.throttle_onset {
         let _ = writeln!(
             out,
@@ -188,6 +220,10 @@ pub fn render(r: &Results) -> String {
             e.integration_timeouts
         );
     }
+}
+
+/// Each threshold, pass or FAIL.
+fn thresholds(out: &mut String, r: &Results) {
     if !r.thresholds.is_empty() {
         let _ = writeln!(out, "\nthresholds");
         for t in &r.thresholds {
@@ -210,6 +246,10 @@ pub fn render(r: &Results) -> String {
             );
         }
     }
+}
+
+/// The quota findings, an abort, and faults of stampede itself.
+fn verdicts(out: &mut String, r: &Results) {
     out.push_str(&super::check::findings(&r.quota_check));
     if let Some(trip) = &r.aborted {
         let _ = writeln!(out, "\n{}", trip.describe());
@@ -217,7 +257,6 @@ pub fn render(r: &Results) -> String {
     for fault in &r.faults {
         let _ = writeln!(out, "\nstampede failed: {fault}");
     }
-    out
 }
 
 /// What ran out on the client machine, with what to do about it.
