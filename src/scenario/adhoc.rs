@@ -159,35 +159,17 @@ fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
     let (name, value) = text
         .split_once('=')
         .ok_or_else(|| bad(format!("`{text}` has no `=`")))?;
-    let r = rules.get_or_insert(AbortRules {
-        throttle_rate: None,
-        error_rate: None,
-        failure_rate: None,
-        window: AbortRules::DEFAULT_WINDOW,
-        min_attempts: AbortRules::DEFAULT_MIN_ATTEMPTS,
-    });
-    match name.trim() {
-        "throttle_rate" => {
-            r.throttle_rate = Some(
-                Threshold::parse(Metric::ThrottleRate, value)
-                    .map_err(bad)?
-                    .limit,
-            )
+    let r = rules.get_or_insert_with(AbortRules::none);
+    let name = name.trim();
+    let rate = Metric::from_name(name).filter(|m| AbortRules::RATES.contains(m));
+    if let Some(metric) = rate {
+        let limit = Threshold::parse(metric, value).map_err(bad)?.limit;
+        if let Some(bound) = r.rate_mut(metric) {
+            *bound = Some(limit);
         }
-        "error_rate" => {
-            r.error_rate = Some(
-                Threshold::parse(Metric::ErrorRate, value)
-                    .map_err(bad)?
-                    .limit,
-            )
-        }
-        "failure_rate" => {
-            r.failure_rate = Some(
-                Threshold::parse(Metric::FailureRate, value)
-                    .map_err(bad)?
-                    .limit,
-            )
-        }
+        return Ok(());
+    }
+    match name {
         "window" => {
             r.window = duration_flag("--abort window", value, false)
                 .ok()
@@ -225,4 +207,37 @@ pub fn threshold_flag(text: &str) -> Result<Threshold> {
         )
     })?;
     Threshold::parse(metric, value).map_err(|why| flag_error("--threshold", &why, expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abort_flags_set_each_rate_and_the_window() {
+        let mut rules = None;
+        for flag in ["failure_rate=20%", "throttle_rate=5%", "window=3s"] {
+            abort_flag(flag, &mut rules).unwrap();
+        }
+        let r = rules.unwrap();
+        assert_eq!(
+            (r.failure_rate, r.throttle_rate, r.error_rate),
+            (Some(0.2), Some(0.05), None)
+        );
+        assert_eq!(r.window, Duration::from_secs(3));
+        let e = abort_flag("p99=20%", &mut None).unwrap_err();
+        assert!(
+            e.message.contains("unknown abort rule `p99`"),
+            "{}",
+            e.message
+        );
+        let e = abort_flag("failure_rat=20%", &mut None).unwrap_err();
+        assert!(
+            e.message.contains("did you mean `failure_rate`?"),
+            "{}",
+            e.message
+        );
+        let e = abort_flag("error_rate=lots", &mut None).unwrap_err();
+        assert!(e.message.contains("percentage"), "{}", e.message);
+    }
 }

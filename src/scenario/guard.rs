@@ -63,20 +63,23 @@ pub(super) fn abort_rules(src: &Source, r: &Spanned<RawAbort>) -> Result<AbortRu
             .map(Some)
             .map_err(|why| src.error(v.span(), &why, metric.expected_form()))
     };
-    let rules = AbortRules {
-        throttle_rate: rate(&raw.throttle_rate, Metric::ThrottleRate)?,
-        error_rate: rate(&raw.error_rate, Metric::ErrorRate)?,
-        failure_rate: rate(&raw.failure_rate, Metric::FailureRate)?,
-        window: match &raw.window {
-            Some(v) => window(src, v)?,
-            None => AbortRules::DEFAULT_WINDOW,
-        },
-        min_attempts: match &raw.min_attempts {
-            Some(v) => src.whole_number(v, "min_attempts")?,
-            None => AbortRules::DEFAULT_MIN_ATTEMPTS,
-        },
-    };
-    if rules.throttle_rate.is_none() && rules.error_rate.is_none() && rules.failure_rate.is_none() {
+    let mut rules = AbortRules::none();
+    for (metric, value) in
+        AbortRules::RATES
+            .into_iter()
+            .zip([&raw.throttle_rate, &raw.error_rate, &raw.failure_rate])
+    {
+        if let Some(bound) = rules.rate_mut(metric) {
+            *bound = rate(value, metric)?;
+        }
+    }
+    if let Some(v) = &raw.window {
+        rules.window = window(src, v)?;
+    }
+    if let Some(v) = &raw.min_attempts {
+        rules.min_attempts = src.whole_number(v, "min_attempts")?;
+    }
+    if !rules.has_rule() {
         return Err(src.error(
             r.span(),
             "[abort] sets no rule",

@@ -131,6 +131,35 @@ impl AbortRules {
     pub const DEFAULT_WINDOW: Duration = Duration::from_secs(5);
     pub const DEFAULT_MIN_ATTEMPTS: u64 = 20;
 
+    /// The rates an abort rule may bound, as they are named in `[abort]` and `--abort`.
+    pub const RATES: [Metric; 3] = [Metric::ThrottleRate, Metric::ErrorRate, Metric::FailureRate];
+
+    /// No rule yet, the default window and minimum.
+    pub fn none() -> AbortRules {
+        AbortRules {
+            throttle_rate: None,
+            error_rate: None,
+            failure_rate: None,
+            window: AbortRules::DEFAULT_WINDOW,
+            min_attempts: AbortRules::DEFAULT_MIN_ATTEMPTS,
+        }
+    }
+
+    /// The bound of one of [`AbortRules::RATES`].
+    pub fn rate_mut(&mut self, metric: Metric) -> Option<&mut Option<f64>> {
+        match metric {
+            Metric::ThrottleRate => Some(&mut self.throttle_rate),
+            Metric::ErrorRate => Some(&mut self.error_rate),
+            Metric::FailureRate => Some(&mut self.failure_rate),
+            _ => None,
+        }
+    }
+
+    /// Whether any rate is bounded (an `[abort]` without one is a mistake).
+    pub fn has_rule(&self) -> bool {
+        self.throttle_rate.is_some() || self.error_rate.is_some() || self.failure_rate.is_some()
+    }
+
     pub fn window_seconds(&self) -> usize {
         self.window.as_secs().max(1) as usize
     }
