@@ -200,6 +200,79 @@ fn throttle_kind(error_type: Option<&str>, compact_body: &str) -> ThrottleKind {
     ThrottleKind::Other
 }
 
+/// Kinds counted one by one: a throttle kind, a local reason, a retry cause.
+pub trait Counted: Copy + 'static {
+    /// Every kind, in the order they are reported.
+    const ALL: &'static [Self];
+    /// The kind's key in the results.
+    fn key(self) -> &'static str;
+}
+
+impl Counted for ThrottleKind {
+    const ALL: &'static [Self] = &THROTTLE_KINDS;
+    fn key(self) -> &'static str {
+        ThrottleKind::key(self)
+    }
+}
+
+impl Counted for LocalReason {
+    const ALL: &'static [Self] = &LOCAL_REASONS;
+    fn key(self) -> &'static str {
+        LocalReason::key(self)
+    }
+}
+
+/// A count per kind, indexed by the kind itself: no magic-size arrays, no `as usize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally<K> {
+    counts: [u64; TALLY_SLOTS],
+    kind: std::marker::PhantomData<K>,
+}
+
+/// Enough for the kind with the most members.
+const TALLY_SLOTS: usize = 8;
+
+impl<K: Counted + PartialEq> Tally<K> {
+    fn slot(kind: K) -> usize {
+        K::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .expect("every kind is in ALL")
+    }
+
+    pub fn add(&mut self, kind: K) {
+        self.counts[Self::slot(kind)] += 1;
+    }
+
+    pub fn get(&self, kind: K) -> u64 {
+        self.counts[Self::slot(kind)]
+    }
+
+    pub fn merge(&mut self, other: &Tally<K>) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+            *a += b;
+        }
+    }
+
+    /// The kinds seen, by key, as the results have them.
+    pub fn by_key(&self) -> std::collections::BTreeMap<String, u64> {
+        K::ALL
+            .iter()
+            .filter(|k| self.get(**k) > 0)
+            .map(|k| (k.key().to_string(), self.get(*k)))
+            .collect()
+    }
+}
+
+impl<K> Default for Tally<K> {
+    fn default() -> Self {
+        Tally {
+            counts: [0; TALLY_SLOTS],
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,5 +410,22 @@ mod tests {
         assert!(Outcome::Timeout.is_error());
         assert!(Outcome::SuspectedIntegrationThrottle.is_error());
         assert!(Outcome::ConnectError.is_error());
+    }
+
+    #[test]
+    fn tallies_count_by_kind_and_report_by_key() {
+        let mut t = Tally::<ThrottleKind>::default();
+        t.add(ThrottleKind::UsagePlan);
+        t.add(ThrottleKind::UsagePlan);
+        let mut u = Tally::default();
+        u.add(ThrottleKind::Other);
+        t.merge(&u);
+        assert_eq!(t.get(ThrottleKind::UsagePlan), 2);
+        let keys: Vec<(String, u64)> = t.by_key().into_iter().collect();
+        assert_eq!(
+            keys,
+            vec![("other_429".into(), 1), ("usage_plan".into(), 2)]
+        );
+        assert!(THROTTLE_KINDS.len() <= TALLY_SLOTS && LOCAL_REASONS.len() <= TALLY_SLOTS);
     }
 }

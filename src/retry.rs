@@ -93,7 +93,24 @@ impl RetryCause {
     }
 
     pub fn name(self) -> &'static str {
-        CAUSE_NAMES[self as usize]
+        match self {
+            RetryCause::Throttle => "throttle",
+            RetryCause::ServerError => "server-error",
+            RetryCause::Timeout => "timeout",
+            RetryCause::Connect => "connect",
+        }
+    }
+}
+
+impl crate::classify::Counted for RetryCause {
+    const ALL: &'static [Self] = &[
+        RetryCause::Throttle,
+        RetryCause::ServerError,
+        RetryCause::Timeout,
+        RetryCause::Connect,
+    ];
+    fn key(self) -> &'static str {
+        self.name()
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::histogram::new_histogram;
 use super::timeline::SecondRecord;
-use crate::classify::Outcome;
+use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
 use crate::retry::RetryCause;
 
 /// A send later than this behind its schedule counts as late.
@@ -43,7 +43,7 @@ pub struct Counts {
     pub backoff_us: u64,
     /// `attempts_used[k]`: requests that took k+1 attempts.
     pub attempts_used: [u64; ATTEMPT_BUCKETS],
-    pub retries_by_cause: [u64; 4],
+    pub retries_by_cause: Tally<RetryCause>,
     /// Logical requests that never ended: abandoned in flight or backing off at the end.
     pub abandoned_requests: u64,
     /// Attempts, by outcome: each attempt sent lands in exactly one class.
@@ -52,7 +52,7 @@ pub struct Counts {
     pub first_sent: u64,
     pub attempts_ok: u64,
     pub attempts_throttled: u64,
-    pub throttles_by_kind: [u64; 7],
+    pub throttles_by_kind: Tally<ThrottleKind>,
     pub suspected_lambda_throttles: u64,
     pub server_errors: u64,
     pub client_errors: u64,
@@ -61,8 +61,8 @@ pub struct Counts {
     pub tls_errors: u64,
     pub protocol_errors: u64,
     pub local_errors: u64,
-    /// Local errors by what ran out (`LocalReason as usize`).
-    pub local_by_reason: [u64; 5],
+    /// Local errors by what ran out.
+    pub local_by_reason: Tally<LocalReason>,
     /// Attempts still under way when the run gave up waiting for them.
     pub abandoned_attempts: u64,
 }
@@ -83,17 +83,13 @@ impl Counts {
         for (a, b) in self.attempts_used.iter_mut().zip(o.attempts_used) {
             *a += b;
         }
-        for (a, b) in self.retries_by_cause.iter_mut().zip(o.retries_by_cause) {
-            *a += b;
-        }
+        self.retries_by_cause.merge(&o.retries_by_cause);
         self.abandoned_requests += o.abandoned_requests;
         self.sent += o.sent;
         self.first_sent += o.first_sent;
         self.attempts_ok += o.attempts_ok;
         self.attempts_throttled += o.attempts_throttled;
-        for (a, b) in self.throttles_by_kind.iter_mut().zip(o.throttles_by_kind) {
-            *a += b;
-        }
+        self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.suspected_lambda_throttles += o.suspected_lambda_throttles;
         self.server_errors += o.server_errors;
         self.client_errors += o.client_errors;
@@ -102,9 +98,7 @@ impl Counts {
         self.tls_errors += o.tls_errors;
         self.protocol_errors += o.protocol_errors;
         self.local_errors += o.local_errors;
-        for (a, b) in self.local_by_reason.iter_mut().zip(o.local_by_reason) {
-            *a += b;
-        }
+        self.local_by_reason.merge(&o.local_by_reason);
         self.abandoned_attempts += o.abandoned_attempts;
     }
 
@@ -128,7 +122,7 @@ impl Counts {
             Outcome::Ok => self.attempts_ok += 1,
             Outcome::Throttled(kind) => {
                 self.attempts_throttled += 1;
-                self.throttles_by_kind[kind as usize] += 1;
+                self.throttles_by_kind.add(kind);
             }
             Outcome::SuspectedIntegrationThrottle => self.suspected_lambda_throttles += 1,
             Outcome::ClientError => self.client_errors += 1,
@@ -139,7 +133,7 @@ impl Counts {
             Outcome::ProtocolError => self.protocol_errors += 1,
             Outcome::LocalError(reason) => {
                 self.local_errors += 1;
-                self.local_by_reason[reason as usize] += 1;
+                self.local_by_reason.add(reason);
             }
         }
     }
@@ -357,7 +351,7 @@ impl LaneRecorder {
     pub fn on_retry(&mut self, stage: usize, cause: RetryCause) {
         let c = &mut self.stages[stage].counts;
         c.retries += 1;
-        c.retries_by_cause[cause as usize] += 1;
+        c.retries_by_cause.add(cause);
     }
 
     /// A logical request ended at `done`; its latency runs from its scheduled instant.
@@ -442,7 +436,6 @@ impl LaneRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::ThrottleKind;
 
     fn attempt(
         scheduled: Instant,
@@ -510,7 +503,7 @@ mod tests {
             (c.attempts_throttled, c.connect_errors, c.retries),
             (1, 1, 2)
         );
-        assert_eq!(c.throttles_by_kind[ThrottleKind::ApiGateway as usize], 1);
+        assert_eq!(c.throttles_by_kind.get(ThrottleKind::ApiGateway), 1);
         assert_eq!(c.attempts_used[2], 1);
         assert_eq!(c.late, 0, "unpaced attempts are never late");
     }

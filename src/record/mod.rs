@@ -9,4 +9,4 @@ pub use histogram::{new_histogram, percentiles, Percentiles};
 pub use lane::{
     AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS,
 };
-pub use timeline::{throttle_map, SecondRecord, Timeline, TimelinePoint};
+pub use timeline::{SecondRecord, Timeline, TimelinePoint};

@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::new_histogram;
-use crate::classify::{Outcome, THROTTLE_KINDS};
+use crate::classify::{Outcome, Tally, ThrottleKind};
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
 /// errors), and the latency of logical requests that ended in it.
@@ -27,8 +27,8 @@ pub struct SecondRecord {
     pub throttled_requests: u64,
     /// 500s with API Gateway's body: Lambda throttles behind a REST API, suspected.
     pub suspected: u64,
-    /// Throttled attempts by kind (`ThrottleKind as usize`).
-    pub throttles_by_kind: [u64; 7],
+    /// Throttled attempts by kind.
+    pub throttles_by_kind: Tally<ThrottleKind>,
     /// Adaptive mode: the client-side limiter's rate at the second's last answer.
     pub client_rate: Option<f64>,
     /// End-to-end latency of logical requests that ended in this second, µs.
@@ -48,7 +48,7 @@ impl SecondRecord {
             failed: 0,
             throttled_requests: 0,
             suspected: 0,
-            throttles_by_kind: [0; 7],
+            throttles_by_kind: Tally::default(),
             client_rate: None,
             latency: new_histogram(),
         }
@@ -60,7 +60,7 @@ impl SecondRecord {
             Outcome::Ok => self.ok += 1,
             Outcome::Throttled(kind) => {
                 self.throttled += 1;
-                self.throttles_by_kind[kind as usize] += 1;
+                self.throttles_by_kind.add(kind);
             }
             Outcome::SuspectedIntegrationThrottle => {
                 self.errors += 1;
@@ -95,9 +95,7 @@ impl SecondRecord {
         self.failed += o.failed;
         self.throttled_requests += o.throttled_requests;
         self.suspected += o.suspected;
-        for (a, b) in self.throttles_by_kind.iter_mut().zip(o.throttles_by_kind) {
-            *a += b;
-        }
+        self.throttles_by_kind.merge(&o.throttles_by_kind);
         // Lanes limit apart: the client's rate is their sum.
         self.client_rate = match (self.client_rate, o.client_rate) {
             (Some(a), Some(b)) => Some(a + b),
@@ -139,15 +137,6 @@ pub struct TimelinePoint {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
-}
-
-/// Counts by kind as the results name them, leaving out kinds never seen.
-pub fn throttle_map(by_kind: &[u64; 7]) -> BTreeMap<String, u64> {
-    THROTTLE_KINDS
-        .iter()
-        .filter(|k| by_kind[**k as usize] > 0)
-        .map(|k| (k.key().to_string(), by_kind[*k as usize]))
-        .collect()
 }
 
 /// Collects lanes' seconds into final timeline points.
@@ -224,7 +213,7 @@ impl Timeline {
             failed: rec.failed,
             throttled_requests: rec.throttled_requests,
             suspected_lambda_throttles: rec.suspected,
-            throttles: throttle_map(&rec.throttles_by_kind),
+            throttles: rec.throttles_by_kind.by_key(),
             p50_ms,
             p99_ms,
             client_rate_limit: rec.client_rate,

@@ -10,10 +10,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::abort::AbortTrip;
-use crate::record::{
-    percentiles, throttle_map, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint,
-};
-use crate::retry::CAUSE_NAMES;
+use crate::record::{percentiles, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint};
 use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 
@@ -291,15 +288,6 @@ pub fn attempts(c: &Counts) -> Attempts {
     }
 }
 
-/// Local errors by what ran out, leaving out reasons never seen.
-pub fn local_error_map(by_reason: &[u64; 5]) -> BTreeMap<String, u64> {
-    crate::classify::LOCAL_REASONS
-        .iter()
-        .filter(|r| by_reason[**r as usize] > 0)
-        .map(|r| (r.key().to_string(), by_reason[*r as usize]))
-        .collect()
-}
-
 /// What thresholds compare against, for one stage or the run.
 pub fn observed(r: &StageRecord) -> Observed {
     let p = percentiles(&r.latency);
@@ -376,7 +364,7 @@ pub fn build(input: RunInput) -> Results {
                 released: r.counts.first_sent,
                 totals: totals(&r.counts),
                 attempts: attempts(&r.counts),
-                throttles: throttle_map(&r.counts.throttles_by_kind),
+                throttles: r.counts.throttles_by_kind.by_key(),
                 achieved_rps: if seconds > 0.0 {
                     r.counts.requests as f64 / seconds
                 } else {
@@ -405,7 +393,7 @@ pub fn build(input: RunInput) -> Results {
             in_flight: p.in_flight_max,
         });
     let c = &overall.counts;
-    let throttles = throttle_map(&c.throttles_by_kind);
+    let throttles = c.throttles_by_kind.by_key();
     let retry = RetrySummary {
         first_try_success_rate: if c.requests == 0 {
             0.0
@@ -419,12 +407,7 @@ pub fn build(input: RunInput) -> Results {
             .filter(|(_, n)| **n > 0)
             .map(|(k, n)| ((k + 1).to_string(), *n))
             .collect(),
-        by_cause: CAUSE_NAMES
-            .iter()
-            .zip(c.retries_by_cause)
-            .filter(|(_, n)| *n > 0)
-            .map(|(name, n)| (name.to_string(), n))
-            .collect(),
+        by_cause: c.retries_by_cause.by_key(),
         gave_up: c.gave_up,
         gave_up_budget: c.gave_up_budget,
         backoff_s: c.backoff_us as f64 / 1e6,
@@ -441,7 +424,7 @@ pub fn build(input: RunInput) -> Results {
         totals,
         attempts: attempts(&overall.counts),
         throttles,
-        local_errors: local_error_map(&c.local_by_reason),
+        local_errors: c.local_by_reason.by_key(),
         open_files_limit: input.open_files_limit,
         faults: input.faults,
         retry,
