@@ -155,6 +155,22 @@ impl Outcome {
         Outcome::classify(status, None, b"")
     }
 
+    /// The outcome's name in failure samples (`throttled:<kind>`, `local_error:<reason>`).
+    pub fn name(self) -> String {
+        match self {
+            Outcome::Ok => "ok".into(),
+            Outcome::Throttled(kind) => format!("throttled:{}", kind.key()),
+            Outcome::SuspectedIntegrationThrottle => "suspected_lambda_throttle".into(),
+            Outcome::ClientError => "client_error".into(),
+            Outcome::ServerError => "server_error".into(),
+            Outcome::Timeout => "timeout".into(),
+            Outcome::ConnectError => "connect_error".into(),
+            Outcome::TlsError => "tls_error".into(),
+            Outcome::ProtocolError => "protocol_error".into(),
+            Outcome::LocalError(reason) => format!("local_error:{}", reason.key()),
+        }
+    }
+
     pub fn is_throttle(self) -> bool {
         matches!(self, Outcome::Throttled(_))
     }

@@ -15,6 +15,16 @@ pub fn lane_rng(seed: Option<u64>, lane: usize) -> fastrand::Rng {
     }
 }
 
+/// A seed for one request's jitter from the run's seed, its stage and its key (SplitMix64's
+/// finaliser: nearby keys give unrelated seeds).
+pub fn request_seed(seed: u64, stage: u64, key: u64) -> u64 {
+    let mut z =
+        seed ^ stage.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The id headers of one logical request: at most two, kept inline so the hot path does
 /// not allocate a list for them.
 #[derive(Clone, Debug, Default)]

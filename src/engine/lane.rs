@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
 
-use super::ids::{lane_rng, IdSource, RequestIdHeaders};
+use super::abandon::Unfinished;
+use super::ids::{lane_rng, request_seed, IdSource, RequestIdHeaders};
 use super::pool::Pool;
 use super::timer::PreciseTimer;
 use super::Shared;
@@ -31,7 +32,7 @@ const ROLL_LAG: Duration = Duration::from_millis(5);
 
 pub struct Lane {
     id: u64,
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     pool: Rc<Pool>,
     pub rec: RefCell<LaneRecorder>,
     /// Live tasks of this lane (requests and closed-model workers): what `drain` waits for.
@@ -356,7 +357,7 @@ impl Lane {
     /// else fresh.
     fn request_rng(&self, stage: usize, key: u64) -> fastrand::Rng {
         match self.shared.spec.seed {
-            Some(seed) => fastrand::Rng::with_seed(mix(seed, stage as u64, key)),
+            Some(seed) => fastrand::Rng::with_seed(request_seed(seed, stage as u64, key)),
             None => fastrand::Rng::with_seed(self.rng.borrow_mut().u64(..)),
         }
     }
@@ -464,7 +465,7 @@ impl Lane {
                         stage: spec.stage_names[stage].clone(),
                         attempt: number,
                         status: result.as_ref().ok().map(|a| a.status),
-                        kind: outcome_name(outcome),
+                        kind: outcome.name(),
                         body_excerpt: match &result {
                             Ok(a) if !a.excerpt.is_empty() => Some(
                                 String::from_utf8_lossy(&a.excerpt[..a.excerpt.len().min(200)])
@@ -606,68 +607,6 @@ impl Lane {
     }
 }
 
-/// Counts a request or an attempt as abandoned when its future is dropped before it ended
-/// (the run stopped waiting for it). `done` disarms it.
-struct Unfinished<'l> {
-    lane: &'l Lane,
-    stage: usize,
-    attempt: bool,
-    armed: bool,
-}
-
-impl<'l> Unfinished<'l> {
-    fn request(lane: &'l Lane, stage: usize) -> Self {
-        Unfinished {
-            lane,
-            stage,
-            attempt: false,
-            armed: true,
-        }
-    }
-
-    fn attempt(lane: &'l Lane, stage: usize) -> Self {
-        // Built whole: a `..Unfinished::request(…)` temporary would be dropped armed.
-        Unfinished {
-            lane,
-            stage,
-            attempt: true,
-            armed: true,
-        }
-    }
-
-    fn done(&mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for Unfinished<'_> {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        // Dropped with the lane's task set, when nothing else holds the recorder.
-        let Ok(mut rec) = self.lane.rec.try_borrow_mut() else {
-            return;
-        };
-        if self.attempt {
-            rec.on_abandoned_attempt(self.stage);
-            self.lane.shared.attempts_in_flight.fetch_sub(1, Relaxed);
-        } else {
-            rec.on_abandoned_request(self.stage);
-        }
-    }
-}
-
-/// A seed for one request's jitter from the run's seed, its stage and its key (SplitMix64's
-/// finaliser: nearby keys give unrelated seeds).
-fn mix(seed: u64, stage: u64, key: u64) -> u64 {
-    let mut z =
-        seed ^ stage.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// How an attempt ended, for the caller.
 struct AttemptEnd {
     /// The connection, when it can carry another request.
@@ -675,22 +614,6 @@ struct AttemptEnd {
     outcome: Outcome,
     /// What the server's `Retry-After` asked for.
     retry_after: Option<Duration>,
-}
-
-/// An outcome's name in failure samples.
-fn outcome_name(o: Outcome) -> String {
-    match o {
-        Outcome::Ok => "ok".into(),
-        Outcome::Throttled(kind) => format!("throttled:{}", kind.key()),
-        Outcome::SuspectedIntegrationThrottle => "suspected_lambda_throttle".into(),
-        Outcome::ClientError => "client_error".into(),
-        Outcome::ServerError => "server_error".into(),
-        Outcome::Timeout => "timeout".into(),
-        Outcome::ConnectError => "connect_error".into(),
-        Outcome::TlsError => "tls_error".into(),
-        Outcome::ProtocolError => "protocol_error".into(),
-        Outcome::LocalError(reason) => format!("local_error:{}", reason.key()),
-    }
 }
 
 /// Lane `id`'s part of `total` items dealt round-robin to `lanes` lanes.

@@ -2,6 +2,7 @@
 //! worker thread, gathers their per-second records into the timeline, shows progress and
 //! turns Ctrl-C into a stop; the lanes ([`lane`]) do the sending.
 
+mod abandon;
 pub mod abort;
 mod ids;
 mod lane;

@@ -1,0 +1,58 @@
+//! Requests and attempts the run stopped waiting for: dropped with the lane's tasks, they
+//! count themselves as abandoned, so every attempt sent still lands in one class.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::lane::Lane;
+
+/// Counts a request or an attempt as abandoned when its future is dropped before it ended
+/// (the run stopped waiting for it). `done` disarms it.
+pub(super) struct Unfinished<'l> {
+    lane: &'l Lane,
+    stage: usize,
+    attempt: bool,
+    armed: bool,
+}
+
+impl<'l> Unfinished<'l> {
+    pub fn request(lane: &'l Lane, stage: usize) -> Self {
+        Unfinished {
+            lane,
+            stage,
+            attempt: false,
+            armed: true,
+        }
+    }
+
+    pub fn attempt(lane: &'l Lane, stage: usize) -> Self {
+        // Built whole: a `..Unfinished::request(…)` temporary would be dropped armed.
+        Unfinished {
+            lane,
+            stage,
+            attempt: true,
+            armed: true,
+        }
+    }
+
+    pub fn done(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        // Dropped with the lane's task set, when nothing else holds the recorder.
+        let Ok(mut rec) = self.lane.rec.try_borrow_mut() else {
+            return;
+        };
+        if self.attempt {
+            rec.on_abandoned_attempt(self.stage);
+            self.lane.shared.attempts_in_flight.fetch_sub(1, Relaxed);
+        } else {
+            rec.on_abandoned_request(self.stage);
+        }
+    }
+}
