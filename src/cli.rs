@@ -42,6 +42,34 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `stampede man | man -l -`.
     Man,
+    /// Print a JSON Schema: of scenario files (for editors), emulator settings, quotas files or results.
+    #[command(after_help = "Examples:
+  stampede schema scenario > scenario.schema.json
+  stampede schema results | python3 -m json.tool
+
+A scenario file names its schema for Taplo / Even Better TOML on its first line:
+  #:schema ./scenario.schema.json")]
+    Schema(SchemaArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SchemaArgs {
+    /// Which file format.
+    #[arg(value_enum)]
+    pub format: SchemaFormat,
+}
+
+/// The file formats stampede reads and writes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaFormat {
+    /// A scenario file (`run`, `plan`).
+    Scenario,
+    /// An emulator settings file (`emulate --config`).
+    Emulator,
+    /// A quotas file (`--quotas`, `[aws] quotas_file`).
+    Quotas,
+    /// A results file (`run --out`).
+    Results,
 }
 
 #[derive(Args, Debug, Clone)]

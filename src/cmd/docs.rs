@@ -1,9 +1,9 @@
-//! `stampede completions SHELL` and `stampede man`: generated from the clap definitions,
-//! so they cannot drift from the flags.
+//! `stampede completions SHELL`, `stampede man` and `stampede schema FORMAT`: generated from
+//! the clap definitions and the parser's and writer's own types, so they cannot drift.
 
 use clap::CommandFactory;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, SchemaFormat};
 use crate::error::{exit, Error, Result};
 
 pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
@@ -29,4 +29,18 @@ pub fn man() -> Result<i32> {
         .render(&mut page)
         .map_err(|e| Error::internal(format!("cannot render the manual page: {e}")))?;
     write_out(&page)
+}
+
+/// The JSON Schema of a file format, pretty-printed.
+pub fn schema(format: SchemaFormat) -> Result<i32> {
+    let schema = match format {
+        SchemaFormat::Scenario => crate::scenario::schema::scenario(),
+        SchemaFormat::Emulator => crate::scenario::schema::emulator(),
+        SchemaFormat::Quotas => crate::quotas::file::schema(),
+        SchemaFormat::Results => crate::results::schema::results(),
+    };
+    let mut text = serde_json::to_string_pretty(&schema)
+        .map_err(|e| Error::internal(format!("cannot render the schema: {e}")))?;
+    text.push('\n');
+    write_out(text.as_bytes())
 }

@@ -20,5 +20,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Quotas(args) => quotas::quotas(&args),
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man => docs::man(),
+        Command::Schema(args) => docs::schema(args.format),
     }
 }

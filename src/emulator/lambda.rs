@@ -2,6 +2,7 @@
 //! while warm, cold starts for new ones, and the scaling rate. Pure: the caller passes the
 //! clock, so tests drive time.
 
+use schemars::JsonSchema;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,7 @@ pub struct Lambda {
     pub stats: LambdaStats,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, JsonSchema)]
 pub struct LambdaStats {
     pub invocations: u64,
     pub cold_starts: u64,

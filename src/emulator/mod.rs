@@ -20,6 +20,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http_body_util::Full;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use answers::Answer;
@@ -40,7 +41,7 @@ pub fn bucket_quota(rate: f64, burst: u64) -> Quota {
 }
 
 /// What the emulator did, served at [`STATS_PATH`].
-#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq, JsonSchema)]
 pub struct Stats {
     pub requests: u64,
     pub ok: u64,

@@ -1,6 +1,7 @@
 //! `[abort]` rules applied to the timeline as each second becomes final: stop the run
 //! early to protect the system under test. Pure.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::record::TimelinePoint;
@@ -49,7 +50,7 @@ pub fn check(rules: &AbortRules, points: &[TimelinePoint]) -> Option<AbortTrip> 
 }
 
 /// The rule that stopped a run, and what it saw.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AbortTrip {
     pub rule: String,
     pub limit: f64,

@@ -49,6 +49,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Quotas> {
     Ok(quotas)
 }
 
+/// The quotas file as a JSON Schema (`stampede schema quotas`): the keys this parser reads.
+pub fn schema() -> schemars::Schema {
+    let properties: serde_json::Map<String, serde_json::Value> = LIMIT_KEYS
+        .iter()
+        .map(|k| {
+            let about = format!("{} ({}). Absent: unknown.", k.title(), k.unit());
+            let form = serde_json::json!({ "description": about, "type": "number", "minimum": 0 });
+            (k.key().to_string(), form)
+        })
+        .collect();
+    schemars::json_schema!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "stampede quotas file",
+        "description": "The limits a run can hit, for offline runs and accounts that may not read quotas. Every key is optional.",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

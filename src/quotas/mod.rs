@@ -8,10 +8,13 @@ pub mod file;
 mod precedence;
 pub mod sources;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One limit the quota check knows. The snake_case names are the quotas file's keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKey {
     /// Lambda concurrent executions, account and region.
@@ -116,7 +119,7 @@ impl LimitKey {
 }
 
 /// Where a number came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum QuotaSource {
     /// Service Quotas `GetServiceQuota`: the account's applied value.
@@ -159,7 +162,7 @@ impl QuotaSource {
 
 /// One limit's value. `value: None` means it was read and nothing is set (a function
 /// without reserved concurrency), which is not the same as not knowing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Quota {
     pub key: LimitKey,
     pub value: Option<f64>,
@@ -170,7 +173,7 @@ pub struct Quota {
 }
 
 /// A call that could not be made or answered: denied, no credentials, not supported.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NotRead {
     /// The IAM action, such as `lambda:GetFunctionConcurrency`.
     pub action: String,
@@ -178,7 +181,7 @@ pub struct NotRead {
 }
 
 /// What stands in front of the function, which decides the limits that apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Front {
     /// A REST or HTTP API: its throttles apply, then Lambda's.
@@ -208,7 +211,7 @@ impl Front {
 }
 
 /// Every limit that is known, with its source, and what could not be read.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Quotas {
     /// Where the set as a whole came from: "aws", "emulator", "file", "documented".
     pub origin: String,

@@ -1,6 +1,7 @@
 //! Latency histograms: HdrHistogram, 3 significant digits, 1 µs .. 1 h, values in µs.
 
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 const HIGHEST_US: u64 = 3_600_000_000;
@@ -10,7 +11,7 @@ pub fn new_histogram() -> Histogram<u64> {
 }
 
 /// The latency summary of the results (docs/results.md), in milliseconds.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Percentiles {
     pub p50: f64,
     pub p90: f64,

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -189,7 +190,7 @@ pub struct RequestEnd {
 }
 
 /// A failed attempt, kept so a user can find it in their own logs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct FailureSample {
     pub correlation_id: Option<String>,
     /// Seconds from the run's start.

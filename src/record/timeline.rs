@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::new_histogram;
@@ -106,7 +107,7 @@ impl SecondRecord {
 }
 
 /// One second of the run, as the results file has it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct TimelinePoint {
     pub t_s: u64,
     pub sent: u64,

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::abort::AbortTrip;
@@ -16,13 +17,16 @@ use crate::verdict::thresholds::{Observed, ThresholdResult};
 
 mod assemble;
 pub mod file;
+pub mod schema;
 
 pub use assemble::assemble;
 
 pub const SCHEMA: &str = "stampede.results/1";
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Results {
+    /// The format's name and version: "stampede.results/1".
+    #[schemars(extend("const" = SCHEMA))]
     pub schema: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -87,14 +91,14 @@ impl Results {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct TargetInfo {
     /// Scheme, host and path; the query string is left out, as it may carry keys.
     pub url: String,
     pub method: String,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Totals {
     pub requests: u64,
     pub ok: u64,
@@ -110,7 +114,7 @@ pub struct Totals {
     pub abandoned: u64,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct RetrySummary {
     /// Logical requests that succeeded on their first attempt / logical requests.
     pub first_try_success_rate: f64,
@@ -125,7 +129,7 @@ pub struct RetrySummary {
 }
 
 /// Every attempt sent, in exactly one class: the classes add up to `sent`.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Attempts {
     pub sent: u64,
     #[serde(default)]
@@ -189,7 +193,7 @@ impl Attempts {
     }
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct ThrottleOnset {
     pub t_s: u64,
     /// Attempts sent in that second.
@@ -197,7 +201,7 @@ pub struct ThrottleOnset {
     pub in_flight: u64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StageResult {
     pub name: String,
     pub kind: String,
@@ -225,7 +229,7 @@ pub struct StageResult {
     pub started_s: Option<f64>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Histograms {
     pub encoding: String,
     pub unit: String,
@@ -233,13 +237,13 @@ pub struct Histograms {
     pub stages: Vec<NamedHistograms>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct HistogramPair {
     pub latency: String,
     pub service: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct NamedHistograms {
     pub name: String,
     pub latency: String,

@@ -2,44 +2,97 @@
 //! parsed and checked with positioned errors.
 
 use http::HeaderName;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::schema::{Count, Duration, WholeNumber};
 use super::AuthSpec;
 use super::RequestIds;
 use crate::error::Result;
 use crate::located::Source;
 use crate::retry::{BackoffKind, RetryCause, RetryPolicy, BACKOFF_NAMES, CAUSE_NAMES};
 
-#[derive(Deserialize)]
+/// `[request]`: ids sent on every attempt of a logical request, the same on its retries.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Request")]
 pub(super) struct RawRequest {
+    /// A fresh id per logical request in this header (default "x-correlation-id"; "" for none).
+    #[schemars(with = "Option<String>")]
     correlation_header: Option<Spanned<String>>,
+    /// A random UUID per logical request in this header (default none; "" for none).
+    #[schemars(with = "Option<String>")]
     idempotency_header: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
+/// `[retry]`: with this table, even empty, retries are on with the AWS SDKs' standard defaults.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Retry")]
 pub(super) struct RawRetry {
+    /// Attempts per logical request, the first included: 1 to 100 (default 3).
+    #[schemars(with = "Option<WholeNumber>", extend("maximum" = 100))]
     max_attempts: Option<Spanned<Value>>,
+    /// "adaptive" adds the SDKs' client-side rate limiter (default "standard").
+    #[schemars(with = "Option<String>", extend("enum" = ["standard", "adaptive"]))]
     mode: Option<Spanned<String>>,
+    /// The sleep before each retry (default "full-jitter").
+    #[schemars(with = "Option<String>", extend("enum" = BACKOFF_NAMES))]
     backoff: Option<Spanned<String>>,
+    /// The first backoff step (default "100ms").
+    #[schemars(with = "Option<Duration>")]
     base: Option<Spanned<Value>>,
+    /// The longest sleep, Retry-After included; ≥ base (default "20s").
+    #[schemars(with = "Option<Duration>")]
     cap: Option<Spanned<Value>>,
+    /// Which failures are retried (default all four; [] retries none).
+    #[schemars(with = "Option<Vec<String>>", extend("items" = { "enum": CAUSE_NAMES }))]
     on: Option<Vec<Spanned<String>>>,
+    /// A Retry-After header replaces the backoff for that retry, capped at cap (default true).
     respect_retry_after: Option<bool>,
+    /// Retry tokens, one bucket per run: a retry costs 5 (10 after a timeout); 0 = unlimited (default 500).
+    #[schemars(with = "Option<Count>")]
     budget: Option<Spanned<Value>>,
+    /// A limit per logical request from its scheduled instant: no retry would end past it.
+    #[schemars(with = "Option<Duration>")]
     deadline: Option<Spanned<Value>>,
 }
 
-#[derive(Deserialize)]
+/// `[target.auth]`: how each attempt is authenticated. Secrets are read from `env`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Auth", transform = auth_kinds)]
 pub(super) struct RawAuth {
+    /// sigv4 (AWS credentials chain), api-key or bearer.
+    #[schemars(with = "String", extend("enum" = AUTH_KINDS))]
     kind: Spanned<String>,
+    /// sigv4: the service signed for (default "execute-api"; "lambda" for function URLs).
+    #[schemars(with = "Option<String>", extend("enum" = SIGV4_SERVICES))]
     service: Option<Spanned<String>>,
+    /// sigv4: the signing region (default: from the host name, else the AWS config chain).
+    #[schemars(with = "Option<String>")]
     region: Option<Spanned<String>>,
+    /// api-key: the header the key is sent in (default "x-api-key").
+    #[schemars(with = "Option<String>")]
     header: Option<Spanned<String>>,
+    /// api-key and bearer: the environment variable holding the secret.
+    #[schemars(with = "Option<String>", extend("pattern" = "^[A-Za-z0-9_]+$"))]
     env: Option<Spanned<String>>,
+}
+
+/// The kinds of `[target.auth]` and the keys each takes besides `kind`.
+const AUTH_KEYS: [(&str, &[&str]); 3] = [
+    ("sigv4", &["service", "region"]),
+    ("api-key", &["header", "env"]),
+    ("bearer", &["env"]),
+];
+const AUTH_KINDS: [&str; 3] = ["sigv4", "api-key", "bearer"];
+const SIGV4_SERVICES: [&str; 2] = ["execute-api", "lambda"];
+
+/// Per kind, the keys `[target.auth]` may have; api-key and bearer need `env`.
+fn auth_kinds(schema: &mut schemars::Schema) {
+    super::schema::kind_rules(schema, &AUTH_KEYS, |_, key| key == "env");
 }
 
 pub(super) fn retry_policy(src: &Source, r: &Spanned<RawRetry>) -> Result<RetryPolicy> {
@@ -140,7 +193,6 @@ pub(super) fn request_ids(src: &Source, raw: &RawRequest) -> Result<RequestIds> 
 
 pub(super) fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
     let raw = a.get_ref();
-    let kinds = ["sigv4", "api-key", "bearer"];
     let env = |what: &str| -> Result<String> {
         let v = raw.env.as_ref().ok_or_else(|| {
             src.error(
@@ -160,11 +212,8 @@ pub(super) fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
         Ok(name.clone())
     };
     let kind = raw.kind.get_ref().as_str();
-    let applies: &[&str] = match kind {
-        "sigv4" => &["service", "region"],
-        "api-key" => &["header", "env"],
-        "bearer" => &["env"],
-        other => return Err(src.unknown(raw.kind.span(), "auth kind", other, &kinds)),
+    let Some(&(_, applies)) = AUTH_KEYS.iter().find(|(k, _)| *k == kind) else {
+        return Err(src.unknown(raw.kind.span(), "auth kind", kind, &AUTH_KINDS));
     };
     // A key of another kind is a mistake (a bearer token sent in `header`?), not a no-op.
     for (key, value) in [
@@ -185,9 +234,7 @@ pub(super) fn auth(src: &Source, a: &Spanned<RawAuth>) -> Result<AuthSpec> {
         "sigv4" => {
             let service = match &raw.service {
                 None => "execute-api".to_string(),
-                Some(s) if ["execute-api", "lambda"].contains(&s.get_ref().as_str()) => {
-                    s.get_ref().clone()
-                }
+                Some(s) if SIGV4_SERVICES.contains(&s.get_ref().as_str()) => s.get_ref().clone(),
                 Some(s) => {
                     return Err(src.error(
                         s.span(),

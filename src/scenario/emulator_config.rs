@@ -4,9 +4,11 @@
 use std::path::Path;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::schema::{self, DurationOrRange, DurationOrZero, Rate, WholeNumber};
 use crate::error::{Error, Result};
 use crate::located::{toml_error, Source};
 
@@ -133,35 +135,78 @@ pub const ACTIONS: [&str; 8] = [
     "apigateway:GetStage",
 ];
 
-#[derive(Deserialize, Clone)]
+/// `[emulator]` (or an `emulate --config` file): the emulated API Gateway + Lambda endpoint.
+/// Defaults are AWS's for a new account.
+#[derive(Deserialize, Clone, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Emulator")]
 pub(crate) struct RawEmulator {
+    /// What fronts the function: a REST API, an HTTP API or a function URL (default "rest").
+    #[schemars(with = "Option<String>", extend("enum" = API_MODES))]
     api: Option<Spanned<String>>,
+    /// Lambda concurrent executions for the account (default 1000).
+    #[schemars(with = "Option<WholeNumber>")]
     account_concurrency: Option<Spanned<Value>>,
+    /// The function's reserved concurrency, ≤ account_concurrency (default none).
+    #[schemars(with = "Option<WholeNumber>")]
     reserved_concurrency: Option<Spanned<Value>>,
+    /// Reported by the control plane for qualifier; does not pre-warm (default none).
+    #[schemars(with = "Option<WholeNumber>")]
     provisioned_concurrency: Option<Spanned<Value>>,
+    /// API Gateway account throttle, requests per second (default 10000).
+    #[schemars(with = "Option<Rate>")]
     rate: Option<Spanned<Value>>,
+    /// API Gateway account token bucket size (default 5000).
+    #[schemars(with = "Option<WholeNumber>")]
     burst: Option<Spanned<Value>>,
+    /// A stage throttle, requests per second, checked after the account's. With stage_burst.
+    #[schemars(with = "Option<Rate>")]
     stage_rate: Option<Spanned<Value>>,
+    /// The stage throttle's bucket size. With stage_rate.
+    #[schemars(with = "Option<WholeNumber>")]
     stage_burst: Option<Spanned<Value>>,
+    /// Added to the handler time when a new execution environment is needed (default "250ms").
+    #[schemars(with = "Option<DurationOrZero>")]
     cold_start: Option<Spanned<Value>>,
+    /// Handler time, fixed or a uniform range such as "20ms..80ms" (default "40ms").
+    #[schemars(with = "Option<DurationOrRange>")]
     duration: Option<Spanned<Value>>,
+    /// At most `environments` new execution environments per `per` (default 1000 per "10s").
+    #[schemars(with = "Option<RawScaling>")]
     scaling: Option<Spanned<RawScaling>>,
+    /// An idle environment is gone after this long (default "10m").
+    #[schemars(with = "Option<schema::Duration>")]
     idle_expiry: Option<Spanned<Value>>,
+    /// Longer handler times are answered 504 (REST) or 503 (HTTP API) (default "29s"; "30s" for http).
+    #[schemars(with = "Option<schema::Duration>")]
     integration_timeout: Option<Spanned<Value>>,
+    /// The emulator's own randomness: handler times, request ids.
     seed: Option<u64>,
+    /// The region the control plane names (default "us-east-1").
     region: Option<String>,
+    /// The function the control plane knows (default "emulated-function").
     function: Option<String>,
+    /// The alias that has provisioned_concurrency (default "live").
     qualifier: Option<String>,
+    /// The REST API whose stage the control plane knows (default "emulated").
     rest_api_id: Option<String>,
+    /// That API's stage (default "prod").
     stage: Option<String>,
+    /// Control-plane actions answered AccessDenied.
+    #[schemars(with = "Option<Vec<String>>", extend("items" = { "enum": ACTIONS }))]
     deny: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Deserialize, Clone)]
+/// `scaling = { environments = N, per = "D" }`.
+#[derive(Deserialize, Clone, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Scaling")]
 struct RawScaling {
+    /// New execution environments allowed per `per`.
+    #[schemars(with = "WholeNumber")]
     environments: Spanned<Value>,
+    /// The period.
+    #[schemars(with = "schema::Duration")]
     per: Spanned<Value>,
 }
 

@@ -4,32 +4,60 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::schema::{self, Percentage, WholeNumber};
 use super::{AbortRules, Metric, Threshold};
 use crate::error::Result;
 use crate::located::Source;
 
-#[derive(Deserialize)]
+/// `[abort]`: stop early (exit 3) when a rate over the last window passes its bound. At
+/// least one of the three rates.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Abort", extend("anyOf" = [
+    { "required": ["throttle_rate"] }, { "required": ["error_rate"] }, { "required": ["failure_rate"] }
+]))]
 pub(super) struct RawAbort {
+    /// Throttled attempts / attempts answered in the window.
+    #[schemars(with = "Option<Percentage>")]
     throttle_rate: Option<Spanned<Value>>,
+    /// Requests that ended in an error other than a throttle / requests ended in the window.
+    #[schemars(with = "Option<Percentage>")]
     error_rate: Option<Spanned<Value>>,
+    /// Requests that ended throttled or failed / requests ended in the window.
+    #[schemars(with = "Option<Percentage>")]
     failure_rate: Option<Spanned<Value>>,
+    /// How many of the last seconds are counted: whole seconds (default "5s").
+    #[schemars(with = "Option<schema::Duration>")]
     window: Option<Spanned<Value>>,
+    /// No rule trips while fewer attempts were answered in the window (default 20).
+    #[schemars(with = "Option<WholeNumber>")]
     min_attempts: Option<Spanned<Value>>,
 }
 
-#[derive(Deserialize)]
+/// `[aws]`: what the quota check reads, and from where.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Aws")]
 pub(super) struct RawAws {
+    /// The region quotas are read in (default: the target's host, else the AWS config chain).
     region: Option<String>,
+    /// The function (name or ARN) whose reserved concurrency is read.
     function: Option<String>,
+    /// An alias or version of function, for its provisioned concurrency.
     qualifier: Option<String>,
+    /// With stage: the REST API whose stage throttle is read (default: from an execute-api host).
     rest_api_id: Option<String>,
+    /// The stage of rest_api_id (default: the first path segment of an execute-api URL).
     stage: Option<String>,
+    /// Send every AWS call here: a local AWS stand-in (http:// or https://).
+    #[schemars(with = "Option<String>", extend("pattern" = "^https?://"))]
     endpoint_url: Option<Spanned<String>>,
+    /// Read the limits from this quotas file instead, relative to the scenario file.
+    #[schemars(with = "Option<String>")]
     quotas_file: Option<Spanned<String>>,
 }
 

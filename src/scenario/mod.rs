@@ -6,6 +6,7 @@ mod client;
 pub mod emulator_config;
 mod guard;
 mod parse;
+pub mod schema;
 mod thresholds;
 mod userinfo;
 
@@ -147,6 +148,16 @@ pub enum StageKind {
 }
 
 pub const STAGE_KINDS: [&str; 6] = ["constant", "ramp", "steps", "burst", "concurrency", "pause"];
+
+/// The keys each stage kind takes besides `kind` and `name`: all of them required, no other.
+pub const STAGE_KEYS: [(&str, &[&str]); 6] = [
+    ("constant", &["rate", "duration"]),
+    ("ramp", &["from", "to", "duration"]),
+    ("steps", &["from", "to", "step", "hold"]),
+    ("burst", &["requests"]),
+    ("concurrency", &["workers", "duration"]),
+    ("pause", &["duration"]),
+];
 
 impl StageKind {
     pub fn label(&self) -> &'static str {

@@ -6,79 +6,168 @@ use std::path::Path;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::client::{self, RawAuth, RawRequest, RawRetry};
 use super::emulator_config::{self, RawEmulator};
 use super::guard::{self, RawAbort, RawAws};
+use super::schema::{Duration, Percentage, Rate, RateOrZero, WholeNumber};
 use super::{
     AuthSpec, Metric, RequestIds, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
-    STAGE_KINDS,
+    STAGE_KEYS, STAGE_KINDS,
 };
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::located::{nearest, redact_userinfo, toml_error, Source};
 use crate::retry::RetryPolicy;
 
-#[derive(Deserialize)]
+/// A stampede scenario: what to send, in which stages, what counts as a pass.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawScenario {
+#[schemars(rename = "Scenario")]
+pub(super) struct RawScenario {
+    /// The scenario's name, shown in the summary and stored in the results.
     name: Option<String>,
+    /// Makes each request's backoff jitter repeatable (not ids, not the emulator).
+    #[schemars(with = "Option<u64>")]
     seed: Option<u64>,
+    /// What to send. `--url` replaces `url`; with `[emulator]` it may be a bare path.
+    #[schemars(with = "Option<RawTarget>")]
     target: Option<Spanned<RawTarget>>,
+    /// The stages, run in file order: at least one.
     #[serde(default)]
+    #[schemars(with = "Vec<RawStage>", extend("minItems" = 1))]
     stages: Vec<Spanned<RawStage>>,
+    /// Upper bounds checked after the run; any breach exits 1.
     thresholds: Option<RawThresholds>,
+    /// Ids sent on every attempt of a logical request.
     request: Option<RawRequest>,
+    /// Client retries. Without this table every request is sent once.
+    #[schemars(with = "Option<RawRetry>")]
     retry: Option<Spanned<RawRetry>>,
+    /// Stop the run early (exit 3) when a rate over the last window passes its bound.
+    #[schemars(with = "Option<RawAbort>")]
     abort: Option<Spanned<RawAbort>>,
+    /// What the quota check reads: region, function, REST API stage, or a quotas file.
+    #[schemars(with = "Option<RawAws>")]
     aws: Option<Spanned<RawAws>>,
+    /// Run against the built-in API Gateway + Lambda emulator, started in-process.
+    #[schemars(with = "Option<RawEmulator>")]
     emulator: Option<Spanned<RawEmulator>>,
 }
 
-#[derive(Deserialize)]
+/// `[target]`: the request every attempt sends.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Target")]
 struct RawTarget {
+    /// How each attempt is authenticated (secrets come from the environment).
+    #[schemars(with = "Option<RawAuth>")]
     auth: Option<Spanned<RawAuth>>,
+    /// An absolute http:// or https:// URL; with [emulator], a bare path such as "/orders".
+    #[schemars(with = "Option<String>")]
     url: Option<Spanned<String>>,
+    /// An HTTP method, letters only (default "GET").
+    #[schemars(with = "Option<String>", extend("pattern" = "^[A-Za-z]+$"))]
     method: Option<Spanned<String>>,
+    /// The request body, sent as written. Not together with body_file.
     body: Option<String>,
+    /// The body read from this file, relative to the scenario file. Not together with body.
+    #[schemars(with = "Option<String>")]
     body_file: Option<Spanned<String>>,
+    /// Per attempt, from sending to the whole answer read (default "29s").
+    #[schemars(with = "Option<Duration>")]
     timeout: Option<Spanned<Value>>,
+    /// Opening a connection, TCP and TLS (default "10s").
+    #[schemars(with = "Option<Duration>")]
     connect_timeout: Option<Spanned<Value>>,
+    /// Header name = "value", sent on every attempt.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     headers: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
-#[derive(Deserialize)]
+/// One `[[stages]]` table. Its kind says which other keys it takes.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Stage", transform = stage_kinds)]
 struct RawStage {
+    /// Names the stage in reports, results and [thresholds.stages] (default "<kind> <position>").
+    #[schemars(with = "Option<String>", extend("minLength" = 1))]
     name: Option<Spanned<String>>,
+    /// constant, ramp, steps, burst, concurrency or pause.
+    #[schemars(with = "String", extend("enum" = STAGE_KINDS))]
     kind: Option<Spanned<String>>,
+    /// constant: requests per second.
+    #[schemars(with = "Option<Rate>")]
     rate: Option<Spanned<Value>>,
+    /// ramp (≥ 0) and steps (> 0): the starting rate.
+    #[schemars(with = "Option<RateOrZero>")]
     from: Option<Spanned<Value>>,
+    /// ramp (≥ 0) and steps (> 0, ≥ from): the final rate.
+    #[schemars(with = "Option<RateOrZero>")]
     to: Option<Spanned<Value>>,
+    /// steps: how much each level adds.
+    #[schemars(with = "Option<Rate>")]
     step: Option<Spanned<Value>>,
+    /// constant, ramp, concurrency, pause: how long the stage lasts.
+    #[schemars(with = "Option<Duration>")]
     duration: Option<Spanned<Value>>,
+    /// steps: how long each level is held.
+    #[schemars(with = "Option<Duration>")]
     hold: Option<Spanned<Value>>,
+    /// burst: requests released at one instant.
+    #[schemars(with = "Option<WholeNumber>")]
     requests: Option<Spanned<Value>>,
+    /// concurrency: closed-loop workers.
+    #[schemars(with = "Option<WholeNumber>")]
     workers: Option<Spanned<Value>>,
 }
 
-#[derive(Deserialize)]
+/// Per kind, the keys a stage needs and must not have: the parser's [`STAGE_KEYS`].
+fn stage_kinds(schema: &mut schemars::Schema) {
+    super::schema::kind_rules(schema, &STAGE_KEYS, |_, _| true);
+}
+
+/// Upper bounds: latencies as durations, rates as percentages. A value equal to its limit passes.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Thresholds")]
 struct RawThresholds {
+    /// Median latency of the logical requests, from each one's scheduled instant.
+    #[schemars(with = "Option<Duration>")]
     p50: Option<Spanned<Value>>,
+    /// 90th percentile latency.
+    #[schemars(with = "Option<Duration>")]
     p90: Option<Spanned<Value>>,
+    /// 95th percentile latency.
+    #[schemars(with = "Option<Duration>")]
     p95: Option<Spanned<Value>>,
+    /// 99th percentile latency.
+    #[schemars(with = "Option<Duration>")]
     p99: Option<Spanned<Value>>,
+    /// 99.9th percentile latency.
+    #[schemars(with = "Option<Duration>")]
     p999: Option<Spanned<Value>>,
+    /// The longest latency.
+    #[schemars(with = "Option<Duration>")]
     max: Option<Spanned<Value>>,
+    /// The mean latency.
+    #[schemars(with = "Option<Duration>")]
     mean: Option<Spanned<Value>>,
+    /// Throttled attempts (retries included) / attempts sent.
+    #[schemars(with = "Option<Percentage>")]
     throttle_rate: Option<Spanned<Value>>,
+    /// Requests that ended in an error other than a throttle / requests.
+    #[schemars(with = "Option<Percentage>")]
     error_rate: Option<Spanned<Value>>,
+    /// Requests that did not end ok (throttled, failed, abandoned) / requests.
+    #[schemars(with = "Option<Percentage>")]
     failure_rate: Option<Spanned<Value>>,
+    /// Per stage, by stage name: the same keys for that stage alone (whole run table only).
+    #[schemars(with = "Option<BTreeMap<String, RawThresholds>>")]
     stages: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
 }
 
@@ -368,14 +457,8 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
             &format!("kind = one of {}", STAGE_KINDS.join(", ")),
         ));
     };
-    let allowed: &[&str] = match kind.get_ref().as_str() {
-        "constant" => &["rate", "duration"],
-        "ramp" => &["from", "to", "duration"],
-        "steps" => &["from", "to", "step", "hold"],
-        "burst" => &["requests"],
-        "concurrency" => &["workers", "duration"],
-        "pause" => &["duration"],
-        other => return Err(src.unknown(kind.span(), "stage kind", other, &STAGE_KINDS)),
+    let Some(&(_, allowed)) = STAGE_KEYS.iter().find(|(k, _)| k == kind.get_ref()) else {
+        return Err(src.unknown(kind.span(), "stage kind", kind.get_ref(), &STAGE_KINDS));
     };
     let present = [
         ("rate", &raw.rate),

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::emulator::EmulatorConfig;
@@ -18,7 +19,7 @@ pub const NEAR: f64 = 0.8;
 const SCALING_WINDOW_S: f64 = 10.0;
 
 /// What one stage asks for.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StageForecast {
     pub name: String,
     pub kind: String,
@@ -33,7 +34,7 @@ pub struct StageForecast {
 }
 
 /// One stage against one limit.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LimitCheck {
     pub stage: String,
     pub limit: LimitKey,
@@ -48,7 +49,7 @@ pub struct LimitCheck {
     pub source: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Preflight {
     pub expect_latency_ms: f64,
     /// Why that latency: "--expect-latency", "the emulator's handler time", "default".

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::next_steps::next_steps;
@@ -28,7 +29,7 @@ pub struct RunSeen<'a> {
 }
 
 /// How much of one limit the traffic used.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LimitUsage {
     pub limit: LimitKey,
     pub value: f64,
@@ -40,7 +41,7 @@ pub struct LimitUsage {
 }
 
 /// Where throttling began and what explains it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OnsetExplained {
     pub t_s: u64,
     /// Attempts sent in that second.
@@ -59,7 +60,7 @@ pub struct OnsetExplained {
 }
 
 /// 500s with API Gateway's body: Lambda throttles the client never sees as 429s.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SuspectedLambdaThrottles {
     pub count: u64,
     pub first_t_s: u64,
@@ -69,7 +70,7 @@ pub struct SuspectedLambdaThrottles {
     pub message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// "exceeded", "near", "onset", "suspected", "unread".
     pub level: String,
@@ -79,7 +80,7 @@ pub struct Finding {
 }
 
 /// `quota_check` in the results.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct QuotaCheck {
     #[serde(flatten)]
     pub quotas: Quotas,

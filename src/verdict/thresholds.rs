@@ -1,5 +1,6 @@
 //! Thresholds checked against what a run measured. Pure.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::scenario::{Metric, Threshold};
@@ -37,7 +38,7 @@ impl Observed {
 }
 
 /// A threshold checked against what was observed; the `thresholds` entries of the results.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, JsonSchema)]
 pub struct ThresholdResult {
     pub name: String,
     /// The stage the threshold applies to; absent for the whole run.
