@@ -16,8 +16,9 @@ use clap::{Args, Parser, Subcommand};
   stampede quotas --function orders --region us-east-1    the limits a run can hit
 
 Exit codes: 0 pass · 1 a gate failed or no request succeeded · 2 bad input · 3 aborted ·
-4 stampede itself failed · 130 interrupted. Scenario format: docs/scenario.md;
-results: docs/results.md."
+4 stampede itself failed · 130 interrupted (docs/exit-codes.md). Scenario format:
+docs/scenario.md; results: docs/results.md; quotas: docs/quotas.md; emulator:
+docs/emulator.md."
 )]
 pub struct Cli {
     /// Log diagnostics to stderr (-v info, -vv debug); never secrets.
@@ -105,7 +106,7 @@ pub struct QuotasArgs {
     #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// Read the numbers from this quotas file (docs/scenario.md) instead of AWS.
+    /// Read the numbers from this quotas file (docs/quotas.md) instead of AWS.
     #[arg(long, value_name = "FILE")]
     pub quotas: Option<PathBuf>,
 
@@ -164,7 +165,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub body: Option<String>,
 
-    /// Quotas file (docs/scenario.md) instead of reading AWS: offline, or no permission to read.
+    /// Quotas file (docs/quotas.md) instead of reading AWS: offline, or no permission to read.
     #[arg(long, env = "STAMPEDE_QUOTAS", value_name = "FILE")]
     pub quotas: Option<PathBuf>,
 

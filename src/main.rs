@@ -44,12 +44,14 @@ fn main() {
                 .with_filter(filter),
         )
         .init();
-    let code = match stampede::cmd::dispatch(cli) {
-        Ok(code) => code,
-        Err(e) => {
+    // A panic outside the engine is stampede failing (exit 4), not a code of Rust's own.
+    let code = match std::panic::catch_unwind(|| stampede::cmd::dispatch(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
             eprintln!("error: {e}");
             e.code
         }
+        Err(_) => stampede::error::exit::INTERNAL,
     };
     std::process::exit(code);
 }

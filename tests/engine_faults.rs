@@ -242,3 +242,15 @@ requests = 40
     let summary = common::stdout(&o);
     assert!(summary.contains("burst `launch`: 40 released"), "{summary}");
 }
+
+#[test]
+fn a_bug_outside_the_engine_is_one_line_and_exit_4() {
+    let mut cmd = common::command(&["plan", "scenarios/smoke.toml"]);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env("STAMPEDE_INJECT_FAULT", "command-panic");
+    let o = common::run_bounded(cmd, std::time::Duration::from_secs(30)).output;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("error: stampede failed inside"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}

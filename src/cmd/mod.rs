@@ -13,6 +13,10 @@ use crate::error::Result;
 
 /// Runs the chosen command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
+    // Test hook: a bug outside the engine (tests/engine_faults.rs checks it exits 4).
+    if std::env::var("STAMPEDE_INJECT_FAULT").as_deref() == Ok("command-panic") {
+        panic!("injected fault (STAMPEDE_INJECT_FAULT)");
+    }
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Plan(args) => plan::plan(&args),

@@ -1,4 +1,4 @@
-//! The quotas file (docs/scenario.md): for offline runs and accounts that may not read quotas.
+//! The quotas file (docs/quotas.md): for offline runs and accounts that may not read quotas.
 //! Every key is optional; a missing key means "unknown", never zero.
 
 use std::path::Path;

@@ -65,11 +65,11 @@ fn hint(q: &Quotas) -> String {
                 or pass --quotas FILE; until then the documented defaults above stand"
             .into();
     }
-    let mut denied: Vec<&str> = q
+    let mut denied: Vec<String> = q
         .not_read
         .iter()
         .filter(|n| n.reason.starts_with("access denied"))
-        .map(|n| n.action.as_str())
+        .map(|n| iam_action(&n.action))
         .collect();
     denied.dedup();
     if denied.is_empty() {
@@ -81,6 +81,16 @@ fn hint(q: &Quotas) -> String {
             "hint: grant {} to the caller, or pass --quotas FILE",
             denied.join(", ")
         )
+    }
+}
+
+/// What IAM calls the permission for an operation: API Gateway's are HTTP verbs on paths
+/// (`apigateway:GetStage` is `apigateway:GET` on the stage), the others are the operation.
+fn iam_action(operation: &str) -> String {
+    match operation {
+        "apigateway:GetAccount" => "apigateway:GET on /account (for GetAccount)".into(),
+        "apigateway:GetStage" => "apigateway:GET on /restapis/*/stages/* (for GetStage)".into(),
+        other => other.into(),
     }
 }
 

@@ -163,7 +163,7 @@ pub(super) fn aws_context(src: &Source, r: &Spanned<RawAws>) -> Result<AwsContex
                 return Err(src.error(
                     f.span(),
                     &format!("quotas_file {}: no such file", path.display()),
-                    "a quotas file (docs/scenario.md), relative to the scenario file",
+                    "a quotas file (docs/quotas.md), relative to the scenario file",
                 ));
             }
             Some(path)
