@@ -170,6 +170,21 @@ impl Pacing {
             .fold(0.0, f64::max)
     }
 
+    /// How many requests are due before `t_s` seconds into the stage (0 for `t_s` ≤ 0).
+    pub fn due_before(&self, t_s: f64) -> u64 {
+        // Offsets grow with the index: the first one at or past `t_s`, by bisection.
+        let (mut lo, mut hi) = (0, self.total);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.offset(mid).as_secs_f64() < t_s {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
     /// When request `i` (0-based, `i < count()`) is due, from the stage's start.
     pub fn offset(&self, i: u64) -> Duration {
         let k = self.firsts.partition_point(|&f| f <= i) - 1;
@@ -198,6 +213,30 @@ mod tests {
 
     fn secs(d: Duration) -> f64 {
         d.as_secs_f64()
+    }
+
+    #[test]
+    fn due_before_counts_the_sends_planned_before_an_instant() {
+        let p = open(StageKind::Constant {
+            rate: 10.0,
+            duration: Duration::from_secs(2),
+        });
+        let due: Vec<u64> = [-1.0, 0.0, 0.05, 1.0, 1.5, 2.0, 9.0]
+            .iter()
+            .map(|t| p.due_before(*t))
+            .collect();
+        assert_eq!(due, [0, 0, 1, 10, 15, 20, 20]);
+        let ramp = open(StageKind::Ramp {
+            from: 0.0,
+            to: 100.0,
+            duration: Duration::from_secs(10),
+        });
+        // Each second holds what the rate integrates to over it: 5, 15, 25, …
+        let per_second: Vec<u64> = (0..10)
+            .map(|k| ramp.due_before(k as f64 + 1.0) - ramp.due_before(k as f64))
+            .collect();
+        assert_eq!(per_second.iter().sum::<u64>(), ramp.count());
+        assert!(per_second.windows(2).all(|w| w[0] < w[1]), "{per_second:?}");
     }
 
     #[test]

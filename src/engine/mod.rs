@@ -19,7 +19,8 @@ use tokio::sync::{mpsc, Barrier, Notify};
 
 use crate::error::{Error, Result};
 use crate::record::{
-    FailureSample, LaneRecorder, SecondRecord, StageRecord, Timeline, TimelinePoint,
+    FailureSample, LaneRecorder, SecondHistograms, SecondRecord, StageRecord, Timeline,
+    TimelinePoint,
 };
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::scenario::AbortRules;
@@ -65,6 +66,8 @@ pub struct RunRecord {
     pub started_at: SystemTime,
     pub stages: Vec<StageRecord>,
     pub timeline: Vec<TimelinePoint>,
+    /// Each second's latency histograms, encoded.
+    pub seconds: Vec<SecondHistograms>,
     pub interrupted: bool,
     /// The abort rule that stopped the run early.
     pub aborted: Option<AbortTrip>,
@@ -333,6 +336,7 @@ pub fn run(
             started_at,
             stages: merged,
             timeline: timeline.points,
+            seconds: timeline.histograms,
             interrupted,
             aborted,
             failures,

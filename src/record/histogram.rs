@@ -1,5 +1,7 @@
 //! Latency histograms: HdrHistogram, 3 significant digits, 1 µs .. 1 h, values in µs.
 
+use base64::Engine as _;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,5 +37,49 @@ pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
         p999: ms(h.value_at_quantile(0.999)),
         max: ms(h.max()),
         mean: h.mean() / 1000.0,
+    }
+}
+
+/// How the results file writes a histogram (docs/results.md): HdrHistogram's V2 format,
+/// deflated, in base64 — what HdrHistogram's own libraries read in every language.
+pub const ENCODING: &str = "hdrhistogram-v2-deflate-base64";
+
+pub fn encode(h: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(h, &mut bytes)
+        .expect("serialising to memory cannot fail");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes a histogram written by [`encode`] (for merges, reports and tests).
+pub fn decode(text: &str) -> Option<Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
+}
+
+/// A second's latency summary, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct SecondLatency {
+    /// Logical requests counted.
+    pub count: u64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl SecondLatency {
+    pub fn of(h: &Histogram<u64>) -> SecondLatency {
+        let p = percentiles(h);
+        SecondLatency {
+            count: h.len(),
+            p50: p.p50,
+            p90: p.p90,
+            p99: p.p99,
+            max: p.max,
+        }
     }
 }

@@ -371,7 +371,7 @@ impl LaneRecorder {
         s.latency.saturating_record(e2e.max(1));
         s.first_scheduled_us = min_some(s.first_scheduled_us, Some(sched_us));
         s.last_done_us = s.last_done_us.max(Some(done_us));
-        self.second.record_latency(e2e);
+        self.second.record_latency(e2e, end.outcome);
         self.second.count_request(end.outcome);
     }
 

@@ -5,8 +5,10 @@ mod histogram;
 pub(crate) mod lane;
 mod timeline;
 
-pub use histogram::{new_histogram, percentiles, Percentiles};
+pub use histogram::{
+    decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
+};
 pub use lane::{
     AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS,
 };
-pub use timeline::{SecondRecord, Timeline, TimelinePoint};
+pub use timeline::{SecondHistograms, SecondRecord, Timeline, TimelinePoint};

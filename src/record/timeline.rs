@@ -1,6 +1,6 @@
 //! The per-second timeline. Lanes send one [`SecondRecord`] per second; a second is final
-//! once every lane has moved past it, and then only its summary is kept, so memory stays
-//! flat however long the run.
+//! once every lane has moved past it, and then only its summary and its histograms,
+//! encoded (a few hundred bytes), are kept: memory grows by well under 1 KB a second.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::histogram::new_histogram;
+use super::histogram::{encode, new_histogram, SecondLatency};
 use crate::classify::{Outcome, Tally, ThrottleKind};
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
@@ -32,8 +32,12 @@ pub struct SecondRecord {
     pub throttles_by_kind: Tally<ThrottleKind>,
     /// Adaptive mode: the client-side limiter's rate at the second's last answer.
     pub client_rate: Option<f64>,
-    /// End-to-end latency of logical requests that ended in this second, µs.
+    /// End-to-end latency of logical requests that ended in this second, µs: all of them,
+    /// those that ended ok and those that ended throttled (kept apart, so fast 429s cannot
+    /// make the latency of answers look better).
     pub latency: Histogram<u64>,
+    pub ok_latency: Option<Histogram<u64>>,
+    pub throttled_latency: Option<Histogram<u64>>,
 }
 
 impl SecondRecord {
@@ -52,6 +56,8 @@ impl SecondRecord {
             throttles_by_kind: Tally::default(),
             client_rate: None,
             latency: new_histogram(),
+            ok_latency: None,
+            throttled_latency: None,
         }
     }
 
@@ -71,9 +77,18 @@ impl SecondRecord {
         }
     }
 
-    /// A logical request ended in this second, `latency_us` after its schedule.
-    pub fn record_latency(&mut self, latency_us: u64) {
-        self.latency.saturating_record(latency_us.max(1));
+    /// A logical request ended in this second with `outcome`, `latency_us` after its schedule.
+    pub fn record_latency(&mut self, latency_us: u64, outcome: Outcome) {
+        let us = latency_us.max(1);
+        self.latency.saturating_record(us);
+        let apart = match outcome {
+            Outcome::Ok => &mut self.ok_latency,
+            o if o.is_throttle() => &mut self.throttled_latency,
+            _ => return,
+        };
+        apart
+            .get_or_insert_with(new_histogram)
+            .saturating_record(us);
     }
 
     /// A logical request ended in this second with `outcome` (after all its attempts).
@@ -103,6 +118,16 @@ impl SecondRecord {
             (a, b) => a.or(b),
         };
         self.latency.add(&o.latency).expect("same bounds");
+        add_some(&mut self.ok_latency, &o.ok_latency);
+        add_some(&mut self.throttled_latency, &o.throttled_latency);
+    }
+}
+
+fn add_some(into: &mut Option<Histogram<u64>>, from: &Option<Histogram<u64>>) {
+    if let Some(h) = from {
+        into.get_or_insert_with(new_histogram)
+            .add(h)
+            .expect("same bounds");
     }
 }
 
@@ -129,11 +154,40 @@ pub struct TimelinePoint {
     /// Throttled attempts by kind, when there were any.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub throttles: BTreeMap<String, u64>,
+    /// Latency of the logical requests that ended in this second, whatever their outcome.
     pub p50_ms: f64,
     pub p99_ms: f64,
+    #[serde(default)]
+    pub p90_ms: f64,
+    #[serde(default)]
+    pub max_ms: f64,
+    /// The same for the requests that ended ok, and for those that ended throttled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_ms: Option<SecondLatency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled_ms: Option<SecondLatency>,
+    /// Requests the schedule planned to send in this second (open and burst stages; absent
+    /// in closed-model stages, which plan none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<u64>,
     /// Adaptive retry mode: the rate the client-side limiter allowed, req/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_rate_limit: Option<f64>,
+}
+
+/// One second's latency histograms, encoded as the results file writes them: merging runs
+/// adds these, so a merged second's p99 is exact.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct SecondHistograms {
+    pub t_s: u64,
+    /// Every logical request that ended in the second.
+    pub latency: String,
+    /// Those that ended ok; absent when none did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ok: String,
+    /// Those that ended throttled; absent when none did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub throttled: String,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -146,6 +200,8 @@ pub struct Timeline {
     watermarks: Vec<u64>,
     pending: BTreeMap<u64, SecondRecord>,
     pub points: Vec<TimelinePoint>,
+    /// The histograms of each second in which a request ended.
+    pub histograms: Vec<SecondHistograms>,
 }
 
 impl Timeline {
@@ -154,6 +210,7 @@ impl Timeline {
             watermarks: vec![0; lanes],
             pending: BTreeMap::new(),
             points: Vec::new(),
+            histograms: Vec::new(),
         }
     }
 
@@ -197,12 +254,8 @@ impl Timeline {
                 ..TimelinePoint::default()
             });
         }
-        let ms = |q: f64| rec.latency.value_at_quantile(q) as f64 / 1000.0;
-        let (p50_ms, p99_ms) = if rec.latency.is_empty() {
-            (0.0, 0.0)
-        } else {
-            (ms(0.5), ms(0.99))
-        };
+        let all = SecondLatency::of(&rec.latency);
+        let some = |h: &Option<Histogram<u64>>| h.as_ref().map(SecondLatency::of);
         self.points.push(TimelinePoint {
             t_s: sec,
             sent: rec.sent,
@@ -215,10 +268,24 @@ impl Timeline {
             throttled_requests: rec.throttled_requests,
             suspected_lambda_throttles: rec.suspected,
             throttles: rec.throttles_by_kind.by_key(),
-            p50_ms,
-            p99_ms,
+            p50_ms: all.p50,
+            p90_ms: all.p90,
+            p99_ms: all.p99,
+            max_ms: all.max,
+            ok_ms: some(&rec.ok_latency),
+            throttled_ms: some(&rec.throttled_latency),
+            planned: None,
             client_rate_limit: rec.client_rate,
         });
+        if !rec.latency.is_empty() {
+            let encoded = |h: &Option<Histogram<u64>>| h.as_ref().map_or(String::new(), encode);
+            self.histograms.push(SecondHistograms {
+                t_s: sec,
+                latency: encode(&rec.latency),
+                ok: encoded(&rec.ok_latency),
+                throttled: encoded(&rec.throttled_latency),
+            });
+        }
     }
 
     /// The most recent final second.
@@ -236,9 +303,37 @@ mod tests {
         r.sent = sent;
         for _ in 0..throttled {
             r.count_attempt(Outcome::Throttled(crate::classify::ThrottleKind::Other));
-            r.record_latency(1000);
+            r.record_latency(
+                1000,
+                Outcome::Throttled(crate::classify::ThrottleKind::Other),
+            );
         }
         r
+    }
+
+    #[test]
+    fn ok_and_throttled_latency_are_kept_apart_and_their_histograms_kept() {
+        let mut r = SecondRecord::new(0);
+        r.record_latency(40_000, Outcome::Ok);
+        r.record_latency(42_000, Outcome::Ok);
+        r.record_latency(
+            300,
+            Outcome::Throttled(crate::classify::ThrottleKind::ApiGateway),
+        );
+        r.record_latency(29_000_000, Outcome::Timeout);
+        let mut t = Timeline::new(1);
+        t.add(0, r);
+        t.lane_done(0);
+        let p = &t.points[0];
+        assert_eq!(p.ok_ms.unwrap().count, 2);
+        assert!((p.ok_ms.unwrap().p50 - 40.0).abs() < 0.1);
+        assert_eq!(p.throttled_ms.unwrap().count, 1);
+        assert!(p.throttled_ms.unwrap().max < 1.0);
+        assert!(p.max_ms > 28_000.0, "all outcomes: {}", p.max_ms);
+        let h = &t.histograms[0];
+        assert_eq!(super::super::decode(&h.latency).unwrap().len(), 4);
+        assert_eq!(super::super::decode(&h.ok).unwrap().len(), 2);
+        assert_eq!(super::super::decode(&h.throttled).unwrap().len(), 1);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             planned_requests: plan.planned_requests(),
         })
         .collect();
-    build(RunInput {
+    let mut results = build(RunInput {
         name: scenario.name.as_deref(),
         target: TargetInfo {
             url: scenario.target.display_url(),
@@ -50,6 +50,56 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         open_files_limit: None,
         failures: record.failures,
         timeline: record.timeline,
+        seconds: record.seconds,
         thresholds: checked,
-    })
+    });
+    results.scenario_id = Some(scenario_id(scenario));
+    planned_per_second(plans, &mut results);
+    results
+}
+
+/// What makes two runs the same scenario (see [`Results::scenario_id`]): FNV-1a, 64 bits,
+/// over its name, method, target and each stage's name and kind.
+pub fn scenario_id(scenario: &Scenario) -> String {
+    let mut text = format!(
+        "{}\n{} {}\n",
+        scenario.name.as_deref().unwrap_or(""),
+        scenario.target.method,
+        scenario.target.display_url()
+    );
+    for s in &scenario.stages {
+        text.push_str(&format!("{}\t{}\n", s.name, s.kind.label()));
+    }
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// Fills each timeline point's `planned`: the sends the schedule put in that second, from
+/// each open stage's pacing and each burst, laid from the stage's first scheduled send.
+/// Seconds no open stage or burst covers (closed-model stages, pauses) have none.
+fn planned_per_second(plans: &[StagePlan], results: &mut Results) {
+    let starts: Vec<Option<f64>> = results.stages.iter().map(|s| s.started_s).collect();
+    for point in &mut results.timeline {
+        let (from, to) = (point.t_s as f64, point.t_s as f64 + 1.0);
+        point.planned = plans
+            .iter()
+            .zip(&starts)
+            .filter_map(|(plan, start)| {
+                let start = (*start)?;
+                match plan {
+                    StagePlan::Open(p) => {
+                        let end = start + p.duration().as_secs_f64();
+                        (start < to && end > from)
+                            .then(|| p.due_before(to - start) - p.due_before(from - start))
+                    }
+                    StagePlan::Burst { requests } => {
+                        (from..to).contains(&start).then_some(*requests)
+                    }
+                    _ => None,
+                }
+            })
+            .reduce(|a, b| a + b);
+    }
 }

@@ -4,14 +4,15 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use base64::Engine as _;
-use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
-use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::abort::AbortTrip;
-use crate::record::{percentiles, Counts, FailureSample, Percentiles, StageRecord, TimelinePoint};
+pub use crate::record::decode;
+use crate::record::{
+    encode, percentiles, Counts, FailureSample, Percentiles, SecondHistograms, StageRecord,
+    TimelinePoint, ENCODING,
+};
 use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 
@@ -30,6 +31,10 @@ pub struct Results {
     pub schema: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Which scenario ran: a hash of its name, target, method and stages (names and kinds),
+    /// the same whatever the rates, counts and durations. Runs merge only with the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_id: Option<String>,
     pub started_at: String,
     pub duration_s: f64,
     pub interrupted: bool,
@@ -231,10 +236,16 @@ pub struct StageResult {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Histograms {
+    /// "hdrhistogram-v2-deflate-base64".
     pub encoding: String,
+    /// "us": microseconds.
     pub unit: String,
     pub overall: HistogramPair,
     pub stages: Vec<NamedHistograms>,
+    /// Each second in which a logical request ended: merged runs add these, so a merged
+    /// second's percentiles are exact. Absent in files written before they were added.
+    #[serde(default)]
+    pub seconds: Vec<SecondHistograms>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
@@ -315,24 +326,6 @@ pub fn observed(r: &StageRecord) -> Observed {
     }
 }
 
-fn encode(h: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut bytes)
-        .expect("serialising to memory cannot fail");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// Decodes a histogram written by [`Results`] (for merges and tests).
-pub fn decode(text: &str) -> Option<Histogram<u64>> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .ok()?;
-    hdrhistogram::serialization::Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .ok()
-}
-
 fn stage_span_s(r: &StageRecord) -> f64 {
     match (r.first_scheduled_us, r.last_done_us) {
         (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e6,
@@ -351,6 +344,7 @@ pub struct RunInput<'a> {
     pub open_files_limit: Option<u64>,
     pub failures: Vec<FailureSample>,
     pub timeline: Vec<TimelinePoint>,
+    pub seconds: Vec<SecondHistograms>,
     pub thresholds: Vec<ThresholdResult>,
 }
 
@@ -420,6 +414,7 @@ pub fn build(input: RunInput) -> Results {
     Results {
         schema: SCHEMA.to_string(),
         name: input.name.map(str::to_string),
+        scenario_id: None,
         started_at: humantime::format_rfc3339_millis(input.started_at).to_string(),
         duration_s: stage_span_s(overall),
         interrupted: input.interrupted,
@@ -440,7 +435,7 @@ pub fn build(input: RunInput) -> Results {
         stages,
         timeline: input.timeline,
         histograms: Histograms {
-            encoding: "hdrhistogram-v2-deflate-base64".to_string(),
+            encoding: ENCODING.to_string(),
             unit: "us".to_string(),
             overall: HistogramPair {
                 latency: encode(&overall.latency),
@@ -455,6 +450,7 @@ pub fn build(input: RunInput) -> Results {
                     service: encode(&s.record.service),
                 })
                 .collect(),
+            seconds: input.seconds,
         },
         quota_check: QuotaCheck::default(),
         aborted: None,
