@@ -63,3 +63,88 @@ pub fn write_fallback(out: &Path, results: &Results) -> std::io::Result<PathBuf>
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no place to write")))
 }
+
+/// Reads a results file written by `run` (or `merge`). Bad input (exit 2) names the file and,
+/// for a JSON or shape error, the line and column; a file of another major version of the
+/// format says which version it is and which this stampede reads.
+pub fn read(path: &Path) -> Result<Results> {
+    let bad = |why: String, expected: &str| {
+        Error::input(format!(
+            "results file {}: {why}\n  expected: {expected}",
+            path.display()
+        ))
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        bad(
+            format!("cannot read it: {e}"),
+            "a results file written by `stampede run --out`",
+        )
+    })?;
+    // The version first, so a newer file gets "version 2" rather than a missing key.
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        bad(
+            format!("{}:{}: {e}", e.line(), e.column()),
+            "JSON, as `stampede run --out` writes it",
+        )
+    })?;
+    let schema = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");
+    let major = super::SCHEMA.rsplit_once('/').map_or("1", |(_, v)| v);
+    match schema.strip_prefix("stampede.results/") {
+        Some(v) if v.split('.').next() == Some(major) => {}
+        Some(v) => {
+            return Err(bad(
+                format!("format version {v}; this stampede reads version {major}"),
+                &format!(
+                    "\"schema\": \"{}\" (a newer stampede reads newer files)",
+                    super::SCHEMA
+                ),
+            ))
+        }
+        None => {
+            return Err(bad(
+                format!("`schema` is {schema:?}, not a stampede results format"),
+                &format!("\"schema\": \"{}\"", super::SCHEMA),
+            ))
+        }
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        bad(
+            format!("{}:{}: {e}", e.line(), e.column()),
+            "the keys of docs/results.md (`stampede schema results`)",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> Result<Results> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, text).unwrap();
+        read(&path)
+    }
+
+    #[test]
+    fn what_is_not_a_results_file_says_why_and_where() {
+        let e = read_text("{\"schema\": \"stampede.results/1\",\n \"name\": }").unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.message.contains("r.json: 2:"), "{}", e.message);
+        let e = read_text("{\"schema\": \"stampede.results/2\"}").unwrap_err();
+        assert!(
+            e.message
+                .contains("format version 2; this stampede reads version 1"),
+            "{}",
+            e.message
+        );
+        let e = read_text("{\"schema\": \"k6\"}").unwrap_err();
+        assert!(
+            e.message.contains("not a stampede results format"),
+            "{}",
+            e.message
+        );
+        let e = read_text("{\"schema\": \"stampede.results/1\"}").unwrap_err();
+        assert!(e.message.contains("missing field"), "{}", e.message);
+    }
+}
