@@ -14,11 +14,12 @@ use clap::{Args, Parser, Subcommand};
   stampede run --url https://abc123.execute-api.us-east-1.amazonaws.com/prod/ --rate 200 --duration 30s
   stampede plan scenarios/burst.toml                      the preflight alone: sends nothing
   stampede quotas --function orders --region us-east-1    the limits a run can hit
+  stampede report results.json --markdown report.md --junit junit.xml   reports for CI
 
 Exit codes: 0 pass · 1 a gate failed or no request succeeded · 2 bad input · 3 aborted ·
 4 stampede itself failed · 130 interrupted (docs/exit-codes.md). Scenario format:
-docs/scenario.md; results: docs/results.md; quotas: docs/quotas.md; emulator:
-docs/emulator.md."
+docs/scenario.md; results: docs/results.md; reports: docs/reports.md; quotas:
+docs/quotas.md; emulator: docs/emulator.md."
 )]
 pub struct Cli {
     /// Log diagnostics to stderr (-v info, -vv debug); never secrets.
@@ -42,7 +43,7 @@ pub enum Command {
     /// Write a report of a results file: the summary, or Markdown, JUnit XML, HTML (docs/reports.md).
     #[command(after_help = "Examples:
   stampede report results.json                          the summary, as `run` printed it
-  stampede report results.json --markdown report.md --junit junit.xml
+  stampede report results.json --markdown report.md --junit junit.xml   reports for CI
   stampede report results.json --html -  > report.html
 
 With GITHUB_STEP_SUMMARY set, the Markdown is appended to that file too.
