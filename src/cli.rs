@@ -14,11 +14,12 @@ use clap::{Args, Parser, Subcommand};
   stampede run --url https://abc123.execute-api.us-east-1.amazonaws.com/prod/ --rate 200 --duration 30s
   stampede plan scenarios/burst.toml                      the preflight alone: sends nothing
   stampede quotas --function orders --region us-east-1    the limits a run can hit
+  stampede report results.json --markdown report.md --junit junit.xml   reports for CI
 
 Exit codes: 0 pass · 1 a gate failed or no request succeeded · 2 bad input · 3 aborted ·
 4 stampede itself failed · 130 interrupted (docs/exit-codes.md). Scenario format:
-docs/scenario.md; results: docs/results.md; quotas: docs/quotas.md; emulator:
-docs/emulator.md."
+docs/scenario.md; results: docs/results.md; reports: docs/reports.md; quotas:
+docs/quotas.md; emulator: docs/emulator.md."
 )]
 pub struct Cli {
     /// Log diagnostics to stderr (-v info, -vv debug); never secrets.
@@ -39,6 +40,15 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Read the account's concurrency and throttle quotas, and where each came from.
     Quotas(QuotasArgs),
+    /// Write a report of a results file: the summary, or Markdown, JUnit XML, HTML (docs/reports.md).
+    #[command(after_help = "Examples:
+  stampede report results.json                          the summary, as `run` printed it
+  stampede report results.json --markdown report.md --junit junit.xml   reports for CI
+  stampede report results.json --html -  > report.html
+
+With GITHUB_STEP_SUMMARY set, the Markdown is appended to that file too.
+Exit codes: 0 written · 2 bad input (a results file that cannot be read) · 4 a report not written.")]
+    Report(ReportArgs),
     /// Print a shell completion script: `stampede completions bash > /etc/bash_completion.d/stampede`.
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `stampede man | man -l -`.
@@ -51,6 +61,32 @@ pub enum Command {
 A scenario file names its schema for Taplo / Even Better TOML on its first line:
   #:schema ./scenario.schema.json")]
     Schema(SchemaArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// The results file (`run --out`).
+    #[arg(required = true, value_name = "RESULTS.json")]
+    pub results: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub outputs: ReportOutputs,
+}
+
+/// The report files `run` and `report` write; `-` is stdout.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReportOutputs {
+    /// Write a self-contained HTML report here (docs/html-report.md); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write the report as GitHub-flavoured Markdown here; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Write JUnit XML here (a testcase per threshold, the quota check, success); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -233,4 +269,7 @@ pub struct RunArgs {
     /// No live view and no summary table (thresholds that fail are still named).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub reports: ReportOutputs,
 }

@@ -18,7 +18,15 @@ fn version_names_the_release_and_help_shows_examples() {
         help.contains("Examples:") && help.contains("Exit codes:"),
         "{help}"
     );
-    for command in ["run", "plan", "quotas", "emulate", "completions", "man"] {
+    for command in [
+        "run",
+        "plan",
+        "quotas",
+        "emulate",
+        "report",
+        "completions",
+        "man",
+    ] {
         let o = stampede(&[command, "--help"]);
         assert_eq!(o.status.code(), Some(0), "{command} --help");
     }

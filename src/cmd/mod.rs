@@ -6,6 +6,8 @@ mod limits;
 mod load;
 pub mod plan;
 pub mod quotas;
+mod report;
+mod reports;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -22,6 +24,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Plan(args) => plan::plan(&args),
         Command::Emulate(args) => emulate::emulate(&args),
         Command::Quotas(args) => quotas::quotas(&args),
+        Command::Report(args) => report::report(&args),
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man => docs::man(),
         Command::Schema(args) => docs::schema(args.format),

@@ -2,6 +2,7 @@
 
 use super::limits;
 use super::load;
+use super::reports;
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::{exit, Error, Result};
@@ -20,6 +21,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     if let Some(out) = &args.out {
         results::file::check_writable(out)?;
     }
+    reports::check(&args.reports)?;
+    // A report on stdout keeps the preflight and the summary off it, as --quiet does.
+    let quiet = args.quiet || reports::uses_stdout(&args.reports);
     let threads = match args.threads {
         Some(0) => {
             return Err(Error::input(
@@ -61,7 +65,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         open_files.soft,
         open_files.hard,
     ));
-    if args.quiet {
+    if quiet {
         eprint!("{}", check_report::preflight_warnings(&preflight));
     } else {
         print_out(&check_report::preflight(&preflight, &limits.quotas));
@@ -136,7 +140,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             }
         }
     }
-    if !args.quiet {
+    // The reports after the results file, from the same results: a report that cannot be
+    // written is exit 4, the results file stays.
+    for why in reports::write(&args.reports, &results) {
+        not_written = true;
+        eprintln!("error: {why}");
+    }
+    if !quiet {
         print_out(&summary::render(&results));
     }
     let none_ok = results.nothing_succeeded();
@@ -147,7 +157,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         eprintln!("error: {fault}");
     }
     let failed: Vec<_> = results.thresholds.iter().filter(|t| !t.pass).collect();
-    if args.quiet {
+    if quiet {
         for t in &failed {
             eprintln!(
                 "threshold failed: {} ≤ {} (observed {:.3})",

@@ -1,6 +1,112 @@
-//! What the user sees: the live view while running and the summary at the end.
+//! What the user sees: the live view while running, the summary at the end, and the
+//! reports written from a results file (Markdown, JUnit XML, HTML).
 
 pub mod check;
+pub mod html;
+pub mod junit;
 pub mod live;
+pub mod markdown;
+pub mod outcome;
 pub mod quotas;
 pub mod summary;
+
+/// Results to render in the reports' unit tests.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::collections::BTreeMap;
+    use std::time::{Duration, SystemTime};
+
+    use crate::engine::abort::AbortTrip;
+    use crate::quotas::NotRead;
+    use crate::record::StageRecord;
+    use crate::results::{build, Results, RunInput, StageInput, TargetInfo};
+    use crate::verdict::thresholds::ThresholdResult;
+
+    /// A run that passed: 100 requests, all ok, one threshold met.
+    pub fn passed() -> Results {
+        let mut rec = StageRecord::new();
+        rec.counts.requests = 100;
+        rec.counts.ok = 100;
+        rec.counts.sent = 100;
+        rec.counts.attempts_ok = 100;
+        rec.first_scheduled_us = Some(0);
+        rec.last_done_us = Some(10_000_000);
+        for v in [20_000u64, 40_000, 120_000] {
+            rec.latency.record(v).unwrap();
+        }
+        let mut r = build(RunInput {
+            name: Some("smoke"),
+            target: TargetInfo {
+                url: "http://127.0.0.1:1/orders".into(),
+                method: "GET".into(),
+            },
+            started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            interrupted: false,
+            stages: vec![StageInput {
+                name: "steady",
+                kind: "constant",
+                record: &rec,
+                planned_s: Some(10.0),
+                planned_requests: Some(100),
+            }],
+            overall: &rec,
+            faults: vec![],
+            open_files_limit: None,
+            failures: vec![],
+            timeline: vec![],
+            seconds: vec![],
+            thresholds: vec![],
+        });
+        r.thresholds = vec![ThresholdResult {
+            name: "p99".into(),
+            stage: None,
+            limit: "800ms".into(),
+            observed: 120.0,
+            pass: true,
+        }];
+        r.quota_check.pass = true;
+        r.quota_check.quotas.origin = "emulator".into();
+        r
+    }
+
+    /// A run that failed a stage's threshold and the quota check, and was aborted; its
+    /// name and a stage's name hold a `|`.
+    pub fn failed() -> Results {
+        let mut r = passed();
+        r.name = Some("checkout | api".into());
+        r.stages[0].name = "ramp | fast".into();
+        r.stages[0].kind = "ramp".into();
+        r.totals.ok = 60;
+        r.totals.throttled = 30;
+        r.totals.errors = 10;
+        r.attempts.ok = 60;
+        r.attempts.throttled = 30;
+        r.attempts.suspected_lambda_throttles = 4;
+        r.attempts.server_errors = 5;
+        r.attempts.timeouts = 1;
+        r.attempts.sent = 100;
+        r.throttles = BTreeMap::from([("api_gateway".to_string(), 30)]);
+        r.thresholds.push(ThresholdResult {
+            name: "throttle_rate".into(),
+            stage: Some("ramp".into()),
+            limit: "1%".into(),
+            observed: 0.125,
+            pass: false,
+        });
+        r.quota_check.pass = false;
+        r.quota_check.next_steps = vec!["raise it".into()];
+        r.quota_check.quotas.not_read.push(NotRead {
+            action: "lambda:GetFunctionConcurrency".into(),
+            reason: "access denied".into(),
+        });
+        r.aborted = Some(AbortTrip {
+            rule: "throttle_rate".into(),
+            limit: 0.2,
+            observed: 0.3,
+            t_s: 7,
+            window_s: 5,
+            attempts: 80,
+        });
+        r
+    }
+}

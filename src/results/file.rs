@@ -9,9 +9,14 @@ use crate::error::{Error, Result};
 /// Fails before any traffic if the results could not be written afterwards: creates and
 /// removes a file beside `out`, as the final write will.
 pub fn check_writable(out: &Path) -> Result<()> {
+    check_writable_as("--out", out)
+}
+
+/// As [`check_writable`], for any file a flag names (`--junit FILE`): the error names it.
+pub fn check_writable_as(flag: &str, out: &Path) -> Result<()> {
     let bad = |why: String| {
         Error::input(format!(
-            "--out {}: {why}\n  expected: a file path in a directory stampede may write to",
+            "{flag} {}: {why}\n  expected: a file path in a directory stampede may write to",
             out.display()
         ))
     };

@@ -1,0 +1,236 @@
+//! The results as JUnit XML for CI test reporters (GitLab's `artifacts:reports:junit`,
+//! GitHub Actions' JUnit reporters): one testsuite per run, one testcase per threshold,
+//! one for the quota check, one for "requests succeeded", and one each for an abort, an
+//! interruption or a fault of stampede when there was one. Pure.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::outcome::{observed, threshold_name};
+use crate::results::Results;
+use crate::verdict::num;
+use crate::verdict::thresholds::ThresholdResult;
+
+pub fn render(r: &Results) -> String {
+    let suite_name = r.name.clone().unwrap_or_else(|| "stampede".to_string());
+    let run_time = secs(r.duration_s);
+    let timestamp = chrono::DateTime::parse_from_rfc3339(&r.started_at).ok();
+    let mut suite = TestSuite::new(suite_name.as_str());
+    if let Some(at) = timestamp {
+        suite.set_timestamp(at);
+    }
+    suite.set_time(run_time);
+    suite.set_system_out(super::summary::render(r));
+
+    let mut cases = Vec::new();
+    for t in &r.thresholds {
+        cases.push(threshold_case(t, stage_time(r, t.stage.as_deref())));
+    }
+    cases.push(quota_case(r, run_time));
+    cases.push(succeeded_case(r, run_time));
+    if let Some(trip) = &r.aborted {
+        cases.push(failing(
+            format!("abort rule: {} ≤ {:.1}%", trip.rule, trip.limit * 100.0),
+            NonSuccessKind::Failure,
+            "abort",
+            trip.describe(),
+            None,
+            secs(trip.t_s as f64),
+        ));
+    }
+    if r.interrupted {
+        cases.push(failing(
+            "not interrupted".to_string(),
+            NonSuccessKind::Error,
+            "interrupted",
+            format!(
+                "interrupted by a signal after {:.1} s: the results hold what ran until then",
+                r.duration_s
+            ),
+            None,
+            run_time,
+        ));
+    }
+    for fault in &r.faults {
+        cases.push(failing(
+            "stampede ran without a fault".to_string(),
+            NonSuccessKind::Error,
+            "fault",
+            format!("stampede failed: {fault}"),
+            None,
+            run_time,
+        ));
+    }
+    for mut case in cases {
+        case.set_classname(suite_name.as_str());
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("stampede");
+    if let Some(at) = timestamp {
+        report.set_timestamp(at);
+    }
+    report.set_time(run_time);
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .expect("a report of strings serialises to XML")
+}
+
+fn threshold_case(t: &ThresholdResult, time: Duration) -> TestCase {
+    let name = threshold_name(t);
+    if t.pass {
+        return passing(name, time);
+    }
+    let message = format!("observed {}, limit {}", observed(t), t.limit);
+    failing(
+        name,
+        NonSuccessKind::Failure,
+        "threshold",
+        message,
+        None,
+        time,
+    )
+}
+
+fn quota_case(r: &Results, time: Duration) -> TestCase {
+    let c = &r.quota_check;
+    let name = format!("quota check ({} limits)", c.quotas.origin);
+    if c.pass {
+        return passing(name, time);
+    }
+    // The limits the traffic went past, with what it did against them.
+    let over: Vec<String> = c
+        .usage
+        .iter()
+        .filter(|u| u.percent >= 100.0)
+        .map(|u| {
+            format!(
+                "{}: observed {} {}, limit {} ({:.0}%)",
+                u.limit.title(),
+                u.measure,
+                num(u.observed),
+                num(u.value),
+                u.percent
+            )
+        })
+        .collect();
+    let message = match (&c.onset, over.is_empty()) {
+        (_, false) => over.join("; "),
+        (Some(o), true) => o.explanation.clone(),
+        (None, true) => "the traffic went past a limit".to_string(),
+    };
+    let details = super::check::findings(c);
+    failing(
+        name,
+        NonSuccessKind::Failure,
+        "quota",
+        message,
+        Some(details),
+        time,
+    )
+}
+
+fn succeeded_case(r: &Results, time: Duration) -> TestCase {
+    let name = "requests succeeded".to_string();
+    match r.nothing_succeeded() {
+        None => passing(name, time),
+        Some(why) => failing(name, NonSuccessKind::Failure, "no-success", why, None, time),
+    }
+}
+
+fn passing(name: String, time: Duration) -> TestCase {
+    let mut case = TestCase::new(name, TestCaseStatus::success());
+    case.set_time(time);
+    case
+}
+
+fn failing(
+    name: String,
+    kind: NonSuccessKind,
+    ty: &str,
+    message: String,
+    details: Option<String>,
+    time: Duration,
+) -> TestCase {
+    let mut status = TestCaseStatus::non_success(kind);
+    status.set_message(message.as_str());
+    status.set_type(ty);
+    status.set_description(details.unwrap_or(message));
+    let mut case = TestCase::new(name, status);
+    case.set_time(time);
+    case
+}
+
+/// How long a stage ran: from its start to the next stage's, or to the end of the run.
+/// The whole run for run-wide thresholds.
+fn stage_time(r: &Results, stage: Option<&str>) -> Duration {
+    let Some(name) = stage else {
+        return secs(r.duration_s);
+    };
+    let Some(i) = r.stages.iter().position(|s| s.name == name) else {
+        return secs(r.duration_s);
+    };
+    let start = r.stages[i].started_s.unwrap_or(0.0);
+    let end = r.stages[i + 1..]
+        .iter()
+        .find_map(|s| s.started_s)
+        .unwrap_or(r.duration_s);
+    secs(end - start)
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    #[test]
+    fn every_gate_is_a_testcase_and_failures_say_observed_and_limit() {
+        let xml = render(&fixture::failed());
+        assert!(xml.starts_with("<?xml"), "{xml}");
+        assert!(xml.contains("<testsuite name=\"checkout | api\""), "{xml}");
+        assert!(xml.contains("testcase name=\"p99 ≤ 800ms\""), "{xml}");
+        assert!(
+            xml.contains("testcase name=\"stage ramp: throttle_rate ≤ 1%\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure message=\"observed 12.5%, limit 1%\" type=\"threshold\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("testcase name=\"quota check (emulator limits)\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("testcase name=\"requests succeeded\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("testcase name=\"abort rule: throttle_rate ≤ 20.0%\""),
+            "{xml}"
+        );
+        assert!(xml.contains("tests=\"5\""), "{xml}");
+        assert!(xml.contains("failures=\"3\""), "{xml}");
+        assert!(xml.contains("timestamp=\"2027-01-15T08:00:00"), "{xml}");
+    }
+
+    #[test]
+    fn a_dead_endpoint_fails_requests_succeeded() {
+        let mut r = fixture::passed();
+        r.totals.ok = 0;
+        r.totals.errors = 100;
+        r.attempts.ok = 0;
+        r.attempts.connect_errors = 100;
+        let xml = render(&r);
+        assert!(
+            xml.contains("<failure message=\"no request succeeded: 100 requests, 100 attempts (100 connect errors)\""),
+            "{xml}"
+        );
+        assert!(render(&fixture::passed()).contains("failures=\"0\""));
+    }
+}
