@@ -51,6 +51,17 @@ Exit codes: 0 written · 2 bad input (a results file that cannot be read) · 4 a
     Report(ReportArgs),
     /// Print a shell completion script: `stampede completions bash > /etc/bash_completion.d/stampede`.
     Completions(CompletionsArgs),
+    /// Merge results files of one scenario, run on several machines at once, into one: exact.
+    #[command(after_help = "Examples:
+  stampede merge a.json b.json c.json --out all.json
+  stampede merge shard-*.json --out all.json --expect 8
+
+Histograms are added and percentiles recomputed; counts summed; seconds aligned on the
+wall clock; thresholds and the quota check re-evaluated on the whole (docs/merge-and-compare.md).
+Exit codes: 0 pass · 1 a threshold or the quota check failed on the whole, or no request
+succeeded · 2 bad input (files of different scenarios or stages, --expect not met) · 3 an input
+was aborted · 4 the merged file could not be written.")]
+    Merge(MergeArgs),
     /// Print the manual page (roff): `stampede man | man -l -`.
     Man,
     /// Print a JSON Schema: of scenario files (for editors), emulator settings, quotas files or results.
@@ -107,6 +118,25 @@ pub enum SchemaFormat {
     Quotas,
     /// A results file (`run --out`).
     Results,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// Results files (`stampede run --out`) of one scenario: two or more.
+    #[arg(value_name = "RESULTS", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Where to write the merged results.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Refuse unless exactly N files are given (a shard that never reported).
+    #[arg(long, value_name = "N")]
+    pub expect: Option<usize>,
+
+    /// Print nothing but failures (no summary).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug, Clone)]

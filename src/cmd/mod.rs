@@ -4,6 +4,7 @@ mod docs;
 pub mod emulate;
 mod limits;
 mod load;
+pub mod merge;
 pub mod plan;
 pub mod quotas;
 mod report;
@@ -26,6 +27,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Quotas(args) => quotas::quotas(&args),
         Command::Report(args) => report::report(&args),
         Command::Completions(args) => docs::completions(args.shell),
+        Command::Merge(args) => merge::merge(&args),
         Command::Man => docs::man(),
         Command::Schema(args) => docs::schema(args.format),
     }

@@ -18,6 +18,7 @@ use crate::verdict::thresholds::{Observed, ThresholdResult};
 
 mod assemble;
 pub mod file;
+pub mod merge;
 pub mod schema;
 
 pub use assemble::assemble;
@@ -75,6 +76,10 @@ pub struct Results {
     /// What the built-in emulator did, when the run used it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emulator: Option<crate::emulator::Stats>,
+    /// Written by `stampede merge`: how many runs were merged, and whether every second's
+    /// percentiles are exact. Absent in the results of one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<merge::MergeInfo>,
 }
 
 impl Results {
@@ -456,6 +461,7 @@ pub fn build(input: RunInput) -> Results {
         aborted: None,
         thresholds: input.thresholds,
         emulator: None,
+        merged: None,
     }
 }
 

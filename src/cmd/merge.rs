@@ -1,0 +1,73 @@
+//! `stampede merge`: results files read, merged (`results::merge`), written; the exit code
+//! as `run` would give on the merged whole.
+
+use crate::cli::MergeArgs;
+use crate::error::{exit, Error, Result};
+use crate::report::{check as check_report, summary};
+use crate::results::{self, merge::Refusal};
+
+pub fn merge(args: &MergeArgs) -> Result<i32> {
+    let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    if let Some(n) = args.expect {
+        if n != names.len() {
+            return Err(Error::input(format!(
+                "merge: --expect {n}, but {} file{} given: {}\n  expected: exactly {n} results files (a shard is missing or extra)",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            )));
+        }
+    }
+    if names.len() < 2 {
+        return Err(Error::input(Refusal::TooFew(names.len()).describe(&names)));
+    }
+    results::file::check_writable(&args.out)?;
+    let runs = args
+        .files
+        .iter()
+        .map(|p| results::file::read(p))
+        .collect::<Result<Vec<_>>>()?;
+    let merged = results::merge::merge(runs).map_err(|r| Error::input(r.describe(&names)))?;
+    if let Err(why) = results::file::write(&args.out, &merged) {
+        eprintln!(
+            "error: cannot write the merged results to {}: {why}",
+            args.out.display()
+        );
+        return Ok(exit::INTERNAL);
+    }
+    if !args.quiet {
+        print_out(&summary::render(&merged));
+    }
+    let none_ok = merged.nothing_succeeded();
+    if let Some(why) = &none_ok {
+        eprintln!("{why}");
+    }
+    let failed: Vec<_> = merged.thresholds.iter().filter(|t| !t.pass).collect();
+    if args.quiet {
+        for t in &failed {
+            eprintln!(
+                "threshold failed: {} ≤ {} (observed {:.3})",
+                t.name, t.limit, t.observed
+            );
+        }
+        if !merged.quota_check.pass {
+            eprint!("{}", check_report::findings(&merged.quota_check));
+        }
+    }
+    if let Some(trip) = &merged.aborted {
+        eprintln!("{}", trip.describe());
+    }
+    Ok(if merged.aborted.is_some() {
+        exit::ABORTED
+    } else if !failed.is_empty() || !merged.quota_check.pass || none_ok.is_some() {
+        exit::CHECK_FAILED
+    } else {
+        exit::OK
+    })
+}
+
+/// Prints to stdout, shrugging off a closed pipe.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}

@@ -1,0 +1,930 @@
+//! `stampede merge`: runs of one scenario, made on several machines (or processes) at once,
+//! merged into the results of one run — exactly. Histograms are added and percentiles
+//! recomputed from the sums (never averaged); counts are summed; seconds are aligned on
+//! the wall clock; thresholds and the quota check are re-evaluated on the merged whole.
+//! Pure: the caller reads and writes the files (docs/merge-and-compare.md).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Attempts, HistogramPair, Histograms, NamedHistograms, Results, RetrySummary, StageResult,
+    ThrottleOnset, Totals,
+};
+use crate::quotas::Front;
+use crate::record::lane::FAILURE_SAMPLES;
+use crate::record::{
+    decode, encode, new_histogram, percentiles, SecondHistograms, SecondLatency, TimelinePoint,
+    ENCODING,
+};
+use crate::scenario::{Metric, Threshold};
+use crate::verdict::quota_check::{self, RunSeen};
+use crate::verdict::thresholds::{self, Observed, ThresholdResult};
+
+/// `merged` in the results: how many runs a merged file was made of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MergeInfo {
+    /// Runs merged (a merged file merged again counts as the runs it holds).
+    pub files: u64,
+    /// True when every second's percentiles come from added histograms. False when a file
+    /// had no per-second histograms (written by an older stampede): those seconds'
+    /// p50/p90/p99 are then the highest of the files' (an upper bound), not exact.
+    pub per_second_exact: bool,
+}
+
+/// Why runs cannot be merged; file numbers are indices into the input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    TooFew(usize),
+    /// Groups of files by scenario: (what identifies it, the files).
+    DifferentScenarios(Vec<(String, Vec<usize>)>),
+    /// The first file's stages, a file with other stages, and those.
+    DifferentStages {
+        first: Vec<String>,
+        file: usize,
+        stages: Vec<String>,
+    },
+    /// A histogram that does not decode, a start time or threshold that does not parse.
+    Unreadable {
+        file: usize,
+        why: String,
+    },
+}
+
+impl Refusal {
+    /// The one-line error (and expected form), naming the files by `names`.
+    pub fn describe(&self, names: &[String]) -> String {
+        let name = |i: &usize| names.get(*i).cloned().unwrap_or_else(|| format!("#{i}"));
+        match self {
+            Refusal::TooFew(n) => format!(
+                "merge: {n} results file{} given\n  expected: 2 or more results files of one scenario",
+                if *n == 1 { "" } else { "s" }
+            ),
+            Refusal::DifferentScenarios(groups) => {
+                let said: Vec<String> = groups
+                    .iter()
+                    .map(|(id, files)| {
+                        let files: Vec<String> = files.iter().map(name).collect();
+                        format!("{} ran scenario {id}", files.join(", "))
+                    })
+                    .collect();
+                format!(
+                    "merge: the files ran different scenarios: {}\n  expected: runs of one scenario (the same scenario_id: name, target, method, stage names and kinds; rates may differ)",
+                    said.join("; ")
+                )
+            }
+            Refusal::DifferentStages {
+                first,
+                file,
+                stages,
+            } => format!(
+                "merge: {} has stages [{}], {} has [{}]\n  expected: the same stages, in the same order, in every file",
+                name(&0),
+                first.join(", "),
+                name(file),
+                stages.join(", ")
+            ),
+            Refusal::Unreadable { file, why } => format!(
+                "merge: {}: {why}\n  expected: a results file as `stampede run --out` writes it",
+                name(file)
+            ),
+        }
+    }
+}
+
+/// What identifies a run's scenario: its `scenario_id`, or for files written before there
+/// was one, its name, method and target.
+fn scenario_key(r: &Results) -> String {
+    match &r.scenario_id {
+        Some(id) => id.clone(),
+        None => format!(
+            "{:?} ({} {})",
+            r.name.as_deref().unwrap_or(""),
+            r.target.method,
+            r.target.url
+        ),
+    }
+}
+
+fn stage_list(r: &Results) -> Vec<String> {
+    r.stages
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.kind))
+        .collect()
+}
+
+/// Checks that `runs` may be merged: two or more, of one scenario, with the same stages.
+pub fn check(runs: &[Results]) -> Result<(), Refusal> {
+    if runs.len() < 2 {
+        return Err(Refusal::TooFew(runs.len()));
+    }
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        let key = scenario_key(r);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, files)) => files.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    if groups.len() > 1 {
+        return Err(Refusal::DifferentScenarios(groups));
+    }
+    let first = stage_list(&runs[0]);
+    for (i, r) in runs.iter().enumerate().skip(1) {
+        let stages = stage_list(r);
+        if stages != first {
+            return Err(Refusal::DifferentStages {
+                first,
+                file: i,
+                stages,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What thresholds compare against, from a latency histogram and the counts.
+pub fn observed(latency: &Histogram<u64>, totals: &Totals, attempts: &Attempts) -> Observed {
+    let p = percentiles(latency);
+    let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    let ended = totals.requests + totals.abandoned;
+    Observed {
+        p50: p.p50,
+        p90: p.p90,
+        p95: p.p95,
+        p99: p.p99,
+        p999: p.p999,
+        max: p.max,
+        mean: p.mean,
+        throttle_rate: ratio(attempts.throttled, attempts.sent),
+        error_rate: ratio(totals.errors, totals.requests),
+        failure_rate: ratio(ended.saturating_sub(totals.ok), ended),
+    }
+}
+
+fn add_totals(a: &mut Totals, b: &Totals) {
+    a.requests += b.requests;
+    a.ok += b.ok;
+    a.throttled += b.throttled;
+    a.errors += b.errors;
+    a.retries += b.retries;
+    a.gave_up += b.gave_up;
+    a.late += b.late;
+    a.held_back += b.held_back;
+    a.abandoned += b.abandoned;
+}
+
+fn add_attempts(a: &mut Attempts, b: &Attempts) {
+    a.sent += b.sent;
+    a.ok += b.ok;
+    a.throttled += b.throttled;
+    a.suspected_lambda_throttles += b.suspected_lambda_throttles;
+    a.function_errors += b.function_errors;
+    a.server_errors += b.server_errors;
+    a.client_errors += b.client_errors;
+    a.timeouts += b.timeouts;
+    a.connect_errors += b.connect_errors;
+    a.tls_errors += b.tls_errors;
+    a.protocol_errors += b.protocol_errors;
+    a.local_errors += b.local_errors;
+    a.abandoned += b.abandoned;
+}
+
+fn add_map(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, n) in from {
+        *into.entry(k.clone()).or_default() += n;
+    }
+}
+
+fn add_opt<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Decodes `text` and adds it to `into`; an empty text is an empty histogram.
+fn add_encoded(
+    into: &mut Histogram<u64>,
+    text: &str,
+    file: usize,
+    what: &str,
+) -> Result<(), Refusal> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let h = decode(text).ok_or_else(|| Refusal::Unreadable {
+        file,
+        why: format!("the {what} histogram does not decode (hdrhistogram-v2-deflate-base64)"),
+    })?;
+    into.add(&h).map_err(|e| Refusal::Unreadable {
+        file,
+        why: format!("the {what} histogram cannot be added: {e:?}"),
+    })
+}
+
+/// One merged second, as it is summed.
+#[derive(Default)]
+struct Second {
+    point: TimelinePoint,
+    latency: Option<Histogram<u64>>,
+    ok: Option<Histogram<u64>>,
+    throttled: Option<Histogram<u64>>,
+    /// A file that ended requests in this second gave no histogram for it.
+    approximate: bool,
+}
+
+/// Percentiles of a second without its histograms: the highest of the files' (the union's
+/// p-quantile is never above the highest of the parts' p-quantiles), the max exact.
+fn bound(a: Option<SecondLatency>, b: Option<SecondLatency>) -> Option<SecondLatency> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(SecondLatency {
+            count: a.count + b.count,
+            p50: a.p50.max(b.p50),
+            p90: a.p90.max(b.p90),
+            p99: a.p99.max(b.p99),
+            max: a.max.max(b.max),
+        }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Merges runs of one scenario into the results of one run. See the module's docs.
+pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
+    check(&runs)?;
+    let starts: Vec<SystemTime> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            humantime::parse_rfc3339(&r.started_at).map_err(|e| Refusal::Unreadable {
+                file: i,
+                why: format!("started_at {:?}: {e}", r.started_at),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let start = *starts.iter().min().expect("two or more runs");
+    // Each file's start, seconds after the earliest.
+    let offsets: Vec<f64> = starts
+        .iter()
+        .map(|s| {
+            s.duration_since(start)
+                .unwrap_or(Duration::ZERO)
+                .as_secs_f64()
+        })
+        .collect();
+    // Second k of a file began at its start + k; it lands in the merged second that holds
+    // its middle: whole seconds to add, the offset rounded.
+    let shifts: Vec<u64> = offsets.iter().map(|o| o.round() as u64).collect();
+    let first = &runs[0];
+
+    // Whole-run and per-stage histograms, added.
+    let mut overall = (new_histogram(), new_histogram());
+    let mut stage_h: Vec<(Histogram<u64>, Histogram<u64>)> = first
+        .stages
+        .iter()
+        .map(|_| (new_histogram(), new_histogram()))
+        .collect();
+    for (i, r) in runs.iter().enumerate() {
+        add_encoded(
+            &mut overall.0,
+            &r.histograms.overall.latency,
+            i,
+            "overall latency",
+        )?;
+        add_encoded(
+            &mut overall.1,
+            &r.histograms.overall.service,
+            i,
+            "overall service",
+        )?;
+        for (s, h) in first.stages.iter().zip(&mut stage_h) {
+            // Stages are the same list in every file (checked); histograms go by name.
+            if let Some(n) = r.histograms.stages.iter().find(|n| n.name == s.name) {
+                let what = format!("stage {:?}", s.name);
+                add_encoded(&mut h.0, &n.latency, i, &format!("{what} latency"))?;
+                add_encoded(&mut h.1, &n.service, i, &format!("{what} service"))?;
+            }
+        }
+    }
+
+    // Counts.
+    let mut totals = Totals::default();
+    let mut attempts = Attempts::default();
+    let mut throttles = BTreeMap::new();
+    let mut local_errors = BTreeMap::new();
+    let mut retry = RetrySummary::default();
+    let mut first_try_ok = 0u64;
+    let mut faults = Vec::new();
+    let mut failures = Vec::new();
+    let mut files = 0u64;
+    for (i, r) in runs.iter().enumerate() {
+        add_totals(&mut totals, &r.totals);
+        add_attempts(&mut attempts, &r.attempts);
+        add_map(&mut throttles, &r.throttles);
+        add_map(&mut local_errors, &r.local_errors);
+        add_map(&mut retry.attempts, &r.retry.attempts);
+        add_map(&mut retry.by_cause, &r.retry.by_cause);
+        retry.gave_up += r.retry.gave_up;
+        retry.gave_up_budget += r.retry.gave_up_budget;
+        retry.backoff_s += r.retry.backoff_s;
+        // The rate is first-try successes / requests, both whole numbers: the count
+        // comes back exactly by rounding.
+        first_try_ok += (r.retry.first_try_success_rate * r.totals.requests as f64).round() as u64;
+        faults.extend(r.faults.iter().cloned());
+        failures.extend(r.failures.iter().cloned().map(|mut f| {
+            f.t_s += offsets[i];
+            f
+        }));
+        files += r.merged.as_ref().map_or(1, |m| m.files);
+    }
+    retry.first_try_success_rate = if totals.requests == 0 {
+        0.0
+    } else {
+        first_try_ok as f64 / totals.requests as f64
+    };
+    failures.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    failures.truncate(FAILURE_SAMPLES);
+
+    // Stages.
+    let stages: Vec<StageResult> = first
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(k, s0)| {
+            let mut st = StageResult {
+                name: s0.name.clone(),
+                kind: s0.kind.clone(),
+                released: 0,
+                totals: Totals::default(),
+                attempts: Attempts::default(),
+                throttles: BTreeMap::new(),
+                achieved_rps: 0.0,
+                planned_requests: None,
+                latency_ms: percentiles(&stage_h[k].0),
+                service_ms: percentiles(&stage_h[k].1),
+                peak_in_flight: 0,
+                dispatch_spread_ms: None,
+                started_s: None,
+            };
+            // The stage on the wall clock: earliest start to latest end, over the files.
+            let mut span: Option<(f64, f64)> = None;
+            let mut spread: Option<(f64, f64)> = None;
+            for (i, r) in runs.iter().enumerate() {
+                let s = &r.stages[k];
+                st.released += s.released;
+                add_totals(&mut st.totals, &s.totals);
+                add_attempts(&mut st.attempts, &s.attempts);
+                add_map(&mut st.throttles, &s.throttles);
+                st.planned_requests = add_opt(st.planned_requests, s.planned_requests);
+                st.peak_in_flight += s.peak_in_flight;
+                let Some(began) = s.started_s.map(|t| t + offsets[i]) else {
+                    continue;
+                };
+                st.started_s = Some(st.started_s.map_or(began, |t: f64| t.min(began)));
+                if s.achieved_rps > 0.0 {
+                    let end = began + s.totals.requests as f64 / s.achieved_rps;
+                    span = Some(span.map_or((began, end), |(a, b)| (a.min(began), b.max(end))));
+                }
+                if let Some(ms) = s.dispatch_spread_ms {
+                    let end = began + ms / 1e3;
+                    spread = Some(spread.map_or((began, end), |(a, b)| (a.min(began), b.max(end))));
+                }
+            }
+            st.achieved_rps = match span {
+                Some((a, b)) if b > a => st.totals.requests as f64 / (b - a),
+                _ => 0.0,
+            };
+            st.dispatch_spread_ms = spread.map(|(a, b)| (b - a) * 1e3);
+            st
+        })
+        .collect();
+
+    // Seconds.
+    let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
+    let mut per_second_exact = true;
+    for (i, r) in runs.iter().enumerate() {
+        let shift = shifts[i];
+        if r.merged.as_ref().is_some_and(|m| !m.per_second_exact) {
+            per_second_exact = false;
+        }
+        let hists: BTreeMap<u64, &SecondHistograms> =
+            r.histograms.seconds.iter().map(|h| (h.t_s, h)).collect();
+        for p in &r.timeline {
+            let t = p.t_s + shift;
+            let sec = seconds.entry(t).or_default();
+            let m = &mut sec.point;
+            m.sent += p.sent;
+            m.ok += p.ok;
+            m.throttled += p.throttled;
+            m.errors += p.errors;
+            // Each file's peak in its second: their sum bounds the merged second's.
+            m.in_flight_max += p.in_flight_max;
+            m.requests += p.requests;
+            m.failed += p.failed;
+            m.throttled_requests += p.throttled_requests;
+            m.suspected_lambda_throttles += p.suspected_lambda_throttles;
+            add_map(&mut m.throttles, &p.throttles);
+            m.planned = add_opt(m.planned, p.planned);
+            m.client_rate_limit = add_opt(m.client_rate_limit, p.client_rate_limit);
+            match hists.get(&p.t_s) {
+                Some(h) => {
+                    let all = sec.latency.get_or_insert_with(new_histogram);
+                    add_encoded(all, &h.latency, i, &format!("second {} latency", p.t_s))?;
+                    if !h.ok.is_empty() {
+                        let ok = sec.ok.get_or_insert_with(new_histogram);
+                        add_encoded(ok, &h.ok, i, &format!("second {} ok", p.t_s))?;
+                    }
+                    if !h.throttled.is_empty() {
+                        let th = sec.throttled.get_or_insert_with(new_histogram);
+                        add_encoded(th, &h.throttled, i, &format!("second {} throttled", p.t_s))?;
+                    }
+                }
+                None if p.requests > 0 || p.max_ms > 0.0 => {
+                    per_second_exact = false;
+                    sec.approximate = true;
+                    m.p50_ms = m.p50_ms.max(p.p50_ms);
+                    m.p90_ms = m.p90_ms.max(p.p90_ms);
+                    m.p99_ms = m.p99_ms.max(p.p99_ms);
+                    m.max_ms = m.max_ms.max(p.max_ms);
+                    m.ok_ms = bound(m.ok_ms, p.ok_ms);
+                    m.throttled_ms = bound(m.throttled_ms, p.throttled_ms);
+                }
+                None => {}
+            }
+        }
+    }
+    let last = seconds.keys().next_back().copied();
+    let mut timeline = Vec::new();
+    let mut second_histograms = Vec::new();
+    for t in last.map_or(0..0, |l| 0..l + 1) {
+        let Some(mut sec) = seconds.remove(&t) else {
+            timeline.push(TimelinePoint {
+                t_s: t,
+                ..TimelinePoint::default()
+            });
+            continue;
+        };
+        sec.point.t_s = t;
+        if let Some(h) = &sec.latency {
+            let of = |h: &Option<Histogram<u64>>| h.as_ref().map(SecondLatency::of);
+            let all = SecondLatency::of(h);
+            let p = &mut sec.point;
+            if sec.approximate {
+                // Both kinds of file in this second: the bound of both.
+                p.p50_ms = p.p50_ms.max(all.p50);
+                p.p90_ms = p.p90_ms.max(all.p90);
+                p.p99_ms = p.p99_ms.max(all.p99);
+                p.max_ms = p.max_ms.max(all.max);
+                p.ok_ms = bound(p.ok_ms, of(&sec.ok));
+                p.throttled_ms = bound(p.throttled_ms, of(&sec.throttled));
+            } else {
+                (p.p50_ms, p.p90_ms, p.p99_ms, p.max_ms) = (all.p50, all.p90, all.p99, all.max);
+                (p.ok_ms, p.throttled_ms) = (of(&sec.ok), of(&sec.throttled));
+            }
+            let enc = |h: &Option<Histogram<u64>>| h.as_ref().map_or(String::new(), encode);
+            second_histograms.push(SecondHistograms {
+                t_s: t,
+                latency: encode(h),
+                ok: enc(&sec.ok),
+                throttled: enc(&sec.throttled),
+            });
+        }
+        timeline.push(sec.point);
+    }
+    if !per_second_exact {
+        // Histograms of some files' seconds only would pass for the whole.
+        second_histograms.clear();
+    }
+
+    let throttle_onset = timeline
+        .iter()
+        .find(|p| p.throttled > 0)
+        .map(|p| ThrottleOnset {
+            t_s: p.t_s,
+            rate: p.sent,
+            in_flight: p.in_flight_max,
+        });
+    let duration_s = runs
+        .iter()
+        .zip(&offsets)
+        .map(|(r, o)| o + r.duration_s)
+        .fold(0.0, f64::max);
+    let aborted = runs.iter().find_map(|r| r.aborted.clone());
+
+    let mut merged = Results {
+        schema: super::SCHEMA.to_string(),
+        name: first.name.clone(),
+        scenario_id: first.scenario_id.clone(),
+        started_at: humantime::format_rfc3339_millis(start).to_string(),
+        duration_s,
+        interrupted: runs.iter().any(|r| r.interrupted),
+        insecure: runs.iter().any(|r| r.insecure),
+        target: first.target.clone(),
+        totals,
+        attempts,
+        throttles,
+        local_errors,
+        open_files_limit: runs.iter().filter_map(|r| r.open_files_limit).min(),
+        faults,
+        latency_ms: percentiles(&overall.0),
+        service_ms: percentiles(&overall.1),
+        // Each run's peak: their sum bounds the merged run's.
+        peak_in_flight: runs.iter().map(|r| r.peak_in_flight).sum(),
+        throttle_onset,
+        retry,
+        failures,
+        stages,
+        timeline,
+        histograms: Histograms {
+            encoding: ENCODING.to_string(),
+            unit: "us".to_string(),
+            overall: HistogramPair {
+                latency: encode(&overall.0),
+                service: encode(&overall.1),
+            },
+            stages: first
+                .stages
+                .iter()
+                .zip(&stage_h)
+                .map(|(s, h)| NamedHistograms {
+                    name: s.name.clone(),
+                    latency: encode(&h.0),
+                    service: encode(&h.1),
+                })
+                .collect(),
+            seconds: second_histograms,
+        },
+        quota_check: Default::default(),
+        thresholds: Vec::new(),
+        aborted,
+        // Each run's emulator was its own: their counters do not describe one.
+        emulator: None,
+        merged: Some(MergeInfo {
+            files,
+            per_second_exact,
+        }),
+    };
+    merged.thresholds = rethreshold(&runs[0].thresholds, &merged, &overall.0, &stage_h)
+        .map_err(|why| Refusal::Unreadable { file: 0, why })?;
+    merged.quota_check = requota(first, &merged);
+    Ok(merged)
+}
+
+/// The thresholds of the first file, checked again against the merged whole.
+fn rethreshold(
+    checked: &[ThresholdResult],
+    merged: &Results,
+    overall: &Histogram<u64>,
+    stages: &[(Histogram<u64>, Histogram<u64>)],
+) -> Result<Vec<ThresholdResult>, String> {
+    let mut out = Vec::new();
+    for t in checked {
+        let metric = Metric::from_name(&t.name)
+            .ok_or_else(|| format!("threshold {:?}: not a metric stampede knows", t.name))?;
+        let limit = Threshold::parse(metric, &t.limit)
+            .map_err(|e| format!("threshold {} = {:?}: {e}", t.name, t.limit))?;
+        let seen = match &t.stage {
+            None => observed(overall, &merged.totals, &merged.attempts),
+            Some(name) => {
+                let k = merged
+                    .stages
+                    .iter()
+                    .position(|s| &s.name == name)
+                    .ok_or_else(|| {
+                        format!(
+                            "threshold {} names stage {name:?}, which it has not",
+                            t.name
+                        )
+                    })?;
+                let s = &merged.stages[k];
+                observed(&stages[k].0, &s.totals, &s.attempts)
+            }
+        };
+        out.extend(thresholds::evaluate(&[limit], &seen, t.stage.as_deref()));
+    }
+    Ok(out)
+}
+
+/// The quota check again, with the first file's quotas, on the merged timeline. Each file's
+/// preflight forecast was of its own share: the merged check has none.
+fn requota(first: &Results, merged: &Results) -> quota_check::QuotaCheck {
+    let quotas = &first.quota_check.quotas;
+    let front = match &first.quota_check.preflight {
+        Some(p) => p.front,
+        None => {
+            let host = merged
+                .target
+                .url
+                .parse::<http::Uri>()
+                .ok()
+                .and_then(|u| u.host().map(str::to_string))
+                .unwrap_or_default();
+            Front::from_host(&host)
+        }
+    };
+    let seen = RunSeen {
+        timeline: &merged.timeline,
+        peak_in_flight: merged.peak_in_flight,
+        bursts: merged
+            .stages
+            .iter()
+            .filter(|s| s.kind == "burst")
+            .filter_map(|s| {
+                let started = s.started_s?;
+                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
+            })
+            .collect(),
+        front,
+        function: quotas.function.clone(),
+        qualifier: None,
+        rest_api_id: None,
+        stage: None,
+    };
+    quota_check::check(quotas, &seen, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Outcome;
+    use crate::record::{FailureSample, SecondRecord, StageRecord, Timeline};
+    use crate::results::{build, RunInput, StageInput, TargetInfo};
+
+    /// A run of one open stage that started at `start` (RFC 3339) and ended requests
+    /// `(second, latency µs, ok)`, with a p99 threshold of `p99`.
+    fn run(start: &str, ends: &[(u64, u64, bool)], p99: &str) -> Results {
+        let mut rec = StageRecord::new();
+        let mut seconds: BTreeMap<u64, SecondRecord> = BTreeMap::new();
+        for &(sec, us, ok) in ends {
+            let c = &mut rec.counts;
+            let outcome = if ok {
+                Outcome::Ok
+            } else {
+                Outcome::Throttled(crate::classify::ThrottleKind::Other)
+            };
+            c.requests += 1;
+            c.sent += 1;
+            c.first_sent += 1;
+            if ok {
+                c.ok += 1;
+                c.attempts_ok += 1;
+                c.first_try_ok += 1;
+            } else {
+                c.throttled += 1;
+                c.attempts_throttled += 1;
+            }
+            rec.latency.record(us).unwrap();
+            rec.service.record(us).unwrap();
+            let s = seconds.entry(sec).or_insert_with(|| SecondRecord::new(sec));
+            s.sent += 1;
+            s.in_flight_max = 1;
+            s.count_attempt(outcome);
+            s.record_latency(us, outcome);
+            s.count_request(outcome);
+        }
+        rec.peak_in_flight = 1;
+        rec.first_scheduled_us = Some(0);
+        let last = ends.iter().map(|e| e.0).max().unwrap_or(0);
+        rec.last_done_us = Some((last + 1) * 1_000_000);
+        let mut t = Timeline::new(1);
+        for (_, s) in seconds {
+            t.add(0, s);
+        }
+        t.lane_done(0);
+        let overall = rec.clone();
+        let mut r = build(RunInput {
+            name: Some("shard"),
+            target: TargetInfo {
+                url: "http://127.0.0.1/".into(),
+                method: "GET".into(),
+            },
+            started_at: humantime::parse_rfc3339(start).unwrap(),
+            interrupted: false,
+            stages: vec![StageInput {
+                name: "steady",
+                kind: "constant",
+                record: &rec,
+                planned_s: Some((last + 1) as f64),
+                planned_requests: Some(ends.len() as u64),
+            }],
+            overall: &overall,
+            faults: Vec::new(),
+            open_files_limit: None,
+            failures: Vec::new(),
+            timeline: t.points,
+            seconds: t.histograms,
+            thresholds: vec![ThresholdResult {
+                name: "p99".into(),
+                stage: None,
+                limit: p99.into(),
+                observed: 0.0,
+                pass: true,
+            }],
+        });
+        r.scenario_id = Some("0123456789abcdef".into());
+        r
+    }
+
+    fn fast(n: usize, sec: u64) -> Vec<(u64, u64, bool)> {
+        vec![(sec, 10_000, true); n]
+    }
+
+    #[test]
+    fn percentiles_come_from_the_added_histograms_and_thresholds_are_checked_again() {
+        // Two fast shards (10 ms) and one slow (500 ms), 100 requests each. The union's p99
+        // is 500 ms; the mean of the shards' p99s, what averaging gives, 173 ms.
+        let t = "2026-01-01T00:00:00Z";
+        let slow = vec![(0, 500_000, true); 100];
+        let runs = vec![
+            run(t, &fast(100, 0), "200ms"),
+            run(t, &fast(100, 0), "200ms"),
+            run(t, &slow, "200ms"),
+        ];
+        let mut added = new_histogram();
+        for r in &runs {
+            added
+                .add(decode(&r.histograms.overall.latency).unwrap())
+                .unwrap();
+        }
+        let m = merge(runs).unwrap();
+        assert_eq!(m.latency_ms, percentiles(&added));
+        assert!((m.latency_ms.p50 - 10.0).abs() < 0.05, "{:?}", m.latency_ms);
+        assert!((m.latency_ms.p99 - 500.0).abs() < 1.0, "{:?}", m.latency_ms);
+        assert_eq!(m.totals.requests, 300);
+        assert_eq!(m.stages[0].totals.ok, 300);
+        assert_eq!(m.stages[0].planned_requests, Some(300));
+        assert_eq!(m.thresholds.len(), 1);
+        assert!(!m.thresholds[0].pass, "{:?}", m.thresholds);
+        assert_eq!(m.thresholds[0].observed, m.latency_ms.p99);
+        let p = &m.timeline[0];
+        assert_eq!((p.sent, p.requests, p.ok), (300, 300, 300));
+        assert_eq!(p.p99_ms, m.latency_ms.p99);
+        assert_eq!(p.ok_ms.unwrap().count, 300);
+        assert_eq!(decode(&m.histograms.seconds[0].latency).unwrap().len(), 300);
+        assert_eq!(
+            m.merged,
+            Some(MergeInfo {
+                files: 3,
+                per_second_exact: true
+            })
+        );
+    }
+
+    #[test]
+    fn seconds_align_on_the_wall_clock() {
+        let a = run(
+            "2026-01-01T00:00:00Z",
+            &[(0, 1000, true), (1, 1000, true)],
+            "1s",
+        );
+        // 2.4 s later: its second 0 is mostly the merged second 2.
+        let b = run(
+            "2026-01-01T00:00:02.400Z",
+            &[(0, 2000, true), (1, 2000, false)],
+            "1s",
+        );
+        // 0.6 s later: its second 0 is mostly the merged second 1.
+        let c = run("2026-01-01T00:00:00.600Z", &[(0, 3000, true)], "1s");
+        let m = merge(vec![b, a, c]).unwrap();
+        assert_eq!(m.started_at, "2026-01-01T00:00:00.000Z");
+        let sent: Vec<u64> = m.timeline.iter().map(|p| p.sent).collect();
+        assert_eq!(sent, vec![1, 2, 1, 1]);
+        assert_eq!(m.timeline[3].throttled, 1);
+        assert_eq!(m.throttle_onset.unwrap().t_s, 3);
+        assert!((m.duration_s - 4.4).abs() < 1e-9, "{}", m.duration_s);
+        assert_eq!(m.stages[0].started_s, Some(0.0));
+        assert_eq!(m.histograms.seconds.len(), 4);
+    }
+
+    #[test]
+    fn the_first_try_rate_is_recomputed_from_counts() {
+        let t = "2026-01-01T00:00:00Z";
+        let mut a = run(t, &fast(10, 0), "1s");
+        a.retry.first_try_success_rate = 0.5;
+        let b = run(t, &fast(30, 0), "1s");
+        let m = merge(vec![a, b]).unwrap();
+        // (5 + 30) / 40, not (0.5 + 1.0) / 2.
+        assert_eq!(m.retry.first_try_success_rate, 35.0 / 40.0);
+    }
+
+    #[test]
+    fn failures_are_kept_earliest_first_on_the_merged_clock_to_the_cap() {
+        let sample = |t_s: f64| FailureSample {
+            correlation_id: None,
+            t_s,
+            stage: "steady".into(),
+            attempt: 1,
+            status: Some(500),
+            kind: "server_error".into(),
+            body_excerpt: None,
+        };
+        let mut a = run("2026-01-01T00:00:01Z", &fast(1, 0), "1s");
+        let mut b = run("2026-01-01T00:00:00Z", &fast(1, 0), "1s");
+        a.failures = (0..20).map(|i| sample(i as f64 * 0.01)).collect();
+        b.failures = (0..20).map(|i| sample(0.5 + i as f64 * 0.1)).collect();
+        let m = merge(vec![a, b]).unwrap();
+        assert_eq!(m.failures.len(), FAILURE_SAMPLES);
+        assert_eq!(m.failures[0].t_s, 0.5);
+        assert!(m.failures.windows(2).all(|w| w[0].t_s <= w[1].t_s));
+        // a's failures are 1 s later on the merged clock: from 1.0.
+        assert!(m.failures.iter().any(|f| (f.t_s - 1.0).abs() < 1e-9));
+    }
+
+    #[test]
+    fn files_without_second_histograms_merge_with_approximate_seconds() {
+        let t = "2026-01-01T00:00:00Z";
+        let a = run(t, &fast(100, 0), "1s");
+        let mut b = run(t, &vec![(0, 300_000, true); 100], "1s");
+        b.histograms.seconds.clear();
+        let m = merge(vec![a, b]).unwrap();
+        let info = m.merged.as_ref().unwrap();
+        assert!(!info.per_second_exact);
+        assert!(m.histograms.seconds.is_empty());
+        let p = &m.timeline[0];
+        assert_eq!(p.requests, 200);
+        // The bound: the higher of the two files' p99s.
+        assert!((p.p99_ms - 300.0).abs() < 1.0, "{p:?}");
+        // The whole run's histograms are still exact.
+        assert!((m.latency_ms.p99 - 300.0).abs() < 1.0);
+        assert!((m.latency_ms.p50 - 10.0).abs() < 0.05, "{:?}", m.latency_ms);
+        // A merged file merged again stays marked approximate and counts its runs.
+        let c = run(t, &fast(1, 0), "1s");
+        let again = merge(vec![m, c]).unwrap();
+        assert_eq!(again.merged.unwrap().files, 3);
+    }
+
+    #[test]
+    fn runs_of_other_scenarios_or_stages_are_refused_by_file() {
+        let t = "2026-01-01T00:00:00Z";
+        let names: Vec<String> = ["a.json", "b.json", "c.json"].map(String::from).to_vec();
+        let mut b = run(t, &fast(1, 0), "1s");
+        b.scenario_id = Some("fedcba9876543210".into());
+        let e = merge(vec![
+            run(t, &fast(1, 0), "1s"),
+            b,
+            run(t, &fast(1, 0), "1s"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e,
+            Refusal::DifferentScenarios(vec![
+                ("0123456789abcdef".into(), vec![0, 2]),
+                ("fedcba9876543210".into(), vec![1])
+            ])
+        );
+        let text = e.describe(&names);
+        assert!(
+            text.contains("a.json, c.json ran scenario 0123456789abcdef"),
+            "{text}"
+        );
+        assert!(
+            text.contains("b.json ran scenario fedcba9876543210"),
+            "{text}"
+        );
+
+        let mut c = run(t, &fast(1, 0), "1s");
+        c.stages[0].name = "other".into();
+        let e = merge(vec![
+            run(t, &fast(1, 0), "1s"),
+            run(t, &fast(1, 0), "1s"),
+            c,
+        ])
+        .unwrap_err();
+        let text = e.describe(&names);
+        assert!(
+            text.contains("a.json has stages [steady (constant)], c.json has [other (constant)]"),
+            "{text}"
+        );
+
+        let e = merge(vec![run(t, &fast(1, 0), "1s")]).unwrap_err();
+        assert_eq!(e, Refusal::TooFew(1));
+    }
+
+    #[test]
+    fn stage_thresholds_use_the_stage_and_bad_ones_are_refused() {
+        let t = "2026-01-01T00:00:00Z";
+        let mut a = run(t, &fast(10, 0), "1s");
+        a.thresholds.push(ThresholdResult {
+            name: "failure_rate".into(),
+            stage: Some("steady".into()),
+            limit: "10%".into(),
+            observed: 0.0,
+            pass: true,
+        });
+        let b = run(t, &[(0, 1000, false); 2], "1s");
+        let m = merge(vec![a.clone(), b.clone()]).unwrap();
+        let f = &m.thresholds[1];
+        assert_eq!(f.stage.as_deref(), Some("steady"));
+        assert_eq!(f.observed, 2.0 / 12.0);
+        assert!(!f.pass);
+        a.thresholds[1].name = "p42".into();
+        assert!(matches!(
+            merge(vec![a, b]),
+            Err(Refusal::Unreadable { file: 0, .. })
+        ));
+    }
+}
