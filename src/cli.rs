@@ -76,7 +76,7 @@ A scenario file names its schema for Taplo / Even Better TOML on its first line:
 
 #[derive(Args, Debug, Clone)]
 pub struct ReportArgs {
-    /// The results file (`run --out`).
+    /// The results file (`run --out`); several are merged first, as `stampede merge` does.
     #[arg(required = true, value_name = "RESULTS.json")]
     pub results: Vec<PathBuf>,
 
