@@ -220,12 +220,13 @@ fn a_real_run_draws_offline_in_chromium() {
     // A screenshot for people (kept by CI).
     let shot = target_dir().join("html-report.png");
     let _ = std::fs::remove_file(&shot);
+    let shot_arg = format!("--screenshot={}", shot.display());
     let run = headless(
         &chromium,
         &profile,
         &page,
         &[
-            &format!("--screenshot={}", shot.display()),
+            shot_arg.as_str(),
             "--window-size=1400,3000",
             "--hide-scrollbars",
         ],
