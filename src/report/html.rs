@@ -1,19 +1,396 @@
-//! A placeholder HTML report: the run's name and totals on a page of its own. The full
-//! report (docs/html-report.md) replaces this file.
+//! The HTML report (docs/html-report.md): one self-contained file that works offline. The
+//! charts are drawn in the browser by uPlot (vendored, MIT, in `assets/uplot/`) and the
+//! page's own script (`assets/report.js`) from one JSON blob of derived series built here;
+//! the header and the tables are rendered here, every piece of text HTML-escaped. Pure.
+
+use std::fmt::Display;
+use std::fmt::Write as _;
 
 use crate::results::Results;
 
+mod data;
+mod tables;
+
+pub use data::{sig3, spectrum_points};
+
+const UPLOT_JS: &str = include_str!("assets/uplot/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("assets/uplot/uPlot.min.css");
+const REPORT_JS: &str = include_str!("assets/report.js");
+const REPORT_CSS: &str = include_str!("assets/report.css");
+
+/// Counts script errors into `<body data-errors>` from the first script on: the page's
+/// own status, which a headless browser's DOM dump shows.
+const ERROR_COUNTER: &str = "window.onerror=function(){var b=document.body;\
+b.dataset.errors=String((+b.dataset.errors||0)+1);};";
+
+/// Nothing may be fetched: no network, no files; inline scripts and styles only.
+const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+style-src 'unsafe-inline'; img-src data:";
+
+/// The report of a run, a complete HTML document.
 pub fn render(r: &Results) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let name = esc(r.name.as_deref().unwrap_or("stampede run"));
-    let t = &r.totals;
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{name}</title></head>\n<body>\n<h1>{name}</h1>\n<p>{} requests · {} ok · {} throttled · {} errors · {:.1} s</p>\n</body>\n</html>\n",
-        t.requests, t.ok, t.throttled, t.errors, r.duration_s
-    )
+    let title = r.name.as_deref().unwrap_or("stampede run");
+    let mut out = String::with_capacity(256 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>stampede: {}</title>\n<style>{}</style>\n<style>{}</style>\n</head>\n\
+         <body data-drawn=\"0\" data-errors=\"0\">\n<script>{}</script>\n",
+        CSP,
+        esc(title),
+        UPLOT_CSS,
+        REPORT_CSS,
+        ERROR_COUNTER
+    );
+    tables::header(&mut out, r);
+    charts(&mut out);
+    tables::retries(&mut out, r);
+    tables::stages(&mut out, r);
+    tables::thresholds(&mut out, r);
+    tables::preflight(&mut out, r);
+    tables::quota_check(&mut out, r);
+    tables::failures(&mut out, r);
+    tables::emulator(&mut out, r);
+    let _ = writeln!(
+        out,
+        "<footer>stampede {} · charts by uPlot 1.6.32 (MIT licence) · \
+         drag across a time chart to zoom (all time charts follow), double-click to zoom \
+         out, hover for values, click a legend entry to hide its line</footer>",
+        esc(env!("CARGO_PKG_VERSION"))
+    );
+    let _ = write!(
+        out,
+        "<script type=\"application/json\" id=\"data\">{}</script>\n\
+         <script>{}</script>\n<script>{}</script>\n</body>\n</html>\n",
+        data::to_script_json(&data::build(r)),
+        UPLOT_JS,
+        REPORT_JS
+    );
+    out
+}
+
+/// The chart sections; report.js draws into their `.chart` elements.
+fn charts(out: &mut String) {
+    let sections = [
+        (
+            "chart-rate",
+            "Requests per second",
+            "Attempts sent, answered ok, throttled (by kind) and failed in each second, with \
+             what the schedule planned (dashed) and API Gateway's rate limits as horizontal \
+             lines. Shaded bands are the stages; the red line is where throttling began.",
+        ),
+        (
+            "chart-latency",
+            "Latency per second (log scale)",
+            "p50, p90, p99 and max end-to-end latency of the requests that ended in each \
+             second: of those that ended ok (solid) and of those that ended throttled \
+             (dashed), kept apart so fast 429s cannot make the service look faster.",
+        ),
+        (
+            "chart-inflight",
+            "In flight",
+            "The most attempts in flight at once in each second, with the concurrency \
+             limits read for the run as horizontal lines.",
+        ),
+        (
+            "chart-spectrum",
+            "Latency distribution",
+            "Latency by percentile over the whole run and per stage, as HdrHistogram plots \
+             it: the x axis stretches the tail (90%, 99%, 99.9%, …) so the slowest requests \
+             are visible; the last point of each line is its maximum.",
+        ),
+    ];
+    for (id, title, help) in sections {
+        let _ = writeln!(
+            out,
+            "<section class=\"chart-section\"><h2>{}</h2><p class=\"help\">{}</p>\
+             <div class=\"chart\" id=\"{}\" data-points=\"0\"></div></section>",
+            esc(title),
+            esc(help),
+            id
+        );
+    }
+}
+
+/// `text` with `& < > " '` escaped, for element text and attribute values alike.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Any displayable value, escaped.
+fn cell(v: impl Display) -> String {
+    esc(&v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// A histogram of `n` latencies from `lo_ms` up, encoded as the results hold it.
+    fn hist(n: u64, lo_ms: u64) -> String {
+        let mut h = crate::record::new_histogram();
+        for i in 0..n {
+            h.record(lo_ms * 1000 + (i * 37) % 50_000).unwrap();
+        }
+        crate::record::encode(&h)
+    }
+
+    fn latency(count: u64, base: f64) -> Value {
+        json!({"count": count, "p50": base, "p90": base * 1.8, "p99": base * 3.1, "max": base * 5.7})
+    }
+
+    /// A one-hour run: 3,600 seconds with every key of a point, 10 stages, per-second
+    /// histograms (which the report must not embed), limits and failures.
+    pub(super) fn synthetic_hour(name: &str) -> Results {
+        let seconds = 3600u64;
+        let timeline: Vec<Value> = (0..seconds)
+            .map(|t| {
+                let sent = 100 + t % 700;
+                let thr = if t > 1800 { sent / 7 } else { 0 };
+                let mut p = json!({
+                    "t_s": t, "sent": sent, "ok": sent - thr - 1, "throttled": thr,
+                    "errors": 1, "in_flight_max": 20 + t % 90, "requests": sent,
+                    "failed": 1, "throttled_requests": thr, "planned": sent,
+                    "p50_ms": 41.234567, "p90_ms": 77.7777, "p99_ms": 123.456789,
+                    "max_ms": 456.789123, "ok_ms": latency(sent - thr, 40.123456),
+                    "suspected_lambda_throttles": t % 3,
+                });
+                if thr > 0 {
+                    p["throttles"] = json!({"api_gateway": thr / 2, "lambda_reserved_concurrency": thr - thr / 2});
+                    p["throttled_ms"] = latency(thr, 3.3333);
+                }
+                p
+            })
+            .collect();
+        let per = json!({"p50": 40.1, "p90": 70.2, "p95": 90.3, "p99": 120.4, "p999": 300.5, "max": 900.6, "mean": 45.7});
+        let totals = json!({"requests": 1_500_000, "ok": 1_400_000, "throttled": 90_000, "errors": 10_000,
+            "retries": 5_000, "gave_up": 10, "late": 0, "held_back": 0, "abandoned": 0});
+        let attempts = json!({"sent": 1_505_000, "ok": 1_400_000, "throttled": 95_000,
+            "suspected_lambda_throttles": 1_200, "server_errors": 8_800, "client_errors": 0,
+            "timeouts": 0, "connect_errors": 0, "tls_errors": 0});
+        let stages: Vec<Value> = (0..10)
+            .map(|i| {
+                json!({"name": format!("stage {i}"), "kind": "constant", "released": 150_000,
+                "totals": totals, "attempts": attempts, "achieved_rps": 416.7,
+                "planned_requests": 150_000, "latency_ms": per, "service_ms": per,
+                "peak_in_flight": 110, "started_s": i as f64 * 360.0})
+            })
+            .collect();
+        let quota = |key: &str, value: f64| json!({"key": key, "value": value, "source": {"kind": "emulator"}});
+        let value = json!({
+            "schema": crate::results::SCHEMA, "name": name, "started_at": "2026-01-01T00:00:00.000Z",
+            "duration_s": 3600.0, "interrupted": false,
+            "target": {"url": "http://127.0.0.1:1/x", "method": "GET"},
+            "totals": totals, "attempts": attempts,
+            "throttles": {"api_gateway": 50_000, "lambda_reserved_concurrency": 45_000},
+            "latency_ms": per, "service_ms": per, "peak_in_flight": 110,
+            "throttle_onset": {"t_s": 1801, "rate": 601, "in_flight": 90},
+            "retry": {"first_try_success_rate": 0.97, "attempts": {"1": 1_495_000, "2": 4_000, "3": 1_000},
+                "by_cause": {"throttle": 4_500, "server-error": 500}, "gave_up": 10, "gave_up_budget": 2, "backoff_s": 812.5},
+            "failures": [{"correlation_id": "c-1", "t_s": 1801.25, "stage": "stage 5", "attempt": 1,
+                "status": 429, "kind": "api_gateway", "body_excerpt": "<img src=x onerror=alert(1)>"}],
+            "stages": stages,
+            "timeline": timeline,
+            "histograms": {"encoding": "hdrhistogram-v2-deflate-base64", "unit": "us",
+                "overall": {"latency": hist(5_000, 20), "service": hist(5_000, 20)},
+                "stages": (0..10).map(|i| json!({"name": format!("stage {i}"), "latency": hist(500, 10 + i), "service": hist(500, 10 + i)})).collect::<Vec<_>>(),
+                "seconds": (0..seconds).map(|t| json!({"t_s": t, "latency": hist(100, 30), "ok": hist(90, 30), "throttled": hist(10, 1)})).collect::<Vec<_>>()},
+            "quota_check": {"origin": "emulator",
+                "quotas": [quota("apigw_rate", 500.0), quota("stage_rate", 400.0),
+                    quota("function_reserved_concurrency", 100.0), quota("lambda_concurrent_executions", 1000.0)],
+                "usage": [], "onset": null, "suspected_lambda_throttles": null,
+                "findings": [{"level": "exceeded", "message": "peak rate <b>800</b> is 160% of 500"}],
+                "next_steps": ["aws lambda put-function-concurrency --function-name f --reserved-concurrent-executions 200"],
+                "pass": false},
+            "thresholds": [{"name": "p99", "limit": "1s", "observed": 120.4, "pass": true},
+                {"name": "throttle_rate", "limit": "5%", "observed": 0.063, "pass": false}],
+        });
+        serde_json::from_value(value).expect("a valid Results")
+    }
+
+    /// The JSON in `<script type="application/json" id="data">`.
+    fn data_of(html: &str) -> Value {
+        let open = r#"<script type="application/json" id="data">"#;
+        let start = html.find(open).expect("the data element") + open.len();
+        let end = start + html[start..].find("</script>").unwrap();
+        serde_json::from_str(&html[start..end]).unwrap()
+    }
+
+    fn labels(v: &Value) -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["label"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_data_has_every_series() {
+        let r = synthetic_hour("hour");
+        let d = data_of(&render(&r));
+        assert_eq!(d["t"].as_array().unwrap().len(), 3600);
+        let rate = labels(&d["rate"]);
+        for want in [
+            "planned",
+            "sent",
+            "ok",
+            "throttled: api_gateway",
+            "throttled: lambda_reserved_concurrency",
+            "suspected Lambda throttles",
+            "errors",
+        ] {
+            assert!(rate.contains(&want.to_string()), "{want} in {rate:?}");
+        }
+        for s in d["rate"].as_array().unwrap() {
+            assert_eq!(s["values"].as_array().unwrap().len(), 3600);
+        }
+        let latency = labels(&d["latency"]);
+        for want in [
+            "ok p50",
+            "ok p90",
+            "ok p99",
+            "ok max",
+            "throttled p50",
+            "throttled max",
+        ] {
+            assert!(latency.contains(&want.to_string()), "{want} in {latency:?}");
+        }
+        // Rounded to 3 significant digits; null where no request ended throttled.
+        assert_eq!(d["latency"][0]["values"][0], 40.1);
+        let thr = d["latency"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["label"] == "throttled p50")
+            .unwrap();
+        assert!(thr["values"][0].is_null());
+        assert_eq!(thr["values"][1801], 3.33);
+        assert_eq!(d["in_flight"][0]["values"][5], 25.0);
+        let limit_keys = |k: &str| -> Vec<String> {
+            d[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["label"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(limit_keys("rate_limits"), ["apigw_rate", "stage_rate"]);
+        assert_eq!(
+            limit_keys("concurrency_limits"),
+            [
+                "function_reserved_concurrency",
+                "lambda_concurrent_executions"
+            ]
+        );
+        let stages = d["stages"].as_array().unwrap();
+        assert_eq!(stages.len(), 10);
+        assert_eq!(stages[1]["start"], 360.0);
+        assert_eq!(stages[1]["end"], 720.0);
+        assert_eq!(stages[9]["end"], 3600.0);
+        assert_eq!(d["marks"][0]["t"], 1801.0);
+        let spectrum = labels(&d["spectrum"]["series"]);
+        assert_eq!(spectrum.len(), 11, "{spectrum:?}");
+        assert_eq!(spectrum[0], "all");
+        let x = d["spectrum"]["x"].as_array().unwrap();
+        assert_eq!(x[0], 1.0);
+        for s in d["spectrum"]["series"].as_array().unwrap() {
+            assert_eq!(s["values"].as_array().unwrap().len(), x.len());
+            assert!(s["values"][0].as_f64().unwrap() > 0.0);
+        }
+    }
+
+    #[test]
+    fn a_one_hour_run_stays_small() {
+        let html = render(&synthetic_hour("hour"));
+        assert!(html.len() < 1_500_000, "{} bytes", html.len());
+        assert!(!html.contains("\"hdrhistogram"), "no histograms embedded");
+    }
+
+    #[test]
+    fn user_text_stays_text() {
+        let evil = "x</script><script>alert(1)</script><!--";
+        let html = render(&synthetic_hour(evil));
+        // Only the page's own four scripts end.
+        assert_eq!(
+            html.matches("</script>").count(),
+            4,
+            "the run name closed a script"
+        );
+        assert!(!html.contains("<script>alert(1)"));
+        assert!(html.contains("<title>stampede: x&lt;/script&gt;&lt;script&gt;alert(1)"));
+        assert!(html.contains("<h1>x&lt;/script&gt;"));
+        assert!(!html.contains("<img src=x"), "a failure body is escaped");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains("peak rate &lt;b&gt;800&lt;/b&gt;"));
+        assert_eq!(
+            data_of(&html)
+                .get("stages")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            10
+        );
+    }
+
+    #[test]
+    fn the_header_has_the_verdict_and_key_numbers() {
+        let html = render(&synthetic_hour("hour"));
+        assert!(html.contains(r#"<div class="verdict fail" id="verdict">FAIL</div>"#));
+        assert!(html.contains("threshold throttle_rate ≤ 5% failed: observed 6.300%"));
+        assert!(html.contains(r#"<dd id="key-requests">1500000</dd>"#));
+        assert!(html.contains(r#"<dd id="key-p99">120ms</dd>"#));
+        assert!(html.contains(r#"<dd id="key-peak">110</dd>"#));
+        assert!(html.contains("Throttling began at 1801 s"));
+    }
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            esc(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn vendored_scripts_cannot_end_their_element() {
+        for (name, text) in [
+            ("uPlot.iife.min.js", UPLOT_JS),
+            ("report.js", REPORT_JS),
+            ("uPlot.min.css", UPLOT_CSS),
+            ("report.css", REPORT_CSS),
+        ] {
+            let lower = text.to_ascii_lowercase();
+            assert!(!lower.contains("</script"), "{name}");
+            assert!(!lower.contains("</style"), "{name}");
+            assert!(!lower.contains("<!--"), "{name}");
+        }
+    }
+
+    #[test]
+    fn nothing_is_fetched() {
+        for (name, text) in [
+            ("uPlot.iife.min.js", UPLOT_JS),
+            ("report.js", REPORT_JS),
+            ("uPlot.min.css", UPLOT_CSS),
+            ("report.css", REPORT_CSS),
+        ] {
+            for word in ["url(", "@import", "fetch(", "XMLHttpRequest", "import("] {
+                assert!(!text.contains(word), "{name} has {word}");
+            }
+        }
+    }
 }

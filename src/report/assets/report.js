@@ -1,0 +1,338 @@
+// stampede's HTML report: draws the charts from the JSON in #data with uPlot.
+// Text from the data reaches the page only through textContent and canvas fillText.
+// The page's status goes into the DOM: <body data-drawn> counts the charts drawn with
+// data, data-errors the script errors; each .chart has data-points (non-null values).
+(function () {
+  "use strict";
+  var body = document.body;
+  var t0 = performance.now();
+  function countError(e) {
+    body.dataset.errors = String((+body.dataset.errors || 0) + 1);
+    if (window.console) console.error(e);
+  }
+
+  var data = JSON.parse(document.getElementById("data").textContent);
+  var timeCharts = [];
+  var drawn = {};
+  var syncing = false;
+  var ready = false;
+
+  function fmtNum(v) {
+    if (v == null || isNaN(v)) return "--";
+    var a = Math.abs(v);
+    if (a >= 100 || v === Math.round(v)) return String(Math.round(v * 10) / 10);
+    if (a >= 10) return v.toFixed(1);
+    if (a >= 1) return v.toFixed(2);
+    return String(+v.toPrecision(3));
+  }
+  function fmtMs(v) {
+    if (v == null || isNaN(v)) return "--";
+    if (v >= 10000) return (v / 1000).toFixed(1) + " s";
+    return fmtNum(v) + " ms";
+  }
+  // x of the spectrum is 1/(1-q): 1 → 0%, 10 → 90%, 100 → 99%, 1000 → 99.9%.
+  function fmtPct(x) {
+    if (x == null) return "--";
+    if (x <= 1) return "0%";
+    var p = 100 * (1 - 1 / x);
+    var d = Math.max(0, Math.ceil(Math.log10(x)) - 2);
+    return p.toFixed(Math.min(d, 8)) + "%";
+  }
+  function decadeLabel(x) {
+    var n = Math.round(Math.log10(x));
+    if (n <= 0) return "0%";
+    if (n === 1) return "90%";
+    if (n === 2) return "99%";
+    return "99." + "9".repeat(n - 2) + "%";
+  }
+
+  function width(el) {
+    return Math.max(300, (el.clientWidth || 1000) - 10);
+  }
+
+  function countPoints(cols) {
+    var n = 0;
+    for (var i = 1; i < cols.length; i++) {
+      var c = cols[i];
+      for (var j = 0; j < c.length; j++) if (c[j] != null) n++;
+    }
+    return n;
+  }
+
+  function markDrawn(el) {
+    if (drawn[el.id]) return;
+    drawn[el.id] = true;
+    el.dataset.drawn = "1";
+    body.dataset.drawn = String(Object.keys(drawn).length);
+    body.dataset.drawMs = String(Math.round(performance.now() - t0));
+  }
+
+  function note(el, text) {
+    var p = document.createElement("p");
+    p.className = "note";
+    p.textContent = text;
+    el.parentNode.appendChild(p);
+  }
+
+  // Stage bands (alternating shades, named at the top) and vertical marks (throttle onset).
+  function stagesPlugin() {
+    return {
+      hooks: {
+        drawClear: [
+          function (u) {
+            var ctx = u.ctx;
+            var top = u.bbox.top, h = u.bbox.height;
+            ctx.save();
+            data.stages.forEach(function (s, i) {
+              var x0 = u.valToPos(s.start, "x", true);
+              var x1 = u.valToPos(s.end, "x", true);
+              var l = Math.max(x0, u.bbox.left), r = Math.min(x1, u.bbox.left + u.bbox.width);
+              if (r <= l) return;
+              ctx.fillStyle = i % 2 ? "rgba(0,0,0,0.06)" : "rgba(31,119,180,0.07)";
+              ctx.fillRect(l, top, r - l, h);
+            });
+            ctx.restore();
+          },
+        ],
+        draw: [
+          function (u) {
+            var ctx = u.ctx;
+            var top = u.bbox.top, h = u.bbox.height;
+            var px = window.devicePixelRatio || 1;
+            ctx.save();
+            ctx.font = 11 * px + "px sans-serif";
+            ctx.textBaseline = "top";
+            data.stages.forEach(function (s) {
+              var x0 = u.valToPos(s.start, "x", true);
+              var x1 = u.valToPos(s.end, "x", true);
+              var l = Math.max(x0, u.bbox.left), r = Math.min(x1, u.bbox.left + u.bbox.width);
+              if (r - l < 20 * px) return;
+              ctx.fillStyle = "#555";
+              var name = s.name;
+              while (name.length > 1 && ctx.measureText(name).width > r - l - 6 * px) {
+                name = name.slice(0, -2) + "…";
+              }
+              ctx.fillText(name, l + 3 * px, top + 2 * px);
+            });
+            data.marks.forEach(function (m, i) {
+              var x = u.valToPos(m.t, "x", true);
+              if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+              ctx.strokeStyle = "#c62828";
+              ctx.lineWidth = 1.5 * px;
+              ctx.setLineDash([4 * px, 3 * px]);
+              ctx.beginPath();
+              ctx.moveTo(x, top);
+              ctx.lineTo(x, top + h);
+              ctx.stroke();
+              ctx.fillStyle = "#c62828";
+              ctx.fillText(m.label + " (" + m.t + " s)", x + 3 * px, top + (16 + 14 * i) * px);
+            });
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  // Horizontal limit lines, labelled; drawn when within the y range.
+  function limitsPlugin(limits) {
+    return {
+      hooks: {
+        draw: [
+          function (u) {
+            if (!limits.length) return;
+            var ctx = u.ctx;
+            var px = window.devicePixelRatio || 1;
+            ctx.save();
+            ctx.font = 11 * px + "px sans-serif";
+            ctx.textBaseline = "bottom";
+            limits.forEach(function (l) {
+              if (l.value > u.scales.y.max || l.value < u.scales.y.min) return;
+              var y = u.valToPos(l.value, "y", true);
+              ctx.strokeStyle = "#6a1b9a";
+              ctx.lineWidth = 1.5 * px;
+              ctx.setLineDash([8 * px, 4 * px]);
+              ctx.beginPath();
+              ctx.moveTo(u.bbox.left, y);
+              ctx.lineTo(u.bbox.left + u.bbox.width, y);
+              ctx.stroke();
+              ctx.fillStyle = "#6a1b9a";
+              var text = l.label + " " + fmtNum(l.value);
+              var w = ctx.measureText(text).width;
+              ctx.fillText(text, u.bbox.left + u.bbox.width - w - 4 * px, y - 2 * px);
+            });
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  // Zoom on one time chart: every other follows.
+  function syncX(u, key) {
+    if (key !== "x" || syncing || !ready) return;
+    syncing = true;
+    try {
+      var min = u.scales.x.min, max = u.scales.x.max;
+      timeCharts.forEach(function (o) {
+        if (o !== u) o.setScale("x", { min: min, max: max });
+      });
+    } finally {
+      syncing = false;
+    }
+  }
+
+  function seriesOpts(s, fmt) {
+    return {
+      label: s.label,
+      stroke: s.color,
+      width: 1.5,
+      dash: s.dash ? [6, 4] : undefined,
+      points: { show: false },
+      spanGaps: false,
+      value: function (u, v) { return fmt(v); },
+    };
+  }
+
+  // A chart of per-second series on the shared time axis.
+  function timeChart(id, series, o) {
+    var el = document.getElementById(id);
+    if (!data.t.length || !series.length) {
+      el.textContent = "No data: the run recorded no seconds.";
+      return;
+    }
+    var cols = [data.t].concat(
+      series.map(function (s) {
+        return o.log
+          ? s.values.map(function (v) { return v != null && v > 0 ? v : null; })
+          : s.values;
+      })
+    );
+    var points = countPoints(cols);
+    el.dataset.points = String(points);
+    var limits = o.limits || [];
+    var hidden = [];
+    var yScale = o.log
+      ? { distr: 3 }
+      : {
+          range: function (u, min, max) {
+            var hi = Math.max(max, 1);
+            limits.forEach(function (l) {
+              if (l.value <= 4 * Math.max(max, 1)) hi = Math.max(hi, l.value);
+            });
+            return [0, hi * 1.08];
+          },
+        };
+    limits.forEach(function (l) {
+      var max = 0;
+      cols.slice(1).forEach(function (c) {
+        c.forEach(function (v) { if (v != null && v > max) max = v; });
+      });
+      if (l.value > 4 * Math.max(max, 1)) hidden.push(l.label + " " + fmtNum(l.value));
+    });
+    var u = new uPlot(
+      {
+        width: width(el),
+        height: o.height || 300,
+        cursor: { sync: { key: "time" }, drag: { x: true, y: false } },
+        scales: { x: { time: false }, y: yScale },
+        axes: [
+          { label: "seconds from the start" },
+          { label: o.yLabel, size: 60, values: function (u, vals) { return vals.map(function (v) { return v == null ? "" : o.fmt(v); }); } },
+        ],
+        series: [{ label: "t (s)", value: function (u, v) { return v == null ? "--" : v + " s"; } }].concat(
+          series.map(function (s) { return seriesOpts(s, o.fmt); })
+        ),
+        plugins: [stagesPlugin(), limitsPlugin(limits)],
+        hooks: {
+          setScale: [syncX],
+          draw: [function () { if (points > 0) markDrawn(el); }],
+        },
+      },
+      cols,
+      el
+    );
+    timeCharts.push(u);
+    el._uplot = u;
+    if (hidden.length) {
+      note(el, "Limits far above the traffic, not drawn: " + hidden.join(", ") + ".");
+    }
+    return u;
+  }
+
+  function spectrumChart(id) {
+    var el = document.getElementById(id);
+    var sp = data.spectrum;
+    if (!sp.x.length || !sp.series.length) {
+      el.textContent = "No data: no request ended.";
+      return;
+    }
+    var cols = [sp.x].concat(sp.series.map(function (s) { return s.values; }));
+    var points = countPoints(cols);
+    el.dataset.points = String(points);
+    el._uplot = new uPlot(
+      {
+        width: width(el),
+        height: 340,
+        cursor: { drag: { x: true, y: false } },
+        scales: { x: { time: false, distr: 3 }, y: { range: function (u, min, max) { return [0, Math.max(max, 0.001) * 1.05]; } } },
+        axes: [
+          {
+            label: "percentile",
+            splits: function (u, i, min, max) {
+              var s = [];
+              for (var p = 1; p <= max * 1.0001; p *= 10) if (p >= min * 0.9999) s.push(p);
+              return s;
+            },
+            values: function (u, vals) { return vals.map(decadeLabel); },
+          },
+          { label: "latency", size: 60, values: function (u, vals) { return vals.map(function (v) { return v == null ? "" : fmtMs(v); }); } },
+        ],
+        series: [{ label: "percentile", value: function (u, v) { return fmtPct(v); } }].concat(
+          sp.series.map(function (s) {
+            var o = seriesOpts(s, fmtMs);
+            o.spanGaps = true;
+            o.width = s.label === "all" ? 2.5 : 1.5;
+            return o;
+          })
+        ),
+        hooks: { draw: [function () { if (points > 0) markDrawn(el); }] },
+      },
+      cols,
+      el
+    );
+  }
+
+  function attempt(f) {
+    try {
+      f();
+    } catch (e) {
+      countError(e);
+    }
+  }
+
+  attempt(function () {
+    timeChart("chart-rate", data.rate, { yLabel: "per second", fmt: fmtNum, limits: data.rate_limits, height: 320 });
+  });
+  attempt(function () {
+    timeChart("chart-latency", data.latency, { yLabel: "latency", fmt: fmtMs, log: true });
+  });
+  attempt(function () {
+    timeChart("chart-inflight", data.in_flight, { yLabel: "in flight", fmt: fmtNum, limits: data.concurrency_limits, height: 260 });
+  });
+  attempt(function () { spectrumChart("chart-spectrum"); });
+  ready = true;
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      attempt(function () {
+        document.querySelectorAll(".chart").forEach(function (el) {
+          var u = el._uplot;
+          if (u) u.setSize({ width: width(el), height: u.height });
+        });
+      });
+    }, 150);
+  });
+})();

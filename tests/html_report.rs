@@ -1,0 +1,317 @@
+//! The HTML report of a real run, opened in headless Chromium with the network blocked:
+//! the page's script writes its own status into the DOM (charts drawn, points per chart,
+//! script errors), which `--dump-dom` shows. Also a screenshot (target/html-report.png, a
+//! CI artifact) and the time a one-hour report takes to draw. Skipped without Chromium
+//! unless `STAMPEDE_REQUIRE_TOOLS=1` (scripts/test installs it).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use stampede::results::Results;
+
+const SCENARIO: &str = r#"
+name = "html report </script><b>bold</b>"
+seed = 11
+
+[emulator]
+api = "rest"
+account_concurrency = 100
+reserved_concurrency = 30
+rate = 150
+burst = 40
+cold_start = "50ms"
+duration = "20ms"
+
+[target]
+url = "/orders"
+method = "GET"
+
+[[stages]]
+name = "steady"
+kind = "constant"
+rate = 60
+duration = "2s"
+
+[[stages]]
+name = "over the limit"
+kind = "constant"
+rate = 400
+duration = "2s"
+
+[thresholds]
+p99 = "10s"
+"#;
+
+/// Chromium's binary, when installed.
+fn chromium() -> Option<PathBuf> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Some(path) = std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        }) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+fn require_chromium() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(
+            std::env::var("STAMPEDE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "STAMPEDE_REQUIRE_TOOLS=1 but chromium is missing (apt-get install chromium)"
+        );
+        eprintln!("skipped: chromium not installed (apt-get install chromium)");
+    }
+    found
+}
+
+/// The target directory (for the screenshot kept as an artifact).
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Headless Chromium on `page` with the network blocked, and `extra` options.
+fn headless(chromium: &Path, profile: &Path, page: &Path, extra: &[&str]) -> common::Run {
+    let mut cmd = Command::new(chromium);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-default-apps",
+        "--disable-sync",
+        // No network: every name resolves to nothing, every connection goes to a dead proxy.
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--virtual-time-budget=5000",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(extra)
+    .arg(format!("file://{}", page.display()))
+    .env("HOME", profile);
+    common::run_bounded(cmd, Duration::from_secs(90))
+}
+
+/// The value of `attr` on the first `<tag` in `dom`.
+fn attr(dom: &str, tag: &str, attr: &str) -> Option<String> {
+    let at = dom.find(tag)?;
+    let end = at + dom[at..].find('>')?;
+    let open = &dom[at..end];
+    let key = format!("{attr}=\"");
+    let v = open.find(&key)? + key.len();
+    Some(open[v..v + open[v..].find('"')?].to_string())
+}
+
+/// The text of the element with `id`, up to its first tag.
+fn text_of(dom: &str, id: &str) -> String {
+    let key = format!("id=\"{id}\">");
+    let at = dom.find(&key).unwrap_or_else(|| panic!("no #{id}")) + key.len();
+    dom[at..at + dom[at..].find('<').unwrap()].to_string()
+}
+
+/// Checks the dumped DOM: no script error, all four charts drawn, each with points.
+fn check_drawn(dom: &str) {
+    assert!(dom.contains("<body"), "no DOM dumped:\n{dom}");
+    assert_eq!(
+        attr(dom, "<body", "data-errors").as_deref(),
+        Some("0"),
+        "script errors"
+    );
+    assert_eq!(
+        attr(dom, "<body", "data-drawn").as_deref(),
+        Some("4"),
+        "charts drawn"
+    );
+    for id in [
+        "chart-rate",
+        "chart-latency",
+        "chart-inflight",
+        "chart-spectrum",
+    ] {
+        let tag = format!("id=\"{id}\"");
+        let at = dom.find(&tag).unwrap_or_else(|| panic!("no #{id}"));
+        let start = dom[..at].rfind('<').unwrap();
+        let points: u64 = attr(&dom[start..], "<div", "data-points")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(points > 0, "#{id} has no points");
+        assert_eq!(
+            attr(&dom[start..], "<div", "data-drawn").as_deref(),
+            Some("1")
+        );
+        assert!(
+            dom[at..].contains("<canvas"),
+            "#{id} has no canvas (uPlot did not draw)"
+        );
+    }
+}
+
+fn run_once(dir: &Path) -> Results {
+    let scenario = common::write(dir, "html.toml", SCENARIO);
+    let out = dir.join("results.json");
+    let o = common::stampede(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        common::stderr(&o)
+    );
+    stampede::results::file::read(&out).expect("the results read back")
+}
+
+#[test]
+fn a_real_run_draws_offline_in_chromium() {
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_once(dir.path());
+    assert!(r.attempts.throttled > 0, "the emulator throttled");
+    assert!(r.timeline.len() >= 3);
+
+    let html = stampede::report::html::render(&r);
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let profile = dir.path().join("profile");
+
+    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert!(
+        run.output.status.success(),
+        "chromium failed: {}",
+        common::stderr(&run.output)
+    );
+    check_drawn(&dom);
+    // The key numbers, as the results have them; the run's name stays text.
+    assert_eq!(text_of(&dom, "key-requests"), r.totals.requests.to_string());
+    assert_eq!(text_of(&dom, "key-peak"), r.peak_in_flight.to_string());
+    assert!(text_of(&dom, "key-throttled").starts_with(&r.totals.throttled.to_string()));
+    assert_eq!(
+        text_of(&dom, "key-p99"),
+        stampede::report::summary::ms(r.latency_ms.p99)
+    );
+    assert!(dom.contains("html report &lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"));
+    assert!(!dom.contains("<b>bold</b>"));
+    for section in ["Stages", "Thresholds", "Quota check", "Emulator", "Retries"] {
+        assert!(dom.contains(&format!(">{section}")), "{section} missing");
+    }
+    // The throttle onset and API Gateway's limit are in the data the charts drew.
+    assert!(r.throttle_onset.is_some());
+
+    // A screenshot for people (kept by CI).
+    let shot = target_dir().join("html-report.png");
+    let _ = std::fs::remove_file(&shot);
+    let shot_arg = format!("--screenshot={}", shot.display());
+    let run = headless(
+        &chromium,
+        &profile,
+        &page,
+        &[
+            shot_arg.as_str(),
+            "--window-size=1400,3000",
+            "--hide-scrollbars",
+        ],
+    );
+    assert!(
+        run.output.status.success(),
+        "chromium failed: {}",
+        common::stderr(&run.output)
+    );
+    let png = std::fs::read(&shot).expect("the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+    eprintln!("screenshot: {}", shot.display());
+}
+
+/// The real run stretched to an hour: 3,600 seconds, 10 stages.
+fn one_hour(r: &Results) -> Results {
+    let mut h = r.clone();
+    let n = r.timeline.len() as u64;
+    h.timeline = (0..3600)
+        .map(|t| {
+            let mut p = r.timeline[(t % n) as usize].clone();
+            p.t_s = t;
+            p
+        })
+        .collect();
+    let stage = r.stages.last().unwrap().clone();
+    let hist = r.histograms.stages.last().unwrap().clone();
+    h.stages = (0..10)
+        .map(|i| {
+            let mut s = stage.clone();
+            s.name = format!("stage {i}");
+            s.started_s = Some(i as f64 * 360.0);
+            s
+        })
+        .collect();
+    h.histograms.stages = (0..10)
+        .map(|i| {
+            let mut s = hist.clone();
+            s.name = format!("stage {i}");
+            s
+        })
+        .collect();
+    h.histograms.seconds = (0..3600)
+        .map(|t| {
+            let mut s =
+                r.histograms.seconds[(t % r.histograms.seconds.len() as u64) as usize].clone();
+            s.t_s = t;
+            s
+        })
+        .collect();
+    h.duration_s = 3600.0;
+    h
+}
+
+#[test]
+fn a_one_hour_report_is_small_and_draws_quickly() {
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let r = one_hour(&run_once(dir.path()));
+    let start = Instant::now();
+    let html = stampede::report::html::render(&r);
+    let rendered = start.elapsed();
+    assert!(html.len() < 1_500_000, "{} bytes", html.len());
+    let page = dir.path().join("hour.html");
+    std::fs::write(&page, &html).unwrap();
+    let run = headless(
+        &chromium,
+        &dir.path().join("profile"),
+        &page,
+        &["--dump-dom"],
+    );
+    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    check_drawn(&dom);
+    eprintln!(
+        "one-hour report: {} KB, rendered in {rendered:?}; chromium loaded and drew it in {:?} \
+         (the page's own measure: {} ms)",
+        html.len() / 1024,
+        run.elapsed,
+        attr(&dom, "<body", "data-draw-ms").unwrap_or_default()
+    );
+    assert!(run.elapsed < Duration::from_secs(20), "{:?}", run.elapsed);
+}
