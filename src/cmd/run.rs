@@ -189,15 +189,7 @@ fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> RunSeen<'r> {
     RunSeen {
         timeline: &results.timeline,
         peak_in_flight: results.peak_in_flight,
-        bursts: results
-            .stages
-            .iter()
-            .filter(|s| s.kind == "burst")
-            .filter_map(|s| {
-                let started = s.started_s?;
-                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
-            })
-            .collect(),
+        bursts: results.bursts(),
         front: limits.front,
         function: limits.aws.function.clone(),
         qualifier: limits.aws.qualifier.clone(),

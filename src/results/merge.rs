@@ -23,7 +23,7 @@ use crate::record::{
 };
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
-use crate::verdict::thresholds::{self, Observed, ThresholdResult};
+use crate::verdict::thresholds::{self, ThresholdResult};
 
 /// `merged` in the results: how many runs a merged file was made of.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -145,25 +145,6 @@ pub fn check(runs: &[Results]) -> Result<(), Refusal> {
         }
     }
     Ok(())
-}
-
-/// What thresholds compare against, from a latency histogram and the counts.
-pub fn observed(latency: &Histogram<u64>, totals: &Totals, attempts: &Attempts) -> Observed {
-    let p = percentiles(latency);
-    let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
-    let ended = totals.requests + totals.abandoned;
-    Observed {
-        p50: p.p50,
-        p90: p.p90,
-        p95: p.p95,
-        p99: p.p99,
-        p999: p.p999,
-        max: p.max,
-        mean: p.mean,
-        throttle_rate: ratio(attempts.throttled, attempts.sent),
-        error_rate: ratio(totals.errors, totals.requests),
-        failure_rate: ratio(ended.saturating_sub(totals.ok), ended),
-    }
 }
 
 fn add_totals(a: &mut Totals, b: &Totals) {
@@ -588,7 +569,7 @@ fn rethreshold(
         let limit = Threshold::parse(metric, &t.limit)
             .map_err(|e| format!("threshold {} = {:?}: {e}", t.name, t.limit))?;
         let seen = match &t.stage {
-            None => observed(overall, &merged.totals, &merged.attempts),
+            None => super::observed_from(overall, &merged.totals, &merged.attempts),
             Some(name) => {
                 let k = merged
                     .stages
@@ -601,7 +582,7 @@ fn rethreshold(
                         )
                     })?;
                 let s = &merged.stages[k];
-                observed(&stages[k].0, &s.totals, &s.attempts)
+                super::observed_from(&stages[k].0, &s.totals, &s.attempts)
             }
         };
         out.extend(thresholds::evaluate(&[limit], &seen, t.stage.as_deref()));
@@ -629,15 +610,7 @@ fn requota(first: &Results, merged: &Results) -> quota_check::QuotaCheck {
     let seen = RunSeen {
         timeline: &merged.timeline,
         peak_in_flight: merged.peak_in_flight,
-        bursts: merged
-            .stages
-            .iter()
-            .filter(|s| s.kind == "burst")
-            .filter_map(|s| {
-                let started = s.started_s?;
-                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
-            })
-            .collect(),
+        bursts: merged.bursts(),
         front,
         function: quotas.function.clone(),
         qualifier: None,

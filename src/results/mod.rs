@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -310,9 +311,16 @@ pub fn attempts(c: &Counts) -> Attempts {
 
 /// What thresholds compare against, for one stage or the run.
 pub fn observed(r: &StageRecord) -> Observed {
-    let p = percentiles(&r.latency);
-    let c = &r.counts;
+    observed_from(&r.latency, &totals(&r.counts), &attempts(&r.counts))
+}
+
+/// What thresholds compare against, from a latency histogram and the counts (a run's
+/// record, or results read back and merged).
+pub fn observed_from(latency: &Histogram<u64>, totals: &Totals, attempts: &Attempts) -> Observed {
+    let p = percentiles(latency);
     let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    // Requests that never ended did not end ok either.
+    let ended = totals.requests + totals.abandoned;
     Observed {
         p50: p.p50,
         p90: p.p90,
@@ -321,13 +329,23 @@ pub fn observed(r: &StageRecord) -> Observed {
         p999: p.p999,
         max: p.max,
         mean: p.mean,
-        throttle_rate: ratio(c.attempts_throttled, c.sent),
-        error_rate: ratio(c.errors, c.requests),
-        // Requests that never ended did not end ok either.
-        failure_rate: ratio(
-            c.requests + c.abandoned_requests - c.ok,
-            c.requests + c.abandoned_requests,
-        ),
+        throttle_rate: ratio(attempts.throttled, attempts.sent),
+        error_rate: ratio(totals.errors, totals.requests),
+        failure_rate: ratio(ended.saturating_sub(totals.ok), ended),
+    }
+}
+
+impl Results {
+    /// Burst stages as the quota check reads them: (name, requests, the second released).
+    pub fn bursts(&self) -> Vec<(String, u64, u64)> {
+        self.stages
+            .iter()
+            .filter(|s| s.kind == "burst")
+            .filter_map(|s| {
+                let started = s.started_s?;
+                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
+            })
+            .collect()
     }
 }
 
