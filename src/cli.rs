@@ -15,11 +15,12 @@ use clap::{Args, Parser, Subcommand};
   stampede plan scenarios/burst.toml                      the preflight alone: sends nothing
   stampede quotas --function orders --region us-east-1    the limits a run can hit
   stampede report results.json --markdown report.md --junit junit.xml   reports for CI
+  stampede compare last-good.json results.json          a run against a baseline, per stage
 
 Exit codes: 0 pass · 1 a gate failed or no request succeeded · 2 bad input · 3 aborted ·
 4 stampede itself failed · 130 interrupted (docs/exit-codes.md). Scenario format:
-docs/scenario.md; results: docs/results.md; reports: docs/reports.md; quotas:
-docs/quotas.md; emulator: docs/emulator.md."
+docs/scenario.md; results: docs/results.md; reports: docs/reports.md; merge and compare:
+docs/merge-and-compare.md; quotas: docs/quotas.md; emulator: docs/emulator.md."
 )]
 pub struct Cli {
     /// Log diagnostics to stderr (-v info, -vv debug); never secrets.
@@ -62,9 +63,21 @@ Exit codes: 0 pass · 1 a threshold or the quota check failed on the whole, or n
 succeeded · 2 bad input (files of different scenarios or stages, --expect not met) · 3 an input
 was aborted · 4 the merged file could not be written.")]
     Merge(MergeArgs),
+    /// Compare a run with a baseline, per stage: latency, rate, throttles, failures, retries.
+    #[command(after_help = "Examples:
+  stampede compare last-good.json results.json
+  stampede compare base.json head.json --max-regress p99=5%,throttle_rate=+0.1pp --markdown cmp.md
+  stampede compare base.json head.json --json - | jq '.regressions'
+
+Each line: base, head, change, noise, limit, verdict (ok, within noise, regressed, not gated).
+Gated by default: p50, p90, p99 +10%; throttle_rate, failure_rate +0.5pp; rate -5%.
+Within noise: inside both runs' 95% intervals, or under --noise-floor (docs/merge-and-compare.md).
+Exit codes: 0 no regression · 1 a regression · 2 bad input (unreadable file, bad bound, other
+target or stages without --force) · 4 a report not written.")]
+    Compare(CompareArgs),
     /// Print the manual page (roff): `stampede man | man -l -`.
     Man,
-    /// Print a JSON Schema: of scenario files (for editors), emulator settings, quotas files or results.
+    /// Print a JSON Schema: of scenario files (for editors), emulator settings, quotas files, results or comparisons.
     #[command(after_help = "Examples:
   stampede schema scenario > scenario.schema.json
   stampede schema results | python3 -m json.tool
@@ -118,6 +131,8 @@ pub enum SchemaFormat {
     Quotas,
     /// A results file (`run --out`).
     Results,
+    /// A comparison (`compare --json`).
+    Compare,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -135,6 +150,43 @@ pub struct MergeArgs {
     pub expect: Option<usize>,
 
     /// Print nothing but failures (no summary).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// The baseline: results of the last good run.
+    #[arg(value_name = "BASE.json")]
+    pub base: PathBuf,
+
+    /// The run to judge against it.
+    #[arg(value_name = "HEAD.json")]
+    pub head: PathBuf,
+
+    /// How far a metric may get worse: NAME=BOUND, comma-separated or repeated, over the
+    /// defaults. Latency (p50 p90 p95 p99 p999 max mean): 10% or +20ms; shares (throttle_rate
+    /// error_rate failure_rate retries): +0.5pp; rate (achieved req/s): -5%; NAME=off ungates.
+    #[arg(long, value_name = "NAME=BOUND")]
+    pub max_regress: Vec<String>,
+
+    /// Latency changes no larger than this are within noise.
+    #[arg(long, value_name = "DURATION", default_value = "1ms")]
+    pub noise_floor: String,
+
+    /// Compare runs of different targets or stage lists (stages matched by name).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Write the comparison as JSON here (`-`: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write the comparison as GitHub-flavoured Markdown here (`-`: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Print nothing but the verdict line.
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-const FORMATS: [&str; 4] = ["scenario", "emulator", "quotas", "results"];
+const FORMATS: [&str; 5] = ["scenario", "emulator", "quotas", "results", "compare"];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -369,10 +369,42 @@ requests = 50
     assert!(dead_out.is_file(), "{}", common::stderr(&o));
 
     let schema = root().join("schemas/results.schema.json");
-    let errors = jsonschema_errors(&python, &schema, &[busy_out.clone(), dead_out]);
+    let errors = jsonschema_errors(&python, &schema, &[busy_out.clone(), dead_out.clone()]);
     assert!(
         errors.is_empty(),
         "results fail the schema:\n{}",
+        errors.join("\n")
+    );
+
+    // What `compare --json` writes, of the same pair and of a forced pair with other stages.
+    let mut comparisons = Vec::new();
+    for (name, head, extra) in [
+        ("same", &busy_out, None),
+        ("forced", &dead_out, Some("--force")),
+    ] {
+        let out = dir.path().join(format!("{name}.compare.json"));
+        let mut args = vec![
+            "compare",
+            busy_out.to_str().unwrap(),
+            head.to_str().unwrap(),
+            "-q",
+            "--json",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = common::stampede(&args);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            common::stderr(&o)
+        );
+        comparisons.push(out);
+    }
+    let compare_schema = root().join("schemas/compare.schema.json");
+    let errors = jsonschema_errors(&python, &compare_schema, &comparisons);
+    assert!(
+        errors.is_empty(),
+        "comparisons fail the schema:\n{}",
         errors.join("\n")
     );
 

@@ -38,6 +38,7 @@ pub fn schema(format: SchemaFormat) -> Result<i32> {
         SchemaFormat::Emulator => crate::scenario::schema::emulator(),
         SchemaFormat::Quotas => crate::quotas::file::schema(),
         SchemaFormat::Results => crate::results::schema::results(),
+        SchemaFormat::Compare => crate::results::schema::comparison(),
     };
     let mut text = serde_json::to_string_pretty(&schema)
         .map_err(|e| Error::internal(format!("cannot render the schema: {e}")))?;

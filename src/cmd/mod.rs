@@ -1,5 +1,6 @@
 //! One file per subcommand: orchestration only.
 
+pub mod compare;
 mod docs;
 pub mod emulate;
 mod limits;
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Report(args) => report::report(&args),
         Command::Completions(args) => docs::completions(args.shell),
         Command::Merge(args) => merge::merge(&args),
+        Command::Compare(args) => compare::compare(&args),
         Command::Man => docs::man(),
         Command::Schema(args) => docs::schema(args.format),
     }

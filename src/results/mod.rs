@@ -18,6 +18,7 @@ use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 
 mod assemble;
+pub mod compare;
 pub mod file;
 pub mod merge;
 pub mod schema;

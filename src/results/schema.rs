@@ -4,6 +4,7 @@
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::Schema;
 
+use super::compare::Comparison;
 use super::Results;
 
 /// What `stampede run --out` writes: every key, with its meaning from the type's docs.
@@ -13,5 +14,15 @@ pub fn results() -> Schema {
         .into_generator()
         .into_root_schema_for::<Results>();
     schema.insert("title".into(), "stampede results".into());
+    schema
+}
+
+/// What `stampede compare --json` writes.
+pub fn comparison() -> Schema {
+    let mut schema = SchemaSettings::draft07()
+        .with(|s| s.contract = Contract::Serialize)
+        .into_generator()
+        .into_root_schema_for::<Comparison>();
+    schema.insert("title".into(), "stampede comparison".into());
     schema
 }

@@ -1,0 +1,603 @@
+//! `stampede compare`: two results files side by side, per stage and for the whole run,
+//! each line with its change, its noise and a verdict (ok, within noise, regressed). Pure:
+//! the command reads the files and prints what this returns.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::{decode, Attempts, Results, Totals};
+use crate::record::Percentiles;
+
+mod limits;
+mod noise;
+
+pub use limits::{Bound, CompareMetric, Limits};
+
+pub const SCHEMA: &str = "stampede.compare/1";
+
+/// The section that covers every stage.
+pub const WHOLE_RUN: &str = "whole run";
+
+/// What `compare` found: the JSON it writes (`--json`) and what the text and Markdown show.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Comparison {
+    /// "stampede.compare/1".
+    pub schema: String,
+    pub base: Side,
+    pub head: Side,
+    /// Target or stages differ, compared anyway (`--force`); `mismatches` says how.
+    pub forced: bool,
+    pub mismatches: Vec<String>,
+    /// What to bear in mind: a run interrupted or aborted, a merged file.
+    pub notes: Vec<String>,
+    /// Latency changes no larger than this are within noise, whatever the data say.
+    pub noise_floor_ms: f64,
+    /// The bound of each gated metric, as written ("+10%", "+0.5pp").
+    pub limits: BTreeMap<String, String>,
+    /// The whole run first, then the stages both runs have, in the base's order.
+    pub sections: Vec<Section>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only_in_base: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only_in_head: Vec<String>,
+    /// Lines whose verdict is "regressed": exit 1 when above zero.
+    pub regressions: usize,
+}
+
+/// One of the two runs.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Side {
+    pub file: String,
+    pub started_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario_id: Option<String>,
+    /// Method and URL.
+    pub target: String,
+    pub duration_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Section {
+    /// "whole run", or a stage's name.
+    pub name: String,
+    /// The stage's kind; absent for the whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Line {
+    pub metric: CompareMetric,
+    /// Latency in ms; shares as fractions (0.01 = 1 %); rate in req/s; retries per request.
+    pub base: f64,
+    pub head: f64,
+    /// head − base, in the same unit.
+    pub delta: f64,
+    /// delta / base; absent when the base is zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<f64>,
+    /// A change no larger than this (same unit) is within noise.
+    pub noise: f64,
+    /// The bound, when the metric is gated ("+10%").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Unchanged, better, or worse within the bound.
+    Ok,
+    /// Changed, but no more than the noise of the data.
+    WithinNoise,
+    /// Worse past the bound, and past the noise.
+    Regressed,
+    /// Changed past the noise; the metric is not gated.
+    NotGated,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::WithinNoise => "within noise",
+            Verdict::Regressed => "regressed",
+            Verdict::NotGated => "not gated",
+        }
+    }
+}
+
+/// Why two runs are not comparable without `--force`: each difference, in words.
+pub fn mismatches(base: &Results, head: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    let target = |r: &Results| format!("{} {}", r.target.method, r.target.url);
+    if target(base) != target(head) {
+        out.push(format!(
+            "the targets differ: {} in the base, {} in the head",
+            target(base),
+            target(head)
+        ));
+    }
+    let stages = |r: &Results| -> Vec<String> {
+        r.stages
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.kind))
+            .collect()
+    };
+    if stages(base) != stages(head) {
+        out.push(format!(
+            "the stages differ: [{}] in the base, [{}] in the head",
+            stages(base).join(", "),
+            stages(head).join(", ")
+        ));
+    }
+    out
+}
+
+/// The numbers one section of one run brings.
+struct Stats<'a> {
+    latency: &'a Percentiles,
+    histogram: Option<Histogram<u64>>,
+    totals: &'a Totals,
+    attempts: &'a Attempts,
+    rate: f64,
+    seconds: f64,
+}
+
+impl Stats<'_> {
+    fn whole(r: &Results) -> Stats<'_> {
+        let seconds = r.duration_s.max(0.0);
+        Stats {
+            latency: &r.latency_ms,
+            histogram: decode(&r.histograms.overall.latency),
+            totals: &r.totals,
+            attempts: &r.attempts,
+            rate: if seconds > 0.0 {
+                r.totals.requests as f64 / seconds
+            } else {
+                0.0
+            },
+            seconds,
+        }
+    }
+
+    fn stage<'r>(r: &'r Results, name: &str) -> Option<Stats<'r>> {
+        let s = r.stages.iter().find(|s| s.name == name)?;
+        let histogram = r
+            .histograms
+            .stages
+            .iter()
+            .find(|h| h.name == name)
+            .and_then(|h| decode(&h.latency));
+        Some(Stats {
+            latency: &s.latency_ms,
+            histogram,
+            totals: &s.totals,
+            attempts: &s.attempts,
+            rate: s.achieved_rps,
+            seconds: if s.achieved_rps > 0.0 {
+                s.totals.requests as f64 / s.achieved_rps
+            } else {
+                0.0
+            },
+        })
+    }
+
+    fn ended(&self) -> u64 {
+        self.totals.requests + self.totals.abandoned
+    }
+
+    /// The metric's value and, for shares, (numerator, denominator).
+    fn value(&self, m: CompareMetric) -> (f64, Option<(u64, u64)>) {
+        let share = |k: u64, n: u64| {
+            let v = if n == 0 { 0.0 } else { k as f64 / n as f64 };
+            (v, Some((k, n)))
+        };
+        let (t, a, l) = (self.totals, self.attempts, self.latency);
+        match m {
+            CompareMetric::P50 => (l.p50, None),
+            CompareMetric::P90 => (l.p90, None),
+            CompareMetric::P95 => (l.p95, None),
+            CompareMetric::P99 => (l.p99, None),
+            CompareMetric::P999 => (l.p999, None),
+            CompareMetric::Max => (l.max, None),
+            CompareMetric::Mean => (l.mean, None),
+            CompareMetric::Rate => (self.rate, None),
+            CompareMetric::ThrottleRate => share(a.throttled, a.sent),
+            CompareMetric::ErrorRate => share(t.errors, t.requests),
+            CompareMetric::FailureRate => share(self.ended().saturating_sub(t.ok), self.ended()),
+            CompareMetric::Retries => (
+                if t.requests == 0 {
+                    0.0
+                } else {
+                    t.retries as f64 / t.requests as f64
+                },
+                None,
+            ),
+        }
+    }
+}
+
+fn quantile_of(m: CompareMetric) -> Option<f64> {
+    Some(match m {
+        CompareMetric::P50 => 0.5,
+        CompareMetric::P90 => 0.9,
+        CompareMetric::P95 => 0.95,
+        CompareMetric::P99 => 0.99,
+        CompareMetric::P999 => 0.999,
+        _ => return None,
+    })
+}
+
+/// How large a change of `m` must be to stand out of the noise.
+fn noise_of(m: CompareMetric, b: &Stats, h: &Stats, floor_ms: f64) -> f64 {
+    let (bv, bshare) = b.value(m);
+    let (hv, hshare) = h.value(m);
+    if let (Some(bs), Some(hs)) = (bshare, hshare) {
+        return noise::share_change_noise(bs, hs);
+    }
+    match m {
+        CompareMetric::Rate => noise::count_change_noise(
+            (b.totals.requests, b.seconds),
+            (h.totals.requests, h.seconds),
+        ),
+        CompareMetric::Retries => noise::count_change_noise(
+            (b.totals.retries, b.totals.requests as f64),
+            (h.totals.retries, h.totals.requests as f64),
+        ),
+        _ => {
+            let (Some(bh), Some(hh)) = (&b.histogram, &h.histogram) else {
+                return floor_ms;
+            };
+            let data = match quantile_of(m) {
+                Some(q) => match (
+                    noise::quantile_interval_ms(bh, q),
+                    noise::quantile_interval_ms(hh, q),
+                ) {
+                    (Some(bi), Some(hi)) => noise::quantile_change_noise((bv, bi), (hv, hi)),
+                    _ => 0.0,
+                },
+                None if m == CompareMetric::Mean => noise::mean_change_noise(bh, hh),
+                None => 0.0, // max: one request, no interval
+            };
+            let resolution = noise::resolution_ms(bh, bv).max(noise::resolution_ms(hh, hv));
+            data.max(resolution).max(floor_ms)
+        }
+    }
+}
+
+fn line(m: CompareMetric, b: &Stats, h: &Stats, limits: &Limits, floor_ms: f64) -> Line {
+    let (base, _) = b.value(m);
+    let (head, _) = h.value(m);
+    let delta = head - base;
+    let noise = noise_of(m, b, h, floor_ms);
+    let bound = limits.0.get(&m);
+    let verdict = if delta == 0.0 {
+        Verdict::Ok
+    } else if delta.abs() <= noise {
+        Verdict::WithinNoise
+    } else if let Some(bound) = bound {
+        if bound.exceeded(m, base, head) {
+            Verdict::Regressed
+        } else {
+            Verdict::Ok
+        }
+    } else {
+        Verdict::NotGated
+    };
+    Line {
+        metric: m,
+        base,
+        head,
+        delta,
+        change: (base != 0.0).then(|| delta / base),
+        noise,
+        limit: bound.map(|b| b.describe(m)),
+        verdict,
+    }
+}
+
+fn section(
+    name: &str,
+    kind: Option<&str>,
+    b: &Stats,
+    h: &Stats,
+    limits: &Limits,
+    floor: f64,
+) -> Section {
+    Section {
+        name: name.to_string(),
+        kind: kind.map(str::to_string),
+        lines: CompareMetric::ALL
+            .iter()
+            .map(|m| line(*m, b, h, limits, floor))
+            .collect(),
+    }
+}
+
+/// The file names and the comparison's settings.
+pub struct Settings<'a> {
+    pub base_file: &'a str,
+    pub head_file: &'a str,
+    pub limits: &'a Limits,
+    pub noise_floor_ms: f64,
+    pub force: bool,
+}
+
+/// Compares `head` with `base`. Err: what differs, when target or stages differ and
+/// `force` is not set.
+pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Comparison, Vec<String>> {
+    let mismatches = mismatches(base, head);
+    if !mismatches.is_empty() && !s.force {
+        return Err(mismatches);
+    }
+    let floor = s.noise_floor_ms;
+    let mut sections = vec![section(
+        WHOLE_RUN,
+        None,
+        &Stats::whole(base),
+        &Stats::whole(head),
+        s.limits,
+        floor,
+    )];
+    let mut only_in_base = Vec::new();
+    for stage in &base.stages {
+        match (
+            Stats::stage(base, &stage.name),
+            Stats::stage(head, &stage.name),
+        ) {
+            (Some(b), Some(h)) => sections.push(section(
+                &stage.name,
+                Some(&stage.kind),
+                &b,
+                &h,
+                s.limits,
+                floor,
+            )),
+            _ => only_in_base.push(stage.name.clone()),
+        }
+    }
+    let only_in_head = head
+        .stages
+        .iter()
+        .filter(|h| !base.stages.iter().any(|b| b.name == h.name))
+        .map(|h| h.name.clone())
+        .collect();
+    let regressions = sections
+        .iter()
+        .flat_map(|s| &s.lines)
+        .filter(|l| l.verdict == Verdict::Regressed)
+        .count();
+    Ok(Comparison {
+        schema: SCHEMA.to_string(),
+        base: side(s.base_file, base),
+        head: side(s.head_file, head),
+        forced: !mismatches.is_empty(),
+        mismatches,
+        notes: [("base", base), ("head", head)]
+            .iter()
+            .flat_map(|(which, r)| notes(which, r))
+            .collect(),
+        noise_floor_ms: floor,
+        limits: s
+            .limits
+            .0
+            .iter()
+            .map(|(m, b)| (m.name().to_string(), b.describe(*m)))
+            .collect(),
+        sections,
+        only_in_base,
+        only_in_head,
+        regressions,
+    })
+}
+
+fn side(file: &str, r: &Results) -> Side {
+    Side {
+        file: file.to_string(),
+        started_at: r.started_at.clone(),
+        scenario_id: r.scenario_id.clone(),
+        target: format!("{} {}", r.target.method, r.target.url),
+        duration_s: r.duration_s,
+    }
+}
+
+fn notes(which: &str, r: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.interrupted {
+        out.push(format!(
+            "the {which} run was interrupted: it holds only the part that ran"
+        ));
+    }
+    if let Some(trip) = &r.aborted {
+        out.push(format!("the {which} run was aborted: {}", trip.describe()));
+    }
+    if let Some(m) = &r.merged {
+        out.push(format!("the {which} is a merge of {} runs", m.files));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::StageRecord;
+    use crate::results::{build, RunInput, StageInput, TargetInfo};
+
+    /// A run of one 10 s stage `name`: `n` requests, latency 40 ms + up to `spread_ms` of
+    /// noise (seeded) times `scale`, `throttled` of them throttled.
+    fn run(name: &str, n: u64, scale: f64, throttled: u64, seed: u64) -> Results {
+        let mut rec = StageRecord::new();
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let c = &mut rec.counts;
+        for i in 0..n {
+            let us = ((40_000.0 + rng.f64() * 10_000.0) * scale) as u64;
+            rec.latency.record(us).unwrap();
+            c.requests += 1;
+            c.sent += 1;
+            if i < throttled {
+                c.throttled += 1;
+                c.attempts_throttled += 1;
+            } else {
+                c.ok += 1;
+                c.attempts_ok += 1;
+            }
+        }
+        rec.first_scheduled_us = Some(0);
+        rec.last_done_us = Some(10_000_000);
+        let overall = rec.clone();
+        build(RunInput {
+            name: Some("api"),
+            target: TargetInfo {
+                url: "http://127.0.0.1/".into(),
+                method: "GET".into(),
+            },
+            started_at: std::time::SystemTime::UNIX_EPOCH,
+            interrupted: false,
+            stages: vec![StageInput {
+                name,
+                kind: "constant",
+                record: &rec,
+                planned_s: Some(10.0),
+                planned_requests: Some(n),
+            }],
+            overall: &overall,
+            faults: Vec::new(),
+            open_files_limit: None,
+            failures: Vec::new(),
+            timeline: Vec::new(),
+            seconds: Vec::new(),
+            thresholds: Vec::new(),
+        })
+    }
+
+    fn settings(limits: &Limits, force: bool) -> Settings<'_> {
+        Settings {
+            base_file: "base.json",
+            head_file: "head.json",
+            limits,
+            noise_floor_ms: 1.0,
+            force,
+        }
+    }
+
+    fn verdict(c: &Comparison, section: &str, m: CompareMetric) -> Verdict {
+        let s = c.sections.iter().find(|s| s.name == section).unwrap();
+        s.lines.iter().find(|l| l.metric == m).unwrap().verdict
+    }
+
+    #[test]
+    fn two_samples_of_one_server_show_no_regression() {
+        let limits = Limits::default();
+        for seed in 0..20 {
+            let c = compare(
+                &run("s", 2000, 1.0, 0, seed),
+                &run("s", 2000, 1.0, 0, seed + 100),
+                &settings(&limits, false),
+            )
+            .unwrap();
+            assert_eq!(c.regressions, 0, "seed {seed}: {c:#?}");
+        }
+    }
+
+    #[test]
+    fn a_slower_server_regresses_each_percentile_in_each_section() {
+        let limits = Limits::default();
+        let c = compare(
+            &run("s", 2000, 1.0, 0, 1),
+            &run("s", 2000, 1.5, 0, 2),
+            &settings(&limits, false),
+        )
+        .unwrap();
+        for section in [WHOLE_RUN, "s"] {
+            for m in [CompareMetric::P50, CompareMetric::P90, CompareMetric::P99] {
+                assert_eq!(
+                    verdict(&c, section, m),
+                    Verdict::Regressed,
+                    "{section} {m:?}"
+                );
+            }
+            assert_eq!(verdict(&c, section, CompareMetric::Max), Verdict::NotGated);
+            assert_eq!(
+                verdict(&c, section, CompareMetric::ThrottleRate),
+                Verdict::Ok
+            );
+        }
+        assert_eq!(c.regressions, 6);
+        let p50 = &c.sections[0].lines[0];
+        assert!((p50.change.unwrap() - 0.5).abs() < 0.03, "{p50:?}");
+        assert_eq!(p50.limit.as_deref(), Some("+10%"));
+    }
+
+    #[test]
+    fn a_tail_of_two_requests_is_within_noise() {
+        // 50 requests: p99 is the worst or second-worst request; a 30 % rise is noise.
+        let limits = Limits::default();
+        let mut head = run("s", 50, 1.0, 0, 3);
+        head.latency_ms.p99 *= 1.3;
+        let c = compare(&run("s", 50, 1.0, 0, 3), &head, &settings(&limits, false)).unwrap();
+        assert_eq!(
+            verdict(&c, WHOLE_RUN, CompareMetric::P99),
+            Verdict::WithinNoise
+        );
+    }
+
+    #[test]
+    fn throttles_regress_past_their_points_and_noise() {
+        let limits = Limits::default();
+        let base = run("s", 4000, 1.0, 0, 1);
+        let c = compare(
+            &base,
+            &run("s", 4000, 1.0, 200, 1),
+            &settings(&limits, false),
+        )
+        .unwrap();
+        assert_eq!(
+            verdict(&c, "s", CompareMetric::ThrottleRate),
+            Verdict::Regressed
+        );
+        assert_eq!(
+            verdict(&c, "s", CompareMetric::FailureRate),
+            Verdict::Regressed
+        );
+        // 1 throttle in 100 is not evidence of anything.
+        let c = compare(
+            &run("s", 100, 1.0, 0, 1),
+            &run("s", 100, 1.0, 1, 1),
+            &settings(&limits, false),
+        )
+        .unwrap();
+        assert_eq!(
+            verdict(&c, "s", CompareMetric::ThrottleRate),
+            Verdict::WithinNoise
+        );
+    }
+
+    #[test]
+    fn other_targets_or_stages_are_refused_unless_forced() {
+        let limits = Limits::default();
+        let base = run("warm", 100, 1.0, 0, 1);
+        let mut head = run("peak", 100, 1.0, 0, 1);
+        head.target.url = "http://127.0.0.1:9/".into();
+        let why = compare(&base, &head, &settings(&limits, false)).unwrap_err();
+        assert_eq!(why.len(), 2, "{why:?}");
+        assert!(why[0].contains("targets differ"), "{}", why[0]);
+        assert!(
+            why[1].contains("[warm (constant)] in the base, [peak (constant)]"),
+            "{}",
+            why[1]
+        );
+        let c = compare(&base, &head, &settings(&limits, true)).unwrap();
+        assert!(c.forced);
+        assert_eq!(
+            (c.only_in_base.clone(), c.only_in_head.clone()),
+            (vec!["warm".to_string()], vec!["peak".to_string()])
+        );
+        assert_eq!(c.sections.len(), 1, "the whole run only");
+    }
+}
