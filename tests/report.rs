@@ -284,3 +284,37 @@ fn bad_input_is_exit_2_naming_the_file() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_report_that_cannot_be_written_after_the_run_is_exit_4_and_the_results_stay() {
+    // The step summary is only opened after the run: point it at a directory.
+    let server = common::TestServer::start(|_| common::Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let md = dir.path().join("r.md");
+    let mut cmd = common::command(&[
+        "run",
+        "--url",
+        &server.url(),
+        "--rate",
+        "20",
+        "--duration",
+        "1s",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    cmd.env("GITHUB_STEP_SUMMARY", dir.path());
+    let o = run_bounded(cmd, Duration::from_secs(60)).output;
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("GITHUB_STEP_SUMMARY") && stderr(&o).contains("cannot append to it"),
+        "{}",
+        stderr(&o)
+    );
+    let results = common::read_json(&out);
+    assert_eq!(results["totals"]["ok"], 20, "the results are kept");
+    assert!(text(&md).contains("✅ pass"), "the other reports too");
+}
