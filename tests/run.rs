@@ -109,6 +109,13 @@ duration = "300ms"
     );
     assert!(stages[3]["dispatch_spread_ms"].as_f64().is_some());
     assert!(stages[0]["dispatch_spread_ms"].is_null());
+    // The pause, which sends nothing, starts where the closed stage ends by plan.
+    let closed_at = stages[4]["started_s"].as_f64().unwrap();
+    let pause_at = stages[5]["started_s"].as_f64().unwrap();
+    assert!(
+        (pause_at - (closed_at + 0.5)).abs() < 1e-6,
+        "{closed_at} {pause_at}"
+    );
     // What the server counted is what the results say was sent.
     let total = u(&r["totals"]["requests"]);
     assert_eq!(total, 300 + closed);

@@ -78,7 +78,7 @@ fn charts(out: &mut String) {
             "chart-rate",
             "Requests per second",
             "Attempts sent, answered ok, throttled (by kind) and failed in each second, with \
-             what the schedule planned (dashed) and API Gateway's rate limits as horizontal \
+             what the schedule planned (the wide pale line) and API Gateway's rate limits as horizontal \
              lines. Shaded bands are the stages; the red line is where throttling began.",
         ),
         (

@@ -54,6 +54,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         thresholds: checked,
     });
     results.scenario_id = Some(scenario_id(scenario));
+    pause_starts(plans, &mut results);
     planned_per_second(plans, &mut results);
     results
 }
@@ -74,6 +75,24 @@ pub fn scenario_id(scenario: &Scenario) -> String {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     format!("{hash:016x}")
+}
+
+/// A pause sends nothing, so it has no first send: it starts where the stage before it
+/// ended by plan (the engine starts each stage at the previous one's planned end), or at 0.
+fn pause_starts(plans: &[StagePlan], results: &mut Results) {
+    for i in 0..results.stages.len().min(plans.len()) {
+        if !matches!(plans[i], StagePlan::Pause { .. }) || results.stages[i].started_s.is_some() {
+            continue;
+        }
+        results.stages[i].started_s = if i == 0 {
+            Some(0.0)
+        } else {
+            let before = results.stages[i - 1].started_s;
+            before
+                .zip(plans[i - 1].duration())
+                .map(|(at, d)| at + d.as_secs_f64())
+        };
+    }
 }
 
 /// Fills each timeline point's `planned`: the sends the schedule put in that second, from

@@ -236,7 +236,8 @@ pub struct StageResult {
     /// Burst stages: first send → last send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch_spread_ms: Option<f64>,
-    /// The stage's first scheduled send, seconds from the run's start.
+    /// The stage's first scheduled send, seconds from the run's start (a pause: where it
+    /// began by plan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_s: Option<f64>,
 }

@@ -102,17 +102,27 @@
             ctx.save();
             ctx.font = 11 * px + "px sans-serif";
             ctx.textBaseline = "top";
+            // uPlot leaves the axes' alignment set: ours is from the left.
+            ctx.textAlign = "left";
             data.stages.forEach(function (s) {
               var x0 = u.valToPos(s.start, "x", true);
               var x1 = u.valToPos(s.end, "x", true);
               var l = Math.max(x0, u.bbox.left), r = Math.min(x1, u.bbox.left + u.bbox.width);
-              if (r - l < 20 * px) return;
+              if (r <= l) return;
               ctx.fillStyle = "#555";
-              var name = s.name;
-              while (name.length > 1 && ctx.measureText(name).width > r - l - 6 * px) {
-                name = name.slice(0, -2) + "…";
+              var w = ctx.measureText(s.name).width;
+              if (w <= r - l - 6 * px) {
+                ctx.fillText(s.name, l + 3 * px, top + 2 * px);
+                return;
               }
-              ctx.fillText(name, l + 3 * px, top + 2 * px);
+              // A narrow band (a burst, a short pause): its whole name at the foot of the
+              // chart, ending at the band's right edge, on a pale ground.
+              var x = Math.max(u.bbox.left, Math.min(r - w - 3 * px, u.bbox.left + u.bbox.width - w));
+              var y = top + h - 15 * px;
+              ctx.fillStyle = "rgba(255,255,255,0.85)";
+              ctx.fillRect(x - 2 * px, y - 1 * px, w + 4 * px, 14 * px);
+              ctx.fillStyle = "#555";
+              ctx.fillText(s.name, x, y);
             });
             data.marks.forEach(function (m, i) {
               var x = u.valToPos(m.t, "x", true);
@@ -146,6 +156,8 @@
             ctx.save();
             ctx.font = 11 * px + "px sans-serif";
             ctx.textBaseline = "bottom";
+            ctx.textAlign = "left";
+            var placed = [];
             limits.forEach(function (l) {
               if (l.value > u.scales.y.max || l.value < u.scales.y.min) return;
               var y = u.valToPos(l.value, "y", true);
@@ -159,7 +171,13 @@
               ctx.fillStyle = "#6a1b9a";
               var text = l.label + " " + fmtNum(l.value);
               var w = ctx.measureText(text).width;
-              ctx.fillText(text, u.bbox.left + u.bbox.width - w - 4 * px, y - 2 * px);
+              // Limits at (nearly) the same value: each label left of the one before.
+              var x = u.bbox.left + u.bbox.width - w - 4 * px;
+              placed.forEach(function (p) {
+                if (Math.abs(p.y - y) < 13 * px && x + w > p.x - 8 * px) x = p.x - w - 16 * px;
+              });
+              placed.push({ x: x, y: y });
+              ctx.fillText(text, Math.max(u.bbox.left, x), y - 2 * px);
             });
             ctx.restore();
           },
@@ -182,13 +200,23 @@
     }
   }
 
+  // Values with no neighbour (a burst's one second) draw no line: mark them as points.
+  function isolated(u, si, show) {
+    if (show) return null;
+    var d = u.data[si], out = [];
+    for (var i = 0; i < d.length; i++) {
+      if (d[i] != null && (i === 0 || d[i - 1] == null) && (i === d.length - 1 || d[i + 1] == null)) out.push(i);
+    }
+    return out.length ? out : null;
+  }
+
   function seriesOpts(s, fmt) {
     return {
       label: s.label,
       stroke: s.color,
-      width: 1.5,
+      width: s.wide ? 5 : 1.5,
       dash: s.dash ? [6, 4] : undefined,
-      points: { show: false },
+      points: { show: false, filter: isolated, size: 6 },
       spanGaps: false,
       value: function (u, v) { return fmt(v); },
     };
@@ -201,11 +229,17 @@
       el.textContent = "No data: the run recorded no seconds.";
       return;
     }
-    var cols = [data.t].concat(
+    // The axis runs to the end of the last stage: a burst in the last second shows whole.
+    var t = data.t.slice();
+    var end = Math.ceil(data.stages.reduce(function (m, s) { return Math.max(m, s.end); }, 0));
+    var pad = end > t[t.length - 1] ? [null] : [];
+    if (pad.length) t.push(end);
+    var cols = [t].concat(
       series.map(function (s) {
-        return o.log
+        return (o.log
           ? s.values.map(function (v) { return v != null && v > 0 ? v : null; })
-          : s.values;
+          : s.values
+        ).concat(pad);
       })
     );
     var points = countPoints(cols);

@@ -53,9 +53,13 @@ pub struct Series {
     pub label: String,
     pub color: String,
     pub values: Vec<Option<f64>>,
-    /// Drawn dashed (throttled answers' latency, planned sends).
+    /// Drawn dashed (throttled answers' latency).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dash: bool,
+    /// Drawn wide and pale, beneath the others (planned sends: `sent` on top of it shows
+    /// where the two part).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub wide: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,6 +111,7 @@ pub fn build(r: &Results) -> Data {
             color: "#1f77b4".into(),
             values: tl.iter().map(|p| Some(p.in_flight_max as f64)).collect(),
             dash: false,
+            wide: false,
         }],
         concurrency_limits: limits(
             r,
@@ -173,6 +178,7 @@ fn series(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
         color: color.into(),
         values,
         dash: false,
+        wide: false,
     }
 }
 
@@ -185,10 +191,10 @@ fn rate_series(tl: &[TimelinePoint]) -> Vec<Series> {
     if tl.iter().any(|p| p.planned.is_some()) {
         let mut planned = series(
             "planned",
-            "#7f7f7f",
+            "rgba(127,127,127,0.45)",
             tl.iter().map(|p| p.planned.map(|n| n as f64)).collect(),
         );
-        planned.dash = true;
+        planned.wide = true;
         out.push(planned);
     }
     out.push(series("sent", "#1f77b4", counts(tl, |p| p.sent)));
@@ -342,6 +348,7 @@ fn spectrum(r: &Results) -> Spectrum {
                 color: color.into(),
                 values: x.iter().map(|x| by_x.get(&x.to_bits()).copied()).collect(),
                 dash: false,
+                wide: false,
             }
         })
         .collect();
