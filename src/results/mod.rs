@@ -213,6 +213,20 @@ pub struct ThrottleOnset {
     pub in_flight: u64,
 }
 
+impl ThrottleOnset {
+    /// The first second with a throttled attempt.
+    pub fn first_in(timeline: &[TimelinePoint]) -> Option<ThrottleOnset> {
+        timeline
+            .iter()
+            .find(|p| p.throttled > 0)
+            .map(|p| ThrottleOnset {
+                t_s: p.t_s,
+                rate: p.sent,
+                in_flight: p.in_flight_max,
+            })
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StageResult {
     pub name: String,
@@ -406,15 +420,7 @@ pub fn build(input: RunInput) -> Results {
             }
         })
         .collect();
-    let throttle_onset = input
-        .timeline
-        .iter()
-        .find(|p| p.throttled > 0)
-        .map(|p| ThrottleOnset {
-            t_s: p.t_s,
-            rate: p.sent,
-            in_flight: p.in_flight_max,
-        });
+    let throttle_onset = ThrottleOnset::first_in(&input.timeline);
     let c = &overall.counts;
     let throttles = c.throttles_by_kind.by_key();
     let retry = RetrySummary {

@@ -12,15 +12,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Attempts, HistogramPair, Histograms, NamedHistograms, Results, RetrySummary, StageResult,
-    ThrottleOnset, Totals,
+    Attempts, HistogramPair, Histograms, NamedHistograms, Results, RetrySummary, ThrottleOnset,
+    Totals,
 };
 use crate::quotas::Front;
 use crate::record::lane::FAILURE_SAMPLES;
-use crate::record::{
-    decode, encode, new_histogram, percentiles, SecondHistograms, SecondLatency, TimelinePoint,
-    ENCODING,
-};
+use crate::record::{encode, new_histogram, percentiles, ENCODING};
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
 use crate::verdict::thresholds::{self, ThresholdResult};
@@ -36,203 +33,16 @@ pub struct MergeInfo {
     pub per_second_exact: bool,
 }
 
-/// Why runs cannot be merged; file numbers are indices into the input.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Refusal {
-    TooFew(usize),
-    /// Groups of files by scenario: (what identifies it, the files).
-    DifferentScenarios(Vec<(String, Vec<usize>)>),
-    /// The first file's stages, a file with other stages, and those.
-    DifferentStages {
-        first: Vec<String>,
-        file: usize,
-        stages: Vec<String>,
-    },
-    /// A histogram that does not decode, a start time or threshold that does not parse.
-    Unreadable {
-        file: usize,
-        why: String,
-    },
-}
+mod refusal;
+mod seconds;
+mod spans;
 
-impl Refusal {
-    /// The one-line error (and expected form), naming the files by `names`.
-    pub fn describe(&self, names: &[String]) -> String {
-        let name = |i: &usize| names.get(*i).cloned().unwrap_or_else(|| format!("#{i}"));
-        match self {
-            Refusal::TooFew(n) => format!(
-                "merge: {n} results file{} given\n  expected: 2 or more results files of one scenario",
-                if *n == 1 { "" } else { "s" }
-            ),
-            Refusal::DifferentScenarios(groups) => {
-                let said: Vec<String> = groups
-                    .iter()
-                    .map(|(id, files)| {
-                        let files: Vec<String> = files.iter().map(name).collect();
-                        format!("{} ran scenario {id}", files.join(", "))
-                    })
-                    .collect();
-                format!(
-                    "merge: the files ran different scenarios: {}\n  expected: runs of one scenario (the same scenario_id: name, target, method, stage names and kinds; rates may differ)",
-                    said.join("; ")
-                )
-            }
-            Refusal::DifferentStages {
-                first,
-                file,
-                stages,
-            } => format!(
-                "merge: {} has stages [{}], {} has [{}]\n  expected: the same stages, in the same order, in every file",
-                name(&0),
-                first.join(", "),
-                name(file),
-                stages.join(", ")
-            ),
-            Refusal::Unreadable { file, why } => format!(
-                "merge: {}: {why}\n  expected: a results file as `stampede run --out` writes it",
-                name(file)
-            ),
-        }
-    }
-}
+mod sum;
 
-/// What identifies a run's scenario: its `scenario_id`, or for files written before there
-/// was one, its name, method and target.
-fn scenario_key(r: &Results) -> String {
-    match &r.scenario_id {
-        Some(id) => id.clone(),
-        None => format!(
-            "{:?} ({} {})",
-            r.name.as_deref().unwrap_or(""),
-            r.target.method,
-            r.target.url
-        ),
-    }
-}
-
-fn stage_list(r: &Results) -> Vec<String> {
-    r.stages
-        .iter()
-        .map(|s| format!("{} ({})", s.name, s.kind))
-        .collect()
-}
-
-/// Checks that `runs` may be merged: two or more, of one scenario, with the same stages.
-pub fn check(runs: &[Results]) -> Result<(), Refusal> {
-    if runs.len() < 2 {
-        return Err(Refusal::TooFew(runs.len()));
-    }
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, r) in runs.iter().enumerate() {
-        let key = scenario_key(r);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, files)) => files.push(i),
-            None => groups.push((key, vec![i])),
-        }
-    }
-    if groups.len() > 1 {
-        return Err(Refusal::DifferentScenarios(groups));
-    }
-    let first = stage_list(&runs[0]);
-    for (i, r) in runs.iter().enumerate().skip(1) {
-        let stages = stage_list(r);
-        if stages != first {
-            return Err(Refusal::DifferentStages {
-                first,
-                file: i,
-                stages,
-            });
-        }
-    }
-    Ok(())
-}
-
-fn add_totals(a: &mut Totals, b: &Totals) {
-    a.requests += b.requests;
-    a.ok += b.ok;
-    a.throttled += b.throttled;
-    a.errors += b.errors;
-    a.retries += b.retries;
-    a.gave_up += b.gave_up;
-    a.late += b.late;
-    a.held_back += b.held_back;
-    a.abandoned += b.abandoned;
-}
-
-fn add_attempts(a: &mut Attempts, b: &Attempts) {
-    a.sent += b.sent;
-    a.ok += b.ok;
-    a.throttled += b.throttled;
-    a.suspected_lambda_throttles += b.suspected_lambda_throttles;
-    a.function_errors += b.function_errors;
-    a.server_errors += b.server_errors;
-    a.client_errors += b.client_errors;
-    a.timeouts += b.timeouts;
-    a.connect_errors += b.connect_errors;
-    a.tls_errors += b.tls_errors;
-    a.protocol_errors += b.protocol_errors;
-    a.local_errors += b.local_errors;
-    a.abandoned += b.abandoned;
-}
-
-fn add_map(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
-    for (k, n) in from {
-        *into.entry(k.clone()).or_default() += n;
-    }
-}
-
-fn add_opt<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a + b),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Decodes `text` and adds it to `into`; an empty text is an empty histogram.
-fn add_encoded(
-    into: &mut Histogram<u64>,
-    text: &str,
-    file: usize,
-    what: &str,
-) -> Result<(), Refusal> {
-    if text.is_empty() {
-        return Ok(());
-    }
-    let h = decode(text).ok_or_else(|| Refusal::Unreadable {
-        file,
-        why: format!("the {what} histogram does not decode (hdrhistogram-v2-deflate-base64)"),
-    })?;
-    into.add(&h).map_err(|e| Refusal::Unreadable {
-        file,
-        why: format!("the {what} histogram cannot be added: {e:?}"),
-    })
-}
-
-/// One merged second, as it is summed.
-#[derive(Default)]
-struct Second {
-    point: TimelinePoint,
-    latency: Option<Histogram<u64>>,
-    ok: Option<Histogram<u64>>,
-    throttled: Option<Histogram<u64>>,
-    /// A file that ended requests in this second gave no histogram for it.
-    approximate: bool,
-}
-
-/// Percentiles of a second without its histograms: the highest of the files' (the union's
-/// p-quantile is never above the highest of the parts' p-quantiles), the max exact.
-fn bound(a: Option<SecondLatency>, b: Option<SecondLatency>) -> Option<SecondLatency> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(SecondLatency {
-            count: a.count + b.count,
-            p50: a.p50.max(b.p50),
-            p90: a.p90.max(b.p90),
-            p99: a.p99.max(b.p99),
-            max: a.max.max(b.max),
-        }),
-        (a, b) => a.or(b),
-    }
-}
+pub use refusal::{check, Refusal};
+use seconds::merge_seconds;
+use spans::merge_stages;
+use sum::{add_attempts, add_encoded, add_map, add_totals};
 
 /// Merges runs of one scenario into the results of one run. See the module's docs.
 pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
@@ -331,164 +141,12 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     failures.truncate(FAILURE_SAMPLES);
 
     // Stages.
-    let stages: Vec<StageResult> = first
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(k, s0)| {
-            let mut st = StageResult {
-                name: s0.name.clone(),
-                kind: s0.kind.clone(),
-                released: 0,
-                totals: Totals::default(),
-                attempts: Attempts::default(),
-                throttles: BTreeMap::new(),
-                achieved_rps: 0.0,
-                planned_requests: None,
-                latency_ms: percentiles(&stage_h[k].0),
-                service_ms: percentiles(&stage_h[k].1),
-                peak_in_flight: 0,
-                dispatch_spread_ms: None,
-                started_s: None,
-            };
-            // The stage on the wall clock: earliest start to latest end, over the files.
-            let mut span: Option<(f64, f64)> = None;
-            let mut spread: Option<(f64, f64)> = None;
-            for (i, r) in runs.iter().enumerate() {
-                let s = &r.stages[k];
-                st.released += s.released;
-                add_totals(&mut st.totals, &s.totals);
-                add_attempts(&mut st.attempts, &s.attempts);
-                add_map(&mut st.throttles, &s.throttles);
-                st.planned_requests = add_opt(st.planned_requests, s.planned_requests);
-                st.peak_in_flight += s.peak_in_flight;
-                let Some(began) = s.started_s.map(|t| t + offsets[i]) else {
-                    continue;
-                };
-                st.started_s = Some(st.started_s.map_or(began, |t: f64| t.min(began)));
-                if s.achieved_rps > 0.0 {
-                    let end = began + s.totals.requests as f64 / s.achieved_rps;
-                    span = Some(span.map_or((began, end), |(a, b)| (a.min(began), b.max(end))));
-                }
-                if let Some(ms) = s.dispatch_spread_ms {
-                    let end = began + ms / 1e3;
-                    spread = Some(spread.map_or((began, end), |(a, b)| (a.min(began), b.max(end))));
-                }
-            }
-            st.achieved_rps = match span {
-                Some((a, b)) if b > a => st.totals.requests as f64 / (b - a),
-                _ => 0.0,
-            };
-            st.dispatch_spread_ms = spread.map(|(a, b)| (b - a) * 1e3);
-            st
-        })
-        .collect();
+    let stages = merge_stages(&runs, &offsets, &stage_h);
 
     // Seconds.
-    let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
-    let mut per_second_exact = true;
-    for (i, r) in runs.iter().enumerate() {
-        let shift = shifts[i];
-        if r.merged.as_ref().is_some_and(|m| !m.per_second_exact) {
-            per_second_exact = false;
-        }
-        let hists: BTreeMap<u64, &SecondHistograms> =
-            r.histograms.seconds.iter().map(|h| (h.t_s, h)).collect();
-        for p in &r.timeline {
-            let t = p.t_s + shift;
-            let sec = seconds.entry(t).or_default();
-            let m = &mut sec.point;
-            m.sent += p.sent;
-            m.ok += p.ok;
-            m.throttled += p.throttled;
-            m.errors += p.errors;
-            // Each file's peak in its second: their sum bounds the merged second's.
-            m.in_flight_max += p.in_flight_max;
-            m.requests += p.requests;
-            m.failed += p.failed;
-            m.throttled_requests += p.throttled_requests;
-            m.suspected_lambda_throttles += p.suspected_lambda_throttles;
-            add_map(&mut m.throttles, &p.throttles);
-            m.planned = add_opt(m.planned, p.planned);
-            m.client_rate_limit = add_opt(m.client_rate_limit, p.client_rate_limit);
-            match hists.get(&p.t_s) {
-                Some(h) => {
-                    let all = sec.latency.get_or_insert_with(new_histogram);
-                    add_encoded(all, &h.latency, i, &format!("second {} latency", p.t_s))?;
-                    if !h.ok.is_empty() {
-                        let ok = sec.ok.get_or_insert_with(new_histogram);
-                        add_encoded(ok, &h.ok, i, &format!("second {} ok", p.t_s))?;
-                    }
-                    if !h.throttled.is_empty() {
-                        let th = sec.throttled.get_or_insert_with(new_histogram);
-                        add_encoded(th, &h.throttled, i, &format!("second {} throttled", p.t_s))?;
-                    }
-                }
-                None if p.requests > 0 || p.max_ms > 0.0 => {
-                    per_second_exact = false;
-                    sec.approximate = true;
-                    m.p50_ms = m.p50_ms.max(p.p50_ms);
-                    m.p90_ms = m.p90_ms.max(p.p90_ms);
-                    m.p99_ms = m.p99_ms.max(p.p99_ms);
-                    m.max_ms = m.max_ms.max(p.max_ms);
-                    m.ok_ms = bound(m.ok_ms, p.ok_ms);
-                    m.throttled_ms = bound(m.throttled_ms, p.throttled_ms);
-                }
-                None => {}
-            }
-        }
-    }
-    let last = seconds.keys().next_back().copied();
-    let mut timeline = Vec::new();
-    let mut second_histograms = Vec::new();
-    for t in last.map_or(0..0, |l| 0..l + 1) {
-        let Some(mut sec) = seconds.remove(&t) else {
-            timeline.push(TimelinePoint {
-                t_s: t,
-                ..TimelinePoint::default()
-            });
-            continue;
-        };
-        sec.point.t_s = t;
-        if let Some(h) = &sec.latency {
-            let of = |h: &Option<Histogram<u64>>| h.as_ref().map(SecondLatency::of);
-            let all = SecondLatency::of(h);
-            let p = &mut sec.point;
-            if sec.approximate {
-                // Both kinds of file in this second: the bound of both.
-                p.p50_ms = p.p50_ms.max(all.p50);
-                p.p90_ms = p.p90_ms.max(all.p90);
-                p.p99_ms = p.p99_ms.max(all.p99);
-                p.max_ms = p.max_ms.max(all.max);
-                p.ok_ms = bound(p.ok_ms, of(&sec.ok));
-                p.throttled_ms = bound(p.throttled_ms, of(&sec.throttled));
-            } else {
-                (p.p50_ms, p.p90_ms, p.p99_ms, p.max_ms) = (all.p50, all.p90, all.p99, all.max);
-                (p.ok_ms, p.throttled_ms) = (of(&sec.ok), of(&sec.throttled));
-            }
-            let enc = |h: &Option<Histogram<u64>>| h.as_ref().map_or(String::new(), encode);
-            second_histograms.push(SecondHistograms {
-                t_s: t,
-                latency: encode(h),
-                ok: enc(&sec.ok),
-                throttled: enc(&sec.throttled),
-            });
-        }
-        timeline.push(sec.point);
-    }
-    if !per_second_exact {
-        // Histograms of some files' seconds only would pass for the whole.
-        second_histograms.clear();
-    }
+    let (timeline, second_histograms, per_second_exact) = merge_seconds(&runs, &shifts)?;
 
-    let throttle_onset = timeline
-        .iter()
-        .find(|p| p.throttled > 0)
-        .map(|p| ThrottleOnset {
-            t_s: p.t_s,
-            rate: p.sent,
-            in_flight: p.in_flight_max,
-        });
+    let throttle_onset = ThrottleOnset::first_in(&timeline);
     let duration_s = runs
         .iter()
         .zip(&offsets)
@@ -624,7 +282,7 @@ fn requota(first: &Results, merged: &Results) -> quota_check::QuotaCheck {
 mod tests {
     use super::*;
     use crate::classify::Outcome;
-    use crate::record::{FailureSample, SecondRecord, StageRecord, Timeline};
+    use crate::record::{decode, FailureSample, SecondRecord, StageRecord, Timeline};
     use crate::results::{build, RunInput, StageInput, TargetInfo};
 
     /// A run of one open stage that started at `start` (RFC 3339) and ended requests

@@ -1,0 +1,131 @@
+//! How a lane sends each kind of stage: open-model pacing, the burst's release at one
+//! agreed instant, and closed-model workers.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::{share_of, Lane, RECONNECT_PAUSE};
+use crate::classify::Outcome;
+use crate::schedule::Pacing;
+use crate::transport::{Connection, Failure};
+
+impl Lane {
+    /// Open model: each of this lane's requests goes out at its instant, whatever the server does.
+    pub(super) async fn dispatch_open(
+        self: &Rc<Self>,
+        stage: usize,
+        pacing: &Pacing,
+        origin: Instant,
+    ) {
+        let step = self.shared.lanes as u64;
+        let mut i = self.id;
+        let mut since_yield = 0u32;
+        while i < pacing.count() {
+            let due = origin + pacing.offset(i);
+            if !self.sleep_until(due).await {
+                return;
+            }
+            if self.capped_requests.get() >= self.max_in_flight {
+                self.rec.borrow_mut().on_held_back(stage);
+                while self.capped_requests.get() >= self.max_in_flight {
+                    self.slot_freed.notified().await;
+                }
+            }
+            // Take a connection before spawning: requests that wait for one stay a number
+            // here rather than tasks that crowd the run queue and slow every answer.
+            let conn = match self.pool.take_idle() {
+                Some(c) => Ok(c),
+                None => tokio::select! {
+                    c = self.pool.checkout(due) => c,
+                    _ = self.shared.stop_signal() => return,
+                },
+            };
+            self.spawn_request(stage, i, due, true, Some(conn));
+            i += step;
+            // Let answers be read between long runs of due sends.
+            since_yield += 1;
+            if since_yield == 64 {
+                since_yield = 0;
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+
+    /// Opens this lane's share of connections, agrees one instant with the other lanes,
+    /// releases every request at it, and waits for them. Returns the next stage's origin.
+    pub(super) async fn dispatch_burst(
+        self: &Rc<Self>,
+        stage: usize,
+        requests: u64,
+        origin: Instant,
+    ) -> Option<Instant> {
+        if !self.sleep_until(origin).await {
+            return None;
+        }
+        let mine = share_of(requests, self.id, self.shared.lanes as u64);
+        self.pool.prefill(mine as usize).await;
+        let release = self
+            .agree(|| Instant::now() + Duration::from_millis(2))
+            .await?;
+        if !self.sleep_until(release).await {
+            return None;
+        }
+        let lanes = self.shared.lanes as u64;
+        for k in 0..mine {
+            let conn = self.pool.take_idle().map(Ok);
+            // Request k of this lane is request id + k·lanes of the burst.
+            self.spawn_request(stage, self.id + k * lanes, release, false, conn);
+        }
+        // Stragglers (a server holding answers back) go on into the next stage rather than
+        // holding it up past one attempt timeout and the grace period.
+        let limit = release + self.pool.transport.timeout + self.shared.grace;
+        self.drain(Some(limit)).await;
+        self.agree(Instant::now).await
+    }
+
+    /// Closed model: send, wait for the answer, send again, until `end`. `worker` is its
+    /// number in the stage, for reproducible jitter.
+    pub(super) async fn closed_worker(self: Rc<Self>, stage: usize, worker: u64, end: Instant) {
+        let mut conn = None;
+        let mut sent = 0u64;
+        while !self.shared.stopping() && Instant::now() < end {
+            let key = (worker << 32) | (sent & 0xFFFF_FFFF);
+            sent += 1;
+            let (next, outcome) = self
+                .request(stage, key, Instant::now(), conn.take().map(Ok), false)
+                .await;
+            conn = next;
+            let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
+            if (no_connection || matches!(outcome, Outcome::LocalError(_))) && conn.is_none() {
+                tokio::time::sleep(RECONNECT_PAUSE).await;
+            }
+        }
+        if let Some(c) = conn {
+            self.pool.checkin(c);
+        }
+    }
+
+    /// An open-model or burst request (number `index` of its stage): in flight (for the
+    /// cap) from now until it ends.
+    fn spawn_request(
+        self: &Rc<Self>,
+        stage: usize,
+        index: u64,
+        scheduled: Instant,
+        paced: bool,
+        conn: Option<Result<Connection, Failure>>,
+    ) {
+        self.capped_requests.set(self.capped_requests.get() + 1);
+        let lane = Rc::clone(self);
+        self.spawn_task(async move {
+            if let (Some(conn), _) = lane.request(stage, index, scheduled, conn, paced).await {
+                lane.pool.checkin(conn);
+            }
+            let left = lane.capped_requests.get() - 1;
+            lane.capped_requests.set(left);
+            if left < lane.max_in_flight {
+                lane.slot_freed.notify_one();
+            }
+        });
+    }
+}

@@ -1,0 +1,259 @@
+//! One engine lane: a thread with its own single-threaded runtime, connections and
+//! recorder. Lane `k` of `n` takes every n-th request of the schedule and every n-th
+//! worker, so lanes share nothing on the hot path but two atomic counters.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::engine::ids::{lane_rng, IdSource};
+use crate::engine::pool::Pool;
+use crate::engine::timer::PreciseTimer;
+use crate::engine::Shared;
+
+mod dispatch;
+mod request;
+use crate::adaptive::ClientRateLimiter;
+use crate::record::LaneRecorder;
+use crate::schedule::StagePlan;
+use crate::transport::Transport;
+
+/// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
+const SPIN_WINDOW: Duration = Duration::from_micros(5);
+/// After a failed connect (or a local failure), a closed-model worker waits this long
+/// before trying again.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
+/// Past a second's end before a quiet lane hands it over: answers right at the edge land first.
+const ROLL_LAG: Duration = Duration::from_millis(5);
+
+pub struct Lane {
+    id: u64,
+    pub(super) shared: Arc<Shared>,
+    pool: Rc<Pool>,
+    pub rec: RefCell<LaneRecorder>,
+    /// Live tasks of this lane (requests and closed-model workers): what `drain` waits for.
+    live_tasks: Cell<u64>,
+    idle: Notify,
+    /// Open-model and burst requests of this lane dispatched and not yet ended, for its
+    /// `--max-in-flight` share.
+    capped_requests: Cell<u64>,
+    slot_freed: Notify,
+    max_in_flight: u64,
+    /// `None`: no timerfd could be made; tokio's timer paces instead.
+    timer: Option<PreciseTimer>,
+    /// Adaptive mode's client-side rate limiter (one per lane, as one per SDK client).
+    limiter: RefCell<Option<ClientRateLimiter>>,
+    /// Requests waiting for the limiter take turns here (tokio's mutex is first come, first served).
+    limiter_turn: tokio::sync::Mutex<()>,
+    rng: RefCell<fastrand::Rng>,
+    ids: RefCell<IdSource>,
+}
+
+impl Lane {
+    pub fn new(
+        id: usize,
+        shared: Arc<Shared>,
+        transport: Transport,
+        rec: LaneRecorder,
+        timer: Option<PreciseTimer>,
+    ) -> Lane {
+        let lanes = shared.lanes as u64;
+        let max_in_flight = shared.max_in_flight.div_ceil(lanes).max(1);
+        Lane {
+            id: id as u64,
+            pool: Pool::new(transport),
+            rec: RefCell::new(rec),
+            live_tasks: Cell::new(0),
+            idle: Notify::new(),
+            capped_requests: Cell::new(0),
+            slot_freed: Notify::new(),
+            max_in_flight,
+            timer,
+            limiter: RefCell::new(
+                shared
+                    .spec
+                    .retry
+                    .adaptive
+                    .then(|| ClientRateLimiter::new(shared.seconds_since_origin())),
+            ),
+            limiter_turn: tokio::sync::Mutex::new(()),
+            rng: RefCell::new(lane_rng(shared.spec.seed, id)),
+            // Never from the seed: a service that remembers idempotency keys would take a
+            // second run's requests for replays of the first's.
+            ids: RefCell::new(IdSource::new(shared.spec.run_id, id, fastrand::Rng::new())),
+            shared,
+        }
+    }
+
+    /// Runs every stage in order, then waits for what is still in flight.
+    pub async fn run(self: &Rc<Self>, plans: &[StagePlan]) {
+        // Not a counted task: the run does not wait for it, it ends with the lane.
+        tokio::task::spawn_local(Rc::clone(self).roll_every_second());
+        let mut origin = self.shared.origin;
+        for (index, plan) in plans.iter().enumerate() {
+            if self.shared.stopping() {
+                break;
+            }
+            if self.id == 0 {
+                self.shared.current_stage.store(index, Relaxed);
+            }
+            origin = match plan {
+                StagePlan::Open(pacing) => {
+                    self.dispatch_open(index, pacing, origin).await;
+                    origin + pacing.duration()
+                }
+                StagePlan::Burst { requests } => {
+                    match self.dispatch_burst(index, *requests, origin).await {
+                        Some(next) => next,
+                        None => break,
+                    }
+                }
+                StagePlan::Closed { workers, duration } => {
+                    if !self.sleep_until(origin).await {
+                        break;
+                    }
+                    let end = origin + *duration;
+                    let step = self.shared.lanes as u64;
+                    // Worker w of the whole stage, dealt round-robin: w = id, id + lanes, …
+                    for worker in (self.id..*workers).step_by(step as usize) {
+                        self.spawn_task(Rc::clone(self).closed_worker(index, worker, end));
+                    }
+                    end
+                }
+                StagePlan::Pause { duration } => origin + *duration,
+            };
+        }
+        // The last stage's end (a pause or a closed stage's workers) still belongs to the run.
+        self.sleep_until(origin).await;
+        // Whatever the server says, the run ends: what is still in flight or backing off
+        // gets one attempt timeout and the grace period, then is abandoned (and counted).
+        self.drain(Some(
+            origin + self.pool.transport.timeout + self.shared.grace,
+        ))
+        .await;
+    }
+
+    /// Hands each second to the timeline as soon as it is over, even when this lane is
+    /// quiet, so the live view and the abort rules see every second on time.
+    async fn roll_every_second(self: Rc<Self>) {
+        let origin = self.shared.origin;
+        loop {
+            let elapsed = Instant::now().saturating_duration_since(origin);
+            let next = origin + Duration::from_secs(elapsed.as_secs() + 1) + ROLL_LAG;
+            tokio::time::sleep_until(next.into()).await;
+            self.rec.borrow_mut().roll(Instant::now());
+        }
+    }
+
+    fn spawn_task(self: &Rc<Self>, task: impl std::future::Future<Output = ()> + 'static) {
+        self.live_tasks.set(self.live_tasks.get() + 1);
+        let lane = Rc::clone(self);
+        tokio::task::spawn_local(async move {
+            task.await;
+            let left = lane.live_tasks.get() - 1;
+            lane.live_tasks.set(left);
+            if left == 0 {
+                lane.idle.notify_one();
+            }
+        });
+    }
+
+    /// Waits for every task of this lane to end: until `limit` at most, and after a stop
+    /// for the grace period at most. Tasks still alive then are left to the caller.
+    async fn drain(&self, limit: Option<Instant>) {
+        let limit = limit.map(tokio::time::Instant::from);
+        let mut deadline = limit;
+        let mut graced = false;
+        while self.live_tasks.get() > 0 {
+            if !graced && self.shared.stopping() {
+                graced = true;
+                let grace_end = tokio::time::Instant::now() + self.shared.grace_left();
+                deadline = Some(deadline.map_or(grace_end, |d| d.min(grace_end)));
+            }
+            match deadline {
+                Some(d) => tokio::select! {
+                    _ = self.idle.notified() => {}
+                    _ = tokio::time::sleep_until(d) => break,
+                    _ = self.shared.abandon_signal() => break,
+                },
+                None => tokio::select! {
+                    _ = self.idle.notified() => {}
+                    _ = self.shared.stop_signal() => {}
+                },
+            }
+        }
+    }
+
+    /// Sleeps until `due`, precisely: a timerfd for waits that matter, yielding (reading
+    /// answers meanwhile) for the last few µs. Returns false when the run was stopped.
+    async fn sleep_until(&self, due: Instant) -> bool {
+        loop {
+            let now = Instant::now();
+            if now >= due {
+                break;
+            }
+            if due - now > SPIN_WINDOW {
+                let precise = async {
+                    match &self.timer {
+                        Some(t) => t.sleep_until(due).await,
+                        None => Err(std::io::ErrorKind::Unsupported.into()),
+                    }
+                };
+                tokio::select! {
+                    slept = precise => {
+                        if slept.is_err() {
+                            // No timerfd: tokio's millisecond timer is the fallback.
+                            tokio::time::sleep_until(due.into()).await;
+                        }
+                    }
+                    _ = self.shared.stop_signal() => return false,
+                }
+            } else {
+                tokio::task::yield_now().await;
+            }
+        }
+        !self.shared.stopping()
+    }
+
+    /// Every lane waits here; one of them picks the instant (`pick`), all return it.
+    /// `None` when the run was stopped meanwhile.
+    async fn agree(&self, pick: impl FnOnce() -> Instant) -> Option<Instant> {
+        let shared = &self.shared;
+        let leader = tokio::select! {
+            r = shared.barrier.wait() => r.is_leader(),
+            _ = shared.stop_signal() => return None,
+        };
+        if leader {
+            shared.agreed_us.store(shared.micros(pick()), Relaxed);
+        }
+        tokio::select! {
+            _ = shared.barrier.wait() => {}
+            _ = shared.stop_signal() => return None,
+        }
+        Some(shared.origin + Duration::from_micros(shared.agreed_us.load(Relaxed)))
+    }
+}
+
+/// Lane `id`'s part of `total` items dealt round-robin to `lanes` lanes.
+fn share_of(total: u64, id: u64, lanes: u64) -> u64 {
+    total / lanes + u64::from(id < total % lanes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share_of;
+
+    #[test]
+    fn shares_add_up() {
+        for (total, lanes) in [(5000, 2), (7, 3), (1, 4), (0, 2)] {
+            let sum: u64 = (0..lanes).map(|id| share_of(total, id, lanes)).sum();
+            assert_eq!(sum, total);
+        }
+        assert_eq!(share_of(7, 0, 3), 3);
+        assert_eq!(share_of(7, 2, 3), 2);
+    }
+}

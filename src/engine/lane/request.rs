@@ -1,0 +1,279 @@
+//! One logical request on a lane: its attempts, the backoff between them, the client-side
+//! rate limiter in adaptive mode, and what each attempt's end tells the recorder.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::Lane;
+use crate::classify::{LocalReason, Outcome};
+use crate::engine::abandon::Unfinished;
+use crate::engine::ids::{request_seed, RequestIdHeaders};
+use crate::record::{AttemptEnded, FailureSample, RequestEnd};
+use crate::retry::{parse_retry_after, retry_delay};
+use crate::transport::{Connection, Failure};
+
+impl Lane {
+    /// A logical request: attempts, with backoff between them as the retry policy says.
+    /// Its latency runs from `scheduled` to its last answer, backoff included. `key` names
+    /// it within its stage (its jitter comes from the seed and the key, whichever lane
+    /// sends it). Returns the last connection when it can carry another request, and the
+    /// final outcome.
+    pub(super) async fn request(
+        &self,
+        stage: usize,
+        key: u64,
+        scheduled: Instant,
+        mut conn: Option<Result<Connection, Failure>>,
+        paced: bool,
+    ) -> (Option<Connection>, Outcome) {
+        let spec = &self.shared.spec;
+        let policy = &spec.retry;
+        let ids = self.ids.borrow_mut().next(&spec.request);
+        // Counts the request as abandoned if the run drops it before it ends.
+        let mut unfinished = Unfinished::request(self, stage);
+        let mut jitter: Option<fastrand::Rng> = None;
+        let deadline = policy.deadline.map(|d| scheduled + d);
+        let mut end = RequestEnd {
+            outcome: Outcome::Ok,
+            attempts: 0,
+            gave_up: false,
+            out_of_budget: false,
+            backoff: Duration::ZERO,
+        };
+        let mut prev_sleep = None;
+        let last_conn = loop {
+            end.attempts += 1;
+            if !self.wait_for_client_rate().await {
+                break None;
+            }
+            let attempt = self
+                .attempt(
+                    stage,
+                    scheduled,
+                    conn.take(),
+                    paced && end.attempts == 1,
+                    &ids,
+                    end.attempts,
+                )
+                .await;
+            end.outcome = attempt.outcome;
+            if let Some(limiter) = self.limiter.borrow_mut().as_mut() {
+                limiter.update(
+                    attempt.outcome.is_throttle(),
+                    self.shared.seconds_since_origin(),
+                );
+                self.rec.borrow_mut().on_client_rate(limiter.rate());
+            }
+            let Some(cause) = policy.retryable(attempt.outcome) else {
+                if attempt.outcome == Outcome::Ok && end.attempts == 1 {
+                    self.shared.budget.refund_first_try();
+                }
+                break attempt.conn;
+            };
+            let retries_on = policy.max_attempts > 1;
+            if end.attempts >= policy.max_attempts {
+                end.gave_up = retries_on;
+                break attempt.conn;
+            }
+            if !self.shared.budget.try_spend(cause) {
+                (end.gave_up, end.out_of_budget) = (true, true);
+                break attempt.conn;
+            }
+            let rng = jitter.get_or_insert_with(|| self.request_rng(stage, key));
+            let delay = retry_delay(
+                &policy.backoff,
+                end.attempts - 1,
+                prev_sleep,
+                attempt.retry_after,
+                policy.respect_retry_after,
+                rng,
+            );
+            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                end.gave_up = true;
+                break attempt.conn;
+            }
+            // The connection serves others while this request backs off.
+            if let Some(c) = attempt.conn {
+                self.pool.checkin(c);
+            }
+            let slept = tokio::select! {
+                _ = tokio::time::sleep(delay) => true,
+                _ = self.shared.stop_signal() => false,
+            };
+            if !slept {
+                break None;
+            }
+            end.backoff += delay;
+            prev_sleep = Some(delay);
+            self.rec.borrow_mut().on_retry(stage, cause);
+        };
+        unfinished.done();
+        self.rec
+            .borrow_mut()
+            .on_request(stage, scheduled, Instant::now(), &end);
+        (last_conn, end.outcome)
+    }
+
+    /// The random source of one request's backoff: from the seed, the stage and the
+    /// request's key when the scenario has a seed (so runs repeat whatever `--threads`),
+    /// else fresh.
+    fn request_rng(&self, stage: usize, key: u64) -> fastrand::Rng {
+        match self.shared.spec.seed {
+            Some(seed) => fastrand::Rng::with_seed(request_seed(seed, stage as u64, key)),
+            None => fastrand::Rng::with_seed(self.rng.borrow_mut().u64(..)),
+        }
+    }
+
+    /// Adaptive mode: waits for the client-side rate limiter's token, in turn (one waiter
+    /// at the timer, the rest queued behind it). False when stopped.
+    async fn wait_for_client_rate(&self) -> bool {
+        if self.limiter.borrow().is_none() {
+            return true;
+        }
+        let _turn = tokio::select! {
+            turn = self.limiter_turn.lock() => turn,
+            _ = self.shared.stop_signal() => return false,
+        };
+        loop {
+            let now = self.shared.seconds_since_origin();
+            let wait = match self
+                .limiter
+                .borrow_mut()
+                .as_mut()
+                .map(|l| l.try_acquire(now))
+            {
+                Some(Err(wait)) => wait,
+                _ => return true,
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs_f64(wait)) => {}
+                _ = self.shared.stop_signal() => return false,
+            }
+        }
+    }
+
+    /// One attempt on `conn` (or its failure to connect), or on one from the pool when
+    /// `None`. Returns the connection when it can carry another request.
+    async fn attempt(
+        &self,
+        stage: usize,
+        scheduled: Instant,
+        conn: Option<Result<Connection, Failure>>,
+        paced: bool,
+        ids: &RequestIdHeaders,
+        number: u32,
+    ) -> AttemptEnd {
+        let in_flight = self.shared.attempts_in_flight.fetch_add(1, Relaxed) + 1;
+        let first = number == 1;
+        self.rec
+            .borrow_mut()
+            .on_dispatch(stage, Instant::now(), in_flight, first);
+        let mut unfinished = Unfinished::attempt(self, stage);
+
+        let conn = match conn {
+            Some(c) => c,
+            None => self.pool.checkout(scheduled).await,
+        };
+        let transport = &self.pool.transport;
+        let (sent, result, conn) = match conn {
+            Ok(mut c) => {
+                let sent = Instant::now();
+                match tokio::time::timeout(transport.timeout, transport.send(&mut c, ids.iter()))
+                    .await
+                {
+                    Ok(Ok(answer)) => (Some(sent), Ok(answer), Some(c)),
+                    Ok(Err(failure)) => (Some(sent), Err(failure), None),
+                    Err(_) => (Some(sent), Err(Failure::Timeout), None),
+                }
+            }
+            Err(failure) => (None, Err(failure), None),
+        };
+        let done = Instant::now();
+        let outcome = match &result {
+            Ok(answer) => answer.outcome(),
+            Err(failure) => failure.outcome(),
+        };
+        unfinished.done();
+        self.shared.attempts_in_flight.fetch_sub(1, Relaxed);
+        if let Err(Failure::Local(LocalReason::Credentials, why)) = &result {
+            // Nothing can be signed any more: stop rather than fail every request.
+            self.shared.fault(format!(
+                "AWS credentials expired and could not be refreshed: {why}"
+            ));
+        }
+        {
+            let mut rec = self.rec.borrow_mut();
+            rec.on_attempt(&AttemptEnded {
+                stage,
+                scheduled,
+                sent,
+                done,
+                outcome,
+                paced,
+                first,
+            });
+            if outcome != Outcome::Ok {
+                let spec = &self.shared.spec;
+                rec.on_failure(
+                    |t_s| FailureSample {
+                        correlation_id: spec
+                            .request
+                            .correlation_header
+                            .as_ref()
+                            .and_then(|h| ids.iter().find(|(n, _)| n == h))
+                            .and_then(|(_, v)| v.to_str().ok())
+                            .map(str::to_string),
+                        t_s,
+                        stage: spec.stage_names[stage].clone(),
+                        attempt: number,
+                        status: result.as_ref().ok().map(|a| a.status),
+                        kind: outcome.name(),
+                        body_excerpt: match &result {
+                            Ok(a) if !a.excerpt.is_empty() => Some(
+                                String::from_utf8_lossy(&a.excerpt[..a.excerpt.len().min(200)])
+                                    .into_owned(),
+                            ),
+                            Ok(_) => None,
+                            Err(f) => Some(f.to_string()),
+                        },
+                    },
+                    done,
+                );
+            }
+        }
+
+        let reusable = match conn {
+            Some(c) if !c.is_closed() => Some(c),
+            // It was open and is gone (closed by the server, broken, or timed out).
+            Some(_) => {
+                self.pool.discard();
+                None
+            }
+            None if sent.is_some() => {
+                self.pool.discard();
+                None
+            }
+            None => None,
+        };
+        let retry_after = result
+            .as_ref()
+            .ok()
+            .and_then(|a| a.retry_after.as_ref())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        AttemptEnd {
+            conn: reusable,
+            outcome,
+            retry_after,
+        }
+    }
+}
+
+/// How an attempt ended, for the caller.
+struct AttemptEnd {
+    /// The connection, when it can carry another request.
+    conn: Option<Connection>,
+    outcome: Outcome,
+    /// What the server's `Retry-After` asked for.
+    retry_after: Option<Duration>,
+}

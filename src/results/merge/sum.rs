@@ -1,0 +1,70 @@
+//! Adding up: counts, maps of counts, and encoded histograms.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use super::super::{Attempts, Totals};
+use super::Refusal;
+use crate::record::decode;
+
+pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
+    a.requests += b.requests;
+    a.ok += b.ok;
+    a.throttled += b.throttled;
+    a.errors += b.errors;
+    a.retries += b.retries;
+    a.gave_up += b.gave_up;
+    a.late += b.late;
+    a.held_back += b.held_back;
+    a.abandoned += b.abandoned;
+}
+
+pub(super) fn add_attempts(a: &mut Attempts, b: &Attempts) {
+    a.sent += b.sent;
+    a.ok += b.ok;
+    a.throttled += b.throttled;
+    a.suspected_lambda_throttles += b.suspected_lambda_throttles;
+    a.function_errors += b.function_errors;
+    a.server_errors += b.server_errors;
+    a.client_errors += b.client_errors;
+    a.timeouts += b.timeouts;
+    a.connect_errors += b.connect_errors;
+    a.tls_errors += b.tls_errors;
+    a.protocol_errors += b.protocol_errors;
+    a.local_errors += b.local_errors;
+    a.abandoned += b.abandoned;
+}
+
+pub(super) fn add_map(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, n) in from {
+        *into.entry(k.clone()).or_default() += n;
+    }
+}
+
+pub(super) fn add_opt<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Decodes `text` and adds it to `into`; an empty text is an empty histogram.
+pub(super) fn add_encoded(
+    into: &mut Histogram<u64>,
+    text: &str,
+    file: usize,
+    what: &str,
+) -> Result<(), Refusal> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let h = decode(text).ok_or_else(|| Refusal::Unreadable {
+        file,
+        why: format!("the {what} histogram does not decode (hdrhistogram-v2-deflate-base64)"),
+    })?;
+    into.add(&h).map_err(|e| Refusal::Unreadable {
+        file,
+        why: format!("the {what} histogram cannot be added: {e:?}"),
+    })
+}
