@@ -56,6 +56,7 @@ Exit codes: 0 written · 2 bad input (a results file that cannot be read) · 4 a
     #[command(after_help = "Examples:
   stampede merge a.json b.json c.json --out all.json
   stampede merge shard-*.json --out all.json --expect 8
+  stampede merge /mnt/results/ --expect 8 --wait 10m --out all.json   shards of a split test
 
 Histograms are added and percentiles recomputed; counts summed; seconds aligned on the
 wall clock; thresholds and the quota check re-evaluated on the whole (docs/merge-and-compare.md).
@@ -137,7 +138,8 @@ pub enum SchemaFormat {
 
 #[derive(Args, Debug, Clone)]
 pub struct MergeArgs {
-    /// Results files (`stampede run --out`) of one scenario: two or more.
+    /// Results files (`stampede run --out`) of one scenario, two or more; or one store
+    /// (DIR/, a trailing slash) that shards wrote `shard-I-of-N.json` files to.
     #[arg(value_name = "RESULTS", required = true)]
     pub files: Vec<PathBuf>,
 
@@ -148,6 +150,10 @@ pub struct MergeArgs {
     /// Refuse unless exactly N files are given (a shard that never reported).
     #[arg(long, value_name = "N")]
     pub expect: Option<usize>,
+
+    /// With a store (DIR/): wait up to this long for every shard's file to arrive.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
 
     /// Print nothing but failures (no summary).
     #[arg(long, short)]
@@ -283,6 +289,12 @@ pub struct LoadArgs {
     #[arg(long)]
     pub body: Option<String>,
 
+    /// Run shard I of N of a test split across machines, I from 0 (docs/distributed.md).
+    /// Without it: JOB_COMPLETION_INDEX with STAMPEDE_SHARDS (Kubernetes Indexed Job),
+    /// AWS_BATCH_JOB_ARRAY_INDEX with AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch), or STAMPEDE_SHARD=I/N.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
     /// Quotas file (docs/quotas.md) instead of reading AWS: offline, or no permission to read.
     #[arg(long, env = "STAMPEDE_QUOTAS", value_name = "FILE")]
     pub quotas: Option<PathBuf>,
@@ -344,9 +356,15 @@ pub struct RunArgs {
     #[arg(long, short = 'k')]
     pub insecure: bool,
 
-    /// Write the results JSON here (docs/results.md); checked before any traffic.
+    /// Write the results JSON here (docs/results.md); checked before any traffic. DIR/ (a
+    /// trailing slash): DIR/shard-I-of-N.json for a shard, DIR/results.json otherwise.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Start at this instant (RFC 3339 with its offset, or Unix seconds), as every shard of
+    /// a split test does; a shard that comes late skips what was due before it began.
+    #[arg(long, env = "STAMPEDE_START_AT", value_name = "TIME")]
+    pub start_at: Option<String>,
 
     /// No live view and no summary table (thresholds that fail are still named).
     #[arg(long, short = 'q')]

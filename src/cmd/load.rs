@@ -4,7 +4,7 @@
 use crate::cli::LoadArgs;
 use crate::emulator::{self, RunningEmulator};
 use crate::error::{Error, Result};
-use crate::scenario::{self, AdHoc, LoadShape, Scenario};
+use crate::scenario::{self, AdHoc, LoadShape, Scenario, Shard, ShardSource};
 
 pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
     let shape = match (args.rate, args.concurrency, args.burst) {
@@ -58,4 +58,16 @@ fn aim_at(url: &http::Uri, addr: std::net::SocketAddr) -> http::Uri {
     format!("http://{addr}{path}")
         .parse()
         .expect("an address and a valid path make a valid URI")
+}
+
+/// The shard this process runs (`--shard`, else the engines' variables); `None`: the whole.
+pub fn shard(args: &LoadArgs) -> Result<Option<(Shard, ShardSource)>> {
+    scenario::shard::resolve(args.shard.as_deref(), |name| std::env::var(name).ok()).map_err(
+        |why| {
+            Error::input(format!(
+                "{why}\n  expected: {}",
+                scenario::shard::SHARD_FORM
+            ))
+        },
+    )
 }

@@ -1,13 +1,27 @@
 //! `stampede merge`: results files read, merged (`results::merge`), written; the exit code
 //! as `run` would give on the merged whole.
 
+use super::store;
 use crate::cli::MergeArgs;
 use crate::error::{exit, Error, Result};
 use crate::report::{check as check_report, summary};
-use crate::results::{self, merge::Refusal};
+use crate::results;
 
 pub fn merge(args: &MergeArgs) -> Result<i32> {
-    let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    let wait = match &args.wait {
+        Some(w) => crate::located::duration_flag("--wait", w, true)?,
+        None => std::time::Duration::ZERO,
+    };
+    let files = match args.files.as_slice() {
+        [one] if store::is_store(one) => store::gather(one, args.expect, wait, args.quiet)?,
+        _ if args.wait.is_some() => {
+            return Err(Error::input(
+                "merge: --wait needs a store to wait on\n  expected: one directory (DIR/, a trailing slash) the shards write to",
+            ))
+        }
+        _ => args.files.clone(),
+    };
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     if let Some(n) = args.expect {
         if n != names.len() {
             return Err(Error::input(format!(
@@ -18,12 +32,8 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
             )));
         }
     }
-    if names.len() < 2 {
-        return Err(Error::input(Refusal::TooFew(names.len()).describe(&names)));
-    }
     results::file::check_writable(&args.out)?;
-    let runs = args
-        .files
+    let runs = files
         .iter()
         .map(|p| results::file::read(p))
         .collect::<Result<Vec<_>>>()?;

@@ -11,6 +11,7 @@ pub mod quotas;
 mod report;
 mod reports;
 pub mod run;
+mod store;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;

@@ -6,9 +6,12 @@ use super::reports;
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::{exit, Error, Result};
+use crate::located::flag_error;
 use crate::quotas::sources::Limits;
 use crate::report::{check as check_report, live::LiveView, summary};
-use crate::results;
+use crate::results::{self, ShardInfo};
+use crate::scenario::shard::parse_start_at;
+use crate::scenario::Shard;
 use crate::transport::auth::Auth;
 use crate::transport::open_files;
 use crate::verdict::descriptors;
@@ -18,9 +21,25 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
     let grace = crate::located::duration_flag("--grace", &args.grace, true)?;
-    if let Some(out) = &args.out {
-        results::file::check_writable(out)?;
-    }
+    let shard = load::shard(&args.load)?;
+    let start_at = match &args.start_at {
+        Some(text) => Some(parse_start_at(text).map_err(|why| {
+            flag_error(
+                "--start-at",
+                &why,
+                "such as 2026-11-27T21:00:00Z, 2026-11-27T22:00:00+01:00 or 1795813200",
+            )
+        })?),
+        None => None,
+    };
+    let out = match &args.out {
+        Some(out) => {
+            let out = results::file::resolve_out(out, shard.map(|s| s.0))?;
+            results::file::check_writable(&out)?;
+            Some(out)
+        }
+        None => None,
+    };
     reports::check(&args.reports)?;
     // A report on stdout keeps the preflight and the summary off it, as --quiet does.
     let quiet = args.quiet || reports::uses_stdout(&args.reports);
@@ -77,7 +96,19 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         max_in_flight: args.max_in_flight,
         grace,
         abort: scenario.abort.clone(),
+        start_at,
     };
+    if let Some((s, source)) = shard {
+        eprintln!(
+            "shard {s} (from {}): request, worker and burst member number k of every stage where k mod {} = {}",
+            source.describe(),
+            s.count,
+            s.index
+        );
+    }
+    if let Some(at) = start_at {
+        eprintln!("{}", start_line(at));
+    }
     let live = LiveView::start(names, &plans, args.quiet);
     let mut show = |s: &engine::Snapshot| {
         if let Some(l) = &live {
@@ -96,6 +127,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         // Random even with a seed: ids must differ between runs to be found in logs.
         run_id: fastrand::u32(..),
         stage_names: scenario.stages.iter().map(|s| s.name.clone()).collect(),
+        shard: shard.map_or(Shard::WHOLE, |s| s.0),
     };
     let record = engine::run(
         &scenario.target,
@@ -111,7 +143,23 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
 
     let aborted = record.aborted.clone();
+    let shard_info = shard.map(|(s, source)| ShardInfo {
+        index: s.index,
+        count: s.count,
+        source: source.describe().to_string(),
+        start_at: start_at.map(|at| humantime::format_rfc3339_millis(at).to_string()),
+        late_s: record.late.as_secs_f64(),
+        skipped_requests: record.skipped,
+    });
+    if !record.late.is_zero() && start_at.is_some() {
+        eprintln!(
+            "warning: began {:.3} s after --start-at: {} requests due before then were skipped, not sent late",
+            record.late.as_secs_f64(),
+            record.skipped
+        );
+    }
     let mut results = results::assemble(&scenario, &plans, record);
+    results.shard = shard_info;
     results.aborted = aborted;
     results.open_files_limit = Some(open_files.soft);
     results.insecure = args.insecure;
@@ -124,7 +172,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     drop(emulator);
     // Written before anything else can go wrong: the results are never lost.
     let mut not_written = false;
-    if let Some(out) = &args.out {
+    if let Some(out) = &out {
         if let Err(why) = results::file::write(out, &results) {
             not_written = true;
             match results::file::write_fallback(out, &results) {
@@ -177,11 +225,31 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         exit::INTERRUPTED
     } else if results.aborted.is_some() {
         exit::ABORTED
+    } else if results.shard.is_some() {
+        // A shard's share is not the test: its thresholds and quota check are judged on the
+        // merged whole (`stampede merge`). Failing here would fail a Kubernetes index or a
+        // Batch child for what the merge decides.
+        if !failed.is_empty() || !results.quota_check.pass || none_ok.is_some() {
+            eprintln!("shard: thresholds and the quota check are judged on the merged whole (stampede merge); this shard exits 0");
+        }
+        exit::OK
     } else if !failed.is_empty() || !results.quota_check.pass || none_ok.is_some() {
         exit::CHECK_FAILED
     } else {
         exit::OK
     })
+}
+
+/// "starting at T (in 12.3 s)", or how late it already is.
+fn start_line(at: std::time::SystemTime) -> String {
+    let when = humantime::format_rfc3339_millis(at);
+    match at.duration_since(std::time::SystemTime::now()) {
+        Ok(ahead) => format!("starting at {when} (in {:.1} s)", ahead.as_secs_f64()),
+        Err(past) => format!(
+            "starting at {when}: {:.1} s ago, so what was due before now is skipped",
+            past.duration().as_secs_f64()
+        ),
+    }
 }
 
 /// What the quota check reads of a run: its timeline, peaks and bursts.

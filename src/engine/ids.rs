@@ -49,7 +49,8 @@ impl RequestIdHeaders {
 
 /// Makes the ids of one lane's logical requests.
 pub struct IdSource {
-    /// `stp-<run>-<lane>-`: unique per run and lane, so ids never collide across lanes.
+    /// `stp-<run>-<lane>-`, or `stp-<run>-s<shard>.<lane>-` in a sharded run: unique per
+    /// run, shard and lane, so ids never collide.
     prefix: String,
     next: u64,
     rng: fastrand::Rng,
@@ -58,9 +59,13 @@ pub struct IdSource {
 }
 
 impl IdSource {
-    pub fn new(run_id: u32, lane: usize, rng: fastrand::Rng) -> IdSource {
+    pub fn new(run_id: u32, shard: Option<u64>, lane: usize, rng: fastrand::Rng) -> IdSource {
+        let prefix = match shard {
+            Some(s) => format!("stp-{run_id:08x}-s{s}.{lane}-"),
+            None => format!("stp-{run_id:08x}-{lane}-"),
+        };
         IdSource {
-            prefix: format!("stp-{run_id:08x}-{lane}-"),
+            prefix,
             next: 0,
             rng,
             scratch: String::with_capacity(40),
@@ -114,7 +119,7 @@ mod tests {
             idempotency_header: Some(HeaderName::from_static("idempotency-key")),
             ..RequestIds::default()
         };
-        let mut ids = IdSource::new(0xabcdef, 1, fastrand::Rng::with_seed(5));
+        let mut ids = IdSource::new(0xabcdef, None, 1, fastrand::Rng::with_seed(5));
         let first: Vec<_> = ids.next(&config).iter().cloned().collect();
         let second: Vec<_> = ids.next(&config).iter().cloned().collect();
         assert_eq!(first[0].1, "stp-00abcdef-1-0");
@@ -128,5 +133,10 @@ mod tests {
             idempotency_header: None,
         };
         assert_eq!(ids.next(&none).iter().count(), 0);
+        let mut sharded = IdSource::new(0xabcdef, Some(2), 1, fastrand::Rng::with_seed(5));
+        assert_eq!(
+            sharded.next(&config).iter().next().unwrap().1,
+            "stp-00abcdef-s2.1-0"
+        );
     }
 }

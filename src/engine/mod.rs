@@ -25,6 +25,7 @@ use crate::record::{
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::scenario::AbortRules;
 use crate::scenario::RequestIds;
+use crate::scenario::Shard;
 use crate::scenario::Target;
 use crate::schedule::StagePlan;
 use crate::transport::{auth::Auth, Transport};
@@ -48,6 +49,9 @@ pub struct EngineOptions {
     pub grace: Duration,
     /// `[abort]`: checked on every final second of the timeline.
     pub abort: Option<AbortRules>,
+    /// `--start-at`: the run's t = 0 on the wall clock, shared by every shard. A start in
+    /// the past skips the part of the schedule already over (never sends it late).
+    pub start_at: Option<SystemTime>,
 }
 
 /// What every lane needs to know of the scenario beyond its schedule.
@@ -59,6 +63,8 @@ pub struct RunSpec {
     /// Part of every correlation id, so ids differ between runs.
     pub run_id: u32,
     pub stage_names: Vec<String>,
+    /// This process's part of a test split across machines (`--shard I/N`).
+    pub shard: Shard,
 }
 
 /// What the engine gathered, before it becomes results.
@@ -75,6 +81,12 @@ pub struct RunRecord {
     pub failures: Vec<FailureSample>,
     /// What failed in stampede itself (a lane that stopped, credentials that ran out).
     pub faults: Vec<String>,
+    /// How late the run began after `--start-at` (zero without it, or on time).
+    pub late: Duration,
+    /// Requests of the schedule skipped because they were due before the late start.
+    pub skipped: u64,
+    /// The part of the test this run was.
+    pub shard: Shard,
 }
 
 /// The live view's input, four times a second.
@@ -95,6 +107,10 @@ pub struct Snapshot<'a> {
 pub(crate) struct Shared {
     /// The run's t = 0.
     origin: Instant,
+    /// A late start (`--start-at` already past): requests due before this are skipped.
+    skip_before: Option<Instant>,
+    /// Requests skipped so (all lanes).
+    skipped: AtomicU64,
     lanes: usize,
     max_in_flight: u64,
     /// Attempts under way across all lanes (the live view's and the timeline's "in flight").
@@ -212,9 +228,11 @@ pub fn run(
         let mut sigint = listen(SignalKind::interrupt())?;
         let mut sigterm = listen(SignalKind::terminate())?;
 
-        let started_at = SystemTime::now() + START_DELAY;
+        let (started_at, origin, late) = origin_of(opts.start_at);
         let shared = Arc::new(Shared {
-            origin: Instant::now() + START_DELAY,
+            origin,
+            skip_before: (!late.is_zero()).then(|| origin + late),
+            skipped: AtomicU64::new(0),
             lanes,
             max_in_flight: opts.max_in_flight,
             attempts_in_flight: AtomicU64::new(0),
@@ -341,8 +359,35 @@ pub fn run(
             aborted,
             failures,
             faults,
+            late,
+            skipped: shared.skipped.load(Relaxed),
+            shard: shared.spec.shard,
         })
     })
+}
+
+/// The run's t = 0 on the wall clock and as an instant, and how late it begins: without
+/// `start_at`, as soon as the lanes are up; with it, at that instant (in the past when the
+/// process came late: the lanes skip what was due before they could begin).
+fn origin_of(start_at: Option<SystemTime>) -> (SystemTime, Instant, Duration) {
+    let (now_sys, now) = (SystemTime::now(), Instant::now());
+    let Some(at) = start_at else {
+        return (now_sys + START_DELAY, now + START_DELAY, Duration::ZERO);
+    };
+    let begin = now + START_DELAY;
+    match at.duration_since(now_sys) {
+        Ok(ahead) if ahead >= START_DELAY => (at, now + ahead, Duration::ZERO),
+        Ok(ahead) => (at, now + ahead, START_DELAY - ahead),
+        Err(past) => {
+            let behind = past.duration();
+            match now.checked_sub(behind) {
+                Some(origin) => (at, origin, begin - origin),
+                // Further back than this machine's monotonic clock reaches: begin now, and
+                // say the run was that late.
+                None => (at, now, behind + START_DELAY),
+            }
+        }
+    }
 }
 
 /// What a panic said, when it said it as text.

@@ -355,6 +355,14 @@ impl LaneRecorder {
         c.retries_by_cause.add(cause);
     }
 
+    /// A stage began at `origin` by plan but its first requests were skipped (a late
+    /// start): it still started there.
+    pub fn on_stage_skipped_from(&mut self, stage: usize, origin: Instant) {
+        let at = self.micros(origin);
+        let s = &mut self.stages[stage];
+        s.first_scheduled_us = min_some(s.first_scheduled_us, Some(at));
+    }
+
     /// A logical request ended at `done`; its latency runs from its scheduled instant.
     pub fn on_request(
         &mut self,

@@ -9,6 +9,7 @@ use crate::results::{Results, Totals};
 pub fn render(r: &Results) -> String {
     let mut out = String::new();
     stage_table(&mut out, r);
+    shards(&mut out, r);
     timing(&mut out, r);
     outcomes(&mut out, r);
     retries(&mut out, r);
@@ -17,6 +18,31 @@ pub fn render(r: &Results) -> String {
     thresholds(&mut out, r);
     verdicts(&mut out, r);
     out
+}
+
+/// A shard's part in a split test, and in a merged one the shards that began late.
+fn shards(out: &mut String, r: &Results) {
+    let late_line = |s: &crate::results::ShardInfo| {
+        format!(
+            "shard {}/{} began {:.3} s after the start: {} requests of its share skipped, not sent late",
+            s.index, s.count, s.late_s, s.skipped_requests
+        )
+    };
+    if let Some(s) = &r.shard {
+        let _ = writeln!(
+            out,
+            "\nshard {}/{} of a split test (from {}): its thresholds and quota check here are of its share; `stampede merge` judges the whole",
+            s.index, s.count, s.source
+        );
+        if s.late_s > 0.0 {
+            let _ = writeln!(out, "{}", late_line(s));
+        }
+    }
+    if let Some(m) = &r.merged {
+        for s in m.shards.iter().filter(|s| s.skipped_requests > 0) {
+            let _ = writeln!(out, "\n{}", late_line(s));
+        }
+    }
 }
 
 /// The title line and the per-stage table with its `all` row.

@@ -6,12 +6,13 @@ use std::time::Duration;
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::RunRecord;
 use crate::record::StageRecord;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Shard};
 use crate::schedule::StagePlan;
 use crate::verdict::thresholds;
 
 /// The results of `scenario` run as `plans`, from what the engine recorded.
 pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> Results {
+    let shard = record.shard;
     let mut overall = StageRecord::new();
     for s in &record.stages {
         overall.merge(s);
@@ -33,7 +34,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             kind: stage.kind.label(),
             record: rec,
             planned_s: plan.duration().map(|d: Duration| d.as_secs_f64()),
-            planned_requests: plan.planned_requests(),
+            planned_requests: plan.planned_requests().map(|n| shard.share(n)),
         })
         .collect();
     let mut results = build(RunInput {
@@ -55,7 +56,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
     });
     results.scenario_id = Some(scenario_id(scenario));
     pause_starts(plans, &mut results);
-    planned_per_second(plans, &mut results);
+    planned_per_second(plans, shard, &mut results);
     results
 }
 
@@ -97,8 +98,9 @@ fn pause_starts(plans: &[StagePlan], results: &mut Results) {
 
 /// Fills each timeline point's `planned`: the sends the schedule put in that second, from
 /// each open stage's pacing and each burst, laid from the stage's first scheduled send.
-/// Seconds no open stage or burst covers (closed-model stages, pauses) have none.
-fn planned_per_second(plans: &[StagePlan], results: &mut Results) {
+/// Seconds no open stage or burst covers (closed-model stages, pauses) have none. A shard
+/// planned its share: the global requests ≡ its index.
+fn planned_per_second(plans: &[StagePlan], shard: Shard, results: &mut Results) {
     let starts: Vec<Option<f64>> = results.stages.iter().map(|s| s.started_s).collect();
     for point in &mut results.timeline {
         let (from, to) = (point.t_s as f64, point.t_s as f64 + 1.0);
@@ -110,11 +112,13 @@ fn planned_per_second(plans: &[StagePlan], results: &mut Results) {
                 match plan {
                     StagePlan::Open(p) => {
                         let end = start + p.duration().as_secs_f64();
-                        (start < to && end > from)
-                            .then(|| p.due_before(to - start) - p.due_before(from - start))
+                        (start < to && end > from).then(|| {
+                            shard.share(p.due_before(to - start))
+                                - shard.share(p.due_before(from - start))
+                        })
                     }
                     StagePlan::Burst { requests } => {
-                        (from..to).contains(&start).then_some(*requests)
+                        (from..to).contains(&start).then(|| shard.share(*requests))
                     }
                     _ => None,
                 }

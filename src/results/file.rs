@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::Results;
 use crate::error::{Error, Result};
+use crate::scenario::Shard;
 
 /// Fails before any traffic if the results could not be written afterwards: creates and
 /// removes a file beside `out`, as the final write will.
@@ -34,6 +35,23 @@ pub fn check_writable_as(flag: &str, out: &Path) -> Result<()> {
     std::fs::write(&probe, b"")
         .and_then(|_| std::fs::remove_file(&probe))
         .map_err(|e| bad(format!("cannot write there: {e}")))
+}
+
+/// `--out` as given, or in a directory (a trailing `/`): `DIR/shard-I-of-N.json` for a
+/// shard, `DIR/results.json` otherwise. The directory is made when missing (a shared mount
+/// or a fresh volume).
+pub fn resolve_out(out: &Path, shard: Option<Shard>) -> Result<PathBuf> {
+    let text = out.as_os_str().to_string_lossy();
+    if !text.ends_with('/') {
+        return Ok(out.to_path_buf());
+    }
+    std::fs::create_dir_all(out).map_err(|e| {
+        Error::input(format!(
+            "--out {}: cannot make the directory: {e}\n  expected: a directory stampede may write to",
+            out.display()
+        ))
+    })?;
+    Ok(out.join(shard.map_or("results.json".to_string(), Shard::file_name)))
 }
 
 /// Where the results are written before being renamed into place.

@@ -82,6 +82,27 @@ pub struct Results {
     /// percentiles are exact. Absent in the results of one run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<merge::MergeInfo>,
+    /// The part of a test split across machines this run was (`--shard I/N`). Absent when
+    /// the run was the whole test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// One shard of a split test: which, and how its start went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardInfo {
+    /// From 0 to `count` − 1.
+    pub index: u64,
+    pub count: u64,
+    /// Where the shard came from: "--shard", "JOB_COMPLETION_INDEX and STAMPEDE_SHARDS", …
+    pub source: String,
+    /// `--start-at`, when given: the instant every shard's t = 0 is (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+    /// How late this shard began after `start_at`, in seconds (0 on time).
+    pub late_s: f64,
+    /// Requests of its share due before it began: skipped, never sent late.
+    pub skipped_requests: u64,
 }
 
 impl Results {
@@ -488,6 +509,7 @@ pub fn build(input: RunInput) -> Results {
         thresholds: input.thresholds,
         emulator: None,
         merged: None,
+        shard: None,
     }
 }
 

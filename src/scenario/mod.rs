@@ -7,6 +7,7 @@ pub mod emulator_config;
 mod guard;
 mod parse;
 pub mod schema;
+pub mod shard;
 mod thresholds;
 mod userinfo;
 
@@ -23,6 +24,7 @@ pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, AdHoc, LoadShape};
 pub use guard::AwsContext;
 pub use parse::{load, parse_str};
+pub use shard::{Shard, ShardSource};
 pub use thresholds::{AbortRules, Metric, Threshold, METRIC_NAMES};
 pub use userinfo::BasicAuth;
 

@@ -2,10 +2,12 @@
 //! agreed instant, and closed-model workers.
 
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use super::{share_of, Lane, RECONNECT_PAUSE};
+use super::{Lane, RECONNECT_PAUSE};
 use crate::classify::Outcome;
+use crate::scenario::shard::share_of;
 use crate::schedule::Pacing;
 use crate::transport::{Connection, Failure};
 
@@ -17,8 +19,8 @@ impl Lane {
         pacing: &Pacing,
         origin: Instant,
     ) {
-        let step = self.shared.lanes as u64;
-        let mut i = self.id;
+        let step = self.parts;
+        let mut i = self.first_due(stage, pacing, origin);
         let mut since_yield = 0u32;
         while i < pacing.count() {
             let due = origin + pacing.offset(i);
@@ -51,6 +53,20 @@ impl Lane {
         }
     }
 
+    /// This lane's first request of an open stage: its first, or after a late start the
+    /// first due at or after the start (the ones before are counted as skipped).
+    fn first_due(&self, stage: usize, pacing: &Pacing, origin: Instant) -> u64 {
+        let Some(begin) = self.shared.skip_before.filter(|b| origin < *b) else {
+            return self.part;
+        };
+        self.rec.borrow_mut().on_stage_skipped_from(stage, origin);
+        // Global requests due before the start: 0..missed.
+        let missed = pacing.due_before(begin.duration_since(origin).as_secs_f64());
+        let mine = share_of(missed, self.part, self.parts);
+        self.shared.skipped.fetch_add(mine, Relaxed);
+        self.part + mine * self.parts
+    }
+
     /// Opens this lane's share of connections, agrees one instant with the other lanes,
     /// releases every request at it, and waits for them. Returns the next stage's origin.
     pub(super) async fn dispatch_burst(
@@ -59,22 +75,26 @@ impl Lane {
         requests: u64,
         origin: Instant,
     ) -> Option<Instant> {
-        if !self.sleep_until(origin).await {
-            return None;
+        let mine = share_of(requests, self.part, self.parts);
+        if self.shared.skip_before.is_some_and(|begin| origin < begin) {
+            // Due before a late start: the burst was the other shards' moment, not ours.
+            self.shared.skipped.fetch_add(mine, Relaxed);
+            self.rec.borrow_mut().on_stage_skipped_from(stage, origin);
+            return Some(origin);
         }
-        let mine = share_of(requests, self.id, self.shared.lanes as u64);
+        // Connections first, then the release: at the stage's instant when they are ready
+        // by then (shards started together release together), else as soon as they are.
         self.pool.prefill(mine as usize).await;
         let release = self
-            .agree(|| Instant::now() + Duration::from_millis(2))
+            .agree(|| origin.max(Instant::now() + Duration::from_millis(2)))
             .await?;
         if !self.sleep_until(release).await {
             return None;
         }
-        let lanes = self.shared.lanes as u64;
         for k in 0..mine {
             let conn = self.pool.take_idle().map(Ok);
-            // Request k of this lane is request id + k·lanes of the burst.
-            self.spawn_request(stage, self.id + k * lanes, release, false, conn);
+            // Request k of this lane is request part + k·parts of the burst.
+            self.spawn_request(stage, self.part + k * self.parts, release, false, conn);
         }
         // Stragglers (a server holding answers back) go on into the next stage rather than
         // holding it up past one attempt timeout and the grace period.

@@ -32,6 +32,10 @@ const ROLL_LAG: Duration = Duration::from_millis(5);
 
 pub struct Lane {
     id: u64,
+    /// This lane's first item (request, worker, burst member) of each stage, and the
+    /// stride between its items: its place among all lanes of all shards.
+    part: u64,
+    parts: u64,
     pub(super) shared: Arc<Shared>,
     pool: Rc<Pool>,
     pub rec: RefCell<LaneRecorder>,
@@ -63,8 +67,11 @@ impl Lane {
     ) -> Lane {
         let lanes = shared.lanes as u64;
         let max_in_flight = shared.max_in_flight.div_ceil(lanes).max(1);
+        let (part, parts) = shared.spec.shard.lane_part(id as u64, lanes);
         Lane {
             id: id as u64,
+            part,
+            parts,
             pool: Pool::new(transport),
             rec: RefCell::new(rec),
             live_tasks: Cell::new(0),
@@ -84,7 +91,12 @@ impl Lane {
             rng: RefCell::new(lane_rng(shared.spec.seed, id)),
             // Never from the seed: a service that remembers idempotency keys would take a
             // second run's requests for replays of the first's.
-            ids: RefCell::new(IdSource::new(shared.spec.run_id, id, fastrand::Rng::new())),
+            ids: RefCell::new(IdSource::new(
+                shared.spec.run_id,
+                (!shared.spec.shard.is_whole()).then_some(shared.spec.shard.index),
+                id,
+                fastrand::Rng::new(),
+            )),
             shared,
         }
     }
@@ -117,9 +129,8 @@ impl Lane {
                         break;
                     }
                     let end = origin + *duration;
-                    let step = self.shared.lanes as u64;
-                    // Worker w of the whole stage, dealt round-robin: w = id, id + lanes, …
-                    for worker in (self.id..*workers).step_by(step as usize) {
+                    // Worker w of the whole stage (all shards), dealt round-robin.
+                    for worker in (self.part..*workers).step_by(self.parts as usize) {
                         self.spawn_task(Rc::clone(self).closed_worker(index, worker, end));
                     }
                     end
@@ -235,25 +246,5 @@ impl Lane {
             _ = shared.stop_signal() => return None,
         }
         Some(shared.origin + Duration::from_micros(shared.agreed_us.load(Relaxed)))
-    }
-}
-
-/// Lane `id`'s part of `total` items dealt round-robin to `lanes` lanes.
-fn share_of(total: u64, id: u64, lanes: u64) -> u64 {
-    total / lanes + u64::from(id < total % lanes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::share_of;
-
-    #[test]
-    fn shares_add_up() {
-        for (total, lanes) in [(5000, 2), (7, 3), (1, 4), (0, 2)] {
-            let sum: u64 = (0..lanes).map(|id| share_of(total, id, lanes)).sum();
-            assert_eq!(sum, total);
-        }
-        assert_eq!(share_of(7, 0, 3), 3);
-        assert_eq!(share_of(7, 2, 3), 2);
     }
 }

@@ -12,8 +12,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Attempts, HistogramPair, Histograms, NamedHistograms, Results, RetrySummary, ThrottleOnset,
-    Totals,
+    Attempts, HistogramPair, Histograms, NamedHistograms, Results, RetrySummary, ShardInfo,
+    ThrottleOnset, Totals,
 };
 use crate::quotas::Front;
 use crate::record::lane::FAILURE_SAMPLES;
@@ -31,6 +31,10 @@ pub struct MergeInfo {
     /// had no per-second histograms (written by an older stampede): those seconds'
     /// p50/p90/p99 are then the highest of the files' (an upper bound), not exact.
     pub per_second_exact: bool,
+    /// The shards merged, by index, when the runs were shards of one split test: each with
+    /// how late it began and what it skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
 }
 
 mod refusal;
@@ -205,7 +209,14 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         merged: Some(MergeInfo {
             files,
             per_second_exact,
+            shards: {
+                let mut shards: Vec<ShardInfo> =
+                    runs.iter().filter_map(|r| r.shard.clone()).collect();
+                shards.sort_by_key(|s| s.index);
+                shards
+            },
         }),
+        shard: None,
     };
     merged.thresholds = rethreshold(&runs[0].thresholds, &merged, &overall.0, &stage_h)
         .map_err(|why| Refusal::Unreadable { file: 0, why })?;
@@ -400,7 +411,8 @@ mod tests {
             m.merged,
             Some(MergeInfo {
                 files: 3,
-                per_second_exact: true
+                per_second_exact: true,
+                shards: Vec::new(),
             })
         );
     }
@@ -557,5 +569,41 @@ mod tests {
             merge(vec![a, b]),
             Err(Refusal::Unreadable { file: 0, .. })
         ));
+    }
+
+    #[test]
+    fn shards_must_make_a_whole() {
+        let shard = |i: u64, n: u64| {
+            let mut r = run("2026-01-01T00:00:00Z", &fast(10, 0), "1s");
+            r.shard = Some(ShardInfo {
+                index: i,
+                count: n,
+                source: "--shard".into(),
+                start_at: None,
+                late_s: 0.0,
+                skipped_requests: 0,
+            });
+            r
+        };
+        let why = |runs: Vec<Results>| match merge(runs) {
+            Err(Refusal::Shards(why)) => why,
+            other => panic!("{:?}", other.map(|r| r.totals)),
+        };
+        assert_eq!(
+            why(vec![shard(0, 3), shard(2, 3)]),
+            "1 of 3 shards missing: shard-1-of-3.json"
+        );
+        assert_eq!(
+            why(vec![shard(0, 2), shard(0, 2), shard(1, 2)]),
+            "shard 0 of 2 given more than once"
+        );
+        assert!(why(vec![shard(0, 2), shard(1, 3)]).contains("different splits"));
+        let plain = run("2026-01-01T00:00:00Z", &fast(10, 0), "1s");
+        assert!(why(vec![shard(0, 2), plain]).contains("is not a shard"));
+        // One shard of one is a whole; every index once merges, keeping each shard's start.
+        assert_eq!(merge(vec![shard(0, 1)]).unwrap().totals.requests, 10);
+        let m = merge(vec![shard(1, 2), shard(0, 2)]).unwrap();
+        let indices: Vec<u64> = m.merged.unwrap().shards.iter().map(|s| s.index).collect();
+        assert_eq!(indices, [0, 1]);
     }
 }

@@ -19,6 +19,8 @@ pub enum Refusal {
         file: usize,
         why: String,
     },
+    /// Shards of a split test that do not make a whole: what is wrong, in words.
+    Shards(String),
 }
 
 impl Refusal {
@@ -54,6 +56,9 @@ impl Refusal {
                 name(file),
                 stages.join(", ")
             ),
+            Refusal::Shards(why) => format!(
+                "merge: {why}\n  expected: every shard of the test once (shard-0-of-N.json … shard-(N−1)-of-N.json), each run with the same --shard count"
+            ),
             Refusal::Unreadable { file, why } => format!(
                 "merge: {}: {why}\n  expected: a results file as `stampede run --out` writes it",
                 name(file)
@@ -85,9 +90,11 @@ fn stage_list(r: &Results) -> Vec<String> {
 
 /// Checks that `runs` may be merged: two or more, of one scenario, with the same stages.
 pub fn check(runs: &[Results]) -> Result<(), Refusal> {
-    if runs.len() < 2 {
+    let one_whole_shard = runs.len() == 1 && runs[0].shard.as_ref().is_some_and(|s| s.count == 1);
+    if runs.len() < 2 && !one_whole_shard {
         return Err(Refusal::TooFew(runs.len()));
     }
+    check_shards(runs)?;
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, r) in runs.iter().enumerate() {
         let key = scenario_key(r);
@@ -109,6 +116,55 @@ pub fn check(runs: &[Results]) -> Result<(), Refusal> {
                 stages,
             });
         }
+    }
+    Ok(())
+}
+
+/// Shards (results with `shard`) must be a whole: one count, every index once. Runs without
+/// `shard` merge as before; the two kinds do not mix.
+fn check_shards(runs: &[Results]) -> Result<(), Refusal> {
+    let shards: Vec<_> = runs.iter().map(|r| r.shard.as_ref()).collect();
+    if shards.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    if let Some(i) = shards.iter().position(Option::is_none) {
+        return Err(Refusal::Shards(format!(
+            "file #{} is not a shard (no `shard` in it) while the others are",
+            i + 1
+        )));
+    }
+    let shards: Vec<_> = shards.into_iter().flatten().collect();
+    let count = shards[0].count;
+    if let Some(other) = shards.iter().find(|s| s.count != count) {
+        return Err(Refusal::Shards(format!(
+            "shards of different splits: {}/{count} and {}/{}",
+            shards[0].index, other.index, other.count
+        )));
+    }
+    let mut seen = vec![0u32; count as usize];
+    for s in &shards {
+        seen[s.index as usize] += 1;
+    }
+    let twice: Vec<String> = (0..count)
+        .filter(|i| seen[*i as usize] > 1)
+        .map(|i| i.to_string())
+        .collect();
+    if !twice.is_empty() {
+        return Err(Refusal::Shards(format!(
+            "shard {} of {count} given more than once",
+            twice.join(", ")
+        )));
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|i| seen[*i as usize] == 0)
+        .map(|i| format!("shard-{i}-of-{count}.json"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Refusal::Shards(format!(
+            "{} of {count} shards missing: {}",
+            missing.len(),
+            missing.join(", ")
+        )));
     }
     Ok(())
 }

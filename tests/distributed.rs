@@ -1,0 +1,405 @@
+//! One test split across N processes, as Kubernetes Indexed Jobs, AWS Batch arrays and ECS
+//! tasks start them (only the index variables differ), all against one loopback server,
+//! results in a shared directory, merged from it — against one process running the whole.
+
+mod common;
+
+use std::path::Path;
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{read_json, stampede, stderr, wait_bounded, write, Reply, TestServer};
+use serde_json::Value;
+
+/// Stages whose counts do not divide by 2, 3 or 7: 61 at a constant 40 req/s (1.525 s), a
+/// burst of 23, a ramp 10 → 30 req/s over 1.1 s (22).
+fn scenario(dir: &Path, url: &str) -> String {
+    write(
+        dir,
+        "split.toml",
+        &format!(
+            r#"name = "split"
+[target]
+url = "{url}"
+[[stages]]
+name = "steady"
+kind = "constant"
+rate = 40
+duration = "1525ms"
+[[stages]]
+name = "spike"
+kind = "burst"
+requests = 23
+[[stages]]
+name = "climb"
+kind = "ramp"
+from = 10
+to = 30
+duration = "1100ms"
+"#
+        ),
+    )
+    .to_str()
+    .unwrap()
+    .to_string()
+}
+
+/// The environment an engine gives shard `i` of `n`: Kubernetes, AWS Batch or anything else.
+fn engine_env(i: u64, n: u64) -> Vec<(&'static str, String)> {
+    match i % 3 {
+        0 => vec![
+            ("JOB_COMPLETION_INDEX", i.to_string()),
+            ("STAMPEDE_SHARDS", n.to_string()),
+        ],
+        1 => vec![
+            ("AWS_BATCH_JOB_ARRAY_INDEX", i.to_string()),
+            ("AWS_BATCH_JOB_ARRAY_SIZE", n.to_string()),
+        ],
+        _ => vec![("STAMPEDE_SHARD", format!("{i}/{n}"))],
+    }
+}
+
+/// Starts shard `i` of `n`: the same command line for every shard.
+fn start_shard(scenario: &str, store: &Path, start_at: &str, i: u64, n: u64) -> Child {
+    let mut cmd = common::command(&[
+        "run",
+        scenario,
+        "--threads",
+        "1",
+        "--quiet",
+        "--start-at",
+        start_at,
+        "--out",
+        &format!("{}/", store.display()),
+    ]);
+    for (k, v) in engine_env(i, n) {
+        cmd.env(k, v);
+    }
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    cmd.spawn().expect("stampede starts")
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+fn stage_counts(r: &Value) -> Vec<(String, u64, u64)> {
+    r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["totals"]["requests"].as_u64().unwrap(),
+                s["planned_requests"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// (seconds since the Unix epoch, correlation id) of every request the server saw.
+type Seen = Arc<Mutex<Vec<(f64, String)>>>;
+
+fn server() -> (TestServer, Seen) {
+    let seen: Seen = Arc::default();
+    let log = Arc::clone(&seen);
+    let server = TestServer::start(move |a| {
+        let id = a
+            .headers
+            .get("x-correlation-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        log.lock().unwrap().push((unix_now(), id.to_string()));
+        Reply::ok()
+    });
+    (server, seen)
+}
+
+#[test]
+fn n_shards_merge_to_exactly_the_single_run() {
+    let (server, seen) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), &server.url());
+    let whole_out = dir.path().join("whole.json");
+    let o = stampede(&[
+        "run",
+        &scenario,
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        whole_out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let whole = stage_counts(&read_json(&whole_out));
+    assert_eq!(
+        whole,
+        [
+            ("steady".into(), 61, 61),
+            ("spike".into(), 23, 23),
+            ("climb".into(), 22, 22)
+        ]
+    );
+
+    let mut report = vec![format!("single run: {whole:?}")];
+    for n in [1u64, 2, 3, 7] {
+        seen.lock().unwrap().clear();
+        let store = dir.path().join(format!("store-{n}"));
+        let start = unix_now() + 2.0;
+        let start_at = format!("{start:.3}");
+        let shards: Vec<Child> = (0..n)
+            .map(|i| start_shard(&scenario, &store, &start_at, i, n))
+            .collect();
+        for (i, child) in shards.into_iter().enumerate() {
+            let run = wait_bounded(child, &format!("shard {i}/{n}"), Duration::from_secs(60));
+            let err = String::from_utf8_lossy(&run.output.stderr);
+            assert_eq!(run.output.status.code(), Some(0), "shard {i}/{n}: {err}");
+            assert!(err.contains(&format!("shard {i}/{n} (from ")), "{err}");
+        }
+        // Each shard's share: its planned counts add up to the whole's.
+        let mut sums = vec![0u64; 3];
+        for i in 0..n {
+            let r = read_json(&store.join(format!("shard-{i}-of-{n}.json")));
+            assert_eq!(r["shard"]["index"], i);
+            assert_eq!(r["shard"]["count"], n);
+            assert_eq!(r["shard"]["skipped_requests"], 0, "on time");
+            for (k, (_, sent, planned)) in stage_counts(&r).iter().enumerate() {
+                assert_eq!(sent, planned, "shard {i}/{n} sent its plan");
+                sums[k] += sent;
+            }
+        }
+        assert_eq!(sums, [61, 23, 22], "{n} shards");
+
+        let merged_out = dir.path().join(format!("merged-{n}.json"));
+        let o = stampede(&[
+            "merge",
+            &format!("{}/", store.display()),
+            "--expect",
+            &n.to_string(),
+            "--wait",
+            "10s",
+            "--out",
+            merged_out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let merged = read_json(&merged_out);
+        assert_eq!(stage_counts(&merged), whole, "{n} shards merged");
+        assert_eq!(merged["merged"]["files"], n);
+        assert_eq!(merged["started_at"].as_str().unwrap().len(), 24);
+
+        // The union of the send instants is the single schedule: the k-th request of the
+        // steady stage arrives at k/40 s after the start, whichever shard sent it.
+        let log = seen.lock().unwrap().clone();
+        assert_eq!(log.len(), 106, "{n} shards: every request once");
+        // (The steady stage's 61 come first; the burst follows at 1.525 s.)
+        let mut all: Vec<f64> = log.iter().map(|(t, _)| t - start).collect();
+        all.sort_by(f64::total_cmp);
+        let steady = &all[..61];
+        let worst = steady
+            .iter()
+            .enumerate()
+            .map(|(k, t)| (t - k as f64 / 40.0).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 0.05,
+            "{n} shards: a send {worst:.3} s off the schedule"
+        );
+        // Each shard's first request (number i of the stage, due at i/40 s) came on time.
+        let mut first_off = Vec::new();
+        for i in 0..n {
+            let tag = if n == 1 {
+                String::new()
+            } else {
+                format!("-s{i}.")
+            };
+            let first = log
+                .iter()
+                .filter(|(_, id)| n == 1 || id.contains(&tag))
+                .map(|(t, _)| *t - start - i as f64 / 40.0)
+                .fold(f64::INFINITY, f64::min);
+            first_off.push(first);
+        }
+        let spread = first_off.iter().cloned().fold(f64::MIN, f64::max)
+            - first_off.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(spread < 0.02, "{n} shards: start instants {first_off:?}");
+        report.push(format!(
+            "{n} shards: merged {:?}, first sends off schedule by {:?} ms (spread {:.1} ms)",
+            stage_counts(&merged),
+            first_off
+                .iter()
+                .map(|s| (s * 1e4).round() / 10.0)
+                .collect::<Vec<_>>(),
+            spread * 1e3
+        ));
+    }
+    println!("{}", report.join("\n"));
+}
+
+#[test]
+fn a_late_shard_skips_and_says_so_and_a_missing_one_is_named() {
+    let (server, _) = server();
+    let dir = tempfile::tempdir().unwrap();
+    // 3.5 s at 20 req/s: 70 requests, shard 1 of 2 has 35.
+    let scenario = write(
+        dir.path(),
+        "long.toml",
+        &format!(
+            "name = \"long\"\n[target]\nurl = \"{}\"\n[[stages]]\nname = \"steady\"\nkind = \"constant\"\nrate = 20\nduration = \"3500ms\"\n",
+            server.url()
+        ),
+    );
+    let scenario = scenario.to_str().unwrap();
+    let store = dir.path().join("store");
+    let start = unix_now() + 1.0;
+    let start_at = format!("{start:.3}");
+    let on_time = start_shard(scenario, &store, &start_at, 0, 2);
+    // The other comes 3 s late.
+    std::thread::sleep(Duration::from_secs_f64((start + 3.0 - unix_now()).max(0.0)));
+    let late = start_shard(scenario, &store, &start_at, 1, 2);
+    let late = wait_bounded(late, "late shard", Duration::from_secs(60));
+    let err = String::from_utf8_lossy(&late.output.stderr);
+    assert_eq!(late.output.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("after --start-at") && err.contains("skipped, not sent late"),
+        "{err}"
+    );
+    let r = read_json(&store.join("shard-1-of-2.json"));
+    let late_s = r["shard"]["late_s"].as_f64().unwrap();
+    let skipped = r["shard"]["skipped_requests"].as_u64().unwrap();
+    let sent = r["totals"]["requests"].as_u64().unwrap();
+    assert!((2.9..4.0).contains(&late_s), "{late_s}");
+    assert_eq!(skipped + sent, 35, "skipped {skipped}, sent {sent}");
+    assert!((28..=32).contains(&skipped), "3 s of 10 req/s: {skipped}");
+    // Never compressed into a burst: no second holds more than its share of 10.
+    for p in r["timeline"].as_array().unwrap() {
+        assert!(p["sent"].as_u64().unwrap() <= 11, "{p}");
+    }
+
+    // Before the on-time shard is done (or with it gone): merge names what is missing.
+    let mut only_one = store.clone();
+    only_one.set_file_name("only-one");
+    std::fs::create_dir_all(&only_one).unwrap();
+    std::fs::copy(
+        store.join("shard-1-of-2.json"),
+        only_one.join("shard-1-of-2.json"),
+    )
+    .unwrap();
+    let o = stampede(&[
+        "merge",
+        &format!("{}/", only_one.display()),
+        "--wait",
+        "1s",
+        "-q",
+        "--out",
+        dir.path().join("m.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 of 2 shards missing after waiting 1s: shard-0-of-2.json"),
+        "{}",
+        stderr(&o)
+    );
+
+    wait_bounded(on_time, "on-time shard", Duration::from_secs(60));
+    let merged_out = dir.path().join("merged.json");
+    let o = stampede(&[
+        "merge",
+        &format!("{}/", store.display()),
+        "--expect",
+        "2",
+        "--out",
+        merged_out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = read_json(&merged_out);
+    assert_eq!(m["merged"]["shards"][1]["skipped_requests"], skipped);
+    assert_eq!(m["totals"]["requests"], 35 + sent);
+    assert!(
+        common::stdout(&o).contains("shard 1/2 began"),
+        "the merged summary names the late shard:\n{}",
+        common::stdout(&o)
+    );
+}
+
+// As in tests/merge.rs: what adds up across shards is load, so the gate that each shard
+// passes and the whole fails is the quota check (a stage rate of 50 req/s; each of three
+// shards sends 20, the whole 60).
+#[test]
+fn the_quota_check_each_shard_passes_fails_on_the_merged_whole() {
+    let (server, _) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "sixty.toml",
+        &format!(
+            "name = \"sixty\"\n[target]\nurl = \"{}\"\n[[stages]]\nname = \"steady\"\nkind = \"constant\"\nrate = 60\nduration = \"2s\"\n",
+            server.url()
+        ),
+    );
+    let quotas = write(
+        dir.path(),
+        "quotas.toml",
+        "lambda_concurrent_executions = 1000\nstage_rate = 50\nstage_burst = 1000\n",
+    );
+    let store = dir.path().join("store");
+    let start_at = format!("{:.3}", unix_now() + 1.5);
+    let shards: Vec<Child> = (0..3)
+        .map(|i| {
+            let mut cmd = common::command(&[
+                "run",
+                scenario.to_str().unwrap(),
+                "--quotas",
+                quotas.to_str().unwrap(),
+                "--threads",
+                "1",
+                "--quiet",
+                "--start-at",
+                &start_at,
+                "--out",
+                &format!("{}/", store.display()),
+                "--shard",
+                &format!("{i}/3"),
+            ]);
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for (i, c) in shards.into_iter().enumerate() {
+        let run = wait_bounded(c, "shard", Duration::from_secs(60));
+        assert_eq!(
+            run.output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.output.stderr)
+        );
+        let r = read_json(&store.join(format!("shard-{i}-of-3.json")));
+        assert_eq!(
+            r["quota_check"]["pass"], true,
+            "shard {i} alone fits: {:#}",
+            r["quota_check"]
+        );
+    }
+    let out = dir.path().join("merged.json");
+    let o = stampede(&[
+        "merge",
+        &format!("{}/", store.display()),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the whole passes the stage rate: {}",
+        stderr(&o)
+    );
+    assert_eq!(read_json(&out)["quota_check"]["pass"], false);
+}
