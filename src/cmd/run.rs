@@ -2,6 +2,7 @@
 
 use super::limits;
 use super::load;
+use super::plan::shard_of_in_flight;
 use super::reports;
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
@@ -72,12 +73,14 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             open_files.soft, open_files.hard
         ));
     }
-    let (in_flight, basis) = descriptors::planned_in_flight(
+    let (whole_in_flight, basis) = descriptors::planned_in_flight(
         &scenario.stages,
         &plans,
         scenario.target.timeout,
         args.max_in_flight,
     );
+    // A shard's machine holds its share of what is in flight.
+    let in_flight = shard_of_in_flight(whole_in_flight, shard);
     preflight.warnings.extend(descriptors::warning(
         in_flight,
         &basis,
