@@ -62,7 +62,26 @@ fn engine_env(i: u64, n: u64) -> Vec<(&'static str, String)> {
 
 /// Starts shard `i` of `n`: the same command line for every shard.
 fn start_shard(scenario: &str, store: &Path, start_at: &str, i: u64, n: u64) -> Child {
-    let mut cmd = common::command(&[
+    start_shard_in(
+        common::command(&[]),
+        scenario,
+        &format!("{}/", store.display()),
+        start_at,
+        i,
+        n,
+    )
+}
+
+/// As [`start_shard`], with `cmd`'s environment and a store given as written (DIR/, s3://…/).
+fn start_shard_in(
+    mut cmd: std::process::Command,
+    scenario: &str,
+    store: &str,
+    start_at: &str,
+    i: u64,
+    n: u64,
+) -> Child {
+    cmd.args([
         "run",
         scenario,
         "--threads",
@@ -71,7 +90,7 @@ fn start_shard(scenario: &str, store: &Path, start_at: &str, i: u64, n: u64) -> 
         "--start-at",
         start_at,
         "--out",
-        &format!("{}/", store.display()),
+        store,
     ]);
     for (k, v) in engine_env(i, n) {
         cmd.env(k, v);
@@ -107,6 +126,11 @@ fn stage_counts(r: &Value) -> Vec<(String, u64, u64)> {
 type Seen = Arc<Mutex<Vec<(f64, String)>>>;
 
 fn server() -> (TestServer, Seen) {
+    server_answering(|_| 200)
+}
+
+/// A server that logs every request and answers with `status(correlation id)`.
+fn server_answering(status: impl Fn(&str) -> u16 + Send + Sync + 'static) -> (TestServer, Seen) {
     let seen: Seen = Arc::default();
     let log = Arc::clone(&seen);
     let server = TestServer::start(move |a| {
@@ -116,7 +140,10 @@ fn server() -> (TestServer, Seen) {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         log.lock().unwrap().push((unix_now(), id.to_string()));
-        Reply::ok()
+        Reply {
+            status: status(id),
+            delay: Duration::ZERO,
+        }
     });
     (server, seen)
 }
@@ -402,4 +429,220 @@ fn the_quota_check_each_shard_passes_fails_on_the_merged_whole() {
         stderr(&o)
     );
     assert_eq!(read_json(&out)["quota_check"]["pass"], false);
+}
+
+#[test]
+fn an_abort_on_one_shard_stops_the_others_within_two_seconds() {
+    // The server throttles shard 1's requests only: its abort rule trips, the others' not.
+    let (server, seen) = server_answering(|id| if id.contains("-s1.") { 429 } else { 200 });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "abort.toml",
+        &format!(
+            "name = \"abort\"\n[target]\nurl = \"{}\"\n[[stages]]\nname = \"steady\"\nkind = \"constant\"\nrate = 60\nduration = \"8s\"\n[abort]\nthrottle_rate = \"20%\"\nwindow = \"1s\"\nmin_attempts = 5\n",
+            server.url()
+        ),
+    );
+    let store = dir.path().join("store");
+    let start = unix_now() + 1.5;
+    let start_at = format!("{start:.3}");
+    let shards: Vec<Child> = (0..3)
+        .map(|i| start_shard(scenario.to_str().unwrap(), &store, &start_at, i, 3))
+        .collect();
+    let mut results = Vec::new();
+    for (i, c) in shards.into_iter().enumerate() {
+        let run = wait_bounded(c, "shard", Duration::from_secs(60));
+        let err = String::from_utf8_lossy(&run.output.stderr).into_owned();
+        assert_eq!(
+            run.output.status.code(),
+            Some(3),
+            "shard {i} is aborted: {err}"
+        );
+        results.push((read_json(&store.join(format!("shard-{i}-of-3.json"))), err));
+    }
+    let trip = &results[1].0["aborted"];
+    assert_eq!(trip["rule"], "throttle_rate");
+    assert!(trip.get("by_shard").is_none(), "shard 1's own rule: {trip}");
+    let tripped_at = start + trip["t_s"].as_f64().unwrap();
+    let log = seen.lock().unwrap().clone();
+    for i in [0u64, 2] {
+        let (r, err) = &results[i as usize];
+        assert_eq!(r["aborted"]["by_shard"], 1, "{}", r["aborted"]);
+        assert!(
+            err.contains("(on shard 1; every shard stopped with it)"),
+            "{err}"
+        );
+        let last = log
+            .iter()
+            .filter(|(_, id)| id.contains(&format!("-s{i}.")))
+            .map(|(t, _)| *t)
+            .fold(0.0, f64::max);
+        assert!(
+            last - tripped_at < 2.0,
+            "shard {i} sent until {:.2} s after shard 1's abort",
+            last - tripped_at
+        );
+        assert!(
+            r["totals"]["requests"].as_u64().unwrap() < 150,
+            "stopped early"
+        );
+    }
+    // The merge reports the abort, exit 3.
+    let o = stampede(&[
+        "merge",
+        &format!("{}/", store.display()),
+        "-q",
+        "--out",
+        dir.path().join("m.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+}
+
+#[test]
+fn shards_write_to_s3_and_merge_reads_them_back() {
+    let Some(endpoint) = common::moto_endpoint("the S3 store test") else {
+        return;
+    };
+    let (server, _) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), &server.url());
+    let bucket = format!("stampede-{}", std::process::id());
+    let env = [
+        common::DUMMY_KEYS[0],
+        common::DUMMY_KEYS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+    ];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .http_client(stampede::transport::aws_http_client())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                common::DUMMY_KEYS[0].1,
+                common::DUMMY_KEYS[1].1,
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(&endpoint)
+            .force_path_style(true)
+            .build(),
+    );
+    runtime
+        .block_on(s3.create_bucket().bucket(&bucket).send())
+        .expect("moto makes the bucket");
+    let store = format!("s3://{bucket}/runs/launch/");
+
+    // A bucket that does not exist: refused before any traffic, exit 2.
+    let o = common::stampede_aws(
+        dir.path(),
+        &[
+            "run",
+            &scenario,
+            "--shard",
+            "0/2",
+            "--out",
+            "s3://no-such-bucket-here/x/",
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--out s3://no-such-bucket-here/x/: cannot write there"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(server.hits(), 0);
+
+    let start_at = format!("{:.3}", unix_now() + 2.0);
+    let shards: Vec<Child> = (0..2)
+        .map(|i| {
+            start_shard_in(
+                common::aws_command(dir.path(), &[], &env),
+                &scenario,
+                &store,
+                &start_at,
+                i,
+                2,
+            )
+        })
+        .collect();
+    for c in shards {
+        let run = wait_bounded(c, "shard", Duration::from_secs(60));
+        assert_eq!(
+            run.output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.output.stderr)
+        );
+    }
+    let keys: Vec<String> = runtime
+        .block_on(
+            s3.list_objects_v2()
+                .bucket(&bucket)
+                .prefix("runs/launch/")
+                .send(),
+        )
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "runs/launch/shard-0-of-2.json",
+            "runs/launch/shard-1-of-2.json"
+        ]
+    );
+
+    let merged = dir.path().join("merged.json");
+    let o = common::stampede_aws(
+        dir.path(),
+        &[
+            "merge",
+            &store,
+            "--expect",
+            "2",
+            "--wait",
+            "5s",
+            "-q",
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stage_counts(&read_json(&merged)),
+        [
+            ("steady".into(), 61, 61),
+            ("spike".into(), 23, 23),
+            ("climb".into(), 22, 22)
+        ]
+    );
+    // One missing: named with its S3 URL's file.
+    let o = common::stampede_aws(
+        dir.path(),
+        &[
+            "merge",
+            &store,
+            "--expect",
+            "3",
+            "-q",
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("shards of 2"), "{}", stderr(&o));
+    let all = format!("{}{}", stderr(&o), common::stdout(&o));
+    assert!(
+        !all.contains(common::DUMMY_KEYS[1].1),
+        "no secret in the output"
+    );
 }

@@ -18,20 +18,7 @@ use serde_json::Value;
 const RESERVED: i32 = 7;
 
 fn moto_endpoint() -> Option<String> {
-    match std::env::var("STAMPEDE_MOTO_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url.trim_end_matches('/').to_string()),
-        _ => {
-            assert!(
-                std::env::var("STAMPEDE_REQUIRE_MOTO").as_deref() != Ok("1"),
-                "STAMPEDE_REQUIRE_MOTO=1 but STAMPEDE_MOTO_ENDPOINT is not set"
-            );
-            // Written past the test harness's capture, so a skip is seen.
-            let _ = std::io::stderr().write_all(
-                b"\n*** tests/moto.rs skipped: moto not running (see .ci/run); set STAMPEDE_MOTO_ENDPOINT ***\n",
-            );
-            None
-        }
-    }
+    common::moto_endpoint("tests/moto.rs")
 }
 
 macro_rules! client {

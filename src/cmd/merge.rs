@@ -1,42 +1,55 @@
 //! `stampede merge`: results files read, merged (`results::merge`), written; the exit code
 //! as `run` would give on the merged whole.
 
-use super::store;
+use super::gather;
 use crate::cli::MergeArgs;
 use crate::error::{exit, Error, Result};
 use crate::report::{check as check_report, summary};
-use crate::results;
+use crate::results::{self, store::Store, Results};
 
 pub fn merge(args: &MergeArgs) -> Result<i32> {
     let wait = match &args.wait {
         Some(w) => crate::located::duration_flag("--wait", w, true)?,
         None => std::time::Duration::ZERO,
     };
-    let files = match args.files.as_slice() {
-        [one] if store::is_store(one) => store::gather(one, args.expect, wait, args.quiet)?,
-        _ if args.wait.is_some() => {
-            return Err(Error::input(
-                "merge: --wait needs a store to wait on\n  expected: one directory (DIR/, a trailing slash) the shards write to",
+    let store = match args.files.as_slice() {
+        [one] => Store::parse(one).map_err(|why| {
+            Error::input(format!(
+                "merge: {why}\n  expected: results files, or one store: a directory (DIR/) or an S3 prefix (s3://bucket/prefix/)"
             ))
-        }
-        _ => args.files.clone(),
+        })?,
+        _ => None,
     };
-    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    if let Some(n) = args.expect {
-        if n != names.len() {
-            return Err(Error::input(format!(
-                "merge: --expect {n}, but {} file{} given: {}\n  expected: exactly {n} results files (a shard is missing or extra)",
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            )));
-        }
+    if store.is_none() && args.wait.is_some() {
+        return Err(Error::input(
+            "merge: --wait needs a store to wait on\n  expected: one directory (DIR/) or S3 prefix (s3://bucket/prefix/) the shards write to",
+        ));
     }
     results::file::check_writable(&args.out)?;
-    let runs = files
-        .iter()
-        .map(|p| results::file::read(p))
-        .collect::<Result<Vec<_>>>()?;
+    let (names, runs): (Vec<String>, Vec<Results>) = match &store {
+        Some(store) => gather::gather(store, args.expect, wait, args.quiet)?
+            .into_iter()
+            .unzip(),
+        None => {
+            let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+            if let Some(n) = args.expect {
+                if n != names.len() {
+                    return Err(Error::input(format!(
+                        "merge: --expect {n}, but {} file{} given: {}\n  expected: exactly {n} results files (a shard is missing or extra)",
+                        names.len(),
+                        if names.len() == 1 { "" } else { "s" },
+                        names.join(", ")
+                    )));
+                }
+            }
+            let runs = args
+                .files
+                .iter()
+                .map(|p| results::file::read(p))
+                .collect::<Result<Vec<_>>>()?;
+            (names, runs)
+        }
+    };
     let merged = results::merge::merge(runs).map_err(|r| Error::input(r.describe(&names)))?;
     if let Err(why) = results::file::write(&args.out, &merged) {
         eprintln!(

@@ -3,6 +3,7 @@
 pub mod compare;
 mod docs;
 pub mod emulate;
+mod gather;
 mod limits;
 mod load;
 pub mod merge;
@@ -11,7 +12,6 @@ pub mod quotas;
 mod report;
 mod reports;
 pub mod run;
-mod store;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;

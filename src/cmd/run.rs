@@ -10,6 +10,7 @@ use crate::error::{exit, Error, Result};
 use crate::located::flag_error;
 use crate::quotas::sources::Limits;
 use crate::report::{check as check_report, live::LiveView, summary};
+use crate::results::store::{watch, Destination};
 use crate::results::{self, ShardInfo};
 use crate::scenario::shard::parse_start_at;
 use crate::scenario::Shard;
@@ -35,8 +36,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     };
     let out = match &args.out {
         Some(out) => {
-            let out = results::file::resolve_out(out, shard.map(|s| s.0))?;
-            results::file::check_writable(&out)?;
+            let out = Destination::from_flag(out, shard.map(|s| s.0))?;
+            out.prepare()?;
             Some(out)
         }
         None => None,
@@ -100,6 +101,15 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         grace,
         abort: scenario.abort.clone(),
         start_at,
+        // Shards of one test (one store, one start instant) stop together.
+        shared_stop: match (out.as_ref().and_then(Destination::store), shard, start_at) {
+            (Some(store), Some((s, _)), Some(at)) => Some(watch::shared_stop(
+                store.clone(),
+                humantime::format_rfc3339_millis(at).to_string(),
+                s.index,
+            )),
+            _ => None,
+        },
     };
     if let Some((s, source)) = shard {
         eprintln!(
@@ -163,6 +173,21 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     let mut results = results::assemble(&scenario, &plans, record);
     results.shard = shard_info;
+    // This shard's own abort: make sure the others see it even when the run ended before
+    // the watcher wrote the marker.
+    if let (Some(trip), Some(store), Some((s, _)), Some(at)) = (
+        aborted.as_ref().filter(|t| t.by_shard.is_none()),
+        out.as_ref().and_then(Destination::store),
+        shard,
+        start_at,
+    ) {
+        watch::publish_marker(
+            store,
+            &humantime::format_rfc3339_millis(at).to_string(),
+            s.index,
+            trip.clone(),
+        );
+    }
     results.aborted = aborted;
     results.open_files_limit = Some(open_files.soft);
     results.insecure = args.insecure;
@@ -176,17 +201,17 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     // Written before anything else can go wrong: the results are never lost.
     let mut not_written = false;
     if let Some(out) = &out {
-        if let Err(why) = results::file::write(out, &results) {
+        if let Err(why) = out.write(&results) {
             not_written = true;
-            match results::file::write_fallback(out, &results) {
+            match results::file::write_fallback(&out.fallback_path(), &results) {
                 Ok(at) => eprintln!(
                     "error: cannot write results to {}: {why}\n  the results are in {} instead",
-                    out.display(),
+                    out.describe(),
                     at.display()
                 ),
                 Err(also) => eprintln!(
                     "error: cannot write results to {}: {why}; nor beside it: {also}",
-                    out.display()
+                    out.describe()
                 ),
             }
         }

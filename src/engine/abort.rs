@@ -27,6 +27,7 @@ pub fn check(rules: &AbortRules, points: &[TimelinePoint]) -> Option<AbortTrip> 
         t_s: last.t_s + 1,
         window_s: window.len() as u64,
         attempts: answered,
+        by_shard: None,
     };
     if let Some(limit) = rules.throttle_rate {
         let observed = throttled as f64 / answered as f64;
@@ -59,12 +60,20 @@ pub struct AbortTrip {
     pub t_s: u64,
     pub window_s: u64,
     pub attempts: u64,
+    /// In a split test, the shard whose rule tripped, when it was another shard: this one
+    /// stopped because that one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_shard: Option<u64>,
 }
 
 impl AbortTrip {
     pub fn describe(&self) -> String {
+        let whose = match self.by_shard {
+            Some(k) => format!(" (on shard {k}; every shard stopped with it)"),
+            None => String::new(),
+        };
         format!(
-            "aborted at {} s: {} {:.1}% over the last {} s ({} attempts) passed the abort bound of {:.1}%",
+            "aborted at {} s{whose}: {} {:.1}% over the last {} s ({} attempts) passed the abort bound of {:.1}%",
             self.t_s,
             self.rule,
             self.observed * 100.0,

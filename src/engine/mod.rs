@@ -35,6 +35,8 @@ use lane::Lane;
 /// Time for the lanes' threads to start before the first scheduled send.
 const START_DELAY: Duration = Duration::from_millis(50);
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// How often a split test's shared abort is looked at (the store is polled apart).
+const REMOTE_ABORT_EVERY: Duration = Duration::from_millis(100);
 /// Per-second records queued from lanes to the coordinator, per lane. A lane never waits
 /// for room: it keeps what does not fit and sends it with its next second.
 const SECONDS_QUEUED_PER_LANE: usize = 64;
@@ -52,6 +54,17 @@ pub struct EngineOptions {
     /// `--start-at`: the run's t = 0 on the wall clock, shared by every shard. A start in
     /// the past skips the part of the schedule already over (never sends it late).
     pub start_at: Option<SystemTime>,
+    /// In a split test: the abort rules of all shards as one (see [`SharedStop`]).
+    pub shared_stop: Option<SharedStop>,
+}
+
+/// An abort shared by the shards of a split test: this run tells the others when its rule
+/// trips (`publish`), and stops when another's did (`seen`, set by whoever watches the
+/// shared store). The engine only reads and sends; the store is the caller's.
+#[derive(Clone, Debug)]
+pub struct SharedStop {
+    pub publish: std::sync::mpsc::Sender<AbortTrip>,
+    pub seen: Arc<OnceLock<AbortTrip>>,
 }
 
 /// What every lane needs to know of the scenario beyond its schedule.
@@ -292,6 +305,7 @@ pub fn run(
         let mut timeline = Timeline::new(lanes);
         let (mut ok, mut throttled, mut errors) = (0, 0, 0);
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        let mut remote_check = tokio::time::interval(REMOTE_ABORT_EVERY);
         let mut interrupted = false;
         let mut aborted = None;
         loop {
@@ -308,13 +322,22 @@ pub fn run(
                         let checked = timeline.points.len() > before && aborted.is_none();
                         if let (true, Some(rules)) = (checked, &opts.abort) {
                             aborted = abort::check(rules, &timeline.points);
-                            if aborted.is_some() {
+                            if let Some(trip) = &aborted {
                                 shared.raise_stop();
+                                if let Some(stop) = &opts.shared_stop {
+                                    let _ = stop.publish.send(trip.clone());
+                                }
                             }
                         }
                     }
                     None => break,
                 },
+                _ = remote_check.tick(), if opts.shared_stop.is_some() && aborted.is_none() => {
+                    if let Some(trip) = opts.shared_stop.as_ref().and_then(|s| s.seen.get()) {
+                        aborted = Some(trip.clone());
+                        shared.raise_stop();
+                    }
+                }
                 _ = sigint.recv() => { interrupted = true; shared.raise_stop(); }
                 _ = sigterm.recv() => { interrupted = true; shared.raise_stop(); }
                 _ = tick.tick(), if progress.is_some() => {

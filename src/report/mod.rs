@@ -107,6 +107,7 @@ pub(crate) mod fixture {
             t_s: 7,
             window_s: 5,
             attempts: 80,
+            by_shard: None,
         });
         r
     }

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use super::Results;
 use crate::error::{Error, Result};
-use crate::scenario::Shard;
 
 /// Fails before any traffic if the results could not be written afterwards: creates and
 /// removes a file beside `out`, as the final write will.
@@ -35,23 +34,6 @@ pub fn check_writable_as(flag: &str, out: &Path) -> Result<()> {
     std::fs::write(&probe, b"")
         .and_then(|_| std::fs::remove_file(&probe))
         .map_err(|e| bad(format!("cannot write there: {e}")))
-}
-
-/// `--out` as given, or in a directory (a trailing `/`): `DIR/shard-I-of-N.json` for a
-/// shard, `DIR/results.json` otherwise. The directory is made when missing (a shared mount
-/// or a fresh volume).
-pub fn resolve_out(out: &Path, shard: Option<Shard>) -> Result<PathBuf> {
-    let text = out.as_os_str().to_string_lossy();
-    if !text.ends_with('/') {
-        return Ok(out.to_path_buf());
-    }
-    std::fs::create_dir_all(out).map_err(|e| {
-        Error::input(format!(
-            "--out {}: cannot make the directory: {e}\n  expected: a directory stampede may write to",
-            out.display()
-        ))
-    })?;
-    Ok(out.join(shard.map_or("results.json".to_string(), Shard::file_name)))
 }
 
 /// Where the results are written before being renamed into place.
@@ -91,20 +73,24 @@ pub fn write_fallback(out: &Path, results: &Results) -> std::io::Result<PathBuf>
 /// for a JSON or shape error, the line and column; a file of another major version of the
 /// format says which version it is and which this stampede reads.
 pub fn read(path: &Path) -> Result<Results> {
-    let bad = |why: String, expected: &str| {
+    let text = std::fs::read_to_string(path).map_err(|e| {
         Error::input(format!(
-            "results file {}: {why}\n  expected: {expected}",
+            "results file {}: cannot read it: {e}\n  expected: a results file written by `stampede run --out`",
             path.display()
         ))
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        bad(
-            format!("cannot read it: {e}"),
-            "a results file written by `stampede run --out`",
-        )
     })?;
+    parse(&path.display().to_string(), &text)
+}
+
+/// A results file's text, read from `name` (a path, or a store's URL): as [`read`].
+pub fn parse(name: &str, text: &str) -> Result<Results> {
+    let bad = |why: String, expected: &str| {
+        Error::input(format!(
+            "results file {name}: {why}\n  expected: {expected}"
+        ))
+    };
     // The version first, so a newer file gets "version 2" rather than a missing key.
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         bad(
             format!("{}:{}: {e}", e.line(), e.column()),
             "JSON, as `stampede run --out` writes it",
@@ -130,7 +116,7 @@ pub fn read(path: &Path) -> Result<Results> {
             ))
         }
     }
-    serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(text).map_err(|e| {
         bad(
             format!("{}:{}: {e}", e.line(), e.column()),
             "the keys of docs/results.md (`stampede schema results`)",

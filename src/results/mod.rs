@@ -22,6 +22,7 @@ pub mod compare;
 pub mod file;
 pub mod merge;
 pub mod schema;
+pub mod store;
 
 pub use assemble::assemble;
 

@@ -402,6 +402,11 @@ pub fn stderr(o: &Output) -> String {
 /// profiles, no instance or container metadata (which would mean traffic off loopback).
 /// `dir` holds the (empty unless written) config and credentials files.
 pub fn stampede_aws(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_bounded(aws_command(dir, args, env), DEFAULT_LIMIT).output
+}
+
+/// The command [`stampede_aws`] runs, to start it in the background.
+pub fn aws_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = command(args);
     for name in [
         "AWS_ACCESS_KEY_ID",
@@ -428,7 +433,7 @@ pub fn stampede_aws(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("aws-credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().copied());
-    run_bounded(command, DEFAULT_LIMIT).output
+    command
 }
 
 /// Dummy keys: the emulator and moto check no signatures.
@@ -463,5 +468,25 @@ pub fn small_account() -> stampede::emulator::EmulatorConfig {
         rest_api_id: "abc123".into(),
         stage: "prod".into(),
         ..stampede::emulator::EmulatorConfig::default()
+    }
+}
+
+/// moto's endpoint (`STAMPEDE_MOTO_ENDPOINT`; .ci/run and scripts/test start moto). Without
+/// it `what` is skipped, said on stderr, unless `STAMPEDE_REQUIRE_MOTO=1`.
+pub fn moto_endpoint(what: &str) -> Option<String> {
+    match std::env::var("STAMPEDE_MOTO_ENDPOINT") {
+        Ok(url) if !url.is_empty() => Some(url.trim_end_matches('/').to_string()),
+        _ => {
+            assert!(
+                std::env::var("STAMPEDE_REQUIRE_MOTO").as_deref() != Ok("1"),
+                "STAMPEDE_REQUIRE_MOTO=1 but STAMPEDE_MOTO_ENDPOINT is not set"
+            );
+            // Written past the test harness's capture, so a skip is seen.
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(
+                format!("\n*** {what} skipped: moto not running (see .ci/run); set STAMPEDE_MOTO_ENDPOINT ***\n").as_bytes(),
+            );
+            None
+        }
     }
 }
