@@ -143,7 +143,7 @@ pub struct MergeArgs {
     #[arg(value_name = "RESULTS", required = true)]
     pub files: Vec<PathBuf>,
 
-    /// Where to write the merged results.
+    /// Where to write the merged results: a file, or DIR/ or s3://bucket/prefix/ (merged.json there).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 

@@ -159,26 +159,7 @@ fn the_step_summary_is_appended_to() {
     assert_eq!(got.matches("## report test").count(), 2, "{got}");
 }
 
-/// A program from the test tools' venv (`STAMPEDE_TOOLS`, else target/ci-venv/bin).
-fn tool(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("STAMPEDE_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin"));
-    let path = dir.join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("STAMPEDE_REQUIRE_TOOLS").as_deref() != Ok("1"),
-        "STAMPEDE_REQUIRE_TOOLS=1 but {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "\n*** tests/report.rs: {name} not found in {}; run scripts/test ***",
-        dir.display()
-    );
-    None
-}
+use common::tool;
 
 /// Reads the JUnit file with junitparser: one line per testcase, `name\tresult\tmessage`.
 const READ_JUNIT: &str = r#"

@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -20,27 +19,7 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A program from the test tools' venv (`STAMPEDE_TOOLS`, else target/ci-venv/bin).
-fn tool(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("STAMPEDE_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/ci-venv/bin"));
-    let path = dir.join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("STAMPEDE_REQUIRE_TOOLS").as_deref() != Ok("1"),
-        "STAMPEDE_REQUIRE_TOOLS=1 but {} is missing",
-        path.display()
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** tests/schema.rs: {name} not found in {}; run scripts/test ***",
-        dir.display()
-    );
-    None
-}
+use common::tool;
 
 fn schema_text(format: &str) -> String {
     let o = common::stampede(&["schema", format]);

@@ -5,7 +5,8 @@ use super::gather;
 use crate::cli::MergeArgs;
 use crate::error::{exit, Error, Result};
 use crate::report::{check as check_report, summary};
-use crate::results::{self, store::Store, Results};
+use crate::results::store::{Destination, Store};
+use crate::results::{self, Results};
 
 pub fn merge(args: &MergeArgs) -> Result<i32> {
     let wait = match &args.wait {
@@ -25,7 +26,8 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
             "merge: --wait needs a store to wait on\n  expected: one directory (DIR/) or S3 prefix (s3://bucket/prefix/) the shards write to",
         ));
     }
-    results::file::check_writable(&args.out)?;
+    let out = Destination::from_flag(&args.out, None, "merged.json")?;
+    out.prepare()?;
     let (names, runs): (Vec<String>, Vec<Results>) = match &store {
         Some(store) => gather::gather(store, args.expect, wait, args.quiet)?
             .into_iter()
@@ -51,10 +53,10 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         }
     };
     let merged = results::merge::merge(runs).map_err(|r| Error::input(r.describe(&names)))?;
-    if let Err(why) = results::file::write(&args.out, &merged) {
+    if let Err(why) = out.write(&merged) {
         eprintln!(
             "error: cannot write the merged results to {}: {why}",
-            args.out.display()
+            out.describe()
         );
         return Ok(exit::INTERNAL);
     }

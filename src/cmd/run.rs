@@ -36,7 +36,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     };
     let out = match &args.out {
         Some(out) => {
-            let out = Destination::from_flag(out, shard.map(|s| s.0))?;
+            let out = Destination::from_flag(out, shard.map(|s| s.0), "results.json")?;
             out.prepare()?;
             Some(out)
         }

@@ -490,3 +490,29 @@ pub fn moto_endpoint(what: &str) -> Option<String> {
         }
     }
 }
+
+/// A program from the test tools' venv (`STAMPEDE_TOOLS`, else target/ci-venv/bin), which
+/// scripts/test installs. Missing: skipped (said on stderr), unless `STAMPEDE_REQUIRE_TOOLS=1`.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("STAMPEDE_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin"));
+    let path = dir.join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("STAMPEDE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+        "STAMPEDE_REQUIRE_TOOLS=1 but {} is missing",
+        path.display()
+    );
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(
+        format!(
+            "\n*** {name} not found in {}; run scripts/test ***\n",
+            dir.display()
+        )
+        .as_bytes(),
+    );
+    None
+}

@@ -115,8 +115,10 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// `--out` as given. Bad input (exit 2): an `s3://` URL that is not a prefix.
-    pub fn from_flag(out: &Path, shard: Option<Shard>) -> Result<Destination> {
+    /// `--out` as given; in a store the file is the shard's, else `unsharded` (`run`:
+    /// results.json, `merge`: merged.json). Bad input (exit 2): an `s3://` URL that is not
+    /// a prefix.
+    pub fn from_flag(out: &Path, shard: Option<Shard>, unsharded: &str) -> Result<Destination> {
         let store = Store::parse(out).map_err(|why| {
             Error::input(format!(
                 "--out: {why}\n  expected: a file, a directory (DIR/) or an S3 prefix (s3://bucket/prefix/)"
@@ -126,7 +128,7 @@ impl Destination {
             None => Destination::File(out.to_path_buf()),
             Some(store) => Destination::Store {
                 store,
-                name: shard.map_or("results.json".to_string(), Shard::file_name),
+                name: shard.map_or(unsharded.to_string(), Shard::file_name),
             },
         })
     }
