@@ -233,14 +233,29 @@ fn the_aws_batch_requests_match_the_batch_api_and_agree() {
 /// policy.
 const OPERATIONS: [(&str, &str); 22] = [
     ("get_service_quota", "servicequotas:GetServiceQuota"),
-    ("get_aws_default_service_quota", "servicequotas:GetAWSDefaultServiceQuota"),
+    (
+        "get_aws_default_service_quota",
+        "servicequotas:GetAWSDefaultServiceQuota",
+    ),
     ("list_service_quotas", "servicequotas:ListServiceQuotas"),
-    ("list_aws_default_service_quotas", "servicequotas:ListAWSDefaultServiceQuotas"),
+    (
+        "list_aws_default_service_quotas",
+        "servicequotas:ListAWSDefaultServiceQuotas",
+    ),
     ("get_account_settings", "lambda:GetAccountSettings"),
     ("get_function_concurrency", "lambda:GetFunctionConcurrency"),
-    ("get_provisioned_concurrency_config", "lambda:GetProvisionedConcurrencyConfig"),
-    ("list_provisioned_concurrency_configs", "lambda:ListProvisionedConcurrencyConfigs"),
-    ("get_function_configuration", "lambda:GetFunctionConfiguration"),
+    (
+        "get_provisioned_concurrency_config",
+        "lambda:GetProvisionedConcurrencyConfig",
+    ),
+    (
+        "list_provisioned_concurrency_configs",
+        "lambda:ListProvisionedConcurrencyConfigs",
+    ),
+    (
+        "get_function_configuration",
+        "lambda:GetFunctionConfiguration",
+    ),
     ("get_function", "lambda:GetFunction"),
     ("list_functions", "lambda:ListFunctions"),
     ("invoke", "lambda:InvokeFunction"),
@@ -333,10 +348,6 @@ fn the_dockerfile_lints_clean_and_runs_as_non_root() {
         2,
         "multi-stage"
     );
-    let user = text
-        .lines()
-        .filter(|l| l.starts_with("USER "))
-        .last()
-        .unwrap();
+    let user = text.lines().rfind(|l| l.starts_with("USER ")).unwrap();
     assert!(!user.contains("root") && !user.ends_with(" 0"), "{user}");
 }
