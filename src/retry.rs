@@ -248,34 +248,14 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = httpdate_parse(value)?;
+    let at = http_date(value)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the form HTTP requires senders to use.
-fn httpdate_parse(value: &str) -> Option<SystemTime> {
-    // humantime reads RFC 3339; rebuild the date into that form.
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let month = match *month {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let rfc3339 = format!("{year}-{month:02}-{:0>2}T{time}Z", day);
-    humantime::parse_rfc3339(&rfc3339).ok()
+/// An HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT", and the two obsolete forms HTTP asks
+/// recipients to read), as `Retry-After` and `Date` carry it.
+pub fn http_date(value: &str) -> Option<SystemTime> {
+    httpdate::parse_http_date(value.trim()).ok()
 }
 
 #[cfg(test)]

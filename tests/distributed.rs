@@ -196,6 +196,14 @@ fn n_shards_merge_to_exactly_the_single_run() {
             assert_eq!(r["shard"]["index"], i);
             assert_eq!(r["shard"]["count"], n);
             assert_eq!(r["shard"]["skipped_requests"], 0, "on time");
+            // One clock for the server and the shards here: the probe finds no offset.
+            let (offset, within) = (
+                r["shard"]["clock_offset_ms"]
+                    .as_f64()
+                    .expect("the clock was probed"),
+                r["shard"]["clock_within_ms"].as_f64().unwrap(),
+            );
+            assert!(offset.abs() <= within + 5.0, "{offset} ± {within}");
             for (k, (_, sent, planned)) in stage_counts(&r).iter().enumerate() {
                 assert_eq!(sent, planned, "shard {i}/{n} sent its plan");
                 sums[k] += sent;
@@ -223,7 +231,14 @@ fn n_shards_merge_to_exactly_the_single_run() {
 
         // The union of the send instants is the single schedule: the k-th request of the
         // steady stage arrives at k/40 s after the start, whichever shard sent it.
-        let log = seen.lock().unwrap().clone();
+        // (The clock probes before the start are HEADs without ids: left out.)
+        let log: Vec<(f64, String)> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, id)| !id.is_empty())
+            .cloned()
+            .collect();
         assert_eq!(log.len(), 106, "{n} shards: every request once");
         // (The steady stage's 61 come first; the burst follows at 1.525 s.)
         let mut all: Vec<f64> = log.iter().map(|(t, _)| t - start).collect();
@@ -645,4 +660,46 @@ fn shards_write_to_s3_and_merge_reads_them_back() {
         !all.contains(common::DUMMY_KEYS[1].1),
         "no secret in the output"
     );
+}
+
+#[test]
+fn a_shard_whose_clock_is_off_from_the_target_says_by_how_much() {
+    // The target's clock runs 2.5 s ahead of this machine's.
+    let server = common::TestServer::start_full(|_| {
+        let ahead = SystemTime::now() + Duration::from_millis(2500);
+        let date: &'static str = Box::leak(httpdate::fmt_http_date(ahead).into_boxed_str());
+        (200, vec![("date", date)], "ok")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let start_at = format!("{:.3}", unix_now() + 6.0);
+    let o = stampede(&[
+        "run",
+        "--url",
+        &server.url(),
+        "--burst",
+        "3",
+        "--shard",
+        "0/1",
+        "--start-at",
+        &start_at,
+        "--quiet",
+        "--out",
+        &format!("{}/", dir.path().display()),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_json(&dir.path().join("shard-0-of-1.json"));
+    let offset = r["shard"]["clock_offset_ms"].as_f64().unwrap();
+    let within = r["shard"]["clock_within_ms"].as_f64().unwrap();
+    assert!(
+        (offset - 2500.0).abs() <= within + 5.0,
+        "{offset} ± {within}"
+    );
+    assert!(within < 50.0, "eight probes in 5 s pin it down: ± {within}");
+    assert!(
+        stderr(&o).contains("this machine's clock is 2")
+            && stderr(&o).contains("ms behind the target's"),
+        "{}",
+        stderr(&o)
+    );
+    println!("clock probe: {offset:.1} ms ± {within:.1} ms (true 2500)");
 }

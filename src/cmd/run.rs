@@ -133,6 +133,12 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     } else {
         None
     };
+    // Shards start on one wall-clock instant: how far is this machine's clock from the
+    // target's? Asked in the wait before the start, when there is time.
+    let clock = match (shard, start_at) {
+        (Some(_), Some(at)) => clock_offset(&scenario, &tls, &auth, at),
+        _ => None,
+    };
     let spec = RunSpec {
         retry: scenario.retry.clone(),
         request: scenario.request.clone(),
@@ -163,6 +169,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         start_at: start_at.map(|at| humantime::format_rfc3339_millis(at).to_string()),
         late_s: record.late.as_secs_f64(),
         skipped_requests: record.skipped,
+        clock_offset_ms: clock.map(|c| c.offset_ms),
+        clock_within_ms: clock.map(|c| c.within_ms),
     });
     if !record.late.is_zero() && start_at.is_some() {
         eprintln!(
@@ -266,6 +274,52 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// Above this, a clock off from the target's is worth a warning: shards start that far apart.
+const CLOCK_WARN_MS: f64 = 100.0;
+
+/// The target's clock against ours (engine::clock), in at most 8 s and ending 1 s before
+/// `start_at`; said on stderr, and warned about past [`CLOCK_WARN_MS`].
+fn clock_offset(
+    scenario: &crate::scenario::Scenario,
+    tls: &rustls::ClientConfig,
+    auth: &Auth,
+    start_at: std::time::SystemTime,
+) -> Option<engine::clock::ClockOffset> {
+    use std::time::{Duration, Instant, SystemTime};
+    let ahead = start_at.duration_since(SystemTime::now()).ok()?;
+    let budget = ahead
+        .checked_sub(Duration::from_secs(1))?
+        .min(Duration::from_secs(8));
+    if budget < Duration::from_millis(500) {
+        return None;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    // Connections drive themselves on local tasks, as in the lanes.
+    let local = tokio::task::LocalSet::new();
+    let found = local.block_on(&runtime, async {
+        let transport =
+            crate::transport::Transport::new(&scenario.target, tls.clone(), auth.clone());
+        engine::clock::probe(&transport, Instant::now() + budget).await
+    });
+    match found {
+        Some(c) if c.offset_ms.abs() - c.within_ms > CLOCK_WARN_MS => eprintln!(
+            "warning: this machine's clock is {:.0} ms {} the target's (± {:.0} ms): shards start that far apart; run NTP (chrony, the Amazon Time Sync Service)",
+            c.offset_ms.abs(),
+            if c.offset_ms > 0.0 { "behind" } else { "ahead of" },
+            c.within_ms
+        ),
+        Some(c) => eprintln!(
+            "clock: the target's is {:+.0} ms from this machine's (± {:.0} ms, {} requests)",
+            c.offset_ms, c.within_ms, c.probes
+        ),
+        None => eprintln!("clock: the target's Date headers could not be read; offset unknown"),
+    }
+    found
 }
 
 /// "starting at T (in 12.3 s)", or how late it already is.

@@ -4,6 +4,7 @@
 
 mod abandon;
 pub mod abort;
+pub mod clock;
 mod ids;
 mod lane;
 mod pool;

@@ -104,6 +104,13 @@ pub struct ShardInfo {
     pub late_s: f64,
     /// Requests of its share due before it began: skipped, never sent late.
     pub skipped_requests: u64,
+    /// The target's clock minus this machine's, in ms, from the `Date` of a few requests
+    /// sent before the start; absent when there was no time to ask or no `Date` came back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_offset_ms: Option<f64>,
+    /// How sure that is: the offset is within ± this many ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_within_ms: Option<f64>,
 }
 
 impl Results {

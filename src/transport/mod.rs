@@ -215,6 +215,25 @@ impl Transport {
         req
     }
 
+    /// A `HEAD` of the target's path with no headers but `Host`, for the server's `Date`
+    /// (the clock probe): no body, no credentials, no side effects; any status will do.
+    pub async fn head_date(&self, conn: &mut Connection) -> Result<Option<HeaderValue>, Failure> {
+        conn.ready().await.map_err(|e| Failure::of(&e))?;
+        let mut req = Request::new(Full::new(Bytes::new()));
+        *req.method_mut() = Method::HEAD;
+        *req.uri_mut() = self.path.clone();
+        if let Some(host) = self.headers.get(http::header::HOST) {
+            req.headers_mut().insert(http::header::HOST, host.clone());
+        }
+        let resp = conn.send_request(req).await.map_err(|e| Failure::of(&e))?;
+        let date = resp.headers().get(http::header::DATE).cloned();
+        let mut body = resp.into_body();
+        while let Some(frame) = body.frame().await {
+            frame.map_err(|e| Failure::of(&e))?;
+        }
+        Ok(date)
+    }
+
     /// Sends one request on `conn`, with `extra` headers (this attempt's ids), and reads
     /// the whole answer. The caller bounds it with the attempt timeout.
     pub async fn send(

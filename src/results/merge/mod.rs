@@ -582,6 +582,8 @@ mod tests {
                 start_at: None,
                 late_s: 0.0,
                 skipped_requests: 0,
+                clock_offset_ms: None,
+                clock_within_ms: None,
             });
             r
         };
