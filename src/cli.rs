@@ -323,6 +323,11 @@ pub struct PlanArgs {
     /// Print the preflight as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Also check a split into N shards: can one machine like this one hold each share
+    /// (rate, connections, open files)? Exit 1 when not, with the fewest shards that would.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
 }
 
 #[derive(Args, Debug, Clone)]

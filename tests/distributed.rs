@@ -703,3 +703,49 @@ fn a_shard_whose_clock_is_off_from_the_target_says_by_how_much() {
     );
     println!("clock probe: {offset:.1} ms ± {within:.1} ms (true 2500)");
 }
+
+#[test]
+fn plan_says_whether_a_machine_holds_each_share_and_how_many_shards_would() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    // Twice what this machine's cores carry at half a core's 50,000 req/s, over 2 shards:
+    // each share needs all the cores; over 1 shard, twice them.
+    let rate = (cores * 25_000 * 2).to_string();
+    let plan = |shards: &str| {
+        stampede(&[
+            "plan",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--rate",
+            &rate,
+            "--duration",
+            "10s",
+            "--quotas",
+            "scenarios/quotas.toml",
+            "--shards",
+            shards,
+            "--json",
+        ])
+    };
+    let o = plan("1");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let split = &doc["split"];
+    assert_eq!(split["cores_needed"].as_u64(), Some(cores * 2), "{split}");
+    assert_eq!(split["at_least"], 2, "{split}");
+    assert!(split["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains(&format!("this machine has {cores}")));
+    let o = plan("2");
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        doc["split"]["problems"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        doc["split"]
+    );
+    assert_eq!(
+        doc["split"]["peak_rate"].as_f64(),
+        Some((cores * 25_000) as f64)
+    );
+}

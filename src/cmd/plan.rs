@@ -7,7 +7,7 @@ use crate::error::{exit, Result};
 use crate::report::check;
 use crate::scenario::{Shard, ShardSource};
 use crate::transport::open_files;
-use crate::verdict::descriptors;
+use crate::verdict::{descriptors, split};
 
 /// `run`'s `--max-in-flight` default.
 const DEFAULT_MAX_IN_FLIGHT: u64 = 20_000;
@@ -40,16 +40,35 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
         open_files.hard,
         open_files.hard,
     ));
+    let shards = match (args.shards, shard) {
+        (Some(0), _) => {
+            return Err(crate::error::Error::input(
+                "--shards: 0\n  expected: a whole number of shards ≥ 1",
+            ))
+        }
+        (Some(n), _) => Some(n),
+        (None, Some((s, _))) => Some(s.count),
+        (None, None) => None,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let split = shards.map(|n| {
+        let (rate, burst) = split::peaks(&plans);
+        split::split(rate, burst, whole_in_flight, n, cores, open_files.hard)
+    });
     if args.json {
-        let doc = serde_json::json!({ "quotas": limits.quotas, "preflight": p });
+        let doc = serde_json::json!({ "quotas": limits.quotas, "preflight": p, "split": split });
         println!(
             "{}",
             serde_json::to_string_pretty(&doc).expect("the preflight serialises")
         );
     } else {
         print!("{}", check::preflight(&p, &limits.quotas));
+        if let Some(s) = &split {
+            print!("{}", split_text(s, cores, open_files.hard));
+        }
     }
-    Ok(if p.exceeded {
+    let split_fails = split.as_ref().is_some_and(|s| !s.problems.is_empty());
+    Ok(if p.exceeded || split_fails {
         exit::CHECK_FAILED
     } else {
         exit::OK
@@ -59,4 +78,37 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
 /// What one machine holds in flight: a shard's share (every N-th request) of the whole.
 pub fn shard_of_in_flight(whole: u64, shard: Option<(Shard, ShardSource)>) -> u64 {
     shard.map_or(whole, |(s, _)| whole.div_ceil(s.count))
+}
+
+/// The split, for people.
+fn split_text(s: &split::SplitPlan, cores: u64, hard_files: u64) -> String {
+    let mut out = format!(
+        "\nsplit into {} shard{}, each at most: {:.0} req/s on schedule,{} {} in flight ({} open files, {} core{} at half a core's measured rate)\n",
+        s.shards,
+        if s.shards == 1 { "" } else { "s" },
+        s.peak_rate,
+        if s.burst > 0 {
+            format!(" a burst of {},", s.burst)
+        } else {
+            String::new()
+        },
+        s.in_flight,
+        s.files_needed,
+        s.cores_needed,
+        if s.cores_needed == 1 { "" } else { "s" }
+    );
+    if s.problems.is_empty() {
+        out.push_str(&format!(
+            "  fits a machine like this one ({cores} cores, open files up to {hard_files})\n"
+        ));
+    }
+    for p in &s.problems {
+        out.push_str(&format!("  does not fit: {p}\n"));
+    }
+    if let Some(n) = s.at_least {
+        out.push_str(&format!(
+            "  split into at least {n} shards on machines like this one\n"
+        ));
+    }
+    out
 }

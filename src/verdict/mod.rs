@@ -5,6 +5,7 @@ mod next_steps;
 mod onset;
 pub mod preflight;
 pub mod quota_check;
+pub mod split;
 pub mod thresholds;
 
 /// `observed` as a percentage of `value`. Against a limit of 0 the share is taken as
