@@ -498,6 +498,10 @@ fn an_abort_on_one_shard_stops_the_others_within_two_seconds() {
             "shard {i} sent until {:.2} s after shard 1's abort",
             last - tripped_at
         );
+        println!(
+            "shard {i}: last send {:.0} ms after shard 1's abort rule tripped",
+            (last - tripped_at) * 1000.0
+        );
         assert!(
             r["totals"]["requests"].as_u64().unwrap() < 150,
             "stopped early"
