@@ -138,8 +138,8 @@ pub enum SchemaFormat {
 
 #[derive(Args, Debug, Clone)]
 pub struct MergeArgs {
-    /// Results files (`stampede run --out`) of one scenario, two or more; or one store
-    /// (DIR/, a trailing slash) that shards wrote `shard-I-of-N.json` files to.
+    /// Results files (`stampede run --out`) of one scenario, two or more; or one store the
+    /// shards wrote `shard-I-of-N.json` files to: DIR/ (a trailing slash) or s3://bucket/prefix/.
     #[arg(value_name = "RESULTS", required = true)]
     pub files: Vec<PathBuf>,
 
@@ -151,7 +151,7 @@ pub struct MergeArgs {
     #[arg(long, value_name = "N")]
     pub expect: Option<usize>,
 
-    /// With a store (DIR/): wait up to this long for every shard's file to arrive.
+    /// With a store (DIR/ or s3://bucket/prefix/): wait up to this long for every shard's file.
     #[arg(long, value_name = "DURATION")]
     pub wait: Option<String>,
 
