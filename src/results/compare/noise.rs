@@ -13,7 +13,8 @@ const Z95: f64 = 1.96;
 /// The interval (ms) that holds the `q`-quantile of the population a histogram sampled, at
 /// 95 %: the values at ranks n·q ± 1.96·√(n·q·(1−q)), distribution-free (the rank of a
 /// sample quantile is binomial). With 200 requests p99's interval runs from p97.6 to the
-/// maximum: a tail made of two requests is not evidence.
+/// maximum: it is cut there, since a sample says nothing past its largest value, so a small
+/// run's p99 is judged by its last few requests (which can understate the noise).
 pub fn quantile_interval_ms(h: &Histogram<u64>, q: f64) -> Option<(f64, f64)> {
     let n = h.len();
     if n == 0 {
