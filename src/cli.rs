@@ -20,7 +20,8 @@ use clap::{Args, Parser, Subcommand};
 Exit codes: 0 pass · 1 a gate failed or no request succeeded · 2 bad input · 3 aborted ·
 4 stampede itself failed · 130 interrupted (docs/exit-codes.md). Scenario format:
 docs/scenario.md; results: docs/results.md; reports: docs/reports.md; merge and compare:
-docs/merge-and-compare.md; quotas: docs/quotas.md; emulator: docs/emulator.md."
+docs/merge-and-compare.md; one test across machines (--shard, --start-at):
+docs/distributed.md; quotas: docs/quotas.md; emulator: docs/emulator.md."
 )]
 pub struct Cli {
     /// Log diagnostics to stderr (-v info, -vv debug); never secrets.
@@ -61,7 +62,8 @@ Exit codes: 0 written · 2 bad input (a results file that cannot be read) · 4 a
 Histograms are added and percentiles recomputed; counts summed; seconds aligned on the
 wall clock; thresholds and the quota check re-evaluated on the whole (docs/merge-and-compare.md).
 Exit codes: 0 pass · 1 a threshold or the quota check failed on the whole, or no request
-succeeded · 2 bad input (files of different scenarios or stages, --expect not met) · 3 an input
+succeeded · 2 bad input (files of different scenarios or stages, --expect not met, a shard
+missing after --wait) · 3 an input
 was aborted · 4 the merged file could not be written.")]
     Merge(MergeArgs),
     /// Compare a run with a baseline, per stage: latency, rate, throttles, failures, retries.
