@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::reports::STEP_SUMMARY_MAX;
+use super::reports::{self, STEP_SUMMARY_MAX};
 use crate::cli::CompareArgs;
 use crate::error::{exit, Error, Result};
 use crate::located::duration_flag;
@@ -60,27 +60,20 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
             failed.push(format!("{flag} {}: cannot write it: {e}", path.display()));
         }
     }
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let mut md = render::markdown(&c);
+    // The Markdown, or only the verdict line when the whole would pass GitHub's limit.
+    let summary = reports::append_step_summary(|| {
+        let md = render::markdown(&c);
         if md.len() > STEP_SUMMARY_MAX {
-            md = render::text(&c)
+            render::text(&c)
                 .lines()
                 .last()
                 .unwrap_or_default()
-                .to_string();
+                .to_string()
+        } else {
+            md
         }
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(format!("{md}\n").as_bytes()));
-        if let Err(e) = appended {
-            failed.push(format!(
-                "GITHUB_STEP_SUMMARY {}: cannot append to it: {e}",
-                Path::new(&path).display()
-            ));
-        }
-    }
+    });
+    failed.extend(summary.err());
     for f in &failed {
         eprintln!("error: {f}");
     }

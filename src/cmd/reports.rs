@@ -89,16 +89,21 @@ pub fn write(o: &ReportOutputs, r: &Results) -> Vec<String> {
 /// Appends the Markdown (at most [`STEP_SUMMARY_MAX`] bytes) to `$GITHUB_STEP_SUMMARY`
 /// when it names a file.
 fn step_summary(r: &Results) -> std::result::Result<(), String> {
+    append_step_summary(|| markdown::render_within(r, STEP_SUMMARY_MAX))
+}
+
+/// Appends `text()` and a newline to `$GITHUB_STEP_SUMMARY` when it names a file (the text
+/// is only made then); the error names the file.
+pub fn append_step_summary(text: impl FnOnce() -> String) -> std::result::Result<(), String> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return Ok(());
     };
     let path = PathBuf::from(path);
-    let text = markdown::render_within(r, STEP_SUMMARY_MAX);
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .and_then(|mut f| f.write_all(format!("{text}\n").as_bytes()))
+        .and_then(|mut f| f.write_all(format!("{}\n", text()).as_bytes()))
         .map_err(|e| {
             format!(
                 "GITHUB_STEP_SUMMARY {}: cannot append to it: {e}",
