@@ -78,6 +78,21 @@ Within noise: inside both runs' 95% intervals, or under --noise-floor (docs/merg
 Exit codes: 0 no regression · 1 a regression · 2 bad input (unreadable file, bad bound, other
 target or stages without --force) · 4 a report not written.")]
     Compare(CompareArgs),
+    /// Read what AWS counted during a run (CloudWatch) and set it beside what stampede saw.
+    #[command(
+        name = "cloudwatch",
+        after_help = "Examples:
+  stampede cloudwatch results.json                   read again, and add it to results.json
+  stampede cloudwatch merged.json --function orders --wait 5m
+  stampede cloudwatch results.json --json - | jq '.findings'
+
+Reads GetMetricData over the run's minutes: the function's Invocations, Throttles, Errors,
+ConcurrentExecutions, Duration; the account's concurrency; the API stage's Count, 4XX, 5XX,
+Latency, IntegrationLatency. Needs cloudwatch:GetMetricData (and apigateway:GET for a REST
+API's name). The names come from the flags, else the results file (docs/cloudwatch.md).
+Exit codes: 0 read, or said why not · 2 bad input · 4 the results file not written."
+    )]
+    Cloudwatch(CloudWatchArgs),
     /// Print the manual page (roff): `stampede man | man -l -`.
     Man,
     /// Print a JSON Schema: of scenario files (for editors), emulator settings, quotas files, results or comparisons.
@@ -242,6 +257,58 @@ pub struct QuotasArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct CloudWatchArgs {
+    /// The results file of a run (or a merge).
+    #[arg(value_name = "RESULTS.json")]
+    pub results: PathBuf,
+
+    /// AWS region [default: the results file's, else the AWS config chain].
+    #[arg(long, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Lambda function (name or ARN) [default: the results file's].
+    #[arg(long, value_name = "NAME")]
+    pub function: Option<String>,
+
+    /// Alias or version of the function.
+    #[arg(long, value_name = "ALIAS")]
+    pub qualifier: Option<String>,
+
+    /// API Gateway API id, REST or HTTP API [default: the results file's, or the URL's].
+    #[arg(long, alias = "rest-api-id", value_name = "ID")]
+    pub api_id: Option<String>,
+
+    /// Stage of the API.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: Option<String>,
+
+    /// Send the AWS calls here (the emulator, a local AWS stand-in).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// The length of a period: AWS's Lambda and API Gateway metrics are per minute
+    /// [default: the results file's, else 1m].
+    #[arg(long, value_name = "DURATION")]
+    pub period: Option<String>,
+
+    /// How long to wait for minutes whose datapoints have not arrived (Ctrl-C skips).
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    pub wait: String,
+
+    /// Write the results with `cloudwatch` here [default: back into RESULTS.json].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Print the `cloudwatch` section as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct EmulateArgs {
     /// Emulator settings (the keys of a scenario's [emulator] table); AWS defaults without it.
     #[arg(long, value_name = "FILE")]
@@ -376,6 +443,24 @@ pub struct RunArgs {
     /// No live view and no summary table (thresholds that fail are still named).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// After the run, read what AWS counted (CloudWatch) beside what stampede saw
+    /// [default: on when the target is on AWS or the built-in emulator; off for a shard].
+    #[arg(long, overrides_with = "no_cloudwatch")]
+    pub cloudwatch: bool,
+
+    /// Do not read CloudWatch after the run.
+    #[arg(long, overrides_with = "cloudwatch")]
+    pub no_cloudwatch: bool,
+
+    /// How long to wait for the last minutes' datapoints, which AWS publishes late
+    /// (Ctrl-C skips the wait and keeps the rest).
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    pub cloudwatch_wait: String,
+
+    /// CloudWatch's period [default: 1m; the emulator's metrics_period].
+    #[arg(long, value_name = "DURATION")]
+    pub cloudwatch_period: Option<String>,
 
     #[command(flatten)]
     pub reports: ReportOutputs,

@@ -6,6 +6,7 @@
 pub mod adaptive;
 pub mod classify;
 pub mod cli;
+pub mod cloudwatch;
 pub mod cmd;
 pub mod emulator;
 pub mod engine;

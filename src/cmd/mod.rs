@@ -1,5 +1,6 @@
 //! One file per subcommand: orchestration only.
 
+pub mod cloudwatch;
 pub mod compare;
 mod docs;
 pub mod emulate;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Completions(args) => docs::completions(args.shell),
         Command::Merge(args) => merge::merge(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Cloudwatch(args) => cloudwatch::cloudwatch(&args),
         Command::Man => docs::man(),
         Command::Schema(args) => docs::schema(args.format),
     }

@@ -32,7 +32,7 @@ fn query(args: &QuotasArgs) -> Result<QuotaQuery> {
 }
 
 /// The SDKs take any string and fail on every call; a bad URL is bad input instead.
-fn check_endpoint(url: &str) -> Result<()> {
+pub(crate) fn check_endpoint(url: &str) -> Result<()> {
     if url.is_empty() {
         return Ok(());
     }

@@ -67,6 +67,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let auth = Auth::for_target(&scenario.target)?;
     let (limits, plans, mut preflight) =
         limits::preflight(&scenario, &args.load, emulator.as_ref())?;
+    let cloudwatch =
+        cloudwatch_reading(args, &scenario, &limits, emulator.as_ref(), shard.is_some())?;
     let open_files = open_files::raise_to_hard();
     if let Some(why) = &open_files.raise_failed {
         preflight.warnings.push(format!(
@@ -205,33 +207,26 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         Some(preflight),
     );
     results.emulator = emulator.as_ref().map(|e| e.stats());
-    drop(emulator);
+    results.aws = aws_target(&limits);
     // Written before anything else can go wrong: the results are never lost.
-    let mut not_written = false;
-    if let Some(out) = &out {
-        if let Err(why) = out.write(&results) {
-            not_written = true;
-            match results::file::write_fallback(&out.fallback_path(), &results) {
-                Ok(at) => eprintln!(
-                    "error: cannot write results to {}: {why}\n  the results are in {} instead",
-                    out.describe(),
-                    at.display()
-                ),
-                Err(also) => eprintln!(
-                    "error: cannot write results to {}: {why}; nor beside it: {also}",
-                    out.describe()
-                ),
-            }
-        }
+    let mut not_written = write_results(out.as_ref(), &results);
+    if !quiet {
+        print_out(&summary::render(&results));
     }
+    if let Some(reading) = cloudwatch.filter(|_| !results.interrupted) {
+        let cw = super::cloudwatch::read(&results, &reading, quiet);
+        if !quiet {
+            print_out(&crate::report::cloudwatch::render(&cw));
+        }
+        results.cloudwatch = Some(cw);
+        not_written |= write_results(out.as_ref(), &results);
+    }
+    drop(emulator);
     // The reports after the results file, from the same results: a report that cannot be
     // written is exit 4, the results file stays.
     for why in reports::write(&args.reports, &results) {
         not_written = true;
         eprintln!("error: {why}");
-    }
-    if !quiet {
-        print_out(&summary::render(&results));
     }
     let none_ok = results.nothing_succeeded();
     if let Some(why) = &none_ok {
@@ -274,6 +269,88 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// Writes the results to `--out`, or beside it when that fails; true when not written
+/// where asked.
+fn write_results(out: Option<&Destination>, results: &results::Results) -> bool {
+    let Some(out) = out else { return false };
+    let Err(why) = out.write(results) else {
+        return false;
+    };
+    match results::file::write_fallback(&out.fallback_path(), results) {
+        Ok(at) => eprintln!(
+            "error: cannot write results to {}: {why}\n  the results are in {} instead",
+            out.describe(),
+            at.display()
+        ),
+        Err(also) => eprintln!(
+            "error: cannot write results to {}: {why}; nor beside it: {also}",
+            out.describe()
+        ),
+    }
+    true
+}
+
+/// The AWS names the run was aimed at, as far as they are known.
+fn aws_target(limits: &Limits) -> Option<results::AwsTarget> {
+    let a = &limits.aws;
+    let t = results::AwsTarget {
+        region: a.region.clone().or_else(|| limits.quotas.region.clone()),
+        function: a.function.clone(),
+        qualifier: a.qualifier.clone(),
+        api_id: a.rest_api_id.clone(),
+        stage: a.stage.clone(),
+    };
+    (t != results::AwsTarget::default()).then_some(t)
+}
+
+/// Whether and how to read CloudWatch after the run: on by default for a target on AWS
+/// and for the in-process emulator (whose control plane answers), off for a shard (the
+/// server counts every shard's traffic: read it for the merged whole).
+fn cloudwatch_reading(
+    args: &RunArgs,
+    scenario: &crate::scenario::Scenario,
+    limits: &Limits,
+    emulator: Option<&crate::emulator::RunningEmulator>,
+    is_shard: bool,
+) -> Result<Option<super::cloudwatch::Reading>> {
+    use crate::quotas::Front;
+    let wait = crate::located::duration_flag("--cloudwatch-wait", &args.cloudwatch_wait, true)?;
+    let period = args
+        .cloudwatch_period
+        .as_deref()
+        .map(super::cloudwatch::period_flag)
+        .transpose()?;
+    let on_aws = scenario.aws.is_some() || limits.front != Front::Unknown;
+    let wanted = if args.no_cloudwatch {
+        false
+    } else {
+        args.cloudwatch || (!is_shard && (emulator.is_some() || on_aws))
+    };
+    if !wanted {
+        return Ok(None);
+    }
+    let names = aws_target(limits).unwrap_or_default();
+    let in_process = emulator.zip(scenario.emulator.as_ref());
+    Ok(Some(super::cloudwatch::Reading {
+        connect: crate::quotas::aws::QuotaQuery {
+            region: names.region.clone(),
+            endpoint_url: match in_process {
+                Some((e, _)) => Some(format!("http://{}", e.addr)),
+                None => limits.aws.endpoint_url.clone(),
+            },
+            placeholder_credentials: in_process.is_some(),
+            ..Default::default()
+        },
+        period_s: period.unwrap_or(match in_process {
+            Some((_, c)) => c.metrics_period.as_secs().max(1),
+            None => 60,
+        }),
+        names,
+        wait,
+        url_region: super::cloudwatch::url_region(&scenario.target.url.to_string()),
+    }))
 }
 
 /// Above this, a clock off from the target's is worth a warning: shards start that far apart.

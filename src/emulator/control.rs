@@ -34,6 +34,7 @@ pub fn service_of(authorization: Option<&str>, amz_target: Option<&str>) -> Opti
         "servicequotas" => Some("servicequotas"),
         "lambda" => Some("lambda"),
         "apigateway" => Some("apigateway"),
+        "monitoring" => Some("monitoring"),
         _ => None,
     }
 }
@@ -250,12 +251,13 @@ pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
     }
 }
 
-/// API Gateway: GetAccount, GetStage.
+/// API Gateway: GetAccount, GetStage, GetRestApi.
 pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let operation = match parts.as_slice() {
         ["account"] => "GetAccount",
         ["restapis", _, "stages", _] => "GetStage",
+        ["restapis", _] => "GetRestApi",
         _ => {
             return rest_error(
                 404,
@@ -280,6 +282,21 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
                 "apiKeyVersion": "4"
             }),
         );
+    }
+    if operation == "GetRestApi" {
+        // An HTTP API is not a REST API: API Gateway's v1 API does not know it.
+        return if parts[1] == c.rest_api_id && c.api == super::config::ApiMode::Rest {
+            rest_json(
+                200,
+                json!({"id": c.rest_api_id, "name": super::metrics::api_name(c), "apiKeySource": "HEADER"}),
+            )
+        } else {
+            rest_error(
+                404,
+                "NotFoundException",
+                json!({"message": "Invalid API identifier specified"}),
+            )
+        };
     }
     if parts[1] != c.rest_api_id || parts[3] != c.stage {
         return rest_error(

@@ -4,16 +4,18 @@
 //! with what the client saw.
 
 pub mod answers;
+pub mod cloudwatch;
 /// The `[emulator]` settings: part of the scenario, read with it.
 pub use crate::scenario::emulator_config as config;
 pub mod control;
 pub mod lambda;
+pub mod metrics;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -26,6 +28,7 @@ use serde::Serialize;
 use answers::Answer;
 pub use config::{ApiMode, EmulatorConfig, HandlerTime};
 use lambda::{Lambda, LambdaStats};
+use metrics::Metrics;
 
 use crate::error::{Error, Result};
 
@@ -64,6 +67,8 @@ struct Emulator {
     account_bucket: DefaultDirectRateLimiter,
     stage_bucket: Option<DefaultDirectRateLimiter>,
     lambda: Mutex<Lambda>,
+    /// What CloudWatch would have counted, per period.
+    metrics: Mutex<Metrics>,
     rng: Mutex<fastrand::Rng>,
     requests: AtomicU64,
     ok: AtomicU64,
@@ -92,6 +97,7 @@ impl Emulator {
                 .zip(config.stage_burst)
                 .map(|(r, b)| RateLimiter::direct(bucket_quota(r, b))),
             lambda: Mutex::new(lambda),
+            metrics: Mutex::new(Metrics::new(&config)),
             rng: Mutex::new(rng),
             requests: AtomicU64::new(0),
             ok: AtomicU64::new(0),
@@ -124,30 +130,53 @@ impl Emulator {
         }
     }
 
-    /// One data-plane request: API Gateway's buckets, then Lambda.
+    /// One data-plane request: API Gateway's buckets, then Lambda; counted for CloudWatch
+    /// by the time it came.
     async fn invoke(self: &Arc<Self>) -> Answer {
+        let (came, began) = (SystemTime::now(), Instant::now());
+        let (answer, integration) = self.answer(came).await;
+        self.metrics.lock().expect("metrics lock").api_request(
+            came,
+            answer.status,
+            began.elapsed(),
+            integration,
+        );
+        answer
+    }
+
+    /// The answer, and how long the integration (Lambda) took when it was called.
+    async fn answer(self: &Arc<Self>, came: SystemTime) -> (Answer, Option<Duration>) {
         self.requests.fetch_add(1, Relaxed);
         let mode = self.config.api;
         if mode != ApiMode::FunctionUrl {
             if self.account_bucket.check().is_err() {
                 self.throttled_account.fetch_add(1, Relaxed);
-                return answers::api_gateway_throttle(mode);
+                return (answers::api_gateway_throttle(mode), None);
             }
             if let Some(stage) = &self.stage_bucket {
                 if stage.check().is_err() {
                     self.throttled_stage.fetch_add(1, Relaxed);
-                    return answers::api_gateway_throttle(mode);
+                    return (answers::api_gateway_throttle(mode), None);
                 }
             }
         }
-        let invocation = self
-            .lambda
-            .lock()
-            .expect("lambda lock")
-            .invoke(Instant::now());
+        let called = Instant::now();
+        let (invocation, busy) = {
+            let mut lambda = self.lambda.lock().expect("lambda lock");
+            (lambda.invoke(Instant::now()), lambda.busy)
+        };
         let invocation = match invocation {
-            Ok(i) => i,
-            Err(why) => return answers::lambda_throttle(mode, why),
+            Ok(i) => {
+                self.metrics
+                    .lock()
+                    .expect("metrics lock")
+                    .invoked(came, busy);
+                i
+            }
+            Err(why) => {
+                self.metrics.lock().expect("metrics lock").throttled(came);
+                return (answers::lambda_throttle(mode, why), Some(called.elapsed()));
+            }
         };
         let handler = self
             .config
@@ -169,18 +198,24 @@ impl Emulator {
                     .lock()
                     .expect("lambda lock")
                     .finish(Instant::now());
+                me.metrics.lock().expect("metrics lock").ran(came, handler);
             });
             tokio::time::sleep(self.config.integration_timeout).await;
             self.timeouts.fetch_add(1, Relaxed);
-            return answers::integration_timeout(mode);
+            return (answers::integration_timeout(mode), Some(called.elapsed()));
         }
         tokio::time::sleep(busy_for).await;
         self.lambda
             .lock()
             .expect("lambda lock")
             .finish(Instant::now());
+        // Lambda's Duration leaves the cold start (its Init Duration) out.
+        self.metrics
+            .lock()
+            .expect("metrics lock")
+            .ran(came, handler);
         self.ok.fetch_add(1, Relaxed);
-        answers::ok()
+        (answers::ok(), Some(called.elapsed()))
     }
 
     fn request_id(&self) -> String {
@@ -233,9 +268,55 @@ impl Emulator {
         }
     }
 
+    /// CloudWatch (RPC v2 CBOR): GetMetricData from the emulator's own counts.
+    async fn cloudwatch(&self, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        use http_body_util::BodyExt;
+        let operation = cloudwatch::operation(req.uri().path())
+            .unwrap_or("")
+            .to_string();
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let denied = self
+            .config
+            .deny
+            .iter()
+            .any(|d| *d == format!("cloudwatch:{operation}"));
+        let reply = cloudwatch::answer(
+            &self.metrics.lock().expect("metrics lock"),
+            &operation,
+            &body,
+            denied,
+            SystemTime::now(),
+        );
+        let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
+        *resp.status_mut() = hyper::StatusCode::from_u16(reply.status).expect("valid status");
+        let headers = resp.headers_mut();
+        headers.insert(
+            "content-type",
+            http::HeaderValue::from_static("application/cbor"),
+        );
+        headers.insert(
+            "smithy-protocol",
+            http::HeaderValue::from_static("rpc-v2-cbor"),
+        );
+        if let Some(code) = reply.query_error {
+            if let Ok(v) = http::HeaderValue::from_str(&code) {
+                headers.insert("x-amzn-query-error", v);
+            }
+        }
+        resp
+    }
+
     async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         let service = control::service_of(header("authorization"), header("x-amz-target"));
+        if service == Some("monitoring") {
+            return self.cloudwatch(req).await;
+        }
         let answer = if let Some(service) = service {
             self.control(service, req).await
         } else if req.uri().path() == STATS_PATH {

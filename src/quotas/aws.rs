@@ -76,7 +76,7 @@ pub fn fetch_blocking(query: &QuotaQuery) -> Result<Quotas> {
 }
 
 /// The SDK configuration, with credentials that resolved and a region.
-async fn connect(query: &QuotaQuery) -> std::result::Result<SdkConfig, NotRead> {
+pub async fn connect(query: &QuotaQuery) -> std::result::Result<SdkConfig, NotRead> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(crate::transport::aws_http_client())
         .retry_config(RetryConfig::standard().with_max_attempts(2))

@@ -3,7 +3,7 @@
 //! file, or AWS's documented defaults. Fetching lives in [`aws`], the file in [`file`].
 
 pub mod aws;
-mod failure;
+pub(crate) mod failure;
 pub mod file;
 mod precedence;
 pub mod sources;

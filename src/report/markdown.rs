@@ -93,6 +93,13 @@ fn sections(r: &Results) -> Vec<Section> {
     add("the thresholds", 3, thresholds(r));
     add("the quota check", 4, quota_check(r));
     add("the abort", 1, abort_and_faults(r));
+    add(
+        "what AWS counted",
+        6,
+        r.cloudwatch
+            .as_ref()
+            .map_or_else(String::new, super::cloudwatch::markdown),
+    );
     all
 }
 

@@ -2,6 +2,7 @@
 //! reports written from a results file (Markdown, JUnit XML, HTML).
 
 pub mod check;
+pub mod cloudwatch;
 pub mod compare;
 pub mod html;
 pub mod junit;

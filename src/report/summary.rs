@@ -17,6 +17,9 @@ pub fn render(r: &Results) -> String {
     onset_and_emulator(&mut out, r);
     thresholds(&mut out, r);
     verdicts(&mut out, r);
+    if let Some(cw) = &r.cloudwatch {
+        out.push_str(&super::cloudwatch::render(cw));
+    }
     out
 }
 

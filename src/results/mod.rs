@@ -87,6 +87,29 @@ pub struct Results {
     /// the run was the whole test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// What the run was aimed at on AWS, as far as it knew: what `stampede cloudwatch`
+    /// reads later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsTarget>,
+    /// What AWS counted (CloudWatch), beside what the client saw; absent when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudwatch: Option<crate::cloudwatch::CloudWatch>,
+}
+
+/// The AWS names a run's metrics are under.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AwsTarget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    /// The API Gateway API's id (REST or HTTP API) and its stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
 }
 
 /// One shard of a split test: which, and how its start went.
@@ -518,6 +541,8 @@ pub fn build(input: RunInput) -> Results {
         emulator: None,
         merged: None,
         shard: None,
+        aws: None,
+        cloudwatch: None,
     }
 }
 

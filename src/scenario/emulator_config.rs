@@ -84,6 +84,10 @@ pub struct EmulatorConfig {
     pub stage: String,
     /// Control-plane actions answered AccessDenied, such as "lambda:GetAccountSettings".
     pub deny: Vec<String>,
+    /// The length of the emulator's CloudWatch "minute": AWS's is 60 s; tests shorten it.
+    pub metrics_period: Duration,
+    /// How long after its last request a period's datapoints appear (CloudWatch's lag).
+    pub metrics_delay: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -111,6 +115,8 @@ impl Default for EmulatorConfig {
             rest_api_id: "emulated".into(),
             stage: "prod".into(),
             deny: Vec::new(),
+            metrics_period: Duration::from_secs(60),
+            metrics_delay: Duration::ZERO,
         }
     }
 }
@@ -124,7 +130,7 @@ impl EmulatorConfig {
 }
 
 /// Every action the control plane serves, as IAM names it (what `deny` may list).
-pub const ACTIONS: [&str; 8] = [
+pub const ACTIONS: [&str; 10] = [
     "servicequotas:GetServiceQuota",
     "servicequotas:GetAWSDefaultServiceQuota",
     "servicequotas:ListServiceQuotas",
@@ -133,6 +139,8 @@ pub const ACTIONS: [&str; 8] = [
     "lambda:GetProvisionedConcurrencyConfig",
     "apigateway:GetAccount",
     "apigateway:GetStage",
+    "apigateway:GetRestApi",
+    "cloudwatch:GetMetricData",
 ];
 
 /// `[emulator]` (or an `emulate --config` file): the emulated API Gateway + Lambda endpoint.
@@ -195,6 +203,14 @@ pub(crate) struct RawEmulator {
     /// Control-plane actions answered AccessDenied.
     #[schemars(with = "Option<Vec<String>>", extend("items" = { "enum": ACTIONS }))]
     deny: Option<Vec<Spanned<String>>>,
+    /// The length of a CloudWatch period the emulator counts in, whole seconds (default
+    /// "1m", as AWS; "1s" lets a short test see several).
+    #[schemars(with = "Option<schema::Duration>")]
+    metrics_period: Option<Spanned<Value>>,
+    /// How long after its last request a period's datapoints appear in GetMetricData
+    /// (default "0s"; AWS takes a minute or more).
+    #[schemars(with = "Option<DurationOrZero>")]
+    metrics_delay: Option<Spanned<Value>>,
 }
 
 /// `scaling = { environments = N, per = "D" }`.
@@ -298,6 +314,20 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
     }
     if let Some(d) = dur(&raw.integration_timeout, "integration_timeout")? {
         c.integration_timeout = d;
+    }
+    if let Some(v) = &raw.metrics_period {
+        let period = src.duration(v, "metrics_period")?;
+        if period.subsec_nanos() != 0 {
+            return Err(src.error(
+                v.span(),
+                "metrics_period is not a whole number of seconds",
+                "a whole number of seconds, such as \"1s\", \"10s\" or \"1m\"",
+            ));
+        }
+        c.metrics_period = period;
+    }
+    if let Some(v) = &raw.metrics_delay {
+        c.metrics_delay = src.duration_or_zero(v, "metrics_delay")?;
     }
     c.seed = raw.seed;
     for action in raw.deny.iter().flatten() {

@@ -1,5 +1,6 @@
 //! The verdict on a run: thresholds, abort rules, the preflight and the quota findings.
 
+pub mod cloudwatch;
 pub mod descriptors;
 mod next_steps;
 mod onset;

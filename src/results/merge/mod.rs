@@ -217,6 +217,10 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
             },
         }),
         shard: None,
+        // The shards ran against the same endpoint: any one's names will do.
+        aws: runs.iter().find_map(|r| r.aws.clone()),
+        // Read again for the whole (`stampede cloudwatch`): a shard's side was its share.
+        cloudwatch: None,
     };
     merged.thresholds = rethreshold(&runs[0].thresholds, &merged, &overall.0, &stage_h)
         .map_err(|why| Refusal::Unreadable { file: 0, why })?;

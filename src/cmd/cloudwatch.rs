@@ -1,0 +1,325 @@
+//! `stampede cloudwatch RESULTS.json`, and the step `run` takes after its traffic: read
+//! what AWS counted over the run's minutes — waiting for the last ones — and set it beside
+//! what the client saw. Never changes a run's verdict.
+
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use crate::cli::CloudWatchArgs;
+use crate::cloudwatch::fetch::{Fetcher, Unread};
+use crate::cloudwatch::minutes::{client_minutes, rfc3339, server_minutes, side_by_side};
+use crate::cloudwatch::query::{self, function_name, queries, MetricTarget, Window};
+use crate::cloudwatch::{ClientMinute, CloudWatch, ServerMinute};
+use crate::error::{exit, Error, Result};
+use crate::located::duration_flag;
+use crate::quotas::aws::QuotaQuery;
+use crate::report::cloudwatch::{render, WaitBar};
+use crate::results::{self, AwsTarget, Results};
+use crate::verdict;
+
+/// Where and what to read, and for how long to wait.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// Region, endpoint and credentials (placeholder ones for the emulator).
+    pub connect: QuotaQuery,
+    pub names: AwsTarget,
+    pub period_s: u64,
+    pub wait: Duration,
+    /// The region the target's URL names, to say so when CloudWatch was read elsewhere.
+    pub url_region: Option<String>,
+}
+
+/// GetMetricData is cheap but not free: ask again no more often than this.
+const MAX_POLL: Duration = Duration::from_secs(15);
+
+/// Reads the side-by-side for `results`; every failure is said in it, never an error.
+pub fn read(results: &Results, reading: &Reading, quiet: bool) -> CloudWatch {
+    let started = humantime::parse_rfc3339_weak(&results.started_at)
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0.0, |d| d.as_secs_f64());
+    let window = Window::around(started, results.duration_s, reading.period_s);
+    let mut cw = CloudWatch {
+        status: "unavailable".into(),
+        period_s: window.period_s,
+        start: rfc3339(window.start),
+        end: rfc3339(window.end),
+        region: reading.connect.region.clone(),
+        ..CloudWatch::default()
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            cw.message = Some(format!("CloudWatch not read: cannot start a runtime: {e}"));
+            return cw;
+        }
+    };
+    runtime.block_on(async {
+        let fetcher = match Fetcher::connect(&reading.connect).await {
+            Ok(f) => f,
+            Err(unread) => {
+                cw.status = unread.status.into();
+                cw.message = Some(unread.message);
+                return;
+            }
+        };
+        cw.region = fetcher.region.clone();
+        let target = target(&fetcher, &reading.names, &mut cw).await;
+        if let Err(unread) =
+            side(&fetcher, results, &window, &target, reading, quiet, &mut cw).await
+        {
+            cw.status = unread.status.into();
+            cw.message = Some(unread.message);
+        }
+    });
+    if let (Some(url), Some(read_in)) = (&reading.url_region, &cw.region) {
+        if url != read_in {
+            cw.not_read.push(format!(
+                "the target's URL is in {url}, CloudWatch was read in {read_in}: pass --region {url}"
+            ));
+        }
+    }
+    if matches!(cw.status.as_str(), "read" | "incomplete") {
+        cw.findings = verdict::cloudwatch::findings(&cw, &window, started, &results.quota_check);
+    }
+    cw
+}
+
+/// The function and API whose metrics are read, with what could not be named.
+async fn target(fetcher: &Fetcher, names: &AwsTarget, cw: &mut CloudWatch) -> MetricTarget {
+    let mut target = MetricTarget::default();
+    match &names.function {
+        Some(f) => {
+            let (name, from_arn) = function_name(f);
+            target.qualifier = names.qualifier.clone().or(from_arn);
+            target.function = Some(name);
+        }
+        None => cw.not_read.push(
+            "the function's metrics: no function named (scenario [aws] function, or --function); the account's totals stand in".into(),
+        ),
+    }
+    if let (Some(id), Some(stage)) = (&names.api_id, &names.stage) {
+        let (api, note) = fetcher.api(id, stage).await;
+        target.api = Some(api);
+        cw.not_read.extend(note);
+    }
+    cw.function = target.function.clone();
+    cw.qualifier = target.qualifier.clone();
+    cw.api = target.api.clone();
+    target
+}
+
+/// Reads until every minute the client sent in has settled, the wait ends, or Ctrl-C.
+async fn side(
+    fetcher: &Fetcher,
+    results: &Results,
+    window: &Window,
+    target: &MetricTarget,
+    reading: &Reading,
+    quiet: bool,
+    cw: &mut CloudWatch,
+) -> std::result::Result<(), Unread> {
+    let started = humantime::parse_rfc3339_weak(&results.started_at)
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0.0, |d| d.as_secs_f64());
+    let client = client_minutes(
+        window,
+        started,
+        &results.timeline,
+        &results.histograms.seconds,
+    );
+    let asked = queries(target);
+    let poll =
+        (Duration::from_secs(reading.period_s) / 4).clamp(Duration::from_millis(250), MAX_POLL);
+    let began = Instant::now();
+    let mut bar: Option<WaitBar> = None;
+    let mut previous: Option<Vec<ServerMinute>> = None;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let (server, unsettled) = loop {
+        let points = fetcher.read(window, &asked).await?;
+        let server = server_minutes(window, &asked, &points);
+        let unsettled = not_arrived(target, &client.0, &server.0);
+        // Everything the client sent counted (seconds at a minute's edge may be counted
+        // in the next one), or nothing changed since the last look: settled.
+        let counted = client.1.sent > 0 && enough(target, client.1.sent, &summed(&server.0));
+        let same = previous.as_ref() == Some(&server.0);
+        if unsettled.is_empty() && (counted || same) {
+            break (server, unsettled);
+        }
+        let waited = began.elapsed();
+        if unsettled.is_empty() || waited >= reading.wait {
+            break (server, unsettled);
+        }
+        let mut waiting_for: Vec<String> = unsettled
+            .iter()
+            .map(|&i| rfc3339(window.start + (i as u64 * window.period_s) as i64))
+            .collect();
+        if waiting_for.is_empty() {
+            waiting_for.push(rfc3339(window.end - window.period_s as i64));
+        }
+        bar.get_or_insert_with(|| {
+            if !quiet {
+                eprintln!(
+                    "waiting up to {} for CloudWatch's datapoints (Ctrl-C skips the wait)",
+                    humantime::format_duration(reading.wait)
+                );
+            }
+            WaitBar::start(reading.wait, quiet)
+        })
+        .update(waited, &waiting_for, window.period_s);
+        previous = Some(server.0);
+        tokio::select! {
+            _ = tokio::time::sleep(poll.min(reading.wait - waited)) => {}
+            _ = &mut ctrl_c => {
+                if let Some(b) = bar.take() { b.finish(); }
+                eprintln!("CloudWatch: wait skipped (Ctrl-C); minutes not yet in are marked incomplete");
+                // What is in so far, read once more.
+                let points = fetcher.read(window, &asked).await?;
+                let server = server_minutes(window, &asked, &points);
+                let unsettled = not_arrived(target, &client.0, &server.0);
+                break (server, unsettled);
+            }
+        }
+    };
+    if let Some(b) = bar {
+        b.finish();
+    }
+    cw.waited_s = (began.elapsed().as_secs_f64() * 10.0).round() / 10.0;
+    let no_data = server.0.iter().all(ServerMinute::is_empty) && server.1.is_empty();
+    let (minutes, total, _) = side_by_side(window, target, client, server);
+    cw.incomplete = unsettled
+        .iter()
+        .map(|&i| minutes[i].start.clone())
+        .collect();
+    cw.minutes = minutes;
+    cw.total = total;
+    cw.status = if no_data {
+        cw.message = Some(format!(
+            "CloudWatch has no datapoints for these metrics in {} between {} and {}: check the region, the function and API names, and that the stage publishes metrics; AWS's arrive a few minutes late, so `stampede cloudwatch RESULTS.json` may find them later",
+            cw.region.as_deref().unwrap_or("the region"),
+            cw.start,
+            cw.end
+        ));
+        "no_data"
+    } else if cw.incomplete.is_empty() {
+        "read"
+    } else {
+        "incomplete"
+    }
+    .into();
+    Ok(())
+}
+
+/// The minutes in which the client sent whose datapoints have not arrived.
+fn not_arrived(
+    target: &MetricTarget,
+    client: &[ClientMinute],
+    server: &[ServerMinute],
+) -> Vec<usize> {
+    (0..server.len())
+        .filter(|&i| client[i].sent > 0 && !query::arrived(target, &server[i]))
+        .collect()
+}
+
+/// The counts of every minute, added.
+fn summed(server: &[ServerMinute]) -> ServerMinute {
+    let add = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+    };
+    server
+        .iter()
+        .fold(ServerMinute::default(), |t, m| ServerMinute {
+            api_count: add(t.api_count, m.api_count),
+            invocations: add(t.invocations, m.invocations),
+            throttles: add(t.throttles, m.throttles),
+            ..ServerMinute::default()
+        })
+}
+
+/// The server has counted at least what the client sent.
+fn enough(target: &MetricTarget, sent: u64, s: &ServerMinute) -> bool {
+    let sent = sent as f64;
+    if target.api.is_some() {
+        s.api_count.is_some_and(|c| c >= sent)
+    } else if target.function.is_some() {
+        s.invocations.unwrap_or(0.0) + s.throttles.unwrap_or(0.0) >= sent
+    } else {
+        false
+    }
+}
+
+/// `stampede cloudwatch RESULTS.json`: read (again) what AWS counted during a run.
+pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
+    let mut results = results::file::read(&args.results)?;
+    let wait = duration_flag("--wait", &args.wait, true)?;
+    let period_s = match &args.period {
+        Some(p) => period_flag(p)?,
+        None => results.cloudwatch.as_ref().map_or(60, |c| c.period_s),
+    };
+    if let Some(url) = &args.endpoint_url {
+        super::quotas::check_endpoint(url)?;
+    }
+    let known = results.aws.clone().unwrap_or_default();
+    let names = AwsTarget {
+        region: args.region.clone().or(known.region),
+        function: args.function.clone().or(known.function),
+        qualifier: args.qualifier.clone().or(known.qualifier),
+        api_id: args.api_id.clone().or(known.api_id),
+        stage: args.stage.clone().or(known.stage),
+    };
+    let reading = Reading {
+        connect: QuotaQuery {
+            region: names.region.clone(),
+            endpoint_url: args.endpoint_url.clone().filter(|u| !u.is_empty()),
+            ..QuotaQuery::default()
+        },
+        names,
+        period_s,
+        wait,
+        url_region: url_region(&results.target.url),
+    };
+    let cw = read(&results, &reading, args.quiet);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&cw).expect("the section serialises")
+        );
+    } else if !args.quiet {
+        print!("{}", render(&cw));
+    }
+    results.cloudwatch = Some(cw);
+    let out = args.out.as_ref().unwrap_or(&args.results);
+    if let Err(why) = results::file::write(out, &results) {
+        eprintln!("error: cannot write {}: {why}", out.display());
+        return Ok(exit::INTERNAL);
+    }
+    Ok(exit::OK)
+}
+
+/// `--period`/`--cloudwatch-period`: whole seconds.
+pub fn period_flag(text: &str) -> Result<u64> {
+    let d = duration_flag("--period", text, false)?;
+    if d.subsec_nanos() != 0 || d.as_secs() == 0 {
+        return Err(Error::input(format!(
+            "--period: {text} is not a whole number of seconds\n  expected: such as 1m (AWS), or 1s against the emulator"
+        )));
+    }
+    Ok(d.as_secs())
+}
+
+/// The region an AWS URL names (execute-api, lambda-url).
+pub fn url_region(url: &str) -> Option<String> {
+    let host = url.split("://").nth(1)?.split(['/', ':']).next()?;
+    let labels: Vec<&str> = host.split('.').collect();
+    match labels.as_slice() {
+        [_, "execute-api", region, "amazonaws", "com"] | [_, "lambda-url", region, "on", "aws"] => {
+            Some(region.to_string())
+        }
+        _ => None,
+    }
+}
