@@ -416,7 +416,8 @@ mod tests {
         let got = m
             .datapoints(&throttles, "Sum", (600.0, 720.0, 60), now, true)
             .unwrap();
-        assert_eq!(got, vec![(660.0, 1.0)]);
+        // Published with each invocation request: 0 where none was throttled.
+        assert_eq!(got, vec![(600.0, 0.0), (660.0, 1.0)]);
         // Another function, another API: nothing.
         let other = lambda("Invocations", vec![("FunctionName", "other")]);
         assert!(m
