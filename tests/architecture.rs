@@ -5,24 +5,25 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 17] = [
-    "error",     // exit codes and the error type
-    "located",   // file:line:col errors for whatever the user wrote
-    "classify",  // an answer → its outcome class
-    "retry",     // backoff, the retry budget, Retry-After
-    "adaptive",  // the SDKs' client-side rate limiter
-    "scenario",  // what the user wrote: target, stages, thresholds, abort rules, [emulator]
-    "schedule",  // stages → send instants or worker counts
-    "emulator",  // the local API Gateway + Lambda (served by `emulate` and in-process runs)
-    "transport", // one attempt on the wire: HTTP/1.1, TLS, auth
-    "record",    // counters, histograms, the per-second timeline
-    "engine",    // drives the traffic; abort rules
-    "quotas",    // the limits, fetched with the AWS SDKs or read from a file
-    "verdict",   // thresholds, preflight, quota findings
-    "results",   // the results file, assembled after the verdict
-    "report",    // summary, live view, check text
-    "cli",       // clap definitions
-    "cmd",       // one file per command: wiring only
+const LAYERS: [&str; 18] = [
+    "error",      // exit codes and the error type
+    "located",    // file:line:col errors for whatever the user wrote
+    "classify",   // an answer → its outcome class
+    "retry",      // backoff, the retry budget, Retry-After
+    "adaptive",   // the SDKs' client-side rate limiter
+    "scenario",   // what the user wrote: target, stages, thresholds, abort rules, [emulator]
+    "schedule",   // stages → send instants or worker counts
+    "emulator",   // the local API Gateway + Lambda (served by `emulate` and in-process runs)
+    "transport",  // one attempt on the wire: HTTP/1.1, TLS, auth
+    "record",     // counters, histograms, the per-second timeline
+    "engine",     // drives the traffic; abort rules
+    "quotas",     // the limits, fetched with the AWS SDKs or read from a file
+    "cloudwatch", // what AWS counted: GetMetricData over the run's minutes
+    "verdict",    // thresholds, preflight, quota findings
+    "results",    // the results file, assembled after the verdict
+    "report",     // summary, live view, check text
+    "cli",        // clap definitions
+    "cmd",        // one file per command: wiring only
 ];
 
 /// The `.rs` files of module `name`: `src/name.rs` or everything under `src/name/`.

@@ -19,7 +19,8 @@ pub fn rfc3339(epoch_s: i64) -> String {
 }
 
 /// The client's side of each period, and of the whole window. A second belongs to the
-/// period its middle falls in, so a run that starts on a whole second splits exactly.
+/// period its middle falls in (the last period, past the window's end), so a run that
+/// starts on a whole second splits exactly.
 pub fn client_minutes(
     window: &Window,
     started: f64,
@@ -30,10 +31,12 @@ pub fn client_minutes(
     let mut minutes = vec![ClientMinute::default(); starts.len()];
     let mut latency: Vec<Option<Histogram<u64>>> = vec![None; starts.len()];
     let mut whole: Option<Histogram<u64>> = None;
+    // The window ends on the period after the run's end: a last second whose middle is
+    // past it still began in the last period.
     let index = |t_s: u64| {
         let middle = started + t_s as f64 + 0.5;
         let i = ((middle - window.start as f64) / window.period_s as f64).floor();
-        (i >= 0.0 && (i as usize) < starts.len()).then_some(i as usize)
+        Some((i.max(0.0) as usize).min(starts.len().saturating_sub(1)))
     };
     let mut total = ClientMinute::default();
     for p in timeline {

@@ -8,7 +8,7 @@ use crate::cli::CloudWatchArgs;
 use crate::cloudwatch::fetch::{Fetcher, Unread};
 use crate::cloudwatch::minutes::{client_minutes, rfc3339, server_minutes, side_by_side};
 use crate::cloudwatch::query::{self, function_name, queries, MetricTarget, Window};
-use crate::cloudwatch::{ClientMinute, CloudWatch, ServerMinute};
+use crate::cloudwatch::{CloudWatch, ServerMinute};
 use crate::error::{exit, Error, Result};
 use crate::located::duration_flag;
 use crate::quotas::aws::QuotaQuery;
@@ -136,18 +136,17 @@ async fn side(
         (Duration::from_secs(reading.period_s) / 4).clamp(Duration::from_millis(250), MAX_POLL);
     let began = Instant::now();
     let mut bar: Option<WaitBar> = None;
-    let mut previous: Option<Vec<ServerMinute>> = None;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let (server, unsettled) = loop {
         let points = fetcher.read(window, &asked).await?;
         let server = server_minutes(window, &asked, &points);
-        let unsettled = not_arrived(target, &client.0, &server.0);
-        // Everything the client sent counted (seconds at a minute's edge may be counted
-        // in the next one), or nothing changed since the last look: settled.
+        let unsettled = not_arrived(&server.0);
+        // Settled: everything the client sent is counted (in whichever period: a second at
+        // a period's edge may be counted in the next), or every period has its datapoints.
         let counted = client.1.sent > 0 && enough(target, client.1.sent, &summed(&server.0));
-        let same = previous.as_ref() == Some(&server.0);
-        if unsettled.is_empty() && (counted || same) {
+        if unsettled.is_empty() || counted {
+            let unsettled = if counted { Vec::new() } else { unsettled };
             break (server, unsettled);
         }
         let waited = began.elapsed();
@@ -171,7 +170,6 @@ async fn side(
             WaitBar::start(reading.wait, quiet)
         })
         .update(waited, &waiting_for, window.period_s);
-        previous = Some(server.0);
         tokio::select! {
             _ = tokio::time::sleep(poll.min(reading.wait - waited)) => {}
             _ = &mut ctrl_c => {
@@ -180,7 +178,7 @@ async fn side(
                 // What is in so far, read once more.
                 let points = fetcher.read(window, &asked).await?;
                 let server = server_minutes(window, &asked, &points);
-                let unsettled = not_arrived(target, &client.0, &server.0);
+                let unsettled = not_arrived(&server.0);
                 break (server, unsettled);
             }
         }
@@ -214,14 +212,10 @@ async fn side(
     Ok(())
 }
 
-/// The minutes in which the client sent whose datapoints have not arrived.
-fn not_arrived(
-    target: &MetricTarget,
-    client: &[ClientMinute],
-    server: &[ServerMinute],
-) -> Vec<usize> {
+/// The periods of the run with no datapoint yet (of any metric).
+fn not_arrived(server: &[ServerMinute]) -> Vec<usize> {
     (0..server.len())
-        .filter(|&i| client[i].sent > 0 && !query::arrived(target, &server[i]))
+        .filter(|&i| server[i].is_empty())
         .collect()
 }
 

@@ -164,21 +164,17 @@ fn what(cw: &CloudWatch) -> String {
     parts.join(", ")
 }
 
-/// The terminal's side-by-side.
-pub fn render(cw: &CloudWatch) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "\nWhat AWS counted (CloudWatch: {})", what(cw));
-    if cw.status != "read" && cw.status != "incomplete" {
-        let _ = writeln!(
-            out,
-            "  {}",
-            cw.message.as_deref().unwrap_or("CloudWatch was not read")
-        );
-        notes(&mut out, cw);
-        return out;
-    }
+/// The side-by-side as a table: the first column's name, the headers, and each row (a
+/// period, then the total) with its cells.
+pub struct Table {
+    pub first: &'static str,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+pub fn table(cw: &CloudWatch) -> Table {
     let cols = columns(cw);
-    let rows: Vec<(String, Vec<String>)> = cw
+    let rows = cw
         .minutes
         .iter()
         .map(|m| {
@@ -192,41 +188,62 @@ pub fn render(cw: &CloudWatch) -> String {
             cols.iter().map(|c| (c.cell)(&cw.total)).collect(),
         )))
         .collect();
-    let widths: Vec<usize> = cols
+    Table {
+        first: if cw.period_s == 60 {
+            "minute"
+        } else {
+            "period"
+        },
+        headers: cols.iter().map(|c| c.header).collect(),
+        rows,
+    }
+}
+
+/// What the table's columns are.
+pub const LEGEND: &str =
+    "sent, 429 seen, susp. λ, in flight and p99 are stampede's; the others CloudWatch's (latencies p99, ms; — no datapoint)";
+
+/// The terminal's side-by-side.
+pub fn render(cw: &CloudWatch) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nWhat AWS counted (CloudWatch: {})", what(cw));
+    if cw.status != "read" && cw.status != "incomplete" {
+        let _ = writeln!(
+            out,
+            "  {}",
+            cw.message.as_deref().unwrap_or("CloudWatch was not read")
+        );
+        notes(&mut out, cw);
+        return out;
+    }
+    let t = table(cw);
+    let widths: Vec<usize> = t
+        .headers
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            rows.iter()
+        .map(|(i, h)| {
+            t.rows
+                .iter()
                 .map(|r| r.1[i].chars().count())
-                .chain([c.header.chars().count()])
+                .chain([h.chars().count()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    let first = rows.iter().map(|r| r.0.len()).max().unwrap_or(5).max(6);
-    let mut line = format!(
-        "{:<first$}",
-        if cw.period_s == 60 {
-            "minute"
-        } else {
-            "period"
-        }
-    );
-    for (c, w) in cols.iter().zip(&widths) {
-        let _ = write!(line, "  {:>w$}", c.header);
+    let first = t.rows.iter().map(|r| r.0.len()).max().unwrap_or(5).max(6);
+    let mut line = format!("{:<first$}", t.first);
+    for (h, w) in t.headers.iter().zip(&widths) {
+        let _ = write!(line, "  {h:>w$}");
     }
     let _ = writeln!(out, "{}", line.trim_end());
-    for (name, cells) in &rows {
+    for (name, cells) in &t.rows {
         let mut line = format!("{name:<first$}");
         for (cell, w) in cells.iter().zip(&widths) {
             let _ = write!(line, "  {cell:>w$}");
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }
-    let _ = writeln!(
-        out,
-        "  sent, 429 seen, susp. λ, in flight, p99: stampede · the others: CloudWatch (latencies p99, ms; — no datapoint)"
-    );
+    let _ = writeln!(out, "  {LEGEND}");
     if !cw.incomplete.is_empty() {
         let minutes: Vec<String> = cw
             .incomplete
@@ -265,32 +282,25 @@ pub fn markdown(cw: &CloudWatch) -> String {
         );
         return out;
     }
-    let cols = columns(cw);
-    let _ = write!(out, "| minute |");
-    for c in &cols {
-        let _ = write!(out, " {} |", c.header);
+    let t = table(cw);
+    let _ = write!(out, "| {} |", t.first);
+    for h in &t.headers {
+        let _ = write!(out, " {h} |");
     }
     let _ = write!(out, "\n|---|");
-    for _ in &cols {
+    for _ in &t.headers {
         let _ = write!(out, "---:|");
     }
     let _ = writeln!(out);
-    let rows = cw
-        .minutes
-        .iter()
-        .map(|m| (label(&m.start, cw.period_s), m))
-        .chain(std::iter::once(("**total**".to_string(), &cw.total)));
-    for (name, m) in rows {
+    for (name, cells) in &t.rows {
+        let name = if name == "total" { "**total**" } else { name };
         let _ = write!(out, "| {name} |");
-        for c in &cols {
-            let _ = write!(out, " {} |", (c.cell)(m));
+        for c in cells {
+            let _ = write!(out, " {c} |");
         }
         let _ = writeln!(out);
     }
-    let _ = writeln!(
-        out,
-        "\n*sent, 429 seen, susp. λ, in flight and p99 are stampede's; the rest CloudWatch's (latencies p99, ms).*"
-    );
+    let _ = writeln!(out, "\n*{LEGEND}.*");
     if !cw.incomplete.is_empty() {
         let _ = writeln!(
             out,

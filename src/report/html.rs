@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use crate::results::Results;
 
+mod aws;
 mod data;
 mod tables;
 
@@ -51,6 +52,7 @@ pub fn render(r: &Results) -> String {
     tables::thresholds(&mut out, r);
     tables::preflight(&mut out, r);
     tables::quota_check(&mut out, r);
+    tables::cloudwatch(&mut out, r);
     tables::failures(&mut out, r);
     tables::emulator(&mut out, r);
     let _ = writeln!(

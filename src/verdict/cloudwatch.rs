@@ -21,12 +21,12 @@ fn finding(kind: &str, message: String) -> ServerFinding {
     }
 }
 
-/// What a period is called: AWS's are minutes.
-fn periods(cw: &CloudWatch) -> String {
+/// `n` periods, as people say it: AWS's are minutes.
+fn periods(cw: &CloudWatch, n: usize) -> String {
     if cw.period_s == 60 {
-        "minute(s)".into()
+        format!("{n} minute(s)")
     } else {
-        format!("{}-second period(s)", cw.period_s)
+        format!("{n} period(s) of {} s", cw.period_s)
     }
 }
 
@@ -86,7 +86,7 @@ fn suspected(cw: &CloudWatch, out: &mut Vec<ServerFinding>) {
         return;
     }
     let counted: f64 = throttles.iter().flatten().sum();
-    let minutes = format!("{} {}", seen.len(), periods(cw));
+    let minutes = periods(cw, seen.len());
     if counted > 0.0 {
         out.push(finding(
             "confirmed",

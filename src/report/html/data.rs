@@ -99,20 +99,28 @@ pub fn sig3(v: f64) -> f64 {
 pub fn build(r: &Results) -> Data {
     let tl = &r.timeline;
     let t: Vec<u64> = tl.iter().map(|p| p.t_s).collect();
+    // What CloudWatch counted, on the same charts.
+    let aws = super::aws::build(r);
+    let mut rate = rate_series(tl);
+    rate.extend(aws.rate);
+    let mut latency = latency_series(tl);
+    latency.extend(aws.latency);
+    let mut in_flight = vec![Series {
+        label: "in flight (max)".into(),
+        color: "#1f77b4".into(),
+        values: tl.iter().map(|p| Some(p.in_flight_max as f64)).collect(),
+        dash: false,
+        wide: false,
+    }];
+    in_flight.extend(aws.in_flight);
     Data {
         t,
         stages: spans(r),
         marks: marks(r),
-        rate: rate_series(tl),
+        rate,
         rate_limits: limits(r, &[LimitKey::ApigwRate, LimitKey::StageRate]),
-        latency: latency_series(tl),
-        in_flight: vec![Series {
-            label: "in flight (max)".into(),
-            color: "#1f77b4".into(),
-            values: tl.iter().map(|p| Some(p.in_flight_max as f64)).collect(),
-            dash: false,
-            wide: false,
-        }],
+        latency,
+        in_flight,
         concurrency_limits: limits(
             r,
             &[

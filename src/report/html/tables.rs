@@ -593,3 +593,46 @@ pub fn emulator(out: &mut String, r: &Results) {
     table(out, "num", &["what the emulator did", "count"], &rows);
     out.push_str("</section>\n");
 }
+
+/// What AWS counted (CloudWatch) beside what the client saw, as the summary has it.
+pub fn cloudwatch(out: &mut String, r: &Results) {
+    use crate::report::cloudwatch as cw_report;
+    let Some(cw) = &r.cloudwatch else {
+        return;
+    };
+    section(out, "cloudwatch", "What AWS counted (CloudWatch)");
+    let rendered = cw_report::render(cw);
+    // The title line and the status come first, as in the terminal.
+    let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
+    if let Some(title) = lines.next() {
+        let title = title.trim().trim_start_matches("What AWS counted ");
+        let _ = writeln!(out, "<p>{}</p>", esc(title));
+    }
+    if cw.status == "read" || cw.status == "incomplete" {
+        let t = cw_report::table(cw);
+        let mut headers = vec![t.first];
+        headers.extend(t.headers.iter().copied());
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|(name, cells)| {
+                std::iter::once(esc(name))
+                    .chain(cells.iter().map(|c| esc(c)))
+                    .collect()
+            })
+            .collect();
+        table(out, "num", &headers, &rows);
+        let _ = writeln!(out, "<p class=\"help\">{}</p>", esc(cw_report::LEGEND));
+    }
+    let notes: Vec<String> = cw
+        .message
+        .iter()
+        .chain(cw.findings.iter().map(|f| &f.message))
+        .chain(cw.not_read.iter())
+        .map(|m| format!("<li>{}</li>", esc(m)))
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "<ul>{}</ul>", notes.join(""));
+    }
+    out.push_str("</section>\n");
+}

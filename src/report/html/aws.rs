@@ -1,0 +1,117 @@
+//! CloudWatch's per-minute numbers on the client's per-second charts: each second shows
+//! its period's value (counts as a per-second average over the period), dashed, named
+//! "AWS …", so where the two sides part is seen at a glance.
+
+use super::data::{sig3, Series};
+use crate::cloudwatch::{CloudWatch, ServerMinute};
+use crate::results::Results;
+
+/// The AWS series for the rate, latency and in-flight charts.
+pub struct AwsSeries {
+    pub rate: Vec<Series>,
+    pub latency: Vec<Series>,
+    pub in_flight: Vec<Series>,
+}
+
+fn epoch(text: &str) -> Option<f64> {
+    let t = humantime::parse_rfc3339_weak(text).ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64())
+}
+
+/// For each second of the timeline, its period in `cw.minutes` (the period its middle is
+/// in, as the side-by-side counts it).
+fn periods_of_seconds(r: &Results, cw: &CloudWatch) -> Option<Vec<usize>> {
+    let started = epoch(&r.started_at)?;
+    let first = epoch(cw.minutes.first()?.start.as_str())?;
+    let last = cw.minutes.len() - 1;
+    Some(
+        r.timeline
+            .iter()
+            .map(|p| {
+                let middle = started + p.t_s as f64 + 0.5;
+                let i = ((middle - first) / cw.period_s.max(1) as f64).floor();
+                (i.max(0.0) as usize).min(last)
+            })
+            .collect(),
+    )
+}
+
+fn dashed(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
+    Series {
+        label: label.into(),
+        color: color.into(),
+        values,
+        dash: true,
+        wide: false,
+    }
+}
+
+pub fn build(r: &Results) -> AwsSeries {
+    let mut out = AwsSeries {
+        rate: Vec::new(),
+        latency: Vec::new(),
+        in_flight: Vec::new(),
+    };
+    let Some(cw) = r.cloudwatch.as_ref().filter(|c| !c.minutes.is_empty()) else {
+        return out;
+    };
+    let Some(index) = periods_of_seconds(r, cw) else {
+        return out;
+    };
+    let per_s = cw.period_s.max(1) as f64;
+    let pick = |f: fn(&ServerMinute) -> Option<f64>, scale: f64| -> Option<Vec<Option<f64>>> {
+        let values: Vec<Option<f64>> = index
+            .iter()
+            .map(|&i| f(&cw.minutes[i].server).map(|v| sig3(v / scale)))
+            .collect();
+        values.iter().any(Option::is_some).then_some(values)
+    };
+    let add = |into: &mut Vec<Series>, label: &str, color: &str, values| {
+        if let Some(v) = values {
+            into.push(dashed(label, color, v));
+        }
+    };
+    add(
+        &mut out.rate,
+        "AWS Count (API Gateway, /s)",
+        "#17becf",
+        pick(|m| m.api_count, per_s),
+    );
+    add(
+        &mut out.rate,
+        "AWS 4XX (/s)",
+        "#ff9896",
+        pick(|m| m.api_4xx, per_s),
+    );
+    add(
+        &mut out.rate,
+        "AWS Lambda Throttles (/s)",
+        "#c5b0d5",
+        pick(|m| m.throttles.or(m.account_throttles), per_s),
+    );
+    add(
+        &mut out.latency,
+        "AWS Latency p99",
+        "#17becf",
+        pick(|m| m.api_latency_p99_ms, 1.0),
+    );
+    add(
+        &mut out.latency,
+        "AWS IntegrationLatency p99",
+        "#bcbd22",
+        pick(|m| m.api_integration_latency_p99_ms, 1.0),
+    );
+    add(
+        &mut out.latency,
+        "AWS Duration p99",
+        "#8c564b",
+        pick(|m| m.duration_p99_ms, 1.0),
+    );
+    add(
+        &mut out.in_flight,
+        "AWS ConcurrentExecutions (max)",
+        "#d62728",
+        pick(|m| m.concurrent_max.or(m.account_concurrent_max), 1.0),
+    );
+    out
+}
