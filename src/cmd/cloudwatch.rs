@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use crate::cli::CloudWatchArgs;
 use crate::cloudwatch::fetch::{Fetcher, Unread};
 use crate::cloudwatch::minutes::{client_minutes, rfc3339, server_minutes, side_by_side};
-use crate::cloudwatch::query::{self, function_name, queries, MetricTarget, Window};
+use crate::cloudwatch::query::{function_name, queries, MetricTarget, Window};
 use crate::cloudwatch::{CloudWatch, ServerMinute};
 use crate::error::{exit, Error, Result};
 use crate::located::duration_flag;
