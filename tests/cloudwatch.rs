@@ -53,10 +53,24 @@ fn the_emulators_numbers_equal_what_it_counted_and_confirm_suspected_throttles()
             "[[stages]]\nkind = \"constant\"\nrate = 100\nduration = \"2s\"\n\n[[stages]]\nkind = \"burst\"\nrequests = 150\n",
         ),
     );
-    let (r, o) = run_results(dir.path(), "r.json", &["run", file.to_str().unwrap()], 1);
+    let md = dir.path().join("report.md");
+    let (r, o) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--markdown",
+            md.to_str().unwrap(),
+        ],
+        1,
+    );
     let cw = &r["cloudwatch"];
     assert_eq!(cw["status"], "read", "{cw:#}");
     assert_eq!(cw["period_s"], 1);
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    assert!(markdown.contains("### What AWS counted"), "{markdown}");
+    assert!(markdown.contains("| period | sent | Count |"), "{markdown}");
     let e = &r["emulator"];
     let sent = r["attempts"]["sent"].as_f64().unwrap();
     // Every request the emulator served, counted once by API Gateway, in total and per period.
@@ -544,4 +558,71 @@ fn metrics_put_into_moto_are_read_back_into_the_side_by_side() {
         "{text}"
     );
     assert!(text.contains("Invocations"), "{text}");
+}
+
+/// Read in another region than the target's URL names: said, with the flag to pass.
+#[test]
+fn a_region_other_than_the_urls_is_said() {
+    let emulator = start_emulator(stampede::emulator::EmulatorConfig {
+        duration: stampede::emulator::HandlerTime::Fixed(Duration::from_millis(2)),
+        metrics_period: Duration::from_secs(1),
+        ..stampede::emulator::EmulatorConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://{}/prod/orders", emulator.addr);
+    let (mut r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            "--url",
+            &url,
+            "--rate",
+            "20",
+            "--duration",
+            "1s",
+            "-q",
+        ],
+        0,
+    );
+    // As if the run had gone to an API in eu-west-1 (tests send nothing off loopback).
+    r["target"]["url"] = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/orders".into();
+    let path = write(dir.path(), "r.json", &r.to_string());
+    let endpoint = format!("http://{}", emulator.addr);
+    let env = [DUMMY_KEYS[0], DUMMY_KEYS[1]];
+    let args = [
+        "cloudwatch",
+        path.to_str().unwrap(),
+        "--endpoint-url",
+        &endpoint,
+        "--region",
+        "us-east-1",
+        "--api-id",
+        "emulated",
+        "--stage",
+        "prod",
+        "--period",
+        "1s",
+        "--wait",
+        "5s",
+        "--json",
+    ];
+    let o = run_bounded(
+        aws_command(dir.path(), &args, &env),
+        Duration::from_secs(60),
+    )
+    .output;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let printed: Value = serde_json::from_str(&stdout(&o)).expect("--json prints the section");
+    assert_eq!(printed["status"], "read", "{printed:#}");
+    let notes = printed["not_read"].to_string();
+    assert!(
+        notes.contains("the target's URL is in eu-west-1, CloudWatch was read in us-east-1: pass --region eu-west-1"),
+        "{notes}"
+    );
+    assert_eq!(
+        read_json(&path)["cloudwatch"],
+        printed,
+        "written back as printed"
+    );
 }
