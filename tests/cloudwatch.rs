@@ -19,6 +19,15 @@ fn scenario(emulator: &str, stages: &str) -> String {
     format!("[target]\nurl = \"/orders\"\n\n{stages}\n[emulator]\n{emulator}\n")
 }
 
+/// The emulator in this process, with `handler_ms` handlers and 1-second periods.
+fn emulator_1s(handler_ms: u64) -> stampede::emulator::RunningEmulator {
+    start_emulator(stampede::emulator::EmulatorConfig {
+        duration: stampede::emulator::HandlerTime::Fixed(Duration::from_millis(handler_ms)),
+        metrics_period: Duration::from_secs(1),
+        ..stampede::emulator::EmulatorConfig::default()
+    })
+}
+
 fn total(cw: &Value, side: &str, field: &str) -> f64 {
     cw["total"][side][field].as_f64().unwrap_or(-1.0)
 }
@@ -286,11 +295,7 @@ fn a_denied_get_metric_data_is_said_and_the_verdict_stands() {
 /// Two clients on one emulator: the second's side-by-side names the first's traffic.
 #[test]
 fn other_traffic_on_the_same_function_is_named_and_nothing_is_empty_data() {
-    let emulator = start_emulator(stampede::emulator::EmulatorConfig {
-        duration: stampede::emulator::HandlerTime::Fixed(Duration::from_millis(5)),
-        metrics_period: Duration::from_secs(1),
-        ..stampede::emulator::EmulatorConfig::default()
-    });
+    let emulator = emulator_1s(5);
     let url = format!("http://{}/orders", emulator.addr);
     let dir = tempfile::tempdir().unwrap();
     let other = Command::new(common::bin())
@@ -563,11 +568,7 @@ fn metrics_put_into_moto_are_read_back_into_the_side_by_side() {
 /// Read in another region than the target's URL names: said, with the flag to pass.
 #[test]
 fn a_region_other_than_the_urls_is_said() {
-    let emulator = start_emulator(stampede::emulator::EmulatorConfig {
-        duration: stampede::emulator::HandlerTime::Fixed(Duration::from_millis(2)),
-        metrics_period: Duration::from_secs(1),
-        ..stampede::emulator::EmulatorConfig::default()
-    });
+    let emulator = emulator_1s(2);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://{}/prod/orders", emulator.addr);
     let (mut r, _) = run_results(

@@ -233,7 +233,6 @@ impl Emulator {
 
     /// A control-plane call: the quota APIs of Service Quotas, Lambda and API Gateway.
     async fn control(&self, service: &str, req: Request<hyper::body::Incoming>) -> Answer {
-        use http_body_util::BodyExt;
         let (path, query) = (
             req.uri().path().to_string(),
             req.uri().query().unwrap_or("").to_string(),
@@ -245,15 +244,7 @@ impl Emulator {
             .unwrap_or("")
             .to_string();
         let reply = match service {
-            "servicequotas" => {
-                let body = req
-                    .into_body()
-                    .collect()
-                    .await
-                    .map(|b| b.to_bytes())
-                    .unwrap_or_default();
-                control::service_quotas(&self.config, &target, &body)
-            }
+            "servicequotas" => control::service_quotas(&self.config, &target, &body(req).await),
             "lambda" => control::lambda(&self.config, &path, &query),
             _ => control::api_gateway(&self.config, &path),
         };
@@ -270,16 +261,10 @@ impl Emulator {
 
     /// CloudWatch (RPC v2 CBOR): GetMetricData from the emulator's own counts.
     async fn cloudwatch(&self, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
-        use http_body_util::BodyExt;
         let operation = cloudwatch::operation(req.uri().path())
             .unwrap_or("")
             .to_string();
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = body(req).await;
         let denied = self
             .config
             .deny
@@ -341,6 +326,16 @@ impl Emulator {
         headers.insert("x-amzn-RequestId", id);
         resp
     }
+}
+
+/// A request's whole body (empty when it cannot be read).
+async fn body(req: Request<hyper::body::Incoming>) -> Bytes {
+    use http_body_util::BodyExt;
+    req.into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default()
 }
 
 /// An emulator serving on its own thread until dropped.

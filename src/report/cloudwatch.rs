@@ -5,10 +5,21 @@ use std::fmt::Write as _;
 
 use crate::cloudwatch::{ApiKind, CloudWatch, Minute};
 
-/// A column: its header and its cell.
+/// A column: when it is shown, its header and its cell.
 struct Column {
+    shown: Shown,
     header: &'static str,
     cell: fn(&Minute) -> String,
+}
+
+/// Which reading a column needs.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    Always,
+    WithApi,
+    WithoutApi,
+    WithFunction,
+    WithoutFunction,
 }
 
 fn count(v: u64) -> String {
@@ -23,96 +34,125 @@ fn opt(v: Option<f64>) -> String {
     }
 }
 
-/// The columns that have something to say for what was read.
-fn columns(cw: &CloudWatch) -> Vec<Column> {
-    let api = cw.api.is_some();
-    let function = cw.function.is_some();
-    let mut c = vec![Column {
+/// Every column, in order; each shown when what it needs was read.
+const COLUMNS: [Column; 19] = [
+    Column {
+        shown: Shown::Always,
         header: "sent",
         cell: |m| count(m.client.sent),
-    }];
-    if api {
-        c.push(Column {
-            header: "Count",
-            cell: |m| opt(m.server.api_count),
-        });
-        c.push(Column {
-            header: "429 seen",
-            cell: |m| count(m.client.throttled_gateway),
-        });
-        c.push(Column {
-            header: "4XX",
-            cell: |m| opt(m.server.api_4xx),
-        });
-        c.push(Column {
-            header: "5XX",
-            cell: |m| opt(m.server.api_5xx),
-        });
-        c.push(Column {
-            header: "susp. λ",
-            cell: |m| count(m.client.suspected_lambda),
-        });
-    } else {
-        c.push(Column {
-            header: "λ 429 seen",
-            cell: |m| count(m.client.throttled_lambda),
-        });
-    }
-    if function {
-        c.push(Column {
-            header: "Invocations",
-            cell: |m| opt(m.server.invocations),
-        });
-        c.push(Column {
-            header: "Throttles",
-            cell: |m| opt(m.server.throttles),
-        });
-        c.push(Column {
-            header: "Errors",
-            cell: |m| opt(m.server.errors),
-        });
-    } else {
-        c.push(Column {
-            header: "Throttles (acct)",
-            cell: |m| opt(m.server.account_throttles),
-        });
-    }
-    c.push(Column {
+    },
+    Column {
+        shown: Shown::WithApi,
+        header: "Count",
+        cell: |m| opt(m.server.api_count),
+    },
+    Column {
+        shown: Shown::WithApi,
+        header: "429 seen",
+        cell: |m| count(m.client.throttled_gateway),
+    },
+    Column {
+        shown: Shown::WithApi,
+        header: "4XX",
+        cell: |m| opt(m.server.api_4xx),
+    },
+    Column {
+        shown: Shown::WithApi,
+        header: "5XX",
+        cell: |m| opt(m.server.api_5xx),
+    },
+    Column {
+        shown: Shown::WithApi,
+        header: "susp. λ",
+        cell: |m| count(m.client.suspected_lambda),
+    },
+    Column {
+        shown: Shown::WithoutApi,
+        header: "λ 429 seen",
+        cell: |m| count(m.client.throttled_lambda),
+    },
+    Column {
+        shown: Shown::WithFunction,
+        header: "Invocations",
+        cell: |m| opt(m.server.invocations),
+    },
+    Column {
+        shown: Shown::WithFunction,
+        header: "Throttles",
+        cell: |m| opt(m.server.throttles),
+    },
+    Column {
+        shown: Shown::WithFunction,
+        header: "Errors",
+        cell: |m| opt(m.server.errors),
+    },
+    Column {
+        shown: Shown::WithoutFunction,
+        header: "Throttles (acct)",
+        cell: |m| opt(m.server.account_throttles),
+    },
+    Column {
+        shown: Shown::Always,
         header: "in flight",
         cell: |m| count(m.client.peak_in_flight),
-    });
-    c.push(if function {
-        Column {
-            header: "Concurrent",
-            cell: |m| opt(m.server.concurrent_max),
-        }
-    } else {
-        Column {
-            header: "Concurrent (acct)",
-            cell: |m| opt(m.server.account_concurrent_max),
-        }
-    });
-    c.push(Column {
+    },
+    Column {
+        shown: Shown::WithFunction,
+        header: "Concurrent",
+        cell: |m| opt(m.server.concurrent_max),
+    },
+    Column {
+        shown: Shown::WithoutFunction,
+        header: "Concurrent (acct)",
+        cell: |m| opt(m.server.account_concurrent_max),
+    },
+    Column {
+        shown: Shown::Always,
         header: "p99 ms",
         cell: |m| opt(m.client.p99_ms),
-    });
-    if api {
-        c.push(Column {
-            header: "Latency",
-            cell: |m| opt(m.server.api_latency_p99_ms),
-        });
-        c.push(Column {
-            header: "Integration",
-            cell: |m| opt(m.server.api_integration_latency_p99_ms),
-        });
-    }
-    if function {
-        c.push(Column {
-            header: "Duration",
-            cell: |m| opt(m.server.duration_p99_ms),
-        });
-    }
-    c
+    },
+    Column {
+        shown: Shown::WithApi,
+        header: "Latency",
+        cell: |m| opt(m.server.api_latency_p99_ms),
+    },
+    Column {
+        shown: Shown::WithApi,
+        header: "Integration",
+        cell: |m| opt(m.server.api_integration_latency_p99_ms),
+    },
+    Column {
+        shown: Shown::WithFunction,
+        header: "Duration",
+        cell: |m| opt(m.server.duration_p99_ms),
+    },
+    Column {
+        shown: Shown::WithFunction,
+        header: "Spillover",
+        cell: |m| opt(m.server.provisioned_spillover),
+    },
+];
+
+/// The columns that have something to say for what was read.
+fn columns(cw: &CloudWatch) -> Vec<&'static Column> {
+    let (api, function) = (cw.api.is_some(), cw.function.is_some());
+    // Spillover only where provisioned concurrency was measured.
+    let provisioned = cw
+        .total
+        .server
+        .provisioned_utilization
+        .is_some_and(|u| u > 0.0);
+    COLUMNS
+        .iter()
+        .filter(|c| match c.shown {
+            Shown::Always => true,
+            Shown::WithApi => api,
+            Shown::WithoutApi => !api,
+            Shown::WithFunction if c.header == "Spillover" => function && provisioned,
+            Shown::WithFunction => function,
+            Shown::WithoutFunction => !function,
+        })
+        .collect()
 }
 
 /// "12:03" (or "12:03:07" for periods shorter than a minute), UTC.
