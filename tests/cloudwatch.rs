@@ -627,3 +627,26 @@ fn a_region_other_than_the_urls_is_said() {
         "written back as printed"
     );
 }
+
+/// The bridge the moto test relies on, checked against boto3 (forced to RPC v2 CBOR) and
+/// a moto of its own: a translator we wrote is itself tested by a client we did not.
+#[test]
+fn the_cbor_bridge_checks_out_against_boto3() {
+    let Some(python) = tool("python3") else {
+        return;
+    };
+    let mut command = Command::new(python);
+    command.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/tools/cbor_bridge_selftest.py"
+    ));
+    let run = run_bounded(command, Duration::from_secs(120));
+    let out = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert_eq!(
+        run.output.status.code(),
+        Some(0),
+        "{out}\n{}",
+        stderr(&run.output)
+    );
+    assert!(out.contains("all checks passed"), "{out}");
+}
