@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::query::{arrived, MetricQuery, MetricTarget, Window};
+use super::query::{MetricQuery, Window};
 use super::{ClientMinute, Minute, ServerMinute};
 use crate::record::{decode, SecondHistograms, TimelinePoint};
 
@@ -31,13 +31,7 @@ pub fn client_minutes(
     let mut minutes = vec![ClientMinute::default(); starts.len()];
     let mut latency: Vec<Option<Histogram<u64>>> = vec![None; starts.len()];
     let mut whole: Option<Histogram<u64>> = None;
-    // The window ends on the period after the run's end: a last second whose middle is
-    // past it still began in the last period.
-    let index = |t_s: u64| {
-        let middle = started + t_s as f64 + 0.5;
-        let i = ((middle - window.start as f64) / window.period_s as f64).floor();
-        Some((i.max(0.0) as usize).min(starts.len().saturating_sub(1)))
-    };
+    let index = |t_s: u64| Some(window.period_of(started, t_s));
     let mut total = ClientMinute::default();
     for p in timeline {
         for m in [index(p.t_s).map(|i| &mut minutes[i]), Some(&mut total)]
@@ -116,29 +110,21 @@ pub fn server_minutes(
     (minutes, total)
 }
 
-/// Both sides together; and the starts of the periods in which the client sent but whose
-/// datapoints have not arrived.
+/// Both sides together, per period and for the whole window.
 pub fn side_by_side(
     window: &Window,
-    target: &MetricTarget,
     client: (Vec<ClientMinute>, ClientMinute),
     server: (Vec<ServerMinute>, ServerMinute),
-) -> (Vec<Minute>, Minute, Vec<String>) {
-    let mut incomplete = Vec::new();
+) -> (Vec<Minute>, Minute) {
     let minutes = window
         .minutes()
         .into_iter()
         .zip(client.0)
         .zip(server.0)
-        .map(|((start, client), server)| {
-            if client.sent > 0 && !arrived(target, &server) {
-                incomplete.push(rfc3339(start));
-            }
-            Minute {
-                start: rfc3339(start),
-                client,
-                server,
-            }
+        .map(|((start, client), server)| Minute {
+            start: rfc3339(start),
+            client,
+            server,
         })
         .collect();
     let total = Minute {
@@ -146,12 +132,12 @@ pub fn side_by_side(
         client: client.1,
         server: server.1,
     };
-    (minutes, total, incomplete)
+    (minutes, total)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::query::{queries, Field};
+    use super::super::query::{queries, Field, MetricTarget};
     use super::*;
 
     fn point(t_s: u64, sent: u64) -> TimelinePoint {
@@ -201,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn datapoints_land_in_their_periods_and_missing_ones_are_incomplete() {
+    fn datapoints_land_in_their_periods() {
         let w = Window::around(0.0, 150.0, 60);
         let target = MetricTarget {
             function: Some("f".into()),
@@ -223,9 +209,8 @@ mod tests {
         assert_eq!(server.1.invocations, Some(180.0));
         let timeline = [point(0, 1), point(70, 1), point(130, 1)];
         let client = client_minutes(&w, 0.0, &timeline, &[]);
-        let (minutes, _, incomplete) = side_by_side(&w, &target, client, server);
+        let (minutes, _) = side_by_side(&w, client, server);
         assert_eq!(minutes.len(), 3);
-        assert_eq!(incomplete, vec![rfc3339(120)]);
         assert_eq!(minutes[0].start, "1970-01-01T00:00:00Z");
     }
 }

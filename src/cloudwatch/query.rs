@@ -62,6 +62,16 @@ impl Window {
             .collect()
     }
 
+    /// The period second `t_s` of a run that started at `started` (epoch seconds) belongs
+    /// to: the one its middle falls in, clamped to the window (the last second of a run can
+    /// have its middle past the window's end).
+    pub fn period_of(&self, started: f64, t_s: u64) -> usize {
+        let middle = started + t_s as f64 + 0.5;
+        let i = ((middle - self.start as f64) / self.period_s as f64).floor();
+        let last = (self.len_s() / self.period_s).saturating_sub(1) as usize;
+        (i.max(0.0) as usize).min(last)
+    }
+
     pub fn len_s(&self) -> u64 {
         (self.end - self.start) as u64
     }
@@ -254,19 +264,6 @@ pub fn queries(target: &MetricTarget) -> Vec<MetricQuery> {
         }
     }
     out
-}
-
-/// The metric that says a period's datapoints are in: the API's `Count`, else the
-/// function's `Invocations` (or `Throttles`, when it was all throttled), else the
-/// account's concurrency.
-pub fn arrived(target: &MetricTarget, m: &ServerMinute) -> bool {
-    if target.api.is_some() {
-        m.api_count.is_some()
-    } else if target.function.is_some() {
-        m.invocations.is_some() || m.throttles.is_some()
-    } else {
-        m.account_concurrent_max.is_some()
-    }
 }
 
 #[cfg(test)]

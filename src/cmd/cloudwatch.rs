@@ -67,9 +67,13 @@ pub fn read(results: &Results, reading: &Reading, quiet: bool) -> CloudWatch {
         };
         cw.region = fetcher.region.clone();
         let target = target(&fetcher, &reading.names, &mut cw).await;
-        if let Err(unread) =
-            side(&fetcher, results, &window, &target, reading, quiet, &mut cw).await
-        {
+        let sides = Sides {
+            results,
+            window: &window,
+            started,
+            target: &target,
+        };
+        if let Err(unread) = side(&fetcher, &sides, reading, quiet, &mut cw).await {
             cw.status = unread.status.into();
             cw.message = Some(unread.message);
         }
@@ -111,20 +115,29 @@ async fn target(fetcher: &Fetcher, names: &AwsTarget, cw: &mut CloudWatch) -> Me
     target
 }
 
+/// What both sides are read for: the run, its window and start, whose metrics.
+#[derive(Clone, Copy)]
+struct Sides<'a> {
+    results: &'a Results,
+    window: &'a Window,
+    started: f64,
+    target: &'a MetricTarget,
+}
+
 /// Reads until every minute the client sent in has settled, the wait ends, or Ctrl-C.
 async fn side(
     fetcher: &Fetcher,
-    results: &Results,
-    window: &Window,
-    target: &MetricTarget,
+    sides: &Sides<'_>,
     reading: &Reading,
     quiet: bool,
     cw: &mut CloudWatch,
 ) -> std::result::Result<(), Unread> {
-    let started = humantime::parse_rfc3339_weak(&results.started_at)
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0.0, |d| d.as_secs_f64());
+    let Sides {
+        results,
+        window,
+        started,
+        target,
+    } = *sides;
     let client = client_minutes(
         window,
         started,
@@ -188,7 +201,7 @@ async fn side(
     }
     cw.waited_s = (began.elapsed().as_secs_f64() * 10.0).round() / 10.0;
     let no_data = server.0.iter().all(ServerMinute::is_empty) && server.1.is_empty();
-    let (minutes, total, _) = side_by_side(window, target, client, server);
+    let (minutes, total) = side_by_side(window, client, server);
     cw.incomplete = unsettled
         .iter()
         .map(|&i| minutes[i].start.clone())

@@ -150,13 +150,6 @@ fn gateway_throttles(cw: &CloudWatch, out: &mut Vec<ServerFinding>) {
     }
 }
 
-/// The minute a second of the run falls in.
-fn minute_of(window: &Window, started: f64, t_s: u64) -> Option<usize> {
-    let middle = started + t_s as f64 + 0.5;
-    let i = ((middle - window.start as f64) / window.period_s as f64).floor();
-    (i >= 0.0).then_some(i as usize)
-}
-
 /// The limit the onset was attributed to, against the server's concurrency then.
 fn onset(
     cw: &CloudWatch,
@@ -170,7 +163,7 @@ fn onset(
     let Some(value) = check.quotas.get(limit) else {
         return;
     };
-    let Some(minute) = minute_of(window, started, onset.t_s).and_then(|i| cw.minutes.get(i)) else {
+    let Some(minute) = cw.minutes.get(window.period_of(started, onset.t_s)) else {
         return;
     };
     let (measured, what) = match limit {

@@ -3,7 +3,7 @@
 //! "AWS …", so where the two sides part is seen at a glance.
 
 use super::data::{sig3, Series};
-use crate::cloudwatch::{CloudWatch, ServerMinute};
+use crate::cloudwatch::{CloudWatch, ServerMinute, Window};
 use crate::results::Results;
 
 /// The AWS series for the rate, latency and in-flight charts.
@@ -18,20 +18,20 @@ fn epoch(text: &str) -> Option<f64> {
     Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64())
 }
 
-/// For each second of the timeline, its period in `cw.minutes` (the period its middle is
-/// in, as the side-by-side counts it).
+/// For each second of the timeline, its period in `cw.minutes`, as the side-by-side
+/// counts it.
 fn periods_of_seconds(r: &Results, cw: &CloudWatch) -> Option<Vec<usize>> {
     let started = epoch(&r.started_at)?;
-    let first = epoch(cw.minutes.first()?.start.as_str())?;
-    let last = cw.minutes.len() - 1;
+    let window = Window {
+        start: epoch(&cw.start)? as i64,
+        end: epoch(&cw.end)? as i64,
+        period_s: cw.period_s.max(1),
+    };
+    let last = cw.minutes.len().checked_sub(1)?;
     Some(
         r.timeline
             .iter()
-            .map(|p| {
-                let middle = started + p.t_s as f64 + 0.5;
-                let i = ((middle - first) / cw.period_s.max(1) as f64).floor();
-                (i.max(0.0) as usize).min(last)
-            })
+            .map(|p| window.period_of(started, p.t_s).min(last))
             .collect(),
     )
 }
