@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod emulator;
 pub mod engine;
 pub mod error;
+pub mod invoke;
 pub mod located;
 pub mod quotas;
 pub mod record;

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 18] = [
+const LAYERS: [&str; 19] = [
     "error",      // exit codes and the error type
     "located",    // file:line:col errors for whatever the user wrote
     "classify",   // an answer → its outcome class
+    "invoke",     // the Lambda Invoke API: function names, REPORT lines, cost
     "retry",      // backoff, the retry budget, Retry-After
     "adaptive",   // the SDKs' client-side rate limiter
     "scenario",   // what the user wrote: target, stages, thresholds, abort rules, [emulator]
