@@ -52,6 +52,8 @@ pub enum Outcome {
     Throttled(ThrottleKind),
     /// 500 with API Gateway's own body: Lambda throttled behind a REST API, most likely.
     SuspectedIntegrationThrottle,
+    /// The Invoke API ran the function and it failed: 200 with `X-Amz-Function-Error`.
+    FunctionError,
     /// Any other 4xx.
     ClientError,
     /// Any other 5xx.
@@ -150,6 +152,20 @@ impl Outcome {
         }
     }
 
+    /// An Invoke API answer: as [`Outcome::classify`], except that a success carrying
+    /// `X-Amz-Function-Error` is the function's own failure.
+    pub fn classify_invoke(
+        status: u16,
+        error_type: Option<&str>,
+        function_error: bool,
+        body: &[u8],
+    ) -> Outcome {
+        match Outcome::classify(status, error_type, body) {
+            Outcome::Ok if function_error => Outcome::FunctionError,
+            other => other,
+        }
+    }
+
     /// Only the status is known (tests, and answers whose body was not read).
     pub fn from_status(status: u16) -> Outcome {
         Outcome::classify(status, None, b"")
@@ -161,6 +177,7 @@ impl Outcome {
             Outcome::Ok => "ok".into(),
             Outcome::Throttled(kind) => format!("throttled:{}", kind.key()),
             Outcome::SuspectedIntegrationThrottle => "suspected_lambda_throttle".into(),
+            Outcome::FunctionError => "function_error".into(),
             Outcome::ClientError => "client_error".into(),
             Outcome::ServerError => "server_error".into(),
             Outcome::Timeout => "timeout".into(),
@@ -384,6 +401,35 @@ mod tests {
             c(504, None, br#"{"message": "Endpoint request timed out"}"#),
             Outcome::Timeout
         );
+    }
+
+    #[test]
+    fn invoke_answers_with_a_function_error_are_function_errors() {
+        let c = Outcome::classify_invoke;
+        let payload = br#"{"errorType":"TypeError","errorMessage":"boom"}"#;
+        assert_eq!(c(200, None, true, payload), Outcome::FunctionError);
+        assert_eq!(c(200, None, false, payload), Outcome::Ok);
+        assert_eq!(c(202, None, false, b""), Outcome::Ok, "an Event invocation");
+        // The header only means something on a success.
+        assert_eq!(
+            c(
+                429,
+                Some("TooManyRequestsException"),
+                true,
+                br#"{"Reason":"CallerRateLimitExceeded"}"#
+            ),
+            Outcome::Throttled(ThrottleKind::LambdaCaller)
+        );
+        assert_eq!(
+            c(
+                502,
+                Some("ServiceException"),
+                false,
+                br#"{"Type":"Service","message":"x"}"#
+            ),
+            Outcome::ServerError
+        );
+        assert!(Outcome::FunctionError.is_error());
     }
 
     #[test]

@@ -326,9 +326,14 @@ pub struct LoadArgs {
     /// Scenario file (TOML, see docs/scenario.md). Without it, give --url and a load flag.
     pub scenario: Option<PathBuf>,
 
-    /// Target URL (overrides the scenario's target.url).
+    /// Target URL (overrides the scenario's target.url; with a lambda target, the endpoint).
     #[arg(long, env = "STAMPEDE_URL")]
     pub url: Option<String>,
+
+    /// Invoke this Lambda function directly (a name, name:qualifier or ARN), through the
+    /// Invoke API with SigV4, instead of a URL. The region comes from the ARN or AWS_REGION.
+    #[arg(long, value_name = "FUNCTION[:QUALIFIER]", conflicts_with = "scenario")]
+    pub lambda: Option<String>,
 
     /// Open model: requests per second, sent on schedule whatever the server does.
     #[arg(long, value_name = "N")]

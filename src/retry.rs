@@ -167,7 +167,11 @@ impl RetryPolicy {
             Outcome::Timeout => RetryCause::Timeout,
             Outcome::ConnectError | Outcome::TlsError => RetryCause::Connect,
             // Retrying cannot free a descriptor or renew credentials: it would only hide the cause.
-            Outcome::Ok | Outcome::ClientError | Outcome::LocalError(_) => return None,
+            // The SDKs do not retry a function's own failure: it ran, and may have acted.
+            Outcome::Ok
+            | Outcome::ClientError
+            | Outcome::FunctionError
+            | Outcome::LocalError(_) => return None,
         };
         self.on.contains(&cause).then_some(cause)
     }

@@ -15,6 +15,7 @@ pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
     };
     let flags = AdHoc {
         url: args.url.clone(),
+        lambda: args.lambda.clone(),
         shape,
         duration: args.duration.clone(),
         method: args.method.clone(),

@@ -64,7 +64,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         tls = crate::transport::insecure(tls);
         eprintln!("warning: --insecure: TLS certificates are not checked");
     }
-    let auth = Auth::for_target(&scenario.target)?;
+    let auth = match (&emulator, &scenario.target.lambda) {
+        // The in-process emulator checks no signature: it never sees the user's keys.
+        (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
+        _ => Auth::for_target(&scenario.target)?,
+    };
     let (limits, plans, mut preflight) =
         limits::preflight(&scenario, &args.load, emulator.as_ref())?;
     let cloudwatch =
@@ -207,6 +211,12 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         Some(preflight),
     );
     results.emulator = emulator.as_ref().map(|e| e.stats());
+    if let Some(l) = results.lambda.as_mut() {
+        let (arch, source) =
+            results::lambda::architecture_of(scenario.aws.as_ref(), &limits.quotas);
+        let prices = scenario.aws.as_ref().map(|a| a.prices).unwrap_or_default();
+        l.price(arch, &source, &prices);
+    }
     results.aws = aws_target(&limits);
     // Written before anything else can go wrong: the results are never lost.
     let mut not_written = write_results(out.as_ref(), &results);

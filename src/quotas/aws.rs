@@ -16,7 +16,7 @@ use aws_sdk_servicequotas as servicequotas;
 
 use super::failure::{of_sdk_error, Failure};
 use super::precedence::{Read, Readings, ServiceQuota};
-use super::{LimitKey, NotRead, Quotas};
+use super::{FunctionConfig, LimitKey, NotRead, QuotaSource, Quotas};
 use crate::error::{Error, Result};
 
 /// What to read, and from where.
@@ -161,6 +161,7 @@ async fn read(config: &SdkConfig, query: &QuotaQuery, quotas: &mut Quotas) {
         provisioned,
         account,
         stage,
+        configuration,
     ) = tokio::join!(
         applied(&sq, LimitKey::LambdaConcurrentExecutions),
         applied(&sq, LimitKey::ApigwRate),
@@ -176,6 +177,11 @@ async fn read(config: &SdkConfig, query: &QuotaQuery, quotas: &mut Quotas) {
             query.rest_api_id.as_deref().zip(query.stage.as_deref()),
             |(api, stage)| { stage_throttle(&apigw, api, stage) }
         ),
+        optional(function, |f| function_configuration(
+            &lambda,
+            f,
+            query.qualifier.as_deref()
+        )),
     );
     let mut readings = Readings {
         quotas: [lambda_q, rate_q, burst_q, timeout_q]
@@ -213,6 +219,51 @@ async fn read(config: &SdkConfig, query: &QuotaQuery, quotas: &mut Quotas) {
         q.default = default;
     }
     readings.apply(quotas);
+    const CONFIGURATION: &str = "lambda:GetFunctionConfiguration";
+    match configuration {
+        Some(Ok(config)) => quotas.function_config = Some(config),
+        Some(Err(Failure::Reason(reason) | Failure::Code(reason))) => {
+            quotas.not_read.push(NotRead {
+                action: CONFIGURATION.into(),
+                reason,
+            })
+        }
+        Some(Err(Failure::NoSuchResource)) => {}
+        None => {}
+    }
+}
+
+/// The function's memory, architecture and timeout.
+async fn function_configuration(
+    lambda: &lambda::Client,
+    function: &str,
+    qualifier: Option<&str>,
+) -> Read<FunctionConfig> {
+    use crate::invoke::Architecture;
+    match lambda
+        .get_function_configuration()
+        .function_name(function)
+        .set_qualifier(qualifier.map(str::to_string))
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let arm = out.architectures().iter().any(|a| a.as_str() == "arm64");
+            Ok(FunctionConfig {
+                memory_mb: out.memory_size().unwrap_or(128).max(0) as u64,
+                architecture: if arm {
+                    Architecture::Arm64
+                } else {
+                    Architecture::X86_64
+                },
+                timeout_s: out.timeout().map(|t| t.max(0) as u64),
+                source: QuotaSource::Api {
+                    action: "lambda:GetFunctionConfiguration".into(),
+                },
+            })
+        }
+        Err(e) => Err(of_sdk_error(&e, &[])),
+    }
 }
 
 /// Runs `call` when its input is there.

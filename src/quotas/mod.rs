@@ -188,17 +188,22 @@ pub enum Front {
     ApiGateway,
     /// A Lambda function URL: only Lambda's limits.
     FunctionUrl,
+    /// The Lambda Invoke API, called directly: only Lambda's limits.
+    LambdaInvoke,
     /// Not known (a plain URL): every known limit is checked.
     Unknown,
 }
 
 impl Front {
-    /// From the target's host: `*.execute-api.*.amazonaws.com`, `*.lambda-url.*.on.aws`.
+    /// From the target's host: `*.execute-api.*.amazonaws.com`, `*.lambda-url.*.on.aws`,
+    /// `lambda.*.amazonaws.com`.
     pub fn from_host(host: &str) -> Front {
         if host.contains(".execute-api.") {
             Front::ApiGateway
         } else if host.contains(".lambda-url.") {
             Front::FunctionUrl
+        } else if host.starts_with("lambda.") && host.contains(".amazonaws.com") {
+            Front::LambdaInvoke
         } else {
             Front::Unknown
         }
@@ -206,7 +211,7 @@ impl Front {
 
     /// Whether API Gateway's throttles can be what the traffic meets.
     pub fn has_api_gateway(self) -> bool {
-        self != Front::FunctionUrl
+        !matches!(self, Front::FunctionUrl | Front::LambdaInvoke)
     }
 }
 
@@ -222,6 +227,21 @@ pub struct Quotas {
     pub quotas: Vec<Quota>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_read: Vec<NotRead>,
+    /// The function's memory and architecture (`lambda:GetFunctionConfiguration`), for what
+    /// its invocations cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_config: Option<FunctionConfig>,
+}
+
+/// What Lambda says of the function itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FunctionConfig {
+    pub memory_mb: u64,
+    pub architecture: crate::invoke::Architecture,
+    /// The function's own timeout, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<u64>,
+    pub source: QuotaSource,
 }
 
 impl Quotas {

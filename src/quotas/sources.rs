@@ -31,6 +31,7 @@ pub fn resolve(
     let mut aws = scenario.aws.clone().unwrap_or_default();
     infer_from_url(&host, scenario.target.url.path(), &mut aws);
     let front = match (&scenario.emulator, in_process) {
+        _ if scenario.target.lambda.is_some() => Front::LambdaInvoke,
         (Some(e), true) => match e.api {
             ApiMode::FunctionUrl => Front::FunctionUrl,
             _ => Front::ApiGateway,

@@ -12,8 +12,10 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
 
 use super::histogram::new_histogram;
+use super::invoke::{ColdStart, InvokeRecord};
 use super::timeline::SecondRecord;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
+use crate::invoke::ReportLine;
 use crate::retry::RetryCause;
 
 /// A send later than this behind its schedule counts as late.
@@ -55,6 +57,8 @@ pub struct Counts {
     pub attempts_throttled: u64,
     pub throttles_by_kind: Tally<ThrottleKind>,
     pub suspected_lambda_throttles: u64,
+    /// Invoke API: the function ran and failed (`X-Amz-Function-Error`).
+    pub function_errors: u64,
     pub server_errors: u64,
     pub client_errors: u64,
     pub timeouts: u64,
@@ -92,6 +96,7 @@ impl Counts {
         self.attempts_throttled += o.attempts_throttled;
         self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.suspected_lambda_throttles += o.suspected_lambda_throttles;
+        self.function_errors += o.function_errors;
         self.server_errors += o.server_errors;
         self.client_errors += o.client_errors;
         self.timeouts += o.timeouts;
@@ -108,6 +113,7 @@ impl Counts {
         self.attempts_ok
             + self.attempts_throttled
             + self.suspected_lambda_throttles
+            + self.function_errors
             + self.server_errors
             + self.client_errors
             + self.timeouts
@@ -126,6 +132,7 @@ impl Counts {
                 self.throttles_by_kind.add(kind);
             }
             Outcome::SuspectedIntegrationThrottle => self.suspected_lambda_throttles += 1,
+            Outcome::FunctionError => self.function_errors += 1,
             Outcome::ClientError => self.client_errors += 1,
             Outcome::ServerError => self.server_errors += 1,
             Outcome::Timeout => self.timeouts += 1,
@@ -218,6 +225,8 @@ pub struct StageRecord {
     pub last_send_us: Option<u64>,
     pub first_scheduled_us: Option<u64>,
     pub last_done_us: Option<u64>,
+    /// A Lambda target's REPORT lines and function errors (from the first one read).
+    pub invoke: Option<Box<InvokeRecord>>,
 }
 
 impl StageRecord {
@@ -231,6 +240,7 @@ impl StageRecord {
             last_send_us: None,
             first_scheduled_us: None,
             last_done_us: None,
+            invoke: None,
         }
     }
 
@@ -243,6 +253,9 @@ impl StageRecord {
         self.last_send_us = self.last_send_us.max(o.last_send_us);
         self.first_scheduled_us = min_some(self.first_scheduled_us, o.first_scheduled_us);
         self.last_done_us = self.last_done_us.max(o.last_done_us);
+        if let Some(i) = &o.invoke {
+            self.invoke.get_or_insert_default().merge(i);
+        }
     }
 
     /// First send → last send, in ms (a burst's dispatch spread).
@@ -381,6 +394,38 @@ impl LaneRecorder {
         s.last_done_us = s.last_done_us.max(Some(done_us));
         self.second.record_latency(e2e, end.outcome);
         self.second.count_request(end.outcome);
+    }
+
+    /// An Invoke answer's REPORT line, read at `at`; `correlation_id` is the request's.
+    pub fn on_report(
+        &mut self,
+        stage: usize,
+        report: &ReportLine,
+        at: Instant,
+        stage_name: &str,
+        correlation_id: Option<&str>,
+    ) {
+        self.roll(at);
+        let t_s = at.saturating_duration_since(self.origin).as_secs_f64();
+        if report.cold() {
+            self.second.cold_starts += 1;
+        }
+        let record = self.stages[stage].invoke.get_or_insert_default();
+        record.report(report, || ColdStart {
+            t_s,
+            stage: stage_name.to_string(),
+            request_id: report.request_id.clone(),
+            correlation_id: correlation_id.map(str::to_string),
+            init_ms: report.init_ms.or(report.restore_ms).unwrap_or(0.0),
+        });
+    }
+
+    /// An Invoke answer said the function failed, with this error type.
+    pub fn on_function_error(&mut self, stage: usize, error_type: &str) {
+        self.stages[stage]
+            .invoke
+            .get_or_insert_default()
+            .function_error(error_type);
     }
 
     /// Adaptive mode: the client-side limiter's rate now (`None`: not limiting).

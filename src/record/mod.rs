@@ -2,12 +2,14 @@
 //! merged into per-stage records and a per-second timeline.
 
 mod histogram;
+pub mod invoke;
 pub(crate) mod lane;
 mod timeline;
 
 pub use histogram::{
     decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
 };
+pub use invoke::{ColdStart, InvokeRecord};
 pub use lane::{
     AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS,
 };

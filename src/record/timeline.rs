@@ -32,6 +32,8 @@ pub struct SecondRecord {
     pub throttles_by_kind: Tally<ThrottleKind>,
     /// Adaptive mode: the client-side limiter's rate at the second's last answer.
     pub client_rate: Option<f64>,
+    /// Lambda target: answers in this second whose REPORT line shows a cold start.
+    pub cold_starts: u64,
     /// End-to-end latency of logical requests that ended in this second, µs: all of them,
     /// those that ended ok and those that ended throttled (kept apart, so fast 429s cannot
     /// make the latency of answers look better).
@@ -55,6 +57,7 @@ impl SecondRecord {
             suspected: 0,
             throttles_by_kind: Tally::default(),
             client_rate: None,
+            cold_starts: 0,
             latency: new_histogram(),
             ok_latency: None,
             throttled_latency: None,
@@ -112,6 +115,7 @@ impl SecondRecord {
         self.throttled_requests += o.throttled_requests;
         self.suspected += o.suspected;
         self.throttles_by_kind.merge(&o.throttles_by_kind);
+        self.cold_starts += o.cold_starts;
         // Lanes limit apart: the client's rate is their sum.
         self.client_rate = match (self.client_rate, o.client_rate) {
             (Some(a), Some(b)) => Some(a + b),
@@ -151,6 +155,9 @@ pub struct TimelinePoint {
     /// 500s that look like a Lambda throttle behind API Gateway.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub suspected_lambda_throttles: u64,
+    /// Lambda target: answers whose REPORT line shows a cold start (init or restore).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cold_starts: u64,
     /// Throttled attempts by kind, when there were any.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub throttles: BTreeMap<String, u64>,
@@ -267,6 +274,7 @@ impl Timeline {
             failed: rec.failed,
             throttled_requests: rec.throttled_requests,
             suspected_lambda_throttles: rec.suspected,
+            cold_starts: rec.cold_starts,
             throttles: rec.throttles_by_kind.by_key(),
             p50_ms: all.p50,
             p90_ms: all.p90,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::lambda::{InvokeSeen, LambdaResults};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::RunRecord;
 use crate::record::StageRecord;
@@ -54,6 +55,16 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         seconds: record.seconds,
         thresholds: checked,
     });
+    if let Some(target) = &scenario.target.lambda {
+        for (stage, rec) in results.stages.iter_mut().zip(&record.stages) {
+            stage.lambda = Some(InvokeSeen::of(rec.invoke.as_deref(), &rec.counts));
+        }
+        results.lambda = Some(LambdaResults::of(
+            target,
+            overall.invoke.as_deref(),
+            &overall.counts,
+        ));
+    }
     results.scenario_id = Some(scenario_id(scenario));
     pause_starts(plans, &mut results);
     planned_per_second(plans, shard, &mut results);

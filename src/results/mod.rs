@@ -20,6 +20,7 @@ use crate::verdict::thresholds::{Observed, ThresholdResult};
 mod assemble;
 pub mod compare;
 pub mod file;
+pub mod lambda;
 pub mod merge;
 pub mod schema;
 pub mod store;
@@ -94,6 +95,9 @@ pub struct Results {
     /// What AWS counted (CloudWatch), beside what the client saw; absent when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch: Option<crate::cloudwatch::CloudWatch>,
+    /// A Lambda target's invocations: cold starts, init, billed time, cost (docs/lambda.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<lambda::LambdaResults>,
 }
 
 /// The AWS names a run's metrics are under.
@@ -302,6 +306,9 @@ pub struct StageResult {
     /// Burst stages: first send → last send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch_spread_ms: Option<f64>,
+    /// A Lambda target: this stage's cold starts, durations and function errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<lambda::InvokeSeen>,
     /// The stage's first scheduled send, seconds from the run's start (a pause: where it
     /// began by plan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -365,7 +372,7 @@ pub fn attempts(c: &Counts) -> Attempts {
         ok: c.attempts_ok,
         throttled: c.attempts_throttled,
         suspected_lambda_throttles: c.suspected_lambda_throttles,
-        function_errors: 0,
+        function_errors: c.function_errors,
         server_errors: c.server_errors,
         client_errors: c.client_errors,
         timeouts: c.timeouts,
@@ -469,6 +476,7 @@ pub fn build(input: RunInput) -> Results {
                 } else {
                     None
                 },
+                lambda: None,
             }
         })
         .collect();
@@ -543,6 +551,7 @@ pub fn build(input: RunInput) -> Results {
         shard: None,
         aws: None,
         cloudwatch: None,
+        lambda: None,
     }
 }
 
@@ -570,6 +579,7 @@ mod tests {
             Outcome::Ok,
             Outcome::Throttled(ThrottleKind::UsagePlan),
             Outcome::SuspectedIntegrationThrottle,
+            Outcome::FunctionError,
             Outcome::ClientError,
             Outcome::ServerError,
             Outcome::Timeout,

@@ -25,6 +25,8 @@ pub enum LoadShape {
 #[derive(Clone, Debug, Default)]
 pub struct AdHoc {
     pub url: Option<String>,
+    /// `--lambda FUNCTION[:QUALIFIER]`: invoke it (`--url`, if given, is the endpoint).
+    pub lambda: Option<String>,
     pub shape: Option<LoadShape>,
     pub duration: Option<String>,
     pub method: Option<String>,
@@ -50,6 +52,13 @@ impl AdHoc {
 
     /// Adds the flags that make sense on top of a scenario file: headers, body, method, thresholds.
     pub fn amend(&self, scenario: &mut Scenario) -> Result<()> {
+        if let (Some(_), Some(_)) = (&self.method, &scenario.target.lambda) {
+            return Err(flag_error(
+                "--method",
+                "a Lambda invocation is always a POST",
+                "no --method with a lambda target",
+            ));
+        }
         if let Some(m) = &self.method {
             scenario.target.method =
                 parse_method(m).map_err(|why| flag_error("--method", &why, "GET, POST, …"))?;
@@ -80,10 +89,15 @@ impl AdHoc {
 
 /// Builds the one-stage scenario of an ad-hoc run.
 pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
-    let Some(url) = flags.url()? else {
-        return Err(Error::input(
-            "no target: give a scenario file, or --url URL with --rate N, --concurrency N or --burst N",
-        ));
+    let url = flags.url()?;
+    let target = match (&flags.lambda, url) {
+        (Some(function), url) => lambda_flag(function, url.as_ref())?,
+        (None, Some(url)) => Target::from_url(url),
+        (None, None) => {
+            return Err(Error::input(
+                "no target: give a scenario file, or --url URL (or --lambda FUNCTION) with --rate N, --concurrency N or --burst N",
+            ))
+        }
     };
     let Some(shape) = flags.shape else {
         return Err(Error::input(
@@ -128,7 +142,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
     let mut scenario = Scenario {
         name: None,
         seed: None,
-        target: Target::from_url(url),
+        target,
         stages: vec![Stage {
             name: kind.label().to_string(),
             kind,
@@ -140,8 +154,34 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         abort: None,
         aws: None,
     };
+    scenario.aws = super::parse::aws_for(None, &scenario.target);
     flags.amend(&mut scenario)?;
     Ok(scenario)
+}
+
+/// `--lambda FUNCTION[:QUALIFIER]`: a request-response invocation with the log tail, at
+/// the regional endpoint or `--url`.
+fn lambda_flag(function: &str, endpoint: Option<&Uri>) -> Result<Target> {
+    use super::lambda::{invoke_target, region_of, Endpoint, LambdaTarget};
+    let expected = "a function name, name:qualifier or an ARN";
+    let f = crate::invoke::FunctionRef::parse(function)
+        .map_err(|why| flag_error("--lambda", &why, expected))?;
+    let region = region_of(&f, None, |n| std::env::var(n).ok()).ok_or_else(|| {
+        flag_error(
+            "--lambda",
+            "no region for the function",
+            "a full ARN, or AWS_REGION in the environment",
+        )
+    })?;
+    let lambda = LambdaTarget {
+        function: f,
+        invocation: crate::invoke::Invocation::RequestResponse,
+        log_tail: true,
+        region,
+    };
+    let at = endpoint.map_or(Endpoint::Aws, Endpoint::Given);
+    invoke_target(lambda, Bytes::from_static(b"{}"), at)
+        .map_err(|why| flag_error("--lambda", &why, expected))
 }
 
 fn header_flag(text: &str) -> Result<(http::HeaderName, http::HeaderValue)> {

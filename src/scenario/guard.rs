@@ -11,6 +11,7 @@ use toml::{Spanned, Value};
 use super::schema::{self, Percentage, WholeNumber};
 use super::{AbortRules, Metric, Threshold};
 use crate::error::Result;
+use crate::invoke::cost::{Architecture, Prices, ARCHITECTURES};
 use crate::located::Source;
 
 /// `[abort]`: stop early (exit 3) when a rate over the last window passes its bound. At
@@ -59,6 +60,32 @@ pub(super) struct RawAws {
     /// Read the limits from this quotas file instead, relative to the scenario file.
     #[schemars(with = "Option<String>")]
     quotas_file: Option<Spanned<String>>,
+    /// The function's architecture, for its price (default: read with
+    /// GetFunctionConfiguration, else "x86_64").
+    #[schemars(with = "Option<String>", extend("enum" = ARCHITECTURES))]
+    architecture: Option<Spanned<String>>,
+    /// The function's memory in MB, for its price (default: read with GetFunctionConfiguration).
+    #[schemars(with = "Option<WholeNumber>")]
+    memory: Option<Spanned<Value>>,
+    /// What one invocation is expected to take, for `plan`'s cost estimate (default: the
+    /// emulator's handler time, else "100ms").
+    #[schemars(with = "Option<schema::Duration>")]
+    expected_duration: Option<Spanned<Value>>,
+    /// Lambda's prices in US dollars (default: us-east-1's published on-demand prices).
+    prices: Option<RawPrices>,
+}
+
+/// `[aws.prices]`: any of the three; the others keep their defaults.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Prices")]
+pub(super) struct RawPrices {
+    /// Per million requests (default 0.20).
+    per_million_requests: Option<f64>,
+    /// Per GB-second on x86_64 (default 0.0000166667).
+    per_gb_second_x86_64: Option<f64>,
+    /// Per GB-second on arm64 (default 0.0000133334).
+    per_gb_second_arm64: Option<f64>,
 }
 
 /// The `[aws]` table: what the quota check reads, and from where.
@@ -73,6 +100,11 @@ pub struct AwsContext {
     pub endpoint_url: Option<String>,
     /// Quotas from this file instead of AWS; relative to the scenario file.
     pub quotas_file: Option<PathBuf>,
+    /// The function's architecture and memory, when the scenario says (else read from AWS).
+    pub architecture: Option<Architecture>,
+    pub memory_mb: Option<u64>,
+    pub expected_duration: Option<Duration>,
+    pub prices: Prices,
 }
 
 pub(super) fn abort_rules(src: &Source, r: &Spanned<RawAbort>) -> Result<AbortRules> {
@@ -170,7 +202,56 @@ pub(super) fn aws_context(src: &Source, r: &Spanned<RawAws>) -> Result<AwsContex
         }
         None => None,
     };
+    let architecture =
+        match &raw.architecture {
+            Some(a) => Some(Architecture::parse(a.get_ref()).ok_or_else(|| {
+                src.unknown(a.span(), "architecture", a.get_ref(), &ARCHITECTURES)
+            })?),
+            None => None,
+        };
+    let memory_mb = match &raw.memory {
+        Some(m) => {
+            let mb = src.whole_number(m, "memory")?;
+            if !(128..=10240).contains(&mb) {
+                return Err(src.error(
+                    m.span(),
+                    &format!("memory {mb} MB is outside Lambda's range"),
+                    "a whole number of MB from 128 to 10240",
+                ));
+            }
+            Some(mb)
+        }
+        None => None,
+    };
+    let expected_duration = raw
+        .expected_duration
+        .as_ref()
+        .map(|d| src.duration(d, "expected_duration"))
+        .transpose()?;
+    let mut prices = Prices::default();
+    if let Some(p) = &raw.prices {
+        for (given, into) in [
+            (p.per_million_requests, &mut prices.per_million_requests),
+            (p.per_gb_second_x86_64, &mut prices.per_gb_second_x86_64),
+            (p.per_gb_second_arm64, &mut prices.per_gb_second_arm64),
+        ] {
+            if let Some(v) = given {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(src.error(
+                        r.span(),
+                        &format!("[aws.prices]: {v} is not a price"),
+                        "a number of US dollars ≥ 0",
+                    ));
+                }
+                *into = v;
+            }
+        }
+    }
     Ok(AwsContext {
+        architecture,
+        memory_mb,
+        expected_duration,
+        prices,
         region: raw.region.clone(),
         function: raw.function.clone(),
         qualifier: raw.qualifier.clone(),

@@ -5,6 +5,7 @@ mod adhoc;
 mod client;
 pub mod emulator_config;
 mod guard;
+pub mod lambda;
 mod parse;
 pub mod schema;
 pub mod shard;
@@ -23,6 +24,7 @@ pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, AdHoc, LoadShape};
 pub use guard::AwsContext;
+pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
 pub use shard::{Shard, ShardSource};
 pub use thresholds::{AbortRules, Metric, Threshold, METRIC_NAMES};
@@ -79,6 +81,8 @@ pub struct Target {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub auth: AuthSpec,
+    /// `kind = "lambda"`: the function the URL invokes, and how.
+    pub lambda: Option<LambdaTarget>,
 }
 
 /// How `[target.auth]` says to authenticate; names only, no secrets.

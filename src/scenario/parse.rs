@@ -13,6 +13,7 @@ use toml::{Spanned, Value};
 use super::client::{self, RawAuth, RawRequest, RawRetry};
 use super::emulator_config::{self, RawEmulator};
 use super::guard::{self, RawAbort, RawAws};
+use super::lambda::TARGET_KINDS;
 use super::schema::{Duration, Percentage, Rate, RateOrZero, WholeNumber};
 use super::{
     AuthSpec, Metric, RequestIds, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
@@ -20,6 +21,7 @@ use super::{
 };
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
+use crate::invoke::function::INVOCATIONS;
 use crate::located::{nearest, redact_userinfo, toml_error, Source};
 use crate::retry::RetryPolicy;
 
@@ -58,35 +60,63 @@ pub(super) struct RawScenario {
     emulator: Option<Spanned<RawEmulator>>,
 }
 
-/// `[target]`: the request every attempt sends.
+/// `[target]`: the request every attempt sends — to a URL, or (`kind = "lambda"`) to a
+/// function through the Lambda Invoke API.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Target")]
-struct RawTarget {
+pub(super) struct RawTarget {
+    /// "http" (default): a URL. "lambda": invoke a function directly (function, qualifier,
+    /// payload, invocation, log_tail, region).
+    #[schemars(with = "Option<String>", extend("enum" = TARGET_KINDS))]
+    pub(super) kind: Option<Spanned<String>>,
     /// How each attempt is authenticated (secrets come from the environment).
     #[schemars(with = "Option<RawAuth>")]
-    auth: Option<Spanned<RawAuth>>,
+    pub(super) auth: Option<Spanned<RawAuth>>,
     /// An absolute http:// or https:// URL; with [emulator], a bare path such as "/orders".
     #[schemars(with = "Option<String>")]
-    url: Option<Spanned<String>>,
+    pub(super) url: Option<Spanned<String>>,
     /// An HTTP method, letters only (default "GET").
     #[schemars(with = "Option<String>", extend("pattern" = "^[A-Za-z]+$"))]
-    method: Option<Spanned<String>>,
+    pub(super) method: Option<Spanned<String>>,
     /// The request body, sent as written. Not together with body_file.
-    body: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub(super) body: Option<Spanned<String>>,
     /// The body read from this file, relative to the scenario file. Not together with body.
     #[schemars(with = "Option<String>")]
-    body_file: Option<Spanned<String>>,
+    pub(super) body_file: Option<Spanned<String>>,
     /// Per attempt, from sending to the whole answer read (default "29s").
     #[schemars(with = "Option<Duration>")]
-    timeout: Option<Spanned<Value>>,
+    pub(super) timeout: Option<Spanned<Value>>,
     /// Opening a connection, TCP and TLS (default "10s").
     #[schemars(with = "Option<Duration>")]
-    connect_timeout: Option<Spanned<Value>>,
+    pub(super) connect_timeout: Option<Spanned<Value>>,
     /// Header name = "value", sent on every attempt.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
-    headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub(super) headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// lambda: the function — a name, name:qualifier, an ARN or a partial ARN.
+    #[schemars(with = "Option<String>")]
+    pub(super) function: Option<Spanned<String>>,
+    /// lambda: an alias or version ("$LATEST", "3", "live").
+    #[schemars(with = "Option<String>")]
+    pub(super) qualifier: Option<Spanned<String>>,
+    /// lambda: the event sent to the function, as written (default "{}"). Not with payload_file.
+    #[schemars(with = "Option<String>")]
+    pub(super) payload: Option<Spanned<String>>,
+    /// lambda: the event read from this file, relative to the scenario file.
+    #[schemars(with = "Option<String>")]
+    pub(super) payload_file: Option<Spanned<String>>,
+    /// lambda: "request-response" (default: wait for the result) or "event" (queued, 202).
+    #[schemars(with = "Option<String>", extend("enum" = INVOCATIONS))]
+    pub(super) invocation: Option<Spanned<String>>,
+    /// lambda: ask for the log tail, to read each invocation's REPORT line (default true
+    /// for request-response).
+    #[schemars(with = "Option<bool>")]
+    pub(super) log_tail: Option<Spanned<bool>>,
+    /// lambda: the function's region (default: the ARN's, [aws] region, AWS_REGION).
+    #[schemars(with = "Option<String>")]
+    pub(super) region: Option<Spanned<String>>,
 }
 
 /// One `[[stages]]` table. Its kind says which other keys it takes.
@@ -221,8 +251,24 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     };
     // With an emulator (and no --url), the target may be a bare path: it is aimed at the
     // emulator's address once that is known.
+    let aws = match &raw.aws {
+        Some(a) => Some(guard::aws_context(&src, a)?),
+        None => None,
+    };
     let in_process = emulator.is_some() && url_override.is_none();
     let target = match (&raw.target, url_override) {
+        (Some(t), _) if is_lambda(&src, t)? => {
+            let endpoint = match url_override {
+                Some(u) => super::lambda::Endpoint::Given(u),
+                None if in_process => super::lambda::Endpoint::Emulator,
+                None => super::lambda::Endpoint::Aws,
+            };
+            let region = aws.as_ref().and_then(|a| a.region.as_deref()).or(emulator
+                .as_ref()
+                .filter(|_| in_process)
+                .map(|e| e.region.as_str()));
+            super::lambda::target(&src, t, endpoint, region)?
+        }
         (Some(t), _) => target(&src, t, url_override, in_process)?,
         (None, Some(url)) => Target::from_url(url.clone()),
         (None, None) if in_process => Target::from_url(Uri::from_static(EMULATOR_PLACEHOLDER)),
@@ -270,10 +316,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         Some(a) => Some(guard::abort_rules(&src, a)?),
         None => None,
     };
-    let aws = match &raw.aws {
-        Some(a) => Some(guard::aws_context(&src, a)?),
-        None => None,
-    };
+    let aws = aws_for(aws, &target);
     Ok(Scenario {
         abort,
         aws,
@@ -301,6 +344,7 @@ impl Target {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             auth: AuthSpec::None,
+            lambda: None,
         }
     }
 }
@@ -321,6 +365,54 @@ impl Target {
             url.path()
         )
     }
+}
+
+/// Whether `[target]` is a lambda target (`kind`, else "http").
+fn is_lambda(src: &Source, t: &Spanned<RawTarget>) -> Result<bool> {
+    let raw = t.get_ref();
+    let lambda = match &raw.kind {
+        None => false,
+        Some(k) if k.get_ref() == "http" => false,
+        Some(k) if k.get_ref() == "lambda" => true,
+        Some(k) => return Err(src.unknown(k.span(), "target kind", k.get_ref(), &TARGET_KINDS)),
+    };
+    if !lambda {
+        let lambda_only = [
+            ("function", raw.function.as_ref().map(|v| v.span())),
+            ("qualifier", raw.qualifier.as_ref().map(|v| v.span())),
+            ("payload", raw.payload.as_ref().map(|v| v.span())),
+            ("payload_file", raw.payload_file.as_ref().map(|v| v.span())),
+            ("invocation", raw.invocation.as_ref().map(|v| v.span())),
+            ("log_tail", raw.log_tail.as_ref().map(|v| v.span())),
+            ("region", raw.region.as_ref().map(|v| v.span())),
+        ];
+        if let Some((key, Some(span))) = lambda_only.into_iter().find(|(_, s)| s.is_some()) {
+            return Err(src.error(
+                span,
+                &format!("`{key}` is a key of a lambda target"),
+                "kind = \"lambda\" in [target], or no such key for a URL",
+            ));
+        }
+    }
+    Ok(lambda)
+}
+
+/// `[aws]` for the quota check: a lambda target's function, qualifier and region unless
+/// `[aws]` names others.
+pub(super) fn aws_for(
+    aws: Option<super::AwsContext>,
+    target: &Target,
+) -> Option<super::AwsContext> {
+    let Some(lambda) = &target.lambda else {
+        return aws;
+    };
+    let mut aws = aws.unwrap_or_default();
+    if aws.function.is_none() {
+        aws.function = Some(lambda.function.function.clone());
+        aws.qualifier = lambda.function.qualifier.clone();
+    }
+    aws.region.get_or_insert_with(|| lambda.region.clone());
+    Some(aws)
 }
 
 /// Where a bare-path target points until the emulator has an address.
@@ -373,7 +465,7 @@ fn target(
         (Some(_), Some(f)) => {
             return Err(src.error(f.span(), "both body and body_file are set", "one of them"))
         }
-        (Some(b), None) => target.body = Bytes::from(b.clone()),
+        (Some(b), None) => target.body = Bytes::from(b.get_ref().clone()),
         (None, Some(f)) => {
             let dir = src.name.parent().unwrap_or(Path::new("."));
             let path = dir.join(f.get_ref());

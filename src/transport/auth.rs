@@ -223,6 +223,22 @@ impl Auth {
     })
     }
 
+    /// SigV4 with fixed placeholder credentials, for the built-in emulator (which checks
+    /// no signature): the user's own keys never go near it.
+    pub fn placeholder(service: &str, region: &str) -> Auth {
+        Auth::SigV4 {
+            service: service.to_string(),
+            region: region.to_string(),
+            credentials: CredentialSource::fixed(Credentials::new(
+                "AKIDSTAMPEDEEMULATOR",
+                "stampede-emulator-placeholder",
+                None,
+                None,
+                "stampede-emulator",
+            )),
+        }
+    }
+
     /// Reads the secrets `spec` names from the environment (`env` looks a variable up).
     /// The error names the variable, never a value.
     pub fn resolve(spec: &AuthSpec, env: impl Fn(&str) -> Option<String>) -> Result<Auth, String> {

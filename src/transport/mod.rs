@@ -42,6 +42,8 @@ pub struct Transport {
     auth: Auth,
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// A Lambda Invoke target: its answers' function-error and log headers are read.
+    invoke: bool,
 }
 
 /// How much of a failed answer's body is kept, to classify it and show it.
@@ -53,14 +55,46 @@ pub struct Answer {
     pub status: u16,
     pub error_type: Option<HeaderValue>,
     pub retry_after: Option<HeaderValue>,
-    /// The start of the body, for answers of 400 and above.
+    /// The start of the body, for answers of 400 and above (and function errors).
     pub excerpt: Bytes,
+    /// Invoke API only: `X-Amz-Function-Error` and `X-Amz-Log-Result`.
+    pub invoke: Option<Box<InvokeHeaders>>,
+}
+
+/// What an Invoke answer says besides its status.
+#[derive(Debug, Default)]
+pub struct InvokeHeaders {
+    /// `Unhandled` (or `Handled`): the function ran and failed.
+    pub function_error: Option<HeaderValue>,
+    /// The base64 tail of the invocation's log, with its REPORT line.
+    pub log_result: Option<HeaderValue>,
 }
 
 impl Answer {
     pub fn outcome(&self) -> Outcome {
         let error_type = self.error_type.as_ref().and_then(|v| v.to_str().ok());
-        Outcome::classify(self.status, error_type, &self.excerpt)
+        match &self.invoke {
+            Some(i) => Outcome::classify_invoke(
+                self.status,
+                error_type,
+                i.function_error.is_some(),
+                &self.excerpt,
+            ),
+            None => Outcome::classify(self.status, error_type, &self.excerpt),
+        }
+    }
+
+    /// A function error's type: the payload's `errorType`, else the header's value.
+    pub fn function_error_type(&self) -> Option<String> {
+        let header = self.invoke.as_ref()?.function_error.as_ref()?;
+        crate::invoke::report_line::error_type(&self.excerpt)
+            .or_else(|| header.to_str().ok().map(str::to_string))
+    }
+
+    /// The REPORT line of the log tail, when there is one.
+    pub fn report_line(&self) -> Option<crate::invoke::ReportLine> {
+        let log = self.invoke.as_ref()?.log_result.as_ref()?;
+        crate::invoke::ReportLine::from_log_result(log.as_bytes())
     }
 }
 
@@ -183,6 +217,7 @@ impl Transport {
             auth,
             timeout: target.timeout,
             connect_timeout: target.connect_timeout,
+            invoke: target.lambda.is_some(),
         }
     }
 
@@ -265,7 +300,18 @@ impl Transport {
         let status = resp.status().as_u16();
         let header = |name: &str| resp.headers().get(name).cloned();
         let (error_type, retry_after) = (header("x-amzn-errortype"), header("retry-after"));
-        let keep = if status >= 400 { EXCERPT_BYTES } else { 0 };
+        let invoke = self.invoke.then(|| {
+            Box::new(InvokeHeaders {
+                function_error: header("x-amz-function-error"),
+                log_result: header("x-amz-log-result"),
+            })
+        });
+        let failed = invoke.as_ref().is_some_and(|i| i.function_error.is_some());
+        let keep = if status >= 400 || failed {
+            EXCERPT_BYTES
+        } else {
+            0
+        };
         let mut excerpt = Vec::new();
         let mut body = resp.into_body();
         // Read the body to its end so the connection can carry the next request.
@@ -281,6 +327,7 @@ impl Transport {
             error_type,
             retry_after,
             excerpt: Bytes::from(excerpt),
+            invoke,
         })
     }
 }

@@ -212,17 +212,28 @@ impl Lane {
                 paced,
                 first,
             });
+            let spec = &self.shared.spec;
+            let correlation_id = || {
+                spec.request
+                    .correlation_header
+                    .as_ref()
+                    .and_then(|h| ids.iter().find(|(n, _)| n == h))
+                    .and_then(|(_, v)| v.to_str().ok())
+            };
+            if let Some(answer) = result.as_ref().ok().filter(|a| a.invoke.is_some()) {
+                if let Some(report) = answer.report_line() {
+                    let name = &spec.stage_names[stage];
+                    rec.on_report(stage, &report, done, name, correlation_id());
+                }
+                if outcome == Outcome::FunctionError {
+                    let error_type = answer.function_error_type();
+                    rec.on_function_error(stage, error_type.as_deref().unwrap_or("Unhandled"));
+                }
+            }
             if outcome != Outcome::Ok {
-                let spec = &self.shared.spec;
                 rec.on_failure(
                     |t_s| FailureSample {
-                        correlation_id: spec
-                            .request
-                            .correlation_header
-                            .as_ref()
-                            .and_then(|h| ids.iter().find(|(n, _)| n == h))
-                            .and_then(|(_, v)| v.to_str().ok())
-                            .map(str::to_string),
+                        correlation_id: correlation_id().map(str::to_string),
                         t_s,
                         stage: spec.stage_names[stage].clone(),
                         attempt: number,

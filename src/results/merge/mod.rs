@@ -206,6 +206,18 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         aborted,
         // Each run's emulator was its own: their counters do not describe one.
         emulator: None,
+        lambda: runs
+            .iter()
+            .filter_map(|r| r.lambda.as_ref())
+            .fold(None, |acc, l| {
+                Some(match acc {
+                    None => l.clone(),
+                    Some(mut m) => {
+                        m.merge(l);
+                        m
+                    }
+                })
+            }),
         merged: Some(MergeInfo {
             files,
             per_second_exact,

@@ -67,6 +67,7 @@ pub(super) fn merge_seconds(
             m.failed += p.failed;
             m.throttled_requests += p.throttled_requests;
             m.suspected_lambda_throttles += p.suspected_lambda_throttles;
+            m.cold_starts += p.cold_starts;
             add_map(&mut m.throttles, &p.throttles);
             m.planned = add_opt(m.planned, p.planned);
             m.client_rate_limit = add_opt(m.client_rate_limit, p.client_rate_limit);

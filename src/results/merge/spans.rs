@@ -36,6 +36,7 @@ pub(super) fn merge_stages(
                 peak_in_flight: 0,
                 dispatch_spread_ms: None,
                 started_s: None,
+                lambda: None,
             };
             // The stage on the wall clock: earliest start to latest end, over the files.
             let mut span: Option<(f64, f64)> = None;
@@ -46,6 +47,11 @@ pub(super) fn merge_stages(
                 add_totals(&mut st.totals, &s.totals);
                 add_attempts(&mut st.attempts, &s.attempts);
                 add_map(&mut st.throttles, &s.throttles);
+                match (&mut st.lambda, &s.lambda) {
+                    (Some(a), Some(b)) => a.merge(b),
+                    (None, Some(b)) => st.lambda = Some(b.clone()),
+                    _ => {}
+                }
                 st.planned_requests = add_opt(st.planned_requests, s.planned_requests);
                 st.peak_in_flight += s.peak_in_flight;
                 let Some(began) = s.started_s.map(|t| t + offsets[i]) else {
