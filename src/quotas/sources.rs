@@ -48,10 +48,19 @@ pub fn resolve(
         let per_10s =
             config.scaling_environments as f64 * 10.0 / config.scaling_per.as_secs_f64().max(1e-3);
         q.replace_documented(LimitKey::LambdaScalingRate, per_10s, QuotaSource::Emulator);
-        aws.function = Some(config.function.clone());
-        aws.qualifier = Some(config.qualifier.clone());
-        aws.rest_api_id = Some(config.rest_api_id.clone());
-        aws.stage = Some(config.stage.clone());
+        match &scenario.target.lambda {
+            // Invoked directly: that function and qualifier, no API in front.
+            Some(l) => {
+                aws.function = Some(l.function.name().to_string());
+                aws.qualifier = l.function.qualifier.clone();
+            }
+            None => {
+                aws.function = Some(config.function.clone());
+                aws.qualifier = Some(config.qualifier.clone());
+                aws.rest_api_id = Some(config.rest_api_id.clone());
+                aws.stage = Some(config.stage.clone());
+            }
+        }
         q
     } else if scenario.aws.is_some() || front != Front::Unknown {
         super::aws::fetch_blocking(&QuotaQuery {

@@ -49,6 +49,7 @@ pub fn render(r: &Results) -> String {
     charts(&mut out);
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);
+    tables::lambda(&mut out, r);
     tables::thresholds(&mut out, r);
     tables::preflight(&mut out, r);
     tables::quota_check(&mut out, r);

@@ -90,6 +90,7 @@ fn sections(r: &Results) -> Vec<Section> {
     };
     add("the summary", 2, summary(r));
     add("the stages", 5, stages(r));
+    add("the Lambda invocations", 6, lambda(r));
     add("the thresholds", 3, thresholds(r));
     add("the quota check", 4, quota_check(r));
     add("the abort", 1, abort_and_faults(r));
@@ -101,6 +102,20 @@ fn sections(r: &Results) -> Vec<Section> {
             .map_or_else(String::new, super::cloudwatch::markdown),
     );
     all
+}
+
+/// A Lambda target's cold starts, billed time and cost, as a list.
+fn lambda(r: &Results) -> String {
+    let lines = super::lambda::lines(r);
+    let Some((title, rest)) = lines.split_first() else {
+        return String::new();
+    };
+    let mut out = format!("#### {}\n\n", line(title));
+    for l in rest {
+        out.push_str(&format!("- {}\n", line(l.trim())));
+    }
+    out.push('\n');
+    out
 }
 
 /// A table cell: `|` escaped, one line.

@@ -6,6 +6,7 @@ pub mod cloudwatch;
 pub mod compare;
 pub mod html;
 pub mod junit;
+pub mod lambda;
 pub mod live;
 pub mod markdown;
 pub mod outcome;

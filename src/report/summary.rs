@@ -14,6 +14,7 @@ pub fn render(r: &Results) -> String {
     outcomes(&mut out, r);
     retries(&mut out, r);
     failure_samples(&mut out, r);
+    super::lambda::render(r, &mut out);
     onset_and_emulator(&mut out, r);
     thresholds(&mut out, r);
     verdicts(&mut out, r);
@@ -248,6 +249,13 @@ fn onset_and_emulator(out: &mut String, r: &Results) {
             e.throttled_lambda_scaling,
             e.integration_timeouts
         );
+        if e.invocations_direct > 0 {
+            let _ = writeln!(
+                out,
+                "emulator (Invoke API): {} invocations · {} function errors",
+                e.invocations_direct, e.function_errors
+            );
+        }
     }
 }
 

@@ -113,6 +113,14 @@ pub fn build(r: &Results) -> Data {
         wide: false,
     }];
     in_flight.extend(aws.in_flight);
+    // A Lambda target: the burst's cold starts, on the chart of what was in flight.
+    if tl.iter().any(|p| p.cold_starts > 0) {
+        in_flight.push(series(
+            "cold starts (per second)",
+            "#9467bd",
+            counts(tl, |p| p.cold_starts),
+        ));
+    }
     Data {
         t,
         stages: spans(r),

@@ -636,3 +636,50 @@ pub fn cloudwatch(out: &mut String, r: &Results) {
     }
     out.push_str("</section>\n");
 }
+
+/// A Lambda target: cold starts, init, durations and cost, overall and per stage.
+pub fn lambda(out: &mut String, r: &Results) {
+    if r.lambda.is_none() {
+        return;
+    }
+    section(out, "lambda", "Lambda: cold starts, billed time, cost");
+    let lines = crate::report::lambda::lines(r);
+    let _ = writeln!(out, "<ul>");
+    for line in &lines {
+        let _ = writeln!(out, "<li>{}</li>", esc(line.trim()));
+    }
+    let _ = writeln!(out, "</ul>");
+    let ms = crate::report::summary::ms;
+    let rows: Vec<Vec<String>> = r
+        .stages
+        .iter()
+        .filter_map(|st| {
+            let s = st.lambda.as_ref()?;
+            Some(vec![
+                esc(&st.name),
+                s.invocations.to_string(),
+                s.cold_starts.to_string(),
+                ms(s.init_ms.p50),
+                ms(s.init_ms.p99),
+                ms(s.duration_ms.p99),
+                ms(s.billed_ms.p99),
+                s.function_errors.values().sum::<u64>().to_string(),
+            ])
+        })
+        .collect();
+    table(
+        out,
+        "num",
+        &[
+            "stage",
+            "invocations",
+            "cold starts",
+            "init p50",
+            "init p99",
+            "duration p99",
+            "billed p99",
+            "function errors",
+        ],
+        &rows,
+    );
+}
