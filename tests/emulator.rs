@@ -54,7 +54,7 @@ fn tiny(api: ApiMode) -> EmulatorConfig {
         reserved_concurrency: Some(1),
         rate: 1000.0,
         burst: 2,
-        cold_start: Duration::ZERO,
+        cold_start: HandlerTime::Fixed(Duration::ZERO),
         duration: HandlerTime::Fixed(Duration::from_millis(300)),
         ..EmulatorConfig::default()
     }

@@ -1,6 +1,8 @@
 //! What the emulated API answers, byte for byte as API Gateway and Lambda answer (the
 //! classes they fall in: docs/results.md). Pure.
 
+use std::borrow::Cow;
+
 use super::config::ApiMode;
 use super::lambda::LambdaThrottle;
 
@@ -8,11 +10,29 @@ use super::lambda::LambdaThrottle;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub status: u16,
-    pub headers: Vec<(&'static str, &'static str)>,
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     pub body: String,
 }
 
-const JSON: (&str, &str) = ("content-type", "application/json");
+impl Answer {
+    /// The value of header `name` (case-insensitive), if the answer has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+/// A header with a fixed value.
+pub(crate) const fn fixed(
+    name: &'static str,
+    value: &'static str,
+) -> (&'static str, Cow<'static, str>) {
+    (name, Cow::Borrowed(value))
+}
+
+pub(crate) const JSON: (&str, Cow<'static, str>) = fixed("content-type", "application/json");
 
 pub fn ok() -> Answer {
     Answer {
@@ -26,7 +46,7 @@ pub fn ok() -> Answer {
 pub fn api_gateway_throttle(mode: ApiMode) -> Answer {
     let mut headers = vec![JSON];
     if mode == ApiMode::Rest {
-        headers.push(("x-amzn-ErrorType", "TooManyRequestsException"));
+        headers.push(fixed("x-amzn-ErrorType", "TooManyRequestsException"));
     }
     Answer {
         status: 429,
@@ -40,7 +60,10 @@ pub fn lambda_throttle(mode: ApiMode, why: LambdaThrottle) -> Answer {
     match mode {
         ApiMode::Rest => Answer {
             status: 500,
-            headers: vec![JSON, ("x-amzn-ErrorType", "InternalServerErrorException")],
+            headers: vec![
+                JSON,
+                fixed("x-amzn-ErrorType", "InternalServerErrorException"),
+            ],
             body: r#"{"message": "Internal server error"}"#.into(),
         },
         ApiMode::Http => Answer {
@@ -52,8 +75,8 @@ pub fn lambda_throttle(mode: ApiMode, why: LambdaThrottle) -> Answer {
             status: 429,
             headers: vec![
                 JSON,
-                ("x-amzn-ErrorType", "TooManyRequestsException"),
-                ("Retry-After", "1"),
+                fixed("x-amzn-ErrorType", "TooManyRequestsException"),
+                fixed("Retry-After", "1"),
             ],
             body: format!(
                 r#"{{"Reason":"{}","Type":"User","message":"Rate Exceeded."}}"#,
@@ -73,7 +96,10 @@ pub fn integration_timeout(mode: ApiMode) -> Answer {
         },
         _ => Answer {
             status: 504,
-            headers: vec![JSON, ("x-amzn-ErrorType", "IntegrationTimeoutException")],
+            headers: vec![
+                JSON,
+                fixed("x-amzn-ErrorType", "IntegrationTimeoutException"),
+            ],
             body: r#"{"message": "Endpoint request timed out"}"#.into(),
         },
     }
@@ -90,9 +116,10 @@ mod tests {
             (t.status, t.body.as_str()),
             (429, r#"{"message":"Too Many Requests"}"#)
         );
-        assert!(t
-            .headers
-            .contains(&("x-amzn-ErrorType", "TooManyRequestsException")));
+        assert_eq!(
+            t.header("x-amzn-errortype"),
+            Some("TooManyRequestsException")
+        );
         let l = lambda_throttle(ApiMode::Rest, LambdaThrottle::Reserved);
         assert_eq!(
             (l.status, l.body.as_str()),
@@ -112,7 +139,7 @@ mod tests {
         assert!(a
             .body
             .contains(r#""Reason":"ConcurrentInvocationLimitExceeded""#));
-        assert!(a.headers.contains(&("Retry-After", "1")));
+        assert_eq!(a.header("Retry-After"), Some("1"));
         let r = lambda_throttle(ApiMode::FunctionUrl, LambdaThrottle::Reserved);
         assert!(r
             .body

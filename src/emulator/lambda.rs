@@ -119,6 +119,15 @@ impl Lambda {
         self.warm.push_back(now);
     }
 
+    /// `n` environments (at most the limit) warm at `now`, as if just used: the next `n`
+    /// invocations at once pay no cold start. They were not created by traffic, so are
+    /// not counted in `environments_created`.
+    pub fn prewarm(&mut self, n: u64, now: Instant) {
+        for _ in 0..n.min(self.limit) {
+            self.warm.push_back(now);
+        }
+    }
+
     pub fn warm_environments(&self) -> usize {
         self.warm.len()
     }
@@ -206,6 +215,29 @@ mod tests {
         assert_eq!(l.stats.cold_starts, 2);
         assert_eq!(l.stats.environments_created, 2);
         assert_eq!(l.warm_environments(), 2);
+    }
+
+    #[test]
+    fn prewarmed_environments_are_warm_and_not_created() {
+        let t0 = Instant::now();
+        let mut l = lambda(5, true);
+        l.prewarm(3, t0);
+        assert_eq!(l.warm_environments(), 3);
+        for _ in 0..3 {
+            assert!(!l.invoke(t0 + MS).unwrap().cold);
+        }
+        assert!(
+            l.invoke(t0 + MS).unwrap().cold,
+            "the fourth needs a new one"
+        );
+        assert_eq!((l.stats.cold_starts, l.stats.environments_created), (1, 1));
+        let mut capped = lambda(2, true);
+        capped.prewarm(10, t0);
+        assert_eq!(capped.warm_environments(), 2);
+        // As if used at t0: they expire after idle_expiry like any other.
+        let mut idle = lambda(5, true);
+        idle.prewarm(1, t0);
+        assert!(idle.invoke(t0 + Duration::from_secs(61)).unwrap().cold);
     }
 
     #[test]

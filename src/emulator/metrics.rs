@@ -172,6 +172,11 @@ impl Metrics {
         self.at(t).throttles += 1;
     }
 
+    /// An invocation that came at `t` ended in a function error (Lambda's `Errors`).
+    pub fn errored(&mut self, t: SystemTime) {
+        self.at(t).errors += 1;
+    }
+
     /// The function ran for `d` (cold start excluded, as Lambda's Duration does).
     pub fn ran(&mut self, t: SystemTime, d: Duration) {
         record(&mut self.at(t).duration, d);
@@ -427,6 +432,21 @@ mod tests {
         assert!(m
             .datapoints(&count, "Sum", (600.0, 720.0, 30), now, true)
             .is_err());
+    }
+
+    #[test]
+    fn function_errors_are_lambdas_errors_per_invocation() {
+        let mut m = Metrics::new(&EmulatorConfig::default());
+        for _ in 0..4 {
+            m.invoked(at(60), 1);
+        }
+        m.errored(at(60));
+        let errors = lambda("Errors", vec![("FunctionName", "emulated-function")]);
+        let q = (60.0, 120.0, 60);
+        let read = |stat| m.datapoints(&errors, stat, q, at(1000), true).unwrap();
+        assert_eq!(read("Sum"), vec![(60.0, 1.0)]);
+        assert_eq!(read("Average"), vec![(60.0, 0.25)]);
+        assert_eq!(read("SampleCount"), vec![(60.0, 4.0)]);
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! A local API Gateway + Lambda emulator: throttles like AWS on the wire, so the demo, CI
-//! and every test work without an AWS account. The data plane answers any path; the
-//! stats endpoint `/__stampede/stats` says what the server did, so tests can compare it
-//! with what the client saw.
+//! and every test work without an AWS account. The data plane answers any path, and the
+//! Lambda Invoke API its own (`invoke`); the stats endpoint `/__stampede/stats` says what
+//! the server did, so tests can compare it with what the client saw.
 
 pub mod answers;
 pub mod cloudwatch;
 /// The `[emulator]` settings: part of the scenario, read with it.
 pub use crate::scenario::emulator_config as config;
 pub mod control;
+pub mod invoke;
 pub mod lambda;
 pub mod metrics;
 
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -27,6 +30,7 @@ use serde::Serialize;
 
 use answers::Answer;
 pub use config::{ApiMode, EmulatorConfig, HandlerTime};
+pub use invoke::RecordedRequest;
 use lambda::{Lambda, LambdaStats};
 use metrics::Metrics;
 
@@ -60,6 +64,17 @@ pub struct Stats {
     pub warm_environments: u64,
     pub peak_concurrency: u64,
     pub in_flight: u64,
+    /// Invocations that ended in a function error (`error_rate`, Invoke API only).
+    #[serde(default)]
+    pub function_errors: u64,
+    /// Lambda Invoke API requests (`POST /2015-03-31/functions/…/invocations`).
+    #[serde(default)]
+    pub invocations_direct: u64,
+    /// The shortest and longest cold start taken, in ms (0 when none was).
+    #[serde(default)]
+    pub init_ms_min: f64,
+    #[serde(default)]
+    pub init_ms_max: f64,
 }
 
 struct Emulator {
@@ -76,6 +91,12 @@ struct Emulator {
     throttled_stage: AtomicU64,
     timeouts: AtomicU64,
     request_ids: AtomicU64,
+    function_errors: AtomicU64,
+    invocations_direct: AtomicU64,
+    /// The shortest and longest cold start taken.
+    inits: Mutex<Option<(Duration, Duration)>>,
+    /// The newest Invoke requests, as they came.
+    invoke_requests: Mutex<VecDeque<RecordedRequest>>,
 }
 
 impl Emulator {
@@ -87,6 +108,8 @@ impl Emulator {
             config.scaling_per,
             config.idle_expiry,
         );
+        let mut lambda = lambda;
+        lambda.prewarm(config.warm, Instant::now());
         let rng = config
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
@@ -105,6 +128,10 @@ impl Emulator {
             throttled_stage: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
             request_ids: AtomicU64::new(0),
+            function_errors: AtomicU64::new(0),
+            invocations_direct: AtomicU64::new(0),
+            inits: Mutex::new(None),
+            invoke_requests: Mutex::new(VecDeque::new()),
             config,
         }
     }
@@ -112,6 +139,12 @@ impl Emulator {
     fn stats(&self) -> Stats {
         let lambda = self.lambda.lock().expect("lambda lock");
         let l: LambdaStats = lambda.stats;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let (init_min, init_max) = self
+            .inits
+            .lock()
+            .expect("inits lock")
+            .map_or((0.0, 0.0), |(lo, hi)| (ms(lo), ms(hi)));
         Stats {
             requests: self.requests.load(Relaxed),
             ok: self.ok.load(Relaxed),
@@ -127,7 +160,17 @@ impl Emulator {
             warm_environments: lambda.warm_environments() as u64,
             peak_concurrency: l.peak_concurrency,
             in_flight: lambda.busy,
+            function_errors: self.function_errors.load(Relaxed),
+            invocations_direct: self.invocations_direct.load(Relaxed),
+            init_ms_min: init_min,
+            init_ms_max: init_max,
         }
+    }
+
+    /// A cold start of `d` was drawn: kept for the stats' range.
+    fn took_cold_start(&self, d: Duration) {
+        let mut inits = self.inits.lock().expect("inits lock");
+        *inits = Some(inits.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
     }
 
     /// One data-plane request: API Gateway's buckets, then Lambda; counted for CloudWatch
@@ -182,12 +225,17 @@ impl Emulator {
             .config
             .duration
             .sample(&mut self.rng.lock().expect("rng lock"));
-        let busy_for = handler
-            + if invocation.cold {
-                self.config.cold_start
-            } else {
-                Duration::ZERO
-            };
+        let cold_start = if invocation.cold {
+            let d = self
+                .config
+                .cold_start
+                .sample(&mut self.rng.lock().expect("rng lock"));
+            self.took_cold_start(d);
+            d
+        } else {
+            Duration::ZERO
+        };
+        let busy_for = handler + cold_start;
         let waits = mode != ApiMode::FunctionUrl && busy_for > self.config.integration_timeout;
         if waits {
             // API Gateway gives up; the function runs on and holds its environment.
@@ -248,9 +296,9 @@ impl Emulator {
             "lambda" => control::lambda(&self.config, &path, &query),
             _ => control::api_gateway(&self.config, &path),
         };
-        let mut headers = vec![("content-type", reply.content_type)];
+        let mut headers = vec![answers::fixed("content-type", reply.content_type)];
         if let Some(t) = reply.error_type {
-            headers.push(("x-amzn-ErrorType", t));
+            headers.push(answers::fixed("x-amzn-ErrorType", t));
         }
         Answer {
             status: reply.status,
@@ -297,6 +345,13 @@ impl Emulator {
     }
 
     async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        // Signed for `lambda`, but data plane: before the control plane's routing.
+        if let Some(name) = invoke::route(req.method().as_str(), req.uri().path()) {
+            let name = name.to_string();
+            let id = self.request_id();
+            let answer = self.invoke_api(req, &name, &id).await;
+            return respond(answer, id, false);
+        }
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         let service = control::service_of(header("authorization"), header("x-amz-target"));
         if service == Some("monitoring") {
@@ -307,25 +362,37 @@ impl Emulator {
         } else if req.uri().path() == STATS_PATH {
             Answer {
                 status: 200,
-                headers: vec![("content-type", "application/json")],
+                headers: vec![answers::JSON],
                 body: serde_json::to_string(&self.stats()).expect("stats serialise"),
             }
         } else {
             self.invoke().await
         };
-        let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
-        *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).expect("valid status");
-        let headers = resp.headers_mut();
-        for (name, value) in answer.headers {
-            headers.insert(name, http::HeaderValue::from_static(value));
-        }
-        let id = http::HeaderValue::from_str(&self.request_id()).expect("hex id");
-        if self.config.api == ApiMode::Http {
-            headers.insert("apigw-requestid", id.clone());
-        }
-        headers.insert("x-amzn-RequestId", id);
-        resp
+        respond(answer, self.request_id(), self.config.api == ApiMode::Http)
     }
+}
+
+/// The answer on the wire, with its request id (also as `apigw-requestid` for an HTTP API).
+fn respond(answer: Answer, id: String, apigw: bool) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
+    *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).expect("valid status");
+    let headers = resp.headers_mut();
+    for (name, value) in answer.headers {
+        let value = match value {
+            Cow::Borrowed(v) => http::HeaderValue::from_static(v),
+            Cow::Owned(v) => match http::HeaderValue::try_from(v) {
+                Ok(v) => v,
+                Err(_) => continue,
+            },
+        };
+        headers.insert(name, value);
+    }
+    let id = http::HeaderValue::try_from(id).expect("hex id");
+    if apigw {
+        headers.insert("apigw-requestid", id.clone());
+    }
+    headers.insert("x-amzn-RequestId", id);
+    resp
 }
 
 /// A request's whole body (empty when it cannot be read).
@@ -349,6 +416,13 @@ pub struct RunningEmulator {
 impl RunningEmulator {
     pub fn stats(&self) -> Stats {
         self.emulator.stats()
+    }
+
+    /// The newest Invoke API requests (up to 64), oldest first, as they came. Not served
+    /// over HTTP: they hold the callers' `Authorization` headers.
+    pub fn invoke_requests(&self) -> Vec<RecordedRequest> {
+        let kept = self.emulator.invoke_requests.lock().expect("requests lock");
+        kept.iter().cloned().collect()
     }
 }
 

@@ -8,8 +8,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::schema::{self, DurationOrRange, DurationOrZero, Rate, WholeNumber};
+use super::schema::{self, Count, DurationOrRange, DurationOrZero, Rate, WholeNumber};
 use crate::error::{Error, Result};
+use crate::invoke::cost::{Architecture, ARCHITECTURES};
 use crate::located::{toml_error, Source};
 
 /// Which wire behaviour to imitate (the status, body and headers AWS uses; docs/results.md lists how each is read).
@@ -66,8 +67,16 @@ pub struct EmulatorConfig {
     /// An optional stage (method `*/*`) throttle, checked after the account's.
     pub stage_rate: Option<f64>,
     pub stage_burst: Option<u64>,
-    pub cold_start: Duration,
+    /// Added to the handler time on a new execution environment: fixed, or uniform in a range.
+    pub cold_start: HandlerTime,
     pub duration: HandlerTime,
+    /// The function's memory in MB (its REPORT lines and GetFunctionConfiguration).
+    pub memory_mb: u64,
+    pub architecture: Architecture,
+    /// The fraction of admitted Invoke API invocations that fail with a function error.
+    pub error_rate: f64,
+    /// Execution environments already warm at start, as if just used (≤ the function's limit).
+    pub warm: u64,
     /// New execution environments allowed per window (AWS: 1,000 per 10 s).
     pub scaling_environments: u64,
     pub scaling_per: Duration,
@@ -102,8 +111,12 @@ impl Default for EmulatorConfig {
             burst: 5_000,
             stage_rate: None,
             stage_burst: None,
-            cold_start: Duration::from_millis(250),
+            cold_start: HandlerTime::Fixed(Duration::from_millis(250)),
             duration: HandlerTime::Fixed(Duration::from_millis(40)),
+            memory_mb: 128,
+            architecture: Architecture::X86_64,
+            error_rate: 0.0,
+            warm: 0,
             scaling_environments: 1000,
             scaling_per: Duration::from_secs(10),
             idle_expiry: Duration::from_secs(600),
@@ -130,13 +143,14 @@ impl EmulatorConfig {
 }
 
 /// Every action the control plane serves, as IAM names it (what `deny` may list).
-pub const ACTIONS: [&str; 10] = [
+pub const ACTIONS: [&str; 11] = [
     "servicequotas:GetServiceQuota",
     "servicequotas:GetAWSDefaultServiceQuota",
     "servicequotas:ListServiceQuotas",
     "lambda:GetAccountSettings",
     "lambda:GetFunctionConcurrency",
     "lambda:GetProvisionedConcurrencyConfig",
+    "lambda:GetFunctionConfiguration",
     "apigateway:GetAccount",
     "apigateway:GetStage",
     "apigateway:GetRestApi",
@@ -173,12 +187,28 @@ pub(crate) struct RawEmulator {
     /// The stage throttle's bucket size. With stage_rate.
     #[schemars(with = "Option<WholeNumber>")]
     stage_burst: Option<Spanned<Value>>,
-    /// Added to the handler time when a new execution environment is needed (default "250ms").
-    #[schemars(with = "Option<DurationOrZero>")]
+    /// Added to the handler time when a new execution environment is needed, fixed or a
+    /// uniform range such as "200ms..400ms" (default "250ms").
+    #[schemars(with = "Option<DurationOrRange>")]
     cold_start: Option<Spanned<Value>>,
     /// Handler time, fixed or a uniform range such as "20ms..80ms" (default "40ms").
     #[schemars(with = "Option<DurationOrRange>")]
     duration: Option<Spanned<Value>>,
+    /// The function's memory in MB, 128 to 10240: its REPORT lines and
+    /// GetFunctionConfiguration say it (default 128).
+    #[schemars(with = "Option<MemoryMb>")]
+    memory: Option<Spanned<Value>>,
+    /// The function's instruction set, for GetFunctionConfiguration (default "x86_64").
+    #[schemars(with = "Option<String>", extend("enum" = ARCHITECTURES))]
+    architecture: Option<Spanned<String>>,
+    /// The fraction of admitted Invoke API invocations answered with a function error,
+    /// 0 to 1 (default 0).
+    #[schemars(with = "Option<Fraction>")]
+    error_rate: Option<Spanned<Value>>,
+    /// Execution environments already warm when the emulator starts, as if just used;
+    /// at most the function's concurrency (default 0).
+    #[schemars(with = "Option<Count>")]
+    warm: Option<Spanned<Value>>,
     /// At most `environments` new execution environments per `per` (default 1000 per "10s").
     #[schemars(with = "Option<RawScaling>")]
     scaling: Option<Spanned<RawScaling>>,
@@ -212,6 +242,43 @@ pub(crate) struct RawEmulator {
     #[schemars(with = "Option<DurationOrZero>")]
     metrics_delay: Option<Spanned<Value>>,
 }
+
+/// `memory`: MB, as Lambda allows.
+struct MemoryMb;
+
+impl JsonSchema for MemoryMb {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MemoryMb".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Memory in MB: a whole number from 128 to 10240.",
+            "type": "integer",
+            "minimum": MEMORY_MB.start(),
+            "maximum": MEMORY_MB.end(),
+        })
+    }
+}
+
+/// `error_rate`: a fraction.
+struct Fraction;
+
+impl JsonSchema for Fraction {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Fraction".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A fraction from 0 to 1, such as 0.05.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+        })
+    }
+}
+
+/// The memory Lambda lets a function have, in MB.
+pub const MEMORY_MB: std::ops::RangeInclusive<u64> = 128..=10240;
 
 /// `scaling = { environments = N, per = "D" }`.
 #[derive(Deserialize, Clone, JsonSchema)]
@@ -299,10 +366,31 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
         ));
     }
     if let Some(v) = &raw.cold_start {
-        c.cold_start = src.duration_or_zero(v, "cold_start")?;
+        c.cold_start = handler_time(src, v, "cold_start")?;
     }
     if let Some(v) = &raw.duration {
-        c.duration = handler_time(src, v)?;
+        c.duration = handler_time(src, v, "duration")?;
+    }
+    if let Some(v) = &raw.memory {
+        c.memory_mb = memory(src, v)?;
+    }
+    if let Some(a) = &raw.architecture {
+        c.architecture = Architecture::parse(a.get_ref())
+            .ok_or_else(|| src.unknown(a.span(), "architecture", a.get_ref(), &ARCHITECTURES))?;
+    }
+    if let Some(v) = &raw.error_rate {
+        let rate = src.number_in(v, "error_rate", true, "a fraction of invocations")?;
+        if rate > 1.0 {
+            return Err(src.error(
+                v.span(),
+                &format!("`error_rate` {rate} is above 1"),
+                "a fraction from 0 to 1, such as 0.05",
+            ));
+        }
+        c.error_rate = rate;
+    }
+    if let Some(v) = &raw.warm {
+        c.warm = warm(src, v, c.function_limit())?;
     }
     if let Some(s) = &raw.scaling {
         let s = s.get_ref();
@@ -352,20 +440,50 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
     Ok(c)
 }
 
-/// `"40ms"`, or a range `"20ms..80ms"`.
-fn handler_time(src: &Source, v: &Spanned<Value>) -> Result<HandlerTime> {
+/// `memory`: a whole number of MB in [`MEMORY_MB`].
+fn memory(src: &Source, v: &Spanned<Value>) -> Result<u64> {
+    let expected = "a whole number of MB from 128 to 10240";
+    match v.get_ref() {
+        Value::Integer(i) if MEMORY_MB.contains(&(*i as u64)) => Ok(*i as u64),
+        Value::Integer(i) => Err(src.error(
+            v.span(),
+            &format!("`memory` {i} MB is outside what Lambda allows"),
+            expected,
+        )),
+        other => Err(src.error(
+            v.span(),
+            &format!("`memory` is a {}, not a whole number", other.type_str()),
+            expected,
+        )),
+    }
+}
+
+/// `warm`: a whole number ≥ 0, at most the function's concurrency `limit`.
+fn warm(src: &Source, v: &Spanned<Value>, limit: u64) -> Result<u64> {
+    let expected = format!("a whole number from 0 to the function's concurrency ({limit})");
+    match v.get_ref() {
+        Value::Integer(i) if (0..=limit as i64).contains(i) => Ok(*i as u64),
+        Value::Integer(i) => Err(src.error(
+            v.span(),
+            &format!("`warm` {i} is not between 0 and the function's concurrency {limit}"),
+            &expected,
+        )),
+        other => Err(src.error(
+            v.span(),
+            &format!("`warm` is a {}, not a whole number", other.type_str()),
+            &expected,
+        )),
+    }
+}
+
+/// `"40ms"`, or a range `"20ms..80ms"`, for `key` (`duration`, `cold_start`).
+fn handler_time(src: &Source, v: &Spanned<Value>, key: &str) -> Result<HandlerTime> {
     let expected = "a duration such as \"40ms\", or a range such as \"20ms..80ms\"";
     let Value::String(text) = v.get_ref() else {
-        return Err(src.error(v.span(), "`duration` is not a string", expected));
+        return Err(src.error(v.span(), &format!("`{key}` is not a string"), expected));
     };
     let parse = |t: &str| humantime::parse_duration(t.trim()).ok();
-    let bad = || {
-        src.error(
-            v.span(),
-            &format!("bad handler duration `{text}`"),
-            expected,
-        )
-    };
+    let bad = || src.error(v.span(), &format!("bad `{key}` `{text}`"), expected);
     match text.split_once("..") {
         Some((lo, hi)) => {
             let (lo, hi) = (parse(lo).ok_or_else(bad)?, parse(hi).ok_or_else(bad)?);
@@ -379,5 +497,68 @@ fn handler_time(src: &Source, v: &Spanned<Value>) -> Result<HandlerTime> {
             Ok(HandlerTime::Uniform(lo, hi))
         }
         None => Ok(HandlerTime::Fixed(parse(text).ok_or_else(bad)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<EmulatorConfig> {
+        let src = Source::new(Path::new("e.toml"), text);
+        let raw: RawEmulator = toml::from_str(text).map_err(|e| toml_error(&src, &e))?;
+        validate(&src, &raw)
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_function_keys_are_read() {
+        let c = parse(
+            "memory = 1769\narchitecture = \"arm64\"\nerror_rate = 0.05\nwarm = 3\ncold_start = \"200ms..400ms\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.memory_mb, 1769);
+        assert_eq!(c.architecture, Architecture::Arm64);
+        assert_eq!(c.error_rate, 0.05);
+        assert_eq!(c.warm, 3);
+        assert_eq!(
+            c.cold_start,
+            HandlerTime::Uniform(Duration::from_millis(200), Duration::from_millis(400))
+        );
+        let d = parse("").unwrap();
+        assert_eq!((d.memory_mb, d.architecture), (128, Architecture::X86_64));
+        assert_eq!((d.error_rate, d.warm), (0.0, 0));
+        assert_eq!(
+            parse("cold_start = \"0ms\"").unwrap().cold_start.mean(),
+            Duration::ZERO
+        );
+        assert_eq!(parse("error_rate = 1").unwrap().error_rate, 1.0);
+    }
+
+    #[test]
+    fn bad_function_keys_name_their_line_and_column() {
+        let e = error("\nmemory = 64\n");
+        assert!(e.starts_with("e.toml:2:10: `memory` 64 MB"), "{e}");
+        assert!(e.contains("128 to 10240"), "{e}");
+        assert!(error("memory = \"1GB\"").contains("not a whole number"));
+        let e = error("architecture = \"arm\"");
+        assert!(e.contains("unknown architecture `arm`"), "{e}");
+        assert!(e.contains("x86_64, arm64"), "{e}");
+        let e = error("error_rate = 1.5");
+        assert!(
+            e.starts_with("e.toml:1:14: `error_rate` 1.5 is above 1"),
+            "{e}"
+        );
+        assert!(error("error_rate = -0.1").contains("error_rate"));
+        let e = error("reserved_concurrency = 2\nwarm = 3");
+        assert!(e.starts_with("e.toml:2:8: `warm` 3"), "{e}");
+        assert!(error("warm = -1").contains("`warm` -1"));
+        let e = error("cold_start = \"400ms..200ms\"");
+        assert!(e.contains("ends before it starts"), "{e}");
+        assert!(error("cold_start = 5").contains("`cold_start` is not a string"));
+        assert!(parse("deny = [\"lambda:GetFunctionConfiguration\"]").is_ok());
     }
 }

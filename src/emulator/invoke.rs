@@ -1,0 +1,679 @@
+//! The Lambda Invoke API on the emulator: `POST /2015-03-31/functions/{FunctionName}/invocations`,
+//! answered as Lambda answers it — the function's result (or function error) with its
+//! executed version and, when asked, the log tail and its `REPORT` line; 202 for an `Event`,
+//! 204 for a `DryRun`; Lambda's 429 when the emulated function is out of concurrency. The
+//! invocations go through the same `Lambda` as the API path: same environments, limits and
+//! scaling rate, and no API Gateway in front.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use percent_encoding::percent_decode_str;
+
+use super::answers::{self, fixed, Answer, JSON};
+use super::config::{ApiMode, EmulatorConfig};
+use super::lambda::LambdaThrottle;
+use super::Emulator;
+use crate::invoke::report_line::billed_ms;
+use crate::invoke::{FunctionRef, ReportLine};
+
+/// The account every ARN the emulator writes names.
+pub const ACCOUNT: &str = "123456789012";
+
+/// How many Invoke requests [`RecordedRequest`]s are kept (the newest).
+pub const KEPT_REQUESTS: usize = 64;
+
+/// What an invocation that succeeds returns.
+pub const OK_PAYLOAD: &str = r#"{"statusCode":200,"body":"ok"}"#;
+
+/// What an invocation that fails (`error_rate`) returns, with `X-Amz-Function-Error: Unhandled`.
+pub const ERROR_PAYLOAD: &str = r#"{"errorType":"EmulatedError","errorMessage":"the emulator's configured error_rate","trace":[]}"#;
+
+/// An Invoke request as it arrived, for tests that compare what a client sent with what
+/// the SDKs send. Kept in memory only: it holds the `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// As received, percent-encoding and all.
+    pub path: String,
+    /// As received, without the `?`; empty when there was none.
+    pub query: String,
+    /// Every header, in the order they came (names lower-cased, as HTTP/1.1 parsing leaves them).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Debug for RecordedRequest {
+    /// Header names only: the values hold a signature.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// The still-encoded `{FunctionName}` of an Invoke request; `None` for any other request.
+pub fn route<'a>(method: &str, path: &'a str) -> Option<&'a str> {
+    if method != "POST" {
+        return None;
+    }
+    let name = path
+        .strip_prefix("/2015-03-31/functions/")?
+        .strip_suffix("/invocations")?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// `X-Amz-Invocation-Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvocationType {
+    RequestResponse,
+    Event,
+    DryRun,
+}
+
+impl InvocationType {
+    /// The header's value (absent: `RequestResponse`); `None` for a value Lambda refuses.
+    pub fn parse(header: Option<&str>) -> Option<InvocationType> {
+        match header {
+            None | Some("RequestResponse") => Some(InvocationType::RequestResponse),
+            Some("Event") => Some(InvocationType::Event),
+            Some("DryRun") => Some(InvocationType::DryRun),
+            Some(_) => None,
+        }
+    }
+}
+
+/// `X-Amz-Log-Type`: whether the log tail is wanted (absent: `None`, no); `None` for a
+/// value Lambda refuses.
+pub fn tail_wanted(header: Option<&str>) -> Option<bool> {
+    match header {
+        None | Some("None") => Some(false),
+        Some("Tail") => Some(true),
+        Some(_) => None,
+    }
+}
+
+/// Why a request names no function the emulator runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a function name, ARN or qualifier at all (400 `ValidationException`).
+    Invalid(String),
+    /// Another function (or region): 404, naming the ARN asked for.
+    NotFound(String),
+    /// The name's `:qualifier` and `?Qualifier=` differ (400 `InvalidParameterValueException`).
+    QualifierMismatch,
+}
+
+/// `arn:aws:lambda:{region}:123456789012:function:{name}[:{qualifier}]`.
+pub fn function_arn(region: &str, name: &str, qualifier: Option<&str>) -> String {
+    let mut arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}");
+    if let Some(q) = qualifier {
+        arn.push(':');
+        arn.push_str(q);
+    }
+    arn
+}
+
+/// The `Qualifier` of a query string, percent-decoded.
+pub fn query_qualifier(query: &str) -> Option<String> {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Qualifier="))
+        .map(|q| percent_decode_str(q).decode_utf8_lossy().into_owned())
+}
+
+/// Resolves the function a request names — `encoded`, its path's `{FunctionName}` (a
+/// name, an ARN or a partial ARN, maybe with a `:qualifier`), and the `?Qualifier=` of
+/// `query` — against the emulator's one function. Any account id is taken; a full ARN's
+/// region must be the emulator's. The qualifier, when one was given.
+pub fn resolve(c: &EmulatorConfig, encoded: &str, query: &str) -> Result<Option<String>, Refusal> {
+    let decoded = percent_decode_str(encoded).decode_utf8_lossy();
+    let f = FunctionRef::parse(&decoded).map_err(|_| {
+        Refusal::Invalid(format!(
+            "1 validation error detected: Value '{decoded}' at 'functionName' failed to satisfy constraint: Member must be a function name, an ARN or a partial ARN"
+        ))
+    })?;
+    let asked = query_qualifier(query);
+    if let Some(q) = &asked {
+        if FunctionRef::parse(&format!("x:{q}")).is_err() {
+            return Err(Refusal::Invalid(format!(
+                "1 validation error detected: Value '{q}' at 'qualifier' failed to satisfy constraint: Member must be $LATEST, a version or an alias name"
+            )));
+        }
+    }
+    let qualifier = match (f.qualifier.clone(), asked) {
+        (Some(named), Some(asked)) if named != asked => return Err(Refusal::QualifierMismatch),
+        (named, asked) => asked.or(named),
+    };
+    let region = f.region.as_deref().unwrap_or(&c.region);
+    if f.name() != c.function || region != c.region {
+        return Err(Refusal::NotFound(function_arn(
+            region,
+            f.name(),
+            qualifier.as_deref(),
+        )));
+    }
+    Ok(qualifier)
+}
+
+/// The version that ran: `$LATEST` unqualified, the version named, or version 1 behind
+/// an alias.
+pub fn executed_version(qualifier: Option<&str>) -> &str {
+    match qualifier {
+        None => "$LATEST",
+        Some(q) if q == "$LATEST" || q.chars().all(|c| c.is_ascii_digit()) => q,
+        Some(_) => "1",
+    }
+}
+
+/// Whether an invocation fails, for a `draw` uniform in [0, 1).
+pub fn fails(error_rate: f64, draw: f64) -> bool {
+    draw < error_rate
+}
+
+/// A plausible `Max Memory Used`: 40 MB plus `extra`, within the function's memory.
+pub fn max_memory_used(memory_mb: u64, extra: u64) -> u64 {
+    (40 + extra).min(memory_mb)
+}
+
+/// An invocation that ran: what the answer and its `REPORT` line say.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ran {
+    /// The cold start's init, measured; `None` on a warm environment.
+    pub init: Option<Duration>,
+    /// The handler's time, measured.
+    pub handler: Duration,
+    pub error: bool,
+    pub max_memory_used_mb: u64,
+}
+
+/// The `REPORT` line of an invocation: billed time includes init, as Lambda bills it.
+pub fn report(request_id: &str, ran: &Ran, memory_mb: u64) -> ReportLine {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (duration_ms, init_ms) = (ms(ran.handler), ran.init.map(ms));
+    ReportLine {
+        request_id: request_id.to_string(),
+        duration_ms,
+        billed_ms: billed_ms(duration_ms, init_ms),
+        memory_mb,
+        max_memory_used_mb: ran.max_memory_used_mb,
+        init_ms,
+        restore_ms: None,
+    }
+}
+
+/// The log's tail as Lambda sends it in `X-Amz-Log-Result` (before base64).
+pub fn log_tail(request_id: &str, version: &str, report: &ReportLine) -> String {
+    format!(
+        "START RequestId: {request_id} Version: {version}\nEND RequestId: {request_id}\n{report}\n"
+    )
+}
+
+/// `X-Amz-Log-Result`: the tail in standard, padded base64.
+pub fn log_result(tail: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(tail)
+}
+
+/// A synchronous invocation's answer: the result, or the function error, with its
+/// executed version and, when asked, the log.
+pub fn answered(version: &str, log_result: Option<String>, error: bool) -> Answer {
+    let mut headers = vec![JSON, ("X-Amz-Executed-Version", Cow::Owned(version.into()))];
+    if let Some(log) = log_result {
+        headers.push(("X-Amz-Log-Result", Cow::Owned(log)));
+    }
+    if error {
+        headers.push(fixed("X-Amz-Function-Error", "Unhandled"));
+    }
+    Answer {
+        status: 200,
+        headers,
+        body: if error { ERROR_PAYLOAD } else { OK_PAYLOAD }.into(),
+    }
+}
+
+/// An `Event` queued.
+pub fn accepted() -> Answer {
+    Answer {
+        status: 202,
+        headers: vec![fixed("content-length", "0")],
+        body: String::new(),
+    }
+}
+
+/// A `DryRun`: the caller may invoke the function.
+pub fn dry_run() -> Answer {
+    Answer {
+        status: 204,
+        headers: Vec::new(),
+        body: String::new(),
+    }
+}
+
+/// Lambda is out of concurrency for the function: its 429, with the `Reason`.
+pub fn throttled(why: LambdaThrottle) -> Answer {
+    answers::lambda_throttle(ApiMode::FunctionUrl, why)
+}
+
+/// A restJson1 error: 4xx, its type in `x-amzn-ErrorType`.
+fn error(status: u16, error_type: &'static str, message: &str) -> Answer {
+    Answer {
+        status,
+        headers: vec![JSON, fixed("x-amzn-ErrorType", error_type)],
+        body: format!(
+            r#"{{"Type":"User","message":{}}}"#,
+            serde_json::Value::from(message)
+        ),
+    }
+}
+
+/// The answer to a request that names no function the emulator runs.
+pub fn refused(r: &Refusal) -> Answer {
+    match r {
+        Refusal::Invalid(message) => error(400, "ValidationException", message),
+        Refusal::NotFound(arn) => error(
+            404,
+            "ResourceNotFoundException",
+            &format!("Function not found: {arn}"),
+        ),
+        Refusal::QualifierMismatch => error(
+            400,
+            "InvalidParameterValueException",
+            "The derived qualifier from the function name does not match the specified qualifier.",
+        ),
+    }
+}
+
+/// A header value Lambda does not take.
+fn bad_header(header: &str, value: &str, valid: &str) -> Answer {
+    error(
+        400,
+        "InvalidParameterValueException",
+        &format!("Unsupported {header} value '{value}': expected one of {valid}"),
+    )
+}
+
+impl Emulator {
+    /// One Invoke API request for the function `encoded` names; `id` is its request id.
+    pub(super) async fn invoke_api(
+        self: &Arc<Self>,
+        req: hyper::Request<hyper::body::Incoming>,
+        encoded: &str,
+        id: &str,
+    ) -> Answer {
+        let came = SystemTime::now();
+        self.requests.fetch_add(1, Relaxed);
+        self.invocations_direct.fetch_add(1, Relaxed);
+        let (parts, body) = req.into_parts();
+        let body = {
+            use http_body_util::BodyExt;
+            body.collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_else(|_| Bytes::new())
+        };
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let (kind, tail) = (header("x-amz-invocation-type"), header("x-amz-log-type"));
+        let query = parts.uri.query().unwrap_or("").to_string();
+        self.record(RecordedRequest {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            query: query.clone(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: body.to_vec(),
+        });
+
+        let qualifier = match resolve(&self.config, encoded, &query) {
+            Ok(q) => q,
+            Err(r) => return refused(&r),
+        };
+        let Some(kind) = InvocationType::parse(kind.as_deref()) else {
+            let given = kind.unwrap_or_default();
+            return bad_header(
+                "X-Amz-Invocation-Type",
+                &given,
+                "RequestResponse, Event, DryRun",
+            );
+        };
+        let Some(tail) = tail_wanted(tail.as_deref()) else {
+            return bad_header("X-Amz-Log-Type", &tail.unwrap_or_default(), "None, Tail");
+        };
+        match kind {
+            InvocationType::DryRun => dry_run(),
+            InvocationType::Event => {
+                // Lambda queues it and answers at once; a throttled event is retried by
+                // Lambda itself, so the caller never hears of it.
+                let me = Arc::clone(self);
+                tokio::spawn(async move {
+                    let _ = me.run(came).await;
+                });
+                accepted()
+            }
+            InvocationType::RequestResponse => {
+                // The function runs to its end even if the caller goes away.
+                let me = Arc::clone(self);
+                let ran = tokio::spawn(async move { me.run(came).await }).await;
+                let ran = match ran {
+                    Ok(Ok(ran)) => ran,
+                    Ok(Err(why)) => return throttled(why),
+                    Err(_) => return error(500, "ServiceException", "the invocation failed"),
+                };
+                let version = executed_version(qualifier.as_deref());
+                let log = tail.then(|| {
+                    let line = report(id, &ran, self.config.memory_mb);
+                    log_result(&log_tail(id, version, &line))
+                });
+                answered(version, log, ran.error)
+            }
+        }
+    }
+
+    /// One invocation: admission by Lambda, the cold start when there is one, the handler,
+    /// counted in the stats and CloudWatch under the time it `came`.
+    async fn run(self: Arc<Self>, came: SystemTime) -> Result<Ran, LambdaThrottle> {
+        let (invocation, busy) = {
+            let mut lambda = self.lambda.lock().expect("lambda lock");
+            (lambda.invoke(Instant::now()), lambda.busy)
+        };
+        let invocation = match invocation {
+            Ok(i) => i,
+            Err(why) => {
+                self.metrics.lock().expect("metrics lock").throttled(came);
+                return Err(why);
+            }
+        };
+        self.metrics
+            .lock()
+            .expect("metrics lock")
+            .invoked(came, busy);
+        let (init, handler, error, extra_mb) = {
+            let mut rng = self.rng.lock().expect("rng lock");
+            let init = invocation
+                .cold
+                .then(|| self.config.cold_start.sample(&mut rng));
+            let handler = self.config.duration.sample(&mut rng);
+            (
+                init,
+                handler,
+                fails(self.config.error_rate, rng.f64()),
+                rng.u64(0..=12),
+            )
+        };
+        let init = match init {
+            Some(d) => {
+                self.took_cold_start(d);
+                let at = Instant::now();
+                tokio::time::sleep(d).await;
+                Some(at.elapsed())
+            }
+            None => None,
+        };
+        let at = Instant::now();
+        tokio::time::sleep(handler).await;
+        let handler = at.elapsed();
+        self.lambda
+            .lock()
+            .expect("lambda lock")
+            .finish(Instant::now());
+        {
+            let mut metrics = self.metrics.lock().expect("metrics lock");
+            metrics.ran(came, handler);
+            if error {
+                metrics.errored(came);
+            }
+        }
+        if error {
+            self.function_errors.fetch_add(1, Relaxed);
+        } else {
+            self.ok.fetch_add(1, Relaxed);
+        }
+        Ok(Ran {
+            init,
+            handler,
+            error,
+            max_memory_used_mb: max_memory_used(self.config.memory_mb, extra_mb),
+        })
+    }
+
+    fn record(&self, r: RecordedRequest) {
+        let mut kept = self.invoke_requests.lock().expect("requests lock");
+        if kept.len() >= KEPT_REQUESTS {
+            kept.pop_front();
+        }
+        kept.push_back(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> EmulatorConfig {
+        EmulatorConfig {
+            function: "orders".into(),
+            region: "eu-west-1".into(),
+            ..EmulatorConfig::default()
+        }
+    }
+
+    #[test]
+    fn only_invoke_paths_are_routed() {
+        assert_eq!(
+            route("POST", "/2015-03-31/functions/orders/invocations"),
+            Some("orders")
+        );
+        assert_eq!(
+            route(
+                "POST",
+                "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Aorders/invocations"
+            ),
+            Some("arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Aorders")
+        );
+        assert_eq!(
+            route("GET", "/2015-03-31/functions/orders/invocations"),
+            None
+        );
+        assert_eq!(
+            route("POST", "/2015-03-31/functions/orders/configuration"),
+            None
+        );
+        assert_eq!(route("POST", "/2015-03-31/functions//invocations"), None);
+        assert_eq!(route("POST", "/2015-03-31/functions/a/b/invocations"), None);
+        assert_eq!(route("POST", "/orders"), None);
+    }
+
+    #[test]
+    fn names_arns_and_partial_arns_resolve_with_their_qualifier() {
+        let c = config();
+        let path = |name: &str, q: Option<&str>| {
+            let p = crate::invoke::function::invoke_path(name, q);
+            let (path, query) = p.split_once('?').unwrap_or((&p, ""));
+            let name = route("POST", path).unwrap().to_string();
+            resolve(&c, &name, query)
+        };
+        assert_eq!(path("orders", None), Ok(None));
+        assert_eq!(path("orders:live", None), Ok(Some("live".into())));
+        assert_eq!(
+            path(
+                "arn:aws:lambda:eu-west-1:123456789012:function:orders",
+                Some("$LATEST")
+            ),
+            Ok(Some("$LATEST".into()))
+        );
+        assert_eq!(
+            path(
+                "arn:aws:lambda:eu-west-1:123456789012:function:orders:7",
+                None
+            ),
+            Ok(Some("7".into()))
+        );
+        assert_eq!(
+            path("123456789012:function:orders", Some("live")),
+            Ok(Some("live".into()))
+        );
+        assert_eq!(path("orders:live", Some("live")), Ok(Some("live".into())));
+        assert_eq!(
+            path("orders:live", Some("7")),
+            Err(Refusal::QualifierMismatch)
+        );
+        assert_eq!(
+            path("payments", None),
+            Err(Refusal::NotFound(
+                "arn:aws:lambda:eu-west-1:123456789012:function:payments".into()
+            ))
+        );
+        assert_eq!(
+            path(
+                "arn:aws:lambda:us-east-1:123456789012:function:orders",
+                None
+            ),
+            Err(Refusal::NotFound(
+                "arn:aws:lambda:us-east-1:123456789012:function:orders".into()
+            )),
+            "another region"
+        );
+        assert_eq!(
+            path("payments:live", None),
+            Err(Refusal::NotFound(
+                "arn:aws:lambda:eu-west-1:123456789012:function:payments:live".into()
+            ))
+        );
+        assert!(matches!(resolve(&c, "a%2Fb", ""), Err(Refusal::Invalid(_))));
+        assert!(matches!(
+            resolve(&c, "orders", "Qualifier=li%20ve"),
+            Err(Refusal::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_executed_version_is_latest_a_version_or_an_aliass() {
+        assert_eq!(executed_version(None), "$LATEST");
+        assert_eq!(executed_version(Some("$LATEST")), "$LATEST");
+        assert_eq!(executed_version(Some("7")), "7");
+        assert_eq!(executed_version(Some("live")), "1");
+    }
+
+    #[test]
+    fn header_values_are_lambdas() {
+        assert_eq!(
+            InvocationType::parse(None),
+            Some(InvocationType::RequestResponse)
+        );
+        assert_eq!(
+            InvocationType::parse(Some("Event")),
+            Some(InvocationType::Event)
+        );
+        assert_eq!(
+            InvocationType::parse(Some("DryRun")),
+            Some(InvocationType::DryRun)
+        );
+        assert_eq!(InvocationType::parse(Some("event")), None);
+        assert_eq!(tail_wanted(None), Some(false));
+        assert_eq!(tail_wanted(Some("None")), Some(false));
+        assert_eq!(tail_wanted(Some("Tail")), Some(true));
+        assert_eq!(tail_wanted(Some("tail")), None);
+    }
+
+    #[test]
+    fn the_error_rate_decides_by_the_draw() {
+        assert!(!fails(0.0, 0.0));
+        assert!(fails(1.0, 0.999_999));
+        assert!(fails(0.05, 0.049) && !fails(0.05, 0.05));
+        assert_eq!(max_memory_used(128, 5), 45);
+        assert_eq!(max_memory_used(128, 500), 128);
+    }
+
+    #[test]
+    fn the_log_tail_carries_a_report_line_that_reads_back() {
+        let ran = Ran {
+            init: Some(Duration::from_micros(231_456)),
+            handler: Duration::from_micros(40_123),
+            error: false,
+            max_memory_used_mb: 44,
+        };
+        let r = report("abc-1", &ran, 512);
+        assert_eq!(r.billed_ms, 272, "40.123 + 231.456 rounded up");
+        assert_eq!(r.init_ms, Some(231.456));
+        let tail = log_tail("abc-1", "$LATEST", &r);
+        assert!(tail.starts_with(
+            "START RequestId: abc-1 Version: $LATEST\nEND RequestId: abc-1\nREPORT RequestId: abc-1\tDuration: 40.12 ms\tBilled Duration: 272 ms\tMemory Size: 512 MB\tMax Memory Used: 44 MB\tInit Duration: 231.46 ms\t\n"
+        ), "{tail}");
+        let read = ReportLine::from_log_result(log_result(&tail).as_bytes()).unwrap();
+        assert_eq!((read.billed_ms, read.memory_mb), (272, 512));
+        assert!(read.cold());
+        let warm = report("abc-2", &Ran { init: None, ..ran }, 128);
+        assert_eq!((warm.billed_ms, warm.init_ms), (41, None));
+    }
+
+    #[test]
+    fn answers_are_lambdas() {
+        let ok = answered("$LATEST", Some("TG9n".into()), false);
+        assert_eq!((ok.status, ok.body.as_str()), (200, OK_PAYLOAD));
+        assert_eq!(ok.header("X-Amz-Executed-Version"), Some("$LATEST"));
+        assert_eq!(ok.header("X-Amz-Log-Result"), Some("TG9n"));
+        assert_eq!(ok.header("X-Amz-Function-Error"), None);
+        let failed = answered("1", None, true);
+        assert_eq!(failed.status, 200);
+        assert_eq!(failed.header("X-Amz-Function-Error"), Some("Unhandled"));
+        assert_eq!(
+            crate::invoke::report_line::error_type(failed.body.as_bytes()).as_deref(),
+            Some("EmulatedError")
+        );
+        assert_eq!(failed.header("X-Amz-Log-Result"), None);
+        let nf = refused(&Refusal::NotFound(
+            "arn:aws:lambda:us-east-1:123456789012:function:x".into(),
+        ));
+        assert_eq!(nf.status, 404);
+        assert_eq!(
+            nf.header("x-amzn-ErrorType"),
+            Some("ResourceNotFoundException")
+        );
+        assert_eq!(
+            nf.body,
+            r#"{"Type":"User","message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:x"}"#
+        );
+        let t = throttled(LambdaThrottle::Reserved);
+        assert_eq!(t.status, 429);
+        assert_eq!(
+            t.body,
+            r#"{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#
+        );
+        assert_eq!((accepted().status, accepted().body.as_str()), (202, ""));
+        assert_eq!(dry_run().status, 204);
+        let bad = refused(&Refusal::Invalid("it's \"bad\"".into()));
+        assert_eq!(bad.body, r#"{"Type":"User","message":"it's \"bad\""}"#);
+    }
+}
