@@ -2,12 +2,15 @@
 //! and every stage checked against the limits.
 
 use crate::cli::LoadArgs;
+use crate::emulator::EmulatorConfig;
 use crate::emulator::RunningEmulator;
 use crate::error::Result;
 use crate::quotas::sources::{self, Limits};
 use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
+use crate::verdict::cost;
 use crate::verdict::preflight::{self, Preflight};
+use std::time::Duration;
 
 /// The limits, the stage plans and the preflight of `scenario`, as `plan` and `run`
 /// check them; `emulator` is the in-process one, when it was started.
@@ -24,7 +27,7 @@ pub fn preflight(
         emulator.map(|e| format!("http://{}", e.addr)),
     )?;
     let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
-    let checked = preflight::check(
+    let mut checked = preflight::check(
         &scenario.stages,
         &plans,
         &limits.quotas,
@@ -32,5 +35,39 @@ pub fn preflight(
         latency,
         &basis,
     );
+    if scenario.target.lambda.is_some() {
+        let basis = cost_basis(scenario, &limits, in_process, (latency, basis));
+        checked.cost = Some(cost::estimate(&plans, latency, basis));
+    }
     Ok((limits, plans, checked))
+}
+
+/// What a Lambda target's cost estimate rests on: `[aws]` first, then what was read from
+/// the function (or the emulator's settings), then Lambda's defaults.
+fn cost_basis(
+    scenario: &Scenario,
+    limits: &Limits,
+    emulator: Option<&EmulatorConfig>,
+    latency: (Duration, String),
+) -> cost::Basis {
+    let aws = scenario.aws.as_ref();
+    let expected = match (aws.and_then(|a| a.expected_duration), emulator) {
+        (Some(d), _) => (d, "[aws] expected_duration".into()),
+        (None, Some(e)) => (e.duration.mean(), "the emulator's handler time".into()),
+        (None, None) => (latency.0, format!("the expected latency: {}", latency.1)),
+    };
+    let memory = match (
+        aws.and_then(|a| a.memory_mb),
+        &limits.quotas.function_config,
+    ) {
+        (Some(m), _) => (m, "[aws] memory".into()),
+        (None, Some(c)) => (c.memory_mb, c.source.describe()),
+        (None, None) => (128, "assumed: Lambda's default, not read".into()),
+    };
+    cost::Basis {
+        expected,
+        memory,
+        architecture: crate::results::lambda::architecture_of(aws, &limits.quotas),
+        prices: aws.map(|a| a.prices).unwrap_or_default(),
+    }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::invoke::cost::usd;
+
 use crate::quotas::Quotas;
 use crate::verdict::num;
 use crate::verdict::preflight::{LimitCheck, Preflight};
@@ -34,6 +36,23 @@ pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {
             s.burst.map_or("-".into(), |b| b.to_string()),
             num(s.expected_concurrency.ceil()),
             num(s.new_environments_per_10s.ceil()),
+        );
+    }
+    if let Some(c) = &p.cost {
+        let _ = writeln!(
+            out,
+            "\n  cost estimate: {} for {} invocations of {} ms at {} MB on {} (requests {} + compute {:.2} GB-s {}); cold starts' init is billed too and not in it\n    duration: {} · memory: {} · architecture: {}",
+            usd(c.cost.total_usd),
+            c.invocations,
+            num(c.expected_duration_ms),
+            c.memory_mb,
+            c.cost.architecture.key(),
+            usd(c.cost.requests_usd),
+            c.cost.gb_seconds,
+            usd(c.cost.compute_usd),
+            c.duration_basis,
+            c.memory_basis,
+            c.architecture_basis
         );
     }
     let over: Vec<_> = p.exceeded_checks().collect();

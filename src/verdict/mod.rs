@@ -1,6 +1,7 @@
 //! The verdict on a run: thresholds, abort rules, the preflight and the quota findings.
 
 pub mod cloudwatch;
+pub mod cost;
 pub mod descriptors;
 mod next_steps;
 mod onset;

@@ -62,6 +62,9 @@ pub struct Preflight {
     /// What the client machine may not hold (open files), said before any traffic.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// A Lambda target: what the plan's invocations will cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::CostEstimate>,
 }
 
 impl Preflight {
@@ -121,6 +124,7 @@ pub fn check(
         checks: Vec::new(),
         exceeded: false,
         warnings: Vec::new(),
+        cost: None,
     };
     for (i, (stage, plan)) in stages.iter().zip(plans).enumerate() {
         let (peak_rate, burst, concurrency) = match plan {

@@ -1,0 +1,118 @@
+//! What a Lambda target's test will cost, before any traffic: the planned invocations ×
+//! the request price, plus each one's expected billed time × memory × the compute price.
+//! Pure.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::invoke::{Architecture, Cost, Prices};
+use crate::schedule::StagePlan;
+
+/// The estimate, and what each number rests on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostEstimate {
+    pub cost: Cost,
+    /// Invocations planned; closed stages count workers × duration ÷ latency.
+    pub invocations: u64,
+    pub expected_duration_ms: f64,
+    pub duration_basis: String,
+    pub memory_mb: u64,
+    pub memory_basis: String,
+    pub architecture_basis: String,
+}
+
+/// What the estimate is made of, and why each.
+pub struct Basis {
+    pub expected: (Duration, String),
+    pub memory: (u64, String),
+    pub architecture: (Architecture, String),
+    pub prices: Prices,
+}
+
+/// Invocations the plans send: open and burst stages as planned, closed stages as many
+/// as their workers finish in their time at `latency` each.
+pub fn planned_invocations(plans: &[StagePlan], latency: Duration) -> u64 {
+    let l = latency.as_secs_f64().max(1e-6);
+    plans
+        .iter()
+        .map(|p| match p {
+            StagePlan::Closed { workers, duration } => {
+                (*workers as f64 * duration.as_secs_f64() / l).round() as u64
+            }
+            other => other.planned_requests().unwrap_or(0),
+        })
+        .sum()
+}
+
+pub fn estimate(plans: &[StagePlan], latency: Duration, basis: Basis) -> CostEstimate {
+    let invocations = planned_invocations(plans, latency);
+    let expected_ms = basis.expected.0.as_secs_f64() * 1000.0;
+    CostEstimate {
+        cost: Cost::estimate(
+            invocations,
+            expected_ms,
+            basis.memory.0,
+            basis.architecture.0,
+            &basis.prices,
+        ),
+        invocations,
+        expected_duration_ms: expected_ms,
+        duration_basis: basis.expected.1,
+        memory_mb: basis.memory.0,
+        memory_basis: basis.memory.1,
+        architecture_basis: basis.architecture.1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Stage, StageKind};
+
+    fn plan(kind: StageKind) -> StagePlan {
+        StagePlan::for_stage(&Stage {
+            name: "s".into(),
+            kind,
+        })
+    }
+
+    #[test]
+    fn invocations_add_up_over_stage_kinds() {
+        let plans = [
+            plan(StageKind::Constant {
+                rate: 100.0,
+                duration: Duration::from_secs(10),
+            }),
+            plan(StageKind::Burst { requests: 1000 }),
+            plan(StageKind::Concurrency {
+                workers: 10,
+                duration: Duration::from_secs(5),
+            }),
+            plan(StageKind::Pause {
+                duration: Duration::from_secs(3),
+            }),
+        ];
+        // 1000 + 1000 + 10 workers × 5 s ÷ 50 ms = 1000.
+        assert_eq!(planned_invocations(&plans, Duration::from_millis(50)), 3000);
+    }
+
+    #[test]
+    fn the_estimate_bills_the_expected_duration_at_the_memory() {
+        let plans = [plan(StageKind::Burst { requests: 1000 })];
+        let e = estimate(
+            &plans,
+            Duration::from_millis(100),
+            Basis {
+                expected: (Duration::from_micros(40_200), "given".into()),
+                memory: (1024, "given".into()),
+                architecture: (Architecture::X86_64, "given".into()),
+                prices: Prices::default(),
+            },
+        );
+        // 1000 × 41 ms billed × 1 GB = 41 GB-s.
+        assert!((e.cost.gb_seconds - 41.0).abs() < 1e-9);
+        assert!((e.cost.total_usd - (0.0002 + 41.0 * 0.000_016_666_7)).abs() < 1e-12);
+    }
+}
