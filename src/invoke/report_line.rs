@@ -1,7 +1,8 @@
 //! The `REPORT` line Lambda writes after each invocation, read from the Invoke answer's
 //! `X-Amz-Log-Result` (the base64 tail of the log, last 4 KB):
 //!
-//! `REPORT RequestId: …	Duration: 12.34 ms	Billed Duration: 13 ms	Memory Size: 128 MB	Max Memory Used: 18 MB	Init Duration: 166.62 ms`
+//! `REPORT RequestId: … Duration: 12.34 ms Billed Duration: 13 ms Memory Size: 128 MB
+//! Max Memory Used: 18 MB Init Duration: 166.62 ms`, its fields separated by tabs.
 //!
 //! `Init Duration` appears only on a cold start (`Restore Duration` on a SnapStart one).
 

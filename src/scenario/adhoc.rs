@@ -90,7 +90,7 @@ impl AdHoc {
 /// Builds the one-stage scenario of an ad-hoc run.
 pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
     let url = flags.url()?;
-    let target = match (&flags.lambda, url) {
+    let target = match (&flags.lambda, url.clone()) {
         (Some(function), url) => lambda_flag(function, url.as_ref())?,
         (None, Some(url)) => Target::from_url(url),
         (None, None) => {
@@ -154,7 +154,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         abort: None,
         aws: None,
     };
-    scenario.aws = super::parse::aws_for(None, &scenario.target);
+    scenario.aws = super::parse::aws_for(None, &scenario.target, url.as_ref());
     flags.amend(&mut scenario)?;
     Ok(scenario)
 }

@@ -316,7 +316,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         Some(a) => Some(guard::abort_rules(&src, a)?),
         None => None,
     };
-    let aws = aws_for(aws, &target);
+    let aws = aws_for(aws, &target, url_override);
     Ok(Scenario {
         abort,
         aws,
@@ -398,10 +398,13 @@ fn is_lambda(src: &Source, t: &Spanned<RawTarget>) -> Result<bool> {
 }
 
 /// `[aws]` for the quota check: a lambda target's function, qualifier and region unless
-/// `[aws]` names others.
+/// `[aws]` names others. `--url` with a lambda target is a stand-in for AWS (the emulator,
+/// LocalStack): the quota and CloudWatch calls go there too unless `[aws] endpoint_url`
+/// says otherwise.
 pub(super) fn aws_for(
     aws: Option<super::AwsContext>,
     target: &Target,
+    endpoint: Option<&Uri>,
 ) -> Option<super::AwsContext> {
     let Some(lambda) = &target.lambda else {
         return aws;
@@ -412,6 +415,13 @@ pub(super) fn aws_for(
         aws.qualifier = lambda.function.qualifier.clone();
     }
     aws.region.get_or_insert_with(|| lambda.region.clone());
+    if let (None, Some(url)) = (&aws.endpoint_url, endpoint) {
+        let authority = url.authority().map_or("", |a| a.as_str());
+        aws.endpoint_url = Some(format!(
+            "{}://{authority}",
+            url.scheme_str().unwrap_or("http")
+        ));
+    }
     Some(aws)
 }
 

@@ -38,6 +38,9 @@ pub struct Arrival<'a> {
     pub index: u64,
     pub since_start: Duration,
     pub headers: &'a http::HeaderMap,
+    /// Method, path and query, as sent.
+    pub method: &'a http::Method,
+    pub uri: &'a http::Uri,
 }
 
 /// Status, headers and body of an answer.
@@ -145,6 +148,8 @@ impl TestServer {
                                 index,
                                 since_start: start.elapsed(),
                                 headers: req.headers(),
+                                method: req.method(),
+                                uri: req.uri(),
                             });
                             async move {
                                 if !reply.delay.is_zero() {
