@@ -245,6 +245,58 @@ fn a_real_run_draws_offline_in_chromium() {
     eprintln!("screenshot: {}", shot.display());
 }
 
+/// A Lambda target's report: its section, and its cold starts on the in-flight chart.
+#[test]
+fn a_lambda_runs_cold_starts_are_drawn_in_chromium() {
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::write(
+        dir.path(),
+        "lambda.toml",
+        "[emulator]\nwarm = 10\ncold_start = \"50ms..90ms\"\nduration = \"20ms\"\n\
+         [target]\nkind = \"lambda\"\nfunction = \"emulated-function\"\n\
+         [[stages]]\nname = \"steady\"\nkind = \"constant\"\nrate = 50\nduration = \"1500ms\"\n\
+         [[stages]]\nname = \"launch\"\nkind = \"burst\"\nrequests = 150\n",
+    );
+    let out = dir.path().join("results.json");
+    let o = common::stampede(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--no-cloudwatch",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        common::stderr(&o)
+    );
+    let r = stampede::results::file::read(&out).unwrap();
+    let cold = r.lambda.as_ref().unwrap().seen.cold_starts;
+    assert!(cold > 100, "{cold}");
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, stampede::report::html::render(&r)).unwrap();
+    let profile = dir.path().join("profile");
+    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    check_drawn(&dom);
+    assert!(
+        dom.contains(">Lambda: cold starts, billed time, cost"),
+        "no Lambda section"
+    );
+    assert!(
+        dom.contains("cold starts (per second)"),
+        "no cold start series in the legend"
+    );
+    assert!(
+        dom.contains(&format!("cold starts {cold} (")),
+        "the count as the results have it"
+    );
+}
+
 /// The real run stretched to an hour: 3,600 seconds, 10 stages.
 fn one_hour(r: &Results) -> Results {
     let mut h = r.clone();

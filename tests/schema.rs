@@ -193,6 +193,7 @@ fn scenario_with_stray_key(definition: &str) -> String {
         "Retry" => format!("{base}[retry]\nzz_stray = 1\n"),
         "Abort" => format!("{base}[abort]\nzz_stray = 1\n"),
         "Aws" => format!("{base}[aws]\nzz_stray = 1\n"),
+        "Prices" => format!("{base}[aws.prices]\nzz_stray = 1\n"),
         "Emulator" => format!("{base}[emulator]\nzz_stray = 1\n"),
         "Scaling" => format!("{base}[emulator]\nscaling = {{ zz_stray = 1 }}\n"),
         other => panic!("the schema has a table this test does not know: {other}"),
@@ -346,9 +347,30 @@ requests = 50
         dead_out.to_str().unwrap(),
     ]);
     assert!(dead_out.is_file(), "{}", common::stderr(&o));
+    // A Lambda target: the lambda key, stages' lambda, cold starts per second, errors by type.
+    let lambda = common::write(
+        dir.path(),
+        "lambda.toml",
+        "[emulator]\nreserved_concurrency = 20\nerror_rate = 0.3\nduration = \"30ms\"\n\
+         [target]\nkind = \"lambda\"\nfunction = \"emulated-function\"\n\
+         [[stages]]\nkind = \"burst\"\nrequests = 60\n",
+    );
+    let lambda_out = dir.path().join("lambda.json");
+    let o = common::stampede(&[
+        "run",
+        lambda.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        lambda_out.to_str().unwrap(),
+    ]);
+    assert!(lambda_out.is_file(), "{}", common::stderr(&o));
 
     let schema = root().join("schemas/results.schema.json");
-    let errors = jsonschema_errors(&python, &schema, &[busy_out.clone(), dead_out.clone()]);
+    let errors = jsonschema_errors(
+        &python,
+        &schema,
+        &[busy_out.clone(), dead_out.clone(), lambda_out],
+    );
     assert!(
         errors.is_empty(),
         "results fail the schema:\n{}",

@@ -35,9 +35,20 @@ pub fn preflight(
         latency,
         &basis,
     );
-    if scenario.target.lambda.is_some() {
+    if let Some(l) = &scenario.target.lambda {
         let basis = cost_basis(scenario, &limits, in_process, (latency, basis));
         checked.cost = Some(cost::estimate(&plans, latency, basis));
+        let function_timeout = limits
+            .quotas
+            .function_config
+            .as_ref()
+            .and_then(|c| c.timeout_s);
+        checked.warnings.extend(crate::verdict::invoke::warnings(
+            scenario.target.body.len(),
+            l.invocation,
+            scenario.target.timeout,
+            function_timeout,
+        ));
     }
     Ok((limits, plans, checked))
 }

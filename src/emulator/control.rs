@@ -295,7 +295,7 @@ fn function_configuration(c: &EmulatorConfig, encoded: &str, query: &str) -> Rep
             "Handler": "bootstrap",
             "CodeSize": 1024,
             "Description": "emulated by stampede",
-            "Timeout": 30,
+            "Timeout": 3,
             "MemorySize": c.memory_mb,
             "LastModified": "2026-01-01T00:00:00.000+0000",
             "CodeSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",

@@ -3,6 +3,7 @@
 pub mod cloudwatch;
 pub mod cost;
 pub mod descriptors;
+pub mod invoke;
 mod next_steps;
 mod onset;
 pub mod preflight;
