@@ -415,6 +415,6 @@ async fn get_function_configuration_says_memory_and_architecture() {
     assert_eq!(c.function_name(), Some(FUNCTION));
     assert_eq!(c.function_arn(), Some(ARN));
     assert_eq!(c.version(), Some("$LATEST"));
-    assert_eq!(c.timeout(), Some(30));
+    assert_eq!(c.timeout(), Some(3));
     assert_eq!(c.state(), Some(&aws_sdk_lambda::types::State::Active));
 }
