@@ -291,13 +291,17 @@ fn time_split(cw: &CloudWatch, out: &mut Vec<ServerFinding>) {
     let Some(client) = cw.total.client.p99_ms else {
         return;
     };
-    // Outermost first: (name, p99, what lies between it and the next one in).
+    // Outermost first: (name, p99, what lies between it and the next one in). Invoked
+    // directly, nothing stands between the client and the function's Duration but the
+    // network, Lambda's invoke and the cold starts' init (which Duration leaves out).
+    let direct = s.api_latency_p99_ms.is_none() && s.api_integration_latency_p99_ms.is_none();
+    let outside = if direct {
+        "outside the function (network, TLS, the client's queue, Lambda's invoke, cold starts' init)"
+    } else {
+        "outside AWS (network, TLS, the client's queue)"
+    };
     let layers: Vec<(&str, f64, &str)> = [
-        (
-            Some(client),
-            "client",
-            "outside AWS (network, TLS, the client's queue)",
-        ),
+        (Some(client), "client", outside),
         (
             s.api_latency_p99_ms,
             "API Gateway Latency",
@@ -487,5 +491,27 @@ mod tests {
         assert_eq!(f[0].kind, "limit_checked", "{f:?}");
         let f = findings(&data, &w, 0.0, &check(5));
         assert_eq!(f[0].kind, "limit_not_reached", "{f:?}");
+    }
+
+    #[test]
+    fn invoked_directly_the_time_outside_the_function_names_the_cold_starts() {
+        let total = minute(
+            "t",
+            ClientMinute {
+                p99_ms: Some(525.0),
+                ..ClientMinute::default()
+            },
+            ServerMinute {
+                duration_p99_ms: Some(60.0),
+                ..ServerMinute::default()
+            },
+        );
+        let mut direct = cw(vec![], total);
+        direct.api = None;
+        let mut out = Vec::new();
+        time_split(&direct, &mut out);
+        let m = &out[0].message;
+        assert!(m.contains("≈ 465 ms outside the function"), "{m}");
+        assert!(m.contains("cold starts' init"), "{m}");
     }
 }
