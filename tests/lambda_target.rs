@@ -105,6 +105,38 @@ struct Seen {
     headers: Vec<(String, String)>,
 }
 
+/// `stampede run --lambda FUNCTION --url ENDPOINT` with `load` flags and the keys
+/// `(id, secret)`; limits from a file and no CloudWatch (a stand-in answers only Invoke).
+/// Returns the results, the output, and the results file's text.
+fn run_lambda_flag(
+    function: &str,
+    endpoint: &str,
+    load: &[&str],
+    (key_id, secret): (&str, &str),
+) -> (serde_json::Value, std::process::Output, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let quotas = write(dir, "quotas.toml", "lambda_concurrent_executions = 1000\n");
+    let out = dir.join("results.json");
+    let mut args = vec!["run", "--lambda", function, "--url", endpoint];
+    args.extend(load);
+    args.extend([
+        "--quotas",
+        quotas.to_str().unwrap(),
+        "--no-cloudwatch",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+    ];
+    let o = run_bounded(aws_command(dir, &args, &env), DEFAULT_LIMIT).output;
+    // Throttles and errors fail the run's checks (exit 1), never the run itself.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    (read_json(&out), o, std::fs::read_to_string(&out).unwrap())
+}
+
 #[test]
 fn a_stand_in_lambdas_answers_are_read_as_aws_means_them() {
     let answers = recorded_answers();
@@ -122,43 +154,13 @@ fn a_stand_in_lambdas_answers_are_read_as_aws_means_them() {
         });
         answers[a.index as usize % answers.len()].clone()
     });
-    let dir = tempfile::tempdir().unwrap();
-    // Limits from a file, and no CloudWatch: the stand-in answers only Invoke.
-    let quotas = write(
-        dir.path(),
-        "quotas.toml",
-        "lambda_concurrent_executions = 1000\n",
-    );
-    let out = dir.path().join("results.json");
     let arn = "arn:aws:lambda:us-west-2:123456789012:function:orders";
-    let run = run_bounded(
-        aws_command(
-            dir.path(),
-            &[
-                "run",
-                "--lambda",
-                &format!("{arn}:live"),
-                "--url",
-                &server.url(),
-                "--burst",
-                "80",
-                "--quotas",
-                quotas.to_str().unwrap(),
-                "--no-cloudwatch",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            &[
-                ("AWS_ACCESS_KEY_ID", "AKIDSTANDIN"),
-                ("AWS_SECRET_ACCESS_KEY", SECRET),
-            ],
-        ),
-        DEFAULT_LIMIT,
+    let (r, o, written) = run_lambda_flag(
+        &format!("{arn}:live"),
+        &server.url(),
+        &["--burst", "80"],
+        ("AKIDSTANDIN", SECRET),
     );
-    let o = run.output;
-    // Throttles and errors fail the run's checks (exit 1), never the run itself.
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-    let r = read_json(&out);
     let a = &r["attempts"];
     assert_eq!(u(&a["sent"]), 80);
     assert_eq!(u(&a["ok"]), 30, "{a}");
@@ -229,7 +231,6 @@ fn a_stand_in_lambdas_answers_are_read_as_aws_means_them() {
         );
     }
     // The secret is nowhere: not in the output, not in the results.
-    let written = std::fs::read_to_string(&out).unwrap();
     for text in [stdout(&o), stderr(&o), written] {
         assert!(!text.contains(SECRET));
     }
@@ -242,25 +243,19 @@ fn a_stand_in_lambdas_answers_are_read_as_aws_means_them() {
     );
 }
 
-/// A scenario for the emulator with a lambda target and `stages`.
-fn emulated(
-    dir: &std::path::Path,
-    emulator: &str,
-    target: &str,
-    stages: &str,
-) -> std::path::PathBuf {
-    write(
-        dir,
+/// Runs a scenario on the in-process emulator (`emulator` keys) with a lambda target
+/// (`target` keys) and `stages`; returns the results and the summary.
+fn run_emulated(emulator: &str, target: &str, stages: &str) -> (serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
         "lambda.toml",
         &format!("[emulator]\n{emulator}\n[target]\nkind = \"lambda\"\n{target}\n{stages}"),
-    )
-}
-
-fn run_scenario(dir: &std::path::Path, scenario: &std::path::Path) -> (serde_json::Value, String) {
-    let out = dir.join("results.json");
+    );
+    let out = dir.path().join("results.json");
     let run = run_bounded(
         aws_command(
-            dir,
+            dir.path(),
             &[
                 "run",
                 scenario.to_str().unwrap(),
@@ -279,15 +274,12 @@ fn run_scenario(dir: &std::path::Path, scenario: &std::path::Path) -> (serde_jso
 
 #[test]
 fn cold_starts_and_init_times_equal_the_emulators() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = emulated(
-        dir.path(),
+    let (r, summary) = run_emulated(
         "warm = 20\ncold_start = \"120ms..240ms\"\nduration = \"20ms..40ms\"\nmemory = 1769\nseed = 3",
         "function = \"emulated-function\"",
         "[[stages]]\nname = \"warm\"\nkind = \"concurrency\"\nworkers = 10\nduration = \"300ms\"\n\
          [[stages]]\nname = \"burst\"\nkind = \"burst\"\nrequests = 200\n",
     );
-    let (r, summary) = run_scenario(dir.path(), &scenario);
     let e = &r["emulator"];
     let l = &r["lambda"];
     assert_eq!(u(&l["cold_starts"]), u(&e["cold_starts"]), "{l}");
@@ -325,14 +317,11 @@ fn cold_starts_and_init_times_equal_the_emulators() {
 
 #[test]
 fn throttles_by_reason_and_function_errors_equal_the_emulators() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = emulated(
-        dir.path(),
+    let (r, _) = run_emulated(
         "reserved_concurrency = 30\nduration = \"150ms\"\ncold_start = \"50ms\"\nerror_rate = 0.2\nseed = 11",
         "function = \"emulated-function\"\npayload = '{\"sku\":\"A-1\"}'",
         "[[stages]]\nname = \"burst\"\nkind = \"burst\"\nrequests = 120\n",
     );
-    let (r, _) = run_scenario(dir.path(), &scenario);
     let e = &r["emulator"];
     assert_eq!(
         u(&r["throttles"]["lambda_reserved_concurrency"]),
@@ -358,14 +347,11 @@ fn throttles_by_reason_and_function_errors_equal_the_emulators() {
 
 #[test]
 fn the_scaling_rate_throttles_with_its_own_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = emulated(
-        dir.path(),
+    let (r, _) = run_emulated(
         "scaling = { environments = 40, per = \"10s\" }\nduration = \"100ms\"\ncold_start = \"20ms\"",
         "function = \"emulated-function\"",
         "[[stages]]\nname = \"burst\"\nkind = \"burst\"\nrequests = 100\n",
     );
-    let (r, _) = run_scenario(dir.path(), &scenario);
     let e = &r["emulator"];
     assert_eq!(u(&e["throttled_lambda_scaling"]), 60);
     assert_eq!(u(&r["throttles"]["lambda_invocation_rate"]), 60);
@@ -374,14 +360,11 @@ fn the_scaling_rate_throttles_with_its_own_reason() {
 
 #[test]
 fn event_invocations_count_202s_and_bill_no_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = emulated(
-        dir.path(),
+    let (r, summary) = run_emulated(
         "duration = \"10ms\"",
         "function = \"emulated-function\"\ninvocation = \"event\"",
         "[[stages]]\nname = \"events\"\nkind = \"constant\"\nrate = 100\nduration = \"500ms\"\n",
     );
-    let (r, summary) = run_scenario(dir.path(), &scenario);
     assert_eq!(u(&r["attempts"]["ok"]), 50);
     let l = &r["lambda"];
     assert_eq!(l["invocation"], "event");
@@ -563,42 +546,12 @@ fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
                 .unwrap()
         });
         // stampede's, one request on its load path.
-        let dir = tempfile::tempdir().unwrap();
-        let quotas = write(
-            dir.path(),
-            "q.toml",
-            "lambda_concurrent_executions = 1000\n",
+        let (r, o, written) = run_lambda_flag(
+            &format!("{arn}:live"),
+            &endpoint,
+            &["--burst", "1", "--body", payload],
+            ("AKIDAGREE", SECRET2),
         );
-        let out = dir.path().join("r.json");
-        let o = run_bounded(
-            aws_command(
-                dir.path(),
-                &[
-                    "run",
-                    "--lambda",
-                    &format!("{arn}:live"),
-                    "--url",
-                    &endpoint,
-                    "--burst",
-                    "1",
-                    "--body",
-                    payload,
-                    "--quotas",
-                    quotas.to_str().unwrap(),
-                    "--no-cloudwatch",
-                    "--out",
-                    out.to_str().unwrap(),
-                ],
-                &[
-                    ("AWS_ACCESS_KEY_ID", "AKIDAGREE"),
-                    ("AWS_SECRET_ACCESS_KEY", SECRET2),
-                ],
-            ),
-            DEFAULT_LIMIT,
-        )
-        .output;
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-        let r = read_json(&out);
 
         // The same request on the wire.
         let sent = em.invoke_requests();
@@ -664,7 +617,6 @@ fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
             assert_eq!(sdk.function_error(), None);
             assert_eq!(u(&r["attempts"]["ok"]), 1);
         }
-        let written = std::fs::read_to_string(&out).unwrap();
         assert!(!written.contains(SECRET2) && !stdout(&o).contains(SECRET2));
     }
 }
