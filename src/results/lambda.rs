@@ -223,3 +223,82 @@ pub fn architecture_of(
     }
     (Architecture::X86_64, "assumed (not read)".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoke::ReportLine;
+
+    fn seen(cold: u64, warm: u64, init_ms: f64) -> InvokeSeen {
+        let mut r = InvokeRecord::default();
+        let line = |init: Option<f64>| ReportLine {
+            request_id: "r".into(),
+            duration_ms: 40.0,
+            billed_ms: 40 + init.map_or(0, |i| i.ceil() as u64),
+            memory_mb: 512,
+            max_memory_used_mb: 60,
+            init_ms: init,
+            restore_ms: None,
+        };
+        for _ in 0..cold {
+            r.report(&line(Some(init_ms)), || ColdStart {
+                t_s: 0.0,
+                stage: "s".into(),
+                request_id: "r".into(),
+                correlation_id: None,
+                init_ms,
+            });
+        }
+        for _ in 0..warm {
+            r.report(&line(None), || unreachable!("warm"));
+        }
+        let counts = Counts {
+            attempts_ok: cold + warm,
+            ..Counts::default()
+        };
+        InvokeSeen::of(Some(&r), &counts)
+    }
+
+    #[test]
+    fn shards_merge_into_the_sums_and_the_added_histograms() {
+        let mut a = seen(10, 90, 200.0);
+        let b = seen(30, 70, 400.0);
+        a.merge(&b);
+        assert_eq!((a.invocations, a.reports, a.cold_starts), (200, 200, 40));
+        assert!((a.cold_start_rate - 0.2).abs() < 1e-12);
+        // 200 × 40 ms + 10 × 200 + 30 × 400 billed, at 512 MB.
+        assert_eq!(a.billed_ms_total, 200 * 40 + 10 * 200 + 30 * 400);
+        assert_eq!(a.mb_ms, a.billed_ms_total * 512);
+        // The init p50 comes from both shards' cold starts: three quarters at 400 ms.
+        assert!((a.init_ms.p50 - 400.0).abs() < 1.0, "{:?}", a.init_ms);
+        assert!((a.init_ms.p90 - 400.0).abs() < 1.0);
+        assert!(a.init_ms.mean > 340.0 && a.init_ms.mean < 360.0);
+    }
+
+    #[test]
+    fn a_merged_cost_is_priced_again_on_the_sums() {
+        let target = LambdaTarget {
+            function: crate::invoke::FunctionRef::parse("orders").unwrap(),
+            invocation: crate::invoke::Invocation::RequestResponse,
+            log_tail: true,
+            region: "us-east-1".into(),
+        };
+        let mut a = LambdaResults {
+            seen: seen(1, 9, 100.0),
+            ..LambdaResults::of(&target, None, &Counts::default())
+        };
+        a.price(
+            Architecture::Arm64,
+            "[aws] architecture",
+            &Prices::default(),
+        );
+        let mut b = a.clone();
+        b.seen = seen(0, 10, 0.0);
+        a.merge(&b);
+        let c = a.cost.unwrap();
+        assert_eq!(c.requests, 20);
+        let gb_s = (20.0 * 40.0 + 100.0) * 512.0 / 1024.0 / 1000.0;
+        assert!((c.gb_seconds - gb_s).abs() < 1e-12);
+        assert_eq!(c.architecture, Architecture::Arm64);
+    }
+}
