@@ -620,3 +620,24 @@ fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
         assert!(!written.contains(SECRET2) && !stdout(&o).contains(SECRET2));
     }
 }
+
+#[test]
+fn a_slowdown_grows_the_handler_time_with_what_is_in_flight() {
+    // 40 workers on a handler of 20 ms that slows 5 ms for each invocation past 10.
+    let (r, _) = run_emulated(
+        "duration = \"20ms\"\ncold_start = \"0ms\"\nslowdown = { past = 10, add = \"5ms\" }",
+        "function = \"emulated-function\"",
+        "[[stages]]\nname = \"closed\"\nkind = \"concurrency\"\nworkers = 40\nduration = \"1s\"\n",
+    );
+    let d = &r["lambda"]["duration_ms"];
+    let (p50, max) = (d["p50"].as_f64().unwrap(), d["max"].as_f64().unwrap());
+    // At most 40 in flight: at most 20 + 5 × 30 ms; mostly near it.
+    assert!(max <= 170.2, "{d}");
+    assert!(p50 >= 100.0, "{d}");
+    let (calm, _) = run_emulated(
+        "duration = \"20ms\"\ncold_start = \"0ms\"",
+        "function = \"emulated-function\"",
+        "[[stages]]\nname = \"closed\"\nkind = \"concurrency\"\nworkers = 40\nduration = \"1s\"\n",
+    );
+    assert!((calm["lambda"]["duration_ms"]["max"].as_f64().unwrap() - 20.0).abs() < 0.1);
+}

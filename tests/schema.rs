@@ -196,6 +196,7 @@ fn scenario_with_stray_key(definition: &str) -> String {
         "Prices" => format!("{base}[aws.prices]\nzz_stray = 1\n"),
         "Emulator" => format!("{base}[emulator]\nzz_stray = 1\n"),
         "Scaling" => format!("{base}[emulator]\nscaling = {{ zz_stray = 1 }}\n"),
+        "Slowdown" => format!("{base}[emulator]\nslowdown = {{ zz_stray = 1 }}\n"),
         other => panic!("the schema has a table this test does not know: {other}"),
     }
 }

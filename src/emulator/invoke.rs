@@ -424,7 +424,9 @@ impl Emulator {
             let init = invocation
                 .cold
                 .then(|| self.config.cold_start.sample(&mut rng));
-            let handler = self.config.duration.sample(&mut rng);
+            let handler = self
+                .config
+                .handler_time(self.config.duration.sample(&mut rng), busy);
             (
                 init,
                 handler,

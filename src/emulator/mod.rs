@@ -225,6 +225,7 @@ impl Emulator {
             .config
             .duration
             .sample(&mut self.rng.lock().expect("rng lock"));
+        let handler = self.config.handler_time(handler, busy);
         let cold_start = if invocation.cold {
             let d = self
                 .config

@@ -80,6 +80,9 @@ pub struct EmulatorConfig {
     /// New execution environments allowed per window (AWS: 1,000 per 10 s).
     pub scaling_environments: u64,
     pub scaling_per: Duration,
+    /// A function that slows under load: `add` more handler time for each invocation in
+    /// flight past `past` (what calls a saturating database looks like).
+    pub slowdown: Option<Slowdown>,
     /// An idle environment is gone after this long.
     pub idle_expiry: Duration,
     /// REST: 29 s (504); HTTP API: 30 s (503).
@@ -119,6 +122,7 @@ impl Default for EmulatorConfig {
             warm: 0,
             scaling_environments: 1000,
             scaling_per: Duration::from_secs(10),
+            slowdown: None,
             idle_expiry: Duration::from_secs(600),
             integration_timeout: Duration::from_secs(29),
             seed: None,
@@ -135,6 +139,11 @@ impl Default for EmulatorConfig {
 }
 
 impl EmulatorConfig {
+    /// The handler time of an invocation drawn as `drawn` that found `busy` in flight.
+    pub fn handler_time(&self, drawn: Duration, busy: u64) -> Duration {
+        self.slowdown.map_or(drawn, |s| s.handler(drawn, busy))
+    }
+
     /// The concurrency the function can reach: its reservation, else the account's.
     pub fn function_limit(&self) -> u64 {
         self.reserved_concurrency
@@ -212,6 +221,10 @@ pub(crate) struct RawEmulator {
     /// At most `environments` new execution environments per `per` (default 1000 per "10s").
     #[schemars(with = "Option<RawScaling>")]
     scaling: Option<Spanned<RawScaling>>,
+    /// The handler slows under load: `add` more for each invocation in flight past `past`
+    /// (default: it does not).
+    #[schemars(with = "Option<RawSlowdown>")]
+    slowdown: Option<Spanned<RawSlowdown>>,
     /// An idle environment is gone after this long (default "10m").
     #[schemars(with = "Option<schema::Duration>")]
     idle_expiry: Option<Spanned<Value>>,
@@ -279,6 +292,34 @@ impl JsonSchema for Fraction {
 
 /// The memory Lambda lets a function have, in MB.
 pub const MEMORY_MB: std::ops::RangeInclusive<u64> = 128..=10240;
+
+/// Handler time that grows with the invocations in flight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slowdown {
+    pub past: u64,
+    pub add: Duration,
+}
+
+impl Slowdown {
+    /// The handler time of an invocation that found `busy` in flight (itself included).
+    pub fn handler(&self, base: Duration, busy: u64) -> Duration {
+        let over = busy.saturating_sub(self.past).min(u32::MAX as u64) as u32;
+        base + self.add * over
+    }
+}
+
+/// `slowdown = { past = N, add = "D" }`.
+#[derive(Deserialize, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Slowdown")]
+struct RawSlowdown {
+    /// In flight from which the handler slows.
+    #[schemars(with = "WholeNumber")]
+    past: Spanned<Value>,
+    /// Handler time added for each invocation in flight past `past`.
+    #[schemars(with = "schema::Duration")]
+    add: Spanned<Value>,
+}
 
 /// `scaling = { environments = N, per = "D" }`.
 #[derive(Deserialize, Clone, JsonSchema)]
@@ -396,6 +437,13 @@ pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig
         let s = s.get_ref();
         c.scaling_environments = src.whole_number(&s.environments, "environments")?;
         c.scaling_per = src.duration(&s.per, "per")?;
+    }
+    if let Some(s) = &raw.slowdown {
+        let s = s.get_ref();
+        c.slowdown = Some(Slowdown {
+            past: src.whole_number(&s.past, "past")?,
+            add: src.duration(&s.add, "add")?,
+        });
     }
     if let Some(d) = dur(&raw.idle_expiry, "idle_expiry")? {
         c.idle_expiry = d;
@@ -560,5 +608,19 @@ mod tests {
         assert!(e.contains("ends before it starts"), "{e}");
         assert!(error("cold_start = 5").contains("`cold_start` is not a string"));
         assert!(parse("deny = [\"lambda:GetFunctionConfiguration\"]").is_ok());
+    }
+
+    #[test]
+    fn a_slowdown_adds_handler_time_past_its_concurrency() {
+        let c = parse("slowdown = { past = 20, add = \"10ms\" }").unwrap();
+        let base = Duration::from_millis(50);
+        assert_eq!(c.handler_time(base, 20), base);
+        assert_eq!(c.handler_time(base, 21), Duration::from_millis(60));
+        assert_eq!(c.handler_time(base, 30), Duration::from_millis(150));
+        assert_eq!(parse("").unwrap().handler_time(base, 1000), base);
+        let e = error("slowdown = { past = 20 }");
+        assert!(e.contains("add"), "{e}");
+        let e = error("slowdown = { past = -1, add = \"1ms\" }");
+        assert!(e.contains("`past`"), "{e}");
     }
 }
