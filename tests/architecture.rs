@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 19] = [
+const LAYERS: [&str; 20] = [
     "error",      // exit codes and the error type
     "located",    // file:line:col errors for whatever the user wrote
     "classify",   // an answer → its outcome class
@@ -21,6 +21,7 @@ const LAYERS: [&str; 19] = [
     "quotas",     // the limits, fetched with the AWS SDKs or read from a file
     "cloudwatch", // what AWS counted: GetMetricData over the run's minutes
     "verdict",    // thresholds, preflight, quota findings
+    "probe",      // the knee search of `probe`, and what the knee is set against
     "results",    // the results file, assembled after the verdict
     "report",     // summary, live view, check text
     "cli",        // clap definitions
