@@ -38,6 +38,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Check a scenario against the account's quotas before any traffic: sends nothing.
     Plan(Box<PlanArgs>),
+    /// Find the limit by experiment: steps of rising load, judged against an SLO, up and
+    /// bisected to the knee, then set against the quotas (docs/probe.md).
+    Probe(Box<ProbeArgs>),
     /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
     Emulate(EmulateArgs),
     /// Read the account's concurrency and throttle quotas, and where each came from.
@@ -387,6 +390,77 @@ pub struct LoadArgs {
     /// error_rate or failure_rate passes it, such as throttle_rate=20%; window=5s (repeatable).
     #[arg(long = "abort", value_name = "NAME=RATE")]
     pub abort: Vec<String>,
+}
+
+/// What `probe` varies.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeBy {
+    /// Requests per second (open model: sent on schedule whatever the target does).
+    Rate,
+    /// Workers, each sending when its last request ended (closed model).
+    Concurrency,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ProbeArgs {
+    /// The target: a scenario file (its stages are not used) or --url / --lambda.
+    #[command(flatten)]
+    pub load: LoadArgs,
+
+    /// Vary the rate (req/s) or the concurrency (workers).
+    #[arg(long, value_enum, default_value = "concurrency")]
+    pub by: ProbeBy,
+
+    /// The first step's load (default 10 req/s, or 1 worker).
+    #[arg(long, value_name = "N")]
+    pub from: Option<u64>,
+
+    /// The highest load tried (default 10000 req/s, or 1000 workers).
+    #[arg(long, value_name = "N")]
+    pub max: Option<u64>,
+
+    /// How long each step is held and judged.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub step: String,
+
+    /// Before each step, its load is run this long and not judged (connections, cold starts).
+    #[arg(long, default_value = "2s", value_name = "DURATION")]
+    pub settle: String,
+
+    /// The bounds a step must meet (default p99=800ms,throttle_rate=1%,failure_rate=0.5%).
+    #[arg(long, value_name = "NAME=LIMIT,…")]
+    pub slo: Option<String>,
+
+    /// Bisection stops when the last good and first bad step are this close.
+    #[arg(long, default_value = "5%", value_name = "PERCENT")]
+    pub precision: String,
+
+    /// The whole search's time: no step starts that would end past it.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub budget: String,
+
+    /// No step starts that would take the requests sent past this.
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+
+    /// Search past a limit read from the account (else the search stops a quarter past it).
+    #[arg(long)]
+    pub past_limits: bool,
+
+    /// Engine threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Write the results here: a stage per step and the `probe` key.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Only the exit code, errors and the step lines off.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub reports: ReportOutputs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -40,6 +40,40 @@ pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
     }
 }
 
+/// The target alone (`probe` sets the load): a scenario file's target, `[emulator]`,
+/// `[aws]`, `[retry]`, `[request]` and `[abort]`, or the ad-hoc target flags. Load flags
+/// are refused.
+pub fn load_target(args: &LoadArgs) -> Result<Scenario> {
+    if args.rate.is_some()
+        || args.concurrency.is_some()
+        || args.burst.is_some()
+        || args.duration.is_some()
+    {
+        return Err(Error::input(
+            "probe sets the load itself\n  expected: no --rate, --concurrency, --burst or --duration (use --by, --from, --max, --step)",
+        ));
+    }
+    let flags = AdHoc {
+        url: args.url.clone(),
+        lambda: args.lambda.clone(),
+        shape: Some(LoadShape::Concurrency(1)),
+        duration: None,
+        method: args.method.clone(),
+        headers: args.headers.clone(),
+        body: args.body.clone(),
+        thresholds: args.thresholds.clone(),
+        abort: args.abort.clone(),
+    };
+    match &args.scenario {
+        None => scenario::from_flags(&flags),
+        Some(path) => {
+            let mut s = scenario::load(path, flags.url()?.as_ref())?;
+            flags.amend(&mut s)?;
+            Ok(s)
+        }
+    }
+}
+
 /// `[emulator]` without `--url`: serves it in-process and aims the scenario at it.
 pub fn start_emulator(scenario: &mut Scenario, args: &LoadArgs) -> Result<Option<RunningEmulator>> {
     let (Some(config), None) = (&scenario.emulator, &args.url) else {

@@ -9,6 +9,7 @@ mod limits;
 mod load;
 pub mod merge;
 pub mod plan;
+pub mod probe;
 pub mod quotas;
 mod report;
 mod reports;
@@ -26,6 +27,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Plan(args) => plan::plan(&args),
+        Command::Probe(args) => probe::probe(&args),
         Command::Emulate(args) => emulate::emulate(&args),
         Command::Quotas(args) => quotas::quotas(&args),
         Command::Report(args) => report::report(&args),

@@ -303,7 +303,7 @@ fn write_results(out: Option<&Destination>, results: &results::Results) -> bool 
 }
 
 /// The AWS names the run was aimed at, as far as they are known.
-fn aws_target(limits: &Limits) -> Option<results::AwsTarget> {
+pub(super) fn aws_target(limits: &Limits) -> Option<results::AwsTarget> {
     let a = &limits.aws;
     let t = results::AwsTarget {
         region: a.region.clone().or_else(|| limits.quotas.region.clone()),
@@ -422,7 +422,7 @@ fn start_line(at: std::time::SystemTime) -> String {
 }
 
 /// What the quota check reads of a run: its timeline, peaks and bursts.
-fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> RunSeen<'r> {
+pub(super) fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> RunSeen<'r> {
     RunSeen {
         timeline: &results.timeline,
         peak_in_flight: results.peak_in_flight,

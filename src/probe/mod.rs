@@ -1,5 +1,62 @@
-//! `stampede probe`: find the limit by experiment, and say whether it is a quota.
-//! `search` is the pure knee search (issue 15; the command is being built on it).
+//! `stampede probe`: find the limit by experiment, and say whether it is a quota. `search`
+//! is the knee search, `knee` sets the knee against the quotas; both pure. The command
+//! (cmd/probe.rs) drives each step through the engine.
 
 pub mod knee;
 pub mod search;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One step of the search, as the results file has it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct ProbeStep {
+    /// The load tried: req/s or workers.
+    pub load: u64,
+    /// The stage that held it (its settle period is the stage before).
+    pub stage: String,
+    /// "good", "broken", "noisy" (tried once more) or "hard" (far past the SLO).
+    pub verdict: String,
+    /// The SLO bounds broken (or too close to call).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub broke: Vec<String>,
+    /// What the held stage achieved: requests ended per second, and peak in flight.
+    pub achieved_rps: f64,
+    pub peak_in_flight: u64,
+    pub p99_ms: f64,
+    pub throttle_rate: f64,
+    pub failure_rate: f64,
+}
+
+/// The results' `probe` key.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct ProbeResults {
+    /// "rate" or "concurrency".
+    pub by: String,
+    /// The SLO each step was judged against, as written (`p99=800ms`, …).
+    pub slo: Vec<String>,
+    pub from: u64,
+    /// `--max`, and the highest load the search allowed itself (below a limit read from
+    /// the account unless `--past-limits`).
+    pub max: u64,
+    pub searched_up_to: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capped_by: Option<String>,
+    pub precision: f64,
+    pub steps: Vec<ProbeStep>,
+    /// The highest load that met the SLO; `None`: not even `from` did.
+    pub knee: Option<u64>,
+    /// The lowest load that broke it.
+    pub first_bad: Option<u64>,
+    /// converged, reached_max, not_met_at_from, stopped_hard, budget, requests, aborted,
+    /// interrupted.
+    pub ended: String,
+    /// The knee set against the quotas, in words; and the limit it is put on.
+    pub finding: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<crate::quotas::LimitKey>,
+    /// p99 at the knee, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_at_knee_ms: Option<f64>,
+    pub seconds: f64,
+}

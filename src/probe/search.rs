@@ -22,22 +22,27 @@ pub enum StepVerdict {
 
 /// A value within this share of its bound, either side, is too close to call.
 pub const NOISE: f64 = 0.10;
-/// A value this many times its bound (rates: and at least [`FAR_RATE`]) is far past it.
+/// A latency this many times its bound is far past it.
 pub const FAR: f64 = 5.0;
-pub const FAR_RATE: f64 = 0.25;
+/// Errors other than throttles (5xx, timeouts, connections) in this share of requests:
+/// the target is failing hard. Throttles are not: they are a limit doing its job, and in
+/// a closed loop a throttled worker asks again at once, so their share runs high as soon
+/// as a limit is passed at all.
+pub const FAR_ERRORS: f64 = 0.25;
 
 /// Judges one step's observations against the SLO.
 pub fn judge(slo: &[Threshold], seen: &Observed) -> StepVerdict {
     let (mut broken, mut close, mut hard) = (Vec::new(), Vec::new(), Vec::new());
+    if seen.error_rate >= FAR_ERRORS {
+        hard.push(format!(
+            "errors other than throttles {:.1}% of requests",
+            seen.error_rate * 100.0
+        ));
+    }
     for t in slo {
         let v = seen.get(t.metric);
         let line = describe(t, v);
-        let far = if t.metric.is_rate() {
-            v >= (t.limit * FAR).max(FAR_RATE)
-        } else {
-            v >= t.limit * FAR
-        };
-        if far {
+        if !t.metric.is_rate() && v >= t.limit * FAR {
             hard.push(line);
         } else if v > t.limit * (1.0 + NOISE) {
             broken.push(line);
@@ -293,15 +298,18 @@ mod tests {
             StepVerdict::Bad(why) => assert_eq!(why, vec!["throttle_rate 3.00% > 1%"]),
             other => panic!("{other:?}"),
         }
-        // 5 × 1% is 5%, but a rate is far past only from 25%.
+        // Throttles, however many, are a limit working: broken, never hard.
         assert!(matches!(
-            judge(&slo, &observed(100.0, 0.06)),
+            judge(&slo, &observed(100.0, 0.90)),
             StepVerdict::Bad(_)
         ));
-        assert!(matches!(
-            judge(&slo, &observed(100.0, 0.40)),
-            StepVerdict::Hard(_)
-        ));
+        let failing = Observed {
+            p99: 100.0,
+            error_rate: 0.30,
+            failure_rate: 0.30,
+            ..Observed::default()
+        };
+        assert!(matches!(judge(&slo, &failing), StepVerdict::Hard(_)));
         assert!(matches!(
             judge(&slo, &observed(4100.0, 0.0)),
             StepVerdict::Hard(_)

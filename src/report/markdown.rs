@@ -91,6 +91,7 @@ fn sections(r: &Results) -> Vec<Section> {
     add("the summary", 2, summary(r));
     add("the stages", 5, stages(r));
     add("the Lambda invocations", 6, lambda(r));
+    add("the probe", 2, probe(r));
     add("the thresholds", 3, thresholds(r));
     add("the quota check", 4, quota_check(r));
     add("the abort", 1, abort_and_faults(r));
@@ -107,6 +108,20 @@ fn sections(r: &Results) -> Vec<Section> {
 /// A Lambda target's cold starts, billed time and cost, as a list.
 fn lambda(r: &Results) -> String {
     let lines = super::lambda::lines(r);
+    let Some((title, rest)) = lines.split_first() else {
+        return String::new();
+    };
+    let mut out = format!("#### {}\n\n", line(title));
+    for l in rest {
+        out.push_str(&format!("- {}\n", line(l.trim())));
+    }
+    out.push('\n');
+    out
+}
+
+/// A probe's steps and knee, as a list.
+fn probe(r: &Results) -> String {
+    let lines = super::probe::lines(r);
     let Some((title, rest)) = lines.split_first() else {
         return String::new();
     };

@@ -10,6 +10,7 @@ pub mod lambda;
 pub mod live;
 pub mod markdown;
 pub mod outcome;
+pub mod probe;
 pub mod quotas;
 pub mod summary;
 

@@ -15,6 +15,9 @@ pub fn render(r: &Results) -> String {
     retries(&mut out, r);
     failure_samples(&mut out, r);
     super::lambda::render(r, &mut out);
+    for line in super::probe::lines(r) {
+        let _ = writeln!(out, "{line}");
+    }
     onset_and_emulator(&mut out, r);
     thresholds(&mut out, r);
     verdicts(&mut out, r);

@@ -98,6 +98,9 @@ pub struct Results {
     /// A Lambda target's invocations: cold starts, init, billed time, cost (docs/lambda.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda: Option<lambda::LambdaResults>,
+    /// `stampede probe`: the steps, the knee and what it is set against (docs/probe.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<crate::probe::ProbeResults>,
 }
 
 /// The AWS names a run's metrics are under.
@@ -552,6 +555,7 @@ pub fn build(input: RunInput) -> Results {
         aws: None,
         cloudwatch: None,
         lambda: None,
+        probe: None,
     }
 }
 

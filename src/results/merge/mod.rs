@@ -206,6 +206,8 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         aborted,
         // Each run's emulator was its own: their counters do not describe one.
         emulator: None,
+        // A probe's steps were chosen one after another: shards of one do not add up.
+        probe: None,
         lambda: runs
             .iter()
             .filter_map(|r| r.lambda.as_ref())
