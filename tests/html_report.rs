@@ -297,6 +297,57 @@ fn a_lambda_runs_cold_starts_are_drawn_in_chromium() {
     );
 }
 
+/// A probe's report: the knee chart and the steps table, drawn.
+#[test]
+fn a_probes_knee_is_drawn_in_chromium() {
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::write(
+        dir.path(),
+        "probe.toml",
+        "[emulator]\napi = \"function-url\"\nreserved_concurrency = 6\nduration = \"20ms\"\n\
+         cold_start = \"0ms\"\n[target]\nurl = \"/\"\n[[stages]]\nkind = \"pause\"\nduration = \"1s\"\n",
+    );
+    let out = dir.path().join("results.json");
+    let o = common::stampede(&[
+        "probe",
+        scenario.to_str().unwrap(),
+        "--step",
+        "300ms",
+        "--settle",
+        "0s",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let r = stampede::results::file::read(&out).unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, stampede::report::html::render(&r)).unwrap();
+    let profile = dir.path().join("profile");
+    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
+    assert_eq!(
+        attr(&dom, "<body", "data-drawn").as_deref(),
+        Some("5"),
+        "the knee chart too"
+    );
+    let at = dom.find("id=\"chart-knee\"").expect("the knee chart");
+    let start = dom[..at].rfind('<').unwrap();
+    assert_eq!(
+        attr(&dom[start..], "<div", "data-drawn").as_deref(),
+        Some("1")
+    );
+    assert!(dom.contains(">Probe: the steps"), "the steps table");
+    assert!(
+        dom.contains("≈ function reserved concurrency 6"),
+        "the finding"
+    );
+}
+
 /// The real run stretched to an hour: 3,600 seconds, 10 stages.
 fn one_hour(r: &Results) -> Results {
     let mut h = r.clone();

@@ -562,7 +562,7 @@ fn summarise(
                         .map_or(String::new(), |(st, _)| st.name.clone()),
                     verdict: verdict.into(),
                     broke,
-                    achieved_rps: rec.counts.requests as f64 / k.step.as_secs_f64(),
+                    achieved_rps: rec.counts.ok as f64 / k.step.as_secs_f64(),
                     peak_in_flight: rec.peak_in_flight,
                     p99_ms: seen.p99,
                     throttle_rate: seen.throttle_rate,

@@ -20,7 +20,8 @@ pub struct ProbeStep {
     /// The SLO bounds broken (or too close to call).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub broke: Vec<String>,
-    /// What the held stage achieved: requests ended per second, and peak in flight.
+    /// What the held stage achieved: requests answered ok per second (throttled and failed
+    /// ones left out), and peak in flight.
     pub achieved_rps: f64,
     pub peak_in_flight: u64,
     pub p99_ms: f64,

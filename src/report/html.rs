@@ -46,6 +46,18 @@ pub fn render(r: &Results) -> String {
         ERROR_COUNTER
     );
     tables::header(&mut out, r);
+    if r.probe.is_some() {
+        let _ =
+            writeln!(
+            out,
+            "<section class=\"chart-section\"><h2>The knee</h2><p class=\"help\">{}</p>\
+             <div class=\"chart\" id=\"chart-knee\" data-points=\"0\"></div></section>",
+            esc("Each probe step by the load it offered: what it achieved (req/s, left), its p99 \
+                 and the share of attempts throttled (right). The vertical line is the knee: the \
+                 highest load that met the SLO.")
+        );
+        tables::probe(&mut out, r);
+    }
     charts(&mut out);
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);

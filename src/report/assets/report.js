@@ -337,6 +337,56 @@
     );
   }
 
+  // A probe's steps by offered load: achieved req/s on the left, p99 and throttled % on
+  // the right.
+  function kneeChart(id) {
+    var el = document.getElementById(id);
+    var k = data.knee;
+    if (!el || !k) return;
+    var cols = [k.x, k.achieved, k.p99_ms, k.throttled_pct];
+    var points = countPoints(cols);
+    el.dataset.points = String(points);
+    el._uplot = new uPlot(
+      {
+        width: width(el),
+        height: 300,
+        scales: { x: { time: false }, rps: {}, ms: {}, pct: { range: [0, 100] } },
+        axes: [
+          { label: "offered (" + k.unit + ")" },
+          { scale: "rps", label: "achieved req/s", size: 60 },
+          { scale: "ms", label: "p99", side: 1, size: 60, values: function (u, vals) { return vals.map(fmtMs); } },
+        ],
+        series: [
+          { label: "offered" },
+          { label: "achieved req/s", scale: "rps", stroke: "#1f77b4", width: 2, points: { show: true, size: 6 }, value: function (u, v) { return fmtNum(v); } },
+          { label: "p99", scale: "ms", stroke: "#ff7f0e", width: 2, points: { show: true, size: 6 }, value: function (u, v) { return fmtMs(v); } },
+          { label: "throttled %", scale: "pct", stroke: "#d62728", dash: [6, 4], width: 1.5, points: { show: true, size: 5 }, value: function (u, v) { return v == null ? "--" : fmtNum(v) + "%"; } },
+        ],
+        hooks: {
+          draw: [
+            function (u) {
+              if (k.knee != null) {
+                var x = Math.round(u.valToPos(k.knee, "x", true));
+                var ctx = u.ctx;
+                ctx.save();
+                ctx.strokeStyle = "#2ca02c";
+                ctx.lineWidth = 2;
+                ctx.beginPath();
+                ctx.moveTo(x, u.bbox.top);
+                ctx.lineTo(x, u.bbox.top + u.bbox.height);
+                ctx.stroke();
+                ctx.restore();
+              }
+              if (points > 0) markDrawn(el);
+            },
+          ],
+        },
+      },
+      cols,
+      el
+    );
+  }
+
   function attempt(f) {
     try {
       f();
@@ -355,6 +405,7 @@
     timeChart("chart-inflight", data.in_flight, { yLabel: "in flight", fmt: fmtNum, limits: data.concurrency_limits, height: 260 });
   });
   attempt(function () { spectrumChart("chart-spectrum"); });
+  attempt(function () { kneeChart("chart-knee"); });
   ready = true;
 
   var resizeTimer = null;

@@ -32,6 +32,47 @@ pub struct Data {
     /// Concurrency limits.
     pub concurrency_limits: Vec<Limit>,
     pub spectrum: Spectrum,
+    /// A probe's steps by offered load: achieved req/s, p99 ms, throttled %.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub knee: Option<Knee>,
+}
+
+/// The knee curve: x is the load each step offered, in the order of load.
+#[derive(Debug, Serialize)]
+pub struct Knee {
+    pub x: Vec<f64>,
+    /// "req/s" or "concurrent".
+    pub unit: String,
+    pub achieved: Vec<f64>,
+    pub p99_ms: Vec<f64>,
+    pub throttled_pct: Vec<f64>,
+    /// The knee's load, for a mark.
+    pub knee: Option<f64>,
+}
+
+fn knee(r: &Results) -> Option<Knee> {
+    let p = r.probe.as_ref()?;
+    // The last run of each load (a repeated step's second try decided it).
+    let mut by_load = std::collections::BTreeMap::new();
+    for s in &p.steps {
+        by_load.insert(s.load, s);
+    }
+    Some(Knee {
+        x: by_load.keys().map(|l| *l as f64).collect(),
+        unit: if p.by == "rate" {
+            "req/s"
+        } else {
+            "concurrent"
+        }
+        .into(),
+        achieved: by_load.values().map(|s| sig3(s.achieved_rps)).collect(),
+        p99_ms: by_load.values().map(|s| sig3(s.p99_ms)).collect(),
+        throttled_pct: by_load
+            .values()
+            .map(|s| sig3(s.throttle_rate * 100.0))
+            .collect(),
+        knee: p.knee.map(|k| k as f64),
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -139,6 +180,7 @@ pub fn build(r: &Results) -> Data {
             ],
         ),
         spectrum: spectrum(r),
+        knee: knee(r),
     }
 }
 

@@ -683,3 +683,46 @@ pub fn lambda(out: &mut String, r: &Results) {
         &rows,
     );
 }
+
+/// A probe's steps and what the knee is set against.
+pub fn probe(out: &mut String, r: &Results) {
+    let Some(p) = &r.probe else {
+        return;
+    };
+    section(out, "probe", "Probe: the steps");
+    let lines = crate::report::probe::lines(r);
+    if let Some(last) = lines.last() {
+        let _ = writeln!(out, "<p>{}</p>", esc(last.trim()));
+    }
+    let rows: Vec<Vec<String>> = p
+        .steps
+        .iter()
+        .map(|s| {
+            vec![
+                s.load.to_string(),
+                esc(&s.verdict),
+                format!("{:.1}", s.achieved_rps),
+                s.peak_in_flight.to_string(),
+                format!("{:.1} ms", s.p99_ms),
+                format!("{:.2}%", s.throttle_rate * 100.0),
+                format!("{:.2}%", s.failure_rate * 100.0),
+                esc(&s.broke.join(", ")),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "num",
+        &[
+            "load",
+            "verdict",
+            "achieved req/s",
+            "in flight",
+            "p99",
+            "throttled",
+            "failed",
+            "broke",
+        ],
+        &rows,
+    );
+}
