@@ -470,6 +470,7 @@ mod tests {
             in_flight: vec![],
             concurrency_limits: vec![],
             spectrum: Spectrum::default(),
+            knee: None,
         };
         let json = to_script_json(&data);
         assert!(!json.contains('<'), "{json}");
