@@ -28,6 +28,11 @@ fn nginx_binary() -> String {
 
 /// nginx on a free loopback port: 20 req/s per client, a burst of 5, then 429.
 fn start_nginx(dir: &std::path::Path) -> (Nginx, u16) {
+    start_nginx_limited(dir, "rate=20r/s", "burst=5")
+}
+
+/// nginx on a free loopback port with `limit_req` at `rate` and `burst`.
+fn start_nginx_limited(dir: &std::path::Path, rate: &str, burst: &str) -> (Nginx, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -44,11 +49,11 @@ http {{
   access_log off;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  limit_req_zone $binary_remote_addr zone=api:1m rate=20r/s;
+  limit_req_zone $binary_remote_addr zone=api:1m {rate};
   server {{
     listen 127.0.0.1:{port};
     # A file, not `return`: `return` answers before limit_req is consulted.
-    location / {{ limit_req zone=api burst=5 nodelay; limit_req_status 429; root {d}/www; }}
+    location / {{ limit_req zone=api {burst} nodelay; limit_req_status 429; root {d}/www; }}
   }}
 }}
 "
@@ -102,4 +107,51 @@ fn nginx_limit_req_429s_are_throttles() {
     assert_eq!(n(&r["totals"]["throttled"]), 100 - ok);
     assert_eq!(n(&r["throttles"]["other_429"]), 100 - ok);
     assert!(r["throttle_onset"]["t_s"] == 0);
+}
+
+/// `stampede probe` against nginx's limit_req at 200 req/s: the knee is nginx's rate, and
+/// it is no quota stampede read.
+#[test]
+fn probe_finds_nginx_limit_req_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_nginx, port) = start_nginx_limited(dir.path(), "rate=200r/s", "burst=20");
+    let url = format!("http://127.0.0.1:{port}/");
+    let (r, _) = run_results(
+        dir.path(),
+        "probe.json",
+        &[
+            "probe",
+            "--url",
+            &url,
+            "--by",
+            "rate",
+            "--from",
+            "25",
+            "--max",
+            "2000",
+            "--step",
+            "1s",
+            "--settle",
+            "300ms",
+            "--threads",
+            "1",
+            "-q",
+        ],
+        0,
+    );
+    let p = &r["probe"];
+    let knee = p["knee"].as_f64().unwrap();
+    let error = (knee - 200.0) / 200.0 * 100.0;
+    eprintln!(
+        "probe rate vs nginx limit_req 200 r/s: knee {knee} ({error:+.1}%) · {} steps · {:.1} s · {}",
+        p["steps"].as_array().unwrap().len(),
+        p["seconds"].as_f64().unwrap(),
+        p["finding"]
+    );
+    assert!(error.abs() <= 15.0, "{p}");
+    assert!(p.get("limit").is_none(), "{p}");
+    assert!(
+        r["throttles"]["other_429"].as_u64().unwrap() > 0,
+        "nginx's 429s are throttles"
+    );
 }

@@ -1,6 +1,6 @@
 //! What the knee is set against: the quotas read (or the quotas file) and what broke first.
 //! "knee 48 concurrent ≈ function reserved concurrency 50 → the reservation is the limit";
-//! "knee 380 req/s, far below every quota read → the limit is not a quota". Pure.
+//! "knee 380 req/s, far from every quota known → the limit is not a quota". Pure.
 
 use crate::classify::ThrottleKind;
 use crate::quotas::{Front, LimitKey, Quotas};
@@ -142,10 +142,10 @@ pub fn attribute(seen: &KneeSeen, quotas: &Quotas, front: Front) -> Attribution 
     Attribution {
         limit: None,
         message: if read.is_empty() {
-            format!("{knee}; no quota was read to set it against{grew}")
+            format!("{knee}; no quota is known to set it against{grew}")
         } else {
             format!(
-                "{knee}, far from every quota read ({}) → the limit is not a quota{grew}",
+                "{knee}, far from every quota known ({}) → the limit is not a quota{grew}",
                 read.join("; ")
             )
         },
