@@ -276,3 +276,42 @@ fn bad_probe_flags_exit_2() {
         assert!(stderr(&o).contains(expected), "{flags:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn ctrl_c_mid_search_exits_130_with_the_results_so_far() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "c.toml",
+        &format!("[emulator]\napi = \"function-url\"\nduration = \"10ms\"\ncold_start = \"0ms\"\n{EMULATOR_ONLY}"),
+    );
+    let out = dir.path().join("r.json");
+    let child = std::process::Command::new(common::bin())
+        .args([
+            "probe",
+            scenario.to_str().unwrap(),
+            "--step",
+            "1s",
+            "--settle",
+            "0s",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap();
+    // Two steps of 1 s, then well inside the third.
+    std::thread::sleep(Duration::from_millis(2500));
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = common::wait_bounded(child, "stampede probe (Ctrl-C)", Duration::from_secs(30)).output;
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let r = read_json(&out);
+    assert_eq!(r["interrupted"], true);
+    assert_eq!(r["probe"]["ended"], "interrupted");
+    assert!(
+        r["probe"]["steps"].as_array().unwrap().len() >= 2,
+        "{}",
+        r["probe"]
+    );
+}
