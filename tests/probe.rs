@@ -105,10 +105,8 @@ fn by_rate_the_knee_is_the_reservation_at_the_handlers_time() {
         ],
     );
     assert_eq!(code, Some(0), "{p}");
-    assert!(
-        error_pct(&p, 400.0, "rate vs reserved 20 at 50 ms").abs() <= 10.0,
-        "{p}"
-    );
+    let e = error_pct(&p, 400.0, "rate vs reserved 20 at 50 ms");
+    assert!((-20.0..=5.0).contains(&e), "{p}");
     assert_eq!(p["limit"], "function_reserved_concurrency");
 }
 
