@@ -13,17 +13,7 @@ pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
         (_, _, Some(b)) => Some(LoadShape::Burst(b)),
         _ => None,
     };
-    let flags = AdHoc {
-        url: args.url.clone(),
-        lambda: args.lambda.clone(),
-        shape,
-        duration: args.duration.clone(),
-        method: args.method.clone(),
-        headers: args.headers.clone(),
-        body: args.body.clone(),
-        thresholds: args.thresholds.clone(),
-        abort: args.abort.clone(),
-    };
+    let flags = adhoc(args, shape);
     match &args.scenario {
         None => scenario::from_flags(&flags),
         Some(path) => {
@@ -40,6 +30,21 @@ pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
     }
 }
 
+/// The ad-hoc flags as given, with `shape` as the load.
+fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
+    AdHoc {
+        url: args.url.clone(),
+        lambda: args.lambda.clone(),
+        shape,
+        duration: args.duration.clone(),
+        method: args.method.clone(),
+        headers: args.headers.clone(),
+        body: args.body.clone(),
+        thresholds: args.thresholds.clone(),
+        abort: args.abort.clone(),
+    }
+}
+
 /// The target alone (`probe` sets the load): a scenario file's target, `[emulator]`,
 /// `[aws]`, `[retry]`, `[request]` and `[abort]`, or the ad-hoc target flags. Load flags
 /// are refused.
@@ -53,17 +58,8 @@ pub fn load_target(args: &LoadArgs) -> Result<Scenario> {
             "probe sets the load itself\n  expected: no --rate, --concurrency, --burst or --duration (use --by, --from, --max, --step)",
         ));
     }
-    let flags = AdHoc {
-        url: args.url.clone(),
-        lambda: args.lambda.clone(),
-        shape: Some(LoadShape::Concurrency(1)),
-        duration: None,
-        method: args.method.clone(),
-        headers: args.headers.clone(),
-        body: args.body.clone(),
-        thresholds: args.thresholds.clone(),
-        abort: args.abort.clone(),
-    };
+    // A placeholder stage: probe puts its own in.
+    let flags = adhoc(args, Some(LoadShape::Concurrency(1)));
     match &args.scenario {
         None => scenario::from_flags(&flags),
         Some(path) => {

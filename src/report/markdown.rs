@@ -107,21 +107,16 @@ fn sections(r: &Results) -> Vec<Section> {
 
 /// A Lambda target's cold starts, billed time and cost, as a list.
 fn lambda(r: &Results) -> String {
-    let lines = super::lambda::lines(r);
-    let Some((title, rest)) = lines.split_first() else {
-        return String::new();
-    };
-    let mut out = format!("#### {}\n\n", line(title));
-    for l in rest {
-        out.push_str(&format!("- {}\n", line(l.trim())));
-    }
-    out.push('\n');
-    out
+    list_section(&super::lambda::lines(r))
 }
 
 /// A probe's steps and knee, as a list.
 fn probe(r: &Results) -> String {
-    let lines = super::probe::lines(r);
+    list_section(&super::probe::lines(r))
+}
+
+/// The first line as a heading, the others as a list; nothing without lines.
+fn list_section(lines: &[String]) -> String {
     let Some((title, rest)) = lines.split_first() else {
         return String::new();
     };
