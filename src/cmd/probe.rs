@@ -38,7 +38,7 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
     // The worst case, --max, planned against the quotas before anything is sent.
     scenario.stages = vec![knobs.stage("max", knobs.max, knobs.step)];
     let (limits, _, worst) = limits::preflight(&scenario, &args.load, emulator.as_ref())?;
-    let (ceiling, capped_by) = knobs.ceiling(&scenario, &limits, &worst, args.past_limits);
+    let (ceiling, capped_by) = knobs.ceiling(&limits, &worst, args.past_limits);
     if !args.quiet {
         eprint!("{}", check_report::preflight(&worst, &limits.quotas));
         if let Some(why) = &capped_by {
@@ -75,17 +75,12 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
             .flat_map(|(_, r)| &r.stages)
             .map(|s| s.counts.sent)
             .sum::<u64>();
-        let seen = results::observed(run.held());
-        let verdict = judge(&knobs.slo, &seen);
         if !args.quiet {
-            eprintln!("{}", step_line(n, load, &knobs, run.held(), &verdict));
+            eprintln!("{}", step_line(n, &knobs, &run));
         }
         let (interrupted, aborted) = (run.interrupted(), run.aborted().is_some());
-        steps.push(StepRun {
-            load,
-            verdict: verdict.clone(),
-            ..run
-        });
+        let verdict = run.verdict.clone();
+        steps.push(run);
         if interrupted {
             break Stop::Interrupted;
         }
@@ -236,7 +231,6 @@ impl Knobs {
     /// that the plan would pass (unless --past-limits); and why.
     fn ceiling(
         &self,
-        scenario: &Scenario,
         limits: &Limits,
         worst: &preflight::Preflight,
         past_limits: bool,
@@ -276,7 +270,6 @@ impl Knobs {
             .find(|c| !c.source.starts_with("documented"))
             .map(|c| format!("{} {} ({})", c.limit.title(), c.value, c.source))
             .unwrap_or_default();
-        let _ = scenario;
         (
             cap,
             Some(format!(
@@ -402,16 +395,18 @@ fn run_step(
             break;
         }
     }
+    let held = &runs.last().expect("a held stage").1.stages[0];
+    let verdict = judge(&k.slo, &results::observed(held));
     Ok(StepRun {
         load,
         runs,
-        verdict: StepVerdict::Good,
+        verdict,
     })
 }
 
-fn step_line(n: usize, load: u64, k: &Knobs, held: &StageRecord, v: &StepVerdict) -> String {
-    let seen = results::observed(held);
-    let what = match v {
+fn step_line(n: usize, k: &Knobs, step: &StepRun) -> String {
+    let (load, seen) = (step.load, results::observed(step.held()));
+    let what = match &step.verdict {
         StepVerdict::Good => "good".to_string(),
         StepVerdict::Bad(w) => format!("broken: {}", w.join(", ")),
         StepVerdict::Noisy(w) => format!("too close to call ({}): once more", w.join(", ")),

@@ -1,8 +1,6 @@
 //! The Lambda section of the summary and the Markdown report: cold starts, init, duration
 //! and billed time from the REPORT lines, function errors, and what the test cost.
 
-use std::fmt::Write as _;
-
 use super::summary::ms;
 use crate::invoke::cost::usd;
 use crate::record::Percentiles;
@@ -112,11 +110,4 @@ pub fn cost_line(l: &LambdaResults) -> Option<String> {
         c.architecture.key(),
         l.architecture_source.as_deref().unwrap_or("—"),
     ))
-}
-
-/// The section for the summary.
-pub fn render(r: &Results, out: &mut String) {
-    for line in lines(r) {
-        let _ = writeln!(out, "{line}");
-    }
 }

@@ -14,8 +14,10 @@ pub fn render(r: &Results) -> String {
     outcomes(&mut out, r);
     retries(&mut out, r);
     failure_samples(&mut out, r);
-    super::lambda::render(r, &mut out);
-    for line in super::probe::lines(r) {
+    for line in super::lambda::lines(r)
+        .into_iter()
+        .chain(super::probe::lines(r))
+    {
         let _ = writeln!(out, "{line}");
     }
     onset_and_emulator(&mut out, r);
