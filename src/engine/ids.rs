@@ -42,7 +42,7 @@ impl RequestIdHeaders {
         *slot = Some(header);
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &(HeaderName, HeaderValue)> {
+    pub fn iter(&self) -> impl Iterator<Item = &(HeaderName, HeaderValue)> + Clone {
         self.items.iter().flatten()
     }
 }

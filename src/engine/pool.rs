@@ -128,7 +128,7 @@ impl Pool {
 
     /// A connection, new or used, goes to the longest waiter or to the idle list.
     fn hand_over(self: &Rc<Self>, conn: Connection) {
-        if conn.is_closed() {
+        if !conn.is_reusable() {
             self.open.set(self.open.get() - 1);
             self.grow();
             return;
@@ -174,7 +174,7 @@ impl Pool {
     /// An idle connection, if one is open.
     pub fn take_idle(&self) -> Option<Connection> {
         let mut idle = self.idle.borrow_mut();
-        while let Some(c) = idle.pop() {
+        while let Some(mut c) = idle.pop() {
             if !c.is_closed() {
                 return Some(c);
             }

@@ -1,41 +1,54 @@
-//! How one attempt is sent: HTTP/1.1 keep-alive connections at the hyper level (measured:
-//! the pooled high-level clients cost a third of the throughput), TLS with rustls.
+//! How one attempt is sent: HTTP/1.1 keep-alive connections with our own lean client
+//! ([`h1`]: the head serialised once, the answer parsed inline by the sending task), TLS
+//! with rustls.
 //!
-//! Each engine lane owns its connections; a connection's driver runs as a local task.
+//! Each engine lane owns its connections; no connection has a task of its own.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, HOST, USER_AGENT};
-use http::{HeaderMap, Method, Request, Uri};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use tower_service::Service;
+use http::{HeaderMap, Method, Uri};
+use tokio::net::TcpStream;
 
 pub mod auth;
+pub mod h1;
 pub mod open_files;
 mod tls;
 
 use crate::classify::{LocalReason, Outcome};
 use crate::scenario::Target;
 use auth::Auth;
+use h1::{ExchangeError, RequestTemplate, ResponseReader, Stream};
 pub use tls::{insecure, tls_config, tls_config_with};
 
 /// One open HTTP/1.1 connection, ready for the next request when idle.
-pub type Connection = SendRequest<Full<Bytes>>;
+pub type Connection = h1::Connection;
+
+/// Where connections go: a host name or address, its port, and TLS for `https`.
+#[derive(Clone)]
+struct Address {
+    /// As `lookup_host` takes it (an IPv6 address without brackets).
+    host: String,
+    port: u16,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
+}
 
 /// Sends the target request; cheap to clone (one per lane).
 #[derive(Clone)]
 pub struct Transport {
-    connector: HttpsConnector<HttpConnector>,
-    /// Scheme and authority, for connecting.
-    authority_uri: Uri,
+    address: Address,
     method: Method,
     /// Origin-form request target (`/path?query`), as HTTP/1.1 sends it.
-    path: Uri,
+    path: String,
+    /// The fixed headers, for signing (and for a request whose ids replace one of them).
     headers: HeaderMap,
+    /// The head, serialised once.
+    template: RequestTemplate,
     body: Bytes,
     /// The whole URL, for signing.
     url: Uri,
@@ -149,9 +162,7 @@ impl Failure {
                 use std::io::ErrorKind::*;
                 protocol |= matches!(io.kind(), UnexpectedEof | InvalidData | InvalidInput);
             }
-            if let Some(h) = err.downcast_ref::<hyper::Error>() {
-                protocol |= h.is_parse() || h.is_parse_status() || h.is_incomplete_message();
-            }
+            protocol |= err.downcast_ref::<h1::ParseError>().is_some();
             tls |= err.downcast_ref::<rustls::Error>().is_some();
         }
         if tls {
@@ -165,37 +176,30 @@ impl Failure {
 }
 
 impl Transport {
-    pub fn new(target: &Target, tls: rustls::ClientConfig, auth: Auth) -> Transport {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(target.connect_timeout));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-
+    pub fn new(target: &Target, mut tls: rustls::ClientConfig, auth: Auth) -> Transport {
         let url = &target.url;
         let authority = url
             .authority()
             .expect("target URLs are validated to have a host");
-        let authority_uri = Uri::builder()
-            .scheme(url.scheme_str().unwrap_or("http"))
-            .authority(authority.clone())
-            .path_and_query("/")
-            .build()
-            .expect("scheme and authority come from a valid URI");
-        let path = url
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .parse()
-            .expect("a path taken from a valid URI");
+        let https = url.scheme_str() == Some("https");
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let tls = https.then(|| {
+            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                .expect("a URI's host is a valid server name");
+            (tokio_rustls::TlsConnector::from(Arc::new(tls)), name)
+        });
+        let path = url.path_and_query().map_or("/", |p| p.as_str()).to_string();
 
         let mut headers = HeaderMap::new();
         // Port-less authority for default ports, as browsers and curl send it.
-        let host = HeaderValue::from_str(authority.as_str()).expect("authority is a valid header");
-        headers.insert(HOST, host);
+        let host_header =
+            HeaderValue::from_str(authority.as_str()).expect("authority is a valid header");
+        headers.insert(HOST, host_header);
         headers.insert(
             USER_AGENT,
             HeaderValue::from_static(concat!("stampede/", env!("CARGO_PKG_VERSION"))),
@@ -206,12 +210,21 @@ impl Transport {
         for (name, value) in &target.headers {
             headers.insert(name.clone(), value.clone());
         }
+        // A fixed credential header is part of the fixed head.
+        if let Auth::Header(name, value) = &auth {
+            headers.insert(name.clone(), value.clone());
+        }
+        let template = RequestTemplate::new(&target.method, &path, &headers, target.body.len());
         Transport {
-            connector,
-            authority_uri,
+            address: Address {
+                host: host.to_string(),
+                port,
+                tls,
+            },
             method: target.method.clone(),
             path,
             headers,
+            template,
             body: target.body.clone(),
             url: target.url.clone(),
             auth,
@@ -221,114 +234,149 @@ impl Transport {
         }
     }
 
-    /// Opens a connection and spawns its driver on the current `LocalSet`.
+    /// Opens a connection (TCP, then TLS for `https`) within the connect timeout.
     pub async fn connect(&self) -> Result<Connection, Failure> {
-        let mut connector = self.connector.clone();
-        let io = tokio::time::timeout(
-            self.connect_timeout,
-            connector.call(self.authority_uri.clone()),
-        )
-        .await
-        .map_err(|_| Failure::Connect("connect timed out".into()))?
-        .map_err(|e| Failure::of(e.as_ref()))?;
-        let (sender, conn) = http1::Builder::new()
-            .handshake(io)
+        tokio::time::timeout(self.connect_timeout, self.open())
             .await
-            .map_err(|e| Failure::of(&e))?;
-        tokio::task::spawn_local(async move {
-            // Ends when the server closes or the last sender is dropped.
-            let _ = conn.await;
-        });
-        Ok(sender)
+            .map_err(|_| Failure::Connect("connect timed out".into()))?
     }
 
-    fn request(&self) -> Request<Full<Bytes>> {
-        let mut req = Request::new(Full::new(self.body.clone()));
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.path.clone();
-        *req.headers_mut() = self.headers.clone();
-        req
+    async fn open(&self) -> Result<Connection, Failure> {
+        let Address { host, port, tls } = &self.address;
+        let addresses = tokio::net::lookup_host((host.as_str(), *port))
+            .await
+            .map_err(|e| Failure::Connect(format!("resolving {host}: {e}")))?;
+        // Each address in turn, as the resolver gave them.
+        let mut last = None;
+        let mut tcp = None;
+        for address in addresses {
+            match TcpStream::connect(address).await {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let tcp = match (tcp, last) {
+            (Some(s), _) => s,
+            (None, Some(e)) => return Err(Failure::of(&e)),
+            (None, None) => return Err(Failure::Connect(format!("{host} has no address"))),
+        };
+        tcp.set_nodelay(true).map_err(|e| Failure::of(&e))?;
+        let stream = match tls {
+            None => Stream::Plain(tcp),
+            Some((connector, name)) => {
+                let tls = connector
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| Failure::of(&e))?;
+                Stream::Tls(Box::new(tls))
+            }
+        };
+        Ok(Connection::new(stream))
     }
 
     /// A `HEAD` of the target's path with no headers but `Host`, for the server's `Date`
     /// (the clock probe): no body, no credentials, no side effects; any status will do.
     pub async fn head_date(&self, conn: &mut Connection) -> Result<Option<HeaderValue>, Failure> {
-        conn.ready().await.map_err(|e| Failure::of(&e))?;
-        let mut req = Request::new(Full::new(Bytes::new()));
-        *req.method_mut() = Method::HEAD;
-        *req.uri_mut() = self.path.clone();
-        if let Some(host) = self.headers.get(http::header::HOST) {
-            req.headers_mut().insert(http::header::HOST, host.clone());
+        let mut head = format!("HEAD {} HTTP/1.1\r\n", self.path).into_bytes();
+        if let Some(host) = self.headers.get(HOST) {
+            head.extend_from_slice(b"host: ");
+            head.extend_from_slice(host.as_bytes());
+            head.extend_from_slice(b"\r\n");
         }
-        let resp = conn.send_request(req).await.map_err(|e| Failure::of(&e))?;
-        let date = resp.headers().get(http::header::DATE).cloned();
-        let mut body = resp.into_body();
-        while let Some(frame) = body.frame().await {
-            frame.map_err(|e| Failure::of(&e))?;
-        }
-        Ok(date)
+        head.extend_from_slice(b"\r\n");
+        let reader = ResponseReader::new(true, false, 0);
+        let (answer, _) = conn
+            .exchange(&head, &[], reader)
+            .await
+            .map_err(failure_of)?;
+        Ok(answer.date)
     }
 
     /// Sends one request on `conn`, with `extra` headers (this attempt's ids), and reads
     /// the whole answer. The caller bounds it with the attempt timeout.
-    pub async fn send(
+    pub async fn send<'h>(
         &self,
         conn: &mut Connection,
-        extra: impl IntoIterator<Item = &(HeaderName, HeaderValue)>,
+        extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)> + Clone,
     ) -> Result<Answer, Failure> {
-        conn.ready().await.map_err(|e| Failure::of(&e))?;
-        let mut req = self.request();
+        let mut out = std::mem::take(&mut conn.out);
+        let mut extra = extra.peekable();
+        let signed = matches!(self.auth, Auth::SigV4 { .. });
+        let head: &[u8] = if signed || self.replaces_a_fixed_header(extra.clone()) {
+            self.signed_head(&mut out, extra).await?;
+            &out
+        } else if extra.peek().is_none() {
+            self.template.whole()
+        } else {
+            self.template.with(&mut out, extra.map(|(n, v)| (n, v)));
+            &out
+        };
+        let reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
+        let exchanged = conn.exchange(head, &self.body, reader).await;
+        conn.out = out;
+        let (head, excerpt) = exchanged.map_err(failure_of)?;
+        let invoke = self.invoke.then(|| {
+            Box::new(InvokeHeaders {
+                function_error: head.function_error,
+                log_result: head.log_result,
+            })
+        });
+        Ok(Answer {
+            status: head.status,
+            error_type: head.error_type,
+            retry_after: head.retry_after,
+            excerpt: Bytes::from(excerpt),
+            invoke,
+        })
+    }
+
+    /// An id header with the name of a fixed header replaces it (as in a header map).
+    fn replaces_a_fixed_header<'h>(
+        &self,
+        mut extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
+    ) -> bool {
+        extra.any(|(name, _)| self.headers.contains_key(name))
+    }
+
+    /// The head of a request whose headers are not the template's: signed afresh for each
+    /// attempt (the signature covers its time and its ids), or with a fixed header replaced.
+    async fn signed_head<'h>(
+        &self,
+        out: &mut Vec<u8>,
+        extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
+    ) -> Result<(), Failure> {
+        let mut headers = self.headers.clone();
         for (name, value) in extra {
-            req.headers_mut().insert(name.clone(), value.clone());
+            headers.insert(name.clone(), value.clone());
         }
-        // Signed afresh for each attempt: the signature covers its time and its ids.
         let auth = self
             .auth
             .headers_for(
                 &self.method,
                 &self.url,
-                req.headers(),
+                &headers,
                 &self.body,
                 std::time::SystemTime::now(),
             )
             .await
             .map_err(|why| Failure::Local(LocalReason::Credentials, why))?;
         for (name, value) in auth {
-            req.headers_mut().insert(name, value);
+            headers.insert(name, value);
         }
-        let resp = conn.send_request(req).await.map_err(|e| Failure::of(&e))?;
-        let status = resp.status().as_u16();
-        let header = |name: &str| resp.headers().get(name).cloned();
-        let (error_type, retry_after) = (header("x-amzn-errortype"), header("retry-after"));
-        let invoke = self.invoke.then(|| {
-            Box::new(InvokeHeaders {
-                function_error: header("x-amz-function-error"),
-                log_result: header("x-amz-log-result"),
-            })
-        });
-        let failed = invoke.as_ref().is_some_and(|i| i.function_error.is_some());
-        let keep = if status >= 400 || failed {
-            EXCERPT_BYTES
-        } else {
-            0
-        };
-        let mut excerpt = Vec::new();
-        let mut body = resp.into_body();
-        // Read the body to its end so the connection can carry the next request.
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Failure::of(&e))?;
-            if let Some(data) = frame.data_ref() {
-                let room = keep - excerpt.len();
-                excerpt.extend_from_slice(&data[..data.len().min(room)]);
-            }
-        }
-        Ok(Answer {
-            status,
-            error_type,
-            retry_after,
-            excerpt: Bytes::from(excerpt),
-            invoke,
-        })
+        h1::head_of(out, &self.method, &self.path, &headers, self.body.len());
+        Ok(())
+    }
+}
+
+/// An exchange's failure, named as any other: the machine's own, TLS, the network, or an
+/// answer that is not HTTP.
+fn failure_of(e: ExchangeError) -> Failure {
+    match e {
+        ExchangeError::Io(e) => Failure::of(&e),
+        ExchangeError::Parse(p) => Failure::Protocol(p.to_string()),
     }
 }
 

@@ -254,7 +254,7 @@ impl Lane {
         }
 
         let reusable = match conn {
-            Some(c) if !c.is_closed() => Some(c),
+            Some(c) if c.is_reusable() => Some(c),
             // It was open and is gone (closed by the server, broken, or timed out).
             Some(_) => {
                 self.pool.discard();

@@ -1,0 +1,368 @@
+//! An HTTP/1.1 answer, read without I/O: the head (with `httparse`, the parser hyper uses)
+//! and the framing of the body (RFC 9112 §6.3), fed bytes as they arrive.
+//!
+//! The same rules as hyper's client: 1xx answers (but 101) are skipped; HEAD answers, 204
+//! and 304 have no body; `Transfer-Encoding` ending in `chunked` wins over
+//! `Content-Length`, any other `Transfer-Encoding` reads until the server closes; several
+//! `Content-Length`s must agree; without either, the body runs until the server closes.
+
+use std::mem::MaybeUninit;
+
+use http::HeaderValue;
+
+/// The longest head accepted, in bytes (hyper's own buffer limit is about 400 KB).
+pub const MAX_HEAD: usize = 256 * 1024;
+/// At most this many header fields in a head (hyper's default).
+const MAX_HEADERS: usize = 100;
+/// The longest chunk-size line (with extensions) or trailer line.
+const MAX_LINE: usize = 16 * 1024;
+
+/// What an answer's head says that a load test reads.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Head {
+    pub status: u16,
+    pub error_type: Option<HeaderValue>,
+    pub retry_after: Option<HeaderValue>,
+    pub function_error: Option<HeaderValue>,
+    pub log_result: Option<HeaderValue>,
+    pub date: Option<HeaderValue>,
+    /// The connection cannot carry another request after this answer.
+    pub close: bool,
+}
+
+/// Why the bytes are not a valid answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseError {
+    Head(httparse::Error),
+    HeadTooLarge,
+    SwitchingProtocols,
+    ContentLength,
+    TransferEncodingInHttp10,
+    ChunkSize,
+    ChunkEnd,
+    LineTooLong,
+    /// The server closed the connection before the answer was complete.
+    Incomplete,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::Head(e) => write!(f, "invalid answer head: {e}"),
+            ParseError::HeadTooLarge => write!(f, "answer head over {} KB", MAX_HEAD / 1024),
+            ParseError::SwitchingProtocols => f.write_str("101 Switching Protocols, not asked for"),
+            ParseError::ContentLength => f.write_str("invalid or conflicting Content-Length"),
+            ParseError::TransferEncodingInHttp10 => {
+                f.write_str("Transfer-Encoding in an HTTP/1.0 answer")
+            }
+            ParseError::ChunkSize => f.write_str("invalid chunk size line"),
+            ParseError::ChunkEnd => f.write_str("chunk data not followed by CRLF"),
+            ParseError::LineTooLong => {
+                write!(f, "chunk or trailer line over {} KB", MAX_LINE / 1024)
+            }
+            ParseError::Incomplete => {
+                f.write_str("connection closed before the answer was complete")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Chunked {
+    /// A chunk-size line is next.
+    Size,
+    /// This many bytes of chunk data are left.
+    Data(u64),
+    /// The CRLF after a chunk's data.
+    DataEnd,
+    /// Trailer lines until an empty one.
+    Trailer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Head,
+    Length(u64),
+    Chunked(Chunked),
+    UntilClose,
+    Done,
+}
+
+/// Reads one answer. Feed it the unread bytes; it takes what it can and says how many.
+#[derive(Debug)]
+pub struct ResponseReader {
+    head_request: bool,
+    /// Keep `X-Amz-Function-Error` and `X-Amz-Log-Result` (a Lambda Invoke target).
+    invoke: bool,
+    /// Up to this many body bytes are kept for answers of 400 and above and function errors.
+    excerpt_limit: usize,
+    keep: usize,
+    state: State,
+    head: Head,
+    excerpt: Vec<u8>,
+}
+
+impl ResponseReader {
+    pub fn new(head_request: bool, invoke: bool, excerpt_limit: usize) -> ResponseReader {
+        ResponseReader {
+            head_request,
+            invoke,
+            excerpt_limit,
+            keep: 0,
+            state: State::Head,
+            head: Head::default(),
+            excerpt: Vec::new(),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// The head and the kept start of the body, once done.
+    pub fn finish(self) -> (Head, Vec<u8>) {
+        (self.head, self.excerpt)
+    }
+
+    /// Takes what it can of `input` and returns how many bytes it took. When it is not
+    /// done and took less than all, the rest is an incomplete head or line: call again with
+    /// that rest and more bytes.
+    pub fn feed(&mut self, input: &[u8]) -> Result<usize, ParseError> {
+        let mut used = 0;
+        loop {
+            let rest = &input[used..];
+            let step = match self.state {
+                State::Done => return Ok(used),
+                State::Head => self.read_head(rest)?,
+                State::Length(left) => {
+                    let n = left.min(rest.len() as u64) as usize;
+                    self.keep_body(&rest[..n]);
+                    self.state = match left - n as u64 {
+                        0 => State::Done,
+                        left => State::Length(left),
+                    };
+                    n
+                }
+                State::UntilClose => {
+                    self.keep_body(rest);
+                    rest.len()
+                }
+                State::Chunked(c) => self.read_chunked(c, rest)?,
+            };
+            used += step;
+            // Nothing taken: the rest is incomplete (or empty) until more bytes come.
+            if step == 0 && self.state != State::Done {
+                return Ok(used);
+            }
+        }
+    }
+
+    /// The server closed the connection: the end of an answer that runs until then, else
+    /// an answer cut short.
+    pub fn eof(&mut self) -> Result<(), ParseError> {
+        match self.state {
+            State::UntilClose | State::Done => {
+                self.state = State::Done;
+                Ok(())
+            }
+            _ => Err(ParseError::Incomplete),
+        }
+    }
+
+    fn keep_body(&mut self, data: &[u8]) {
+        let room = self.keep - self.excerpt.len();
+        if room > 0 {
+            self.excerpt
+                .extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+
+    fn read_head(&mut self, input: &[u8]) -> Result<usize, ParseError> {
+        let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
+        let config = httparse::ParserConfig::default();
+        let len =
+            match config.parse_response_with_uninit_headers(&mut response, input, &mut headers) {
+                Ok(httparse::Status::Complete(len)) => len,
+                Ok(httparse::Status::Partial) if input.len() > MAX_HEAD => {
+                    return Err(ParseError::HeadTooLarge)
+                }
+                Ok(httparse::Status::Partial) => return Ok(0),
+                Err(e) => return Err(ParseError::Head(e)),
+            };
+        let status = response.code.unwrap_or_default();
+        let http10 = response.version == Some(0);
+        let mut head = Head {
+            status,
+            close: http10,
+            ..Head::default()
+        };
+        let (mut chunked, mut encoded, mut length) = (false, false, None::<u64>);
+        let mut bad_length = false;
+        let value = |v: &[u8]| HeaderValue::from_bytes(v).ok();
+        for h in response.headers.iter() {
+            let name = h.name;
+            if name.eq_ignore_ascii_case("content-length") {
+                match content_length(h.value) {
+                    Some(n) if length.is_none_or(|l| l == n) => length = Some(n),
+                    _ => bad_length = true,
+                }
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                encoded = true;
+                // Only the last field's last coding counts.
+                chunked = std::str::from_utf8(h.value).is_ok_and(|s| {
+                    s.rsplit(',')
+                        .next()
+                        .is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"))
+                });
+            } else if name.eq_ignore_ascii_case("connection") {
+                for token in h.value.split(|b| *b == b',') {
+                    let token = token.trim_ascii();
+                    if token.eq_ignore_ascii_case(b"close") {
+                        head.close = true;
+                    } else if http10 && token.eq_ignore_ascii_case(b"keep-alive") {
+                        head.close = false;
+                    }
+                }
+            } else if name.eq_ignore_ascii_case("x-amzn-errortype") {
+                head.error_type = value(h.value);
+            } else if name.eq_ignore_ascii_case("retry-after") {
+                head.retry_after = value(h.value);
+            } else if name.eq_ignore_ascii_case("date") {
+                head.date = value(h.value);
+            } else if self.invoke && name.eq_ignore_ascii_case("x-amz-function-error") {
+                head.function_error = value(h.value);
+            } else if self.invoke && name.eq_ignore_ascii_case("x-amz-log-result") {
+                head.log_result = value(h.value);
+            }
+        }
+        match status {
+            101 => return Err(ParseError::SwitchingProtocols),
+            // An interim answer: the real one follows.
+            100..=199 => return Ok(len),
+            _ => {}
+        }
+        self.state = if self.head_request || status == 204 || status == 304 {
+            State::Done
+        } else if encoded {
+            if http10 {
+                return Err(ParseError::TransferEncodingInHttp10);
+            }
+            if chunked {
+                State::Chunked(Chunked::Size)
+            } else {
+                State::UntilClose
+            }
+        } else if bad_length {
+            return Err(ParseError::ContentLength);
+        } else {
+            match length {
+                Some(0) => State::Done,
+                Some(n) => State::Length(n),
+                None => State::UntilClose,
+            }
+        };
+        if self.state == State::UntilClose {
+            head.close = true;
+        }
+        if status >= 400 || head.function_error.is_some() {
+            self.keep = self.excerpt_limit;
+        }
+        self.head = head;
+        Ok(len)
+    }
+
+    fn read_chunked(&mut self, state: Chunked, input: &[u8]) -> Result<usize, ParseError> {
+        match state {
+            Chunked::Size => {
+                let Some(line) = line(input)? else {
+                    return Ok(0);
+                };
+                let size = chunk_size(&input[..line - 2])?;
+                self.state = State::Chunked(if size == 0 {
+                    Chunked::Trailer
+                } else {
+                    Chunked::Data(size)
+                });
+                Ok(line)
+            }
+            Chunked::Data(left) => {
+                let n = left.min(input.len() as u64) as usize;
+                self.keep_body(&input[..n]);
+                self.state = State::Chunked(match left - n as u64 {
+                    0 => Chunked::DataEnd,
+                    left => Chunked::Data(left),
+                });
+                Ok(n)
+            }
+            Chunked::DataEnd => match input {
+                [b'\r', b'\n', ..] => {
+                    self.state = State::Chunked(Chunked::Size);
+                    Ok(2)
+                }
+                [] | [b'\r'] => Ok(0),
+                _ => Err(ParseError::ChunkEnd),
+            },
+            Chunked::Trailer => {
+                let Some(line) = line(input)? else {
+                    return Ok(0);
+                };
+                if line == 2 {
+                    self.state = State::Done;
+                }
+                Ok(line)
+            }
+        }
+    }
+}
+
+/// The length of the first CRLF-ended line of `input` (CRLF included), if it is all there.
+fn line(input: &[u8]) -> Result<Option<usize>, ParseError> {
+    match input.iter().position(|b| *b == b'\n') {
+        Some(at) if at > 0 && input[at - 1] == b'\r' => Ok(Some(at + 1)),
+        Some(_) => Err(ParseError::ChunkSize),
+        None if input.len() > MAX_LINE => Err(ParseError::LineTooLong),
+        None => Ok(None),
+    }
+}
+
+/// A chunk-size line without its CRLF: hex digits, optional whitespace, extensions.
+fn chunk_size(line: &[u8]) -> Result<u64, ParseError> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(ParseError::ChunkSize);
+    }
+    let mut size: u64 = 0;
+    for b in &line[..digits] {
+        let d = (*b as char).to_digit(16).expect("a hex digit") as u64;
+        size = size
+            .checked_mul(16)
+            .and_then(|s| s.checked_add(d))
+            .ok_or(ParseError::ChunkSize)?;
+    }
+    let rest = line[digits..].trim_ascii_start();
+    if rest.is_empty() || rest[0] == b';' {
+        Ok(size)
+    } else {
+        Err(ParseError::ChunkSize)
+    }
+}
+
+/// A `Content-Length` value: digits, or a list of equal digits (`5, 5`).
+fn content_length(value: &[u8]) -> Option<u64> {
+    let mut length = None;
+    for part in value.split(|b| *b == b',') {
+        let part = part.trim_ascii();
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = std::str::from_utf8(part).ok()?.parse::<u64>().ok()?;
+        if length.is_some_and(|l| l != n) {
+            return None;
+        }
+        length = Some(n);
+    }
+    length
+}
