@@ -23,7 +23,8 @@ use crate::transport::{Connection, Failure, Transport};
 const MIN_PARALLEL_CONNECTS: usize = 4;
 /// A request waiting this long for a connection to come free makes the pool grow.
 const GROW_AFTER: Duration = Duration::from_millis(1);
-/// Connects under way at once while filling the pool before a burst.
+/// Connects under way at once while filling the pool before a burst, and for closed-model
+/// workers opening their own.
 const PREFILL_PARALLELISM: usize = 256;
 /// Growth is judged over windows this long: it goes on while it pays off.
 const GROWTH_WINDOW: Duration = Duration::from_millis(50);
@@ -83,6 +84,8 @@ pub struct Pool {
     recheck_pending: Cell<bool>,
     returns: Cell<u64>,
     gate: RefCell<GrowthGate>,
+    /// Turns for closed-model workers opening their own connections.
+    own_connects: tokio::sync::Semaphore,
 }
 
 impl Pool {
@@ -102,6 +105,7 @@ impl Pool {
                 last_rate: 0.0,
                 budget: MIN_PARALLEL_CONNECTS,
             }),
+            own_connects: tokio::sync::Semaphore::new(PREFILL_PARALLELISM),
         })
     }
 
@@ -169,6 +173,21 @@ impl Pool {
                 self.hand_over(conn);
             }
         }
+    }
+
+    /// A connection for a closed-model worker to keep: an idle one, else its own new one —
+    /// as wrk's and oha's connections, so that no worker waits behind the others for a
+    /// free one (10,000 workers that shared a growing pool waited seconds). A bounded
+    /// number connect at once: past a listen queue's length, connects are dropped and
+    /// retried a second later.
+    pub async fn own(self: &Rc<Self>) -> Result<Connection, Failure> {
+        if let Some(c) = self.take_idle() {
+            return Ok(c);
+        }
+        let _turn = self.own_connects.acquire().await;
+        let conn = self.transport.connect().await?;
+        self.open.set(self.open.get() + 1);
+        Ok(conn)
     }
 
     /// An idle connection, if one is open.

@@ -111,8 +111,17 @@ impl Lane {
         while !self.shared.stopping() && Instant::now() < end {
             let key = (worker << 32) | (sent & 0xFFFF_FFFF);
             sent += 1;
+            // The request's time starts once it has a connection, as wrk's and oha's do:
+            // a first request does not count the queue of 10,000 connects before it.
+            let ready = match conn.take() {
+                Some(c) => Ok(c),
+                None => tokio::select! {
+                    c = self.pool.own() => c,
+                    _ = self.shared.stop_signal() => break,
+                },
+            };
             let (next, outcome) = self
-                .request(stage, key, Instant::now(), conn.take().map(Ok), false)
+                .request(stage, key, Instant::now(), Some(ready), false)
                 .await;
             conn = next;
             let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);

@@ -19,6 +19,7 @@ mod dispatch;
 mod request;
 use crate::adaptive::ClientRateLimiter;
 use crate::record::LaneRecorder;
+use crate::scenario::shard::share_of;
 use crate::schedule::StagePlan;
 use crate::transport::Transport;
 
@@ -130,7 +131,15 @@ impl Lane {
                     }
                     let end = origin + *duration;
                     // Worker w of the whole stage (all shards), dealt round-robin.
-                    for worker in (self.part..*workers).step_by(self.parts as usize) {
+                    let mine = (self.part..*workers).step_by(self.parts as usize);
+                    // Connections first, as wrk opens them: a server busy answering the
+                    // first workers accepts the rest too slowly, its listen queue
+                    // overflows, and those connects wait out TCP's 1 s, 3 s, 7 s retries.
+                    tokio::select! {
+                        _ = self.pool.prefill(share_of(*workers, self.part, self.parts) as usize) => {}
+                        _ = self.shared.stop_signal() => break,
+                    }
+                    for worker in mine {
                         self.spawn_task(Rc::clone(self).closed_worker(index, worker, end));
                     }
                     end
