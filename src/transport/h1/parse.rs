@@ -5,6 +5,7 @@
 //! and 304 have no body; `Transfer-Encoding` ending in `chunked` wins over
 //! `Content-Length`, any other `Transfer-Encoding` reads until the server closes; several
 //! `Content-Length`s must agree; without either, the body runs until the server closes.
+//! Where we part from hyper (a 101, the limits, trailers), `tests/h1_codec.rs` says why.
 
 use std::mem::MaybeUninit;
 
@@ -183,22 +184,31 @@ impl ResponseReader {
         let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut []);
         let config = httparse::ParserConfig::default();
+        // Only the first MAX_HEAD bytes are parsed: a longer head is too large however its
+        // bytes arrive (all at once, or a piece ending inside it), and a head that never
+        // ends is not parsed again and again in full.
+        let window = &input[..input.len().min(MAX_HEAD)];
         let len =
-            match config.parse_response_with_uninit_headers(&mut response, input, &mut headers) {
+            match config.parse_response_with_uninit_headers(&mut response, window, &mut headers) {
                 Ok(httparse::Status::Complete(len)) => len,
-                Ok(httparse::Status::Partial) if input.len() > MAX_HEAD => {
+                Ok(httparse::Status::Partial) if window.len() == MAX_HEAD => {
                     return Err(ParseError::HeadTooLarge)
                 }
                 Ok(httparse::Status::Partial) => return Ok(0),
                 Err(e) => return Err(ParseError::Head(e)),
             };
         let status = response.code.unwrap_or_default();
+        // httparse takes any three digits; 000 to 099 is no status class (hyper rejects it).
+        if status < 100 {
+            return Err(ParseError::Head(httparse::Error::Status));
+        }
         let http10 = response.version == Some(0);
         let mut head = Head {
             status,
-            close: http10,
             ..Head::default()
         };
+        // `close` in any Connection field wins over `keep-alive` in any other (RFC 9112 §9.3).
+        let (mut close, mut keep_alive) = (false, false);
         let (mut chunked, mut encoded, mut length) = (false, false, None::<u64>);
         let mut bad_length = false;
         let value = |v: &[u8]| HeaderValue::from_bytes(v).ok();
@@ -220,11 +230,8 @@ impl ResponseReader {
             } else if name.eq_ignore_ascii_case("connection") {
                 for token in h.value.split(|b| *b == b',') {
                     let token = token.trim_ascii();
-                    if token.eq_ignore_ascii_case(b"close") {
-                        head.close = true;
-                    } else if http10 && token.eq_ignore_ascii_case(b"keep-alive") {
-                        head.close = false;
-                    }
+                    close |= token.eq_ignore_ascii_case(b"close");
+                    keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
                 }
             } else if name.eq_ignore_ascii_case("x-amzn-errortype") {
                 head.error_type = value(h.value);
@@ -238,6 +245,8 @@ impl ResponseReader {
                 head.log_result = value(h.value);
             }
         }
+        // HTTP/1.0 closes unless the server says keep-alive.
+        head.close = close || (http10 && !keep_alive);
         match status {
             101 => return Err(ParseError::SwitchingProtocols),
             // An interim answer: the real one follows.
@@ -319,16 +328,26 @@ impl ResponseReader {
 }
 
 /// The length of the first CRLF-ended line of `input` (CRLF included), if it is all there.
+/// A CR or LF alone is an error (RFC 9112 §2.2), as is a line over MAX_LINE with its CRLF —
+/// whether the bytes after it have come yet or not, so a line's fate does not depend on how
+/// the reads fall.
 fn line(input: &[u8]) -> Result<Option<usize>, ParseError> {
-    match input.iter().position(|b| *b == b'\n') {
-        Some(at) if at > 0 && input[at - 1] == b'\r' => Ok(Some(at + 1)),
+    let window = &input[..input.len().min(MAX_LINE)];
+    let full = window.len() == MAX_LINE;
+    match window.iter().position(|b| *b == b'\r' || *b == b'\n') {
+        Some(at) if window[at] == b'\r' => match window.get(at + 1) {
+            Some(b'\n') => Ok(Some(at + 2)),
+            Some(_) => Err(ParseError::ChunkSize),
+            None if full => Err(ParseError::LineTooLong),
+            None => Ok(None),
+        },
         Some(_) => Err(ParseError::ChunkSize),
-        None if input.len() > MAX_LINE => Err(ParseError::LineTooLong),
+        None if full => Err(ParseError::LineTooLong),
         None => Ok(None),
     }
 }
 
-/// A chunk-size line without its CRLF: hex digits, optional whitespace, extensions.
+/// A chunk-size line without its CRLF: hex digits, optional spaces or tabs, extensions.
 fn chunk_size(line: &[u8]) -> Result<u64, ParseError> {
     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
     if digits == 0 {
@@ -342,7 +361,12 @@ fn chunk_size(line: &[u8]) -> Result<u64, ParseError> {
             .and_then(|s| s.checked_add(d))
             .ok_or(ParseError::ChunkSize)?;
     }
-    let rest = line[digits..].trim_ascii_start();
+    // Only SP and HTAB (BWS) before the extensions: not the form feed `trim_ascii` takes.
+    let blank = line[digits..]
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let rest = &line[digits + blank..];
     if rest.is_empty() || rest[0] == b';' {
         Ok(size)
     } else {
