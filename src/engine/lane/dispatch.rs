@@ -108,21 +108,23 @@ impl Lane {
     pub(super) async fn closed_worker(self: Rc<Self>, stage: usize, worker: u64, end: Instant) {
         let mut conn = None;
         let mut sent = 0u64;
-        while !self.shared.stopping() && Instant::now() < end {
+        loop {
+            let now = Instant::now();
+            if self.shared.stopping() || now >= end {
+                break;
+            }
             let key = (worker << 32) | (sent & 0xFFFF_FFFF);
             sent += 1;
             // The request's time starts once it has a connection, as wrk's and oha's do:
             // a first request does not count the queue of 10,000 connects before it.
-            let ready = match conn.take() {
-                Some(c) => Ok(c),
+            let (ready, start) = match conn.take() {
+                Some(c) => (Ok(c), now),
                 None => tokio::select! {
-                    c = self.pool.own() => c,
+                    c = self.pool.own() => (c, Instant::now()),
                     _ = self.shared.stop_signal() => break,
                 },
             };
-            let (next, outcome) = self
-                .request(stage, key, Instant::now(), Some(ready), false)
-                .await;
+            let (next, outcome) = self.request(stage, key, start, Some(ready), false).await;
             conn = next;
             let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
             if (no_connection || matches!(outcome, Outcome::LocalError(_))) && conn.is_none() {

@@ -41,6 +41,8 @@ impl Lane {
             backoff: Duration::ZERO,
         };
         let mut prev_sleep = None;
+        // When the request ended: its last attempt's end, unless it backed off after it.
+        let mut ended = None;
         let last_conn = loop {
             end.attempts += 1;
             if !self.wait_for_client_rate().await {
@@ -56,6 +58,7 @@ impl Lane {
                     end.attempts,
                 )
                 .await;
+            ended = Some(attempt.done);
             end.outcome = attempt.outcome;
             if let Some(limiter) = self.limiter.borrow_mut().as_mut() {
                 limiter.update(
@@ -92,6 +95,7 @@ impl Lane {
                 end.gave_up = true;
                 break attempt.conn;
             }
+            ended = None;
             // The connection serves others while this request backs off.
             if let Some(c) = attempt.conn {
                 self.pool.checkin(c);
@@ -108,9 +112,12 @@ impl Lane {
             self.rec.borrow_mut().on_retry(stage, cause);
         };
         unfinished.done();
-        self.rec
-            .borrow_mut()
-            .on_request(stage, scheduled, Instant::now(), &end);
+        self.rec.borrow_mut().on_request(
+            stage,
+            scheduled,
+            ended.unwrap_or_else(Instant::now),
+            &end,
+        );
         (last_conn, end.outcome)
     }
 
@@ -165,19 +172,21 @@ impl Lane {
     ) -> AttemptEnd {
         let in_flight = self.shared.attempts_in_flight.fetch_add(1, Relaxed) + 1;
         let first = number == 1;
+        let dispatched = Instant::now();
         self.rec
             .borrow_mut()
-            .on_dispatch(stage, Instant::now(), in_flight, first);
+            .on_dispatch(stage, dispatched, in_flight, first);
         let mut unfinished = Unfinished::attempt(self, stage);
 
-        let conn = match conn {
-            Some(c) => c,
-            None => self.pool.checkout(scheduled).await,
+        // Sent at once when it has its connection (one clock read less per request).
+        let (conn, ready) = match conn {
+            Some(c) => (c, dispatched),
+            None => (self.pool.checkout(scheduled).await, Instant::now()),
         };
         let transport = &self.pool.transport;
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
-                let sent = Instant::now();
+                let sent = ready;
                 match tokio::time::timeout(transport.timeout, transport.send(&mut c, ids.iter()))
                     .await
                 {
@@ -276,6 +285,7 @@ impl Lane {
             conn: reusable,
             outcome,
             retry_after,
+            done,
         }
     }
 }
@@ -287,4 +297,5 @@ struct AttemptEnd {
     outcome: Outcome,
     /// What the server's `Retry-After` asked for.
     retry_after: Option<Duration>,
+    done: Instant,
 }
