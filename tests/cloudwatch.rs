@@ -59,7 +59,9 @@ fn the_emulators_numbers_equal_what_it_counted_and_confirm_suspected_throttles()
         "s.toml",
         &scenario(
             "api = \"rest\"\nreserved_concurrency = 10\nduration = \"50ms\"\ncold_start = \"0ms\"\nmetrics_period = \"1s\"",
-            "[[stages]]\nkind = \"constant\"\nrate = 100\nduration = \"2s\"\n\n[[stages]]\nkind = \"burst\"\nrequests = 150\n",
+            // The burst in the middle of a period, not on its edge: a burst released at
+            // 2.000 s lands on either side of the emulator's period boundary.
+            "[[stages]]\nkind = \"constant\"\nrate = 100\nduration = \"2s\"\n\n[[stages]]\nkind = \"pause\"\nduration = \"400ms\"\n\n[[stages]]\nkind = \"burst\"\nrequests = 150\n",
         ),
     );
     let md = dir.path().join("report.md");
