@@ -162,7 +162,6 @@ impl Failure {
                 use std::io::ErrorKind::*;
                 protocol |= matches!(io.kind(), UnexpectedEof | InvalidData | InvalidInput);
             }
-            protocol |= err.downcast_ref::<h1::ParseError>().is_some();
             tls |= err.downcast_ref::<rustls::Error>().is_some();
         }
         if tls {
