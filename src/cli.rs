@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive). Parsing only; the commands live in `cmd/`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -30,6 +31,52 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The command line, or clap's error and exit 2. An unknown subcommand one edit from a
+    /// real one (`rn`) gets a "did you mean": clap's own likeness (Jaro) misses short names.
+    pub fn parse_args() -> Cli {
+        Cli::try_parse().unwrap_or_else(|mut e| {
+            suggest_subcommand(&mut e);
+            e.exit()
+        })
+    }
+}
+
+/// Adds the nearest subcommand by edits to an unknown-subcommand error clap left without one.
+pub fn suggest_subcommand(e: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::CommandFactory;
+    if e.kind() != ErrorKind::InvalidSubcommand || e.get(ContextKind::SuggestedSubcommand).is_some()
+    {
+        return;
+    }
+    let Some(ContextValue::String(given)) = e.get(ContextKind::InvalidSubcommand) else {
+        return;
+    };
+    let command = Cli::command();
+    let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+    let near: Vec<String> = near_by_edits(given, &names)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if !near.is_empty() {
+        e.insert(
+            ContextKind::SuggestedSubcommand,
+            ContextValue::Strings(near),
+        );
+    }
+}
+
+/// The `names` a typo of `given` could be: a letter missing, extra, changed or two
+/// swapped (one such edit per three letters of the name).
+pub fn near_by_edits<'n>(given: &str, names: &[&'n str]) -> Vec<&'n str> {
+    names
+        .iter()
+        .copied()
+        .filter(|name| strsim::osa_distance(given, name) <= (name.len() / 3).max(1))
+        .collect()
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,7 +134,7 @@ target or stages without --force) · 4 a report not written.")]
         after_help = "Examples:
   stampede cloudwatch results.json                   read again, and add it to results.json
   stampede cloudwatch merged.json --function orders --wait 5m
-  stampede cloudwatch results.json --json - | jq '.findings'
+  stampede cloudwatch results.json --json | jq '.findings'
 
 Reads GetMetricData over the run's minutes: the function's Invocations, Throttles, Errors,
 ConcurrentExecutions, Duration; the account's concurrency; the API stage's Count, 4XX, 5XX,
@@ -96,8 +143,9 @@ API's name). The names come from the flags, else the results file (docs/cloudwat
 Exit codes: 0 read, or said why not · 2 bad input · 4 the results file not written."
     )]
     Cloudwatch(CloudWatchArgs),
-    /// Print the manual page (roff): `stampede man | man -l -`.
-    Man,
+    /// Print a manual page (roff): `stampede man | man -l -`, `stampede man run | man -l -`;
+    /// or write them all, one per subcommand, with --dir.
+    Man(ManArgs),
     /// Print a JSON Schema: of scenario files (for editors), emulator settings, quotas files, results or comparisons.
     #[command(after_help = "Examples:
   stampede schema scenario > scenario.schema.json
@@ -132,6 +180,18 @@ pub struct ReportOutputs {
     /// Write JUnit XML here (a testcase per threshold, the quota check, success); `-` for stdout.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (stampede-run(1) is `run`) [default: stampede(1)].
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    pub subcommand: Option<String>,
+
+    /// Write every page here, stampede.1 and stampede-SUBCOMMAND.1 (such as
+    /// /usr/local/share/man/man1), and print their paths.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -366,6 +426,16 @@ pub struct LoadArgs {
     #[arg(long)]
     pub body: Option<String>,
 
+    /// Per attempt: past it without the whole answer, the attempt is a timeout, as
+    /// `[target] timeout` (which it overrides) [default: 29s].
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Opening a connection (TCP and TLS): past it, a connect error, as `[target]
+    /// connect_timeout` (which it overrides) [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub connect_timeout: Option<Duration>,
+
     /// Run shard I of N of a test split across machines, I from 0 (docs/distributed.md).
     /// Without it: JOB_COMPLETION_INDEX with STAMPEDE_SHARDS (Kubernetes Indexed Job),
     /// AWS_BATCH_JOB_ARRAY_INDEX with AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch), or STAMPEDE_SHARD=I/N.
@@ -537,10 +607,19 @@ pub struct RunArgs {
     #[arg(long, default_value = "3m", value_name = "DURATION")]
     pub cloudwatch_wait: String,
 
-    /// CloudWatch's period [default: 1m; the emulator's metrics_period].
+    /// The length of a CloudWatch period to read, whole seconds: AWS's Lambda and API
+    /// Gateway metrics are per minute [default: 1m; with [emulator], its metrics_period].
     #[arg(long, value_name = "DURATION")]
     pub cloudwatch_period: Option<String>,
 
     #[command(flatten)]
     pub reports: ReportOutputs,
+}
+
+/// A duration above zero ("30s", "250ms", "2m"), for clap.
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("expected a duration above zero, such as 30s, 250ms or 2m".into()),
+    }
 }

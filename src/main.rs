@@ -1,5 +1,3 @@
-use clap::Parser;
-
 fn main() {
     // A fault inside stampede is named in one line, never a stack trace: the engine
     // catches a failing lane and still writes what the others gathered.
@@ -17,7 +15,7 @@ fn main() {
         let name = thread.name().unwrap_or("main");
         eprintln!("error: stampede failed inside ({name}{at}): {what}");
     }));
-    let cli = stampede::cli::Cli::parse();
+    let cli = stampede::cli::Cli::parse_args();
     // `stampede plan … | head` ends quietly, as Unix tools do; `run` handles a closed pipe
     // itself, so a reader going away never costs a run its results.
     if !matches!(cli.command, stampede::cli::Command::Run(_)) {

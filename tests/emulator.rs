@@ -304,6 +304,11 @@ fn stampede_emulate_serves_until_interrupted() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let run = common::wait_bounded(child, "stampede emulate", Duration::from_secs(30));
     assert_eq!(run.output.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&run.output.stderr);
+    assert!(
+        !said.contains("warning"),
+        "loopback is not warned about: {said}"
+    );
 
     let bad = write(dir.path(), "bad.toml", "api = \"rst\"\n");
     let o = stampede(&["emulate", "--config", bad.to_str().unwrap()]);
@@ -313,4 +318,20 @@ fn stampede_emulate_serves_until_interrupted() {
         "{}",
         stderr(&o)
     );
+}
+
+/// `--listen` on an address other machines reach is warned about before it is tried.
+/// (192.0.2.1 is TEST-NET-1: never this machine's, so nothing listens and it exits 2.)
+#[test]
+fn emulate_on_a_non_loopback_address_warns() {
+    let o = common::stampede_within(
+        &["emulate", "--listen", "192.0.2.1:0"],
+        Duration::from_secs(30),
+    );
+    let e = stderr(&o);
+    assert!(
+        e.contains("warning: --listen 192.0.2.1:0 is not a loopback address"),
+        "{e}"
+    );
+    assert_eq!(o.status.code(), Some(2), "{e}");
 }

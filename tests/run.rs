@@ -338,6 +338,66 @@ fn a_burst_holds_every_request_in_flight_at_once() {
     );
 }
 
+/// `--timeout` is the per-attempt timeout of an ad-hoc run, and overrides a scenario's
+/// `[target] timeout`: against a server that answers after 5 s, every attempt times out
+/// at 200 ms (with the default 29 s they would all succeed).
+#[test]
+fn the_timeout_flag_bounds_each_attempt() {
+    let server = TestServer::start(|_| Reply {
+        status: 200,
+        delay: Duration::from_secs(5),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.url();
+    let adhoc = [
+        "run",
+        "--url",
+        &url,
+        "--rate",
+        "10",
+        "--duration",
+        "500ms",
+        "--timeout",
+        "200ms",
+        "--connect-timeout",
+        "1s",
+        "--quiet",
+    ];
+    let (r, _) = run_results(dir.path(), "adhoc.json", &adhoc, 1);
+    assert_eq!(u(&r["attempts"]["timeouts"]), 5, "{}", r["attempts"]);
+    assert_eq!(u(&r["totals"]["ok"]), 0);
+    assert!(r["latency_ms"]["max"].as_f64().unwrap() < 2000.0);
+
+    let scenario = write(
+        dir.path(),
+        "slow.toml",
+        &format!(
+            "[target]\nurl = \"{url}\"\ntimeout = \"29s\"\n[[stages]]\nkind = \"constant\"\nrate = 10\nduration = \"500ms\"\n"
+        ),
+    );
+    let (r, _) = run_results(
+        dir.path(),
+        "file.json",
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--timeout",
+            "200ms",
+            "--quiet",
+        ],
+        1,
+    );
+    assert_eq!(u(&r["attempts"]["timeouts"]), 5, "{}", r["attempts"]);
+
+    for bad in ["0s", "soon"] {
+        let o = stampede(&["run", "--url", &url, "--burst", "1", "--timeout", bad]);
+        assert_eq!(o.status.code(), Some(2), "--timeout {bad}");
+        let e = stderr(&o);
+        assert!(e.contains("--timeout") && e.contains("above zero"), "{e}");
+    }
+    assert_eq!(server.hits(), 10, "the bad flags sent nothing");
+}
+
 #[test]
 fn timeouts_and_refused_connections_are_errors_of_their_own_kind() {
     let server = TestServer::start(|_| Reply {

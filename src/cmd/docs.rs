@@ -1,9 +1,9 @@
-//! `stampede completions SHELL`, `stampede man` and `stampede schema FORMAT`: generated from
+//! `stampede completions SHELL`, `stampede man [SUBCOMMAND]` and `stampede schema FORMAT`: generated from
 //! the clap definitions and the parser's and writer's own types, so they cannot drift.
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, SchemaFormat};
+use crate::cli::{Cli, ManArgs, SchemaFormat};
 use crate::error::{exit, Error, Result};
 
 pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
@@ -23,12 +23,64 @@ fn write_out(bytes: &[u8]) -> Result<i32> {
     }
 }
 
-pub fn man() -> Result<i32> {
+/// The command as the manual pages show it: no `help` subcommand, which has no page.
+fn man_command() -> clap::Command {
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    command
+}
+
+/// `stampede man [SUBCOMMAND]` prints one page; `--dir` writes them all. The main page's
+/// SUBCOMMANDS section names `stampede-run(1)` and the like: each of those is written.
+pub fn man(args: &ManArgs) -> Result<i32> {
+    let command = man_command();
+    if let Some(dir) = &args.dir {
+        return man_pages_to(command, dir);
+    }
+    let page_of = match &args.subcommand {
+        None => command,
+        Some(name) => {
+            let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+            let Some(sub) = command.find_subcommand(name) else {
+                let near = crate::cli::near_by_edits(name, &names)
+                    .first()
+                    .map_or(String::new(), |n| format!(" (did you mean `{n}`?)"));
+                return Err(Error::input(format!(
+                    "man: no subcommand `{name}`{near}\n  expected: one of {}",
+                    names.join(", ")
+                )));
+            };
+            sub.clone()
+        }
+    };
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(page_of)
         .render(&mut page)
         .map_err(|e| Error::internal(format!("cannot render the manual page: {e}")))?;
     write_out(&page)
+}
+
+/// Every page into `dir`, their paths on stdout.
+fn man_pages_to(command: clap::Command, dir: &std::path::Path) -> Result<i32> {
+    let cannot = |e: std::io::Error| {
+        Error::input(format!(
+            "--dir {}: cannot write the manual pages: {e}\n  expected: a directory that exists and can be written",
+            dir.display()
+        ))
+    };
+    let mut pages = vec![clap_mangen::Man::new(command.clone())];
+    pages.extend(
+        command
+            .get_subcommands()
+            .cloned()
+            .map(clap_mangen::Man::new),
+    );
+    let mut written = String::new();
+    for page in pages {
+        let path = page.generate_to(dir).map_err(cannot)?;
+        written.push_str(&format!("{}\n", path.display()));
+    }
+    write_out(written.as_bytes())
 }
 
 /// The JSON Schema of a file format, pretty-printed.

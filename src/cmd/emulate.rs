@@ -17,6 +17,9 @@ pub fn emulate(args: &EmulateArgs) -> Result<i32> {
             args.listen
         ))
     })?;
+    if !addr.ip().is_loopback() {
+        eprintln!("{}", exposed_warning(addr));
+    }
     let running = emulator::start(config.clone(), addr)?;
     eprintln!(
         "emulating {} API → Lambda `{}` on http://{} (stats: {STATS_PATH}); Ctrl-C stops",
@@ -48,4 +51,11 @@ pub fn emulate(args: &EmulateArgs) -> Result<i32> {
         serde_json::to_string(&stats).expect("stats serialise")
     );
     Ok(exit::OK)
+}
+
+/// Said when `--listen` is not a loopback address: others on the network reach it.
+fn exposed_warning(addr: SocketAddr) -> String {
+    format!(
+        "warning: --listen {addr} is not a loopback address: anyone who can reach this machine can send it traffic and read its control plane (it checks no credentials); use 127.0.0.1 unless other machines must reach it"
+    )
 }

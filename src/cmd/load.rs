@@ -40,6 +40,8 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
         method: args.method.clone(),
         headers: args.headers.clone(),
         body: args.body.clone(),
+        timeout: args.timeout,
+        connect_timeout: args.connect_timeout,
         thresholds: args.thresholds.clone(),
         abort: args.abort.clone(),
     }

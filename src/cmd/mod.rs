@@ -35,7 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Merge(args) => merge::merge(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Cloudwatch(args) => cloudwatch::cloudwatch(&args),
-        Command::Man => docs::man(),
+        Command::Man(args) => docs::man(&args),
         Command::Schema(args) => docs::schema(args.format),
     }
 }

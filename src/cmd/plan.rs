@@ -1,6 +1,8 @@
 //! `stampede plan`: the preflight alone. Reads the quotas, checks every stage against
 //! them, and sends nothing to the target. Exit 1 when the plan exceeds a limit.
 
+use std::time::Duration;
+
 use super::{limits, load};
 use crate::cli::PlanArgs;
 use crate::error::{exit, Result};
@@ -26,19 +28,24 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
     }
     // `run` raises the soft open-files limit to the hard one: judge against that.
     let open_files = open_files::current();
-    let (whole_in_flight, basis) = descriptors::planned_in_flight(
+    let whole = descriptors::planned_in_flight(
         &scenario.stages,
         &plans,
-        scenario.target.timeout,
+        Duration::from_secs_f64(p.expect_latency_ms / 1000.0),
+        &p.latency_basis,
         DEFAULT_MAX_IN_FLIGHT,
     );
+    let whole_in_flight = whole.requests;
     // A shard's machine holds its share of what is in flight.
-    let in_flight = shard_of_in_flight(whole_in_flight, shard);
+    let in_flight = descriptors::InFlight {
+        requests: shard_of_in_flight(whole.requests, shard),
+        ..whole
+    };
     p.warnings.extend(descriptors::warning(
-        in_flight,
-        &basis,
+        &in_flight,
         open_files.hard,
         open_files.hard,
+        scenario.target.timeout,
     ));
     let shards = match (args.shards, shard) {
         (Some(0), _) => {

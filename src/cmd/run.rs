@@ -1,5 +1,7 @@
 //! `stampede run`: scenario → schedule → engine → results → verdict → reports.
 
+use std::time::Duration;
+
 use super::limits;
 use super::load;
 use super::plan::shard_of_in_flight;
@@ -80,19 +82,23 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             open_files.soft, open_files.hard
         ));
     }
-    let (whole_in_flight, basis) = descriptors::planned_in_flight(
+    let whole = descriptors::planned_in_flight(
         &scenario.stages,
         &plans,
-        scenario.target.timeout,
+        Duration::from_secs_f64(preflight.expect_latency_ms / 1000.0),
+        &preflight.latency_basis,
         args.max_in_flight,
     );
     // A shard's machine holds its share of what is in flight.
-    let in_flight = shard_of_in_flight(whole_in_flight, shard);
+    let in_flight = descriptors::InFlight {
+        requests: shard_of_in_flight(whole.requests, shard),
+        ..whole
+    };
     preflight.warnings.extend(descriptors::warning(
-        in_flight,
-        &basis,
+        &in_flight,
         open_files.soft,
         open_files.hard,
+        scenario.target.timeout,
     ));
     if quiet {
         eprint!("{}", check_report::preflight_warnings(&preflight));

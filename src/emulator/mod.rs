@@ -38,6 +38,11 @@ use crate::error::{Error, Result};
 
 pub const STATS_PATH: &str = "/__stampede/stats";
 
+/// How long a connection may take to send a request's head, idle keep-alive time
+/// included: a client that opens connections and sends nothing (or a byte at a time)
+/// cannot hold them for ever. hyper's default, applied (it needs a timer to be).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// An API Gateway bucket: `rate` tokens a second, `burst` at most.
 pub fn bucket_quota(rate: f64, burst: u64) -> Quota {
     let period = Duration::from_secs_f64(1.0 / rate.max(1e-9));
@@ -462,7 +467,7 @@ pub fn start(config: EmulatorConfig, addr: SocketAddr) -> Result<RunningEmulator
                 let listener =
                     tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
                 tokio::select! {
-                    _ = serve(listener, serving) => {}
+                    _ = serve(listener, serving, HEADER_READ_TIMEOUT) => {}
                     _ = stop_rx => {}
                 }
             });
@@ -476,7 +481,11 @@ pub fn start(config: EmulatorConfig, addr: SocketAddr) -> Result<RunningEmulator
     })
 }
 
-async fn serve(listener: tokio::net::TcpListener, emulator: Arc<Emulator>) {
+async fn serve(
+    listener: tokio::net::TcpListener,
+    emulator: Arc<Emulator>,
+    header_read_timeout: Duration,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             // Out of descriptors, most likely: let some connections close.
@@ -491,6 +500,8 @@ async fn serve(listener: tokio::net::TcpListener, emulator: Arc<Emulator>) {
                 async move { Ok::<_, std::convert::Infallible>(emulator.handle(req).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -513,6 +524,41 @@ mod tests {
             clock.advance(Duration::from_millis(1));
         }
         admitted
+    }
+
+    /// A connection that sends half a head and then nothing is closed after the header
+    /// read timeout, not held open for ever.
+    #[test]
+    fn a_head_that_never_ends_is_cut_off() {
+        use std::io::{Read, Write};
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let emulator = Arc::new(Emulator::new(EmulatorConfig::default()));
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+                serve(listener, emulator, Duration::from_millis(200)).await
+            });
+        });
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nhost: em").unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 512];
+        let closed = match s.read(&mut buf) {
+            Ok(_) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        };
+        assert!(closed, "the emulator closed the connection");
+        assert!(
+            started.elapsed() < Duration::from_secs(9),
+            "closed by the timeout, not by the read's own"
+        );
     }
 
     #[test]

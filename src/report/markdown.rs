@@ -128,14 +128,69 @@ fn list_section(lines: &[String]) -> String {
     out
 }
 
-/// A table cell: `|` escaped, one line.
+/// A table cell: `|` escaped, one line, no HTML.
 pub fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+    no_html(&text.replace('|', "\\|").replace(['\r', '\n'], " "))
 }
 
-/// One line of text (headings, list items).
+/// One line of text (headings, list items), no HTML.
 fn line(text: &str) -> String {
-    text.replace(['\r', '\n'], " ")
+    no_html(&text.replace(['\r', '\n'], " "))
+}
+
+/// `text` with `<` and `>` as entities, so a name like `<img src=x onerror=…>` is shown
+/// as written, not rendered as HTML (GitHub renders inline HTML in Markdown). Code spans
+/// are left alone: their text is shown literally already, and an entity there would show
+/// as `&lt;`. A code span is what CommonMark says it is: a run of n backticks closed by
+/// the next run of exactly n; a backslash escapes the character after it.
+fn no_html(text: &str) -> String {
+    let b = text.as_bytes();
+    let run_at = |i: usize| b[i..].iter().take_while(|&&c| c == b'`').count();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                let next = text[i + 1..].chars().next().map_or(0, char::len_utf8);
+                out.push_str(&text[i..i + 1 + next]);
+                i += 1 + next;
+            }
+            b'`' => {
+                let n = run_at(i);
+                let mut j = i + n;
+                let mut end = None;
+                while j < b.len() {
+                    if b[j] == b'`' {
+                        let m = run_at(j);
+                        if m == n {
+                            end = Some(j + m);
+                            break;
+                        }
+                        j += m;
+                    } else {
+                        j += 1;
+                    }
+                }
+                let to = end.unwrap_or(i + n);
+                out.push_str(&text[i..to]);
+                i = to;
+            }
+            b'<' => {
+                out.push_str("&lt;");
+                i += 1;
+            }
+            b'>' => {
+                out.push_str("&gt;");
+                i += 1;
+            }
+            _ => {
+                let c = text[i..].chars().next().expect("i is on a char boundary");
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
 }
 
 fn heading(r: &Results) -> String {
@@ -452,6 +507,30 @@ mod tests {
                 assert_eq!(cols(l), n, "{l}");
             }
         }
+    }
+
+    #[test]
+    fn html_in_a_name_is_shown_not_rendered() {
+        let attack = "<img src=x onerror=alert(1)>";
+        let mut r = fixture::failed();
+        r.name = Some(attack.into());
+        r.stages[0].name = format!("`a`{attack}");
+        let md = render(&r);
+        assert!(
+            md.starts_with("## &lt;img src=x onerror=alert(1)&gt; — ❌ fail\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `a`&lt;img src=x onerror=alert(1)&gt; |"),
+            "{md}"
+        );
+        assert!(!md.contains("<img"), "no raw HTML anywhere: {md}");
+        // An unclosed backtick opens no code span; a closed one keeps its text as is.
+        assert_eq!(no_html("`<b>"), "`&lt;b&gt;");
+        assert_eq!(no_html("run `a<b` then <i>"), "run `a<b` then &lt;i&gt;");
+        assert_eq!(no_html("``x`<b>``"), "``x`<b>``");
+        assert_eq!(no_html("\\`<b>`"), "\\`&lt;b&gt;`");
+        assert_eq!(no_html("café <é>"), "café &lt;é&gt;");
     }
 
     #[test]

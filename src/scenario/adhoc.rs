@@ -32,6 +32,9 @@ pub struct AdHoc {
     pub method: Option<String>,
     pub headers: Vec<String>,
     pub body: Option<String>,
+    /// `--timeout`, `--connect-timeout`: over `[target]`'s.
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
     pub thresholds: Vec<String>,
     /// `--abort NAME=VALUE`: throttle_rate, error_rate, window.
     pub abort: Vec<String>,
@@ -50,7 +53,8 @@ impl AdHoc {
             .transpose()
     }
 
-    /// Adds the flags that make sense on top of a scenario file: headers, body, method, thresholds.
+    /// Adds the flags that make sense on top of a scenario file: headers, body, method,
+    /// timeouts, thresholds.
     pub fn amend(&self, scenario: &mut Scenario) -> Result<()> {
         if let (Some(_), Some(_)) = (&self.method, &scenario.target.lambda) {
             return Err(flag_error(
@@ -76,6 +80,12 @@ impl AdHoc {
         }
         if let Some(b) = &self.body {
             scenario.target.body = Bytes::from(b.clone());
+        }
+        if let Some(t) = self.timeout {
+            scenario.target.timeout = t;
+        }
+        if let Some(t) = self.connect_timeout {
+            scenario.target.connect_timeout = t;
         }
         for t in &self.thresholds {
             scenario.thresholds.overall.push(threshold_flag(t)?);

@@ -19,8 +19,8 @@ pub struct SplitPlan {
     pub peak_rate: f64,
     /// Each shard's largest burst.
     pub burst: u64,
-    /// Each shard's most requests in flight (worst case: peak rate × attempt timeout,
-    /// a burst, a closed stage's workers), each a connection.
+    /// Each shard's most requests in flight (peak rate × expected latency, a burst, a
+    /// closed stage's workers), each a connection.
     pub in_flight: u64,
     /// Cores each shard needs at half a core's measured rate.
     pub cores_needed: u64,
