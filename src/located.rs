@@ -37,17 +37,20 @@ impl<'a> Source<'a> {
     }
 
     /// An input error at `span`: `file:line:col: message`, the offending line, and a hint.
+    /// The message and the quoted line are cut to a few hundred characters: a line of
+    /// 200,000 brackets (nesting past the parser's depth) gives an error of a line or two.
     pub fn error(&self, span: Range<usize>, message: &str, expected: &str) -> Error {
         let (line, col) = self.line_col(span.start);
-        let text_line = self.text.lines().nth(line - 1).unwrap_or("");
+        // Redacted before it is cut: a cut could leave a password without its `://`.
+        let text_line = redact_userinfo(self.text.lines().nth(line - 1).unwrap_or(""));
         let mut out = format!(
             "{}:{}:{}: {}\n  {} | {}\n",
             self.name.display(),
             line,
             col,
-            message,
+            cut(message, 0, MESSAGE_MAX),
             line,
-            text_line
+            cut(&text_line, col - 1, QUOTE_MAX)
         );
         if !expected.is_empty() {
             out.push_str(&format!("  expected: {expected}"));
@@ -55,6 +58,28 @@ impl<'a> Source<'a> {
         // The quoted line may hold a URL with a password.
         Error::input(redact_userinfo(out.trim_end()))
     }
+}
+
+/// The most characters of a message, and of the quoted line, an error shows.
+const MESSAGE_MAX: usize = 300;
+const QUOTE_MAX: usize = 120;
+
+/// At most `max` characters of `text` around character `at`, with `…` where cut.
+fn cut(text: &str, at: usize, max: usize) -> String {
+    let len = text.chars().count();
+    if len <= max {
+        return text.to_string();
+    }
+    let start = at.saturating_sub(max / 2).min(len - max);
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.extend(text.chars().skip(start).take(max));
+    if start + max < len {
+        out.push('…');
+    }
+    out
 }
 
 /// A bad flag: `--flag: why` and what was expected (exit 2). Flags have no line and column.
@@ -255,6 +280,27 @@ mod tests {
         assert_eq!(nearest("rat", &valid), Some("rate"));
         assert_eq!(nearest("duraton", &valid), Some("duration"));
         assert_eq!(nearest("zzz", &valid), None);
+    }
+
+    #[test]
+    fn a_long_line_is_quoted_around_the_column() {
+        let deep = format!("x = {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let s = Source::new(Path::new("deep.toml"), &deep);
+        let e = s
+            .error(5_000..5_001, &"m".repeat(5_000), "a shallower array")
+            .to_string();
+        assert!(e.len() < 1_200, "{} bytes: {e}", e.len());
+        assert!(e.starts_with("deep.toml:1:5001: mmm"), "{e}");
+        assert!(e.contains("m…\n  1 | …[[[") && e.contains("[[…\n"), "{e}");
+        assert!(e.ends_with("expected: a shallower array"), "{e}");
+        // Short lines are quoted whole; a password is redacted before any cut.
+        assert_eq!(cut("abc", 1, 10), "abc");
+        assert_eq!(cut("abcdefghij", 9, 4), "…ghij");
+        assert_eq!(cut("abcdefghij", 0, 4), "abcd…");
+        let url = format!("url = \"http://alice:s3cret@host/{}\"", "p".repeat(500));
+        let s = Source::new(Path::new("u.toml"), &url);
+        let e = s.error(82..83, "bad", "").to_string();
+        assert!(!e.contains("s3cret") && !e.contains("cret"), "{e}");
     }
 
     #[test]

@@ -495,3 +495,18 @@ fn a_negative_budget_and_a_burst_with_a_duration_say_what_they_are() {
     ]);
     assert!(err.contains("--duration: a burst has no duration"), "{err}");
 }
+
+/// Nesting past the TOML parser's depth, on one line of 400,000 brackets, gives an error
+/// of a few lines naming the place, not the whole line quoted back.
+#[test]
+fn a_deeply_nested_file_gives_a_short_error() {
+    let deep = format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 1\nx = {}{}\n",
+        "[".repeat(200_000),
+        "]".repeat(200_000)
+    );
+    let err = rejected(&deep);
+    assert!(err.len() < 1_000, "{} bytes: {}", err.len(), &err[..300]);
+    assert!(err.contains("bad.toml:6:"), "{err}");
+    assert!(err.contains("  6 | …[[[") || err.contains("  6 | x = [[["), "{err}");
+}
