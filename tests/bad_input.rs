@@ -508,5 +508,26 @@ fn a_deeply_nested_file_gives_a_short_error() {
     let err = rejected(&deep);
     assert!(err.len() < 1_000, "{} bytes: {}", err.len(), &err[..300]);
     assert!(err.contains("bad.toml:6:"), "{err}");
-    assert!(err.contains("  6 | …[[[") || err.contains("  6 | x = [[["), "{err}");
+    assert!(
+        err.contains("  6 | …[[[") || err.contains("  6 | x = [[["),
+        "{err}"
+    );
+}
+
+/// `--cloudwatch-period` takes whole seconds, and its error names it (exit 2, before any
+/// traffic: nothing listens on port 9).
+#[test]
+fn a_cloudwatch_period_of_part_seconds_is_refused_by_name() {
+    for bad in ["1500ms", "0s", "soon"] {
+        let err = flags_rejected(&[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--burst",
+            "1",
+            "--cloudwatch-period",
+            bad,
+        ]);
+        assert!(err.contains("--cloudwatch-period:"), "{bad}: {err}");
+    }
 }

@@ -265,7 +265,7 @@ pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
     let mut results = results::file::read(&args.results)?;
     let wait = duration_flag("--wait", &args.wait, true)?;
     let period_s = match &args.period {
-        Some(p) => period_flag(p)?,
+        Some(p) => period_flag("--period", p)?,
         None => results.cloudwatch.as_ref().map_or(60, |c| c.period_s),
     };
     if let Some(url) = &args.endpoint_url {
@@ -308,12 +308,12 @@ pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// `--period`/`--cloudwatch-period`: whole seconds.
-pub fn period_flag(text: &str) -> Result<u64> {
-    let d = duration_flag("--period", text, false)?;
+/// `--period`/`--cloudwatch-period` (`flag`): whole seconds.
+pub fn period_flag(flag: &str, text: &str) -> Result<u64> {
+    let d = duration_flag(flag, text, false)?;
     if d.subsec_nanos() != 0 || d.as_secs() == 0 {
         return Err(Error::input(format!(
-            "--period: {text} is not a whole number of seconds\n  expected: such as 1m (AWS), or 1s against the emulator"
+            "{flag}: {text} is not a whole number of seconds\n  expected: such as 1m (AWS), or 1s against the emulator"
         )));
     }
     Ok(d.as_secs())

@@ -336,7 +336,7 @@ fn cloudwatch_reading(
     let period = args
         .cloudwatch_period
         .as_deref()
-        .map(super::cloudwatch::period_flag)
+        .map(|p| super::cloudwatch::period_flag("--cloudwatch-period", p))
         .transpose()?;
     let on_aws = scenario.aws.is_some() || limits.front != Front::Unknown;
     let wanted = if args.no_cloudwatch {
