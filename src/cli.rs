@@ -18,8 +18,9 @@ use clap::{Args, Parser, Subcommand};
   stampede report results.json --markdown report.md --junit junit.xml   reports for CI
   stampede compare last-good.json results.json          a run against a baseline, per stage
 
-Exit codes: 0 pass · 1 a gate failed or no request succeeded · 2 bad input · 3 aborted ·
-4 stampede itself failed · 130 interrupted (docs/exit-codes.md). Scenario format:
+Exit codes: 0 pass · 1 a gate failed, sent well below plan or no request succeeded ·
+2 bad input · 3 aborted · 4 stampede itself failed · 130 interrupted (docs/exit-codes.md).
+Scenario format:
 docs/scenario.md; results: docs/results.md; reports: docs/reports.md; merge and compare:
 docs/merge-and-compare.md; one test across machines (--shard, --start-at):
 docs/distributed.md; quotas: docs/quotas.md; emulator: docs/emulator.md."

@@ -34,7 +34,7 @@ impl StagePlan {
                 step,
                 hold,
             } => {
-                let levels = ((to - from) / step + 1e-9).floor() as u64 + 1;
+                let levels = crate::scenario::steps_levels(from, to, step);
                 let pieces = (0..levels)
                     .map(|k| Piece::constant(from + step * k as f64, hold))
                     .collect();
@@ -381,5 +381,59 @@ mod tests {
             Piece::constant(20.0, Duration::from_secs(2)),
         ]);
         assert_eq!((steps.rate_at(1.9), steps.rate_at(2.0)), (10.0, 20.0));
+    }
+
+    /// The scenario refuses a stage that plans no request by its own arithmetic: it must
+    /// agree with the counts planned here, on either side of one request.
+    #[test]
+    fn the_scenarios_no_request_check_agrees_with_the_planned_counts() {
+        let ms = Duration::from_millis;
+        let mut kinds = Vec::new();
+        for rate in [0.1, 0.5, 0.999, 1.0, 1.5, 2.0, 3.0, 10.0, 1000.0] {
+            for d in [
+                ms(1),
+                ms(100),
+                ms(333),
+                ms(500),
+                ms(999),
+                ms(1000),
+                ms(2000),
+            ] {
+                kinds.push(StageKind::Constant { rate, duration: d });
+                kinds.push(StageKind::Ramp {
+                    from: 0.0,
+                    to: rate,
+                    duration: d,
+                });
+                kinds.push(StageKind::Ramp {
+                    from: rate,
+                    to: rate / 2.0,
+                    duration: d,
+                });
+                kinds.push(StageKind::Steps {
+                    from: rate / 4.0,
+                    to: rate,
+                    step: rate / 4.0,
+                    hold: d,
+                });
+                kinds.push(StageKind::Steps {
+                    from: rate / 3.0,
+                    to: rate,
+                    step: rate / 2.0,
+                    hold: d,
+                });
+            }
+        }
+        let mut refused = 0;
+        for kind in kinds {
+            let planned = plan(kind.clone()).planned_requests();
+            assert_eq!(
+                kind.plans_no_request(),
+                planned == Some(0),
+                "{kind:?} plans {planned:?}"
+            );
+            refused += usize::from(kind.plans_no_request());
+        }
+        assert!(refused > 10, "both sides are tried");
     }
 }

@@ -37,7 +37,9 @@ pub fn read(results: &Results, reading: &Reading, quiet: bool) -> CloudWatch {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0.0, |d| d.as_secs_f64());
-    let window = Window::around(started, results.duration_s, reading.period_s);
+    // From time zero to the last answer: the traffic, even when the first send came
+    // after time zero (a pause first, or a burst released late after `--start-at`).
+    let window = Window::around(started, results.end_s(), reading.period_s);
     let mut cw = CloudWatch {
         status: "unavailable".into(),
         period_s: window.period_s,

@@ -82,6 +82,7 @@ pub fn start_emulator(scenario: &mut Scenario, args: &LoadArgs) -> Result<Option
         "127.0.0.1:0".parse().expect("a loopback address"),
     )?;
     scenario.target.url = aim_at(&scenario.target.url, running.addr);
+    scenario.target.emulated = true;
     Ok(Some(running))
 }
 

@@ -63,8 +63,8 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
     if !args.quiet {
         print_out(&summary::render(&merged));
     }
-    let none_ok = merged.nothing_succeeded();
-    if let Some(why) = &none_ok {
+    let traffic = merged.traffic_failures();
+    for why in &traffic {
         eprintln!("{why}");
     }
     let failed: Vec<_> = merged.thresholds.iter().filter(|t| !t.pass).collect();
@@ -84,7 +84,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
     }
     Ok(if merged.aborted.is_some() {
         exit::ABORTED
-    } else if !failed.is_empty() || !merged.quota_check.pass || none_ok.is_some() {
+    } else if !failed.is_empty() || !merged.quota_check.pass || !traffic.is_empty() {
         exit::CHECK_FAILED
     } else {
         exit::OK

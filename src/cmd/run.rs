@@ -244,8 +244,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         not_written = true;
         eprintln!("error: {why}");
     }
-    let none_ok = results.nothing_succeeded();
-    if let Some(why) = &none_ok {
+    let traffic = results.traffic_failures();
+    for why in &traffic {
         eprintln!("{why}");
     }
     for fault in &results.faults {
@@ -272,15 +272,15 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         exit::INTERRUPTED
     } else if results.aborted.is_some() {
         exit::ABORTED
-    } else if results.shard.is_some() {
+    } else if results.shard.is_some() && results.short_of_plan().is_none() {
         // A shard's share is not the test: its thresholds and quota check are judged on the
         // merged whole (`stampede merge`). Failing here would fail a Kubernetes index or a
-        // Batch child for what the merge decides.
-        if !failed.is_empty() || !results.quota_check.pass || none_ok.is_some() {
+        // Batch child for what the merge decides. Its share not sent is its own failure.
+        if !failed.is_empty() || !results.quota_check.pass || !traffic.is_empty() {
             eprintln!("shard: thresholds and the quota check are judged on the merged whole (stampede merge); this shard exits 0");
         }
         exit::OK
-    } else if !failed.is_empty() || !results.quota_check.pass || none_ok.is_some() {
+    } else if !failed.is_empty() || !results.quota_check.pass || !traffic.is_empty() {
         exit::CHECK_FAILED
     } else {
         exit::OK

@@ -35,6 +35,9 @@ use lane::Lane;
 
 /// Time for the lanes' threads to start before the first scheduled send.
 const START_DELAY: Duration = Duration::from_millis(50);
+/// When time zero waits for the first stage's connections: how far past the lanes'
+/// agreement it is set, so that every lane is back from the barrier before it.
+const ZERO_AFTER_CONNECTING: Duration = Duration::from_millis(5);
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// How often a split test's shared abort is looked at (the store is polled apart).
 const REMOTE_ABORT_EVERY: Duration = Duration::from_millis(100);
@@ -119,8 +122,16 @@ pub struct Snapshot<'a> {
 
 /// State the lanes share: two hot counters, and the coordination for stops and bursts.
 pub(crate) struct Shared {
-    /// The run's t = 0.
-    origin: Instant,
+    /// The instant the run's clock is read from: time zero, unless time zero waits for
+    /// connections (`zero_after_connecting`). Barrier agreements and the adaptive limiter
+    /// count from it.
+    base: Instant,
+    /// The run's t = 0, µs after `base`: set once, before the first send.
+    origin_us: AtomicU64,
+    /// No `--start-at` and a first stage that opens connections beforehand (a burst,
+    /// closed-model workers): time zero is set when they are open, so connecting is part
+    /// of neither the run's clock nor its duration.
+    zero_after_connecting: bool,
     /// A late start (`--start-at` already past): requests due before this are skipped.
     skip_before: Option<Instant>,
     /// Requests skipped so (all lanes).
@@ -131,7 +142,7 @@ pub(crate) struct Shared {
     attempts_in_flight: AtomicU64,
     current_stage: AtomicUsize,
     barrier: Barrier,
-    /// An instant the lanes agreed on at the barrier, µs from `origin`.
+    /// An instant the lanes agreed on at the barrier, µs from `base`.
     agreed_us: AtomicU64,
     /// 0 running, 1 stopping (grace period), 2 abandon what is in flight.
     stop_level: AtomicU8,
@@ -147,16 +158,23 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn micros(&self, t: Instant) -> u64 {
-        t.saturating_duration_since(self.origin).as_micros() as u64
+        t.saturating_duration_since(self.base).as_micros() as u64
     }
 
-    /// Seconds since the run's origin (negative before it), for the adaptive limiter.
+    /// The run's t = 0 (before the lanes agree on it when it waits for connections: the
+    /// earliest it can be).
+    fn origin(&self) -> Instant {
+        self.base + Duration::from_micros(self.origin_us.load(Relaxed))
+    }
+
+    /// Seconds since `base` (negative before it), for the adaptive limiter: a clock that
+    /// never moves, whenever time zero is set.
     fn seconds_since_origin(&self) -> f64 {
         let now = Instant::now();
-        if now >= self.origin {
-            (now - self.origin).as_secs_f64()
+        if now >= self.base {
+            (now - self.base).as_secs_f64()
         } else {
-            -(self.origin - now).as_secs_f64()
+            -(self.base - now).as_secs_f64()
         }
     }
 
@@ -242,9 +260,16 @@ pub fn run(
         let mut sigint = listen(SignalKind::interrupt())?;
         let mut sigterm = listen(SignalKind::terminate())?;
 
-        let (started_at, origin, late) = origin_of(opts.start_at);
+        let (based_at, origin, late) = origin_of(opts.start_at);
+        let zero_after_connecting = opts.start_at.is_none()
+            && matches!(
+                plans.first(),
+                Some(StagePlan::Burst { .. } | StagePlan::Closed { .. })
+            );
         let shared = Arc::new(Shared {
-            origin,
+            base: origin,
+            origin_us: AtomicU64::new(0),
+            zero_after_connecting,
             skip_before: (!late.is_zero()).then(|| origin + late),
             skipped: AtomicU64::new(0),
             lanes,
@@ -265,7 +290,8 @@ pub fn run(
             mpsc::channel::<(usize, SecondRecord)>(SECONDS_QUEUED_PER_LANE * lanes);
         let mut threads = Vec::with_capacity(lanes);
         for id in 0..lanes {
-            let rec = LaneRecorder::new(shared.origin, id, stages, Some(seconds_tx.clone()));
+            // Its clock is set again when the lane knows time zero.
+            let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
@@ -345,7 +371,7 @@ pub fn run(
                     if let Some(show) = progress.as_mut() {
                         show(&Snapshot {
                             stage: shared.current_stage.load(Relaxed),
-                            elapsed: shared.origin.elapsed(),
+                            elapsed: shared.origin().elapsed(),
                             in_flight: shared.attempts_in_flight.load(Relaxed),
                             last_second: timeline.last(),
                             ok, throttled, errors,
@@ -375,7 +401,7 @@ pub fn run(
         failures.truncate(crate::record::lane::FAILURE_SAMPLES);
         let faults = std::mem::take(&mut *shared.faults.lock().unwrap_or_else(|e| e.into_inner()));
         Ok(RunRecord {
-            started_at,
+            started_at: based_at + Duration::from_micros(shared.origin_us.load(Relaxed)),
             stages: merged,
             timeline: timeline.points,
             seconds: timeline.histograms,
@@ -436,7 +462,7 @@ fn run_lane(
         .build()
         .map_err(|e| Error::internal(format!("cannot start a worker runtime: {e}")))?;
     let local = tokio::task::LocalSet::new();
-    let origin = shared.origin;
+    let origin = shared.base;
     let inject = injected_fault(id);
     let lane = local.block_on(&runtime, async {
         // Without a timerfd, tokio's millisecond timer paces (sends may be later).

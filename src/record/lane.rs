@@ -313,6 +313,12 @@ impl LaneRecorder {
         at.saturating_duration_since(self.origin).as_micros() as u64
     }
 
+    /// Sets the run's t = 0, once known, before anything is recorded (the engine's time zero
+    /// may wait for the first stage's connections).
+    pub fn set_origin(&mut self, origin: Instant) {
+        self.origin = origin;
+    }
+
     /// An attempt leaves (or starts connecting); `in_flight` is the run-wide count, this one
     /// included; `first`: the first attempt of its request.
     pub fn on_dispatch(&mut self, stage: usize, now: Instant, in_flight: u64, first: bool) {

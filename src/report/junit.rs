@@ -1,6 +1,7 @@
 //! The results as JUnit XML for CI test reporters (GitLab's `artifacts:reports:junit`,
 //! GitHub Actions' JUnit reporters): one testsuite per run, one testcase per threshold,
-//! one for the quota check, one for "requests succeeded", and one each for an abort, an
+//! one for the quota check, one each for "requests sent as planned" and "requests
+//! succeeded", and one each for an abort, an
 //! interruption or a fault of stampede when there was one. Pure.
 
 use std::time::Duration;
@@ -28,6 +29,7 @@ pub fn render(r: &Results) -> String {
         cases.push(threshold_case(t, stage_time(r, t.stage.as_deref())));
     }
     cases.push(quota_case(r, run_time));
+    cases.push(sent_case(r, run_time));
     cases.push(succeeded_case(r, run_time));
     if let Some(trip) = &r.aborted {
         cases.push(failing(
@@ -131,6 +133,21 @@ fn quota_case(r: &Results, time: Duration) -> TestCase {
     )
 }
 
+fn sent_case(r: &Results, time: Duration) -> TestCase {
+    let name = "requests sent as planned".to_string();
+    match r.short_of_plan() {
+        None => passing(name, time),
+        Some(why) => failing(
+            name,
+            NonSuccessKind::Failure,
+            "short-of-plan",
+            why,
+            None,
+            time,
+        ),
+    }
+}
+
 fn succeeded_case(r: &Results, time: Duration) -> TestCase {
     let name = "requests succeeded".to_string();
     match r.nothing_succeeded() {
@@ -214,7 +231,11 @@ mod tests {
             xml.contains("testcase name=\"abort rule: throttle_rate ≤ 20.0%\""),
             "{xml}"
         );
-        assert!(xml.contains("tests=\"5\""), "{xml}");
+        assert!(
+            xml.contains("testcase name=\"requests sent as planned\""),
+            "{xml}"
+        );
+        assert!(xml.contains("tests=\"6\""), "{xml}");
         assert!(xml.contains("failures=\"3\""), "{xml}");
         assert!(xml.contains("timestamp=\"2027-01-15T08:00:00"), "{xml}");
     }

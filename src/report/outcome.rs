@@ -18,9 +18,7 @@ pub fn reasons(r: &Results) -> Vec<String> {
     if let Some(trip) = &r.aborted {
         why.push(trip.describe());
     }
-    if let Some(none) = r.nothing_succeeded() {
-        why.push(none);
-    }
+    why.extend(r.traffic_failures());
     let failed: Vec<&ThresholdResult> = r.thresholds.iter().filter(|t| !t.pass).collect();
     if !failed.is_empty() {
         let names: Vec<String> = failed.iter().map(|t| threshold_name(t)).collect();

@@ -143,7 +143,53 @@ pub struct ShardInfo {
     pub clock_within_ms: Option<f64>,
 }
 
+/// A stage that started fewer than this share of the requests it planned was not sent
+/// as planned: the run fails (docs/exit-codes.md).
+pub const PLANNED_SHARE_REQUIRED: f64 = 0.9;
+
 impl Results {
+    /// What fails a run by its traffic alone, whatever its thresholds: stages sent well
+    /// below their plan, and no request succeeding. The one place `run`, `merge` and the
+    /// reports learn it from; each reason is one line.
+    pub fn traffic_failures(&self) -> Vec<String> {
+        self.short_of_plan()
+            .into_iter()
+            .chain(self.nothing_succeeded())
+            .collect()
+    }
+
+    /// "Sent well below the plan", naming each stage (with a planned count: open-model
+    /// stages and bursts) that started fewer than [`PLANNED_SHARE_REQUIRED`] of its
+    /// planned requests, with both numbers. A run stopped on purpose (an interrupt, an
+    /// abort rule) is not judged: its stop is the news.
+    pub fn short_of_plan(&self) -> Option<String> {
+        if self.interrupted || self.aborted.is_some() {
+            return None;
+        }
+        let short: Vec<String> = self
+            .stages
+            .iter()
+            .filter_map(|s| {
+                let planned = s.planned_requests.filter(|p| *p > 0)?;
+                let started = s.totals.requests + s.totals.abandoned;
+                ((started as f64) < planned as f64 * PLANNED_SHARE_REQUIRED).then(|| {
+                    format!(
+                        "stage {:?} started {started} of {planned} planned requests ({:.0}%)",
+                        s.name,
+                        started as f64 * 100.0 / planned as f64
+                    )
+                })
+            })
+            .collect();
+        (!short.is_empty()).then(|| {
+            format!(
+                "sent well below the plan (under {:.0}% of the requests planned): {}",
+                PLANNED_SHARE_REQUIRED * 100.0,
+                short.join("; ")
+            )
+        })
+    }
+
     /// "No request succeeded", with what the attempts ended in, when not one logical request
     /// ended ok (a dead endpoint must not pass a CI gate without thresholds).
     pub fn nothing_succeeded(&self) -> Option<String> {
@@ -414,6 +460,24 @@ pub fn observed_from(latency: &Histogram<u64>, totals: &Totals, attempts: &Attem
 }
 
 impl Results {
+    /// Seconds from `started_at` to the last completion: the first send (the earliest
+    /// `started_s` of a stage that sends) plus `duration_s`, which counts from it. What a
+    /// window over the run (CloudWatch's) must cover.
+    pub fn end_s(&self) -> f64 {
+        let first_send = self
+            .stages
+            .iter()
+            .filter(|s| s.kind != "pause")
+            .filter_map(|s| s.started_s)
+            .fold(f64::INFINITY, f64::min);
+        let first_send = if first_send.is_finite() {
+            first_send.max(0.0)
+        } else {
+            0.0
+        };
+        first_send + self.duration_s.max(0.0)
+    }
+
     /// Burst stages as the quota check reads them: (name, requests, the second released).
     pub fn bursts(&self) -> Vec<(String, u64, u64)> {
         self.stages

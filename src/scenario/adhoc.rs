@@ -149,6 +149,16 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         }
         LoadShape::Burst(requests) => StageKind::Burst { requests },
     };
+    if let (StageKind::Constant { rate, duration }, true) = (&kind, kind.plans_no_request()) {
+        return Err(flag_error(
+            "--rate",
+            &format!(
+                "--rate {rate} over --duration {} plans no request (rate × duration is below 1)",
+                humantime::format_duration(*duration)
+            ),
+            "--rate and --duration that make at least one request, such as --rate 2 --duration 1s",
+        ));
+    }
     let mut scenario = Scenario {
         name: None,
         seed: None,

@@ -83,6 +83,10 @@ pub struct Target {
     pub auth: AuthSpec,
     /// `kind = "lambda"`: the function the URL invokes, and how.
     pub lambda: Option<LambdaTarget>,
+    /// Aimed at the in-process emulator (`[emulator]`, no `--url`): `url` then holds the
+    /// emulator's free port, which differs from run to run, so the target is shown and
+    /// identified by its path alone ([`Target::display_url`]).
+    pub emulated: bool,
 }
 
 /// How `[target.auth]` says to authenticate; names only, no secrets.
@@ -176,6 +180,34 @@ impl StageKind {
             StageKind::Pause { .. } => "pause",
         }
     }
+
+    /// An open-model stage whose rate × duration comes to less than one request: the
+    /// schedule plans none (it rounds each piece's requests down), so the stage would send
+    /// nothing and pass. The schedule's tests hold this to its counts.
+    pub fn plans_no_request(&self) -> bool {
+        let below_one = |mean_rate: f64, d: &Duration| mean_rate * d.as_secs_f64() + 1e-9 < 1.0;
+        match self {
+            StageKind::Constant { rate, duration } => below_one(*rate, duration),
+            StageKind::Ramp { from, to, duration } => below_one((from + to) / 2.0, duration),
+            StageKind::Steps {
+                from,
+                to,
+                step,
+                hold,
+            } => below_one(
+                from + step * (steps_levels(*from, *to, *step) - 1) as f64,
+                hold,
+            ),
+            StageKind::Burst { .. } | StageKind::Concurrency { .. } | StageKind::Pause { .. } => {
+                false
+            }
+        }
+    }
+}
+
+/// The levels of a steps stage: `from`, `from + step`, … up to `to`.
+pub fn steps_levels(from: f64, to: f64, step: f64) -> u64 {
+    ((to - from) / step + 1e-9).floor() as u64 + 1
 }
 
 #[derive(Clone, Debug, Default)]

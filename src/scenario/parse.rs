@@ -345,15 +345,21 @@ impl Target {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             auth: AuthSpec::None,
             lambda: None,
+            emulated: false,
         }
     }
 }
 
 impl Target {
     /// Scheme, host and path, as shown and stored: a password as `***`, no query string
-    /// (it may carry keys).
+    /// (it may carry keys). On the in-process emulator: `emulator:` and the path.
     pub fn display_url(&self) -> String {
         let url = &self.url;
+        if self.emulated {
+            // What the user wrote, not the port the emulator happened to get: two runs of
+            // one scenario on the emulator are one target.
+            return format!("emulator:{}", url.path());
+        }
         let user = self
             .basic_auth
             .as_ref()
@@ -639,6 +645,13 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
             duration: src.duration(&need("duration", &raw.duration)?, "duration")?,
         },
     };
+    if kind.plans_no_request() {
+        return Err(src.error(
+            s.span(),
+            &format!("{kind_name} stage {index} plans no request: its rate × duration is below 1"),
+            "a rate and a duration that make at least one request, such as rate = 2 with duration = \"1s\"",
+        ));
+    }
     let name = match &raw.name {
         Some(n) if n.get_ref().trim().is_empty() => {
             return Err(src.error(n.span(), "empty stage name", "a short name, or no name"))

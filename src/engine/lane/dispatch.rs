@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{Lane, RECONNECT_PAUSE};
 use crate::classify::Outcome;
 use crate::scenario::shard::share_of;
-use crate::schedule::Pacing;
+use crate::schedule::{Pacing, StagePlan};
 use crate::transport::{Connection, Failure};
 
 impl Lane {
@@ -65,6 +65,32 @@ impl Lane {
         let mine = share_of(missed, self.part, self.parts);
         self.shared.skipped.fetch_add(mine, Relaxed);
         self.part + mine * self.parts
+    }
+
+    /// Before time zero, when it waits for connections: opens this lane's share of the first
+    /// stage's (a burst's requests, closed-model workers), then agrees time zero with the
+    /// other lanes, just ahead. False when the run was stopped meanwhile.
+    pub(super) async fn open_before_zero(self: &Rc<Self>, first: &StagePlan) -> bool {
+        let wanted = match first {
+            StagePlan::Burst { requests: n } | StagePlan::Closed { workers: n, .. } => {
+                share_of(*n, self.part, self.parts)
+            }
+            StagePlan::Open(_) | StagePlan::Pause { .. } => 0,
+        };
+        tokio::select! {
+            _ = self.pool.prefill(wanted as usize) => {}
+            _ = self.shared.stop_signal() => return false,
+        }
+        let Some(zero) = self
+            .agree(|| Instant::now() + super::super::ZERO_AFTER_CONNECTING)
+            .await
+        else {
+            return false;
+        };
+        // Every lane stores the same instant.
+        let shared = &self.shared;
+        shared.origin_us.store(shared.micros(zero), Relaxed);
+        true
     }
 
     /// Opens this lane's share of connections, agrees one instant with the other lanes,

@@ -104,9 +104,17 @@ impl Lane {
 
     /// Runs every stage in order, then waits for what is still in flight.
     pub async fn run(self: &Rc<Self>, plans: &[StagePlan]) {
+        if self.shared.zero_after_connecting {
+            if let Some(first) = plans.first() {
+                if !self.open_before_zero(first).await {
+                    return;
+                }
+            }
+        }
+        let mut origin = self.shared.origin();
+        self.rec.borrow_mut().set_origin(origin);
         // Not a counted task: the run does not wait for it, it ends with the lane.
         tokio::task::spawn_local(Rc::clone(self).roll_every_second());
-        let mut origin = self.shared.origin;
         for (index, plan) in plans.iter().enumerate() {
             if self.shared.stopping() {
                 break;
@@ -160,7 +168,7 @@ impl Lane {
     /// Hands each second to the timeline as soon as it is over, even when this lane is
     /// quiet, so the live view and the abort rules see every second on time.
     async fn roll_every_second(self: Rc<Self>) {
-        let origin = self.shared.origin;
+        let origin = self.shared.origin();
         loop {
             let elapsed = Instant::now().saturating_duration_since(origin);
             let next = origin + Duration::from_secs(elapsed.as_secs() + 1) + ROLL_LAG;
@@ -254,6 +262,6 @@ impl Lane {
             _ = shared.barrier.wait() => {}
             _ = shared.stop_signal() => return None,
         }
-        Some(shared.origin + Duration::from_micros(shared.agreed_us.load(Relaxed)))
+        Some(shared.base + Duration::from_micros(shared.agreed_us.load(Relaxed)))
     }
 }

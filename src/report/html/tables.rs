@@ -33,9 +33,7 @@ pub fn verdict(r: &Results) -> (&'static str, &'static str, Vec<String>) {
     if !r.quota_check.pass {
         why.push("the quota check failed (see Quota check)".into());
     }
-    if let Some(none) = r.nothing_succeeded() {
-        why.push(none);
-    }
+    why.extend(r.traffic_failures());
     let (word, class) = if !r.faults.is_empty() {
         ("STAMPEDE FAILED", "fail")
     } else if r.interrupted {
