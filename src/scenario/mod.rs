@@ -207,7 +207,8 @@ impl StageKind {
 
 /// The levels of a steps stage: `from`, `from + step`, … up to `to`.
 pub fn steps_levels(from: f64, to: f64, step: f64) -> u64 {
-    ((to - from) / step + 1e-9).floor() as u64 + 1
+    // `as` saturates: an absurd `to` must not overflow here (its bounds are checked apart).
+    (((to - from) / step + 1e-9).floor() as u64).saturating_add(1)
 }
 
 #[derive(Clone, Debug, Default)]
