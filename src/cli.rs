@@ -518,6 +518,11 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub past_limits: bool,
 
+    /// The most requests per second any step sends, retries included (default 1000 by
+    /// concurrency, --max by rate): workers wait for it, and a rate search goes no higher.
+    #[arg(long, value_name = "N")]
+    pub max_rate: Option<u64>,
+
     /// Engine threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

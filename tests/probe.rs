@@ -313,3 +313,137 @@ fn ctrl_c_mid_search_exits_130_with_the_results_so_far() {
         r["probe"]
     );
 }
+
+/// The results of one probe, and how long the process took.
+fn probe_results(emulator: &str, flags: &[&str]) -> (serde_json::Value, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "p.toml",
+        &format!("[emulator]\ncold_start = \"0ms\"\n{emulator}\n{EMULATOR_ONLY}"),
+    );
+    let out = dir.path().join("r.json");
+    let mut args = vec![
+        "probe",
+        scenario.to_str().unwrap(),
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(flags);
+    let run = run_bounded(command(&args), Duration::from_secs(120));
+    assert!(out.is_file(), "{}", stderr(&run.output));
+    (read_json(&out), run.elapsed)
+}
+
+#[test]
+fn the_steps_are_laid_on_the_wall_clock_where_they_ran() {
+    let (r, elapsed) = probe_results(
+        "api = \"function-url\"\nduration = \"20ms\"",
+        &[
+            "--by",
+            "concurrency",
+            "--max",
+            "8",
+            "--step",
+            "600ms",
+            "--settle",
+            "300ms",
+        ],
+    );
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let stages = r["stages"].as_array().unwrap();
+    // Steps 1, 2, 4, 8: a settle period and a held step each.
+    assert_eq!(stages.len(), 8, "{}", r["probe"]);
+    let planned: f64 = stages
+        .iter()
+        .map(|s| {
+            if s["name"].as_str().unwrap().contains("settle") {
+                0.3
+            } else {
+                0.6
+            }
+        })
+        .sum();
+    let starts: Vec<f64> = stages.iter().map(|s| f(&s["started_s"])).collect();
+    for (i, w) in starts.windows(2).enumerate() {
+        let gap = w[1] - w[0];
+        let ran = if i % 2 == 0 { 0.3 } else { 0.6 };
+        // Each stage starts after the one before has run its time; a 300 ms settle period
+        // is not counted as a whole second.
+        assert!(gap >= ran && gap < ran + 0.5, "stage {i}: {starts:?}");
+    }
+    let duration = f(&r["duration_s"]);
+    let seconds = f(&r["probe"]["seconds"]);
+    // The run lasts as long as the probe's steps did: every stage's time and the starts
+    // between them, no more than the process took.
+    assert!(duration >= planned, "{duration} < {planned}");
+    assert!(duration >= starts[7] + 0.6, "{duration} vs {starts:?}");
+    assert!(
+        duration <= seconds && seconds - duration < 0.5,
+        "duration_s {duration}, the probe's {seconds} s"
+    );
+    assert!(duration <= elapsed.as_secs_f64());
+    // One point per second of it, each second once, and every attempt in one of them: as
+    // many as the emulator received.
+    let timeline = r["timeline"].as_array().unwrap();
+    let t: Vec<u64> = timeline
+        .iter()
+        .map(|p| p["t_s"].as_u64().unwrap())
+        .collect();
+    assert_eq!(t, (0..t.len() as u64).collect::<Vec<_>>());
+    assert!(
+        (t.len() as f64 - duration).abs() <= 1.5,
+        "{t:?} for {duration} s"
+    );
+    let sent: u64 = timeline.iter().map(|p| p["sent"].as_u64().unwrap()).sum();
+    assert_eq!(sent, r["attempts"]["sent"].as_u64().unwrap());
+    assert_eq!(sent, r["emulator"]["requests"].as_u64().unwrap());
+}
+
+/// Past a reservation of 4, 12 workers: 8 of them throttled at every turn.
+const PAST_THE_RESERVATION: [&str; 10] = [
+    "--by",
+    "concurrency",
+    "--from",
+    "12",
+    "--max",
+    "12",
+    "--past-limits",
+    "--step",
+    "2s",
+    "--settle",
+];
+
+#[test]
+fn throttled_workers_back_off_and_max_rate_holds_a_concurrency_probe() {
+    let emulator = "api = \"function-url\"\nreserved_concurrency = 4\nduration = \"50ms\"";
+    let mut flags = PAST_THE_RESERVATION.to_vec();
+    // No ceiling to speak of: the backoff alone. 4 workers at 50 ms are 160 requests in
+    // the 2 s; each of the 8 throttled waits up to 100 ms (full jitter, 50 ms on average)
+    // before asking again, about 40 times in 2 s. Asking again at once, as a closed loop
+    // does, they sent thousands.
+    flags.extend(["0s", "--max-rate", "1000000"]);
+    let (r, _) = probe_results(emulator, &flags);
+    let received = r["emulator"]["requests"].as_u64().unwrap();
+    assert_eq!(received, r["attempts"]["sent"].as_u64().unwrap());
+    let throttled = r["emulator"]["throttled_lambda_reserved"].as_u64().unwrap();
+    eprintln!("backoff alone: the emulator received {received}, throttled {throttled}");
+    assert!(throttled > 50, "past the reservation: {}", r["emulator"]);
+    assert!(received < 1_200, "{}", r["emulator"]);
+
+    // --max-rate 100: 200 in the 2 s, whatever the workers would send (each lane its
+    // share: a slot more at the start of each).
+    let mut flags = PAST_THE_RESERVATION.to_vec();
+    flags.extend(["0s", "--max-rate", "100", "--threads", "2"]);
+    let (r, _) = probe_results(emulator, &flags);
+    let received = r["emulator"]["requests"].as_u64().unwrap();
+    assert_eq!(received, r["attempts"]["sent"].as_u64().unwrap());
+    eprintln!("--max-rate 100 for 2 s: the emulator received {received}");
+    assert!(received <= 202, "{}", r["emulator"]);
+    assert!(
+        received >= 100,
+        "held at the ceiling, not far below: {}",
+        r["emulator"]
+    );
+}

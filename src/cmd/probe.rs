@@ -7,14 +7,15 @@ use std::time::{Duration, Instant, SystemTime};
 use super::{limits, load, reports};
 use crate::cli::{ProbeArgs, ProbeBy};
 use crate::engine::{self, EngineOptions, RunRecord, RunSpec};
-use crate::error::{exit, Result};
+use crate::error::{exit, Error, Result};
 use crate::located::{duration_flag, flag_error};
 use crate::probe::knee::{attribute, By, KneeSeen};
 use crate::probe::search::{default_slo, judge, Ended, Next, Search, StepVerdict};
 use crate::probe::{ProbeResults, ProbeStep};
 use crate::quotas::sources::Limits;
-use crate::record::{SecondHistograms, StageRecord, TimelinePoint};
+use crate::record::StageRecord;
 use crate::report::check as check_report;
+use crate::results::merge::WallClock;
 use crate::results::{self, Results, RunInput, StageInput, TargetInfo};
 use crate::scenario::{Metric, Scenario, Shard, Stage, StageKind, Threshold};
 use crate::schedule::StagePlan;
@@ -23,6 +24,10 @@ use crate::verdict::preflight;
 
 /// A knee this far below the first limit the preflight names still gets a look past it.
 const PAST_LIMIT: f64 = 1.25;
+/// `--max-rate` by concurrency: a tenth of API Gateway's default account rate (10,000 req/s,
+/// shared by every API of the account in the region), so a probe past a limit that answers
+/// throttles fast cannot flood it.
+const DEFAULT_MAX_RATE: u64 = 1_000;
 
 pub fn probe(args: &ProbeArgs) -> Result<i32> {
     let knobs = Knobs::from_args(args)?;
@@ -90,7 +95,7 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
         search.record(load, &verdict);
     };
 
-    let mut r = assemble(&scenario, started_at, &steps);
+    let mut r = assemble(&scenario, started_at, &steps)?;
     let probe = summarise(
         &knobs,
         &search,
@@ -144,6 +149,8 @@ struct Knobs {
     precision: f64,
     budget: Duration,
     max_requests: Option<u64>,
+    /// `--max-rate`: requests per second no step passes.
+    max_rate: u64,
     threads: usize,
 }
 
@@ -162,6 +169,17 @@ impl Knobs {
                 "--from/--max",
                 &format!("from {from}, max {max}"),
                 "1 ≤ --from ≤ --max",
+            ));
+        }
+        let max_rate = a.max_rate.unwrap_or(match by {
+            By::Rate => max,
+            By::Concurrency => DEFAULT_MAX_RATE,
+        });
+        if max_rate == 0 || (by == By::Rate && max_rate < from) {
+            return Err(flag_error(
+                "--max-rate",
+                &max_rate.to_string(),
+                "at least 1 request per second, and by rate at least --from",
             ));
         }
         let (slo, slo_text) = match &a.slo {
@@ -196,6 +214,7 @@ impl Knobs {
             precision,
             budget: duration_flag("--budget", &a.budget, false)?,
             max_requests: a.max_requests,
+            max_rate,
             threads: a
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
@@ -227,8 +246,9 @@ impl Knobs {
         }
     }
 
-    /// The highest load searched: --max, or just past the first limit read from the account
-    /// that the plan would pass (unless --past-limits); and why.
+    /// The highest load searched: --max (by rate, --max-rate when lower), or just past the
+    /// first limit read from the account that the plan would pass (unless --past-limits);
+    /// and why.
     fn ceiling(
         &self,
         limits: &Limits,
@@ -239,8 +259,20 @@ impl Knobs {
             p.exceeded_checks()
                 .any(|c| !c.source.starts_with("documented"))
         };
+        let by_rate = match self.by {
+            By::Rate if self.max_rate < self.max => Some(self.max_rate),
+            _ => None,
+        };
+        let max = by_rate.unwrap_or(self.max);
+        let rate_capped = || {
+            by_rate.map(|r| {
+                format!(
+                    "--max-rate {r}: no step sends more requests per second (raise it to go on)"
+                )
+            })
+        };
         if past_limits || !read(worst) {
-            return (self.max, None);
+            return (max, rate_capped());
         }
         let fits = |load: u64| {
             let stages = [self.stage("s", load, self.step)];
@@ -255,7 +287,7 @@ impl Knobs {
             );
             !read(&p)
         };
-        let (mut lo, mut hi) = (0, self.max);
+        let (mut lo, mut hi) = (0, max);
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
             if fits(mid) {
@@ -264,7 +296,10 @@ impl Knobs {
                 hi = mid;
             }
         }
-        let cap = ((lo.max(1) as f64 * PAST_LIMIT).ceil() as u64).clamp(self.from, self.max);
+        let cap = ((lo.max(1) as f64 * PAST_LIMIT).ceil() as u64).clamp(self.from, max);
+        if cap == max && by_rate.is_some() {
+            return (max, rate_capped());
+        }
         let over = worst
             .exceeded_checks()
             .find(|c| !c.source.starts_with("documented"))
@@ -382,6 +417,7 @@ fn run_step(
         let opts = EngineOptions {
             threads: k.threads,
             max_in_flight: 20_000,
+            max_rate: Some(k.max_rate as f64),
             grace: Duration::from_secs(2),
             abort: scenario.abort.clone(),
             start_at: None,
@@ -421,70 +457,95 @@ fn step_line(n: usize, k: &Knobs, step: &StepRun) -> String {
     )
 }
 
-/// The steps as one results file: a stage for each settle period and each held step, the
-/// timeline laid end to end on the probe's clock.
-fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) -> Results {
+/// One engine run's stage, as the results need it.
+fn input<'a>(stage: &'a Stage, rec: &'a RunRecord) -> StageInput<'a> {
+    let plan = StagePlan::for_stage(stage);
+    StageInput {
+        name: &stage.name,
+        kind: stage.kind.label(),
+        record: &rec.stages[0],
+        planned_s: plan.duration().map(|d| d.as_secs_f64()),
+        planned_requests: plan.planned_requests(),
+    }
+}
+
+/// The steps as one results file: a stage for each settle period and each held step, each
+/// engine run laid on the wall clock where it ran (`merge::align`, as shards are merged),
+/// so stages start when they began and the run lasts as long as the probe did.
+fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) -> Result<Results> {
+    let target = || TargetInfo {
+        url: scenario.target.display_url(),
+        method: scenario.target.method.to_string(),
+    };
+    let runs: Vec<(&Stage, &RunRecord)> = steps
+        .iter()
+        .flat_map(|s| &s.runs)
+        .map(|(st, r)| (st, r))
+        .collect();
+    // Each run alone, on its own clock.
+    let alone: Vec<Results> = runs
+        .iter()
+        .map(|(stage, rec)| {
+            results::build(RunInput {
+                name: None,
+                target: target(),
+                started_at: rec.started_at,
+                interrupted: rec.interrupted,
+                stages: vec![input(stage, rec)],
+                overall: &rec.stages[0],
+                faults: Vec::new(),
+                open_files_limit: None,
+                failures: Vec::new(),
+                timeline: rec.timeline.clone(),
+                seconds: rec.seconds.clone(),
+                thresholds: Vec::new(),
+            })
+        })
+        .collect();
+    let clock = match alone.is_empty() {
+        // No step ran (the budget held none): an empty run from the probe's start.
+        true => WallClock {
+            start: started_at,
+            offsets: Vec::new(),
+            timeline: Vec::new(),
+            seconds: Vec::new(),
+            per_second_exact: true,
+            duration_s: 0.0,
+        },
+        false => results::merge::align(&alone, false)
+            .map_err(|why| Error::internal(format!("the probe's steps on one clock: {why:?}")))?,
+    };
     let mut overall = StageRecord::new();
-    let mut stages = Vec::new();
-    let mut timeline: Vec<TimelinePoint> = Vec::new();
-    let mut seconds: Vec<SecondHistograms> = Vec::new();
     let (mut failures, mut faults) = (Vec::new(), Vec::new());
-    for (stage, record) in steps.iter().flat_map(|s| &s.runs) {
-        let offset = record
-            .started_at
-            .duration_since(started_at)
-            .unwrap_or_default()
-            .as_secs_f64()
-            .ceil() as u64;
-        // Never two points for one second: a run starts after the last one's end.
-        let offset = timeline.last().map_or(offset, |p| offset.max(p.t_s + 1));
-        for p in &record.timeline {
-            timeline.push(TimelinePoint {
-                t_s: p.t_s + offset,
-                ..p.clone()
-            });
-        }
-        for h in &record.seconds {
-            seconds.push(SecondHistograms {
-                t_s: h.t_s + offset,
-                ..h.clone()
-            });
-        }
-        failures.extend(record.failures.iter().cloned());
-        faults.extend(record.faults.iter().cloned());
-        overall.merge(&record.stages[0]);
-        stages.push((stage, &record.stages[0]));
+    for ((_, rec), offset) in runs.iter().zip(&clock.offsets) {
+        overall.merge(&rec.stages[0]);
+        failures.extend(rec.failures.iter().cloned().map(|mut f| {
+            f.t_s += offset;
+            f
+        }));
+        faults.extend(rec.faults.iter().cloned());
     }
     let mut r = results::build(RunInput {
         name: scenario.name.as_deref(),
-        target: TargetInfo {
-            url: scenario.target.display_url(),
-            method: scenario.target.method.to_string(),
-        },
-        started_at,
+        target: target(),
+        started_at: clock.start,
         interrupted: steps.iter().any(StepRun::interrupted),
-        stages: stages
-            .iter()
-            .map(|(stage, rec)| StageInput {
-                name: &stage.name,
-                kind: stage.kind.label(),
-                record: rec,
-                planned_s: StagePlan::for_stage(stage)
-                    .duration()
-                    .map(|d| d.as_secs_f64()),
-                planned_requests: StagePlan::for_stage(stage).planned_requests(),
-            })
-            .collect(),
+        stages: runs.iter().map(|(stage, rec)| input(stage, rec)).collect(),
         overall: &overall,
         faults,
         open_files_limit: None,
         failures,
-        timeline,
-        seconds,
+        timeline: clock.timeline,
+        seconds: clock.seconds,
         thresholds: Vec::new(),
     });
+    // Each run's stage from its own start: moved to where that run began.
+    for ((stage, alone), offset) in r.stages.iter_mut().zip(&alone).zip(&clock.offsets) {
+        stage.started_s = alone.stages[0].started_s.map(|t| t + offset);
+    }
+    r.duration_s = clock.duration_s;
     r.failures.truncate(crate::record::lane::FAILURE_SAMPLES);
-    r
+    Ok(r)
 }
 
 fn summarise(

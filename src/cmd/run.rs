@@ -110,6 +110,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let opts = EngineOptions {
         threads,
         max_in_flight: args.max_in_flight,
+        max_rate: None,
         grace,
         abort: scenario.abort.clone(),
         start_at,

@@ -51,6 +51,9 @@ pub struct EngineOptions {
     pub threads: usize,
     /// Safety cap on requests in flight across all lanes.
     pub max_in_flight: u64,
+    /// A ceiling on the attempts per second a closed-model stage's workers send, retries
+    /// included (each lane its even share); open-model first sends keep their schedule.
+    pub max_rate: Option<f64>,
     /// After a stop, how long in-flight requests may still finish.
     pub grace: Duration,
     /// `[abort]`: checked on every final second of the timeline.
@@ -138,6 +141,8 @@ pub(crate) struct Shared {
     skipped: AtomicU64,
     lanes: usize,
     max_in_flight: u64,
+    /// [`EngineOptions::max_rate`].
+    max_rate: Option<f64>,
     /// Attempts under way across all lanes (the live view's and the timeline's "in flight").
     attempts_in_flight: AtomicU64,
     current_stage: AtomicUsize,
@@ -274,6 +279,7 @@ pub fn run(
             skipped: AtomicU64::new(0),
             lanes,
             max_in_flight: opts.max_in_flight,
+            max_rate: opts.max_rate,
             attempts_in_flight: AtomicU64::new(0),
             current_stage: AtomicUsize::new(0),
             barrier: Barrier::new(lanes),

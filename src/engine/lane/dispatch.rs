@@ -130,13 +130,22 @@ impl Lane {
     }
 
     /// Closed model: send, wait for the answer, send again, until `end`. `worker` is its
-    /// number in the stage, for reproducible jitter.
+    /// number in the stage, for reproducible jitter. A request that ended throttled is
+    /// followed by a pause, as long as the retry policy would back off before one more
+    /// retry: a throttled closed loop would otherwise ask again at once, as fast as the
+    /// throttle answers. Each request waits for the rate ceiling (`max_rate`) first.
     pub(super) async fn closed_worker(self: Rc<Self>, stage: usize, worker: u64, end: Instant) {
         let mut conn = None;
         let mut sent = 0u64;
         loop {
+            if self.shared.stopping() || Instant::now() >= end {
+                break;
+            }
+            if !self.wait_for_rate_gate().await {
+                break;
+            }
             let now = Instant::now();
-            if self.shared.stopping() || now >= end {
+            if now >= end {
                 break;
             }
             let key = (worker << 32) | (sent & 0xFFFF_FFFF);
@@ -150,11 +159,29 @@ impl Lane {
                     _ = self.shared.stop_signal() => break,
                 },
             };
-            let (next, outcome) = self.request(stage, key, start, Some(ready), false).await;
+            let (next, outcome, attempts) =
+                self.request(stage, key, start, Some(ready), false).await;
             conn = next;
             let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
-            if (no_connection || matches!(outcome, Outcome::LocalError(_))) && conn.is_none() {
-                tokio::time::sleep(RECONNECT_PAUSE).await;
+            let pause = if (no_connection || matches!(outcome, Outcome::LocalError(_)))
+                && conn.is_none()
+            {
+                RECONNECT_PAUSE
+            } else if outcome.is_throttle() || outcome == Outcome::SuspectedIntegrationThrottle {
+                let backoff = &self.shared.spec.retry.backoff;
+                backoff.delay(
+                    attempts.saturating_sub(1),
+                    None,
+                    &mut self.request_rng(stage, key),
+                )
+            } else {
+                continue;
+            };
+            // Never past the stage's end: the next stage's workers start then.
+            let until = (Instant::now() + pause).min(end);
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.into()) => {}
+                _ = self.shared.stop_signal() => break,
             }
         }
         if let Some(c) = conn {
@@ -175,7 +202,7 @@ impl Lane {
         self.capped_requests.set(self.capped_requests.get() + 1);
         let lane = Rc::clone(self);
         self.spawn_task(async move {
-            if let (Some(conn), _) = lane.request(stage, index, scheduled, conn, paced).await {
+            if let (Some(conn), ..) = lane.request(stage, index, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
             let left = lane.capped_requests.get() - 1;

@@ -56,6 +56,8 @@ pub struct Lane {
     limiter_turn: tokio::sync::Mutex<()>,
     rng: RefCell<fastrand::Rng>,
     ids: RefCell<IdSource>,
+    /// `max_rate`: this lane's least gap between two gated attempts, and the next free slot.
+    rate_gate: Option<(Duration, Cell<Instant>)>,
 }
 
 impl Lane {
@@ -89,6 +91,12 @@ impl Lane {
                     .then(|| ClientRateLimiter::new(shared.seconds_since_origin())),
             ),
             limiter_turn: tokio::sync::Mutex::new(()),
+            rate_gate: shared.max_rate.filter(|r| *r > 0.0).map(|r| {
+                (
+                    Duration::from_secs_f64(lanes as f64 / r),
+                    Cell::new(Instant::now()),
+                )
+            }),
             rng: RefCell::new(lane_rng(shared.spec.seed, id)),
             // Never from the seed: a service that remembers idempotency keys would take a
             // second run's requests for replays of the first's.

@@ -16,8 +16,8 @@ impl Lane {
     /// A logical request: attempts, with backoff between them as the retry policy says.
     /// Its latency runs from `scheduled` to its last answer, backoff included. `key` names
     /// it within its stage (its jitter comes from the seed and the key, whichever lane
-    /// sends it). Returns the last connection when it can carry another request, and the
-    /// final outcome.
+    /// sends it). Returns the last connection when it can carry another request, the final
+    /// outcome and the attempts made.
     pub(super) async fn request(
         &self,
         stage: usize,
@@ -25,7 +25,7 @@ impl Lane {
         scheduled: Instant,
         mut conn: Option<Result<Connection, Failure>>,
         paced: bool,
-    ) -> (Option<Connection>, Outcome) {
+    ) -> (Option<Connection>, Outcome, u32) {
         let spec = &self.shared.spec;
         let policy = &spec.retry;
         let ids = self.ids.borrow_mut().next(&spec.request);
@@ -46,6 +46,11 @@ impl Lane {
         let last_conn = loop {
             end.attempts += 1;
             if !self.wait_for_client_rate().await {
+                break None;
+            }
+            // A retry waits for the rate ceiling too (a closed worker's first attempt waited
+            // before its start; an open one keeps its schedule).
+            if end.attempts > 1 && !self.wait_for_rate_gate().await {
                 break None;
             }
             let attempt = self
@@ -118,16 +123,34 @@ impl Lane {
             ended.unwrap_or_else(Instant::now),
             &end,
         );
-        (last_conn, end.outcome)
+        (last_conn, end.outcome, end.attempts)
     }
 
     /// The random source of one request's backoff: from the seed, the stage and the
     /// request's key when the scenario has a seed (so runs repeat whatever `--threads`),
     /// else fresh.
-    fn request_rng(&self, stage: usize, key: u64) -> fastrand::Rng {
+    pub(super) fn request_rng(&self, stage: usize, key: u64) -> fastrand::Rng {
         match self.shared.spec.seed {
             Some(seed) => fastrand::Rng::with_seed(request_seed(seed, stage as u64, key)),
             None => fastrand::Rng::with_seed(self.rng.borrow_mut().u64(..)),
+        }
+    }
+
+    /// `max_rate`: waits for this lane's next free slot. Slots are `gap` apart and none are
+    /// saved up while the lane is idle, so no burst passes the ceiling. False when stopped.
+    pub(super) async fn wait_for_rate_gate(&self) -> bool {
+        let Some((gap, next)) = &self.rate_gate else {
+            return true;
+        };
+        let now = Instant::now();
+        let slot = next.get().max(now);
+        next.set(slot + *gap);
+        if slot <= now {
+            return true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(slot.into()) => true,
+            _ = self.shared.stop_signal() => false,
         }
     }
 

@@ -17,7 +17,9 @@ use super::{
 };
 use crate::quotas::Front;
 use crate::record::lane::FAILURE_SAMPLES;
-use crate::record::{encode, new_histogram, percentiles, ENCODING};
+use crate::record::{
+    encode, new_histogram, percentiles, SecondHistograms, TimelinePoint, ENCODING,
+};
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
 use crate::verdict::thresholds::{self, ThresholdResult};
@@ -51,29 +53,9 @@ use sum::{add_attempts, add_encoded, add_map, add_totals};
 /// Merges runs of one scenario into the results of one run. See the module's docs.
 pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     check(&runs)?;
-    let starts: Vec<SystemTime> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            humantime::parse_rfc3339(&r.started_at).map_err(|e| Refusal::Unreadable {
-                file: i,
-                why: format!("started_at {:?}: {e}", r.started_at),
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let start = *starts.iter().min().expect("two or more runs");
-    // Each file's start, seconds after the earliest.
-    let offsets: Vec<f64> = starts
-        .iter()
-        .map(|s| {
-            s.duration_since(start)
-                .unwrap_or(Duration::ZERO)
-                .as_secs_f64()
-        })
-        .collect();
-    // Second k of a file began at its start + k; it lands in the merged second that holds
-    // its middle: whole seconds to add, the offset rounded.
-    let shifts: Vec<u64> = offsets.iter().map(|o| o.round() as u64).collect();
+    // Shards ran at once: the peaks in flight of one second add up.
+    let clock = align(&runs, true)?;
+    let (start, offsets) = (clock.start, &clock.offsets);
     let first = &runs[0];
 
     // Whole-run and per-stage histograms, added.
@@ -145,17 +127,18 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     failures.truncate(FAILURE_SAMPLES);
 
     // Stages.
-    let stages = merge_stages(&runs, &offsets, &stage_h);
+    let stages = merge_stages(&runs, offsets, &stage_h);
 
     // Seconds.
-    let (timeline, second_histograms, per_second_exact) = merge_seconds(&runs, &shifts)?;
+    let WallClock {
+        timeline,
+        seconds: second_histograms,
+        per_second_exact,
+        duration_s,
+        ..
+    } = clock;
 
     let throttle_onset = ThrottleOnset::first_in(&timeline);
-    let duration_s = runs
-        .iter()
-        .zip(&offsets)
-        .map(|(r, o)| o + r.duration_s)
-        .fold(0.0, f64::max);
     let aborted = runs.iter().find_map(|r| r.aborted.clone());
 
     let mut merged = Results {
@@ -240,6 +223,64 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         .map_err(|why| Refusal::Unreadable { file: 0, why })?;
     merged.quota_check = requota(first, &merged);
     Ok(merged)
+}
+
+/// Runs laid on one wall clock: the earliest start, each run's start after it, and their
+/// seconds added where they fall. The one alignment of runs in time: `merge` lays shards
+/// with it, `probe` its steps, which ran one after another.
+pub struct WallClock {
+    pub start: SystemTime,
+    /// Each run's start, seconds after `start`.
+    pub offsets: Vec<f64>,
+    pub timeline: Vec<TimelinePoint>,
+    /// Each merged second's histograms (none unless every second is exact).
+    pub seconds: Vec<SecondHistograms>,
+    pub per_second_exact: bool,
+    /// `start` to the end of the run that ended last.
+    pub duration_s: f64,
+}
+
+/// Lays `runs` on the wall clock. Second k of a run began at its start + k: it lands in the
+/// second that holds its middle (whole seconds to add: the offset rounded). `concurrent`:
+/// the runs ran at once (shards), so the peaks in flight of one second add up; else one
+/// ran after another and a second's peak is the higher one.
+pub fn align(runs: &[Results], concurrent: bool) -> Result<WallClock, Refusal> {
+    let starts: Vec<SystemTime> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            humantime::parse_rfc3339(&r.started_at).map_err(|e| Refusal::Unreadable {
+                file: i,
+                why: format!("started_at {:?}: {e}", r.started_at),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let Some(start) = starts.iter().min().copied() else {
+        return Err(Refusal::TooFew(0));
+    };
+    let offsets: Vec<f64> = starts
+        .iter()
+        .map(|s| {
+            s.duration_since(start)
+                .unwrap_or(Duration::ZERO)
+                .as_secs_f64()
+        })
+        .collect();
+    let shifts: Vec<u64> = offsets.iter().map(|o| o.round() as u64).collect();
+    let (timeline, seconds, per_second_exact) = merge_seconds(runs, &shifts, concurrent)?;
+    let duration_s = runs
+        .iter()
+        .zip(&offsets)
+        .map(|(r, o)| o + r.duration_s)
+        .fold(0.0, f64::max);
+    Ok(WallClock {
+        start,
+        offsets,
+        timeline,
+        seconds,
+        per_second_exact,
+        duration_s,
+    })
 }
 
 /// The thresholds of the first file, checked again against the merged whole.
@@ -459,6 +500,23 @@ mod tests {
         assert!((m.duration_s - 4.4).abs() < 1e-9, "{}", m.duration_s);
         assert_eq!(m.stages[0].started_s, Some(0.0));
         assert_eq!(m.histograms.seconds.len(), 4);
+    }
+
+    #[test]
+    fn runs_one_after_another_keep_a_seconds_peak_in_flight() {
+        let a = run("2026-01-01T00:00:00Z", &[(0, 1000, true)], "1s");
+        let b = run("2026-01-01T00:00:00.300Z", &[(0, 1000, true)], "1s");
+        let at_once = align(&[a.clone(), b.clone()], true).unwrap();
+        let after = align(&[a, b], false).unwrap();
+        assert_eq!(at_once.timeline[0].in_flight_max, 2);
+        assert_eq!(after.timeline[0].in_flight_max, 1);
+        assert_eq!(after.timeline[0].sent, 2);
+        assert_eq!(after.offsets, vec![0.0, 0.3]);
+        assert!(
+            (after.duration_s - 1.3).abs() < 1e-9,
+            "{}",
+            after.duration_s
+        );
     }
 
     #[test]

@@ -39,10 +39,11 @@ fn bound(a: Option<SecondLatency>, b: Option<SecondLatency>) -> Option<SecondLat
 
 /// The merged seconds of `runs`, file `i`'s moved by `shifts[i]` whole seconds: the
 /// timeline, the per-second histograms (none unless every second is exact), and whether
-/// every second is exact.
+/// every second is exact. `concurrent`: the runs' peaks in flight add up (else the higher).
 pub(super) fn merge_seconds(
     runs: &[Results],
     shifts: &[u64],
+    concurrent: bool,
 ) -> Result<(Vec<TimelinePoint>, Vec<SecondHistograms>, bool), Refusal> {
     let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
     let mut per_second_exact = true;
@@ -61,8 +62,13 @@ pub(super) fn merge_seconds(
             m.ok += p.ok;
             m.throttled += p.throttled;
             m.errors += p.errors;
-            // Each file's peak in its second: their sum bounds the merged second's.
-            m.in_flight_max += p.in_flight_max;
+            // Each file's peak in its second: at once, their sum bounds the merged
+            // second's; one after another, the higher is it.
+            m.in_flight_max = if concurrent {
+                m.in_flight_max + p.in_flight_max
+            } else {
+                m.in_flight_max.max(p.in_flight_max)
+            };
             m.requests += p.requests;
             m.failed += p.failed;
             m.throttled_requests += p.throttled_requests;
