@@ -69,6 +69,50 @@ fn a_burst_first_run_starts_its_clock_at_the_release_and_its_window_holds_the_bu
     assert!(cw["incomplete"].is_null(), "{cw:#}");
 }
 
+/// The same for closed-model workers: 2,000 connections opened inside a 1 s stage used to
+/// take all of it, and the stage sent nothing — and passed.
+#[test]
+fn a_closed_first_run_opens_its_connections_before_time_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "closed.toml",
+        "[target]\nurl = \"/orders\"\n\n[[stages]]\nkind = \"concurrency\"\nworkers = 2000\nduration = \"1s\"\n\n\
+         [emulator]\napi = \"rest\"\naccount_concurrency = 5000\nduration = \"5ms\"\ncold_start = \"0ms\"\nmetrics_period = \"1s\"\n",
+    );
+    let out = dir.path().join("r.json");
+    let run = run_bounded(
+        common::command(&[
+            "run",
+            file.to_str().unwrap(),
+            "--quiet",
+            "--cloudwatch-wait",
+            "10s",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        Duration::from_secs(120),
+    );
+    // 2,000 new environments at once pass the emulator's scaling rate: the check fails.
+    assert_eq!(run.output.status.code(), Some(1), "{}", stderr(&run.output));
+    let r = read_json(&out);
+    let started = r["stages"][0]["started_s"].as_f64().unwrap();
+    assert!(
+        started < 0.05,
+        "workers start at time zero: started_s {started}"
+    );
+    let sent = n(&r["attempts"]["sent"]);
+    assert!(sent >= 2000, "every worker sent in its second: {sent}");
+    assert_eq!(n(&r["emulator"]["requests"]), sent);
+    let cw = &r["cloudwatch"];
+    assert_eq!(cw["status"], "read", "{cw:#}");
+    assert_eq!(
+        cw["total"]["server"]["api_count"].as_f64(),
+        Some(sent as f64),
+        "{cw:#}"
+    );
+}
+
 /// One emulator scenario, run twice: each run's emulator listens on another free port, and
 /// yet they are one scenario on one target.
 #[test]

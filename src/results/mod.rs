@@ -160,7 +160,7 @@ impl Results {
 
     /// "Sent well below the plan", naming each stage (with a planned count: open-model
     /// stages and bursts) that started fewer than [`PLANNED_SHARE_REQUIRED`] of its
-    /// planned requests, with both numbers. A run stopped on purpose (an interrupt, an
+    /// planned requests, with both numbers, and each closed-model stage that started none. A run stopped on purpose (an interrupt, an
     /// abort rule) is not judged: its stop is the news.
     pub fn short_of_plan(&self) -> Option<String> {
         if self.interrupted || self.aborted.is_some() {
@@ -170,8 +170,16 @@ impl Results {
             .stages
             .iter()
             .filter_map(|s| {
-                let planned = s.planned_requests.filter(|p| *p > 0)?;
                 let started = s.totals.requests + s.totals.abandoned;
+                // Closed-model workers plan no count: theirs is short only when it is
+                // nothing at all (a shard may hold no worker of a small stage).
+                if s.kind == "concurrency" && started == 0 && self.shard.is_none() {
+                    return Some(format!(
+                        "stage {:?} started no request in its duration (concurrency)",
+                        s.name
+                    ));
+                }
+                let planned = s.planned_requests.filter(|p| *p > 0)?;
                 ((started as f64) < planned as f64 * PLANNED_SHARE_REQUIRED).then(|| {
                     format!(
                         "stage {:?} started {started} of {planned} planned requests ({:.0}%)",
@@ -680,6 +688,71 @@ mod tests {
         assert_eq!(a.classes().iter().map(|(n, _)| n).sum::<u64>(), a.sent);
         assert_eq!(r.stages[0].counts.attempt_classes(), a.sent);
         assert!(a.classes().iter().filter(|(n, _)| *n > 0).count() >= 10);
+    }
+
+    #[test]
+    fn a_stage_under_90_percent_of_its_plan_or_a_closed_one_that_sent_nothing_is_short() {
+        let rec = |requests: u64, abandoned: u64| {
+            let mut r = StageRecord::new();
+            r.counts.requests = requests;
+            r.counts.ok = requests;
+            r.counts.abandoned_requests = abandoned;
+            r
+        };
+        let (steady, edge, burst, soak) = (rec(80, 9), rec(90, 0), rec(10, 0), rec(0, 0));
+        let overall = rec(180, 9);
+        let stage = |name, kind, record, planned_requests| StageInput {
+            name,
+            kind,
+            record,
+            planned_s: None,
+            planned_requests,
+        };
+        let r = build(RunInput {
+            name: None,
+            target: TargetInfo {
+                url: "http://127.0.0.1:9/".into(),
+                method: "GET".into(),
+            },
+            started_at: SystemTime::UNIX_EPOCH,
+            interrupted: false,
+            stages: vec![
+                stage("steady", "constant", &steady, Some(100)),
+                stage("edge", "constant", &edge, Some(100)),
+                stage("spike", "burst", &burst, Some(10)),
+                stage("soak", "concurrency", &soak, None),
+            ],
+            overall: &overall,
+            faults: Vec::new(),
+            open_files_limit: None,
+            failures: Vec::new(),
+            timeline: Vec::new(),
+            seconds: Vec::new(),
+            thresholds: Vec::new(),
+        });
+        let why = r.short_of_plan().expect("two stages are short");
+        assert_eq!(
+            why,
+            "sent well below the plan (under 90% of the requests planned): stage \"steady\" started 89 of 100 planned requests (89%); stage \"soak\" started no request in its duration (concurrency)"
+        );
+        assert_eq!(r.traffic_failures(), vec![why], "some requests succeeded");
+        // A shard's share of a small closed stage may be no worker.
+        let mut shard = r.clone();
+        shard.shard = Some(ShardInfo {
+            index: 2,
+            count: 3,
+            source: "--shard".into(),
+            start_at: None,
+            late_s: 0.0,
+            skipped_requests: 0,
+            clock_offset_ms: None,
+            clock_within_ms: None,
+        });
+        assert!(!shard.short_of_plan().unwrap().contains("soak"));
+        // Stopped on purpose: the stop is the news.
+        let mut stopped = r;
+        stopped.interrupted = true;
+        assert_eq!(stopped.short_of_plan(), None);
     }
 
     #[test]
