@@ -355,7 +355,7 @@ pub struct CloudWatchArgs {
     #[arg(long, value_name = "DURATION")]
     pub period: Option<String>,
 
-    /// How long to wait for minutes whose datapoints have not arrived (Ctrl-C skips).
+    /// How long to wait for minutes whose datapoints have not arrived (Ctrl-C or SIGTERM skips).
     #[arg(long, default_value = "3m", value_name = "DURATION")]
     pub wait: String,
 
@@ -572,7 +572,7 @@ pub struct RunArgs {
     )]
     pub max_in_flight: u64,
 
-    /// After Ctrl-C, how long in-flight requests may still finish.
+    /// After a stop (Ctrl-C, SIGTERM, SIGHUP), how long in-flight requests may still finish.
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub grace: String,
 
@@ -609,7 +609,7 @@ pub struct RunArgs {
     pub no_cloudwatch: bool,
 
     /// How long to wait for the last minutes' datapoints, which AWS publishes late
-    /// (Ctrl-C skips the wait and keeps the rest).
+    /// (Ctrl-C or SIGTERM skips the wait and keeps the rest).
     #[arg(long, default_value = "3m", value_name = "DURATION")]
     pub cloudwatch_wait: String,
 

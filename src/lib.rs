@@ -21,5 +21,6 @@ pub mod results;
 pub mod retry;
 pub mod scenario;
 pub mod schedule;
+pub mod signals;
 pub mod transport;
 pub mod verdict;

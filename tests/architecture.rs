@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 20] = [
+const LAYERS: [&str; 21] = [
     "error",      // exit codes and the error type
+    "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote
     "classify",   // an answer → its outcome class
     "invoke",     // the Lambda Invoke API: function names, REPORT lines, cost

@@ -126,7 +126,8 @@ struct Sides<'a> {
     target: &'a MetricTarget,
 }
 
-/// Reads until every minute the client sent in has settled, the wait ends, or Ctrl-C.
+/// Reads until every minute the client sent in has settled, the wait ends, or a stop
+/// signal (INT, TERM, HUP).
 async fn side(
     fetcher: &Fetcher,
     sides: &Sides<'_>,
@@ -151,8 +152,16 @@ async fn side(
         (Duration::from_secs(reading.period_s) / 4).clamp(Duration::from_millis(250), MAX_POLL);
     let began = Instant::now();
     let mut bar: Option<WaitBar> = None;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    // Ctrl-C, SIGTERM or SIGHUP (one heard already, during the run's end, too) ends the
+    // wait; the reports are still written.
+    let mut signals = crate::signals::Signals::listen().ok();
+    let stop = async {
+        match signals.as_mut() {
+            Some(s) => s.next().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stop);
     let (server, unsettled) = loop {
         let points = fetcher.read(window, &asked).await?;
         let server = server_minutes(window, &asked, &points);
@@ -178,7 +187,7 @@ async fn side(
         bar.get_or_insert_with(|| {
             if !quiet {
                 eprintln!(
-                    "waiting up to {} for CloudWatch's datapoints (Ctrl-C skips the wait)",
+                    "waiting up to {} for CloudWatch's datapoints (Ctrl-C or SIGTERM skips the wait)",
                     humantime::format_duration(reading.wait)
                 );
             }
@@ -187,9 +196,9 @@ async fn side(
         .update(waited, &waiting_for, window.period_s);
         tokio::select! {
             _ = tokio::time::sleep(poll.min(reading.wait - waited)) => {}
-            _ = &mut ctrl_c => {
+            signal = &mut stop => {
                 if let Some(b) = bar.take() { b.finish(); }
-                eprintln!("CloudWatch: wait skipped (Ctrl-C); minutes not yet in are marked incomplete");
+                eprintln!("CloudWatch: wait skipped ({}); minutes not yet in are marked incomplete", signal.name());
                 // What is in so far, read once more.
                 let points = fetcher.read(window, &asked).await?;
                 let server = server_minutes(window, &asked, &points);

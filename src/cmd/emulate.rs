@@ -1,4 +1,4 @@
-//! `stampede emulate`: serve the emulator in the foreground until Ctrl-C.
+//! `stampede emulate`: serve the emulator in the foreground until Ctrl-C (or SIGTERM, SIGHUP).
 
 use std::net::SocketAddr;
 
@@ -35,16 +35,8 @@ pub fn emulate(args: &EmulateArgs) -> Result<i32> {
         .enable_all()
         .build()
         .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())
-            .map_err(|e| Error::internal(format!("cannot listen for signals: {e}")))?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        Ok::<_, Error>(())
-    })?;
+    let mut signals = crate::signals::Signals::listen()?;
+    runtime.block_on(signals.next());
     let stats = running.stats();
     eprintln!(
         "{}",

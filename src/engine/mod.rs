@@ -29,6 +29,7 @@ use crate::scenario::RequestIds;
 use crate::scenario::Shard;
 use crate::scenario::Target;
 use crate::schedule::StagePlan;
+use crate::signals::Signals;
 use crate::transport::{auth::Auth, Transport};
 use abort::AbortTrip;
 use lane::Lane;
@@ -257,13 +258,10 @@ pub fn run(
     let stages = plans.len();
 
     coordinator.block_on(async {
-        // Listen for Ctrl-C (and SIGTERM, as CI sends) before any traffic starts.
-        use tokio::signal::unix::{signal, SignalKind};
-        let listen = |kind| {
-            signal(kind).map_err(|e| Error::internal(format!("cannot listen for signals: {e}")))
-        };
-        let mut sigint = listen(SignalKind::interrupt())?;
-        let mut sigterm = listen(SignalKind::terminate())?;
+        // Listen for Ctrl-C, SIGTERM and SIGHUP before any traffic starts: the first stops
+        // the run (what is in flight gets the grace period), the second abandons it. One
+        // heard before now (during the setup) stops the run at its start.
+        let mut signals = Signals::listen()?;
 
         let (based_at, origin, late) = origin_of(opts.start_at);
         let zero_after_connecting = opts.start_at.is_none()
@@ -371,8 +369,7 @@ pub fn run(
                         shared.raise_stop();
                     }
                 }
-                _ = sigint.recv() => { interrupted = true; shared.raise_stop(); }
-                _ = sigterm.recv() => { interrupted = true; shared.raise_stop(); }
+                _ = signals.next() => { interrupted = true; shared.raise_stop(); }
                 _ = tick.tick(), if progress.is_some() => {
                     if let Some(show) = progress.as_mut() {
                         show(&Snapshot {

@@ -110,7 +110,10 @@ impl Lane {
         }
         // Connections first, then the release: at the stage's instant when they are ready
         // by then (shards started together release together), else as soon as they are.
-        self.pool.prefill(mine as usize).await;
+        tokio::select! {
+            _ = self.pool.prefill(mine as usize) => {}
+            _ = self.shared.stop_signal() => return None,
+        }
         let release = self
             .agree(|| origin.max(Instant::now() + Duration::from_millis(2)))
             .await?;

@@ -210,16 +210,19 @@ impl Lane {
                 let grace_end = tokio::time::Instant::now() + self.shared.grace_left();
                 deadline = Some(deadline.map_or(grace_end, |d| d.min(grace_end)));
             }
-            match deadline {
-                Some(d) => tokio::select! {
-                    _ = self.idle.notified() => {}
-                    _ = tokio::time::sleep_until(d) => break,
-                    _ = self.shared.abandon_signal() => break,
-                },
-                None => tokio::select! {
-                    _ = self.idle.notified() => {}
-                    _ = self.shared.stop_signal() => {}
-                },
+            let until_deadline = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // A stop while waiting (after the schedule, in a burst's wait) shortens the
+            // wait to what is left of the grace period: wake for it, not only for the end.
+            tokio::select! {
+                _ = self.idle.notified() => {}
+                _ = until_deadline => break,
+                _ = self.shared.stop_signal(), if !graced => {}
+                _ = self.shared.abandon_signal() => break,
             }
         }
     }
