@@ -297,35 +297,62 @@ fn a_lambda_runs_cold_starts_are_drawn_in_chromium() {
     );
 }
 
-/// A probe's report: the knee chart and the steps table, drawn.
+/// The JSON the charts draw, as the page embeds it.
+fn data_of(html: &str) -> serde_json::Value {
+    let open = r#"<script type="application/json" id="data">"#;
+    let start = html.find(open).expect("the data element") + open.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).unwrap()
+}
+
+/// The text boxes the page drew on chart `id`'s canvas (its data-labels).
+fn drawn_labels(dom: &str, id: &str) -> Vec<serde_json::Value> {
+    let at = dom.find(&format!("id=\"{id}\"")).unwrap();
+    let start = dom[..at].rfind('<').unwrap();
+    let Some(raw) = attr(&dom[start..], "<div", "data-labels") else {
+        return Vec::new();
+    };
+    let json = raw
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str::<Vec<serde_json::Value>>(&json).unwrap()
+}
+
+/// A probe's report: the knee chart and the steps table drawn; its time axis runs forward
+/// with each step where it ran; the limit lines' labels lie on no other text, and a limit
+/// far above the traffic does not set the scale.
 #[test]
 fn a_probes_knee_is_drawn_in_chromium() {
     let Some(chromium) = require_chromium() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    // Reserved 6 of an account's 20: limits at 6, 14 (unreserved) and 20 (the account).
     let scenario = common::write(
         dir.path(),
         "probe.toml",
-        "[emulator]\napi = \"function-url\"\nreserved_concurrency = 6\nduration = \"20ms\"\n\
-         cold_start = \"0ms\"\n[target]\nurl = \"/\"\n[[stages]]\nkind = \"pause\"\nduration = \"1s\"\n",
+        "[emulator]\napi = \"function-url\"\naccount_concurrency = 20\nreserved_concurrency = 6\n\
+         duration = \"20ms\"\ncold_start = \"0ms\"\n[target]\nurl = \"/\"\n[[stages]]\nkind = \"pause\"\nduration = \"1s\"\n",
     );
     let out = dir.path().join("results.json");
     let o = common::stampede(&[
         "probe",
         scenario.to_str().unwrap(),
         "--step",
-        "300ms",
+        "400ms",
         "--settle",
-        "0s",
+        "300ms",
         "-q",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     let r = stampede::results::file::read(&out).unwrap();
+    let html = stampede::report::html::render(&r);
     let page = dir.path().join("report.html");
-    std::fs::write(&page, stampede::report::html::render(&r)).unwrap();
+    std::fs::write(&page, &html).unwrap();
     let profile = dir.path().join("profile");
     let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
     let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
@@ -346,6 +373,66 @@ fn a_probes_knee_is_drawn_in_chromium() {
         dom.contains("≈ function reserved concurrency 6"),
         "the finding"
     );
+
+    // The time axis: every second once, forward; each stage band after the one before.
+    let data = data_of(&html);
+    let t: Vec<u64> = data["t"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(t, (0..t.len() as u64).collect::<Vec<_>>());
+    assert!(t.len() >= 4, "a probe of several seconds: {t:?}");
+    let bands: Vec<(f64, f64)> = data["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(bands.len(), r.stages.len());
+    assert!(bands.windows(2).all(|w| w[0].0 < w[1].0), "{bands:?}");
+    assert!(bands.iter().all(|(a, b)| a < b), "{bands:?}");
+    assert!(bands.last().unwrap().1 <= t.len() as f64 + 1.0, "{bands:?}");
+
+    // In flight: the account's 20 is more than twice the traffic, so it is named in a note,
+    // not drawn, and the scale stays the traffic's.
+    let peak = data["in_flight"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["values"].as_array().unwrap())
+        .filter_map(|v| v.as_f64())
+        .fold(0.0, f64::max);
+    let at = dom.find("id=\"chart-inflight\"").unwrap();
+    let start = dom[..at].rfind('<').unwrap();
+    let y_max: f64 = attr(&dom[start..], "<div", "data-y-max")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(peak < 10.0 && y_max < 20.0, "peak {peak}, y max {y_max}");
+    assert!(dom.contains("not drawn: lambda_concurrent_executions 20"));
+
+    // No limit's label on another text.
+    for id in ["chart-rate", "chart-inflight"] {
+        let boxes = drawn_labels(&dom, id);
+        let overlap = |a: &serde_json::Value, b: &serde_json::Value| {
+            let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+            f(a, "x") < f(b, "x") + f(b, "w")
+                && f(b, "x") < f(a, "x") + f(a, "w")
+                && f(a, "y") < f(b, "y") + f(b, "h")
+                && f(b, "y") < f(a, "y") + f(a, "h")
+        };
+        let limits: Vec<_> = boxes.iter().filter(|b| b["kind"] == "limit").collect();
+        if id == "chart-inflight" {
+            assert!(limits.len() >= 2, "{boxes:?}");
+        }
+        for l in &limits {
+            for other in boxes.iter().filter(|b| !std::ptr::eq(*b, *l)) {
+                assert!(!overlap(l, other), "{id}: {l} on {other}");
+            }
+        }
+    }
 }
 
 /// The real run stretched to an hour: 3,600 seconds, 10 stages.

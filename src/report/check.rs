@@ -32,10 +32,10 @@ pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {
             "  {:<20} {:<12} {:>10} {:>8} {:>12} {:>14}",
             s.name,
             s.kind,
-            s.peak_rate.map_or("-".into(), |r| num(r.round())),
+            s.peak_rate.map_or("-".into(), num),
             s.burst.map_or("-".into(), |b| b.to_string()),
-            num(s.expected_concurrency.ceil()),
-            num(s.new_environments_per_10s.ceil()),
+            num(s.expected_concurrency),
+            num(s.new_environments_per_10s),
         );
     }
     if let Some(c) = &p.cost {
@@ -105,7 +105,7 @@ fn check_line(c: &LimitCheck) -> String {
         "{}: {} {} vs {} {} ({:.0}%, headroom {}) — {}",
         c.stage,
         c.measure,
-        num(c.planned.ceil()),
+        num(c.planned),
         c.limit.title(),
         num(c.value),
         c.percent,

@@ -266,7 +266,7 @@ mod tests {
             "throttled: api_gateway",
             "throttled: lambda_reserved_concurrency",
             "suspected Lambda throttles",
-            "errors",
+            "other errors",
         ] {
             assert!(rate.contains(&want.to_string()), "{want} in {rate:?}");
         }
@@ -325,6 +325,82 @@ mod tests {
             assert_eq!(s["values"].as_array().unwrap().len(), x.len());
             assert!(s["values"][0].as_f64().unwrap() > 0.0);
         }
+    }
+
+    fn series<'a>(d: &'a Value, chart: &str, label: &str) -> &'a Value {
+        d[chart]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["label"] == label)
+            .unwrap_or_else(|| panic!("no {label} in {chart}"))
+    }
+
+    #[test]
+    fn suspected_throttles_are_not_hidden_under_the_errors() {
+        // Every error of second 1 and 2 is a suspected Lambda throttle: an errors line would
+        // lie on theirs. The other errors are the rest.
+        let d = data_of(&render(&synthetic_hour("errors")));
+        let other = &series(&d, "rate", "other errors")["values"];
+        let suspected = &series(&d, "rate", "suspected Lambda throttles")["values"];
+        assert_eq!(
+            (other[0].as_f64(), other[1].as_f64(), other[2].as_f64()),
+            (Some(1.0), Some(0.0), Some(0.0))
+        );
+        assert_eq!(suspected[2], 2.0);
+        assert!(!labels(&d["rate"]).contains(&"errors".to_string()));
+    }
+
+    #[test]
+    fn counts_are_drawn_as_steps_and_cloudwatch_as_one_step_per_period() {
+        use crate::cloudwatch::{CloudWatch, Minute};
+        let mut r = synthetic_hour("steps");
+        r.timeline.truncate(30);
+        r.histograms.seconds.truncate(30);
+        // 5 s periods; CloudWatch counted 207 throttles in the fourth (15–20 s).
+        let minute = |i: u64| {
+            let mut m = Minute {
+                start: format!("2026-01-01T00:00:{:02}Z", i * 5),
+                ..Minute::default()
+            };
+            m.server.throttles = Some(if i == 3 { 207.0 } else { 0.0 });
+            m
+        };
+        r.cloudwatch = Some(CloudWatch {
+            status: "read".into(),
+            message: None,
+            region: None,
+            period_s: 5,
+            start: "2026-01-01T00:00:00Z".into(),
+            end: "2026-01-01T00:00:30Z".into(),
+            function: None,
+            qualifier: None,
+            api: None,
+            waited_s: 0.0,
+            incomplete: Vec::new(),
+            minutes: (0..6).map(minute).collect(),
+            total: Minute::default(),
+            not_read: Vec::new(),
+            findings: Vec::new(),
+        });
+        let d = data_of(&render(&r));
+        for label in ["sent", "ok", "throttled", "other errors"] {
+            assert_eq!(series(&d, "rate", label)["step"], true, "{label}");
+        }
+        assert_eq!(series(&d, "in_flight", "in flight (max)")["step"], true);
+        assert!(series(&d, "latency", "ok p99").get("step").is_none());
+        let aws = series(&d, "rate", "AWS Lambda Throttles (per 5 s period, avg /s)");
+        assert_eq!(aws["step"], true);
+        let v: Vec<f64> = aws["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        // One flat step over the period's seconds, none before or after.
+        assert_eq!(v[14], 0.0);
+        assert!(v[15..20].iter().all(|x| (x - 41.4).abs() < 1e-9), "{v:?}");
+        assert_eq!(v[20], 0.0);
     }
 
     #[test]

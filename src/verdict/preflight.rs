@@ -128,18 +128,20 @@ pub fn check(
     };
     for (i, (stage, plan)) in stages.iter().zip(plans).enumerate() {
         let (peak_rate, burst, concurrency) = match plan {
-            StagePlan::Open(p) => (Some(p.peak_rate()), None, p.peak_rate() * l),
+            StagePlan::Open(p) => (Some(p.peak_rate()), None, whole(p.peak_rate() * l)),
             StagePlan::Burst { requests } => (None, Some(*requests), *requests as f64),
             StagePlan::Closed { workers, .. } => (Some(*workers as f64 / l), None, *workers as f64),
             StagePlan::Pause { .. } => (None, None, 0.0),
         };
+        // Shown to a tenth, in every table: the one number, not 500.00000000000006.
+        let peak_rate = peak_rate.map(|r| (r * 10.0).round() / 10.0);
         let forecast = StageForecast {
             name: stage.name.clone(),
             kind: stage.kind.label().to_string(),
             peak_rate,
             burst,
             expected_concurrency: concurrency,
-            new_environments_per_10s: rises[i],
+            new_environments_per_10s: whole(rises[i]),
         };
         let mut add = |limit: LimitKey, measure: &'static str, planned: f64| {
             if let Some(q) = quotas.quota(limit) {
@@ -162,7 +164,11 @@ pub fn check(
         if let Some((ceiling, _)) = quotas.function_ceiling() {
             add(ceiling, "concurrency", concurrency);
         }
-        add(LimitKey::LambdaScalingRate, "new environments", rises[i]);
+        add(
+            LimitKey::LambdaScalingRate,
+            "new environments",
+            whole(rises[i]),
+        );
         if front.has_api_gateway() {
             if let Some(rate) = peak_rate {
                 add(LimitKey::StageRate, "rate", rate);
@@ -177,6 +183,12 @@ pub fn check(
     }
     out.exceeded = out.checks.iter().any(|c| c.exceeded);
     out
+}
+
+/// Requests in flight and environments come whole: 379.2 needs 380. Computed once here,
+/// so every table shows the one number (a float's last bit does not make 20 into 21).
+fn whole(v: f64) -> f64 {
+    (v - 1e-9).ceil().max(0.0)
 }
 
 /// The run's planned concurrency over time, one sample per step: (stage, seconds, concurrency).
@@ -301,6 +313,32 @@ mod tests {
         assert_eq!(c.headroom, c.value - c.planned);
         // 3000 < the documented 5000 bucket: API Gateway's burst is not exceeded.
         assert!(!over.iter().any(|(k, _)| *k == LimitKey::ApigwBurst));
+    }
+
+    #[test]
+    fn every_table_shows_one_planned_concurrency() {
+        // 3,791 req/s × 100 ms = 379.1 in flight: 380 environments, in the forecast and in
+        // the check alike (a float's last bit must not make 400 × 50 ms into 21).
+        let q = file(&[(LimitKey::FunctionReservedConcurrency, 1000.0)]);
+        let constant = |rate: f64| {
+            [stage(
+                "steady",
+                StageKind::Constant {
+                    rate,
+                    duration: Duration::from_secs(30),
+                },
+            )]
+        };
+        let p = run(&constant(3791.0), &q, Front::FunctionUrl, 100);
+        assert_eq!(p.stages[0].expected_concurrency, 380.0);
+        let c = p
+            .checks
+            .iter()
+            .find(|c| c.measure == "concurrency")
+            .unwrap();
+        assert_eq!(c.planned, 380.0);
+        let p = run(&constant(400.0), &q, Front::FunctionUrl, 50);
+        assert_eq!(p.stages[0].expected_concurrency, 20.0);
     }
 
     #[test]

@@ -74,12 +74,20 @@
     el.parentNode.appendChild(p);
   }
 
+  // Every text drawn on a chart's canvas, as a box in canvas pixels: kept in the chart's
+  // data-labels so a test can see that none lies on another.
+  function label(u, kind, text, x, y, w, h) {
+    u._labels.push({ kind: kind, text: text, x: Math.round(x), y: Math.round(y), w: Math.round(w), h: Math.round(h) });
+    u.root.parentNode.dataset.labels = JSON.stringify(u._labels);
+  }
+
   // Stage bands (alternating shades, named at the top) and vertical marks (throttle onset).
   function stagesPlugin() {
     return {
       hooks: {
         drawClear: [
           function (u) {
+            u._labels = [];
             var ctx = u.ctx;
             var top = u.bbox.top, h = u.bbox.height;
             ctx.save();
@@ -113,6 +121,7 @@
               var w = ctx.measureText(s.name).width;
               if (w <= r - l - 6 * px) {
                 ctx.fillText(s.name, l + 3 * px, top + 2 * px);
+                label(u, "stage", s.name, l + 3 * px, top + 2 * px, w, 13 * px);
                 return;
               }
               // A narrow band (a burst, a short pause): its whole name at the foot of the
@@ -123,6 +132,7 @@
               ctx.fillRect(x - 2 * px, y - 1 * px, w + 4 * px, 14 * px);
               ctx.fillStyle = "#555";
               ctx.fillText(s.name, x, y);
+              label(u, "stage", s.name, x, y, w, 13 * px);
             });
             data.marks.forEach(function (m, i) {
               var x = u.valToPos(m.t, "x", true);
@@ -135,7 +145,9 @@
               ctx.lineTo(x, top + h);
               ctx.stroke();
               ctx.fillStyle = "#c62828";
-              ctx.fillText(m.label + " (" + m.t + " s)", x + 3 * px, top + (16 + 14 * i) * px);
+              var text = m.label + " (" + m.t + " s)";
+              ctx.fillText(text, x + 3 * px, top + (16 + 14 * i) * px);
+              label(u, "mark", text, x + 3 * px, top + (16 + 14 * i) * px, ctx.measureText(text).width, 13 * px);
             });
             ctx.restore();
           },
@@ -144,7 +156,9 @@
     };
   }
 
-  // Horizontal limit lines, labelled; drawn when within the y range.
+  // Horizontal limit lines, labelled; drawn when within the y range. A label goes above its
+  // line, or below it (and below the strip at the top where the stages and marks are named)
+  // when above would reach that strip.
   function limitsPlugin(limits) {
     return {
       hooks: {
@@ -153,9 +167,11 @@
             if (!limits.length) return;
             var ctx = u.ctx;
             var px = window.devicePixelRatio || 1;
+            var top = u.bbox.top;
+            var marks = data.marks.length;
             ctx.save();
             ctx.font = 11 * px + "px sans-serif";
-            ctx.textBaseline = "bottom";
+            ctx.textBaseline = "top";
             ctx.textAlign = "left";
             var placed = [];
             limits.forEach(function (l) {
@@ -171,13 +187,18 @@
               ctx.fillStyle = "#6a1b9a";
               var text = l.label + " " + fmtNum(l.value);
               var w = ctx.measureText(text).width;
+              // The stage names' strip at the top, and the marks' labels under it.
+              var strip = top + (16 + 14 * marks) * px;
+              var ty = y - 15 * px >= strip ? y - 15 * px : Math.max(y + 3 * px, strip);
               // Limits at (nearly) the same value: each label left of the one before.
               var x = u.bbox.left + u.bbox.width - w - 4 * px;
               placed.forEach(function (p) {
-                if (Math.abs(p.y - y) < 13 * px && x + w > p.x - 8 * px) x = p.x - w - 16 * px;
+                if (Math.abs(p.y - ty) < 13 * px && x + w > p.x - 8 * px) x = p.x - w - 16 * px;
               });
-              placed.push({ x: x, y: y });
-              ctx.fillText(text, Math.max(u.bbox.left, x), y - 2 * px);
+              placed.push({ x: x, y: ty });
+              x = Math.max(u.bbox.left, x);
+              ctx.fillText(text, x, ty);
+              label(u, "limit", text, x, ty, w, 13 * px);
             });
             ctx.restore();
           },
@@ -210,8 +231,12 @@
     return out.length ? out : null;
   }
 
+  // A count holds for its whole second (or CloudWatch period): drawn as steps, the value
+  // at t from t to the next point, never a ramp from the second before.
+  var stepped = uPlot.paths && uPlot.paths.stepped ? uPlot.paths.stepped({ align: 1 }) : null;
+
   function seriesOpts(s, fmt) {
-    return {
+    var o = {
       label: s.label,
       stroke: s.color,
       width: s.wide ? 5 : 1.5,
@@ -220,7 +245,13 @@
       spanGaps: false,
       value: function (u, v) { return fmt(v); },
     };
+    if (s.step && stepped) o.paths = stepped;
+    return o;
   }
+
+  // A limit is drawn when it is at most this many times the chart's highest value: further
+  // up, the scale it needs would flatten the traffic into the floor.
+  var LIMIT_SPAN = 2;
 
   // A chart of per-second series on the shared time axis.
   function timeChart(id, series, o) {
@@ -229,17 +260,22 @@
       el.textContent = "No data: the run recorded no seconds.";
       return;
     }
-    // The axis runs to the end of the last stage: a burst in the last second shows whole.
+    // The last second ends a second after it starts: a stepped series holds its last
+    // value to there. The axis runs on to the end of the last stage.
     var t = data.t.slice();
+    var last = t[t.length - 1] + 1;
+    t.push(last);
     var end = Math.ceil(data.stages.reduce(function (m, s) { return Math.max(m, s.end); }, 0));
-    var pad = end > t[t.length - 1] ? [null] : [];
-    if (pad.length) t.push(end);
+    var more = end > last;
+    if (more) t.push(end);
     var cols = [t].concat(
       series.map(function (s) {
-        return (o.log
+        var v = o.log
           ? s.values.map(function (v) { return v != null && v > 0 ? v : null; })
-          : s.values
-        ).concat(pad);
+          : s.values.slice();
+        v.push(s.step ? v[v.length - 1] : null);
+        if (more) v.push(null);
+        return v;
       })
     );
     var points = countPoints(cols);
@@ -252,7 +288,7 @@
           range: function (u, min, max) {
             var hi = Math.max(max, 1);
             limits.forEach(function (l) {
-              if (l.value <= 4 * Math.max(max, 1)) hi = Math.max(hi, l.value);
+              if (l.value <= LIMIT_SPAN * Math.max(max, 1)) hi = Math.max(hi, l.value);
             });
             return [0, hi * 1.08];
           },
@@ -262,7 +298,7 @@
       cols.slice(1).forEach(function (c) {
         c.forEach(function (v) { if (v != null && v > max) max = v; });
       });
-      if (l.value > 4 * Math.max(max, 1)) hidden.push(l.label + " " + fmtNum(l.value));
+      if (l.value > LIMIT_SPAN * Math.max(max, 1)) hidden.push(l.label + " " + fmtNum(l.value));
     });
     var u = new uPlot(
       {
@@ -280,7 +316,7 @@
         plugins: [stagesPlugin(), limitsPlugin(limits)],
         hooks: {
           setScale: [syncX],
-          draw: [function () { if (points > 0) markDrawn(el); }],
+          draw: [function (u) { el.dataset.yMax = String(u.scales.y.max); if (points > 0) markDrawn(el); }],
         },
       },
       cols,

@@ -1,6 +1,7 @@
-//! CloudWatch's per-minute numbers on the client's per-second charts: each second shows
-//! its period's value (counts as a per-second average over the period), dashed, named
-//! "AWS …", so where the two sides part is seen at a glance.
+//! CloudWatch's per-period numbers on the client's per-second charts: each period drawn as
+//! one flat step over its seconds (counts as the period's average per second, and said so:
+//! CloudWatch does not say when in the period they came), dashed, named "AWS …", so where
+//! the two sides part is seen at a glance.
 
 use super::data::{sig3, Series};
 use crate::cloudwatch::{CloudWatch, ServerMinute, Window};
@@ -43,6 +44,7 @@ fn dashed(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
         values,
         dash: true,
         wide: false,
+        step: true,
     }
 }
 
@@ -59,6 +61,7 @@ pub fn build(r: &Results) -> AwsSeries {
         return out;
     };
     let per_s = cw.period_s.max(1) as f64;
+    let avg = |what: &str| format!("AWS {what} (per {} s period, avg /s)", cw.period_s.max(1));
     let pick = |f: fn(&ServerMinute) -> Option<f64>, scale: f64| -> Option<Vec<Option<f64>>> {
         let values: Vec<Option<f64>> = index
             .iter()
@@ -73,19 +76,19 @@ pub fn build(r: &Results) -> AwsSeries {
     };
     add(
         &mut out.rate,
-        "AWS Count (API Gateway, /s)",
+        &avg("Count, API Gateway"),
         "#17becf",
         pick(|m| m.api_count, per_s),
     );
     add(
         &mut out.rate,
-        "AWS 4XX (/s)",
+        &avg("4XX"),
         "#ff9896",
         pick(|m| m.api_4xx, per_s),
     );
     add(
         &mut out.rate,
-        "AWS Lambda Throttles (/s)",
+        &avg("Lambda Throttles"),
         "#c5b0d5",
         pick(|m| m.throttles.or(m.account_throttles), per_s),
     );

@@ -101,6 +101,10 @@ pub struct Series {
     /// where the two part).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub wide: bool,
+    /// Drawn as steps: a count of one second (or of one CloudWatch period) holds for all of
+    /// it, so a burst's second rises straight up rather than ramping from the second before.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub step: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +156,7 @@ pub fn build(r: &Results) -> Data {
         values: tl.iter().map(|p| Some(p.in_flight_max as f64)).collect(),
         dash: false,
         wide: false,
+        step: true,
     }];
     in_flight.extend(aws.in_flight);
     // A Lambda target: the burst's cold starts, on the chart of what was in flight.
@@ -230,6 +235,7 @@ fn marks(r: &Results) -> Vec<Mark> {
     out
 }
 
+/// A per-second count, drawn as steps.
 fn series(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
     Series {
         label: label.into(),
@@ -237,6 +243,15 @@ fn series(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
         values,
         dash: false,
         wide: false,
+        step: true,
+    }
+}
+
+/// A per-second latency, drawn as a line.
+fn line(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
+    Series {
+        step: false,
+        ..series(label, color, values)
     }
 }
 
@@ -274,14 +289,24 @@ fn rate_series(tl: &[TimelinePoint]) -> Vec<Series> {
             counts(tl, |p| p.throttles.get(*kind).copied().unwrap_or(0)),
         ));
     }
+    // Suspected Lambda throttles are errors too: the errors line leaves them out, or it
+    // would lie on top of theirs and hide it.
     if tl.iter().any(|p| p.suspected_lambda_throttles > 0) {
+        out.push(series(
+            "other errors",
+            "#000000",
+            counts(tl, |p| {
+                p.errors.saturating_sub(p.suspected_lambda_throttles)
+            }),
+        ));
         out.push(series(
             "suspected Lambda throttles",
             "#9467bd",
             counts(tl, |p| p.suspected_lambda_throttles),
         ));
+    } else {
+        out.push(series("errors", "#000000", counts(tl, |p| p.errors)));
     }
-    out.push(series("errors", "#000000", counts(tl, |p| p.errors)));
     out
 }
 
@@ -298,7 +323,7 @@ fn latency_series(tl: &[TimelinePoint]) -> Vec<Series> {
     let mut out = Vec::new();
     for (i, (name, pick)) in picks.iter().enumerate() {
         if tl.iter().any(|p| p.ok_ms.is_some()) {
-            out.push(series(
+            out.push(line(
                 &format!("ok {name}"),
                 ok_colors[i],
                 tl.iter()
@@ -309,7 +334,7 @@ fn latency_series(tl: &[TimelinePoint]) -> Vec<Series> {
     }
     for (i, (name, pick)) in picks.iter().enumerate() {
         if tl.iter().any(|p| p.throttled_ms.is_some()) {
-            let mut s = series(
+            let mut s = line(
                 &format!("throttled {name}"),
                 thr_colors[i],
                 tl.iter()
@@ -407,6 +432,7 @@ fn spectrum(r: &Results) -> Spectrum {
                 values: x.iter().map(|x| by_x.get(&x.to_bits()).copied()).collect(),
                 dash: false,
                 wide: false,
+                step: false,
             }
         })
         .collect();

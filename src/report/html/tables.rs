@@ -324,10 +324,10 @@ pub fn preflight(out: &mut String, r: &Results) {
             vec![
                 esc(&s.name),
                 esc(&s.kind),
-                s.peak_rate.map_or("-".into(), |v| cell(num(v.round()))),
+                s.peak_rate.map_or("-".into(), |v| cell(num(v))),
                 s.burst.map_or("-".into(), |b| b.to_string()),
-                cell(num(s.expected_concurrency.ceil())),
-                cell(num(s.new_environments_per_10s.ceil())),
+                cell(num(s.expected_concurrency)),
+                cell(num(s.new_environments_per_10s)),
             ]
         })
         .collect();
@@ -353,7 +353,7 @@ pub fn preflight(out: &mut String, r: &Results) {
                     esc(&c.stage),
                     esc(c.limit.key()),
                     esc(&c.measure),
-                    cell(num(sig(c.planned))),
+                    cell(num(c.planned)),
                     cell(num(c.value)),
                     cell(format!("{:.0}%", c.percent)),
                     esc(&c.source),
