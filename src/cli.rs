@@ -523,7 +523,7 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "N")]
     pub max_rate: Option<u64>,
 
-    /// Engine threads (default: one per core).
+    /// Engine threads (default: one per core; at most 4 per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -559,7 +559,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub load: LoadArgs,
 
-    /// Runtime worker threads [default: all cores].
+    /// Runtime worker threads [default: all cores; at most 4 per core].
     #[arg(long, env = "STAMPEDE_THREADS", value_name = "N")]
     pub threads: Option<usize>,
 
@@ -585,8 +585,10 @@ pub struct RunArgs {
     #[arg(long, short = 'k')]
     pub insecure: bool,
 
-    /// Write the results JSON here (docs/results.md); checked before any traffic. DIR/ (a
-    /// trailing slash): DIR/shard-I-of-N.json for a shard, DIR/results.json otherwise.
+    /// Write the results JSON here (docs/results.md); checked before any traffic: a regular
+    /// file or a new name (a symlink's target is written; a device, FIFO or socket is
+    /// refused). DIR/ (a trailing slash): DIR/shard-I-of-N.json for a shard,
+    /// DIR/results.json otherwise.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
 

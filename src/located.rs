@@ -315,3 +315,127 @@ mod tests {
         );
     }
 }
+
+/// The most a scenario, quotas file, emulator settings file or CA file may hold.
+pub const TEXT_FILE_MAX: u64 = 4 << 20;
+
+/// What a file is, for a message: "a directory", "a FIFO (named pipe)", …
+pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_file() {
+        "a regular file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// A size for a message: "12.5 MiB", "900 KiB", "17 bytes".
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Reads a file the user named, whole: only a regular file (a FIFO would wait for a
+/// writer, a device such as /dev/zero never ends) of at most `max` bytes, checked before
+/// it is opened and again while it is read (a file that grows). The error says why, in a
+/// few words, for the caller to put after the file's name.
+pub fn read_user_file(path: &Path, max: u64) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let too_big = |len: u64| {
+        format!(
+            "{} is more than the {} it may be",
+            size_text(len),
+            size_text(max)
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+    if !meta.is_file() {
+        return Err(format!("is {}, not a regular file", kind_of(&meta)));
+    }
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    // Non-blocking, and looked at again once open: swapped for a FIFO meanwhile, the open
+    // still returns at once and the check refuses it.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| io_reason(&e))?;
+    let meta = file.metadata().map_err(|e| io_reason(&e))?;
+    if !meta.is_file() {
+        return Err(format!("is {}, not a regular file", kind_of(&meta)));
+    }
+    let mut data = Vec::with_capacity(meta.len().min(max) as usize);
+    file.take(max + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| io_reason(&e))?;
+    if data.len() as u64 > max {
+        return Err(too_big(data.len() as u64));
+    }
+    Ok(data)
+}
+
+/// As [`read_user_file`], for text: not UTF-8 is an error too.
+pub fn read_user_text(path: &Path, max: u64) -> std::result::Result<String, String> {
+    String::from_utf8(read_user_file(path, max)?).map_err(|_| "not UTF-8 text".to_string())
+}
+
+/// An I/O error in a few words.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod user_file_tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        std::fs::write(&small, b"hello").unwrap();
+        assert_eq!(read_user_file(&small, 5).unwrap(), b"hello");
+        let why = read_user_file(&small, 4).unwrap_err();
+        assert_eq!(why, "5 bytes is more than the 4 bytes it may be");
+        let why = read_user_file(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert_eq!(why, "is a character device, not a regular file");
+        assert_eq!(
+            read_user_file(dir.path(), 10).unwrap_err(),
+            "is a directory, not a regular file"
+        );
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert_eq!(
+            read_user_file(&fifo, 10).unwrap_err(),
+            "is a FIFO (named pipe), not a regular file"
+        );
+        assert_eq!(
+            read_user_file(&dir.path().join("none"), 10).unwrap_err(),
+            "no such file"
+        );
+    }
+}

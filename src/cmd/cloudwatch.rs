@@ -274,6 +274,7 @@ fn enough(target: &MetricTarget, sent: u64, s: &ServerMinute) -> bool {
 /// `stampede cloudwatch RESULTS.json`: read (again) what AWS counted during a run.
 pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
     let mut results = results::file::read(&args.results)?;
+    results::file::check_writable(args.out.as_ref().unwrap_or(&args.results))?;
     let wait = duration_flag("--wait", &args.wait, true)?;
     let period_s = match &args.period {
         Some(p) => period_flag("--period", p)?,

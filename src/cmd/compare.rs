@@ -38,6 +38,7 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     })?;
     let text = render::text(&c);
     let on_stdout = outputs.iter().any(|(_, p)| p.as_os_str() == "-");
+    let mut failed = Vec::new();
     if args.quiet || on_stdout {
         eprint!(
             "{}",
@@ -46,10 +47,9 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
                 .map(|l| format!("{l}\n"))
                 .unwrap_or_default()
         );
-    } else {
-        print_out(&text);
+    } else if let Err(e) = print_out(&text) {
+        failed.push(format!("stdout: cannot write the comparison: {e}"));
     }
-    let mut failed = Vec::new();
     for (flag, path) in &outputs {
         let body = if *flag == "--json" {
             serde_json::to_string_pretty(&c).expect("a comparison serialises") + "\n"
@@ -111,11 +111,13 @@ fn write_to(path: &Path, body: &str) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         out.write_all(body.as_bytes()).and_then(|_| out.flush())
     } else {
-        std::fs::write(path, body)
+        file::write_bytes(path, body.as_bytes())
     }
 }
 
-/// Prints to stdout, shrugging off a closed pipe.
-fn print_out(text: &str) {
-    let _ = std::io::stdout().write_all(text.as_bytes());
+/// Prints to stdout. A full disk or device behind it is an error (exit 4): a comparison
+/// lost is not a comparison made. A closed pipe ends the process quietly (SIGPIPE).
+fn print_out(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush())
 }

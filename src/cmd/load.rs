@@ -105,3 +105,23 @@ pub fn shard(args: &LoadArgs) -> Result<Option<(Shard, ShardSource)>> {
         },
     )
 }
+
+/// `--threads` at most this many times the cores: each engine thread is a lane with its
+/// own runtime and buffers (about 0.7 MB), and lanes past the cores only take turns on
+/// them. 100,000 lanes would need 70 GB.
+pub const THREADS_PER_CORE_MAX: usize = 4;
+
+/// The engine's threads for `run` and `probe`: `--threads`, else one per core; 0 or more
+/// than [`THREADS_PER_CORE_MAX`] per core is bad input (exit 2).
+pub fn engine_threads(given: Option<usize>) -> Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = cores * THREADS_PER_CORE_MAX;
+    match given {
+        None => Ok(cores),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(Error::input(format!(
+            "--threads: {n} threads{}\n  expected: a whole number from 1 to {max} ({THREADS_PER_CORE_MAX} per core on this machine's {cores}; the default is one per core)",
+            if n == 0 { String::new() } else { format!(", more than the {max} this machine may run") }
+        ))),
+    }
+}

@@ -34,6 +34,9 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
     let mut scenario = load::load_target(&args.load)?;
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
     reports::check(&args.reports)?;
+    if let Some(out) = &args.out {
+        results::file::check_writable(out)?;
+    }
     let auth = match (&emulator, &scenario.target.lambda) {
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
         _ => Auth::for_target(&scenario.target)?,
@@ -215,9 +218,7 @@ impl Knobs {
             budget: duration_flag("--budget", &a.budget, false)?,
             max_requests: a.max_requests,
             max_rate,
-            threads: a
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            threads: super::load::engine_threads(a.threads)?,
         })
     }
 

@@ -27,11 +27,18 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
             .collect();
         results::merge::merge(runs).map_err(|r| Error::input(r.describe(&names)))?
     };
+    let mut failed = Vec::new();
     if reports::none_asked(&args.outputs) {
+        // A full disk or device behind stdout is an error (exit 4); a closed pipe ends the
+        // process quietly (SIGPIPE), as Unix tools do.
         use std::io::Write;
-        let _ = std::io::stdout().write_all(summary::render(&results).as_bytes());
+        let mut out = std::io::stdout().lock();
+        let text = summary::render(&results);
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            failed.push(format!("stdout: cannot write the summary: {e}"));
+        }
     }
-    let failed = reports::write(&args.outputs, &results);
+    failed.extend(reports::write(&args.outputs, &results));
     for f in &failed {
         eprintln!("error: {f}");
     }

@@ -74,7 +74,7 @@ pub fn write(o: &ReportOutputs, r: &Results) -> Vec<String> {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes()).and_then(|_| out.flush())
         } else {
-            std::fs::write(path, text)
+            file::write_bytes(path, text.as_bytes())
         };
         if let Err(e) = written {
             failed.push(format!("{flag} {}: cannot write it: {e}", path.display()));

@@ -47,15 +47,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     reports::check(&args.reports)?;
     // A report on stdout keeps the preflight and the summary off it, as --quiet does.
     let quiet = args.quiet || reports::uses_stdout(&args.reports);
-    let threads = match args.threads {
-        Some(0) => {
-            return Err(Error::input(
-                "--threads: 0 threads\n  expected: a whole number ≥ 1",
-            ))
-        }
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = load::engine_threads(args.threads)?;
     if args.max_in_flight == 0 {
         return Err(Error::input(
             "--max-in-flight: 0\n  expected: a whole number ≥ 1",

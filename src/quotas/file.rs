@@ -11,8 +11,14 @@ use crate::located::{toml_error, Source};
 
 /// Reads a quotas file; a bad one is bad input (exit 2) with its line and column.
 pub fn load(path: &Path) -> Result<Quotas> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(format!("cannot read quotas file {}: {e}", path.display())))?;
+    let max = crate::located::TEXT_FILE_MAX;
+    let text = crate::located::read_user_text(path, max).map_err(|why| {
+        Error::input(format!(
+            "cannot read quotas file {}: {why}\n  expected: a quotas file (TOML) of at most {}",
+            path.display(),
+            crate::located::size_text(max)
+        ))
+    })?;
     parse(path, &text)
 }
 

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use super::Results;
 use crate::error::{Error, Result};
 
+/// The most a results file read back may hold (a day's run at one point a second is
+/// under 100 MB).
+pub const RESULTS_MAX: u64 = 1 << 30;
+
 /// Fails before any traffic if the results could not be written afterwards: creates and
 /// removes a file beside `out`, as the final write will.
 pub fn check_writable(out: &Path) -> Result<()> {
@@ -13,27 +17,65 @@ pub fn check_writable(out: &Path) -> Result<()> {
 }
 
 /// As [`check_writable`], for any file a flag names (`--junit FILE`): the error names it.
+/// Only a regular file or a new name will do, reached through any symlinks: a device, a
+/// FIFO, a socket or a directory is refused (exit 2).
 pub fn check_writable_as(flag: &str, out: &Path) -> Result<()> {
     let bad = |why: String| {
         Error::input(format!(
-            "{flag} {}: {why}\n  expected: a file path in a directory stampede may write to",
+            "{flag} {}: {why}\n  expected: a regular file (or a new file) in a directory stampede may write to",
             out.display()
         ))
     };
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let target = target_of(out).map_err(bad)?;
+    let dir = directory_of(&target);
     if !dir.is_dir() {
         return Err(bad(format!("directory {} does not exist", dir.display())));
     }
-    if out.is_dir() {
-        return Err(bad("is a directory".into()));
-    }
-    let probe = partial_path(out);
+    let probe = partial_path(&target);
     std::fs::write(&probe, b"")
         .and_then(|_| std::fs::remove_file(&probe))
-        .map_err(|e| bad(format!("cannot write there: {e}")))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&probe);
+            bad(format!("cannot write there: {e}"))
+        })
+}
+
+/// The file `out` names, through any symlinks: itself, its symlink's target, or (a new
+/// name) where it will be. Anything but a regular file is an error saying what it is.
+pub fn target_of(out: &Path) -> std::result::Result<PathBuf, String> {
+    let mut path = out.to_path_buf();
+    // As many links as the kernel follows (MAXSYMLINKS).
+    for _ in 0..40 {
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path),
+            Err(e) => return Err(format!("cannot look at it: {e}")),
+        };
+        if meta.file_type().is_symlink() {
+            let to = std::fs::read_link(&path).map_err(|e| format!("cannot read the link: {e}"))?;
+            path = directory_of(&path).join(to);
+        } else if meta.is_file() {
+            return Ok(path);
+        } else {
+            let through = if path == out {
+                String::new()
+            } else {
+                format!(" (the symlink's target {})", path.display())
+            };
+            return Err(format!(
+                "is {}{through}, not a regular file",
+                crate::located::kind_of(&meta)
+            ));
+        }
+    }
+    Err("too many levels of symbolic links".into())
+}
+
+/// The directory a file is in (`.` for a bare name).
+fn directory_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Where the results are written before being renamed into place.
@@ -45,9 +87,20 @@ fn partial_path(out: &Path) -> PathBuf {
 
 pub fn write(out: &Path, results: &Results) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(results).map_err(std::io::Error::other)?;
-    // Write beside, then rename: a reader never sees half a file.
-    let tmp = partial_path(out);
-    std::fs::write(&tmp, json).and_then(|_| std::fs::rename(&tmp, out))
+    write_bytes(out, &json)
+}
+
+/// Writes `bytes` to the file `out` names (through its symlinks): beside it, then renamed
+/// into place, so a reader never sees half a file and a failed write leaves the old file
+/// as it was and no `.partial` behind.
+pub fn write_bytes(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = target_of(out).map_err(std::io::Error::other)?;
+    let tmp = partial_path(&target);
+    let written = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &target));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// When `--out` could not be written after all: the working directory, else the temp
@@ -73,10 +126,11 @@ pub fn write_fallback(out: &Path, results: &Results) -> std::io::Result<PathBuf>
 /// for a JSON or shape error, the line and column; a file of another major version of the
 /// format says which version it is and which this stampede reads.
 pub fn read(path: &Path) -> Result<Results> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::located::read_user_text(path, RESULTS_MAX).map_err(|why| {
         Error::input(format!(
-            "results file {}: cannot read it: {e}\n  expected: a results file written by `stampede run --out`",
-            path.display()
+            "results file {}: cannot read it: {why}\n  expected: a results file written by `stampede run --out`, of at most {}",
+            path.display(),
+            crate::located::size_text(RESULTS_MAX)
         ))
     })?;
     parse(&path.display().to_string(), &text)

@@ -336,10 +336,12 @@ struct RawScaling {
 
 /// Reads an emulator settings file (`stampede emulate --config FILE`).
 pub fn load(path: &Path) -> Result<EmulatorConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let max = crate::located::TEXT_FILE_MAX;
+    let text = crate::located::read_user_text(path, max).map_err(|why| {
         Error::input(format!(
-            "cannot read emulator config {}: {e}",
-            path.display()
+            "cannot read emulator config {}: {why}\n  expected: an emulator settings file (TOML) of at most {}",
+            path.display(),
+            crate::located::size_text(max)
         ))
     })?;
     let src = Source::new(path, &text);

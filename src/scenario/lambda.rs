@@ -212,11 +212,15 @@ pub(super) fn target(
         (None, Some(file)) => {
             let dir = src.name.parent().unwrap_or(std::path::Path::new("."));
             let path = dir.join(file.get_ref());
-            Bytes::from(std::fs::read(&path).map_err(|e| {
+            let max = super::BODY_MAX;
+            Bytes::from(crate::located::read_user_file(&path, max).map_err(|why| {
                 src.error(
                     file.span(),
-                    &format!("cannot read payload_file {}: {e}", path.display()),
-                    "a readable file, relative to the scenario file",
+                    &format!("cannot read payload_file {}: {why}", path.display()),
+                    &format!(
+                        "a regular file of at most {}, relative to the scenario file",
+                        crate::located::size_text(max)
+                    ),
                 )
             })?)
         }

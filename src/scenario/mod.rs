@@ -32,6 +32,9 @@ pub use userinfo::BasicAuth;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(29);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most a `body_file` or `payload_file` may hold: API Gateway's own payload limit
+/// (10 MB); a bigger body is never what a load test of these services means.
+pub const BODY_MAX: u64 = 10 << 20;
 
 #[derive(Clone, Debug)]
 pub struct Scenario {

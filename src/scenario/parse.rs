@@ -19,10 +19,11 @@ use super::{
     AuthSpec, Metric, RequestIds, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
     STAGE_KEYS, STAGE_KINDS,
 };
-use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use super::{BODY_MAX, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::invoke::function::INVOCATIONS;
 use crate::located::{nearest, redact_userinfo, toml_error, Source};
+use crate::located::{read_user_file, read_user_text, size_text, TEXT_FILE_MAX};
 use crate::retry::RetryPolicy;
 
 /// A stampede scenario: what to send, in which stages, what counts as a pass.
@@ -220,23 +221,14 @@ impl RawThresholds {
 
 /// Reads and validates a scenario file. `url_override` (from `--url`) replaces `target.url`.
 pub fn load(path: &Path, url_override: Option<&Uri>) -> Result<Scenario> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_user_text(path, TEXT_FILE_MAX).map_err(|why| {
         Error::input(format!(
-            "cannot read scenario file {}: {}",
+            "cannot read scenario file {}: {why}\n  expected: a scenario file (TOML) of at most {}",
             path.display(),
-            io_reason(&e)
+            size_text(TEXT_FILE_MAX)
         ))
     })?;
     parse_str(path, &text, url_override)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
-        _ => e.to_string(),
-    }
 }
 
 /// Parses scenario text; `name` is the file it came from (for errors and `body_file`).
@@ -485,15 +477,14 @@ fn target(
         (None, Some(f)) => {
             let dir = src.name.parent().unwrap_or(Path::new("."));
             let path = dir.join(f.get_ref());
-            let data = std::fs::read(&path).map_err(|e| {
+            let data = read_user_file(&path, BODY_MAX).map_err(|why| {
                 src.error(
                     f.span(),
+                    &format!("cannot read body_file {}: {why}", path.display()),
                     &format!(
-                        "cannot read body_file {}: {}",
-                        path.display(),
-                        io_reason(&e)
+                        "a regular file of at most {}, relative to the scenario file",
+                        size_text(BODY_MAX)
                     ),
-                    "a readable file, relative to the scenario file",
                 )
             })?;
             target.body = Bytes::from(data);

@@ -44,9 +44,16 @@ pub fn tls_config(extra_roots_pem: Option<&[u8]>) -> Result<ClientConfig, String
 pub fn tls_config_with(ca_cert: Option<&std::path::Path>) -> crate::error::Result<ClientConfig> {
     use crate::error::Error;
     let pem = match ca_cert {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
-            Error::input(format!("--ca-cert {}: cannot read it: {e}", path.display()))
-        })?),
+        Some(path) => {
+            let max = crate::located::TEXT_FILE_MAX;
+            Some(crate::located::read_user_file(path, max).map_err(|why| {
+                Error::input(format!(
+                    "--ca-cert {}: cannot read it: {why}\n  expected: a PEM file of at most {}",
+                    path.display(),
+                    crate::located::size_text(max)
+                ))
+            })?)
+        }
         None => None,
     };
     tls_config(pem.as_deref()).map_err(|why| {

@@ -72,7 +72,12 @@ impl Store {
         match self {
             Store::Dir(d) => {
                 let tmp = d.join(format!(".{name}.{}.partial", std::process::id()));
-                std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, d.join(name)))
+                let written =
+                    std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, d.join(name)));
+                if written.is_err() {
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                written
             }
             Store::S3(l) => {
                 let bytes = bytes.to_vec();
@@ -84,11 +89,15 @@ impl Store {
     /// Reads `name`; `None` when it is not there.
     pub fn get(&self, name: &str) -> std::io::Result<Option<Vec<u8>>> {
         match self {
-            Store::Dir(d) => match std::fs::read(d.join(name)) {
-                Ok(b) => Ok(Some(b)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e),
-            },
+            Store::Dir(d) => {
+                let path = d.join(name);
+                if !path.exists() {
+                    return Ok(None);
+                }
+                crate::located::read_user_file(&path, file::RESULTS_MAX)
+                    .map(Some)
+                    .map_err(std::io::Error::other)
+            }
             Store::S3(l) => s3::blocking(|c| async move { c.get(l, name).await }),
         }
     }
