@@ -112,6 +112,7 @@
             ctx.textBaseline = "top";
             // uPlot leaves the axes' alignment set: ours is from the left.
             ctx.textAlign = "left";
+            var feet = [];
             data.stages.forEach(function (s) {
               var x0 = u.valToPos(s.start, "x", true);
               var x1 = u.valToPos(s.end, "x", true);
@@ -125,10 +126,16 @@
                 return;
               }
               // A narrow band (a burst, a short pause): its whole name at the foot of the
-              // chart, ending at the band's right edge, on a pale ground.
+              // chart, ending at the band's right edge, on a pale ground; a row up when the
+              // name before is in the way (a probe's short steps), left out after two rows (the
+              // table of stages names them all) so the names hide little of the traffic.
               var x = Math.max(u.bbox.left, Math.min(r - w - 3 * px, u.bbox.left + u.bbox.width - w));
-              var y = top + h - 15 * px;
-              ctx.fillStyle = "rgba(255,255,255,0.85)";
+              var row = 0;
+              while (row < 2 && feet.some(function (f) { return f.row === row && x < f.x + f.w + 6 * px && f.x < x + w + 6 * px; })) row++;
+              if (row === 2) return;
+              feet.push({ x: x, w: w, row: row });
+              var y = top + h - (15 + 15 * row) * px;
+              ctx.fillStyle = "rgba(255,255,255,0.7)";
               ctx.fillRect(x - 2 * px, y - 1 * px, w + 4 * px, 14 * px);
               ctx.fillStyle = "#555";
               ctx.fillText(s.name, x, y);
