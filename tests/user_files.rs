@@ -322,3 +322,47 @@ fn every_file_read_is_a_regular_file_and_bounded() {
         "{err}"
     );
 }
+
+#[test]
+fn a_write_that_fails_part_way_leaves_the_old_file_and_no_partial() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let r = some_results(dir.path());
+    let md = dir.path().join("report.md");
+    std::fs::write(&md, "old").unwrap();
+    // Files may grow to 64 bytes in the child: the report's write fails part way (EFBIG; the
+    // SIGXFSZ it would bring is ignored, and an ignored signal stays so across exec).
+    let mut cmd = common::command(&[
+        "report",
+        r.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    // SAFETY: signal and setrlimit are async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 64,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = common::run_bounded(cmd, QUICK).output;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains(&format!("--markdown {}: cannot write it", md.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), "old");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".partial")), "{names:?}");
+}

@@ -94,9 +94,17 @@ pub fn write(out: &Path, results: &Results) -> std::io::Result<()> {
 /// into place, so a reader never sees half a file and a failed write leaves the old file
 /// as it was and no `.partial` behind.
 pub fn write_bytes(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
     let target = target_of(out).map_err(std::io::Error::other)?;
     let tmp = partial_path(&target);
-    let written = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &target));
+    // A new file of our own: never through whatever a stale `.partial` was (a symlink).
+    let _ = std::fs::remove_file(&tmp);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|_| std::fs::rename(&tmp, &target));
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
