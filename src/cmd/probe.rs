@@ -108,12 +108,12 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
         (ceiling, capped_by),
         t0,
     );
+    r.emulator = emulator.as_ref().map(|e| e.stats());
     r.quota_check = crate::verdict::quota_check::check(
         &limits.quotas,
         &super::run::run_seen(&r, &limits),
         Some(worst),
     );
-    r.emulator = emulator.as_ref().map(|e| e.stats());
     r.aws = super::run::aws_target(&limits);
     r.aborted = steps.iter().find_map(StepRun::aborted);
     let code = match (stop, probe.knee) {

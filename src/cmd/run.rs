@@ -19,7 +19,7 @@ use crate::scenario::Shard;
 use crate::transport::auth::Auth;
 use crate::transport::open_files;
 use crate::verdict::descriptors;
-use crate::verdict::quota_check::{self, RunSeen};
+use crate::verdict::quota_check::{self, LambdaCounted, RunSeen};
 
 pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
@@ -204,12 +204,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     results.aborted = aborted;
     results.open_files_limit = Some(open_files.soft);
     results.insecure = args.insecure;
+    // The emulator's counts first: the quota check prefers them to its own estimates.
+    results.emulator = emulator.as_ref().map(|e| e.stats());
     results.quota_check = quota_check::check(
         &limits.quotas,
         &run_seen(&results, &limits),
         Some(preflight),
     );
-    results.emulator = emulator.as_ref().map(|e| e.stats());
     if let Some(l) = results.lambda.as_mut() {
         let (arch, source) =
             results::lambda::architecture_of(scenario.aws.as_ref(), &limits.quotas);
@@ -431,6 +432,20 @@ pub(super) fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> Ru
         qualifier: limits.aws.qualifier.clone(),
         rest_api_id: limits.aws.rest_api_id.clone(),
         stage: limits.aws.stage.clone(),
+        api: limits.api,
+        counted: counted(results),
+    }
+}
+
+/// What Lambda counted in a run: cold starts in REPORT lines (when every answer had
+/// one), the emulator's environments and peak concurrency.
+pub(crate) fn counted(results: &results::Results) -> LambdaCounted {
+    let reports = results.lambda.as_ref().map(|l| &l.seen);
+    LambdaCounted {
+        cold_starts_per_second: reports
+            .is_some_and(|s| s.reports > 0 && s.reports >= s.invocations),
+        environments_created: results.emulator.as_ref().map(|e| e.environments_created),
+        peak_concurrency: results.emulator.as_ref().map(|e| e.peak_concurrency),
     }
 }
 

@@ -215,6 +215,14 @@ impl Front {
     }
 }
 
+/// Which kind of API Gateway API stands in front, when known: a REST API's stage is set
+/// with `apigateway`, an HTTP API's with `apigatewayv2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiKind {
+    Rest,
+    Http,
+}
+
 /// Every limit that is known, with its source, and what could not be read.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Quotas {

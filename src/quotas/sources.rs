@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::{aws::QuotaQuery, Front, LimitKey, QuotaSource, Quotas};
+use super::{aws::QuotaQuery, ApiKind, Front, LimitKey, QuotaSource, Quotas};
 use crate::emulator::{ApiMode, EmulatorConfig};
 use crate::error::Result;
 use crate::scenario::{AwsContext, Scenario};
@@ -16,6 +16,8 @@ pub struct Limits {
     pub quotas: Quotas,
     pub front: Front,
     pub aws: AwsContext,
+    /// A REST or an HTTP API, when known (the in-process emulator's `api`).
+    pub api: Option<ApiKind>,
 }
 
 /// Picks the source: `--quotas` > `[aws] quotas_file` > the emulator's control plane
@@ -75,7 +77,20 @@ pub fn resolve(
     } else {
         Quotas::documented()
     };
-    Ok(Limits { quotas, front, aws })
+    let api = match (&scenario.emulator, in_process) {
+        (Some(e), true) if scenario.target.lambda.is_none() => match e.api {
+            ApiMode::Rest => Some(ApiKind::Rest),
+            ApiMode::Http => Some(ApiKind::Http),
+            ApiMode::FunctionUrl => None,
+        },
+        _ => None,
+    };
+    Ok(Limits {
+        quotas,
+        front,
+        aws,
+        api,
+    })
 }
 
 fn emulator_query(url: String, c: &EmulatorConfig) -> QuotaQuery {

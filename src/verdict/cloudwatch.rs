@@ -471,6 +471,7 @@ mod tests {
                 reached: true,
                 explanation: String::new(),
                 evidence: vec![],
+                too_close: vec![],
             }),
             ..QuotaCheck::default()
         };

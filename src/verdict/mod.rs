@@ -1,8 +1,10 @@
 //! The verdict on a run: thresholds, abort rules, the preflight and the quota findings.
 
+mod buckets;
 pub mod cloudwatch;
 pub mod cost;
 pub mod descriptors;
+mod environments;
 pub mod invoke;
 mod next_steps;
 mod onset;

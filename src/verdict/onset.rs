@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::buckets::{emptied_in_order, Bucket, Emptied};
 use super::num;
 use super::quota_check::{
     applicable, source_of, Measure, OnsetExplained, RunSeen, Series, SuspectedLambdaThrottles,
@@ -93,7 +94,9 @@ pub(super) fn explain_onset(
             K::LambdaConcurrentExecutions,
             K::LambdaScalingRate,
         ],
-        Throttle(T::UsagePlan | T::LambdaRate | T::LambdaCaller) => &[],
+        // Lambda answers so when new environments come faster than it creates them.
+        Throttle(T::LambdaRate) => &[K::LambdaScalingRate],
+        Throttle(T::UsagePlan | T::LambdaCaller) => &[],
         Throttle(T::Other) => &[
             K::FunctionReservedConcurrency,
             K::LambdaUnreservedConcurrency,
@@ -105,17 +108,49 @@ pub(super) fn explain_onset(
             K::ApigwBurst,
         ],
     };
+    // API Gateway's buckets answer alike: the one that ran out first over the sends.
+    let buckets = Bucket::of(quotas);
+    let by_bucket = (seen.front.has_api_gateway()
+        && buckets.iter().any(|b| allowed.contains(&b.rate_limit)))
+    .then(|| bucket_cause(quotas, &buckets, series, seen, i))
+    .flatten();
+    let covered = |k: LimitKey| {
+        buckets
+            .iter()
+            .any(|b| b.rate_limit == k || b.burst_limit() == k)
+    };
     let best = applicable(quotas, seen.front)
         .into_iter()
-        .filter(|c| allowed.contains(&c.limit))
+        .filter(|c| allowed.contains(&c.limit) && !covered(c.limit))
         .filter_map(|c| {
             let reached = (0..=i).find(|&j| series.at(c.measure, j, seen) >= REACHED * c.value)?;
-            let bucket_s = (c.measure == Measure::Rate)
-                .then(|| bucket_seconds(quotas, c.limit, series.at(c.measure, i, seen)));
-            (i - reached <= c.measure.slack(bucket_s.flatten()) as usize).then_some((c, reached))
+            (i - reached <= c.measure.slack() as usize).then_some((c, reached))
         })
         // The limit reached last before the onset explains it; of one measure, the lowest.
         .min_by(|(a, ra), (b, rb)| (i - ra).cmp(&(i - rb)).then(a.value.total_cmp(&b.value)));
+    // A bucket that ran out explains the onset unless a concurrency limit was reached later.
+    if let Some(cause) = by_bucket {
+        if best
+            .as_ref()
+            .is_none_or(|(_, reached)| *reached <= cause.second)
+        {
+            evidence.extend(cause.evidence);
+            return Some(OnsetExplained {
+                t_s: p.t_s,
+                rate: p.sent,
+                in_flight: p.in_flight_max,
+                kinds,
+                limit: Some(cause.limit),
+                reached: true,
+                explanation: cause.explanation,
+                evidence,
+                too_close: cause.too_close,
+            });
+        }
+    }
+    if !buckets.is_empty() && seen.front.has_api_gateway() {
+        evidence.extend(bucket_lines(quotas, &buckets, series));
+    }
 
     let reached = best.is_some();
     let (limit, explanation) = match best {
@@ -169,18 +204,112 @@ pub(super) fn explain_onset(
         reached,
         explanation,
         evidence,
+        too_close: Vec::new(),
     })
 }
 
-/// How long a rate limit's bucket lasts at `rate`: burst ÷ (rate − limit).
-fn bucket_seconds(quotas: &Quotas, rate_limit: LimitKey, rate: f64) -> Option<f64> {
-    let bucket = match rate_limit {
-        LimitKey::StageRate => LimitKey::StageBurst,
-        LimitKey::ApigwRate => LimitKey::ApigwBurst,
-        _ => return None,
+/// How far before the first throttled second a bucket may run out and still explain it
+/// (a second's sends are not evenly spread; the client's and the server's seconds differ).
+const BUCKET_EARLY_S: usize = 2;
+
+/// The bucket that ran out first, and any that ran out in the same second.
+struct BucketCause {
+    limit: LimitKey,
+    second: usize,
+    too_close: Vec<LimitKey>,
+    explanation: String,
+    evidence: Vec<String>,
+}
+
+/// Simulates each bucket over the sends; the first to run out near the onset (`i`) is the
+/// cause, and one that runs out in the same second is too close to tell apart from it.
+fn bucket_cause(
+    quotas: &Quotas,
+    buckets: &[Bucket],
+    series: &Series,
+    seen: &RunSeen,
+    i: usize,
+) -> Option<BucketCause> {
+    let sent = series.sends();
+    let near: Vec<(Bucket, Emptied)> = emptied_in_order(buckets, sent)
+        .into_iter()
+        .filter(|(_, e)| e.second <= i + 1 && e.second + BUCKET_EARLY_S >= i)
+        .collect();
+    let (first, e) = *near.first()?;
+    let same: Vec<&(Bucket, Emptied)> = near[1..]
+        .iter()
+        .filter(|(_, o)| o.second == e.second)
+        .collect();
+    let t = |s: usize| seen.timeline.get(s).map_or(s as u64, |p| p.t_s);
+    let explanation = if same.is_empty() {
+        let others: Vec<String> = buckets
+            .iter()
+            .filter(|b| **b != first)
+            .map(|b| match b.simulate(sent) {
+                Some(o) => format!("the {} runs out at {:.1} s", b.name(), o.at_s),
+                None => format!("the {} never does", b.name()),
+            })
+            .collect();
+        format!(
+            "throttling began at {} s when the {} ({}) ran out: simulated over the sends, it empties at {:.1} s{}",
+            t(i),
+            first.name(),
+            first.describe(),
+            e.at_s,
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", others.join("; "))
+            }
+        )
+    } else {
+        let mut names = vec![format!(
+            "the {} ({}) at {:.1} s",
+            first.name(),
+            first.describe(),
+            e.at_s
+        )];
+        names.extend(
+            same.iter()
+                .map(|(b, o)| format!("the {} ({}) at {:.1} s", b.name(), b.describe(), o.at_s)),
+        );
+        format!(
+            "throttling began at {} s when API Gateway's buckets ran out in the same second — too close to tell apart: simulated over the sends, {}",
+            t(i),
+            names.join(" and ")
+        )
     };
-    let (b, r) = (quotas.get(bucket)?, quotas.get(rate_limit)?);
-    (rate > r).then(|| b / (rate - r))
+    Some(BucketCause {
+        limit: first.limit(&e),
+        second: e.second,
+        too_close: same.iter().map(|(b, o)| b.limit(o)).collect(),
+        explanation,
+        evidence: bucket_lines(quotas, buckets, series),
+    })
+}
+
+/// One evidence line per bucket: when it runs out over the sends, and what it refuses.
+fn bucket_lines(quotas: &Quotas, buckets: &[Bucket], series: &Series) -> Vec<String> {
+    let sent = series.sends();
+    buckets
+        .iter()
+        .map(|b| {
+            let what = match b.simulate(sent) {
+                Some(e) => format!(
+                    "runs out at {:.1} s and refuses about {} of the sends alone",
+                    e.at_s,
+                    num(e.refused.round())
+                ),
+                None => "never runs out over the sends".into(),
+            };
+            format!(
+                "{} ({}; {}): {what}",
+                b.name(),
+                b.describe(),
+                source_of(quotas, b.rate_limit)
+            )
+        })
+        .collect()
 }
 
 pub(super) fn suspected(quotas: &Quotas, seen: &RunSeen) -> Option<SuspectedLambdaThrottles> {

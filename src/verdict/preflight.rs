@@ -111,7 +111,9 @@ pub fn check(
     latency_basis: &str,
 ) -> Preflight {
     let l = latency.as_secs_f64().max(1e-6);
-    let profile = concurrency_profile(plans, l);
+    // Lambda runs the function at most at its ceiling: no environment is made past it.
+    let ceiling = quotas.function_ceiling().map(|(_, v)| v);
+    let profile = concurrency_profile(plans, l, ceiling);
     let provisioned = quotas
         .get(LimitKey::FunctionProvisionedConcurrency)
         .unwrap_or(0.0);
@@ -192,7 +194,12 @@ fn whole(v: f64) -> f64 {
 }
 
 /// The run's planned concurrency over time, one sample per step: (stage, seconds, concurrency).
-fn concurrency_profile(plans: &[StagePlan], latency_s: f64) -> Vec<(usize, f64, f64)> {
+fn concurrency_profile(
+    plans: &[StagePlan],
+    latency_s: f64,
+    ceiling: Option<f64>,
+) -> Vec<(usize, f64, f64)> {
+    let cap = |c: f64| ceiling.map_or(c, |m| c.min(m));
     let total: f64 = plans
         .iter()
         .map(|p| p.duration().map_or(latency_s, |d| d.as_secs_f64()))
@@ -207,17 +214,17 @@ fn concurrency_profile(plans: &[StagePlan], latency_s: f64) -> Vec<(usize, f64, 
                 let d = p.duration().as_secs_f64();
                 let mut t = 0.0;
                 while t < d {
-                    samples.push((i, start + t, p.rate_at(t) * latency_s));
+                    samples.push((i, start + t, cap(p.rate_at(t) * latency_s)));
                     t += step;
                 }
                 start += d;
             }
             StagePlan::Burst { requests } => {
-                samples.push((i, start, *requests as f64));
+                samples.push((i, start, cap(*requests as f64)));
                 start += latency_s;
             }
             StagePlan::Closed { workers, duration } => {
-                samples.push((i, start, *workers as f64));
+                samples.push((i, start, cap(*workers as f64)));
                 start += duration.as_secs_f64();
             }
             StagePlan::Pause { duration } => start += duration.as_secs_f64(),
@@ -226,7 +233,8 @@ fn concurrency_profile(plans: &[StagePlan], latency_s: f64) -> Vec<(usize, f64, 
     samples
 }
 
-/// Per stage, the most environments added in any 10 s that ends in it. Environments
+/// Per stage, the most environments added in any 10 s that ends in it, when the stage
+/// itself adds some (a burst's rise is not the quieter stage's after it). Environments
 /// outlive the requests that made them, so only a new high needs new ones; provisioned
 /// ones exist from the start.
 fn worst_rise_per_stage(
@@ -239,7 +247,13 @@ fn worst_rise_per_stage(
     let mut highs: Vec<(f64, f64)> = Vec::with_capacity(profile.len());
     let mut high = provisioned;
     let mut back = 0;
+    // The stage being sampled, and the environments there were when it began.
+    let mut current: Option<(usize, f64)> = None;
     for &(stage, t, c) in profile {
+        if current.is_none_or(|(s, _)| s != stage) {
+            current = Some((stage, high));
+        }
+        let at_start = current.map_or(high, |(_, h)| h);
         high = high.max(c);
         highs.push((t, high));
         while highs[back].0 <= t - SCALING_WINDOW_S {
@@ -251,7 +265,9 @@ fn worst_rise_per_stage(
         } else {
             highs[back - 1].1
         };
-        worst[stage] = worst[stage].max(high - before);
+        if high > at_start {
+            worst[stage] = worst[stage].max(high - before);
+        }
     }
     worst
 }
@@ -305,10 +321,12 @@ mod tests {
             over.contains(&(LimitKey::LambdaConcurrentExecutions, 3000.0)),
             "{over:?}"
         );
+        // Lambda never runs it past the 1,000: it makes 1,000 environments, not 3,000.
         assert!(
-            over.contains(&(LimitKey::LambdaScalingRate, 3000.0)),
+            !over.iter().any(|(k, _)| *k == LimitKey::LambdaScalingRate),
             "{over:?}"
         );
+        assert_eq!(p.stages[0].new_environments_per_10s, 1000.0);
         let c = p.exceeded_checks().next().unwrap();
         assert_eq!(c.headroom, c.value - c.planned);
         // 3000 < the documented 5000 bucket: API Gateway's burst is not exceeded.
@@ -441,5 +459,40 @@ mod tests {
             p.stages[0]
         );
         assert!(p.exceeded);
+    }
+
+    #[test]
+    fn a_burst_does_not_leak_into_the_next_stages_window() {
+        let q = file(&[(LimitKey::LambdaScalingRate, 1000.0)]);
+        let stages = [
+            stage(
+                "warm-up",
+                StageKind::Constant {
+                    rate: 50.0,
+                    duration: Duration::from_secs(10),
+                },
+            ),
+            stage("launch", StageKind::Burst { requests: 3000 }),
+            stage(
+                "after",
+                StageKind::Constant {
+                    rate: 50.0,
+                    duration: Duration::from_secs(10),
+                },
+            ),
+        ];
+        let p = run(&stages, &q, Front::Unknown, 100);
+        let envs: Vec<f64> = p
+            .stages
+            .iter()
+            .map(|s| s.new_environments_per_10s)
+            .collect();
+        assert_eq!(envs[1], 3000.0 - 5.0, "{envs:?}");
+        assert_eq!(
+            envs[2], 0.0,
+            "the burst's environments serve the stage after it"
+        );
+        let over: Vec<_> = p.exceeded_checks().map(|c| c.stage.as_str()).collect();
+        assert_eq!(over, vec!["launch"]);
     }
 }

@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::next_steps::next_steps;
+use super::buckets::Bucket;
+use super::environments;
+use super::next_steps::{next_steps, Peaks};
 use super::onset::{explain_onset, suspected};
 use super::preflight::{Preflight, NEAR};
 use super::{num, percent};
-use crate::quotas::{Front, LimitKey, Quotas};
+use crate::quotas::{ApiKind, Front, LimitKey, Quotas};
 use crate::record::TimelinePoint;
 
 /// What the run did, as the quota check needs it.
@@ -24,8 +26,25 @@ pub struct RunSeen<'a> {
     /// For the commands in the next steps.
     pub function: Option<String>,
     pub qualifier: Option<String>,
+    /// The API's id (a REST or an HTTP API) and stage.
     pub rest_api_id: Option<String>,
     pub stage: Option<String>,
+    /// A REST or an HTTP API, when known: their commands differ.
+    pub api: Option<ApiKind>,
+    /// What Lambda itself counted, where something did.
+    pub counted: LambdaCounted,
+}
+
+/// What Lambda (or the emulator standing in for it) counted, preferred to what the client's
+/// requests in flight suggest.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LambdaCounted {
+    /// The timeline's cold starts are every answer's (REPORT lines were read for all).
+    pub cold_starts_per_second: bool,
+    /// Environments created during the run (the emulator's count).
+    pub environments_created: Option<u64>,
+    /// The function's own peak concurrency (the emulator's count).
+    pub peak_concurrency: Option<u64>,
 }
 
 /// How much of one limit the traffic used.
@@ -38,6 +57,10 @@ pub struct LimitUsage {
     pub observed: f64,
     pub percent: f64,
     pub source: String,
+    /// How `observed` was had, when it is not the client's own count (new environments:
+    /// counted cold starts, or modelled from requests in flight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
 }
 
 /// Where throttling began and what explains it.
@@ -57,6 +80,10 @@ pub struct OnsetExplained {
     pub reached: bool,
     pub explanation: String,
     pub evidence: Vec<String>,
+    /// Other limits whose buckets ran out in the same second as `limit`'s: too close to
+    /// tell apart from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub too_close: Vec<LimitKey>,
 }
 
 /// 500s with API Gateway's body: Lambda throttles the client never sees as 429s.
@@ -121,11 +148,12 @@ impl Measure {
         }
     }
 
-    /// Seconds a limit may be past before throttles show: concurrency bites at once, a
-    /// token bucket lasts `bucket / excess` seconds.
-    pub fn slack(self, bucket_s: Option<f64>) -> u64 {
+    /// Seconds a limit may be past before throttles show: concurrency bites at once (a
+    /// token bucket's own time is simulated, `buckets`); a rate limit without its bucket
+    /// is given 10 s.
+    pub fn slack(self) -> u64 {
         match self {
-            Measure::Rate => bucket_s.map_or(10, |s| s.ceil() as u64 + 2).min(60),
+            Measure::Rate => 10,
             _ => 2,
         }
     }
@@ -133,7 +161,7 @@ impl Measure {
 
 /// The quota check of a run.
 pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> QuotaCheck {
-    let series = Series::of(seen);
+    let series = Series::of(quotas, seen);
     let usage = usage(quotas, seen, &series);
     let onset = explain_onset(quotas, seen, &series);
     let suspected = suspected(quotas, seen);
@@ -156,13 +184,18 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
             )
         } else {
             format!(
-                "{} {} is {:.0}% of {} {} ({})",
+                "{} {} is {:.0}% of {} {} ({}){}",
                 u.measure,
                 num(u.observed),
                 u.percent,
                 u.limit.title(),
                 num(u.value),
-                u.source
+                u.source,
+                if u.percent > 100.0 && absorbed(quotas, u.limit, &series) {
+                    ": its bucket's burst absorbed it (it never ran out over the sends); kept up longer, it would not"
+                } else {
+                    ""
+                }
             )
         };
         findings.push(Finding {
@@ -204,8 +237,11 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
         .filter(|u| u.percent > 100.0)
         .map(|u| u.limit)
         .collect();
-    if let Some(k) = onset.as_ref().and_then(|o| o.limit) {
-        limits_hit.insert(0, k);
+    if let Some(o) = &onset {
+        // The onset's limit first, then any too close to tell apart from it.
+        for k in o.limit.iter().chain(&o.too_close).rev() {
+            limits_hit.insert(0, *k);
+        }
     }
     if let Some(k) = suspected.as_ref().and_then(|s| s.at_limit) {
         limits_hit.push(k);
@@ -214,8 +250,12 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
         next_steps: next_steps(
             quotas,
             seen,
-            series.peak(Measure::InFlight, seen),
-            series.peak(Measure::Rate, seen),
+            &Peaks {
+                in_flight: series.peak(Measure::InFlight, seen),
+                rate: series.peak(Measure::Rate, seen),
+                concurrency: series.peak_concurrency(quotas, seen),
+                burst: series.peak(Measure::Burst, seen),
+            },
             &limits_hit,
         ),
         quotas: quotas.clone(),
@@ -228,36 +268,95 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
     }
 }
 
+/// An API Gateway rate limit whose bucket never ran out over the sends: its burst
+/// absorbed every second the rate was passed (said, not excused: kept up, it would run out).
+fn absorbed(quotas: &Quotas, limit: LimitKey, series: &Series) -> bool {
+    Bucket::of(quotas)
+        .iter()
+        .any(|b| b.rate_limit == limit && b.simulate(series.sends()).is_none())
+}
+
 /// Per-second measures of the run, from the timeline.
 pub(super) struct Series {
     in_flight: Vec<f64>,
     rate: Vec<f64>,
-    /// Environments needed beyond those that existed 10 s before (running maxima).
+    /// Environments created in the 10 s ending with each second.
     new_environments: Vec<f64>,
+    /// How those were had.
+    new_environments_basis: String,
 }
 
 impl Series {
-    pub fn of(seen: &RunSeen) -> Series {
+    pub fn of(quotas: &Quotas, seen: &RunSeen) -> Series {
         let in_flight: Vec<f64> = seen
             .timeline
             .iter()
             .map(|p| p.in_flight_max as f64)
             .collect();
         let rate = seen.timeline.iter().map(|p| p.sent as f64).collect();
-        let mut high = Vec::with_capacity(in_flight.len());
-        let mut m = 0.0f64;
-        for f in &in_flight {
-            m = m.max(*f);
-            high.push(m);
+        let counted = seen.counted;
+        let (created, mut basis) = if counted.cold_starts_per_second {
+            let cold: Vec<f64> = seen.timeline.iter().map(|p| p.cold_starts as f64).collect();
+            (
+                cold,
+                "cold starts counted in the answers' REPORT lines".to_string(),
+            )
+        } else {
+            // The function runs at most its ceiling; warm environments are reused.
+            let ceiling = quotas.function_ceiling().map(|(_, v)| v);
+            let concurrency: Vec<f64> = in_flight
+                .iter()
+                .map(|f| ceiling.map_or(*f, |c| f.min(c)))
+                .collect();
+            let warm = quotas
+                .get(LimitKey::FunctionProvisionedConcurrency)
+                .unwrap_or(0.0);
+            let made = environments::created_per_second(
+                &concurrency,
+                warm,
+                quotas.get(LimitKey::LambdaScalingRate),
+            );
+            (
+                made,
+                "modelled from requests in flight: new only past the environments already made, up to the function's ceiling and the scaling rate".to_string(),
+            )
+        };
+        let mut new_environments = environments::in_10s(&created);
+        if let Some(total) = counted
+            .environments_created
+            .filter(|_| !counted.cold_starts_per_second)
+        {
+            // No 10 s holds more than the whole run's count.
+            for n in &mut new_environments {
+                *n = n.min(total as f64);
+            }
+            basis.push_str(&format!(
+                "; at most the {total} the emulator created in the run"
+            ));
         }
-        let new_environments = (0..high.len())
-            .map(|i| high[i] - if i >= 10 { high[i - 10] } else { 0.0 })
-            .collect();
         Series {
             in_flight,
             rate,
             new_environments,
+            new_environments_basis: basis,
         }
+    }
+
+    /// The function's own concurrency at its busiest: Lambda's count where there is one,
+    /// else the client's peak in flight up to the function's ceiling.
+    pub fn peak_concurrency(&self, quotas: &Quotas, seen: &RunSeen) -> f64 {
+        if let Some(n) = seen.counted.peak_concurrency {
+            return n as f64;
+        }
+        let flight = self.peak(Measure::InFlight, seen);
+        quotas
+            .function_ceiling()
+            .map_or(flight, |(_, c)| flight.min(c))
+    }
+
+    /// Attempts sent each second: what API Gateway's buckets saw.
+    pub fn sends(&self) -> &[f64] {
+        &self.rate
     }
 
     pub fn at(&self, m: Measure, i: usize, seen: &RunSeen) -> f64 {
@@ -333,19 +432,25 @@ fn usage(quotas: &Quotas, seen: &RunSeen, series: &Series) -> Vec<LimitUsage> {
                 observed,
                 percent: percent(observed, c.value),
                 source: source_of(quotas, c.limit),
+                basis: (c.measure == Measure::NewEnvironments)
+                    .then(|| series.new_environments_basis.clone()),
             }
         })
         .collect();
     // Provisioned concurrency is no ceiling, but past it requests meet cold starts.
     if let Some(v) = quotas.get(LimitKey::FunctionProvisionedConcurrency) {
-        let observed = seen.peak_in_flight as f64;
+        let observed = series.peak_concurrency(quotas, seen);
         out.push(LimitUsage {
             limit: LimitKey::FunctionProvisionedConcurrency,
             value: v,
-            measure: "peak in flight".into(),
+            measure: "peak concurrency".into(),
             observed,
             percent: percent(observed, v),
             source: source_of(quotas, LimitKey::FunctionProvisionedConcurrency),
+            basis: Some(match seen.counted.peak_concurrency {
+                Some(_) => "the emulator's count".into(),
+                None => "peak in flight, up to the function's ceiling".into(),
+            }),
         });
     }
     out
@@ -411,6 +516,8 @@ mod tests {
             qualifier: None,
             rest_api_id: Some("abc123".into()),
             stage: Some("prod".into()),
+            api: Some(ApiKind::Rest),
+            counted: LambdaCounted::default(),
         }
     }
 
@@ -574,5 +681,164 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         let back: QuotaCheck = serde_json::from_str(&json).unwrap();
         assert_eq!(back, c);
+    }
+
+    /// Per-second sends of a ramp from `from` to `to` over `seconds`, throttled (as the
+    /// API Gateway kind) from second `onset` on.
+    fn ramp_timeline(from: f64, to: f64, seconds: usize, onset: usize) -> Vec<TimelinePoint> {
+        let secs: Vec<(u64, u64, u64)> = (0..seconds)
+            .map(|i| {
+                let sent = (from + (to - from) * (i as f64 + 0.5) / seconds as f64) as u64;
+                (sent, 10, if i >= onset { sent / 10 } else { 0 })
+            })
+            .collect();
+        timeline("api_gateway", &secs)
+    }
+
+    #[test]
+    fn the_stage_bucket_under_the_account_is_named_not_the_account() {
+        // Issue 24: stage 600/300 under account 800/400, ramped 50 → 900 req/s.
+        let q = quotas(&[
+            (LimitKey::StageRate, Some(600.0)),
+            (LimitKey::StageBurst, Some(300.0)),
+            (LimitKey::ApigwRate, Some(800.0)),
+            (LimitKey::ApigwBurst, Some(400.0)),
+        ]);
+        let t = ramp_timeline(50.0, 900.0, 20, 16);
+        let mut s = seen(&t, Front::ApiGateway);
+        s.api = Some(ApiKind::Http);
+        let c = check(&q, &s, None);
+        let o = c.onset.as_ref().unwrap();
+        assert_eq!(o.limit, Some(LimitKey::StageRate), "{}", o.explanation);
+        assert!(o.too_close.is_empty() && o.reached);
+        assert!(
+            o.explanation.contains("stage throttle"),
+            "{}",
+            o.explanation
+        );
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.contains("account throttle") && e.contains("never runs out")),
+            "{:?}",
+            o.evidence
+        );
+        let first = &c.next_steps[0];
+        assert!(
+            first.contains("aws apigatewayv2 update-stage --api-id abc123 --stage-name prod --default-route-settings ThrottlingRateLimit="),
+            "{first}"
+        );
+        assert!(!first.contains("--rest-api-id"), "{first}");
+        // Followed, the advice keeps the load under the stage's rate, not the account's.
+        assert!(first.contains("keep the load under 540 req/s"), "{first}");
+        assert!(!c.next_steps.iter().any(|s| s.contains("under 720")));
+        // The account's rate was passed for a second or two, and its bucket never ran out.
+        let account = c
+            .findings
+            .iter()
+            .find(|f| f.limit == Some(LimitKey::ApigwRate))
+            .unwrap();
+        assert!(
+            account.message.contains("never ran out"),
+            "{}",
+            account.message
+        );
+    }
+
+    #[test]
+    fn buckets_running_out_in_one_second_are_too_close_to_tell_apart() {
+        let q = quotas(&[
+            (LimitKey::StageRate, Some(100.0)),
+            (LimitKey::StageBurst, Some(100.0)),
+            (LimitKey::ApigwRate, Some(120.0)),
+            (LimitKey::ApigwBurst, Some(80.0)),
+        ]);
+        let t = timeline("api_gateway", &[(50, 5, 0), (400, 40, 200), (400, 40, 280)]);
+        let mut s = seen(&t, Front::ApiGateway);
+        s.api = None;
+        let c = check(&q, &s, None);
+        let o = c.onset.as_ref().unwrap();
+        assert!(
+            o.explanation.contains("too close to tell apart"),
+            "{}",
+            o.explanation
+        );
+        let mut both: Vec<LimitKey> = o.limit.into_iter().chain(o.too_close.clone()).collect();
+        both.sort();
+        assert_eq!(both, vec![LimitKey::ApigwRate, LimitKey::StageRate]);
+        // Both are acted on: the stage's command and the account's quota codes.
+        assert!(c.next_steps.iter().any(|s| s.contains("update-stage")));
+        assert!(c.next_steps.iter().any(|s| s.contains("L-8A5B8E43")));
+        // Neither REST nor HTTP is known here: both commands are given.
+        assert!(c
+            .next_steps
+            .iter()
+            .any(|s| s.contains("aws apigateway update-stage")
+                && s.contains("aws apigatewayv2 update-stage")));
+    }
+
+    #[test]
+    fn new_environments_are_modelled_not_read_off_requests_in_flight() {
+        // 300 in flight at once against a ceiling of 200 and 50 new environments per 10 s:
+        // Lambda makes 50, whatever the client holds.
+        let q = quotas(&[
+            (LimitKey::LambdaConcurrentExecutions, Some(200.0)),
+            (LimitKey::LambdaScalingRate, Some(50.0)),
+        ]);
+        let t = timeline("suspected", &[(300, 300, 250), (0, 0, 0)]);
+        let c = check(&q, &seen(&t, Front::ApiGateway), None);
+        let u = c
+            .usage
+            .iter()
+            .find(|u| u.limit == LimitKey::LambdaScalingRate)
+            .unwrap();
+        assert_eq!(u.observed, 50.0);
+        assert!(u.basis.as_deref().unwrap().contains("modelled"));
+        // Counted cold starts win over the model.
+        let mut counted = timeline("suspected", &[(300, 300, 250), (0, 0, 0)]);
+        counted[0].cold_starts = 37;
+        let mut s = seen(&counted, Front::ApiGateway);
+        s.counted.cold_starts_per_second = true;
+        let c = check(&q, &s, None);
+        let u = c
+            .usage
+            .iter()
+            .find(|u| u.limit == LimitKey::LambdaScalingRate)
+            .unwrap();
+        assert_eq!(u.observed, 37.0);
+        assert!(u.basis.as_deref().unwrap().contains("REPORT"));
+    }
+
+    #[test]
+    fn the_emulators_count_caps_the_model_and_advice_stays_within_peak_concurrency() {
+        let q = quotas(&[
+            (LimitKey::LambdaConcurrentExecutions, Some(1000.0)),
+            (LimitKey::LambdaScalingRate, Some(100.0)),
+            (LimitKey::FunctionProvisionedConcurrency, Some(10.0)),
+        ]);
+        let t = timeline("suspected", &[(250, 250, 100), (250, 250, 100)]);
+        let mut s = seen(&t, Front::ApiGateway);
+        s.counted.environments_created = Some(70);
+        s.counted.peak_concurrency = Some(70);
+        let c = check(&q, &s, None);
+        let u = c
+            .usage
+            .iter()
+            .find(|u| u.limit == LimitKey::LambdaScalingRate)
+            .unwrap();
+        assert_eq!(u.observed, 70.0);
+        assert!(u.percent <= 100.0);
+        for step in c.next_steps.iter().filter(|s| s.contains("provisioned")) {
+            assert!(
+                step.contains("--provisioned-concurrent-executions 70"),
+                "{step}"
+            );
+        }
+        let p = c
+            .usage
+            .iter()
+            .find(|u| u.limit == LimitKey::FunctionProvisionedConcurrency)
+            .unwrap();
+        assert_eq!((p.observed, p.measure.as_str()), (70.0, "peak concurrency"));
     }
 }

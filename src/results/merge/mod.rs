@@ -344,6 +344,8 @@ fn requota(first: &Results, merged: &Results) -> quota_check::QuotaCheck {
         qualifier: None,
         rest_api_id: None,
         stage: None,
+        api: None,
+        counted: Default::default(),
     };
     quota_check::check(quotas, &seen, None)
 }
