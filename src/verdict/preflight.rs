@@ -214,7 +214,7 @@ fn concurrency_profile(
                 let d = p.duration().as_secs_f64();
                 let mut t = 0.0;
                 while t < d {
-                    samples.push((i, start + t, cap(p.rate_at(t) * latency_s)));
+                    samples.push((i, start + t, cap(whole(p.rate_at(t) * latency_s))));
                     t += step;
                 }
                 start += d;
@@ -337,7 +337,10 @@ mod tests {
     fn every_table_shows_one_planned_concurrency() {
         // 3,791 req/s × 100 ms = 379.1 in flight: 380 environments, in the forecast and in
         // the check alike (a float's last bit must not make 400 × 50 ms into 21).
-        let q = file(&[(LimitKey::FunctionReservedConcurrency, 1000.0)]);
+        let q = file(&[
+            (LimitKey::FunctionReservedConcurrency, 1000.0),
+            (LimitKey::LambdaScalingRate, 1000.0),
+        ]);
         let constant = |rate: f64| {
             [stage(
                 "steady",
@@ -357,6 +360,19 @@ mod tests {
         assert_eq!(c.planned, 380.0);
         let p = run(&constant(400.0), &q, Front::FunctionUrl, 50);
         assert_eq!(p.stages[0].expected_concurrency, 20.0);
+        // 6 req/s × 100 ms holds 1 environment; a burst of 380 then needs 379 more, in
+        // the forecast and in the scaling check alike.
+        let mut stages = constant(6.0).to_vec();
+        stages.push(stage("launch", StageKind::Burst { requests: 380 }));
+        let p = run(&stages, &q, Front::FunctionUrl, 100);
+        assert_eq!(p.stages[1].expected_concurrency, 380.0);
+        assert_eq!(p.stages[1].new_environments_per_10s, 379.0);
+        let scaling = p
+            .checks
+            .iter()
+            .find(|c| c.stage == "launch" && c.measure == "new environments")
+            .unwrap();
+        assert_eq!(scaling.planned, 379.0);
     }
 
     #[test]
