@@ -236,7 +236,7 @@ pub struct MergeArgs {
     #[arg(long, value_name = "DURATION")]
     pub wait: Option<String>,
 
-    /// Print nothing but failures (no summary).
+    /// Print nothing but failures, in a few lines (no summary).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -597,7 +597,8 @@ pub struct RunArgs {
     #[arg(long, env = "STAMPEDE_START_AT", value_name = "TIME")]
     pub start_at: Option<String>,
 
-    /// No live view and no summary table (thresholds that fail are still named).
+    /// No live view and no summary table: only what failed, in a few lines on stderr (failed
+    /// thresholds as written, the quota check's onset, what was exceeded, the first next step).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 

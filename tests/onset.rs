@@ -43,9 +43,33 @@ fn the_stage_bucket_is_named_as_the_emulator_counted_and_the_advice_stays_under_
     let ramp = write(
         dir.path(),
         "ramp.toml",
-        &format!("[target]\nurl = \"/orders\"\n\n[[stages]]\nkind = \"ramp\"\nfrom = 10\nto = 180\nduration = \"10s\"\n\n{HTTP_API}"),
+        &format!("[target]\nurl = \"/orders\"\n\n[[stages]]\nkind = \"ramp\"\nfrom = 10\nto = 180\nduration = \"10s\"\n\n[thresholds]\nthrottle_rate = \"1%\"\n\n{HTTP_API}"),
     );
-    let (r, _) = run_results(dir.path(), "r.json", &["run", ramp.to_str().unwrap()], 1);
+    let (r, o) = run_results(
+        dir.path(),
+        "r.json",
+        &["run", ramp.to_str().unwrap(), "--quiet"],
+        1,
+    );
+    // --quiet: the threshold as written (a percentage), and a compact quota finding.
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("threshold failed: throttle_rate ≤ 1% (observed ")
+            && !err.contains("(observed 0."),
+        "{err}"
+    );
+    let quota: Vec<&str> = err
+        .lines()
+        .skip_while(|l| !l.starts_with("quota check"))
+        .take_while(|l| l.starts_with("quota check") || l.starts_with("  "))
+        .collect();
+    assert!((3..=8).contains(&quota.len()), "{err}");
+    assert!(
+        quota
+            .iter()
+            .any(|l| l.starts_with("  onset:") && l.contains("stage throttle")),
+        "{err}"
+    );
     let emulator = &r["emulator"];
     let stage_refused = emulator["throttled_api_gateway_stage"].as_f64().unwrap();
     assert!(stage_refused > 0.0, "{emulator:#}");

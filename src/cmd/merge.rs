@@ -69,15 +69,10 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
     }
     let failed: Vec<_> = merged.thresholds.iter().filter(|t| !t.pass).collect();
     if args.quiet {
-        for t in &failed {
-            eprintln!(
-                "threshold failed: {} ≤ {} (observed {:.3})",
-                t.name, t.limit, t.observed
-            );
-        }
-        if !merged.quota_check.pass {
-            eprint!("{}", check_report::findings(&merged.quota_check));
-        }
+        eprint!(
+            "{}",
+            check_report::quiet(&merged.thresholds, &merged.quota_check)
+        );
     }
     if let Some(trip) = &merged.aborted {
         eprintln!("{}", trip.describe());

@@ -247,15 +247,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     let failed: Vec<_> = results.thresholds.iter().filter(|t| !t.pass).collect();
     if quiet {
-        for t in &failed {
-            eprintln!(
-                "threshold failed: {} ≤ {} (observed {:.3})",
-                t.name, t.limit, t.observed
-            );
-        }
-        if !results.quota_check.pass {
-            eprint!("{}", check_report::findings(&results.quota_check));
-        }
+        eprint!(
+            "{}",
+            check_report::quiet(&results.thresholds, &results.quota_check)
+        );
     }
     if let Some(trip) = &results.aborted {
         eprintln!("{}", trip.describe());

@@ -9,6 +9,7 @@ use crate::quotas::Quotas;
 use crate::verdict::num;
 use crate::verdict::preflight::{LimitCheck, Preflight};
 use crate::verdict::quota_check::QuotaCheck;
+use crate::verdict::thresholds::ThresholdResult;
 
 /// The quotas, the per-stage forecast and every limit the plan would exceed or come near.
 pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {
@@ -176,6 +177,46 @@ pub fn findings(c: &QuotaCheck) -> String {
         let _ = writeln!(out, "  next steps:");
         for (i, s) in c.next_steps.iter().enumerate() {
             let _ = writeln!(out, "    {}. {s}", i + 1);
+        }
+    }
+    out
+}
+
+/// What failed, in a few lines, for `--quiet`: each failed threshold in its own unit (a
+/// rate as a percentage, as it was written), and the quota check's verdict, its onset,
+/// what was exceeded and the first next step. The rest is in the results.
+pub fn quiet(thresholds: &[ThresholdResult], c: &QuotaCheck) -> String {
+    let mut out = String::new();
+    for t in thresholds.iter().filter(|t| !t.pass) {
+        let _ = writeln!(
+            out,
+            "threshold failed: {} (observed {})",
+            super::outcome::threshold_name(t),
+            super::outcome::observed(t)
+        );
+    }
+    if c.pass {
+        return out;
+    }
+    let _ = writeln!(out, "quota check ({}): FAIL", c.quotas.origin);
+    if let Some(o) = &c.onset {
+        let _ = writeln!(out, "  onset: {}", o.explanation);
+    }
+    for f in c.findings.iter().filter(|f| f.level == "exceeded") {
+        let _ = writeln!(out, "  exceeded: {}", f.message);
+    }
+    if let Some(s) = &c.suspected_lambda_throttles {
+        let _ = writeln!(out, "  suspected Lambda throttles: {}", s.message);
+    }
+    if let Some(first) = c.next_steps.first() {
+        let _ = writeln!(out, "  next: {first}");
+        let more = c.next_steps.len() - 1;
+        if more > 0 {
+            let _ = writeln!(
+                out,
+                "  ({more} more next step{} in the summary and the results' quota_check.next_steps)",
+                if more == 1 { "" } else { "s" }
+            );
         }
     }
     out

@@ -192,7 +192,7 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
                 num(u.value),
                 u.source,
                 if u.percent > 100.0 && absorbed(quotas, u.limit, &series) {
-                    ": its bucket's burst absorbed it (it never ran out over the sends); kept up longer, it would not"
+                    ": its burst absorbed it, the bucket never ran out over the sends (kept up longer, it would)"
                 } else {
                     ""
                 }
