@@ -531,3 +531,64 @@ fn a_cloudwatch_period_of_part_seconds_is_refused_by_name() {
         assert!(err.contains("--cloudwatch-period:"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn framing_and_connection_headers_are_refused_in_files_and_flags() {
+    // A length that is not the body's left every attempt waiting for bytes never sent.
+    let stage = "[[stages]]\nkind = \"burst\"\nrequests = 1\n";
+    let err = rejected(&format!(
+        "{HEAD}body = \"1234567\"\n[target.headers]\ncontent-length = \"100\"\n{stage}"
+    ));
+    assert!(
+        err.contains("bad.toml:5:1:") && err.contains("`content-length` cannot be set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("expected:") && err.contains("Transfer-Encoding"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}[target.headers]\n\"Connection\" = \"close\"\n{stage}"
+    ));
+    assert!(
+        err.contains("bad.toml:4:1:") && err.contains("manages its connections"),
+        "{err}"
+    );
+
+    for header in [
+        "Transfer-Encoding: chunked",
+        "Content-Length: 100",
+        "connection: upgrade",
+        "Upgrade: websocket",
+        "Keep-Alive: timeout=5",
+        "TE: gzip",
+    ] {
+        let err = flags_rejected(&[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--rate",
+            "5",
+            "--body",
+            "1234567",
+            "-H",
+            header,
+        ]);
+        let name = header.split(':').next().unwrap().to_ascii_lowercase();
+        assert!(
+            err.contains("--header") && err.contains(&format!("`{name}` cannot be set")),
+            "{header}: {err}"
+        );
+    }
+    // Host stays the user's to set (a virtual host behind an address).
+    let o = stampede(&[
+        "plan",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5",
+        "-H",
+        "Host: api.example.com",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

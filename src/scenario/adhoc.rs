@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Uri;
 
-use super::parse::{parse_header, parse_method, parse_url};
+use super::parse::{parse_header, parse_method, parse_url, HEADER_EXPECTED};
 use super::{
     nearest, AbortRules, Metric, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
     METRIC_NAMES,
@@ -209,7 +209,7 @@ fn header_flag(text: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
     let (name, value) = text
         .split_once(':')
         .ok_or_else(|| flag_error("--header", &format!("`{text}` has no colon"), expected))?;
-    parse_header(name, value).map_err(|why| flag_error("--header", &why, expected))
+    parse_header(name, value).map_err(|why| flag_error("--header", &why, HEADER_EXPECTED))
 }
 
 /// `NAME=VALUE` of an abort rule, over what the scenario's `[abort]` says.

@@ -458,8 +458,7 @@ fn target(
     }
     for (name, value) in &raw.headers {
         let header = parse_header(name.get_ref(), value.get_ref());
-        let header = header
-            .map_err(|why| src.error(name.span(), &why, "a header name and a printable value"))?;
+        let header = header.map_err(|why| src.error(name.span(), &why, HEADER_EXPECTED))?;
         if target.basic_auth.is_some() && header.0 == http::header::AUTHORIZATION {
             return Err(src.error(
                 name.span(),
@@ -536,6 +535,11 @@ pub fn parse_method(text: &str) -> std::result::Result<Method, String> {
         .ok_or_else(|| format!("bad method `{text}`"))
 }
 
+/// What a header given by the user must be.
+pub const HEADER_EXPECTED: &str = "a header name and a printable value, other than \
+    Content-Length, Transfer-Encoding, Connection, Keep-Alive, TE, Upgrade and \
+    Proxy-Connection (stampede sends those itself)";
+
 pub fn parse_header(
     name: &str,
     value: &str,
@@ -544,7 +548,31 @@ pub fn parse_header(
         .map_err(|_| format!("bad header name `{name}`"))?;
     let v = HeaderValue::from_str(value.trim())
         .map_err(|_| format!("bad value for header `{name}`"))?;
+    if let Some(why) = managed_header(&n) {
+        return Err(format!("`{n}` cannot be set: {why}"));
+    }
     Ok((n, v))
+}
+
+/// Why a header is stampede's own to send, if it is: a user's value would frame the body
+/// wrongly (a `Content-Length` that is not the body's length left every attempt waiting
+/// for bytes that never came, blamed on the endpoint; a `Transfer-Encoding: chunked` sent
+/// an unchunked body), or would take over the connection stampede keeps alive and reuses
+/// (the hop-by-hop headers of RFC 9110 §7.6.1, which HTTP/2 forbids outright).
+fn managed_header(name: &HeaderName) -> Option<&'static str> {
+    use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING, UPGRADE};
+    if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+        Some("stampede frames the body itself (its length is sent as Content-Length)")
+    } else if name == CONNECTION
+        || name == TE
+        || name == UPGRADE
+        || name == "keep-alive"
+        || name == "proxy-connection"
+    {
+        Some("stampede manages its connections itself (HTTP/1.1 keep-alive)")
+    } else {
+        None
+    }
 }
 
 fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
