@@ -563,7 +563,9 @@ pub struct RunArgs {
     #[arg(long, env = "STAMPEDE_THREADS", value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Safety cap on requests in flight; requests it holds back are sent late and reported.
+    /// Safety cap on requests in flight, one for the whole run (all threads); requests it
+    /// holds back are sent late and reported, or counted abandoned if the run's time runs
+    /// out (schedule, one timeout, the grace period) before they could go.
     #[arg(
         long,
         env = "STAMPEDE_MAX_IN_FLIGHT",

@@ -1,6 +1,7 @@
 //! Requests and attempts the run stopped waiting for: dropped with the lane's tasks, they
 //! count themselves as abandoned, so every attempt sent still lands in one class.
 
+use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::lane::Lane;
@@ -52,6 +53,44 @@ impl Drop for Unfinished<'_> {
             rec.on_abandoned_attempt(self.stage);
             self.lane.shared.attempts_in_flight.fetch_sub(1, Relaxed);
         } else {
+            rec.on_abandoned_request(self.stage);
+        }
+    }
+}
+
+/// An open-model or burst request handed to its task: holds its slot under the run's
+/// in-flight cap until the task ends or is dropped, and counts the request as abandoned
+/// when the task is dropped before it ever ran (a lane that stops right after sending it
+/// drops tasks never polled, which no [`Unfinished`] inside them can count).
+pub(super) struct Dispatched {
+    lane: Rc<Lane>,
+    stage: usize,
+    started: bool,
+}
+
+impl Dispatched {
+    /// For a request whose slot is taken.
+    pub fn new(lane: Rc<Lane>, stage: usize) -> Self {
+        Dispatched {
+            lane,
+            stage,
+            started: false,
+        }
+    }
+
+    /// Its task runs: from here the request counts itself.
+    pub fn started(&mut self) {
+        self.started = true;
+    }
+}
+
+impl Drop for Dispatched {
+    fn drop(&mut self) {
+        self.lane.shared.release_slot();
+        if self.started {
+            return;
+        }
+        if let Ok(mut rec) = self.lane.rec.try_borrow_mut() {
             rec.on_abandoned_request(self.stage);
         }
     }

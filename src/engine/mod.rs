@@ -11,7 +11,7 @@ mod pool;
 mod timer;
 
 use std::rc::Rc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -144,6 +144,14 @@ pub(crate) struct Shared {
     max_in_flight: u64,
     /// [`EngineOptions::max_rate`].
     max_rate: Option<f64>,
+    /// Open-model and burst requests in flight across all lanes, under `max_in_flight`.
+    /// One count for the run, as the retry budget is (an atomic, the only state the lanes
+    /// share besides it): a share per lane let two lanes hold two with a cap of one, and
+    /// cannot follow the load from one lane to another.
+    capped_in_flight: AtomicU64,
+    /// Lanes waiting for a slot under the cap, and their wake-up when one frees.
+    slot_waiters: AtomicU64,
+    slot_freed: Notify,
     /// Attempts under way across all lanes (the live view's and the timeline's "in flight").
     attempts_in_flight: AtomicU64,
     current_stage: AtomicUsize,
@@ -224,6 +232,56 @@ impl Shared {
         self.stop_level_reached(2).await
     }
 
+    /// Takes a slot under the in-flight cap, if one is free.
+    fn try_take_slot(&self) -> bool {
+        self.capped_in_flight
+            .fetch_update(SeqCst, SeqCst, |n| {
+                (n < self.max_in_flight).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Takes a slot whether or not one is free: a burst is released whole.
+    fn take_slot_anyway(&self) {
+        self.capped_in_flight.fetch_add(1, SeqCst);
+    }
+
+    /// Gives a slot back, and wakes the lanes waiting for one.
+    fn release_slot(&self) {
+        self.capped_in_flight.fetch_sub(1, SeqCst);
+        // SeqCst with the waiter's count-then-try: a waiter either sees this slot free or
+        // is counted here, and woken.
+        if self.slot_waiters.load(SeqCst) > 0 {
+            self.slot_freed.notify_waiters();
+        }
+    }
+
+    /// Waits for a slot under the cap until `until`. False when the run was stopped or
+    /// `until` came first.
+    async fn wait_for_slot(&self, until: Instant) -> bool {
+        struct Waiting<'s>(&'s AtomicU64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, SeqCst);
+            }
+        }
+        self.slot_waiters.fetch_add(1, SeqCst);
+        let _waiting = Waiting(&self.slot_waiters);
+        loop {
+            let freed = self.slot_freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if self.try_take_slot() {
+                return true;
+            }
+            tokio::select! {
+                _ = freed => {}
+                _ = self.stop_signal() => return false,
+                _ = tokio::time::sleep_until(until.into()) => return false,
+            }
+        }
+    }
+
     /// stampede itself failed: name it in the results and stop the run (once).
     fn fault(&self, what: String) {
         let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
@@ -278,6 +336,9 @@ pub fn run(
             lanes,
             max_in_flight: opts.max_in_flight,
             max_rate: opts.max_rate,
+            capped_in_flight: AtomicU64::new(0),
+            slot_waiters: AtomicU64::new(0),
+            slot_freed: Notify::new(),
             attempts_in_flight: AtomicU64::new(0),
             current_stage: AtomicUsize::new(0),
             barrier: Barrier::new(lanes),

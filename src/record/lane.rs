@@ -70,6 +70,9 @@ pub struct Counts {
     pub local_by_reason: Tally<LocalReason>,
     /// Attempts still under way when the run gave up waiting for them.
     pub abandoned_attempts: u64,
+    /// Requests sent again on a fresh connection because a reused one closed before any
+    /// byte of the answer came: the server never saw the first, so not attempts.
+    pub stale_connection_resends: u64,
 }
 
 impl Counts {
@@ -106,6 +109,7 @@ impl Counts {
         self.local_errors += o.local_errors;
         self.local_by_reason.merge(&o.local_by_reason);
         self.abandoned_attempts += o.abandoned_attempts;
+        self.stale_connection_resends += o.stale_connection_resends;
     }
 
     /// The attempt classes; they add up to `sent`.
@@ -357,9 +361,20 @@ impl LaneRecorder {
         self.second.count_attempt(a.outcome);
     }
 
+    /// A request goes out again on a fresh connection: its reused one had closed.
+    pub fn on_stale_connection_resend(&mut self, stage: usize) {
+        self.stages[stage].counts.stale_connection_resends += 1;
+    }
+
     /// An attempt still under way when the run stopped waiting for it.
     pub fn on_abandoned_attempt(&mut self, stage: usize) {
         self.stages[stage].counts.abandoned_attempts += 1;
+    }
+
+    /// `n` requests due and held back by the in-flight cap that were never sent: the run
+    /// stopped, or its time ran out, first.
+    pub fn on_never_sent(&mut self, stage: usize, n: u64) {
+        self.stages[stage].counts.abandoned_requests += n;
     }
 
     /// A logical request that never ended (in flight or backing off when the run stopped).

@@ -111,7 +111,7 @@ fn stage_table(out: &mut String, r: &Results) {
     );
 }
 
-/// Service time, late and held-back sends, abandoned requests, burst releases.
+/// Service time, late and held-back sends, abandoned requests, resends, burst releases.
 fn timing(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
@@ -134,6 +134,12 @@ fn timing(out: &mut String, r: &Results) {
         notes.push(format!(
             "requests abandoned unanswered when the run stopped waiting: {}",
             r.totals.abandoned
+        ));
+    }
+    if r.totals.stale_connection_resends > 0 {
+        notes.push(format!(
+            "sent again on a fresh connection (a kept-alive one had closed unannounced): {}",
+            r.totals.stale_connection_resends
         ));
     }
     let _ = writeln!(out, "{}", notes.join(" · "));

@@ -237,6 +237,12 @@ pub struct Totals {
     /// Logical requests that never ended: in flight or backing off when the run stopped
     /// waiting (the grace period after a stop, or after the schedule's end).
     pub abandoned: u64,
+    /// Requests sent again on a fresh connection because the reused one they went out on
+    /// closed before any byte of the answer came (the server had closed it without saying
+    /// so): not attempts, as the server never saw the first send. Only idempotent methods
+    /// and requests with an idempotency key are sent again.
+    #[serde(default)]
+    pub stale_connection_resends: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
@@ -420,6 +426,7 @@ pub fn totals(c: &Counts) -> Totals {
         late: c.late,
         held_back: c.held_back,
         abandoned: c.abandoned_requests,
+        stale_connection_resends: c.stale_connection_resends,
     }
 }
 

@@ -233,6 +233,20 @@ impl Transport {
         }
     }
 
+    /// The request may be sent twice with no other effect than once (RFC 9110 §9.2.2): the
+    /// method is idempotent.
+    pub fn idempotent(&self) -> bool {
+        matches!(
+            self.method,
+            Method::GET
+                | Method::HEAD
+                | Method::PUT
+                | Method::DELETE
+                | Method::OPTIONS
+                | Method::TRACE
+        )
+    }
+
     /// Opens a connection (TCP, then TLS for `https`) within the connect timeout.
     pub async fn connect(&self) -> Result<Connection, Failure> {
         tokio::time::timeout(self.connect_timeout, self.open())

@@ -35,7 +35,19 @@ pub enum Misbehaviour {
         headers: Vec<(String, String)>,
         body: String,
     },
+    /// `200 OK` with these extra headers, on connections the server closes without saying
+    /// `Connection: close`: after `answers` answers, as the next request arrives (unread:
+    /// the client sees a reset), and when idle for `idle` — taking [`CLOSING`] to close, so
+    /// that a request arriving meanwhile is never read, as happens when the two cross.
+    Closes {
+        answers: Option<u64>,
+        idle: Option<Duration>,
+        headers: Vec<(String, String)>,
+    },
 }
+
+/// How long a `Closes` server takes to close an idle connection once it decided to.
+pub const CLOSING: Duration = Duration::from_millis(5);
 
 pub struct RawServer {
     pub addr: SocketAddr,
@@ -127,7 +139,25 @@ fn serve(mut stream: TcpStream, how: &Misbehaviour, counters: &Counters) {
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     let mut buffered = Vec::new();
+    let mut answered = 0u64;
     loop {
+        if let Misbehaviour::Closes { answers, idle, .. } = how {
+            if answers.is_some_and(|n| answered >= n) {
+                // Wait for the next request to arrive, then close without reading it.
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let _ = stream.peek(&mut [0u8; 1]);
+                return;
+            }
+            if let (Some(idle), true) = (idle, buffered.is_empty()) {
+                let _ = stream.set_read_timeout(Some(*idle));
+                let came = matches!(stream.peek(&mut [0u8; 1]), Ok(n) if n > 0);
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+                if !came {
+                    std::thread::sleep(CLOSING);
+                    return;
+                }
+            }
+        }
         if !read_head(&mut stream, &mut buffered, stop) {
             return;
         }
@@ -187,6 +217,15 @@ fn serve(mut stream: TcpStream, how: &Misbehaviour, counters: &Counters) {
                     answer.push_str(&format!("{name}: {value}\r\n"));
                 }
                 answer.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+                stream.write_all(answer.as_bytes()).is_ok()
+            }
+            Misbehaviour::Closes { headers, .. } => {
+                answered += 1;
+                let mut answer = "HTTP/1.1 200 OK\r\n".to_string();
+                for (name, value) in headers {
+                    answer.push_str(&format!("{name}: {value}\r\n"));
+                }
+                answer.push_str("Content-Length: 2\r\n\r\nok");
                 stream.write_all(answer.as_bytes()).is_ok()
             }
         };

@@ -476,3 +476,62 @@ async fn the_transport_sends_what_the_server_reads_and_reads_what_it_answers_() 
     assert!(conn.is_closed());
     server_task.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_max_and_timeout_retire_a_connection_and_a_stale_one_is_told() {
+    within_a_minute(keep_alive_max_and_timeout_retire_a_connection_and_a_stale_one_is_told_).await;
+}
+
+async fn keep_alive_max_and_timeout_retire_a_connection_and_a_stale_one_is_told_() {
+    let host = header_map(&[("host", "127.0.0.1")]);
+    let get = RequestTemplate::new(&Method::GET, "/", &host, 0);
+    let reader = || ResponseReader::new(false, false, 512);
+
+    // `max` is the whole (it stays the same): the second answer was the last.
+    let answer: &[u8] =
+        b"HTTP/1.1 200 OK\r\nkeep-alive: timeout=60, max=2\r\ncontent-length: 0\r\n\r\n";
+    let (mut conn, _server, got) = exchange_with(vec![answer, answer], None, &get).await;
+    assert_eq!(got.unwrap().0.keep_alive.unwrap().max, Some(2));
+    assert!(conn.is_reusable() && !conn.is_closed());
+    conn.exchange(get.whole(), b"", reader()).await.unwrap();
+    assert!(!conn.is_reusable(), "two answers of max=2");
+
+    // `max` counting down (Apache's): what is left, to its end.
+    let (first, then): (&[u8], &[u8]) = (
+        b"HTTP/1.1 200 OK\r\nkeep-alive: max=5\r\ncontent-length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nkeep-alive: max=4\r\ncontent-length: 0\r\n\r\n",
+    );
+    let (mut conn, _server, got) = exchange_with(vec![first, then, then], None, &get).await;
+    got.unwrap();
+    conn.exchange(get.whole(), b"", reader()).await.unwrap();
+    assert!(conn.is_reusable(), "4 left");
+
+    // An idle timeout of 1 s: reused for 0.75 s, not after.
+    let answer: &[u8] = b"HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 0\r\n\r\n";
+    let (_keep_open, open_until) = oneshot::channel::<()>();
+    let (mut conn, _server, got) = exchange_with(vec![answer], Some(open_until), &get).await;
+    got.unwrap();
+    assert!(!conn.is_closed(), "just answered");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        conn.is_closed(),
+        "idle past the server's timeout less its margin"
+    );
+
+    // The server closes after one answer without saying so: the next exchange fails with
+    // not a byte of its answer come, on a connection that carried one: stale.
+    let plain: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+    let (mut conn, server_task, got) = exchange_with(vec![plain], None, &get).await;
+    got.unwrap();
+    assert!(!conn.went_stale(), "it answered");
+    server_task.await.unwrap();
+    assert!(conn.exchange(get.whole(), b"", reader()).await.is_err());
+    assert!(conn.went_stale());
+
+    // Cut short after a byte of the answer: the server saw the request; not stale.
+    let (mut conn, _server, got) =
+        exchange_with(vec![plain, b"HTTP/1.1 200 OK\r\ncontent-le"], None, &get).await;
+    got.unwrap();
+    assert!(conn.exchange(get.whole(), b"", reader()).await.is_err());
+    assert!(!conn.went_stale());
+}

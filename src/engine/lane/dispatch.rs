@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{Lane, RECONNECT_PAUSE};
 use crate::classify::Outcome;
+use crate::engine::abandon::Dispatched;
 use crate::scenario::shard::share_of;
 use crate::schedule::{Pacing, StagePlan};
 use crate::transport::{Connection, Failure};
@@ -22,15 +23,19 @@ impl Lane {
         let step = self.parts;
         let mut i = self.first_due(stage, pacing, origin);
         let mut since_yield = 0u32;
+        // Requests held back by the in-flight cap wait no longer than the run may last:
+        // the stage's end, one attempt timeout and the grace period.
+        let end = origin + pacing.duration() + self.pool.transport.timeout + self.shared.grace;
         while i < pacing.count() {
             let due = origin + pacing.offset(i);
             if !self.sleep_until(due).await {
                 return;
             }
-            if self.capped_requests.get() >= self.max_in_flight {
+            if !self.shared.try_take_slot() {
                 self.rec.borrow_mut().on_held_back(stage);
-                while self.capped_requests.get() >= self.max_in_flight {
-                    self.slot_freed.notified().await;
+                if !self.shared.wait_for_slot(end).await {
+                    self.never_sent(stage, pacing, origin, i);
+                    return;
                 }
             }
             // Take a connection before spawning: requests that wait for one stay a number
@@ -39,7 +44,11 @@ impl Lane {
                 Some(c) => Ok(c),
                 None => tokio::select! {
                     c = self.pool.checkout(due) => c,
-                    _ = self.shared.stop_signal() => return,
+                    _ = self.shared.stop_signal() => {
+                        self.shared.release_slot();
+                        self.never_sent(stage, pacing, origin, i);
+                        return;
+                    }
                 },
             };
             self.spawn_request(stage, i, due, true, Some(conn));
@@ -51,6 +60,20 @@ impl Lane {
                 tokio::task::yield_now().await;
             }
         }
+    }
+
+    /// Request `i` of this lane, due and held back, will never be sent (the run stopped, or
+    /// its time ran out): it is abandoned, with this lane's others due by now — or all the
+    /// rest of the stage, when the run was not stopped but ran out of time.
+    fn never_sent(&self, stage: usize, pacing: &Pacing, origin: Instant, i: u64) {
+        let due = if self.shared.stopping() {
+            let now = Instant::now().saturating_duration_since(origin);
+            pacing.due_before(now.as_secs_f64()).max(i + 1)
+        } else {
+            pacing.count()
+        };
+        let mine = share_of(due, self.part, self.parts) - share_of(i, self.part, self.parts);
+        self.rec.borrow_mut().on_never_sent(stage, mine);
     }
 
     /// This lane's first request of an open stage: its first, or after a late start the
@@ -121,6 +144,7 @@ impl Lane {
             return None;
         }
         for k in 0..mine {
+            self.shared.take_slot_anyway();
             let conn = self.pool.take_idle().map(Ok);
             // Request k of this lane is request part + k·parts of the burst.
             self.spawn_request(stage, self.part + k * self.parts, release, false, conn);
@@ -192,8 +216,8 @@ impl Lane {
         }
     }
 
-    /// An open-model or burst request (number `index` of its stage): in flight (for the
-    /// cap) from now until it ends.
+    /// An open-model or burst request (number `index` of its stage), its slot under the
+    /// in-flight cap taken: it holds the slot until it ends.
     fn spawn_request(
         self: &Rc<Self>,
         stage: usize,
@@ -202,17 +226,14 @@ impl Lane {
         paced: bool,
         conn: Option<Result<Connection, Failure>>,
     ) {
-        self.capped_requests.set(self.capped_requests.get() + 1);
+        let mut dispatched = Dispatched::new(Rc::clone(self), stage);
         let lane = Rc::clone(self);
         self.spawn_task(async move {
+            dispatched.started();
             if let (Some(conn), ..) = lane.request(stage, index, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
-            let left = lane.capped_requests.get() - 1;
-            lane.capped_requests.set(left);
-            if left < lane.max_in_flight {
-                lane.slot_freed.notify_one();
-            }
+            drop(dispatched);
         });
     }
 }

@@ -43,11 +43,6 @@ pub struct Lane {
     /// Live tasks of this lane (requests and closed-model workers): what `drain` waits for.
     live_tasks: Cell<u64>,
     idle: Notify,
-    /// Open-model and burst requests of this lane dispatched and not yet ended, for its
-    /// `--max-in-flight` share.
-    capped_requests: Cell<u64>,
-    slot_freed: Notify,
-    max_in_flight: u64,
     /// `None`: no timerfd could be made; tokio's timer paces instead.
     timer: Option<PreciseTimer>,
     /// Adaptive mode's client-side rate limiter (one per lane, as one per SDK client).
@@ -58,6 +53,9 @@ pub struct Lane {
     ids: RefCell<IdSource>,
     /// `max_rate`: this lane's least gap between two gated attempts, and the next free slot.
     rate_gate: Option<(Duration, Cell<Instant>)>,
+    /// A request that went out on a connection the server had closed may be sent again:
+    /// its method is idempotent, or it carries an idempotency key.
+    resendable: bool,
 }
 
 impl Lane {
@@ -69,9 +67,10 @@ impl Lane {
         timer: Option<PreciseTimer>,
     ) -> Lane {
         let lanes = shared.lanes as u64;
-        let max_in_flight = shared.max_in_flight.div_ceil(lanes).max(1);
         let (part, parts) = shared.spec.shard.lane_part(id as u64, lanes);
+        let resendable = transport.idempotent() || shared.spec.request.idempotency_header.is_some();
         Lane {
+            resendable,
             id: id as u64,
             part,
             parts,
@@ -79,9 +78,6 @@ impl Lane {
             rec: RefCell::new(rec),
             live_tasks: Cell::new(0),
             idle: Notify::new(),
-            capped_requests: Cell::new(0),
-            slot_freed: Notify::new(),
-            max_in_flight,
             timer,
             limiter: RefCell::new(
                 shared

@@ -10,7 +10,7 @@ use crate::engine::abandon::Unfinished;
 use crate::engine::ids::{request_seed, RequestIdHeaders};
 use crate::record::{AttemptEnded, FailureSample, RequestEnd};
 use crate::retry::{parse_retry_after, retry_delay};
-use crate::transport::{Connection, Failure};
+use crate::transport::{Answer, Connection, Failure};
 
 impl Lane {
     /// A logical request: attempts, with backoff between them as the retry policy says.
@@ -210,9 +210,8 @@ impl Lane {
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
                 let sent = ready;
-                match tokio::time::timeout(transport.timeout, transport.send(&mut c, ids.iter()))
-                    .await
-                {
+                let exchange = self.exchange(stage, &mut c, ids);
+                match tokio::time::timeout(transport.timeout, exchange).await {
                     Ok(Ok(answer)) => (Some(sent), Ok(answer), Some(c)),
                     Ok(Err(failure)) => (Some(sent), Err(failure), None),
                     Err(_) => (Some(sent), Err(Failure::Timeout), None),
@@ -310,6 +309,29 @@ impl Lane {
             retry_after,
             done,
         }
+    }
+}
+
+impl Lane {
+    /// Sends the request on `conn` and reads its answer; sends it once more, on a fresh
+    /// connection put in `conn`'s place, when `conn` was a reused one that closed before
+    /// any byte of the answer came and the request may be sent twice. The server never
+    /// saw the first send: it is counted apart, not as an attempt that failed.
+    async fn exchange(
+        &self,
+        stage: usize,
+        conn: &mut Connection,
+        ids: &RequestIdHeaders,
+    ) -> Result<Answer, Failure> {
+        let transport = &self.pool.transport;
+        let first = transport.send(conn, ids.iter()).await;
+        if first.is_ok() || !self.resendable || !conn.went_stale() {
+            return first;
+        }
+        self.rec.borrow_mut().on_stale_connection_resend(stage);
+        // The fresh connection takes the stale one's place in the pool's count.
+        *conn = transport.connect().await?;
+        transport.send(conn, ids.iter()).await
     }
 }
 

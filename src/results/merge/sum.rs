@@ -18,6 +18,7 @@ pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
     a.late += b.late;
     a.held_back += b.held_back;
     a.abandoned += b.abandoned;
+    a.stale_connection_resends += b.stale_connection_resends;
 }
 
 pub(super) fn add_attempts(a: &mut Attempts, b: &Attempts) {

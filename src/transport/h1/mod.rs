@@ -6,6 +6,7 @@
 
 use std::io;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -14,7 +15,7 @@ use tokio_rustls::client::TlsStream;
 mod parse;
 mod request;
 
-pub use parse::{Head, ParseError, ResponseReader, MAX_HEAD};
+pub use parse::{Head, KeepAlive, ParseError, ResponseReader, MAX_HEAD};
 pub use request::{head_of, RequestTemplate};
 
 /// The lane's read buffer: large bodies are read in pieces this big.
@@ -77,10 +78,29 @@ pub struct Connection {
     stream: Stream,
     /// The start of an answer's head or chunk line that a read split, until the rest comes.
     pending: Vec<u8>,
-    /// Can carry another request: the last answer was whole and did not say `close`.
+    /// Can carry another request: the last answer was whole and did not say `close`, nor
+    /// that it was the last the server allows (`Keep-Alive: max`).
     reusable: bool,
+    /// Answers read whole on it.
+    answers: u32,
+    /// A byte of the answer under way has come.
+    answer_began: bool,
+    /// The server's `Keep-Alive: timeout`, less a margin, and when it runs out: the
+    /// connection is not reused idle past it (the server may be closing it as we send).
+    idle_limit: Option<Duration>,
+    reuse_until: Option<Instant>,
+    /// The last answer's `Keep-Alive: max`, to tell a count of what is left (it falls).
+    last_max: Option<u32>,
     /// Reused for the head of requests that add headers per attempt.
     pub(crate) out: Vec<u8>,
+}
+
+/// Of a server's idle timeout, the part a connection is reused in: the server's clock
+/// starts when it wrote its answer, and our request takes time to reach it.
+fn idle_limit(timeout_s: f64) -> Duration {
+    // Capped: a timeout of years is as good as none, and must not overflow an Instant.
+    let timeout = Duration::from_secs_f64(timeout_s.min(86_400.0));
+    timeout - (timeout / 4).min(Duration::from_secs(1))
 }
 
 impl Connection {
@@ -89,14 +109,63 @@ impl Connection {
             stream,
             pending: Vec::new(),
             reusable: true,
+            answers: 0,
+            answer_began: false,
+            idle_limit: None,
+            reuse_until: None,
+            last_max: None,
             out: Vec::new(),
         }
     }
 
     /// The connection cannot carry a request: an answer said `close` or ran until the
-    /// server closed, one failed or was cut off, or the server closed it while idle.
+    /// server closed, one failed or was cut off, the server closed it while idle, or it
+    /// has been idle about as long as the server said it keeps idle connections.
     pub fn is_closed(&mut self) -> bool {
-        !self.reusable || self.closed_while_idle()
+        !self.reusable || self.idle_too_long() || self.closed_while_idle()
+    }
+
+    /// The last exchange failed on a connection that had carried answers before, with
+    /// not one byte of its answer come: the server most likely closed it (an idle
+    /// timeout, a limit of requests per connection) as the request went out, and never
+    /// saw the request. Sending it again on a fresh connection is what browsers and
+    /// HTTP clients do (RFC 9112 §9.3.1).
+    pub fn went_stale(&self) -> bool {
+        self.answers > 0 && !self.answer_began && !self.reusable
+    }
+
+    fn idle_too_long(&mut self) -> bool {
+        let Some(until) = self.reuse_until else {
+            return false;
+        };
+        let stale = Instant::now() >= until;
+        if stale {
+            self.reusable = false;
+        }
+        stale
+    }
+
+    /// Heeds an answer's `Keep-Alive`; false when the connection has carried every
+    /// request the server allows it.
+    fn heed(&mut self, keep_alive: Option<KeepAlive>) -> bool {
+        if let Some(timeout) = keep_alive.and_then(|k| k.timeout) {
+            self.idle_limit = Some(idle_limit(timeout));
+        }
+        if let Some(limit) = self.idle_limit {
+            self.reuse_until = Some(Instant::now() + limit);
+        }
+        let Some(max) = keep_alive.and_then(|k| k.max) else {
+            return true;
+        };
+        // A `max` that falls from one answer to the next counts what is left (Apache);
+        // otherwise it is the whole (Node), and this answer may have been the last.
+        let counting_down = self.last_max.is_some_and(|last| max < last);
+        self.last_max = Some(max);
+        if counting_down {
+            max > 0
+        } else {
+            self.answers < max
+        }
     }
 
     /// The last answer left the connection fit for another request (no idle check: for a
@@ -135,18 +204,23 @@ impl Connection {
         mut reader: ResponseReader,
     ) -> Result<(Head, Vec<u8>), ExchangeError> {
         self.reusable = false;
+        self.answer_began = false;
         self.stream
             .write_request(head, body)
             .await
             .map_err(ExchangeError::Io)?;
         self.pending.clear();
         let Connection {
-            stream, pending, ..
+            stream,
+            pending,
+            answer_began,
+            ..
         } = self;
         let mut extra = false;
         std::future::poll_fn(|cx| loop {
-            let read = READ_BUFFER
-                .with_borrow_mut(|buffer| read_into(stream, cx, buffer, pending, &mut reader));
+            let read = READ_BUFFER.with_borrow_mut(|buffer| {
+                read_into(stream, cx, buffer, pending, &mut reader, answer_began)
+            });
             match read {
                 Poll::Ready(Ok(Some(left))) => {
                     extra = left;
@@ -159,8 +233,9 @@ impl Connection {
         })
         .await?;
         let (answer, excerpt) = reader.finish();
+        self.answers = self.answers.saturating_add(1);
         // Bytes past the answer were never asked for: do not read the next answer from them.
-        self.reusable = !answer.close && !extra;
+        self.reusable = !answer.close && !extra && self.heed(answer.keep_alive);
         if self.pending.capacity() > MAX_KEPT {
             self.pending = Vec::new();
         }
@@ -184,6 +259,7 @@ fn read_into(
     buffer: &mut Vec<u8>,
     pending: &mut Vec<u8>,
     reader: &mut ResponseReader,
+    answer_began: &mut bool,
 ) -> Poll<Result<Option<bool>, ExchangeError>> {
     use tokio::io::{AsyncRead, ReadBuf};
     let mut read = ReadBuf::uninit(buffer.spare_capacity_mut());
@@ -198,6 +274,7 @@ fn read_into(
     }
     let data = read.filled();
     let parse = |r: Result<usize, ParseError>| r.map_err(ExchangeError::Parse);
+    *answer_began |= !data.is_empty();
     if data.is_empty() {
         parse(reader.eof().map(|_| 0))?;
         return Poll::Ready(Ok(Some(!pending.is_empty())));

@@ -29,6 +29,45 @@ pub struct Head {
     pub date: Option<HeaderValue>,
     /// The connection cannot carry another request after this answer.
     pub close: bool,
+    /// `Keep-Alive: timeout=…, max=…`, when the answer has one.
+    pub keep_alive: Option<KeepAlive>,
+}
+
+/// What a server says of how long it keeps an idle connection and how many requests one
+/// may carry (`Keep-Alive`, RFC 2068 §19.7.1.1): servers that close without saying
+/// `Connection: close` say this instead, if anything.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct KeepAlive {
+    /// Seconds an idle connection stays open.
+    pub timeout: Option<f64>,
+    /// Requests the connection carries: in all (Node's), or still (Apache's, counting down).
+    pub max: Option<u32>,
+}
+
+impl KeepAlive {
+    /// `timeout=5, max=100`; unknown or malformed parameters are ignored.
+    fn parse(value: &[u8]) -> KeepAlive {
+        let mut out = KeepAlive::default();
+        for param in value.split(|b| *b == b',') {
+            let Some(eq) = param.iter().position(|b| *b == b'=') else {
+                continue;
+            };
+            let (name, value) = (param[..eq].trim_ascii(), param[eq + 1..].trim_ascii());
+            let Ok(value) = std::str::from_utf8(value) else {
+                continue;
+            };
+            let value = value.trim_matches('"');
+            if name.eq_ignore_ascii_case(b"timeout") {
+                out.timeout = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| t.is_finite() && *t >= 0.0);
+            } else if name.eq_ignore_ascii_case(b"max") {
+                out.max = value.parse().ok();
+            }
+        }
+        out
+    }
 }
 
 /// Why the bytes are not a valid answer.
@@ -239,6 +278,8 @@ impl ResponseReader {
                 head.retry_after = value(h.value);
             } else if name.eq_ignore_ascii_case("date") {
                 head.date = value(h.value);
+            } else if name.eq_ignore_ascii_case("keep-alive") {
+                head.keep_alive = Some(KeepAlive::parse(h.value));
             } else if self.invoke && name.eq_ignore_ascii_case("x-amz-function-error") {
                 head.function_error = value(h.value);
             } else if self.invoke && name.eq_ignore_ascii_case("x-amz-log-result") {
@@ -389,4 +430,35 @@ fn content_length(value: &[u8]) -> Option<u64> {
         length = Some(n);
     }
     length
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_alive_parameters_are_read_and_bad_ones_ignored() {
+        let ka = KeepAlive::parse(b"timeout=5, max=100");
+        assert_eq!((ka.timeout, ka.max), (Some(5.0), Some(100)));
+        let ka = KeepAlive::parse(b" MAX = 3 ,Timeout=\"1.5\", foo=bar, junk");
+        assert_eq!((ka.timeout, ka.max), (Some(1.5), Some(3)));
+        let ka = KeepAlive::parse(b"timeout=-1, max=many");
+        assert_eq!((ka.timeout, ka.max), (None, None));
+        let ka = KeepAlive::parse(b"timeout=inf");
+        assert_eq!(ka.timeout, None);
+    }
+
+    #[test]
+    fn an_answer_says_keep_alive_only_when_it_has_the_header() {
+        let mut r = ResponseReader::new(false, false, 0);
+        r.feed(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .unwrap();
+        assert_eq!(r.finish().0.keep_alive, None);
+        let mut r = ResponseReader::new(false, false, 0);
+        let answer =
+            b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1, max=3\r\ncontent-length: 0\r\n\r\n";
+        r.feed(answer).unwrap();
+        let ka = r.finish().0.keep_alive.unwrap();
+        assert_eq!((ka.timeout, ka.max), (Some(1.0), Some(3)));
+    }
 }
