@@ -1,7 +1,7 @@
 //! What one attempt's answer means (as API Gateway and Lambda answer on the wire): ok, a
-//! throttle and whose, a suspected Lambda throttle behind API Gateway, a client or server
-//! error, a timeout, a network or TLS failure, a malformed answer, or a failure of the
-//! client machine itself. Every attempt gets exactly one. Pure.
+//! redirect, a throttle and whose, a suspected Lambda throttle behind API Gateway, a client
+//! or server error, a timeout, a network or TLS failure, a malformed answer, or a failure
+//! of the client machine itself. Every attempt gets exactly one. Pure.
 
 /// Who throttled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,8 +47,12 @@ impl ThrottleKind {
 /// The outcome of one attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// 2xx and 3xx.
+    /// 2xx.
     Ok,
+    /// 3xx: not followed, and not a success — a load test that only reaches a redirect
+    /// (http → https, a moved path) has not reached the service. (A request's `expect`, when
+    /// there is one, will be able to allow them.)
+    Redirect,
     Throttled(ThrottleKind),
     /// 500 with API Gateway's own body: Lambda throttled behind a REST API, most likely.
     SuspectedIntegrationThrottle,
@@ -147,7 +151,8 @@ impl Outcome {
             503 if compact == r#"{"message":"ServiceUnavailable"}"# => Outcome::Timeout,
             400..=499 => Outcome::ClientError,
             500..=599 => Outcome::ServerError,
-            // 1xx never reaches us as a final answer; 2xx and 3xx are successes.
+            300..=399 => Outcome::Redirect,
+            // 1xx never reaches us as a final answer; 2xx are successes.
             _ => Outcome::Ok,
         }
     }
@@ -175,6 +180,7 @@ impl Outcome {
     pub fn name(self) -> String {
         match self {
             Outcome::Ok => "ok".into(),
+            Outcome::Redirect => "redirect".into(),
             Outcome::Throttled(kind) => format!("throttled:{}", kind.key()),
             Outcome::SuspectedIntegrationThrottle => "suspected_lambda_throttle".into(),
             Outcome::FunctionError => "function_error".into(),
@@ -192,7 +198,7 @@ impl Outcome {
         matches!(self, Outcome::Throttled(_))
     }
 
-    /// Neither a success nor a throttle.
+    /// Neither a success nor a throttle (a redirect is one: the service was not reached).
     pub fn is_error(self) -> bool {
         !matches!(self, Outcome::Ok | Outcome::Throttled(_))
     }
@@ -313,7 +319,10 @@ mod tests {
     #[test]
     fn statuses_map_to_outcomes() {
         assert_eq!(Outcome::from_status(200), Outcome::Ok);
-        assert_eq!(Outcome::from_status(302), Outcome::Ok);
+        assert_eq!(Outcome::from_status(204), Outcome::Ok);
+        assert_eq!(Outcome::from_status(301), Outcome::Redirect);
+        assert_eq!(Outcome::from_status(302), Outcome::Redirect);
+        assert_eq!(Outcome::from_status(308), Outcome::Redirect);
         assert_eq!(
             Outcome::from_status(429),
             Outcome::Throttled(ThrottleKind::Other)
@@ -472,6 +481,10 @@ mod tests {
         assert!(Outcome::Timeout.is_error());
         assert!(Outcome::SuspectedIntegrationThrottle.is_error());
         assert!(Outcome::ConnectError.is_error());
+        assert!(
+            Outcome::Redirect.is_error(),
+            "a redirect did not reach the service"
+        );
     }
 
     #[test]

@@ -114,8 +114,8 @@ Histograms are added and percentiles recomputed; counts summed; seconds aligned 
 wall clock; thresholds and the quota check re-evaluated on the whole (docs/merge-and-compare.md).
 Exit codes: 0 pass · 1 a threshold or the quota check failed on the whole, or no request
 succeeded · 2 bad input (files of different scenarios or stages, --expect not met, a shard
-missing after --wait) · 3 an input
-was aborted · 4 the merged file could not be written.")]
+missing after --wait, one run given twice, shards of tests started at different --start-at,
+--out naming an input) · 3 an input was aborted · 4 the merged file could not be written.")]
     Merge(MergeArgs),
     /// Compare a run with a baseline, per stage: latency, rate, throttles, failures, retries.
     #[command(after_help = "Examples:

@@ -168,7 +168,9 @@ impl RetryPolicy {
             Outcome::ConnectError | Outcome::TlsError => RetryCause::Connect,
             // Retrying cannot free a descriptor or renew credentials: it would only hide the cause.
             // The SDKs do not retry a function's own failure: it ran, and may have acted.
+            // A redirect answers the same again (it is not followed either).
             Outcome::Ok
+            | Outcome::Redirect
             | Outcome::ClientError
             | Outcome::FunctionError
             | Outcome::LocalError(_) => return None,
@@ -449,6 +451,7 @@ mod tests {
             Some(RetryCause::ServerError)
         );
         assert_eq!(p.retryable(Outcome::ClientError), None);
+        assert_eq!(p.retryable(Outcome::Redirect), None);
         assert_eq!(
             p.retryable(Outcome::ProtocolError),
             Some(RetryCause::ServerError),

@@ -24,8 +24,9 @@ const BOUND: Duration = Duration::from_secs(20);
 const KILL: Duration = Duration::from_secs(30);
 
 /// Every class an attempt can land in; exactly one each.
-const CLASSES: [&str; 12] = [
+const CLASSES: [&str; 13] = [
     "ok",
+    "redirects",
     "throttled",
     "suspected_lambda_throttles",
     "function_errors",

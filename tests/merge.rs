@@ -294,7 +294,7 @@ fn merge_refuses_what_it_cannot_merge_and_merges_100_files_quickly() {
         u(&read_json(&a)["totals"]["requests"]) + u(&read_json(&b)["totals"]["requests"])
     );
 
-    // 100 shard files: one real file, its start shifted by 37 ms each.
+    // 100 shard files: one real file, its start shifted by 37 ms each, each its own run.
     let real = read_json(&a);
     let t0 = started(&real);
     let mut args = vec!["merge".to_string()];
@@ -303,6 +303,7 @@ fn merge_refuses_what_it_cannot_merge_and_merges_100_files_quickly() {
         f["started_at"] = humantime::format_rfc3339_millis(t0 + Duration::from_millis(37 * i))
             .to_string()
             .into();
+        f["run_id"] = format!("{i:08x}").into();
         let p = write(d, &format!("shard{i:03}.json"), &f.to_string());
         args.push(p.to_str().unwrap().to_string());
     }
@@ -330,4 +331,112 @@ fn merge_refuses_what_it_cannot_merge_and_merges_100_files_quickly() {
         m["timeline"].as_array().unwrap().len(),
         real["timeline"].as_array().unwrap().len() + 4
     );
+}
+
+#[test]
+fn a_run_is_merged_once_and_never_written_over() {
+    let server = TestServer::start(|_| Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b, _) = small_runs(d, &server);
+    let a_text = std::fs::read(&a).unwrap();
+    let id = read_json(&a)["run_id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 8, "8 hex digits: {id}");
+    let out = d.join("m.json");
+    let refused = |args: &[&str], says: &[&str]| {
+        let e = stderr(&expect(args, 2));
+        for s in says {
+            assert!(e.contains(s), "{s:?} not in {e}");
+        }
+        assert!(!out.exists(), "nothing written on a refusal");
+    };
+    // The same path twice, and the same file by another path.
+    refused(
+        &["merge", s(&a), s(&b), s(&a), "--out", s(&out)],
+        &["a.json and ", "a.json are one file", "counted 2 times"],
+    );
+    let link = d.join("link.json");
+    std::os::unix::fs::symlink(&a, &link).unwrap();
+    refused(
+        &["merge", s(&link), s(&b), s(&a), "--out", s(&out)],
+        &["link.json and ", "a.json are one file"],
+    );
+    // A copy: the same run.
+    let copy = write(d, "copy.json", std::str::from_utf8(&a_text).unwrap());
+    refused(
+        &["merge", s(&a), s(&copy), "--out", s(&out)],
+        &[
+            "a.json and ",
+            &format!("copy.json hold the same run (run_id {id})"),
+        ],
+    );
+    // A merged file and a run it holds.
+    expect(&["merge", s(&a), s(&b), "--out", s(&out), "-q"], 0);
+    let ab = d.join("ab.json");
+    std::fs::rename(&out, &ab).unwrap();
+    let m = read_json(&ab);
+    assert_eq!(m["merged"]["runs"].as_array().unwrap().len(), 2);
+    assert!(m.get("run_id").is_none(), "a merged file is no one run");
+    refused(
+        &["merge", s(&ab), s(&b), "--out", s(&out)],
+        &["ab.json and ", "b.json hold the same run"],
+    );
+    // --out naming an input (through a link, too): refused, the input untouched.
+    for over in [&a, &link] {
+        let e = stderr(&expect(&["merge", s(&a), s(&b), "--out", s(over)], 2));
+        assert!(e.contains("is one of the files to merge"), "{e}");
+        assert_eq!(std::fs::read(&a).unwrap(), a_text, "the input is untouched");
+    }
+}
+
+#[test]
+fn shards_of_tests_started_apart_are_not_merged() {
+    let server = TestServer::start(|_| Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let toml = scenario(d, "s.toml", &server.url(), 10);
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    // Shard 0 of one test and shard 1 of another begun 3 s later: together they look like
+    // a whole, but they are two halves of two tests.
+    let shard = |i: u32, start: f64| {
+        let out = d.join(format!("shard{i}.json"));
+        let args: Vec<String> = [
+            "run",
+            s(&toml),
+            "-q",
+            "--threads",
+            "1",
+            "--shard",
+            &format!("{i}/2"),
+            "--start-at",
+            &format!("{start:.3}"),
+            "--out",
+            s(&out),
+        ]
+        .map(String::from)
+        .to_vec();
+        (
+            out,
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                expect(&args, 0);
+            }),
+        )
+    };
+    let (s0, h0) = shard(0, now + 1.0);
+    let (s1, h1) = shard(1, now + 4.0);
+    h0.join().unwrap();
+    h1.join().unwrap();
+    let out = d.join("m.json");
+    let e = stderr(&expect(&["merge", s(&s0), s(&s1), "--out", s(&out)], 2));
+    assert!(
+        e.contains("started at different instants")
+            && e.contains("shard0.json --start-at")
+            && e.contains("shard1.json --start-at"),
+        "{e}"
+    );
+    assert!(!out.exists());
 }

@@ -1,6 +1,9 @@
 //! `stampede merge`: results files read, merged (`results::merge`), written; the exit code
 //! as `run` would give on the merged whole.
 
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
 use super::gather;
 use crate::cli::MergeArgs;
 use crate::error::{exit, Error, Result};
@@ -52,6 +55,15 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
             (names, runs)
         }
     };
+    // Each file once, and none written over: by what the file is on disk, not how its path
+    // is spelled (a link, `./a.json`).
+    let on_disk = |path: &Path| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    let inputs: Vec<_> = names.iter().map(|n| on_disk(Path::new(n))).collect();
+    let out_file = match &out {
+        Destination::File(path) => on_disk(path),
+        Destination::Store { .. } => None,
+    };
+    results::merge::check_files(&inputs, out_file).map_err(|r| Error::input(r.describe(&names)))?;
     let merged = results::merge::merge(runs).map_err(|r| Error::input(r.describe(&names)))?;
     if let Err(why) = out.write(&merged) {
         eprintln!(

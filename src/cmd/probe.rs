@@ -535,7 +535,7 @@ fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) -> R
         overall: &overall,
         faults,
         open_files_limit: None,
-        failures,
+        failures: crate::record::pick_samples(failures, crate::record::FAILURE_SAMPLES),
         timeline: clock.timeline,
         seconds: clock.seconds,
         thresholds: Vec::new(),
@@ -545,7 +545,6 @@ fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) -> R
         stage.started_s = alone.stages[0].started_s.map(|t| t + offset);
     }
     r.duration_s = clock.duration_s;
-    r.failures.truncate(crate::record::lane::FAILURE_SAMPLES);
     Ok(r)
 }
 

@@ -144,12 +144,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         (Some(_), Some(at)) => clock_offset(&scenario, &tls, &auth, at),
         _ => None,
     };
+    // Random even with a seed: ids must differ between runs to be found in logs.
+    let run_id = fastrand::u32(..);
     let spec = RunSpec {
         retry: scenario.retry.clone(),
         request: scenario.request.clone(),
         seed: scenario.seed,
-        // Random even with a seed: ids must differ between runs to be found in logs.
-        run_id: fastrand::u32(..),
+        run_id,
         stage_names: scenario.stages.iter().map(|s| s.name.clone()).collect(),
         shard: shard.map_or(Shard::WHOLE, |s| s.0),
     };
@@ -185,6 +186,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         );
     }
     let mut results = results::assemble(&scenario, &plans, record);
+    results.run_id = Some(format!("{run_id:08x}"));
     results.shard = shard_info;
     // This shard's own abort: make sure the others see it even when the run ended before
     // the watcher wrote the marker.

@@ -20,8 +20,8 @@ use tokio::sync::{mpsc, Barrier, Notify};
 
 use crate::error::{Error, Result};
 use crate::record::{
-    FailureSample, LaneRecorder, SecondHistograms, SecondRecord, StageRecord, Timeline,
-    TimelinePoint,
+    pick_samples, FailureSample, LaneRecorder, SecondHistograms, SecondRecord, StageRecord,
+    Timeline, TimelinePoint, FAILURE_SAMPLES,
 };
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::scenario::AbortRules;
@@ -461,8 +461,7 @@ pub fn run(
             }
             failures.extend(rec.failures);
         }
-        failures.sort_by(|a: &FailureSample, b| a.t_s.total_cmp(&b.t_s));
-        failures.truncate(crate::record::lane::FAILURE_SAMPLES);
+        let failures = pick_samples(failures, FAILURE_SAMPLES);
         let faults = std::mem::take(&mut *shared.faults.lock().unwrap_or_else(|e| e.into_inner()));
         Ok(RunRecord {
             started_at: based_at + Duration::from_micros(shared.origin_us.load(Relaxed)),

@@ -13,6 +13,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::histogram::new_histogram;
 use super::invoke::{ColdStart, InvokeRecord};
+use super::statuses::StatusCounts;
 use super::timeline::SecondRecord;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
 use crate::invoke::ReportLine;
@@ -54,6 +55,8 @@ pub struct Counts {
     /// First attempts sent (a burst's "released").
     pub first_sent: u64,
     pub attempts_ok: u64,
+    /// 3xx answers: not followed, not a success.
+    pub redirects: u64,
     pub attempts_throttled: u64,
     pub throttles_by_kind: Tally<ThrottleKind>,
     pub suspected_lambda_throttles: u64,
@@ -96,6 +99,7 @@ impl Counts {
         self.sent += o.sent;
         self.first_sent += o.first_sent;
         self.attempts_ok += o.attempts_ok;
+        self.redirects += o.redirects;
         self.attempts_throttled += o.attempts_throttled;
         self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.suspected_lambda_throttles += o.suspected_lambda_throttles;
@@ -115,6 +119,7 @@ impl Counts {
     /// The attempt classes; they add up to `sent`.
     pub fn attempt_classes(&self) -> u64 {
         self.attempts_ok
+            + self.redirects
             + self.attempts_throttled
             + self.suspected_lambda_throttles
             + self.function_errors
@@ -131,6 +136,7 @@ impl Counts {
     fn count_attempt(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Ok => self.attempts_ok += 1,
+            Outcome::Redirect => self.redirects += 1,
             Outcome::Throttled(kind) => {
                 self.attempts_throttled += 1;
                 self.throttles_by_kind.add(kind);
@@ -183,6 +189,8 @@ pub struct AttemptEnded {
     pub sent: Option<Instant>,
     pub done: Instant,
     pub outcome: Outcome,
+    /// The answer's status code; `None`: no answer came.
+    pub status: Option<u16>,
     /// It had a schedule to be late against (first attempts of open-model requests).
     pub paced: bool,
     /// The first attempt of its logical request.
@@ -213,8 +221,42 @@ pub struct FailureSample {
     pub body_excerpt: Option<String>,
 }
 
-/// Failure samples kept per lane (and in the results).
+/// Failure samples in the results. Every kind of failure seen (a class, a throttle kind, a
+/// local reason) is among them while there are no more kinds than this ([`pick_samples`]);
+/// a lane keeps up to this many of each kind to pick from.
 pub const FAILURE_SAMPLES: usize = 20;
+
+/// Up to `cap` of `samples`, earliest first, every kind among them before a second of any
+/// kind: the first of each kind (earliest kinds first), then the second of each, and so on.
+/// Twenty identical 429s must not hide the 500s that came after them.
+pub fn pick_samples(mut samples: Vec<FailureSample>, cap: usize) -> Vec<FailureSample> {
+    samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    // Each sample's rank within its kind (0 for the earliest of its kind).
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    let ranks: Vec<usize> = samples
+        .iter()
+        .map(|f| match seen.iter_mut().find(|(k, _)| *k == f.kind) {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                seen.push((&f.kind, 1));
+                0
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..samples.len()).collect();
+    // By rank, then by time (the sort above): stable.
+    order.sort_by_key(|&i| ranks[i]);
+    let mut keep = vec![false; samples.len()];
+    for &i in order.iter().take(cap) {
+        keep[i] = true;
+    }
+    let mut keep = keep.into_iter();
+    samples.retain(|_| keep.next() == Some(true));
+    samples
+}
 
 /// What one stage saw. Times are microseconds from the run's origin.
 #[derive(Clone, Debug)]
@@ -225,6 +267,8 @@ pub struct StageRecord {
     /// Service time: actual send → response, µs.
     pub service: Histogram<u64>,
     pub peak_in_flight: u64,
+    /// Answers by status code.
+    pub statuses: StatusCounts,
     pub first_send_us: Option<u64>,
     pub last_send_us: Option<u64>,
     pub first_scheduled_us: Option<u64>,
@@ -240,6 +284,7 @@ impl StageRecord {
             latency: new_histogram(),
             service: new_histogram(),
             peak_in_flight: 0,
+            statuses: StatusCounts::new(),
             first_send_us: None,
             last_send_us: None,
             first_scheduled_us: None,
@@ -253,6 +298,7 @@ impl StageRecord {
         self.latency.add(&o.latency).expect("same bounds");
         self.service.add(&o.service).expect("same bounds");
         self.peak_in_flight = self.peak_in_flight.max(o.peak_in_flight);
+        self.statuses.merge(&o.statuses);
         self.first_send_us = min_some(self.first_send_us, o.first_send_us);
         self.last_send_us = self.last_send_us.max(o.last_send_us);
         self.first_scheduled_us = min_some(self.first_scheduled_us, o.first_scheduled_us);
@@ -293,6 +339,8 @@ pub struct LaneRecorder {
     /// waits on the coordinator.
     unsent: VecDeque<SecondRecord>,
     pub failures: Vec<FailureSample>,
+    /// Samples kept of each outcome so far (a handful of entries: no allocation once seen).
+    sampled: Vec<(Outcome, usize)>,
 }
 
 impl LaneRecorder {
@@ -310,6 +358,7 @@ impl LaneRecorder {
             seconds_out,
             unsent: VecDeque::new(),
             failures: Vec::new(),
+            sampled: Vec::new(),
         }
     }
 
@@ -346,6 +395,9 @@ impl LaneRecorder {
         let sent_us = a.sent.map(|t| self.micros(t));
         let s = &mut self.stages[a.stage];
         s.counts.count_attempt(a.outcome);
+        if let Some(status) = a.status {
+            s.statuses.add(status);
+        }
         if let Some(sent) = a.sent {
             let service = a.done.saturating_duration_since(sent).as_micros() as u64;
             s.service.saturating_record(service.max(1));
@@ -454,9 +506,22 @@ impl LaneRecorder {
         self.second.client_rate = rate;
     }
 
-    /// Keeps a failed attempt as a sample, while there is room.
-    pub fn on_failure(&mut self, sample: impl FnOnce(f64) -> FailureSample, at: Instant) {
-        if self.failures.len() < FAILURE_SAMPLES {
+    /// Keeps an attempt that failed with `outcome` as a sample, while its kind has room.
+    pub fn on_failure(
+        &mut self,
+        outcome: Outcome,
+        sample: impl FnOnce(f64) -> FailureSample,
+        at: Instant,
+    ) {
+        let kept = match self.sampled.iter_mut().find(|(o, _)| *o == outcome) {
+            Some((_, n)) => n,
+            None => {
+                self.sampled.push((outcome, 0));
+                &mut self.sampled.last_mut().expect("just pushed").1
+            }
+        };
+        if *kept < FAILURE_SAMPLES {
+            *kept += 1;
             let t_s = at.saturating_duration_since(self.origin).as_secs_f64();
             self.failures.push(sample(t_s));
         }
@@ -525,6 +590,7 @@ mod tests {
             sent,
             done,
             outcome,
+            status: None,
             paced,
             first: true,
         }
@@ -604,25 +670,70 @@ mod tests {
         assert_eq!(secs, vec![2, 3]);
     }
 
+    fn sample(i: usize, kind: &str) -> impl FnOnce(f64) -> FailureSample + '_ {
+        move |t_s| FailureSample {
+            correlation_id: Some(format!("id-{i}")),
+            t_s,
+            stage: "s".into(),
+            attempt: 1,
+            status: None,
+            kind: kind.into(),
+            body_excerpt: None,
+        }
+    }
+
     #[test]
-    fn failure_samples_are_bounded() {
+    fn failure_samples_are_bounded_per_kind_so_a_later_kind_is_kept() {
         let origin = Instant::now();
         let mut r = LaneRecorder::new(origin, 0, 1, None);
+        let throttle = Outcome::Throttled(ThrottleKind::Other);
         for i in 0..100 {
-            r.on_failure(
-                |t_s| FailureSample {
-                    correlation_id: Some(format!("id-{i}")),
-                    t_s,
-                    stage: "s".into(),
-                    attempt: 1,
-                    status: Some(500),
-                    kind: "server_error".into(),
-                    body_excerpt: None,
-                },
-                origin,
-            );
+            let at = origin + Duration::from_millis(i as u64);
+            r.on_failure(throttle, sample(i, "throttled:other_429"), at);
         }
-        assert_eq!(r.failures.len(), FAILURE_SAMPLES);
+        for i in 100..110 {
+            let at = origin + Duration::from_millis(i as u64);
+            r.on_failure(Outcome::ServerError, sample(i, "server_error"), at);
+        }
+        assert_eq!(r.failures.len(), FAILURE_SAMPLES + 10);
         assert_eq!(r.failures[0].correlation_id.as_deref(), Some("id-0"));
+        let picked = pick_samples(r.failures, FAILURE_SAMPLES);
+        assert_eq!(picked.len(), FAILURE_SAMPLES);
+        let kinds = |k: &str| picked.iter().filter(|f| f.kind == k).count();
+        assert_eq!(
+            (kinds("throttled:other_429"), kinds("server_error")),
+            (10, 10)
+        );
+        assert!(picked.windows(2).all(|w| w[0].t_s <= w[1].t_s));
+        assert_eq!(picked[0].correlation_id.as_deref(), Some("id-0"));
+        assert_eq!(picked[10].correlation_id.as_deref(), Some("id-100"));
+    }
+
+    #[test]
+    fn picking_takes_one_of_every_kind_first_then_the_earliest() {
+        let at = |t_s: f64, kind: &str| FailureSample {
+            t_s,
+            ..sample(0, kind)(0.0)
+        };
+        let samples = vec![
+            at(5.0, "timeout"),
+            at(1.0, "server_error"),
+            at(2.0, "server_error"),
+            at(3.0, "server_error"),
+            at(9.0, "connect_error"),
+        ];
+        let picked = pick_samples(samples.clone(), 3);
+        let seen: Vec<(f64, &str)> = picked.iter().map(|f| (f.t_s, f.kind.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                (1.0, "server_error"),
+                (5.0, "timeout"),
+                (9.0, "connect_error")
+            ]
+        );
+        let picked = pick_samples(samples, 4);
+        let times: Vec<f64> = picked.iter().map(|f| f.t_s).collect();
+        assert_eq!(times, [1.0, 2.0, 5.0, 9.0]);
     }
 }

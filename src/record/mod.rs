@@ -4,6 +4,7 @@
 mod histogram;
 pub mod invoke;
 pub(crate) mod lane;
+mod statuses;
 mod timeline;
 
 pub use histogram::{
@@ -11,6 +12,8 @@ pub use histogram::{
 };
 pub use invoke::{ColdStart, InvokeRecord};
 pub use lane::{
-    AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord, ATTEMPT_BUCKETS,
+    pick_samples, AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord,
+    ATTEMPT_BUCKETS, FAILURE_SAMPLES,
 };
+pub use statuses::StatusCounts;
 pub use timeline::{SecondHistograms, SecondRecord, Timeline, TimelinePoint};

@@ -159,6 +159,20 @@ fn outcomes(out: &mut String, r: &Results) {
     let a = &r.attempts;
     if a.sent > a.ok {
         let _ = writeln!(out, "attempts: {} sent · {}", a.sent, a.describe(" · "));
+        if !r.status_codes.is_empty() {
+            let codes: Vec<String> = r
+                .status_codes
+                .iter()
+                .map(|(code, n)| format!("{code} {n}"))
+                .collect();
+            let _ = writeln!(out, "answers by status code: {}", codes.join(" · "));
+        }
+    }
+    if a.redirects > 0 {
+        let _ = writeln!(
+            out,
+            "redirects are not followed and count as errors: point the target at the URL they lead to (https, the final path)"
+        );
     }
     for (key, n) in &r.local_errors {
         let _ = writeln!(out, "local errors: {n} {}", local_error_line(key, r));
@@ -208,15 +222,17 @@ fn retries(out: &mut String, r: &Results) {
     }
 }
 
-/// The first few failed attempts, with their correlation ids.
+/// A few failed attempts, every kind before a second of any, with their correlation ids.
 fn failure_samples(out: &mut String, r: &Results) {
     if !r.failures.is_empty() {
+        let shown = crate::record::pick_samples(r.failures.clone(), 5);
         let _ = writeln!(
             out,
-            "\nfailed attempts (first {} of them):",
-            r.failures.len().min(5)
+            "\nfailed attempts ({} of the {} samples, one of each kind first):",
+            shown.len(),
+            r.failures.len()
         );
-        for f in r.failures.iter().take(5) {
+        for f in &shown {
             let _ = writeln!(
                 out,
                 "  {:>7.3}s {:<14} attempt {} · {} · {} · {}",

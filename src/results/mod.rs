@@ -40,6 +40,10 @@ pub struct Results {
     /// the same whatever the rates, counts and durations. Runs merge only with the same id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_id: Option<String>,
+    /// This run's id, 8 hex digits: the one in its correlation ids (`stp-<run_id>-…`), so a
+    /// merge counts each run once. A merged file has none: `merged.runs` lists its runs'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     pub started_at: String,
     pub duration_s: f64,
     pub interrupted: bool,
@@ -51,6 +55,9 @@ pub struct Results {
     pub attempts: Attempts,
     /// Throttled attempts by kind.
     pub throttles: BTreeMap<String, u64>,
+    /// Answers by status code ("200", "301", "429", …); attempts that got no answer have none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_codes: BTreeMap<String, u64>,
     /// Local errors by what ran out ("file_descriptors", "ephemeral_ports", …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub local_errors: BTreeMap<String, u64>,
@@ -263,8 +270,12 @@ pub struct RetrySummary {
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Attempts {
     pub sent: u64,
+    /// 2xx (and a lambda target's 2xx without a function error).
     #[serde(default)]
     pub ok: u64,
+    /// 3xx: not followed, and not a success.
+    #[serde(default)]
+    pub redirects: u64,
     pub throttled: u64,
     /// 500s with API Gateway's own body: Lambda throttled behind API Gateway, most likely.
     pub suspected_lambda_throttles: u64,
@@ -292,7 +303,7 @@ pub struct Attempts {
 
 impl Attempts {
     /// Every class with its count and its name in words; they add up to `sent`.
-    pub fn classes(&self) -> [(u64, &'static str); 12] {
+    pub fn classes(&self) -> [(u64, &'static str); 13] {
         [
             (self.ok, "ok"),
             (self.throttled, "throttled"),
@@ -303,6 +314,7 @@ impl Attempts {
             (self.function_errors, "function errors"),
             (self.server_errors, "other 5xx"),
             (self.client_errors, "other 4xx"),
+            (self.redirects, "redirects (3xx, not followed)"),
             (self.timeouts, "timeouts"),
             (self.connect_errors, "connect errors"),
             (self.tls_errors, "TLS errors"),
@@ -358,6 +370,9 @@ pub struct StageResult {
     /// Throttled attempts by kind.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub throttles: BTreeMap<String, u64>,
+    /// Answers by status code.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_codes: BTreeMap<String, u64>,
     /// Requests per second over the stage (a burst: first send → last answer).
     pub achieved_rps: f64,
     /// What the schedule planned (open and burst stages).
@@ -434,6 +449,7 @@ pub fn attempts(c: &Counts) -> Attempts {
     Attempts {
         sent: c.sent,
         ok: c.attempts_ok,
+        redirects: c.redirects,
         throttled: c.attempts_throttled,
         suspected_lambda_throttles: c.suspected_lambda_throttles,
         function_errors: c.function_errors,
@@ -543,6 +559,7 @@ pub fn build(input: RunInput) -> Results {
                 totals: totals(&r.counts),
                 attempts: attempts(&r.counts),
                 throttles: r.counts.throttles_by_kind.by_key(),
+                status_codes: r.statuses.by_code(),
                 achieved_rps: if seconds > 0.0 {
                     r.counts.requests as f64 / seconds
                 } else {
@@ -588,6 +605,7 @@ pub fn build(input: RunInput) -> Results {
         schema: SCHEMA.to_string(),
         name: input.name.map(str::to_string),
         scenario_id: None,
+        run_id: None,
         started_at: humantime::format_rfc3339_millis(input.started_at).to_string(),
         duration_s: stage_span_s(overall),
         interrupted: input.interrupted,
@@ -596,6 +614,7 @@ pub fn build(input: RunInput) -> Results {
         totals,
         attempts: attempts(&overall.counts),
         throttles,
+        status_codes: overall.statuses.by_code(),
         local_errors: c.local_by_reason.by_key(),
         open_files_limit: input.open_files_limit,
         faults: input.faults,
@@ -660,6 +679,7 @@ mod tests {
         use crate::record::{AttemptEnded, LaneRecorder};
         let outcomes = [
             Outcome::Ok,
+            Outcome::Redirect,
             Outcome::Throttled(ThrottleKind::UsagePlan),
             Outcome::SuspectedIntegrationThrottle,
             Outcome::FunctionError,
@@ -686,6 +706,7 @@ mod tests {
                 sent: Some(origin),
                 done: origin,
                 outcome: outcomes[rng.usize(..outcomes.len())],
+                status: None,
                 paced: false,
                 first: true,
             });
@@ -694,7 +715,7 @@ mod tests {
         assert_eq!(a.sent, 1000);
         assert_eq!(a.classes().iter().map(|(n, _)| n).sum::<u64>(), a.sent);
         assert_eq!(r.stages[0].counts.attempt_classes(), a.sent);
-        assert!(a.classes().iter().filter(|(n, _)| *n > 0).count() >= 10);
+        assert!(a.classes().iter().filter(|(n, _)| *n > 0).count() >= 12);
     }
 
     #[test]

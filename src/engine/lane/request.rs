@@ -240,6 +240,7 @@ impl Lane {
                 sent,
                 done,
                 outcome,
+                status: result.as_ref().ok().map(|a| a.status),
                 paced,
                 first,
             });
@@ -263,6 +264,7 @@ impl Lane {
             }
             if outcome != Outcome::Ok {
                 rec.on_failure(
+                    outcome,
                     |t_s| FailureSample {
                         correlation_id: correlation_id().map(str::to_string),
                         t_s,

@@ -16,9 +16,9 @@ use super::{
     ThrottleOnset, Totals,
 };
 use crate::quotas::Front;
-use crate::record::lane::FAILURE_SAMPLES;
 use crate::record::{
-    encode, new_histogram, percentiles, SecondHistograms, TimelinePoint, ENCODING,
+    encode, new_histogram, percentiles, pick_samples, SecondHistograms, TimelinePoint, ENCODING,
+    FAILURE_SAMPLES,
 };
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
@@ -37,6 +37,10 @@ pub struct MergeInfo {
     /// how late it began and what it skipped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shards: Vec<ShardInfo>,
+    /// The `run_id` of every run merged (a merged file's own `merged.runs` included), so a
+    /// run is never merged in twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<String>,
 }
 
 mod refusal;
@@ -45,7 +49,7 @@ mod spans;
 
 mod sum;
 
-pub use refusal::{check, Refusal};
+pub use refusal::{check, check_files, Refusal};
 use seconds::merge_seconds;
 use spans::merge_stages;
 use sum::{add_attempts, add_encoded, add_map, add_totals};
@@ -92,6 +96,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     let mut totals = Totals::default();
     let mut attempts = Attempts::default();
     let mut throttles = BTreeMap::new();
+    let mut status_codes = BTreeMap::new();
     let mut local_errors = BTreeMap::new();
     let mut retry = RetrySummary::default();
     let mut first_try_ok = 0u64;
@@ -102,6 +107,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         add_totals(&mut totals, &r.totals);
         add_attempts(&mut attempts, &r.attempts);
         add_map(&mut throttles, &r.throttles);
+        add_map(&mut status_codes, &r.status_codes);
         add_map(&mut local_errors, &r.local_errors);
         add_map(&mut retry.attempts, &r.retry.attempts);
         add_map(&mut retry.by_cause, &r.retry.by_cause);
@@ -123,8 +129,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     } else {
         first_try_ok as f64 / totals.requests as f64
     };
-    failures.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-    failures.truncate(FAILURE_SAMPLES);
+    let failures = pick_samples(failures, FAILURE_SAMPLES);
 
     // Stages.
     let stages = merge_stages(&runs, offsets, &stage_h);
@@ -145,6 +150,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         schema: super::SCHEMA.to_string(),
         name: first.name.clone(),
         scenario_id: first.scenario_id.clone(),
+        run_id: None,
         started_at: humantime::format_rfc3339_millis(start).to_string(),
         duration_s,
         interrupted: runs.iter().any(|r| r.interrupted),
@@ -153,6 +159,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         totals,
         attempts,
         throttles,
+        status_codes,
         local_errors,
         open_files_limit: runs.iter().filter_map(|r| r.open_files_limit).min(),
         faults,
@@ -211,6 +218,18 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
                     runs.iter().filter_map(|r| r.shard.clone()).collect();
                 shards.sort_by_key(|s| s.index);
                 shards
+            },
+            runs: {
+                let mut ids: Vec<String> = runs
+                    .iter()
+                    .flat_map(|r| match (&r.run_id, &r.merged) {
+                        (Some(id), _) => vec![id.clone()],
+                        (None, Some(m)) => m.runs.clone(),
+                        (None, None) => Vec::new(),
+                    })
+                    .collect();
+                ids.sort();
+                ids
             },
         }),
         shard: None,
@@ -358,8 +377,9 @@ mod tests {
     use crate::results::{build, RunInput, StageInput, TargetInfo};
 
     /// A run of one open stage that started at `start` (RFC 3339) and ended requests
-    /// `(second, latency µs, ok)`, with a p99 threshold of `p99`.
+    /// `(second, latency µs, ok)`, with a p99 threshold of `p99`; each with its own run id.
     fn run(start: &str, ends: &[(u64, u64, bool)], p99: &str) -> Results {
+        static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let mut rec = StageRecord::new();
         let mut seconds: BTreeMap<u64, SecondRecord> = BTreeMap::new();
         for &(sec, us, ok) in ends {
@@ -429,6 +449,8 @@ mod tests {
             }],
         });
         r.scenario_id = Some("0123456789abcdef".into());
+        let id = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        r.run_id = Some(format!("{id:08x}"));
         r
     }
 
@@ -468,14 +490,10 @@ mod tests {
         assert_eq!(p.p99_ms, m.latency_ms.p99);
         assert_eq!(p.ok_ms.unwrap().count, 300);
         assert_eq!(decode(&m.histograms.seconds[0].latency).unwrap().len(), 300);
-        assert_eq!(
-            m.merged,
-            Some(MergeInfo {
-                files: 3,
-                per_second_exact: true,
-                shards: Vec::new(),
-            })
-        );
+        let info = m.merged.unwrap();
+        assert_eq!((info.files, info.per_second_exact), (3, true));
+        assert!(info.shards.is_empty());
+        assert_eq!(info.runs.len(), 3, "every run's id: {:?}", info.runs);
     }
 
     #[test]
@@ -623,6 +641,104 @@ mod tests {
 
         let e = merge(vec![run(t, &fast(1, 0), "1s")]).unwrap_err();
         assert_eq!(e, Refusal::TooFew(1));
+    }
+
+    #[test]
+    fn a_run_is_merged_once_whichever_file_holds_it() {
+        let t = "2026-01-01T00:00:00Z";
+        let names: Vec<String> = ["a.json", "b.json", "c.json"].map(String::from).to_vec();
+        let (a, b) = (run(t, &fast(400, 0), "1s"), run(t, &fast(400, 0), "1s"));
+        // A copy of a file: 800 requests from a 400-request run, were it merged.
+        let e = merge(vec![a.clone(), b.clone(), a.clone()]).unwrap_err();
+        let id = a.run_id.clone().unwrap();
+        assert_eq!(
+            e,
+            Refusal::SameRun {
+                run: format!("run_id {id}"),
+                files: vec![0, 2]
+            }
+        );
+        let text = e.describe(&names);
+        assert!(
+            text.contains(&format!(
+                "a.json and c.json hold the same run (run_id {id})"
+            )),
+            "{text}"
+        );
+        // A merged file already holds its runs.
+        let ab = merge(vec![a.clone(), b.clone()]).unwrap();
+        assert!(matches!(
+            merge(vec![ab.clone(), b.clone()]),
+            Err(Refusal::SameRun { files, .. }) if files == [0, 1]
+        ));
+        let c = run(t, &fast(10, 0), "1s");
+        let abc = merge(vec![ab, c]).unwrap();
+        assert_eq!(abc.totals.requests, 810);
+        assert_eq!(abc.merged.unwrap().runs.len(), 3);
+        // Files from before run ids: the same start and counts are the same run.
+        let (mut old_a, mut old_b) = (a.clone(), a);
+        (old_a.run_id, old_b.run_id) = (None, None);
+        assert!(matches!(
+            merge(vec![old_a.clone(), old_b]),
+            Err(Refusal::SameRun { .. })
+        ));
+        let mut later = b;
+        later.run_id = None;
+        later.started_at = "2026-01-01T00:00:00.001Z".into();
+        assert_eq!(merge(vec![old_a, later]).unwrap().totals.requests, 800);
+    }
+
+    #[test]
+    fn the_same_file_twice_and_out_over_an_input_are_refused() {
+        let names: Vec<String> = ["a.json", "b.json", "a-link.json"]
+            .map(String::from)
+            .to_vec();
+        // Files by (device, inode); b is not on disk (a store's).
+        let files = [Some((1, 10)), None, Some((1, 10))];
+        let e = check_files(&files, None).unwrap_err();
+        assert_eq!(e, Refusal::SameFile(vec![0, 2]));
+        assert!(e
+            .describe(&names)
+            .contains("a.json and a-link.json are one file"));
+        let e = check_files(&[Some((1, 10)), Some((1, 11))], Some((1, 11))).unwrap_err();
+        assert_eq!(e, Refusal::OutIsInput(1));
+        assert!(e
+            .describe(&names)
+            .contains("--out b.json is one of the files to merge"));
+        assert_eq!(
+            check_files(&[Some((1, 10)), None, None], Some((2, 10))),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn shards_started_at_different_instants_are_different_tests() {
+        let shard = |i: u64, start_at: Option<&str>| {
+            let mut r = run("2026-01-01T00:00:00Z", &fast(10, 0), "1s");
+            r.shard = Some(ShardInfo {
+                index: i,
+                count: 2,
+                source: "--shard".into(),
+                start_at: start_at.map(String::from),
+                late_s: 0.0,
+                skipped_requests: 0,
+                clock_offset_ms: None,
+                clock_within_ms: None,
+            });
+            r
+        };
+        let (t, t3) = ("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:03.000Z");
+        let names: Vec<String> = ["s0.json", "s1.json"].map(String::from).to_vec();
+        let e = merge(vec![shard(0, Some(t)), shard(1, Some(t3))]).unwrap_err();
+        let text = e.describe(&names);
+        assert!(
+            text.contains(&format!("s0.json --start-at {t}; s1.json --start-at {t3}")),
+            "{text}"
+        );
+        let e = merge(vec![shard(0, Some(t)), shard(1, None)]).unwrap_err();
+        assert!(e.describe(&names).contains("s1.json without --start-at"));
+        assert!(merge(vec![shard(0, Some(t)), shard(1, Some(t))]).is_ok());
+        assert!(merge(vec![shard(0, None), shard(1, None)]).is_ok());
     }
 
     #[test]

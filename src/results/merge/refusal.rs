@@ -1,4 +1,6 @@
-//! Which runs may be merged, and why not: the refusal names the files.
+//! Which runs may be merged, and why not: the refusal names the files. Each run counts
+//! once (a file given twice, or a copy of one, would add its requests twice), the runs are
+//! of one scenario with the same stages, and shards make one whole test.
 
 use super::super::Results;
 
@@ -21,6 +23,19 @@ pub enum Refusal {
     },
     /// Shards of a split test that do not make a whole: what is wrong, in words.
     Shards(String),
+    /// Files that are one file on disk (the same path, a link to it).
+    SameFile(Vec<usize>),
+    /// Files that hold the same run (a copy of a file, or a merged file and a run in it):
+    /// what identifies the run, and the files.
+    SameRun {
+        run: String,
+        files: Vec<usize>,
+    },
+    /// Shards started at different instants: different tests. Each `--start-at` (or
+    /// "no --start-at") and the files.
+    DifferentStarts(Vec<(String, Vec<usize>)>),
+    /// `--out` is this input file.
+    OutIsInput(usize),
 }
 
 impl Refusal {
@@ -59,6 +74,33 @@ impl Refusal {
             Refusal::Shards(why) => format!(
                 "merge: {why}\n  expected: every shard of the test once (shard-0-of-N.json … shard-(N−1)-of-N.json), each run with the same --shard count"
             ),
+            Refusal::SameFile(files) => format!(
+                "merge: {} are one file: its requests would be counted {} times\n  expected: each results file once",
+                files.iter().map(name).collect::<Vec<_>>().join(" and "),
+                files.len()
+            ),
+            Refusal::SameRun { run, files } => format!(
+                "merge: {} hold the same run ({run}): its requests would be counted {} times\n  expected: each run once (a merged file already holds the runs it was merged from)",
+                files.iter().map(name).collect::<Vec<_>>().join(" and "),
+                files.len()
+            ),
+            Refusal::DifferentStarts(groups) => {
+                let said: Vec<String> = groups
+                    .iter()
+                    .map(|(start, files)| {
+                        let files: Vec<String> = files.iter().map(name).collect();
+                        format!("{} {start}", files.join(", "))
+                    })
+                    .collect();
+                format!(
+                    "merge: the shards were started at different instants, so they are shards of different tests: {}\n  expected: the shards of one test, each run with the same --start-at",
+                    said.join("; ")
+                )
+            }
+            Refusal::OutIsInput(file) => format!(
+                "merge: --out {} is one of the files to merge: writing it would destroy an input\n  expected: --out a new file",
+                name(file)
+            ),
             Refusal::Unreadable { file, why } => format!(
                 "merge: {}: {why}\n  expected: a results file as `stampede run --out` writes it",
                 name(file)
@@ -88,21 +130,92 @@ fn stage_list(r: &Results) -> Vec<String> {
         .collect()
 }
 
-/// Checks that `runs` may be merged: two or more, of one scenario, with the same stages.
-pub fn check(runs: &[Results]) -> Result<(), Refusal> {
-    let one_whole_shard = runs.len() == 1 && runs[0].shard.as_ref().is_some_and(|s| s.count == 1);
-    if runs.len() < 2 && !one_whole_shard {
-        return Err(Refusal::TooFew(runs.len()));
-    }
-    check_shards(runs)?;
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, r) in runs.iter().enumerate() {
-        let key = scenario_key(r);
+/// Files by `key`, in the order first seen.
+fn group_by<K: PartialEq>(keys: impl IntoIterator<Item = K>) -> Vec<(K, Vec<usize>)> {
+    let mut groups: Vec<(K, Vec<usize>)> = Vec::new();
+    for (i, key) in keys.into_iter().enumerate() {
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, files)) => files.push(i),
             None => groups.push((key, vec![i])),
         }
     }
+    groups
+}
+
+/// Where the files are on disk, one identity per file (device and inode, say: what a link
+/// or another spelling of a path cannot change; `None` for a file not on disk), and where
+/// `--out` is when it exists: no file may be given twice, nor be written over.
+pub fn check_files<F: PartialEq + Copy>(
+    inputs: &[Option<F>],
+    out: Option<F>,
+) -> Result<(), Refusal> {
+    if let Some(i) = out.and_then(|o| inputs.iter().position(|f| *f == Some(o))) {
+        return Err(Refusal::OutIsInput(i));
+    }
+    let on_disk = inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.map(|f| (i, f)));
+    for (i, f) in on_disk {
+        let same: Vec<usize> = (i..inputs.len())
+            .filter(|j| inputs[*j] == Some(f))
+            .collect();
+        if same.len() > 1 {
+            return Err(Refusal::SameFile(same));
+        }
+    }
+    Ok(())
+}
+
+/// What identifies each run a file holds: its `run_id`, or a merged file's `merged.runs`.
+/// A file from before run ids is known by its start, its shard and its counts — two runs
+/// alike in all of those are one run read twice.
+fn run_keys(r: &Results) -> Vec<String> {
+    if let Some(id) = &r.run_id {
+        return vec![format!("run_id {id}")];
+    }
+    if let Some(m) = r.merged.as_ref().filter(|m| !m.runs.is_empty()) {
+        return m.runs.iter().map(|id| format!("run_id {id}")).collect();
+    }
+    let shard = r
+        .shard
+        .as_ref()
+        .map(|s| format!(", shard {}/{}", s.index, s.count))
+        .unwrap_or_default();
+    vec![format!(
+        "started {}{shard}, {} requests, {} attempts",
+        r.started_at, r.totals.requests, r.attempts.sent
+    )]
+}
+
+/// No run in two files.
+fn check_runs(runs: &[Results]) -> Result<(), Refusal> {
+    let mut seen: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        for key in run_keys(r) {
+            match seen.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, files)) if !files.contains(&i) => files.push(i),
+                Some(_) => {}
+                None => seen.push((key, vec![i])),
+            }
+        }
+    }
+    match seen.into_iter().find(|(_, files)| files.len() > 1) {
+        Some((run, files)) => Err(Refusal::SameRun { run, files }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `runs` may be merged: two or more, each run once, of one scenario, with the
+/// same stages.
+pub fn check(runs: &[Results]) -> Result<(), Refusal> {
+    let one_whole_shard = runs.len() == 1 && runs[0].shard.as_ref().is_some_and(|s| s.count == 1);
+    if runs.len() < 2 && !one_whole_shard {
+        return Err(Refusal::TooFew(runs.len()));
+    }
+    check_runs(runs)?;
+    check_shards(runs)?;
+    let groups = group_by(runs.iter().map(scenario_key));
     if groups.len() > 1 {
         return Err(Refusal::DifferentScenarios(groups));
     }
@@ -134,6 +247,20 @@ fn check_shards(runs: &[Results]) -> Result<(), Refusal> {
         )));
     }
     let shards: Vec<_> = shards.into_iter().flatten().collect();
+    // One test's shards share its --start-at; without one, nothing tells tests apart.
+    let starts = group_by(shards.iter().map(|s| s.start_at.as_deref()));
+    if starts.len() > 1 {
+        return Err(Refusal::DifferentStarts(
+            starts
+                .into_iter()
+                .map(|(at, files)| {
+                    let at =
+                        at.map_or("without --start-at".into(), |at| format!("--start-at {at}"));
+                    (at, files)
+                })
+                .collect(),
+        ));
+    }
     let count = shards[0].count;
     if let Some(other) = shards.iter().find(|s| s.count != count) {
         return Err(Refusal::Shards(format!(

@@ -29,6 +29,7 @@ pub(super) fn merge_stages(
                 totals: Totals::default(),
                 attempts: Attempts::default(),
                 throttles: BTreeMap::new(),
+                status_codes: BTreeMap::new(),
                 achieved_rps: 0.0,
                 planned_requests: None,
                 latency_ms: percentiles(&stage_h[k].0),
@@ -47,6 +48,7 @@ pub(super) fn merge_stages(
                 add_totals(&mut st.totals, &s.totals);
                 add_attempts(&mut st.attempts, &s.attempts);
                 add_map(&mut st.throttles, &s.throttles);
+                add_map(&mut st.status_codes, &s.status_codes);
                 match (&mut st.lambda, &s.lambda) {
                     (Some(a), Some(b)) => a.merge(b),
                     (None, Some(b)) => st.lambda = Some(b.clone()),

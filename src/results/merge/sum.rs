@@ -24,6 +24,7 @@ pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
 pub(super) fn add_attempts(a: &mut Attempts, b: &Attempts) {
     a.sent += b.sent;
     a.ok += b.ok;
+    a.redirects += b.redirects;
     a.throttled += b.throttled;
     a.suspected_lambda_throttles += b.suspected_lambda_throttles;
     a.function_errors += b.function_errors;
