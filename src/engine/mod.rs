@@ -536,8 +536,17 @@ fn run_lane(
                 None
             }
         };
+        // Every lane's runtime and timer are made before any lane connects: under a low
+        // open-files limit, a lane late to start (a loaded machine) found the descriptors
+        // taken by another's connections and could not make its runtime. A lane that
+        // cannot start stops the run, which releases the others.
+        let all_started = tokio::select! {
+            _ = shared.barrier.wait() => true,
+            _ = shared.stop_signal() => false,
+        };
         let lane = Rc::new(Lane::new(id, shared, transport, rec, timer));
         match inject {
+            _ if !all_started => {}
             Some(after) => tokio::select! {
                 _ = lane.run(plans) => {}
                 _ = tokio::time::sleep(after) => panic!("injected fault (STAMPEDE_INJECT_FAULT)"),
