@@ -190,7 +190,8 @@ pub fn check(
 /// Requests in flight and environments come whole: 379.2 needs 380. Computed once here,
 /// so every table shows the one number (a float's last bit does not make 20 into 21).
 fn whole(v: f64) -> f64 {
-    (v - 1e-9).ceil().max(0.0)
+    // `+ 0.0` turns the -0.0 that `ceil` gives for 0 into 0, which JSON would print as `-0.0`.
+    (v - 1e-9).ceil().max(0.0) + 0.0
 }
 
 /// The run's planned concurrency over time, one sample per step: (stage, seconds, concurrency).
@@ -331,6 +332,14 @@ mod tests {
         assert_eq!(c.headroom, c.value - c.planned);
         // 3000 < the documented 5000 bucket: API Gateway's burst is not exceeded.
         assert!(!over.iter().any(|(k, _)| *k == LimitKey::ApigwBurst));
+    }
+
+    #[test]
+    fn nothing_planned_is_a_plain_zero() {
+        // A stage that needs no new environment said `-0.0` in `plan --json`.
+        assert!(whole(0.0).is_sign_positive());
+        assert!(whole(-3.0).is_sign_positive());
+        assert_eq!(whole(0.0).to_string(), "0");
     }
 
     #[test]
