@@ -205,7 +205,7 @@ fn junit_is_read_by_a_parser_we_did_not_write() {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
     let suite = &lines[0];
-    assert_eq!(&suite[..4], ["suite", "report test", "4", "2"], "{out}");
+    assert_eq!(&suite[..4], ["suite", "report test", "5", "2"], "{out}");
     assert!(
         suite[4].parse::<f64>().unwrap() > 3.0,
         "the run's time: {out}"
@@ -227,6 +227,7 @@ fn junit_is_read_by_a_parser_we_did_not_write() {
     assert_eq!(quota[2], "failure", "{out}");
     assert!(!quota[3].is_empty(), "{out}");
     assert_eq!(case("requests succeeded")[2], "pass", "{out}");
+    assert_eq!(case("requests sent as planned")[2], "pass", "{out}");
 }
 
 #[test]
@@ -251,10 +252,11 @@ fn bad_input_is_exit_2_naming_the_file() {
         );
     }
     let r = s.results.to_str().unwrap();
-    // Several files are shards of one test: reported as their merge (the same file twice
-    // is one scenario, so it merges).
+    // Several files are shards of one test, reported as their merge: the same run twice
+    // would count its requests twice, so it is refused.
     let o = report(&[r, r], None);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the same run"), "{}", stderr(&o));
     let o = report(&[r, "--markdown", "-", "--junit", "-"], None);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = report(&[r, "--junit", "/no/such/dir/j.xml"], None);
