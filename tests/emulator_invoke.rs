@@ -10,8 +10,8 @@ use aws_sdk_lambda::operation::invoke::InvokeError;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, InvocationType, LogType, ThrottleReason};
-use stampede::emulator::{self, EmulatorConfig, HandlerTime, RunningEmulator};
-use stampede::invoke::ReportLine;
+use stampede_emulator::{self as emulator, EmulatorConfig, HandlerTime, RunningEmulator};
+use stampede_lambda::ReportLine;
 
 const FUNCTION: &str = "emulated-function";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:emulated-function";
@@ -118,7 +118,7 @@ async fn request_response_reports_a_cold_start_then_a_warm_one() {
     assert!(cold.duration_ms >= 20.0, "{}", cold.duration_ms);
     assert_eq!(
         cold.billed_ms,
-        stampede::invoke::report_line::billed_ms(cold.duration_ms, cold.init_ms)
+        stampede_lambda::report_line::billed_ms(cold.duration_ms, cold.init_ms)
     );
     assert_eq!(cold.memory_mb, 512);
     assert!((40..=512).contains(&cold.max_memory_used_mb));
@@ -207,7 +207,7 @@ async fn function_errors_are_answered_counted_and_in_cloudwatch() {
         assert_eq!(out.function_error(), Some("Unhandled"));
         let payload = out.payload().unwrap().as_ref();
         assert_eq!(
-            stampede::invoke::report_line::error_type(payload).as_deref(),
+            stampede_lambda::report_line::error_type(payload).as_deref(),
             Some("EmulatedError")
         );
         report(&out);
@@ -370,7 +370,7 @@ async fn an_arn_with_a_qualifier_is_recorded_as_the_sdk_sent_it() {
     assert_eq!(r.method, "POST");
     assert_eq!(
         format!("{}?{}", r.path, r.query),
-        stampede::invoke::function::invoke_path(ARN, Some("live"))
+        stampede_lambda::function::invoke_path(ARN, Some("live"))
     );
     assert_eq!(
         r.path,
@@ -401,7 +401,7 @@ async fn an_arn_with_a_qualifier_is_recorded_as_the_sdk_sent_it() {
 async fn get_function_configuration_says_memory_and_architecture() {
     let em = start(EmulatorConfig {
         memory_mb: 1769,
-        architecture: stampede::invoke::Architecture::Arm64,
+        architecture: stampede_lambda::Architecture::Arm64,
         ..EmulatorConfig::default()
     });
     let c = lambda(&em)
