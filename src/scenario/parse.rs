@@ -237,6 +237,8 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(&src, &e))?;
     let whole = 0..0;
 
+    // `[emulator]` is the emulator crate's: its keys are `RawEmulator`'s and its checks
+    // `config::validate`'s; the scenario only passes the table (and where it is) through.
     let emulator = match &raw.emulator {
         Some(e) => Some(emulator_config::validate(&src, e.get_ref())?),
         None => None,
