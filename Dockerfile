@@ -6,6 +6,7 @@ FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+COPY crates ./crates
 RUN cargo build --release --locked --bin stampede
 
 # Runtime: glibc, CA roots and a non-root user (65532), nothing else.

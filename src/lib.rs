@@ -8,10 +8,8 @@ pub mod classify;
 pub mod cli;
 pub mod cloudwatch;
 pub mod cmd;
-pub mod emulator;
 pub mod engine;
 pub mod error;
-pub mod invoke;
 pub mod located;
 pub mod probe;
 pub mod quotas;
@@ -24,3 +22,11 @@ pub mod schedule;
 pub mod signals;
 pub mod transport;
 pub mod verdict;
+
+/// The emulator crate under its old path: `Results.emulator` still holds its `Stats` until
+/// the results crate has a file-side type of its own (the CLI then converts).
+pub use stampede_emulator as emulator;
+/// The old name of the `stampede-lambda` crate, kept for `results/lambda.rs` until the
+/// results crate replaces it. New code names `stampede_lambda`.
+#[doc(hidden)]
+pub use stampede_lambda as invoke;

@@ -1,21 +1,21 @@
 //! The layering, enforced: a module of `src/` may use only the modules below it in the
-//! pipeline. The order is written once, here (ARCHITECTURE.md explains each layer).
+//! pipeline. The order is written once, here (ARCHITECTURE.md explains each layer). The
+//! crates of the workspace below the CLI are checked by their manifests: Cargo then refuses
+//! any use the graph does not allow.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 21] = [
-    "error",      // exit codes and the error type
+const LAYERS: [&str; 19] = [
+    "error",      // exit codes and the error type (the `stampede-located` crate's)
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
-    "located",    // file:line:col errors for whatever the user wrote
+    "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
     "classify",   // an answer → its outcome class
-    "invoke",     // the Lambda Invoke API: function names, REPORT lines, cost
     "retry",      // backoff, the retry budget, Retry-After
     "adaptive",   // the SDKs' client-side rate limiter
     "scenario",   // what the user wrote: target, stages, thresholds, abort rules, [emulator]
     "schedule",   // stages → send instants or worker counts
-    "emulator",   // the local API Gateway + Lambda (served by `emulate` and in-process runs)
     "transport",  // one attempt on the wire: HTTP/1.1, TLS, auth
     "record",     // counters, histograms, the per-second timeline
     "engine",     // drives the traffic; abort rules
@@ -27,6 +27,18 @@ const LAYERS: [&str; 21] = [
     "report",     // summary, live view, check text
     "cli",        // clap definitions
     "cmd",        // one file per command: wiring only
+];
+
+/// Workspace crates the CLI re-exports under a module name, for code not yet moved to the
+/// crates' own names (`Results.emulator`, `results/lambda.rs`): below every layer, so any
+/// module may use them.
+const REEXPORTED_CRATES: [&str; 2] = ["emulator", "invoke"];
+
+/// The workspace's crates below the CLI, and the only crates of ours each may depend on.
+const CRATES: [(&str, &[&str]); 3] = [
+    ("crates/located", &[]),
+    ("crates/lambda", &[]),
+    ("crates/emulator", &["stampede-lambda", "stampede-located"]),
 ];
 
 /// The `.rs` files of module `name`: `src/name.rs` or everything under `src/name/`.
@@ -82,6 +94,9 @@ fn violations(src: &Path) -> Vec<(PathBuf, usize, &'static str, String)> {
         for file in files_of(src, module) {
             let text = std::fs::read_to_string(&file).unwrap();
             for (line, used) in crate_uses(&text) {
+                if REEXPORTED_CRATES.contains(&used.as_str()) {
+                    continue;
+                }
                 let to = rank.get(used.as_str()).unwrap_or_else(|| {
                     panic!("{}:{line}: `crate::{used}` is in no layer", file.display())
                 });
@@ -162,4 +177,73 @@ fn architecture_md_lists_the_same_layers_in_the_same_order() {
         assert!(at >= last, "ARCHITECTURE.md puts `{module}` out of order");
         last = at;
     }
+}
+
+/// The `stampede*` packages (sorted) a manifest's `[dependencies]`, `[dev-dependencies]` and
+/// `[build-dependencies]` name.
+fn our_dependencies(manifest: &Path) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        for (name, spec) in doc
+            .get(section)
+            .and_then(|d| d.as_table())
+            .into_iter()
+            .flatten()
+        {
+            let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+            if package.starts_with("stampede") {
+                out.push(package.to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_crates_below_the_cli_depend_only_on_those_below_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    let list = |key: &str| -> Vec<&str> {
+        workspace["workspace"][key]
+            .as_array()
+            .unwrap_or_else(|| panic!("[workspace] has no {key}"))
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect()
+    };
+    let (members, default) = (list("members"), list("default-members"));
+    for (dir, allowed) in CRATES {
+        assert!(members.contains(&dir), "{dir} is not a workspace member");
+        assert!(
+            default.contains(&dir),
+            "{dir} is not a default member: `cargo test` would skip its tests"
+        );
+        for dep in our_dependencies(&root.join(dir).join("Cargo.toml")) {
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "{dir} depends on {dep}: it may use only {allowed:?} of ours (never the stampede CLI, its results, engine or transport)"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_emulator_depends_on_no_part_of_the_cli() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let deps = our_dependencies(&root.join("crates/emulator/Cargo.toml"));
+    assert_eq!(deps, ["stampede-lambda", "stampede-located"]);
+    // The check itself sees a manifest that names the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("Cargo.toml");
+    std::fs::write(
+        &bad,
+        "[dependencies]\nstampede = { path = \"../..\" }\ncli = { package = \"stampede-results\", path = \"x\" }\n",
+    )
+    .unwrap();
+    assert_eq!(our_dependencies(&bad), ["stampede", "stampede-results"]);
 }

@@ -20,11 +20,11 @@ fn scenario(emulator: &str, stages: &str) -> String {
 }
 
 /// The emulator in this process, with `handler_ms` handlers and 1-second periods.
-fn emulator_1s(handler_ms: u64) -> stampede::emulator::RunningEmulator {
-    start_emulator(stampede::emulator::EmulatorConfig {
-        duration: stampede::emulator::HandlerTime::Fixed(Duration::from_millis(handler_ms)),
+fn emulator_1s(handler_ms: u64) -> stampede_emulator::RunningEmulator {
+    start_emulator(stampede_emulator::EmulatorConfig {
+        duration: stampede_emulator::HandlerTime::Fixed(Duration::from_millis(handler_ms)),
         metrics_period: Duration::from_secs(1),
-        ..stampede::emulator::EmulatorConfig::default()
+        ..stampede_emulator::EmulatorConfig::default()
     })
 }
 
@@ -128,6 +128,42 @@ fn the_emulators_numbers_equal_what_it_counted_and_confirm_suspected_throttles()
     assert!(text.contains("confirmed: Lambda counted"), "{text}");
     // The run's verdict is the run's: the reservation was passed, the check fails (1).
     assert_eq!(r["quota_check"]["pass"], false);
+}
+
+/// A quarter of the invocations behind API Gateway end in a function error: every 502
+/// stampede saw is one the emulator counted, and one Lambda's `Errors` and API Gateway's
+/// `5XXError` counted (issue 25: the API Gateway path ignored `error_rate`).
+#[test]
+fn api_gateway_answers_the_configured_share_of_function_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "s.toml",
+        &scenario(
+            "api = \"rest\"\nerror_rate = 0.25\nseed = 25\nduration = \"5ms\"\ncold_start = \"0ms\"\nmetrics_period = \"1s\"",
+            "[[stages]]\nkind = \"constant\"\nrate = 200\nduration = \"2s\"\n",
+        ),
+    );
+    let (r, _) = run_results(dir.path(), "r.json", &["run", file.to_str().unwrap()], 0);
+    let e = &r["emulator"];
+    let count = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("{e:#}"));
+    let (requests, failed) = (count(&e["requests"]), count(&e["function_errors"]));
+    assert_eq!(count(&e["ok"]) + failed, requests, "{e:#}");
+    // The configured share, within four standard deviations of 400 draws of 0.25.
+    let share = failed / requests;
+    assert!((0.15..0.35).contains(&share), "{failed} of {requests}");
+    // What the client saw is what the emulator did, and what CloudWatch counted.
+    assert_eq!(
+        count(&r["attempts"]["server_errors"]),
+        failed,
+        "{:#}",
+        r["attempts"]
+    );
+    let cw = &r["cloudwatch"];
+    assert_eq!(cw["status"], "read", "{cw:#}");
+    assert_eq!(total(cw, "server", "errors"), failed, "{:#}", cw["total"]);
+    assert_eq!(total(cw, "server", "api_5xx"), failed);
+    assert_eq!(total(cw, "server", "invocations"), requests);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use aws_sdk_apigateway as apigateway;
 use aws_sdk_lambda as lambda;
 use aws_sdk_servicequotas as servicequotas;
 use common::{small_account, start_emulator};
-use stampede::emulator::EmulatorConfig;
+use stampede_emulator::EmulatorConfig;
 
 macro_rules! client {
     ($krate:ident, $em:expr) => {{

@@ -300,7 +300,7 @@ fn actions_stampede_calls() -> BTreeSet<String> {
         .collect();
     assert!(found.len() >= 8, "the scan found the calls: {found:?}");
     // A lambda target invokes on the load path, signed by stampede, not through an SDK.
-    let load_path = std::fs::read_to_string(root().join("src/invoke/function.rs")).unwrap();
+    let load_path = std::fs::read_to_string(root().join("crates/lambda/src/function.rs")).unwrap();
     if load_path.contains("/2015-03-31/functions/{}/invocations") {
         found.insert("lambda:InvokeFunction".into());
     }

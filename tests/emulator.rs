@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use common::{run_results, stampede, stderr, write};
-use stampede::emulator::{self, ApiMode, EmulatorConfig, HandlerTime};
+use stampede_emulator::{self as emulator, ApiMode, EmulatorConfig, HandlerTime};
 
 /// One raw HTTP/1.1 exchange: (status, headers lower-cased, body).
 fn exchange(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)>, String) {
@@ -160,6 +160,43 @@ fn integration_timeouts() {
         (status, body.as_str()),
         (503, r#"{"message":"Service Unavailable"}"#)
     );
+}
+
+/// `error_rate` is the function's, whichever way it is invoked: API Gateway answers a
+/// function error as it does on AWS (issue 25: the API Gateway path ignored it).
+#[test]
+fn function_errors_behind_api_gateway_are_its_answers() {
+    let failing = |api| EmulatorConfig {
+        error_rate: 1.0,
+        duration: HandlerTime::Fixed(Duration::from_millis(1)),
+        ..tiny(api)
+    };
+    let em = emulator::start(failing(ApiMode::Rest), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let (status, headers, body) = exchange(em.addr, "/orders");
+    assert_eq!(
+        (status, body.as_str()),
+        (502, r#"{"message": "Internal server error"}"#)
+    );
+    assert_eq!(
+        header(&headers, "x-amzn-errortype"),
+        Some("InternalServerErrorException")
+    );
+    let stats = em.stats();
+    assert_eq!((stats.function_errors, stats.ok), (1, 0), "{stats:?}");
+    let em = emulator::start(failing(ApiMode::Http), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let (status, _, body) = exchange(em.addr, "/orders");
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"message":"Internal Server Error"}"#)
+    );
+    let em = emulator::start(
+        failing(ApiMode::FunctionUrl),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let (status, _, body) = exchange(em.addr, "/orders");
+    assert_eq!((status, body.as_str()), (502, "Internal Server Error"));
+    assert_eq!(em.stats().function_errors, 1);
 }
 
 #[test]

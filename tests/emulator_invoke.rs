@@ -10,8 +10,8 @@ use aws_sdk_lambda::operation::invoke::InvokeError;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, InvocationType, LogType, ThrottleReason};
-use stampede::emulator::{self, EmulatorConfig, HandlerTime, RunningEmulator};
-use stampede::invoke::ReportLine;
+use stampede_emulator::{self as emulator, EmulatorConfig, HandlerTime, RunningEmulator};
+use stampede_lambda::ReportLine;
 
 const FUNCTION: &str = "emulated-function";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:emulated-function";
@@ -118,7 +118,7 @@ async fn request_response_reports_a_cold_start_then_a_warm_one() {
     assert!(cold.duration_ms >= 20.0, "{}", cold.duration_ms);
     assert_eq!(
         cold.billed_ms,
-        stampede::invoke::report_line::billed_ms(cold.duration_ms, cold.init_ms)
+        stampede_lambda::report_line::billed_ms(cold.duration_ms, cold.init_ms)
     );
     assert_eq!(cold.memory_mb, 512);
     assert!((40..=512).contains(&cold.max_memory_used_mb));
@@ -185,6 +185,55 @@ async fn reserved_concurrency_throttles_as_lambda_does() {
     assert_eq!(stats.peak_concurrency, 2);
 }
 
+/// The status of one `GET /orders` through the emulator's API Gateway (raw HTTP/1.1).
+async fn through_api_gateway(em: &RunningEmulator) -> u16 {
+    use std::io::{Read, Write};
+    let addr = em.addr;
+    tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET /orders HTTP/1.1\r\nhost: em\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        raw.split(' ').nth(1).unwrap().parse().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// The Invoke API and API Gateway take the one invocation path: one set of environments
+/// and one concurrency (issue 25: the sequence was written twice, and the copies differed).
+#[tokio::test]
+async fn the_invoke_api_and_api_gateway_share_one_lambda() {
+    let em = start(EmulatorConfig {
+        reserved_concurrency: Some(1),
+        cold_start: HandlerTime::Fixed(ms(10)),
+        // Long enough that the request below comes while it runs, on a loaded machine too.
+        duration: HandlerTime::Fixed(ms(1500)),
+        ..EmulatorConfig::default()
+    });
+    let client = lambda(&em);
+    let invoked = tokio::spawn(async move { client.invoke().function_name(FUNCTION).send().await });
+    // While the Invoke API's invocation holds the one environment, API Gateway's request
+    // is a Lambda throttle (a REST API's 500).
+    while em.stats().in_flight == 0 {
+        assert!(!invoked.is_finished(), "the invocation ended unseen");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(through_api_gateway(&em).await, 500);
+    assert_eq!(invoked.await.unwrap().unwrap().status_code(), 200);
+    // Then API Gateway's request runs on the environment the Invoke API warmed.
+    assert_eq!(through_api_gateway(&em).await, 200);
+    let stats = em.stats();
+    assert_eq!((stats.cold_starts, stats.environments_created), (1, 1));
+    assert_eq!(stats.throttled_lambda_reserved, 1);
+    assert_eq!(
+        (stats.ok, stats.requests, stats.invocations_direct),
+        (2, 3, 1)
+    );
+}
+
 #[tokio::test]
 async fn function_errors_are_answered_counted_and_in_cloudwatch() {
     let em = start(EmulatorConfig {
@@ -207,7 +256,7 @@ async fn function_errors_are_answered_counted_and_in_cloudwatch() {
         assert_eq!(out.function_error(), Some("Unhandled"));
         let payload = out.payload().unwrap().as_ref();
         assert_eq!(
-            stampede::invoke::report_line::error_type(payload).as_deref(),
+            stampede_lambda::report_line::error_type(payload).as_deref(),
             Some("EmulatedError")
         );
         report(&out);
@@ -370,7 +419,7 @@ async fn an_arn_with_a_qualifier_is_recorded_as_the_sdk_sent_it() {
     assert_eq!(r.method, "POST");
     assert_eq!(
         format!("{}?{}", r.path, r.query),
-        stampede::invoke::function::invoke_path(ARN, Some("live"))
+        stampede_lambda::function::invoke_path(ARN, Some("live"))
     );
     assert_eq!(
         r.path,
@@ -401,7 +450,7 @@ async fn an_arn_with_a_qualifier_is_recorded_as_the_sdk_sent_it() {
 async fn get_function_configuration_says_memory_and_architecture() {
     let em = start(EmulatorConfig {
         memory_mb: 1769,
-        architecture: stampede::invoke::Architecture::Arm64,
+        architecture: stampede_lambda::Architecture::Arm64,
         ..EmulatorConfig::default()
     });
     let c = lambda(&em)

@@ -447,10 +447,7 @@ fn bad_lambda_targets_are_told_where_and_what_was_expected() {
 
 /// The SigV4 signature a request should carry, recomputed from what the server received
 /// (the headers its `SignedHeaders` names, its time, its body) with the known secret.
-fn expected_signature(
-    r: &stampede::emulator::invoke::RecordedRequest,
-    secret: &str,
-) -> (String, String) {
+fn expected_signature(r: &stampede_emulator::RecordedRequest, secret: &str) -> (String, String) {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     use aws_sigv4::sign::v4;
     let auth = r.header("authorization").expect("signed");
@@ -513,16 +510,16 @@ fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
     use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_lambda::primitives::Blob;
     use aws_sdk_lambda::types::{InvocationType, LogType};
-    use stampede::invoke::ReportLine;
+    use stampede_lambda::ReportLine;
 
     const SECRET2: &str = "agreement-secret-never-print-me";
     let arn = "arn:aws:lambda:us-east-1:123456789012:function:emulated-function";
     let payload = r#"{"sku":"A-1","qty":2}"#;
     for error_rate in [0.0, 1.0] {
-        let em = common::start_emulator(stampede::emulator::EmulatorConfig {
+        let em = common::start_emulator(stampede_emulator::EmulatorConfig {
             memory_mb: 1769,
             error_rate,
-            ..stampede::emulator::EmulatorConfig::default()
+            ..stampede_emulator::EmulatorConfig::default()
         });
         let endpoint = format!("http://{}", em.addr);
         // The SDK's Invoke, as a user of it would call it.
@@ -579,7 +576,7 @@ fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
             let (expected, carried) = expected_signature(req, SECRET2);
             assert_eq!(carried, expected, "{who}'s signature");
         }
-        let scope = |req: &stampede::emulator::invoke::RecordedRequest| {
+        let scope = |req: &stampede_emulator::RecordedRequest| {
             let a = req.header("authorization").unwrap();
             let c = a
                 .split("Credential=")
@@ -610,7 +607,7 @@ fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
         if error_rate > 0.0 {
             assert_eq!(sdk.function_error(), Some("Unhandled"));
             let body = sdk.payload().unwrap().as_ref();
-            let error_type = stampede::invoke::report_line::error_type(body).unwrap();
+            let error_type = stampede_lambda::report_line::error_type(body).unwrap();
             assert_eq!(l["function_errors"][&error_type], 1);
             assert_eq!(u(&r["attempts"]["function_errors"]), 1);
         } else {

@@ -159,13 +159,13 @@ fn new_environments_are_what_the_emulator_created_not_what_was_in_flight() {
 fn the_model_of_new_environments_agrees_with_an_emulator_it_cannot_read() {
     // The emulator outside the run: stampede sees only a URL and a quotas file, so the
     // count is its model, set here against the emulator's own.
-    let config = stampede::emulator::EmulatorConfig {
-        api: stampede::emulator::ApiMode::FunctionUrl,
+    let config = stampede_emulator::EmulatorConfig {
+        api: stampede_emulator::ApiMode::FunctionUrl,
         scaling_environments: 20,
         scaling_per: std::time::Duration::from_secs(10),
-        duration: stampede::emulator::HandlerTime::Fixed(std::time::Duration::from_millis(300)),
-        cold_start: stampede::emulator::HandlerTime::Fixed(std::time::Duration::ZERO),
-        ..stampede::emulator::EmulatorConfig::default()
+        duration: stampede_emulator::HandlerTime::Fixed(std::time::Duration::from_millis(300)),
+        cold_start: stampede_emulator::HandlerTime::Fixed(std::time::Duration::ZERO),
+        ..stampede_emulator::EmulatorConfig::default()
     };
     let emulator = start_emulator(config);
     let dir = tempfile::tempdir().unwrap();

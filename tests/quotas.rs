@@ -5,7 +5,7 @@ mod common;
 
 use common::{small_account, stampede_aws, start_emulator, stderr, stdout, write, DUMMY_KEYS};
 use serde_json::Value;
-use stampede::emulator::{EmulatorConfig, RunningEmulator};
+use stampede_emulator::{EmulatorConfig, RunningEmulator};
 
 /// `stampede quotas --json` for every limit the emulator serves; exit code and JSON.
 fn quotas_json(em: &RunningEmulator, extra: &[&str], env: &[(&str, &str)]) -> (Value, String) {

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use crate::cli::EmulateArgs;
-use crate::emulator::{self, EmulatorConfig, STATS_PATH};
 use crate::error::{exit, Error, Result};
+use stampede_emulator::{self as emulator, EmulatorConfig, STATS_PATH};
 
 pub fn emulate(args: &EmulateArgs) -> Result<i32> {
     let config = match &args.config {

@@ -2,14 +2,14 @@
 //! and every stage checked against the limits.
 
 use crate::cli::LoadArgs;
-use crate::emulator::EmulatorConfig;
-use crate::emulator::RunningEmulator;
 use crate::error::Result;
 use crate::quotas::sources::{self, Limits};
 use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
 use crate::verdict::cost;
 use crate::verdict::preflight::{self, Preflight};
+use stampede_emulator::EmulatorConfig;
+use stampede_emulator::RunningEmulator;
 use std::time::Duration;
 
 /// The limits, the stage plans and the preflight of `scenario`, as `plan` and `run`
@@ -43,7 +43,7 @@ pub fn preflight(
             .function_config
             .as_ref()
             .and_then(|c| c.timeout_s);
-        checked.warnings.extend(crate::verdict::invoke::warnings(
+        checked.warnings.extend(crate::verdict::lambda::warnings(
             scenario.target.body.len(),
             l.invocation,
             scenario.target.timeout,

@@ -2,9 +2,9 @@
 //! emulator a scenario's `[emulator]` asks for.
 
 use crate::cli::LoadArgs;
-use crate::emulator::{self, RunningEmulator};
 use crate::error::{Error, Result};
 use crate::scenario::{self, AdHoc, LoadShape, Scenario, Shard, ShardSource};
+use stampede_emulator::{self as emulator, RunningEmulator};
 
 pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
     let shape = match (args.rate, args.concurrency, args.burst) {

@@ -319,7 +319,7 @@ fn cloudwatch_reading(
     args: &RunArgs,
     scenario: &crate::scenario::Scenario,
     limits: &Limits,
-    emulator: Option<&crate::emulator::RunningEmulator>,
+    emulator: Option<&stampede_emulator::RunningEmulator>,
     is_shard: bool,
 ) -> Result<Option<super::cloudwatch::Reading>> {
     use crate::quotas::Front;

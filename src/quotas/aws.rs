@@ -239,7 +239,7 @@ async fn function_configuration(
     function: &str,
     qualifier: Option<&str>,
 ) -> Read<FunctionConfig> {
-    use crate::invoke::Architecture;
+    use stampede_lambda::Architecture;
     match lambda
         .get_function_configuration()
         .function_name(function)

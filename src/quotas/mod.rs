@@ -245,7 +245,7 @@ pub struct Quotas {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionConfig {
     pub memory_mb: u64,
-    pub architecture: crate::invoke::Architecture,
+    pub architecture: stampede_lambda::Architecture,
     /// The function's own timeout, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<u64>,

@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use super::{aws::QuotaQuery, ApiKind, Front, LimitKey, QuotaSource, Quotas};
-use crate::emulator::{ApiMode, EmulatorConfig};
 use crate::error::Result;
 use crate::scenario::{AwsContext, Scenario};
+use stampede_emulator::{ApiMode, EmulatorConfig};
 
 /// The quotas a scenario is checked against, what stands in front of its function, and
 /// the names the next steps quote.

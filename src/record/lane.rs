@@ -12,12 +12,12 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
 
 use super::histogram::new_histogram;
-use super::invoke::{ColdStart, InvokeRecord};
+use super::lambda::{ColdStart, InvokeRecord};
 use super::statuses::StatusCounts;
 use super::timeline::SecondRecord;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
-use crate::invoke::ReportLine;
 use crate::retry::RetryCause;
+use stampede_lambda::ReportLine;
 
 /// A send later than this behind its schedule counts as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(1);

@@ -2,7 +2,11 @@
 //! merged into per-stage records and a per-second timeline.
 
 mod histogram;
-pub mod invoke;
+/// The old name of [`lambda`], kept for `results/lambda.rs` until the results crate
+/// replaces it.
+#[doc(hidden)]
+pub use lambda as invoke;
+pub mod lambda;
 pub(crate) mod lane;
 mod statuses;
 mod timeline;
@@ -10,7 +14,7 @@ mod timeline;
 pub use histogram::{
     decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
 };
-pub use invoke::{ColdStart, InvokeRecord};
+pub use lambda::{ColdStart, InvokeRecord};
 pub use lane::{
     pick_samples, AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord,
     ATTEMPT_BUCKETS, FAILURE_SAMPLES,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::invoke::cost::usd;
+use stampede_lambda::cost::usd;
 
 use crate::quotas::Quotas;
 use crate::verdict::num;

@@ -2,10 +2,10 @@
 //! and billed time from the REPORT lines, function errors, and what the test cost.
 
 use super::summary::ms;
-use crate::invoke::cost::usd;
 use crate::record::Percentiles;
 use crate::results::lambda::LambdaResults;
 use crate::results::Results;
+use stampede_lambda::cost::usd;
 
 /// The section as text lines (no trailing blank line); empty without a Lambda target.
 pub fn lines(r: &Results) -> Vec<String> {

@@ -184,7 +184,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
 fn lambda_flag(function: &str, endpoint: Option<&Uri>) -> Result<Target> {
     use super::lambda::{invoke_target, region_of, Endpoint, LambdaTarget};
     let expected = "a function name, name:qualifier or an ARN";
-    let f = crate::invoke::FunctionRef::parse(function)
+    let f = stampede_lambda::FunctionRef::parse(function)
         .map_err(|why| flag_error("--lambda", &why, expected))?;
     let region = region_of(&f, None, |n| std::env::var(n).ok()).ok_or_else(|| {
         flag_error(
@@ -195,7 +195,7 @@ fn lambda_flag(function: &str, endpoint: Option<&Uri>) -> Result<Target> {
     })?;
     let lambda = LambdaTarget {
         function: f,
-        invocation: crate::invoke::Invocation::RequestResponse,
+        invocation: stampede_lambda::Invocation::RequestResponse,
         log_tail: true,
         region,
     };

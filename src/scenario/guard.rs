@@ -11,8 +11,8 @@ use toml::{Spanned, Value};
 use super::schema::{self, Percentage, WholeNumber};
 use super::{AbortRules, Metric, Threshold};
 use crate::error::Result;
-use crate::invoke::cost::{Architecture, Prices, ARCHITECTURES};
 use crate::located::Source;
+use stampede_lambda::cost::{Architecture, Prices, ARCHITECTURES};
 
 /// `[abort]`: stop early (exit 3) when a rate over the last window passes its bound. At
 /// least one of the three rates.

@@ -8,9 +8,9 @@ use toml::Spanned;
 use super::parse::{parse_url, RawTarget};
 use super::{AuthSpec, Target};
 use crate::error::Result;
-use crate::invoke::function::{endpoint, invoke_path, FUNCTION_FORMS, INVOCATIONS};
-use crate::invoke::{FunctionRef, Invocation};
 use crate::located::Source;
+use stampede_lambda::function::{endpoint, invoke_path, FUNCTION_FORMS, INVOCATIONS};
+use stampede_lambda::{FunctionRef, Invocation};
 
 pub const TARGET_KINDS: [&str; 2] = ["http", "lambda"];
 

@@ -3,7 +3,6 @@
 
 mod adhoc;
 mod client;
-pub mod emulator_config;
 mod guard;
 pub mod lambda;
 mod parse;
@@ -18,7 +17,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
 use crate::retry::RetryPolicy;
-use emulator_config::EmulatorConfig;
+use stampede_emulator::EmulatorConfig;
 
 pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::client::{self, RawAuth, RawRequest, RawRetry};
-use super::emulator_config::{self, RawEmulator};
 use super::guard::{self, RawAbort, RawAws};
 use super::lambda::TARGET_KINDS;
 use super::schema::{Duration, Percentage, Rate, RateOrZero, WholeNumber};
@@ -21,10 +20,11 @@ use super::{
 };
 use super::{BODY_MAX, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
-use crate::invoke::function::INVOCATIONS;
 use crate::located::{nearest, redact_userinfo, toml_error, Source};
 use crate::located::{read_user_file, read_user_text, size_text, TEXT_FILE_MAX};
 use crate::retry::RetryPolicy;
+use stampede_emulator::config::{self as emulator_config, RawEmulator};
+use stampede_lambda::function::INVOCATIONS;
 
 /// A stampede scenario: what to send, in which stages, what counts as a pass.
 #[derive(Deserialize, JsonSchema)]
@@ -237,6 +237,8 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(&src, &e))?;
     let whole = 0..0;
 
+    // `[emulator]` is the emulator crate's: its keys are `RawEmulator`'s and its checks
+    // `config::validate`'s; the scenario only passes the table (and where it is) through.
     let emulator = match &raw.emulator {
         Some(e) => Some(emulator_config::validate(&src, e.get_ref())?),
         None => None,

@@ -2,100 +2,19 @@
 //! it through a file's `#:schema` directive — and for `stampede schema scenario`.
 //!
 //! It is generated from the types the parser deserialises (`Raw*`, with `deny_unknown_fields`),
-//! so the keys it allows are the keys the parser accepts. The value forms below describe what
+//! so the keys it allows are the keys the parser accepts. The value forms (`stampede_located::forms`) describe what
 //! the parser's checks accept; where a rule spans keys (a stage kind's keys, `to` ≥ `from`)
 //! the parser stays the judge and its error names the line.
 
-use std::borrow::Cow;
-
 use schemars::generate::SchemaSettings;
 use schemars::transform::{transform_subschemas, Transform};
-use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
-/// humantime's grammar: numbers with a unit, one or more, such as "1m30s" or "1.5s".
-const DURATION: &str = r"\s*([0-9]+(\.[0-9]+)?\s*(nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|months|month|M|years|year|yrs|yr|y)\s*)+";
-
-/// A form of value the parser checks, as a schema definition named after it.
-macro_rules! value_form {
-    ($(#[$doc:meta])* $name:ident => $schema:expr) => {
-        $(#[$doc])*
-        pub(crate) struct $name;
-        impl JsonSchema for $name {
-            fn schema_name() -> Cow<'static, str> {
-                stringify!($name).into()
-            }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                $schema
-            }
-        }
-    };
-}
-
-value_form!(
-    /// A positive duration written as a string.
-    Duration => json_schema!({
-        "description": "A duration: a string such as \"250ms\", \"30s\", \"2m\", \"1m30s\". Longer than zero.",
-        "type": "string",
-        "pattern": format!("^{DURATION}$"),
-    })
-);
-value_form!(
-    /// A duration where zero is allowed.
-    DurationOrZero => json_schema!({
-        "description": "A duration such as \"250ms\"; \"0s\" allowed.",
-        "type": "string",
-        "pattern": format!("^{DURATION}$"),
-    })
-);
-value_form!(
-    /// The emulator's handler time: a duration or a range.
-    DurationOrRange => json_schema!({
-        "description": "A duration such as \"40ms\", or a range such as \"20ms..80ms\" (uniform).",
-        "type": "string",
-        "pattern": format!(r"^{DURATION}(\.\.{DURATION})?$"),
-    })
-);
-value_form!(
-    /// A percentage string, what rate thresholds and abort rules take.
-    Percentage => json_schema!({
-        "description": "A percentage from \"0%\" to \"100%\", decimals allowed: \"0.1%\".",
-        "type": "string",
-        "pattern": r"^\s*\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%\s*$",
-    })
-);
-value_form!(
-    /// Requests per second, > 0.
-    Rate => json_schema!({
-        "description": "Requests per second: a number > 0.",
-        "type": "number",
-        "exclusiveMinimum": 0,
-    })
-);
-value_form!(
-    /// Requests per second, ≥ 0 (a ramp may start or end at 0).
-    RateOrZero => json_schema!({
-        "description": "Requests per second: a number ≥ 0.",
-        "type": "number",
-        "minimum": 0,
-    })
-);
-value_form!(
-    /// An integer ≥ 1.
-    WholeNumber => json_schema!({
-        "description": "A whole number ≥ 1.",
-        "type": "integer",
-        "minimum": 1,
-    })
-);
-value_form!(
-    /// An integer ≥ 0.
-    Count => json_schema!({
-        "description": "A whole number ≥ 0.",
-        "type": "integer",
-        "minimum": 0,
-    })
-);
+/// The value forms the readers of `stampede-located` check, as schema definitions.
+pub(crate) use stampede_located::forms::{
+    Count, Duration, Percentage, Rate, RateOrZero, WholeNumber,
+};
 
 /// The settings every schema of ours is generated with: draft 7, which Taplo and most
 /// validators read, and no `null` (TOML has none: an absent key is how "not set" is written).
@@ -116,7 +35,7 @@ pub fn scenario() -> Schema {
 
 /// The `stampede emulate --config FILE` file's schema: the keys of a scenario's `[emulator]`.
 pub fn emulator() -> Schema {
-    let mut schema = generator().into_root_schema_for::<super::emulator_config::RawEmulator>();
+    let mut schema = generator().into_root_schema_for::<stampede_emulator::config::RawEmulator>();
     schema.insert("title".into(), "stampede emulator settings".into());
     schema
 }

@@ -100,14 +100,14 @@ impl Answer {
     /// A function error's type: the payload's `errorType`, else the header's value.
     pub fn function_error_type(&self) -> Option<String> {
         let header = self.invoke.as_ref()?.function_error.as_ref()?;
-        crate::invoke::report_line::error_type(&self.excerpt)
+        stampede_lambda::report_line::error_type(&self.excerpt)
             .or_else(|| header.to_str().ok().map(str::to_string))
     }
 
     /// The REPORT line of the log tail, when there is one.
-    pub fn report_line(&self) -> Option<crate::invoke::ReportLine> {
+    pub fn report_line(&self) -> Option<stampede_lambda::ReportLine> {
         let log = self.invoke.as_ref()?.log_result.as_ref()?;
-        crate::invoke::ReportLine::from_log_result(log.as_bytes())
+        stampede_lambda::ReportLine::from_log_result(log.as_bytes())
     }
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::invoke::{Architecture, Cost, Prices};
 use crate::schedule::StagePlan;
+use stampede_lambda::{Architecture, Cost, Prices};
 
 /// The estimate, and what each number rests on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

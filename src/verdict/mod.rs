@@ -5,7 +5,7 @@ pub mod cloudwatch;
 pub mod cost;
 pub mod descriptors;
 mod environments;
-pub mod invoke;
+pub mod lambda;
 mod next_steps;
 mod onset;
 pub mod preflight;

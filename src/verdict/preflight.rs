@@ -7,11 +7,11 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::emulator::EmulatorConfig;
 use crate::error::Result;
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::scenario::Stage;
 use crate::schedule::StagePlan;
+use stampede_emulator::EmulatorConfig;
 
 /// Share of a limit from which a plan is "close" (reported, not failed).
 pub const NEAR: f64 = 0.8;

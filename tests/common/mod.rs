@@ -453,14 +453,14 @@ pub fn stdout(o: &Output) -> String {
 
 /// The in-process emulator on a free loopback port.
 pub fn start_emulator(
-    config: stampede::emulator::EmulatorConfig,
-) -> stampede::emulator::RunningEmulator {
-    stampede::emulator::start(config, "127.0.0.1:0".parse().unwrap()).unwrap()
+    config: stampede_emulator::EmulatorConfig,
+) -> stampede_emulator::RunningEmulator {
+    stampede_emulator::start(config, "127.0.0.1:0".parse().unwrap()).unwrap()
 }
 
 /// An account with every limit set and small: the control-plane tests read it back.
-pub fn small_account() -> stampede::emulator::EmulatorConfig {
-    stampede::emulator::EmulatorConfig {
+pub fn small_account() -> stampede_emulator::EmulatorConfig {
+    stampede_emulator::EmulatorConfig {
         account_concurrency: 100,
         reserved_concurrency: Some(50),
         provisioned_concurrency: Some(10),
@@ -472,7 +472,7 @@ pub fn small_account() -> stampede::emulator::EmulatorConfig {
         qualifier: "live".into(),
         rest_api_id: "abc123".into(),
         stage: "prod".into(),
-        ..stampede::emulator::EmulatorConfig::default()
+        ..stampede_emulator::EmulatorConfig::default()
     }
 }
 

@@ -1,27 +1,32 @@
 //! A local API Gateway + Lambda emulator: throttles like AWS on the wire, so the demo, CI
-//! and every test work without an AWS account. The data plane answers any path, and the
-//! Lambda Invoke API its own (`invoke`); the stats endpoint `/__stampede/stats` says what
-//! the server did, so tests can compare it with what the client saw.
+//! and every test work without an AWS account. The data plane answers any path through API
+//! Gateway (or a function URL), and the Lambda Invoke API its own (`lambda::invoke_api`);
+//! both take the one invocation path of [`lambda`]. The control plane answers the quota
+//! APIs (`control`) and CloudWatch (`cloudwatch`, from `metrics`); the stats endpoint
+//! `/__stampede/stats` says what the server did, so tests can compare it with what the
+//! client saw.
+//!
+//! A crate of its own: it owns its settings ([`config`], a scenario's `[emulator]` table)
+//! and its [`Stats`], and depends on no part of the stampede CLI — only on
+//! `stampede-lambda` (names, ARNs, REPORT lines) and `stampede-located` (positioned errors).
 
 pub mod answers;
+pub mod api_gateway;
 pub mod cloudwatch;
-/// The `[emulator]` settings: part of the scenario, read with it.
-pub use crate::scenario::emulator_config as config;
+pub mod config;
 pub mod control;
-pub mod invoke;
 pub mod lambda;
 pub mod metrics;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, RateLimiter};
 use http_body_util::Full;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -29,12 +34,13 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use answers::Answer;
+use api_gateway::bucket_quota;
 pub use config::{ApiMode, EmulatorConfig, HandlerTime};
-pub use invoke::RecordedRequest;
-use lambda::{Lambda, LambdaStats};
+use lambda::environments::{Environments, LambdaStats};
+pub use lambda::invoke_api::{self, RecordedRequest};
 use metrics::Metrics;
 
-use crate::error::{Error, Result};
+use stampede_located::{Error, Result};
 
 pub const STATS_PATH: &str = "/__stampede/stats";
 
@@ -42,15 +48,6 @@ pub const STATS_PATH: &str = "/__stampede/stats";
 /// included: a client that opens connections and sends nothing (or a byte at a time)
 /// cannot hold them for ever. hyper's default, applied (it needs a timer to be).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// An API Gateway bucket: `rate` tokens a second, `burst` at most.
-pub fn bucket_quota(rate: f64, burst: u64) -> Quota {
-    let period = Duration::from_secs_f64(1.0 / rate.max(1e-9));
-    let burst = NonZeroU32::new(burst.clamp(1, u32::MAX as u64) as u32).expect("clamped ≥ 1");
-    Quota::with_period(period.max(Duration::from_nanos(1)))
-        .expect("period > 0")
-        .allow_burst(burst)
-}
 
 /// What the emulator did, served at [`STATS_PATH`].
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq, JsonSchema)]
@@ -69,7 +66,7 @@ pub struct Stats {
     pub warm_environments: u64,
     pub peak_concurrency: u64,
     pub in_flight: u64,
-    /// Invocations that ended in a function error (`error_rate`, Invoke API only).
+    /// Invocations that ended in a function error (`error_rate`), whichever way they came.
     #[serde(default)]
     pub function_errors: u64,
     /// Lambda Invoke API requests (`POST /2015-03-31/functions/…/invocations`).
@@ -86,7 +83,7 @@ struct Emulator {
     config: EmulatorConfig,
     account_bucket: DefaultDirectRateLimiter,
     stage_bucket: Option<DefaultDirectRateLimiter>,
-    lambda: Mutex<Lambda>,
+    environments: Mutex<Environments>,
     /// What CloudWatch would have counted, per period.
     metrics: Mutex<Metrics>,
     rng: Mutex<fastrand::Rng>,
@@ -106,15 +103,14 @@ struct Emulator {
 
 impl Emulator {
     fn new(config: EmulatorConfig) -> Emulator {
-        let lambda = Lambda::new(
+        let mut environments = Environments::new(
             config.function_limit(),
             config.reserved_concurrency.is_some(),
             config.scaling_environments,
             config.scaling_per,
             config.idle_expiry,
         );
-        let mut lambda = lambda;
-        lambda.prewarm(config.warm, Instant::now());
+        environments.prewarm(config.warm, Instant::now());
         let rng = config
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
@@ -124,7 +120,7 @@ impl Emulator {
                 .stage_rate
                 .zip(config.stage_burst)
                 .map(|(r, b)| RateLimiter::direct(bucket_quota(r, b))),
-            lambda: Mutex::new(lambda),
+            environments: Mutex::new(environments),
             metrics: Mutex::new(Metrics::new(&config)),
             rng: Mutex::new(rng),
             requests: AtomicU64::new(0),
@@ -142,8 +138,8 @@ impl Emulator {
     }
 
     fn stats(&self) -> Stats {
-        let lambda = self.lambda.lock().expect("lambda lock");
-        let l: LambdaStats = lambda.stats;
+        let environments = self.environments.lock().expect("environments lock");
+        let l: LambdaStats = environments.stats;
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let (init_min, init_max) = self
             .inits
@@ -162,9 +158,9 @@ impl Emulator {
             cold_starts: l.cold_starts,
             environments_created: l.environments_created,
             environments_expired: l.environments_expired,
-            warm_environments: lambda.warm_environments() as u64,
+            warm_environments: environments.warm_environments() as u64,
             peak_concurrency: l.peak_concurrency,
-            in_flight: lambda.busy,
+            in_flight: environments.busy,
             function_errors: self.function_errors.load(Relaxed),
             invocations_direct: self.invocations_direct.load(Relaxed),
             init_ms_min: init_min,
@@ -176,100 +172,6 @@ impl Emulator {
     fn took_cold_start(&self, d: Duration) {
         let mut inits = self.inits.lock().expect("inits lock");
         *inits = Some(inits.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
-    }
-
-    /// One data-plane request: API Gateway's buckets, then Lambda; counted for CloudWatch
-    /// by the time it came.
-    async fn invoke(self: &Arc<Self>) -> Answer {
-        let (came, began) = (SystemTime::now(), Instant::now());
-        let (answer, integration) = self.answer(came).await;
-        self.metrics.lock().expect("metrics lock").api_request(
-            came,
-            answer.status,
-            began.elapsed(),
-            integration,
-        );
-        answer
-    }
-
-    /// The answer, and how long the integration (Lambda) took when it was called.
-    async fn answer(self: &Arc<Self>, came: SystemTime) -> (Answer, Option<Duration>) {
-        self.requests.fetch_add(1, Relaxed);
-        let mode = self.config.api;
-        if mode != ApiMode::FunctionUrl {
-            if self.account_bucket.check().is_err() {
-                self.throttled_account.fetch_add(1, Relaxed);
-                return (answers::api_gateway_throttle(mode), None);
-            }
-            if let Some(stage) = &self.stage_bucket {
-                if stage.check().is_err() {
-                    self.throttled_stage.fetch_add(1, Relaxed);
-                    return (answers::api_gateway_throttle(mode), None);
-                }
-            }
-        }
-        let called = Instant::now();
-        let (invocation, busy) = {
-            let mut lambda = self.lambda.lock().expect("lambda lock");
-            (lambda.invoke(Instant::now()), lambda.busy)
-        };
-        let invocation = match invocation {
-            Ok(i) => {
-                self.metrics
-                    .lock()
-                    .expect("metrics lock")
-                    .invoked(came, busy);
-                i
-            }
-            Err(why) => {
-                self.metrics.lock().expect("metrics lock").throttled(came);
-                return (answers::lambda_throttle(mode, why), Some(called.elapsed()));
-            }
-        };
-        let handler = self
-            .config
-            .duration
-            .sample(&mut self.rng.lock().expect("rng lock"));
-        let handler = self.config.handler_time(handler, busy);
-        let cold_start = if invocation.cold {
-            let d = self
-                .config
-                .cold_start
-                .sample(&mut self.rng.lock().expect("rng lock"));
-            self.took_cold_start(d);
-            d
-        } else {
-            Duration::ZERO
-        };
-        let busy_for = handler + cold_start;
-        let waits = mode != ApiMode::FunctionUrl && busy_for > self.config.integration_timeout;
-        if waits {
-            // API Gateway gives up; the function runs on and holds its environment.
-            let me = Arc::clone(self);
-            tokio::spawn(async move {
-                tokio::time::sleep(busy_for).await;
-                me.lambda
-                    .lock()
-                    .expect("lambda lock")
-                    .finish(Instant::now());
-                me.metrics.lock().expect("metrics lock").ran(came, handler);
-            });
-            tokio::time::sleep(self.config.integration_timeout).await;
-            self.timeouts.fetch_add(1, Relaxed);
-            return (answers::integration_timeout(mode), Some(called.elapsed()));
-        }
-        tokio::time::sleep(busy_for).await;
-        self.lambda
-            .lock()
-            .expect("lambda lock")
-            .finish(Instant::now());
-        // Lambda's Duration leaves the cold start (its Init Duration) out.
-        self.metrics
-            .lock()
-            .expect("metrics lock")
-            .ran(came, handler);
-        self.ok.fetch_add(1, Relaxed);
-        (answers::ok(), Some(called.elapsed()))
     }
 
     fn request_id(&self) -> String {
@@ -352,7 +254,7 @@ impl Emulator {
 
     async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
         // Signed for `lambda`, but data plane: before the control plane's routing.
-        if let Some(name) = invoke::route(req.method().as_str(), req.uri().path()) {
+        if let Some(name) = invoke_api::route(req.method().as_str(), req.uri().path()) {
             let name = name.to_string();
             let id = self.request_id();
             let answer = self.invoke_api(req, &name, &id).await;
@@ -372,7 +274,7 @@ impl Emulator {
                 body: serde_json::to_string(&self.stats()).expect("stats serialise"),
             }
         } else {
-            self.invoke().await
+            self.through_api_gateway().await
         };
         respond(answer, self.request_id(), self.config.api == ApiMode::Http)
     }
@@ -511,20 +413,6 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use governor::clock::FakeRelativeClock;
-
-    /// Tries a request every millisecond for `seconds` against a fresh bucket.
-    fn admitted(rate: f64, burst: u64, seconds: u64) -> u64 {
-        let clock = FakeRelativeClock::default();
-        let bucket = RateLimiter::direct_with_clock(bucket_quota(rate, burst), clock.clone());
-        let mut admitted = 0;
-        for _ in 0..seconds * 1000 {
-            // Far more than the rate: 20 tries each millisecond.
-            admitted += (0..20).filter(|_| bucket.check().is_ok()).count() as u64;
-            clock.advance(Duration::from_millis(1));
-        }
-        admitted
-    }
 
     /// A connection that sends half a head and then nothing is closed after the header
     /// read timeout, not held open for ever.
@@ -559,17 +447,5 @@ mod tests {
             started.elapsed() < Duration::from_secs(9),
             "closed by the timeout, not by the read's own"
         );
-    }
-
-    #[test]
-    fn the_bucket_admits_rate_times_t_plus_burst() {
-        for (rate, burst, seconds) in [(500.0, 250, 10), (10_000.0, 5_000, 5), (37.5, 10, 20)] {
-            let expected = rate * seconds as f64 + burst as f64;
-            let got = admitted(rate, burst, seconds) as f64;
-            assert!(
-                (got - expected).abs() <= expected * 0.01,
-                "rate {rate} burst {burst}: {got} vs {expected}"
-            );
-        }
     }
 }

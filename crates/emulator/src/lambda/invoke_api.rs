@@ -2,25 +2,25 @@
 //! answered as Lambda answers it — the function's result (or function error) with its
 //! executed version and, when asked, the log tail and its `REPORT` line; 202 for an `Event`,
 //! 204 for a `DryRun`; Lambda's 429 when the emulated function is out of concurrency. The
-//! invocations go through the same `Lambda` as the API path: same environments, limits and
-//! scaling rate, and no API Gateway in front.
+//! invocations take the one invocation path (`Emulator::invoke_function`) the API Gateway
+//! path wraps: same environments, limits, scaling rate and error rate, and no API Gateway
+//! in front.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use percent_encoding::percent_decode_str;
+use stampede_lambda::{FunctionRef, ReportLine};
 
-use super::answers::{self, fixed, Answer, JSON};
-use super::config::{ApiMode, EmulatorConfig};
-use super::lambda::LambdaThrottle;
-use super::Emulator;
-use crate::invoke::report_line::billed_ms;
-use crate::invoke::{FunctionRef, ReportLine};
+use super::{Invoked, LambdaThrottle, Ran};
+use crate::answers::{self, fixed, Answer, JSON};
+use crate::config::{ApiMode, EmulatorConfig};
+use crate::Emulator;
 
 /// The account every ARN the emulator writes names.
 pub const ACCOUNT: &str = "123456789012";
@@ -186,42 +186,6 @@ pub fn executed_version(qualifier: Option<&str>) -> &str {
     }
 }
 
-/// Whether an invocation fails, for a `draw` uniform in [0, 1).
-pub fn fails(error_rate: f64, draw: f64) -> bool {
-    draw < error_rate
-}
-
-/// A plausible `Max Memory Used`: 40 MB plus `extra`, within the function's memory.
-pub fn max_memory_used(memory_mb: u64, extra: u64) -> u64 {
-    (40 + extra).min(memory_mb)
-}
-
-/// An invocation that ran: what the answer and its `REPORT` line say.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Ran {
-    /// The cold start's init, as drawn; `None` on a warm environment.
-    pub init: Option<Duration>,
-    /// The handler's time, as drawn.
-    pub handler: Duration,
-    pub error: bool,
-    pub max_memory_used_mb: u64,
-}
-
-/// The `REPORT` line of an invocation: billed time includes init, as Lambda bills it.
-pub fn report(request_id: &str, ran: &Ran, memory_mb: u64) -> ReportLine {
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let (duration_ms, init_ms) = (ms(ran.handler), ran.init.map(ms));
-    ReportLine {
-        request_id: request_id.to_string(),
-        duration_ms,
-        billed_ms: billed_ms(duration_ms, init_ms),
-        memory_mb,
-        max_memory_used_mb: ran.max_memory_used_mb,
-        init_ms,
-        restore_ms: None,
-    }
-}
-
 /// The log's tail as Lambda sends it in `X-Amz-Log-Result` (before base64).
 pub fn log_tail(request_id: &str, version: &str, report: &ReportLine) -> String {
     format!(
@@ -314,7 +278,7 @@ fn bad_header(header: &str, value: &str, valid: &str) -> Answer {
 
 impl Emulator {
     /// One Invoke API request for the function `encoded` names; `id` is its request id.
-    pub(super) async fn invoke_api(
+    pub(crate) async fn invoke_api(
         self: &Arc<Self>,
         req: hyper::Request<hyper::body::Incoming>,
         encoded: &str,
@@ -376,24 +340,23 @@ impl Emulator {
             InvocationType::Event => {
                 // Lambda queues it and answers at once; a throttled event is retried by
                 // Lambda itself, so the caller never hears of it.
-                let me = Arc::clone(self);
-                tokio::spawn(async move {
-                    let _ = me.run(came).await;
-                });
+                if let Ok(invoked) = self.invoke_function(came) {
+                    self.counted_when_done(invoked);
+                }
                 accepted()
             }
             InvocationType::RequestResponse => {
                 // The function runs to its end even if the caller goes away.
-                let me = Arc::clone(self);
-                let ran = tokio::spawn(async move { me.run(came).await }).await;
-                let ran = match ran {
-                    Ok(Ok(ran)) => ran,
-                    Ok(Err(why)) => return throttled(why),
-                    Err(_) => return error(500, "ServiceException", "the invocation failed"),
+                let ran = match self.invoke_function(came) {
+                    Ok(invoked) => self.counted_when_done(invoked).await,
+                    Err(why) => return throttled(why),
+                };
+                let Ok(ran) = ran else {
+                    return error(500, "ServiceException", "the invocation failed");
                 };
                 let version = executed_version(qualifier.as_deref());
                 let log = tail.then(|| {
-                    let line = report(id, &ran, self.config.memory_mb);
+                    let line = ran.report(id, self.config.memory_mb);
                     log_result(&log_tail(id, version, &line))
                 });
                 answered(version, log, ran.error)
@@ -401,67 +364,16 @@ impl Emulator {
         }
     }
 
-    /// One invocation: admission by Lambda, the cold start when there is one, the handler,
-    /// counted in the stats and CloudWatch under the time it `came`.
-    async fn run(self: Arc<Self>, came: SystemTime) -> Result<Ran, LambdaThrottle> {
-        let (invocation, busy) = {
-            let mut lambda = self.lambda.lock().expect("lambda lock");
-            (lambda.invoke(Instant::now()), lambda.busy)
-        };
-        let invocation = match invocation {
-            Ok(i) => i,
-            Err(why) => {
-                self.metrics.lock().expect("metrics lock").throttled(came);
-                return Err(why);
+    /// Counts an invocation that ends without a function error as `ok` once it ends,
+    /// whether the caller still waits or not (an `Event`'s never does).
+    fn counted_when_done(self: &Arc<Self>, invoked: Invoked) -> tokio::task::JoinHandle<Ran> {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let ran = invoked.finished().await;
+            if !ran.error {
+                me.ok.fetch_add(1, Relaxed);
             }
-        };
-        self.metrics
-            .lock()
-            .expect("metrics lock")
-            .invoked(came, busy);
-        let (init, handler, error, extra_mb) = {
-            let mut rng = self.rng.lock().expect("rng lock");
-            let init = invocation
-                .cold
-                .then(|| self.config.cold_start.sample(&mut rng));
-            let handler = self
-                .config
-                .handler_time(self.config.duration.sample(&mut rng), busy);
-            (
-                init,
-                handler,
-                fails(self.config.error_rate, rng.f64()),
-                rng.u64(0..=12),
-            )
-        };
-        // The REPORT line says the times drawn, not the sleeps' (which the emulator's own
-        // scheduling stretches): what the settings promise is what the line shows.
-        if let Some(d) = init {
-            self.took_cold_start(d);
-            tokio::time::sleep(d).await;
-        }
-        tokio::time::sleep(handler).await;
-        self.lambda
-            .lock()
-            .expect("lambda lock")
-            .finish(Instant::now());
-        {
-            let mut metrics = self.metrics.lock().expect("metrics lock");
-            metrics.ran(came, handler);
-            if error {
-                metrics.errored(came);
-            }
-        }
-        if error {
-            self.function_errors.fetch_add(1, Relaxed);
-        } else {
-            self.ok.fetch_add(1, Relaxed);
-        }
-        Ok(Ran {
-            init,
-            handler,
-            error,
-            max_memory_used_mb: max_memory_used(self.config.memory_mb, extra_mb),
+            ran
         })
     }
 
@@ -477,6 +389,7 @@ impl Emulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn config() -> EmulatorConfig {
         EmulatorConfig {
@@ -516,7 +429,7 @@ mod tests {
     fn names_arns_and_partial_arns_resolve_with_their_qualifier() {
         let c = config();
         let path = |name: &str, q: Option<&str>| {
-            let p = crate::invoke::function::invoke_path(name, q);
+            let p = stampede_lambda::function::invoke_path(name, q);
             let (path, query) = p.split_once('?').unwrap_or((&p, ""));
             let name = route("POST", path).unwrap().to_string();
             resolve(&c, &name, query)
@@ -605,15 +518,6 @@ mod tests {
     }
 
     #[test]
-    fn the_error_rate_decides_by_the_draw() {
-        assert!(!fails(0.0, 0.0));
-        assert!(fails(1.0, 0.999_999));
-        assert!(fails(0.05, 0.049) && !fails(0.05, 0.05));
-        assert_eq!(max_memory_used(128, 5), 45);
-        assert_eq!(max_memory_used(128, 500), 128);
-    }
-
-    #[test]
     fn the_log_tail_carries_a_report_line_that_reads_back() {
         let ran = Ran {
             init: Some(Duration::from_micros(231_456)),
@@ -621,7 +525,7 @@ mod tests {
             error: false,
             max_memory_used_mb: 44,
         };
-        let r = report("abc-1", &ran, 512);
+        let r = ran.report("abc-1", 512);
         assert_eq!(r.billed_ms, 272, "40.123 + 231.456 rounded up");
         assert_eq!(r.init_ms, Some(231.456));
         let tail = log_tail("abc-1", "$LATEST", &r);
@@ -631,7 +535,7 @@ mod tests {
         let read = ReportLine::from_log_result(log_result(&tail).as_bytes()).unwrap();
         assert_eq!((read.billed_ms, read.memory_mb), (272, 512));
         assert!(read.cold());
-        let warm = report("abc-2", &Ran { init: None, ..ran }, 128);
+        let warm = Ran { init: None, ..ran }.report("abc-2", 128);
         assert_eq!((warm.billed_ms, warm.init_ms), (41, None));
     }
 
@@ -646,7 +550,7 @@ mod tests {
         assert_eq!(failed.status, 200);
         assert_eq!(failed.header("X-Amz-Function-Error"), Some("Unhandled"));
         assert_eq!(
-            crate::invoke::report_line::error_type(failed.body.as_bytes()).as_deref(),
+            stampede_lambda::report_line::error_type(failed.body.as_bytes()).as_deref(),
             Some("EmulatedError")
         );
         assert_eq!(failed.header("X-Amz-Log-Result"), None);

@@ -1,5 +1,5 @@
-//! The Lambda side of the emulator: concurrency limits, warm execution environments reused
-//! while warm, cold starts for new ones, and the scaling rate. Pure: the caller passes the
+//! Lambda's execution environments: concurrency limits, warm environments reused while
+//! warm, cold starts for new ones, and the scaling rate. Pure: the caller passes the
 //! clock, so tests drive time.
 
 use schemars::JsonSchema;
@@ -33,7 +33,7 @@ pub struct Invocation {
     pub cold: bool,
 }
 
-pub struct Lambda {
+pub struct Environments {
     limit: u64,
     reserved: bool,
     idle_expiry: Duration,
@@ -60,16 +60,16 @@ pub struct LambdaStats {
     pub throttled_scaling: u64,
 }
 
-impl Lambda {
+impl Environments {
     pub fn new(
         limit: u64,
         reserved: bool,
         scaling_environments: u64,
         scaling_per: Duration,
         idle_expiry: Duration,
-    ) -> Lambda {
+    ) -> Environments {
         let capacity = scaling_environments as f64;
-        Lambda {
+        Environments {
             limit,
             reserved,
             idle_expiry,
@@ -167,8 +167,8 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
-    fn lambda(limit: u64, reserved: bool) -> Lambda {
-        Lambda::new(
+    fn lambda(limit: u64, reserved: bool) -> Environments {
+        Environments::new(
             limit,
             reserved,
             1000,
@@ -258,7 +258,7 @@ mod tests {
     fn the_scaling_rate_limits_new_environments() {
         let t0 = Instant::now();
         // 100 new environments per second, 1,000 concurrency.
-        let mut l = Lambda::new(
+        let mut l = Environments::new(
             1000,
             false,
             100,

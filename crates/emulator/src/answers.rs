@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::config::ApiMode;
-use super::lambda::LambdaThrottle;
+use crate::config::ApiMode;
+use crate::lambda::LambdaThrottle;
 
 /// One answer: status, headers, body. The server adds the request id.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +86,31 @@ pub fn lambda_throttle(mode: ApiMode, why: LambdaThrottle) -> Answer {
     }
 }
 
+/// The function ran and ended in a function error (`error_rate`). Behind a REST API a
+/// 502, behind an HTTP API a 500 (as for a Lambda throttle), from a function URL a 502.
+pub fn function_error(mode: ApiMode) -> Answer {
+    match mode {
+        ApiMode::Rest => Answer {
+            status: 502,
+            headers: vec![
+                JSON,
+                fixed("x-amzn-ErrorType", "InternalServerErrorException"),
+            ],
+            body: r#"{"message": "Internal server error"}"#.into(),
+        },
+        ApiMode::Http => Answer {
+            status: 500,
+            headers: vec![JSON],
+            body: r#"{"message":"Internal Server Error"}"#.into(),
+        },
+        ApiMode::FunctionUrl => Answer {
+            status: 502,
+            headers: vec![fixed("content-type", "text/plain")],
+            body: "Internal Server Error".into(),
+        },
+    }
+}
+
 /// The integration took longer than API Gateway waits.
 pub fn integration_timeout(mode: ApiMode) -> Answer {
     match mode {
@@ -144,6 +169,17 @@ mod tests {
         assert!(r
             .body
             .contains("ReservedFunctionConcurrentInvocationLimitExceeded"));
+    }
+
+    #[test]
+    fn function_errors_are_502s_but_behind_an_http_api() {
+        let rest = function_error(ApiMode::Rest);
+        assert_eq!(
+            (rest.status, rest.body.as_str()),
+            (502, r#"{"message": "Internal server error"}"#)
+        );
+        assert_eq!(function_error(ApiMode::Http).status, 500);
+        assert_eq!(function_error(ApiMode::FunctionUrl).status, 502);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::config::EmulatorConfig;
+use crate::config::EmulatorConfig;
 
 /// AWS's defaults: a quota left at one of these is "never changed", and GetServiceQuota
 /// answers NoSuchResourceException for it.
@@ -260,7 +260,7 @@ pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
 
 /// Lambda's GetFunctionConfiguration of the function `encoded` names (maybe qualified).
 fn function_configuration(c: &EmulatorConfig, encoded: &str, query: &str) -> Reply {
-    use super::invoke::{executed_version, function_arn, resolve, Refusal};
+    use crate::invoke_api::{executed_version, function_arn, resolve, Refusal};
     let qualifier = match resolve(c, encoded, query) {
         Ok(q) => q,
         Err(r) => {
@@ -291,7 +291,7 @@ fn function_configuration(c: &EmulatorConfig, encoded: &str, query: &str) -> Rep
             "FunctionName": name,
             "FunctionArn": function_arn(&c.region, name, qualifier.as_deref()),
             "Runtime": "provided.al2023",
-            "Role": format!("arn:aws:iam::{}:role/{name}-role", super::invoke::ACCOUNT),
+            "Role": format!("arn:aws:iam::{}:role/{name}-role", crate::invoke_api::ACCOUNT),
             "Handler": "bootstrap",
             "CodeSize": 1024,
             "Description": "emulated by stampede",
@@ -346,10 +346,10 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
     }
     if operation == "GetRestApi" {
         // An HTTP API is not a REST API: API Gateway's v1 API does not know it.
-        return if parts[1] == c.rest_api_id && c.api == super::config::ApiMode::Rest {
+        return if parts[1] == c.rest_api_id && c.api == crate::config::ApiMode::Rest {
             rest_json(
                 200,
-                json!({"id": c.rest_api_id, "name": super::metrics::api_name(c), "apiKeySource": "HEADER"}),
+                json!({"id": c.rest_api_id, "name": crate::metrics::api_name(c), "apiKeySource": "HEADER"}),
             )
         } else {
             rest_error(
@@ -410,7 +410,7 @@ mod tests {
     fn get_function_configuration_says_memory_and_architecture() {
         let c = EmulatorConfig {
             memory_mb: 1769,
-            architecture: crate::invoke::Architecture::Arm64,
+            architecture: stampede_lambda::Architecture::Arm64,
             ..EmulatorConfig::default()
         };
         let r = lambda(

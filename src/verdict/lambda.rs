@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::invoke::Invocation;
+use stampede_lambda::Invocation;
 
 /// Lambda's largest request payload: 6 MB synchronous, 1 MB asynchronous (since 2025).
 pub fn payload_limit(invocation: Invocation) -> usize {

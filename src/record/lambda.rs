@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::new_histogram;
-use crate::invoke::ReportLine;
+use stampede_lambda::ReportLine;
 
 /// Cold starts kept by name (per lane, and in the results).
 pub const COLD_START_SAMPLES: usize = 100;

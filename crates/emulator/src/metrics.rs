@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 
-use super::config::{ApiMode, EmulatorConfig};
+use crate::config::{ApiMode, EmulatorConfig};
 
 /// Periods kept: a day of 1-minute periods, as much as any test or demo asks about.
 const KEPT: usize = 1440;

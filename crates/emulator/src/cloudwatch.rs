@@ -9,7 +9,7 @@ use aws_smithy_cbor::{Decoder, Encoder};
 use aws_smithy_types::DateTime;
 use serde_json::{Map, Value};
 
-use super::metrics::{MetricName, Metrics};
+use crate::metrics::{MetricName, Metrics};
 
 /// A CBOR answer: status, body, and the error code for `x-amzn-query-error`.
 pub struct CborReply {

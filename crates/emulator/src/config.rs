@@ -1,5 +1,7 @@
 //! The emulator's settings: the `[emulator]` table of a scenario, or the file given to
-//! `stampede emulate --config` (same keys at the top level).
+//! `stampede emulate --config` (same keys at the top level). The emulator owns them: the
+//! scenario parser deserialises the table as a [`RawEmulator`] (its keys and their
+//! positions, opaque to it) and hands it to [`validate`], whose errors name file:line:col.
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,10 +10,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::schema::{self, Count, DurationOrRange, DurationOrZero, Rate, WholeNumber};
-use crate::error::{Error, Result};
-use crate::invoke::cost::{Architecture, ARCHITECTURES};
-use crate::located::{toml_error, Source};
+use stampede_lambda::cost::{Architecture, ARCHITECTURES};
+use stampede_located::forms::{
+    self as schema, Count, DurationOrRange, DurationOrZero, Rate, WholeNumber,
+};
+use stampede_located::{toml_error, Error, Result, Source};
 
 /// Which wire behaviour to imitate (the status, body and headers AWS uses; docs/results.md lists how each is read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +76,8 @@ pub struct EmulatorConfig {
     /// The function's memory in MB (its REPORT lines and GetFunctionConfiguration).
     pub memory_mb: u64,
     pub architecture: Architecture,
-    /// The fraction of admitted Invoke API invocations that fail with a function error.
+    /// The fraction of admitted invocations, whichever way they came, that fail with a
+    /// function error.
     pub error_rate: f64,
     /// Execution environments already warm at start, as if just used (≤ the function's limit).
     pub warm: u64,
@@ -171,7 +175,7 @@ pub const ACTIONS: [&str; 11] = [
 #[derive(Deserialize, Clone, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Emulator")]
-pub(crate) struct RawEmulator {
+pub struct RawEmulator {
     /// What fronts the function: a REST API, an HTTP API or a function URL (default "rest").
     #[schemars(with = "Option<String>", extend("enum" = API_MODES))]
     api: Option<Spanned<String>>,
@@ -210,8 +214,8 @@ pub(crate) struct RawEmulator {
     /// The function's instruction set, for GetFunctionConfiguration (default "x86_64").
     #[schemars(with = "Option<String>", extend("enum" = ARCHITECTURES))]
     architecture: Option<Spanned<String>>,
-    /// The fraction of admitted Invoke API invocations answered with a function error,
-    /// 0 to 1 (default 0).
+    /// The fraction of admitted invocations (through API Gateway, a function URL or the
+    /// Invoke API) that end in a function error, 0 to 1 (default 0).
     #[schemars(with = "Option<Fraction>")]
     error_rate: Option<Spanned<Value>>,
     /// Execution environments already warm when the emulator starts, as if just used;
@@ -336,12 +340,12 @@ struct RawScaling {
 
 /// Reads an emulator settings file (`stampede emulate --config FILE`).
 pub fn load(path: &Path) -> Result<EmulatorConfig> {
-    let max = crate::located::TEXT_FILE_MAX;
-    let text = crate::located::read_user_text(path, max).map_err(|why| {
+    let max = stampede_located::TEXT_FILE_MAX;
+    let text = stampede_located::read_user_text(path, max).map_err(|why| {
         Error::input(format!(
             "cannot read emulator config {}: {why}\n  expected: an emulator settings file (TOML) of at most {}",
             path.display(),
-            crate::located::size_text(max)
+            stampede_located::size_text(max)
         ))
     })?;
     let src = Source::new(path, &text);
@@ -349,7 +353,9 @@ pub fn load(path: &Path) -> Result<EmulatorConfig> {
     validate(&src, &raw)
 }
 
-pub(crate) fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
+/// The settings `raw` gives, checked; an error names the key's file:line:col in `src`,
+/// quotes the line and says what was expected (exit 2).
+pub fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
     let mut c = EmulatorConfig::default();
     if let Some(api) = &raw.api {
         c.api = match api.get_ref().as_str() {

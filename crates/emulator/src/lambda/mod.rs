@@ -1,0 +1,182 @@
+//! The emulated Lambda: its execution environments ([`environments`]), the Invoke API in
+//! front of it ([`invoke_api`]), and the one invocation sequence every way in takes — API
+//! Gateway and function URLs wrap it (`api_gateway`), the Invoke API calls it:
+//!
+//! 1. admission: the function's concurrency (reserved, else the account's), a warm
+//!    environment or a new one, and new ones within the scaling bucket;
+//! 2. what the invocation does, drawn from the settings (`seed`): the cold start on a new
+//!    environment, the handler time (`duration`, slowed by `slowdown`), whether it ends in a
+//!    function error (`error_rate`), the memory it uses;
+//! 3. the function runs (on a task of its own, to its end even if the caller goes away),
+//!    then its environment stays warm;
+//! 4. counted: the stats (`cold_starts`, `function_errors`, …) and CloudWatch's
+//!    `Invocations`, `Throttles`, `Errors`, `Duration` and concurrency under the time the
+//!    request came.
+//!
+//! Its `REPORT` line is [`Ran::report`]. What the caller answers (and whether that is an
+//! `ok` in the stats) is the caller's.
+
+pub mod environments;
+pub mod invoke_api;
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use stampede_lambda::report_line::billed_ms;
+use stampede_lambda::ReportLine;
+
+pub use environments::LambdaThrottle;
+
+use super::Emulator;
+
+/// Whether an invocation fails, for a `draw` uniform in [0, 1).
+pub fn fails(error_rate: f64, draw: f64) -> bool {
+    draw < error_rate
+}
+
+/// A plausible `Max Memory Used`: 40 MB plus `extra`, within the function's memory.
+pub fn max_memory_used(memory_mb: u64, extra: u64) -> u64 {
+    (40 + extra).min(memory_mb)
+}
+
+/// What an admitted invocation does, as drawn when it was admitted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ran {
+    /// The cold start's init, as drawn; `None` on a warm environment.
+    pub init: Option<Duration>,
+    /// The handler's time, as drawn.
+    pub handler: Duration,
+    /// It ends in a function error (`error_rate`).
+    pub error: bool,
+    pub max_memory_used_mb: u64,
+}
+
+impl Ran {
+    /// How long it holds its environment: the cold start, then the handler.
+    pub fn busy_for(&self) -> Duration {
+        self.init.unwrap_or(Duration::ZERO) + self.handler
+    }
+
+    /// Its `REPORT` line: the times drawn (not the sleeps', which the emulator's own
+    /// scheduling stretches), billed time including init, as Lambda bills it.
+    pub fn report(&self, request_id: &str, memory_mb: u64) -> ReportLine {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let (duration_ms, init_ms) = (ms(self.handler), self.init.map(ms));
+        ReportLine {
+            request_id: request_id.to_string(),
+            duration_ms,
+            billed_ms: billed_ms(duration_ms, init_ms),
+            memory_mb,
+            max_memory_used_mb: self.max_memory_used_mb,
+            init_ms,
+            restore_ms: None,
+        }
+    }
+}
+
+/// An invocation Lambda admitted: what it will do, and its end.
+pub struct Invoked {
+    pub ran: Ran,
+    /// Finishes when the function has ended and been counted.
+    pub done: tokio::task::JoinHandle<()>,
+}
+
+impl Invoked {
+    /// Waits for the function to end.
+    pub async fn finished(self) -> Ran {
+        // The task only sleeps and counts: it cannot fail but by the runtime going away.
+        let _ = self.done.await;
+        self.ran
+    }
+}
+
+impl Emulator {
+    /// One invocation of the function, for a request that `came` then: admitted or
+    /// throttled (counted either way), drawn, and started. Every way in calls this.
+    pub(crate) fn invoke_function(
+        self: &Arc<Self>,
+        came: SystemTime,
+    ) -> Result<Invoked, LambdaThrottle> {
+        let (admitted, busy) = {
+            let mut environments = self.environments.lock().expect("environments lock");
+            (environments.invoke(Instant::now()), environments.busy)
+        };
+        let admitted = match admitted {
+            Ok(a) => a,
+            Err(why) => {
+                self.metrics.lock().expect("metrics lock").throttled(came);
+                return Err(why);
+            }
+        };
+        self.metrics
+            .lock()
+            .expect("metrics lock")
+            .invoked(came, busy);
+        let c = &self.config;
+        let ran = {
+            let mut rng = self.rng.lock().expect("rng lock");
+            let init = admitted.cold.then(|| c.cold_start.sample(&mut rng));
+            let handler = c.handler_time(c.duration.sample(&mut rng), busy);
+            Ran {
+                init,
+                handler,
+                error: fails(c.error_rate, rng.f64()),
+                max_memory_used_mb: max_memory_used(c.memory_mb, rng.u64(0..=12)),
+            }
+        };
+        if let Some(d) = ran.init {
+            self.took_cold_start(d);
+        }
+        let me = Arc::clone(self);
+        let done = tokio::spawn(async move {
+            tokio::time::sleep(ran.busy_for()).await;
+            me.environments
+                .lock()
+                .expect("environments lock")
+                .finish(Instant::now());
+            {
+                // Lambda's Duration leaves the cold start (its Init Duration) out.
+                let mut metrics = me.metrics.lock().expect("metrics lock");
+                metrics.ran(came, ran.handler);
+                if ran.error {
+                    metrics.errored(came);
+                }
+            }
+            if ran.error {
+                me.function_errors.fetch_add(1, Relaxed);
+            }
+        });
+        Ok(Invoked { ran, done })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_rate_decides_by_the_draw() {
+        assert!(!fails(0.0, 0.0));
+        assert!(fails(1.0, 0.999_999));
+        assert!(fails(0.05, 0.049) && !fails(0.05, 0.05));
+        assert_eq!(max_memory_used(128, 5), 45);
+        assert_eq!(max_memory_used(128, 500), 128);
+    }
+
+    #[test]
+    fn the_report_line_bills_init_too() {
+        let ran = Ran {
+            init: Some(Duration::from_micros(231_456)),
+            handler: Duration::from_micros(40_123),
+            error: false,
+            max_memory_used_mb: 44,
+        };
+        assert_eq!(ran.busy_for(), Duration::from_micros(271_579));
+        let r = ran.report("abc-1", 512);
+        assert_eq!(r.billed_ms, 272, "40.123 + 231.456 rounded up");
+        assert_eq!(r.init_ms, Some(231.456));
+        let warm = Ran { init: None, ..ran }.report("abc-2", 128);
+        assert_eq!((warm.billed_ms, warm.init_ms), (41, None));
+    }
+}
