@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 21] = [
+const LAYERS: [&str; 22] = [
     "error",      // exit codes and the error type
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote
@@ -13,6 +13,7 @@ const LAYERS: [&str; 21] = [
     "invoke",     // the Lambda Invoke API: function names, REPORT lines, cost
     "retry",      // backoff, the retry budget, Retry-After
     "adaptive",   // the SDKs' client-side rate limiter
+    "aws",        // the AWS context: SDK config and credentials once, its runtime, the names
     "scenario",   // what the user wrote: target, stages, thresholds, abort rules, [emulator]
     "schedule",   // stages → send instants or worker counts
     "emulator",   // the local API Gateway + Lambda (served by `emulate` and in-process runs)

@@ -22,6 +22,7 @@ pub fn preflight(
     let in_process = emulator.and(scenario.emulator.as_ref());
     let (latency, basis) = preflight::expected_latency(args.expect_latency.as_deref(), in_process)?;
     let limits = sources::resolve(
+        crate::aws::Aws::shared()?,
         scenario,
         args.quotas.as_ref(),
         emulator.map(|e| format!("http://{}", e.addr)),

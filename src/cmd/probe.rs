@@ -39,7 +39,7 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
     }
     let auth = match (&emulator, &scenario.target.lambda) {
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => Auth::for_target(&scenario.target)?,
+        _ => Auth::for_target(crate::aws::Aws::shared()?, &scenario.target)?,
     };
     let tls = crate::transport::tls_config_with(None)?;
 

@@ -61,7 +61,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let auth = match (&emulator, &scenario.target.lambda) {
         // The in-process emulator checks no signature: it never sees the user's keys.
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => Auth::for_target(&scenario.target)?,
+        _ => Auth::for_target(crate::aws::Aws::shared()?, &scenario.target)?,
     };
     let (limits, plans, mut preflight) =
         limits::preflight(&scenario, &args.load, emulator.as_ref())?;
@@ -226,7 +226,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         print_out(&summary::render(&results));
     }
     if let Some(reading) = cloudwatch.filter(|_| !results.interrupted) {
-        let cw = super::cloudwatch::read(&results, &reading, quiet);
+        let cw = super::cloudwatch::read(crate::aws::Aws::shared()?, &results, &reading, quiet);
         if !quiet {
             print_out(&crate::report::cloudwatch::render(&cw));
         }
@@ -301,12 +301,12 @@ fn write_results(out: Option<&Destination>, results: &results::Results) -> bool 
 
 /// The AWS names the run was aimed at, as far as they are known.
 pub(super) fn aws_target(limits: &Limits) -> Option<results::AwsTarget> {
-    let a = &limits.aws;
+    let a = &limits.aws.names;
     let t = results::AwsTarget {
         region: a.region.clone().or_else(|| limits.quotas.region.clone()),
         function: a.function.clone(),
         qualifier: a.qualifier.clone(),
-        api_id: a.rest_api_id.clone(),
+        api_id: a.api_id.clone(),
         stage: a.stage.clone(),
     };
     (t != results::AwsTarget::default()).then_some(t)
@@ -338,17 +338,20 @@ fn cloudwatch_reading(
     if !wanted {
         return Ok(None);
     }
-    let names = aws_target(limits).unwrap_or_default();
+    let names = crate::aws::AwsNames {
+        region: limits
+            .aws
+            .names
+            .region
+            .clone()
+            .or_else(|| limits.quotas.region.clone()),
+        ..limits.aws.names.clone()
+    };
     let in_process = emulator.zip(scenario.emulator.as_ref());
     Ok(Some(super::cloudwatch::Reading {
-        connect: crate::quotas::aws::QuotaQuery {
-            region: names.region.clone(),
-            endpoint_url: match in_process {
-                Some((e, _)) => Some(format!("http://{}", e.addr)),
-                None => limits.aws.endpoint_url.clone(),
-            },
-            placeholder_credentials: in_process.is_some(),
-            ..Default::default()
+        endpoint: match in_process {
+            Some((e, _)) => crate::aws::Endpoint::Emulator(format!("http://{}", e.addr)),
+            None => crate::aws::Endpoint::given(limits.aws.endpoint_url.as_deref()),
         },
         period_s: period.unwrap_or(match in_process {
             Some((_, c)) => c.metrics_period.as_secs().max(1),
@@ -425,10 +428,10 @@ pub(super) fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> Ru
         peak_in_flight: results.peak_in_flight,
         bursts: results.bursts(),
         front: limits.front,
-        function: limits.aws.function.clone(),
-        qualifier: limits.aws.qualifier.clone(),
-        rest_api_id: limits.aws.rest_api_id.clone(),
-        stage: limits.aws.stage.clone(),
+        function: limits.aws.names.function.clone(),
+        qualifier: limits.aws.names.qualifier.clone(),
+        rest_api_id: limits.aws.names.api_id.clone(),
+        stage: limits.aws.names.stage.clone(),
         api: limits.api,
         counted: counted(results),
     }
