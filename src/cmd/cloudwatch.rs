@@ -10,8 +10,7 @@ use crate::cloudwatch::fetch::{Fetcher, Unread};
 use crate::cloudwatch::minutes::{client_minutes, rfc3339, server_minutes, side_by_side};
 use crate::cloudwatch::query::{function_name, queries, MetricTarget, Window};
 use crate::cloudwatch::{CloudWatch, ServerMinute};
-use crate::error::{exit, Error, Result};
-use crate::located::duration_flag;
+use crate::error::{exit, Result};
 use crate::report::cloudwatch::{render, WaitBar};
 use crate::results::{self, AwsTarget, Results};
 use crate::verdict;
@@ -268,11 +267,10 @@ fn enough(target: &MetricTarget, sent: u64, s: &ServerMinute) -> bool {
 pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
     let mut results = results::file::read(&args.results)?;
     results::file::check_writable(args.out.as_ref().unwrap_or(&args.results))?;
-    let wait = duration_flag("--wait", &args.wait, true)?;
-    let period_s = match &args.period {
-        Some(p) => period_flag("--period", p)?,
-        None => results.cloudwatch.as_ref().map_or(60, |c| c.period_s),
-    };
+    let wait = args.wait;
+    let period_s = args
+        .period
+        .unwrap_or_else(|| results.cloudwatch.as_ref().map_or(60, |c| c.period_s));
     if let Some(url) = &args.endpoint_url {
         super::quotas::check_endpoint(url)?;
     }
@@ -306,17 +304,6 @@ pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
         return Ok(exit::INTERNAL);
     }
     Ok(exit::OK)
-}
-
-/// `--period`/`--cloudwatch-period` (`flag`): whole seconds.
-pub fn period_flag(flag: &str, text: &str) -> Result<u64> {
-    let d = duration_flag(flag, text, false)?;
-    if d.subsec_nanos() != 0 || d.as_secs() == 0 {
-        return Err(Error::input(format!(
-            "{flag}: {text} is not a whole number of seconds\n  expected: such as 1m (AWS), or 1s against the emulator"
-        )));
-    }
-    Ok(d.as_secs())
 }
 
 /// The names a results file recorded (`aws`).

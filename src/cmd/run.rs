@@ -9,12 +9,10 @@ use super::reports;
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::{exit, Error, Result};
-use crate::located::flag_error;
 use crate::quotas::sources::Limits;
 use crate::report::{check as check_report, live::LiveView, summary};
 use crate::results::store::{watch, Destination};
 use crate::results::{self, ShardInfo};
-use crate::scenario::shard::parse_start_at;
 use crate::scenario::Shard;
 use crate::transport::auth::Auth;
 use crate::transport::open_files;
@@ -24,18 +22,9 @@ use crate::verdict::quota_check::{self, LambdaCounted, RunSeen};
 pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
-    let grace = crate::located::duration_flag("--grace", &args.grace, true)?;
+    let grace = args.grace;
     let shard = load::shard(&args.load)?;
-    let start_at = match &args.start_at {
-        Some(text) => Some(parse_start_at(text).map_err(|why| {
-            flag_error(
-                "--start-at",
-                &why,
-                "such as 2026-11-27T21:00:00Z, 2026-11-27T22:00:00+01:00 or 1795813200",
-            )
-        })?),
-        None => None,
-    };
+    let start_at = args.start_at;
     let out = match &args.out {
         Some(out) => {
             let out = Destination::from_flag(out, shard.map(|s| s.0), "results.json")?;
@@ -323,12 +312,8 @@ fn cloudwatch_reading(
     is_shard: bool,
 ) -> Result<Option<super::cloudwatch::Reading>> {
     use crate::quotas::Front;
-    let wait = crate::located::duration_flag("--cloudwatch-wait", &args.cloudwatch_wait, true)?;
-    let period = args
-        .cloudwatch_period
-        .as_deref()
-        .map(|p| super::cloudwatch::period_flag("--cloudwatch-period", p))
-        .transpose()?;
+    let wait = args.cloudwatch_wait;
+    let period = args.cloudwatch_period;
     let on_aws = scenario.aws.is_some() || limits.front != Front::Unknown;
     let wanted = if args.no_cloudwatch {
         false
