@@ -1,9 +1,12 @@
 //! Command-line definitions (clap derive). Parsing only; the commands live in `cmd/`.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::scenario::shard::{parse_start_at, SHARD_FORM};
+use crate::scenario::Shard;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -233,8 +236,8 @@ pub struct MergeArgs {
     pub expect: Option<usize>,
 
     /// With a store (DIR/ or s3://bucket/prefix/): wait up to this long for every shard's file.
-    #[arg(long, value_name = "DURATION")]
-    pub wait: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub wait: Option<Duration>,
 
     /// Print nothing but failures, in a few lines (no summary).
     #[arg(long, short)]
@@ -258,8 +261,8 @@ pub struct CompareArgs {
     pub max_regress: Vec<String>,
 
     /// Latency changes no larger than this are within noise.
-    #[arg(long, value_name = "DURATION", default_value = "1ms")]
-    pub noise_floor: String,
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = duration)]
+    pub noise_floor: Duration,
 
     /// Compare runs of different targets or stage lists (stages matched by name).
     #[arg(long)]
@@ -352,12 +355,12 @@ pub struct CloudWatchArgs {
 
     /// The length of a period: AWS's Lambda and API Gateway metrics are per minute
     /// [default: the results file's, else 1m].
-    #[arg(long, value_name = "DURATION")]
-    pub period: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = whole_seconds)]
+    pub period: Option<u64>,
 
     /// How long to wait for minutes whose datapoints have not arrived (Ctrl-C or SIGTERM skips).
-    #[arg(long, default_value = "3m", value_name = "DURATION")]
-    pub wait: String,
+    #[arg(long, default_value = "3m", value_name = "DURATION", value_parser = duration)]
+    pub wait: Duration,
 
     /// Write the results with `cloudwatch` here [default: back into RESULTS.json].
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -412,8 +415,8 @@ pub struct LoadArgs {
     pub burst: Option<u64>,
 
     /// How long --rate or --concurrency runs [default: 10s].
-    #[arg(long, value_name = "DURATION")]
-    pub duration: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub duration: Option<Duration>,
 
     /// HTTP method [default: GET].
     #[arg(long, short = 'X')]
@@ -440,8 +443,8 @@ pub struct LoadArgs {
     /// Run shard I of N of a test split across machines, I from 0 (docs/distributed.md).
     /// Without it: JOB_COMPLETION_INDEX with STAMPEDE_SHARDS (Kubernetes Indexed Job),
     /// AWS_BATCH_JOB_ARRAY_INDEX with AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch), or STAMPEDE_SHARD=I/N.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "I/N", value_parser = shard)]
+    pub shard: Option<Shard>,
 
     /// Quotas file (docs/quotas.md) instead of reading AWS: offline, or no permission to read.
     #[arg(long, env = "STAMPEDE_QUOTAS", value_name = "FILE")]
@@ -449,8 +452,8 @@ pub struct LoadArgs {
 
     /// Expected latency per request, for rate × latency = concurrency [default: the
     /// emulator's handler time, else 100ms].
-    #[arg(long, value_name = "DURATION")]
-    pub expect_latency: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub expect_latency: Option<Duration>,
 
     /// Threshold, NAME=LIMIT (repeatable); a breach exits 1. Latency: p50 p90 p95 p99 p999
     /// max mean (p99=800ms); rates: throttle_rate error_rate failure_rate (failure_rate=1%).
@@ -491,24 +494,24 @@ pub struct ProbeArgs {
     pub max: Option<u64>,
 
     /// How long each step is held and judged.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub step: String,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = positive_duration)]
+    pub step: Duration,
 
     /// Before each step, its load is run this long and not judged (connections, cold starts).
-    #[arg(long, default_value = "2s", value_name = "DURATION")]
-    pub settle: String,
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = duration)]
+    pub settle: Duration,
 
     /// The bounds a step must meet (default p99=800ms,throttle_rate=1%,failure_rate=0.5%).
     #[arg(long, value_name = "NAME=LIMIT,…")]
     pub slo: Option<String>,
 
     /// Bisection stops when the last good and first bad step are this close.
-    #[arg(long, default_value = "5%", value_name = "PERCENT")]
-    pub precision: String,
+    #[arg(long, default_value = "5%", value_name = "PERCENT", value_parser = precision)]
+    pub precision: Percent,
 
     /// The whole search's time: no step starts that would end past it.
-    #[arg(long, default_value = "10m", value_name = "DURATION")]
-    pub budget: String,
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = positive_duration)]
+    pub budget: Duration,
 
     /// No step starts that would take the requests sent past this.
     #[arg(long, value_name = "N")]
@@ -575,8 +578,8 @@ pub struct RunArgs {
     pub max_in_flight: u64,
 
     /// After a stop (Ctrl-C, SIGTERM, SIGHUP), how long in-flight requests may still finish.
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
-    pub grace: String,
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    pub grace: Duration,
 
     /// Also trust the CA certificates in this PEM file (private CAs, test servers).
     #[arg(long, env = "STAMPEDE_CA_CERT", value_name = "FILE")]
@@ -596,8 +599,8 @@ pub struct RunArgs {
 
     /// Start at this instant (RFC 3339 with its offset, or Unix seconds), as every shard of
     /// a split test does; a shard that comes late skips what was due before it began.
-    #[arg(long, env = "STAMPEDE_START_AT", value_name = "TIME")]
-    pub start_at: Option<String>,
+    #[arg(long, env = "STAMPEDE_START_AT", value_name = "TIME", value_parser = start_at)]
+    pub start_at: Option<SystemTime>,
 
     /// No live view and no summary table: only what failed, in a few lines on stderr (failed
     /// thresholds as written, the quota check's onset, what was exceeded, the first next step).
@@ -615,16 +618,25 @@ pub struct RunArgs {
 
     /// How long to wait for the last minutes' datapoints, which AWS publishes late
     /// (Ctrl-C or SIGTERM skips the wait and keeps the rest).
-    #[arg(long, default_value = "3m", value_name = "DURATION")]
-    pub cloudwatch_wait: String,
+    #[arg(long, default_value = "3m", value_name = "DURATION", value_parser = duration)]
+    pub cloudwatch_wait: Duration,
 
     /// The length of a CloudWatch period to read, whole seconds: AWS's Lambda and API
     /// Gateway metrics are per minute [default: 1m; with [emulator], its metrics_period].
-    #[arg(long, value_name = "DURATION")]
-    pub cloudwatch_period: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = whole_seconds)]
+    pub cloudwatch_period: Option<u64>,
 
     #[command(flatten)]
     pub reports: ReportOutputs,
+}
+
+// The typed values of flags: a bad one is clap's error (exit 2) naming the flag, the
+// value and the form expected.
+
+/// A duration ("30s", "250ms", "2m"; zero too), for clap.
+fn duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|_| "expected a duration, such as 30s, 250ms or 2m".into())
 }
 
 /// A duration above zero ("30s", "250ms", "2m"), for clap.
@@ -632,5 +644,152 @@ fn positive_duration(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text.trim()) {
         Ok(d) if !d.is_zero() => Ok(d),
         _ => Err("expected a duration above zero, such as 30s, 250ms or 2m".into()),
+    }
+}
+
+/// A CloudWatch period: a duration of whole seconds, at least one; in seconds.
+fn whole_seconds(text: &str) -> Result<u64, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d.subsec_nanos() == 0 && d.as_secs() > 0 => Ok(d.as_secs()),
+        _ => Err(
+            "expected a whole number of seconds, at least 1s: such as 1m (AWS), or 1s against the emulator"
+                .into(),
+        ),
+    }
+}
+
+/// A share written as a percentage ("5%"), kept as a fraction (0.05).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Percent(f64);
+
+impl Percent {
+    /// The share as a fraction of one: 5% is 0.05.
+    pub fn fraction(self) -> f64 {
+        self.0
+    }
+}
+
+/// `--precision`: a percentage strictly between 0% and 100%.
+fn precision(text: &str) -> Result<Percent, String> {
+    let number = text
+        .trim()
+        .strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok());
+    match number {
+        Some(n) if n > 0.0 && n < 100.0 => Ok(Percent(n / 100.0)),
+        _ => Err("expected a percentage between 0% and 100%, such as 5%".into()),
+    }
+}
+
+/// `--shard I/N`.
+fn shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text).map_err(|why| format!("{why}; expected {SHARD_FORM}"))
+}
+
+/// `--start-at`: RFC 3339 with its offset, or Unix seconds.
+fn start_at(text: &str) -> Result<SystemTime, String> {
+    parse_start_at(text).map_err(|why| {
+        format!(
+            "{why}; expected such as 2026-11-27T21:00:00Z, 2026-11-27T22:00:00+01:00 or 1795813200"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error clap gives for `args`, as the user sees it.
+    fn refused(args: &[&str]) -> String {
+        let e = Cli::try_parse_from(std::iter::once("stampede").chain(args.iter().copied()))
+            .expect_err("refused");
+        assert_eq!(e.exit_code(), 2, "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn bad_values_name_the_flag_and_the_form_expected() {
+        let url = ["run", "--url", "http://127.0.0.1:9/", "--burst", "1"];
+        for (flag, bad, says) in [
+            ("--grace", "soon", "a duration, such as 30s"),
+            ("--cloudwatch-wait", "x", "a duration, such as 30s"),
+            ("--cloudwatch-period", "1500ms", "a whole number of seconds"),
+            ("--cloudwatch-period", "0s", "at least 1s"),
+            ("--expect-latency", "0ms", "a duration above zero"),
+            ("--shard", "3/3", "shards are numbered 0 to 2; expected I/N"),
+            ("--shard", "1-3", "`1-3` is not I/N"),
+            ("--start-at", "tomorrow", "neither an RFC 3339 time"),
+        ] {
+            let mut args = url.to_vec();
+            args.extend([flag, bad]);
+            let e = refused(&args);
+            assert!(
+                e.contains(&format!("invalid value '{bad}' for '{flag} <")) && e.contains(says),
+                "{flag} {bad}: {e:?}"
+            );
+        }
+        let e = refused(&["probe", "--url", "http://127.0.0.1:9/", "--precision", "0%"]);
+        assert!(
+            e.contains("'--precision <PERCENT>'") && e.contains("between 0% and 100%"),
+            "{e}"
+        );
+        let e = refused(&["probe", "--url", "http://127.0.0.1:9/", "--step", "0s"]);
+        assert!(
+            e.contains("'--step <DURATION>'") && e.contains("above zero"),
+            "{e}"
+        );
+        let e = refused(&["merge", "a.json", "--out", "m.json", "--wait", "long"]);
+        assert!(e.contains("'--wait <DURATION>'"), "{e}");
+        let e = refused(&["compare", "a.json", "b.json", "--noise-floor", "loud"]);
+        assert!(e.contains("'--noise-floor <DURATION>'"), "{e}");
+    }
+
+    #[test]
+    fn commands_get_typed_values() {
+        let cli = Cli::try_parse_from([
+            "stampede",
+            "probe",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--precision",
+            "2.5%",
+            "--settle",
+            "0s",
+            "--shard",
+            "1/3",
+            "--expect-latency",
+            "250ms",
+        ])
+        .unwrap();
+        let Command::Probe(p) = cli.command else {
+            panic!("a probe")
+        };
+        assert_eq!(p.precision.fraction(), 0.025);
+        assert_eq!(p.settle, Duration::ZERO);
+        assert_eq!(p.step, Duration::from_secs(10), "the default, parsed");
+        assert_eq!(p.load.shard, Some(Shard::new(1, 3).unwrap()));
+        assert_eq!(p.load.expect_latency, Some(Duration::from_millis(250)));
+        let cli = Cli::try_parse_from([
+            "stampede",
+            "run",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--burst",
+            "1",
+            "--cloudwatch-period",
+            "1m",
+            "--start-at",
+            "1795813200",
+        ])
+        .unwrap();
+        let Command::Run(r) = cli.command else {
+            panic!("a run")
+        };
+        assert_eq!(r.cloudwatch_period, Some(60));
+        assert_eq!(r.grace, Duration::from_secs(5));
+        assert_eq!(
+            r.start_at,
+            Some(std::time::UNIX_EPOCH + Duration::from_secs(1_795_813_200))
+        );
     }
 }

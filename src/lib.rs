@@ -4,6 +4,7 @@
 //! results → verdict → reports. Each module below is one box of it.
 
 pub mod adaptive;
+pub mod aws;
 pub mod classify;
 pub mod cli;
 pub mod cloudwatch;

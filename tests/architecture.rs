@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 19] = [
+const LAYERS: [&str; 20] = [
     "error",      // exit codes and the error type (the `stampede-located` crate's)
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
     "classify",   // an answer → its outcome class
     "retry",      // backoff, the retry budget, Retry-After
     "adaptive",   // the SDKs' client-side rate limiter
+    "aws",        // the AWS context: SDK config and credentials once, its runtime, the names
     "scenario",   // what the user wrote: target, stages, thresholds, abort rules, [emulator]
     "schedule",   // stages → send instants or worker counts
     "transport",  // one attempt on the wire: HTTP/1.1, TLS, auth

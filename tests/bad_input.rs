@@ -262,7 +262,8 @@ fn bad_flags() {
         "forever",
     ]);
     assert!(
-        err.contains("--duration") && err.contains("bad duration"),
+        err.contains("invalid value 'forever' for '--duration <DURATION>'")
+            && err.contains("expected a duration above zero, such as 30s"),
         "{err}"
     );
 
@@ -528,7 +529,12 @@ fn a_cloudwatch_period_of_part_seconds_is_refused_by_name() {
             "--cloudwatch-period",
             bad,
         ]);
-        assert!(err.contains("--cloudwatch-period:"), "{bad}: {err}");
+        assert!(
+            err.contains(&format!(
+                "invalid value '{bad}' for '--cloudwatch-period <DURATION>'"
+            )) && err.contains("whole number of seconds"),
+            "{bad}: {err}"
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! GetMetricData with aws-sdk-cloudwatch (and the REST API's name with API Gateway's
-//! GetRestApi): the same credential chain, region and endpoint override as the quotas.
+//! GetRestApi), on the command's AWS context: the same credential chain, region and
+//! endpoint override as the quotas.
 
-use aws_config::SdkConfig;
 use aws_sdk_apigateway as apigateway;
 use aws_sdk_cloudwatch as cloudwatch;
 use aws_smithy_types::DateTime;
@@ -9,7 +9,7 @@ use cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 
 use super::minutes::Datapoints;
 use super::query::{ApiKind, ApiRef, MetricQuery, Window};
-use crate::quotas::aws::{connect as sdk_config, QuotaQuery};
+use crate::aws::{Aws, Calls, Endpoint};
 use crate::quotas::failure::{of_sdk_error, Failure};
 
 /// Why nothing could be read: the results' `status` and a sentence.
@@ -30,11 +30,19 @@ pub struct Fetcher {
 const MAX_PAGES: usize = 20;
 
 impl Fetcher {
-    pub async fn connect(query: &QuotaQuery) -> Result<Fetcher, Unread> {
-        let config: SdkConfig = sdk_config(query).await.map_err(|n| Unread {
-            status: "unavailable",
-            message: format!("CloudWatch not read: {}", n.reason),
-        })?;
+    /// The clients for `region` (`None`: the chain's) at `at`.
+    pub async fn connect(
+        aws: &Aws,
+        region: Option<&str>,
+        at: &Endpoint,
+    ) -> Result<Fetcher, Unread> {
+        let config = aws
+            .config(region, at, Calls::Quick)
+            .await
+            .map_err(|why| Unread {
+                status: "unavailable",
+                message: format!("CloudWatch not read: {}", why.reason),
+            })?;
         Ok(Fetcher {
             cloudwatch: cloudwatch::Client::new(&config),
             apigateway: apigateway::Client::new(&config),

@@ -4,14 +4,13 @@
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+use crate::aws::{Aws, AwsNames, Endpoint};
 use crate::cli::CloudWatchArgs;
 use crate::cloudwatch::fetch::{Fetcher, Unread};
 use crate::cloudwatch::minutes::{client_minutes, rfc3339, server_minutes, side_by_side};
 use crate::cloudwatch::query::{function_name, queries, MetricTarget, Window};
 use crate::cloudwatch::{CloudWatch, ServerMinute};
-use crate::error::{exit, Error, Result};
-use crate::located::duration_flag;
-use crate::quotas::aws::QuotaQuery;
+use crate::error::{exit, Result};
 use crate::report::cloudwatch::{render, WaitBar};
 use crate::results::{self, AwsTarget, Results};
 use crate::verdict;
@@ -19,9 +18,10 @@ use crate::verdict;
 /// Where and what to read, and for how long to wait.
 #[derive(Clone, Debug)]
 pub struct Reading {
-    /// Region, endpoint and credentials (placeholder ones for the emulator).
-    pub connect: QuotaQuery,
-    pub names: AwsTarget,
+    /// Where the calls go (the emulator gets placeholder credentials).
+    pub endpoint: Endpoint,
+    /// The region read in, and the function and API whose metrics are read.
+    pub names: AwsNames,
     pub period_s: u64,
     pub wait: Duration,
     /// The region the target's URL names, to say so when CloudWatch was read elsewhere.
@@ -31,8 +31,9 @@ pub struct Reading {
 /// GetMetricData is cheap but not free: ask again no more often than this.
 const MAX_POLL: Duration = Duration::from_secs(15);
 
-/// Reads the side-by-side for `results`; every failure is said in it, never an error.
-pub fn read(results: &Results, reading: &Reading, quiet: bool) -> CloudWatch {
+/// Reads the side-by-side for `results` on the command's AWS context; every failure is
+/// said in it, never an error.
+pub fn read(aws: &Aws, results: &Results, reading: &Reading, quiet: bool) -> CloudWatch {
     let started = humantime::parse_rfc3339_weak(&results.started_at)
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -45,28 +46,19 @@ pub fn read(results: &Results, reading: &Reading, quiet: bool) -> CloudWatch {
         period_s: window.period_s,
         start: rfc3339(window.start),
         end: rfc3339(window.end),
-        region: reading.connect.region.clone(),
+        region: reading.names.region.clone(),
         ..CloudWatch::default()
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            cw.message = Some(format!("CloudWatch not read: cannot start a runtime: {e}"));
-            return cw;
-        }
-    };
-    runtime.block_on(async {
-        let fetcher = match Fetcher::connect(&reading.connect).await {
-            Ok(f) => f,
-            Err(unread) => {
-                cw.status = unread.status.into();
-                cw.message = Some(unread.message);
-                return;
-            }
-        };
+    aws.block_on(async {
+        let fetcher =
+            match Fetcher::connect(aws, reading.names.region.as_deref(), &reading.endpoint).await {
+                Ok(f) => f,
+                Err(unread) => {
+                    cw.status = unread.status.into();
+                    cw.message = Some(unread.message);
+                    return;
+                }
+            };
         cw.region = fetcher.region.clone();
         let target = target(&fetcher, &reading.names, &mut cw).await;
         let sides = Sides {
@@ -94,7 +86,7 @@ pub fn read(results: &Results, reading: &Reading, quiet: bool) -> CloudWatch {
 }
 
 /// The function and API whose metrics are read, with what could not be named.
-async fn target(fetcher: &Fetcher, names: &AwsTarget, cw: &mut CloudWatch) -> MetricTarget {
+async fn target(fetcher: &Fetcher, names: &AwsNames, cw: &mut CloudWatch) -> MetricTarget {
     let mut target = MetricTarget::default();
     match &names.function {
         Some(f) => {
@@ -275,34 +267,28 @@ fn enough(target: &MetricTarget, sent: u64, s: &ServerMinute) -> bool {
 pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
     let mut results = results::file::read(&args.results)?;
     results::file::check_writable(args.out.as_ref().unwrap_or(&args.results))?;
-    let wait = duration_flag("--wait", &args.wait, true)?;
-    let period_s = match &args.period {
-        Some(p) => period_flag("--period", p)?,
-        None => results.cloudwatch.as_ref().map_or(60, |c| c.period_s),
-    };
+    let wait = args.wait;
+    let period_s = args
+        .period
+        .unwrap_or_else(|| results.cloudwatch.as_ref().map_or(60, |c| c.period_s));
     if let Some(url) = &args.endpoint_url {
         super::quotas::check_endpoint(url)?;
     }
-    let known = results.aws.clone().unwrap_or_default();
-    let names = AwsTarget {
-        region: args.region.clone().or(known.region),
-        function: args.function.clone().or(known.function),
-        qualifier: args.qualifier.clone().or(known.qualifier),
-        api_id: args.api_id.clone().or(known.api_id),
-        stage: args.stage.clone().or(known.stage),
+    let flags = AwsNames {
+        region: args.region.clone(),
+        function: args.function.clone(),
+        qualifier: args.qualifier.clone(),
+        api_id: args.api_id.clone(),
+        stage: args.stage.clone(),
     };
     let reading = Reading {
-        connect: QuotaQuery {
-            region: names.region.clone(),
-            endpoint_url: args.endpoint_url.clone().filter(|u| !u.is_empty()),
-            ..QuotaQuery::default()
-        },
-        names,
+        endpoint: Endpoint::given(args.endpoint_url.as_deref()),
+        names: flags.or(names_of(results.aws.as_ref())),
         period_s,
         wait,
         url_region: url_region(&results.target.url),
     };
-    let cw = read(&results, &reading, args.quiet);
+    let cw = read(Aws::shared()?, &results, &reading, args.quiet);
     if args.json {
         println!(
             "{}",
@@ -320,25 +306,22 @@ pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// `--period`/`--cloudwatch-period` (`flag`): whole seconds.
-pub fn period_flag(flag: &str, text: &str) -> Result<u64> {
-    let d = duration_flag(flag, text, false)?;
-    if d.subsec_nanos() != 0 || d.as_secs() == 0 {
-        return Err(Error::input(format!(
-            "{flag}: {text} is not a whole number of seconds\n  expected: such as 1m (AWS), or 1s against the emulator"
-        )));
+/// The names a results file recorded (`aws`).
+fn names_of(recorded: Option<&AwsTarget>) -> AwsNames {
+    let Some(t) = recorded else {
+        return AwsNames::default();
+    };
+    AwsNames {
+        region: t.region.clone(),
+        function: t.function.clone(),
+        qualifier: t.qualifier.clone(),
+        api_id: t.api_id.clone(),
+        stage: t.stage.clone(),
     }
-    Ok(d.as_secs())
 }
 
 /// The region an AWS URL names (execute-api, lambda-url).
 pub fn url_region(url: &str) -> Option<String> {
     let host = url.split("://").nth(1)?.split(['/', ':']).next()?;
-    let labels: Vec<&str> = host.split('.').collect();
-    match labels.as_slice() {
-        [_, "execute-api", region, "amazonaws", "com"] | [_, "lambda-url", region, "on", "aws"] => {
-            Some(region.to_string())
-        }
-        _ => None,
-    }
+    AwsNames::of_url(host, "").region
 }

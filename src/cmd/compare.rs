@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use super::reports::{self, STEP_SUMMARY_MAX};
 use crate::cli::CompareArgs;
 use crate::error::{exit, Error, Result};
-use crate::located::duration_flag;
 use crate::report::compare as render;
 use crate::results::compare::{self, Limits, Settings};
 use crate::results::file;
@@ -15,7 +14,7 @@ use crate::results::file;
 pub fn compare(args: &CompareArgs) -> Result<i32> {
     let mut limits = Limits::default();
     limits.apply(&args.max_regress)?;
-    let floor = duration_flag("--noise-floor", &args.noise_floor, true)?;
+    let floor = args.noise_floor;
     let outputs = outputs(args)?;
     let base = file::read(&args.base)?;
     let head = file::read(&args.head)?;

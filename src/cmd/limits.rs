@@ -20,8 +20,9 @@ pub fn preflight(
     emulator: Option<&RunningEmulator>,
 ) -> Result<(Limits, Vec<StagePlan>, Preflight)> {
     let in_process = emulator.and(scenario.emulator.as_ref());
-    let (latency, basis) = preflight::expected_latency(args.expect_latency.as_deref(), in_process)?;
+    let (latency, basis) = preflight::expected_latency(args.expect_latency, in_process);
     let limits = sources::resolve(
+        crate::aws::Aws::shared()?,
         scenario,
         args.quotas.as_ref(),
         emulator.map(|e| format!("http://{}", e.addr)),

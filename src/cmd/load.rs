@@ -36,7 +36,7 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
         url: args.url.clone(),
         lambda: args.lambda.clone(),
         shape,
-        duration: args.duration.clone(),
+        duration: args.duration,
         method: args.method.clone(),
         headers: args.headers.clone(),
         body: args.body.clone(),
@@ -96,14 +96,12 @@ fn aim_at(url: &http::Uri, addr: std::net::SocketAddr) -> http::Uri {
 
 /// The shard this process runs (`--shard`, else the engines' variables); `None`: the whole.
 pub fn shard(args: &LoadArgs) -> Result<Option<(Shard, ShardSource)>> {
-    scenario::shard::resolve(args.shard.as_deref(), |name| std::env::var(name).ok()).map_err(
-        |why| {
-            Error::input(format!(
-                "{why}\n  expected: {}",
-                scenario::shard::SHARD_FORM
-            ))
-        },
-    )
+    scenario::shard::resolve(args.shard, |name| std::env::var(name).ok()).map_err(|why| {
+        Error::input(format!(
+            "{why}\n  expected: {}",
+            scenario::shard::SHARD_FORM
+        ))
+    })
 }
 
 /// `--threads` at most this many times the cores: each engine thread is a lane with its

@@ -12,10 +12,7 @@ use crate::results::store::{Destination, Store};
 use crate::results::{self, Results};
 
 pub fn merge(args: &MergeArgs) -> Result<i32> {
-    let wait = match &args.wait {
-        Some(w) => crate::located::duration_flag("--wait", w, true)?,
-        None => std::time::Duration::ZERO,
-    };
+    let wait = args.wait.unwrap_or_default();
     let store = match args.files.as_slice() {
         [one] => Store::parse(one).map_err(|why| {
             Error::input(format!(

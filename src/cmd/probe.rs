@@ -8,7 +8,7 @@ use super::{limits, load, reports};
 use crate::cli::{ProbeArgs, ProbeBy};
 use crate::engine::{self, EngineOptions, RunRecord, RunSpec};
 use crate::error::{exit, Error, Result};
-use crate::located::{duration_flag, flag_error};
+use crate::located::flag_error;
 use crate::probe::knee::{attribute, By, KneeSeen};
 use crate::probe::search::{default_slo, judge, Ended, Next, Search, StepVerdict};
 use crate::probe::{ProbeResults, ProbeStep};
@@ -39,7 +39,7 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
     }
     let auth = match (&emulator, &scenario.target.lambda) {
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => Auth::for_target(&scenario.target)?,
+        _ => Auth::for_target(crate::aws::Aws::shared()?, &scenario.target)?,
     };
     let tls = crate::transport::tls_config_with(None)?;
 
@@ -196,26 +196,16 @@ impl Knobs {
                 (slo, text)
             }
         };
-        let precision = crate::scenario::Threshold::parse(Metric::ThrottleRate, &a.precision)
-            .map_err(|_| flag_error("--precision", &a.precision, "a percentage such as 5%"))?
-            .limit;
-        if !(precision > 0.0 && precision < 1.0) {
-            return Err(flag_error(
-                "--precision",
-                &a.precision,
-                "a percentage between 0% and 100%",
-            ));
-        }
         Ok(Knobs {
             by,
             from,
             max,
-            step: duration_flag("--step", &a.step, false)?,
-            settle: duration_flag("--settle", &a.settle, true)?,
+            step: a.step,
+            settle: a.settle,
             slo,
             slo_text,
-            precision,
-            budget: duration_flag("--budget", &a.budget, false)?,
+            precision: a.precision.fraction(),
+            budget: a.budget,
             max_requests: a.max_requests,
             max_rate,
             threads: super::load::engine_threads(a.threads)?,

@@ -1,34 +1,38 @@
 //! `stampede quotas`: read the quotas (or a quotas file) and show where each came from.
 
+use crate::aws::{Aws, AwsNames, Endpoint};
 use crate::cli::QuotasArgs;
 use crate::error::{exit, Error, Result};
-use crate::quotas::aws::{fetch_blocking, QuotaQuery};
+use crate::quotas::aws::fetch_blocking;
 use crate::quotas::{file, Quotas};
 use crate::report;
 
 pub fn quotas(args: &QuotasArgs) -> Result<i32> {
     let quotas = match &args.quotas {
         Some(path) => file::load(path)?,
-        None => fetch_blocking(&query(args)?)?,
+        None => {
+            let (names, at) = aimed_at(args)?;
+            fetch_blocking(Aws::shared()?, &names, &at)
+        }
     };
     print(&quotas, args.json);
     // Calls that failed are reported, not fatal: the documented defaults stand in.
     Ok(exit::OK)
 }
 
-fn query(args: &QuotasArgs) -> Result<QuotaQuery> {
+/// The names the flags give, and where the calls go.
+fn aimed_at(args: &QuotasArgs) -> Result<(AwsNames, Endpoint)> {
     if let Some(url) = &args.endpoint_url {
         check_endpoint(url)?;
     }
-    Ok(QuotaQuery {
+    let names = AwsNames {
         region: args.region.clone().filter(|r| !r.is_empty()),
         function: args.function.clone(),
         qualifier: args.qualifier.clone(),
-        rest_api_id: args.rest_api_id.clone(),
+        api_id: args.rest_api_id.clone(),
         stage: args.stage.clone(),
-        endpoint_url: args.endpoint_url.clone().filter(|u| !u.is_empty()),
-        placeholder_credentials: false,
-    })
+    };
+    Ok((names, Endpoint::given(args.endpoint_url.as_deref())))
 }
 
 /// The SDKs take any string and fail on every call; a bad URL is bad input instead.

@@ -9,12 +9,10 @@ use super::reports;
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::{exit, Error, Result};
-use crate::located::flag_error;
 use crate::quotas::sources::Limits;
 use crate::report::{check as check_report, live::LiveView, summary};
 use crate::results::store::{watch, Destination};
 use crate::results::{self, ShardInfo};
-use crate::scenario::shard::parse_start_at;
 use crate::scenario::Shard;
 use crate::transport::auth::Auth;
 use crate::transport::open_files;
@@ -24,18 +22,9 @@ use crate::verdict::quota_check::{self, LambdaCounted, RunSeen};
 pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
-    let grace = crate::located::duration_flag("--grace", &args.grace, true)?;
+    let grace = args.grace;
     let shard = load::shard(&args.load)?;
-    let start_at = match &args.start_at {
-        Some(text) => Some(parse_start_at(text).map_err(|why| {
-            flag_error(
-                "--start-at",
-                &why,
-                "such as 2026-11-27T21:00:00Z, 2026-11-27T22:00:00+01:00 or 1795813200",
-            )
-        })?),
-        None => None,
-    };
+    let start_at = args.start_at;
     let out = match &args.out {
         Some(out) => {
             let out = Destination::from_flag(out, shard.map(|s| s.0), "results.json")?;
@@ -61,7 +50,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let auth = match (&emulator, &scenario.target.lambda) {
         // The in-process emulator checks no signature: it never sees the user's keys.
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => Auth::for_target(&scenario.target)?,
+        _ => Auth::for_target(crate::aws::Aws::shared()?, &scenario.target)?,
     };
     let (limits, plans, mut preflight) =
         limits::preflight(&scenario, &args.load, emulator.as_ref())?;
@@ -226,7 +215,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         print_out(&summary::render(&results));
     }
     if let Some(reading) = cloudwatch.filter(|_| !results.interrupted) {
-        let cw = super::cloudwatch::read(&results, &reading, quiet);
+        let cw = super::cloudwatch::read(crate::aws::Aws::shared()?, &results, &reading, quiet);
         if !quiet {
             print_out(&crate::report::cloudwatch::render(&cw));
         }
@@ -301,12 +290,12 @@ fn write_results(out: Option<&Destination>, results: &results::Results) -> bool 
 
 /// The AWS names the run was aimed at, as far as they are known.
 pub(super) fn aws_target(limits: &Limits) -> Option<results::AwsTarget> {
-    let a = &limits.aws;
+    let a = &limits.aws.names;
     let t = results::AwsTarget {
         region: a.region.clone().or_else(|| limits.quotas.region.clone()),
         function: a.function.clone(),
         qualifier: a.qualifier.clone(),
-        api_id: a.rest_api_id.clone(),
+        api_id: a.api_id.clone(),
         stage: a.stage.clone(),
     };
     (t != results::AwsTarget::default()).then_some(t)
@@ -323,12 +312,8 @@ fn cloudwatch_reading(
     is_shard: bool,
 ) -> Result<Option<super::cloudwatch::Reading>> {
     use crate::quotas::Front;
-    let wait = crate::located::duration_flag("--cloudwatch-wait", &args.cloudwatch_wait, true)?;
-    let period = args
-        .cloudwatch_period
-        .as_deref()
-        .map(|p| super::cloudwatch::period_flag("--cloudwatch-period", p))
-        .transpose()?;
+    let wait = args.cloudwatch_wait;
+    let period = args.cloudwatch_period;
     let on_aws = scenario.aws.is_some() || limits.front != Front::Unknown;
     let wanted = if args.no_cloudwatch {
         false
@@ -338,17 +323,20 @@ fn cloudwatch_reading(
     if !wanted {
         return Ok(None);
     }
-    let names = aws_target(limits).unwrap_or_default();
+    let names = crate::aws::AwsNames {
+        region: limits
+            .aws
+            .names
+            .region
+            .clone()
+            .or_else(|| limits.quotas.region.clone()),
+        ..limits.aws.names.clone()
+    };
     let in_process = emulator.zip(scenario.emulator.as_ref());
     Ok(Some(super::cloudwatch::Reading {
-        connect: crate::quotas::aws::QuotaQuery {
-            region: names.region.clone(),
-            endpoint_url: match in_process {
-                Some((e, _)) => Some(format!("http://{}", e.addr)),
-                None => limits.aws.endpoint_url.clone(),
-            },
-            placeholder_credentials: in_process.is_some(),
-            ..Default::default()
+        endpoint: match in_process {
+            Some((e, _)) => crate::aws::Endpoint::Emulator(format!("http://{}", e.addr)),
+            None => crate::aws::Endpoint::given(limits.aws.endpoint_url.as_deref()),
         },
         period_s: period.unwrap_or(match in_process {
             Some((_, c)) => c.metrics_period.as_secs().max(1),
@@ -425,10 +413,10 @@ pub(super) fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> Ru
         peak_in_flight: results.peak_in_flight,
         bursts: results.bursts(),
         front: limits.front,
-        function: limits.aws.function.clone(),
-        qualifier: limits.aws.qualifier.clone(),
-        rest_api_id: limits.aws.rest_api_id.clone(),
-        stage: limits.aws.stage.clone(),
+        function: limits.aws.names.function.clone(),
+        qualifier: limits.aws.names.qualifier.clone(),
+        rest_api_id: limits.aws.names.api_id.clone(),
+        stage: limits.aws.names.stage.clone(),
         api: limits.api,
         counted: counted(results),
     }

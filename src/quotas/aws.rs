@@ -3,13 +3,7 @@
 //! Every call is made at once and bounded in time; what one call cannot read falls back
 //! to the next source (README, "The quota check") and is named in `not_read`, never an error.
 
-use std::time::Duration;
-
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::ProvideCredentials;
-use aws_credential_types::Credentials;
+use aws_config::SdkConfig;
 use aws_sdk_apigateway as apigateway;
 use aws_sdk_lambda as lambda;
 use aws_sdk_servicequotas as servicequotas;
@@ -17,140 +11,46 @@ use aws_sdk_servicequotas as servicequotas;
 use super::failure::{of_sdk_error, Failure};
 use super::precedence::{Read, Readings, ServiceQuota};
 use super::{FunctionConfig, LimitKey, NotRead, QuotaSource, Quotas};
-use crate::error::{Error, Result};
+use crate::aws::{Aws, AwsNames, Calls, Endpoint};
 
-/// What to read, and from where.
-#[derive(Clone, Debug, Default)]
-pub struct QuotaQuery {
-    /// Default: the AWS config chain.
-    pub region: Option<String>,
-    pub function: Option<String>,
-    /// Alias or version, for provisioned concurrency.
-    pub qualifier: Option<String>,
-    pub rest_api_id: Option<String>,
-    pub stage: Option<String>,
-    /// Every client's endpoint (the emulator, a local AWS stand-in); also AWS_ENDPOINT_URL.
-    pub endpoint_url: Option<String>,
-    /// Sign with fixed placeholder credentials instead of the chain (the emulator's
-    /// control plane checks no secrets).
-    pub placeholder_credentials: bool,
-}
-
-/// Quotas are read before a run: a slow or absent API must not hold it up for long.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
-const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Reads every quota it can; what it cannot read is named in `not_read`, never an error.
-pub async fn fetch(query: &QuotaQuery) -> Quotas {
+/// Reads every quota it can of what `names` names, at `at`; what it cannot read is named
+/// in `not_read`, never an error.
+pub async fn fetch(aws: &Aws, names: &AwsNames, at: &Endpoint) -> Quotas {
     let mut quotas = Quotas {
-        origin: if query.placeholder_credentials {
-            "emulator"
-        } else {
-            "aws"
+        origin: match at {
+            Endpoint::Emulator(_) => "emulator",
+            _ => "aws",
         }
         .into(),
-        function: query.function.clone(),
-        region: query.region.clone(),
+        function: names.function.clone(),
+        region: names.region.clone(),
         ..Quotas::default()
     };
-    match connect(query).await {
+    match aws.config(names.region.as_deref(), at, Calls::Quick).await {
         Ok(config) => {
             quotas.region = config.region().map(|r| r.to_string());
-            read(&config, query, &mut quotas).await;
+            read(&config, names, &mut quotas).await;
         }
         // Without credentials or a region every call would fail the same way: say it once.
-        Err(not_read) => quotas.not_read.push(not_read),
+        Err(why) => quotas.not_read.push(NotRead {
+            action: why.what.into(),
+            reason: why.reason,
+        }),
     }
     quotas.fill_documented();
     quotas
 }
 
-/// [`fetch`] on a runtime of its own, for the synchronous commands.
-pub fn fetch_blocking(query: &QuotaQuery) -> Result<Quotas> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
-    Ok(runtime.block_on(fetch(query)))
+/// [`fetch`] on the context's runtime, for the synchronous commands.
+pub fn fetch_blocking(aws: &Aws, names: &AwsNames, at: &Endpoint) -> Quotas {
+    aws.block_on(fetch(aws, names, at))
 }
 
-/// The SDK configuration, with credentials that resolved and a region.
-pub async fn connect(query: &QuotaQuery) -> std::result::Result<SdkConfig, NotRead> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(crate::transport::aws_http_client())
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
-                .build(),
-        );
-    if let Some(url) = &query.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let region = query.region.clone();
-    if query.placeholder_credentials {
-        loader = loader
-            .credentials_provider(Credentials::new(
-                "stampede-emulator",
-                "not-a-secret",
-                None,
-                None,
-                "stampede-emulator",
-            ))
-            .region(Region::new(region.unwrap_or_else(|| "us-east-1".into())));
-    } else if let Some(r) = region {
-        loader = loader.region(Region::new(r));
-    }
-    let config = loader.load().await;
-    if config.region().is_none() {
-        return Err(NotRead {
-            action: "region".into(),
-            reason: "no region: pass --region or set AWS_REGION".into(),
-        });
-    }
-    let no_credentials = |detail: String| NotRead {
-        action: "credentials".into(),
-        reason: format!("no credentials ({detail})"),
-    };
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| no_credentials("no credentials provider".into()))?;
-    match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
-        Ok(Ok(_)) => Ok(config),
-        Ok(Err(e)) => Err(no_credentials(credentials_detail(&e))),
-        Err(_) => Err(no_credentials(format!(
-            "the chain gave none within {} s",
-            CREDENTIALS_TIMEOUT.as_secs()
-        ))),
-    }
-}
-
-/// One line on why the chain gave no credentials. Its errors name providers and files,
-/// never a secret; the full chain (every provider tried) is for -v.
-fn credentials_detail(e: &aws_credential_types::provider::error::CredentialsError) -> String {
-    use aws_credential_types::provider::error::CredentialsError;
-    let full = lambda::error::DisplayErrorContext(e).to_string();
-    tracing::info!("credentials: {full}");
-    if let CredentialsError::CredentialsNotLoaded(_) = e {
-        return "the AWS chain found none: environment, profile, SSO, web identity, \
-                container, instance metadata"
-            .into();
-    }
-    let line = full.lines().next().unwrap_or("").trim();
-    match line.char_indices().nth(160) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line.to_string(),
-    }
-}
-
-async fn read(config: &SdkConfig, query: &QuotaQuery, quotas: &mut Quotas) {
+async fn read(config: &SdkConfig, names: &AwsNames, quotas: &mut Quotas) {
     let sq = servicequotas::Client::new(config);
     let lambda = lambda::Client::new(config);
     let apigw = apigateway::Client::new(config);
-    let function = query.function.as_deref();
+    let function = names.function.as_deref();
     let (
         lambda_q,
         rate_q,
@@ -169,18 +69,18 @@ async fn read(config: &SdkConfig, query: &QuotaQuery, quotas: &mut Quotas) {
         applied(&sq, LimitKey::RestIntegrationTimeoutMs),
         account_settings(&lambda),
         optional(function, |f| reserved_concurrency(&lambda, f)),
-        optional(function.zip(query.qualifier.as_deref()), |(f, q)| {
+        optional(function.zip(names.qualifier.as_deref()), |(f, q)| {
             provisioned_concurrency(&lambda, f, q)
         }),
         apigw_account(&apigw),
         optional(
-            query.rest_api_id.as_deref().zip(query.stage.as_deref()),
+            names.api_id.as_deref().zip(names.stage.as_deref()),
             |(api, stage)| { stage_throttle(&apigw, api, stage) }
         ),
         optional(function, |f| function_configuration(
             &lambda,
             f,
-            query.qualifier.as_deref()
+            names.qualifier.as_deref()
         )),
     );
     let mut readings = Readings {

@@ -5,9 +5,10 @@
 
 use std::path::PathBuf;
 
-use super::{aws::QuotaQuery, ApiKind, Front, LimitKey, QuotaSource, Quotas};
+use super::{ApiKind, Front, LimitKey, QuotaSource, Quotas};
+use crate::aws::{Aws, AwsNames, Endpoint};
 use crate::error::Result;
-use crate::scenario::{AwsContext, Scenario};
+use crate::scenario::{AwsSettings, Scenario};
 use stampede_emulator::{ApiMode, EmulatorConfig};
 
 /// The quotas a scenario is checked against, what stands in front of its function, and
@@ -15,15 +16,16 @@ use stampede_emulator::{ApiMode, EmulatorConfig};
 pub struct Limits {
     pub quotas: Quotas,
     pub front: Front,
-    pub aws: AwsContext,
+    pub aws: AwsSettings,
     /// A REST or an HTTP API, when known (the in-process emulator's `api`).
     pub api: Option<ApiKind>,
 }
 
 /// Picks the source: `--quotas` > `[aws] quotas_file` > the emulator's control plane
 /// (`emulator_url`: it is running) > AWS (with `[aws]`, or an AWS endpoint as the target)
-/// > documented defaults.
+/// > documented defaults. `aws` is the command's AWS context.
 pub fn resolve(
+    aws_context: &Aws,
     scenario: &Scenario,
     quotas_flag: Option<&PathBuf>,
     emulator_url: Option<String>,
@@ -31,7 +33,9 @@ pub fn resolve(
     let in_process = emulator_url.is_some();
     let host = scenario.target.url.host().unwrap_or("").to_string();
     let mut aws = scenario.aws.clone().unwrap_or_default();
-    infer_from_url(&host, scenario.target.url.path(), &mut aws);
+    // An API Gateway URL names its API, region and stage; a function URL its region.
+    aws.names =
+        std::mem::take(&mut aws.names).or(AwsNames::of_url(&host, scenario.target.url.path()));
     let front = match (&scenario.emulator, in_process) {
         _ if scenario.target.lambda.is_some() => Front::LambdaInvoke,
         (Some(e), true) => match e.api {
@@ -44,7 +48,11 @@ pub fn resolve(
     let quotas = if let Some(path) = file {
         super::file::load(&path)?
     } else if let (Some(url), Some(config)) = (emulator_url, &scenario.emulator) {
-        let mut q = super::aws::fetch_blocking(&emulator_query(url, config))?;
+        let mut q = super::aws::fetch_blocking(
+            aws_context,
+            &emulator_names(config),
+            &Endpoint::Emulator(url),
+        );
         q.origin = "emulator".into();
         // No API gives the scaling rate: the emulator's own setting stands in for AWS's.
         let per_10s =
@@ -53,27 +61,24 @@ pub fn resolve(
         match &scenario.target.lambda {
             // Invoked directly: that function and qualifier, no API in front.
             Some(l) => {
-                aws.function = Some(l.function.name().to_string());
-                aws.qualifier = l.function.qualifier.clone();
+                aws.names.function = Some(l.function.name().to_string());
+                aws.names.qualifier = l.function.qualifier.clone();
             }
             None => {
-                aws.function = Some(config.function.clone());
-                aws.qualifier = Some(config.qualifier.clone());
-                aws.rest_api_id = Some(config.rest_api_id.clone());
-                aws.stage = Some(config.stage.clone());
+                let emulated = emulator_names(config);
+                aws.names = AwsNames {
+                    region: aws.names.region.take(),
+                    ..emulated
+                };
             }
         }
         q
     } else if scenario.aws.is_some() || front != Front::Unknown {
-        super::aws::fetch_blocking(&QuotaQuery {
-            region: aws.region.clone(),
-            function: aws.function.clone(),
-            qualifier: aws.qualifier.clone(),
-            rest_api_id: aws.rest_api_id.clone(),
-            stage: aws.stage.clone(),
-            endpoint_url: aws.endpoint_url.clone(),
-            placeholder_credentials: false,
-        })?
+        super::aws::fetch_blocking(
+            aws_context,
+            &aws.names,
+            &Endpoint::given(aws.endpoint_url.as_deref()),
+        )
     } else {
         Quotas::documented()
     };
@@ -93,62 +98,13 @@ pub fn resolve(
     })
 }
 
-fn emulator_query(url: String, c: &EmulatorConfig) -> QuotaQuery {
-    QuotaQuery {
+/// What the emulator's control plane is asked about: its own function, API and stage.
+fn emulator_names(c: &EmulatorConfig) -> AwsNames {
+    AwsNames {
         region: Some(c.region.clone()),
         function: Some(c.function.clone()),
         qualifier: Some(c.qualifier.clone()),
-        rest_api_id: Some(c.rest_api_id.clone()),
+        api_id: Some(c.rest_api_id.clone()),
         stage: Some(c.stage.clone()),
-        endpoint_url: Some(url),
-        placeholder_credentials: true,
-    }
-}
-
-/// An API Gateway URL names its API, region and stage; a function URL its region.
-fn infer_from_url(host: &str, path: &str, aws: &mut AwsContext) {
-    let labels: Vec<&str> = host.split('.').collect();
-    match labels.as_slice() {
-        [api, "execute-api", region, "amazonaws", "com"] => {
-            aws.region.get_or_insert_with(|| region.to_string());
-            if aws.rest_api_id.is_none() {
-                let stage = path.trim_start_matches('/').split('/').next().unwrap_or("");
-                if !stage.is_empty() {
-                    aws.rest_api_id = Some(api.to_string());
-                    aws.stage = Some(stage.to_string());
-                }
-            }
-        }
-        [_, "lambda-url", region, "on", "aws"] => {
-            aws.region.get_or_insert_with(|| region.to_string());
-        }
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_gateway_urls_name_their_api_region_and_stage() {
-        let mut aws = AwsContext::default();
-        infer_from_url(
-            "abc123.execute-api.eu-west-1.amazonaws.com",
-            "/prod/orders",
-            &mut aws,
-        );
-        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(aws.rest_api_id.as_deref(), Some("abc123"));
-        assert_eq!(aws.stage.as_deref(), Some("prod"));
-        let mut given = AwsContext {
-            region: Some("us-east-1".into()),
-            ..AwsContext::default()
-        };
-        infer_from_url("x.lambda-url.eu-west-1.on.aws", "/", &mut given);
-        assert_eq!(given.region.as_deref(), Some("us-east-1"), "[aws] wins");
-        let mut plain = AwsContext::default();
-        infer_from_url("127.0.0.1", "/prod", &mut plain);
-        assert_eq!(plain, AwsContext::default());
     }
 }

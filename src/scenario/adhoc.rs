@@ -28,7 +28,7 @@ pub struct AdHoc {
     /// `--lambda FUNCTION[:QUALIFIER]`: invoke it (`--url`, if given, is the endpoint).
     pub lambda: Option<String>,
     pub shape: Option<LoadShape>,
-    pub duration: Option<String>,
+    pub duration: Option<Duration>,
     pub method: Option<String>,
     pub headers: Vec<String>,
     pub body: Option<String>,
@@ -114,10 +114,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
             "no load: give --rate N (requests per second), --concurrency N (workers) or --burst N (requests at once)",
         ));
     };
-    let duration = match &flags.duration {
-        Some(d) => duration_flag("--duration", d, false)?,
-        None => DEFAULT_DURATION,
-    };
+    let duration = flags.duration.unwrap_or(DEFAULT_DURATION);
     let kind = match shape {
         LoadShape::Rate(rate) if rate.is_finite() && rate > 0.0 => {
             StageKind::Constant { rate, duration }

@@ -1,9 +1,10 @@
 //! The scenario: what to send, where, and in which stages. Parsed from TOML (docs/scenario.md)
 //! or built from ad-hoc flags; either way validated into these types before anything runs.
 
+mod abort;
 mod adhoc;
+mod aws;
 mod client;
-mod guard;
 pub mod lambda;
 mod parse;
 pub mod schema;
@@ -22,7 +23,9 @@ use stampede_emulator::EmulatorConfig;
 pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, AdHoc, LoadShape};
-pub use guard::AwsContext;
+pub use aws::AwsSettings;
+/// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
+pub use aws::AwsSettings as AwsContext;
 pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
 pub use shard::{Shard, ShardSource};
@@ -49,7 +52,7 @@ pub struct Scenario {
     /// `[abort]`: stop early when the last window's throttle or error rate passes its bound.
     pub abort: Option<AbortRules>,
     /// `[aws]`: what the quota check reads.
-    pub aws: Option<AwsContext>,
+    pub aws: Option<AwsSettings>,
 }
 
 /// The `[request]` table: ids sent with every attempt of a logical request.

@@ -10,8 +10,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::abort::{self, RawAbort};
+use super::aws::RawAws;
 use super::client::{self, RawAuth, RawRequest, RawRetry};
-use super::guard::{self, RawAbort, RawAws};
 use super::lambda::TARGET_KINDS;
 use super::schema::{Duration, Percentage, Rate, RateOrZero, WholeNumber};
 use super::{
@@ -246,7 +247,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     // With an emulator (and no --url), the target may be a bare path: it is aimed at the
     // emulator's address once that is known.
     let aws = match &raw.aws {
-        Some(a) => Some(guard::aws_context(&src, a)?),
+        Some(a) => Some(super::aws::aws_settings(&src, a)?),
         None => None,
     };
     let in_process = emulator.is_some() && url_override.is_none();
@@ -257,10 +258,13 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
                 None if in_process => super::lambda::Endpoint::Emulator,
                 None => super::lambda::Endpoint::Aws,
             };
-            let region = aws.as_ref().and_then(|a| a.region.as_deref()).or(emulator
+            let region = aws
                 .as_ref()
-                .filter(|_| in_process)
-                .map(|e| e.region.as_str()));
+                .and_then(|a| a.names.region.as_deref())
+                .or(emulator
+                    .as_ref()
+                    .filter(|_| in_process)
+                    .map(|e| e.region.as_str()));
             super::lambda::target(&src, t, endpoint, region)?
         }
         (Some(t), _) => target(&src, t, url_override, in_process)?,
@@ -307,7 +311,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         None => RequestIds::default(),
     };
     let abort = match &raw.abort {
-        Some(a) => Some(guard::abort_rules(&src, a)?),
+        Some(a) => Some(abort::abort_rules(&src, a)?),
         None => None,
     };
     let aws = aws_for(aws, &target, url_override);
@@ -402,19 +406,21 @@ fn is_lambda(src: &Source, t: &Spanned<RawTarget>) -> Result<bool> {
 /// LocalStack): the quota and CloudWatch calls go there too unless `[aws] endpoint_url`
 /// says otherwise.
 pub(super) fn aws_for(
-    aws: Option<super::AwsContext>,
+    aws: Option<super::AwsSettings>,
     target: &Target,
     endpoint: Option<&Uri>,
-) -> Option<super::AwsContext> {
+) -> Option<super::AwsSettings> {
     let Some(lambda) = &target.lambda else {
         return aws;
     };
     let mut aws = aws.unwrap_or_default();
-    if aws.function.is_none() {
-        aws.function = Some(lambda.function.function.clone());
-        aws.qualifier = lambda.function.qualifier.clone();
+    if aws.names.function.is_none() {
+        aws.names.function = Some(lambda.function.function.clone());
+        aws.names.qualifier = lambda.function.qualifier.clone();
     }
-    aws.region.get_or_insert_with(|| lambda.region.clone());
+    aws.names
+        .region
+        .get_or_insert_with(|| lambda.region.clone());
     if let (None, Some(url)) = (&aws.endpoint_url, endpoint) {
         let authority = url.authority().map_or("", |a| a.as_str());
         aws.endpoint_url = Some(format!(

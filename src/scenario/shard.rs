@@ -119,17 +119,15 @@ pub fn share_of(total: u64, id: u64, parts: u64) -> u64 {
     total / parts + u64::from(id < total % parts)
 }
 
-/// The shard this process runs: `--shard` first, then the engines' variables. `env` reads
-/// one variable. Err: what is wrong, naming the flag or variables.
+/// The shard this process runs: `--shard` (parsed already) first, then the engines'
+/// variables. `env` reads one variable. Err: what is wrong, naming the variables.
 pub fn resolve(
-    flag: Option<&str>,
+    flag: Option<Shard>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<(Shard, ShardSource)>, String> {
     let bad = |source: ShardSource, why: String| format!("{}: {why}", source.describe());
-    if let Some(text) = flag {
-        return Shard::parse(text)
-            .map(|s| Some((s, ShardSource::Flag)))
-            .map_err(|why| bad(ShardSource::Flag, why));
+    if let Some(shard) = flag {
+        return Ok(Some((shard, ShardSource::Flag)));
     }
     let number = |name: &str, source: ShardSource| -> Result<Option<u64>, String> {
         match env(name).filter(|v| !v.trim().is_empty()) {
@@ -237,7 +235,7 @@ mod tests {
     fn the_flag_wins_then_kubernetes_then_batch_then_stampede_shard() {
         let k8s = [("JOB_COMPLETION_INDEX", "2"), ("STAMPEDE_SHARDS", "5")];
         assert_eq!(
-            resolve(Some("1/3"), env(&k8s)).unwrap(),
+            resolve(Some(Shard::new(1, 3).unwrap()), env(&k8s)).unwrap(),
             Some((Shard::new(1, 3).unwrap(), ShardSource::Flag))
         );
         assert_eq!(
@@ -261,36 +259,33 @@ mod tests {
 
     #[test]
     fn bad_shards_name_their_source_and_what_is_wrong() {
-        for (flag, vars, says) in [
+        for (text, says) in [
+            ("3/3", "shard 3 of 3: shards are numbered 0 to 2"),
+            ("1-3", "`1-3` is not I/N"),
+            ("0/0", "0 shards"),
+        ] {
+            let e = Shard::parse(text).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        }
+        for (vars, says) in [
             (
-                Some("3/3"),
-                vec![],
-                "--shard: shard 3 of 3: shards are numbered 0 to 2",
-            ),
-            (Some("1-3"), vec![], "--shard: `1-3` is not I/N"),
-            (Some("0/0"), vec![], "0 shards"),
-            (
-                None,
                 vec![("JOB_COMPLETION_INDEX", "1")],
                 "STAMPEDE_SHARDS is not",
             ),
             (
-                None,
                 vec![("JOB_COMPLETION_INDEX", "x"), ("STAMPEDE_SHARDS", "2")],
                 "\"x\" is not a whole number",
             ),
             (
-                None,
                 vec![("AWS_BATCH_JOB_ARRAY_INDEX", "1")],
                 "AWS_BATCH_JOB_ARRAY_SIZE is not",
             ),
             (
-                None,
                 vec![("STAMPEDE_SHARD", "2/2")],
                 "STAMPEDE_SHARD: shard 2 of 2",
             ),
         ] {
-            let e = resolve(flag, env(&vars)).unwrap_err();
+            let e = resolve(None, env(&vars)).unwrap_err();
             assert!(e.contains(says), "{e}");
         }
     }

@@ -205,15 +205,20 @@ impl fmt::Debug for Auth {
 
 impl Auth {
     /// Reads the secrets `[target.auth]` names: from the environment, or for SigV4 from the
-    /// standard AWS chain. A missing secret is bad input, named but never shown.
-    pub fn for_target(target: &crate::scenario::Target) -> crate::error::Result<Auth> {
+    /// standard AWS chain, on the command's AWS context. A missing secret is bad input,
+    /// named but never shown.
+    pub fn for_target(
+        aws: &crate::aws::Aws,
+        target: &crate::scenario::Target,
+    ) -> crate::error::Result<Auth> {
         use crate::error::Error;
         let resolved = match &target.auth {
-            AuthSpec::SigV4 { service, region } => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?
-                .block_on(Self::resolve_sigv4(service, region.as_deref(), &target.url)),
+            AuthSpec::SigV4 { service, region } => aws.block_on(Self::resolve_sigv4(
+                aws,
+                service,
+                region.as_deref(),
+                &target.url,
+            )),
             spec => Self::resolve(spec, |name| std::env::var(name).ok()),
         };
         resolved.map_err(|why| {
@@ -274,24 +279,14 @@ impl Auth {
     /// profile, SSO, process, IMDS), fetched once now so a missing or denied identity
     /// fails before any traffic.
     pub async fn resolve_sigv4(
+        aws: &crate::aws::Aws,
         service: &str,
         region: Option<&str>,
         url: &Uri,
     ) -> Result<Auth, String> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(super::aws_http_client());
         // A region we know already is not looked up (the chain would end at IMDS).
-        if let Some(r) = region.map(str::to_string).or_else(|| region_of(url)) {
-            loader = loader.region(aws_config::Region::new(r));
-        }
-        let config = loader.load().await;
-        let region = config
-            .region()
-            .map(|r| r.to_string())
-            .ok_or("no region: set [target.auth] region, AWS_REGION or a profile's region")?;
-        let provider = config
-            .credentials_provider()
-            .ok_or("no AWS credentials provider could be built")?;
+        let named = region.map(str::to_string).or_else(|| region_of(url));
+        let (provider, region) = aws.signing(named.as_deref()).await?;
         let credentials = CredentialSource::new(provider);
         credentials.get(SystemTime::now()).await?;
         Ok(Auth::SigV4 {

@@ -425,12 +425,5 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// The HTTPS client for AWS API calls (quotas, credentials from SSO or instance metadata):
-/// rustls with ring and the system's trusted roots — the SDKs' default, without a second
-/// crypto library beside the load path's.
-pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
-}
+/// The HTTPS client for AWS API calls; it lives with the rest of the AWS plumbing.
+pub use crate::aws::http_client as aws_http_client;

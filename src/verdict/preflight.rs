@@ -84,20 +84,19 @@ pub const DEFAULT_LATENCY: Duration = Duration::from_millis(100);
 
 /// `--expect-latency`, else the emulator's mean handler time, else 100 ms; and why.
 pub fn expected_latency(
-    flag: Option<&str>,
+    flag: Option<Duration>,
     emulator: Option<&EmulatorConfig>,
-) -> Result<(Duration, String)> {
-    if let Some(text) = flag {
-        let d = crate::located::duration_flag("--expect-latency", text, false)?;
-        return Ok((d, "--expect-latency".into()));
+) -> (Duration, String) {
+    if let Some(d) = flag {
+        return (d, "--expect-latency".into());
     }
-    Ok(match emulator {
+    match emulator {
         Some(e) => (e.duration.mean(), "the emulator's handler time".into()),
         None => (
             DEFAULT_LATENCY,
             "default; set --expect-latency to your p50".into(),
         ),
-    })
+    }
 }
 
 /// Checks `stages` (with their plans) against `quotas`, assuming each request is in

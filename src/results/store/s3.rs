@@ -4,9 +4,7 @@
 
 use std::future::Future;
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 
@@ -59,17 +57,9 @@ fn sdk(what: &str, e: impl std::error::Error) -> std::io::Error {
 }
 
 impl S3 {
-    async fn connect() -> S3 {
-        let config: SdkConfig = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(crate::transport::aws_http_client())
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .load()
-            .await;
+    async fn connect(aws: &crate::aws::Aws) -> S3 {
+        use crate::aws::{Calls, Endpoint};
+        let config = aws.unchecked(None, &Endpoint::Aws, Calls::Store).await;
         // A local stand-in (moto, MinIO) answers on one host: buckets go in the path.
         let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
@@ -144,24 +134,20 @@ impl S3 {
 }
 
 /// Runs one S3 call, for the synchronous callers (the commands, the abort watcher's thread),
-/// on one runtime and one client for the whole process: the credential chain is read once.
-/// Never called from inside the engine's runtimes.
+/// on the command's AWS context and one client for the whole process: the credential chain
+/// is read once. Never called from inside the engine's runtimes.
 pub fn blocking<'a, T, F, Fut>(call: F) -> std::io::Result<T>
 where
     F: FnOnce(&'a S3) -> Fut,
     Fut: Future<Output = std::io::Result<T>>,
 {
-    static SHARED: OnceLock<Result<(tokio::runtime::Runtime, S3), String>> = OnceLock::new();
+    static SHARED: OnceLock<Result<(&crate::aws::Aws, S3), String>> = OnceLock::new();
     let shared = SHARED.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the runtime: {e}"))?;
-        let client = runtime.block_on(S3::connect());
-        Ok((runtime, client))
+        let aws = crate::aws::Aws::shared().map_err(|e| e.to_string())?;
+        Ok((aws, aws.block_on(S3::connect(aws))))
     });
     match shared {
-        Ok((runtime, client)) => runtime.block_on(call(client)),
+        Ok((aws, client)) => aws.block_on(call(client)),
         Err(why) => Err(std::io::Error::other(why.clone())),
     }
 }
