@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod invoke;
 pub mod located;
+pub mod pipeline;
 pub mod probe;
 pub mod quotas;
 pub mod record;

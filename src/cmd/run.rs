@@ -2,16 +2,15 @@
 
 use std::time::Duration;
 
-use super::limits;
-use super::load;
-use super::plan::shard_of_in_flight;
-use super::reports;
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
-use crate::error::{exit, Error, Result};
+use crate::error::Result;
 use crate::located::flag_error;
+use crate::pipeline::cloudwatch::{self as cw, Reading};
+use crate::pipeline::preflight::{self as limits, shard_of_in_flight};
+use crate::pipeline::{self, load, print_out, Known, Sink};
 use crate::quotas::sources::Limits;
-use crate::report::{check as check_report, live::LiveView, summary};
+use crate::report::{check as check_report, live::LiveView};
 use crate::results::store::{watch, Destination};
 use crate::results::{self, ShardInfo};
 use crate::scenario::shard::parse_start_at;
@@ -19,12 +18,11 @@ use crate::scenario::Shard;
 use crate::transport::auth::Auth;
 use crate::transport::open_files;
 use crate::verdict::descriptors;
-use crate::verdict::quota_check::{self, LambdaCounted, RunSeen};
+use crate::verdict::judge::Command;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
     let mut scenario = load::load_scenario(&args.load)?;
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
-    let grace = crate::located::duration_flag("--grace", &args.grace, true)?;
     let shard = load::shard(&args.load)?;
     let start_at = match &args.start_at {
         Some(text) => Some(parse_start_at(text).map_err(|why| {
@@ -36,28 +34,19 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         })?),
         None => None,
     };
-    let out = match &args.out {
-        Some(out) => {
-            let out = Destination::from_flag(out, shard.map(|s| s.0), "results.json")?;
-            out.prepare()?;
-            Some(out)
-        }
-        None => None,
-    };
-    reports::check(&args.reports)?;
     // A report on stdout keeps the preflight and the summary off it, as --quiet does.
-    let quiet = args.quiet || reports::uses_stdout(&args.reports);
+    let sink = Sink::prove(
+        Command::Run,
+        args.out.as_deref(),
+        shard.map(|s| s.0),
+        "results.json",
+        &args.reports,
+        args.quiet,
+    )?;
+    let quiet = sink.quiet;
     let threads = load::engine_threads(args.threads)?;
-    if args.max_in_flight == 0 {
-        return Err(Error::input(
-            "--max-in-flight: 0\n  expected: a whole number ≥ 1",
-        ));
-    }
-    let mut tls = crate::transport::tls_config_with(args.ca_cert.as_deref())?;
-    if args.insecure {
-        tls = crate::transport::insecure(tls);
-        eprintln!("warning: --insecure: TLS certificates are not checked");
-    }
+    let traffic = load::traffic(&args.traffic)?;
+    let tls = &traffic.tls;
     let auth = match (&emulator, &scenario.target.lambda) {
         // The in-process emulator checks no signature: it never sees the user's keys.
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
@@ -79,7 +68,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         &plans,
         Duration::from_secs_f64(preflight.expect_latency_ms / 1000.0),
         &preflight.latency_basis,
-        args.max_in_flight,
+        traffic.max_in_flight,
     );
     // A shard's machine holds its share of what is in flight.
     let in_flight = descriptors::InFlight {
@@ -101,13 +90,17 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let names: Vec<String> = scenario.stages.iter().map(|s| s.name.clone()).collect();
     let opts = EngineOptions {
         threads,
-        max_in_flight: args.max_in_flight,
+        max_in_flight: traffic.max_in_flight,
         max_rate: None,
-        grace,
+        grace: traffic.grace,
         abort: scenario.abort.clone(),
         start_at,
         // Shards of one test (one store, one start instant) stop together.
-        shared_stop: match (out.as_ref().and_then(Destination::store), shard, start_at) {
+        shared_stop: match (
+            sink.destination().and_then(Destination::store),
+            shard,
+            start_at,
+        ) {
             (Some(store), Some((s, _)), Some(at)) => Some(watch::shared_stop(
                 store.clone(),
                 humantime::format_rfc3339_millis(at).to_string(),
@@ -141,7 +134,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     // Shards start on one wall-clock instant: how far is this machine's clock from the
     // target's? Asked in the wait before the start, when there is time.
     let clock = match (shard, start_at) {
-        (Some(_), Some(at)) => clock_offset(&scenario, &tls, &auth, at),
+        (Some(_), Some(at)) => clock_offset(&scenario, tls, &auth, at),
         _ => None,
     };
     // Random even with a seed: ids must differ between runs to be found in logs.
@@ -156,7 +149,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     };
     let record = engine::run(
         &scenario.target,
-        &tls,
+        tls,
         &auth,
         spec,
         plans.clone(),
@@ -186,13 +179,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         );
     }
     let mut results = results::assemble(&scenario, &plans, record);
-    results.run_id = Some(format!("{run_id:08x}"));
-    results.shard = shard_info;
     // This shard's own abort: make sure the others see it even when the run ended before
     // the watcher wrote the marker.
     if let (Some(trip), Some(store), Some((s, _)), Some(at)) = (
         aborted.as_ref().filter(|t| t.by_shard.is_none()),
-        out.as_ref().and_then(Destination::store),
+        sink.destination().and_then(Destination::store),
         shard,
         start_at,
     ) {
@@ -203,113 +194,32 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             trip.clone(),
         );
     }
-    results.aborted = aborted;
-    results.open_files_limit = Some(open_files.soft);
-    results.insecure = args.insecure;
-    // The emulator's counts first: the quota check prefers them to its own estimates.
-    results.emulator = emulator.as_ref().map(|e| e.stats());
-    results.quota_check = quota_check::check(
-        &limits.quotas,
-        &run_seen(&results, &limits),
-        Some(preflight),
+    pipeline::complete(
+        &mut results,
+        Known {
+            scenario: &scenario,
+            limits: &limits,
+            preflight: Some(preflight),
+            emulator: emulator.as_ref(),
+            run_id: Some(run_id),
+            shard: shard_info,
+            aborted,
+            open_files_limit: Some(open_files.soft),
+            insecure: traffic.insecure,
+        },
     );
-    if let Some(l) = results.lambda.as_mut() {
-        let (arch, source) =
-            results::lambda::architecture_of(scenario.aws.as_ref(), &limits.quotas);
-        let prices = scenario.aws.as_ref().map(|a| a.prices).unwrap_or_default();
-        l.price(arch, &source, &prices);
-    }
-    results.aws = aws_target(&limits);
-    // Written before anything else can go wrong: the results are never lost.
-    let mut not_written = write_results(out.as_ref(), &results);
-    if !quiet {
-        print_out(&summary::render(&results));
-    }
+    let mut not_written = sink.write(&results);
+    sink.summary(&results);
     if let Some(reading) = cloudwatch.filter(|_| !results.interrupted) {
-        let cw = super::cloudwatch::read(&results, &reading, quiet);
+        let read = cw::read(&results, &reading, quiet);
         if !quiet {
-            print_out(&crate::report::cloudwatch::render(&cw));
+            print_out(&crate::report::cloudwatch::render(&read));
         }
-        results.cloudwatch = Some(cw);
-        not_written |= write_results(out.as_ref(), &results);
+        results.cloudwatch = Some(read);
+        not_written |= sink.write(&results);
     }
     drop(emulator);
-    // The reports after the results file, from the same results: a report that cannot be
-    // written is exit 4, the results file stays.
-    for why in reports::write(&args.reports, &results) {
-        not_written = true;
-        eprintln!("error: {why}");
-    }
-    let traffic = results.traffic_failures();
-    for why in &traffic {
-        eprintln!("{why}");
-    }
-    for fault in &results.faults {
-        eprintln!("error: {fault}");
-    }
-    let failed: Vec<_> = results.thresholds.iter().filter(|t| !t.pass).collect();
-    if quiet {
-        eprint!(
-            "{}",
-            check_report::quiet(&results.thresholds, &results.quota_check)
-        );
-    }
-    if let Some(trip) = &results.aborted {
-        eprintln!("{}", trip.describe());
-    }
-    Ok(if !results.faults.is_empty() || not_written {
-        exit::INTERNAL
-    } else if results.interrupted {
-        exit::INTERRUPTED
-    } else if results.aborted.is_some() {
-        exit::ABORTED
-    } else if results.shard.is_some() && results.short_of_plan().is_none() {
-        // A shard's share is not the test: its thresholds and quota check are judged on the
-        // merged whole (`stampede merge`). Failing here would fail a Kubernetes index or a
-        // Batch child for what the merge decides. Its share not sent is its own failure.
-        if !failed.is_empty() || !results.quota_check.pass || !traffic.is_empty() {
-            eprintln!("shard: thresholds and the quota check are judged on the merged whole (stampede merge); this shard exits 0");
-        }
-        exit::OK
-    } else if !failed.is_empty() || !results.quota_check.pass || !traffic.is_empty() {
-        exit::CHECK_FAILED
-    } else {
-        exit::OK
-    })
-}
-
-/// Writes the results to `--out`, or beside it when that fails; true when not written
-/// where asked.
-fn write_results(out: Option<&Destination>, results: &results::Results) -> bool {
-    let Some(out) = out else { return false };
-    let Err(why) = out.write(results) else {
-        return false;
-    };
-    match results::file::write_fallback(&out.fallback_path(), results) {
-        Ok(at) => eprintln!(
-            "error: cannot write results to {}: {why}\n  the results are in {} instead",
-            out.describe(),
-            at.display()
-        ),
-        Err(also) => eprintln!(
-            "error: cannot write results to {}: {why}; nor beside it: {also}",
-            out.describe()
-        ),
-    }
-    true
-}
-
-/// The AWS names the run was aimed at, as far as they are known.
-pub(super) fn aws_target(limits: &Limits) -> Option<results::AwsTarget> {
-    let a = &limits.aws;
-    let t = results::AwsTarget {
-        region: a.region.clone().or_else(|| limits.quotas.region.clone()),
-        function: a.function.clone(),
-        qualifier: a.qualifier.clone(),
-        api_id: a.rest_api_id.clone(),
-        stage: a.stage.clone(),
-    };
-    (t != results::AwsTarget::default()).then_some(t)
+    Ok(sink.conclude(&results, not_written))
 }
 
 /// Whether and how to read CloudWatch after the run: on by default for a target on AWS
@@ -321,13 +231,13 @@ fn cloudwatch_reading(
     limits: &Limits,
     emulator: Option<&crate::emulator::RunningEmulator>,
     is_shard: bool,
-) -> Result<Option<super::cloudwatch::Reading>> {
+) -> Result<Option<Reading>> {
     use crate::quotas::Front;
     let wait = crate::located::duration_flag("--cloudwatch-wait", &args.cloudwatch_wait, true)?;
     let period = args
         .cloudwatch_period
         .as_deref()
-        .map(|p| super::cloudwatch::period_flag("--cloudwatch-period", p))
+        .map(|p| cw::period_flag("--cloudwatch-period", p))
         .transpose()?;
     let on_aws = scenario.aws.is_some() || limits.front != Front::Unknown;
     let wanted = if args.no_cloudwatch {
@@ -338,9 +248,9 @@ fn cloudwatch_reading(
     if !wanted {
         return Ok(None);
     }
-    let names = aws_target(limits).unwrap_or_default();
+    let names = pipeline::aws_target(limits).unwrap_or_default();
     let in_process = emulator.zip(scenario.emulator.as_ref());
-    Ok(Some(super::cloudwatch::Reading {
+    Ok(Some(Reading {
         connect: crate::quotas::aws::QuotaQuery {
             region: names.region.clone(),
             endpoint_url: match in_process {
@@ -356,7 +266,7 @@ fn cloudwatch_reading(
         }),
         names,
         wait,
-        url_region: super::cloudwatch::url_region(&scenario.target.url.to_string()),
+        url_region: cw::url_region(&scenario.target.url.to_string()),
     }))
 }
 
@@ -416,39 +326,4 @@ fn start_line(at: std::time::SystemTime) -> String {
             past.duration().as_secs_f64()
         ),
     }
-}
-
-/// What the quota check reads of a run: its timeline, peaks and bursts.
-pub(super) fn run_seen<'r>(results: &'r results::Results, limits: &Limits) -> RunSeen<'r> {
-    RunSeen {
-        timeline: &results.timeline,
-        peak_in_flight: results.peak_in_flight,
-        bursts: results.bursts(),
-        front: limits.front,
-        function: limits.aws.function.clone(),
-        qualifier: limits.aws.qualifier.clone(),
-        rest_api_id: limits.aws.rest_api_id.clone(),
-        stage: limits.aws.stage.clone(),
-        api: limits.api,
-        counted: counted(results),
-    }
-}
-
-/// What Lambda counted in a run: cold starts in REPORT lines (when every answer had
-/// one), the emulator's environments and peak concurrency.
-pub(crate) fn counted(results: &results::Results) -> LambdaCounted {
-    let reports = results.lambda.as_ref().map(|l| &l.seen);
-    LambdaCounted {
-        cold_starts_per_second: reports
-            .is_some_and(|s| s.reports > 0 && s.reports >= s.invocations),
-        environments_created: results.emulator.as_ref().map(|e| e.environments_created),
-        peak_concurrency: results.emulator.as_ref().map(|e| e.peak_concurrency),
-    }
-}
-
-/// Prints to stdout, shrugging off a closed pipe (`stampede run … | head`): the run goes
-/// on and its results are written whoever stopped reading.
-fn print_out(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(text.as_bytes());
 }

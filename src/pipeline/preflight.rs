@@ -6,7 +6,7 @@ use crate::emulator::EmulatorConfig;
 use crate::emulator::RunningEmulator;
 use crate::error::Result;
 use crate::quotas::sources::{self, Limits};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Shard, ShardSource};
 use crate::schedule::StagePlan;
 use crate::verdict::cost;
 use crate::verdict::preflight::{self, Preflight};
@@ -81,4 +81,9 @@ fn cost_basis(
         architecture: crate::results::lambda::architecture_of(aws, &limits.quotas),
         prices: aws.map(|a| a.prices).unwrap_or_default(),
     }
+}
+
+/// What one machine holds in flight: a shard's share (every N-th request) of the whole.
+pub fn shard_of_in_flight(whole: u64, shard: Option<(Shard, ShardSource)>) -> u64 {
+    shard.map_or(whole, |(s, _)| whole.div_ceil(s.count))
 }
