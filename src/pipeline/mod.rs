@@ -11,6 +11,7 @@ pub mod load;
 pub mod preflight;
 pub mod probe;
 pub mod reports;
+pub mod split;
 
 use std::path::Path;
 
