@@ -1,6 +1,7 @@
 //! The one verdict, end to end: a corpus of results files made by real runs on loopback
 //! (passing, a threshold failed, the quota check failed, aborted, interrupted, faulted,
-//! nothing succeeded, shards, and merges holding a faulted or an interrupted shard) goes
+//! nothing succeeded, shards, merges holding a faulted or an interrupted shard, and probes
+//! with and without a knee) goes
 //! through every command and format — the exit code of the command that wrote it, the
 //! summary's verdict line, the HTML banner, JUnit's failures, the Markdown headline — and
 //! they all say the same. The table is printed (`-- --nocapture`).
@@ -82,6 +83,36 @@ fn interrupted(dir: &Path, name: &'static str, args: &[&str], server: &TestServe
         path,
         by: "run",
         code: o.status.code().unwrap_or_else(|| panic!("{name}: {o:?}")),
+    }
+}
+
+/// `stampede probe` of one or two workers against `url` with `slo`; its exit code.
+fn probe(dir: &Path, name: &'static str, url: &str, slo: &str) -> Made {
+    let path = dir.join(format!("{name}.json"));
+    let o = common::stampede(&[
+        "probe",
+        "--url",
+        url,
+        "--from",
+        "1",
+        "--max",
+        "2",
+        "--step",
+        "300ms",
+        "--settle",
+        "0s",
+        "--slo",
+        slo,
+        "--quiet",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(path.is_file(), "{name}: no results: {}", stderr(&o));
+    Made {
+        name,
+        path,
+        by: "probe",
+        code: o.status.code().unwrap(),
     }
 }
 
@@ -280,10 +311,12 @@ fn every_command_and_format_gives_the_same_verdict() {
         &[&shard0, &shard1_interrupted],
     );
     corpus.extend([shard0, shard1_faulted, shard1_interrupted]);
+    corpus.push(probe(d, "probe-knee", &url, "p99=5s"));
+    corpus.push(probe(d, "probe-no-knee", &slow.url(), "p99=1ms"));
     corpus.extend([merged_faulted, merged_interrupted]);
 
     // The corpus covers every outcome.
-    let expected: [(&str, i32); 11] = [
+    let expected: [(&str, i32); 13] = [
         ("passing", 0),
         ("threshold-failed", 1),
         ("quota-failed", 1),
@@ -295,6 +328,8 @@ fn every_command_and_format_gives_the_same_verdict() {
         ("shard-1-of-2-faulted", 4),
         ("shard-1-of-2-interrupted", 130),
         ("merged-faulted-shard", 4),
+        ("probe-knee", 0),
+        ("probe-no-knee", 1),
     ];
     let mut table = vec![format!(
         "| results file | written by → exit | judge | report exit | summary | HTML banner | JUnit failures+errors | Markdown headline | reasons |"
@@ -304,10 +339,10 @@ fn every_command_and_format_gives_the_same_verdict() {
     for m in &corpus {
         let r = stampede::results::file::read(&m.path).unwrap();
         let v = judge(&r);
-        let cmd = if m.by == "merge" {
-            Command::Merge
-        } else {
-            Command::Run
+        let cmd = match m.by {
+            "merge" => Command::Merge,
+            "probe" => Command::Probe,
+            _ => Command::Run,
         };
         let said = read_by_report(m, d);
         let word = word_of(m.code);
