@@ -115,10 +115,12 @@ Exit codes: 0 written · 2 bad input (a results file that cannot be read) · 4 a
 
 Histograms are added and percentiles recomputed; counts summed; seconds aligned on the
 wall clock; thresholds and the quota check re-evaluated on the whole (docs/merge-and-compare.md).
-Exit codes: 0 pass · 1 a threshold or the quota check failed on the whole, or no request
-succeeded · 2 bad input (files of different scenarios or stages, --expect not met, a shard
-missing after --wait, one run given twice, shards of tests started at different --start-at,
---out naming an input) · 3 an input was aborted · 4 the merged file could not be written.")]
+Exit codes, the verdict of the merged file (the one `stampede report` shows): 0 pass · 1 a
+threshold or the quota check failed on the whole, or no request succeeded · 2 bad input
+(files of different scenarios or stages, --expect not met, a shard missing after --wait, one
+run given twice, shards of tests started at different --start-at, --out naming an input) ·
+3 an input was aborted · 4 an input had a fault of stampede, or the merged file could not be
+written · 130 an input was interrupted.")]
     Merge(MergeArgs),
     /// Compare a run with a baseline, per stage: latency, rate, throttles, failures, retries.
     #[command(after_help = "Examples:
@@ -530,7 +532,12 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Write the results here: a stage per step and the `probe` key.
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
+
+    /// Write the results here: a stage per step and the `probe` key. Checked before any
+    /// traffic, as `run --out` (DIR/ writes DIR/results.json); when it cannot be written at
+    /// the end, the results are written beside it and the path said (exit 4).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -557,15 +564,10 @@ pub struct PlanArgs {
     pub shards: Option<u64>,
 }
 
+/// How the traffic is sent, for `run` and `probe` alike: the in-flight cap, the grace after
+/// a stop, and TLS trust.
 #[derive(Args, Debug, Clone)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub load: LoadArgs,
-
-    /// Runtime worker threads [default: all cores; at most 4 per core].
-    #[arg(long, env = "STAMPEDE_THREADS", value_name = "N")]
-    pub threads: Option<usize>,
-
+pub struct TrafficArgs {
     /// Safety cap on requests in flight, one for the whole run (all threads); requests it
     /// holds back are sent late and reported, or counted abandoned if the run's time runs
     /// out (schedule, one timeout, the grace period) before they could go.
@@ -589,6 +591,19 @@ pub struct RunArgs {
     /// said in the output and recorded as `insecure: true` in the results.
     #[arg(long, short = 'k')]
     pub insecure: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+
+    /// Runtime worker threads [default: all cores; at most 4 per core].
+    #[arg(long, env = "STAMPEDE_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
 
     /// Write the results JSON here (docs/results.md); checked before any traffic: a regular
     /// file or a new name (a symlink's target is written; a device, FIFO or socket is
@@ -786,7 +801,7 @@ mod tests {
             panic!("a run")
         };
         assert_eq!(r.cloudwatch_period, Some(60));
-        assert_eq!(r.grace, Duration::from_secs(5));
+        assert_eq!(r.traffic.grace, Duration::from_secs(5));
         assert_eq!(
             r.start_at,
             Some(std::time::UNIX_EPOCH + Duration::from_secs(1_795_813_200))

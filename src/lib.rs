@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod engine;
 pub mod error;
 pub mod located;
+pub mod pipeline;
 pub mod probe;
 pub mod quotas;
 pub mod record;

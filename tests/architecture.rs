@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 20] = [
+const LAYERS: [&str; 21] = [
     "error",      // exit codes and the error type (the `stampede-located` crate's)
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
@@ -27,7 +27,16 @@ const LAYERS: [&str; 20] = [
     "results",    // the results file, assembled after the verdict
     "report",     // summary, live view, check text
     "cli",        // clap definitions
-    "cmd",        // one file per command: wiring only
+    "pipeline", // what the commands share: the scenario, the preflight, results → reports → exit code
+    "cmd",      // one file per command: wiring only
+];
+
+/// Uses of a layer above, allowed by name: `results` is becoming its own crate below every
+/// module (issue 25), and the one verdict (`verdict::judge`) and the probe's driver
+/// (`probe::drive`) already read its types. Until the move, these files only.
+const ALLOWED_ABOVE: [(&str, &str); 2] = [
+    ("verdict/judge.rs", "results"),
+    ("probe/drive.rs", "results"),
 ];
 
 /// Workspace crates the CLI re-exports under a module name, for code not yet moved to the
@@ -101,7 +110,10 @@ fn violations(src: &Path) -> Vec<(PathBuf, usize, &'static str, String)> {
                 let to = rank.get(used.as_str()).unwrap_or_else(|| {
                     panic!("{}:{line}: `crate::{used}` is in no layer", file.display())
                 });
-                if *to > i {
+                let allowed = ALLOWED_ABOVE
+                    .iter()
+                    .any(|(f, m)| file.ends_with(f) && used == *m);
+                if *to > i && !allowed {
                     found.push((file.clone(), line, *module, used));
                 }
             }

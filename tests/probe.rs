@@ -266,6 +266,10 @@ fn bad_probe_flags_exit_2() {
         (vec!["--slo", "latency=1s"], "unknown metric"),
         (vec!["--from", "10", "--max", "5"], "--from"),
         (vec!["--precision", "0%"], "--precision"),
+        // The traffic flags `run` has, checked as `run` checks them.
+        (vec!["--max-in-flight", "0"], "--max-in-flight"),
+        (vec!["--grace", "soon"], "--grace"),
+        (vec!["--ca-cert", "/dev/zero"], "--ca-cert"),
     ] {
         let mut args = vec!["probe", "--url", "http://127.0.0.1:9/"];
         args.extend(flags.iter());
@@ -446,4 +450,107 @@ fn throttled_workers_back_off_and_max_rate_holds_a_concurrency_probe() {
         "held at the ceiling, not far below: {}",
         r["emulator"]
     );
+}
+
+/// A probe of `workers` (from, max) against `url` for a fraction of a second per step.
+fn quick_probe(
+    dir: &std::path::Path,
+    url: &str,
+    (from, max): (&str, &str),
+    flags: &[&str],
+) -> std::process::Output {
+    let out = dir.join("r.json");
+    let mut args = vec![
+        "probe",
+        "--url",
+        url,
+        "--from",
+        from,
+        "--max",
+        max,
+        "--step",
+        "300ms",
+        "--settle",
+        "0s",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(flags);
+    run_bounded(command(&args), Duration::from_secs(60)).output
+}
+
+#[test]
+fn probe_trusts_ca_cert_or_insecure_over_tls_as_run_does() {
+    let tls = common::TestTls::new();
+    let server = common::TestServer::start_tls(&tls, |_| common::Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.pem", &tls.ca_pem);
+    let url = format!("https://{}/", server.addr);
+
+    let o = quick_probe(
+        dir.path(),
+        &url,
+        ("1", "2"),
+        &["--ca-cert", ca.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_json(&dir.path().join("r.json"));
+    assert_eq!(r["probe"]["knee"], 2, "{}", r["probe"]);
+    assert!(r.get("insecure").is_none(), "certificates were checked");
+
+    // Not trusted: every attempt is a TLS error, no step meets the SLO.
+    let o = quick_probe(dir.path(), &url, ("1", "2"), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r = read_json(&dir.path().join("r.json"));
+    assert!(
+        r["attempts"]["tls_errors"].as_u64().unwrap() > 0,
+        "{}",
+        r["attempts"]
+    );
+
+    let o = quick_probe(dir.path(), &url, ("1", "2"), &["--insecure"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--insecure: TLS certificates are not checked"));
+    assert_eq!(read_json(&dir.path().join("r.json"))["insecure"], true);
+}
+
+#[test]
+fn probe_caps_what_is_in_flight_with_max_in_flight() {
+    // 40 req/s answered in 100 ms: about 4 in flight, unless capped (the cap holds the
+    // open model's sends, as in `run`).
+    let server = common::TestServer::start(|_| common::Reply {
+        status: 200,
+        delay: Duration::from_millis(100),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let o = quick_probe(
+        dir.path(),
+        &server.url(),
+        ("40", "40"),
+        &["--by", "rate", "--max-in-flight", "1"],
+    );
+    let r = read_json(&dir.path().join("r.json"));
+    assert!(o.status.code().is_some(), "{}", stderr(&o));
+    assert_eq!(r["peak_in_flight"], 1, "one at a time: {}", r["totals"]);
+}
+
+#[test]
+fn probe_proves_out_before_any_traffic() {
+    let server = common::TestServer::start(|_| common::Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("no-such-dir").join("r.json");
+    let o = run_bounded(
+        command(&[
+            "probe",
+            "--url",
+            &server.url(),
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        Duration::from_secs(30),
+    )
+    .output;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(server.hits(), 0, "nothing sent");
 }

@@ -4,9 +4,9 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::reports::{self, STEP_SUMMARY_MAX};
 use crate::cli::CompareArgs;
 use crate::error::{exit, Error, Result};
+use crate::pipeline::reports::{self, STEP_SUMMARY_MAX};
 use crate::report::compare as render;
 use crate::results::compare::{self, Limits, Settings};
 use crate::results::file;

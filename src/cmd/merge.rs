@@ -1,15 +1,17 @@
-//! `stampede merge`: results files read, merged (`results::merge`), written; the exit code
-//! as `run` would give on the merged whole.
+//! `stampede merge`: results files read, merged (`results::merge`), written (with the
+//! fallback file) and judged as one run by the one verdict (pipeline::Sink): a merged
+//! whole holding an aborted, faulted or interrupted shard exits 3, 4 or 130, as that run
+//! did.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use super::gather;
-use crate::cli::MergeArgs;
-use crate::error::{exit, Error, Result};
-use crate::report::{check as check_report, summary};
+use crate::cli::{MergeArgs, ReportOutputs};
+use crate::error::{Error, Result};
+use crate::pipeline::{gather, Sink};
 use crate::results::store::{Destination, Store};
 use crate::results::{self, Results};
+use crate::verdict::judge::Command;
 
 pub fn merge(args: &MergeArgs) -> Result<i32> {
     let wait = args.wait.unwrap_or_default();
@@ -26,8 +28,14 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
             "merge: --wait needs a store to wait on\n  expected: one directory (DIR/) or S3 prefix (s3://bucket/prefix/) the shards write to",
         ));
     }
-    let out = Destination::from_flag(&args.out, None, "merged.json")?;
-    out.prepare()?;
+    let sink = Sink::prove(
+        Command::Merge,
+        Some(&args.out),
+        None,
+        "merged.json",
+        &ReportOutputs::default(),
+        args.quiet,
+    )?;
     let (names, runs): (Vec<String>, Vec<Results>) = match &store {
         Some(store) => gather::gather(store, args.expect, wait, args.quiet)?
             .into_iter()
@@ -56,47 +64,11 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
     // is spelled (a link, `./a.json`).
     let on_disk = |path: &Path| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
     let inputs: Vec<_> = names.iter().map(|n| on_disk(Path::new(n))).collect();
-    let out_file = match &out {
-        Destination::File(path) => on_disk(path),
-        Destination::Store { .. } => None,
+    let out_file = match sink.destination() {
+        Some(Destination::File(path)) => on_disk(path),
+        _ => None,
     };
     results::merge::check_files(&inputs, out_file).map_err(|r| Error::input(r.describe(&names)))?;
     let merged = results::merge::merge(runs).map_err(|r| Error::input(r.describe(&names)))?;
-    if let Err(why) = out.write(&merged) {
-        eprintln!(
-            "error: cannot write the merged results to {}: {why}",
-            out.describe()
-        );
-        return Ok(exit::INTERNAL);
-    }
-    if !args.quiet {
-        print_out(&summary::render(&merged));
-    }
-    let traffic = merged.traffic_failures();
-    for why in &traffic {
-        eprintln!("{why}");
-    }
-    let failed: Vec<_> = merged.thresholds.iter().filter(|t| !t.pass).collect();
-    if args.quiet {
-        eprint!(
-            "{}",
-            check_report::quiet(&merged.thresholds, &merged.quota_check)
-        );
-    }
-    if let Some(trip) = &merged.aborted {
-        eprintln!("{}", trip.describe());
-    }
-    Ok(if merged.aborted.is_some() {
-        exit::ABORTED
-    } else if !failed.is_empty() || !merged.quota_check.pass || !traffic.is_empty() {
-        exit::CHECK_FAILED
-    } else {
-        exit::OK
-    })
-}
-
-/// Prints to stdout, shrugging off a closed pipe.
-fn print_out(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(sink.deliver(&merged))
 }

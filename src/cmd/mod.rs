@@ -1,18 +1,15 @@
-//! One file per subcommand: orchestration only.
+//! One file per subcommand: orchestration only. A command never calls another; what they
+//! share lives in `pipeline/`.
 
 pub mod cloudwatch;
 pub mod compare;
 mod docs;
 pub mod emulate;
-mod gather;
-mod limits;
-mod load;
 pub mod merge;
 pub mod plan;
 pub mod probe;
 pub mod quotas;
 mod report;
-mod reports;
 pub mod run;
 
 use crate::cli::{Cli, Command};

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use super::{limits, load};
 use crate::cli::PlanArgs;
 use crate::error::{exit, Result};
+use crate::pipeline::load;
+use crate::pipeline::preflight::{self as limits, shard_of_in_flight};
 use crate::report::check;
-use crate::scenario::{Shard, ShardSource};
 use crate::transport::open_files;
 use crate::verdict::{descriptors, split};
 
@@ -80,11 +80,6 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
     } else {
         exit::OK
     })
-}
-
-/// What one machine holds in flight: a shard's share (every N-th request) of the whole.
-pub fn shard_of_in_flight(whole: u64, shard: Option<(Shard, ShardSource)>) -> u64 {
-    shard.map_or(whole, |(s, _)| whole.div_ceil(s.count))
 }
 
 /// The split, for people.

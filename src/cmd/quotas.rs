@@ -2,7 +2,8 @@
 
 use crate::aws::{Aws, AwsNames, Endpoint};
 use crate::cli::QuotasArgs;
-use crate::error::{exit, Error, Result};
+use crate::error::{exit, Result};
+use crate::pipeline::aws::check_endpoint;
 use crate::quotas::aws::fetch_blocking;
 use crate::quotas::{file, Quotas};
 use crate::report;
@@ -33,24 +34,6 @@ fn aimed_at(args: &QuotasArgs) -> Result<(AwsNames, Endpoint)> {
         stage: args.stage.clone(),
     };
     Ok((names, Endpoint::given(args.endpoint_url.as_deref())))
-}
-
-/// The SDKs take any string and fail on every call; a bad URL is bad input instead.
-pub(crate) fn check_endpoint(url: &str) -> Result<()> {
-    if url.is_empty() {
-        return Ok(());
-    }
-    let ok = url
-        .parse::<http::Uri>()
-        .ok()
-        .is_some_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some());
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::input(format!(
-            "--endpoint-url: bad URL `{url}`\n  expected: http:// or https:// and a host, such as http://127.0.0.1:8080"
-        )))
-    }
 }
 
 fn print(quotas: &Quotas, json: bool) {

@@ -3,11 +3,12 @@
 //! written: the report presents a verdict, `run`'s exit code is the gate. Several files are
 //! merged first, exactly as `stampede merge` does.
 
-use super::reports;
 use crate::cli::ReportArgs;
 use crate::error::{exit, Error, Result};
+use crate::pipeline::reports;
 use crate::report::summary;
 use crate::results;
+use crate::verdict::judge::{judge, Command};
 
 pub fn report(args: &ReportArgs) -> Result<i32> {
     reports::check(&args.outputs)?;
@@ -42,8 +43,9 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
     for f in &failed {
         eprintln!("error: {f}");
     }
+    // The report presents the verdict; the command that ran is the gate (exit 0).
     Ok(if failed.is_empty() {
-        exit::OK
+        judge(&results).exit_code(Command::Report)
     } else {
         exit::INTERNAL
     })

@@ -441,7 +441,7 @@ mod tests {
     fn the_header_has_the_verdict_and_key_numbers() {
         let html = render(&synthetic_hour("hour"));
         assert!(html.contains(r#"<div class="verdict fail" id="verdict">FAIL</div>"#));
-        assert!(html.contains("threshold throttle_rate ≤ 5% failed: observed 6.300%"));
+        assert!(html.contains("threshold throttle_rate ≤ 5% failed: observed 6.30%"));
         assert!(html.contains(r#"<dd id="key-requests">1500000</dd>"#));
         assert!(html.contains(r#"<dd id="key-p99">120ms</dd>"#));
         assert!(html.contains(r#"<dd id="key-peak">110</dd>"#));

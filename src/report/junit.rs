@@ -1,15 +1,21 @@
 //! The results as JUnit XML for CI test reporters (GitLab's `artifacts:reports:junit`,
 //! GitHub Actions' JUnit reporters): one testsuite per run, one testcase per threshold,
 //! one for the quota check, one each for "requests sent as planned" and "requests
-//! succeeded", and one each for an abort, an
-//! interruption or a fault of stampede when there was one. Pure.
+//! succeeded", one for a probe's knee, and one each for an abort, an interruption or a
+//! fault of stampede when there was one. Pure.
+//!
+//! Which cases fail is the one verdict's ([`crate::verdict::judge`]): there are failures
+//! exactly when it is not a pass. A gate it does not judge in this file (a shard's
+//! thresholds and quota check, judged on the merged whole; a probe's quota check and
+//! traffic, which go past limits on purpose) is a skipped case that says so.
 
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::outcome::{observed, threshold_name};
+use super::outcome::{judge, observed, threshold_name};
 use crate::results::Results;
+use crate::verdict::judge::Reason;
 use crate::verdict::num;
 use crate::verdict::thresholds::ThresholdResult;
 
@@ -24,13 +30,56 @@ pub fn render(r: &Results) -> String {
     suite.set_time(run_time);
     suite.set_system_out(super::summary::render(r));
 
+    let verdict = judge(r);
+    // A gate this file does not judge: skipped, saying where it is judged.
+    let deferred = |f: &dyn Fn(&Reason) -> bool| verdict.deferred.iter().any(f);
+    let not_here = if r.probe.is_some() {
+        "not a gate of a probe: its steps go past limits on purpose"
+    } else {
+        "a shard's share: judged on the merged whole (stampede merge)"
+    };
     let mut cases = Vec::new();
     for t in &r.thresholds {
-        cases.push(threshold_case(t, stage_time(r, t.stage.as_deref())));
+        let time = stage_time(r, t.stage.as_deref());
+        cases.push(
+            if deferred(&|d| matches!(d, Reason::Threshold(d) if d == t)) {
+                skipped(threshold_name(t), not_here, time)
+            } else {
+                threshold_case(t, time)
+            },
+        );
     }
-    cases.push(quota_case(r, run_time));
+    cases.push(if deferred(&|d| matches!(d, Reason::QuotaCheck)) {
+        skipped(quota_name(r), not_here, run_time)
+    } else {
+        quota_case(r, run_time)
+    });
     cases.push(sent_case(r, run_time));
-    cases.push(succeeded_case(r, run_time));
+    cases.push(if deferred(&|d| matches!(d, Reason::NothingSucceeded(_))) {
+        skipped("requests succeeded".to_string(), not_here, run_time)
+    } else {
+        succeeded_case(r, run_time)
+    });
+    if let Some(p) = &r.probe {
+        let name = "a load met the SLO (a knee)".to_string();
+        cases.push(
+            match verdict
+                .reasons
+                .iter()
+                .find(|w| matches!(w, Reason::NoKnee(_)))
+            {
+                Some(why) => failing(
+                    name,
+                    NonSuccessKind::Failure,
+                    "no-knee",
+                    why.line(),
+                    Some(p.finding.clone()),
+                    run_time,
+                ),
+                None => passing(name, run_time),
+            },
+        );
+    }
     if let Some(trip) = &r.aborted {
         cases.push(failing(
             format!("abort rule: {} ≤ {:.1}%", trip.rule, trip.limit * 100.0),
@@ -95,9 +144,13 @@ fn threshold_case(t: &ThresholdResult, time: Duration) -> TestCase {
     )
 }
 
+fn quota_name(r: &Results) -> String {
+    format!("quota check ({} limits)", r.quota_check.quotas.origin)
+}
+
 fn quota_case(r: &Results, time: Duration) -> TestCase {
     let c = &r.quota_check;
-    let name = format!("quota check ({} limits)", c.quotas.origin);
+    let name = quota_name(r);
     if c.pass {
         return passing(name, time);
     }
@@ -154,6 +207,14 @@ fn succeeded_case(r: &Results, time: Duration) -> TestCase {
         None => passing(name, time),
         Some(why) => failing(name, NonSuccessKind::Failure, "no-success", why, None, time),
     }
+}
+
+fn skipped(name: String, why: &str, time: Duration) -> TestCase {
+    let mut status = TestCaseStatus::skipped();
+    status.set_message(why);
+    let mut case = TestCase::new(name, status);
+    case.set_time(time);
+    case
 }
 
 fn passing(name: String, time: Duration) -> TestCase {

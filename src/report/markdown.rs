@@ -196,11 +196,12 @@ fn no_html(text: &str) -> String {
 fn heading(r: &Results) -> String {
     let mut out = String::new();
     let name = r.name.as_deref().unwrap_or("stampede run");
-    let why = outcome::reasons(r);
-    let verdict = if why.is_empty() {
-        "✅ pass"
+    let judged = outcome::judge(r);
+    let why = judged.lines();
+    let verdict = if judged.passed() {
+        "✅ pass".to_string()
     } else {
-        "❌ fail"
+        format!("❌ {}", judged.outcome.lower())
     };
     let _ = writeln!(out, "## {} — {verdict}\n", line(name));
     let mut tags = vec![
@@ -475,10 +476,11 @@ mod tests {
     fn a_failed_run_says_why_with_its_tables() {
         let r = fixture::failed();
         let md = render(&r);
-        assert!(md.starts_with("## checkout | api — ❌ fail\n"), "{md}");
+        // Aborted, which wins over its failed threshold and quota check (the one verdict).
+        assert!(md.starts_with("## checkout | api — ❌ aborted\n"), "{md}");
         assert!(md.contains("**Why it failed:**"), "{md}");
         assert!(
-            md.contains("- 1 threshold failed: stage ramp: throttle_rate ≤ 1%"),
+            md.contains("- threshold stage ramp: throttle_rate ≤ 1% failed: observed 12.5%"),
             "{md}"
         );
         assert!(md.contains("- the quota check failed"), "{md}");
@@ -517,7 +519,7 @@ mod tests {
         r.stages[0].name = format!("`a`{attack}");
         let md = render(&r);
         assert!(
-            md.starts_with("## &lt;img src=x onerror=alert(1)&gt; — ❌ fail\n"),
+            md.starts_with("## &lt;img src=x onerror=alert(1)&gt; — ❌ aborted\n"),
             "{md}"
         );
         assert!(

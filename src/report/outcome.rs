@@ -1,64 +1,23 @@
-//! The verdict a results file carries, in words: pass, or fail and why. The exit code of
-//! `run` says the same in one number (docs/exit-codes.md); the reports spell it out.
+//! The verdict a results file carries, in words, for the reports: the one verdict
+//! ([`crate::verdict::judge`]) and the phrases every format shares.
 
 use crate::results::Results;
-use crate::verdict::thresholds::ThresholdResult;
 
-use super::summary::ms;
+pub use crate::verdict::judge::{judge, observed, percent, threshold_name, Outcome, Verdict};
 
 /// Why the run did not pass, most serious first; empty when it passed.
 pub fn reasons(r: &Results) -> Vec<String> {
-    let mut why = Vec::new();
-    for fault in &r.faults {
-        why.push(format!("stampede failed: {fault}"));
-    }
-    if r.interrupted {
-        why.push("interrupted by a signal".to_string());
-    }
-    if let Some(trip) = &r.aborted {
-        why.push(trip.describe());
-    }
-    why.extend(r.traffic_failures());
-    let failed: Vec<&ThresholdResult> = r.thresholds.iter().filter(|t| !t.pass).collect();
-    if !failed.is_empty() {
-        let names: Vec<String> = failed.iter().map(|t| threshold_name(t)).collect();
-        why.push(format!(
-            "{} threshold{} failed: {}",
-            failed.len(),
-            if failed.len() == 1 { "" } else { "s" },
-            names.join(", ")
-        ));
-    }
-    if !r.quota_check.pass {
-        why.push("the quota check failed".to_string());
-    }
-    why
+    judge(r).lines()
 }
 
-/// `p99 ≤ 800ms`, or `stage ramp: throttle_rate ≤ 1%`.
-pub fn threshold_name(t: &ThresholdResult) -> String {
-    match &t.stage {
-        Some(stage) => format!("stage {stage}: {} ≤ {}", t.name, t.limit),
-        None => format!("{} ≤ {}", t.name, t.limit),
-    }
-}
-
-/// What a threshold observed, in its own unit: milliseconds, or a percentage for rates.
-pub fn observed(t: &ThresholdResult) -> String {
-    if t.name.ends_with("_rate") {
-        percent(t.observed)
+/// The verdict in one line, as the summary ends: `verdict: PASS`, or `verdict: FAIL — why;
+/// why`.
+pub fn headline(v: &Verdict) -> String {
+    let lines = v.lines();
+    if lines.is_empty() {
+        format!("verdict: {}", v.outcome.word())
     } else {
-        ms(t.observed)
-    }
-}
-
-/// A fraction as a percentage with the precision that reads well.
-pub fn percent(fraction: f64) -> String {
-    let p = fraction * 100.0;
-    if p == 0.0 || p >= 10.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.2}%")
+        format!("verdict: {} — {}", v.outcome.word(), lines.join("; "))
     }
 }
 
@@ -68,5 +27,83 @@ pub fn achieved_rps(r: &Results) -> f64 {
         r.totals.requests as f64 / r.duration_s
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+    use crate::verdict::judge::{Command, Reason};
+
+    #[test]
+    fn the_most_serious_wins_and_every_reason_is_kept() {
+        let mut r = fixture::failed();
+        let v = judge(&r);
+        assert_eq!(v.outcome, Outcome::Aborted, "{:?}", v.reasons);
+        assert_eq!(v.exit_code(Command::Run), 3);
+        assert_eq!(v.exit_code(Command::Report), 0);
+        assert!(v.reasons.iter().any(|w| matches!(w, Reason::Threshold(_))));
+        r.interrupted = true;
+        assert_eq!(judge(&r).exit_code(Command::Merge), 130);
+        r.faults.push("engine lane 1 failed".into());
+        let v = judge(&r);
+        assert_eq!(v.outcome, Outcome::Faulted);
+        assert_eq!(v.exit_code(Command::Merge), 4);
+        assert_eq!(v.lines()[0], "stampede failed: engine lane 1 failed");
+    }
+
+    #[test]
+    fn a_passing_run_passes_and_a_dead_endpoint_fails() {
+        let r = fixture::passed();
+        let v = judge(&r);
+        assert!(v.passed(), "{:?}", v.reasons);
+        assert_eq!(v.exit_code(Command::Run), 0);
+        assert_eq!(headline(&v), "verdict: PASS");
+        let mut dead = fixture::passed();
+        dead.totals.ok = 0;
+        dead.totals.errors = 100;
+        dead.attempts.ok = 0;
+        dead.attempts.connect_errors = 100;
+        let v = judge(&dead);
+        assert_eq!(v.outcome, Outcome::Fail);
+        assert!(v.lines()[0].starts_with("no request succeeded"), "{v:?}");
+        assert!(headline(&v).starts_with("verdict: FAIL — no request succeeded"));
+    }
+
+    #[test]
+    fn a_shards_thresholds_are_deferred_to_the_merge() {
+        let mut r = fixture::failed();
+        r.aborted = None;
+        r.shard = Some(crate::results::ShardInfo {
+            index: 0,
+            count: 2,
+            source: "--shard".into(),
+            start_at: None,
+            late_s: 0.0,
+            skipped_requests: 0,
+            clock_offset_ms: None,
+            clock_within_ms: None,
+        });
+        let v = judge(&r);
+        assert!(v.passed(), "{v:?}");
+        assert!(!v.deferred.is_empty());
+    }
+
+    #[test]
+    fn a_probe_is_judged_by_its_knee() {
+        let mut r = fixture::failed();
+        r.aborted = None;
+        r.probe = Some(crate::probe::ProbeResults {
+            by: "concurrency".into(),
+            from: 1,
+            knee: Some(8),
+            ..Default::default()
+        });
+        assert!(judge(&r).passed(), "{:?}", judge(&r));
+        r.probe.as_mut().unwrap().knee = None;
+        let v = judge(&r);
+        assert_eq!(v.outcome, Outcome::Fail);
+        assert_eq!(v.lines(), ["no knee: even 1 concurrent broke the SLO"]);
     }
 }

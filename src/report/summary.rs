@@ -295,11 +295,7 @@ fn thresholds(out: &mut String, r: &Results) {
                 Some(stage) => format!("{stage}: {}", t.name),
                 None => t.name.clone(),
             };
-            let observed = if t.name.ends_with("_rate") {
-                format!("{:.3}%", t.observed * 100.0)
-            } else {
-                ms(t.observed)
-            };
+            let observed = super::outcome::observed(t);
             let _ = writeln!(
                 out,
                 "  {:<30} ≤ {:<10} observed {:<12} {}",
@@ -312,7 +308,8 @@ fn thresholds(out: &mut String, r: &Results) {
     }
 }
 
-/// The quota findings, an abort, and faults of stampede itself.
+/// The quota findings, then the verdict (the one verdict, [`crate::verdict::judge`]): an
+/// abort and faults of stampede itself on their own lines, and the headline last.
 fn verdicts(out: &mut String, r: &Results) {
     out.push_str(&super::check::findings(&r.quota_check));
     if let Some(trip) = &r.aborted {
@@ -320,6 +317,16 @@ fn verdicts(out: &mut String, r: &Results) {
     }
     for fault in &r.faults {
         let _ = writeln!(out, "\nstampede failed: {fault}");
+    }
+    let v = super::outcome::judge(r);
+    let _ = writeln!(out, "\n{}", super::outcome::headline(&v));
+    let whose = if r.probe.is_some() {
+        "not a gate of a probe"
+    } else {
+        "judged on the merged whole (stampede merge)"
+    };
+    for d in &v.deferred {
+        let _ = writeln!(out, "  {whose}: {}", d.line());
     }
 }
 
@@ -365,18 +372,7 @@ fn row(out: &mut String, name: &str, t: &Totals, rps: f64, p: &Percentiles, peak
     );
 }
 
-/// Milliseconds, with the precision that reads well at each size.
-pub fn ms(v: f64) -> String {
-    if v >= 10_000.0 {
-        format!("{:.1}s", v / 1000.0)
-    } else if v >= 100.0 {
-        format!("{v:.0}ms")
-    } else if v >= 10.0 {
-        format!("{v:.1}ms")
-    } else {
-        format!("{v:.2}ms")
-    }
-}
+pub use crate::verdict::ms;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ pub mod cloudwatch;
 pub mod cost;
 pub mod descriptors;
 mod environments;
+pub mod judge;
 pub mod lambda;
 mod next_steps;
 mod onset;
@@ -19,6 +20,19 @@ pub mod thresholds;
 pub fn percent(observed: f64, value: f64) -> f64 {
     let base = if value > 0.0 { value } else { 1.0 };
     observed / base * 100.0
+}
+
+/// Milliseconds, with the precision that reads well at each size.
+pub fn ms(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1}s", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0}ms")
+    } else if v >= 10.0 {
+        format!("{v:.1}ms")
+    } else {
+        format!("{v:.2}ms")
+    }
 }
 
 /// A number as people write it: whole when whole.

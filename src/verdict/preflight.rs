@@ -7,7 +7,6 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::scenario::Stage;
 use crate::schedule::StagePlan;

@@ -7,53 +7,19 @@ use super::{cell, esc};
 use crate::record::Percentiles;
 use crate::report::summary::ms;
 use crate::results::{Results, Totals};
+use crate::verdict::judge::{judge, observed, Outcome};
 use crate::verdict::num;
 
-/// The verdict as a word, its CSS class, and the reasons behind it.
+/// The verdict as a word, its CSS class, and the reasons behind it (the one verdict:
+/// [`crate::verdict::judge`]).
 pub fn verdict(r: &Results) -> (&'static str, &'static str, Vec<String>) {
-    let mut why = Vec::new();
-    for f in &r.faults {
-        why.push(format!("stampede failed: {f}"));
-    }
-    if let Some(trip) = &r.aborted {
-        why.push(trip.describe());
-    }
-    for t in r.thresholds.iter().filter(|t| !t.pass) {
-        let scope = t
-            .stage
-            .as_deref()
-            .map_or(String::new(), |s| format!("{s}: "));
-        why.push(format!(
-            "threshold {scope}{} ≤ {} failed: observed {}",
-            t.name,
-            t.limit,
-            observed(&t.name, t.observed)
-        ));
-    }
-    if !r.quota_check.pass {
-        why.push("the quota check failed (see Quota check)".into());
-    }
-    why.extend(r.traffic_failures());
-    let (word, class) = if !r.faults.is_empty() {
-        ("STAMPEDE FAILED", "fail")
-    } else if r.interrupted {
-        ("INTERRUPTED", "warn")
-    } else if r.aborted.is_some() {
-        ("ABORTED", "fail")
-    } else if !why.is_empty() {
-        ("FAIL", "fail")
-    } else {
-        ("PASS", "pass")
+    let v = judge(r);
+    let class = match v.outcome {
+        Outcome::Pass => "pass",
+        Outcome::Interrupted => "warn",
+        _ => "fail",
     };
-    (word, class, why)
-}
-
-fn observed(name: &str, v: f64) -> String {
-    if name.ends_with("_rate") {
-        format!("{:.3}%", v * 100.0)
-    } else {
-        ms(v)
-    }
+    (v.outcome.word(), class, v.lines())
 }
 
 fn percent(n: u64, of: u64) -> String {
@@ -292,7 +258,7 @@ pub fn thresholds(out: &mut String, r: &Results) {
                 esc(&t.name),
                 esc(t.stage.as_deref().unwrap_or("whole run")),
                 cell(format!("≤ {}", t.limit)),
-                esc(&observed(&t.name, t.observed)),
+                esc(&observed(t)),
                 pass_badge(t.pass),
             ]
         })

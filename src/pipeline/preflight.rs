@@ -4,9 +4,12 @@
 use crate::cli::LoadArgs;
 use crate::error::Result;
 use crate::quotas::sources::{self, Limits};
-use crate::scenario::Scenario;
+use crate::report::check as check_report;
+use crate::scenario::{Scenario, Shard, ShardSource};
 use crate::schedule::StagePlan;
+use crate::transport::open_files::{self, OpenFiles};
 use crate::verdict::cost;
+use crate::verdict::descriptors;
 use crate::verdict::preflight::{self, Preflight};
 use stampede_emulator::EmulatorConfig;
 use stampede_emulator::RunningEmulator;
@@ -81,5 +84,58 @@ fn cost_basis(
         memory,
         architecture: crate::results::lambda::architecture_of(aws, &limits.quotas),
         prices: aws.map(|a| a.prices).unwrap_or_default(),
+    }
+}
+
+/// What one machine holds in flight: a shard's share (every N-th request) of the whole.
+pub fn shard_of_in_flight(whole: u64, shard: Option<(Shard, ShardSource)>) -> u64 {
+    shard.map_or(whole, |(s, _)| whole.div_ceil(s.count))
+}
+
+/// `run`'s preflight: [`preflight`], with the open-files limit raised to the hard one and
+/// a warning when what this machine holds in flight would not fit it. Also the
+/// open-files limit now.
+pub fn for_run(
+    scenario: &Scenario,
+    args: &LoadArgs,
+    emulator: Option<&RunningEmulator>,
+    max_in_flight: u64,
+    shard: Option<(Shard, ShardSource)>,
+) -> Result<(Limits, Vec<StagePlan>, Preflight, OpenFiles)> {
+    let (limits, plans, mut checked) = preflight(scenario, args, emulator)?;
+    let open_files = open_files::raise_to_hard();
+    if let Some(why) = &open_files.raise_failed {
+        checked.warnings.push(format!(
+            "could not raise the open-files limit from {} to {}: {why}",
+            open_files.soft, open_files.hard
+        ));
+    }
+    let whole = descriptors::planned_in_flight(
+        &scenario.stages,
+        &plans,
+        Duration::from_secs_f64(checked.expect_latency_ms / 1000.0),
+        &checked.latency_basis,
+        max_in_flight,
+    );
+    // A shard's machine holds its share of what is in flight.
+    let in_flight = descriptors::InFlight {
+        requests: shard_of_in_flight(whole.requests, shard),
+        ..whole
+    };
+    checked.warnings.extend(descriptors::warning(
+        &in_flight,
+        open_files.soft,
+        open_files.hard,
+        scenario.target.timeout,
+    ));
+    Ok((limits, plans, checked, open_files))
+}
+
+/// The preflight on stdout, or only its warnings on stderr when `quiet`.
+pub fn print(checked: &Preflight, limits: &Limits, quiet: bool) {
+    if quiet {
+        eprint!("{}", check_report::preflight_warnings(checked));
+    } else {
+        super::print_out(&check_report::preflight(checked, &limits.quotas));
     }
 }

@@ -123,3 +123,33 @@ pub fn engine_threads(given: Option<usize>) -> Result<usize> {
         ))),
     }
 }
+
+/// How `run` and `probe` send, from their shared flags, checked.
+pub struct Traffic {
+    pub tls: rustls::ClientConfig,
+    pub max_in_flight: u64,
+    pub grace: std::time::Duration,
+    pub insecure: bool,
+}
+
+/// `--max-in-flight`, `--grace`, `--ca-cert` and `--insecure` (said on stderr), checked:
+/// bad input is exit 2, before any traffic.
+pub fn traffic(a: &crate::cli::TrafficArgs) -> Result<Traffic> {
+    let grace = a.grace;
+    if a.max_in_flight == 0 {
+        return Err(Error::input(
+            "--max-in-flight: 0\n  expected: a whole number ≥ 1",
+        ));
+    }
+    let mut tls = crate::transport::tls_config_with(a.ca_cert.as_deref())?;
+    if a.insecure {
+        tls = crate::transport::insecure(tls);
+        eprintln!("warning: --insecure: TLS certificates are not checked");
+    }
+    Ok(Traffic {
+        tls,
+        max_in_flight: a.max_in_flight,
+        grace,
+        insecure: a.insecure,
+    })
+}
