@@ -5,8 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::aws::AwsNames;
 use crate::scenario::shard::{parse_start_at, SHARD_FORM};
-use crate::scenario::Shard;
+use crate::scenario::{Metric, Shard, Threshold, METRIC_NAMES};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -323,6 +324,19 @@ pub struct QuotasArgs {
     pub json: bool,
 }
 
+impl QuotasArgs {
+    /// The names the flags give (an empty --region is none).
+    pub fn names(&self) -> AwsNames {
+        AwsNames {
+            region: self.region.clone().filter(|r| !r.is_empty()),
+            function: self.function.clone(),
+            qualifier: self.qualifier.clone(),
+            api_id: self.rest_api_id.clone(),
+            stage: self.stage.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct CloudWatchArgs {
     /// The results file of a run (or a merge).
@@ -373,6 +387,19 @@ pub struct CloudWatchArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+impl CloudWatchArgs {
+    /// The names the flags give; the results file's fill the rest.
+    pub fn names(&self) -> AwsNames {
+        AwsNames {
+            region: self.region.clone(),
+            function: self.function.clone(),
+            qualifier: self.qualifier.clone(),
+            api_id: self.api_id.clone(),
+            stage: self.stage.clone(),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -502,8 +529,8 @@ pub struct ProbeArgs {
     pub settle: Duration,
 
     /// The bounds a step must meet (default p99=800ms,throttle_rate=1%,failure_rate=0.5%).
-    #[arg(long, value_name = "NAME=LIMIT,…")]
-    pub slo: Option<String>,
+    #[arg(long, value_name = "NAME=LIMIT,…", value_parser = slo)]
+    pub slo: Option<Slo>,
 
     /// Bisection stops when the last good and first bad step are this close.
     #[arg(long, default_value = "5%", value_name = "PERCENT", value_parser = precision)]
@@ -681,6 +708,42 @@ fn precision(text: &str) -> Result<Percent, String> {
     }
 }
 
+/// `--slo`: the bounds a step must meet, and each as written (`NAME=LIMIT`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    pub bounds: Vec<Threshold>,
+    pub written: Vec<String>,
+}
+
+/// `p99=800ms,throttle_rate=1%,failure_rate=0.5%`.
+fn slo(text: &str) -> Result<Slo, String> {
+    let expected = "expected NAME=LIMIT,… such as p99=800ms,throttle_rate=1%,failure_rate=0.5%";
+    let mut slo = Slo {
+        bounds: Vec::new(),
+        written: Vec::new(),
+    };
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` has no `=`; {expected}"))?;
+        let metric = Metric::from_name(name.trim()).ok_or_else(|| {
+            format!(
+                "unknown metric `{}`; expected one of {}",
+                name.trim(),
+                METRIC_NAMES.join(", ")
+            )
+        })?;
+        let bound = Threshold::parse(metric, value.trim())?;
+        slo.written
+            .push(format!("{}={}", metric.name(), value.trim()));
+        slo.bounds.push(bound);
+    }
+    if slo.bounds.is_empty() {
+        return Err(format!("no bound given; {expected}"));
+    }
+    Ok(slo)
+}
+
 /// `--shard I/N`.
 fn shard(text: &str) -> Result<Shard, String> {
     Shard::parse(text).map_err(|why| format!("{why}; expected {SHARD_FORM}"))
@@ -733,6 +796,19 @@ mod tests {
             e.contains("'--precision <PERCENT>'") && e.contains("between 0% and 100%"),
             "{e}"
         );
+        let e = refused(&[
+            "probe",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--slo",
+            "latency=1s",
+        ]);
+        assert!(
+            e.contains("'--slo <NAME=LIMIT,…>'") && e.contains("unknown metric `latency`"),
+            "{e}"
+        );
+        let e = refused(&["probe", "--url", "http://127.0.0.1:9/", "--slo", "p99=fast"]);
+        assert!(e.contains("`fast` is not a valid limit for p99"), "{e}");
         let e = refused(&["probe", "--url", "http://127.0.0.1:9/", "--step", "0s"]);
         assert!(
             e.contains("'--step <DURATION>'") && e.contains("above zero"),

@@ -17,7 +17,7 @@ use crate::record::StageRecord;
 use crate::report::check as check_report;
 use crate::results::merge::WallClock;
 use crate::results::{self, Results, RunInput, StageInput, TargetInfo};
-use crate::scenario::{Metric, Scenario, Shard, Stage, StageKind, Threshold};
+use crate::scenario::{Scenario, Shard, Stage, StageKind, Threshold};
 use crate::schedule::StagePlan;
 use crate::transport::auth::Auth;
 use crate::verdict::preflight;
@@ -186,7 +186,7 @@ impl Knobs {
             ));
         }
         let (slo, slo_text) = match &a.slo {
-            Some(text) => parse_slo(text)?,
+            Some(slo) => (slo.bounds.clone(), slo.written.clone()),
             None => {
                 let slo = default_slo();
                 let text = slo
@@ -304,33 +304,6 @@ impl Knobs {
             )),
         )
     }
-}
-
-/// `p99=800ms,throttle_rate=1%,failure_rate=0.5%`.
-fn parse_slo(text: &str) -> Result<(Vec<Threshold>, Vec<String>)> {
-    let expected = "NAME=LIMIT,… such as p99=800ms,throttle_rate=1%,failure_rate=0.5%";
-    let mut slo = Vec::new();
-    let mut written = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, value) = part
-            .split_once('=')
-            .ok_or_else(|| flag_error("--slo", &format!("`{part}` has no `=`"), expected))?;
-        let metric = Metric::from_name(name.trim()).ok_or_else(|| {
-            flag_error(
-                "--slo",
-                &format!("unknown metric `{}`", name.trim()),
-                &crate::scenario::METRIC_NAMES.join(", "),
-            )
-        })?;
-        let t = Threshold::parse(metric, value.trim())
-            .map_err(|why| flag_error("--slo", &why, expected))?;
-        written.push(format!("{}={}", metric.name(), value.trim()));
-        slo.push(t);
-    }
-    if slo.is_empty() {
-        return Err(flag_error("--slo", "no bound given", expected));
-    }
-    Ok((slo, written))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
