@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::aws::AwsNames;
 use crate::scenario::shard::{parse_start_at, SHARD_FORM};
-use crate::scenario::{Metric, Shard, Threshold, METRIC_NAMES};
+use crate::scenario::{threshold_flag, AbortFlag, Metric, Shard, Threshold, METRIC_NAMES};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -484,13 +484,13 @@ pub struct LoadArgs {
 
     /// Threshold, NAME=LIMIT (repeatable); a breach exits 1. Latency: p50 p90 p95 p99 p999
     /// max mean (p99=800ms); rates: throttle_rate error_rate failure_rate (failure_rate=1%).
-    #[arg(long = "threshold", value_name = "NAME=LIMIT")]
-    pub thresholds: Vec<String>,
+    #[arg(long = "threshold", value_name = "NAME=LIMIT", value_parser = threshold_flag)]
+    pub thresholds: Vec<Threshold>,
 
     /// Abort rule, NAME=RATE: stop early (exit 3) when the last window's throttle_rate,
     /// error_rate or failure_rate passes it, such as throttle_rate=20%; window=5s (repeatable).
-    #[arg(long = "abort", value_name = "NAME=RATE")]
-    pub abort: Vec<String>,
+    #[arg(long = "abort", value_name = "NAME=RATE", value_parser = AbortFlag::parse)]
+    pub abort: Vec<AbortFlag>,
 }
 
 /// What `probe` varies.
@@ -812,6 +812,32 @@ mod tests {
         let e = refused(&["probe", "--url", "http://127.0.0.1:9/", "--step", "0s"]);
         assert!(
             e.contains("'--step <DURATION>'") && e.contains("above zero"),
+            "{e}"
+        );
+        let e = refused(&[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--burst",
+            "1",
+            "--abort",
+            "throttle_rat=5%",
+        ]);
+        assert!(
+            e.contains("'--abort <NAME=RATE>'") && e.contains("did you mean `throttle_rate`?"),
+            "{e}"
+        );
+        let e = refused(&[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--burst",
+            "1",
+            "--threshold",
+            "p99",
+        ]);
+        assert!(
+            e.contains("'--threshold <NAME=LIMIT>'") && e.contains("`p99` has no `=`"),
             "{e}"
         );
         let e = refused(&["merge", "a.json", "--out", "m.json", "--wait", "long"]);

@@ -288,15 +288,25 @@ fn write_results(out: Option<&Destination>, results: &results::Results) -> bool 
     true
 }
 
-/// The AWS names the run was aimed at, as far as they are known.
+/// The AWS names the run was aimed at, as far as they are known: the region the quotas
+/// were read in when nothing named one.
+fn aimed_at(limits: &Limits) -> crate::aws::AwsNames {
+    let names = limits.aws.names.clone();
+    crate::aws::AwsNames {
+        region: names.region.or_else(|| limits.quotas.region.clone()),
+        ..names
+    }
+}
+
+/// [`aimed_at`], as the results file records it.
 pub(super) fn aws_target(limits: &Limits) -> Option<results::AwsTarget> {
-    let a = &limits.aws.names;
+    let a = aimed_at(limits);
     let t = results::AwsTarget {
-        region: a.region.clone().or_else(|| limits.quotas.region.clone()),
-        function: a.function.clone(),
-        qualifier: a.qualifier.clone(),
-        api_id: a.api_id.clone(),
-        stage: a.stage.clone(),
+        region: a.region,
+        function: a.function,
+        qualifier: a.qualifier,
+        api_id: a.api_id,
+        stage: a.stage,
     };
     (t != results::AwsTarget::default()).then_some(t)
 }
@@ -323,15 +333,7 @@ fn cloudwatch_reading(
     if !wanted {
         return Ok(None);
     }
-    let names = crate::aws::AwsNames {
-        region: limits
-            .aws
-            .names
-            .region
-            .clone()
-            .or_else(|| limits.quotas.region.clone()),
-        ..limits.aws.names.clone()
-    };
+    let names = aimed_at(limits);
     let in_process = emulator.zip(scenario.emulator.as_ref());
     Ok(Some(super::cloudwatch::Reading {
         endpoint: match in_process {
