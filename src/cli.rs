@@ -430,7 +430,7 @@ pub struct LoadArgs {
     pub lambda: Option<String>,
 
     /// Open model: requests per second, sent on schedule whatever the server does.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = rate)]
     pub rate: Option<f64>,
 
     /// Closed model: N workers, each sending when its last request ended.
@@ -674,6 +674,16 @@ fn positive_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// `--rate`: requests per second, a number above zero ("200", "0.5").
+fn rate(text: &str) -> Result<f64, String> {
+    let expected = "expected a number > 0 (requests per second), such as 200 or 0.5";
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(r) => Err(format!("rate {r} is not positive; {expected}")),
+        Err(_) => Err(expected.into()),
+    }
+}
+
 /// A CloudWatch period: a duration of whole seconds, at least one; in seconds.
 fn whole_seconds(text: &str) -> Result<u64, String> {
     match humantime::parse_duration(text.trim()) {
@@ -775,6 +785,16 @@ mod tests {
         let url = ["run", "--url", "http://127.0.0.1:9/", "--burst", "1"];
         for (flag, bad, says) in [
             ("--grace", "soon", "a duration, such as 30s"),
+            (
+                "--rate",
+                "-5",
+                "rate -5 is not positive; expected a number > 0",
+            ),
+            (
+                "--rate",
+                "lots",
+                "expected a number > 0 (requests per second)",
+            ),
             ("--cloudwatch-wait", "x", "a duration, such as 30s"),
             ("--cloudwatch-period", "1500ms", "a whole number of seconds"),
             ("--cloudwatch-period", "0s", "at least 1s"),
