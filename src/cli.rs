@@ -5,8 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::aws::AwsNames;
 use crate::scenario::shard::{parse_start_at, SHARD_FORM};
-use crate::scenario::Shard;
+use crate::scenario::{threshold_flag, AbortFlag, Metric, Shard, Threshold, METRIC_NAMES};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -325,6 +326,19 @@ pub struct QuotasArgs {
     pub json: bool,
 }
 
+impl QuotasArgs {
+    /// The names the flags give (an empty --region is none).
+    pub fn names(&self) -> AwsNames {
+        AwsNames {
+            region: self.region.clone().filter(|r| !r.is_empty()),
+            function: self.function.clone(),
+            qualifier: self.qualifier.clone(),
+            api_id: self.rest_api_id.clone(),
+            stage: self.stage.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct CloudWatchArgs {
     /// The results file of a run (or a merge).
@@ -377,6 +391,19 @@ pub struct CloudWatchArgs {
     pub quiet: bool,
 }
 
+impl CloudWatchArgs {
+    /// The names the flags give; the results file's fill the rest.
+    pub fn names(&self) -> AwsNames {
+        AwsNames {
+            region: self.region.clone(),
+            function: self.function.clone(),
+            qualifier: self.qualifier.clone(),
+            api_id: self.api_id.clone(),
+            stage: self.stage.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct EmulateArgs {
     /// Emulator settings (the keys of a scenario's [emulator] table); AWS defaults without it.
@@ -405,7 +432,7 @@ pub struct LoadArgs {
     pub lambda: Option<String>,
 
     /// Open model: requests per second, sent on schedule whatever the server does.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = rate)]
     pub rate: Option<f64>,
 
     /// Closed model: N workers, each sending when its last request ended.
@@ -459,13 +486,13 @@ pub struct LoadArgs {
 
     /// Threshold, NAME=LIMIT (repeatable); a breach exits 1. Latency: p50 p90 p95 p99 p999
     /// max mean (p99=800ms); rates: throttle_rate error_rate failure_rate (failure_rate=1%).
-    #[arg(long = "threshold", value_name = "NAME=LIMIT")]
-    pub thresholds: Vec<String>,
+    #[arg(long = "threshold", value_name = "NAME=LIMIT", value_parser = threshold_flag)]
+    pub thresholds: Vec<Threshold>,
 
     /// Abort rule, NAME=RATE: stop early (exit 3) when the last window's throttle_rate,
     /// error_rate or failure_rate passes it, such as throttle_rate=20%; window=5s (repeatable).
-    #[arg(long = "abort", value_name = "NAME=RATE")]
-    pub abort: Vec<String>,
+    #[arg(long = "abort", value_name = "NAME=RATE", value_parser = AbortFlag::parse)]
+    pub abort: Vec<AbortFlag>,
 }
 
 /// What `probe` varies.
@@ -504,8 +531,8 @@ pub struct ProbeArgs {
     pub settle: Duration,
 
     /// The bounds a step must meet (default p99=800ms,throttle_rate=1%,failure_rate=0.5%).
-    #[arg(long, value_name = "NAME=LIMIT,…")]
-    pub slo: Option<String>,
+    #[arg(long, value_name = "NAME=LIMIT,…", value_parser = slo)]
+    pub slo: Option<Slo>,
 
     /// Bisection stops when the last good and first bad step are this close.
     #[arg(long, default_value = "5%", value_name = "PERCENT", value_parser = precision)]
@@ -662,6 +689,16 @@ fn positive_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// `--rate`: requests per second, a number above zero ("200", "0.5").
+fn rate(text: &str) -> Result<f64, String> {
+    let expected = "expected a number > 0 (requests per second), such as 200 or 0.5";
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(r) => Err(format!("rate {r} is not positive; {expected}")),
+        Err(_) => Err(expected.into()),
+    }
+}
+
 /// A CloudWatch period: a duration of whole seconds, at least one; in seconds.
 fn whole_seconds(text: &str) -> Result<u64, String> {
     match humantime::parse_duration(text.trim()) {
@@ -696,6 +733,42 @@ fn precision(text: &str) -> Result<Percent, String> {
     }
 }
 
+/// `--slo`: the bounds a step must meet, and each as written (`NAME=LIMIT`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    pub bounds: Vec<Threshold>,
+    pub written: Vec<String>,
+}
+
+/// `p99=800ms,throttle_rate=1%,failure_rate=0.5%`.
+fn slo(text: &str) -> Result<Slo, String> {
+    let expected = "expected NAME=LIMIT,… such as p99=800ms,throttle_rate=1%,failure_rate=0.5%";
+    let mut slo = Slo {
+        bounds: Vec::new(),
+        written: Vec::new(),
+    };
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` has no `=`; {expected}"))?;
+        let metric = Metric::from_name(name.trim()).ok_or_else(|| {
+            format!(
+                "unknown metric `{}`; expected one of {}",
+                name.trim(),
+                METRIC_NAMES.join(", ")
+            )
+        })?;
+        let bound = Threshold::parse(metric, value.trim())?;
+        slo.written
+            .push(format!("{}={}", metric.name(), value.trim()));
+        slo.bounds.push(bound);
+    }
+    if slo.bounds.is_empty() {
+        return Err(format!("no bound given; {expected}"));
+    }
+    Ok(slo)
+}
+
 /// `--shard I/N`.
 fn shard(text: &str) -> Result<Shard, String> {
     Shard::parse(text).map_err(|why| format!("{why}; expected {SHARD_FORM}"))
@@ -727,6 +800,16 @@ mod tests {
         let url = ["run", "--url", "http://127.0.0.1:9/", "--burst", "1"];
         for (flag, bad, says) in [
             ("--grace", "soon", "a duration, such as 30s"),
+            (
+                "--rate",
+                "-5",
+                "rate -5 is not positive; expected a number > 0",
+            ),
+            (
+                "--rate",
+                "lots",
+                "expected a number > 0 (requests per second)",
+            ),
             ("--cloudwatch-wait", "x", "a duration, such as 30s"),
             ("--cloudwatch-period", "1500ms", "a whole number of seconds"),
             ("--cloudwatch-period", "0s", "at least 1s"),
@@ -748,9 +831,48 @@ mod tests {
             e.contains("'--precision <PERCENT>'") && e.contains("between 0% and 100%"),
             "{e}"
         );
+        let e = refused(&[
+            "probe",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--slo",
+            "latency=1s",
+        ]);
+        assert!(
+            e.contains("'--slo <NAME=LIMIT,…>'") && e.contains("unknown metric `latency`"),
+            "{e}"
+        );
+        let e = refused(&["probe", "--url", "http://127.0.0.1:9/", "--slo", "p99=fast"]);
+        assert!(e.contains("`fast` is not a valid limit for p99"), "{e}");
         let e = refused(&["probe", "--url", "http://127.0.0.1:9/", "--step", "0s"]);
         assert!(
             e.contains("'--step <DURATION>'") && e.contains("above zero"),
+            "{e}"
+        );
+        let e = refused(&[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--burst",
+            "1",
+            "--abort",
+            "throttle_rat=5%",
+        ]);
+        assert!(
+            e.contains("'--abort <NAME=RATE>'") && e.contains("did you mean `throttle_rate`?"),
+            "{e}"
+        );
+        let e = refused(&[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--burst",
+            "1",
+            "--threshold",
+            "p99",
+        ]);
+        assert!(
+            e.contains("'--threshold <NAME=LIMIT>'") && e.contains("`p99` has no `=`"),
             "{e}"
         );
         let e = refused(&["merge", "a.json", "--out", "m.json", "--wait", "long"]);

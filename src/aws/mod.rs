@@ -327,6 +327,23 @@ mod tests {
     }
 
     #[test]
+    fn one_chain_serves_calls_of_every_kind_each_with_its_region_endpoint_and_timeouts() {
+        let aws = Aws::new().unwrap();
+        let stand_in = Endpoint::Url("http://127.0.0.1:9".into());
+        let quick = aws.block_on(aws.unchecked(Some("eu-west-1"), &stand_in, Calls::Quick));
+        let store = aws.block_on(aws.unchecked(Some("us-east-2"), &Endpoint::Aws, Calls::Store));
+        assert!(aws.chain.get().is_some_and(|(_, hinted)| *hinted));
+        assert_eq!(quick.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(store.region().map(|r| r.as_ref()), Some("us-east-2"));
+        assert_eq!(quick.endpoint_url(), Some("http://127.0.0.1:9"));
+        let timeout = |c: &SdkConfig| c.timeout_config().and_then(|t| t.operation_timeout());
+        assert_eq!(timeout(&quick), Some(Duration::from_secs(6)));
+        assert_eq!(timeout(&store), Some(Duration::from_secs(60)));
+        let attempts = |c: &SdkConfig| c.retry_config().map(|r| r.max_attempts());
+        assert_eq!((attempts(&quick), attempts(&store)), (Some(2), Some(3)));
+    }
+
+    #[test]
     fn an_empty_endpoint_is_none() {
         assert_eq!(Endpoint::given(Some("")), Endpoint::Aws);
         assert_eq!(

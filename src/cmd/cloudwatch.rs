@@ -1,7 +1,7 @@
 //! `stampede cloudwatch RESULTS.json`: read (again) what AWS counted during a run
 //! (pipeline::cloudwatch), and write it into the results.
 
-use crate::aws::{Aws, AwsNames, Endpoint};
+use crate::aws::{Aws, Endpoint};
 use crate::cli::CloudWatchArgs;
 use crate::error::{exit, Result};
 use crate::pipeline::aws::check_endpoint;
@@ -20,16 +20,9 @@ pub fn cloudwatch(args: &CloudWatchArgs) -> Result<i32> {
     if let Some(url) = &args.endpoint_url {
         check_endpoint(url)?;
     }
-    let flags = AwsNames {
-        region: args.region.clone(),
-        function: args.function.clone(),
-        qualifier: args.qualifier.clone(),
-        api_id: args.api_id.clone(),
-        stage: args.stage.clone(),
-    };
     let reading = Reading {
         endpoint: Endpoint::given(args.endpoint_url.as_deref()),
-        names: flags.or(names_of(results.aws.as_ref())),
+        names: args.names().or(names_of(results.aws.as_ref())),
         period_s,
         wait,
         url_region: url_region(&results.target.url),

@@ -7,7 +7,7 @@ use crate::cli::{ProbeArgs, ProbeBy};
 use crate::error::Result;
 use crate::located::flag_error;
 use crate::pipeline::{self, load, preflight, Known, Sink};
-use crate::probe::drive::{self, parse_slo, Knobs, DEFAULT_MAX_RATE};
+use crate::probe::drive::{self, Knobs, DEFAULT_MAX_RATE};
 use crate::probe::knee::By;
 use crate::probe::search::default_slo;
 use crate::report::check as check_report;
@@ -100,7 +100,7 @@ fn knobs(a: &ProbeArgs, traffic: &load::Traffic) -> Result<Knobs> {
         ));
     }
     let (slo, slo_text) = match &a.slo {
-        Some(text) => parse_slo(text)?,
+        Some(slo) => (slo.bounds.clone(), slo.written.clone()),
         None => {
             let slo = default_slo();
             let text = slo

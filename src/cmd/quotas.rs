@@ -26,14 +26,7 @@ fn aimed_at(args: &QuotasArgs) -> Result<(AwsNames, Endpoint)> {
     if let Some(url) = &args.endpoint_url {
         check_endpoint(url)?;
     }
-    let names = AwsNames {
-        region: args.region.clone().filter(|r| !r.is_empty()),
-        function: args.function.clone(),
-        qualifier: args.qualifier.clone(),
-        api_id: args.rest_api_id.clone(),
-        stage: args.stage.clone(),
-    };
-    Ok((names, Endpoint::given(args.endpoint_url.as_deref())))
+    Ok((args.names(), Endpoint::given(args.endpoint_url.as_deref())))
 }
 
 fn print(quotas: &Quotas, json: bool) {

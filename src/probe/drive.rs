@@ -8,14 +8,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::engine::{self, EngineOptions, RunRecord, RunSpec};
 use crate::error::Result;
-use crate::located::flag_error;
 use crate::probe::knee::{attribute, By, KneeSeen};
 use crate::probe::search::{judge, Ended, Next, Search, StepVerdict};
 use crate::probe::{ProbeResults, ProbeStep};
 use crate::quotas::sources::Limits;
 use crate::record::StageRecord;
 use crate::results;
-use crate::scenario::{Metric, Scenario, Shard, Stage, StageKind, Threshold};
+use crate::scenario::{Scenario, Shard, Stage, StageKind, Threshold};
 use crate::schedule::StagePlan;
 use crate::transport::auth::Auth;
 use crate::verdict::preflight;
@@ -140,33 +139,6 @@ impl Knobs {
             )),
         )
     }
-}
-
-/// `p99=800ms,throttle_rate=1%,failure_rate=0.5%`.
-pub fn parse_slo(text: &str) -> Result<(Vec<Threshold>, Vec<String>)> {
-    let expected = "NAME=LIMIT,… such as p99=800ms,throttle_rate=1%,failure_rate=0.5%";
-    let mut slo = Vec::new();
-    let mut written = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, value) = part
-            .split_once('=')
-            .ok_or_else(|| flag_error("--slo", &format!("`{part}` has no `=`"), expected))?;
-        let metric = Metric::from_name(name.trim()).ok_or_else(|| {
-            flag_error(
-                "--slo",
-                &format!("unknown metric `{}`", name.trim()),
-                &crate::scenario::METRIC_NAMES.join(", "),
-            )
-        })?;
-        let t = Threshold::parse(metric, value.trim())
-            .map_err(|why| flag_error("--slo", &why, expected))?;
-        written.push(format!("{}={}", metric.name(), value.trim()));
-        slo.push(t);
-    }
-    if slo.is_empty() {
-        return Err(flag_error("--slo", "no bound given", expected));
-    }
-    Ok((slo, written))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -11,7 +11,7 @@ use super::{
     METRIC_NAMES,
 };
 use crate::error::{Error, Result};
-use crate::located::{duration_flag, flag_error};
+use crate::located::flag_error;
 
 /// The one stage an ad-hoc run drives.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,9 +35,9 @@ pub struct AdHoc {
     /// `--timeout`, `--connect-timeout`: over `[target]`'s.
     pub timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
-    pub thresholds: Vec<String>,
-    /// `--abort NAME=VALUE`: throttle_rate, error_rate, window.
-    pub abort: Vec<String>,
+    pub thresholds: Vec<Threshold>,
+    /// `--abort NAME=VALUE`: throttle_rate, error_rate, failure_rate, window.
+    pub abort: Vec<AbortFlag>,
 }
 
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -87,11 +87,12 @@ impl AdHoc {
         if let Some(t) = self.connect_timeout {
             scenario.target.connect_timeout = t;
         }
-        for t in &self.thresholds {
-            scenario.thresholds.overall.push(threshold_flag(t)?);
-        }
+        scenario
+            .thresholds
+            .overall
+            .extend(self.thresholds.iter().cloned());
         for a in &self.abort {
-            abort_flag(a, &mut scenario.abort)?;
+            a.apply(&mut scenario.abort);
         }
         Ok(())
     }
@@ -209,61 +210,75 @@ fn header_flag(text: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
     parse_header(name, value).map_err(|why| flag_error("--header", &why, HEADER_EXPECTED))
 }
 
-/// `NAME=VALUE` of an abort rule, over what the scenario's `[abort]` says.
-fn abort_flag(text: &str, rules: &mut Option<AbortRules>) -> Result<()> {
-    let expected = "throttle_rate=20%, error_rate=10%, failure_rate=20% or window=5s";
-    let bad = |why: String| flag_error("--abort", &why, expected);
-    let (name, value) = text
-        .split_once('=')
-        .ok_or_else(|| bad(format!("`{text}` has no `=`")))?;
-    let r = rules.get_or_insert_with(AbortRules::none);
-    let name = name.trim();
-    let rate = Metric::from_name(name).filter(|m| AbortRules::RATES.contains(m));
-    if let Some(metric) = rate {
-        let limit = Threshold::parse(metric, value).map_err(bad)?.limit;
-        if let Some(bound) = r.rate_mut(metric) {
-            *bound = Some(limit);
-        }
-        return Ok(());
-    }
-    match name {
-        "window" => {
-            r.window = duration_flag("--abort window", value, false)
-                .ok()
-                .filter(|d| d.as_secs() >= 1 && d.subsec_nanos() == 0)
-                .ok_or_else(|| bad(format!("`{value}` is not a whole number of seconds")))?
-        }
-        other => {
-            let mut why = format!("unknown abort rule `{other}`");
-            let names = ["throttle_rate", "error_rate", "failure_rate", "window"];
-            if let Some(near) = nearest(other, &names) {
-                why.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            return Err(bad(why));
-        }
-    }
-    Ok(())
+/// `--abort NAME=VALUE`: one rate's bound, or the window; over what `[abort]` says.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AbortFlag {
+    /// throttle_rate, error_rate or failure_rate, as a fraction.
+    Rate(Metric, f64),
+    /// How many of the last seconds are counted.
+    Window(Duration),
 }
 
-/// `NAME=LIMIT`, such as `p99=800ms` or `error_rate=0.1%`.
-pub fn threshold_flag(text: &str) -> Result<Threshold> {
-    let expected = "NAME=LIMIT, such as p99=800ms or error_rate=0.1%";
+impl AbortFlag {
+    /// `throttle_rate=20%`, `window=5s`, …; Err: what is wrong and the form expected.
+    pub fn parse(text: &str) -> std::result::Result<AbortFlag, String> {
+        let expected = "expected throttle_rate=20%, error_rate=10%, failure_rate=20% or window=5s";
+        let (name, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`{text}` has no `=`; {expected}"))?;
+        let name = name.trim();
+        if let Some(metric) = Metric::from_name(name).filter(|m| AbortRules::RATES.contains(m)) {
+            return Ok(AbortFlag::Rate(
+                metric,
+                Threshold::parse(metric, value)?.limit,
+            ));
+        }
+        match name {
+            "window" => humantime::parse_duration(value.trim())
+                .ok()
+                .filter(|d| d.as_secs() >= 1 && d.subsec_nanos() == 0)
+                .map(AbortFlag::Window)
+                .ok_or_else(|| format!("`{value}` is not a whole number of seconds; {expected}")),
+            other => {
+                let mut why = format!("unknown abort rule `{other}`");
+                let names = ["throttle_rate", "error_rate", "failure_rate", "window"];
+                if let Some(near) = nearest(other, &names) {
+                    why.push_str(&format!(" (did you mean `{near}`?)"));
+                }
+                Err(format!("{why}; {expected}"))
+            }
+        }
+    }
+
+    fn apply(self, rules: &mut Option<AbortRules>) {
+        let r = rules.get_or_insert_with(AbortRules::none);
+        match self {
+            AbortFlag::Rate(metric, limit) => {
+                if let Some(bound) = r.rate_mut(metric) {
+                    *bound = Some(limit);
+                }
+            }
+            AbortFlag::Window(window) => r.window = window,
+        }
+    }
+}
+
+/// `--threshold NAME=LIMIT`, such as `p99=800ms` or `error_rate=0.1%`; Err: what is wrong
+/// and the form expected.
+pub fn threshold_flag(text: &str) -> std::result::Result<Threshold, String> {
+    let expected = "expected NAME=LIMIT, such as p99=800ms or error_rate=0.1%";
     let (name, value) = text
         .split_once('=')
-        .ok_or_else(|| flag_error("--threshold", &format!("`{text}` has no `=`"), expected))?;
+        .ok_or_else(|| format!("`{text}` has no `=`; {expected}"))?;
     let name = name.trim();
     let metric = Metric::from_name(name).ok_or_else(|| {
         let mut why = format!("unknown threshold `{name}`");
         if let Some(near) = nearest(name, &METRIC_NAMES) {
             why.push_str(&format!(" (did you mean `{near}`?)"));
         }
-        flag_error(
-            "--threshold",
-            &why,
-            &format!("one of {}", METRIC_NAMES.join(", ")),
-        )
+        format!("{why}; expected one of {}", METRIC_NAMES.join(", "))
     })?;
-    Threshold::parse(metric, value).map_err(|why| flag_error("--threshold", &why, expected))
+    Threshold::parse(metric, value)
 }
 
 #[cfg(test)]
@@ -274,7 +289,7 @@ mod tests {
     fn abort_flags_set_each_rate_and_the_window() {
         let mut rules = None;
         for flag in ["failure_rate=20%", "throttle_rate=5%", "window=3s"] {
-            abort_flag(flag, &mut rules).unwrap();
+            AbortFlag::parse(flag).unwrap().apply(&mut rules);
         }
         let r = rules.unwrap();
         assert_eq!(
@@ -282,19 +297,13 @@ mod tests {
             (Some(0.2), Some(0.05), None)
         );
         assert_eq!(r.window, Duration::from_secs(3));
-        let e = abort_flag("p99=20%", &mut None).unwrap_err();
-        assert!(
-            e.message.contains("unknown abort rule `p99`"),
-            "{}",
-            e.message
-        );
-        let e = abort_flag("failure_rat=20%", &mut None).unwrap_err();
-        assert!(
-            e.message.contains("did you mean `failure_rate`?"),
-            "{}",
-            e.message
-        );
-        let e = abort_flag("error_rate=lots", &mut None).unwrap_err();
-        assert!(e.message.contains("percentage"), "{}", e.message);
+        let e = AbortFlag::parse("p99=20%").unwrap_err();
+        assert!(e.contains("unknown abort rule `p99`"), "{e}");
+        let e = AbortFlag::parse("failure_rat=20%").unwrap_err();
+        assert!(e.contains("did you mean `failure_rate`?"), "{e}");
+        let e = AbortFlag::parse("error_rate=lots").unwrap_err();
+        assert!(e.contains("percentage"), "{e}");
+        let e = AbortFlag::parse("window=1500ms").unwrap_err();
+        assert!(e.contains("whole number of seconds"), "{e}");
     }
 }

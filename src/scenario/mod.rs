@@ -22,7 +22,7 @@ use stampede_emulator::EmulatorConfig;
 
 pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
-pub use adhoc::{from_flags, AdHoc, LoadShape};
+pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use aws::AwsSettings as AwsContext;
