@@ -47,4 +47,11 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A results file that cannot be read, or a bad flag of `compare`: bad input (exit 2).
+impl From<stampede_results::Error> for Error {
+    fn from(e: stampede_results::Error) -> Error {
+        Error::input(e.to_string())
+    }
+}
+
 pub type Result<T> = std::result::Result<T, Error>;

@@ -22,5 +22,6 @@ pub mod retry;
 pub mod scenario;
 pub mod schedule;
 pub mod signals;
+pub mod store;
 pub mod transport;
 pub mod verdict;

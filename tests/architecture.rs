@@ -1,11 +1,12 @@
 //! The layering, enforced: a module of `src/` may use only the modules below it in the
-//! pipeline. The order is written once, here (ARCHITECTURE.md explains each layer).
+//! pipeline. The order is written once, here (ARCHITECTURE.md explains each layer). The
+//! crates of the workspace are checked by Cargo; what each may depend on, here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 21] = [
+const LAYERS: [&str; 22] = [
     "error",      // exit codes and the error type
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote
@@ -23,7 +24,8 @@ const LAYERS: [&str; 21] = [
     "cloudwatch", // what AWS counted: GetMetricData over the run's minutes
     "verdict",    // thresholds, preflight, quota findings
     "probe",      // the knee search of `probe`, and what the knee is set against
-    "results",    // the results file, assembled after the verdict
+    "results",    // the results file assembled from the record (its types: crates/results)
+    "store",      // where shards' results meet: a directory or S3, and the abort marker
     "report",     // summary, live view, check text
     "cli",        // clap definitions
     "cmd",        // one file per command: wiring only
@@ -161,5 +163,55 @@ fn architecture_md_lists_the_same_layers_in_the_same_order() {
             .unwrap_or_else(|| panic!("ARCHITECTURE.md has no section `{marker}`"));
         assert!(at >= last, "ARCHITECTURE.md puts `{module}` out of order");
         last = at;
+    }
+}
+
+/// The `[dependencies]` table of a crate's Cargo.toml: the names it lists.
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+        } else if inside && !line.is_empty() && !line.starts_with('#') {
+            if let Some((name, _)) = line.split_once('=') {
+                names.push(name.trim().to_string());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_results_crate_has_no_runtime_no_aws_and_no_cli_types() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let crate_dir = root.join("crates/results");
+    let deps = dependencies(&crate_dir.join("Cargo.toml"));
+    assert!(deps.contains(&"serde".to_string()), "{deps:?}");
+    for dep in &deps {
+        assert!(
+            !(dep.starts_with("tokio")
+                || dep.starts_with("aws")
+                || dep.starts_with("hyper")
+                || dep.starts_with("rustls")
+                || dep.starts_with("stampede")),
+            "crates/results depends on {dep}: the results file's crate has no async runtime, \
+             no AWS, no transport and nothing of the CLI"
+        );
+    }
+    assert!(
+        dependencies(&root.join("Cargo.toml")).contains(&"stampede-results".to_string()),
+        "the CLI builds on the results crate"
+    );
+    // Its sources name only their own modules.
+    for file in files_of(&crate_dir, "src") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("stampede::") && !text.contains("tokio"),
+            "{} names the CLI or tokio",
+            file.display()
+        );
     }
 }

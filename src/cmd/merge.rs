@@ -8,8 +8,8 @@ use super::gather;
 use crate::cli::MergeArgs;
 use crate::error::{exit, Error, Result};
 use crate::report::{check as check_report, summary};
-use crate::results::store::{Destination, Store};
 use crate::results::{self, Results};
+use crate::store::{Destination, Store};
 
 pub fn merge(args: &MergeArgs) -> Result<i32> {
     let wait = match &args.wait {

@@ -11,7 +11,7 @@ use crate::error::{exit, Error, Result};
 use crate::located::{duration_flag, flag_error};
 use crate::probe::knee::{attribute, By, KneeSeen};
 use crate::probe::search::{default_slo, judge, Ended, Next, Search, StepVerdict};
-use crate::probe::{ProbeResults, ProbeStep};
+use crate::probe::{ProbeResults, ProbeStep, ProbeVerdict};
 use crate::quotas::sources::Limits;
 use crate::record::StageRecord;
 use crate::report::check as check_report;
@@ -108,7 +108,9 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
         (ceiling, capped_by),
         t0,
     );
-    r.emulator = emulator.as_ref().map(|e| e.stats());
+    r.emulator = emulator
+        .as_ref()
+        .map(|e| results::emulator_stats(e.stats()));
     r.quota_check = crate::verdict::quota_check::check(
         &limits.quotas,
         &super::run::run_seen(&r, &limits),
@@ -463,7 +465,7 @@ fn input<'a>(stage: &'a Stage, rec: &'a RunRecord) -> StageInput<'a> {
     let plan = StagePlan::for_stage(stage);
     StageInput {
         name: &stage.name,
-        kind: stage.kind.label(),
+        kind: stage.kind.kind(),
         record: &rec.stages[0],
         planned_s: plan.duration().map(|d| d.as_secs_f64()),
         planned_requests: plan.planned_requests(),
@@ -605,10 +607,10 @@ fn summarise(
                 let seen = held(s);
                 let rec = s.held();
                 let (verdict, broke) = match &s.verdict {
-                    StepVerdict::Good => ("good", Vec::new()),
-                    StepVerdict::Bad(w) => ("broken", w.clone()),
-                    StepVerdict::Noisy(w) => ("noisy", w.clone()),
-                    StepVerdict::Hard(w) => ("hard", w.clone()),
+                    StepVerdict::Good => (ProbeVerdict::Good, Vec::new()),
+                    StepVerdict::Bad(w) => (ProbeVerdict::Broken, w.clone()),
+                    StepVerdict::Noisy(w) => (ProbeVerdict::Noisy, w.clone()),
+                    StepVerdict::Hard(w) => (ProbeVerdict::Hard, w.clone()),
                 };
                 ProbeStep {
                     load: s.load,
@@ -616,7 +618,7 @@ fn summarise(
                         .runs
                         .last()
                         .map_or(String::new(), |(st, _)| st.name.clone()),
-                    verdict: verdict.into(),
+                    verdict,
                     broke,
                     achieved_rps: rec.counts.ok as f64 / k.step.as_secs_f64(),
                     peak_in_flight: rec.peak_in_flight,

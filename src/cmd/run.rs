@@ -12,10 +12,10 @@ use crate::error::{exit, Error, Result};
 use crate::located::flag_error;
 use crate::quotas::sources::Limits;
 use crate::report::{check as check_report, live::LiveView, summary};
-use crate::results::store::{watch, Destination};
 use crate::results::{self, ShardInfo};
 use crate::scenario::shard::parse_start_at;
 use crate::scenario::Shard;
+use crate::store::{watch, Destination};
 use crate::transport::auth::Auth;
 use crate::transport::open_files;
 use crate::verdict::descriptors;
@@ -207,7 +207,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     results.open_files_limit = Some(open_files.soft);
     results.insecure = args.insecure;
     // The emulator's counts first: the quota check prefers them to its own estimates.
-    results.emulator = emulator.as_ref().map(|e| e.stats());
+    results.emulator = emulator
+        .as_ref()
+        .map(|e| results::emulator_stats(e.stats()));
     results.quota_check = quota_check::check(
         &limits.quotas,
         &run_seen(&results, &limits),

@@ -2,121 +2,24 @@
 //! GB-seconds × the compute price of the function's architecture. The prices are AWS's
 //! published on-demand prices for us-east-1 (docs/lambda.md); a scenario may set its own.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+pub use stampede_results::cost::{gb_seconds, Architecture, Cost, Prices, ARCHITECTURES};
 
-/// The instruction set the function runs on; it sets the compute price.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum Architecture {
-    #[serde(rename = "x86_64")]
-    X86_64,
-    #[serde(rename = "arm64")]
-    Arm64,
-}
-
-pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
-
-impl Architecture {
-    pub fn parse(s: &str) -> Option<Architecture> {
-        match s {
-            "x86_64" => Some(Architecture::X86_64),
-            "arm64" => Some(Architecture::Arm64),
-            _ => None,
-        }
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Architecture::X86_64 => "x86_64",
-            Architecture::Arm64 => "arm64",
-        }
-    }
-}
-
-/// Prices in US dollars.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Prices {
-    /// Per million requests.
-    pub per_million_requests: f64,
-    /// Per GB-second of compute, x86_64.
-    pub per_gb_second_x86_64: f64,
-    /// Per GB-second of compute, arm64.
-    pub per_gb_second_arm64: f64,
-}
-
-impl Default for Prices {
-    /// us-east-1, on demand, the first pricing tier (6 billion GB-seconds a month).
-    fn default() -> Self {
-        Prices {
-            per_million_requests: 0.20,
-            per_gb_second_x86_64: 0.000_016_666_7,
-            per_gb_second_arm64: 0.000_013_333_4,
-        }
-    }
-}
-
-impl Prices {
-    pub fn per_gb_second(&self, arch: Architecture) -> f64 {
-        match arch {
-            Architecture::X86_64 => self.per_gb_second_x86_64,
-            Architecture::Arm64 => self.per_gb_second_arm64,
-        }
-    }
-}
-
-/// A test's cost, or an estimate of it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Cost {
-    /// Invocations billed (those that ran: throttled ones are not billed).
-    pub requests: u64,
-    /// Σ billed duration × memory, in GB-seconds (1 GB = 1024 MB).
-    pub gb_seconds: f64,
-    pub requests_usd: f64,
-    pub compute_usd: f64,
-    pub total_usd: f64,
-    pub architecture: Architecture,
-    pub prices: Prices,
-}
-
-/// GB-seconds of `mb_ms` megabyte-milliseconds (Σ billed ms × memory MB).
-pub fn gb_seconds(mb_ms: u128) -> f64 {
-    mb_ms as f64 / 1024.0 / 1000.0
-}
-
-impl Cost {
-    /// `requests` billed invocations whose billed time × memory sums to `mb_ms`.
-    pub fn of(requests: u64, mb_ms: u128, architecture: Architecture, prices: &Prices) -> Cost {
-        let gb_seconds = gb_seconds(mb_ms);
-        let requests_usd = requests as f64 * prices.per_million_requests / 1e6;
-        let compute_usd = gb_seconds * prices.per_gb_second(architecture);
-        Cost {
-            requests,
-            gb_seconds,
-            requests_usd,
-            compute_usd,
-            total_usd: requests_usd + compute_usd,
-            architecture,
-            prices: *prices,
-        }
-    }
-
-    /// Before traffic: `requests` invocations of `expected_ms` each (billed rounded up to
-    /// the millisecond) at `memory_mb`.
-    pub fn estimate(
-        requests: u64,
-        expected_ms: f64,
-        memory_mb: u64,
-        architecture: Architecture,
-        prices: &Prices,
-    ) -> Cost {
-        let billed = super::report_line::billed_ms(expected_ms, None) as u128;
-        Cost::of(
-            requests,
-            billed * memory_mb as u128 * requests as u128,
-            architecture,
-            prices,
-        )
-    }
+/// Before traffic: `requests` invocations of `expected_ms` each (billed rounded up to
+/// the millisecond) at `memory_mb`.
+pub fn estimate_cost(
+    requests: u64,
+    expected_ms: f64,
+    memory_mb: u64,
+    architecture: Architecture,
+    prices: &Prices,
+) -> Cost {
+    let billed = crate::invoke::report_line::billed_ms(expected_ms, None) as u128;
+    Cost::of(
+        requests,
+        billed * memory_mb as u128 * requests as u128,
+        architecture,
+        prices,
+    )
 }
 
 /// Dollars for people: cents and below shown to the digit that matters.
@@ -167,7 +70,7 @@ mod tests {
     fn an_estimate_bills_whole_milliseconds() {
         let p = Prices::default();
         // 1,000 × 40.2 ms → 41 ms billed at 512 MB = 1000 × 0.041 × 0.5 = 20.5 GB-s.
-        let e = Cost::estimate(1000, 40.2, 512, Architecture::X86_64, &p);
+        let e = estimate_cost(1000, 40.2, 512, Architecture::X86_64, &p);
         assert!(close(e.gb_seconds, 20.5));
         assert!(close(e.requests_usd, 0.0002));
     }

@@ -4,20 +4,19 @@
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
 
-use super::histogram::new_histogram;
 use super::invoke::{ColdStart, InvokeRecord};
 use super::statuses::StatusCounts;
 use super::timeline::SecondRecord;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
 use crate::invoke::ReportLine;
 use crate::retry::RetryCause;
+pub use stampede_results::failure::{pick_samples, FailureSample, FAILURE_SAMPLES};
+use stampede_results::histogram::new_histogram;
 
 /// A send later than this behind its schedule counts as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(1);
@@ -206,56 +205,6 @@ pub struct RequestEnd {
     pub gave_up: bool,
     pub out_of_budget: bool,
     pub backoff: Duration,
-}
-
-/// A failed attempt, kept so a user can find it in their own logs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct FailureSample {
-    pub correlation_id: Option<String>,
-    /// Seconds from the run's start.
-    pub t_s: f64,
-    pub stage: String,
-    pub attempt: u32,
-    pub status: Option<u16>,
-    pub kind: String,
-    pub body_excerpt: Option<String>,
-}
-
-/// Failure samples in the results. Every kind of failure seen (a class, a throttle kind, a
-/// local reason) is among them while there are no more kinds than this ([`pick_samples`]);
-/// a lane keeps up to this many of each kind to pick from.
-pub const FAILURE_SAMPLES: usize = 20;
-
-/// Up to `cap` of `samples`, earliest first, every kind among them before a second of any
-/// kind: the first of each kind (earliest kinds first), then the second of each, and so on.
-/// Twenty identical 429s must not hide the 500s that came after them.
-pub fn pick_samples(mut samples: Vec<FailureSample>, cap: usize) -> Vec<FailureSample> {
-    samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-    // Each sample's rank within its kind (0 for the earliest of its kind).
-    let mut seen: Vec<(&str, usize)> = Vec::new();
-    let ranks: Vec<usize> = samples
-        .iter()
-        .map(|f| match seen.iter_mut().find(|(k, _)| *k == f.kind) {
-            Some((_, n)) => {
-                *n += 1;
-                *n - 1
-            }
-            None => {
-                seen.push((&f.kind, 1));
-                0
-            }
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..samples.len()).collect();
-    // By rank, then by time (the sort above): stable.
-    order.sort_by_key(|&i| ranks[i]);
-    let mut keep = vec![false; samples.len()];
-    for &i in order.iter().take(cap) {
-        keep[i] = true;
-    }
-    let mut keep = keep.into_iter();
-    samples.retain(|_| keep.next() == Some(true));
-    samples
 }
 
 /// What one stage saw. Times are microseconds from the run's origin.

@@ -1,19 +1,18 @@
 //! Recording what happened: per-lane recorders on the hot path (no locks; one per thread),
 //! merged into per-stage records and a per-second timeline.
 
-mod histogram;
 pub mod invoke;
 pub(crate) mod lane;
 mod statuses;
 mod timeline;
 
-pub use histogram::{
-    decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
-};
 pub use invoke::{ColdStart, InvokeRecord};
 pub use lane::{
     pick_samples, AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord,
     ATTEMPT_BUCKETS, FAILURE_SAMPLES,
+};
+pub use stampede_results::histogram::{
+    decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
 };
 pub use statuses::StatusCounts;
 pub use timeline::{SecondHistograms, SecondRecord, Timeline, TimelinePoint};

@@ -23,7 +23,7 @@ pub(crate) mod fixture {
     use crate::engine::abort::AbortTrip;
     use crate::quotas::NotRead;
     use crate::record::StageRecord;
-    use crate::results::{build, Results, RunInput, StageInput, TargetInfo};
+    use crate::results::{build, Results, RunInput, StageInput, StageKind, TargetInfo};
     use crate::verdict::thresholds::ThresholdResult;
 
     /// A run that passed: 100 requests, all ok, one threshold met.
@@ -48,7 +48,7 @@ pub(crate) mod fixture {
             interrupted: false,
             stages: vec![StageInput {
                 name: "steady",
-                kind: "constant",
+                kind: StageKind::Constant,
                 record: &rec,
                 planned_s: Some(10.0),
                 planned_requests: Some(100),
@@ -79,7 +79,7 @@ pub(crate) mod fixture {
         let mut r = passed();
         r.name = Some("checkout | api".into());
         r.stages[0].name = "ramp | fast".into();
-        r.stages[0].kind = "ramp".into();
+        r.stages[0].kind = StageKind::Ramp;
         r.totals.ok = 60;
         r.totals.throttled = 30;
         r.totals.errors = 10;

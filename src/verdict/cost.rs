@@ -4,24 +4,10 @@
 
 use std::time::Duration;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-use crate::invoke::{Architecture, Cost, Prices};
+use crate::invoke::cost::estimate_cost;
+use crate::invoke::{Architecture, Prices};
 use crate::schedule::StagePlan;
-
-/// The estimate, and what each number rests on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CostEstimate {
-    pub cost: Cost,
-    /// Invocations planned; closed stages count workers × duration ÷ latency.
-    pub invocations: u64,
-    pub expected_duration_ms: f64,
-    pub duration_basis: String,
-    pub memory_mb: u64,
-    pub memory_basis: String,
-    pub architecture_basis: String,
-}
+pub use stampede_results::cost::CostEstimate;
 
 /// What the estimate is made of, and why each.
 pub struct Basis {
@@ -50,7 +36,7 @@ pub fn estimate(plans: &[StagePlan], latency: Duration, basis: Basis) -> CostEst
     let invocations = planned_invocations(plans, latency);
     let expected_ms = basis.expected.0.as_secs_f64() * 1000.0;
     CostEstimate {
-        cost: Cost::estimate(
+        cost: estimate_cost(
             invocations,
             expected_ms,
             basis.memory.0,

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::super::{Attempts, Totals};
 use super::Refusal;
-use crate::record::decode;
+use crate::decode;
+use crate::{Attempts, Totals};
 
 pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
     a.requests += b.requests;
