@@ -320,62 +320,118 @@ pub struct RetrySummary {
     pub backoff_s: f64,
 }
 
-/// Every attempt sent, in exactly one class: the classes add up to `sent`.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct Attempts {
-    pub sent: u64,
+/// The attempt classes, written once: each line is a class's key in `attempts` (with its
+/// docs and serde attributes), its [`AttemptClass`] variant, its place in the words of
+/// [`Attempts::classes`], and its name in words. Adding a class is a line here, where the
+/// CLI's classify produces it, and its line in docs/results.md (a test holds the schema
+/// and the docs to this list).
+macro_rules! attempt_classes {
+    ($( $(#[$meta:meta])* $key:ident => $variant:ident, $rank:literal, $words:literal; )*) => {
+        /// Every attempt sent, in exactly one class: the classes add up to `sent`.
+        #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+        pub struct Attempts {
+            pub sent: u64,
+            $( $(#[$meta])* pub $key: u64, )*
+        }
+
+        /// The class an attempt ended in: one per attempt (`attempts` in the results).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum AttemptClass {
+            $( $variant, )*
+        }
+
+        impl AttemptClass {
+            /// Every class, in the order the results file writes them.
+            pub const ALL: &'static [AttemptClass] = &[$( AttemptClass::$variant, )*];
+
+            /// Its key in `attempts` (and in docs/results.md).
+            pub fn key(self) -> &'static str {
+                match self {
+                    $( AttemptClass::$variant => stringify!($key), )*
+                }
+            }
+
+            /// Its name in words.
+            pub fn words(self) -> &'static str {
+                match self {
+                    $( AttemptClass::$variant => $words, )*
+                }
+            }
+
+            /// Where it comes in [`Attempts::classes`] (most telling first).
+            fn rank(self) -> u8 {
+                match self {
+                    $( AttemptClass::$variant => $rank, )*
+                }
+            }
+        }
+
+        impl Attempts {
+            /// The attempts that ended in `class`.
+            pub fn get(&self, class: AttemptClass) -> u64 {
+                match class {
+                    $( AttemptClass::$variant => self.$key, )*
+                }
+            }
+
+            pub fn get_mut(&mut self, class: AttemptClass) -> &mut u64 {
+                match class {
+                    $( AttemptClass::$variant => &mut self.$key, )*
+                }
+            }
+        }
+    };
+}
+
+attempt_classes! {
     /// 2xx (and a lambda target's 2xx without a function error).
     #[serde(default)]
-    pub ok: u64,
+    ok => Ok, 0, "ok";
     /// 3xx: not followed, and not a success.
     #[serde(default)]
-    pub redirects: u64,
-    pub throttled: u64,
+    redirects => Redirects, 6, "redirects (3xx, not followed)";
+    throttled => Throttled, 1, "throttled";
     /// 500s with API Gateway's own body: Lambda throttled behind API Gateway, most likely.
-    pub suspected_lambda_throttles: u64,
+    suspected_lambda_throttles => SuspectedLambdaThrottles, 2, "suspected Lambda throttles";
     /// Function errors the Invoke API reports (`X-Amz-Function-Error`); HTTP targets have none.
     #[serde(default)]
-    pub function_errors: u64,
-    pub server_errors: u64,
-    pub client_errors: u64,
+    function_errors => FunctionErrors, 3, "function errors";
+    server_errors => ServerErrors, 4, "other 5xx";
+    client_errors => ClientErrors, 5, "other 4xx";
     /// No answer within the attempt timeout, or API Gateway's integration timeout.
-    pub timeouts: u64,
+    timeouts => Timeouts, 7, "timeouts";
     /// The network: refused, reset, unreachable.
-    pub connect_errors: u64,
+    connect_errors => ConnectErrors, 8, "connect errors";
     /// The TLS handshake failed (certificate, protocol).
-    pub tls_errors: u64,
+    tls_errors => TlsErrors, 9, "TLS errors";
     /// Not valid HTTP: a malformed status line or header, a body cut short.
     #[serde(default)]
-    pub protocol_errors: u64,
+    protocol_errors => ProtocolErrors, 10, "protocol errors (malformed answers)";
     /// The client machine ran out of something (see `local_errors` at the top level).
     #[serde(default)]
-    pub local_errors: u64,
+    local_errors => LocalErrors, 11, "local errors";
     /// Still under way when the run stopped waiting.
     #[serde(default)]
-    pub abandoned: u64,
+    abandoned => Abandoned, 12, "abandoned";
 }
 
 impl Attempts {
     /// Every class with its count and its name in words; they add up to `sent`.
-    pub fn classes(&self) -> [(u64, &'static str); 13] {
-        [
-            (self.ok, "ok"),
-            (self.throttled, "throttled"),
-            (
-                self.suspected_lambda_throttles,
-                "suspected Lambda throttles",
-            ),
-            (self.function_errors, "function errors"),
-            (self.server_errors, "other 5xx"),
-            (self.client_errors, "other 4xx"),
-            (self.redirects, "redirects (3xx, not followed)"),
-            (self.timeouts, "timeouts"),
-            (self.connect_errors, "connect errors"),
-            (self.tls_errors, "TLS errors"),
-            (self.protocol_errors, "protocol errors (malformed answers)"),
-            (self.local_errors, "local errors"),
-            (self.abandoned, "abandoned"),
-        ]
+    pub fn classes(&self) -> Vec<(u64, &'static str)> {
+        let mut classes = AttemptClass::ALL.to_vec();
+        classes.sort_by_key(|c| c.rank());
+        classes
+            .into_iter()
+            .map(|c| (self.get(c), c.words()))
+            .collect()
+    }
+
+    /// Adds `other`'s counts (a shard's, a stage's).
+    pub fn add(&mut self, other: &Attempts) {
+        self.sent += other.sent;
+        for &class in AttemptClass::ALL {
+            *self.get_mut(class) += other.get(class);
+        }
     }
 
     /// The classes seen, "N name" each, joined by `sep`.
@@ -510,6 +566,50 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_attempt_class_is_in_the_schema_and_the_docs() {
+        let schema = serde_json::to_value(schema::results()).unwrap();
+        let keys: Vec<String> = schema["definitions"]["Attempts"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut classes: Vec<String> = AttemptClass::ALL.iter().map(|c| c.key().into()).collect();
+        classes.push("sent".into());
+        classes.sort();
+        assert_eq!(
+            keys, classes,
+            "the schema's attempts are the classes and `sent`"
+        );
+        let docs = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/results.md"),
+        )
+        .unwrap();
+        let (_, from) = docs.split_once("| class | what it is |").unwrap();
+        let table = from.split("\n\n").next().unwrap();
+        for class in AttemptClass::ALL {
+            assert!(
+                table.contains(&format!("`{}`", class.key())),
+                "docs/results.md's table of attempt classes has no `{}`",
+                class.key()
+            );
+            assert!(
+                docs.contains(&format!(" {} ", class.key()))
+                    || docs.contains(&format!(" {}\n", class.key())),
+                "docs/results.md's sum of the classes has no {}",
+                class.key()
+            );
+        }
+        let mut a = Attempts::default();
+        for (n, &class) in AttemptClass::ALL.iter().enumerate() {
+            *a.get_mut(class) = n as u64 + 1;
+        }
+        let sum: u64 = a.classes().iter().map(|(n, _)| n).sum();
+        assert_eq!(sum, (1..=AttemptClass::ALL.len() as u64).sum::<u64>());
+        assert_eq!(a.classes()[0].1, "ok");
+    }
 
     #[test]
     fn stage_kinds_are_written_by_name() {
