@@ -81,7 +81,7 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
             .runs
             .iter()
             .flat_map(|(_, r)| &r.stages)
-            .map(|s| s.counts.sent)
+            .map(|s| s.counts.attempts.sent)
             .sum::<u64>();
         if !args.quiet {
             eprintln!("{}", step_line(n, &knobs, &run));

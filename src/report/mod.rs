@@ -31,8 +31,8 @@ pub(crate) mod fixture {
         let mut rec = StageRecord::new();
         rec.counts.requests = 100;
         rec.counts.ok = 100;
-        rec.counts.sent = 100;
-        rec.counts.attempts_ok = 100;
+        rec.counts.attempts.sent = 100;
+        rec.counts.attempts.ok = 100;
         rec.first_scheduled_us = Some(0);
         rec.last_done_us = Some(10_000_000);
         for v in [20_000u64, 40_000, 120_000] {

@@ -13,7 +13,7 @@ pub fn invoke_seen(record: Option<&InvokeRecord>, counts: &Counts) -> InvokeSeen
     let empty = InvokeRecord::default();
     let r = record.unwrap_or(&empty);
     InvokeSeen {
-        invocations: counts.attempts_ok + counts.function_errors,
+        invocations: counts.attempts.ok + counts.attempts.function_errors,
         reports: r.reports,
         cold_starts: r.cold_starts,
         cold_start_rate: ratio(r.cold_starts, r.reports),
@@ -97,7 +97,10 @@ mod tests {
             r.report(&line(None), || unreachable!("warm"));
         }
         let counts = Counts {
-            attempts_ok: cold + warm,
+            attempts: stampede_results::Attempts {
+                ok: cold + warm,
+                ..Default::default()
+            },
             ..Counts::default()
         };
         invoke_seen(Some(&r), &counts)

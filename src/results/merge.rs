@@ -129,15 +129,15 @@ mod tests {
                 Outcome::Throttled(crate::classify::ThrottleKind::Other)
             };
             c.requests += 1;
-            c.sent += 1;
+            c.attempts.sent += 1;
             c.first_sent += 1;
             if ok {
                 c.ok += 1;
-                c.attempts_ok += 1;
+                c.attempts.ok += 1;
                 c.first_try_ok += 1;
             } else {
                 c.throttled += 1;
-                c.attempts_throttled += 1;
+                c.attempts.throttled += 1;
             }
             rec.latency.record(us).unwrap();
             rec.service.record(us).unwrap();

@@ -47,22 +47,7 @@ pub fn totals(c: &Counts) -> Totals {
 }
 
 pub fn attempts(c: &Counts) -> Attempts {
-    Attempts {
-        sent: c.sent,
-        ok: c.attempts_ok,
-        redirects: c.redirects,
-        throttled: c.attempts_throttled,
-        suspected_lambda_throttles: c.suspected_lambda_throttles,
-        function_errors: c.function_errors,
-        server_errors: c.server_errors,
-        client_errors: c.client_errors,
-        timeouts: c.timeouts,
-        connect_errors: c.connect_errors,
-        tls_errors: c.tls_errors,
-        protocol_errors: c.protocol_errors,
-        local_errors: c.local_errors,
-        abandoned: c.abandoned_attempts,
-    }
+    c.attempts
 }
 
 /// What thresholds compare against, for one stage or the run.
@@ -367,8 +352,8 @@ mod tests {
     #[test]
     fn observed_rates_use_the_right_denominators() {
         let mut r = StageRecord::new();
-        r.counts.sent = 200;
-        r.counts.attempts_throttled = 10;
+        r.counts.attempts.sent = 200;
+        r.counts.attempts.throttled = 10;
         r.counts.requests = 100;
         r.counts.errors = 1;
         r.counts.ok = 90;
