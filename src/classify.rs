@@ -3,6 +3,8 @@
 //! or server error, a timeout, a network or TLS failure, a malformed answer, or a failure
 //! of the client machine itself. Every attempt gets exactly one. Pure.
 
+use stampede_results::AttemptClass;
+
 /// Who throttled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThrottleKind {
@@ -73,6 +75,26 @@ pub enum Outcome {
     /// The client machine could not send it: out of descriptors, ports, buffers, or no
     /// valid credentials. Never retried: retrying cannot help and would hide the cause.
     LocalError(LocalReason),
+}
+
+impl Outcome {
+    /// The class the results count it in (`attempts`).
+    pub fn class(self) -> AttemptClass {
+        match self {
+            Outcome::Ok => AttemptClass::Ok,
+            Outcome::Redirect => AttemptClass::Redirects,
+            Outcome::Throttled(_) => AttemptClass::Throttled,
+            Outcome::SuspectedIntegrationThrottle => AttemptClass::SuspectedLambdaThrottles,
+            Outcome::FunctionError => AttemptClass::FunctionErrors,
+            Outcome::ClientError => AttemptClass::ClientErrors,
+            Outcome::ServerError => AttemptClass::ServerErrors,
+            Outcome::Timeout => AttemptClass::Timeouts,
+            Outcome::ConnectError => AttemptClass::ConnectErrors,
+            Outcome::TlsError => AttemptClass::TlsErrors,
+            Outcome::ProtocolError => AttemptClass::ProtocolErrors,
+            Outcome::LocalError(_) => AttemptClass::LocalErrors,
+        }
+    }
 }
 
 /// What ran out on the client machine.

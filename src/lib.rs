@@ -22,13 +22,6 @@ pub mod retry;
 pub mod scenario;
 pub mod schedule;
 pub mod signals;
+pub mod store;
 pub mod transport;
 pub mod verdict;
-
-/// The emulator crate under its old path: `Results.emulator` still holds its `Stats` until
-/// the results crate has a file-side type of its own (the CLI then converts).
-pub use stampede_emulator as emulator;
-/// The old name of the `stampede-lambda` crate, kept for `results/lambda.rs` until the
-/// results crate replaces it. New code names `stampede_lambda`.
-#[doc(hidden)]
-pub use stampede_lambda as invoke;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 21] = [
+const LAYERS: [&str; 22] = [
     "error",      // exit codes and the error type (the `stampede-located` crate's)
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
@@ -24,31 +24,25 @@ const LAYERS: [&str; 21] = [
     "cloudwatch", // what AWS counted: GetMetricData over the run's minutes
     "verdict",    // thresholds, preflight, quota findings
     "probe",      // the knee search of `probe`, and what the knee is set against
-    "results",    // the results file, assembled after the verdict
+    "results",    // the results file assembled from the record (its types: crates/results)
+    "store",      // where shards' results meet: a directory or S3, and the abort marker
     "report",     // summary, live view, check text
     "cli",        // clap definitions
     "pipeline", // what the commands share: the scenario, the preflight, results → reports → exit code
     "cmd",      // one file per command: wiring only
 ];
 
-/// Uses of a layer above, allowed by name: `results` is becoming its own crate below every
-/// module (issue 25), and the one verdict (`verdict::judge`) and the probe's driver
-/// (`probe::drive`) already read its types. Until the move, these files only.
-const ALLOWED_ABOVE: [(&str, &str); 2] = [
-    ("verdict/judge.rs", "results"),
-    ("probe/drive.rs", "results"),
-];
-
-/// Workspace crates the CLI re-exports under a module name, for code not yet moved to the
-/// crates' own names (`Results.emulator`, `results/lambda.rs`): below every layer, so any
-/// module may use them.
-const REEXPORTED_CRATES: [&str; 2] = ["emulator", "invoke"];
+/// Uses of a layer above, allowed by name: the probe's driver judges each step on the
+/// figures `results` computes from a stage's record (`results::observed`), the same a
+/// finished run is judged on. Only this file.
+const ALLOWED_ABOVE: [(&str, &str); 1] = [("probe/drive.rs", "results")];
 
 /// The workspace's crates below the CLI, and the only crates of ours each may depend on.
-const CRATES: [(&str, &[&str]); 3] = [
+const CRATES: [(&str, &[&str]); 4] = [
     ("crates/located", &[]),
     ("crates/lambda", &[]),
     ("crates/emulator", &["stampede-lambda", "stampede-located"]),
+    ("crates/results", &["stampede-lambda", "stampede-located"]),
 ];
 
 /// The `.rs` files of module `name`: `src/name.rs` or everything under `src/name/`.
@@ -104,9 +98,6 @@ fn violations(src: &Path) -> Vec<(PathBuf, usize, &'static str, String)> {
         for file in files_of(src, module) {
             let text = std::fs::read_to_string(&file).unwrap();
             for (line, used) in crate_uses(&text) {
-                if REEXPORTED_CRATES.contains(&used.as_str()) {
-                    continue;
-                }
                 let to = rank.get(used.as_str()).unwrap_or_else(|| {
                     panic!("{}:{line}: `crate::{used}` is in no layer", file.display())
                 });
@@ -259,4 +250,55 @@ fn the_emulator_depends_on_no_part_of_the_cli() {
     )
     .unwrap();
     assert_eq!(our_dependencies(&bad), ["stampede", "stampede-results"]);
+}
+
+/// The `[dependencies]` table of a crate's Cargo.toml: the names it lists.
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+        } else if inside && !line.is_empty() && !line.starts_with('#') {
+            if let Some((name, _)) = line.split_once('=') {
+                names.push(name.trim().to_string());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_results_crate_has_no_runtime_no_aws_and_no_cli_types() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let crate_dir = root.join("crates/results");
+    let deps = dependencies(&crate_dir.join("Cargo.toml"));
+    assert!(deps.contains(&"serde".to_string()), "{deps:?}");
+    for dep in &deps {
+        assert!(
+            !(dep.starts_with("tokio")
+                || dep.starts_with("aws")
+                || dep.starts_with("hyper")
+                || dep.starts_with("rustls")
+                || dep == "stampede"
+                || dep == "stampede-emulator"),
+            "crates/results depends on {dep}: the results file's crate has no async runtime, \
+             no AWS, no transport, nothing of the CLI or the emulator"
+        );
+    }
+    assert!(
+        dependencies(&root.join("Cargo.toml")).contains(&"stampede-results".to_string()),
+        "the CLI builds on the results crate"
+    );
+    // Its sources name only their own modules.
+    for file in files_of(&crate_dir, "src") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("stampede::") && !text.contains("tokio"),
+            "{} names the CLI or tokio",
+            file.display()
+        );
+    }
 }

@@ -281,7 +281,7 @@ fn actions_stampede_calls() -> BTreeSet<String> {
     let mut stack = vec![
         root().join("src/quotas"),
         root().join("src/cloudwatch"),
-        root().join("src/results/store"),
+        root().join("src/store"),
     ];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {

@@ -1,29 +1,9 @@
 //! What to ask CloudWatch: the metrics, names and dimensions AWS publishes for the
 //! function, the account and the API stage, over the run's window. Pure.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 use super::ServerMinute;
 
-/// REST APIs publish under `ApiName`, HTTP APIs under `ApiId`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApiKind {
-    Rest,
-    Http,
-}
-
-/// The API stage whose metrics are read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ApiRef {
-    pub kind: ApiKind,
-    pub id: String,
-    /// A REST API's name (its metrics' `ApiName`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub stage: String,
-}
+pub use stampede_results::cloudwatch::{ApiKind, ApiRef};
 
 /// Whose metrics: the function (name, not ARN) and its qualifier, the API stage.
 #[derive(Clone, Debug, Default, PartialEq)]

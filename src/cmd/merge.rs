@@ -9,8 +9,8 @@ use std::path::Path;
 use crate::cli::{MergeArgs, ReportOutputs};
 use crate::error::{Error, Result};
 use crate::pipeline::{gather, Sink};
-use crate::results::store::{Destination, Store};
 use crate::results::{self, Results};
+use crate::store::{Destination, Store};
 use crate::verdict::judge::Command;
 
 pub fn merge(args: &MergeArgs) -> Result<i32> {

@@ -142,7 +142,7 @@ fn cloudwatch_reading(
     args: &RunArgs,
     scenario: &Scenario,
     limits: &Limits,
-    emulator: Option<&crate::emulator::RunningEmulator>,
+    emulator: Option<&stampede_emulator::RunningEmulator>,
     split: &Split,
 ) -> Result<Option<Reading>> {
     let is_shard = split.shard.is_some();

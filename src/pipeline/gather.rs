@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::results::store::Store;
 use crate::results::{file, Results};
 use crate::scenario::Shard;
+use crate::store::Store;
 
 /// How often the store is looked at while waiting.
 const POLL: Duration = Duration::from_millis(500);

@@ -16,18 +16,18 @@ pub mod split;
 use std::path::Path;
 
 use crate::cli::ReportOutputs;
-use crate::emulator::RunningEmulator;
 use crate::engine::abort::AbortTrip;
 use crate::error::{exit, Result};
 use crate::quotas::sources::Limits;
 use crate::report::check as check_report;
 use crate::report::summary;
-use crate::results::store::Destination;
 use crate::results::{self, AwsTarget, Results, ShardInfo};
 use crate::scenario::{Scenario, Shard};
+use crate::store::Destination;
 use crate::verdict::judge::{judge, Command, Outcome};
 use crate::verdict::preflight::Preflight;
 use crate::verdict::quota_check::{self, LambdaCounted, RunSeen};
+use stampede_emulator::RunningEmulator;
 
 /// Where a command's results and reports go, proven writable before any traffic: a
 /// results file (or store) that cannot be written, or a report file, is bad input (exit 2)
@@ -176,7 +176,7 @@ pub fn complete(results: &mut Results, known: Known) {
     results.aborted = known.aborted;
     results.open_files_limit = known.open_files_limit;
     results.insecure = known.insecure;
-    results.emulator = known.emulator.map(|e| e.stats());
+    results.emulator = known.emulator.map(|e| results::emulator_stats(e.stats()));
     results.quota_check = quota_check::check(
         &known.limits.quotas,
         &run_seen(results, known.limits),

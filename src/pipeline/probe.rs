@@ -18,7 +18,7 @@ fn input<'a>(stage: &'a Stage, rec: &'a RunRecord) -> StageInput<'a> {
     let plan = StagePlan::for_stage(stage);
     StageInput {
         name: &stage.name,
-        kind: stage.kind.label(),
+        kind: stage.kind.kind(),
         record: &rec.stages[0],
         planned_s: plan.duration().map(|d| d.as_secs_f64()),
         planned_requests: plan.planned_requests(),

@@ -8,9 +8,9 @@ use crate::cli::LoadArgs;
 use crate::engine::abort::AbortTrip;
 use crate::engine::{self, RunRecord, SharedStop};
 use crate::error::Result;
-use crate::results::store::{watch, Destination};
 use crate::results::ShardInfo;
 use crate::scenario::{Scenario, Shard, ShardSource};
+use crate::store::{watch, Destination};
 use crate::transport::auth::Auth;
 
 /// The shard this process runs (`None`: the whole test) and `--start-at`.

@@ -10,7 +10,7 @@ use crate::engine::{self, EngineOptions, RunRecord, RunSpec};
 use crate::error::Result;
 use crate::probe::knee::{attribute, By, KneeSeen};
 use crate::probe::search::{judge, Ended, Next, Search, StepVerdict};
-use crate::probe::{ProbeResults, ProbeStep};
+use crate::probe::{ProbeResults, ProbeStep, ProbeVerdict};
 use crate::quotas::sources::Limits;
 use crate::record::StageRecord;
 use crate::results;
@@ -239,7 +239,7 @@ pub fn search(
             .runs
             .iter()
             .flat_map(|(_, r)| &r.stages)
-            .map(|s| s.counts.sent)
+            .map(|s| s.counts.attempts.sent)
             .sum::<u64>();
         if !quiet {
             eprintln!("{}", step_line(n, k, &run));
@@ -393,10 +393,10 @@ pub fn summarise(
                 let seen = held(s);
                 let rec = s.held();
                 let (verdict, broke) = match &s.verdict {
-                    StepVerdict::Good => ("good", Vec::new()),
-                    StepVerdict::Bad(w) => ("broken", w.clone()),
-                    StepVerdict::Noisy(w) => ("noisy", w.clone()),
-                    StepVerdict::Hard(w) => ("hard", w.clone()),
+                    StepVerdict::Good => (ProbeVerdict::Good, Vec::new()),
+                    StepVerdict::Bad(w) => (ProbeVerdict::Broken, w.clone()),
+                    StepVerdict::Noisy(w) => (ProbeVerdict::Noisy, w.clone()),
+                    StepVerdict::Hard(w) => (ProbeVerdict::Hard, w.clone()),
                 };
                 ProbeStep {
                     load: s.load,
@@ -404,7 +404,7 @@ pub fn summarise(
                         .runs
                         .last()
                         .map_or(String::new(), |(st, _)| st.name.clone()),
-                    verdict: verdict.into(),
+                    verdict,
                     broke,
                     achieved_rps: rec.counts.ok as f64 / k.step.as_secs_f64(),
                     peak_in_flight: rec.peak_in_flight,

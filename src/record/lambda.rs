@@ -4,32 +4,13 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
-use super::histogram::new_histogram;
 use stampede_lambda::ReportLine;
+use stampede_results::histogram::new_histogram;
 
-/// Cold starts kept by name (per lane, and in the results).
-pub const COLD_START_SAMPLES: usize = 100;
-
-/// Function error types counted by name; more are counted under [`OTHER_ERROR_TYPES`].
-pub const ERROR_TYPES: usize = 32;
-pub const OTHER_ERROR_TYPES: &str = "(other types)";
-
-/// One cold start, so a user can find it in their logs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct ColdStart {
-    /// Seconds from the run's start, when the answer came.
-    pub t_s: f64,
-    pub stage: String,
-    /// Lambda's request id (the REPORT line's, and CloudWatch Logs').
-    pub request_id: String,
-    /// The correlation id stampede sent with it.
-    pub correlation_id: Option<String>,
-    /// `Init Duration` (or a SnapStart `Restore Duration`), ms.
-    pub init_ms: f64,
-}
+pub use stampede_results::lambda::{
+    count_type, ColdStart, COLD_START_SAMPLES, ERROR_TYPES, OTHER_ERROR_TYPES,
+};
 
 #[derive(Clone, Debug)]
 pub struct InvokeRecord {
@@ -113,13 +94,6 @@ impl InvokeRecord {
         self.cold.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
         self.cold.truncate(COLD_START_SAMPLES);
     }
-}
-
-/// Counts `n` of `error_type`, by name while there is room.
-pub fn count_type(into: &mut BTreeMap<String, u64>, error_type: &str, n: u64) {
-    let named = into.contains_key(error_type) || into.len() < ERROR_TYPES;
-    let key = if named { error_type } else { OTHER_ERROR_TYPES };
-    *into.entry(key.to_string()).or_default() += n;
 }
 
 #[cfg(test)]

@@ -4,20 +4,20 @@
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
 
-use super::histogram::new_histogram;
 use super::lambda::{ColdStart, InvokeRecord};
 use super::statuses::StatusCounts;
 use super::timeline::SecondRecord;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
 use crate::retry::RetryCause;
 use stampede_lambda::ReportLine;
+pub use stampede_results::failure::{pick_samples, FailureSample, FAILURE_SAMPLES};
+use stampede_results::histogram::new_histogram;
+use stampede_results::{AttemptClass, Attempts};
 
 /// A send later than this behind its schedule counts as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(1);
@@ -50,29 +50,14 @@ pub struct Counts {
     pub retries_by_cause: Tally<RetryCause>,
     /// Logical requests that never ended: abandoned in flight or backing off at the end.
     pub abandoned_requests: u64,
-    /// Attempts, by outcome: each attempt sent lands in exactly one class.
-    pub sent: u64,
+    /// Attempts, by outcome: each attempt sent lands in exactly one class, and the classes
+    /// add up to `attempts.sent` (the results' `attempts`, counted as they happen).
+    pub attempts: Attempts,
     /// First attempts sent (a burst's "released").
     pub first_sent: u64,
-    pub attempts_ok: u64,
-    /// 3xx answers: not followed, not a success.
-    pub redirects: u64,
-    pub attempts_throttled: u64,
     pub throttles_by_kind: Tally<ThrottleKind>,
-    pub suspected_lambda_throttles: u64,
-    /// Invoke API: the function ran and failed (`X-Amz-Function-Error`).
-    pub function_errors: u64,
-    pub server_errors: u64,
-    pub client_errors: u64,
-    pub timeouts: u64,
-    pub connect_errors: u64,
-    pub tls_errors: u64,
-    pub protocol_errors: u64,
-    pub local_errors: u64,
     /// Local errors by what ran out.
     pub local_by_reason: Tally<LocalReason>,
-    /// Attempts still under way when the run gave up waiting for them.
-    pub abandoned_attempts: u64,
     /// Requests sent again on a fresh connection because a reused one closed before any
     /// byte of the answer came: the server never saw the first, so not attempts.
     pub stale_connection_resends: u64,
@@ -96,63 +81,27 @@ impl Counts {
         }
         self.retries_by_cause.merge(&o.retries_by_cause);
         self.abandoned_requests += o.abandoned_requests;
-        self.sent += o.sent;
+        self.attempts.add(&o.attempts);
         self.first_sent += o.first_sent;
-        self.attempts_ok += o.attempts_ok;
-        self.redirects += o.redirects;
-        self.attempts_throttled += o.attempts_throttled;
         self.throttles_by_kind.merge(&o.throttles_by_kind);
-        self.suspected_lambda_throttles += o.suspected_lambda_throttles;
-        self.function_errors += o.function_errors;
-        self.server_errors += o.server_errors;
-        self.client_errors += o.client_errors;
-        self.timeouts += o.timeouts;
-        self.connect_errors += o.connect_errors;
-        self.tls_errors += o.tls_errors;
-        self.protocol_errors += o.protocol_errors;
-        self.local_errors += o.local_errors;
         self.local_by_reason.merge(&o.local_by_reason);
-        self.abandoned_attempts += o.abandoned_attempts;
         self.stale_connection_resends += o.stale_connection_resends;
     }
 
     /// The attempt classes; they add up to `sent`.
     pub fn attempt_classes(&self) -> u64 {
-        self.attempts_ok
-            + self.redirects
-            + self.attempts_throttled
-            + self.suspected_lambda_throttles
-            + self.function_errors
-            + self.server_errors
-            + self.client_errors
-            + self.timeouts
-            + self.connect_errors
-            + self.tls_errors
-            + self.protocol_errors
-            + self.local_errors
-            + self.abandoned_attempts
+        AttemptClass::ALL
+            .iter()
+            .map(|c| self.attempts.get(*c))
+            .sum()
     }
 
     fn count_attempt(&mut self, outcome: Outcome) {
+        *self.attempts.get_mut(outcome.class()) += 1;
         match outcome {
-            Outcome::Ok => self.attempts_ok += 1,
-            Outcome::Redirect => self.redirects += 1,
-            Outcome::Throttled(kind) => {
-                self.attempts_throttled += 1;
-                self.throttles_by_kind.add(kind);
-            }
-            Outcome::SuspectedIntegrationThrottle => self.suspected_lambda_throttles += 1,
-            Outcome::FunctionError => self.function_errors += 1,
-            Outcome::ClientError => self.client_errors += 1,
-            Outcome::ServerError => self.server_errors += 1,
-            Outcome::Timeout => self.timeouts += 1,
-            Outcome::ConnectError => self.connect_errors += 1,
-            Outcome::TlsError => self.tls_errors += 1,
-            Outcome::ProtocolError => self.protocol_errors += 1,
-            Outcome::LocalError(reason) => {
-                self.local_errors += 1;
-                self.local_by_reason.add(reason);
-            }
+            Outcome::Throttled(kind) => self.throttles_by_kind.add(kind),
+            Outcome::LocalError(reason) => self.local_by_reason.add(reason),
+            _ => {}
         }
     }
 
@@ -206,56 +155,6 @@ pub struct RequestEnd {
     pub gave_up: bool,
     pub out_of_budget: bool,
     pub backoff: Duration,
-}
-
-/// A failed attempt, kept so a user can find it in their own logs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct FailureSample {
-    pub correlation_id: Option<String>,
-    /// Seconds from the run's start.
-    pub t_s: f64,
-    pub stage: String,
-    pub attempt: u32,
-    pub status: Option<u16>,
-    pub kind: String,
-    pub body_excerpt: Option<String>,
-}
-
-/// Failure samples in the results. Every kind of failure seen (a class, a throttle kind, a
-/// local reason) is among them while there are no more kinds than this ([`pick_samples`]);
-/// a lane keeps up to this many of each kind to pick from.
-pub const FAILURE_SAMPLES: usize = 20;
-
-/// Up to `cap` of `samples`, earliest first, every kind among them before a second of any
-/// kind: the first of each kind (earliest kinds first), then the second of each, and so on.
-/// Twenty identical 429s must not hide the 500s that came after them.
-pub fn pick_samples(mut samples: Vec<FailureSample>, cap: usize) -> Vec<FailureSample> {
-    samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-    // Each sample's rank within its kind (0 for the earliest of its kind).
-    let mut seen: Vec<(&str, usize)> = Vec::new();
-    let ranks: Vec<usize> = samples
-        .iter()
-        .map(|f| match seen.iter_mut().find(|(k, _)| *k == f.kind) {
-            Some((_, n)) => {
-                *n += 1;
-                *n - 1
-            }
-            None => {
-                seen.push((&f.kind, 1));
-                0
-            }
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..samples.len()).collect();
-    // By rank, then by time (the sort above): stable.
-    order.sort_by_key(|&i| ranks[i]);
-    let mut keep = vec![false; samples.len()];
-    for &i in order.iter().take(cap) {
-        keep[i] = true;
-    }
-    let mut keep = keep.into_iter();
-    samples.retain(|_| keep.next() == Some(true));
-    samples
 }
 
 /// What one stage saw. Times are microseconds from the run's origin.
@@ -377,7 +276,7 @@ impl LaneRecorder {
     pub fn on_dispatch(&mut self, stage: usize, now: Instant, in_flight: u64, first: bool) {
         self.roll(now);
         let s = &mut self.stages[stage];
-        s.counts.sent += 1;
+        s.counts.attempts.sent += 1;
         s.counts.first_sent += u64::from(first);
         s.peak_in_flight = s.peak_in_flight.max(in_flight);
         self.second.sent += 1;
@@ -420,7 +319,7 @@ impl LaneRecorder {
 
     /// An attempt still under way when the run stopped waiting for it.
     pub fn on_abandoned_attempt(&mut self, stage: usize) {
-        self.stages[stage].counts.abandoned_attempts += 1;
+        self.stages[stage].counts.attempts.abandoned += 1;
     }
 
     /// `n` requests due and held back by the in-flight cap that were never sent: the run
@@ -641,7 +540,7 @@ mod tests {
         let c = r.stages[0].counts;
         assert_eq!((c.requests, c.ok, c.first_try_ok, c.errors), (1, 1, 0, 0));
         assert_eq!(
-            (c.attempts_throttled, c.connect_errors, c.retries),
+            (c.attempts.throttled, c.attempts.connect_errors, c.retries),
             (1, 1, 2)
         );
         assert_eq!(c.throttles_by_kind.get(ThrottleKind::ApiGateway), 1);

@@ -1,23 +1,18 @@
 //! Recording what happened: per-lane recorders on the hot path (no locks; one per thread),
 //! merged into per-stage records and a per-second timeline.
 
-mod histogram;
-/// The old name of [`lambda`], kept for `results/lambda.rs` until the results crate
-/// replaces it.
-#[doc(hidden)]
-pub use lambda as invoke;
 pub mod lambda;
 pub(crate) mod lane;
 mod statuses;
 mod timeline;
 
-pub use histogram::{
-    decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
-};
 pub use lambda::{ColdStart, InvokeRecord};
 pub use lane::{
     pick_samples, AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord,
     ATTEMPT_BUCKETS, FAILURE_SAMPLES,
+};
+pub use stampede_results::histogram::{
+    decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
 };
 pub use statuses::StatusCounts;
 pub use timeline::{SecondHistograms, SecondRecord, Timeline, TimelinePoint};

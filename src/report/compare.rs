@@ -7,6 +7,7 @@ use super::markdown::cell;
 use super::outcome::percent;
 use super::summary::ms;
 use crate::results::compare::{CompareMetric, Comparison, Line, Verdict};
+use crate::results::StageKind;
 
 /// A value in its unit: "41.2ms", "1.20%", "99.8/s", "0.05".
 fn value(m: CompareMetric, v: f64) -> String {
@@ -82,7 +83,7 @@ fn verdict_line(c: &Comparison) -> String {
     )
 }
 
-fn section_title(name: &str, kind: Option<&str>) -> String {
+fn section_title(name: &str, kind: Option<StageKind>) -> String {
     match kind {
         Some(k) => format!("stage {name} ({k})"),
         None => name.to_string(),
@@ -108,7 +109,7 @@ pub fn text(c: &Comparison) -> String {
         let _ = writeln!(out, "note: {n}");
     }
     for s in &c.sections {
-        let _ = writeln!(out, "\n{}", section_title(&s.name, s.kind.as_deref()));
+        let _ = writeln!(out, "\n{}", section_title(&s.name, s.kind));
         let _ = writeln!(
             out,
             "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>7}  verdict",
@@ -167,11 +168,7 @@ pub fn markdown(c: &Comparison) -> String {
         let _ = writeln!(out, "- note: {}", cell(n));
     }
     for s in &c.sections {
-        let _ = writeln!(
-            out,
-            "\n### {}\n",
-            cell(&section_title(&s.name, s.kind.as_deref()))
-        );
+        let _ = writeln!(out, "\n### {}\n", cell(&section_title(&s.name, s.kind)));
         let _ = writeln!(
             out,
             "| metric | base | head | change | noise | limit | verdict |"

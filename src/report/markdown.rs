@@ -318,7 +318,7 @@ fn stages(r: &Results) -> String {
         stage_row(
             &mut out,
             &cell(&s.name),
-            &s.kind,
+            s.kind.name(),
             &s.totals,
             s.achieved_rps,
             &s.latency_ms,

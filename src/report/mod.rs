@@ -23,7 +23,7 @@ pub(crate) mod fixture {
     use crate::engine::abort::AbortTrip;
     use crate::quotas::NotRead;
     use crate::record::StageRecord;
-    use crate::results::{build, Results, RunInput, StageInput, TargetInfo};
+    use crate::results::{build, Results, RunInput, StageInput, StageKind, TargetInfo};
     use crate::verdict::thresholds::ThresholdResult;
 
     /// A run that passed: 100 requests, all ok, one threshold met.
@@ -31,8 +31,8 @@ pub(crate) mod fixture {
         let mut rec = StageRecord::new();
         rec.counts.requests = 100;
         rec.counts.ok = 100;
-        rec.counts.sent = 100;
-        rec.counts.attempts_ok = 100;
+        rec.counts.attempts.sent = 100;
+        rec.counts.attempts.ok = 100;
         rec.first_scheduled_us = Some(0);
         rec.last_done_us = Some(10_000_000);
         for v in [20_000u64, 40_000, 120_000] {
@@ -48,7 +48,7 @@ pub(crate) mod fixture {
             interrupted: false,
             stages: vec![StageInput {
                 name: "steady",
-                kind: "constant",
+                kind: StageKind::Constant,
                 record: &rec,
                 planned_s: Some(10.0),
                 planned_requests: Some(100),
@@ -79,7 +79,7 @@ pub(crate) mod fixture {
         let mut r = passed();
         r.name = Some("checkout | api".into());
         r.stages[0].name = "ramp | fast".into();
-        r.stages[0].kind = "ramp".into();
+        r.stages[0].kind = StageKind::Ramp;
         r.totals.ok = 60;
         r.totals.throttled = 30;
         r.totals.errors = 10;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::lambda::{InvokeSeen, LambdaResults};
+use super::lambda::{invoke_seen, lambda_results};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::RunRecord;
 use crate::record::StageRecord;
@@ -32,7 +32,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         .zip(&record.stages)
         .map(|((stage, plan), rec)| StageInput {
             name: &stage.name,
-            kind: stage.kind.label(),
+            kind: stage.kind.kind(),
             record: rec,
             planned_s: plan.duration().map(|d: Duration| d.as_secs_f64()),
             planned_requests: plan.planned_requests().map(|n| shard.share(n)),
@@ -57,9 +57,9 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
     });
     if let Some(target) = &scenario.target.lambda {
         for (stage, rec) in results.stages.iter_mut().zip(&record.stages) {
-            stage.lambda = Some(InvokeSeen::of(rec.invoke.as_deref(), &rec.counts));
+            stage.lambda = Some(invoke_seen(rec.invoke.as_deref(), &rec.counts));
         }
-        results.lambda = Some(LambdaResults::of(
+        results.lambda = Some(lambda_results(
             target,
             overall.invoke.as_deref(),
             &overall.counts,

@@ -1,14 +1,13 @@
 //! Writing the results file: tried before traffic, written beside and renamed into place,
-//! and kept in a fallback file when `--out` fails after all — never lost.
+//! and kept in a fallback file when `--out` fails after all — never lost. Reading one back
+//! as any file the user names; the version check is the results crate's (`parse`).
 
 use std::path::{Path, PathBuf};
 
 use super::Results;
 use crate::error::{Error, Result};
 
-/// The most a results file read back may hold (a day's run at one point a second is
-/// under 100 MB).
-pub const RESULTS_MAX: u64 = 1 << 30;
+pub use stampede_results::file::RESULTS_MAX;
 
 /// Fails before any traffic if the results could not be written afterwards: creates and
 /// removes a file beside `out`, as the final write will.
@@ -86,7 +85,7 @@ fn partial_path(out: &Path) -> PathBuf {
 }
 
 pub fn write(out: &Path, results: &Results) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(results).map_err(std::io::Error::other)?;
+    let json = stampede_results::file::to_json(results).map_err(std::io::Error::other)?;
     write_bytes(out, &json)
 }
 
@@ -146,44 +145,7 @@ pub fn read(path: &Path) -> Result<Results> {
 
 /// A results file's text, read from `name` (a path, or a store's URL): as [`read`].
 pub fn parse(name: &str, text: &str) -> Result<Results> {
-    let bad = |why: String, expected: &str| {
-        Error::input(format!(
-            "results file {name}: {why}\n  expected: {expected}"
-        ))
-    };
-    // The version first, so a newer file gets "version 2" rather than a missing key.
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        bad(
-            format!("{}:{}: {e}", e.line(), e.column()),
-            "JSON, as `stampede run --out` writes it",
-        )
-    })?;
-    let schema = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");
-    let major = super::SCHEMA.rsplit_once('/').map_or("1", |(_, v)| v);
-    match schema.strip_prefix("stampede.results/") {
-        Some(v) if v.split('.').next() == Some(major) => {}
-        Some(v) => {
-            return Err(bad(
-                format!("format version {v}; this stampede reads version {major}"),
-                &format!(
-                    "\"schema\": \"{}\" (a newer stampede reads newer files)",
-                    super::SCHEMA
-                ),
-            ))
-        }
-        None => {
-            return Err(bad(
-                format!("`schema` is {schema:?}, not a stampede results format"),
-                &format!("\"schema\": \"{}\"", super::SCHEMA),
-            ))
-        }
-    }
-    serde_json::from_str(text).map_err(|e| {
-        bad(
-            format!("{}:{}: {e}", e.line(), e.column()),
-            "the keys of docs/results.md (`stampede schema results`)",
-        )
-    })
+    Ok(stampede_results::file::parse(name, text)?)
 }
 
 #[cfg(test)]

@@ -1,429 +1,30 @@
-//! The results file (docs/results.md): the contract between a run and whatever
-//! reads it later — reports, CI jobs, merges. Built from the engine's record; pure.
+//! The results file, as the CLI makes it: `assemble` builds it from the engine's record
+//! with the thresholds checked (the caller adds the quota check), `merge` judges a merged
+//! file again, `file` writes it (tried before traffic, beside and renamed, a fallback when
+//! the write fails) and reads it back. The file's own types, its version check, its JSON
+//! Schema, the exact merge and compare are the `stampede_results` crate's, re-exported here.
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use hdrhistogram::Histogram;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
-use crate::engine::abort::AbortTrip;
-pub use crate::record::decode;
-use crate::record::{
-    encode, percentiles, Counts, FailureSample, Percentiles, SecondHistograms, StageRecord,
-    TimelinePoint, ENCODING,
-};
+use crate::record::{Counts, StageRecord};
 use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
+use stampede_results::histogram::ENCODING;
+pub use stampede_results::*;
 
 mod assemble;
-pub mod compare;
 pub mod file;
 pub mod lambda;
 pub mod merge;
-pub mod schema;
-pub mod store;
 
 pub use assemble::assemble;
-
-pub const SCHEMA: &str = "stampede.results/1";
-
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-pub struct Results {
-    /// The format's name and version: "stampede.results/1".
-    #[schemars(extend("const" = SCHEMA))]
-    pub schema: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Which scenario ran: a hash of its name, target, method and stages (names and kinds),
-    /// the same whatever the rates, counts and durations. Runs merge only with the same id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scenario_id: Option<String>,
-    /// This run's id, 8 hex digits: the one in its correlation ids (`stp-<run_id>-…`), so a
-    /// merge counts each run once. A merged file has none: `merged.runs` lists its runs'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_id: Option<String>,
-    pub started_at: String,
-    pub duration_s: f64,
-    pub interrupted: bool,
-    /// TLS certificates were not checked (`--insecure`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub insecure: bool,
-    pub target: TargetInfo,
-    pub totals: Totals,
-    pub attempts: Attempts,
-    /// Throttled attempts by kind.
-    pub throttles: BTreeMap<String, u64>,
-    /// Answers by status code ("200", "301", "429", …); attempts that got no answer have none.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub status_codes: BTreeMap<String, u64>,
-    /// Local errors by what ran out ("file_descriptors", "ephemeral_ports", …).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub local_errors: BTreeMap<String, u64>,
-    /// The process's open-files limit during the run (`ulimit -n`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub open_files_limit: Option<u64>,
-    /// Failures of stampede itself during the run (a lane that stopped, credentials that
-    /// ran out); the results hold what the rest gathered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub faults: Vec<String>,
-    pub latency_ms: Percentiles,
-    pub service_ms: Percentiles,
-    pub peak_in_flight: u64,
-    pub throttle_onset: Option<ThrottleOnset>,
-    /// What retries did: attempts per request, retries by cause, who gave up.
-    pub retry: RetrySummary,
-    /// A bounded sample of failed attempts, with the correlation id to find them by.
-    pub failures: Vec<FailureSample>,
-    pub stages: Vec<StageResult>,
-    pub timeline: Vec<TimelinePoint>,
-    pub histograms: Histograms,
-    pub quota_check: QuotaCheck,
-    pub thresholds: Vec<ThresholdResult>,
-    /// The `[abort]` rule that stopped the run early.
-    #[serde(default)]
-    pub aborted: Option<AbortTrip>,
-    /// What the built-in emulator did, when the run used it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emulator: Option<crate::emulator::Stats>,
-    /// Written by `stampede merge`: how many runs were merged, and whether every second's
-    /// percentiles are exact. Absent in the results of one run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged: Option<merge::MergeInfo>,
-    /// The part of a test split across machines this run was (`--shard I/N`). Absent when
-    /// the run was the whole test.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<ShardInfo>,
-    /// What the run was aimed at on AWS, as far as it knew: what `stampede cloudwatch`
-    /// reads later.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws: Option<AwsTarget>,
-    /// What AWS counted (CloudWatch), beside what the client saw; absent when not read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloudwatch: Option<crate::cloudwatch::CloudWatch>,
-    /// A Lambda target's invocations: cold starts, init, billed time, cost (docs/lambda.md).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lambda: Option<lambda::LambdaResults>,
-    /// `stampede probe`: the steps, the knee and what it is set against (docs/probe.md).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probe: Option<crate::probe::ProbeResults>,
-}
-
-/// The AWS names a run's metrics are under.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct AwsTarget {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qualifier: Option<String>,
-    /// The API Gateway API's id (REST or HTTP API) and its stage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stage: Option<String>,
-}
-
-/// One shard of a split test: which, and how its start went.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ShardInfo {
-    /// From 0 to `count` − 1.
-    pub index: u64,
-    pub count: u64,
-    /// Where the shard came from: "--shard", "JOB_COMPLETION_INDEX and STAMPEDE_SHARDS", …
-    pub source: String,
-    /// `--start-at`, when given: the instant every shard's t = 0 is (RFC 3339, UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_at: Option<String>,
-    /// How late this shard began after `start_at`, in seconds (0 on time).
-    pub late_s: f64,
-    /// Requests of its share due before it began: skipped, never sent late.
-    pub skipped_requests: u64,
-    /// The target's clock minus this machine's, in ms, from the `Date` of a few requests
-    /// sent before the start; absent when there was no time to ask or no `Date` came back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock_offset_ms: Option<f64>,
-    /// How sure that is: the offset is within ± this many ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock_within_ms: Option<f64>,
-}
-
-/// A stage that started fewer than this share of the requests it planned was not sent
-/// as planned: the run fails (docs/exit-codes.md).
-pub const PLANNED_SHARE_REQUIRED: f64 = 0.9;
-
-impl Results {
-    /// What fails a run by its traffic alone, whatever its thresholds: stages sent well
-    /// below their plan, and no request succeeding. The one place `run`, `merge` and the
-    /// reports learn it from; each reason is one line.
-    pub fn traffic_failures(&self) -> Vec<String> {
-        self.short_of_plan()
-            .into_iter()
-            .chain(self.nothing_succeeded())
-            .collect()
-    }
-
-    /// "Sent well below the plan", naming each stage (with a planned count: open-model
-    /// stages and bursts) that started fewer than [`PLANNED_SHARE_REQUIRED`] of its
-    /// planned requests, with both numbers, and each closed-model stage that started none. A run stopped on purpose (an interrupt, an
-    /// abort rule) is not judged: its stop is the news.
-    pub fn short_of_plan(&self) -> Option<String> {
-        if self.interrupted || self.aborted.is_some() {
-            return None;
-        }
-        let short: Vec<String> = self
-            .stages
-            .iter()
-            .filter_map(|s| {
-                let started = s.totals.requests + s.totals.abandoned;
-                // Closed-model workers plan no count: theirs is short only when it is
-                // nothing at all (a shard may hold no worker of a small stage).
-                if s.kind == "concurrency" && started == 0 && self.shard.is_none() {
-                    return Some(format!(
-                        "stage {:?} started no request in its duration (concurrency)",
-                        s.name
-                    ));
-                }
-                let planned = s.planned_requests.filter(|p| *p > 0)?;
-                ((started as f64) < planned as f64 * PLANNED_SHARE_REQUIRED).then(|| {
-                    format!(
-                        "stage {:?} started {started} of {planned} planned requests ({:.0}%)",
-                        s.name,
-                        started as f64 * 100.0 / planned as f64
-                    )
-                })
-            })
-            .collect();
-        (!short.is_empty()).then(|| {
-            format!(
-                "sent well below the plan (under {:.0}% of the requests planned): {}",
-                PLANNED_SHARE_REQUIRED * 100.0,
-                short.join("; ")
-            )
-        })
-    }
-
-    /// "No request succeeded", with what the attempts ended in, when not one logical request
-    /// ended ok (a dead endpoint must not pass a CI gate without thresholds).
-    pub fn nothing_succeeded(&self) -> Option<String> {
-        let r = self;
-        let t = &r.totals;
-        if t.ok > 0 || (t.requests + t.abandoned == 0 && r.attempts.sent == 0) {
-            return None;
-        }
-        let a = &r.attempts;
-        Some(format!(
-            "no request succeeded: {} requests, {} attempts ({})",
-            t.requests + t.abandoned,
-            a.sent,
-            a.describe(", ")
-        ))
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-pub struct TargetInfo {
-    /// Scheme, host and path; the query string is left out, as it may carry keys.
-    pub url: String,
-    pub method: String,
-}
-
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct Totals {
-    pub requests: u64,
-    pub ok: u64,
-    pub throttled: u64,
-    pub errors: u64,
-    pub retries: u64,
-    pub gave_up: u64,
-    pub late: u64,
-    /// Held back by `--max-in-flight` (each also counted late).
-    pub held_back: u64,
-    /// Logical requests that never ended: in flight or backing off when the run stopped
-    /// waiting (the grace period after a stop, or after the schedule's end).
-    pub abandoned: u64,
-    /// Requests sent again on a fresh connection because the reused one they went out on
-    /// closed before any byte of the answer came (the server had closed it without saying
-    /// so): not attempts, as the server never saw the first send. Only idempotent methods
-    /// and requests with an idempotency key are sent again.
-    #[serde(default)]
-    pub stale_connection_resends: u64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct RetrySummary {
-    /// Logical requests that succeeded on their first attempt / logical requests.
-    pub first_try_success_rate: f64,
-    /// Attempts a request took → how many requests took that many ("16" = 16 or more).
-    pub attempts: BTreeMap<String, u64>,
-    pub by_cause: BTreeMap<String, u64>,
-    pub gave_up: u64,
-    /// Of those, stopped by an empty retry budget.
-    pub gave_up_budget: u64,
-    /// Time spent backing off, all requests together.
-    pub backoff_s: f64,
-}
-
-/// Every attempt sent, in exactly one class: the classes add up to `sent`.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct Attempts {
-    pub sent: u64,
-    /// 2xx (and a lambda target's 2xx without a function error).
-    #[serde(default)]
-    pub ok: u64,
-    /// 3xx: not followed, and not a success.
-    #[serde(default)]
-    pub redirects: u64,
-    pub throttled: u64,
-    /// 500s with API Gateway's own body: Lambda throttled behind API Gateway, most likely.
-    pub suspected_lambda_throttles: u64,
-    /// Function errors the Invoke API reports (`X-Amz-Function-Error`); HTTP targets have none.
-    #[serde(default)]
-    pub function_errors: u64,
-    pub server_errors: u64,
-    pub client_errors: u64,
-    /// No answer within the attempt timeout, or API Gateway's integration timeout.
-    pub timeouts: u64,
-    /// The network: refused, reset, unreachable.
-    pub connect_errors: u64,
-    /// The TLS handshake failed (certificate, protocol).
-    pub tls_errors: u64,
-    /// Not valid HTTP: a malformed status line or header, a body cut short.
-    #[serde(default)]
-    pub protocol_errors: u64,
-    /// The client machine ran out of something (see `local_errors` at the top level).
-    #[serde(default)]
-    pub local_errors: u64,
-    /// Still under way when the run stopped waiting.
-    #[serde(default)]
-    pub abandoned: u64,
-}
-
-impl Attempts {
-    /// Every class with its count and its name in words; they add up to `sent`.
-    pub fn classes(&self) -> [(u64, &'static str); 13] {
-        [
-            (self.ok, "ok"),
-            (self.throttled, "throttled"),
-            (
-                self.suspected_lambda_throttles,
-                "suspected Lambda throttles",
-            ),
-            (self.function_errors, "function errors"),
-            (self.server_errors, "other 5xx"),
-            (self.client_errors, "other 4xx"),
-            (self.redirects, "redirects (3xx, not followed)"),
-            (self.timeouts, "timeouts"),
-            (self.connect_errors, "connect errors"),
-            (self.tls_errors, "TLS errors"),
-            (self.protocol_errors, "protocol errors (malformed answers)"),
-            (self.local_errors, "local errors"),
-            (self.abandoned, "abandoned"),
-        ]
-    }
-
-    /// The classes seen, "N name" each, joined by `sep`.
-    pub fn describe(&self, sep: &str) -> String {
-        let seen: Vec<String> = self
-            .classes()
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {what}"))
-            .collect();
-        seen.join(sep)
-    }
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct ThrottleOnset {
-    pub t_s: u64,
-    /// Attempts sent in that second.
-    pub rate: u64,
-    pub in_flight: u64,
-}
-
-impl ThrottleOnset {
-    /// The first second with a throttled attempt.
-    pub fn first_in(timeline: &[TimelinePoint]) -> Option<ThrottleOnset> {
-        timeline
-            .iter()
-            .find(|p| p.throttled > 0)
-            .map(|p| ThrottleOnset {
-                t_s: p.t_s,
-                rate: p.sent,
-                in_flight: p.in_flight_max,
-            })
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-pub struct StageResult {
-    pub name: String,
-    pub kind: String,
-    /// Logical requests sent (first attempts; retries are in `attempts`).
-    #[serde(default)]
-    pub released: u64,
-    pub totals: Totals,
-    pub attempts: Attempts,
-    /// Throttled attempts by kind.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub throttles: BTreeMap<String, u64>,
-    /// Answers by status code.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub status_codes: BTreeMap<String, u64>,
-    /// Requests per second over the stage (a burst: first send → last answer).
-    pub achieved_rps: f64,
-    /// What the schedule planned (open and burst stages).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub planned_requests: Option<u64>,
-    pub latency_ms: Percentiles,
-    pub service_ms: Percentiles,
-    pub peak_in_flight: u64,
-    /// Burst stages: first send → last send.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dispatch_spread_ms: Option<f64>,
-    /// A Lambda target: this stage's cold starts, durations and function errors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lambda: Option<lambda::InvokeSeen>,
-    /// The stage's first scheduled send, seconds from the run's start (a pause: where it
-    /// began by plan).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_s: Option<f64>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Histograms {
-    /// "hdrhistogram-v2-deflate-base64".
-    pub encoding: String,
-    /// "us": microseconds.
-    pub unit: String,
-    pub overall: HistogramPair,
-    pub stages: Vec<NamedHistograms>,
-    /// Each second in which a logical request ended: merged runs add these, so a merged
-    /// second's percentiles are exact. Absent in files written before they were added.
-    #[serde(default)]
-    pub seconds: Vec<SecondHistograms>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
-pub struct HistogramPair {
-    pub latency: String,
-    pub service: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
-pub struct NamedHistograms {
-    pub name: String,
-    pub latency: String,
-    pub service: String,
-}
 
 /// A stage as the results need it: its record and how long it ran.
 pub struct StageInput<'a> {
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: StageKind,
     pub record: &'a StageRecord,
     /// The planned length in seconds; `None` for a burst.
     pub planned_s: Option<f64>,
@@ -446,22 +47,7 @@ pub fn totals(c: &Counts) -> Totals {
 }
 
 pub fn attempts(c: &Counts) -> Attempts {
-    Attempts {
-        sent: c.sent,
-        ok: c.attempts_ok,
-        redirects: c.redirects,
-        throttled: c.attempts_throttled,
-        suspected_lambda_throttles: c.suspected_lambda_throttles,
-        function_errors: c.function_errors,
-        server_errors: c.server_errors,
-        client_errors: c.client_errors,
-        timeouts: c.timeouts,
-        connect_errors: c.connect_errors,
-        tls_errors: c.tls_errors,
-        protocol_errors: c.protocol_errors,
-        local_errors: c.local_errors,
-        abandoned: c.abandoned_attempts,
-    }
+    c.attempts
 }
 
 /// What thresholds compare against, for one stage or the run.
@@ -487,38 +73,6 @@ pub fn observed_from(latency: &Histogram<u64>, totals: &Totals, attempts: &Attem
         throttle_rate: ratio(attempts.throttled, attempts.sent),
         error_rate: ratio(totals.errors, totals.requests),
         failure_rate: ratio(ended.saturating_sub(totals.ok), ended),
-    }
-}
-
-impl Results {
-    /// Seconds from `started_at` to the last completion: the first send (the earliest
-    /// `started_s` of a stage that sends) plus `duration_s`, which counts from it. What a
-    /// window over the run (CloudWatch's) must cover.
-    pub fn end_s(&self) -> f64 {
-        let first_send = self
-            .stages
-            .iter()
-            .filter(|s| s.kind != "pause")
-            .filter_map(|s| s.started_s)
-            .fold(f64::INFINITY, f64::min);
-        let first_send = if first_send.is_finite() {
-            first_send.max(0.0)
-        } else {
-            0.0
-        };
-        first_send + self.duration_s.max(0.0)
-    }
-
-    /// Burst stages as the quota check reads them: (name, requests, the second released).
-    pub fn bursts(&self) -> Vec<(String, u64, u64)> {
-        self.stages
-            .iter()
-            .filter(|s| s.kind == "burst")
-            .filter_map(|s| {
-                let started = s.started_s?;
-                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
-            })
-            .collect()
     }
 }
 
@@ -554,7 +108,7 @@ pub fn build(input: RunInput) -> Results {
             let seconds = s.planned_s.unwrap_or_else(|| stage_span_s(r));
             StageResult {
                 name: s.name.to_string(),
-                kind: s.kind.to_string(),
+                kind: s.kind,
                 released: r.counts.first_sent,
                 totals: totals(&r.counts),
                 attempts: attempts(&r.counts),
@@ -657,21 +211,33 @@ pub fn build(input: RunInput) -> Results {
     }
 }
 
+/// The emulator's counters as the results file has them.
+pub fn emulator_stats(s: stampede_emulator::Stats) -> emulator::Stats {
+    emulator::Stats {
+        requests: s.requests,
+        ok: s.ok,
+        throttled_api_gateway_account: s.throttled_api_gateway_account,
+        throttled_api_gateway_stage: s.throttled_api_gateway_stage,
+        throttled_lambda_reserved: s.throttled_lambda_reserved,
+        throttled_lambda_account: s.throttled_lambda_account,
+        throttled_lambda_scaling: s.throttled_lambda_scaling,
+        integration_timeouts: s.integration_timeouts,
+        cold_starts: s.cold_starts,
+        environments_created: s.environments_created,
+        environments_expired: s.environments_expired,
+        warm_environments: s.warm_environments,
+        peak_concurrency: s.peak_concurrency,
+        in_flight: s.in_flight,
+        function_errors: s.function_errors,
+        invocations_direct: s.invocations_direct,
+        init_ms_min: s.init_ms_min,
+        init_ms_max: s.init_ms_max,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn histograms_round_trip_exactly() {
-        let mut h = crate::record::new_histogram();
-        for v in [1u64, 250, 1_000, 47_000, 2_000_000] {
-            h.record(v).unwrap();
-        }
-        let back = decode(&encode(&h)).unwrap();
-        assert_eq!(back.len(), 5);
-        assert_eq!(back.max(), h.max());
-        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
-    }
 
     #[test]
     fn every_attempt_lands_in_exactly_one_class() {
@@ -745,10 +311,10 @@ mod tests {
             started_at: SystemTime::UNIX_EPOCH,
             interrupted: false,
             stages: vec![
-                stage("steady", "constant", &steady, Some(100)),
-                stage("edge", "constant", &edge, Some(100)),
-                stage("spike", "burst", &burst, Some(10)),
-                stage("soak", "concurrency", &soak, None),
+                stage("steady", StageKind::Constant, &steady, Some(100)),
+                stage("edge", StageKind::Constant, &edge, Some(100)),
+                stage("spike", StageKind::Burst, &burst, Some(10)),
+                stage("soak", StageKind::Concurrency, &soak, None),
             ],
             overall: &overall,
             faults: Vec::new(),
@@ -786,8 +352,8 @@ mod tests {
     #[test]
     fn observed_rates_use_the_right_denominators() {
         let mut r = StageRecord::new();
-        r.counts.sent = 200;
-        r.counts.attempts_throttled = 10;
+        r.counts.attempts.sent = 200;
+        r.counts.attempts.throttled = 10;
         r.counts.requests = 100;
         r.counts.errors = 1;
         r.counts.ok = 90;

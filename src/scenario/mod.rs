@@ -25,7 +25,6 @@ pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
-pub use aws::AwsSettings as AwsContext;
 pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
 pub use shard::{Shard, ShardSource};
@@ -176,13 +175,19 @@ pub const STAGE_KEYS: [(&str, &[&str]); 6] = [
 
 impl StageKind {
     pub fn label(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The kind as the results file has it.
+    pub fn kind(&self) -> stampede_results::StageKind {
+        use stampede_results::StageKind as K;
         match self {
-            StageKind::Constant { .. } => "constant",
-            StageKind::Ramp { .. } => "ramp",
-            StageKind::Steps { .. } => "steps",
-            StageKind::Burst { .. } => "burst",
-            StageKind::Concurrency { .. } => "concurrency",
-            StageKind::Pause { .. } => "pause",
+            StageKind::Constant { .. } => K::Constant,
+            StageKind::Ramp { .. } => K::Ramp,
+            StageKind::Steps { .. } => K::Steps,
+            StageKind::Burst { .. } => K::Burst,
+            StageKind::Concurrency { .. } => K::Concurrency,
+            StageKind::Pause { .. } => K::Pause,
         }
     }
 

@@ -4,24 +4,9 @@
 
 use std::time::Duration;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 use crate::schedule::StagePlan;
 use stampede_lambda::{Architecture, Cost, Prices};
-
-/// The estimate, and what each number rests on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CostEstimate {
-    pub cost: Cost,
-    /// Invocations planned; closed stages count workers × duration ÷ latency.
-    pub invocations: u64,
-    pub expected_duration_ms: f64,
-    pub duration_basis: String,
-    pub memory_mb: u64,
-    pub memory_basis: String,
-    pub architecture_basis: String,
-}
+pub use stampede_results::cost::CostEstimate;
 
 /// What the estimate is made of, and why each.
 pub struct Basis {

@@ -20,8 +20,8 @@
 //! whatever the verdict: it presents it, the command that ran is the gate.
 
 use crate::error::exit;
-use crate::results::Results;
 use crate::verdict::thresholds::ThresholdResult;
+use stampede_results::Results;
 
 /// The verdict, most serious first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,79 +4,14 @@
 
 use std::time::Duration;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 use crate::quotas::{Front, LimitKey, Quotas};
 use crate::scenario::Stage;
 use crate::schedule::StagePlan;
 use stampede_emulator::EmulatorConfig;
 
-/// Share of a limit from which a plan is "close" (reported, not failed).
-pub const NEAR: f64 = 0.8;
+pub use stampede_results::quota_check::{LimitCheck, Preflight, StageForecast, NEAR};
 /// Lambda scales each function by so many environments per this window.
 const SCALING_WINDOW_S: f64 = 10.0;
-
-/// What one stage asks for.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct StageForecast {
-    pub name: String,
-    pub kind: String,
-    /// Requests per second at the stage's busiest (closed stages: workers ÷ latency).
-    pub peak_rate: Option<f64>,
-    /// Requests released at one instant (burst stages).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub burst: Option<u64>,
-    pub expected_concurrency: f64,
-    /// New execution environments needed in the stage's worst 10 s.
-    pub new_environments_per_10s: f64,
-}
-
-/// One stage against one limit.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct LimitCheck {
-    pub stage: String,
-    pub limit: LimitKey,
-    /// What the stage asks of it: "concurrency", "rate", "burst", "new environments".
-    pub measure: String,
-    pub planned: f64,
-    pub value: f64,
-    /// value − planned: negative when over.
-    pub headroom: f64,
-    pub percent: f64,
-    pub exceeded: bool,
-    pub source: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Preflight {
-    pub expect_latency_ms: f64,
-    /// Why that latency: "--expect-latency", "the emulator's handler time", "default".
-    pub latency_basis: String,
-    pub front: Front,
-    pub stages: Vec<StageForecast>,
-    /// Every check made, in stage order.
-    pub checks: Vec<LimitCheck>,
-    pub exceeded: bool,
-    /// What the client machine may not hold (open files), said before any traffic.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// A Lambda target: what the plan's invocations will cost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<super::cost::CostEstimate>,
-}
-
-impl Preflight {
-    pub fn exceeded_checks(&self) -> impl Iterator<Item = &LimitCheck> {
-        self.checks.iter().filter(|c| c.exceeded)
-    }
-
-    pub fn near_checks(&self) -> impl Iterator<Item = &LimitCheck> {
-        self.checks
-            .iter()
-            .filter(|c| !c.exceeded && c.percent >= NEAR * 100.0)
-    }
-}
 
 /// Expected latency when nothing says otherwise.
 pub const DEFAULT_LATENCY: Duration = Duration::from_millis(100);
@@ -137,7 +72,7 @@ pub fn check(
         let peak_rate = peak_rate.map(|r| (r * 10.0).round() / 10.0);
         let forecast = StageForecast {
             name: stage.name.clone(),
-            kind: stage.kind.label().to_string(),
+            kind: stage.kind.kind(),
             peak_rate,
             burst,
             expected_concurrency: concurrency,

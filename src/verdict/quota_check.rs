@@ -2,11 +2,6 @@
 //! began and which limit best explains it (with the evidence), Lambda throttles hidden
 //! behind API Gateway's 500s, and what to do next. Pure: fed the timeline and the quotas.
 
-use std::collections::BTreeMap;
-
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 use super::buckets::Bucket;
 use super::environments;
 use super::next_steps::{next_steps, Peaks};
@@ -15,6 +10,9 @@ use super::preflight::{Preflight, NEAR};
 use super::{num, percent};
 use crate::quotas::{ApiKind, Front, LimitKey, Quotas};
 use crate::record::TimelinePoint;
+pub use stampede_results::quota_check::{
+    Finding, LimitUsage, OnsetExplained, QuotaCheck, SuspectedLambdaThrottles,
+};
 
 /// What the run did, as the quota check needs it.
 pub struct RunSeen<'a> {
@@ -45,82 +43,6 @@ pub struct LambdaCounted {
     pub environments_created: Option<u64>,
     /// The function's own peak concurrency (the emulator's count).
     pub peak_concurrency: Option<u64>,
-}
-
-/// How much of one limit the traffic used.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct LimitUsage {
-    pub limit: LimitKey,
-    pub value: f64,
-    /// "peak in flight", "peak rate", "burst", "new environments in 10 s".
-    pub measure: String,
-    pub observed: f64,
-    pub percent: f64,
-    pub source: String,
-    /// How `observed` was had, when it is not the client's own count (new environments:
-    /// counted cold starts, or modelled from requests in flight).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basis: Option<String>,
-}
-
-/// Where throttling began and what explains it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct OnsetExplained {
-    pub t_s: u64,
-    /// Attempts sent in that second.
-    pub rate: u64,
-    pub in_flight: u64,
-    /// Throttles by kind over the onset's first seconds (suspected Lambda throttles too).
-    pub kinds: BTreeMap<String, u64>,
-    /// The limit that best explains it; `None` when no known limit does.
-    pub limit: Option<LimitKey>,
-    /// True when the traffic was seen reaching that limit; false when only the answer's
-    /// words name it (a Lambda `Reason`).
-    #[serde(default)]
-    pub reached: bool,
-    pub explanation: String,
-    pub evidence: Vec<String>,
-    /// Other limits whose buckets ran out in the same second as `limit`'s: too close to
-    /// tell apart from it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub too_close: Vec<LimitKey>,
-}
-
-/// 500s with API Gateway's body: Lambda throttles the client never sees as 429s.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SuspectedLambdaThrottles {
-    pub count: u64,
-    pub first_t_s: u64,
-    pub in_flight: u64,
-    /// The concurrency limit they began at, when they began at one.
-    pub at_limit: Option<LimitKey>,
-    pub message: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Finding {
-    /// "exceeded", "near", "onset", "suspected", "unread".
-    pub level: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<LimitKey>,
-    pub message: String,
-}
-
-/// `quota_check` in the results.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct QuotaCheck {
-    #[serde(flatten)]
-    pub quotas: Quotas,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preflight: Option<Preflight>,
-    pub usage: Vec<LimitUsage>,
-    pub onset: Option<OnsetExplained>,
-    pub suspected_lambda_throttles: Option<SuspectedLambdaThrottles>,
-    pub findings: Vec<Finding>,
-    pub next_steps: Vec<String>,
-    /// False when the traffic went past a limit read from the account (or file, or
-    /// emulator), or throttling began when the traffic reached one.
-    pub pass: bool,
 }
 
 /// A limit the onset could be explained by, with what the traffic did against it.

@@ -1,9 +1,7 @@
 //! Thresholds checked against what a run measured. Pure.
 
-use schemars::JsonSchema;
-use serde::Serialize;
-
 use crate::scenario::{Metric, Threshold};
+pub use stampede_results::thresholds::ThresholdResult;
 
 /// What a run measured, in the units thresholds use (milliseconds, fractions).
 #[derive(Clone, Debug, Default)]
@@ -35,19 +33,6 @@ impl Observed {
             Metric::FailureRate => self.failure_rate,
         }
     }
-}
-
-/// A threshold checked against what was observed; the `thresholds` entries of the results.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, JsonSchema)]
-pub struct ThresholdResult {
-    pub name: String,
-    /// The stage the threshold applies to; absent for the whole run.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub stage: Option<String>,
-    pub limit: String,
-    /// Milliseconds for latency, a fraction (0..1) for rates.
-    pub observed: f64,
-    pub pass: bool,
 }
 
 /// Checks each threshold; an observed value equal to the limit passes.

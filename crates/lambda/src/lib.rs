@@ -7,6 +7,6 @@ pub mod cost;
 pub mod function;
 pub mod report_line;
 
-pub use cost::{Architecture, Cost, Prices};
+pub use cost::{gb_seconds, Architecture, Cost, Prices, ARCHITECTURES};
 pub use function::{FunctionRef, Invocation};
 pub use report_line::ReportLine;

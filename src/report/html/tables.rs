@@ -193,7 +193,7 @@ pub fn stages(out: &mut String, r: &Results) {
     for s in &r.stages {
         let mut row = vec![
             esc(&s.name),
-            esc(&s.kind),
+            esc(s.kind.name()),
             s.started_s
                 .map_or("-".into(), |t| cell(format!("{t:.1} s"))),
             s.planned_requests.map_or("-".into(), |n| n.to_string()),
@@ -289,7 +289,7 @@ pub fn preflight(out: &mut String, r: &Results) {
         .map(|s| {
             vec![
                 esc(&s.name),
-                esc(&s.kind),
+                esc(s.kind.name()),
                 s.peak_rate.map_or("-".into(), |v| cell(num(v))),
                 s.burst.map_or("-".into(), |b| b.to_string()),
                 cell(num(s.expected_concurrency)),
@@ -664,7 +664,7 @@ pub fn probe(out: &mut String, r: &Results) {
         .map(|s| {
             vec![
                 s.load.to_string(),
-                esc(&s.verdict),
+                esc(s.verdict.name()),
                 format!("{:.1}", s.achieved_rps),
                 s.peak_in_flight.to_string(),
                 format!("{:.1} ms", s.p99_ms),

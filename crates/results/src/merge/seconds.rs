@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::super::Results;
 use super::sum::{add_encoded, add_map, add_opt};
 use super::Refusal;
-use crate::record::{encode, new_histogram, SecondHistograms, SecondLatency, TimelinePoint};
+use crate::Results;
+use crate::{encode, new_histogram, SecondHistograms, SecondLatency, TimelinePoint};
 
 /// One merged second, as it is summed.
 #[derive(Default)]

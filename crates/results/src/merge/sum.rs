@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::super::{Attempts, Totals};
 use super::Refusal;
-use crate::record::decode;
+use crate::decode;
+use crate::{Attempts, Totals};
 
 pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
     a.requests += b.requests;
@@ -22,20 +22,7 @@ pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
 }
 
 pub(super) fn add_attempts(a: &mut Attempts, b: &Attempts) {
-    a.sent += b.sent;
-    a.ok += b.ok;
-    a.redirects += b.redirects;
-    a.throttled += b.throttled;
-    a.suspected_lambda_throttles += b.suspected_lambda_throttles;
-    a.function_errors += b.function_errors;
-    a.server_errors += b.server_errors;
-    a.client_errors += b.client_errors;
-    a.timeouts += b.timeouts;
-    a.connect_errors += b.connect_errors;
-    a.tls_errors += b.tls_errors;
-    a.protocol_errors += b.protocol_errors;
-    a.local_errors += b.local_errors;
-    a.abandoned += b.abandoned;
+    a.add(b);
 }
 
 pub(super) fn add_map(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {

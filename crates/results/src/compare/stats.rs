@@ -3,9 +3,8 @@
 
 use hdrhistogram::Histogram;
 
-use super::super::{decode, Attempts, Results, Totals};
 use super::{noise, CompareMetric};
-use crate::record::Percentiles;
+use crate::{decode, Attempts, Percentiles, Results, Totals};
 
 /// The numbers one section of one run brings.
 pub(super) struct Stats<'a> {

@@ -2,7 +2,7 @@
 //! once (a file given twice, or a copy of one, would add its requests twice), the runs are
 //! of one scenario with the same stages, and shards make one whole test.
 
-use super::super::Results;
+use crate::Results;
 
 /// Why runs cannot be merged; file numbers are indices into the input.
 #[derive(Clone, Debug, PartialEq)]

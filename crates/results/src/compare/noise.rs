@@ -85,7 +85,7 @@ pub fn count_change_noise(base: (u64, f64), head: (u64, f64)) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::new_histogram;
+    use crate::new_histogram;
 
     fn histogram(values_ms: impl IntoIterator<Item = u64>) -> Histogram<u64> {
         let mut h = new_histogram();

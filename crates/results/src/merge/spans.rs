@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::super::{Attempts, Results, StageResult, Totals};
 use super::sum::{add_attempts, add_map, add_opt, add_totals};
-use crate::record::percentiles;
+use crate::percentiles;
+use crate::{Attempts, Results, StageResult, Totals};
 
 /// The stages of `runs` (file `i` started `offsets[i]` s after the earliest), with their
 /// added (latency, service) histograms.
@@ -24,7 +24,7 @@ pub(super) fn merge_stages(
         .map(|(k, s0)| {
             let mut st = StageResult {
                 name: s0.name.clone(),
-                kind: s0.kind.clone(),
+                kind: s0.kind,
                 released: 0,
                 totals: Totals::default(),
                 attempts: Attempts::default(),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::Results;
+use crate::{Results, StageKind};
 
 mod limits;
 mod noise;
@@ -65,7 +65,8 @@ pub struct Section {
     pub name: String,
     /// The stage's kind; absent for the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub kind: Option<StageKind>,
     pub lines: Vec<Line>,
 }
 
@@ -172,7 +173,7 @@ fn line(m: CompareMetric, b: &Stats, h: &Stats, limits: &Limits, floor_ms: f64) 
 
 fn section(
     name: &str,
-    kind: Option<&str>,
+    kind: Option<StageKind>,
     b: &Stats,
     h: &Stats,
     limits: &Limits,
@@ -180,7 +181,7 @@ fn section(
 ) -> Section {
     Section {
         name: name.to_string(),
-        kind: kind.map(str::to_string),
+        kind,
         lines: CompareMetric::ALL
             .iter()
             .map(|m| line(*m, b, h, limits, floor))
@@ -221,7 +222,7 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         ) {
             (Some(b), Some(h)) => sections.push(section(
                 &stage.name,
-                Some(&stage.kind),
+                Some(stage.kind),
                 &b,
                 &h,
                 s.limits,
@@ -294,8 +295,10 @@ fn notes(which: &str, r: &Results) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::StageRecord;
-    use crate::results::{build, RunInput, StageInput, TargetInfo};
+    use crate::{
+        encode, new_histogram, percentiles, Attempts, HistogramPair, Histograms, NamedHistograms,
+        StageResult, TargetInfo, Totals,
+    };
 
     /// A run of one 10 s stage `name`: `n` requests, latency 40–50 ms (seeded) times
     /// `scale`, `throttled` of them throttled.
@@ -308,49 +311,96 @@ mod tests {
     }
 
     /// A run of one 10 s stage `name` whose requests took `latencies_us`, the first
-    /// `throttled` of them throttled.
+    /// `throttled` of them throttled: the results `run` writes for it.
     fn run_of(name: &str, latencies_us: &[u64], throttled: u64) -> Results {
         let n = latencies_us.len() as u64;
-        let mut rec = StageRecord::new();
-        let c = &mut rec.counts;
-        for (i, &us) in (0u64..).zip(latencies_us) {
-            rec.latency.record(us).unwrap();
-            c.requests += 1;
-            c.sent += 1;
-            if i < throttled {
-                c.throttled += 1;
-                c.attempts_throttled += 1;
-            } else {
-                c.ok += 1;
-                c.attempts_ok += 1;
-            }
+        let mut h = new_histogram();
+        for &us in latencies_us {
+            h.record(us).unwrap();
         }
-        rec.first_scheduled_us = Some(0);
-        rec.last_done_us = Some(10_000_000);
-        let overall = rec.clone();
-        build(RunInput {
-            name: Some("api"),
+        let totals = Totals {
+            requests: n,
+            ok: n - throttled,
+            throttled,
+            ..Totals::default()
+        };
+        let attempts = Attempts {
+            sent: n,
+            ok: n - throttled,
+            throttled,
+            ..Attempts::default()
+        };
+        let empty = encode(&new_histogram());
+        let stage = StageResult {
+            name: name.into(),
+            kind: StageKind::Constant,
+            released: 0,
+            totals,
+            attempts,
+            throttles: Default::default(),
+            status_codes: Default::default(),
+            achieved_rps: n as f64 / 10.0,
+            planned_requests: Some(n),
+            latency_ms: percentiles(&h),
+            service_ms: Default::default(),
+            peak_in_flight: 0,
+            dispatch_spread_ms: None,
+            lambda: None,
+            started_s: Some(0.0),
+        };
+        Results {
+            schema: crate::SCHEMA.into(),
+            name: Some("api".into()),
+            scenario_id: None,
+            run_id: None,
+            started_at: "1970-01-01T00:00:00.000Z".into(),
+            duration_s: 10.0,
+            interrupted: false,
+            insecure: false,
             target: TargetInfo {
                 url: "http://127.0.0.1/".into(),
                 method: "GET".into(),
             },
-            started_at: std::time::SystemTime::UNIX_EPOCH,
-            interrupted: false,
-            stages: vec![StageInput {
-                name,
-                kind: "constant",
-                record: &rec,
-                planned_s: Some(10.0),
-                planned_requests: Some(n),
-            }],
-            overall: &overall,
-            faults: Vec::new(),
+            totals,
+            attempts,
+            throttles: Default::default(),
+            status_codes: Default::default(),
+            local_errors: Default::default(),
             open_files_limit: None,
+            faults: Vec::new(),
+            latency_ms: percentiles(&h),
+            service_ms: Default::default(),
+            peak_in_flight: 0,
+            throttle_onset: None,
+            retry: Default::default(),
             failures: Vec::new(),
+            stages: vec![stage],
             timeline: Vec::new(),
-            seconds: Vec::new(),
+            histograms: Histograms {
+                encoding: crate::histogram::ENCODING.into(),
+                unit: "us".into(),
+                overall: HistogramPair {
+                    latency: encode(&h),
+                    service: empty.clone(),
+                },
+                stages: vec![NamedHistograms {
+                    name: name.into(),
+                    latency: encode(&h),
+                    service: empty,
+                }],
+                seconds: Vec::new(),
+            },
+            quota_check: Default::default(),
             thresholds: Vec::new(),
-        })
+            aborted: None,
+            emulator: None,
+            merged: None,
+            shard: None,
+            aws: None,
+            cloudwatch: None,
+            lambda: None,
+            probe: None,
+        }
     }
 
     fn settings(limits: &Limits, force: bool) -> Settings<'_> {

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::error::Result;
-use crate::located::{flag_error, nearest};
+use crate::error::{Error, Result};
 
 /// What `compare` sets side by side, per stage and for the whole run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -177,7 +176,7 @@ impl Limits {
 
     fn apply_one(&mut self, item: &str, value: &str, at: usize) -> Result<()> {
         let bad = |why: String| {
-            flag_error(
+            Error::flag(
                 FLAG,
                 &format!("{why} (at column {} of `{value}`)", at + 1),
                 FORM,
@@ -251,6 +250,16 @@ fn parse_bound(metric: CompareMetric, text: &str) -> std::result::Result<Bound, 
     Err(format!("`{text}` has no unit we know"))
 }
 
+/// The name in `valid` closest to `given`, when it is close enough to be a typo.
+fn nearest<'n>(given: &str, valid: &[&'n str]) -> Option<&'n str> {
+    valid
+        .iter()
+        .map(|v| (strsim::jaro_winkler(given, v), *v))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, v)| v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,10 +307,10 @@ mod tests {
             ("p99=fast", "no unit we know"),
             ("p99=-5%", "written +N"),
         ] {
-            let e = limits(&[value]).unwrap_err();
-            assert!(e.message.contains(says), "{value}: {}", e.message);
-            assert!(e.message.contains("expected: NAME=BOUND"), "{}", e.message);
-            assert_eq!(e.code, crate::error::exit::BAD_INPUT);
+            let e = limits(&[value]).unwrap_err().to_string();
+            assert!(e.contains(says), "{value}: {e}");
+            assert!(e.starts_with("--max-regress: "), "{e}");
+            assert!(e.contains("expected: NAME=BOUND"), "{e}");
         }
     }
 

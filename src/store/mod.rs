@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{file, Results};
 use crate::error::{Error, Result};
+use crate::results::{file, Results};
 use crate::scenario::Shard;
 
 mod s3;

@@ -1,0 +1,17 @@
+//! The results' `thresholds`: each threshold of the scenario, checked.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// A threshold checked against what was observed; the `thresholds` entries of the results.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, JsonSchema)]
+pub struct ThresholdResult {
+    pub name: String,
+    /// The stage the threshold applies to; absent for the whole run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stage: Option<String>,
+    pub limit: String,
+    /// Milliseconds for latency, a fraction (0..1) for rates.
+    pub observed: f64,
+    pub pass: bool,
+}

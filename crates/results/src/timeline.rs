@@ -1,0 +1,74 @@
+//! The results' timeline: one point per second, and each second's histograms.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::histogram::SecondLatency;
+
+/// One second of the run, as the results file has it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct TimelinePoint {
+    pub t_s: u64,
+    pub sent: u64,
+    pub ok: u64,
+    pub throttled: u64,
+    pub errors: u64,
+    pub in_flight_max: u64,
+    /// Logical requests that ended in this second, those that failed (an error other than a
+    /// throttle), and those that ended throttled.
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub throttled_requests: u64,
+    /// 500s that look like a Lambda throttle behind API Gateway.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suspected_lambda_throttles: u64,
+    /// Lambda target: answers whose REPORT line shows a cold start (init or restore).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cold_starts: u64,
+    /// Throttled attempts by kind, when there were any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, u64>,
+    /// Latency of the logical requests that ended in this second, whatever their outcome.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    #[serde(default)]
+    pub p90_ms: f64,
+    #[serde(default)]
+    pub max_ms: f64,
+    /// The same for the requests that ended ok, and for those that ended throttled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_ms: Option<SecondLatency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled_ms: Option<SecondLatency>,
+    /// Requests the schedule planned to send in this second (open and burst stages; absent
+    /// in closed-model stages, which plan none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<u64>,
+    /// Adaptive retry mode: the rate the client-side limiter allowed, req/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_rate_limit: Option<f64>,
+}
+
+/// One second's latency histograms, encoded as the results file writes them: merging runs
+/// adds these, so a merged second's p99 is exact.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct SecondHistograms {
+    pub t_s: u64,
+    /// Every logical request that ended in the second.
+    pub latency: String,
+    /// Those that ended ok; absent when none did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ok: String,
+    /// Those that ended throttled; absent when none did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub throttled: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
