@@ -231,31 +231,21 @@ fn ctrl_c_skips_the_wait_and_keeps_the_rest() {
         ),
     );
     let out = dir.path().join("r.json");
-    let child = common::command(&[
+    let mut child = common::spawn_watched(common::command(&[
         "run",
         file.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--cloudwatch-wait",
         "50s",
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let pid = child.id() as libc::pid_t;
-    // The run takes a second; the wait begins after it.
-    std::thread::sleep(Duration::from_secs(4));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let run = common::wait_bounded(
-        child,
-        "stampede run (Ctrl-C in the wait)",
-        Duration::from_secs(20),
-    );
+    ]));
+    // The run takes a second; the wait begins after it, and says so.
+    child.wait_for_stderr("for CloudWatch's datapoints", Duration::from_secs(40));
+    child.signal(libc::SIGINT);
+    let run = child.finish(Duration::from_secs(40));
     assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
-    assert!(run.elapsed < Duration::from_secs(15), "{:?}", run.elapsed);
+    // From Ctrl-C, well short of the 50 s wait.
+    assert!(run.elapsed < Duration::from_secs(20), "{:?}", run.elapsed);
     let r = read_json(&out);
     let cw = &r["cloudwatch"];
     // Nothing had come: said plainly, the run's own results kept.

@@ -246,5 +246,6 @@ fn a_rate_far_past_the_cap_still_ends_in_time() {
     let t = &r["totals"];
     assert_eq!(u(&t["requests"]) + u(&t["abandoned"]), 1_000_000, "{t}");
     assert!(u(&r["peak_in_flight"]) <= 5, "{}", r["peak_in_flight"]);
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+    // Were the cap waited out request by request, it would take days; room for a loaded machine.
+    assert!(took < Duration::from_secs(30), "took {took:?}");
 }

@@ -65,7 +65,10 @@ fn lambda_throttled(api: ApiMode) -> (u16, Vec<(String, String)>, String) {
     let em = emulator::start(tiny(api), "127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = em.addr;
     let busy = std::thread::spawn(move || exchange(addr, "/orders"));
-    std::thread::sleep(Duration::from_millis(100));
+    // Asked again while the one environment is busy with the first (300 ms).
+    while em.stats().in_flight == 0 && !busy.is_finished() {
+        std::thread::yield_now();
+    }
     let answer = exchange(addr, "/orders");
     assert_eq!(busy.join().unwrap().0, 200);
     answer
@@ -273,36 +276,24 @@ fn stampede_emulate_serves_until_interrupted() {
         .unwrap()
         .port();
     let listen = format!("127.0.0.1:{port}");
-    let child = std::process::Command::new(common::bin())
-        .args([
-            "emulate",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            &listen,
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_watched(common::command(&[
+        "emulate",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        &listen,
+    ]));
     let addr: SocketAddr = listen.parse().unwrap();
-    let mut up = false;
-    for _ in 0..100 {
-        if TcpStream::connect(addr).is_ok() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(up, "the emulator listens");
+    // It says so once it listens and stops on Ctrl-C.
+    child.wait_for_stderr("Ctrl-C stops", Duration::from_secs(30));
     assert_eq!(exchange(addr, "/").0, 200);
     let (status, _, body) = exchange(addr, emulator::STATS_PATH);
     assert_eq!(status, 200);
     let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(stats["requests"], 1);
     assert_eq!(stats["cold_starts"], 1);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let run = common::wait_bounded(child, "stampede emulate", Duration::from_secs(30));
+    child.signal(libc::SIGINT);
+    let run = child.finish(Duration::from_secs(30));
     assert_eq!(run.output.status.code(), Some(0));
     let said = String::from_utf8_lossy(&run.output.stderr);
     assert!(

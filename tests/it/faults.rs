@@ -484,8 +484,15 @@ fn results_that_cannot_be_written_at_the_end_exit_4() {
         out.to_str().unwrap(),
     ];
     let remove = sub.clone();
+    let hits = Arc::clone(&server.hits);
+    // Gone once traffic has begun (after --out was proved), before the 2 s run ends.
     let remover = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(700));
+        let give_up = std::time::Instant::now() + KILL;
+        while hits.load(std::sync::atomic::Ordering::Relaxed) == 0
+            && std::time::Instant::now() < give_up
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         std::fs::remove_dir_all(remove).unwrap();
     });
     // The fallback goes to the working directory: the test's own, not the repository.

@@ -284,25 +284,20 @@ fn ctrl_c_mid_search_exits_130_with_the_results_so_far() {
         &format!("[emulator]\napi = \"function-url\"\nduration = \"10ms\"\ncold_start = \"0ms\"\n{EMULATOR_ONLY}"),
     );
     let out = dir.path().join("r.json");
-    let child = std::process::Command::new(common::bin())
-        .args([
-            "probe",
-            scenario.to_str().unwrap(),
-            "--step",
-            "1s",
-            "--settle",
-            "0s",
-            "-q",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .spawn()
-        .unwrap();
-    // Two steps of 1 s, then well inside the third.
-    std::thread::sleep(Duration::from_millis(2500));
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let o = common::wait_bounded(child, "stampede probe (Ctrl-C)", Duration::from_secs(30)).output;
+    let mut child = common::spawn_watched(command(&[
+        "probe",
+        scenario.to_str().unwrap(),
+        "--step",
+        "1s",
+        "--settle",
+        "0s",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    // Two steps of 1 s done (each says so on stderr), then inside the third.
+    child.wait_for_stderr("probe step 2:", Duration::from_secs(40));
+    child.signal(libc::SIGINT);
+    let o = child.finish(Duration::from_secs(40)).output;
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let r = read_json(&out);
     assert_eq!(r["interrupted"], true);

@@ -4,7 +4,6 @@
 
 use crate::common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::raw::{Misbehaviour, RawServer};
@@ -22,15 +21,23 @@ fn patient_scenario(dir: &std::path::Path, url: &str, stages: &str) -> std::path
 const ONE_SECOND_AT_10: &str = "[[stages]]\nkind = \"constant\"\nrate = 10\nduration = \"1s\"\n";
 const A_BURST_OF_10: &str = "[[stages]]\nkind = \"burst\"\nrequests = 10\n";
 
-/// Starts `run` on `scenario` with `--grace 2s`, sends `signal` after `after`, and returns
-/// the exit, how long it took from the signal, the results and stderr.
+/// Bounds only a test that is failing: the attempts' 45 s, or a wait of 50 s, is what an
+/// ignored signal would take; a stop within the grace period is far inside it.
+const LIMIT: Duration = Duration::from_secs(40);
+/// The grace period (2 s) and room for a loaded machine, well short of the 45 s waited
+/// for the attempts were the signal not heeded.
+const STOPPED_IN_TIME: Duration = Duration::from_secs(20);
+
+/// Starts `run` on `scenario` with `--grace 2s` against `server`, sends `signal` once the
+/// server has seen ten requests (all the scenarios send), and returns the exit, how long it
+/// took from the signal, the results and stderr.
 fn signal_a_run(
     scenario: &std::path::Path,
     out: &std::path::Path,
     signal: libc::c_int,
-    after: Duration,
+    server: &RawServer,
 ) -> (Option<i32>, Duration, serde_json::Value, String) {
-    let child = common::command(&[
+    let mut child = common::spawn_watched(common::command(&[
         "run",
         scenario.to_str().unwrap(),
         "--grace",
@@ -38,36 +45,29 @@ fn signal_a_run(
         "--out",
         out.to_str().unwrap(),
         "--quiet",
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    std::thread::sleep(after);
+    ]));
+    child.wait_for("the server saw ten requests", LIMIT, || {
+        server.requests() == 10
+    });
     let sent = Instant::now();
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as libc::pid_t, signal) };
-    let run = common::wait_bounded(child, "stampede run (signalled)", Duration::from_secs(40));
+    child.signal(signal);
+    let run = child.finish(LIMIT);
     let took = sent.elapsed();
     let results = read_json(out);
     (run.output.status.code(), took, results, stderr(&run.output))
 }
 
-/// Ten requests a server never answers, each allowed 45 s: the stop comes after the
-/// schedule, while the run waits for them.
+/// Ten requests a server never answers, each allowed 45 s: the stop comes once all ten
+/// are sent, when the schedule has nothing left and the run waits for them.
 fn after_the_schedule(signal: libc::c_int) {
     let server = RawServer::start(Misbehaviour::Silent);
     let dir = tempfile::tempdir().unwrap();
     let s = patient_scenario(dir.path(), &server.url(), ONE_SECOND_AT_10);
     let out = dir.path().join("r.json");
-    let (code, took, r, err) = signal_a_run(&s, &out, signal, Duration::from_secs(3));
+    let (code, took, r, err) = signal_a_run(&s, &out, signal, &server);
     assert_eq!(code, Some(130), "{err}");
-    // The grace period (2 s) and a margin for a busy machine; the attempts' 45 s is not waited.
-    assert!(
-        took < Duration::from_secs(8),
-        "took {took:?} after the signal"
-    );
+    // The attempts' 45 s is not waited.
+    assert!(took < STOPPED_IN_TIME, "took {took:?} after the signal");
     assert_eq!(r["interrupted"], true);
     assert_eq!(r["totals"]["abandoned"], 10, "{}", r["totals"]);
     assert_eq!(server.requests(), 10);
@@ -90,12 +90,10 @@ fn sigterm_during_a_burst_ends_its_wait_within_grace() {
     let stages = format!("{A_BURST_OF_10}{ONE_SECOND_AT_10}");
     let s = patient_scenario(dir.path(), &server.url(), &stages);
     let out = dir.path().join("r.json");
-    let (code, took, r, err) = signal_a_run(&s, &out, libc::SIGTERM, Duration::from_secs(2));
+    // The ten are the burst's: the run is in the burst's wait for their answers.
+    let (code, took, r, err) = signal_a_run(&s, &out, libc::SIGTERM, &server);
     assert_eq!(code, Some(130), "{err}");
-    assert!(
-        took < Duration::from_secs(8),
-        "took {took:?} after the signal"
-    );
+    assert!(took < STOPPED_IN_TIME, "took {took:?} after the signal");
     assert_eq!(r["interrupted"], true);
     // The burst was released; the stage after it never began.
     assert_eq!(r["totals"]["abandoned"], 10, "{}", r["totals"]);
@@ -115,7 +113,7 @@ fn sigterm_during_the_cloudwatch_wait_skips_it_and_writes_the_reports() {
     );
     let out = dir.path().join("r.json");
     let md = dir.path().join("r.md");
-    let child = common::command(&[
+    let mut child = common::spawn_watched(common::command(&[
         "run",
         file.to_str().unwrap(),
         "--out",
@@ -124,24 +122,14 @@ fn sigterm_during_the_cloudwatch_wait_skips_it_and_writes_the_reports() {
         md.to_str().unwrap(),
         "--cloudwatch-wait",
         "50s",
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let pid = child.id() as libc::pid_t;
-    std::thread::sleep(Duration::from_secs(4));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let run = common::wait_bounded(
-        child,
-        "stampede run (SIGTERM in the wait)",
-        Duration::from_secs(20),
-    );
+    ]));
+    child.wait_for_stderr("for CloudWatch's datapoints", LIMIT);
+    child.signal(libc::SIGTERM);
+    let run = child.finish(LIMIT);
     let err = stderr(&run.output);
     assert_eq!(run.output.status.code(), Some(0), "{err}");
-    assert!(run.elapsed < Duration::from_secs(15), "{:?}", run.elapsed);
+    // From the signal: the 50 s wait is not waited.
+    assert!(run.elapsed < STOPPED_IN_TIME, "{:?}", run.elapsed);
     assert!(err.contains("wait skipped (SIGTERM)"), "{err}");
     let r = read_json(&out);
     assert_eq!(

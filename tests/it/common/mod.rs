@@ -308,9 +308,20 @@ pub fn describe(cmd: &Command) -> String {
 /// its piped stdout/stderr (if any) are read on threads, it is killed after `limit`
 /// (counted from this call) and the test fails.
 pub fn wait_bounded(mut child: Child, what: &str, limit: Duration) -> Run {
-    let start = Instant::now();
     let out = child.stdout.take().map(drain);
     let err = child.stderr.take().map(drain);
+    wait_drained(child, what, limit, out, err)
+}
+
+/// [`wait_bounded`], the child's pipes already being read.
+fn wait_drained(
+    mut child: Child,
+    what: &str,
+    limit: Duration,
+    out: Option<Drained>,
+    err: Option<Drained>,
+) -> Run {
+    let start = Instant::now();
     let pid = child.id() as libc::pid_t;
     let status_file = format!("/proc/{pid}/status");
     let mut status: libc::c_int = 0;
@@ -361,6 +372,106 @@ pub fn wait_bounded(mut child: Child, what: &str, limit: Duration) -> Run {
         },
         elapsed,
         max_rss,
+    }
+}
+
+/// A child whose stdout and stderr are read from its start, so a test can wait for what it
+/// observes (a line on stderr, a request at its server) before it signals the child —
+/// never for a fixed time, which a loaded machine overruns.
+pub struct Watched {
+    child: Child,
+    what: String,
+    out: Option<Drained>,
+    err: Option<Drained>,
+}
+
+/// Spawns `cmd` (stdin closed, stdout and stderr piped and read on threads).
+pub fn spawn_watched(mut cmd: Command) -> Watched {
+    let what = describe(&cmd);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{what}`: {e}"));
+    let out = child.stdout.take().map(drain);
+    let err = child.stderr.take().map(drain);
+    Watched {
+        child,
+        what,
+        out,
+        err,
+    }
+}
+
+impl Watched {
+    /// Its stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.err.as_ref().map_or_else(String::new, |(b, _)| {
+            String::from_utf8_lossy(&b.lock().unwrap()).into_owned()
+        })
+    }
+
+    /// Whether it has exited (not reaped: [`Watched::finish`] still collects it).
+    fn exited(&self) -> bool {
+        // SAFETY: a zeroed siginfo_t is valid; waitid only writes it. WNOWAIT leaves the
+        // child to be reaped by finish.
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let r = libc::waitid(
+                libc::P_PID,
+                self.child.id() as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            );
+            r == 0 && info.si_pid() != 0
+        }
+    }
+
+    /// Waits until `event` holds (polled every 10 ms). The test fails — the child killed,
+    /// its stderr shown — if the child exits first or `limit` passes: a generous limit,
+    /// as it only bounds a test that is failing anyway.
+    pub fn wait_for(&mut self, what: &str, limit: Duration, mut event: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !event() {
+            let gone = self.exited();
+            if gone || start.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "`{}`: {} before {what}\n--- stderr so far ---\n{}",
+                    self.what,
+                    if gone {
+                        "exited"
+                    } else {
+                        "still waiting after the limit"
+                    },
+                    self.stderr_so_far()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until its stderr contains `needle` (see [`Watched::wait_for`]).
+    pub fn wait_for_stderr(&mut self, needle: &str, limit: Duration) {
+        let err = self.err.as_ref().map(|(b, _)| Arc::clone(b));
+        self.wait_for(&format!("saying `{needle}`"), limit, || {
+            err.as_ref()
+                .is_some_and(|b| String::from_utf8_lossy(&b.lock().unwrap()).contains(needle))
+        });
+    }
+
+    /// Sends it `signal`.
+    pub fn signal(&self, signal: libc::c_int) {
+        // SAFETY: signalling our own child, not yet reaped.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+    }
+
+    /// Waits for it to end, as [`wait_bounded`] does (killed and the test failed after
+    /// `limit`), and returns its whole output.
+    pub fn finish(self, limit: Duration) -> Run {
+        wait_drained(self.child, &self.what, limit, self.out, self.err)
     }
 }
 
