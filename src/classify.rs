@@ -146,10 +146,10 @@ impl LocalReason {
     /// The reason an OS error number stands for, if it is one of ours.
     pub fn from_os_error(errno: i32) -> Option<LocalReason> {
         Some(match errno {
-            24 => LocalReason::FileDescriptors, // EMFILE
-            23 => LocalReason::SystemFileTable, // ENFILE
-            99 => LocalReason::EphemeralPorts,  // EADDRNOTAVAIL
-            105 | 12 => LocalReason::Buffers,   // ENOBUFS, ENOMEM
+            libc::EMFILE => LocalReason::FileDescriptors,
+            libc::ENFILE => LocalReason::SystemFileTable,
+            libc::EADDRNOTAVAIL => LocalReason::EphemeralPorts,
+            libc::ENOBUFS | libc::ENOMEM => LocalReason::Buffers,
             _ => return None,
         })
     }
@@ -480,15 +480,15 @@ mod tests {
     #[test]
     fn local_failures_are_named_by_their_os_error() {
         assert_eq!(
-            LocalReason::from_os_error(24),
+            LocalReason::from_os_error(libc::EMFILE),
             Some(LocalReason::FileDescriptors)
         );
         assert_eq!(
-            LocalReason::from_os_error(99),
+            LocalReason::from_os_error(libc::EADDRNOTAVAIL),
             Some(LocalReason::EphemeralPorts)
         );
         assert_eq!(
-            LocalReason::from_os_error(111),
+            LocalReason::from_os_error(libc::ECONNREFUSED),
             None,
             "ECONNREFUSED is the network"
         );

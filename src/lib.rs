@@ -3,6 +3,13 @@
 //! The pipeline: scenario → schedule → engine → outcomes → recorder →
 //! results → verdict → reports. Each module below is one box of it.
 
+// Unix only: signals (Ctrl-C, SIGPIPE), file descriptors and their limit (rlimit), Unix
+// file types. Linux adds the precise pacer (timerfd); README's Platforms says what builds.
+#[cfg(not(unix))]
+compile_error!(
+    "stampede builds on Linux, macOS and the BSDs, not on this system (see README, Platforms)"
+);
+
 pub mod adaptive;
 pub mod aws;
 pub mod classify;

@@ -17,7 +17,9 @@ use crate::error::Result;
 
 /// Runs the chosen command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
-    // Test hook: a bug outside the engine (tests/engine_faults.rs checks it exits 4).
+    // Test hook: a bug outside the engine (tests/it/engine_faults.rs checks it exits 4).
+    // Only with debug assertions, as the engine's (ARCHITECTURE.md, Testing).
+    #[cfg(debug_assertions)]
     if std::env::var("STAMPEDE_INJECT_FAULT").as_deref() == Ok("command-panic") {
         panic!("injected fault (STAMPEDE_INJECT_FAULT)");
     }

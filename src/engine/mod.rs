@@ -531,6 +531,8 @@ fn run_lane(
         // Without a timerfd, tokio's millisecond timer paces (sends may be later).
         let timer = match timer::PreciseTimer::new() {
             Ok(t) => Some(t),
+            // No timerfd on this system (it is Linux's): nothing to warn about.
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => None,
             Err(e) => {
                 tracing::warn!("lane {id}: no precise timer ({e}); pacing with tokio's timer");
                 None
@@ -547,11 +549,12 @@ fn run_lane(
         let lane = Rc::new(Lane::new(id, shared, transport, rec, timer));
         match inject {
             _ if !all_started => {}
+            #[cfg(debug_assertions)]
             Some(after) => tokio::select! {
                 _ = lane.run(plans) => {}
                 _ = tokio::time::sleep(after) => panic!("injected fault (STAMPEDE_INJECT_FAULT)"),
             },
-            None => lane.run(plans).await,
+            _ => lane.run(plans).await,
         }
         lane
     });
@@ -564,11 +567,18 @@ fn run_lane(
 
 /// Test hook: `STAMPEDE_INJECT_FAULT=lane-panic:K:MS` makes lane K panic MS milliseconds
 /// into the run, so tests can show that a failing lane loses nothing else. Read once per
-/// lane, off the hot path.
+/// lane, off the hot path. Only in builds with debug assertions (the tests' builds): a
+/// release build has no hook and reads no variable.
+#[cfg(debug_assertions)]
 fn injected_fault(lane: usize) -> Option<Duration> {
     let v = std::env::var("STAMPEDE_INJECT_FAULT").ok()?;
     let mut parts = v.strip_prefix("lane-panic:")?.split(':');
     let k: usize = parts.next()?.parse().ok()?;
     let ms: u64 = parts.next().map_or(Some(0), |m| m.parse().ok())?;
     (k == lane).then_some(Duration::from_millis(ms))
+}
+
+#[cfg(not(debug_assertions))]
+fn injected_fault(_lane: usize) -> Option<Duration> {
+    None
 }

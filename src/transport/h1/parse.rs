@@ -5,7 +5,7 @@
 //! and 304 have no body; `Transfer-Encoding` ending in `chunked` wins over
 //! `Content-Length`, any other `Transfer-Encoding` reads until the server closes; several
 //! `Content-Length`s must agree; without either, the body runs until the server closes.
-//! Where we part from hyper (a 101, the limits, trailers), `tests/h1_codec.rs` says why.
+//! Where we part from hyper (a 101, the limits, trailers), `tests/it/h1_codec.rs` says why.
 
 use std::mem::MaybeUninit;
 

@@ -1,0 +1,304 @@
+//! The layering, enforced: a module of `src/` may use only the modules below it in the
+//! pipeline. The order is written once, here (ARCHITECTURE.md explains each layer). The
+//! crates of the workspace below the CLI are checked by their manifests: Cargo then refuses
+//! any use the graph does not allow.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Lowest first. A module may use any module listed before it, never one after it.
+const LAYERS: [&str; 22] = [
+    "error",      // exit codes and the error type (the `stampede-located` crate's)
+    "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
+    "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
+    "classify",   // an answer → its outcome class
+    "retry",      // backoff, the retry budget, Retry-After
+    "adaptive",   // the SDKs' client-side rate limiter
+    "aws",        // the AWS context: SDK config and credentials once, its runtime, the names
+    "scenario",   // what the user wrote: target, stages, thresholds, abort rules, [emulator]
+    "schedule",   // stages → send instants or worker counts
+    "transport",  // one attempt on the wire: HTTP/1.1, TLS, auth
+    "record",     // counters, histograms, the per-second timeline
+    "engine",     // drives the traffic; abort rules
+    "quotas",     // the limits, fetched with the AWS SDKs or read from a file
+    "cloudwatch", // what AWS counted: GetMetricData over the run's minutes
+    "verdict",    // thresholds, preflight, quota findings
+    "probe",      // the knee search of `probe`, and what the knee is set against
+    "results",    // the results file assembled from the record (its types: crates/results)
+    "store",      // where shards' results meet: a directory or S3, and the abort marker
+    "report",     // summary, live view, check text
+    "cli",        // clap definitions
+    "pipeline", // what the commands share: the scenario, the preflight, results → reports → exit code
+    "cmd",      // one file per command: wiring only
+];
+
+/// Uses of a layer above, allowed by name: the probe's driver judges each step on the
+/// figures `results` computes from a stage's record (`results::observed`), the same a
+/// finished run is judged on. Only this file.
+const ALLOWED_ABOVE: [(&str, &str); 1] = [("probe/drive.rs", "results")];
+
+/// The workspace's crates below the CLI, and the only crates of ours each may depend on.
+const CRATES: [(&str, &[&str]); 4] = [
+    ("crates/located", &[]),
+    ("crates/lambda", &[]),
+    ("crates/emulator", &["stampede-lambda", "stampede-located"]),
+    ("crates/results", &["stampede-lambda", "stampede-located"]),
+];
+
+/// The `.rs` files of module `name`: `src/name.rs` or everything under `src/name/`.
+fn files_of(src: &Path, name: &str) -> Vec<PathBuf> {
+    let single = src.join(format!("{name}.rs"));
+    if single.exists() {
+        return vec![single];
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![src.join(name)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Every `crate::<module>` a piece of Rust names outside comments, with its line.
+fn crate_uses(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            let after = &rest[at + "crate::".len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                !name.is_empty(),
+                "line {}: `crate::{{…}}` groups are not read by this test; write one `use` per module",
+                n + 1
+            );
+            out.push((n + 1, name));
+            rest = after;
+        }
+    }
+    out
+}
+
+/// Upward imports: (file, line, from, to).
+fn violations(src: &Path) -> Vec<(PathBuf, usize, &'static str, String)> {
+    let rank: BTreeMap<&str, usize> = LAYERS.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    let mut found = Vec::new();
+    for (i, module) in LAYERS.iter().enumerate() {
+        for file in files_of(src, module) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (line, used) in crate_uses(&text) {
+                let to = rank.get(used.as_str()).unwrap_or_else(|| {
+                    panic!("{}:{line}: `crate::{used}` is in no layer", file.display())
+                });
+                let allowed = ALLOWED_ABOVE
+                    .iter()
+                    .any(|(f, m)| file.ends_with(f) && used == *m);
+                if *to > i && !allowed {
+                    found.push((file.clone(), line, *module, used));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_module_of_src_has_a_layer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if name == "lib" || name == "main" {
+            continue;
+        }
+        assert!(
+            LAYERS.contains(&name.as_str()),
+            "src/{name} has no place in LAYERS (tests/it/architecture.rs) or ARCHITECTURE.md"
+        );
+    }
+}
+
+#[test]
+fn no_module_uses_one_above_it_in_the_pipeline() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = violations(&src);
+    let lines: Vec<String> = found
+        .iter()
+        .map(|(file, line, from, to)| {
+            format!(
+                "{}:{line}: `{from}` uses `crate::{to}`, a layer above it",
+                file.display()
+            )
+        })
+        .collect();
+    assert!(lines.is_empty(), "upward imports:\n{}", lines.join("\n"));
+}
+
+#[test]
+fn the_check_sees_a_wrong_import() {
+    // A copy of one module with an upward import added must be caught.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    for module in LAYERS {
+        let single = format!("{module}.rs");
+        std::fs::write(src.join(&single), "").unwrap();
+    }
+    std::fs::write(
+        src.join("classify.rs"),
+        "// crate::report in a comment is fine\nuse crate::record::StageRecord;\n",
+    )
+    .unwrap();
+    let found = violations(src);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].1, found[0].2, found[0].3.as_str()),
+        (2, "classify", "record")
+    );
+}
+
+#[test]
+fn architecture_md_lists_the_same_layers_in_the_same_order() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+            .expect("ARCHITECTURE.md at the root");
+    let mut last = 0;
+    for module in LAYERS {
+        let marker = format!("### `{module}`");
+        let at = doc
+            .find(&marker)
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md has no section `{marker}`"));
+        assert!(at >= last, "ARCHITECTURE.md puts `{module}` out of order");
+        last = at;
+    }
+}
+
+/// The `stampede*` packages (sorted) a manifest's `[dependencies]`, `[dev-dependencies]` and
+/// `[build-dependencies]` name.
+fn our_dependencies(manifest: &Path) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        for (name, spec) in doc
+            .get(section)
+            .and_then(|d| d.as_table())
+            .into_iter()
+            .flatten()
+        {
+            let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+            if package.starts_with("stampede") {
+                out.push(package.to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_crates_below_the_cli_depend_only_on_those_below_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    let list = |key: &str| -> Vec<&str> {
+        workspace["workspace"][key]
+            .as_array()
+            .unwrap_or_else(|| panic!("[workspace] has no {key}"))
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect()
+    };
+    let (members, default) = (list("members"), list("default-members"));
+    for (dir, allowed) in CRATES {
+        assert!(members.contains(&dir), "{dir} is not a workspace member");
+        assert!(
+            default.contains(&dir),
+            "{dir} is not a default member: `cargo test` would skip its tests"
+        );
+        for dep in our_dependencies(&root.join(dir).join("Cargo.toml")) {
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "{dir} depends on {dep}: it may use only {allowed:?} of ours (never the stampede CLI, its results, engine or transport)"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_emulator_depends_on_no_part_of_the_cli() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let deps = our_dependencies(&root.join("crates/emulator/Cargo.toml"));
+    assert_eq!(deps, ["stampede-lambda", "stampede-located"]);
+    // The check itself sees a manifest that names the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("Cargo.toml");
+    std::fs::write(
+        &bad,
+        "[dependencies]\nstampede = { path = \"../..\" }\ncli = { package = \"stampede-results\", path = \"x\" }\n",
+    )
+    .unwrap();
+    assert_eq!(our_dependencies(&bad), ["stampede", "stampede-results"]);
+}
+
+/// The `[dependencies]` table of a crate's Cargo.toml: the names it lists.
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+        } else if inside && !line.is_empty() && !line.starts_with('#') {
+            if let Some((name, _)) = line.split_once('=') {
+                names.push(name.trim().to_string());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_results_crate_has_no_runtime_no_aws_and_no_cli_types() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let crate_dir = root.join("crates/results");
+    let deps = dependencies(&crate_dir.join("Cargo.toml"));
+    assert!(deps.contains(&"serde".to_string()), "{deps:?}");
+    for dep in &deps {
+        assert!(
+            !(dep.starts_with("tokio")
+                || dep.starts_with("aws")
+                || dep.starts_with("hyper")
+                || dep.starts_with("rustls")
+                || dep == "stampede"
+                || dep == "stampede-emulator"),
+            "crates/results depends on {dep}: the results file's crate has no async runtime, \
+             no AWS, no transport, nothing of the CLI or the emulator"
+        );
+    }
+    assert!(
+        dependencies(&root.join("Cargo.toml")).contains(&"stampede-results".to_string()),
+        "the CLI builds on the results crate"
+    );
+    // Its sources name only their own modules.
+    for file in files_of(&crate_dir, "src") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("stampede::") && !text.contains("tokio"),
+            "{} names the CLI or tokio",
+            file.display()
+        );
+    }
+}
