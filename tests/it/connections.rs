@@ -146,8 +146,10 @@ fn a_short_idle_timeout_racing_the_next_request_is_not_blamed() {
     assert_eq!(u(&t["ok"]), 60, "{t} {a}");
     assert_eq!(u(&a["sent"]), 60, "{a}");
     assert_eq!(server.requests(), 60, "{t}");
+    // How often the race is lost depends on the machine's load; once is enough to show a
+    // lost race is resent, not blamed (the counts above).
     assert!(
-        u(&t["stale_connection_resends"]) >= 10,
+        u(&t["stale_connection_resends"]) >= 1,
         "the race was run: {t}"
     );
 }
