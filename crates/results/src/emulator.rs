@@ -24,7 +24,7 @@ pub struct Stats {
     pub warm_environments: u64,
     pub peak_concurrency: u64,
     pub in_flight: u64,
-    /// Invocations that ended in a function error (`error_rate`, Invoke API only).
+    /// Invocations that ended in a function error (`error_rate`), whichever way they came.
     #[serde(default)]
     pub function_errors: u64,
     /// Lambda Invoke API requests (`POST /2015-03-31/functions/…/invocations`).
