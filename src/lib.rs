@@ -1,7 +1,9 @@
 //! stampede: load-test serverless HTTP endpoints and probe their concurrency quotas.
 //!
-//! The pipeline: scenario → schedule → engine → outcomes → recorder →
-//! results → verdict → reports. Each module below is one box of it.
+//! The flow: scenario → schedule → engine → transport → classify → record → results →
+//! pipeline (written, judged by `verdict::judge`, the exit code) → report. ARCHITECTURE.md
+//! is the map: the crates, these modules' layers (tests/it/architecture.rs holds them) and
+//! where each kind of change goes.
 
 // Unix only: signals (Ctrl-C, SIGPIPE), file descriptors and their limit (rlimit), Unix
 // file types. Linux adds the precise pacer (timerfd); README's Platforms says what builds.

@@ -1,5 +1,6 @@
-//! One file per subcommand: orchestration only. A command never calls another; what they
-//! share lives in `pipeline/`.
+//! One file per subcommand (`docs.rs`: the three that print generated documents —
+//! completions, man pages, schemas): orchestration only. A command never calls another;
+//! what they share lives in `pipeline/`.
 
 pub mod cloudwatch;
 pub mod compare;

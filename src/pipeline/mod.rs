@@ -214,10 +214,7 @@ fn run_seen<'r>(results: &'r Results, limits: &Limits) -> RunSeen<'r> {
         peak_in_flight: results.peak_in_flight,
         bursts: results.bursts(),
         front: limits.front,
-        function: limits.aws.names.function.clone(),
-        qualifier: limits.aws.names.qualifier.clone(),
-        rest_api_id: limits.aws.names.api_id.clone(),
-        stage: limits.aws.names.stage.clone(),
+        names: limits.aws.names.clone(),
         api: limits.api,
         counted: counted(results),
     }

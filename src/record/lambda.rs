@@ -13,7 +13,7 @@ pub use stampede_results::lambda::{
 };
 
 #[derive(Clone, Debug)]
-pub struct InvokeRecord {
+pub struct LambdaRecord {
     /// Answers whose REPORT line was read.
     pub reports: u64,
     pub cold_starts: u64,
@@ -31,9 +31,9 @@ pub struct InvokeRecord {
     pub cold: Vec<ColdStart>,
 }
 
-impl Default for InvokeRecord {
+impl Default for LambdaRecord {
     fn default() -> Self {
-        InvokeRecord {
+        LambdaRecord {
             reports: 0,
             cold_starts: 0,
             init: new_histogram(),
@@ -53,7 +53,7 @@ fn us(ms: f64) -> u64 {
     ((ms * 1000.0).round() as u64).max(1)
 }
 
-impl InvokeRecord {
+impl LambdaRecord {
     /// One answer's REPORT line; `cold` describes it when it was a cold start and there
     /// is room to keep it.
     pub fn report(&mut self, r: &ReportLine, cold: impl FnOnce() -> ColdStart) {
@@ -77,7 +77,7 @@ impl InvokeRecord {
         count_type(&mut self.function_errors, error_type, 1);
     }
 
-    pub fn merge(&mut self, o: &InvokeRecord) {
+    pub fn merge(&mut self, o: &LambdaRecord) {
         self.reports += o.reports;
         self.cold_starts += o.cold_starts;
         self.init.add(&o.init).expect("same bounds");
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn reports_add_up_cold_starts_and_billed_time() {
-        let mut r = InvokeRecord::default();
+        let mut r = LambdaRecord::default();
         r.report(&line(40.2, 291, 1769, Some(250.1)), || cold(0.5));
         r.report(&line(40.2, 41, 1769, None), || panic!("warm"));
         assert_eq!((r.reports, r.cold_starts, r.billed_ms), (2, 1, 332));
@@ -136,8 +136,8 @@ mod tests {
 
     #[test]
     fn merging_keeps_the_earliest_cold_starts_and_bounds_them() {
-        let mut a = InvokeRecord::default();
-        let mut b = InvokeRecord::default();
+        let mut a = LambdaRecord::default();
+        let mut b = LambdaRecord::default();
         for i in 0..COLD_START_SAMPLES {
             a.report(&line(1.0, 252, 128, Some(250.0)), || cold(10.0 + i as f64));
             b.report(&line(1.0, 252, 128, Some(250.0)), || cold(i as f64));
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn error_types_are_bounded() {
-        let mut r = InvokeRecord::default();
+        let mut r = LambdaRecord::default();
         for i in 0..ERROR_TYPES + 5 {
             r.function_error(&format!("E{i}"));
         }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
 
-use super::lambda::{ColdStart, InvokeRecord};
+use super::lambda::{ColdStart, LambdaRecord};
 use super::statuses::StatusCounts;
 use super::timeline::SecondRecord;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
@@ -173,7 +173,7 @@ pub struct StageRecord {
     pub first_scheduled_us: Option<u64>,
     pub last_done_us: Option<u64>,
     /// A Lambda target's REPORT lines and function errors (from the first one read).
-    pub invoke: Option<Box<InvokeRecord>>,
+    pub lambda: Option<Box<LambdaRecord>>,
 }
 
 impl StageRecord {
@@ -188,7 +188,7 @@ impl StageRecord {
             last_send_us: None,
             first_scheduled_us: None,
             last_done_us: None,
-            invoke: None,
+            lambda: None,
         }
     }
 
@@ -202,8 +202,8 @@ impl StageRecord {
         self.last_send_us = self.last_send_us.max(o.last_send_us);
         self.first_scheduled_us = min_some(self.first_scheduled_us, o.first_scheduled_us);
         self.last_done_us = self.last_done_us.max(o.last_done_us);
-        if let Some(i) = &o.invoke {
-            self.invoke.get_or_insert_default().merge(i);
+        if let Some(i) = &o.lambda {
+            self.lambda.get_or_insert_default().merge(i);
         }
     }
 
@@ -382,7 +382,7 @@ impl LaneRecorder {
         if report.cold() {
             self.second.cold_starts += 1;
         }
-        let record = self.stages[stage].invoke.get_or_insert_default();
+        let record = self.stages[stage].lambda.get_or_insert_default();
         record.report(report, || ColdStart {
             t_s,
             stage: stage_name.to_string(),
@@ -395,7 +395,7 @@ impl LaneRecorder {
     /// An Invoke answer said the function failed, with this error type.
     pub fn on_function_error(&mut self, stage: usize, error_type: &str) {
         self.stages[stage]
-            .invoke
+            .lambda
             .get_or_insert_default()
             .function_error(error_type);
     }

@@ -6,7 +6,7 @@ pub(crate) mod lane;
 mod statuses;
 mod timeline;
 
-pub use lambda::{ColdStart, InvokeRecord};
+pub use lambda::{ColdStart, LambdaRecord};
 pub use lane::{
     pick_samples, AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord,
     ATTEMPT_BUCKETS, FAILURE_SAMPLES,

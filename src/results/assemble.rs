@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::lambda::{invoke_seen, lambda_results};
+use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::RunRecord;
 use crate::record::StageRecord;
@@ -57,11 +57,11 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
     });
     if let Some(target) = &scenario.target.lambda {
         for (stage, rec) in results.stages.iter_mut().zip(&record.stages) {
-            stage.lambda = Some(invoke_seen(rec.invoke.as_deref(), &rec.counts));
+            stage.lambda = Some(lambda_seen(rec.lambda.as_deref(), &rec.counts));
         }
         results.lambda = Some(lambda_results(
             target,
-            overall.invoke.as_deref(),
+            overall.lambda.as_deref(),
             &overall.counts,
         ));
     }

@@ -1,18 +1,18 @@
 //! Building the results' `lambda` key from what the lanes recorded (the types are the
 //! results crate's).
 
-use crate::record::lambda::InvokeRecord;
+use crate::record::lambda::LambdaRecord;
 use crate::record::{encode, percentiles, Counts};
 use crate::scenario::LambdaTarget;
 use stampede_lambda::Architecture;
 use stampede_results::lambda::ratio;
-pub use stampede_results::lambda::{InvokeHistograms, InvokeSeen, LambdaResults};
+pub use stampede_results::lambda::{LambdaHistograms, LambdaResults, LambdaSeen};
 
 /// A run's (or a stage's) `lambda` counts from its record.
-pub fn invoke_seen(record: Option<&InvokeRecord>, counts: &Counts) -> InvokeSeen {
-    let empty = InvokeRecord::default();
+pub fn lambda_seen(record: Option<&LambdaRecord>, counts: &Counts) -> LambdaSeen {
+    let empty = LambdaRecord::default();
     let r = record.unwrap_or(&empty);
-    InvokeSeen {
+    LambdaSeen {
         invocations: counts.attempts.ok + counts.attempts.function_errors,
         reports: r.reports,
         cold_starts: r.cold_starts,
@@ -26,7 +26,7 @@ pub fn invoke_seen(record: Option<&InvokeRecord>, counts: &Counts) -> InvokeSeen
         memory_mb: r.memory_mb,
         max_memory_used_mb: r.max_memory_used_mb,
         function_errors: r.function_errors.clone(),
-        histograms: InvokeHistograms {
+        histograms: LambdaHistograms {
             init: encode(&r.init),
             duration: encode(&r.duration),
             billed: encode(&r.billed),
@@ -37,7 +37,7 @@ pub fn invoke_seen(record: Option<&InvokeRecord>, counts: &Counts) -> InvokeSeen
 /// The results' `lambda` key for `target`, before it is priced.
 pub fn lambda_results(
     target: &LambdaTarget,
-    record: Option<&InvokeRecord>,
+    record: Option<&LambdaRecord>,
     counts: &Counts,
 ) -> LambdaResults {
     LambdaResults {
@@ -46,7 +46,7 @@ pub fn lambda_results(
         region: target.region.clone(),
         invocation: target.invocation.key().to_string(),
         log_tail: target.log_tail,
-        seen: invoke_seen(record, counts),
+        seen: lambda_seen(record, counts),
         cold_start_requests: record.map(|r| r.cold.clone()).unwrap_or_default(),
         ..LambdaResults::default()
     }
@@ -73,8 +73,8 @@ mod tests {
     use crate::record::ColdStart;
     use stampede_lambda::{Prices, ReportLine};
 
-    fn seen(cold: u64, warm: u64, init_ms: f64) -> InvokeSeen {
-        let mut r = InvokeRecord::default();
+    fn seen(cold: u64, warm: u64, init_ms: f64) -> LambdaSeen {
+        let mut r = LambdaRecord::default();
         let line = |init: Option<f64>| ReportLine {
             request_id: "r".into(),
             duration_ms: 40.0,
@@ -103,7 +103,7 @@ mod tests {
             },
             ..Counts::default()
         };
-        invoke_seen(Some(&r), &counts)
+        lambda_seen(Some(&r), &counts)
     }
 
     #[test]

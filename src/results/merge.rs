@@ -4,6 +4,7 @@
 
 use hdrhistogram::Histogram;
 
+use crate::aws::AwsNames;
 use crate::quotas::Front;
 use crate::results::{decode, new_histogram, Results};
 use crate::scenario::{Metric, Threshold};
@@ -96,10 +97,10 @@ fn requota(first: &quota_check::QuotaCheck, merged: &Results) -> quota_check::Qu
         peak_in_flight: merged.peak_in_flight,
         bursts: merged.bursts(),
         front,
-        function: quotas.function.clone(),
-        qualifier: None,
-        rest_api_id: None,
-        stage: None,
+        names: AwsNames {
+            function: quotas.function.clone(),
+            ..AwsNames::default()
+        },
         api: None,
         counted: Default::default(),
     };

@@ -34,7 +34,7 @@ pub(super) fn next_steps(
     peaks: &Peaks,
     hit: &[LimitKey],
 ) -> Vec<String> {
-    let function = seen.function.as_deref().unwrap_or("FUNCTION");
+    let function = seen.names.function.as_deref().unwrap_or("FUNCTION");
     let want = |observed: f64| (observed * 1.2).ceil() as u64;
     let provisioned = peaks.concurrency.ceil() as u64;
     let under = safe_rate(quotas).map_or(String::new(), |r| {
@@ -73,12 +73,12 @@ pub(super) fn next_steps(
                 }
                 format!(
                     "Requests beyond the {v} provisioned environments met cold starts: raise provisioned concurrency to {provisioned} (the function's peak concurrency): aws lambda put-provisioned-concurrency-config --function-name {function} --qualifier {} --provisioned-concurrent-executions {provisioned}",
-                    seen.qualifier.as_deref().unwrap_or("ALIAS")
+                    seen.names.qualifier.as_deref().unwrap_or("ALIAS")
                 )
             }
             LimitKey::LambdaScalingRate => format!(
                 "Lambda adds at most {v} environments per 10 s per function: pre-warm with provisioned concurrency up to the function's peak concurrency of {provisioned} (aws lambda put-provisioned-concurrency-config --function-name {function} --qualifier {} --provisioned-concurrent-executions {provisioned}), or ramp to {provisioned} over at least {} s",
-                seen.qualifier.as_deref().unwrap_or("ALIAS"),
+                seen.names.qualifier.as_deref().unwrap_or("ALIAS"),
                 ((peaks.concurrency / quotas.get(*k).unwrap_or(1000.0)).ceil() * 10.0) as u64
             ),
             LimitKey::ApigwRate | LimitKey::ApigwBurst => format!(
@@ -131,8 +131,8 @@ pub(super) fn next_steps(
 /// The command that sets a stage's default throttle: a REST API's (`apigateway`) or an
 /// HTTP API's (`apigatewayv2`); both when which is not known.
 fn update_stage(seen: &RunSeen, rate: u64, burst: u64) -> String {
-    let api = seen.rest_api_id.as_deref().unwrap_or("API_ID");
-    let stage = seen.stage.as_deref().unwrap_or("STAGE");
+    let api = seen.names.api_id.as_deref().unwrap_or("API_ID");
+    let stage = seen.names.stage.as_deref().unwrap_or("STAGE");
     let rest = format!(
         "aws apigateway update-stage --rest-api-id {api} --stage-name {stage} --patch-operations op=replace,path=/*/*/throttling/rateLimit,value={rate} op=replace,path=/*/*/throttling/burstLimit,value={burst}"
     );

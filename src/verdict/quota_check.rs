@@ -8,6 +8,7 @@ use super::next_steps::{next_steps, Peaks};
 use super::onset::{explain_onset, suspected};
 use super::preflight::{Preflight, NEAR};
 use super::{num, percent};
+use crate::aws::AwsNames;
 use crate::quotas::{ApiKind, Front, LimitKey, Quotas};
 use crate::record::TimelinePoint;
 pub use stampede_results::quota_check::{
@@ -21,12 +22,9 @@ pub struct RunSeen<'a> {
     /// Burst stages: (name, requests, the second they were released in).
     pub bursts: Vec<(String, u64, u64)>,
     pub front: Front,
-    /// For the commands in the next steps.
-    pub function: Option<String>,
-    pub qualifier: Option<String>,
-    /// The API's id (a REST or an HTTP API) and stage.
-    pub rest_api_id: Option<String>,
-    pub stage: Option<String>,
+    /// For the commands in the next steps: the function and qualifier, the API's id (a
+    /// REST or an HTTP API) and stage.
+    pub names: AwsNames,
     /// A REST or an HTTP API, when known: their commands differ.
     pub api: Option<ApiKind>,
     /// What Lambda itself counted, where something did.
@@ -434,10 +432,12 @@ mod tests {
             peak_in_flight: t.iter().map(|p| p.in_flight_max).max().unwrap_or(0),
             bursts: Vec::new(),
             front,
-            function: Some("orders".into()),
-            qualifier: None,
-            rest_api_id: Some("abc123".into()),
-            stage: Some("prod".into()),
+            names: AwsNames {
+                function: Some("orders".into()),
+                api_id: Some("abc123".into()),
+                stage: Some("prod".into()),
+                ..AwsNames::default()
+            },
             api: Some(ApiKind::Rest),
             counted: LambdaCounted::default(),
         }

@@ -1,7 +1,8 @@
 //! The layering, enforced: a module of `src/` may use only the modules below it in the
-//! pipeline. The order is written once, here (ARCHITECTURE.md explains each layer). The
-//! crates of the workspace below the CLI are checked by their manifests: Cargo then refuses
-//! any use the graph does not allow.
+//! pipeline. The order is written once, here (ARCHITECTURE.md explains each layer, and a
+//! test holds its headings to this order). The crates of the workspace are checked by their
+//! manifests — Cargo then refuses any use the graph does not allow — and ARCHITECTURE.md's
+//! crate graph is held to what the manifests say.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -301,4 +302,100 @@ fn the_results_crate_has_no_runtime_no_aws_and_no_cli_types() {
             file.display()
         );
     }
+}
+
+/// The crate graph as ARCHITECTURE.md lists it: the first ```text block after `## Crates`,
+/// one line per crate, `name (what it is) → ours, ours` (or `→ (none)`).
+fn documented_graph(doc: &str) -> BTreeMap<String, Vec<String>> {
+    let (_, section) = doc
+        .split_once("\n## Crates\n")
+        .expect("ARCHITECTURE.md has a `## Crates` section");
+    let (_, block) = section
+        .split_once("```text\n")
+        .expect("`## Crates` lists the graph in a ```text block");
+    let (block, _) = block.split_once("```").expect("the block ends");
+    let mut graph = BTreeMap::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let (name, deps) = line
+            .split_once('→')
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md's crate graph: `{line}` has no →"));
+        let name = name.split_whitespace().next().unwrap().to_string();
+        let mut deps: Vec<String> = deps
+            .split(',')
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty() && d != "(none)")
+            .collect();
+        deps.sort();
+        assert!(
+            graph.insert(name.clone(), deps).is_none(),
+            "ARCHITECTURE.md lists {name} twice"
+        );
+    }
+    graph
+}
+
+/// The crate graph as the manifests say it: every workspace member's package name and the
+/// crates of ours it depends on.
+fn manifest_graph(root: &Path) -> BTreeMap<String, Vec<String>> {
+    let workspace: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    workspace["workspace"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let manifest = root.join(m.as_str().unwrap()).join("Cargo.toml");
+            let package: toml::Table =
+                toml::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+            let name = package["package"]["name"].as_str().unwrap().to_string();
+            (name, our_dependencies(&manifest))
+        })
+        .collect()
+}
+
+#[test]
+fn architecture_md_draws_the_crate_graph_the_manifests_have() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let documented = documented_graph(&doc);
+    let actual = manifest_graph(root);
+    assert_eq!(
+        documented, actual,
+        "ARCHITECTURE.md's crate graph (`## Crates`) is not the manifests' (right): update the \
+         list, and the text around it"
+    );
+    // Every crate has its section too.
+    for dir in CRATES.map(|(dir, _)| dir) {
+        assert!(
+            doc.contains(&format!("### `{dir}`")),
+            "ARCHITECTURE.md has no section `### `{dir}``"
+        );
+    }
+    // The reading sees an edge added or dropped.
+    let drifted = doc.replace(
+        "stampede-lambda           → (none)",
+        "stampede-lambda           → stampede-located",
+    );
+    assert_ne!(documented_graph(&drifted), actual);
+}
+
+#[test]
+fn every_path_architecture_md_names_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let mut missing = Vec::new();
+    for quoted in doc.split('`').skip(1).step_by(2) {
+        let is_path = ["src/", "crates/", "tests/", "docs/", "schemas/", "scripts/"]
+            .iter()
+            .any(|p| quoted.starts_with(p));
+        // `src/report/<format>.rs` is a pattern, `cmd/run.rs::run` a function in a file.
+        let path = quoted.split("::").next().unwrap();
+        if is_path && !path.contains(['<', ' ']) && !root.join(path).exists() {
+            missing.push(path.to_string());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist: {missing:?}"
+    );
 }

@@ -17,7 +17,7 @@ mod deploy;
 mod distributed;
 mod docs;
 mod emulator;
-mod emulator_invoke;
+mod emulator_lambda_sdk;
 mod emulator_runs;
 mod engine_faults;
 mod faults;

@@ -95,25 +95,6 @@ pub fn flag_error(flag: &str, why: &str, expected: &str) -> Error {
     Error::input(format!("{flag}: {why}\n  expected: {expected}"))
 }
 
-/// A duration given to `flag` ("30s", "250ms", "2m"); zero only when `allow_zero`.
-pub fn duration_flag(flag: &str, text: &str, allow_zero: bool) -> Result<Duration> {
-    humantime::parse_duration(text.trim())
-        .ok()
-        .filter(|d| allow_zero || !d.is_zero())
-        .ok_or_else(|| {
-            let form = if allow_zero {
-                "a duration"
-            } else {
-                "a duration above zero"
-            };
-            flag_error(
-                flag,
-                &format!("bad duration `{text}`"),
-                &format!("{form}, such as 30s, 250ms or 2m"),
-            )
-        })
-}
-
 /// Typed values, each error at the value's position.
 impl Source<'_> {
     /// `given` is not one of `valid`: "unknown {what} `given` (did you mean `x`?)".

@@ -38,8 +38,11 @@ pub fn count_type(into: &mut BTreeMap<String, u64>, error_type: &str, n: u64) {
 }
 
 /// The run's (or a stage's) REPORT lines and function errors.
+// Named `InvokeSeen` in the JSON Schema, as before the type was renamed: the schema's
+// definitions are part of the published file (a doc comment here would be its description).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct InvokeSeen {
+#[schemars(rename = "InvokeSeen")]
+pub struct LambdaSeen {
     /// Attempts the function ran: answered ok or with a function error (throttles and
     /// service errors are not billed).
     pub invocations: u64,
@@ -65,11 +68,13 @@ pub struct InvokeSeen {
     pub function_errors: BTreeMap<String, u64>,
     /// The init, duration and billed histograms, encoded as `histograms` are (µs), so
     /// merged runs have exact percentiles.
-    pub histograms: InvokeHistograms,
+    pub histograms: LambdaHistograms,
 }
 
+// `InvokeHistograms` in the JSON Schema (see `LambdaSeen`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct InvokeHistograms {
+#[schemars(rename = "InvokeHistograms")]
+pub struct LambdaHistograms {
     pub init: String,
     pub duration: String,
     pub billed: String,
@@ -87,7 +92,7 @@ pub struct LambdaResults {
     pub invocation: String,
     pub log_tail: bool,
     #[serde(flatten)]
-    pub seen: InvokeSeen,
+    pub seen: LambdaSeen,
     /// The first cold starts, by request, so they can be found in CloudWatch Logs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cold_start_requests: Vec<ColdStart>,
@@ -105,9 +110,9 @@ pub struct LambdaResults {
     pub cost_note: Option<String>,
 }
 
-impl InvokeSeen {
+impl LambdaSeen {
     /// Adds another run's (a shard's) counts; percentiles from the merged histograms.
-    pub fn merge(&mut self, o: &InvokeSeen) {
+    pub fn merge(&mut self, o: &LambdaSeen) {
         self.invocations += o.invocations;
         self.reports += o.reports;
         self.cold_starts += o.cold_starts;

@@ -497,7 +497,7 @@ pub struct StageResult {
     pub dispatch_spread_ms: Option<f64>,
     /// A Lambda target: this stage's cold starts, durations and function errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lambda: Option<lambda::InvokeSeen>,
+    pub lambda: Option<lambda::LambdaSeen>,
     /// The stage's first scheduled send, seconds from the run's start (a pause: where it
     /// began by plan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
