@@ -39,9 +39,10 @@ const LAYERS: [&str; 22] = [
 const ALLOWED_ABOVE: [(&str, &str); 1] = [("probe/drive.rs", "results")];
 
 /// The workspace's crates below the CLI, and the only crates of ours each may depend on.
-const CRATES: [(&str, &[&str]); 4] = [
+const CRATES: [(&str, &[&str]); 5] = [
     ("crates/located", &[]),
     ("crates/lambda", &[]),
+    ("crates/mix", &[]),
     ("crates/emulator", &["stampede-lambda", "stampede-located"]),
     ("crates/results", &["stampede-lambda", "stampede-located"]),
 ];
