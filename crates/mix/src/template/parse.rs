@@ -280,7 +280,12 @@ fn dotted(
                 return Err(err(
                     span.start..span.start + prefix.len(),
                     message,
-                    format!("{FORMS}; sources here: {}", names[2..].join(", ")),
+                    match names.len() {
+                        2 => {
+                            format!("{FORMS}; no data source is declared here ([data] or [[data]])")
+                        }
+                        _ => format!("{FORMS}; sources here: {}", names[2..].join(", ")),
+                    },
                 ));
             };
             let columns = &scope.sources[source].columns;
