@@ -1,7 +1,6 @@
 //! CSV (RFC 4180 quoting, by the `csv` crate) with a header row: the checking pass, and
 //! reading one record into a row's buffers.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -9,19 +8,19 @@ use csv::{ByteRecord, ErrorKind, Position, ReaderBuilder};
 
 use super::{has_line_break, DataError, Index, Pass, MAX_ROW_BYTES};
 
-/// Read buffer of the pass and of each reader: the block a sequential reader reuses.
+/// Read buffer of the pass.
 pub(super) const BUFFER: usize = 64 << 10;
+/// Read buffer of each reader, over its block cache: what a seek discards.
+pub(super) const READER_BUFFER: usize = 4 << 10;
 
-pub(super) fn builder() -> ReaderBuilder {
+pub(super) fn builder(buffer: usize) -> ReaderBuilder {
     let mut b = ReaderBuilder::new();
-    b.has_headers(true).buffer_capacity(BUFFER);
+    b.has_headers(true).buffer_capacity(buffer);
     b
 }
 
-pub(super) fn pass(path: &Path) -> Result<Pass, DataError> {
-    let file =
-        File::open(path).map_err(|e| DataError::new(path, None, format!("cannot be read: {e}")))?;
-    let mut rdr = builder().from_reader(Bounded::new(file));
+pub(super) fn pass(path: &Path, input: impl Read) -> Result<Pass, DataError> {
+    let mut rdr = builder(BUFFER).from_reader(Bounded::new(input));
     let header = rdr
         .byte_headers()
         .map_err(|e| csv_error(path, &e, 1))?
@@ -139,13 +138,13 @@ pub(super) fn spans_of(record: &ByteRecord, spans: &mut Vec<(u32, u32)>) {
 /// The file as the pass reads it: fails once more than a row's bound (plus the read
 /// buffer) is read without a record ending, so an unclosed quote or one endless line
 /// never makes the pass hold the whole file.
-struct Bounded {
-    file: File,
+struct Bounded<R> {
+    file: R,
     since_mark: usize,
 }
 
-impl Bounded {
-    fn new(file: File) -> Bounded {
+impl<R: Read> Bounded<R> {
+    fn new(file: R) -> Bounded<R> {
         Bounded {
             file,
             since_mark: 0,
@@ -157,7 +156,7 @@ impl Bounded {
     }
 }
 
-impl Read for Bounded {
+impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.since_mark > MAX_ROW_BYTES + 2 * BUFFER {
             return Err(io::Error::new(io::ErrorKind::FileTooLarge, "row too long"));

@@ -2,11 +2,12 @@
 //! starts — streamed to count its rows and index where they start, never loaded whole —
 //! and the row logical request k reads by the source's pick rule.
 //!
-//! A [`Source`] is the file's shape (columns, row count, a sparse index of row starts),
-//! shared by every engine thread. Each thread reads through its own [`RowReader`]: its own
-//! file handle and read buffer (the block cache), and the row as field byte slices in
-//! buffers it reuses, so reading the next row allocates nothing.
+//! A [`Source`] is the file's shape (columns, row count, a sparse index of row starts) and,
+//! for a small file, its bytes — shared by every engine thread. Each thread reads through
+//! its own [`RowReader`]: its own file handle and cached block (`blocks`), and the row as
+//! field byte slices in buffers it reuses, so reading the next row allocates nothing.
 
+mod blocks;
 mod csv_file;
 mod index;
 mod jsonl;
@@ -15,6 +16,7 @@ mod reader;
 mod tests;
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -157,6 +159,8 @@ struct Shape {
     /// Per column: the first line where a value holds a CR, LF or NUL, which a header
     /// value may never send.
     line_break_at: Vec<Option<u64>>,
+    /// The file itself when it is small ([`blocks::WHOLE_MAX`]), shared by every reader.
+    whole: Option<Arc<[u8]>>,
 }
 
 /// What the pass of one format returns.
@@ -170,6 +174,11 @@ impl Source {
     /// Reads the file once, streaming: checks every row, counts them and indexes where
     /// they start. The format comes from the extension.
     pub fn open(path: &Path) -> Result<Source, DataError> {
+        Source::open_held_up_to(path, blocks::WHOLE_MAX)
+    }
+
+    /// [`Source::open`], holding the file whole only up to `whole_max` bytes.
+    pub fn open_held_up_to(path: &Path, whole_max: u64) -> Result<Source, DataError> {
         let Some(format) = Format::of(path) else {
             return Err(DataError::new(
                 path,
@@ -189,9 +198,24 @@ impl Source {
                 "is empty: no header row and no rows",
             ));
         }
-        let pass = match format {
-            Format::Csv => csv_file::pass(path)?,
-            Format::JsonLines => jsonl::pass(path)?,
+        let cannot = |e: std::io::Error| DataError::new(path, None, format!("cannot be read: {e}"));
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        let (pass, whole) = if meta.len() <= whole_max {
+            let mut bytes = Vec::with_capacity(meta.len() as usize);
+            file.take(whole_max + 1)
+                .read_to_end(&mut bytes)
+                .map_err(cannot)?;
+            let pass = match format {
+                Format::Csv => csv_file::pass(path, &bytes[..])?,
+                Format::JsonLines => jsonl::pass(path, &bytes[..])?,
+            };
+            (pass, Some(Arc::from(bytes)))
+        } else {
+            let pass = match format {
+                Format::Csv => csv_file::pass(path, file)?,
+                Format::JsonLines => jsonl::pass(path, file)?,
+            };
+            (pass, None)
         };
         if pass.index.rows() == 0 {
             return Err(DataError::new(path, None, "has no rows (only a header)"));
@@ -204,6 +228,7 @@ impl Source {
                 index: pass.index,
                 bytes: meta.len(),
                 line_break_at: pass.line_break_at,
+                whole,
             }),
         })
     }
@@ -228,6 +253,15 @@ impl Source {
     /// The file's size in bytes.
     pub fn bytes(&self) -> u64 {
         self.shared.bytes
+    }
+
+    /// Whether the file is held whole in memory (small files), else read in blocks.
+    pub fn held_whole(&self) -> bool {
+        self.shared.whole.is_some()
+    }
+
+    fn whole(&self) -> Option<&Arc<[u8]>> {
+        self.shared.whole.as_ref()
     }
 
     /// The index's memory, for the preflight and the memory check.

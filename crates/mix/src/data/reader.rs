@@ -5,9 +5,11 @@
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 
+use super::blocks::Blocks;
+
 use csv::{ByteRecord, Position};
 
-use super::csv_file::{self, BUFFER};
+use super::csv_file::{self, READER_BUFFER};
 use super::{jsonl, DataError, Pick, Row, Source};
 
 const CHANGED: &str = "changed since it was first read: rows no longer where they were";
@@ -25,11 +27,11 @@ pub struct RowReader {
 
 enum Input {
     Csv {
-        rdr: csv::Reader<File>,
+        rdr: csv::Reader<Blocks>,
         record: ByteRecord,
     },
     Lines {
-        input: BufReader<File>,
+        input: BufReader<Blocks>,
         line: Vec<u8>,
     },
 }
@@ -37,16 +39,21 @@ enum Input {
 impl RowReader {
     pub(super) fn new(source: Source) -> Result<RowReader, DataError> {
         let path = source.path();
-        let file = File::open(path)
-            .map_err(|e| DataError::new(path, None, format!("cannot be read: {e}")))?;
+        let file = match source.whole() {
+            Some(bytes) => Blocks::whole(bytes.clone()),
+            None => Blocks::file(
+                File::open(path)
+                    .map_err(|e| DataError::new(path, None, format!("cannot be read: {e}")))?,
+            ),
+        };
         let (_, byte, line) = source.index().entry_before(0);
         let mut input = match source.format() {
             super::Format::Csv => Input::Csv {
-                rdr: csv_file::builder().from_reader(file),
+                rdr: csv_file::builder(READER_BUFFER).from_reader(file),
                 record: ByteRecord::new(),
             },
             super::Format::JsonLines => Input::Lines {
-                input: BufReader::with_capacity(BUFFER, file),
+                input: BufReader::with_capacity(READER_BUFFER, file),
                 line: Vec::new(),
             },
         };

@@ -129,6 +129,8 @@ fn a_row_past_the_bound_is_refused_without_reading_the_rest() {
     drop(f);
     let e = Source::open(&path).unwrap_err();
     assert!(e.message.contains("longer than 1 MiB"), "{e}");
+    let e = Source::open_held_up_to(&path, 0).unwrap_err();
+    assert!(e.message.contains("longer than 1 MiB"), "{e}");
 
     let mut long = b"{\"id\":\"".to_vec();
     long.extend(vec![b'y'; 2 << 20]);
@@ -166,8 +168,13 @@ fn random_access_equals_sequential_reading() {
         csv.push_str(&format!("{i},\"v{i}\n\"\n"));
         jsonl.push_str(&format!("{{\"k\":{i},\"v\":\"v{i}\\n\"}}\n"));
     }
-    for (name, text) in [("m.csv", csv), ("m.jsonl", jsonl)] {
-        let src = Source::open(&file(&dir, name, text.as_bytes())).unwrap();
+    let held = [0, blocks::WHOLE_MAX];
+    for ((name, text), whole_max) in [("m.csv", &csv), ("m.jsonl", &jsonl)]
+        .into_iter()
+        .flat_map(|f| held.map(|h| (f, h)))
+    {
+        let src = Source::open_held_up_to(&file(&dir, name, text.as_bytes()), whole_max).unwrap();
+        assert_eq!(src.held_whole(), whole_max > 0);
         assert_eq!(src.rows(), 5000);
         let mut r = src.reader().unwrap();
         for k in (0..5000u64).rev().step_by(7).chain([4999, 0, 1, 2]) {
@@ -213,6 +220,7 @@ fn large_file_rss_stays_bounded() {
     let started = std::time::Instant::now();
     let src = Source::open(&path).unwrap();
     let pass = started.elapsed();
+    let whole = src.held_whole();
     assert_eq!(src.rows(), rows);
     let mut r = src.reader().unwrap();
     let started = std::time::Instant::now();
@@ -231,7 +239,7 @@ fn large_file_rss_stays_bounded() {
     let per_sequential = started.elapsed() / picks as u32;
     let after = rss_kb();
     eprintln!(
-        "{written} bytes, {rows} rows: pass {pass:?}; index {} entries, stride {}, {} KiB; \
+        "{written} bytes, {rows} rows, held whole: {whole}: pass {pass:?}; index {} entries, stride {}, {} KiB; \
          row k random {per_random:?}, sequential {per_sequential:?}; RSS {before} → {after} KiB \
          (peak {} KiB)",
         src.index().entries(),
