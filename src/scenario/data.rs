@@ -15,7 +15,8 @@ use toml::{Spanned, Value};
 use crate::error::{Error, Result};
 use crate::located::Source;
 use stampede_mix::data::{Pick, Source as DataSource};
-use stampede_mix::template::{SourceColumns, TemplateError};
+use stampede_mix::template::{SourceColumns, Template, TemplateError};
+use stampede_mix::EnvValues;
 
 /// The seed of `pick = "random"` when neither the source nor the scenario sets one.
 pub const DEFAULT_DATA_SEED: u64 = 0;
@@ -278,6 +279,47 @@ pub fn scope_sources(specs: &[DataSpec], sources: &[DataSource]) -> Vec<SourceCo
         .collect()
 }
 
+/// The `env.NAME` values `templates` read, each read once now; an unset one is named.
+pub fn env_values<'t>(
+    templates: impl IntoIterator<Item = &'t Template>,
+) -> std::result::Result<EnvValues, String> {
+    let names: Vec<&str> = templates
+        .into_iter()
+        .flat_map(Template::env_names)
+        .collect();
+    EnvValues::read(names, |n| std::env::var(n).ok()).map_err(|missing| {
+        format!(
+            "environment variable {} is not set (or not UTF-8), and a template reads it as {{{{env.{}}}}}",
+            missing.0, missing.0
+        )
+    })
+}
+
+/// A header template never sends a CR, LF or NUL: refused when a data column it reads
+/// holds one in some row (the data file and line named) or an env value it reads does.
+pub fn check_header_template(
+    template: &Template,
+    sources: &[DataSource],
+    env: &EnvValues,
+) -> Result<()> {
+    for (source, column) in template.columns() {
+        if let Some(s) = sources.get(source) {
+            s.check_header_safe(column).map_err(|e| {
+                Error::input(format!(
+                    "{e}\n  expected: values on one line (or the column sent in a body instead)"
+                ))
+            })?;
+        }
+    }
+    let unsafe_env: Vec<&str> = env.with_line_break().collect();
+    if let Some(name) = template.env_names().find(|n| unsafe_env.contains(n)) {
+        return Err(Error::input(format!(
+            "environment variable {name} holds a line break or NUL, and a header sends it\n  expected: a value on one line"
+        )));
+    }
+    Ok(())
+}
+
 /// A template's error in the scenario: `value` is the TOML string the template came from,
 /// and the error's column points at the character inside it, escapes counted.
 pub fn template_error(src: &Source, value: &Spanned<String>, e: &TemplateError) -> Error {
@@ -480,6 +522,37 @@ mod tests {
         assert!(err.contains("only one may be `data`"), "{err}");
         let err = rejected(&format!("data = 3\n{HEAD}"));
         assert!(err.contains("[data] table"), "{err}");
+    }
+
+    #[test]
+    fn header_templates_refuse_line_breaks_in_what_they_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("o.csv");
+        std::fs::write(&path, "id,note\n1,\"two\nlines\"\n").unwrap();
+        let sources = [DataSource::open(&path).unwrap()];
+        let scope = stampede_mix::Scope {
+            sources: vec![SourceColumns {
+                name: None,
+                columns: sources[0].columns().to_vec(),
+            }],
+            captures: vec![],
+        };
+        let header =
+            |t: &str| Template::compile_at(t, &scope, stampede_mix::Position::Header).unwrap();
+        let env = EnvValues::read(["K"], |_| Some("a\r\nb".into())).unwrap();
+        let none = EnvValues::default();
+        assert!(check_header_template(&header("{{data.id}}"), &sources, &none).is_ok());
+        let e = check_header_template(&header("{{data.note}}"), &sources, &none).unwrap_err();
+        assert!(
+            e.message.contains("o.csv:2: column \"note\""),
+            "{}",
+            e.message
+        );
+        let e = check_header_template(&header("{{env.K}}"), &sources, &env).unwrap_err();
+        assert!(e.message.contains("K holds a line break"), "{}", e.message);
+        let t = header("{{env.STAMPEDE_SURELY_UNSET_VAR}}");
+        let e = env_values([&t]).unwrap_err();
+        assert!(e.contains("STAMPEDE_SURELY_UNSET_VAR is not set"), "{e}");
     }
 
     #[test]

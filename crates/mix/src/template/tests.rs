@@ -249,3 +249,54 @@ proptest! {
         }
     }
 }
+
+/// Valid templates, each then cut, spliced and duplicated at random places.
+const VALID: &[&str] = &[
+    "/orders/{{data.id}}?e={{ data.email }}&n={{random_int -3 9}}",
+    "{\"id\": \"{{uuid}}\", \"seq\": {{seq}}, \"at\": {{timestamp_ms}}, \"u\": \"{{users.name}}\"}",
+    "Bearer {{captured.token}} {{env.API_KEY}} {{\"{{\"}}literal}}",
+];
+
+fn char_floor(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn mutated_templates_never_panic_and_spans_stay_inside(
+        which in 0..VALID.len(),
+        edits in prop::collection::vec((0usize..200, 0usize..8, piece(), 0u8..3), 1..5),
+        position in prop_oneof![Just(Position::Path), Just(Position::Header), Just(Position::Body)],
+    ) {
+        let mut text = VALID[which].to_string();
+        for (at, len, insert, kind) in edits {
+            let start = char_floor(&text, at);
+            let end = char_floor(&text, start + len);
+            match kind {
+                0 => text.replace_range(start..end, ""),
+                1 => text.insert_str(start, &insert),
+                _ => {
+                    let copy = text[start..end].to_string();
+                    text.insert_str(end, &copy);
+                }
+            }
+        }
+        if let Err(e) = Template::compile_at(&text, &scope(), position) {
+            prop_assert!(e.span.start <= e.span.end && e.span.end <= text.len(), "{e:?} in {text:?}");
+            prop_assert!(text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end));
+        }
+    }
+}
+
+#[test]
+fn the_mutation_seeds_are_valid() {
+    for text in VALID {
+        Template::compile(text, &scope()).unwrap();
+    }
+}
