@@ -76,3 +76,29 @@ impl EnvValues {
         Cow::Owned(self.mask(&text).into_owned().into_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_read_once_and_masked() {
+        let mut asked = Vec::new();
+        let env = EnvValues::read(["TOKEN", "KEY", "TOKEN", "EMPTY"], |n| {
+            asked.push(n.to_string());
+            Some(match n {
+                "TOKEN" => "abc123".into(),
+                "KEY" => "abc123-long".into(),
+                _ => String::new(),
+            })
+        })
+        .unwrap();
+        assert_eq!(asked, ["TOKEN", "KEY", "EMPTY"]);
+        assert_eq!(env.mask("x abc123-long y abc123 z"), "x *** y *** z");
+        assert!(matches!(env.mask("nothing here"), Cow::Borrowed(_)));
+        assert_eq!(&*env.mask_bytes(b"Bearer abc123\r\n"), b"Bearer ***\r\n");
+        assert_eq!(env.with_line_break().count(), 0);
+        let missing = EnvValues::read(["NOPE"], |_| None).unwrap_err();
+        assert_eq!(missing, MissingEnv("NOPE".into()));
+    }
+}
