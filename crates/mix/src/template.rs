@@ -70,7 +70,7 @@ enum Part {
     Literal(Vec<u8>),
     Uuid,
     Seq,
-    /// `salt` tells two `random_int`s of one template apart.
+    /// `salt` tells `random_int`s apart: the template's text and the draw's place in it.
     RandomInt {
         low: i64,
         high: i64,

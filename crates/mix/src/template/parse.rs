@@ -28,14 +28,16 @@ pub(super) fn parts(
     let mut parts = Vec::new();
     let mut literal = Vec::new();
     let mut at = 0;
-    let mut random_ints = 0u64;
+    // Each `random_int` draws by its own salt: the template's text and its place in it,
+    // so a path's and a body's draws differ too (identical templates draw alike).
+    let mut random_ints = fnv1a(text.as_bytes());
     while let Some(found) = text[at..].find("{{") {
         let open = at + found;
         push_literal(&mut literal, text, at..open, position)?;
         let (part, end) = placeholder(text, open, scope, random_ints)?;
 
         if matches!(part, Part::RandomInt { .. }) {
-            random_ints += 1;
+            random_ints = random_ints.wrapping_add(1);
         }
         match part {
             // `{{"…"}}`: the text between the quotes.
@@ -306,12 +308,19 @@ fn dotted(
     }
 }
 
-/// The closest name, if close enough to be a likely typo.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The closest name, if close enough to be a likely typo (as `stampede-located` judges,
+/// which this crate may not depend on).
 fn nearest<'n>(given: &str, names: &[&'n str]) -> Option<&'n str> {
     names
         .iter()
         .map(|n| (strsim::jaro_winkler(given, n), *n))
-        .filter(|(score, _)| *score > 0.8)
+        .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, n)| n)
 }

@@ -300,3 +300,10 @@ fn the_mutation_seeds_are_valid() {
         Template::compile(text, &scope()).unwrap();
     }
 }
+
+#[test]
+fn random_ints_of_different_templates_draw_apart() {
+    let path = render_at("/{{random_int 0 1000000000}}", Position::Path);
+    let body = render("{{random_int 0 1000000000}}");
+    assert_ne!(&path[1..], body);
+}
