@@ -14,7 +14,7 @@ use toml::{Spanned, Value};
 
 use crate::error::{Error, Result};
 use crate::located::Source;
-use stampede_mix::data::{Pick, Source as DataSource};
+use stampede_mix::data::{Pick, Source as DataSource, MAX_SOURCES};
 use stampede_mix::template::{SourceColumns, Template, TemplateError};
 use stampede_mix::EnvValues;
 
@@ -136,6 +136,13 @@ pub(super) fn data_specs(
             raw.span(),
             "[[data]] lists no source",
             "[data] file = \"orders.csv\", or [[data]] tables each with name and file",
+        ));
+    }
+    if tables.len() > MAX_SOURCES {
+        return Err(src.error(
+            raw.span(),
+            &format!("{} data sources", tables.len()),
+            &format!("at most {MAX_SOURCES} [[data]] tables"),
         ));
     }
     let dir = src.name.parent().unwrap_or(Path::new(""));
@@ -264,6 +271,29 @@ pub fn open_sources(specs: &[DataSpec]) -> Result<Vec<DataSource>> {
             })
         })
         .collect()
+}
+
+/// What the preflight says of a source once read: its name, file, row count and pick.
+pub fn preflight_line(spec: &DataSpec, source: &DataSource) -> String {
+    let rows = source.rows();
+    let pick = match (spec.pick, spec.seed_from) {
+        (Pick::Sequential, _) => "sequential (row k mod rows)".to_string(),
+        (Pick::Unique, _) => format!("unique (each row once: at most {rows} requests read it)"),
+        (Pick::Random { seed }, from) => {
+            let from = match from {
+                SeedFrom::Source => "its seed",
+                SeedFrom::Scenario => "the scenario's seed",
+                _ => "the default seed",
+            };
+            format!("random (seed {seed}, {from})")
+        }
+    };
+    format!(
+        "data {}: {} — {rows} rows, {} columns, pick {pick}",
+        spec.prefix(),
+        spec.path.display(),
+        source.columns().len()
+    )
 }
 
 /// The sources as templates see them: in the order of `specs`, which is the order of
@@ -451,6 +481,12 @@ mod tests {
         assert_eq!(sources[0].rows(), 1);
         let scope = scope_sources(&data, &sources);
         assert_eq!(scope[0].columns, ["id", "email"]);
+        let line = preflight_line(&data[0], &sources[0]);
+        assert!(
+            line.starts_with("data data: ")
+                && line.ends_with("o.csv — 1 rows, 2 columns, pick sequential (row k mod rows)"),
+            "{line}"
+        );
     }
 
     #[test]

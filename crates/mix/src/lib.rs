@@ -14,7 +14,7 @@ pub mod pick;
 pub mod secret;
 pub mod template;
 
-pub use data::{Pick, Row, RowReader, Source};
+pub use data::{Pick, Row, RowReader, RowsOf, Source, SourceReaders};
 pub use pick::Rotation;
 pub use secret::EnvValues;
 pub use template::{Context, Position, Scope, SourceColumns, Template, TemplateError};

@@ -12,6 +12,7 @@ mod csv_file;
 mod index;
 mod jsonl;
 mod reader;
+mod readers;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 pub use index::Index;
 pub use reader::RowReader;
+pub use readers::{RowsOf, SourceReaders, MAX_SOURCES};
 
 /// The longest row a source may hold: longer is surely not a row of test data, and it
 /// bounds what a reader ever buffers.

@@ -271,3 +271,23 @@ fn rss_kb() -> u64 {
 fn peak_kb() -> u64 {
     status_kb("VmHWM:")
 }
+
+#[test]
+fn a_threads_readers_give_each_request_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Source::open(&file(&dir, "a.csv", b"x\n0\n1\n2\n")).unwrap();
+    let b = Source::open(&file(&dir, "b.jsonl", b"{\"y\":\"p\"}\n{\"y\":\"q\"}\n")).unwrap();
+    let mut readers =
+        SourceReaders::new(&[(a.clone(), Pick::Sequential), (b, Pick::Unique)]).unwrap();
+    let rows = readers.rows_of(1).unwrap().unwrap();
+    let got: Vec<&[u8]> = rows
+        .as_slice()
+        .iter()
+        .map(|r| r.unwrap().field(0))
+        .collect();
+    assert_eq!(got, [&b"1"[..], b"q"]);
+    // The unique source has two rows: request 2 finds it exhausted.
+    assert!(readers.rows_of(2).unwrap().is_none());
+    let many = vec![(a, Pick::Sequential); MAX_SOURCES + 1];
+    assert!(SourceReaders::new(&many).is_err());
+}
