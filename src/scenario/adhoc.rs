@@ -171,6 +171,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         request: Default::default(),
         abort: None,
         aws: None,
+        data: Vec::new(),
     };
     scenario.aws = super::parse::aws_for(None, &scenario.target, url.as_ref());
     flags.amend(&mut scenario)?;

@@ -5,6 +5,7 @@ mod abort;
 mod adhoc;
 mod aws;
 mod client;
+pub mod data;
 pub mod lambda;
 mod parse;
 pub mod schema;
@@ -24,6 +25,7 @@ pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
+pub use data::DataSpec;
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
@@ -52,6 +54,8 @@ pub struct Scenario {
     pub abort: Option<AbortRules>,
     /// `[aws]`: what the quota check reads.
     pub aws: Option<AwsSettings>,
+    /// `[data]` / `[[data]]`: the sources templates read, opened when the run starts.
+    pub data: Vec<DataSpec>,
 }
 
 /// The `[request]` table: ids sent with every attempt of a logical request.

@@ -60,6 +60,9 @@ pub(super) struct RawScenario {
     /// Run against the built-in API Gateway + Lambda emulator, started in-process.
     #[schemars(with = "Option<RawEmulator>")]
     emulator: Option<Spanned<RawEmulator>>,
+    /// Data sources templates read: `[data]` (`{{data.COLUMN}}`) or `[[data]]` with names.
+    #[schemars(with = "Option<super::data::RawDataTables>")]
+    data: Option<Spanned<super::data::RawDataTables>>,
 }
 
 /// `[target]`: the request every attempt sends — to a URL, or (`kind = "lambda"`) to a
@@ -315,7 +318,12 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         None => None,
     };
     let aws = aws_for(aws, &target, url_override);
+    let data = match &raw.data {
+        Some(d) => super::data::data_specs(&src, d, raw.seed)?,
+        None => Vec::new(),
+    };
     Ok(Scenario {
+        data,
         abort,
         aws,
         retry,

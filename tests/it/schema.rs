@@ -193,6 +193,7 @@ fn scenario_with_stray_key(definition: &str) -> String {
         "Retry" => format!("{base}[retry]\nzz_stray = 1\n"),
         "Abort" => format!("{base}[abort]\nzz_stray = 1\n"),
         "Aws" => format!("{base}[aws]\nzz_stray = 1\n"),
+        "DataSource" => format!("{base}[data]\nfile = \"x.csv\"\nzz_stray = 1\n"),
         "Prices" => format!("{base}[aws.prices]\nzz_stray = 1\n"),
         "Emulator" => format!("{base}[emulator]\nzz_stray = 1\n"),
         "Scaling" => format!("{base}[emulator]\nscaling = {{ zz_stray = 1 }}\n"),

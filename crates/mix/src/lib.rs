@@ -6,10 +6,15 @@
 //! A crate of its own because this is the one place where "the same k gives the same
 //! request" must hold — in every lane, every shard and every retry — and it holds only if
 //! nothing here reads a clock, a lane or a connection. No tokio, no HTTP types: the engine
-//! asks, the transport writes the bytes.
+//! asks, the transport writes the bytes. Reading a data file is the one I/O here: once at
+//! start, then each thread's own reader.
 
 pub mod data;
 pub mod pick;
+pub mod secret;
 pub mod template;
 
+pub use data::{Pick, Row, RowReader, RowsOf, Source, SourceReaders};
 pub use pick::Rotation;
+pub use secret::EnvValues;
+pub use template::{Context, Position, Scope, SourceColumns, Template, TemplateError};
