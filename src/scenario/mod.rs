@@ -5,6 +5,7 @@ mod abort;
 mod adhoc;
 mod aws;
 mod client;
+pub mod expect;
 pub mod lambda;
 mod parse;
 pub mod schema;
