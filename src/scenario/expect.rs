@@ -374,6 +374,23 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_offers_the_keys_the_reader_takes() {
+        let schema = crate::scenario::schema::generator().into_root_schema_for::<RawExpect>();
+        let schema = serde_json::to_value(schema).unwrap();
+        let keys: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["body", "headers", "json", "status"]);
+        assert_eq!(schema["additionalProperties"], json!(false));
+        let capture = crate::scenario::schema::generator().into_root_schema_for::<RawCapture>();
+        let capture = serde_json::to_value(capture).unwrap();
+        assert_eq!(capture["type"], "object");
+        let text = capture.to_string();
+        assert!(
+            text.contains("json:/") && text.contains("header:"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn captures_are_read_with_their_sources_placed() {
         let c =
             capture(r#"capture = { token = "json:/access_token", location = "header:Location" }"#)
