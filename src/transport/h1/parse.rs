@@ -11,6 +11,8 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use http::HeaderValue;
+use stampede_mix::capture::{self, Capture};
+use stampede_mix::expect::{AnswerView, Expect, BODY_LIMIT};
 
 /// The longest head accepted, in bytes (hyper's own buffer limit is about 400 KB).
 pub const MAX_HEAD: usize = 256 * 1024;
@@ -58,6 +60,20 @@ impl KeepFor {
             headers: names,
         }
     }
+
+    /// What a request with these checks and captures keeps of its answers; `None` when it
+    /// has neither, and its answers are read as every other request's.
+    pub fn for_checks(expect: Option<&Expect>, captures: &[Capture]) -> Option<KeepFor> {
+        if expect.is_none() && captures.is_empty() {
+            return None;
+        }
+        let reads_body = expect.is_some_and(Expect::reads_body) || capture::reads_body(captures);
+        let names = expect
+            .into_iter()
+            .flat_map(Expect::header_names)
+            .chain(captures.iter().filter_map(Capture::header_name));
+        Some(KeepFor::new(if reads_body { BODY_LIMIT } else { 0 }, names))
+    }
 }
 
 /// The headers kept for checks (the body is the reader's excerpt), and whether the body
@@ -79,6 +95,11 @@ impl stampede_mix::expect::Headers for Kept {
 }
 
 impl Kept {
+    /// The answer as checks and captures read it: `body` is the reader's kept bytes.
+    pub fn view<'a>(&'a self, status: u16, body: &'a [u8]) -> AnswerView<'a> {
+        AnswerView::new(status, self, body, self.body_cut)
+    }
+
     fn add(&mut self, name: &str, value: &[u8]) {
         match self.headers.iter_mut().find(|(n, _)| n == name) {
             Some((_, v)) => {
@@ -631,6 +652,43 @@ mod tests {
         let (head, body) = read_in_pieces(r, failed, 2);
         assert_eq!(body, b"hello");
         assert!(!head.kept.unwrap().body_cut);
+    }
+
+    #[test]
+    fn a_request_keeps_what_its_checks_and_captures_read_and_no_more() {
+        use stampede_mix::expect::{HeaderWant, Pointer};
+        assert_eq!(KeepFor::for_checks(None, &[]), None);
+        let status_only = Expect {
+            status: Some(stampede_mix::expect::StatusSet::new()),
+            ..Expect::default()
+        };
+        let keep = KeepFor::for_checks(Some(&status_only), &[]).unwrap();
+        assert_eq!((keep.body_limit, keep.headers.len()), (0, 0));
+        let expect = Expect {
+            headers: vec![("etag".into(), HeaderWant::Present)],
+            json: vec![(Pointer::parse("/status").unwrap(), serde_json::json!("OK"))],
+            ..Expect::default()
+        };
+        let captures = [Capture::parse("loc", "header:Location").unwrap()];
+        let keep = KeepFor::for_checks(Some(&expect), &captures).unwrap();
+        assert_eq!(keep.body_limit, BODY_LIMIT);
+        assert_eq!(keep.headers, ["etag", "location"]);
+        let keep = KeepFor::for_checks(None, &captures).unwrap();
+        assert_eq!((keep.body_limit, keep.headers.len()), (0, 1));
+        // The hook the lane calls, end to end on one answer.
+        let answer = b"HTTP/1.1 200 OK\r\nETag: 1\r\nLocation: /o/1\r\ncontent-length: 16\r\n\r\n{\"status\":\"BAD\"}";
+        let keep = Arc::new(KeepFor::for_checks(Some(&expect), &captures).unwrap());
+        let r = ResponseReader::new(false, false, 512).keeping(keep);
+        let (head, body) = read_in_pieces(r, answer, 9);
+        let kept = head.kept.unwrap();
+        let view = kept.view(head.status, &body);
+        assert_eq!(
+            expect.check(&view).unwrap_err().as_str(),
+            r#"/status was "BAD", expected "OK""#
+        );
+        let mut captured = Vec::new();
+        capture::extract_all(&captures, &view, &mut captured).unwrap();
+        assert_eq!(captured, [("loc".to_string(), b"/o/1".to_vec())]);
     }
 
     #[test]
