@@ -201,10 +201,19 @@ fn inner(src: &Source, string: Range<usize>, within: Range<usize>) -> Range<usiz
     } else {
         usize::from(quoted.starts_with('"') || quoted.starts_with('\''))
     };
-    let start = (string.start + open + within.start).min(string.end);
-    let end = (string.start + open + within.end)
-        .min(string.end)
-        .max(start);
+    // A string with escapes puts the bytes elsewhere: never inside a character of the file.
+    let boundary = |mut at: usize| {
+        while !src.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let start = boundary((string.start + open + within.start).min(string.end));
+    let end = boundary(
+        (string.start + open + within.end)
+            .min(string.end)
+            .max(start),
+    );
     start..end
 }
 
@@ -416,6 +425,11 @@ mod tests {
         assert!(err.starts_with(&format!("s.toml:1:{col}: ")), "{err}");
         let err = capture(r#"capture = { "my token" = "json:/t" }"#).unwrap_err();
         assert!(err.contains("cannot be a captured name"), "{err}");
+        // Escapes move the bytes: the place is near, never inside a character.
+        let err = capture("capture = { t = \"json:/\\tééé~\" }").unwrap_err();
+        assert!(err.starts_with("s.toml:1:"), "{err}");
+        let err = expect("expect = { json = { \"/\\tééé~\" = 1 } }").unwrap_err();
+        assert!(err.starts_with("s.toml:1:"), "{err}");
         let err = capture(r#"capture = { token = 3 }"#).unwrap_err();
         assert!(err.starts_with("s.toml:1:"), "{err}");
     }

@@ -157,7 +157,7 @@ impl StatusSet {
     /// Adds a code or class written as text (`"201"`, `"2xx"`).
     pub fn add_text(&mut self, text: &str) -> Result<(), String> {
         let t = text.trim();
-        if t.len() == 3 && t[1..].eq_ignore_ascii_case("xx") {
+        if t.len() == 3 && t.as_bytes()[1..].eq_ignore_ascii_case(b"xx") {
             return match t.as_bytes()[0] {
                 b'2' => {
                     self.ranges.push((200, 299));
@@ -570,6 +570,41 @@ mod tests {
         let m = e.check(&view(200, &[], b"{}")).unwrap_err();
         assert!(m.as_str().chars().count() <= LINE_MAX, "{m}");
         assert!(!m.as_str().contains('\n'));
+    }
+
+    #[test]
+    fn odd_text_is_refused_never_a_panic() {
+        let odd = [
+            "",
+            "é",
+            "éx",
+            "\u{1F600}",
+            "2é",
+            "~",
+            "/~",
+            "/é~",
+            "/~é",
+            "xx",
+            "2xxx",
+            " 2xx ",
+            "json:",
+            "header:é",
+            "json:é",
+            ":",
+            "::",
+            "json:/~\u{1F600}",
+        ];
+        for text in odd {
+            let _ = StatusSet::new().add_text(text);
+            let _ = Pointer::parse(text);
+            if let Err(e) = crate::capture::Capture::parse("n", text) {
+                assert!(text.is_char_boundary(e.at), "{text:?} at {}", e.at);
+            }
+            if let Err(e) = Pointer::parse(text) {
+                assert!(text.is_char_boundary(e.at) && e.at < text.len().max(1));
+            }
+        }
+        assert!(StatusSet::new().add_text(" 2xx ").is_ok());
     }
 
     #[test]
