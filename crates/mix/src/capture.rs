@@ -112,14 +112,17 @@ impl Capture {
 
 /// Takes every capture of a step from its answer into `captured` (a name captured again
 /// replaces its value): the values `{{captured.NAME}}` renders in the flow's later steps.
-/// The first that fails fails the step; `captured` then holds the ones before it.
+/// The first that fails fails the step and `captured` is left as it was: all or none.
 pub fn extract_all(
     captures: &[Capture],
     answer: &AnswerView,
     captured: &mut Vec<(String, Vec<u8>)>,
 ) -> Result<(), Mismatch> {
-    for c in captures {
-        let value = c.extract(answer)?;
+    let values = captures
+        .iter()
+        .map(|c| c.extract(answer))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (c, value) in captures.iter().zip(values) {
         match captured.iter_mut().find(|(n, _)| *n == c.name) {
             Some((_, v)) => *v = value,
             None => captured.push((c.name.clone(), value)),
@@ -197,6 +200,13 @@ mod tests {
             m.as_str().starts_with("capture token: body is not JSON"),
             "{m}"
         );
+        // All or none: a step that fails leaves what earlier steps captured as it was.
+        let both = captures(&[("loc", "header:location"), ("token", "json:/access_token")]);
+        let mut kept = vec![("token".to_string(), b"earlier".to_vec())];
+        let headers = [("location", &b"/o/1"[..])];
+        let partial = AnswerView::new(200, &headers, br#"{}"#, false);
+        assert!(extract_all(&both, &partial, &mut kept).is_err());
+        assert_eq!(kept, [("token".to_string(), b"earlier".to_vec())]);
         let h = captures(&[("loc", "header:location")]);
         let m = extract_all(&h, &answer(b""), &mut got).unwrap_err();
         assert_eq!(m.as_str(), "capture loc: header location is missing");
