@@ -52,14 +52,17 @@ pub enum Outcome {
     /// 2xx.
     Ok,
     /// 3xx: not followed, and not a success — a load test that only reaches a redirect
-    /// (http → https, a moved path) has not reached the service. (A request's `expect`, when
-    /// there is one, will be able to allow them.)
+    /// (http → https, a moved path) has not reached the service.
     Redirect,
     Throttled(ThrottleKind),
     /// 500 with API Gateway's own body: Lambda throttled behind a REST API, most likely.
     SuspectedIntegrationThrottle,
     /// The Invoke API ran the function and it failed: 200 with `X-Amz-Function-Error`.
     FunctionError,
+    /// An answer classified ok that failed its request's `expect`, or lacked a value its
+    /// `capture` takes: 200 but wrong. Never made by [`Outcome::classify`] (which sees no
+    /// request), only by [`Outcome::checked`].
+    Unexpected,
     /// Any other 4xx.
     ClientError,
     /// Any other 5xx.
@@ -86,6 +89,7 @@ impl Outcome {
             Outcome::Throttled(_) => AttemptClass::Throttled,
             Outcome::SuspectedIntegrationThrottle => AttemptClass::SuspectedLambdaThrottles,
             Outcome::FunctionError => AttemptClass::FunctionErrors,
+            Outcome::Unexpected => AttemptClass::Unexpected,
             Outcome::ClientError => AttemptClass::ClientErrors,
             Outcome::ServerError => AttemptClass::ServerErrors,
             Outcome::Timeout => AttemptClass::Timeouts,
@@ -193,6 +197,19 @@ impl Outcome {
         }
     }
 
+    /// An answer's outcome after its request's checks: only an ok answer is checked (a
+    /// throttle or a 5xx stays what it is), and one that failed them is `Unexpected`.
+    /// `check` runs only when asked, so an ok answer pays for its checks and no other does.
+    pub fn checked<E>(self, check: impl FnOnce() -> Result<(), E>) -> (Outcome, Option<E>) {
+        match self {
+            Outcome::Ok => match check() {
+                Ok(()) => (Outcome::Ok, None),
+                Err(why) => (Outcome::Unexpected, Some(why)),
+            },
+            other => (other, None),
+        }
+    }
+
     /// Only the status is known (tests, and answers whose body was not read).
     pub fn from_status(status: u16) -> Outcome {
         Outcome::classify(status, None, b"")
@@ -206,6 +223,7 @@ impl Outcome {
             Outcome::Throttled(kind) => format!("throttled:{}", kind.key()),
             Outcome::SuspectedIntegrationThrottle => "suspected_lambda_throttle".into(),
             Outcome::FunctionError => "function_error".into(),
+            Outcome::Unexpected => "unexpected".into(),
             Outcome::ClientError => "client_error".into(),
             Outcome::ServerError => "server_error".into(),
             Outcome::Timeout => "timeout".into(),
@@ -494,6 +512,34 @@ mod tests {
         );
         assert!(Outcome::LocalError(LocalReason::Buffers).is_error());
         assert!(Outcome::ProtocolError.is_error());
+    }
+
+    #[test]
+    fn only_ok_answers_are_checked_and_a_failed_check_is_an_unexpected_error() {
+        let fail = || Err::<(), _>("/status was \"ERROR\", expected \"CREATED\"");
+        let (outcome, why) = Outcome::Ok.checked(fail);
+        assert_eq!(outcome, Outcome::Unexpected);
+        assert_eq!(why, Some("/status was \"ERROR\", expected \"CREATED\""));
+        assert_eq!(
+            Outcome::Ok.checked(|| Ok::<(), &str>(())),
+            (Outcome::Ok, None)
+        );
+        let throttle = Outcome::Throttled(ThrottleKind::ApiGateway);
+        let ran = std::cell::Cell::new(false);
+        let check = || {
+            ran.set(true);
+            fail()
+        };
+        assert_eq!(
+            throttle.checked(check),
+            (throttle, None),
+            "a throttle stays one"
+        );
+        assert!(!ran.get(), "answers that are not ok are not checked");
+        assert_eq!(Outcome::ServerError.checked(fail).0, Outcome::ServerError);
+        assert!(Outcome::Unexpected.is_error() && !Outcome::Unexpected.is_throttle());
+        assert_eq!(Outcome::Unexpected.class(), AttemptClass::Unexpected);
+        assert_eq!(Outcome::Unexpected.name(), "unexpected");
     }
 
     #[test]

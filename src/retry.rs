@@ -77,9 +77,18 @@ pub enum RetryCause {
     ServerError,
     Timeout,
     Connect,
+    /// An answer that failed its request's `expect`: retried only when `[retry] on` names
+    /// it (never by default — the service answered, and asking again may act twice).
+    Unexpected,
 }
 
-pub const CAUSE_NAMES: [&str; 4] = ["throttle", "server-error", "timeout", "connect"];
+pub const CAUSE_NAMES: [&str; 5] = [
+    "throttle",
+    "server-error",
+    "timeout",
+    "connect",
+    "unexpected",
+];
 
 impl RetryCause {
     pub fn from_name(name: &str) -> Option<RetryCause> {
@@ -88,6 +97,7 @@ impl RetryCause {
             "server-error" => RetryCause::ServerError,
             "timeout" => RetryCause::Timeout,
             "connect" => RetryCause::Connect,
+            "unexpected" => RetryCause::Unexpected,
             _ => return None,
         })
     }
@@ -98,6 +108,7 @@ impl RetryCause {
             RetryCause::ServerError => "server-error",
             RetryCause::Timeout => "timeout",
             RetryCause::Connect => "connect",
+            RetryCause::Unexpected => "unexpected",
         }
     }
 }
@@ -108,6 +119,7 @@ impl crate::classify::Counted for RetryCause {
         RetryCause::ServerError,
         RetryCause::Timeout,
         RetryCause::Connect,
+        RetryCause::Unexpected,
     ];
     fn key(self) -> &'static str {
         self.name()
@@ -166,6 +178,7 @@ impl RetryPolicy {
             | Outcome::ProtocolError => RetryCause::ServerError,
             Outcome::Timeout => RetryCause::Timeout,
             Outcome::ConnectError | Outcome::TlsError => RetryCause::Connect,
+            Outcome::Unexpected => RetryCause::Unexpected,
             // Retrying cannot free a descriptor or renew credentials: it would only hide the cause.
             // The SDKs do not retry a function's own failure: it ran, and may have acted.
             // A redirect answers the same again (it is not followed either).
@@ -464,8 +477,21 @@ mod tests {
             None
         );
         assert_eq!(p.retryable(Outcome::Ok), None);
+        assert_eq!(
+            p.retryable(Outcome::Unexpected),
+            None,
+            "a failed expect is not retried by default"
+        );
         p.on = vec![RetryCause::Throttle];
         assert_eq!(p.retryable(Outcome::Timeout), None);
+        p.on = vec![RetryCause::from_name("unexpected").unwrap()];
+        assert_eq!(
+            p.retryable(Outcome::Unexpected),
+            Some(RetryCause::Unexpected)
+        );
+        assert!(CAUSE_NAMES
+            .iter()
+            .all(|n| RetryCause::from_name(n).is_some_and(|c| c.name() == *n)));
     }
 
     #[test]

@@ -249,6 +249,7 @@ mod tests {
             Outcome::Throttled(ThrottleKind::UsagePlan),
             Outcome::SuspectedIntegrationThrottle,
             Outcome::FunctionError,
+            Outcome::Unexpected,
             Outcome::ClientError,
             Outcome::ServerError,
             Outcome::Timeout,
@@ -281,7 +282,7 @@ mod tests {
         assert_eq!(a.sent, 1000);
         assert_eq!(a.classes().iter().map(|(n, _)| n).sum::<u64>(), a.sent);
         assert_eq!(r.stages[0].counts.attempt_classes(), a.sent);
-        assert!(a.classes().iter().filter(|(n, _)| *n > 0).count() >= 12);
+        assert!(a.classes().iter().filter(|(n, _)| *n > 0).count() >= 13);
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod adhoc;
 mod aws;
 mod client;
 pub mod data;
+pub mod expect;
 pub mod lambda;
 mod parse;
 pub mod schema;

@@ -24,12 +24,13 @@ const BOUND: Duration = Duration::from_secs(20);
 const KILL: Duration = Duration::from_secs(30);
 
 /// Every class an attempt can land in; exactly one each.
-const CLASSES: [&str; 13] = [
+const CLASSES: [&str; 14] = [
     "ok",
     "redirects",
     "throttled",
     "suspected_lambda_throttles",
     "function_errors",
+    "unexpected",
     "server_errors",
     "client_errors",
     "timeouts",

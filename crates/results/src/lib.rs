@@ -389,30 +389,34 @@ attempt_classes! {
     ok => Ok, 0, "ok";
     /// 3xx: not followed, and not a success.
     #[serde(default)]
-    redirects => Redirects, 6, "redirects (3xx, not followed)";
+    redirects => Redirects, 7, "redirects (3xx, not followed)";
     throttled => Throttled, 1, "throttled";
     /// 500s with API Gateway's own body: Lambda throttled behind API Gateway, most likely.
     suspected_lambda_throttles => SuspectedLambdaThrottles, 2, "suspected Lambda throttles";
     /// Function errors the Invoke API reports (`X-Amz-Function-Error`); HTTP targets have none.
     #[serde(default)]
     function_errors => FunctionErrors, 3, "function errors";
-    server_errors => ServerErrors, 4, "other 5xx";
-    client_errors => ClientErrors, 5, "other 4xx";
+    /// An answer the classifier calls ok that failed its request's `expect` (a status, a
+    /// JSON value, a body substring, a header), or lacked a value its `capture` takes.
+    #[serde(default)]
+    unexpected => Unexpected, 4, "unexpected answers (failed expect)";
+    server_errors => ServerErrors, 5, "other 5xx";
+    client_errors => ClientErrors, 6, "other 4xx";
     /// No answer within the attempt timeout, or API Gateway's integration timeout.
-    timeouts => Timeouts, 7, "timeouts";
+    timeouts => Timeouts, 8, "timeouts";
     /// The network: refused, reset, unreachable.
-    connect_errors => ConnectErrors, 8, "connect errors";
+    connect_errors => ConnectErrors, 9, "connect errors";
     /// The TLS handshake failed (certificate, protocol).
-    tls_errors => TlsErrors, 9, "TLS errors";
+    tls_errors => TlsErrors, 10, "TLS errors";
     /// Not valid HTTP: a malformed status line or header, a body cut short.
     #[serde(default)]
-    protocol_errors => ProtocolErrors, 10, "protocol errors (malformed answers)";
+    protocol_errors => ProtocolErrors, 11, "protocol errors (malformed answers)";
     /// The client machine ran out of something (see `local_errors` at the top level).
     #[serde(default)]
-    local_errors => LocalErrors, 11, "local errors";
+    local_errors => LocalErrors, 12, "local errors";
     /// Still under way when the run stopped waiting.
     #[serde(default)]
-    abandoned => Abandoned, 12, "abandoned";
+    abandoned => Abandoned, 13, "abandoned";
 }
 
 impl Attempts {

@@ -15,7 +15,7 @@ use tokio_rustls::client::TlsStream;
 mod parse;
 mod request;
 
-pub use parse::{Head, KeepAlive, ParseError, ResponseReader, MAX_HEAD};
+pub use parse::{Head, KeepAlive, KeepFor, Kept, ParseError, ResponseReader, MAX_HEAD};
 pub use request::{head_of, RequestTemplate};
 
 /// The lane's read buffer: large bodies are read in pieces this big.

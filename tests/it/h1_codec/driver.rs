@@ -90,7 +90,12 @@ pub fn fnv(bytes: &[u8]) -> u64 {
 /// piece is appended; the pieces end at `ends` (ascending offsets), and when they run out
 /// before the answer is done the server has closed: `eof`.
 pub fn drive(input: &[u8], ends: &[usize], setup: Setup) -> Read {
-    let mut reader = ResponseReader::new(setup.head_request, setup.invoke, setup.limit);
+    let reader = ResponseReader::new(setup.head_request, setup.invoke, setup.limit);
+    drive_with(input, ends, reader)
+}
+
+/// As [`drive`], with a reader made by the caller (one that keeps more, for checks).
+pub fn drive_with(input: &[u8], ends: &[usize], mut reader: ResponseReader) -> Read {
     let mut buf: Vec<u8> = Vec::new();
     let (mut used, mut given) = (0, 0);
     let mut ends = ends.iter().copied().chain(std::iter::once(input.len()));

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::case::{Case, Want};
 use super::corpus::corpus;
-use super::driver::{drive, find, Read, Setup};
+use super::driver::{drive, drive_with, find, random_ends, Read, Setup};
 use super::generator::generated;
 
 /// What hyper's HTTP/1.1 client makes of `bytes` sent as the answer to a GET (or a HEAD):
@@ -158,4 +158,56 @@ async fn hyper_reads_the_same_bytes_alike_but_where_listed() {
         cases.len(),
         listed.len()
     );
+}
+
+/// A request with checks keeps every answer's body, not only a failed one's: what it keeps
+/// is the body hyper reads, however the bytes arrive, and the headers it names.
+#[tokio::test]
+async fn a_body_kept_for_checks_is_the_body_hyper_reads() {
+    use stampede::transport::h1::{KeepFor, ResponseReader};
+    use stampede_mix::expect::Headers;
+    let keep = std::sync::Arc::new(KeepFor::new(usize::MAX, ["content-type"]));
+    let mut cases = corpus();
+    cases.extend(generated());
+    let mut rng = fastrand::Rng::with_seed(26);
+    let (mut compared, mut typed) = (0, 0);
+    for case in cases.iter().filter(|c| c.hyper_differs.is_none()) {
+        let reader = || {
+            ResponseReader::new(case.setup.head_request, case.setup.invoke, 0).keeping(keep.clone())
+        };
+        let ours = drive_with(&case.bytes, &[], reader());
+        if case.bytes.len() <= 64 * 1024 {
+            for most in [1, 7, 1500] {
+                let ends = random_ends(&mut rng, case.bytes.len(), most);
+                assert!(
+                    drive_with(&case.bytes, &ends, reader()) == ours,
+                    "{}: kept otherwise in pieces of 1..={most}",
+                    case.name
+                );
+            }
+        }
+        let theirs = hyper_reads(case.bytes.clone(), case.setup.head_request).await;
+        if let (Read::Answer { head, excerpt, .. }, Ok((status, body))) = (&ours, &theirs) {
+            assert_eq!(head.status, *status, "{}", case.name);
+            assert!(
+                excerpt == body,
+                "{}: we keep {} body bytes for checks, hyper reads {}",
+                case.name,
+                excerpt.len(),
+                body.len()
+            );
+            let kept = head.kept.as_ref().expect("kept for checks");
+            assert!(!kept.body_cut, "{}", case.name);
+            let named = find(&case.bytes.to_ascii_lowercase(), b"content-type:");
+            typed += usize::from(kept.get("content-type").is_some());
+            assert!(
+                named.is_some() || kept.get("content-type").is_none(),
+                "{}: a header that is not there was kept",
+                case.name
+            );
+            compared += 1;
+        }
+    }
+    eprintln!("{compared} answers kept for checks as hyper reads them ({typed} with content-type)");
+    assert!(compared >= 50, "only {compared} answers compared");
 }
