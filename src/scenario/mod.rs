@@ -7,6 +7,7 @@ mod aws;
 mod client;
 pub mod lambda;
 mod parse;
+pub mod requests;
 pub mod schema;
 pub mod shard;
 mod thresholds;
@@ -27,6 +28,7 @@ pub use aws::AwsSettings;
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
+pub use requests::{RequestEntry, Requests, REQUESTS_MAX};
 pub use shard::{Shard, ShardSource};
 pub use thresholds::{AbortRules, Metric, Threshold, METRIC_NAMES};
 pub use userinfo::BasicAuth;
@@ -52,6 +54,18 @@ pub struct Scenario {
     pub abort: Option<AbortRules>,
     /// `[aws]`: what the quota check reads.
     pub aws: Option<AwsSettings>,
+    /// `[[requests]]` (or `--requests`): the mix. `None`: the one request of `[target]`.
+    pub requests: Option<Requests>,
+}
+
+impl Scenario {
+    /// The requests sent: the `[[requests]]` mix, else the one request `[target]` makes
+    /// (read now, so that flags amending the target are in it).
+    pub fn mix(&self) -> Requests {
+        self.requests
+            .clone()
+            .unwrap_or_else(|| Requests::single(&self.target))
+    }
 }
 
 /// The `[request]` table: ids sent with every attempt of a logical request.
