@@ -64,6 +64,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         run_id,
         stage_names: scenario.stages.iter().map(|s| s.name.clone()).collect(),
         shard: split.part(),
+        mix: scenario.mix(),
     };
     let record = with_live_view(&scenario, &plans, args.quiet, |progress| {
         engine::run(

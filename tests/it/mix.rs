@@ -2,6 +2,10 @@
 //! each request did, shards merge into the single run per request, and bad entries are
 //! exit 2 with file:line:col.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use crate::common;
 
 use common::{stampede, stderr, write};
@@ -79,4 +83,139 @@ fn bad_entries_are_exit_2_at_their_place() {
         "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\nexpect = 1\n"
     ));
     assert!(err.contains("unknown") && err.contains("expect"), "{err}");
+}
+
+/// A loopback server that counts the requests it gets by method and path.
+struct Recording {
+    server: common::TestServer,
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl Recording {
+    fn start() -> Recording {
+        let counts = Arc::new(Mutex::new(BTreeMap::new()));
+        let seen = Arc::clone(&counts);
+        let server = common::TestServer::start(move |a| {
+            let key = format!("{} {}", a.method, a.uri.path());
+            *seen.lock().unwrap().entry(key).or_insert(0) += 1;
+            common::Reply::ok()
+        });
+        Recording { server, counts }
+    }
+
+    fn counts(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().unwrap().clone()
+    }
+}
+
+/// A 3:6:1 mix over 500 requests of an open stage and a burst of 500.
+fn mix_scenario(url: &str) -> String {
+    format!(
+        r#"name = "mix"
+[target]
+url = "{url}api"
+headers = {{ x-team = "t" }}
+
+[[requests]]
+name = "create order"
+method = "POST"
+path = "/orders"
+body = '{{"sku": "A-1"}}'
+weight = 3
+
+[[requests]]
+name = "get order"
+path = "/orders/1"
+weight = 6
+
+[[requests]]
+name = "list orders"
+path = "/orders?page=2"
+weight = 1
+
+[[stages]]
+name = "open"
+kind = "constant"
+rate = 1000
+duration = "500ms"
+
+[[stages]]
+name = "burst"
+kind = "burst"
+requests = 500
+"#
+    )
+}
+
+fn expected() -> BTreeMap<String, u64> {
+    [
+        ("GET /api/orders".to_string(), 100),
+        ("GET /api/orders/1".to_string(), 600),
+        ("POST /api/orders".to_string(), 300),
+    ]
+    .into_iter()
+    .collect()
+}
+
+#[test]
+fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
+    let server = Recording::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "mix.toml", &mix_scenario(&server.server.url()));
+    let (results, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &["run", path.to_str().unwrap(), "--quiet", "--threads", "2"],
+        0,
+    );
+    assert_eq!(server.counts(), expected());
+    assert_eq!(results["totals"]["requests"], 1000);
+}
+
+#[test]
+fn a_retried_request_sends_the_same_request_again() {
+    // The first attempt of every request is throttled; the retry must be the same request.
+    let firsts: Arc<Mutex<BTreeMap<String, String>>> = Default::default();
+    let same = Arc::new(Mutex::new((0u64, 0u64)));
+    let (seen, tally) = (Arc::clone(&firsts), Arc::clone(&same));
+    let server = common::TestServer::start(move |a| {
+        let id = a.headers["x-correlation-id"].to_str().unwrap().to_string();
+        let request = format!(
+            "{} {} {:?} {:?}",
+            a.method,
+            a.uri,
+            a.headers.get("content-length"),
+            a.headers.get("x-team")
+        );
+        let mut firsts = seen.lock().unwrap();
+        match firsts.get(&id) {
+            None => {
+                firsts.insert(id, request);
+                common::Reply {
+                    status: 429,
+                    delay: Duration::ZERO,
+                }
+            }
+            Some(first) => {
+                let mut t = tally.lock().unwrap();
+                t.0 += 1;
+                t.1 += u64::from(*first == request);
+                common::Reply::ok()
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let text = mix_scenario(&server.url())
+        .replace("rate = 1000", "rate = 100")
+        .replace("requests = 500", "requests = 50")
+        + "[retry]\nbase = \"1ms\"\ncap = \"2ms\"\nbudget = 0\n";
+    let path = write(dir.path(), "mix.toml", &text);
+    let o = stampede(&["run", path.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (retries, identical) = *same.lock().unwrap();
+    assert_eq!(retries, 100, "every request retried once");
+    assert_eq!(
+        identical, retries,
+        "each retry is its first attempt's request"
+    );
 }

@@ -10,23 +10,28 @@ use crate::engine::abandon::Unfinished;
 use crate::engine::ids::{request_seed, RequestIdHeaders};
 use crate::record::{AttemptEnded, FailureSample, RequestEnd};
 use crate::retry::{parse_retry_after, retry_delay};
-use crate::transport::{Answer, Connection, Failure};
+use crate::transport::{Answer, Connection, Failure, Rendered};
+use stampede_mix::template::Context;
 
 impl Lane {
     /// A logical request: attempts, with backoff between them as the retry policy says.
     /// Its latency runs from `scheduled` to its last answer, backoff included. `key` names
     /// it within its stage (its jitter comes from the seed and the key, whichever lane
-    /// sends it). Returns the last connection when it can carry another request, the final
+    /// sends it); `k` is its logical request number, which says which request of the mix
+    /// it is and what its templates render (once, for every attempt). Returns the last connection when it can carry another request, the final
     /// outcome and the attempts made.
     pub(super) async fn request(
         &self,
         stage: usize,
         key: u64,
+        k: u64,
         scheduled: Instant,
         mut conn: Option<Result<Connection, Failure>>,
         paced: bool,
     ) -> (Option<Connection>, Outcome, u32) {
         let spec = &self.shared.spec;
+        let entry = self.pool.transport.entry_of(k);
+        let rendering = self.render(entry, k);
         let policy = &spec.retry;
         let ids = self.ids.borrow_mut().next(&spec.request);
         // Counts the request as abandoned if the run drops it before it ends.
@@ -55,7 +60,11 @@ impl Lane {
             }
             let attempt = self
                 .attempt(
-                    stage,
+                    Sending {
+                        stage,
+                        entry,
+                        rendered: rendering.as_ref(),
+                    },
                     scheduled,
                     conn.take(),
                     paced && end.attempts == 1,
@@ -117,6 +126,9 @@ impl Lane {
             self.rec.borrow_mut().on_retry(stage, cause);
         };
         unfinished.done();
+        if let Some(r) = rendering {
+            self.renderings.borrow_mut().push(r);
+        }
         self.rec.borrow_mut().on_request(
             stage,
             scheduled,
@@ -124,6 +136,35 @@ impl Lane {
             &end,
         );
         (last_conn, end.outcome, end.attempts)
+    }
+
+    /// Renders a templated entry for logical request `k` into a reused buffer; `None` for
+    /// a literal one (its head was serialised once).
+    fn render(&self, entry: usize, k: u64) -> Option<Rendered> {
+        let transport = &self.pool.transport;
+        if !transport.is_templated(entry) {
+            return None;
+        }
+        let mut out = self.renderings.borrow_mut().pop().unwrap_or_default();
+        let mut rng = match self.shared.spec.seed {
+            Some(seed) => fastrand::Rng::with_seed(request_seed(seed, RENDER_STREAM, k)),
+            None => fastrand::Rng::with_seed(self.rng.borrow_mut().u64(..)),
+        };
+        let timestamp_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let ctx = Context {
+            seq: k,
+            uuid: rng.u128(..),
+            random_seed: rng.u64(..),
+            timestamp_ms,
+            // Data sources and captures are wired with their own tables.
+            rows: &[],
+            env: &[],
+            captured: &[],
+        };
+        transport.render(entry, &ctx, &mut out);
+        Some(out)
     }
 
     /// The random source of one request's backoff: from the seed, the stage and the
@@ -186,13 +227,14 @@ impl Lane {
     /// `None`. Returns the connection when it can carry another request.
     async fn attempt(
         &self,
-        stage: usize,
+        sending: Sending<'_>,
         scheduled: Instant,
         conn: Option<Result<Connection, Failure>>,
         paced: bool,
         ids: &RequestIdHeaders,
         number: u32,
     ) -> AttemptEnd {
+        let stage = sending.stage;
         let in_flight = self.shared.attempts_in_flight.fetch_add(1, Relaxed) + 1;
         let first = number == 1;
         let dispatched = Instant::now();
@@ -210,7 +252,7 @@ impl Lane {
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
                 let sent = ready;
-                let exchange = self.exchange(stage, &mut c, ids);
+                let exchange = self.exchange(&sending, &mut c, ids);
                 match tokio::time::timeout(transport.timeout, exchange).await {
                     Ok(Ok(answer)) => (Some(sent), Ok(answer), Some(c)),
                     Ok(Err(failure)) => (Some(sent), Err(failure), None),
@@ -321,21 +363,40 @@ impl Lane {
     /// saw the first send: it is counted apart, not as an attempt that failed.
     async fn exchange(
         &self,
-        stage: usize,
+        sending: &Sending<'_>,
         conn: &mut Connection,
         ids: &RequestIdHeaders,
     ) -> Result<Answer, Failure> {
         let transport = &self.pool.transport;
-        let first = transport.send(conn, ids.iter()).await;
-        if first.is_ok() || !self.resendable || !conn.went_stale() {
+        let Sending {
+            stage,
+            entry,
+            rendered,
+        } = *sending;
+        let first = transport.send(conn, entry, rendered, ids.iter()).await;
+        let resendable = self.keyed || transport.idempotent(entry);
+        if first.is_ok() || !resendable || !conn.went_stale() {
             return first;
         }
         self.rec.borrow_mut().on_stale_connection_resend(stage);
         // The fresh connection takes the stale one's place in the pool's count.
         *conn = transport.connect().await?;
-        transport.send(conn, ids.iter()).await
+        transport.send(conn, entry, rendered, ids.iter()).await
     }
 }
+
+/// What an attempt sends: its stage, the entry of the mix, and the entry's rendering for
+/// this logical request (templated entries).
+#[derive(Clone, Copy)]
+struct Sending<'r> {
+    stage: usize,
+    entry: usize,
+    rendered: Option<&'r Rendered>,
+}
+
+/// The stream of [`request_seed`] that seeds a request's rendering (its UUID and
+/// `random_int`), apart from the stages' backoff jitter.
+const RENDER_STREAM: u64 = u64::MAX;
 
 /// How an attempt ended, for the caller.
 struct AttemptEnd {
