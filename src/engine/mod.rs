@@ -360,6 +360,9 @@ pub fn run(
         for id in 0..lanes {
             // Its clock is set again when the lane knows time zero.
             let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
+            // Each request of a [[requests]] mix is recorded apart too; one request is not.
+            let mix = &shared.spec.mix;
+            let rec = rec.with_requests(if mix.declared { mix.entries.len() } else { 0 });
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),

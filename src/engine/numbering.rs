@@ -4,6 +4,7 @@
 //! alone.
 
 use crate::schedule::StagePlan;
+use stampede_mix::Rotation;
 
 /// Numbers a closed (concurrency) stage reserves per worker: it has no planned count, and
 /// no worker sends 2³² requests in one stage.
@@ -43,6 +44,26 @@ pub fn closed_number(base: u64, worker: u64, j: u64, workers: u64) -> u64 {
         .wrapping_add(j.wrapping_mul(workers))
 }
 
+/// What a stage of `n` planned requests from number `base` sends of each entry of the
+/// mix, in the part `index` of `count` (a shard) — the items `i` of the stage with
+/// `i mod count = index` — counted over the rotation's period, never by a scan.
+pub fn planned_by_entry(
+    rotation: &Rotation,
+    base: u64,
+    n: u64,
+    index: u64,
+    count: u64,
+) -> Vec<u64> {
+    let Some(end) = base.checked_add(n) else {
+        return vec![0; rotation.entries()];
+    };
+    // Numbers base + i with i ≡ index are the k < end with k ≡ base + index, less those < base.
+    let part = ((base % count) + index) % count;
+    let upto_end = rotation.counts(end, part, count);
+    let before = rotation.counts(base, part, count);
+    upto_end.iter().zip(before).map(|(a, b)| a - b).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +95,27 @@ mod tests {
             vec![0, 5, 5, 15, 15 + 3 * CLOSED_WORKER_SPAN]
         );
         assert_eq!(scheduled_number(5, 9), 14);
+    }
+
+    #[test]
+    fn a_shards_planned_share_per_entry_is_a_scan_of_its_numbers() {
+        let r = Rotation::new(&[3, 6, 1]).unwrap();
+        for (base, n) in [(0, 1000), (7, 33), (500, 1), (13, 0)] {
+            for count in 1..5 {
+                let mut sum = [0; 3];
+                for index in 0..count {
+                    let mut scan = vec![0; 3];
+                    for i in (index..n).step_by(count as usize) {
+                        scan[r.entry(base + i)] += 1;
+                    }
+                    let counted = planned_by_entry(&r, base, n, index, count);
+                    assert_eq!(counted, scan, "base {base} n {n} {index}/{count}");
+                    sum.iter_mut().zip(&counted).for_each(|(s, c)| *s += c);
+                }
+                assert_eq!(sum.iter().sum::<u64>(), n);
+            }
+        }
+        assert_eq!(planned_by_entry(&r, 0, 1000, 0, 1), vec![300, 600, 100]);
     }
 
     #[test]

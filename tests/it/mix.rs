@@ -170,6 +170,157 @@ fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
     );
     assert_eq!(server.counts(), expected());
     assert_eq!(results["totals"]["requests"], 1000);
+    // by_request says what the server counted, by name, in the run and in each stage.
+    assert_eq!(
+        requests_by_name(&results["by_request"]),
+        by_name(&server.counts())
+    );
+    for stage in results["stages"].as_array().unwrap() {
+        let per = &stage["by_request"];
+        assert_eq!(
+            requests_by_name(per),
+            [
+                ("create order", 150),
+                ("get order", 300),
+                ("list orders", 50)
+            ]
+            .map(|(n, c)| (n.to_string(), c))
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
+            "{stage}"
+        );
+        for (_, r) in per.as_object().unwrap() {
+            assert_eq!(r["planned_requests"], r["totals"]["requests"], "{stage}");
+            assert_eq!(r["totals"]["ok"], r["totals"]["requests"]);
+            assert!(r["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
+        }
+    }
+    let h = results["histograms"]["by_request"].as_object().unwrap();
+    assert_eq!(h.len(), 3);
+    assert!(h
+        .values()
+        .all(|r| r["stages"].as_array().unwrap().len() == 2));
+    // A scenario without [[requests]] has no by_request at all.
+    let plain = write(
+        dir.path(),
+        "plain.toml",
+        &format!(
+            "[target]\nurl = \"{}\"\n[[stages]]\nkind = \"burst\"\nrequests = 5\n",
+            server.server.url()
+        ),
+    );
+    let (results, _) = common::run_results(
+        dir.path(),
+        "p.json",
+        &["run", plain.to_str().unwrap(), "-q"],
+        0,
+    );
+    assert!(results.get("by_request").is_none(), "{results}");
+    assert!(results["stages"][0].get("by_request").is_none());
+    assert!(results["histograms"].get("by_request").is_none());
+}
+
+/// Requests per request name, from a `by_request` object.
+fn requests_by_name(by_request: &serde_json::Value) -> BTreeMap<String, u64> {
+    by_request
+        .as_object()
+        .expect("by_request")
+        .iter()
+        .map(|(n, r)| (n.clone(), r["totals"]["requests"].as_u64().unwrap()))
+        .collect()
+}
+
+/// The server's counts under the requests' names.
+fn by_name(counts: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    let name = |k: &str| match k {
+        "POST /api/orders" => "create order",
+        "GET /api/orders/1" => "get order",
+        _ => "list orders",
+    };
+    counts
+        .iter()
+        .map(|(k, n)| (name(k).to_string(), *n))
+        .collect()
+}
+
+#[test]
+fn three_shards_merged_equal_the_single_run_per_request() {
+    let server = Recording::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let path = write(d, "mix.toml", &mix_scenario(&server.server.url()));
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        + 1.5;
+    let shards: Vec<_> = (0..3)
+        .map(|i| {
+            let out = d.join(format!("shard{i}.json"));
+            let args: Vec<String> = [
+                "run",
+                path.to_str().unwrap(),
+                "-q",
+                "--threads",
+                "1",
+                "--shard",
+                &format!("{i}/3"),
+                "--start-at",
+                &format!("{start:.3}"),
+                "--out",
+                out.to_str().unwrap(),
+            ]
+            .map(String::from)
+            .to_vec();
+            let run = std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let o = stampede(&args);
+                assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            });
+            (out, run)
+        })
+        .collect();
+    let mut files = Vec::new();
+    for (out, run) in shards {
+        run.join().unwrap();
+        files.push(out);
+    }
+    assert_eq!(
+        server.counts(),
+        expected(),
+        "the shards together sent the mix"
+    );
+    let merged = d.join("merged.json");
+    let mut args = vec!["merge"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    args.extend(["--out", merged.to_str().unwrap()]);
+    let o = stampede(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = common::read_json(&merged);
+    assert_eq!(requests_by_name(&m["by_request"]), by_name(&expected()));
+    for stage in m["stages"].as_array().unwrap() {
+        for (_, r) in stage["by_request"].as_object().unwrap() {
+            assert_eq!(r["planned_requests"], r["totals"]["requests"], "{stage}");
+        }
+    }
+    // Each shard planned its own share of each request; the shares add up to the whole.
+    let shard0 = common::read_json(&files[0]);
+    let planned: u64 = shard0["by_request"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["planned_requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        planned, 334,
+        "shard 0 of 3 has every third of 1,000 requests"
+    );
+    // The histograms were added: the merged p50 comes from all 1,000 latencies.
+    let h = m["histograms"]["by_request"]["get order"]["latency"]
+        .as_str()
+        .unwrap();
+    let h = stampede_results::decode(h).unwrap();
+    assert_eq!(h.len(), 600);
 }
 
 #[test]

@@ -35,7 +35,7 @@ impl Lane {
         let policy = &spec.retry;
         let ids = self.ids.borrow_mut().next(&spec.request);
         // Counts the request as abandoned if the run drops it before it ends.
-        let mut unfinished = Unfinished::request(self, stage);
+        let mut unfinished = Unfinished::request(self, stage, entry);
         let mut jitter: Option<fastrand::Rng> = None;
         let deadline = policy.deadline.map(|d| scheduled + d);
         let mut end = RequestEnd {
@@ -123,14 +123,14 @@ impl Lane {
             }
             end.backoff += delay;
             prev_sleep = Some(delay);
-            self.rec.borrow_mut().on_retry(stage, cause);
+            self.rec.borrow_mut().on_retry((stage, entry), cause);
         };
         unfinished.done();
         if let Some(r) = rendering {
             self.renderings.borrow_mut().push(r);
         }
         self.rec.borrow_mut().on_request(
-            stage,
+            (stage, entry),
             scheduled,
             ended.unwrap_or_else(Instant::now),
             &end,
@@ -240,8 +240,8 @@ impl Lane {
         let dispatched = Instant::now();
         self.rec
             .borrow_mut()
-            .on_dispatch(stage, dispatched, in_flight, first);
-        let mut unfinished = Unfinished::attempt(self, stage);
+            .on_dispatch((stage, sending.entry), dispatched, in_flight, first);
+        let mut unfinished = Unfinished::attempt(self, stage, sending.entry);
 
         // Sent at once when it has its connection (one clock read less per request).
         let (conn, ready) = match conn {
@@ -285,6 +285,7 @@ impl Lane {
                 status: result.as_ref().ok().map(|a| a.status),
                 paced,
                 first,
+                entry: sending.entry,
             });
             let spec = &self.shared.spec;
             let correlation_id = || {
@@ -314,6 +315,10 @@ impl Lane {
                         attempt: number,
                         status: result.as_ref().ok().map(|a| a.status),
                         kind: outcome.name(),
+                        request: spec
+                            .mix
+                            .declared
+                            .then(|| spec.mix.entries[sending.entry].name.clone()),
                         body_excerpt: match &result {
                             Ok(a) if !a.excerpt.is_empty() => Some(
                                 String::from_utf8_lossy(&a.excerpt[..a.excerpt.len().min(200)])
