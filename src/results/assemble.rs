@@ -90,6 +90,13 @@ pub fn scenario_id(scenario: &Scenario) -> String {
     for s in &scenario.stages {
         text.push_str(&format!("{}\t{}\n", s.name, s.kind.label()));
     }
+    // A mix is part of what ran (a scenario without one hashes as it always did).
+    for e in scenario.requests.iter().flat_map(|m| &m.entries) {
+        text.push_str(&format!(
+            "request\t{}\t{}\t{}\n",
+            e.name, e.method, e.weight
+        ));
+    }
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });

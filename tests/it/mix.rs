@@ -162,13 +162,36 @@ fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
     let server = Recording::start();
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "mix.toml", &mix_scenario(&server.server.url()));
-    let (results, _) = common::run_results(
+    let (results, o) = common::run_results(
         dir.path(),
         "r.json",
-        &["run", path.to_str().unwrap(), "--quiet", "--threads", "2"],
+        &["run", path.to_str().unwrap(), "--threads", "2"],
         0,
     );
     assert_eq!(server.counts(), expected());
+    // The preflight lists the mix with each stage's plan; the summary a row per request.
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("requests: a mix of 3 (weights add up to 10)"),
+        "{out}"
+    );
+    // The preflight's row comes first, the summary's last.
+    let line = |start: &str, last: bool| {
+        let mut found = out.lines().filter(|l| l.trim_start().starts_with(start));
+        let found = if last { found.next_back() } else { found.next() };
+        found
+            .unwrap_or_else(|| panic!("no line `{start}` in:\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        line("create order       ", false)[2..],
+        ["POST", "/api/orders", "3", "30.0%", "150", "150"],
+        "{out}"
+    );
+    let row = line("get order          ", true);
+    assert_eq!(row[2..5], ["600", "600", "0"], "{out}");
     assert_eq!(results["totals"]["requests"], 1000);
     // by_request says what the server counted, by name, in the run and in each stage.
     assert_eq!(
