@@ -178,7 +178,11 @@ fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
     // The preflight's row comes first, the summary's last.
     let line = |start: &str, last: bool| {
         let mut found = out.lines().filter(|l| l.trim_start().starts_with(start));
-        let found = if last { found.next_back() } else { found.next() };
+        let found = if last {
+            found.next_back()
+        } else {
+            found.next()
+        };
         found
             .unwrap_or_else(|| panic!("no line `{start}` in:\n{out}"))
             .split_whitespace()
@@ -392,4 +396,112 @@ fn a_retried_request_sends_the_same_request_again() {
         identical, retries,
         "each retry is its first attempt's request"
     );
+}
+
+#[test]
+fn a_hundred_requests_over_ten_stages_keep_memory_bounded() {
+    // Every request of the mix in every stage: the recorder's worst case.
+    let server = Recording::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stages: String = (0..10)
+        .map(|i| format!("[[stages]]\nname = \"s{i}\"\nkind = \"burst\"\nrequests = 200\n"))
+        .collect();
+    let requests: String = (0..100)
+        .map(|i| format!("[[requests]]\nname = \"request {i}\"\npath = \"/r/{i}\"\n"))
+        .collect();
+    let head = format!("[target]\nurl = \"{}\"\n", server.server.url());
+    let mixed = write(
+        dir.path(),
+        "mixed.toml",
+        &format!("{head}{stages}{requests}"),
+    );
+    let plain = write(dir.path(), "plain.toml", &format!("{head}{stages}"));
+    let measure = |path: &std::path::Path, out: &str| {
+        let out = dir.path().join(out);
+        let run = common::stampede_timed(
+            &[
+                "run",
+                path.to_str().unwrap(),
+                "-q",
+                "--threads",
+                "2",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            Duration::from_secs(60),
+        );
+        assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+        let size = std::fs::metadata(&out).unwrap().len();
+        (run.max_rss, size, common::read_json(&out))
+    };
+    let (plain_rss, plain_size, _) = measure(&plain, "plain.json");
+    let (mixed_rss, mixed_size, results) = measure(&mixed, "mixed.json");
+    assert_eq!(results["by_request"].as_object().unwrap().len(), 100);
+    assert!(results["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["by_request"].as_object().unwrap().len() == 100));
+    eprintln!(
+        "100 requests × 10 stages, 2 threads: max RSS {:.1} MB (one request: {:.1} MB), results {:.1} MB (one request: {:.2} MB)",
+        mixed_rss as f64 / 1e6,
+        plain_rss as f64 / 1e6,
+        mixed_size as f64 / 1e6,
+        plain_size as f64 / 1e6
+    );
+    assert!(
+        mixed_rss < plain_rss + 80_000_000,
+        "a 100 × 10 mix costs {} MB more than one request",
+        (mixed_rss - plain_rss) / 1_000_000
+    );
+}
+
+#[test]
+fn requests_from_a_file_mix_an_ad_hoc_run() {
+    let server = Recording::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "requests.toml",
+        "[[requests]]\nname = \"a\"\npath = \"/a\"\nweight = 3\n[[requests]]\nname = \"b\"\nmethod = \"PUT\"\npath = \"/b\"\nbody_file = \"b.json\"\n",
+    );
+    write(dir.path(), "b.json", "{}");
+    let url = format!("{}v1", server.server.url());
+    let (results, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            "--url",
+            &url,
+            "--burst",
+            "40",
+            "--requests",
+            file.to_str().unwrap(),
+            "-q",
+        ],
+        0,
+    );
+    let want: BTreeMap<String, u64> =
+        [("GET /v1/a".to_string(), 30), ("PUT /v1/b".to_string(), 10)]
+            .into_iter()
+            .collect();
+    assert_eq!(server.counts(), want);
+    assert_eq!(results["by_request"]["a"]["totals"]["requests"], 30);
+    assert_eq!(results["by_request"]["b"]["totals"]["requests"], 10);
+
+    // Not with --method or --body: each entry says its own.
+    let o = stampede(&[
+        "run",
+        "--url",
+        &url,
+        "--burst",
+        "1",
+        "-X",
+        "POST",
+        "--requests",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--requests"), "{}", stderr(&o));
 }
