@@ -505,3 +505,39 @@ fn requests_from_a_file_mix_an_ad_hoc_run() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--requests"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_closed_stage_sends_the_mix_and_by_request_adds_up_to_it() {
+    let server = Recording::start();
+    let dir = tempfile::tempdir().unwrap();
+    let text = mix_scenario(&server.server.url())
+        .replace(
+            "kind = \"constant\"\nrate = 1000\nduration = \"500ms\"",
+            "kind = \"concurrency\"\nworkers = 10\nduration = \"300ms\"",
+        )
+        .replace("requests = 500", "requests = 10");
+    let path = write(dir.path(), "mix.toml", &text);
+    let (results, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &["run", path.to_str().unwrap(), "-q", "--threads", "2"],
+        0,
+    );
+    assert_eq!(
+        requests_by_name(&results["by_request"]),
+        by_name(&server.counts())
+    );
+    let closed = &results["stages"][0];
+    let sum: u64 = requests_by_name(&closed["by_request"]).values().sum();
+    assert_eq!(sum, closed["totals"]["requests"].as_u64().unwrap());
+    // Ten workers: worker w's j-th request is number w + 10 j, so each round of ten is
+    // one period of the 3:6:1 rotation and every request is sent.
+    assert_eq!(
+        closed["by_request"].as_object().unwrap().len(),
+        3,
+        "{closed}"
+    );
+    assert!(closed["by_request"]["create order"]
+        .get("planned_requests")
+        .is_none());
+}
