@@ -65,6 +65,20 @@ impl AdHoc {
                 "no --method with a lambda target",
             ));
         }
+        if scenario.requests.is_some() {
+            let flag = match (&self.method, &self.body) {
+                (Some(_), _) => Some("--method"),
+                (None, Some(_)) => Some("--body"),
+                (None, None) => None,
+            };
+            if let Some(flag) = flag {
+                return Err(flag_error(
+                    flag,
+                    "the scenario has [[requests]]: each says its own method and body",
+                    "no --method or --body with [[requests]]",
+                ));
+            }
+        }
         if let Some(m) = &self.method {
             scenario.target.method =
                 parse_method(m).map_err(|why| flag_error("--method", &why, "GET, POST, …"))?;

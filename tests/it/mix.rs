@@ -79,6 +79,12 @@ fn bad_entries_are_exit_2_at_their_place() {
         "{err}"
     );
 
+    // A header value's placeholder, placed inside the value.
+    let err = rejected(&format!(
+        "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\nheaders = {{ x-id = \"id-{{{{uuid}}}}\" }}\n"
+    ));
+    assert!(err.contains("mix.toml:9:24:"), "{err}");
+
     let err = rejected(&format!(
         "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\nexpect = 1\n"
     ));
@@ -489,6 +495,20 @@ fn requests_from_a_file_mix_an_ad_hoc_run() {
     assert_eq!(server.counts(), want);
     assert_eq!(results["by_request"]["a"]["totals"]["requests"], 30);
     assert_eq!(results["by_request"]["b"]["totals"]["requests"], 10);
+
+    // A scenario's [[requests]] take no --body either.
+    let scenario = write(
+        dir.path(),
+        "s.toml",
+        &format!("{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\n"),
+    );
+    let o = stampede(&["plan", scenario.to_str().unwrap(), "--body", "x"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--body: the scenario has [[requests]]"),
+        "{}",
+        stderr(&o)
+    );
 
     // Not with --method or --body: each entry says its own.
     let o = stampede(&[
