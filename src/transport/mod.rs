@@ -58,6 +58,8 @@ pub struct Transport {
     rotation: Arc<Rotation>,
     /// `scheme://authority`, the URL of a rendered request before its target.
     origin: Arc<str>,
+    /// One entry, literal: see [`Transport::is_fixed`].
+    fixed: bool,
     auth: Auth,
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -238,6 +240,7 @@ impl Transport {
             },
             probe_path: path,
             host: host_header,
+            fixed: entries.len() == 1 && entries[0].templates.is_none(),
             entries: entries.into(),
             rotation: Arc::new(mix.rotation.clone()),
             origin: origin.into(),
@@ -248,14 +251,17 @@ impl Transport {
         }
     }
 
+    /// One literal request, the same for every k (a scenario without `[[requests]]`): the
+    /// engine then asks nothing else of the mix.
+    #[inline]
+    pub fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+
     /// The entry of the mix logical request `k` sends.
     #[inline]
     pub fn entry_of(&self, k: u64) -> usize {
-        if self.entries.len() == 1 {
-            0
-        } else {
-            self.rotation.entry(k)
-        }
+        self.rotation.entry(k)
     }
 
     /// Whether `entry` is rendered per logical request ([`Transport::render`]).

@@ -30,8 +30,14 @@ impl Lane {
         paced: bool,
     ) -> (Option<Connection>, Outcome, u32) {
         let spec = &self.shared.spec;
-        let entry = self.pool.transport.entry_of(k);
-        let rendering = self.render(entry, k);
+        // One branch for a scenario without a mix: the request is the target's, serialised.
+        let transport = &self.pool.transport;
+        let (entry, rendering) = if transport.is_fixed() {
+            (0, None)
+        } else {
+            let entry = transport.entry_of(k);
+            (entry, self.render(entry, k))
+        };
         let policy = &spec.retry;
         let ids = self.ids.borrow_mut().next(&spec.request);
         // Counts the request as abandoned if the run drops it before it ends.
