@@ -18,8 +18,9 @@ impl Lane {
     /// Its latency runs from `scheduled` to its last answer, backoff included. `key` names
     /// it within its stage (its jitter comes from the seed and the key, whichever lane
     /// sends it); `k` is its logical request number, which says which request of the mix
-    /// it is and what its templates render (once, for every attempt). Returns the last connection when it can carry another request, the final
-    /// outcome and the attempts made.
+    /// it is and what its templates render (once, for every attempt). Returns the last
+    /// connection when it can carry another request, the final outcome and the attempts
+    /// made.
     pub(super) async fn request(
         &self,
         stage: usize,
