@@ -232,7 +232,7 @@ impl StageRecord {
         }
         if let Some(sent) = a.sent {
             let service = a.done.saturating_duration_since(sent).as_micros() as u64;
-            self.service.saturating_record(service.max(1));
+            put(&mut self.service, service.max(1));
             if a.paced && sent.saturating_duration_since(a.scheduled) > LATE_AFTER {
                 self.counts.late += 1;
             }
@@ -246,7 +246,7 @@ impl StageRecord {
 
     fn request(&mut self, e2e: u64, sched_us: u64, done_us: u64, end: &RequestEnd) {
         self.counts.count_request(end);
-        self.latency.saturating_record(e2e.max(1));
+        put(&mut self.latency, e2e.max(1));
         self.first_scheduled_us = min_some(self.first_scheduled_us, Some(sched_us));
         self.last_done_us = self.last_done_us.max(Some(done_us));
     }
@@ -284,6 +284,15 @@ impl StageRecord {
 impl Default for StageRecord {
     fn default() -> Self {
         StageRecord::new()
+    }
+}
+
+/// Records `v`: a request's histogram grows to hold it (it is auto-sized, which
+/// `saturating_record` does not do: it would clamp to its current top); a stage's,
+/// bounded, keeps a value past its bound at the bound.
+fn put(h: &mut Histogram<u64>, v: u64) {
+    if h.record(v).is_err() {
+        h.saturating_record(v);
     }
 }
 
@@ -613,6 +622,32 @@ mod tests {
         assert!((s.latency.max() as i64 - 25_000).abs() <= 25);
         assert!((s.service.max() as i64 - 20_000).abs() <= 20);
         assert_eq!(s.peak_in_flight, 1);
+    }
+
+    #[test]
+    fn a_requests_cell_records_latencies_as_the_stage_does() {
+        let origin = Instant::now();
+        let mut r = LaneRecorder::new(origin, 0, 1, None).with_requests(2);
+        let scheduled = origin + Duration::from_millis(10);
+        let done = scheduled + Duration::from_millis(250);
+        r.on_dispatch((0, 1), scheduled, 1, true);
+        let mut a = attempt(scheduled, Some(scheduled), done, Outcome::Ok, false);
+        a.entry = 1;
+        r.on_attempt(&a);
+        r.on_request((0, 1), scheduled, done, &end(Outcome::Ok, 1));
+        let s = &r.stages[0];
+        assert!(s.by_request[0].is_none(), "made on first use only");
+        let cell = s.by_request[1].as_deref().unwrap();
+        assert_eq!((cell.counts.requests, cell.counts.attempts.sent), (1, 1));
+        // Two significant digits: within 1% of what the stage holds.
+        for (c, w) in [(&cell.latency, &s.latency), (&cell.service, &s.service)] {
+            let (c, w) = (c.max() as f64, w.max() as f64);
+            assert!((c - w).abs() <= w / 100.0, "{c} against {w}");
+        }
+        // Without [[requests]], no cell at all.
+        let mut plain = LaneRecorder::new(origin, 0, 1, None);
+        plain.on_request((0, 0), scheduled, done, &end(Outcome::Ok, 1));
+        assert!(plain.stages[0].by_request.is_empty());
     }
 
     #[test]

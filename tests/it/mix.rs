@@ -225,7 +225,15 @@ fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
         for (_, r) in per.as_object().unwrap() {
             assert_eq!(r["planned_requests"], r["totals"]["requests"], "{stage}");
             assert_eq!(r["totals"]["ok"], r["totals"]["requests"]);
-            assert!(r["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
+            // Its latencies are the stage's: none above the stage's longest (within the
+            // 1% of two significant digits), and not clamped near zero either.
+            let max = r["latency_ms"]["max"].as_f64().unwrap();
+            let stage_max = stage["latency_ms"]["max"].as_f64().unwrap();
+            assert!(
+                max <= stage_max * 1.01 + 0.01,
+                "{max} > {stage_max}: {stage}"
+            );
+            assert!(r["latency_ms"]["p99"].as_f64().unwrap() > 0.01, "{stage}");
         }
     }
     let h = results["histograms"]["by_request"].as_object().unwrap();
@@ -233,6 +241,17 @@ fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
     assert!(h
         .values()
         .all(|r| r["stages"].as_array().unwrap().len() == 2));
+    let longest = results["by_request"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["latency_ms"]["max"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    let run_max = results["latency_ms"]["max"].as_f64().unwrap();
+    assert!(
+        (longest - run_max).abs() <= run_max / 100.0 + 0.01,
+        "the longest request's max {longest} is the run's {run_max}"
+    );
     // A scenario without [[requests]] has no by_request at all.
     let plain = write(
         dir.path(),
