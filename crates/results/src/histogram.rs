@@ -14,7 +14,9 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// Significant digits of a request's histograms (`by_request`): 2 (values within 1%), and
 /// grown only as far as the values recorded reach. A run of 100 requests × 10 stages keeps
-/// a thousand of them per engine thread; at the stages' precision that was ~190 KB each.
+/// a thousand pairs of them per engine thread: ~11 KB each for latencies up to 100 ms
+/// (measured: 100 × 10 on 2 threads, 83 MB max RSS against 36 MB for one request), where
+/// the stages' precision and range would take ~190 KB each.
 pub const REQUEST_SIGFIG: u8 = 2;
 
 /// A histogram of one request of the mix, in one stage or the run.
