@@ -459,6 +459,11 @@ pub struct LoadArgs {
     #[arg(long)]
     pub body: Option<String>,
 
+    /// A TOML file of `[[requests]]` entries: a weighted mix sent instead of one request
+    /// (paths appended to --url; docs/scenario.md).
+    #[arg(long, value_name = "FILE")]
+    pub requests: Option<std::path::PathBuf>,
+
     /// Per attempt: past it without the whole answer, the attempt is a timeout, as
     /// `[target] timeout` (which it overrides) [default: 29s].
     #[arg(long, value_name = "DURATION", value_parser = positive_duration)]

@@ -70,6 +70,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
         );
     } else {
         print!("{}", check::preflight(&p, &limits.quotas));
+        print!("{}", check::mix(&scenario, &plans));
         if let Some(s) = &split {
             print!("{}", split_text(s, cores, open_files.hard));
         }

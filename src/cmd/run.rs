@@ -43,6 +43,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     )?;
     let cloudwatch = cloudwatch_reading(args, &scenario, &limits, emulator.as_ref(), &split)?;
     preflight::print(&preflight, &limits, sink.quiet);
+    if !sink.quiet {
+        pipeline::print_out(&crate::report::check::mix(&scenario, &plans));
+    }
 
     let opts = EngineOptions {
         threads,
@@ -64,6 +67,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         run_id,
         stage_names: scenario.stages.iter().map(|s| s.name.clone()).collect(),
         shard: split.part(),
+        mix: scenario.mix(),
     };
     let record = with_live_view(&scenario, &plans, args.quiet, |progress| {
         engine::run(

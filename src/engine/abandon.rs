@@ -11,25 +11,29 @@ use super::lane::Lane;
 pub(super) struct Unfinished<'l> {
     lane: &'l Lane,
     stage: usize,
+    /// Its request of the mix.
+    entry: usize,
     attempt: bool,
     armed: bool,
 }
 
 impl<'l> Unfinished<'l> {
-    pub fn request(lane: &'l Lane, stage: usize) -> Self {
+    pub fn request(lane: &'l Lane, stage: usize, entry: usize) -> Self {
         Unfinished {
             lane,
             stage,
+            entry,
             attempt: false,
             armed: true,
         }
     }
 
-    pub fn attempt(lane: &'l Lane, stage: usize) -> Self {
+    pub fn attempt(lane: &'l Lane, stage: usize, entry: usize) -> Self {
         // Built whole: a `..Unfinished::request(…)` temporary would be dropped armed.
         Unfinished {
             lane,
             stage,
+            entry,
             attempt: true,
             armed: true,
         }
@@ -50,10 +54,10 @@ impl Drop for Unfinished<'_> {
             return;
         };
         if self.attempt {
-            rec.on_abandoned_attempt(self.stage);
+            rec.on_abandoned_attempt((self.stage, self.entry));
             self.lane.shared.attempts_in_flight.fetch_sub(1, Relaxed);
         } else {
-            rec.on_abandoned_request(self.stage);
+            rec.on_abandoned_request(self.stage, Some(self.entry));
         }
     }
 }
@@ -91,7 +95,7 @@ impl Drop for Dispatched {
             return;
         }
         if let Ok(mut rec) = self.lane.rec.try_borrow_mut() {
-            rec.on_abandoned_request(self.stage);
+            rec.on_abandoned_request(self.stage, None);
         }
     }
 }

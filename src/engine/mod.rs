@@ -7,6 +7,7 @@ pub mod abort;
 pub mod clock;
 mod ids;
 mod lane;
+pub mod numbering;
 mod pool;
 mod timer;
 
@@ -27,7 +28,7 @@ use crate::retry::{RetryBudget, RetryPolicy};
 use crate::scenario::AbortRules;
 use crate::scenario::RequestIds;
 use crate::scenario::Shard;
-use crate::scenario::Target;
+use crate::scenario::{Requests, Target};
 use crate::schedule::StagePlan;
 use crate::signals::Signals;
 use crate::transport::{auth::Auth, Transport};
@@ -86,6 +87,8 @@ pub struct RunSpec {
     pub stage_names: Vec<String>,
     /// This process's part of a test split across machines (`--shard I/N`).
     pub shard: Shard,
+    /// The requests sent, and which one logical request k is.
+    pub mix: Requests,
 }
 
 /// What the engine gathered, before it becomes results.
@@ -357,10 +360,13 @@ pub fn run(
         for id in 0..lanes {
             // Its clock is set again when the lane knows time zero.
             let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
+            // Each request of a [[requests]] mix is recorded apart too; one request is not.
+            let mix = &shared.spec.mix;
+            let rec = rec.with_requests(if mix.declared { mix.entries.len() } else { 0 });
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
-                Transport::new(target, tls.clone(), auth.clone()),
+                Transport::new(target, &shared.spec.mix, tls.clone(), auth.clone()),
             );
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-lane-{id}"))

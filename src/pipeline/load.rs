@@ -40,6 +40,7 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
         method: args.method.clone(),
         headers: args.headers.clone(),
         body: args.body.clone(),
+        requests: args.requests.clone(),
         timeout: args.timeout,
         connect_timeout: args.connect_timeout,
         thresholds: args.thresholds.clone(),

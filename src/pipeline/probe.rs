@@ -17,6 +17,7 @@ use crate::schedule::StagePlan;
 fn input<'a>(stage: &'a Stage, rec: &'a RunRecord) -> StageInput<'a> {
     let plan = StagePlan::for_stage(stage);
     StageInput {
+        planned_by_request: None,
         name: &stage.name,
         kind: stage.kind.kind(),
         record: &rec.stages[0],
@@ -43,6 +44,7 @@ pub fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) 
         .iter()
         .map(|(stage, rec)| {
             results::build(RunInput {
+                request_names: Vec::new(),
                 name: None,
                 target: target(),
                 started_at: rec.started_at,
@@ -82,6 +84,7 @@ pub fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) 
         faults.extend(rec.faults.iter().cloned());
     }
     let mut r = results::build(RunInput {
+        request_names: Vec::new(),
         name: scenario.name.as_deref(),
         target: target(),
         started_at: clock.start,

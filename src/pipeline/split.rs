@@ -145,8 +145,12 @@ fn clock_offset(
     // Connections drive themselves on local tasks, as in the lanes.
     let local = tokio::task::LocalSet::new();
     let found = local.block_on(&runtime, async {
-        let transport =
-            crate::transport::Transport::new(&scenario.target, tls.clone(), auth.clone());
+        let transport = crate::transport::Transport::new(
+            &scenario.target,
+            &scenario.mix(),
+            tls.clone(),
+            auth.clone(),
+        );
         engine::clock::probe(&transport, Instant::now() + budget).await
     });
     match found {

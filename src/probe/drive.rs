@@ -287,6 +287,7 @@ fn run_step(
             run_id: fastrand::u32(..),
             stage_names: vec![stage.name.clone()],
             shard: Shard::WHOLE,
+            mix: scenario.mix(),
         };
         let opts = EngineOptions {
             threads: k.threads,

@@ -16,7 +16,7 @@ use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
 use crate::retry::RetryCause;
 use stampede_lambda::ReportLine;
 pub use stampede_results::failure::{pick_samples, FailureSample, FAILURE_SAMPLES};
-use stampede_results::histogram::new_histogram;
+use stampede_results::histogram::{new_histogram, new_request_histogram};
 use stampede_results::{AttemptClass, Attempts};
 
 /// A send later than this behind its schedule counts as late.
@@ -144,6 +144,8 @@ pub struct AttemptEnded {
     pub paced: bool,
     /// The first attempt of its logical request.
     pub first: bool,
+    /// The entry of the mix it sent.
+    pub entry: usize,
 }
 
 /// How a logical request ended, all attempts and backoff included.
@@ -174,6 +176,9 @@ pub struct StageRecord {
     pub last_done_us: Option<u64>,
     /// A Lambda target's REPORT lines and function errors (from the first one read).
     pub lambda: Option<Box<LambdaRecord>>,
+    /// Per entry of a `[[requests]]` mix, the same figures for that request alone: made
+    /// when the first of its requests is recorded, and never without `[[requests]]`.
+    pub by_request: Vec<Option<Box<StageRecord>>>,
 }
 
 impl StageRecord {
@@ -189,7 +194,61 @@ impl StageRecord {
             first_scheduled_us: None,
             last_done_us: None,
             lambda: None,
+            by_request: Vec::new(),
         }
+    }
+
+    /// The record of one request of the mix: its histograms at the requests' precision.
+    pub fn for_request() -> StageRecord {
+        StageRecord {
+            latency: new_request_histogram(),
+            service: new_request_histogram(),
+            ..StageRecord::new()
+        }
+    }
+
+    /// Entry `entry`'s record, made on first use; `None` without `[[requests]]` (`entries`
+    /// is 0).
+    fn request_cell(&mut self, entries: usize, entry: usize) -> Option<&mut StageRecord> {
+        if entries == 0 {
+            return None;
+        }
+        if self.by_request.len() < entries {
+            self.by_request.resize_with(entries, || None);
+        }
+        Some(self.by_request[entry].get_or_insert_with(|| Box::new(StageRecord::for_request())))
+    }
+
+    fn dispatch(&mut self, in_flight: u64, first: bool) {
+        self.counts.attempts.sent += 1;
+        self.counts.first_sent += u64::from(first);
+        self.peak_in_flight = self.peak_in_flight.max(in_flight);
+    }
+
+    fn attempt(&mut self, a: &AttemptEnded, sent_us: Option<u64>) {
+        self.counts.count_attempt(a.outcome);
+        if let Some(status) = a.status {
+            self.statuses.add(status);
+        }
+        if let Some(sent) = a.sent {
+            let service = a.done.saturating_duration_since(sent).as_micros() as u64;
+            put(&mut self.service, service.max(1));
+            if a.paced && sent.saturating_duration_since(a.scheduled) > LATE_AFTER {
+                self.counts.late += 1;
+            }
+        }
+        // The dispatch spread is of requests released, not of their retries.
+        if a.first {
+            self.first_send_us = min_some(self.first_send_us, sent_us);
+            self.last_send_us = self.last_send_us.max(sent_us);
+        }
+    }
+
+    fn request(&mut self, e2e: u64, sched_us: u64, done_us: u64, end: &RequestEnd) {
+        self.counts.count_request(end);
+        put(&mut self.latency, e2e.max(1));
+        self.first_scheduled_us = min_some(self.first_scheduled_us, Some(sched_us));
+        self.last_done_us = self.last_done_us.max(Some(done_us));
     }
 
     pub fn merge(&mut self, o: &StageRecord) {
@@ -205,6 +264,15 @@ impl StageRecord {
         if let Some(i) = &o.lambda {
             self.lambda.get_or_insert_default().merge(i);
         }
+        if self.by_request.len() < o.by_request.len() {
+            self.by_request.resize_with(o.by_request.len(), || None);
+        }
+        for (mine, theirs) in self.by_request.iter_mut().zip(&o.by_request) {
+            if let Some(theirs) = theirs {
+                mine.get_or_insert_with(|| Box::new(StageRecord::for_request()))
+                    .merge(theirs);
+            }
+        }
     }
 
     /// First send → last send, in ms (a burst's dispatch spread).
@@ -216,6 +284,15 @@ impl StageRecord {
 impl Default for StageRecord {
     fn default() -> Self {
         StageRecord::new()
+    }
+}
+
+/// Records `v`: a request's histogram grows to hold it (it is auto-sized, which
+/// `saturating_record` does not do: it would clamp to its current top); a stage's,
+/// bounded, keeps a value past its bound at the bound.
+fn put(h: &mut Histogram<u64>, v: u64) {
+    if h.record(v).is_err() {
+        h.saturating_record(v);
     }
 }
 
@@ -240,6 +317,8 @@ pub struct LaneRecorder {
     pub failures: Vec<FailureSample>,
     /// Samples kept of each outcome so far (a handful of entries: no allocation once seen).
     sampled: Vec<(Outcome, usize)>,
+    /// Entries of the `[[requests]]` mix, each recorded apart; 0 without `[[requests]]`.
+    requests: usize,
 }
 
 impl LaneRecorder {
@@ -258,7 +337,14 @@ impl LaneRecorder {
             unsent: VecDeque::new(),
             failures: Vec::new(),
             sampled: Vec::new(),
+            requests: 0,
         }
+    }
+
+    /// Records each of `entries` requests of a `[[requests]]` mix apart, too.
+    pub fn with_requests(mut self, entries: usize) -> LaneRecorder {
+        self.requests = entries;
+        self
     }
 
     fn micros(&self, at: Instant) -> u64 {
@@ -273,12 +359,19 @@ impl LaneRecorder {
 
     /// An attempt leaves (or starts connecting); `in_flight` is the run-wide count, this one
     /// included; `first`: the first attempt of its request.
-    pub fn on_dispatch(&mut self, stage: usize, now: Instant, in_flight: u64, first: bool) {
+    pub fn on_dispatch(
+        &mut self,
+        (stage, entry): (usize, usize),
+        now: Instant,
+        in_flight: u64,
+        first: bool,
+    ) {
         self.roll(now);
         let s = &mut self.stages[stage];
-        s.counts.attempts.sent += 1;
-        s.counts.first_sent += u64::from(first);
-        s.peak_in_flight = s.peak_in_flight.max(in_flight);
+        s.dispatch(in_flight, first);
+        if let Some(cell) = s.request_cell(self.requests, entry) {
+            cell.dispatch(in_flight, first);
+        }
         self.second.sent += 1;
         self.second.in_flight_max = self.second.in_flight_max.max(in_flight);
     }
@@ -293,21 +386,9 @@ impl LaneRecorder {
         self.roll(a.done);
         let sent_us = a.sent.map(|t| self.micros(t));
         let s = &mut self.stages[a.stage];
-        s.counts.count_attempt(a.outcome);
-        if let Some(status) = a.status {
-            s.statuses.add(status);
-        }
-        if let Some(sent) = a.sent {
-            let service = a.done.saturating_duration_since(sent).as_micros() as u64;
-            s.service.saturating_record(service.max(1));
-            if a.paced && sent.saturating_duration_since(a.scheduled) > LATE_AFTER {
-                s.counts.late += 1;
-            }
-        }
-        // The dispatch spread is of requests released, not of their retries.
-        if a.first {
-            s.first_send_us = min_some(s.first_send_us, sent_us);
-            s.last_send_us = s.last_send_us.max(sent_us);
+        s.attempt(a, sent_us);
+        if let Some(cell) = s.request_cell(self.requests, a.entry) {
+            cell.attempt(a, sent_us);
         }
         self.second.count_attempt(a.outcome);
     }
@@ -318,8 +399,12 @@ impl LaneRecorder {
     }
 
     /// An attempt still under way when the run stopped waiting for it.
-    pub fn on_abandoned_attempt(&mut self, stage: usize) {
-        self.stages[stage].counts.attempts.abandoned += 1;
+    pub fn on_abandoned_attempt(&mut self, (stage, entry): (usize, usize)) {
+        let s = &mut self.stages[stage];
+        s.counts.attempts.abandoned += 1;
+        if let Some(cell) = s.request_cell(self.requests, entry) {
+            cell.counts.attempts.abandoned += 1;
+        }
     }
 
     /// `n` requests due and held back by the in-flight cap that were never sent: the run
@@ -329,15 +414,28 @@ impl LaneRecorder {
     }
 
     /// A logical request that never ended (in flight or backing off when the run stopped).
-    pub fn on_abandoned_request(&mut self, stage: usize) {
-        self.stages[stage].counts.abandoned_requests += 1;
+    /// `entry`: its request of the mix, when it had started (one dropped before it ran
+    /// has none yet, and counts for its stage alone).
+    pub fn on_abandoned_request(&mut self, stage: usize, entry: Option<usize>) {
+        let s = &mut self.stages[stage];
+        s.counts.abandoned_requests += 1;
+        if let Some(cell) = entry.and_then(|e| s.request_cell(self.requests, e)) {
+            cell.counts.abandoned_requests += 1;
+        }
     }
 
     /// A retry is about to be sent (after its backoff) for `cause`.
-    pub fn on_retry(&mut self, stage: usize, cause: RetryCause) {
-        let c = &mut self.stages[stage].counts;
-        c.retries += 1;
-        c.retries_by_cause.add(cause);
+    pub fn on_retry(&mut self, (stage, entry): (usize, usize), cause: RetryCause) {
+        let requests = self.requests;
+        let s = &mut self.stages[stage];
+        let count = |c: &mut Counts| {
+            c.retries += 1;
+            c.retries_by_cause.add(cause);
+        };
+        count(&mut s.counts);
+        if let Some(cell) = s.request_cell(requests, entry) {
+            count(&mut cell.counts);
+        }
     }
 
     /// A stage began at `origin` by plan but its first requests were skipped (a late
@@ -351,7 +449,7 @@ impl LaneRecorder {
     /// A logical request ended at `done`; its latency runs from its scheduled instant.
     pub fn on_request(
         &mut self,
-        stage: usize,
+        (stage, entry): (usize, usize),
         scheduled: Instant,
         done: Instant,
         end: &RequestEnd,
@@ -359,11 +457,11 @@ impl LaneRecorder {
         self.roll(done);
         let (sched_us, done_us) = (self.micros(scheduled), self.micros(done));
         let s = &mut self.stages[stage];
-        s.counts.count_request(end);
         let e2e = done.saturating_duration_since(scheduled).as_micros() as u64;
-        s.latency.saturating_record(e2e.max(1));
-        s.first_scheduled_us = min_some(s.first_scheduled_us, Some(sched_us));
-        s.last_done_us = s.last_done_us.max(Some(done_us));
+        s.request(e2e, sched_us, done_us, end);
+        if let Some(cell) = s.request_cell(self.requests, entry) {
+            cell.request(e2e, sched_us, done_us, end);
+        }
         self.second.record_latency(e2e, end.outcome);
         self.second.count_request(end.outcome);
     }
@@ -492,6 +590,7 @@ mod tests {
             status: None,
             paced,
             first: true,
+            entry: 0,
         }
     }
 
@@ -512,9 +611,9 @@ mod tests {
         let scheduled = origin + Duration::from_millis(10);
         let sent = scheduled + Duration::from_millis(5);
         let done = sent + Duration::from_millis(20);
-        r.on_dispatch(0, sent, 1, true);
+        r.on_dispatch((0, 0), sent, 1, true);
         r.on_attempt(&attempt(scheduled, Some(sent), done, Outcome::Ok, true));
-        r.on_request(0, scheduled, done, &end(Outcome::Ok, 1));
+        r.on_request((0, 0), scheduled, done, &end(Outcome::Ok, 1));
         let s = &r.stages[0];
         assert_eq!(
             (s.counts.requests, s.counts.first_try_ok, s.counts.late),
@@ -526,17 +625,43 @@ mod tests {
     }
 
     #[test]
+    fn a_requests_cell_records_latencies_as_the_stage_does() {
+        let origin = Instant::now();
+        let mut r = LaneRecorder::new(origin, 0, 1, None).with_requests(2);
+        let scheduled = origin + Duration::from_millis(10);
+        let done = scheduled + Duration::from_millis(250);
+        r.on_dispatch((0, 1), scheduled, 1, true);
+        let mut a = attempt(scheduled, Some(scheduled), done, Outcome::Ok, false);
+        a.entry = 1;
+        r.on_attempt(&a);
+        r.on_request((0, 1), scheduled, done, &end(Outcome::Ok, 1));
+        let s = &r.stages[0];
+        assert!(s.by_request[0].is_none(), "made on first use only");
+        let cell = s.by_request[1].as_deref().unwrap();
+        assert_eq!((cell.counts.requests, cell.counts.attempts.sent), (1, 1));
+        // Two significant digits: within 1% of what the stage holds.
+        for (c, w) in [(&cell.latency, &s.latency), (&cell.service, &s.service)] {
+            let (c, w) = (c.max() as f64, w.max() as f64);
+            assert!((c - w).abs() <= w / 100.0, "{c} against {w}");
+        }
+        // Without [[requests]], no cell at all.
+        let mut plain = LaneRecorder::new(origin, 0, 1, None);
+        plain.on_request((0, 0), scheduled, done, &end(Outcome::Ok, 1));
+        assert!(plain.stages[0].by_request.is_empty());
+    }
+
+    #[test]
     fn attempts_and_requests_are_counted_apart() {
         let origin = Instant::now();
         let mut r = LaneRecorder::new(origin, 0, 1, None);
         let t = origin + Duration::from_millis(50);
         let throttle = Outcome::Throttled(ThrottleKind::ApiGateway);
         r.on_attempt(&attempt(origin, Some(t), t, throttle, false));
-        r.on_retry(0, RetryCause::Throttle);
+        r.on_retry((0, 0), RetryCause::Throttle);
         r.on_attempt(&attempt(origin, None, t, Outcome::ConnectError, false));
-        r.on_retry(0, RetryCause::Connect);
+        r.on_retry((0, 0), RetryCause::Connect);
         r.on_attempt(&attempt(origin, Some(t), t, Outcome::Ok, false));
-        r.on_request(0, origin, t, &end(Outcome::Ok, 3));
+        r.on_request((0, 0), origin, t, &end(Outcome::Ok, 3));
         let c = r.stages[0].counts;
         assert_eq!((c.requests, c.ok, c.first_try_ok, c.errors), (1, 1, 0, 0));
         assert_eq!(
@@ -553,13 +678,13 @@ mod tests {
         let origin = Instant::now();
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         let mut r = LaneRecorder::new(origin, 3, 1, Some(tx));
-        r.on_dispatch(0, origin, 1, true);
-        r.on_dispatch(0, origin + Duration::from_millis(1500), 2, true);
+        r.on_dispatch((0, 0), origin, 1, true);
+        r.on_dispatch((0, 0), origin + Duration::from_millis(1500), 2, true);
         let (lane, first) = rx.try_recv().unwrap();
         assert_eq!((lane, first.sec, first.sent), (3, 0, 1));
         // A full channel never blocks the lane: the second waits and goes out in order.
-        r.on_dispatch(0, origin + Duration::from_millis(2500), 3, true);
-        r.on_dispatch(0, origin + Duration::from_millis(3500), 4, true);
+        r.on_dispatch((0, 0), origin + Duration::from_millis(2500), 3, true);
+        r.on_dispatch((0, 0), origin + Duration::from_millis(3500), 4, true);
         let (_, second) = rx.try_recv().unwrap();
         assert_eq!(second.sec, 1);
         assert!(rx.try_recv().is_err(), "the channel holds one");
@@ -578,6 +703,7 @@ mod tests {
             status: None,
             kind: kind.into(),
             body_excerpt: None,
+            request: None,
         }
     }
 

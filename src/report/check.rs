@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 
 use stampede_lambda::cost::usd;
 
+use crate::engine::numbering;
 use crate::quotas::Quotas;
+use crate::scenario::Scenario;
+use crate::schedule::StagePlan;
 use crate::verdict::num;
 use crate::verdict::preflight::{LimitCheck, Preflight};
 use crate::verdict::quota_check::QuotaCheck;
@@ -220,4 +223,69 @@ pub fn quiet(thresholds: &[ThresholdResult], c: &QuotaCheck) -> String {
         }
     }
     out
+}
+
+/// The mix of a scenario with `[[requests]]`, for the preflight: each request's method,
+/// path, weight, share, and what each stage that plans a count plans of it (nothing
+/// without `[[requests]]`: the one request is the target line).
+pub fn mix(scenario: &Scenario, plans: &[StagePlan]) -> String {
+    let Some(mix) = &scenario.requests else {
+        return String::new();
+    };
+    let total: u64 = mix.entries.iter().map(|e| e.weight).sum();
+    let bases = numbering::stage_bases(plans);
+    // (stage name, planned per entry) of the stages that plan a count.
+    let planned: Vec<(&str, Vec<u64>)> = scenario
+        .stages
+        .iter()
+        .zip(plans)
+        .zip(&bases)
+        .filter_map(|((stage, plan), base)| {
+            let n = plan.planned_requests()?;
+            let counts = numbering::planned_by_entry(&mix.rotation, *base, n, 0, 1);
+            Some((stage.name.as_str(), counts))
+        })
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n  requests: a mix of {} (weights add up to {total}); planned per stage",
+        mix.entries.len()
+    );
+    let _ = write!(
+        out,
+        "  {:<24} {:<7} {:<32} {:>6} {:>6}",
+        "name", "method", "path", "weight", "share"
+    );
+    for (stage, _) in &planned {
+        let _ = write!(out, " {:>10}", cut(stage, 10));
+    }
+    out.push('\n');
+    for (i, e) in mix.entries.iter().enumerate() {
+        let share = e.weight as f64 * 100.0 / total as f64;
+        let _ = write!(
+            out,
+            "  {:<24} {:<7} {:<32} {:>6} {:>5.1}%",
+            cut(&e.name, 24),
+            e.method.as_str(),
+            cut(&e.shown_path, 32),
+            e.weight,
+            share
+        );
+        for (_, counts) in &planned {
+            let _ = write!(out, " {:>10}", counts[i]);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// At most `max` characters of `text`, with `…` where cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
 }

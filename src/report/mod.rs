@@ -39,6 +39,7 @@ pub(crate) mod fixture {
             rec.latency.record(v).unwrap();
         }
         let mut r = build(RunInput {
+            request_names: Vec::new(),
             name: Some("smoke"),
             target: TargetInfo {
                 url: "http://127.0.0.1:1/orders".into(),
@@ -47,6 +48,7 @@ pub(crate) mod fixture {
             started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             interrupted: false,
             stages: vec![StageInput {
+                planned_by_request: None,
                 name: "steady",
                 kind: StageKind::Constant,
                 record: &rec,

@@ -9,6 +9,7 @@ use crate::results::{Results, Totals};
 pub fn render(r: &Results) -> String {
     let mut out = String::new();
     stage_table(&mut out, r);
+    request_table(&mut out, r);
     shards(&mut out, r);
     timing(&mut out, r);
     outcomes(&mut out, r);
@@ -109,6 +110,37 @@ fn stage_table(out: &mut String, r: &Results) {
         &r.latency_ms,
         r.peak_in_flight,
     );
+}
+
+/// With `[[requests]]`: what each request of the mix did over the run, by name (as the
+/// results keep them).
+fn request_table(out: &mut String, r: &Results) {
+    let Some(requests) = &r.by_request else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n{:<24} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}",
+        "request", "requests", "ok", "throttled", "errors", "p50", "p99"
+    );
+    for (name, q) in requests {
+        let name: String = if name.chars().count() > 24 {
+            name.chars().take(23).chain(['…']).collect()
+        } else {
+            name.clone()
+        };
+        let _ = writeln!(
+            out,
+            "{:<24} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}",
+            name,
+            q.totals.requests,
+            q.totals.ok,
+            q.totals.throttled,
+            q.totals.errors,
+            ms(q.latency_ms.p50),
+            ms(q.latency_ms.p99)
+        );
+    }
 }
 
 /// Service time, late and held-back sends, abandoned requests, resends, burst releases.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
-use crate::engine::RunRecord;
+use crate::engine::{numbering, RunRecord};
 use crate::record::StageRecord;
 use crate::scenario::{Scenario, Shard};
 use crate::schedule::StagePlan;
@@ -25,17 +25,23 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             checked.extend(thresholds::evaluate(limits, &observed, Some(name)));
         }
     }
+    let mix = scenario.requests.as_ref();
+    let bases = numbering::stage_bases(plans);
     let stages = scenario
         .stages
         .iter()
         .zip(plans)
         .zip(&record.stages)
-        .map(|((stage, plan), rec)| StageInput {
+        .zip(&bases)
+        .map(|(((stage, plan), rec), base)| StageInput {
             name: &stage.name,
             kind: stage.kind.kind(),
             record: rec,
             planned_s: plan.duration().map(|d: Duration| d.as_secs_f64()),
             planned_requests: plan.planned_requests().map(|n| shard.share(n)),
+            planned_by_request: mix.zip(plan.planned_requests()).map(|(m, n)| {
+                numbering::planned_by_entry(&m.rotation, *base, n, shard.index, shard.count)
+            }),
         })
         .collect();
     let mut results = build(RunInput {
@@ -54,6 +60,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         timeline: record.timeline,
         seconds: record.seconds,
         thresholds: checked,
+        request_names: mix.map_or(Vec::new(), |m| m.names()),
     });
     if let Some(target) = &scenario.target.lambda {
         for (stage, rec) in results.stages.iter_mut().zip(&record.stages) {
@@ -82,6 +89,13 @@ pub fn scenario_id(scenario: &Scenario) -> String {
     );
     for s in &scenario.stages {
         text.push_str(&format!("{}\t{}\n", s.name, s.kind.label()));
+    }
+    // A mix is part of what ran (a scenario without one hashes as it always did).
+    for e in scenario.requests.iter().flat_map(|m| &m.entries) {
+        text.push_str(&format!(
+            "request\t{}\t{}\t{}\n",
+            e.name, e.method, e.weight
+        ));
     }
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)

@@ -160,6 +160,7 @@ mod tests {
         t.lane_done(0);
         let overall = rec.clone();
         let mut r = build(RunInput {
+            request_names: Vec::new(),
             name: Some("shard"),
             target: TargetInfo {
                 url: "http://127.0.0.1/".into(),
@@ -168,6 +169,7 @@ mod tests {
             started_at: humantime::parse_rfc3339(start).unwrap(),
             interrupted: false,
             stages: vec![StageInput {
+                planned_by_request: None,
                 name: "steady",
                 kind: crate::results::StageKind::Constant,
                 record: &rec,
@@ -293,6 +295,7 @@ mod tests {
     #[test]
     fn failures_are_kept_earliest_first_on_the_merged_clock_to_the_cap() {
         let sample = |t_s: f64| FailureSample {
+            request: None,
             correlation_id: None,
             t_s,
             stage: "steady".into(),

@@ -4,6 +4,7 @@
 //! the write fails) and reads it back. The file's own types, its version check, its JSON
 //! Schema, the exact merge and compare are the `stampede_results` crate's, re-exported here.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use hdrhistogram::Histogram;
@@ -29,6 +30,8 @@ pub struct StageInput<'a> {
     /// The planned length in seconds; `None` for a burst.
     pub planned_s: Option<f64>,
     pub planned_requests: Option<u64>,
+    /// Per entry of the mix, what the schedule planned for it (open and burst stages).
+    pub planned_by_request: Option<Vec<u64>>,
 }
 
 pub fn totals(c: &Counts) -> Totals {
@@ -96,6 +99,9 @@ pub struct RunInput<'a> {
     pub timeline: Vec<TimelinePoint>,
     pub seconds: Vec<SecondHistograms>,
     pub thresholds: Vec<ThresholdResult>,
+    /// The `[[requests]]` entries' names, by entry; empty without `[[requests]]` (the
+    /// results then have no `by_request`).
+    pub request_names: Vec<&'a str>,
 }
 
 pub fn build(input: RunInput) -> Results {
@@ -130,9 +136,39 @@ pub fn build(input: RunInput) -> Results {
                     None
                 },
                 lambda: None,
+                by_request: None,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut stages = stages;
+    let names = &input.request_names;
+    let mut request_histograms: BTreeMap<String, RequestHistograms> = BTreeMap::new();
+    if !names.is_empty() {
+        for (result, s) in stages.iter_mut().zip(&input.stages) {
+            let mut map = BTreeMap::new();
+            for (entry, name) in names.iter().enumerate() {
+                let planned = s.planned_by_request.as_ref().map(|p| p[entry]);
+                let cell = s.record.by_request.get(entry).and_then(|c| c.as_deref());
+                let Some(cell) = cell.or((planned > Some(0)).then_some(&EMPTY_CELL)) else {
+                    continue;
+                };
+                let mut req = request_result(cell, planned);
+                req.achieved_rps =
+                    stampede_results::merge::request_rate(result, req.totals.requests);
+                map.insert(name.to_string(), req);
+                request_histograms
+                    .entry(name.to_string())
+                    .or_default()
+                    .stages
+                    .push(NamedHistograms {
+                        name: result.name.clone(),
+                        latency: encode(&cell.latency),
+                        service: encode(&cell.service),
+                    });
+            }
+            result.by_request = Some(map);
+        }
+    }
     let throttle_onset = ThrottleOnset::first_in(&input.timeline);
     let c = &overall.counts;
     let throttles = c.throttles_by_kind.by_key();
@@ -155,13 +191,38 @@ pub fn build(input: RunInput) -> Results {
         backoff_s: c.backoff_us as f64 / 1e6,
     };
     let totals = totals(&overall.counts);
+    let duration_s = stage_span_s(overall);
+    let by_request = (!names.is_empty()).then(|| {
+        let mut map = BTreeMap::new();
+        for (entry, name) in names.iter().enumerate() {
+            let cell = overall.by_request.get(entry).and_then(|c| c.as_deref());
+            let cell = cell.unwrap_or(&EMPTY_CELL);
+            let planned = input
+                .stages
+                .iter()
+                .filter_map(|s| s.planned_by_request.as_ref().map(|p| p[entry]))
+                .reduce(|a, b| a + b);
+            let mut req = request_result(cell, planned);
+            req.achieved_rps = if duration_s > 0.0 {
+                req.totals.requests as f64 / duration_s
+            } else {
+                0.0
+            };
+            let h = request_histograms.entry(name.to_string()).or_default();
+            h.latency = encode(&cell.latency);
+            h.service = encode(&cell.service);
+            map.insert(name.to_string(), req);
+        }
+        map
+    });
     Results {
+        by_request,
         schema: SCHEMA.to_string(),
         name: input.name.map(str::to_string),
         scenario_id: None,
         run_id: None,
         started_at: humantime::format_rfc3339_millis(input.started_at).to_string(),
-        duration_s: stage_span_s(overall),
+        duration_s,
         interrupted: input.interrupted,
         insecure: false,
         target: input.target,
@@ -197,6 +258,7 @@ pub fn build(input: RunInput) -> Results {
                 })
                 .collect(),
             seconds: input.seconds,
+            by_request: (!names.is_empty()).then_some(request_histograms),
         },
         quota_check: QuotaCheck::default(),
         aborted: None,
@@ -208,6 +270,24 @@ pub fn build(input: RunInput) -> Results {
         cloudwatch: None,
         lambda: None,
         probe: None,
+    }
+}
+
+/// A request of the mix that planned requests in a stage but recorded none.
+static EMPTY_CELL: std::sync::LazyLock<StageRecord> =
+    std::sync::LazyLock::new(StageRecord::for_request);
+
+/// One request's figures from its record (its rate is the caller's: it depends on the span).
+fn request_result(r: &StageRecord, planned: Option<u64>) -> RequestResult {
+    RequestResult {
+        totals: totals(&r.counts),
+        attempts: attempts(&r.counts),
+        throttles: r.counts.throttles_by_kind.by_key(),
+        status_codes: r.statuses.by_code(),
+        latency_ms: percentiles(&r.latency),
+        service_ms: percentiles(&r.service),
+        achieved_rps: 0.0,
+        planned_requests: planned,
     }
 }
 
@@ -262,9 +342,9 @@ mod tests {
         let mut r = LaneRecorder::new(origin, 0, 1, None);
         let mut rng = fastrand::Rng::with_seed(9);
         for _ in 0..1000 {
-            r.on_dispatch(0, origin, 1, true);
+            r.on_dispatch((0, 0), origin, 1, true);
             if rng.u8(..20) == 0 {
-                r.on_abandoned_attempt(0);
+                r.on_abandoned_attempt((0, 0));
                 continue;
             }
             r.on_attempt(&AttemptEnded {
@@ -276,6 +356,7 @@ mod tests {
                 status: None,
                 paced: false,
                 first: true,
+                entry: 0,
             });
         }
         let a = attempts(&r.stages[0].counts);
@@ -302,8 +383,10 @@ mod tests {
             record,
             planned_s: None,
             planned_requests,
+            planned_by_request: None,
         };
         let r = build(RunInput {
+            request_names: Vec::new(),
             name: None,
             target: TargetInfo {
                 url: "http://127.0.0.1:9/".into(),

@@ -32,6 +32,8 @@ pub struct AdHoc {
     pub method: Option<String>,
     pub headers: Vec<String>,
     pub body: Option<String>,
+    /// `--requests FILE`: a file of `[[requests]]` entries.
+    pub requests: Option<std::path::PathBuf>,
     /// `--timeout`, `--connect-timeout`: over `[target]`'s.
     pub timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
@@ -63,6 +65,20 @@ impl AdHoc {
                 "no --method with a lambda target",
             ));
         }
+        if scenario.requests.is_some() {
+            let flag = match (&self.method, &self.body) {
+                (Some(_), _) => Some("--method"),
+                (None, Some(_)) => Some("--body"),
+                (None, None) => None,
+            };
+            if let Some(flag) = flag {
+                return Err(flag_error(
+                    flag,
+                    "the scenario has [[requests]]: each says its own method and body",
+                    "no --method or --body with [[requests]]",
+                ));
+            }
+        }
         if let Some(m) = &self.method {
             scenario.target.method =
                 parse_method(m).map_err(|why| flag_error("--method", &why, "GET, POST, …"))?;
@@ -81,6 +97,9 @@ impl AdHoc {
         if let Some(b) = &self.body {
             scenario.target.body = Bytes::from(b.clone());
         }
+        if let Some(path) = &self.requests {
+            self.requests_file(path, scenario)?;
+        }
         if let Some(t) = self.timeout {
             scenario.target.timeout = t;
         }
@@ -94,6 +113,34 @@ impl AdHoc {
         for a in &self.abort {
             a.apply(&mut scenario.abort);
         }
+        Ok(())
+    }
+}
+
+impl AdHoc {
+    /// `--requests FILE`: the mix of the file, on the target's URL. Refused beside a
+    /// scenario's own `[[requests]]`, a lambda target, `--method` or `--body`.
+    fn requests_file(&self, path: &std::path::Path, scenario: &mut Scenario) -> Result<()> {
+        let refuse = |why: &str, expected: &str| Err(flag_error("--requests", why, expected));
+        if scenario.requests.is_some() {
+            return refuse(
+                "the scenario has [[requests]] of its own",
+                "either [[requests]] in the scenario or --requests",
+            );
+        }
+        if scenario.target.lambda.is_some() {
+            return refuse(
+                "a lambda target sends its one payload",
+                "an http target (--url)",
+            );
+        }
+        if self.method.is_some() || self.body.is_some() {
+            return refuse(
+                "--method and --body would say a second thing about every request",
+                "each entry's own method and body, and no --method or --body",
+            );
+        }
+        scenario.requests = Some(super::requests::from_file(path, &scenario.target)?);
         Ok(())
     }
 }
@@ -172,6 +219,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         abort: None,
         aws: None,
         data: Vec::new(),
+        requests: None,
     };
     scenario.aws = super::parse::aws_for(None, &scenario.target, url.as_ref());
     flags.amend(&mut scenario)?;

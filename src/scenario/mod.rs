@@ -9,6 +9,7 @@ pub mod data;
 pub mod expect;
 pub mod lambda;
 mod parse;
+pub mod requests;
 pub mod schema;
 pub mod shard;
 mod thresholds;
@@ -30,6 +31,7 @@ pub use data::DataSpec;
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
+pub use requests::{RequestEntry, Requests, REQUESTS_MAX};
 pub use shard::{Shard, ShardSource};
 pub use thresholds::{AbortRules, Metric, Threshold, METRIC_NAMES};
 pub use userinfo::BasicAuth;
@@ -57,6 +59,18 @@ pub struct Scenario {
     pub aws: Option<AwsSettings>,
     /// `[data]` / `[[data]]`: the sources templates read, opened when the run starts.
     pub data: Vec<DataSpec>,
+    /// `[[requests]]` (or `--requests`): the mix. `None`: the one request of `[target]`.
+    pub requests: Option<Requests>,
+}
+
+impl Scenario {
+    /// The requests sent: the `[[requests]]` mix, else the one request `[target]` makes
+    /// (read now, so that flags amending the target are in it).
+    pub fn mix(&self) -> Requests {
+        self.requests
+            .clone()
+            .unwrap_or_else(|| Requests::single(&self.target))
+    }
 }
 
 /// The `[request]` table: ids sent with every attempt of a logical request.

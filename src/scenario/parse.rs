@@ -14,6 +14,7 @@ use super::abort::{self, RawAbort};
 use super::aws::RawAws;
 use super::client::{self, RawAuth, RawRequest, RawRetry};
 use super::lambda::TARGET_KINDS;
+use super::requests::{self as mix, RawRequestEntry};
 use super::schema::{Duration, Percentage, Rate, RateOrZero, WholeNumber};
 use super::{
     AuthSpec, Metric, RequestIds, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
@@ -63,6 +64,10 @@ pub(super) struct RawScenario {
     /// Data sources templates read: `[data]` (`{{data.COLUMN}}`) or `[[data]]` with names.
     #[schemars(with = "Option<super::data::RawDataTables>")]
     data: Option<Spanned<super::data::RawDataTables>>,
+    /// A weighted mix of requests (at most 100), each on top of [target]'s URL and headers.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawRequestEntry>", extend("maxItems" = 100))]
+    requests: Vec<Spanned<RawRequestEntry>>,
 }
 
 /// `[target]`: the request every attempt sends — to a URL, or (`kind = "lambda"`) to a
@@ -254,6 +259,8 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         None => None,
     };
     let in_process = emulator.is_some() && url_override.is_none();
+    // Without a [target] url, the first request's origin is the target.
+    let first_origin = mix::first_origin(&raw.requests, &src)?;
     let target = match (&raw.target, url_override) {
         (Some(t), _) if is_lambda(&src, t)? => {
             let endpoint = match url_override {
@@ -270,8 +277,11 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
                     .map(|e| e.region.as_str()));
             super::lambda::target(&src, t, endpoint, region)?
         }
-        (Some(t), _) => target(&src, t, url_override, in_process)?,
+        (Some(t), _) => target(&src, t, url_override, in_process, first_origin.as_ref())?,
         (None, Some(url)) => Target::from_url(url.clone()),
+        (None, None) if first_origin.is_some() => {
+            Target::from_url(first_origin.clone().expect("checked"))
+        }
         (None, None) if in_process => Target::from_url(Uri::from_static(EMULATOR_PLACEHOLDER)),
         (None, None) => {
             return Err(src.error(
@@ -317,6 +327,10 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         Some(a) => Some(abort::abort_rules(&src, a)?),
         None => None,
     };
+    let requests = match raw.requests.first() {
+        None => None,
+        Some(first) => Some(requests(&src, &raw, first.span(), &target)?),
+    };
     let aws = aws_for(aws, &target, url_override);
     let data = match &raw.data {
         Some(d) => super::data::data_specs(&src, d, raw.seed)?,
@@ -324,6 +338,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     };
     Ok(Scenario {
         data,
+        requests,
         abort,
         aws,
         retry,
@@ -442,11 +457,48 @@ pub(super) fn aws_for(
 /// Where a bare-path target points until the emulator has an address.
 pub const EMULATOR_PLACEHOLDER: &str = "http://127.0.0.1/";
 
+/// `[[requests]]`, compiled against the target. `[target] method` and `body` would say a
+/// second thing about every request: refused.
+fn requests(
+    src: &Source,
+    raw: &RawScenario,
+    list_span: std::ops::Range<usize>,
+    target: &Target,
+) -> Result<super::Requests> {
+    if target.lambda.is_some() {
+        return Err(src.error(
+            list_span,
+            "[[requests]] with a lambda target",
+            "an http target ([target] url) for [[requests]]; a lambda target sends its one payload",
+        ));
+    }
+    if let Some(t) = &raw.target {
+        let t = t.get_ref();
+        let ambiguous = [
+            ("method", t.method.as_ref().map(|v| v.span())),
+            ("body", t.body.as_ref().map(|v| v.span())),
+            ("body_file", t.body_file.as_ref().map(|v| v.span())),
+        ];
+        if let Some((key, Some(span))) = ambiguous.into_iter().find(|(_, s)| s.is_some()) {
+            return Err(src.error(
+                span,
+                &format!("[target] {key} with [[requests]]: which one does a request send?"),
+                "each [[requests]] entry's own method and body, and none in [target]",
+            ));
+        }
+    }
+    let at = mix::EntriesIn { src, list_span };
+    // Data sources and captures come with their own tables; none are in scope yet.
+    let scope = stampede_mix::template::Scope::default();
+    mix::entries(&at, &raw.requests, target, &scope)
+}
+
 fn target(
     src: &Source,
     t: &Spanned<RawTarget>,
     url_override: Option<&Uri>,
     in_process: bool,
+    first_origin: Option<&Uri>,
 ) -> Result<Target> {
     let raw = t.get_ref();
     let url = match (url_override, &raw.url) {
@@ -457,6 +509,7 @@ fn target(
                 .map_err(|why| src.error(u.span(), &why, "a path such as \"/orders\""))?
         }
         (None, None) if in_process => Uri::from_static(EMULATOR_PLACEHOLDER),
+        (None, None) if first_origin.is_some() => first_origin.expect("checked").clone(),
         (None, Some(u)) => parse_url(u.get_ref())
             .map_err(|why| src.error(u.span(), &why, "an absolute http:// or https:// URL"))?,
         (None, None) => {

@@ -13,14 +13,19 @@ use http::{HeaderMap, Method, Uri};
 use tokio::net::TcpStream;
 
 pub mod auth;
+mod entry;
 pub mod h1;
 pub mod open_files;
 mod tls;
 
 use crate::classify::{LocalReason, Outcome};
-use crate::scenario::Target;
+use crate::scenario::{Requests, Target};
 use auth::Auth;
-use h1::{ExchangeError, RequestTemplate, ResponseReader, Stream};
+use entry::EntryRequest;
+pub use entry::Rendered;
+use h1::{ExchangeError, ResponseReader, Stream};
+use stampede_mix::template::Context;
+use stampede_mix::Rotation;
 pub use tls::{insecure, tls_config, tls_config_with};
 
 /// One open HTTP/1.1 connection, ready for the next request when idle.
@@ -38,20 +43,23 @@ struct Address {
     )>,
 }
 
-/// Sends the target request; cheap to clone (one per lane).
+/// Sends the requests of the mix to the target; cheap to clone (one per lane). What is per
+/// connection (the address, TLS, timeouts, auth) is here; what to send is the entry's.
 #[derive(Clone)]
 pub struct Transport {
     address: Address,
-    method: Method,
-    /// Origin-form request target (`/path?query`), as HTTP/1.1 sends it.
-    path: String,
-    /// The fixed headers, for signing (and for a request whose ids replace one of them).
-    headers: HeaderMap,
-    /// The head, serialised once.
-    template: RequestTemplate,
-    body: Bytes,
-    /// The whole URL, for signing.
-    url: Uri,
+    /// The target URL's origin-form path, for the clock probe's `HEAD`.
+    probe_path: String,
+    /// `Host`, for the clock probe.
+    host: HeaderValue,
+    /// The requests of the mix, by entry.
+    entries: Arc<[EntryRequest]>,
+    /// Which entry logical request k sends (with one entry: always the first).
+    rotation: Arc<Rotation>,
+    /// `scheme://authority`, the URL of a rendered request before its target.
+    origin: Arc<str>,
+    /// One entry, literal: see [`Transport::is_fixed`].
+    fixed: bool,
     auth: Auth,
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -175,7 +183,12 @@ impl Failure {
 }
 
 impl Transport {
-    pub fn new(target: &Target, mut tls: rustls::ClientConfig, auth: Auth) -> Transport {
+    pub fn new(
+        target: &Target,
+        mix: &Requests,
+        mut tls: rustls::ClientConfig,
+        auth: Auth,
+    ) -> Transport {
         let url = &target.url;
         let authority = url
             .authority()
@@ -198,7 +211,7 @@ impl Transport {
         // Port-less authority for default ports, as browsers and curl send it.
         let host_header =
             HeaderValue::from_str(authority.as_str()).expect("authority is a valid header");
-        headers.insert(HOST, host_header);
+        headers.insert(HOST, host_header.clone());
         headers.insert(
             USER_AGENT,
             HeaderValue::from_static(concat!("stampede/", env!("CARGO_PKG_VERSION"))),
@@ -213,19 +226,24 @@ impl Transport {
         if let Auth::Header(name, value) = &auth {
             headers.insert(name.clone(), value.clone());
         }
-        let template = RequestTemplate::new(&target.method, &path, &headers, target.body.len());
+        let origin = format!("{}://{}", url.scheme_str().unwrap_or("http"), authority);
+        let entries: Vec<EntryRequest> = mix
+            .entries
+            .iter()
+            .map(|e| EntryRequest::new(e, &headers, &origin))
+            .collect();
         Transport {
             address: Address {
                 host: host.to_string(),
                 port,
                 tls,
             },
-            method: target.method.clone(),
-            path,
-            headers,
-            template,
-            body: target.body.clone(),
-            url: target.url.clone(),
+            probe_path: path,
+            host: host_header,
+            fixed: entries.len() == 1 && entries[0].templates.is_none(),
+            entries: entries.into(),
+            rotation: Arc::new(mix.rotation.clone()),
+            origin: origin.into(),
             auth,
             timeout: target.timeout,
             connect_timeout: target.connect_timeout,
@@ -233,18 +251,34 @@ impl Transport {
         }
     }
 
-    /// The request may be sent twice with no other effect than once (RFC 9110 §9.2.2): the
-    /// method is idempotent.
-    pub fn idempotent(&self) -> bool {
-        matches!(
-            self.method,
-            Method::GET
-                | Method::HEAD
-                | Method::PUT
-                | Method::DELETE
-                | Method::OPTIONS
-                | Method::TRACE
-        )
+    /// One literal request, the same for every k (a scenario without `[[requests]]`): the
+    /// engine then asks nothing else of the mix.
+    #[inline]
+    pub fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+
+    /// The entry of the mix logical request `k` sends.
+    #[inline]
+    pub fn entry_of(&self, k: u64) -> usize {
+        self.rotation.entry(k)
+    }
+
+    /// Whether `entry` is rendered per logical request ([`Transport::render`]).
+    #[inline]
+    pub fn is_templated(&self, entry: usize) -> bool {
+        self.entries[entry].templates.is_some()
+    }
+
+    /// Renders `entry` for one logical request (its every attempt sends `out`).
+    pub fn render(&self, entry: usize, ctx: &Context, out: &mut Rendered) {
+        self.entries[entry].render(ctx, out);
+    }
+
+    /// Entry `entry`'s request may be sent twice with no other effect than once (RFC 9110
+    /// §9.2.2): its method is idempotent.
+    pub fn idempotent(&self, entry: usize) -> bool {
+        self.entries[entry].idempotent
     }
 
     /// Opens a connection (TCP, then TLS for `https`) within the connect timeout.
@@ -293,12 +327,10 @@ impl Transport {
     /// A `HEAD` of the target's path with no headers but `Host`, for the server's `Date`
     /// (the clock probe): no body, no credentials, no side effects; any status will do.
     pub async fn head_date(&self, conn: &mut Connection) -> Result<Option<HeaderValue>, Failure> {
-        let mut head = format!("HEAD {} HTTP/1.1\r\n", self.path).into_bytes();
-        if let Some(host) = self.headers.get(HOST) {
-            head.extend_from_slice(b"host: ");
-            head.extend_from_slice(host.as_bytes());
-            head.extend_from_slice(b"\r\n");
-        }
+        let mut head = format!("HEAD {} HTTP/1.1\r\n", self.probe_path).into_bytes();
+        head.extend_from_slice(b"host: ");
+        head.extend_from_slice(self.host.as_bytes());
+        head.extend_from_slice(b"\r\n");
         head.extend_from_slice(b"\r\n");
         let reader = ResponseReader::new(true, false, 0);
         let (answer, _) = conn
@@ -308,27 +340,50 @@ impl Transport {
         Ok(answer.date)
     }
 
-    /// Sends one request on `conn`, with `extra` headers (this attempt's ids), and reads
-    /// the whole answer. The caller bounds it with the attempt timeout.
+    /// Sends entry `entry`'s request on `conn` — `rendered`, when the entry is templated —
+    /// with `extra` headers (this attempt's ids), and reads the whole answer. The caller
+    /// bounds it with the attempt timeout.
     pub async fn send<'h>(
         &self,
         conn: &mut Connection,
+        entry: usize,
+        rendered: Option<&Rendered>,
         extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)> + Clone,
     ) -> Result<Answer, Failure> {
+        let request = &self.entries[entry];
         let mut out = std::mem::take(&mut conn.out);
         let mut extra = extra.peekable();
         let signed = matches!(self.auth, Auth::SigV4 { .. });
-        let head: &[u8] = if signed || self.replaces_a_fixed_header(extra.clone()) {
-            self.signed_head(&mut out, extra).await?;
-            &out
-        } else if extra.peek().is_none() {
-            self.template.whole()
-        } else {
-            self.template.with(&mut out, extra.map(|(n, v)| (n, v)));
-            &out
+        let (head, body): (&[u8], &[u8]) = match rendered.filter(|_| request.templates.is_some()) {
+            Some(r) => {
+                if signed {
+                    self.signed_rendered(&mut out, request, r, extra).await?;
+                } else {
+                    let fixed = &request.templates.as_ref().expect("templated").fixed_lines;
+                    h1::head_rendered(
+                        &mut out,
+                        &request.method,
+                        &r.target,
+                        fixed,
+                        &r.header_lines,
+                        extra.map(|(n, v)| (n, v)),
+                        r.body.len(),
+                    );
+                }
+                (&out, &r.body)
+            }
+            None if signed || replaces_a_fixed_header(request, extra.clone()) => {
+                self.signed_head(&mut out, request, extra).await?;
+                (&out, &request.body)
+            }
+            None if extra.peek().is_none() => (request.template.whole(), &request.body),
+            None => {
+                request.template.with(&mut out, extra.map(|(n, v)| (n, v)));
+                (&out, &request.body)
+            }
         };
         let reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
-        let exchanged = conn.exchange(head, &self.body, reader).await;
+        let exchanged = conn.exchange(head, body, reader).await;
         conn.out = out;
         let (head, excerpt) = exchanged.map_err(failure_of)?;
         let invoke = self.invoke.then(|| {
@@ -346,42 +401,91 @@ impl Transport {
         })
     }
 
-    /// An id header with the name of a fixed header replaces it (as in a header map).
-    fn replaces_a_fixed_header<'h>(
-        &self,
-        mut extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
-    ) -> bool {
-        extra.any(|(name, _)| self.headers.contains_key(name))
-    }
-
     /// The head of a request whose headers are not the template's: signed afresh for each
     /// attempt (the signature covers its time and its ids), or with a fixed header replaced.
     async fn signed_head<'h>(
         &self,
         out: &mut Vec<u8>,
+        request: &EntryRequest,
         extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
     ) -> Result<(), Failure> {
-        let mut headers = self.headers.clone();
+        let mut headers = request.headers.clone();
         for (name, value) in extra {
             headers.insert(name.clone(), value.clone());
         }
+        self.sign(&request.method, &request.url, &mut headers, &request.body)
+            .await?;
+        h1::head_of(
+            out,
+            &request.method,
+            &request.path,
+            &headers,
+            request.body.len(),
+        );
+        Ok(())
+    }
+
+    /// A rendered request, signed for this attempt: its headers as a map, its URL whole.
+    async fn signed_rendered<'h>(
+        &self,
+        out: &mut Vec<u8>,
+        request: &EntryRequest,
+        rendered: &Rendered,
+        extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
+    ) -> Result<(), Failure> {
+        let mut headers = request.headers.clone();
+        for line in rendered.header_lines.split(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let Some(colon) = line.iter().position(|b| *b == b':') else {
+                continue;
+            };
+            let name = HeaderName::from_bytes(&line[..colon]);
+            let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii());
+            if let (Ok(n), Ok(v)) = (name, value) {
+                headers.insert(n, v);
+            }
+        }
+        for (name, value) in extra {
+            headers.insert(name.clone(), value.clone());
+        }
+        let target = String::from_utf8_lossy(&rendered.target);
+        let url: Uri = format!("{}{target}", self.origin).parse().map_err(|e| {
+            Failure::Local(
+                LocalReason::Credentials,
+                format!("cannot sign {target}: {e}"),
+            )
+        })?;
+        self.sign(&request.method, &url, &mut headers, &rendered.body)
+            .await?;
+        h1::head_of(out, &request.method, &target, &headers, rendered.body.len());
+        Ok(())
+    }
+
+    async fn sign(
+        &self,
+        method: &Method,
+        url: &Uri,
+        headers: &mut HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Failure> {
         let auth = self
             .auth
-            .headers_for(
-                &self.method,
-                &self.url,
-                &headers,
-                &self.body,
-                std::time::SystemTime::now(),
-            )
+            .headers_for(method, url, headers, body, std::time::SystemTime::now())
             .await
             .map_err(|why| Failure::Local(LocalReason::Credentials, why))?;
         for (name, value) in auth {
             headers.insert(name, value);
         }
-        h1::head_of(out, &self.method, &self.path, &headers, self.body.len());
         Ok(())
     }
+}
+
+/// An id header with the name of a fixed header replaces it (as in a header map).
+fn replaces_a_fixed_header<'h>(
+    request: &EntryRequest,
+    mut extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
+) -> bool {
+    extra.any(|(name, _)| request.headers.contains_key(name))
 }
 
 /// An exchange's failure, named as any other: the machine's own, TLS, the network, or an

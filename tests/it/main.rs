@@ -25,6 +25,7 @@ mod h1_codec;
 mod html_report;
 mod lambda_target;
 mod merge;
+mod mix;
 mod moto;
 mod onset;
 mod parser_fuzz;

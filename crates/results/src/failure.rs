@@ -14,6 +14,9 @@ pub struct FailureSample {
     pub status: Option<u16>,
     pub kind: String,
     pub body_excerpt: Option<String>,
+    /// The `[[requests]]` entry that failed, by name (absent without `[[requests]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 /// Failure samples in the results. Every kind of failure seen (a class, a throttle kind, a

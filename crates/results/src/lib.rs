@@ -30,7 +30,9 @@ pub mod timeline;
 
 pub use error::Error;
 pub use failure::FailureSample;
-pub use histogram::{decode, encode, new_histogram, percentiles, Percentiles, SecondLatency};
+pub use histogram::{
+    decode, encode, new_histogram, new_request_histogram, percentiles, Percentiles, SecondLatency,
+};
 pub use timeline::{SecondHistograms, TimelinePoint};
 
 use quota_check::QuotaCheck;
@@ -131,6 +133,10 @@ pub struct Results {
     /// A bounded sample of failed attempts, with the correlation id to find them by.
     pub failures: Vec<FailureSample>,
     pub stages: Vec<StageResult>,
+    /// Per `[[requests]]` entry, by name: what each request of the mix did over the run.
+    /// Absent without `[[requests]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_request: Option<BTreeMap<String, RequestResult>>,
     pub timeline: Vec<TimelinePoint>,
     pub histograms: Histograms,
     pub quota_check: QuotaCheck,
@@ -506,6 +512,30 @@ pub struct StageResult {
     /// began by plan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_s: Option<f64>,
+    /// Per `[[requests]]` entry, by name: what each request did in this stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_request: Option<BTreeMap<String, RequestResult>>,
+}
+
+/// What one request of the mix did, in a stage or the whole run: a stage's figures, for
+/// that request alone.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct RequestResult {
+    pub totals: Totals,
+    pub attempts: Attempts,
+    /// Throttled attempts by kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, u64>,
+    /// Answers by status code.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_codes: BTreeMap<String, u64>,
+    pub latency_ms: Percentiles,
+    pub service_ms: Percentiles,
+    /// Its requests per second over the stage's span (the run's, at the run level).
+    pub achieved_rps: f64,
+    /// What the schedule planned for it (open and burst stages: its share of the mix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_requests: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
@@ -520,6 +550,20 @@ pub struct Histograms {
     /// second's percentiles are exact. Absent in files written before they were added.
     #[serde(default)]
     pub seconds: Vec<SecondHistograms>,
+    /// Per `[[requests]]` entry, by name: its histograms over the run and per stage, at 2
+    /// significant digits, so merged runs give exact per-request percentiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_request: Option<BTreeMap<String, RequestHistograms>>,
+}
+
+/// One request's histograms.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct RequestHistograms {
+    pub latency: String,
+    pub service: String,
+    /// Per stage it was sent in, by stage name.
+    #[serde(default)]
+    pub stages: Vec<NamedHistograms>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]

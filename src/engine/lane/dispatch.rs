@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::{Lane, RECONNECT_PAUSE};
 use crate::classify::Outcome;
 use crate::engine::abandon::Dispatched;
+use crate::engine::numbering;
 use crate::scenario::shard::share_of;
 use crate::schedule::{Pacing, StagePlan};
 use crate::transport::{Connection, Failure};
@@ -161,7 +162,13 @@ impl Lane {
     /// followed by a pause, as long as the retry policy would back off before one more
     /// retry: a throttled closed loop would otherwise ask again at once, as fast as the
     /// throttle answers. Each request waits for the rate ceiling (`max_rate`) first.
-    pub(super) async fn closed_worker(self: Rc<Self>, stage: usize, worker: u64, end: Instant) {
+    pub(super) async fn closed_worker(
+        self: Rc<Self>,
+        stage: usize,
+        (worker, workers): (u64, u64),
+        end: Instant,
+    ) {
+        let base = self.base(stage);
         let mut conn = None;
         let mut sent = 0u64;
         loop {
@@ -176,6 +183,7 @@ impl Lane {
                 break;
             }
             let key = (worker << 32) | (sent & 0xFFFF_FFFF);
+            let k = numbering::closed_number(base, worker, sent, workers);
             sent += 1;
             // The request's time starts once it has a connection, as wrk's and oha's do:
             // a first request does not count the queue of 10,000 connects before it.
@@ -187,7 +195,7 @@ impl Lane {
                 },
             };
             let (next, outcome, attempts) =
-                self.request(stage, key, start, Some(ready), false).await;
+                self.request(stage, key, k, start, Some(ready), false).await;
             conn = next;
             let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
             let pause = if (no_connection || matches!(outcome, Outcome::LocalError(_)))
@@ -228,9 +236,10 @@ impl Lane {
     ) {
         let mut dispatched = Dispatched::new(Rc::clone(self), stage);
         let lane = Rc::clone(self);
+        let k = numbering::scheduled_number(self.base(stage), index);
         self.spawn_task(async move {
             dispatched.started();
-            if let (Some(conn), ..) = lane.request(stage, index, scheduled, conn, paced).await {
+            if let (Some(conn), ..) = lane.request(stage, index, k, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
             drop(dispatched);

@@ -18,10 +18,11 @@ use crate::engine::Shared;
 mod dispatch;
 mod request;
 use crate::adaptive::ClientRateLimiter;
+use crate::engine::numbering;
 use crate::record::LaneRecorder;
 use crate::scenario::shard::share_of;
 use crate::schedule::StagePlan;
-use crate::transport::Transport;
+use crate::transport::{Rendered, Transport};
 
 /// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
 const SPIN_WINDOW: Duration = Duration::from_micros(5);
@@ -53,9 +54,13 @@ pub struct Lane {
     ids: RefCell<IdSource>,
     /// `max_rate`: this lane's least gap between two gated attempts, and the next free slot.
     rate_gate: Option<(Duration, Cell<Instant>)>,
-    /// A request that went out on a connection the server had closed may be sent again:
-    /// its method is idempotent, or it carries an idempotency key.
-    resendable: bool,
+    /// Requests carry an idempotency key: one that went out on a connection the server
+    /// had closed may be sent again whatever its method.
+    keyed: bool,
+    /// The first logical request number of each stage ([`numbering`]).
+    bases: RefCell<Vec<u64>>,
+    /// Renderings of templated requests, reused: one per logical request in flight.
+    renderings: RefCell<Vec<Rendered>>,
 }
 
 impl Lane {
@@ -68,9 +73,11 @@ impl Lane {
     ) -> Lane {
         let lanes = shared.lanes as u64;
         let (part, parts) = shared.spec.shard.lane_part(id as u64, lanes);
-        let resendable = transport.idempotent() || shared.spec.request.idempotency_header.is_some();
+        let keyed = shared.spec.request.idempotency_header.is_some();
         Lane {
-            resendable,
+            keyed,
+            bases: RefCell::new(Vec::new()),
+            renderings: RefCell::new(Vec::new()),
             id: id as u64,
             part,
             parts,
@@ -115,6 +122,7 @@ impl Lane {
                 }
             }
         }
+        *self.bases.borrow_mut() = numbering::stage_bases(plans);
         let mut origin = self.shared.origin();
         self.rec.borrow_mut().set_origin(origin);
         // Not a counted task: the run does not wait for it, it ends with the lane.
@@ -152,7 +160,8 @@ impl Lane {
                         _ = self.shared.stop_signal() => break,
                     }
                     for worker in mine {
-                        self.spawn_task(Rc::clone(self).closed_worker(index, worker, end));
+                        let w = (worker, *workers);
+                        self.spawn_task(Rc::clone(self).closed_worker(index, w, end));
                     }
                     end
                 }
@@ -179,6 +188,11 @@ impl Lane {
             tokio::time::sleep_until(next.into()).await;
             self.rec.borrow_mut().roll(Instant::now());
         }
+    }
+
+    /// The first logical request number of `stage`.
+    fn base(&self, stage: usize) -> u64 {
+        self.bases.borrow().get(stage).copied().unwrap_or(0)
     }
 
     fn spawn_task(self: &Rc<Self>, task: impl std::future::Future<Output = ()> + 'static) {

@@ -10,27 +10,39 @@ use crate::engine::abandon::Unfinished;
 use crate::engine::ids::{request_seed, RequestIdHeaders};
 use crate::record::{AttemptEnded, FailureSample, RequestEnd};
 use crate::retry::{parse_retry_after, retry_delay};
-use crate::transport::{Answer, Connection, Failure};
+use crate::transport::{Answer, Connection, Failure, Rendered};
+use stampede_mix::template::Context;
 
 impl Lane {
     /// A logical request: attempts, with backoff between them as the retry policy says.
     /// Its latency runs from `scheduled` to its last answer, backoff included. `key` names
     /// it within its stage (its jitter comes from the seed and the key, whichever lane
-    /// sends it). Returns the last connection when it can carry another request, the final
-    /// outcome and the attempts made.
+    /// sends it); `k` is its logical request number, which says which request of the mix
+    /// it is and what its templates render (once, for every attempt). Returns the last
+    /// connection when it can carry another request, the final outcome and the attempts
+    /// made.
     pub(super) async fn request(
         &self,
         stage: usize,
         key: u64,
+        k: u64,
         scheduled: Instant,
         mut conn: Option<Result<Connection, Failure>>,
         paced: bool,
     ) -> (Option<Connection>, Outcome, u32) {
         let spec = &self.shared.spec;
+        // One branch for a scenario without a mix: the request is the target's, serialised.
+        let transport = &self.pool.transport;
+        let (entry, rendering) = if transport.is_fixed() {
+            (0, None)
+        } else {
+            let entry = transport.entry_of(k);
+            (entry, self.render(entry, k))
+        };
         let policy = &spec.retry;
         let ids = self.ids.borrow_mut().next(&spec.request);
         // Counts the request as abandoned if the run drops it before it ends.
-        let mut unfinished = Unfinished::request(self, stage);
+        let mut unfinished = Unfinished::request(self, stage, entry);
         let mut jitter: Option<fastrand::Rng> = None;
         let deadline = policy.deadline.map(|d| scheduled + d);
         let mut end = RequestEnd {
@@ -55,7 +67,11 @@ impl Lane {
             }
             let attempt = self
                 .attempt(
-                    stage,
+                    Sending {
+                        stage,
+                        entry,
+                        rendered: rendering.as_ref(),
+                    },
                     scheduled,
                     conn.take(),
                     paced && end.attempts == 1,
@@ -114,16 +130,48 @@ impl Lane {
             }
             end.backoff += delay;
             prev_sleep = Some(delay);
-            self.rec.borrow_mut().on_retry(stage, cause);
+            self.rec.borrow_mut().on_retry((stage, entry), cause);
         };
         unfinished.done();
+        if let Some(r) = rendering {
+            self.renderings.borrow_mut().push(r);
+        }
         self.rec.borrow_mut().on_request(
-            stage,
+            (stage, entry),
             scheduled,
             ended.unwrap_or_else(Instant::now),
             &end,
         );
         (last_conn, end.outcome, end.attempts)
+    }
+
+    /// Renders a templated entry for logical request `k` into a reused buffer; `None` for
+    /// a literal one (its head was serialised once).
+    fn render(&self, entry: usize, k: u64) -> Option<Rendered> {
+        let transport = &self.pool.transport;
+        if !transport.is_templated(entry) {
+            return None;
+        }
+        let mut out = self.renderings.borrow_mut().pop().unwrap_or_default();
+        let mut rng = match self.shared.spec.seed {
+            Some(seed) => fastrand::Rng::with_seed(request_seed(seed, RENDER_STREAM, k)),
+            None => fastrand::Rng::with_seed(self.rng.borrow_mut().u64(..)),
+        };
+        let timestamp_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let ctx = Context {
+            seq: k,
+            uuid: rng.u128(..),
+            random_seed: rng.u64(..),
+            timestamp_ms,
+            // Data sources and captures are wired with their own tables.
+            rows: &[],
+            env: &[],
+            captured: &[],
+        };
+        transport.render(entry, &ctx, &mut out);
+        Some(out)
     }
 
     /// The random source of one request's backoff: from the seed, the stage and the
@@ -186,20 +234,21 @@ impl Lane {
     /// `None`. Returns the connection when it can carry another request.
     async fn attempt(
         &self,
-        stage: usize,
+        sending: Sending<'_>,
         scheduled: Instant,
         conn: Option<Result<Connection, Failure>>,
         paced: bool,
         ids: &RequestIdHeaders,
         number: u32,
     ) -> AttemptEnd {
+        let stage = sending.stage;
         let in_flight = self.shared.attempts_in_flight.fetch_add(1, Relaxed) + 1;
         let first = number == 1;
         let dispatched = Instant::now();
         self.rec
             .borrow_mut()
-            .on_dispatch(stage, dispatched, in_flight, first);
-        let mut unfinished = Unfinished::attempt(self, stage);
+            .on_dispatch((stage, sending.entry), dispatched, in_flight, first);
+        let mut unfinished = Unfinished::attempt(self, stage, sending.entry);
 
         // Sent at once when it has its connection (one clock read less per request).
         let (conn, ready) = match conn {
@@ -210,7 +259,7 @@ impl Lane {
         let (sent, result, conn) = match conn {
             Ok(mut c) => {
                 let sent = ready;
-                let exchange = self.exchange(stage, &mut c, ids);
+                let exchange = self.exchange(&sending, &mut c, ids);
                 match tokio::time::timeout(transport.timeout, exchange).await {
                     Ok(Ok(answer)) => (Some(sent), Ok(answer), Some(c)),
                     Ok(Err(failure)) => (Some(sent), Err(failure), None),
@@ -243,6 +292,7 @@ impl Lane {
                 status: result.as_ref().ok().map(|a| a.status),
                 paced,
                 first,
+                entry: sending.entry,
             });
             let spec = &self.shared.spec;
             let correlation_id = || {
@@ -272,6 +322,10 @@ impl Lane {
                         attempt: number,
                         status: result.as_ref().ok().map(|a| a.status),
                         kind: outcome.name(),
+                        request: spec
+                            .mix
+                            .declared
+                            .then(|| spec.mix.entries[sending.entry].name.clone()),
                         body_excerpt: match &result {
                             Ok(a) if !a.excerpt.is_empty() => Some(
                                 String::from_utf8_lossy(&a.excerpt[..a.excerpt.len().min(200)])
@@ -321,21 +375,40 @@ impl Lane {
     /// saw the first send: it is counted apart, not as an attempt that failed.
     async fn exchange(
         &self,
-        stage: usize,
+        sending: &Sending<'_>,
         conn: &mut Connection,
         ids: &RequestIdHeaders,
     ) -> Result<Answer, Failure> {
         let transport = &self.pool.transport;
-        let first = transport.send(conn, ids.iter()).await;
-        if first.is_ok() || !self.resendable || !conn.went_stale() {
+        let Sending {
+            stage,
+            entry,
+            rendered,
+        } = *sending;
+        let first = transport.send(conn, entry, rendered, ids.iter()).await;
+        let resendable = self.keyed || transport.idempotent(entry);
+        if first.is_ok() || !resendable || !conn.went_stale() {
             return first;
         }
         self.rec.borrow_mut().on_stale_connection_resend(stage);
         // The fresh connection takes the stale one's place in the pool's count.
         *conn = transport.connect().await?;
-        transport.send(conn, ids.iter()).await
+        transport.send(conn, entry, rendered, ids.iter()).await
     }
 }
+
+/// What an attempt sends: its stage, the entry of the mix, and the entry's rendering for
+/// this logical request (templated entries).
+#[derive(Clone, Copy)]
+struct Sending<'r> {
+    stage: usize,
+    entry: usize,
+    rendered: Option<&'r Rendered>,
+}
+
+/// The stream of [`request_seed`] that seeds a request's rendering (its UUID and
+/// `random_int`), apart from the stages' backoff jitter.
+const RENDER_STREAM: u64 = u64::MAX;
 
 /// How an attempt ended, for the caller.
 struct AttemptEnd {

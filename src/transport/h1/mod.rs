@@ -16,7 +16,7 @@ mod parse;
 mod request;
 
 pub use parse::{Head, KeepAlive, KeepFor, Kept, ParseError, ResponseReader, MAX_HEAD};
-pub use request::{head_of, RequestTemplate};
+pub use request::{head_of, head_rendered, put_header, RequestTemplate};
 
 /// The lane's read buffer: large bodies are read in pieces this big.
 const READ_BUFFER_SIZE: usize = 64 * 1024;

@@ -30,10 +30,7 @@ impl RequestTemplate {
         }
         let framed =
             headers.contains_key(CONTENT_LENGTH) || headers.contains_key(TRANSFER_ENCODING);
-        let defines_body = !matches!(
-            *method,
-            Method::GET | Method::HEAD | Method::DELETE | Method::CONNECT
-        );
+        let defines_body = defines_body(method);
         let mut end = Vec::new();
         if !framed && (body_len > 0 || defines_body) {
             end.extend_from_slice(format!("content-length: {body_len}\r\n").as_bytes());
@@ -64,6 +61,40 @@ impl RequestTemplate {
     }
 }
 
+/// Writes the head of a rendered request: the request line with its rendered target, the
+/// fixed header lines, the rendered ones, `added` (the attempt's ids) and the length.
+pub fn head_rendered<'h>(
+    out: &mut Vec<u8>,
+    method: &Method,
+    target: &[u8],
+    fixed_lines: &[u8],
+    rendered_lines: &[u8],
+    added: impl IntoIterator<Item = (&'h HeaderName, &'h HeaderValue)>,
+    body_len: usize,
+) {
+    out.clear();
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target);
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    out.extend_from_slice(fixed_lines);
+    out.extend_from_slice(rendered_lines);
+    for (name, value) in added {
+        put_header(out, name, value);
+    }
+    if body_len > 0 || defines_body(method) {
+        out.extend_from_slice(format!("content-length: {body_len}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn defines_body(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::DELETE | Method::CONNECT
+    )
+}
+
 /// Writes a whole head from a request line and a header map (the signed path).
 pub fn head_of(
     out: &mut Vec<u8>,
@@ -77,7 +108,7 @@ pub fn head_of(
     out.extend_from_slice(template.whole());
 }
 
-fn put_header(out: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
+pub fn put_header(out: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
     out.extend_from_slice(name.as_str().as_bytes());
     out.extend_from_slice(b": ");
     out.extend_from_slice(value.as_bytes());
@@ -126,6 +157,35 @@ mod tests {
             out,
             b"PUT /p HTTP/1.1\r\nhost: h\r\nx-a: 1\r\nx-correlation-id: c-1\r\ncontent-length: 3\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn a_rendered_head_puts_its_lines_where_the_template_would() {
+        let h = map(&[("host", "h"), ("x-a", "1")]);
+        let t = RequestTemplate::new(&Method::POST, "/p/7", &h, 3);
+        let id = (
+            HeaderName::from_static("x-correlation-id"),
+            HeaderValue::from_static("c-1"),
+        );
+        let mut fixed = Vec::new();
+        put_header(
+            &mut fixed,
+            &HeaderName::from_static("host"),
+            &HeaderValue::from_static("h"),
+        );
+        let mut templated = Vec::new();
+        t.with(&mut templated, [(&id.0, &id.1)]);
+        let mut rendered = Vec::new();
+        head_rendered(
+            &mut rendered,
+            &Method::POST,
+            b"/p/7",
+            &fixed,
+            b"x-a: 1\r\n",
+            [(&id.0, &id.1)],
+            3,
+        );
+        assert_eq!(rendered, templated);
     }
 
     #[test]

@@ -354,7 +354,12 @@ fn transport(url: &str, method: Method, body: &[u8]) -> Transport {
         HeaderName::from_static("content-type"),
         HeaderValue::from_static("application/json"),
     )];
-    Transport::new(&target, tls_config(None).unwrap(), Auth::None)
+    Transport::new(
+        &target,
+        &stampede::scenario::Requests::single(&target),
+        tls_config(None).unwrap(),
+        Auth::None,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -380,11 +385,11 @@ async fn the_transport_sends_what_the_server_reads_and_reads_what_it_answers_() 
     let mut conn = get.connect().await.unwrap();
     let none = std::iter::empty::<&(HeaderName, HeaderValue)>();
 
-    let a = get.send(&mut conn, none.clone()).await.unwrap();
+    let a = get.send(&mut conn, 0, None, none.clone()).await.unwrap();
     assert_eq!((a.status, a.excerpt.len()), (200, 0));
     let date = get.head_date(&mut conn).await.unwrap();
     assert_eq!(date.unwrap(), "Tue, 15 Nov 1994 08:12:31 GMT");
-    let a = get.send(&mut conn, none.clone()).await.unwrap();
+    let a = get.send(&mut conn, 0, None, none.clone()).await.unwrap();
     assert_eq!((a.status, &a.excerpt[..]), (503, &b"busy"[..]));
     assert_eq!(a.retry_after.unwrap(), "3");
     assert_eq!(a.error_type.unwrap(), "ServiceUnavailableException");
@@ -392,7 +397,10 @@ async fn the_transport_sends_what_the_server_reads_and_reads_what_it_answers_() 
         HeaderName::from_static("x-correlation-id"),
         HeaderValue::from_static("c-1"),
     );
-    let a = get.send(&mut conn, [&id].into_iter()).await.unwrap();
+    let a = get
+        .send(&mut conn, 0, None, [&id].into_iter())
+        .await
+        .unwrap();
     assert_eq!(a.status, 200);
     assert!(
         conn.is_closed(),
@@ -443,7 +451,7 @@ async fn the_transport_sends_what_the_server_reads_and_reads_what_it_answers_() 
         let url = format!("http://{addr}/p");
         let t = transport(&url, method.clone(), body);
         let mut conn = t.connect().await.unwrap();
-        let a = t.send(&mut conn, none.clone()).await.unwrap();
+        let a = t.send(&mut conn, 0, None, none.clone()).await.unwrap();
         assert_eq!(a.status, 201);
         let requests = server_task.await.unwrap();
         let (sent_method, path, fields, sent_body) = parse_request(&requests[0]);
@@ -471,7 +479,7 @@ async fn the_transport_sends_what_the_server_reads_and_reads_what_it_answers_() 
     .await;
     let t = transport(&format!("http://{addr}/"), Method::GET, b"");
     let mut conn = t.connect().await.unwrap();
-    let cut = t.send(&mut conn, none.clone()).await;
+    let cut = t.send(&mut conn, 0, None, none.clone()).await;
     assert!(matches!(cut, Err(Failure::Protocol(_))), "{cut:?}");
     assert!(conn.is_closed());
     server_task.await.unwrap();

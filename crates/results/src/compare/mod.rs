@@ -347,6 +347,7 @@ mod tests {
             dispatch_spread_ms: None,
             lambda: None,
             started_s: Some(0.0),
+            by_request: None,
         };
         Results {
             schema: crate::SCHEMA.into(),
@@ -357,6 +358,7 @@ mod tests {
             duration_s: 10.0,
             interrupted: false,
             insecure: false,
+            by_request: None,
             target: TargetInfo {
                 url: "http://127.0.0.1/".into(),
                 method: "GET".into(),
@@ -389,6 +391,7 @@ mod tests {
                     service: empty,
                 }],
                 seconds: Vec::new(),
+                by_request: None,
             },
             quota_check: Default::default(),
             thresholds: Vec::new(),

@@ -38,12 +38,14 @@ pub struct MergeInfo {
     pub runs: Vec<String>,
 }
 
+mod by_request;
 mod refusal;
 mod seconds;
 mod spans;
 
 mod sum;
 
+pub use by_request::{add_request, request_rate};
 pub use refusal::{check, check_files, Refusal};
 use seconds::merge_seconds;
 use spans::merge_stages;
@@ -128,7 +130,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     let failures = pick_samples(failures, FAILURE_SAMPLES);
 
     // Stages.
-    let stages = merge_stages(&runs, offsets, &stage_h);
+    let mut stages = merge_stages(&runs, offsets, &stage_h);
 
     // Seconds.
     let WallClock {
@@ -141,6 +143,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
 
     let throttle_onset = ThrottleOnset::first_in(&timeline);
     let aborted = runs.iter().find_map(|r| r.aborted.clone());
+    let (by_request, by_request_h) = by_request::merge_by_request(&runs, &mut stages, duration_s)?;
 
     Ok(Results {
         schema: crate::SCHEMA.to_string(),
@@ -167,6 +170,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         retry,
         failures,
         stages,
+        by_request,
         timeline,
         histograms: Histograms {
             encoding: ENCODING.to_string(),
@@ -186,6 +190,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
                 })
                 .collect(),
             seconds: second_histograms,
+            by_request: by_request_h,
         },
         quota_check: Default::default(),
         thresholds: Vec::new(),

@@ -38,6 +38,7 @@ pub(super) fn merge_stages(
                 dispatch_spread_ms: None,
                 started_s: None,
                 lambda: None,
+                by_request: None,
             };
             // The stage on the wall clock: earliest start to latest end, over the files.
             let mut span: Option<(f64, f64)> = None;

@@ -1,0 +1,511 @@
+//! `[[requests]]`: the weighted mix of requests a scenario sends. Each entry is compiled
+//! once here (its path, header values and body are templates), and the mix's rotation is
+//! built from the weights, so that which request logical request k sends is settled
+//! before anything runs. Without `[[requests]]` the mix is one entry built from `[target]`
+//! ([`Requests::single`]).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use http::{HeaderName, HeaderValue, Method, Uri};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+use super::parse::{parse_method, parse_url, HEADER_EXPECTED};
+use super::schema::WholeNumber;
+use super::{Target, BODY_MAX};
+use crate::error::{Error, Result};
+use crate::located::{
+    read_user_file, read_user_text, size_text, toml_error, Source, TEXT_FILE_MAX,
+};
+use stampede_mix::template::{Scope, Template, TemplateError};
+use stampede_mix::Rotation;
+
+/// The most `[[requests]]` entries a scenario may have: each is a column of every report
+/// and a cell per stage in the recorder.
+pub const REQUESTS_MAX: usize = 100;
+
+/// One `[[requests]]` entry: a request of the mix, sent in proportion to its weight.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "RequestEntry")]
+pub(super) struct RawRequestEntry {
+    /// Names the request in the results (`by_request`) and reports: unique, required.
+    #[schemars(with = "String", extend("minLength" = 1))]
+    name: Option<Spanned<String>>,
+    /// An HTTP method, letters only (default "GET").
+    #[schemars(with = "Option<String>", extend("pattern" = "^[A-Za-z]+$"))]
+    method: Option<Spanned<String>>,
+    /// Path and query, starting with "/", appended to [target] url's path. Not with url.
+    #[schemars(with = "Option<String>", extend("pattern" = "^/"))]
+    path: Option<Spanned<String>>,
+    /// A full URL, on the target's scheme, host and port. Not with path.
+    #[schemars(with = "Option<String>")]
+    url: Option<Spanned<String>>,
+    /// Header name = "value", sent on top of [target] headers (replacing one of the same name).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// The request body. Not together with body_file.
+    #[schemars(with = "Option<String>")]
+    body: Option<Spanned<String>>,
+    /// The body read from this file, relative to the file that names it. Not with body.
+    #[schemars(with = "Option<String>")]
+    body_file: Option<Spanned<String>>,
+    /// Its share of the mix: a whole number ≥ 1 (default 1).
+    #[schemars(with = "Option<WholeNumber>")]
+    weight: Option<Spanned<Value>>,
+}
+
+/// A file of `[[requests]]` alone (`--requests FILE`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestsFile {
+    #[serde(default)]
+    requests: Vec<Spanned<RawRequestEntry>>,
+}
+
+/// One request of the mix, compiled.
+#[derive(Clone, Debug)]
+pub struct RequestEntry {
+    /// Unique within the scenario; what results and reports key it by.
+    pub name: String,
+    pub method: Method,
+    /// The origin-form request target (`/path?query`), the target's path prefix included.
+    pub target: Template,
+    /// The path as written (with the prefix), for the preflight.
+    pub shown_path: String,
+    /// On top of `[target] headers`; a name here replaces the target's.
+    pub headers: Vec<(HeaderName, Template)>,
+    pub body: Template,
+    pub weight: u64,
+}
+
+impl RequestEntry {
+    /// Nothing to render: the head is serialised once for the whole run.
+    pub fn is_literal(&self) -> bool {
+        self.target.as_literal().is_some()
+            && self.body.as_literal().is_some()
+            && self.headers.iter().all(|(_, v)| v.as_literal().is_some())
+    }
+}
+
+/// The mix: the entries and which of them logical request k sends.
+#[derive(Clone, Debug)]
+pub struct Requests {
+    pub entries: Vec<RequestEntry>,
+    pub rotation: Rotation,
+    /// From `[[requests]]` (or `--requests`): the results then say what each did.
+    pub declared: bool,
+}
+
+impl Requests {
+    /// The one request of a scenario without `[[requests]]`: `[target]`'s method, URL,
+    /// headers and body (its headers are the target's own, so none here).
+    pub fn single(target: &Target) -> Requests {
+        let path = target
+            .url
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        Requests {
+            entries: vec![RequestEntry {
+                name: format!("{} {}", target.method, target.url.path()),
+                method: target.method.clone(),
+                target: Template::literal(path.as_bytes()),
+                shown_path: target.url.path().to_string(),
+                headers: Vec::new(),
+                body: Template::literal(&target.body),
+                weight: 1,
+            }],
+            rotation: Rotation::new(&[1]).expect("one entry of weight 1"),
+            declared: false,
+        }
+    }
+
+    /// Names of the entries, in file order.
+    pub fn names(&self) -> Vec<&str> {
+        self.entries.iter().map(|e| e.name.as_str()).collect()
+    }
+}
+
+/// Where the `[[requests]]` were read, for their errors and their `body_file`s.
+pub(super) struct EntriesIn<'s, 'a> {
+    pub src: &'s Source<'a>,
+    /// Where the table list starts (errors about the list as a whole point there).
+    pub list_span: Range<usize>,
+}
+
+/// Compiles the entries against `target` (its URL's path is their prefix, its origin the
+/// only one they may name).
+pub(super) fn entries(
+    at: &EntriesIn,
+    raw: &[Spanned<RawRequestEntry>],
+    target: &Target,
+    scope: &Scope,
+) -> Result<Requests> {
+    let src = at.src;
+    if raw.len() > REQUESTS_MAX {
+        return Err(src.error(
+            raw[REQUESTS_MAX].span(),
+            &format!("{} [[requests]] entries; at most {REQUESTS_MAX}", raw.len()),
+            &format!("at most {REQUESTS_MAX} requests (each is a row of every report)"),
+        ));
+    }
+    if target.url.query().is_some() {
+        return Err(src.error(
+            at.list_span.clone(),
+            "[target] url has a query string, and [[requests]] paths are appended to it",
+            "a [target] url without ?query; put the query in each request's path",
+        ));
+    }
+    let prefix = target.url.path().trim_end_matches('/');
+    let mut entries: Vec<RequestEntry> = Vec::with_capacity(raw.len());
+    let mut spans = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let entry = entry(src, r, i + 1, prefix, target, scope)?;
+        if entries.iter().any(|e| e.name == entry.name) {
+            let span = r.get_ref().name.as_ref().map_or(r.span(), |n| n.span());
+            return Err(src.error(
+                span,
+                &format!("duplicate request name `{}`", entry.name),
+                "request names that differ: results and reports are keyed by them",
+            ));
+        }
+        spans.push(r.span());
+        entries.push(entry);
+    }
+    let weights: Vec<u64> = entries.iter().map(|e| e.weight).collect();
+    let rotation = Rotation::new(&weights).map_err(|why| {
+        src.error(
+            at.list_span.clone(),
+            &format!("the weights of [[requests]] make no mix: {why}"),
+            "whole-number weights ≥ 1 whose sum (after dividing out their common factor) is at most 1,000,000",
+        )
+    })?;
+    Ok(Requests {
+        entries,
+        rotation,
+        declared: true,
+    })
+}
+
+fn entry(
+    src: &Source,
+    r: &Spanned<RawRequestEntry>,
+    index: usize,
+    prefix: &str,
+    target: &Target,
+    scope: &Scope,
+) -> Result<RequestEntry> {
+    let raw = r.get_ref();
+    let name = match &raw.name {
+        None => {
+            return Err(src.error(
+                r.span(),
+                &format!("request {index} has no name"),
+                "name = \"…\": a short unique name such as \"get order\"",
+            ))
+        }
+        Some(n) if n.get_ref().trim().is_empty() => {
+            return Err(src.error(n.span(), "empty request name", "a short unique name"))
+        }
+        Some(n) => n.get_ref().clone(),
+    };
+    let method = match &raw.method {
+        Some(m) => parse_method(m.get_ref())
+            .map_err(|why| src.error(m.span(), &why, "an HTTP method such as GET, POST, PUT"))?,
+        None => Method::GET,
+    };
+    let (target_text, shown_path) = match (&raw.path, &raw.url) {
+        (Some(_), Some(u)) => {
+            return Err(src.error(u.span(), "both path and url are set", "one of them"))
+        }
+        (None, None) => {
+            return Err(src.error(
+                r.span(),
+                &format!("request `{name}` has neither path nor url"),
+                "path = \"/orders\" (after [target] url) or url = \"https://…\"",
+            ))
+        }
+        (Some(p), None) => {
+            let text = p.get_ref();
+            if !text.starts_with('/') {
+                return Err(src.error(
+                    inner(src, p.span(), 0..0),
+                    &format!("path `{text}` does not start with `/`"),
+                    "a path such as \"/orders/{{seq}}\", appended to [target] url",
+                ));
+            }
+            // Compiled with the prefix before it, errors placed after taking it off.
+            let full = format!("{prefix}{text}");
+            let template = compile(src, p, &full, prefix.len(), scope)?;
+            (template, full)
+        }
+        (None, Some(u)) => {
+            let text = u.get_ref();
+            let origin_and_rest = split_origin(text).ok_or_else(|| {
+                src.error(
+                    u.span(),
+                    &format!("bad URL `{text}`"),
+                    "an absolute http:// or https:// URL",
+                )
+            })?;
+            let (origin, rest) = origin_and_rest;
+            let parsed = parse_url(&format!("{origin}/"))
+                .map_err(|why| src.error(u.span(), &why, "an absolute http:// or https:// URL"))?;
+            if !same_origin(&parsed, &target.url) {
+                return Err(src.error(
+                    u.span(),
+                    &format!(
+                        "request `{name}` is on another origin than the target ({})",
+                        origin_of(&target.url)
+                    ),
+                    "a URL on the target's scheme, host and port: one run sends to one origin (several origins are not supported yet)",
+                ));
+            }
+            let template = match rest.as_bytes().first() {
+                None => Template::literal(b"/"),
+                Some(b'/') => compile_at(src, u, rest, text.len() - rest.len(), scope)?,
+                Some(_) => {
+                    return Err(src.error(
+                        u.span(),
+                        &format!("URL `{text}` has a query but no path"),
+                        "a URL with a path before its query, such as https://host/?q=1",
+                    ))
+                }
+            };
+            let rest = if rest.is_empty() { "/" } else { rest };
+            (template, rest.to_string())
+        }
+    };
+    let mut headers = Vec::with_capacity(raw.headers.len());
+    for (n, v) in &raw.headers {
+        let header = HeaderName::from_bytes(n.get_ref().trim().as_bytes()).map_err(|_| {
+            src.error(
+                n.span(),
+                &format!("bad header name `{}`", n.get_ref()),
+                HEADER_EXPECTED,
+            )
+        })?;
+        // The same checks as [target] headers, on a stand-in value.
+        super::parse::parse_header(n.get_ref(), "x")
+            .map_err(|why| src.error(n.span(), &why, HEADER_EXPECTED))?;
+        let value = compile(src, v, v.get_ref().trim(), 0, scope)?;
+        if let Some(b) = value.as_literal() {
+            HeaderValue::from_bytes(b).map_err(|_| {
+                src.error(
+                    v.span(),
+                    &format!("bad value for header `{}`", n.get_ref()),
+                    HEADER_EXPECTED,
+                )
+            })?;
+        }
+        if target.basic_auth.is_some() && header == http::header::AUTHORIZATION {
+            return Err(src.error(
+                n.span(),
+                "the URL's user:password@ and this header would both set Authorization",
+                "one of them",
+            ));
+        }
+        headers.push((header, value));
+    }
+    let body = match (&raw.body, &raw.body_file) {
+        (Some(_), Some(f)) => {
+            return Err(src.error(f.span(), "both body and body_file are set", "one of them"))
+        }
+        (Some(b), None) => compile(src, b, b.get_ref(), 0, scope)?,
+        (None, Some(f)) => {
+            let dir = src.name.parent().unwrap_or(Path::new("."));
+            let path = dir.join(f.get_ref());
+            let data = read_user_file(&path, BODY_MAX).map_err(|why| {
+                src.error(
+                    f.span(),
+                    &format!("cannot read body_file {}: {why}", path.display()),
+                    &format!(
+                        "a regular file of at most {}, relative to the file that names it",
+                        size_text(BODY_MAX)
+                    ),
+                )
+            })?;
+            // A body file is a template too when it is text; its errors point at the key.
+            match std::str::from_utf8(&data) {
+                Ok(text) => Template::compile(text, scope).map_err(|e| {
+                    src.error(
+                        f.span(),
+                        &format!(
+                            "in body_file {} at byte {}: {}",
+                            path.display(),
+                            e.span.start,
+                            e.message
+                        ),
+                        &e.expected,
+                    )
+                })?,
+                Err(_) => Template::literal(&data),
+            }
+        }
+        (None, None) => Template::literal(b""),
+    };
+    let weight = match &raw.weight {
+        Some(w) => src.whole_number(w, "weight")?,
+        None => 1,
+    };
+    Ok(RequestEntry {
+        name,
+        method,
+        target: target_text,
+        shown_path,
+        headers,
+        body,
+        weight,
+    })
+}
+
+/// `scheme://authority` and the rest (path and query) of an absolute URL's text.
+fn split_origin(text: &str) -> Option<(&str, &str)> {
+    let after = text.find("://")? + 3;
+    let end = text[after..]
+        .find(['/', '?'])
+        .map_or(text.len(), |i| after + i);
+    Some((&text[..end], &text[end..]))
+}
+
+fn origin_of(url: &Uri) -> String {
+    let scheme = url.scheme_str().unwrap_or("http");
+    let host = url.host().unwrap_or("");
+    format!("{scheme}://{host}:{}", port_of(url))
+}
+
+fn port_of(url: &Uri) -> u16 {
+    url.port_u16()
+        .unwrap_or(if url.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        })
+}
+
+fn same_origin(a: &Uri, b: &Uri) -> bool {
+    a.scheme_str() == b.scheme_str()
+        && a.host().map(str::to_ascii_lowercase) == b.host().map(str::to_ascii_lowercase)
+        && port_of(a) == port_of(b)
+}
+
+/// The origin a scenario without `[target] url` takes from its first request's `url`.
+pub(super) fn first_origin(raw: &[Spanned<RawRequestEntry>], src: &Source) -> Result<Option<Uri>> {
+    let Some(first) = raw.first() else {
+        return Ok(None);
+    };
+    let Some(u) = &first.get_ref().url else {
+        return Ok(None);
+    };
+    let (origin, _) = split_origin(u.get_ref()).ok_or_else(|| {
+        src.error(
+            u.span(),
+            &format!("bad URL `{}`", u.get_ref()),
+            "an absolute http:// or https:// URL",
+        )
+    })?;
+    parse_url(&format!("{origin}/"))
+        .map(Some)
+        .map_err(|why| src.error(u.span(), &why, "an absolute http:// or https:// URL"))
+}
+
+/// Compiles `text` (the string of `value`, with `skip` bytes put before it that are not
+/// in the file) and places a template error inside the string.
+fn compile(
+    src: &Source,
+    value: &Spanned<String>,
+    text: &str,
+    skip: usize,
+    scope: &Scope,
+) -> Result<Template> {
+    Template::compile(text, scope).map_err(|e| {
+        let start = e.span.start.saturating_sub(skip);
+        located(src, value.span(), start..start + e.span.len(), &e)
+    })
+}
+
+/// Compiles `text`, which starts `at` bytes into the string of `value`.
+fn compile_at(
+    src: &Source,
+    value: &Spanned<String>,
+    text: &str,
+    at: usize,
+    scope: &Scope,
+) -> Result<Template> {
+    Template::compile(text, scope)
+        .map_err(|e| located(src, value.span(), at + e.span.start..at + e.span.end, &e))
+}
+
+fn located(src: &Source, string: Range<usize>, within: Range<usize>, e: &TemplateError) -> Error {
+    src.error(inner(src, string, within), &e.message, &e.expected)
+}
+
+/// The file span of bytes `within` a TOML string at `string` (which includes its quotes).
+/// Exact for strings without escapes, which is what paths, headers and bodies mostly are.
+fn inner(src: &Source, string: Range<usize>, within: Range<usize>) -> Range<usize> {
+    let quoted = src.text.get(string.clone()).unwrap_or("");
+    let open = if quoted.starts_with("\"\"\"") || quoted.starts_with("'''") {
+        3 + usize::from(quoted[3..].starts_with('\n'))
+    } else {
+        usize::from(quoted.starts_with('"') || quoted.starts_with('\''))
+    };
+    let start = (string.start + open + within.start).min(string.end);
+    let end = (string.start + open + within.end)
+        .min(string.end)
+        .max(start);
+    start..end
+}
+
+/// `--requests FILE`: the `[[requests]]` of a TOML file, compiled against `target`.
+pub fn from_file(path: &Path, target: &Target) -> Result<Requests> {
+    let text = read_user_text(path, TEXT_FILE_MAX).map_err(|why| {
+        Error::input(format!(
+            "cannot read --requests file {}: {why}\n  expected: a TOML file of [[requests]] of at most {}",
+            path.display(),
+            size_text(TEXT_FILE_MAX)
+        ))
+    })?;
+    let src = Source::new(path, &text);
+    let raw: RequestsFile = toml::from_str(&text).map_err(|e| toml_error(&src, &e))?;
+    if raw.requests.is_empty() {
+        return Err(src.error(
+            0..0,
+            "no [[requests]] in the file",
+            "[[requests]] tables with name and path (or url)",
+        ));
+    }
+    let at = EntriesIn {
+        src: &src,
+        list_span: raw.requests[0].span(),
+    };
+    entries(&at, &raw.requests, target, &Scope::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_splits_into_its_origin_and_the_rest() {
+        assert_eq!(
+            split_origin("http://h:1/a?b=1"),
+            Some(("http://h:1", "/a?b=1"))
+        );
+        assert_eq!(split_origin("https://h?x"), Some(("https://h", "?x")));
+        assert_eq!(split_origin("h/a"), None);
+    }
+
+    #[test]
+    fn default_ports_are_the_same_origin() {
+        let a: Uri = "https://Example.com/".parse().unwrap();
+        let b: Uri = "https://example.com:443/x".parse().unwrap();
+        let c: Uri = "http://example.com/".parse().unwrap();
+        assert!(same_origin(&a, &b));
+        assert!(!same_origin(&a, &c));
+    }
+}
