@@ -61,6 +61,8 @@ pub struct Counts {
     /// Requests sent again on a fresh connection because a reused one closed before any
     /// byte of the answer came: the server never saw the first, so not attempts.
     pub stale_connection_resends: u64,
+    /// Logical requests not sent: a `unique` data source had no row left.
+    pub data_exhausted: u64,
 }
 
 impl Counts {
@@ -86,6 +88,7 @@ impl Counts {
         self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.local_by_reason.merge(&o.local_by_reason);
         self.stale_connection_resends += o.stale_connection_resends;
+        self.data_exhausted += o.data_exhausted;
     }
 
     /// The attempt classes; they add up to `sent`.
@@ -396,6 +399,11 @@ impl LaneRecorder {
     /// A request goes out again on a fresh connection: its reused one had closed.
     pub fn on_stale_connection_resend(&mut self, stage: usize) {
         self.stages[stage].counts.stale_connection_resends += 1;
+    }
+
+    /// `n` logical requests of `stage` not sent: a `unique` data source ran out of rows.
+    pub fn on_data_exhausted(&mut self, stage: usize, n: u64) {
+        self.stages[stage].counts.data_exhausted += n;
     }
 
     /// An attempt still under way when the run stopped waiting for it.

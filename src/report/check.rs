@@ -277,6 +277,14 @@ pub fn mix(scenario: &Scenario, plans: &[StagePlan]) -> String {
         }
         out.push('\n');
     }
+    // Each source once read: its rows and how they are picked.
+    for (spec, source) in scenario.data.iter().zip(&scenario.data_sources) {
+        let _ = writeln!(
+            out,
+            "  {}",
+            crate::scenario::data::preflight_line(spec, source)
+        );
+    }
     out
 }
 

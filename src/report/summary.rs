@@ -174,6 +174,12 @@ fn timing(out: &mut String, r: &Results) {
             r.totals.stale_connection_resends
         ));
     }
+    if r.totals.data_exhausted > 0 {
+        notes.push(format!(
+            "not sent, a unique data source had no row left (the stage ended early): {}",
+            r.totals.data_exhausted
+        ));
+    }
     let _ = writeln!(out, "{}", notes.join(" · "));
     for s in &r.stages {
         if let Some(spread) = s.dispatch_spread_ms {

@@ -219,6 +219,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         abort: None,
         aws: None,
         data: Vec::new(),
+        data_sources: Vec::new(),
         requests: None,
     };
     scenario.aws = super::parse::aws_for(None, &scenario.target, url.as_ref());

@@ -59,6 +59,8 @@ pub struct Scenario {
     pub aws: Option<AwsSettings>,
     /// `[data]` / `[[data]]`: the sources templates read, opened when the run starts.
     pub data: Vec<DataSpec>,
+    /// The sources of `data`, read once (rows counted and indexed), in the same order.
+    pub data_sources: Vec<stampede_mix::data::Source>,
     /// `[[requests]]` (or `--requests`): the mix. `None`: the one request of `[target]`.
     pub requests: Option<Requests>,
 }

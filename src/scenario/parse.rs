@@ -327,17 +327,58 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         Some(a) => Some(abort::abort_rules(&src, a)?),
         None => None,
     };
-    let requests = match raw.requests.first() {
-        None => None,
-        Some(first) => Some(requests(&src, &raw, first.span(), &target)?),
-    };
-    let aws = aws_for(aws, &target, url_override);
     let data = match &raw.data {
         Some(d) => super::data::data_specs(&src, d, raw.seed)?,
         None => Vec::new(),
     };
+    if let (Some(d), None) = (&raw.data, raw.requests.first()) {
+        return Err(src.error(
+            d.span(),
+            "[data] with no [[requests]] to read it",
+            "[[requests]] entries whose path, headers or body say {{data.COLUMN}}",
+        ));
+    }
+    // Read once now: templates are compiled against the sources' columns.
+    let data_sources = super::data::open_sources(&data)?;
+    let scope = stampede_mix::template::Scope {
+        sources: super::data::scope_sources(&data, &data_sources),
+        captures: Vec::new(),
+    };
+    let requests = match raw.requests.first() {
+        None => None,
+        Some(first) => {
+            let mut mix = requests(&src, &raw, first.span(), &target, &scope)?;
+            let templates = || {
+                mix.entries.iter().flat_map(|e| {
+                    [&e.target, &e.body]
+                        .into_iter()
+                        .chain(e.headers.iter().map(|(_, v)| v))
+                })
+            };
+            mix.env = super::data::env_values(templates()).map_err(|why| {
+                src.error(
+                    first.span(),
+                    &why,
+                    "the variable set in the environment stampede runs in",
+                )
+            })?;
+            for e in &mix.entries {
+                for (_, v) in &e.headers {
+                    super::data::check_header_template(v, &data_sources, &mix.env)?;
+                }
+            }
+            mix.data = data
+                .iter()
+                .zip(&data_sources)
+                .map(|(spec, source)| (source.clone(), spec.pick))
+                .collect();
+            Some(mix)
+        }
+    };
+    let aws = aws_for(aws, &target, url_override);
     Ok(Scenario {
         data,
+        data_sources,
         requests,
         abort,
         aws,
@@ -464,6 +505,7 @@ fn requests(
     raw: &RawScenario,
     list_span: std::ops::Range<usize>,
     target: &Target,
+    scope: &stampede_mix::template::Scope,
 ) -> Result<super::Requests> {
     if target.lambda.is_some() {
         return Err(src.error(
@@ -488,9 +530,7 @@ fn requests(
         }
     }
     let at = mix::EntriesIn { src, list_span };
-    // Data sources and captures come with their own tables; none are in scope yet.
-    let scope = stampede_mix::template::Scope::default();
-    mix::entries(&at, &raw.requests, target, &scope)
+    mix::entries(&at, &raw.requests, target, scope)
 }
 
 fn target(

@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 use crate::located::{
     read_user_file, read_user_text, size_text, toml_error, Source, TEXT_FILE_MAX,
 };
-use stampede_mix::template::{Scope, Template, TemplateError};
+use stampede_mix::data::{Pick, Source as DataSource};
+use stampede_mix::secret::EnvValues;
+use stampede_mix::template::{Position, Scope, Template};
 use stampede_mix::Rotation;
 
 /// The most `[[requests]]` entries a scenario may have: each is a column of every report
@@ -99,6 +101,10 @@ pub struct Requests {
     pub rotation: Rotation,
     /// From `[[requests]]` (or `--requests`): the results then say what each did.
     pub declared: bool,
+    /// The data sources templates read, with their pick rules, in `Context::rows` order.
+    pub data: Vec<(DataSource, Pick)>,
+    /// The `{{env.NAME}}` values, read once when the scenario was: secrets, never shown.
+    pub env: EnvValues,
 }
 
 impl Requests {
@@ -122,6 +128,8 @@ impl Requests {
             }],
             rotation: Rotation::new(&[1]).expect("one entry of weight 1"),
             declared: false,
+            data: Vec::new(),
+            env: EnvValues::default(),
         }
     }
 
@@ -189,6 +197,8 @@ pub(super) fn entries(
         entries,
         rotation,
         declared: true,
+        data: Vec::new(),
+        env: EnvValues::default(),
     })
 }
 
@@ -241,7 +251,7 @@ fn entry(
             }
             // Compiled with the prefix before it, errors placed after taking it off.
             let full = format!("{prefix}{text}");
-            let template = compile(src, p, &full, prefix.len(), scope)?;
+            let template = compile(src, p, &full, prefix.len(), scope, Position::Path)?;
             (template, full)
         }
         (None, Some(u)) => {
@@ -268,7 +278,9 @@ fn entry(
             }
             let template = match rest.as_bytes().first() {
                 None => Template::literal(b"/"),
-                Some(b'/') => compile_at(src, u, rest, text.len() - rest.len(), scope)?,
+                Some(b'/') => {
+                    compile_at(src, u, rest, text.len() - rest.len(), scope, Position::Path)?
+                }
                 Some(_) => {
                     return Err(src.error(
                         u.span(),
@@ -293,7 +305,9 @@ fn entry(
         // The same checks as [target] headers, on a stand-in value.
         super::parse::parse_header(n.get_ref(), "x")
             .map_err(|why| src.error(n.span(), &why, HEADER_EXPECTED))?;
-        let value = compile(src, v, v.get_ref().trim(), 0, scope)?;
+        let trimmed = v.get_ref().trim();
+        let lead = v.get_ref().len() - v.get_ref().trim_start().len();
+        let value = compile_at(src, v, trimmed, lead, scope, Position::Header)?;
         if let Some(b) = value.as_literal() {
             HeaderValue::from_bytes(b).map_err(|_| {
                 src.error(
@@ -316,7 +330,7 @@ fn entry(
         (Some(_), Some(f)) => {
             return Err(src.error(f.span(), "both body and body_file are set", "one of them"))
         }
-        (Some(b), None) => compile(src, b, b.get_ref(), 0, scope)?,
+        (Some(b), None) => compile(src, b, b.get_ref(), 0, scope, Position::Body)?,
         (None, Some(f)) => {
             let dir = src.name.parent().unwrap_or(Path::new("."));
             let path = dir.join(f.get_ref());
@@ -414,18 +428,21 @@ pub(super) fn first_origin(raw: &[Spanned<RawRequestEntry>], src: &Source) -> Re
         .map_err(|why| src.error(u.span(), &why, "an absolute http:// or https:// URL"))
 }
 
-/// Compiles `text` (the string of `value`, with `skip` bytes put before it that are not
-/// in the file) and places a template error inside the string.
+/// Compiles `text` for `position` (the string of `value`, with `skip` bytes put before it
+/// that are not in the file) and places a template error inside the string, escapes
+/// counted.
 fn compile(
     src: &Source,
     value: &Spanned<String>,
     text: &str,
     skip: usize,
     scope: &Scope,
+    position: Position,
 ) -> Result<Template> {
-    Template::compile(text, scope).map_err(|e| {
+    Template::compile_at(text, scope, position).map_err(|mut e| {
         let start = e.span.start.saturating_sub(skip);
-        located(src, value.span(), start..start + e.span.len(), &e)
+        e.span = start..start + e.span.len();
+        super::data::template_error(src, value, &e)
     })
 }
 
@@ -436,13 +453,12 @@ fn compile_at(
     text: &str,
     at: usize,
     scope: &Scope,
+    position: Position,
 ) -> Result<Template> {
-    Template::compile(text, scope)
-        .map_err(|e| located(src, value.span(), at + e.span.start..at + e.span.end, &e))
-}
-
-fn located(src: &Source, string: Range<usize>, within: Range<usize>, e: &TemplateError) -> Error {
-    src.error(inner(src, string, within), &e.message, &e.expected)
+    Template::compile_at(text, scope, position).map_err(|mut e| {
+        e.span = at + e.span.start..at + e.span.end;
+        super::data::template_error(src, value, &e)
+    })
 }
 
 /// The file span of bytes `within` a TOML string at `string` (which includes its quotes).

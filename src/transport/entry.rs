@@ -188,6 +188,8 @@ mod tests {
             ],
             rotation: stampede_mix::Rotation::new(&[1, 1]).unwrap(),
             declared: true,
+            data: Vec::new(),
+            env: Default::default(),
         };
         let prepared: Vec<EntryRequest> = mix
             .entries

@@ -60,7 +60,7 @@ fn bad_entries_are_exit_2_at_their_place() {
     let err = rejected(&format!(
         "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a/{{{{nope}}}}\"\n"
     ));
-    assert!(err.contains("mix.toml:8:12:"), "{err}");
+    assert!(err.contains("mix.toml:8:14:"), "{err}");
 
     let many: String = (0..101)
         .map(|i| format!("[[requests]]\nname = \"r{i}\"\npath = \"/{i}\"\n"))
@@ -81,9 +81,9 @@ fn bad_entries_are_exit_2_at_their_place() {
 
     // A header value's placeholder, placed inside the value.
     let err = rejected(&format!(
-        "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\nheaders = {{ x-id = \"id-{{{{uuid}}}}\" }}\n"
+        "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\nheaders = {{ x-id = \"id-{{{{nope}}}}\" }}\n"
     ));
-    assert!(err.contains("mix.toml:9:24:"), "{err}");
+    assert!(err.contains("mix.toml:9:26:"), "{err}");
 
     let err = rejected(&format!(
         "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\nexpect = 1\n"

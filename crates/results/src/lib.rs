@@ -310,6 +310,15 @@ pub struct Totals {
     /// and requests with an idempotency key are sent again.
     #[serde(default)]
     pub stale_connection_resends: u64,
+    /// Logical requests not sent because a `pick = "unique"` data source had no row left
+    /// for them (each row is read at most once across the run and every shard): the stage
+    /// ended early. Absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub data_exhausted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]

@@ -28,6 +28,12 @@ impl Lane {
         // the stage's end, one attempt timeout and the grace period.
         let end = origin + pacing.duration() + self.pool.transport.timeout + self.shared.grace;
         while i < pacing.count() {
+            if self.data_exhausted.get() {
+                // The rows ran out: this lane's rest of the stage is not sent.
+                let rest = (pacing.count() - i).div_ceil(step);
+                self.rec.borrow_mut().on_data_exhausted(stage, rest);
+                return;
+            }
             let due = origin + pacing.offset(i);
             if !self.sleep_until(due).await {
                 return;
@@ -172,7 +178,7 @@ impl Lane {
         let mut conn = None;
         let mut sent = 0u64;
         loop {
-            if self.shared.stopping() || Instant::now() >= end {
+            if self.shared.stopping() || Instant::now() >= end || self.data_exhausted.get() {
                 break;
             }
             if !self.wait_for_rate_gate().await {

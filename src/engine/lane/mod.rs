@@ -23,6 +23,7 @@ use crate::record::LaneRecorder;
 use crate::scenario::shard::share_of;
 use crate::schedule::StagePlan;
 use crate::transport::{Rendered, Transport};
+use stampede_mix::data::SourceReaders;
 
 /// Waits shorter than this are spent yielding (reading answers) rather than sleeping.
 const SPIN_WINDOW: Duration = Duration::from_micros(5);
@@ -61,6 +62,26 @@ pub struct Lane {
     bases: RefCell<Vec<u64>>,
     /// Renderings of templated requests, reused: one per logical request in flight.
     renderings: RefCell<Vec<Rendered>>,
+    /// This lane's readers of the mix's data sources (`None`: it has none).
+    readers: RefCell<Option<SourceReaders>>,
+    /// A `unique` data source had no row for one of this lane's requests: every later
+    /// one (a larger k) has none either, so the lane sends no more.
+    data_exhausted: Cell<bool>,
+}
+
+/// A lane's own readers of the data sources (its own file handles and block cache).
+fn readers_of(shared: &Shared) -> Option<SourceReaders> {
+    let data = &shared.spec.mix.data;
+    if data.is_empty() {
+        return None;
+    }
+    match SourceReaders::new(data) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            shared.fault(format!("data source: {e}"));
+            None
+        }
+    }
 }
 
 impl Lane {
@@ -78,6 +99,8 @@ impl Lane {
             keyed,
             bases: RefCell::new(Vec::new()),
             renderings: RefCell::new(Vec::new()),
+            readers: RefCell::new(readers_of(&shared)),
+            data_exhausted: Cell::new(false),
             id: id as u64,
             part,
             parts,

@@ -37,7 +37,15 @@ impl Lane {
             (0, None)
         } else {
             let entry = transport.entry_of(k);
-            (entry, self.render(entry, k))
+            match self.render(entry, k) {
+                Ok(rendering) => (entry, rendering),
+                Err(NoRowLeft) => {
+                    // Not sent, and nothing after it on this lane is: its stage ends.
+                    self.data_exhausted.set(true);
+                    self.rec.borrow_mut().on_data_exhausted(stage, 1);
+                    return (conn.and_then(Result::ok), Outcome::Ok, 0);
+                }
+            }
         };
         let policy = &spec.retry;
         let ids = self.ids.borrow_mut().next(&spec.request);
@@ -146,12 +154,27 @@ impl Lane {
     }
 
     /// Renders a templated entry for logical request `k` into a reused buffer; `None` for
-    /// a literal one (its head was serialised once).
-    fn render(&self, entry: usize, k: u64) -> Option<Rendered> {
+    /// a literal one (its head was serialised once). Err: a `unique` data source has no
+    /// row for `k`.
+    fn render(&self, entry: usize, k: u64) -> Result<Option<Rendered>, NoRowLeft> {
         let transport = &self.pool.transport;
         if !transport.is_templated(entry) {
-            return None;
+            return Ok(None);
         }
+        let mix = &self.shared.spec.mix;
+        let mut readers = self.readers.borrow_mut();
+        let rows = match readers.as_mut() {
+            None if !mix.data.is_empty() => return Err(NoRowLeft),
+            None => None,
+            Some(r) => match r.rows_of(k) {
+                Ok(Some(rows)) => Some(rows),
+                Ok(None) => return Err(NoRowLeft),
+                Err(e) => {
+                    self.shared.fault(format!("reading a data source: {e}"));
+                    return Err(NoRowLeft);
+                }
+            },
+        };
         let mut out = self.renderings.borrow_mut().pop().unwrap_or_default();
         let mut rng = match self.shared.spec.seed {
             Some(seed) => fastrand::Rng::with_seed(request_seed(seed, RENDER_STREAM, k)),
@@ -165,13 +188,13 @@ impl Lane {
             uuid: rng.u128(..),
             random_seed: rng.u64(..),
             timestamp_ms,
-            // Data sources and captures are wired with their own tables.
-            rows: &[],
-            env: &[],
+            rows: rows.as_ref().map_or(&[], |r| r.as_slice()),
+            env: mix.env.pairs(),
+            // Captures feed later steps of a flow.
             captured: &[],
         };
         transport.render(entry, &ctx, &mut out);
-        Some(out)
+        Ok(Some(out))
     }
 
     /// The random source of one request's backoff: from the seed, the stage and the
@@ -326,6 +349,7 @@ impl Lane {
                             .mix
                             .declared
                             .then(|| spec.mix.entries[sending.entry].name.clone()),
+                        // A server may echo what it was sent: `{{env.…}}` secrets are masked.
                         body_excerpt: match &result {
                             Ok(a) if !a.excerpt.is_empty() => Some(
                                 String::from_utf8_lossy(&a.excerpt[..a.excerpt.len().min(200)])
@@ -333,7 +357,8 @@ impl Lane {
                             ),
                             Ok(_) => None,
                             Err(f) => Some(f.to_string()),
-                        },
+                        }
+                        .map(|text| spec.mix.env.mask(&text).into_owned()),
                     },
                     done,
                 );
@@ -419,3 +444,7 @@ struct AttemptEnd {
     retry_after: Option<Duration>,
     done: Instant,
 }
+
+/// A `unique` data source has no row left for a logical request (or its sources could not
+/// be read): the request is not sent, and the lane sends no more.
+struct NoRowLeft;
