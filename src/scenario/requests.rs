@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 use crate::located::{
     read_user_file, read_user_text, size_text, toml_error, Source, TEXT_FILE_MAX,
 };
+use stampede_mix::capture::Capture;
 use stampede_mix::data::{Pick, Source as DataSource};
+use stampede_mix::expect::Expect;
 use stampede_mix::secret::EnvValues;
 use stampede_mix::template::{Position, Scope, Template};
 use stampede_mix::Rotation;
@@ -59,6 +61,14 @@ pub(super) struct RawRequestEntry {
     /// Its share of the mix: a whole number ≥ 1 (default 1).
     #[schemars(with = "Option<WholeNumber>")]
     weight: Option<Spanned<Value>>,
+    /// What an ok answer must also be (status, JSON pointers, a body substring, headers),
+    /// else it counts as `unexpected`.
+    #[schemars(with = "Option<super::expect::RawExpect>")]
+    expect: Option<Spanned<super::expect::RawExpect>>,
+    /// Values taken from the answer for a flow's later steps: name = "json:/POINTER" or
+    /// "header:NAME".
+    #[schemars(with = "Option<super::expect::RawCapture>")]
+    capture: Option<Spanned<super::expect::RawCapture>>,
 }
 
 /// A file of `[[requests]]` alone (`--requests FILE`).
@@ -83,6 +93,10 @@ pub struct RequestEntry {
     pub headers: Vec<(HeaderName, Template)>,
     pub body: Template,
     pub weight: u64,
+    /// What an ok answer must also be; `None`: the classification alone.
+    pub expect: Option<Expect>,
+    /// What a flow's later steps take from the answer.
+    pub captures: Vec<Capture>,
 }
 
 impl RequestEntry {
@@ -125,6 +139,8 @@ impl Requests {
                 headers: Vec::new(),
                 body: Template::literal(&target.body),
                 weight: 1,
+                expect: None,
+                captures: Vec::new(),
             }],
             rotation: Rotation::new(&[1]).expect("one entry of weight 1"),
             declared: false,
@@ -367,6 +383,14 @@ fn entry(
         Some(w) => src.whole_number(w, "weight")?,
         None => 1,
     };
+    let expect = match &raw.expect {
+        Some(e) => Some(super::expect::read_expect(src, e)?),
+        None => None,
+    };
+    let captures = match &raw.capture {
+        Some(c) => super::expect::read_capture(src, c)?,
+        None => Vec::new(),
+    };
     Ok(RequestEntry {
         name,
         method,
@@ -375,6 +399,8 @@ fn entry(
         headers,
         body,
         weight,
+        expect,
+        captures,
     })
 }
 

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
-use super::h1::RequestTemplate;
+use std::sync::Arc;
+
+use super::h1::{KeepFor, RequestTemplate};
 use crate::scenario::RequestEntry;
 use stampede_mix::template::{Context, Template};
 
@@ -29,6 +31,9 @@ pub(super) struct EntryRequest {
     pub url: Uri,
     /// `Some`: rendered per logical request.
     pub templates: Option<Box<EntryTemplates>>,
+    /// What its answers' checks and captures read (the body, named headers); `None`: it
+    /// has neither, and nothing more than today is kept.
+    pub keep: Option<Arc<KeepFor>>,
 }
 
 /// What a templated entry renders, and the fixed header lines around it.
@@ -116,6 +121,7 @@ impl EntryRequest {
             body,
             url,
             templates,
+            keep: KeepFor::for_checks(entry.expect.as_ref(), &entry.captures).map(Arc::new),
         }
     }
 
@@ -173,6 +179,8 @@ mod tests {
             )],
             body: Template::literal(body.as_bytes()),
             weight: 1,
+            expect: None,
+            captures: Vec::new(),
         }
     }
 

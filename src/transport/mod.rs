@@ -80,6 +80,8 @@ pub struct Answer {
     pub excerpt: Bytes,
     /// Invoke API only: `X-Amz-Function-Error` and `X-Amz-Log-Result`.
     pub invoke: Option<Box<InvokeHeaders>>,
+    /// A request with checks or captures: the headers they name (the body is `excerpt`).
+    pub kept: Option<Box<h1::Kept>>,
 }
 
 /// What an Invoke answer says besides its status.
@@ -382,7 +384,10 @@ impl Transport {
                 (&out, &request.body)
             }
         };
-        let reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
+        let mut reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
+        if let Some(keep) = &request.keep {
+            reader = reader.keeping(Arc::clone(keep));
+        }
         let exchanged = conn.exchange(head, body, reader).await;
         conn.out = out;
         let (head, excerpt) = exchanged.map_err(failure_of)?;
@@ -398,6 +403,7 @@ impl Transport {
             retry_after: head.retry_after,
             excerpt: Bytes::from(excerpt),
             invoke,
+            kept: head.kept,
         })
     }
 

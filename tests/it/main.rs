@@ -26,6 +26,7 @@ mod html_report;
 mod lambda_target;
 mod merge;
 mod mix;
+mod mix_checks;
 mod mix_data;
 mod moto;
 mod onset;

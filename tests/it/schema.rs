@@ -191,6 +191,9 @@ fn scenario_with_stray_key(definition: &str) -> String {
         "Thresholds" => format!("{base}[thresholds.stages.p]\nzz_stray = \"1s\"\n"),
         "Request" => format!("{base}[request]\nzz_stray = 1\n"),
         "RequestEntry" => format!("{base}[[requests]]\nname = \"r\"\npath = \"/\"\nzz_stray = 1\n"),
+        "Expect" => {
+            format!("{base}[[requests]]\nname = \"r\"\npath = \"/\"\nexpect = {{ zz_stray = 1 }}\n")
+        }
         "Retry" => format!("{base}[retry]\nzz_stray = 1\n"),
         "Abort" => format!("{base}[abort]\nzz_stray = 1\n"),
         "Aws" => format!("{base}[aws]\nzz_stray = 1\n"),

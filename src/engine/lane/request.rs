@@ -292,9 +292,15 @@ impl Lane {
             Err(failure) => (None, Err(failure), None),
         };
         let done = Instant::now();
-        let outcome = match &result {
-            Ok(answer) => answer.outcome(),
-            Err(failure) => failure.outcome(),
+        // An ok answer must also pass its request's `expect`, else it is `unexpected`.
+        let expect = self.shared.spec.mix.entries[sending.entry].expect.as_ref();
+        let (outcome, mismatch) = match (&result, expect) {
+            (Ok(answer), Some(expect)) => answer.outcome().checked(|| match &answer.kept {
+                Some(kept) => expect.check(&kept.view(answer.status, &answer.excerpt)),
+                None => Ok(()),
+            }),
+            (Ok(answer), None) => (answer.outcome(), None),
+            (Err(failure), _) => (failure.outcome(), None),
         };
         unfinished.done();
         self.shared.attempts_in_flight.fetch_sub(1, Relaxed);
@@ -350,7 +356,9 @@ impl Lane {
                             .declared
                             .then(|| spec.mix.entries[sending.entry].name.clone()),
                         // A server may echo what it was sent: `{{env.…}}` secrets are masked.
+                        // What differed, not the body: a login's answer holds its token.
                         body_excerpt: match &result {
+                            _ if mismatch.is_some() => mismatch.as_ref().map(|m| m.to_string()),
                             Ok(a) if !a.excerpt.is_empty() => Some(
                                 String::from_utf8_lossy(&a.excerpt[..a.excerpt.len().min(200)])
                                     .into_owned(),
