@@ -9,7 +9,7 @@ use crate::quotas::Front;
 use crate::results::{decode, new_histogram, Results};
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
-use crate::verdict::thresholds::{self, ThresholdResult};
+use crate::verdict::thresholds::{self, Observed, ThresholdResult};
 pub use stampede_results::merge::{align, check, check_files, MergeInfo, Refusal, WallClock};
 
 /// Merges runs of one scenario into the results of one run (the results crate's exact
@@ -53,26 +53,64 @@ fn rethreshold(
             .ok_or_else(|| format!("threshold {:?}: not a metric stampede knows", t.name))?;
         let limit = Threshold::parse(metric, &t.limit)
             .map_err(|e| format!("threshold {} = {:?}: {e}", t.name, t.limit))?;
-        let seen = match &t.stage {
-            None => crate::results::observed_from(overall, &merged.totals, &merged.attempts),
-            Some(name) => {
-                let k = merged
-                    .stages
-                    .iter()
-                    .position(|s| &s.name == name)
+        let seen =
+            match (&t.stage, &t.request) {
+                (stage, Some(request)) => request_seen(merged, stage.as_deref(), request)
                     .ok_or_else(|| {
                         format!(
-                            "threshold {} names stage {name:?}, which it has not",
-                            t.name
-                        )
-                    })?;
-                let s = &merged.stages[k];
-                crate::results::observed_from(&stages[k].0, &s.totals, &s.attempts)
-            }
-        };
-        out.extend(thresholds::evaluate(&[limit], &seen, t.stage.as_deref()));
+                        "threshold {} names request {request:?}, which the merged file has not{}",
+                        t.name,
+                        stage.as_ref().map_or(String::new(), |s| format!(" in stage {s:?}"))
+                    )
+                    })?,
+                (None, None) => {
+                    crate::results::observed_from(overall, &merged.totals, &merged.attempts)
+                }
+                (Some(name), None) => {
+                    let k = merged
+                        .stages
+                        .iter()
+                        .position(|s| &s.name == name)
+                        .ok_or_else(|| {
+                            format!(
+                                "threshold {} names stage {name:?}, which it has not",
+                                t.name
+                            )
+                        })?;
+                    let s = &merged.stages[k];
+                    crate::results::observed_from(&stages[k].0, &s.totals, &s.attempts)
+                }
+            };
+        let mut judged = thresholds::evaluate(&[limit], &seen, t.stage.as_deref());
+        for j in &mut judged {
+            j.request.clone_from(&t.request);
+        }
+        out.extend(judged);
     }
     Ok(out)
+}
+
+/// What a request's thresholds compare against in the merged file: its `by_request`
+/// figures and its added histogram (the run's, or stage `stage`'s).
+fn request_seen(merged: &Results, stage: Option<&str>, request: &str) -> Option<Observed> {
+    let histograms = merged.histograms.by_request.as_ref()?.get(request)?;
+    let (figures, latency) = match stage {
+        None => (
+            merged.by_request.as_ref()?.get(request)?,
+            &histograms.latency,
+        ),
+        Some(stage) => {
+            let s = merged.stages.iter().find(|s| s.name == stage)?;
+            let named = histograms.stages.iter().find(|n| n.name == stage);
+            (s.by_request.as_ref()?.get(request)?, &named?.latency)
+        }
+    };
+    let latency = decode(latency).unwrap_or_else(new_histogram);
+    Some(crate::results::observed_from(
+        &latency,
+        &figures.totals,
+        &figures.attempts,
+    ))
 }
 
 /// The quota check again, with the first file's quotas, on the merged timeline. Each file's
@@ -185,6 +223,7 @@ mod tests {
             thresholds: vec![ThresholdResult {
                 name: "p99".into(),
                 stage: None,
+                request: None,
                 limit: p99.into(),
                 observed: 0.0,
                 pass: true,
@@ -491,6 +530,7 @@ mod tests {
         a.thresholds.push(ThresholdResult {
             name: "failure_rate".into(),
             stage: Some("steady".into()),
+            request: None,
             limit: "10%".into(),
             observed: 0.0,
             pass: true,

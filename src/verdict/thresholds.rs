@@ -48,12 +48,27 @@ pub fn evaluate(
             ThresholdResult {
                 name: t.metric.name().to_string(),
                 stage: stage.map(str::to_string),
+                request: None,
                 limit: t.text.clone(),
                 observed: value,
                 pass: value <= t.limit,
             }
         })
         .collect()
+}
+
+/// [`evaluate`] for one `[[requests]]` entry's figures: each result names the request.
+pub fn evaluate_request(
+    thresholds: &[Threshold],
+    observed: &Observed,
+    stage: Option<&str>,
+    request: &str,
+) -> Vec<ThresholdResult> {
+    let mut out = evaluate(thresholds, observed, stage);
+    for t in &mut out {
+        t.request = Some(request.to_string());
+    }
+    out
 }
 
 #[cfg(test)]

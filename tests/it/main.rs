@@ -26,6 +26,7 @@ mod html_report;
 mod lambda_target;
 mod merge;
 mod mix;
+mod mix_thresholds;
 mod moto;
 mod onset;
 mod parser_fuzz;
