@@ -165,6 +165,8 @@ pub struct StageRecord {
     pub counts: Counts,
     /// End-to-end: scheduled send → response, µs.
     pub latency: Histogram<u64>,
+    /// The same latencies of the requests that ended ok alone (thresholds `ok_p99` …).
+    pub ok_latency: Histogram<u64>,
     /// Service time: actual send → response, µs.
     pub service: Histogram<u64>,
     pub peak_in_flight: u64,
@@ -186,6 +188,7 @@ impl StageRecord {
         StageRecord {
             counts: Counts::default(),
             latency: new_histogram(),
+            ok_latency: new_histogram(),
             service: new_histogram(),
             peak_in_flight: 0,
             statuses: StatusCounts::new(),
@@ -202,6 +205,7 @@ impl StageRecord {
     pub fn for_request() -> StageRecord {
         StageRecord {
             latency: new_request_histogram(),
+            ok_latency: new_request_histogram(),
             service: new_request_histogram(),
             ..StageRecord::new()
         }
@@ -247,6 +251,9 @@ impl StageRecord {
     fn request(&mut self, e2e: u64, sched_us: u64, done_us: u64, end: &RequestEnd) {
         self.counts.count_request(end);
         put(&mut self.latency, e2e.max(1));
+        if matches!(end.outcome, Outcome::Ok) {
+            put(&mut self.ok_latency, e2e.max(1));
+        }
         self.first_scheduled_us = min_some(self.first_scheduled_us, Some(sched_us));
         self.last_done_us = self.last_done_us.max(Some(done_us));
     }
@@ -254,6 +261,7 @@ impl StageRecord {
     pub fn merge(&mut self, o: &StageRecord) {
         self.counts.add(&o.counts);
         self.latency.add(&o.latency).expect("same bounds");
+        self.ok_latency.add(&o.ok_latency).expect("same bounds");
         self.service.add(&o.service).expect("same bounds");
         self.peak_in_flight = self.peak_in_flight.max(o.peak_in_flight);
         self.statuses.merge(&o.statuses);

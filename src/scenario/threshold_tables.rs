@@ -39,6 +39,27 @@ pub(super) struct RawThresholds {
     /// The mean latency.
     #[schemars(with = "Option<Duration>")]
     mean: Option<Spanned<Value>>,
+    /// Median latency of the requests that ended ok alone (throttles and errors left out).
+    #[schemars(with = "Option<Duration>")]
+    ok_p50: Option<Spanned<Value>>,
+    /// 90th percentile latency of the requests that ended ok.
+    #[schemars(with = "Option<Duration>")]
+    ok_p90: Option<Spanned<Value>>,
+    /// 95th percentile latency of the requests that ended ok.
+    #[schemars(with = "Option<Duration>")]
+    ok_p95: Option<Spanned<Value>>,
+    /// 99th percentile latency of the requests that ended ok.
+    #[schemars(with = "Option<Duration>")]
+    ok_p99: Option<Spanned<Value>>,
+    /// 99.9th percentile latency of the requests that ended ok.
+    #[schemars(with = "Option<Duration>")]
+    ok_p999: Option<Spanned<Value>>,
+    /// The longest latency of a request that ended ok.
+    #[schemars(with = "Option<Duration>")]
+    ok_max: Option<Spanned<Value>>,
+    /// The mean latency of the requests that ended ok.
+    #[schemars(with = "Option<Duration>")]
+    ok_mean: Option<Spanned<Value>>,
     /// Throttled attempts (retries included) / attempts sent.
     #[schemars(with = "Option<Percentage>")]
     throttle_rate: Option<Spanned<Value>>,
@@ -61,7 +82,7 @@ pub(super) struct RawThresholds {
 }
 
 impl RawThresholds {
-    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 10] {
+    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 17] {
         [
             (Metric::P50, &self.p50),
             (Metric::P90, &self.p90),
@@ -73,6 +94,13 @@ impl RawThresholds {
             (Metric::ThrottleRate, &self.throttle_rate),
             (Metric::ErrorRate, &self.error_rate),
             (Metric::FailureRate, &self.failure_rate),
+            (Metric::OkP50, &self.ok_p50),
+            (Metric::OkP90, &self.ok_p90),
+            (Metric::OkP95, &self.ok_p95),
+            (Metric::OkP99, &self.ok_p99),
+            (Metric::OkP999, &self.ok_p999),
+            (Metric::OkMax, &self.ok_max),
+            (Metric::OkMean, &self.ok_mean),
         ]
     }
 }

@@ -19,9 +19,18 @@ pub enum Metric {
     ErrorRate,
     /// Logical requests that did not end ok (throttled, failed or never ended) / logical requests.
     FailureRate,
+    /// The latency percentiles, max and mean of the logical requests that ended ok alone
+    /// (k6's `expected_response:true`): fast throttles cannot pull them down.
+    OkP50,
+    OkP90,
+    OkP95,
+    OkP99,
+    OkP999,
+    OkMax,
+    OkMean,
 }
 
-pub const METRIC_NAMES: [&str; 10] = [
+pub const METRIC_NAMES: [&str; 17] = [
     "p50",
     "p90",
     "p95",
@@ -32,6 +41,13 @@ pub const METRIC_NAMES: [&str; 10] = [
     "throttle_rate",
     "error_rate",
     "failure_rate",
+    "ok_p50",
+    "ok_p90",
+    "ok_p95",
+    "ok_p99",
+    "ok_p999",
+    "ok_max",
+    "ok_mean",
 ];
 
 impl Metric {
@@ -47,6 +63,13 @@ impl Metric {
             "throttle_rate" => Metric::ThrottleRate,
             "error_rate" => Metric::ErrorRate,
             "failure_rate" => Metric::FailureRate,
+            "ok_p50" => Metric::OkP50,
+            "ok_p90" => Metric::OkP90,
+            "ok_p95" => Metric::OkP95,
+            "ok_p99" => Metric::OkP99,
+            "ok_p999" => Metric::OkP999,
+            "ok_max" => Metric::OkMax,
+            "ok_mean" => Metric::OkMean,
             _ => return None,
         })
     }
@@ -177,6 +200,15 @@ mod tests {
         assert_eq!(t.limit, 2000.0);
         let t = Threshold::parse(Metric::ErrorRate, "0.1%").unwrap();
         assert!((t.limit - 0.001).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_metric_is_named_by_its_own_name() {
+        for name in METRIC_NAMES {
+            assert_eq!(Metric::from_name(name).map(Metric::name), Some(name));
+        }
+        let t = Threshold::parse(Metric::OkP99, "300ms").unwrap();
+        assert_eq!((t.limit, t.metric.is_rate()), (300.0, false));
     }
 
     #[test]

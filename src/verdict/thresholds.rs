@@ -16,6 +16,15 @@ pub struct Observed {
     pub throttle_rate: f64,
     pub error_rate: f64,
     pub failure_rate: f64,
+    /// The latencies of the requests that ended ok alone; NaN when not known (a merged
+    /// file written before they were recorded).
+    pub ok_p50: f64,
+    pub ok_p90: f64,
+    pub ok_p95: f64,
+    pub ok_p99: f64,
+    pub ok_p999: f64,
+    pub ok_max: f64,
+    pub ok_mean: f64,
 }
 
 impl Observed {
@@ -31,6 +40,13 @@ impl Observed {
             Metric::ThrottleRate => self.throttle_rate,
             Metric::ErrorRate => self.error_rate,
             Metric::FailureRate => self.failure_rate,
+            Metric::OkP50 => self.ok_p50,
+            Metric::OkP90 => self.ok_p90,
+            Metric::OkP95 => self.ok_p95,
+            Metric::OkP99 => self.ok_p99,
+            Metric::OkP999 => self.ok_p999,
+            Metric::OkMax => self.ok_max,
+            Metric::OkMean => self.ok_mean,
         }
     }
 }

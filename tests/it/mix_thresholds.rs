@@ -181,3 +181,119 @@ fn request_threshold<'r>(results: &'r serde_json::Value, request: &str) -> &'r s
         .find(|t| t["request"] == request)
         .expect("the request's threshold")
 }
+
+/// A server that throttles 2 calls in 5 at once (429 in well under 5 ms) and answers the
+/// others after 30 ms: the p99 of all requests passes, that of the ok ones says what they
+/// waited, and the failure rate fails.
+#[test]
+fn fast_throttles_cannot_hide_in_a_p99_but_ok_latencies_and_the_failure_rate_show_them() {
+    let server = common::TestServer::start(|a| {
+        if a.index % 5 < 2 {
+            common::Reply {
+                status: 429,
+                delay: Duration::ZERO,
+            }
+        } else {
+            common::Reply {
+                status: 200,
+                delay: Duration::from_millis(30),
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "throttled.toml",
+        &format!(
+            r#"[target]
+url = "{}"
+
+[[requests]]
+name = "browse"
+path = "/browse"
+
+[[requests]]
+name = "buy"
+method = "POST"
+path = "/buy"
+
+[[stages]]
+name = "steady"
+kind = "constant"
+rate = 100
+duration = "1s"
+
+[thresholds]
+p99 = "2s"
+failure_rate = "10%"
+
+[thresholds.requests.buy]
+ok_p50 = "2s"
+"#,
+            server.url()
+        ),
+    );
+    let (r, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "-q",
+            "--threshold",
+            "ok_p99=2s",
+        ],
+        1,
+    );
+    assert_eq!(r["totals"]["requests"], 100);
+    assert_eq!(r["totals"]["throttled"], 40, "2 calls in 5");
+    let passed = |name: &str, request: Option<&str>| {
+        let t = r["thresholds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name && t["request"].as_str() == request)
+            .unwrap_or_else(|| panic!("no threshold {name}: {}", r["thresholds"]));
+        (
+            t["pass"].as_bool().unwrap(),
+            t["observed"].as_f64().unwrap(),
+        )
+    };
+    assert!(passed("p99", None).0);
+    let (pass, failure_rate) = passed("failure_rate", None);
+    assert!(!pass && (failure_rate - 0.4).abs() < 1e-9, "{failure_rate}");
+    // The ok requests' latencies are theirs alone: every one waited 30 ms.
+    let (pass, ok_p99) = passed("ok_p99", None);
+    assert!(pass);
+    assert_eq!(ok_p99, r["ok_latency_ms"]["p99"].as_f64().unwrap());
+    let ok = &r["ok_latency_ms"];
+    assert!(ok["p50"].as_f64().unwrap() >= 30.0, "{ok}");
+    let all_mean = r["latency_ms"]["mean"].as_f64().unwrap();
+    assert!(
+        ok["mean"].as_f64().unwrap() > all_mean * 1.4,
+        "the fast throttles pull the mean of all down: {ok} against {all_mean}"
+    );
+    // Per stage and per request too, histograms included so merges stay exact.
+    assert!(r["stages"][0]["ok_latency_ms"]["p50"].as_f64().unwrap() >= 30.0);
+    let buy = &r["by_request"]["buy"];
+    assert!(
+        buy["ok_latency_ms"]["p50"].as_f64().unwrap() >= 30.0,
+        "{buy}"
+    );
+    let (pass, buy_ok_p50) = passed("ok_p50", Some("buy"));
+    assert!(pass);
+    assert_eq!(buy_ok_p50, buy["ok_latency_ms"]["p50"].as_f64().unwrap());
+    let h = &r["histograms"];
+    let ok_count = |text: &serde_json::Value| {
+        stampede_results::decode(text.as_str().expect("an ok histogram"))
+            .unwrap()
+            .len()
+    };
+    assert_eq!(ok_count(&h["overall"]["ok_latency"]), 60);
+    assert_eq!(ok_count(&h["stages"][0]["ok_latency"]), 60);
+    let by_request: u64 = ["browse", "buy"]
+        .iter()
+        .map(|n| ok_count(&h["by_request"][n]["ok_latency"]))
+        .sum();
+    assert_eq!(by_request, 60);
+}
