@@ -108,6 +108,7 @@ pub(crate) mod fixture {
             reason: "access denied".into(),
         });
         r.aborted = Some(AbortTrip {
+            request: None,
             rule: "throttle_rate".into(),
             limit: 0.2,
             observed: 0.3,

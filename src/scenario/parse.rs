@@ -259,13 +259,13 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         Some(r) => client::request_ids(&src, r)?,
         None => RequestIds::default(),
     };
-    let abort = match &raw.abort {
-        Some(a) => Some(abort::abort_rules(&src, a)?),
-        None => None,
-    };
     let requests = match raw.requests.first() {
         None => None,
         Some(first) => Some(requests(&src, &raw, first.span(), &target)?),
+    };
+    let abort = match &raw.abort {
+        Some(a) => Some(abort::abort_rules(&src, a, requests.as_ref())?),
+        None => None,
     };
     // Read after the stages and the mix: its tables name them.
     let thresholds = match &raw.thresholds {

@@ -148,6 +148,20 @@ pub struct AbortRules {
     pub window: Duration,
     /// Too few attempts say nothing: no rule trips on fewer in the window.
     pub min_attempts: u64,
+    /// `[abort.requests."NAME"]`: rules judged on one request's own seconds, with the same
+    /// window and minimum.
+    pub requests: Vec<RequestAbort>,
+}
+
+/// The abort rates of one `[[requests]]` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestAbort {
+    pub request: String,
+    /// Its position in the mix.
+    pub entry: usize,
+    pub throttle_rate: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub failure_rate: Option<f64>,
 }
 
 impl AbortRules {
@@ -165,6 +179,27 @@ impl AbortRules {
             failure_rate: None,
             window: AbortRules::DEFAULT_WINDOW,
             min_attempts: AbortRules::DEFAULT_MIN_ATTEMPTS,
+            requests: Vec::new(),
+        }
+    }
+
+    /// The rules of request `r`, over this window and minimum.
+    pub fn of_request(&self, r: &RequestAbort) -> AbortRules {
+        AbortRules {
+            throttle_rate: r.throttle_rate,
+            error_rate: r.error_rate,
+            failure_rate: r.failure_rate,
+            requests: Vec::new(),
+            ..self.clone_bounds()
+        }
+    }
+
+    /// The window and minimum alone.
+    fn clone_bounds(&self) -> AbortRules {
+        AbortRules {
+            window: self.window,
+            min_attempts: self.min_attempts,
+            ..AbortRules::none()
         }
     }
 
@@ -180,7 +215,10 @@ impl AbortRules {
 
     /// Whether any rate is bounded (an `[abort]` without one is a mistake).
     pub fn has_rule(&self) -> bool {
-        self.throttle_rate.is_some() || self.error_rate.is_some() || self.failure_rate.is_some()
+        self.throttle_rate.is_some()
+            || self.error_rate.is_some()
+            || self.failure_rate.is_some()
+            || !self.requests.is_empty()
     }
 
     pub fn window_seconds(&self) -> usize {

@@ -297,3 +297,93 @@ ok_p50 = "2s"
         .sum();
     assert_eq!(by_request, 60);
 }
+
+/// `[abort.requests."buy"]`: one request throttled throughout stops the run (exit 3) on its
+/// own seconds, while the run's throttle rate stays under the run's bound; the trip names it.
+#[test]
+fn an_abort_rule_on_one_request_stops_the_run_and_names_it() {
+    let server = common::TestServer::start(|a| common::Reply {
+        status: if a.uri.path() == "/buy" { 429 } else { 200 },
+        delay: Duration::ZERO,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "abort.toml",
+        &format!(
+            r#"[target]
+url = "{}"
+
+[[requests]]
+name = "browse"
+path = "/browse"
+weight = 9
+
+[[requests]]
+name = "buy"
+method = "POST"
+path = "/buy"
+
+[[stages]]
+kind = "constant"
+rate = 100
+duration = "20s"
+
+[abort]
+throttle_rate = "30%"
+window = "1s"
+min_attempts = 5
+
+[abort.requests.buy]
+throttle_rate = "50%"
+"#,
+            server.url()
+        ),
+    );
+    let (r, o) = common::run_results(
+        dir.path(),
+        "r.json",
+        &["run", path.to_str().unwrap(), "-q"],
+        3,
+    );
+    let trip = &r["aborted"];
+    assert_eq!(trip["request"], "buy", "{trip}");
+    assert_eq!(trip["rule"], "throttle_rate");
+    assert_eq!(trip["observed"], 1.0);
+    assert!(r["duration_s"].as_f64().unwrap() < 15.0, "stopped early");
+    let err = stderr(&o) + &common::stdout(&o);
+    assert!(err.contains("request \"buy\"'s throttle_rate"), "{err}");
+    // The run's own rate never passed its bound: one request in ten was throttled.
+    let rate =
+        r["attempts"]["throttled"].as_f64().unwrap() / r["attempts"]["sent"].as_f64().unwrap();
+    assert!(rate < 0.3, "{rate}");
+}
+
+#[test]
+fn request_rules_name_requests_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let base =
+        "[target]\nurl = \"http://127.0.0.1:9\"\n[[requests]]\nname = \"buy\"\npath = \"/b\"\n\
+                [[stages]]\nkind = \"burst\"\nrequests = 1\n";
+    let check = |extra: &str, wanted: &[&str]| {
+        let path = write(dir.path(), "s.toml", &format!("{base}{extra}"));
+        let o = stampede(&["plan", path.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        for w in wanted {
+            assert!(err.contains(w), "{w:?} in {err}");
+        }
+    };
+    check(
+        "[abort.requests.bye]\nthrottle_rate = \"5%\"\n",
+        &["s.toml:9:17:", "names no request `bye`", "one of: `buy`"],
+    );
+    check(
+        "[abort.requests.buy]\nwindow = \"2s\"\n",
+        &["s.toml:", "rates only"],
+    );
+    check(
+        "[thresholds.requests.bye]\np99 = \"1s\"\n",
+        &["s.toml:9:22:", "names no request `bye`", "one of: `buy`"],
+    );
+}
