@@ -490,7 +490,8 @@ pub struct LoadArgs {
     pub expect_latency: Option<Duration>,
 
     /// Threshold, NAME=LIMIT (repeatable); a breach exits 1. Latency: p50 p90 p95 p99 p999
-    /// max mean (p99=800ms); rates: throttle_rate error_rate failure_rate (failure_rate=1%).
+    /// max mean (p99=800ms), of ok requests alone: ok_p50 … ok_mean (ok_p99=300ms); rates:
+    /// throttle_rate error_rate failure_rate (failure_rate=1%).
     #[arg(long = "threshold", value_name = "NAME=LIMIT", value_parser = threshold_flag)]
     pub thresholds: Vec<Threshold>,
 

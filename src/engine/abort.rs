@@ -26,6 +26,7 @@ pub fn check(rules: &AbortRules, points: &[TimelinePoint]) -> Option<AbortTrip> 
         window_s: window.len() as u64,
         attempts: answered,
         by_shard: None,
+        request: None,
     };
     if let Some(limit) = rules.throttle_rate {
         let observed = throttled as f64 / answered as f64;
@@ -46,6 +47,20 @@ pub fn check(rules: &AbortRules, points: &[TimelinePoint]) -> Option<AbortTrip> 
         }
     }
     None
+}
+
+/// `rules.requests`, each on its request's final seconds (`by_request`, by entry): the
+/// first that trips, naming its request.
+pub fn check_requests(
+    rules: &AbortRules,
+    by_request: &std::collections::BTreeMap<usize, Vec<TimelinePoint>>,
+) -> Option<AbortTrip> {
+    rules.requests.iter().find_map(|r| {
+        let points = by_request.get(&r.entry)?;
+        let mut trip = check(&rules.of_request(r), points)?;
+        trip.request = Some(r.request.clone());
+        Some(trip)
+    })
 }
 
 #[cfg(test)]
@@ -74,6 +89,7 @@ mod tests {
             failure_rate: None,
             window: Duration::from_secs(3),
             min_attempts: 20,
+            requests: Vec::new(),
         }
     }
 
@@ -117,5 +133,39 @@ mod tests {
         let trip = check(&r, &[second(0, 0, 40, 0)]).expect("100% > 50%");
         assert_eq!((trip.rule.as_str(), trip.observed), ("failure_rate", 1.0));
         assert_eq!(check(&r, &[second(0, 30, 10, 10)]), None, "20 of 50");
+    }
+
+    #[test]
+    fn a_request_rule_is_judged_on_its_own_seconds_and_names_it() {
+        use crate::scenario::RequestAbort;
+        let r = AbortRules {
+            requests: vec![RequestAbort {
+                request: "buy".into(),
+                entry: 1,
+                throttle_rate: Some(0.2),
+                error_rate: None,
+                failure_rate: None,
+            }],
+            ..rules(None, None)
+        };
+        // The run's seconds are clean enough; request 1's are not.
+        let mut by_request = std::collections::BTreeMap::new();
+        by_request.insert(0, vec![second(0, 100, 0, 0)]);
+        assert_eq!(
+            check_requests(&r, &by_request),
+            None,
+            "no seconds of entry 1"
+        );
+        by_request.insert(1, vec![second(0, 10, 20, 0)]);
+        let trip = check_requests(&r, &by_request).expect("20/30 > 20%");
+        assert_eq!(
+            (trip.request.as_deref(), trip.rule.as_str(), trip.attempts),
+            (Some("buy"), "throttle_rate", 30)
+        );
+        assert!(
+            trip.describe().contains("request \"buy\"'s throttle_rate"),
+            "{}",
+            trip.describe()
+        );
     }
 }

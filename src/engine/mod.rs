@@ -362,7 +362,11 @@ pub fn run(
             let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
             // Each request of a [[requests]] mix is recorded apart too; one request is not.
             let mix = &shared.spec.mix;
-            let rec = rec.with_requests(if mix.declared { mix.entries.len() } else { 0 });
+            let rec = rec
+                .with_requests(if mix.declared { mix.entries.len() } else { 0 })
+                .with_request_seconds(
+                    opts.abort.as_ref().is_some_and(|a| !a.requests.is_empty()),
+                );
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
@@ -400,7 +404,8 @@ pub fn run(
         }
         drop(seconds_tx);
 
-        let mut timeline = Timeline::new(lanes);
+        let watched = opts.abort.iter().flat_map(|a| a.requests.iter().map(|r| r.entry));
+        let mut timeline = Timeline::new(lanes).watch_requests(watched);
         let (mut ok, mut throttled, mut errors) = (0, 0, 0);
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
         let mut remote_check = tokio::time::interval(REMOTE_ABORT_EVERY);
@@ -419,7 +424,8 @@ pub fn run(
                         }
                         let checked = timeline.points.len() > before && aborted.is_none();
                         if let (true, Some(rules)) = (checked, &opts.abort) {
-                            aborted = abort::check(rules, &timeline.points);
+                            aborted = abort::check(rules, &timeline.points)
+                                .or_else(|| abort::check_requests(rules, &timeline.by_request));
                             if let Some(trip) = &aborted {
                                 shared.raise_stop();
                                 if let Some(stop) = &opts.shared_stop {

@@ -168,6 +168,8 @@ pub struct StageRecord {
     pub counts: Counts,
     /// End-to-end: scheduled send → response, µs.
     pub latency: Histogram<u64>,
+    /// The same latencies of the requests that ended ok alone (thresholds `ok_p99` …).
+    pub ok_latency: Histogram<u64>,
     /// Service time: actual send → response, µs.
     pub service: Histogram<u64>,
     pub peak_in_flight: u64,
@@ -189,6 +191,7 @@ impl StageRecord {
         StageRecord {
             counts: Counts::default(),
             latency: new_histogram(),
+            ok_latency: new_histogram(),
             service: new_histogram(),
             peak_in_flight: 0,
             statuses: StatusCounts::new(),
@@ -205,6 +208,7 @@ impl StageRecord {
     pub fn for_request() -> StageRecord {
         StageRecord {
             latency: new_request_histogram(),
+            ok_latency: new_request_histogram(),
             service: new_request_histogram(),
             ..StageRecord::new()
         }
@@ -250,6 +254,9 @@ impl StageRecord {
     fn request(&mut self, e2e: u64, sched_us: u64, done_us: u64, end: &RequestEnd) {
         self.counts.count_request(end);
         put(&mut self.latency, e2e.max(1));
+        if matches!(end.outcome, Outcome::Ok) {
+            put(&mut self.ok_latency, e2e.max(1));
+        }
         self.first_scheduled_us = min_some(self.first_scheduled_us, Some(sched_us));
         self.last_done_us = self.last_done_us.max(Some(done_us));
     }
@@ -257,6 +264,7 @@ impl StageRecord {
     pub fn merge(&mut self, o: &StageRecord) {
         self.counts.add(&o.counts);
         self.latency.add(&o.latency).expect("same bounds");
+        self.ok_latency.add(&o.ok_latency).expect("same bounds");
         self.service.add(&o.service).expect("same bounds");
         self.peak_in_flight = self.peak_in_flight.max(o.peak_in_flight);
         self.statuses.merge(&o.statuses);
@@ -322,6 +330,8 @@ pub struct LaneRecorder {
     sampled: Vec<(Outcome, usize)>,
     /// Entries of the `[[requests]]` mix, each recorded apart; 0 without `[[requests]]`.
     requests: usize,
+    /// Each second's counts per entry too (an `[abort]` rule names a request).
+    request_seconds: bool,
 }
 
 impl LaneRecorder {
@@ -341,7 +351,14 @@ impl LaneRecorder {
             failures: Vec::new(),
             sampled: Vec::new(),
             requests: 0,
+            request_seconds: false,
         }
+    }
+
+    /// Counts each second per entry of the mix as well, for abort rules naming a request.
+    pub fn with_request_seconds(mut self, on: bool) -> LaneRecorder {
+        self.request_seconds = on && self.requests > 0;
+        self
     }
 
     /// Records each of `entries` requests of a `[[requests]]` mix apart, too.
@@ -394,6 +411,10 @@ impl LaneRecorder {
             cell.attempt(a, sent_us);
         }
         self.second.count_attempt(a.outcome);
+        if self.request_seconds {
+            let cell = self.second.request_mut(self.requests, a.entry);
+            cell.count_attempt(a.outcome);
+        }
     }
 
     /// A request goes out again on a fresh connection: its reused one had closed.
@@ -472,6 +493,10 @@ impl LaneRecorder {
         }
         self.second.record_latency(e2e, end.outcome);
         self.second.count_request(end.outcome);
+        if self.request_seconds {
+            let cell = self.second.request_mut(self.requests, entry);
+            cell.count_request(end.outcome);
+        }
     }
 
     /// An Invoke answer's REPORT line, read at `at`; `correlation_id` is the request's.

@@ -39,6 +39,65 @@ pub struct SecondRecord {
     pub latency: Histogram<u64>,
     pub ok_latency: Option<Histogram<u64>>,
     pub throttled_latency: Option<Histogram<u64>>,
+    /// Per entry of the mix, its counts in this second: kept only when an `[abort]` rule
+    /// names a request (empty otherwise).
+    pub by_request: Vec<RequestSecond>,
+}
+
+/// One request's counts in one second, as the abort rules read them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RequestSecond {
+    pub ok: u64,
+    pub throttled: u64,
+    pub errors: u64,
+    pub requests: u64,
+    pub failed: u64,
+    pub throttled_requests: u64,
+}
+
+impl RequestSecond {
+    /// An attempt ended, counted as [`SecondRecord::count_attempt`] counts it.
+    pub fn count_attempt(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok => self.ok += 1,
+            Outcome::Throttled(_) => self.throttled += 1,
+            _ => self.errors += 1,
+        }
+    }
+
+    /// A logical request ended, counted as [`SecondRecord::count_request`] counts it.
+    pub fn count_request(&mut self, outcome: Outcome) {
+        self.requests += 1;
+        if outcome.is_error() {
+            self.failed += 1;
+        } else if outcome.is_throttle() {
+            self.throttled_requests += 1;
+        }
+    }
+
+    fn add(&mut self, o: &RequestSecond) {
+        self.ok += o.ok;
+        self.throttled += o.throttled;
+        self.errors += o.errors;
+        self.requests += o.requests;
+        self.failed += o.failed;
+        self.throttled_requests += o.throttled_requests;
+    }
+
+    /// As a timeline point of second `t_s` (its counts only).
+    pub fn point(&self, t_s: u64) -> TimelinePoint {
+        TimelinePoint {
+            t_s,
+            sent: self.ok + self.throttled + self.errors,
+            ok: self.ok,
+            throttled: self.throttled,
+            errors: self.errors,
+            requests: self.requests,
+            failed: self.failed,
+            throttled_requests: self.throttled_requests,
+            ..TimelinePoint::default()
+        }
+    }
 }
 
 impl SecondRecord {
@@ -60,7 +119,16 @@ impl SecondRecord {
             latency: new_histogram(),
             ok_latency: None,
             throttled_latency: None,
+            by_request: Vec::new(),
         }
+    }
+
+    /// Entry `entry`'s counts in this second, of `entries` (made on first use).
+    pub fn request_mut(&mut self, entries: usize, entry: usize) -> &mut RequestSecond {
+        if self.by_request.len() < entries {
+            self.by_request.resize(entries, RequestSecond::default());
+        }
+        &mut self.by_request[entry]
     }
 
     /// An attempt ended in this second.
@@ -123,6 +191,13 @@ impl SecondRecord {
         self.latency.add(&o.latency).expect("same bounds");
         add_some(&mut self.ok_latency, &o.ok_latency);
         add_some(&mut self.throttled_latency, &o.throttled_latency);
+        if self.by_request.len() < o.by_request.len() {
+            self.by_request
+                .resize(o.by_request.len(), RequestSecond::default());
+        }
+        for (mine, theirs) in self.by_request.iter_mut().zip(&o.by_request) {
+            mine.add(theirs);
+        }
     }
 }
 
@@ -142,6 +217,8 @@ pub struct Timeline {
     pub points: Vec<TimelinePoint>,
     /// The histograms of each second in which a request ended.
     pub histograms: Vec<SecondHistograms>,
+    /// Per entry of the mix an `[abort]` rule names, its own final seconds (counts only).
+    pub by_request: BTreeMap<usize, Vec<TimelinePoint>>,
 }
 
 impl Timeline {
@@ -151,7 +228,15 @@ impl Timeline {
             pending: BTreeMap::new(),
             points: Vec::new(),
             histograms: Vec::new(),
+            by_request: BTreeMap::new(),
         }
+    }
+
+    /// Keeps the final seconds of these entries of the mix apart (for `[abort]` rules that
+    /// name a request).
+    pub fn watch_requests(mut self, entries: impl IntoIterator<Item = usize>) -> Timeline {
+        self.by_request = entries.into_iter().map(|e| (e, Vec::new())).collect();
+        self
     }
 
     pub fn add(&mut self, lane: usize, rec: SecondRecord) {
@@ -186,6 +271,12 @@ impl Timeline {
     }
 
     fn push(&mut self, sec: u64, rec: &SecondRecord) {
+        for (entry, points) in &mut self.by_request {
+            let next = points.last().map_or(0, |p| p.t_s + 1);
+            points.extend((next..sec).map(|t_s| RequestSecond::default().point(t_s)));
+            let counts = rec.by_request.get(*entry).copied().unwrap_or_default();
+            points.push(counts.point(sec));
+        }
         // Quiet seconds (a pause) still get a point: one per second.
         let next = self.points.last().map_or(0, |p| p.t_s + 1);
         for t_s in next..sec {
@@ -250,6 +341,27 @@ mod tests {
             );
         }
         r
+    }
+
+    #[test]
+    fn watched_requests_get_a_point_every_final_second_from_every_lane() {
+        let mut t = Timeline::new(2).watch_requests([1]);
+        let mut a = rec(0, 3, 0);
+        a.request_mut(2, 1)
+            .count_attempt(Outcome::Throttled(crate::classify::ThrottleKind::Other));
+        let mut b = rec(0, 1, 0);
+        b.request_mut(2, 1).count_request(Outcome::Ok);
+        b.request_mut(2, 0).count_attempt(Outcome::Ok);
+        t.add(0, a);
+        t.add(1, b);
+        t.add(0, rec(2, 1, 0));
+        t.lane_done(1);
+        t.lane_done(0);
+        let points = &t.by_request[&1];
+        assert_eq!(points.iter().map(|p| p.t_s).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!((points[0].throttled, points[0].requests), (1, 1));
+        assert_eq!(points[1], RequestSecond::default().point(1), "a quiet second");
+        assert!(!t.by_request.contains_key(&0), "entry 0 is not watched");
     }
 
     #[test]

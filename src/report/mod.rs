@@ -66,6 +66,7 @@ pub(crate) mod fixture {
         r.thresholds = vec![ThresholdResult {
             name: "p99".into(),
             stage: None,
+            request: None,
             limit: "800ms".into(),
             observed: 120.0,
             pass: true,
@@ -95,6 +96,7 @@ pub(crate) mod fixture {
         r.thresholds.push(ThresholdResult {
             name: "throttle_rate".into(),
             stage: Some("ramp".into()),
+            request: None,
             limit: "1%".into(),
             observed: 0.125,
             pass: false,
@@ -106,6 +108,7 @@ pub(crate) mod fixture {
             reason: "access denied".into(),
         });
         r.aborted = Some(AbortTrip {
+            request: None,
             rule: "throttle_rate".into(),
             limit: 0.2,
             observed: 0.3,

@@ -9,7 +9,7 @@ use crate::engine::{numbering, RunRecord};
 use crate::record::StageRecord;
 use crate::scenario::{Scenario, Shard};
 use crate::schedule::StagePlan;
-use crate::verdict::thresholds;
+use crate::verdict::thresholds::{self, ThresholdResult};
 
 /// The results of `scenario` run as `plans`, from what the engine recorded.
 pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> Results {
@@ -26,6 +26,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         }
     }
     let mix = scenario.requests.as_ref();
+    checked.extend(request_thresholds(scenario, &overall, &record.stages));
     let bases = numbering::stage_bases(plans);
     let stages = scenario
         .stages
@@ -76,6 +77,44 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
     pause_starts(plans, &mut results);
     planned_per_second(plans, shard, &mut results);
     results
+}
+
+/// `[thresholds.requests."NAME"]`, each on its request's record (in the run, or a stage).
+/// A request that recorded nothing is judged on an empty record: its rates and latencies are 0.
+fn request_thresholds(
+    scenario: &Scenario,
+    overall: &StageRecord,
+    stages: &[StageRecord],
+) -> Vec<ThresholdResult> {
+    let Some(mix) = &scenario.requests else {
+        return Vec::new();
+    };
+    let names = mix.names();
+    let mut out = Vec::new();
+    for t in &scenario.thresholds.requests {
+        let Some(entry) = names.iter().position(|n| *n == t.request) else {
+            continue;
+        };
+        let record = match &t.stage {
+            None => Some(overall),
+            Some(stage) => scenario
+                .stages
+                .iter()
+                .position(|s| &s.name == stage)
+                .map(|i| &stages[i]),
+        };
+        let Some(record) = record else { continue };
+        let empty = StageRecord::for_request();
+        let cell = record.by_request.get(entry).and_then(|c| c.as_deref());
+        let seen = observed(cell.unwrap_or(&empty));
+        out.extend(thresholds::evaluate_request(
+            &t.limits,
+            &seen,
+            t.stage.as_deref(),
+            &t.request,
+        ));
+    }
+    out
 }
 
 /// What makes two runs the same scenario (see [`Results::scenario_id`]): FNV-1a, 64 bits,

@@ -9,7 +9,7 @@ use crate::quotas::Front;
 use crate::results::{decode, new_histogram, Results};
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
-use crate::verdict::thresholds::{self, ThresholdResult};
+use crate::verdict::thresholds::{self, Observed, ThresholdResult};
 pub use stampede_results::merge::{align, check, check_files, MergeInfo, Refusal, WallClock};
 
 /// Merges runs of one scenario into the results of one run (the results crate's exact
@@ -22,16 +22,24 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         .unwrap_or_default();
     let mut merged = stampede_results::merge::merge(runs)?;
     let histogram = |text: &str| decode(text).unwrap_or_else(new_histogram);
-    let overall = histogram(&merged.histograms.overall.latency);
-    let stages: Vec<(Histogram<u64>, Histogram<u64>)> = merged
+    let overall = Latencies {
+        all: histogram(&merged.histograms.overall.latency),
+        ok: merged
+            .histograms
+            .overall
+            .ok_latency
+            .as_deref()
+            .map(histogram),
+    };
+    let stages: Vec<Latencies> = merged
         .stages
         .iter()
         .map(|s| {
             let named = merged.histograms.stages.iter().find(|n| n.name == s.name);
-            (
-                named.map_or_else(new_histogram, |n| histogram(&n.latency)),
-                named.map_or_else(new_histogram, |n| histogram(&n.service)),
-            )
+            Latencies {
+                all: named.map_or_else(new_histogram, |n| histogram(&n.latency)),
+                ok: named.and_then(|n| n.ok_latency.as_deref()).map(histogram),
+            }
         })
         .collect();
     merged.thresholds = rethreshold(&checked, &merged, &overall, &stages)
@@ -40,12 +48,29 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     Ok(merged)
 }
 
+/// The latencies of a merged stage or run: all of them, and those of ok requests (absent
+/// when a file merged did not record them).
+struct Latencies {
+    all: Histogram<u64>,
+    ok: Option<Histogram<u64>>,
+}
+
+impl Latencies {
+    fn observed(
+        &self,
+        totals: &crate::results::Totals,
+        attempts: &crate::results::Attempts,
+    ) -> Observed {
+        crate::results::observed_from(&self.all, self.ok.as_ref(), totals, attempts)
+    }
+}
+
 /// The thresholds of the first file, checked again against the merged whole.
 fn rethreshold(
     checked: &[ThresholdResult],
     merged: &Results,
-    overall: &Histogram<u64>,
-    stages: &[(Histogram<u64>, Histogram<u64>)],
+    overall: &Latencies,
+    stages: &[Latencies],
 ) -> Result<Vec<ThresholdResult>, String> {
     let mut out = Vec::new();
     for t in checked {
@@ -53,26 +78,73 @@ fn rethreshold(
             .ok_or_else(|| format!("threshold {:?}: not a metric stampede knows", t.name))?;
         let limit = Threshold::parse(metric, &t.limit)
             .map_err(|e| format!("threshold {} = {:?}: {e}", t.name, t.limit))?;
-        let seen = match &t.stage {
-            None => crate::results::observed_from(overall, &merged.totals, &merged.attempts),
-            Some(name) => {
-                let k = merged
-                    .stages
-                    .iter()
-                    .position(|s| &s.name == name)
+        let seen =
+            match (&t.stage, &t.request) {
+                (stage, Some(request)) => request_seen(merged, stage.as_deref(), request)
                     .ok_or_else(|| {
                         format!(
-                            "threshold {} names stage {name:?}, which it has not",
-                            t.name
-                        )
-                    })?;
-                let s = &merged.stages[k];
-                crate::results::observed_from(&stages[k].0, &s.totals, &s.attempts)
-            }
-        };
-        out.extend(thresholds::evaluate(&[limit], &seen, t.stage.as_deref()));
+                        "threshold {} names request {request:?}, which the merged file has not{}",
+                        t.name,
+                        stage.as_ref().map_or(String::new(), |s| format!(" in stage {s:?}"))
+                    )
+                    })?,
+                (None, None) => overall.observed(&merged.totals, &merged.attempts),
+                (Some(name), None) => {
+                    let k = merged
+                        .stages
+                        .iter()
+                        .position(|s| &s.name == name)
+                        .ok_or_else(|| {
+                            format!(
+                                "threshold {} names stage {name:?}, which it has not",
+                                t.name
+                            )
+                        })?;
+                    let s = &merged.stages[k];
+                    stages[k].observed(&s.totals, &s.attempts)
+                }
+            };
+        if seen.get(metric).is_nan() {
+            return Err(format!(
+                "threshold {}: a file merged has no latencies of ok requests (written by an older stampede)",
+                t.name
+            ));
+        }
+        let mut judged = thresholds::evaluate(&[limit], &seen, t.stage.as_deref());
+        for j in &mut judged {
+            j.request.clone_from(&t.request);
+        }
+        out.extend(judged);
     }
     Ok(out)
+}
+
+/// What a request's thresholds compare against in the merged file: its `by_request`
+/// figures and its added histogram (the run's, or stage `stage`'s).
+fn request_seen(merged: &Results, stage: Option<&str>, request: &str) -> Option<Observed> {
+    let histograms = merged.histograms.by_request.as_ref()?.get(request)?;
+    let (figures, latency, ok) = match stage {
+        None => (
+            merged.by_request.as_ref()?.get(request)?,
+            &histograms.latency,
+            &histograms.ok_latency,
+        ),
+        Some(stage) => {
+            let s = merged.stages.iter().find(|s| s.name == stage)?;
+            let named = histograms.stages.iter().find(|n| n.name == stage)?;
+            (
+                s.by_request.as_ref()?.get(request)?,
+                &named.latency,
+                &named.ok_latency,
+            )
+        }
+    };
+    let histogram = |text: &str| decode(text).unwrap_or_else(new_histogram);
+    let seen = Latencies {
+        all: histogram(latency),
+        ok: ok.as_deref().map(histogram),
+    };
+    Some(seen.observed(&figures.totals, &figures.attempts))
 }
 
 /// The quota check again, with the first file's quotas, on the merged timeline. Each file's
@@ -141,6 +213,9 @@ mod tests {
                 c.attempts.throttled += 1;
             }
             rec.latency.record(us).unwrap();
+            if ok {
+                rec.ok_latency.record(us).unwrap();
+            }
             rec.service.record(us).unwrap();
             let s = seconds.entry(sec).or_insert_with(|| SecondRecord::new(sec));
             s.sent += 1;
@@ -185,6 +260,7 @@ mod tests {
             thresholds: vec![ThresholdResult {
                 name: "p99".into(),
                 stage: None,
+                request: None,
                 limit: p99.into(),
                 observed: 0.0,
                 pass: true,
@@ -485,12 +561,36 @@ mod tests {
     }
 
     #[test]
+    fn ok_latencies_are_added_and_a_file_without_them_leaves_none() {
+        let t = "2026-01-01T00:00:00Z";
+        let mut a = run(t, &[(0, 10_000, true), (0, 1_000, false)], "1s");
+        a.thresholds[0].name = "ok_p99".into();
+        let b = run(t, &[(0, 500_000, true), (0, 1_000, false)], "1s");
+        let m = merge(vec![a.clone(), b.clone()]).unwrap();
+        let ok = m.ok_latency_ms.expect("both files have them");
+        assert!((ok.max - 500.0).abs() < 1.0, "{ok:?}");
+        assert!(ok.p50 >= 10.0, "the throttles are left out: {ok:?}");
+        assert_eq!(m.thresholds[0].observed, ok.p99);
+        assert!(m.stages[0].ok_latency_ms.is_some());
+        // A file written before ok latencies existed: none in the merge, and a threshold
+        // on them cannot be judged.
+        let mut old = b;
+        old.histograms.overall.ok_latency = None;
+        old.ok_latency_ms = None;
+        assert!(matches!(
+            merge(vec![a, old]),
+            Err(Refusal::Unreadable { file: 0, .. })
+        ));
+    }
+
+    #[test]
     fn stage_thresholds_use_the_stage_and_bad_ones_are_refused() {
         let t = "2026-01-01T00:00:00Z";
         let mut a = run(t, &fast(10, 0), "1s");
         a.thresholds.push(ThresholdResult {
             name: "failure_rate".into(),
             stage: Some("steady".into()),
+            request: None,
             limit: "10%".into(),
             observed: 0.0,
             pass: true,

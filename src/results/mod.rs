@@ -56,13 +56,35 @@ pub fn attempts(c: &Counts) -> Attempts {
 
 /// What thresholds compare against, for one stage or the run.
 pub fn observed(r: &StageRecord) -> Observed {
-    observed_from(&r.latency, &totals(&r.counts), &attempts(&r.counts))
+    observed_from(
+        &r.latency,
+        Some(&r.ok_latency),
+        &totals(&r.counts),
+        &attempts(&r.counts),
+    )
 }
 
-/// What thresholds compare against, from a latency histogram and the counts (a run's
-/// record, or results read back and merged).
-pub fn observed_from(latency: &Histogram<u64>, totals: &Totals, attempts: &Attempts) -> Observed {
+/// What thresholds compare against, from the latency histograms (all requests; those that
+/// ended ok, when known) and the counts (a run's record, or results read back and merged).
+pub fn observed_from(
+    latency: &Histogram<u64>,
+    ok_latency: Option<&Histogram<u64>>,
+    totals: &Totals,
+    attempts: &Attempts,
+) -> Observed {
     let p = percentiles(latency);
+    let ok = ok_latency.map_or(
+        Percentiles {
+            p50: f64::NAN,
+            p90: f64::NAN,
+            p95: f64::NAN,
+            p99: f64::NAN,
+            p999: f64::NAN,
+            max: f64::NAN,
+            mean: f64::NAN,
+        },
+        percentiles,
+    );
     let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
     // Requests that never ended did not end ok either.
     let ended = totals.requests + totals.abandoned;
@@ -77,6 +99,13 @@ pub fn observed_from(latency: &Histogram<u64>, totals: &Totals, attempts: &Attem
         throttle_rate: ratio(attempts.throttled, attempts.sent),
         error_rate: ratio(totals.errors, totals.requests),
         failure_rate: ratio(ended.saturating_sub(totals.ok), ended),
+        ok_p50: ok.p50,
+        ok_p90: ok.p90,
+        ok_p95: ok.p95,
+        ok_p99: ok.p99,
+        ok_p999: ok.p999,
+        ok_max: ok.max,
+        ok_mean: ok.mean,
     }
 }
 
@@ -128,6 +157,7 @@ pub fn build(input: RunInput) -> Results {
                 },
                 planned_requests: s.planned_requests,
                 latency_ms: percentiles(&r.latency),
+                ok_latency_ms: Some(percentiles(&r.ok_latency)),
                 service_ms: percentiles(&r.service),
                 peak_in_flight: r.peak_in_flight,
                 started_s: r.first_scheduled_us.map(|us| us as f64 / 1e6),
@@ -165,6 +195,7 @@ pub fn build(input: RunInput) -> Results {
                         name: result.name.clone(),
                         latency: encode(&cell.latency),
                         service: encode(&cell.service),
+                        ok_latency: Some(encode(&cell.ok_latency)),
                     });
             }
             result.by_request = Some(map);
@@ -212,6 +243,7 @@ pub fn build(input: RunInput) -> Results {
             let h = request_histograms.entry(name.to_string()).or_default();
             h.latency = encode(&cell.latency);
             h.service = encode(&cell.service);
+            h.ok_latency = Some(encode(&cell.ok_latency));
             map.insert(name.to_string(), req);
         }
         map
@@ -237,6 +269,7 @@ pub fn build(input: RunInput) -> Results {
         retry,
         failures: input.failures,
         latency_ms: percentiles(&overall.latency),
+        ok_latency_ms: Some(percentiles(&overall.ok_latency)),
         service_ms: percentiles(&overall.service),
         peak_in_flight: overall.peak_in_flight,
         throttle_onset,
@@ -248,6 +281,7 @@ pub fn build(input: RunInput) -> Results {
             overall: HistogramPair {
                 latency: encode(&overall.latency),
                 service: encode(&overall.service),
+                ok_latency: Some(encode(&overall.ok_latency)),
             },
             stages: input
                 .stages
@@ -256,6 +290,7 @@ pub fn build(input: RunInput) -> Results {
                     name: s.name.to_string(),
                     latency: encode(&s.record.latency),
                     service: encode(&s.record.service),
+                    ok_latency: Some(encode(&s.record.ok_latency)),
                 })
                 .collect(),
             seconds: input.seconds,
@@ -286,6 +321,7 @@ fn request_result(r: &StageRecord, planned: Option<u64>) -> RequestResult {
         throttles: r.counts.throttles_by_kind.by_key(),
         status_codes: r.statuses.by_code(),
         latency_ms: percentiles(&r.latency),
+        ok_latency_ms: Some(percentiles(&r.ok_latency)),
         service_ms: percentiles(&r.service),
         achieved_rps: 0.0,
         planned_requests: planned,

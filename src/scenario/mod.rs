@@ -12,6 +12,7 @@ mod parse;
 pub mod requests;
 pub mod schema;
 pub mod shard;
+mod threshold_tables;
 mod thresholds;
 mod userinfo;
 
@@ -33,7 +34,7 @@ pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
 pub use requests::{RequestEntry, Requests, REQUESTS_MAX};
 pub use shard::{Shard, ShardSource};
-pub use thresholds::{AbortRules, Metric, Threshold, METRIC_NAMES};
+pub use thresholds::{AbortRules, Metric, RequestAbort, Threshold, METRIC_NAMES};
 pub use userinfo::BasicAuth;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(29);
@@ -247,10 +248,23 @@ pub struct Thresholds {
     pub overall: Vec<Threshold>,
     /// (stage name, its thresholds), in file order.
     pub stages: Vec<(String, Vec<Threshold>)>,
+    /// `[thresholds.requests."NAME"]` (and inside a stage's table), in file order.
+    pub requests: Vec<RequestThresholds>,
+}
+
+/// The thresholds of one `[[requests]]` entry, judged on its `by_request` figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestThresholds {
+    pub request: String,
+    /// `Some`: in that stage alone (`[thresholds.stages."STAGE".requests."NAME"]`).
+    pub stage: Option<String>,
+    pub limits: Vec<Threshold>,
 }
 
 impl Thresholds {
     pub fn is_empty(&self) -> bool {
-        self.overall.is_empty() && self.stages.iter().all(|(_, t)| t.is_empty())
+        self.overall.is_empty()
+            && self.stages.iter().all(|(_, t)| t.is_empty())
+            && self.requests.iter().all(|r| r.limits.is_empty())
     }
 }

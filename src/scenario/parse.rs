@@ -15,15 +15,15 @@ use super::aws::RawAws;
 use super::client::{self, RawAuth, RawRequest, RawRetry};
 use super::lambda::TARGET_KINDS;
 use super::requests::{self as mix, RawRequestEntry};
-use super::schema::{Duration, Percentage, Rate, RateOrZero, WholeNumber};
+use super::schema::{Duration, Rate, RateOrZero, WholeNumber};
+use super::threshold_tables::{self, RawThresholds};
 use super::{
-    AuthSpec, Metric, RequestIds, Scenario, Stage, StageKind, Target, Threshold, Thresholds,
-    STAGE_KEYS, STAGE_KINDS,
+    AuthSpec, RequestIds, Scenario, Stage, StageKind, Target, Thresholds, STAGE_KEYS, STAGE_KINDS,
 };
 use super::{BODY_MAX, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
-use crate::located::{nearest, redact_userinfo, toml_error, Source};
 use crate::located::{read_user_file, read_user_text, size_text, TEXT_FILE_MAX};
+use crate::located::{redact_userinfo, toml_error, Source};
 use crate::retry::RetryPolicy;
 use stampede_emulator::config::{self as emulator_config, RawEmulator};
 use stampede_lambda::function::INVOCATIONS;
@@ -171,63 +171,6 @@ fn stage_kinds(schema: &mut schemars::Schema) {
     super::schema::kind_rules(schema, &STAGE_KEYS, |_, _| true);
 }
 
-/// Upper bounds: latencies as durations, rates as percentages. A value equal to its limit passes.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Thresholds")]
-struct RawThresholds {
-    /// Median latency of the logical requests, from each one's scheduled instant.
-    #[schemars(with = "Option<Duration>")]
-    p50: Option<Spanned<Value>>,
-    /// 90th percentile latency.
-    #[schemars(with = "Option<Duration>")]
-    p90: Option<Spanned<Value>>,
-    /// 95th percentile latency.
-    #[schemars(with = "Option<Duration>")]
-    p95: Option<Spanned<Value>>,
-    /// 99th percentile latency.
-    #[schemars(with = "Option<Duration>")]
-    p99: Option<Spanned<Value>>,
-    /// 99.9th percentile latency.
-    #[schemars(with = "Option<Duration>")]
-    p999: Option<Spanned<Value>>,
-    /// The longest latency.
-    #[schemars(with = "Option<Duration>")]
-    max: Option<Spanned<Value>>,
-    /// The mean latency.
-    #[schemars(with = "Option<Duration>")]
-    mean: Option<Spanned<Value>>,
-    /// Throttled attempts (retries included) / attempts sent.
-    #[schemars(with = "Option<Percentage>")]
-    throttle_rate: Option<Spanned<Value>>,
-    /// Requests that ended in an error other than a throttle / requests.
-    #[schemars(with = "Option<Percentage>")]
-    error_rate: Option<Spanned<Value>>,
-    /// Requests that did not end ok (throttled, failed, abandoned) / requests.
-    #[schemars(with = "Option<Percentage>")]
-    failure_rate: Option<Spanned<Value>>,
-    /// Per stage, by stage name: the same keys for that stage alone (whole run table only).
-    #[schemars(with = "Option<BTreeMap<String, RawThresholds>>")]
-    stages: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
-}
-
-impl RawThresholds {
-    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 10] {
-        [
-            (Metric::P50, &self.p50),
-            (Metric::P90, &self.p90),
-            (Metric::P95, &self.p95),
-            (Metric::P99, &self.p99),
-            (Metric::P999, &self.p999),
-            (Metric::Max, &self.max),
-            (Metric::Mean, &self.mean),
-            (Metric::ThrottleRate, &self.throttle_rate),
-            (Metric::ErrorRate, &self.error_rate),
-            (Metric::FailureRate, &self.failure_rate),
-        ]
-    }
-}
-
 /// Reads and validates a scenario file. `url_override` (from `--url`) replaces `target.url`.
 pub fn load(path: &Path, url_override: Option<&Uri>) -> Result<Scenario> {
     let text = read_user_text(path, TEXT_FILE_MAX).map_err(|why| {
@@ -311,10 +254,6 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         }
         stages.push(stage);
     }
-    let thresholds = match &raw.thresholds {
-        Some(t) => thresholds(&src, t, &stages)?,
-        None => Thresholds::default(),
-    };
     let retry = match &raw.retry {
         Some(r) => client::retry_policy(&src, r)?,
         None => RetryPolicy::default(),
@@ -322,10 +261,6 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     let request = match &raw.request {
         Some(r) => client::request_ids(&src, r)?,
         None => RequestIds::default(),
-    };
-    let abort = match &raw.abort {
-        Some(a) => Some(abort::abort_rules(&src, a)?),
-        None => None,
     };
     let data = match &raw.data {
         Some(d) => super::data::data_specs(&src, d, raw.seed)?,
@@ -374,6 +309,15 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
                 .collect();
             Some(mix)
         }
+    };
+    let abort = match &raw.abort {
+        Some(a) => Some(abort::abort_rules(&src, a, requests.as_ref())?),
+        None => None,
+    };
+    // Read after the stages and the mix: its tables name them.
+    let thresholds = match &raw.thresholds {
+        Some(t) => threshold_tables::thresholds(&src, t, &stages, requests.as_ref())?,
+        None => Thresholds::default(),
     };
     let aws = aws_for(aws, &target, url_override);
     Ok(Scenario {
@@ -788,52 +732,4 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
         None => format!("{} {index}", kind.label()),
     };
     Ok(Stage { name, kind })
-}
-
-fn thresholds(src: &Source, raw: &RawThresholds, stages: &[Stage]) -> Result<Thresholds> {
-    let mut out = Thresholds {
-        overall: limits(src, raw)?,
-        stages: Vec::new(),
-    };
-    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
-    for (name, table) in raw.stages.iter().flatten() {
-        if !names.contains(&name.get_ref().as_str()) {
-            let mut msg = format!("[thresholds.stages] names no stage `{}`", name.get_ref());
-            if let Some(near) = nearest(name.get_ref(), &names) {
-                msg.push_str(&format!(" (did you mean `{near}`?)"));
-            }
-            return Err(src.error(
-                name.span(),
-                &msg,
-                &format!("a stage name: {}", names.join(", ")),
-            ));
-        }
-        if table.get_ref().stages.is_some() {
-            return Err(src.error(
-                table.span(),
-                "per-stage thresholds cannot hold `stages`",
-                "p50 p90 p95 p99 p999 max mean throttle_rate error_rate failure_rate",
-            ));
-        }
-        out.stages
-            .push((name.get_ref().clone(), limits(src, table.get_ref())?));
-    }
-    Ok(out)
-}
-
-fn limits(src: &Source, raw: &RawThresholds) -> Result<Vec<Threshold>> {
-    let mut out = Vec::new();
-    for (metric, value) in raw.limits() {
-        let Some(v) = value else { continue };
-        let parsed = match v.get_ref() {
-            Value::String(s) => Threshold::parse(metric, s),
-            other => Err(format!(
-                "`{}` is a {}, not a limit",
-                metric.name(),
-                other.type_str()
-            )),
-        };
-        out.push(parsed.map_err(|why| src.error(v.span(), &why, metric.expected_form()))?);
-    }
-    Ok(out)
 }

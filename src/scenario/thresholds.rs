@@ -19,9 +19,18 @@ pub enum Metric {
     ErrorRate,
     /// Logical requests that did not end ok (throttled, failed or never ended) / logical requests.
     FailureRate,
+    /// The latency percentiles, max and mean of the logical requests that ended ok alone
+    /// (k6's `expected_response:true`): fast throttles cannot pull them down.
+    OkP50,
+    OkP90,
+    OkP95,
+    OkP99,
+    OkP999,
+    OkMax,
+    OkMean,
 }
 
-pub const METRIC_NAMES: [&str; 10] = [
+pub const METRIC_NAMES: [&str; 17] = [
     "p50",
     "p90",
     "p95",
@@ -32,6 +41,13 @@ pub const METRIC_NAMES: [&str; 10] = [
     "throttle_rate",
     "error_rate",
     "failure_rate",
+    "ok_p50",
+    "ok_p90",
+    "ok_p95",
+    "ok_p99",
+    "ok_p999",
+    "ok_max",
+    "ok_mean",
 ];
 
 impl Metric {
@@ -47,6 +63,13 @@ impl Metric {
             "throttle_rate" => Metric::ThrottleRate,
             "error_rate" => Metric::ErrorRate,
             "failure_rate" => Metric::FailureRate,
+            "ok_p50" => Metric::OkP50,
+            "ok_p90" => Metric::OkP90,
+            "ok_p95" => Metric::OkP95,
+            "ok_p99" => Metric::OkP99,
+            "ok_p999" => Metric::OkP999,
+            "ok_max" => Metric::OkMax,
+            "ok_mean" => Metric::OkMean,
             _ => return None,
         })
     }
@@ -125,6 +148,20 @@ pub struct AbortRules {
     pub window: Duration,
     /// Too few attempts say nothing: no rule trips on fewer in the window.
     pub min_attempts: u64,
+    /// `[abort.requests."NAME"]`: rules judged on one request's own seconds, with the same
+    /// window and minimum.
+    pub requests: Vec<RequestAbort>,
+}
+
+/// The abort rates of one `[[requests]]` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestAbort {
+    pub request: String,
+    /// Its position in the mix.
+    pub entry: usize,
+    pub throttle_rate: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub failure_rate: Option<f64>,
 }
 
 impl AbortRules {
@@ -142,6 +179,27 @@ impl AbortRules {
             failure_rate: None,
             window: AbortRules::DEFAULT_WINDOW,
             min_attempts: AbortRules::DEFAULT_MIN_ATTEMPTS,
+            requests: Vec::new(),
+        }
+    }
+
+    /// The rules of request `r`, over this window and minimum.
+    pub fn of_request(&self, r: &RequestAbort) -> AbortRules {
+        AbortRules {
+            throttle_rate: r.throttle_rate,
+            error_rate: r.error_rate,
+            failure_rate: r.failure_rate,
+            requests: Vec::new(),
+            ..self.clone_bounds()
+        }
+    }
+
+    /// The window and minimum alone.
+    fn clone_bounds(&self) -> AbortRules {
+        AbortRules {
+            window: self.window,
+            min_attempts: self.min_attempts,
+            ..AbortRules::none()
         }
     }
 
@@ -157,7 +215,10 @@ impl AbortRules {
 
     /// Whether any rate is bounded (an `[abort]` without one is a mistake).
     pub fn has_rule(&self) -> bool {
-        self.throttle_rate.is_some() || self.error_rate.is_some() || self.failure_rate.is_some()
+        self.throttle_rate.is_some()
+            || self.error_rate.is_some()
+            || self.failure_rate.is_some()
+            || !self.requests.is_empty()
     }
 
     pub fn window_seconds(&self) -> usize {
@@ -177,6 +238,15 @@ mod tests {
         assert_eq!(t.limit, 2000.0);
         let t = Threshold::parse(Metric::ErrorRate, "0.1%").unwrap();
         assert!((t.limit - 0.001).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_metric_is_named_by_its_own_name() {
+        for name in METRIC_NAMES {
+            assert_eq!(Metric::from_name(name).map(Metric::name), Some(name));
+        }
+        let t = Threshold::parse(Metric::OkP99, "300ms").unwrap();
+        assert_eq!((t.limit, t.metric.is_rate()), (300.0, false));
     }
 
     #[test]

@@ -84,6 +84,7 @@ mod tests {
 
     fn trip() -> AbortTrip {
         AbortTrip {
+            request: None,
             rule: "throttle_rate".into(),
             limit: 0.05,
             observed: 0.5,

@@ -105,11 +105,15 @@ impl Reason {
     }
 }
 
-/// `p99 ≤ 800ms`, or `stage ramp: throttle_rate ≤ 1%`.
+/// `p99 ≤ 800ms`, `stage ramp: throttle_rate ≤ 1%`, `request "create order": p99 ≤ 300ms`
+/// or `stage ramp, request "create order": p99 ≤ 300ms`.
 pub fn threshold_name(t: &ThresholdResult) -> String {
-    match &t.stage {
-        Some(stage) => format!("stage {stage}: {} ≤ {}", t.name, t.limit),
-        None => format!("{} ≤ {}", t.name, t.limit),
+    let bound = format!("{} ≤ {}", t.name, t.limit);
+    match (&t.stage, &t.request) {
+        (Some(stage), Some(request)) => format!("stage {stage}, request {request:?}: {bound}"),
+        (Some(stage), None) => format!("stage {stage}: {bound}"),
+        (None, Some(request)) => format!("request {request:?}: {bound}"),
+        (None, None) => bound,
     }
 }
 

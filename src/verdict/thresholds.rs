@@ -16,6 +16,15 @@ pub struct Observed {
     pub throttle_rate: f64,
     pub error_rate: f64,
     pub failure_rate: f64,
+    /// The latencies of the requests that ended ok alone; NaN when not known (a merged
+    /// file written before they were recorded).
+    pub ok_p50: f64,
+    pub ok_p90: f64,
+    pub ok_p95: f64,
+    pub ok_p99: f64,
+    pub ok_p999: f64,
+    pub ok_max: f64,
+    pub ok_mean: f64,
 }
 
 impl Observed {
@@ -31,6 +40,13 @@ impl Observed {
             Metric::ThrottleRate => self.throttle_rate,
             Metric::ErrorRate => self.error_rate,
             Metric::FailureRate => self.failure_rate,
+            Metric::OkP50 => self.ok_p50,
+            Metric::OkP90 => self.ok_p90,
+            Metric::OkP95 => self.ok_p95,
+            Metric::OkP99 => self.ok_p99,
+            Metric::OkP999 => self.ok_p999,
+            Metric::OkMax => self.ok_max,
+            Metric::OkMean => self.ok_mean,
         }
     }
 }
@@ -48,12 +64,27 @@ pub fn evaluate(
             ThresholdResult {
                 name: t.metric.name().to_string(),
                 stage: stage.map(str::to_string),
+                request: None,
                 limit: t.text.clone(),
                 observed: value,
                 pass: value <= t.limit,
             }
         })
         .collect()
+}
+
+/// [`evaluate`] for one `[[requests]]` entry's figures: each result names the request.
+pub fn evaluate_request(
+    thresholds: &[Threshold],
+    observed: &Observed,
+    stage: Option<&str>,
+    request: &str,
+) -> Vec<ThresholdResult> {
+    let mut out = evaluate(thresholds, observed, stage);
+    for t in &mut out {
+        t.request = Some(request.to_string());
+    }
+    out
 }
 
 #[cfg(test)]

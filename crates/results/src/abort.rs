@@ -17,6 +17,10 @@ pub struct AbortTrip {
     /// stopped because that one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_shard: Option<u64>,
+    /// The `[[requests]]` entry whose rule tripped (`[abort.requests."NAME"]`), judged on
+    /// that request's own seconds; absent for a rule of the whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 impl AbortTrip {
@@ -25,8 +29,12 @@ impl AbortTrip {
             Some(k) => format!(" (on shard {k}; every shard stopped with it)"),
             None => String::new(),
         };
+        let of = match &self.request {
+            Some(name) => format!("request {name:?}'s "),
+            None => String::new(),
+        };
         format!(
-            "aborted at {} s{whose}: {} {:.1}% over the last {} s ({} attempts) passed the abort bound of {:.1}%",
+            "aborted at {} s{whose}: {of}{} {:.1}% over the last {} s ({} attempts) passed the abort bound of {:.1}%",
             self.t_s,
             self.rule,
             self.observed * 100.0,

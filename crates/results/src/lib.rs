@@ -125,6 +125,11 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
     pub latency_ms: Percentiles,
+    /// The same latencies of the logical requests that ended ok alone (k6's
+    /// `expected_response:true`): fast throttles and errors cannot pull it down. Absent in
+    /// files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_latency_ms: Option<Percentiles>,
     pub service_ms: Percentiles,
     pub peak_in_flight: u64,
     pub throttle_onset: Option<ThrottleOnset>,
@@ -509,6 +514,9 @@ pub struct StageResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_requests: Option<u64>,
     pub latency_ms: Percentiles,
+    /// Latency of the stage's requests that ended ok alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_latency_ms: Option<Percentiles>,
     pub service_ms: Percentiles,
     pub peak_in_flight: u64,
     /// Burst stages: first send → last send.
@@ -539,6 +547,9 @@ pub struct RequestResult {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status_codes: BTreeMap<String, u64>,
     pub latency_ms: Percentiles,
+    /// Latency of its requests that ended ok alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_latency_ms: Option<Percentiles>,
     pub service_ms: Percentiles,
     /// Its requests per second over the stage's span (the run's, at the run level).
     pub achieved_rps: f64,
@@ -570,6 +581,9 @@ pub struct Histograms {
 pub struct RequestHistograms {
     pub latency: String,
     pub service: String,
+    /// The latencies of its requests that ended ok.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_latency: Option<String>,
     /// Per stage it was sent in, by stage name.
     #[serde(default)]
     pub stages: Vec<NamedHistograms>,
@@ -579,6 +593,10 @@ pub struct RequestHistograms {
 pub struct HistogramPair {
     pub latency: String,
     pub service: String,
+    /// The latencies of the requests that ended ok (`ok_latency_ms`); absent in files
+    /// written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_latency: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
@@ -586,6 +604,9 @@ pub struct NamedHistograms {
     pub name: String,
     pub latency: String,
     pub service: String,
+    /// The latencies of the requests that ended ok.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_latency: Option<String>,
 }
 
 impl Results {

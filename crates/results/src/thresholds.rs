@@ -10,6 +10,10 @@ pub struct ThresholdResult {
     /// The stage the threshold applies to; absent for the whole run.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stage: Option<String>,
+    /// The `[[requests]]` entry the threshold applies to (`[thresholds.requests."NAME"]`),
+    /// judged on its `by_request` figures; absent for the whole mix.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request: Option<String>,
     pub limit: String,
     /// Milliseconds for latency, a fraction (0..1) for rates.
     pub observed: f64,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::sum::{add_attempts, add_encoded, add_map, add_opt, add_totals};
+use super::sum::{add_attempts, add_encoded, add_map, add_opt, add_optional, add_totals};
 use super::Refusal;
 use crate::{
     encode, new_request_histogram, percentiles, NamedHistograms, RequestHistograms, RequestResult,
@@ -31,7 +31,8 @@ pub fn request_rate(stage: &StageResult, requests: u64) -> f64 {
     }
 }
 
-type Pair = (Histogram<u64>, Histogram<u64>);
+/// Latency, service time, and the latency of ok requests (absent once a file lacks it).
+type Pair = (Histogram<u64>, Histogram<u64>, Option<Histogram<u64>>);
 
 /// The merged run's `by_request` and its histograms.
 type Merged = (
@@ -40,7 +41,11 @@ type Merged = (
 );
 
 fn pair() -> Pair {
-    (new_request_histogram(), new_request_histogram())
+    (
+        new_request_histogram(),
+        new_request_histogram(),
+        Some(new_request_histogram()),
+    )
 }
 
 /// The merged run's `by_request` and its histograms; `stages` (already merged) get
@@ -68,6 +73,8 @@ pub(super) fn merge_by_request(
                 let what = format!("request {name:?}");
                 add_encoded(&mut h.0, &rh.latency, i, &format!("{what} latency"))?;
                 add_encoded(&mut h.1, &rh.service, i, &format!("{what} service"))?;
+                let what = format!("{what} ok latency");
+                add_optional(&mut h.2, rh.ok_latency.as_deref(), i, &what)?;
             }
         }
         for (k, stage) in r.stages.iter().enumerate().take(stages.len()) {
@@ -83,6 +90,8 @@ pub(super) fn merge_by_request(
                     let what = format!("request {name:?} in stage {:?}", stage.name);
                     add_encoded(&mut h.0, &n.latency, i, &format!("{what} latency"))?;
                     add_encoded(&mut h.1, &n.service, i, &format!("{what} service"))?;
+                    let what = format!("{what} ok latency");
+                    add_optional(&mut h.2, n.ok_latency.as_deref(), i, &what)?;
                 }
             }
         }
@@ -91,6 +100,7 @@ pub(super) fn merge_by_request(
     let mut out = BTreeMap::new();
     for (name, (mut req, h)) in run {
         req.latency_ms = percentiles(&h.0);
+        req.ok_latency_ms = h.2.as_ref().map(percentiles);
         req.service_ms = percentiles(&h.1);
         req.achieved_rps = if duration_s > 0.0 {
             req.totals.requests as f64 / duration_s
@@ -102,6 +112,7 @@ pub(super) fn merge_by_request(
             RequestHistograms {
                 latency: encode(&h.0),
                 service: encode(&h.1),
+                ok_latency: h.2.as_ref().map(encode),
                 stages: Vec::new(),
             },
         );
@@ -111,6 +122,7 @@ pub(super) fn merge_by_request(
         let mut map = BTreeMap::new();
         for (name, (mut req, h)) in requests {
             req.latency_ms = percentiles(&h.0);
+            req.ok_latency_ms = h.2.as_ref().map(percentiles);
             req.service_ms = percentiles(&h.1);
             req.achieved_rps = request_rate(stage, req.totals.requests);
             if let Some(rh) = out_h.get_mut(&name) {
@@ -118,6 +130,7 @@ pub(super) fn merge_by_request(
                     name: stage.name.clone(),
                     latency: encode(&h.0),
                     service: encode(&h.1),
+                    ok_latency: h.2.as_ref().map(encode),
                 });
             }
             map.insert(name, req);

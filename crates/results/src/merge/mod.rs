@@ -49,7 +49,7 @@ pub use by_request::{add_request, request_rate};
 pub use refusal::{check, check_files, Refusal};
 use seconds::merge_seconds;
 use spans::merge_stages;
-use sum::{add_attempts, add_encoded, add_map, add_totals};
+use sum::{add_attempts, add_encoded, add_map, add_optional, add_totals};
 
 /// Merges runs of one scenario into the results of one run, its thresholds and quota check
 /// left for the caller to judge again. See the module's docs.
@@ -67,7 +67,17 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         .iter()
         .map(|_| (new_histogram(), new_histogram()))
         .collect();
+    // Latencies of ok requests: absent from older files, and then from the merge.
+    let mut overall_ok = Some(new_histogram());
+    let mut stage_ok: Vec<Option<Histogram<u64>>> =
+        first.stages.iter().map(|_| Some(new_histogram())).collect();
     for (i, r) in runs.iter().enumerate() {
+        add_optional(
+            &mut overall_ok,
+            r.histograms.overall.ok_latency.as_deref(),
+            i,
+            "overall ok latency",
+        )?;
         add_encoded(
             &mut overall.0,
             &r.histograms.overall.latency,
@@ -80,12 +90,14 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
             i,
             "overall service",
         )?;
-        for (s, h) in first.stages.iter().zip(&mut stage_h) {
+        for ((s, h), ok) in first.stages.iter().zip(&mut stage_h).zip(&mut stage_ok) {
             // Stages are the same list in every file (checked); histograms go by name.
             if let Some(n) = r.histograms.stages.iter().find(|n| n.name == s.name) {
                 let what = format!("stage {:?}", s.name);
                 add_encoded(&mut h.0, &n.latency, i, &format!("{what} latency"))?;
                 add_encoded(&mut h.1, &n.service, i, &format!("{what} service"))?;
+                let what = format!("{what} ok latency");
+                add_optional(ok, n.ok_latency.as_deref(), i, &what)?;
             }
         }
     }
@@ -131,6 +143,9 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
 
     // Stages.
     let mut stages = merge_stages(&runs, offsets, &stage_h);
+    for (st, ok) in stages.iter_mut().zip(&stage_ok) {
+        st.ok_latency_ms = ok.as_ref().map(percentiles);
+    }
 
     // Seconds.
     let WallClock {
@@ -163,6 +178,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         open_files_limit: runs.iter().filter_map(|r| r.open_files_limit).min(),
         faults,
         latency_ms: percentiles(&overall.0),
+        ok_latency_ms: overall_ok.as_ref().map(percentiles),
         service_ms: percentiles(&overall.1),
         // Each run's peak: their sum bounds the merged run's.
         peak_in_flight: runs.iter().map(|r| r.peak_in_flight).sum(),
@@ -178,15 +194,18 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
             overall: HistogramPair {
                 latency: encode(&overall.0),
                 service: encode(&overall.1),
+                ok_latency: overall_ok.as_ref().map(encode),
             },
             stages: first
                 .stages
                 .iter()
                 .zip(&stage_h)
-                .map(|(s, h)| NamedHistograms {
+                .zip(&stage_ok)
+                .map(|((s, h), ok)| NamedHistograms {
                     name: s.name.clone(),
                     latency: encode(&h.0),
                     service: encode(&h.1),
+                    ok_latency: ok.as_ref().map(encode),
                 })
                 .collect(),
             seconds: second_histograms,

@@ -33,6 +33,7 @@ pub(super) fn merge_stages(
                 achieved_rps: 0.0,
                 planned_requests: None,
                 latency_ms: percentiles(&stage_h[k].0),
+                ok_latency_ms: None,
                 service_ms: percentiles(&stage_h[k].1),
                 peak_in_flight: 0,
                 dispatch_spread_ms: None,

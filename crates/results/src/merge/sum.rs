@@ -58,3 +58,21 @@ pub(super) fn add_encoded(
         why: format!("the {what} histogram cannot be added: {e:?}"),
     })
 }
+
+/// Adds an optional histogram (absent from files written before it existed): the sum
+/// becomes absent as soon as one file lacks it, never a part passed off as the whole.
+pub(super) fn add_optional(
+    into: &mut Option<Histogram<u64>>,
+    text: Option<&str>,
+    file: usize,
+    what: &str,
+) -> Result<(), Refusal> {
+    match (into.as_mut(), text) {
+        (Some(h), Some(text)) => add_encoded(h, text, file, what),
+        (Some(_), None) => {
+            *into = None;
+            Ok(())
+        }
+        (None, _) => Ok(()),
+    }
+}
