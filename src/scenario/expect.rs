@@ -3,6 +3,7 @@
 //! source. The `[[requests]]` reader deserialises them as [`RawExpect`] and [`RawCapture`]
 //! (so their keys keep their places) and calls [`read_expect`] and [`read_capture`].
 
+use super::data::span_in_string as inner;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -190,31 +191,6 @@ fn to_json(src: &Source, v: &Value, span: Range<usize>) -> Result<serde_json::Va
             ))
         }
     })
-}
-
-/// The file span of bytes `within` a TOML string or key at `string` (which may include its
-/// quotes). Exact for strings without escapes, which pointers and sources mostly are.
-fn inner(src: &Source, string: Range<usize>, within: Range<usize>) -> Range<usize> {
-    let quoted = src.text.get(string.clone()).unwrap_or("");
-    let open = if quoted.starts_with("\"\"\"") || quoted.starts_with("'''") {
-        3 + usize::from(quoted[3..].starts_with('\n'))
-    } else {
-        usize::from(quoted.starts_with('"') || quoted.starts_with('\''))
-    };
-    // A string with escapes puts the bytes elsewhere: never inside a character of the file.
-    let boundary = |mut at: usize| {
-        while !src.text.is_char_boundary(at) {
-            at -= 1;
-        }
-        at
-    };
-    let start = boundary((string.start + open + within.start).min(string.end));
-    let end = boundary(
-        (string.start + open + within.end)
-            .min(string.end)
-            .max(start),
-    );
-    start..end
 }
 
 /// The schema of `status`.

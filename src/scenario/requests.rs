@@ -4,6 +4,7 @@
 //! before anything runs. Without `[[requests]]` the mix is one entry built from `[target]`
 //! ([`Requests::single`]).
 
+use super::data::span_in_string as inner;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
@@ -485,22 +486,6 @@ fn compile_at(
         e.span = at + e.span.start..at + e.span.end;
         super::data::template_error(src, value, &e)
     })
-}
-
-/// The file span of bytes `within` a TOML string at `string` (which includes its quotes).
-/// Exact for strings without escapes, which is what paths, headers and bodies mostly are.
-fn inner(src: &Source, string: Range<usize>, within: Range<usize>) -> Range<usize> {
-    let quoted = src.text.get(string.clone()).unwrap_or("");
-    let open = if quoted.starts_with("\"\"\"") || quoted.starts_with("'''") {
-        3 + usize::from(quoted[3..].starts_with('\n'))
-    } else {
-        usize::from(quoted.starts_with('"') || quoted.starts_with('\''))
-    };
-    let start = (string.start + open + within.start).min(string.end);
-    let end = (string.start + open + within.end)
-        .min(string.end)
-        .max(start);
-    start..end
 }
 
 /// `--requests FILE`: the `[[requests]]` of a TOML file, compiled against `target`.

@@ -9,6 +9,7 @@ mod string_offset;
 mod tests;
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
@@ -357,9 +358,30 @@ pub fn check_header_template(
 /// A template's error in the scenario: `value` is the TOML string the template came from,
 /// and the error's column points at the character inside it, escapes counted.
 pub fn template_error(src: &Source, value: &Spanned<String>, e: &TemplateError) -> Error {
-    let span = value.span();
-    let raw = src.text.get(span.clone()).unwrap_or("");
-    let start = span.start + string_offset::raw_offset(raw, e.span.start);
-    let end = (span.start + string_offset::raw_offset(raw, e.span.end)).max(start);
-    src.error(start..end, &e.message, &e.expected)
+    src.error(
+        span_in_string(src, value.span(), e.span.clone()),
+        &e.message,
+        &e.expected,
+    )
+}
+
+/// The file span of decoded bytes `within` a TOML string or key written at `string`:
+/// quoted (its quotes and escapes counted) or bare, kept on character boundaries.
+pub fn span_in_string(src: &Source, string: Range<usize>, within: Range<usize>) -> Range<usize> {
+    let raw = src.text.get(string.clone()).unwrap_or("");
+    let quoted = raw.starts_with('"') || raw.starts_with('\'');
+    let at = |offset: usize| {
+        let inside = if quoted {
+            string_offset::raw_offset(raw, offset)
+        } else {
+            offset.min(raw.len())
+        };
+        let mut p = (string.start + inside).min(string.end);
+        while !src.text.is_char_boundary(p) {
+            p -= 1;
+        }
+        p
+    };
+    let start = at(within.start);
+    start..at(within.end).max(start)
 }

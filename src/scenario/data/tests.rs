@@ -9,7 +9,12 @@ fn parse(text: &str) -> (tempfile::TempDir, Result<crate::scenario::Scenario>) {
     std::fs::write(dir.path().join("o.csv"), "id,email\n1,a@x\n").unwrap();
     std::fs::write(dir.path().join("u.jsonl"), "{\"name\":\"a\"}\n").unwrap();
     let path = dir.path().join("s.toml");
-    let parsed = crate::scenario::parse_str(&path, text, None);
+    // Data is read by [[requests]]: one is added at the end (no line above moves).
+    let text = match text.contains("[[requests]]") {
+        true => text.to_string(),
+        false => format!("{text}\n[[requests]]\nname = \"r\"\npath = \"/\"\n"),
+    };
+    let parsed = crate::scenario::parse_str(&path, &text, None);
     (dir, parsed)
 }
 
