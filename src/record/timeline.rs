@@ -360,7 +360,11 @@ mod tests {
         let points = &t.by_request[&1];
         assert_eq!(points.iter().map(|p| p.t_s).collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!((points[0].throttled, points[0].requests), (1, 1));
-        assert_eq!(points[1], RequestSecond::default().point(1), "a quiet second");
+        assert_eq!(
+            points[1],
+            RequestSecond::default().point(1),
+            "a quiet second"
+        );
         assert!(!t.by_request.contains_key(&0), "entry 0 is not watched");
     }
 
