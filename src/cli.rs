@@ -802,6 +802,16 @@ mod tests {
     }
 
     #[test]
+    fn latencies_of_ok_requests_are_metrics_of_slo_and_threshold() {
+        let bounds = slo("ok_p99=300ms,failure_rate=1%").unwrap().bounds;
+        assert_eq!(bounds[0].metric, Metric::OkP99);
+        assert_eq!(bounds[0].limit, 300.0);
+        let t = threshold_flag("ok_mean=50ms").unwrap();
+        assert_eq!((t.metric, t.limit), (Metric::OkMean, 50.0));
+        assert!(slo("ok_p42=1s").unwrap_err().contains("ok_p99"));
+    }
+
+    #[test]
     fn bad_values_name_the_flag_and_the_form_expected() {
         let url = ["run", "--url", "http://127.0.0.1:9/", "--burst", "1"];
         for (flag, bad, says) in [
