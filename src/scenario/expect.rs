@@ -20,7 +20,10 @@ use crate::located::Source;
 
 /// `expect`: what an ok answer must also be, else it counts as `unexpected`.
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an expect table such as { status = [201], json = { \"/status\" = \"OK\" } }"
+)]
 #[schemars(rename = "Expect")]
 pub struct RawExpect {
     /// The statuses allowed: a 2xx code, "2xx", or a list of them (default: any 2xx).

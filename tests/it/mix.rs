@@ -89,7 +89,7 @@ fn bad_entries_are_exit_2_at_their_place() {
         "{HEAD}[[requests]]\nname = \"a\"\npath = \"/a\"\nexpect = 1\n"
     ));
     assert!(
-        err.contains("mix.toml:9:10:") && err.contains("expected struct"),
+        err.contains("mix.toml:9:10:") && err.contains("an expect table such as"),
         "{err}"
     );
 }
