@@ -131,32 +131,14 @@ impl EntryRequest {
         let Some(t) = &self.templates else {
             return;
         };
+        // Templates compiled for their place never end a line early: a path's values and
+        // literal spaces are percent-encoded, a header value never holds a CR, LF or NUL.
         t.target.render(ctx, &mut out.target);
-        // A rendered value may not end the line early (a CR or LF from data would inject
-        // headers): such bytes are sent as spaces.
         for (name, value) in &t.headers {
             out.header_lines.extend_from_slice(name.as_str().as_bytes());
             out.header_lines.extend_from_slice(b": ");
-            let from = out.header_lines.len();
             value.render(ctx, &mut out.header_lines);
-            for b in &mut out.header_lines[from..] {
-                if matches!(*b, b'\r' | b'\n' | 0) {
-                    *b = b' ';
-                }
-            }
             out.header_lines.extend_from_slice(b"\r\n");
-        }
-        // The request target may not hold a space or a line end: percent-encoded.
-        let bad = |b: &u8| matches!(*b, b' ' | b'\r' | b'\n' | 0);
-        if out.target.iter().any(bad) {
-            let rendered = std::mem::take(&mut out.target);
-            for b in rendered {
-                if bad(&b) {
-                    out.target.extend_from_slice(format!("%{b:02X}").as_bytes());
-                } else {
-                    out.target.push(b);
-                }
-            }
         }
         t.body.render(ctx, &mut out.body);
     }

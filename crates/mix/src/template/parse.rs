@@ -61,7 +61,9 @@ pub(super) fn parts(
     Ok(parts)
 }
 
-/// Literal text is sent as written; in a header value a CR, LF or NUL is refused here.
+/// Literal text is sent as written; in a header value a CR, LF or NUL is refused here, and
+/// in a path a space, CR, LF or NUL (which would end the request line) is percent-encoded
+/// here, once, rather than looked for in every request.
 fn push_literal(
     literal: &mut Vec<u8>,
     text: &str,
@@ -78,6 +80,22 @@ fn push_literal(
                 "a header value on one line",
             ));
         }
+    }
+    if position == Position::Path {
+        for b in piece.bytes() {
+            match b {
+                b' ' | b'\r' | b'\n' | 0 => {
+                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                    literal.extend_from_slice(&[
+                        b'%',
+                        HEX[(b >> 4) as usize],
+                        HEX[(b & 15) as usize],
+                    ]);
+                }
+                _ => literal.push(b),
+            }
+        }
+        return Ok(());
     }
     literal.extend_from_slice(piece.as_bytes());
     Ok(())

@@ -307,3 +307,12 @@ fn random_ints_of_different_templates_draw_apart() {
     let body = render("{{random_int 0 1000000000}}");
     assert_ne!(&path[1..], body);
 }
+
+#[test]
+fn a_paths_literal_spaces_and_line_ends_are_encoded_once_when_compiled() {
+    let t = Template::compile_at("/a b/c\r\n", &scope(), Position::Path).unwrap();
+    assert_eq!(t.as_literal(), Some(&b"/a%20b/c%0D%0A"[..]));
+    assert_eq!(render_at("/a b/{{seq}}", Position::Path), "/a%20b/7");
+    // A body keeps them.
+    assert_eq!(render_at("a b", Position::Body), "a b");
+}
