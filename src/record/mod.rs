@@ -3,14 +3,15 @@
 
 pub mod lambda;
 pub(crate) mod lane;
+mod stage;
 mod statuses;
 mod timeline;
 
 pub use lambda::{ColdStart, LambdaRecord};
 pub use lane::{
-    pick_samples, AttemptEnded, Counts, FailureSample, LaneRecorder, RequestEnd, StageRecord,
-    ATTEMPT_BUCKETS, FAILURE_SAMPLES,
+    pick_samples, AttemptEnded, FailureSample, LaneRecorder, RequestEnd, FAILURE_SAMPLES,
 };
+pub use stage::{Counts, StageRecord, ATTEMPT_BUCKETS};
 pub use stampede_results::histogram::{
     decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
 };
