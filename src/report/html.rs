@@ -61,6 +61,7 @@ pub fn render(r: &Results) -> String {
     charts(&mut out);
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);
+    tables::requests(&mut out, r);
     tables::lambda(&mut out, r);
     tables::thresholds(&mut out, r);
     tables::preflight(&mut out, r);
@@ -446,6 +447,27 @@ mod tests {
         assert!(html.contains(r#"<dd id="key-p99">120ms</dd>"#));
         assert!(html.contains(r#"<dd id="key-peak">110</dd>"#));
         assert!(html.contains("Throttling began at 1801 s"));
+    }
+
+    #[test]
+    fn a_mix_has_a_table_of_its_requests_and_of_them_by_stage() {
+        let mut r = crate::report::fixture::mixed();
+        let q = r.by_request.as_mut().unwrap();
+        let evil = q.remove("get order").unwrap();
+        q.insert("<b>get</b>".into(), evil);
+        let html = render(&r);
+        assert!(html.contains("<section id=\"requests\"><h2>Requests</h2>"));
+        assert!(
+            html.contains("<tr><td>create order</td><td>-</td><td>30</td><td>25</td><td>0</td><td>5</td><td>16.7%</td><td>3.0</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td>&lt;b&gt;get&lt;/b&gt;</td>"),
+            "a name is text"
+        );
+        assert!(html.contains("<summary>By stage (2 rows)</summary>"));
+        let plain = render(&crate::report::fixture::passed());
+        assert!(!plain.contains("id=\"requests\""));
     }
 
     #[test]
