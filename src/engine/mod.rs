@@ -98,6 +98,8 @@ pub struct RunRecord {
     pub timeline: Vec<TimelinePoint>,
     /// Each second's latency histograms, encoded.
     pub seconds: Vec<SecondHistograms>,
+    /// With `[[requests]]`: each request's seconds, by entry.
+    pub request_seconds: crate::record::RequestSeconds,
     pub interrupted: bool,
     /// The abort rule that stopped the run early.
     pub aborted: Option<AbortTrip>,
@@ -474,6 +476,7 @@ pub fn run(
             stages: merged,
             timeline: timeline.points,
             seconds: timeline.histograms,
+            request_seconds: timeline.by_request,
             interrupted,
             aborted,
             failures,

@@ -372,6 +372,9 @@ impl LaneRecorder {
         if let Some(cell) = s.request_cell(self.requests, entry) {
             cell.dispatch(in_flight, first);
         }
+        if let Some(cell) = self.second.request_mut(self.requests, entry) {
+            cell.sent += 1;
+        }
         self.second.sent += 1;
         self.second.in_flight_max = self.second.in_flight_max.max(in_flight);
     }
@@ -389,6 +392,9 @@ impl LaneRecorder {
         s.attempt(a, sent_us);
         if let Some(cell) = s.request_cell(self.requests, a.entry) {
             cell.attempt(a, sent_us);
+        }
+        if let Some(cell) = self.second.request_mut(self.requests, a.entry) {
+            cell.count_attempt(a.outcome);
         }
         self.second.count_attempt(a.outcome);
     }
@@ -461,6 +467,9 @@ impl LaneRecorder {
         s.request(e2e, sched_us, done_us, end);
         if let Some(cell) = s.request_cell(self.requests, entry) {
             cell.request(e2e, sched_us, done_us, end);
+        }
+        if let Some(cell) = self.second.request_mut(self.requests, entry) {
+            cell.count_request(e2e);
         }
         self.second.record_latency(e2e, end.outcome);
         self.second.count_request(end.outcome);

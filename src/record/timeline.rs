@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use crate::classify::{Outcome, Tally, ThrottleKind};
-use stampede_results::histogram::{encode, new_histogram, SecondLatency};
-pub use stampede_results::timeline::{SecondHistograms, TimelinePoint};
+use stampede_results::histogram::{encode, new_histogram, new_request_histogram, SecondLatency};
+pub use stampede_results::timeline::{
+    RequestSecond, RequestSecondHistogram, SecondHistograms, TimelinePoint,
+};
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
 /// errors), and the latency of logical requests that ended in it.
@@ -39,6 +41,66 @@ pub struct SecondRecord {
     pub latency: Histogram<u64>,
     pub ok_latency: Option<Histogram<u64>>,
     pub throttled_latency: Option<Histogram<u64>>,
+    /// With `[[requests]]`: the second of each request of the mix, by entry (grown on
+    /// first use; empty without a mix).
+    pub by_request: Vec<RequestSecondRecord>,
+}
+
+/// One request's part of one lane's second: its attempts sent and ended, its logical
+/// requests that ended and their latency (at the requests' precision).
+#[derive(Clone, Debug)]
+pub struct RequestSecondRecord {
+    pub sent: u64,
+    pub ok: u64,
+    pub throttled: u64,
+    pub errors: u64,
+    pub requests: u64,
+    pub latency: Histogram<u64>,
+}
+
+impl RequestSecondRecord {
+    fn new() -> RequestSecondRecord {
+        RequestSecondRecord {
+            sent: 0,
+            ok: 0,
+            throttled: 0,
+            errors: 0,
+            requests: 0,
+            latency: new_request_histogram(),
+        }
+    }
+
+    /// An attempt of this request ended, counted as the second's are.
+    pub fn count_attempt(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok => self.ok += 1,
+            o if o.is_throttle() => self.throttled += 1,
+            _ => self.errors += 1,
+        }
+    }
+
+    /// A logical request of it ended, `latency_us` after its schedule.
+    pub fn count_request(&mut self, latency_us: u64) {
+        self.requests += 1;
+        // Auto-sized: it grows to hold the value (an error only past u64's range).
+        let _ = self.latency.record(latency_us.max(1));
+    }
+
+    fn merge(&mut self, o: &RequestSecondRecord) {
+        self.sent += o.sent;
+        self.ok += o.ok;
+        self.throttled += o.throttled;
+        self.errors += o.errors;
+        self.requests += o.requests;
+        let _ = self.latency.add(&o.latency);
+    }
+}
+
+/// Each request's seconds, by entry of the mix: what the results keep per request.
+#[derive(Clone, Debug, Default)]
+pub struct RequestSeconds {
+    pub points: Vec<Vec<RequestSecond>>,
+    pub histograms: Vec<Vec<RequestSecondHistogram>>,
 }
 
 impl SecondRecord {
@@ -60,7 +122,24 @@ impl SecondRecord {
             latency: new_histogram(),
             ok_latency: None,
             throttled_latency: None,
+            by_request: Vec::new(),
         }
+    }
+
+    /// Entry `entry`'s part of this second; `None` without `[[requests]]` (`entries` 0).
+    pub fn request_mut(
+        &mut self,
+        entries: usize,
+        entry: usize,
+    ) -> Option<&mut RequestSecondRecord> {
+        if entries == 0 || entry >= entries {
+            return None;
+        }
+        if self.by_request.len() < entries {
+            self.by_request
+                .resize_with(entries, RequestSecondRecord::new);
+        }
+        Some(&mut self.by_request[entry])
     }
 
     /// An attempt ended in this second.
@@ -123,6 +202,13 @@ impl SecondRecord {
         self.latency.add(&o.latency).expect("same bounds");
         add_some(&mut self.ok_latency, &o.ok_latency);
         add_some(&mut self.throttled_latency, &o.throttled_latency);
+        if self.by_request.len() < o.by_request.len() {
+            self.by_request
+                .resize_with(o.by_request.len(), RequestSecondRecord::new);
+        }
+        for (mine, theirs) in self.by_request.iter_mut().zip(&o.by_request) {
+            mine.merge(theirs);
+        }
     }
 }
 
@@ -142,6 +228,8 @@ pub struct Timeline {
     pub points: Vec<TimelinePoint>,
     /// The histograms of each second in which a request ended.
     pub histograms: Vec<SecondHistograms>,
+    /// With `[[requests]]`: each request's seconds in which it sent or ended something.
+    pub by_request: RequestSeconds,
 }
 
 impl Timeline {
@@ -151,6 +239,7 @@ impl Timeline {
             pending: BTreeMap::new(),
             points: Vec::new(),
             histograms: Vec::new(),
+            by_request: RequestSeconds::default(),
         }
     }
 
@@ -218,6 +307,7 @@ impl Timeline {
             planned: None,
             client_rate_limit: rec.client_rate,
         });
+        self.push_requests(sec, &rec.by_request);
         if !rec.latency.is_empty() {
             let encoded = |h: &Option<Histogram<u64>>| h.as_ref().map_or(String::new(), encode);
             self.histograms.push(SecondHistograms {
@@ -226,6 +316,37 @@ impl Timeline {
                 ok: encoded(&rec.ok_latency),
                 throttled: encoded(&rec.throttled_latency),
             });
+        }
+    }
+
+    /// Each request's part of second `sec`, for those that sent or ended something in it.
+    fn push_requests(&mut self, sec: u64, requests: &[RequestSecondRecord]) {
+        let by = &mut self.by_request;
+        if by.points.len() < requests.len() {
+            by.points.resize_with(requests.len(), Vec::new);
+            by.histograms.resize_with(requests.len(), Vec::new);
+        }
+        for (entry, r) in requests.iter().enumerate() {
+            if r.sent + r.ok + r.throttled + r.errors + r.requests == 0 {
+                continue;
+            }
+            let latency = SecondLatency::of(&r.latency);
+            by.points[entry].push(RequestSecond {
+                t_s: sec,
+                sent: r.sent,
+                ok: r.ok,
+                throttled: r.throttled,
+                errors: r.errors,
+                requests: r.requests,
+                p50_ms: latency.p50,
+                p99_ms: latency.p99,
+            });
+            if !r.latency.is_empty() {
+                by.histograms[entry].push(RequestSecondHistogram {
+                    t_s: sec,
+                    latency: encode(&r.latency),
+                });
+            }
         }
     }
 
@@ -275,6 +396,30 @@ mod tests {
         assert_eq!(super::super::decode(&h.latency).unwrap().len(), 4);
         assert_eq!(super::super::decode(&h.ok).unwrap().len(), 2);
         assert_eq!(super::super::decode(&h.throttled).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn each_requests_second_is_added_over_lanes_and_kept_apart() {
+        let mut t = Timeline::new(2);
+        for (lane, (entry, ms)) in [(1, 40u64), (1, 60)].into_iter().enumerate() {
+            let mut r = SecondRecord::new(0);
+            r.sent = 1;
+            let cell = r.request_mut(3, entry).unwrap();
+            cell.sent += 1;
+            cell.count_attempt(Outcome::Ok);
+            cell.count_request(ms * 1000);
+            t.add(lane, r);
+        }
+        t.lane_done(0);
+        t.lane_done(1);
+        let by = &t.by_request;
+        assert!(by.points[0].is_empty() && by.points[2].is_empty());
+        let p = &by.points[1][0];
+        assert_eq!((p.t_s, p.sent, p.ok, p.requests), (0, 2, 2, 2));
+        assert!((p.p99_ms - 60.0).abs() < 1.0, "{p:?}");
+        let h = super::super::decode(&by.histograms[1][0].latency).unwrap();
+        assert_eq!(h.len(), 2);
+        assert!(SecondRecord::new(0).request_mut(0, 0).is_none(), "no mix");
     }
 
     #[test]

@@ -591,6 +591,7 @@ mod tests {
                 latency: encode(&h),
                 service: encode(&h),
                 stages: Vec::new(),
+                seconds: Vec::new(),
             };
             histograms.insert(name.to_string(), pair);
         }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use super::request_seconds::merge_request_seconds;
 use super::sum::{add_attempts, add_encoded, add_map, add_opt, add_totals};
 use super::Refusal;
 use crate::{
@@ -45,10 +46,12 @@ fn pair() -> Pair {
 
 /// The merged run's `by_request` and its histograms; `stages` (already merged) get
 /// theirs. Nothing when no run has `by_request`.
+/// `shifts`: each file's whole seconds on the merged wall clock, for the requests' seconds.
 pub(super) fn merge_by_request(
     runs: &[Results],
     stages: &mut [StageResult],
     duration_s: f64,
+    shifts: &[u64],
 ) -> Result<Merged, Refusal> {
     if runs.iter().all(|r| r.by_request.is_none()) {
         return Ok((None, None));
@@ -97,12 +100,15 @@ pub(super) fn merge_by_request(
         } else {
             0.0
         };
+        let (timeline, seconds) = merge_request_seconds(runs, shifts, &name)?;
+        req.timeline = timeline;
         out_h.insert(
             name.clone(),
             RequestHistograms {
                 latency: encode(&h.0),
                 service: encode(&h.1),
                 stages: Vec::new(),
+                seconds,
             },
         );
         out.insert(name, req);
