@@ -59,6 +59,7 @@ pub fn render(r: &Results) -> String {
         tables::probe(&mut out, r);
     }
     charts(&mut out);
+    request_charts(&mut out, r);
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);
     tables::requests(&mut out, r);
@@ -85,6 +86,42 @@ pub fn render(r: &Results) -> String {
         REPORT_JS
     );
     out
+}
+
+/// With `[[requests]]` and their seconds: each request's rate and p99 per second.
+fn request_charts(out: &mut String, r: &Results) {
+    let has_seconds = r
+        .by_request
+        .as_ref()
+        .is_some_and(|m| m.values().any(|q| !q.timeline.is_empty()));
+    if !has_seconds {
+        return;
+    }
+    let sections = [
+        (
+            "chart-request-rate",
+            "Requests per second, per request",
+            "Attempts of each request of the mix sent in each second, one line per request \
+             (its name in the legend): the mix's shares over time, and which request a \
+             change of rate came from.",
+        ),
+        (
+            "chart-request-p99",
+            "p99 per second, per request (log scale)",
+            "The p99 end-to-end latency of each request's logical requests that ended in each \
+             second, whatever their outcome: which request of the mix got slow, and when.",
+        ),
+    ];
+    for (id, title, help) in sections {
+        let _ = writeln!(
+            out,
+            "<section class=\"chart-section\"><h2>{}</h2><p class=\"help\">{}</p>\
+             <div class=\"chart\" id=\"{}\" data-points=\"0\"></div></section>",
+            esc(title),
+            esc(help),
+            id
+        );
+    }
 }
 
 /// The chart sections; report.js draws into their `.chart` elements.
