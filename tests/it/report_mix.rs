@@ -260,3 +260,115 @@ fn request_names_only_on_one_side_are_listed_not_compared() {
         serde_json::json!(["read order"])
     );
 }
+
+/// Request `name`'s seconds in a results file: t_s → (sent, requests, histogram count).
+fn seconds_of(r: &Value, name: &str) -> BTreeMap<u64, (u64, u64, u64)> {
+    let hists: BTreeMap<u64, u64> = r["histograms"]["by_request"][name]["seconds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let n = stampede_results::decode(h["latency"].as_str().unwrap())
+                .unwrap()
+                .len();
+            (h["t_s"].as_u64().unwrap(), n)
+        })
+        .collect();
+    r["by_request"][name]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let t = p["t_s"].as_u64().unwrap();
+            let n = |k: &str| p[k].as_u64().unwrap();
+            (
+                t,
+                (
+                    n("sent"),
+                    n("requests"),
+                    hists.get(&t).copied().unwrap_or(0),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn two_shards_merged_add_each_requests_seconds_exactly() {
+    let server = Delays::start(Duration::from_millis(2));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let toml = write(d, "mix.toml", &scenario(&server.server.url()));
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        + 1.5;
+    let shards: Vec<_> = (0..2)
+        .map(|i| {
+            let args: Vec<String> = [
+                "run",
+                toml.to_str().unwrap(),
+                "-q",
+                "--shard",
+                &format!("{i}/2"),
+                "--start-at",
+                &format!("{start:.3}"),
+                "--out",
+                &p(d, &format!("shard{i}.json")),
+            ]
+            .map(String::from)
+            .to_vec();
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let o = stampede(&args);
+                assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            })
+        })
+        .collect();
+    for s in shards {
+        s.join().unwrap();
+    }
+    let o = stampede(&[
+        "merge",
+        &p(d, "shard0.json"),
+        &p(d, "shard1.json"),
+        "--out",
+        &p(d, "merged.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let read = |name: &str| common::read_json(&d.join(name));
+    let (a, b, m) = (
+        read("shard0.json"),
+        read("shard1.json"),
+        read("merged.json"),
+    );
+    // Both shards started at --start-at: their seconds line up as they are.
+    assert_eq!(a["started_at"], b["started_at"]);
+    for name in ["create order", "get order"] {
+        let (sa, sb, sm) = (
+            seconds_of(&a, name),
+            seconds_of(&b, name),
+            seconds_of(&m, name),
+        );
+        let mut sum = sa.clone();
+        for (t, (sent, ended, n)) in sb {
+            let s = sum.entry(t).or_default();
+            *s = (s.0 + sent, s.1 + ended, s.2 + n);
+        }
+        assert_eq!(sm, sum, "{name}: the merged seconds are the shards' added");
+        let ended: u64 = sm.values().map(|s| s.1).sum();
+        assert_eq!(
+            ended,
+            m["by_request"][name]["totals"]["requests"]
+                .as_u64()
+                .unwrap()
+        );
+        assert!(
+            sm.values().all(|s| s.1 == s.2),
+            "{name}: a histogram per second"
+        );
+    }
+    let ended: u64 = seconds_of(&m, "get order").values().map(|s| s.1).sum();
+    assert_eq!(ended, 200);
+}
