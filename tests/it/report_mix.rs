@@ -201,6 +201,7 @@ fn every_report_shows_the_mix_and_compare_finds_the_one_slower_request() {
     let cmd_md = d.join("c.md");
     let o = cmd(&["--json", "-", "--markdown", cmd_md.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o_json = o.stdout.clone();
     let c: Value = serde_json::from_slice(&o.stdout).unwrap();
     let slower = request_section(&c, "get order");
     let same = request_section(&c, "create order");
@@ -222,6 +223,20 @@ fn every_report_shows_the_mix_and_compare_finds_the_one_slower_request() {
     let text = stdout(&o);
     assert!(text.contains("\nrequest create order\n"), "{text}");
     assert!(text.contains("request get order p99 +"), "{text}");
+
+    // The files match their JSON Schemas (with the test tools' Python, when installed).
+    if let Some(python) = crate::schema::python_with_jsonschema() {
+        let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        std::fs::write(d.join("c.json"), &o_json).unwrap();
+        for (schema, files) in [
+            ("results", vec![d.join("base.json"), d.join("head.json")]),
+            ("compare", vec![d.join("c.json")]),
+        ] {
+            let at = schemas.join(format!("{schema}.schema.json"));
+            let errors = crate::schema::jsonschema_errors(&python, &at, &files);
+            assert!(errors.is_empty(), "{schema}: {}", errors.join("\n"));
+        }
+    }
 }
 
 #[test]
