@@ -98,6 +98,8 @@ pub struct RunRecord {
     pub timeline: Vec<TimelinePoint>,
     /// Each second's latency histograms, encoded.
     pub seconds: Vec<SecondHistograms>,
+    /// With `[[requests]]`: each request's seconds, by entry.
+    pub request_seconds: crate::record::RequestSeconds,
     pub interrupted: bool,
     /// The abort rule that stopped the run early.
     pub aborted: Option<AbortTrip>,
@@ -362,11 +364,7 @@ pub fn run(
             let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
             // Each request of a [[requests]] mix is recorded apart too; one request is not.
             let mix = &shared.spec.mix;
-            let rec = rec
-                .with_requests(if mix.declared { mix.entries.len() } else { 0 })
-                .with_request_seconds(
-                    opts.abort.as_ref().is_some_and(|a| !a.requests.is_empty()),
-                );
+            let rec = rec.with_requests(if mix.declared { mix.entries.len() } else { 0 });
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
@@ -425,7 +423,7 @@ pub fn run(
                         let checked = timeline.points.len() > before && aborted.is_none();
                         if let (true, Some(rules)) = (checked, &opts.abort) {
                             aborted = abort::check(rules, &timeline.points)
-                                .or_else(|| abort::check_requests(rules, &timeline.by_request));
+                                .or_else(|| abort::check_requests(rules, &timeline.watched));
                             if let Some(trip) = &aborted {
                                 shared.raise_stop();
                                 if let Some(stop) = &opts.shared_stop {
@@ -480,6 +478,7 @@ pub fn run(
             stages: merged,
             timeline: timeline.points,
             seconds: timeline.histograms,
+            request_seconds: timeline.by_request,
             interrupted,
             aborted,
             failures,

@@ -64,8 +64,6 @@ pub struct LaneRecorder {
     sampled: Vec<(Outcome, usize)>,
     /// Entries of the `[[requests]]` mix, each recorded apart; 0 without `[[requests]]`.
     requests: usize,
-    /// Each second's counts per entry too (an `[abort]` rule names a request).
-    request_seconds: bool,
 }
 
 impl LaneRecorder {
@@ -85,14 +83,7 @@ impl LaneRecorder {
             failures: Vec::new(),
             sampled: Vec::new(),
             requests: 0,
-            request_seconds: false,
         }
-    }
-
-    /// Counts each second per entry of the mix as well, for abort rules naming a request.
-    pub fn with_request_seconds(mut self, on: bool) -> LaneRecorder {
-        self.request_seconds = on && self.requests > 0;
-        self
     }
 
     /// Records each of `entries` requests of a `[[requests]]` mix apart, too.
@@ -126,6 +117,9 @@ impl LaneRecorder {
         if let Some(cell) = s.request_cell(self.requests, entry) {
             cell.dispatch(in_flight, first);
         }
+        if let Some(cell) = self.second.request_mut(self.requests, entry) {
+            cell.sent += 1;
+        }
         self.second.sent += 1;
         self.second.in_flight_max = self.second.in_flight_max.max(in_flight);
     }
@@ -144,11 +138,10 @@ impl LaneRecorder {
         if let Some(cell) = s.request_cell(self.requests, a.entry) {
             cell.attempt(a, sent_us);
         }
-        self.second.count_attempt(a.outcome);
-        if self.request_seconds {
-            let cell = self.second.request_mut(self.requests, a.entry);
+        if let Some(cell) = self.second.request_mut(self.requests, a.entry) {
             cell.count_attempt(a.outcome);
         }
+        self.second.count_attempt(a.outcome);
     }
 
     /// A request goes out again on a fresh connection: its reused one had closed.
@@ -225,12 +218,11 @@ impl LaneRecorder {
         if let Some(cell) = s.request_cell(self.requests, entry) {
             cell.request(e2e, sched_us, done_us, end);
         }
+        if let Some(cell) = self.second.request_mut(self.requests, entry) {
+            cell.count_request(end.outcome, e2e);
+        }
         self.second.record_latency(e2e, end.outcome);
         self.second.count_request(end.outcome);
-        if self.request_seconds {
-            let cell = self.second.request_mut(self.requests, entry);
-            cell.count_request(end.outcome);
-        }
     }
 
     /// An Invoke answer's REPORT line, read at `at`; `correlation_id` is the request's.

@@ -16,4 +16,4 @@ pub use stampede_results::histogram::{
     decode, encode, new_histogram, percentiles, Percentiles, SecondLatency, ENCODING,
 };
 pub use statuses::StatusCounts;
-pub use timeline::{SecondHistograms, SecondRecord, Timeline, TimelinePoint};
+pub use timeline::{RequestSeconds, SecondHistograms, SecondRecord, Timeline, TimelinePoint};

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use crate::classify::{Outcome, Tally, ThrottleKind};
-use stampede_results::histogram::{encode, new_histogram, SecondLatency};
-pub use stampede_results::timeline::{SecondHistograms, TimelinePoint};
+use stampede_results::histogram::{encode, new_histogram, new_request_histogram, SecondLatency};
+pub use stampede_results::timeline::{
+    RequestSecond, RequestSecondHistogram, SecondHistograms, TimelinePoint,
+};
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
 /// errors), and the latency of logical requests that ended in it.
@@ -39,56 +41,79 @@ pub struct SecondRecord {
     pub latency: Histogram<u64>,
     pub ok_latency: Option<Histogram<u64>>,
     pub throttled_latency: Option<Histogram<u64>>,
-    /// Per entry of the mix, its counts in this second: kept only when an `[abort]` rule
-    /// names a request (empty otherwise).
-    pub by_request: Vec<RequestSecond>,
+    /// With `[[requests]]`: the second of each request of the mix, by entry (grown on
+    /// first use; empty without a mix).
+    pub by_request: Vec<RequestSecondRecord>,
 }
 
-/// One request's counts in one second, as the abort rules read them.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct RequestSecond {
+/// One request's part of one lane's second: its attempts sent and ended, its logical
+/// requests that ended (those that failed, those that ended throttled) and their latency
+/// (at the requests' precision). The results' per-request seconds and the `[abort]` rules
+/// that name a request both read it.
+#[derive(Clone, Debug)]
+pub struct RequestSecondRecord {
+    pub sent: u64,
     pub ok: u64,
     pub throttled: u64,
     pub errors: u64,
     pub requests: u64,
     pub failed: u64,
     pub throttled_requests: u64,
+    pub latency: Histogram<u64>,
 }
 
-impl RequestSecond {
-    /// An attempt ended, counted as [`SecondRecord::count_attempt`] counts it.
+impl RequestSecondRecord {
+    fn new() -> RequestSecondRecord {
+        RequestSecondRecord {
+            sent: 0,
+            ok: 0,
+            throttled: 0,
+            errors: 0,
+            requests: 0,
+            failed: 0,
+            throttled_requests: 0,
+            latency: new_request_histogram(),
+        }
+    }
+
+    /// An attempt of this request ended, counted as [`SecondRecord::count_attempt`] counts it.
     pub fn count_attempt(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Ok => self.ok += 1,
-            Outcome::Throttled(_) => self.throttled += 1,
+            o if o.is_throttle() => self.throttled += 1,
             _ => self.errors += 1,
         }
     }
 
-    /// A logical request ended, counted as [`SecondRecord::count_request`] counts it.
-    pub fn count_request(&mut self, outcome: Outcome) {
+    /// A logical request of it ended, `latency_us` after its schedule, counted as
+    /// [`SecondRecord::count_request`] counts it.
+    pub fn count_request(&mut self, outcome: Outcome, latency_us: u64) {
         self.requests += 1;
         if outcome.is_error() {
             self.failed += 1;
         } else if outcome.is_throttle() {
             self.throttled_requests += 1;
         }
+        // Auto-sized: it grows to hold the value (an error only past u64's range).
+        let _ = self.latency.record(latency_us.max(1));
     }
 
-    fn add(&mut self, o: &RequestSecond) {
+    fn merge(&mut self, o: &RequestSecondRecord) {
+        self.sent += o.sent;
         self.ok += o.ok;
         self.throttled += o.throttled;
         self.errors += o.errors;
         self.requests += o.requests;
         self.failed += o.failed;
         self.throttled_requests += o.throttled_requests;
+        let _ = self.latency.add(&o.latency);
     }
 
-    /// As a timeline point of second `t_s` (its counts only).
+    /// As a timeline point of second `t_s` (its counts only), for the abort rules.
     pub fn point(&self, t_s: u64) -> TimelinePoint {
         TimelinePoint {
             t_s,
-            sent: self.ok + self.throttled + self.errors,
+            sent: self.sent,
             ok: self.ok,
             throttled: self.throttled,
             errors: self.errors,
@@ -98,6 +123,13 @@ impl RequestSecond {
             ..TimelinePoint::default()
         }
     }
+}
+
+/// Each request's seconds, by entry of the mix: what the results keep per request.
+#[derive(Clone, Debug, Default)]
+pub struct RequestSeconds {
+    pub points: Vec<Vec<RequestSecond>>,
+    pub histograms: Vec<Vec<RequestSecondHistogram>>,
 }
 
 impl SecondRecord {
@@ -123,12 +155,20 @@ impl SecondRecord {
         }
     }
 
-    /// Entry `entry`'s counts in this second, of `entries` (made on first use).
-    pub fn request_mut(&mut self, entries: usize, entry: usize) -> &mut RequestSecond {
-        if self.by_request.len() < entries {
-            self.by_request.resize(entries, RequestSecond::default());
+    /// Entry `entry`'s part of this second; `None` without `[[requests]]` (`entries` 0).
+    pub fn request_mut(
+        &mut self,
+        entries: usize,
+        entry: usize,
+    ) -> Option<&mut RequestSecondRecord> {
+        if entries == 0 || entry >= entries {
+            return None;
         }
-        &mut self.by_request[entry]
+        if self.by_request.len() < entries {
+            self.by_request
+                .resize_with(entries, RequestSecondRecord::new);
+        }
+        Some(&mut self.by_request[entry])
     }
 
     /// An attempt ended in this second.
@@ -193,10 +233,10 @@ impl SecondRecord {
         add_some(&mut self.throttled_latency, &o.throttled_latency);
         if self.by_request.len() < o.by_request.len() {
             self.by_request
-                .resize(o.by_request.len(), RequestSecond::default());
+                .resize_with(o.by_request.len(), RequestSecondRecord::new);
         }
         for (mine, theirs) in self.by_request.iter_mut().zip(&o.by_request) {
-            mine.add(theirs);
+            mine.merge(theirs);
         }
     }
 }
@@ -217,8 +257,11 @@ pub struct Timeline {
     pub points: Vec<TimelinePoint>,
     /// The histograms of each second in which a request ended.
     pub histograms: Vec<SecondHistograms>,
-    /// Per entry of the mix an `[abort]` rule names, its own final seconds (counts only).
-    pub by_request: BTreeMap<usize, Vec<TimelinePoint>>,
+    /// With `[[requests]]`: each request's seconds in which it sent or ended something.
+    pub by_request: RequestSeconds,
+    /// Per entry of the mix an `[abort]` rule names, its final seconds, every one (counts
+    /// only): what those rules read.
+    pub watched: BTreeMap<usize, Vec<TimelinePoint>>,
 }
 
 impl Timeline {
@@ -228,14 +271,15 @@ impl Timeline {
             pending: BTreeMap::new(),
             points: Vec::new(),
             histograms: Vec::new(),
-            by_request: BTreeMap::new(),
+            by_request: RequestSeconds::default(),
+            watched: BTreeMap::new(),
         }
     }
 
     /// Keeps the final seconds of these entries of the mix apart (for `[abort]` rules that
     /// name a request).
     pub fn watch_requests(mut self, entries: impl IntoIterator<Item = usize>) -> Timeline {
-        self.by_request = entries.into_iter().map(|e| (e, Vec::new())).collect();
+        self.watched = entries.into_iter().map(|e| (e, Vec::new())).collect();
         self
     }
 
@@ -271,11 +315,18 @@ impl Timeline {
     }
 
     fn push(&mut self, sec: u64, rec: &SecondRecord) {
-        for (entry, points) in &mut self.by_request {
+        for (entry, points) in &mut self.watched {
+            let quiet = |t_s| TimelinePoint {
+                t_s,
+                ..TimelinePoint::default()
+            };
             let next = points.last().map_or(0, |p| p.t_s + 1);
-            points.extend((next..sec).map(|t_s| RequestSecond::default().point(t_s)));
-            let counts = rec.by_request.get(*entry).copied().unwrap_or_default();
-            points.push(counts.point(sec));
+            points.extend((next..sec).map(quiet));
+            points.push(
+                rec.by_request
+                    .get(*entry)
+                    .map_or(quiet(sec), |r| r.point(sec)),
+            );
         }
         // Quiet seconds (a pause) still get a point: one per second.
         let next = self.points.last().map_or(0, |p| p.t_s + 1);
@@ -309,6 +360,7 @@ impl Timeline {
             planned: None,
             client_rate_limit: rec.client_rate,
         });
+        self.push_requests(sec, &rec.by_request);
         if !rec.latency.is_empty() {
             let encoded = |h: &Option<Histogram<u64>>| h.as_ref().map_or(String::new(), encode);
             self.histograms.push(SecondHistograms {
@@ -317,6 +369,37 @@ impl Timeline {
                 ok: encoded(&rec.ok_latency),
                 throttled: encoded(&rec.throttled_latency),
             });
+        }
+    }
+
+    /// Each request's part of second `sec`, for those that sent or ended something in it.
+    fn push_requests(&mut self, sec: u64, requests: &[RequestSecondRecord]) {
+        let by = &mut self.by_request;
+        if by.points.len() < requests.len() {
+            by.points.resize_with(requests.len(), Vec::new);
+            by.histograms.resize_with(requests.len(), Vec::new);
+        }
+        for (entry, r) in requests.iter().enumerate() {
+            if r.sent + r.ok + r.throttled + r.errors + r.requests == 0 {
+                continue;
+            }
+            let latency = SecondLatency::of(&r.latency);
+            by.points[entry].push(RequestSecond {
+                t_s: sec,
+                sent: r.sent,
+                ok: r.ok,
+                throttled: r.throttled,
+                errors: r.errors,
+                requests: r.requests,
+                p50_ms: latency.p50,
+                p99_ms: latency.p99,
+            });
+            if !r.latency.is_empty() {
+                by.histograms[entry].push(RequestSecondHistogram {
+                    t_s: sec,
+                    latency: encode(&r.latency),
+                });
+            }
         }
     }
 
@@ -348,24 +431,27 @@ mod tests {
         let mut t = Timeline::new(2).watch_requests([1]);
         let mut a = rec(0, 3, 0);
         a.request_mut(2, 1)
+            .unwrap()
             .count_attempt(Outcome::Throttled(crate::classify::ThrottleKind::Other));
         let mut b = rec(0, 1, 0);
-        b.request_mut(2, 1).count_request(Outcome::Ok);
-        b.request_mut(2, 0).count_attempt(Outcome::Ok);
+        b.request_mut(2, 1)
+            .unwrap()
+            .count_request(Outcome::Ok, 1000);
+        b.request_mut(2, 0).unwrap().count_attempt(Outcome::Ok);
         t.add(0, a);
         t.add(1, b);
         t.add(0, rec(2, 1, 0));
         t.lane_done(1);
         t.lane_done(0);
-        let points = &t.by_request[&1];
+        let points = &t.watched[&1];
         assert_eq!(points.iter().map(|p| p.t_s).collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!((points[0].throttled, points[0].requests), (1, 1));
-        assert_eq!(
-            points[1],
-            RequestSecond::default().point(1),
-            "a quiet second"
-        );
-        assert!(!t.by_request.contains_key(&0), "entry 0 is not watched");
+        let quiet = TimelinePoint {
+            t_s: 1,
+            ..TimelinePoint::default()
+        };
+        assert_eq!(points[1], quiet, "a quiet second");
+        assert!(!t.watched.contains_key(&0), "entry 0 is not watched");
     }
 
     #[test]
@@ -391,6 +477,30 @@ mod tests {
         assert_eq!(super::super::decode(&h.latency).unwrap().len(), 4);
         assert_eq!(super::super::decode(&h.ok).unwrap().len(), 2);
         assert_eq!(super::super::decode(&h.throttled).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn each_requests_second_is_added_over_lanes_and_kept_apart() {
+        let mut t = Timeline::new(2);
+        for (lane, (entry, ms)) in [(1, 40u64), (1, 60)].into_iter().enumerate() {
+            let mut r = SecondRecord::new(0);
+            r.sent = 1;
+            let cell = r.request_mut(3, entry).unwrap();
+            cell.sent += 1;
+            cell.count_attempt(Outcome::Ok);
+            cell.count_request(Outcome::Ok, ms * 1000);
+            t.add(lane, r);
+        }
+        t.lane_done(0);
+        t.lane_done(1);
+        let by = &t.by_request;
+        assert!(by.points[0].is_empty() && by.points[2].is_empty());
+        let p = &by.points[1][0];
+        assert_eq!((p.t_s, p.sent, p.ok, p.requests), (0, 2, 2, 2));
+        assert!((p.p99_ms - 60.0).abs() < 1.0, "{p:?}");
+        let h = super::super::decode(&by.histograms[1][0].latency).unwrap();
+        assert_eq!(h.len(), 2);
+        assert!(SecondRecord::new(0).request_mut(0, 0).is_none(), "no mix");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::markdown::cell;
 use super::outcome::percent;
 use super::summary::ms;
-use crate::results::compare::{CompareMetric, Comparison, Line, Verdict};
+use crate::results::compare::{CompareMetric, Comparison, Line, Section, Verdict};
 use crate::results::StageKind;
 
 /// A value in its unit: "41.2ms", "1.20%", "99.8/s", "0.05".
@@ -60,15 +60,24 @@ fn verdict_line(c: &Comparison) -> String {
     if c.regressions == 0 {
         return "no regression".into();
     }
+    let named = |s: &'_ Section, request: bool| {
+        if request {
+            format!("request {}", s.name)
+        } else {
+            s.name.clone()
+        }
+    };
     let what: Vec<String> = c
         .sections
         .iter()
-        .flat_map(|s| s.lines.iter().map(move |l| (s, l)))
-        .filter(|(_, l)| l.verdict == Verdict::Regressed)
-        .map(|(s, l)| {
+        .map(|s| (s, false))
+        .chain(c.requests.iter().map(|s| (s, true)))
+        .flat_map(|(s, request)| s.lines.iter().map(move |l| (s, request, l)))
+        .filter(|(_, _, l)| l.verdict == Verdict::Regressed)
+        .map(|(s, request, l)| {
             format!(
                 "{} {} {} (limit {})",
-                s.name,
+                named(s, request),
                 metric_name(l.metric),
                 change(l),
                 l.limit.as_deref().unwrap_or("")
@@ -108,8 +117,17 @@ pub fn text(c: &Comparison) -> String {
     for n in &c.notes {
         let _ = writeln!(out, "note: {n}");
     }
-    for s in &c.sections {
-        let _ = writeln!(out, "\n{}", section_title(&s.name, s.kind));
+    let titled = c
+        .sections
+        .iter()
+        .map(|s| (section_title(&s.name, s.kind), s))
+        .chain(
+            c.requests
+                .iter()
+                .map(|s| (format!("request {}", s.name), s)),
+        );
+    for (title, s) in titled {
+        let _ = writeln!(out, "\n{title}");
         let _ = writeln!(
             out,
             "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>7}  verdict",
@@ -132,6 +150,14 @@ pub fn text(c: &Comparison) -> String {
     for (which, names) in [("base", &c.only_in_base), ("head", &c.only_in_head)] {
         if !names.is_empty() {
             let _ = writeln!(out, "\nonly in the {which}: {}", names.join(", "));
+        }
+    }
+    for (which, names) in [
+        ("base", &c.requests_only_in_base),
+        ("head", &c.requests_only_in_head),
+    ] {
+        if !names.is_empty() {
+            let _ = writeln!(out, "\nrequests only in the {which}: {}", names.join(", "));
         }
     }
     let _ = writeln!(out, "\n{}", verdict_line(c));
@@ -167,8 +193,17 @@ pub fn markdown(c: &Comparison) -> String {
     for n in &c.notes {
         let _ = writeln!(out, "- note: {}", cell(n));
     }
-    for s in &c.sections {
-        let _ = writeln!(out, "\n### {}\n", cell(&section_title(&s.name, s.kind)));
+    let titled = c
+        .sections
+        .iter()
+        .map(|s| (section_title(&s.name, s.kind), s))
+        .chain(
+            c.requests
+                .iter()
+                .map(|s| (format!("request {}", s.name), s)),
+        );
+    for (title, s) in titled {
+        let _ = writeln!(out, "\n### {}\n", cell(&title));
         let _ = writeln!(
             out,
             "| metric | base | head | change | noise | limit | verdict |"
@@ -194,6 +229,18 @@ pub fn markdown(c: &Comparison) -> String {
     for (which, names) in [("base", &c.only_in_base), ("head", &c.only_in_head)] {
         if !names.is_empty() {
             let _ = writeln!(out, "\nOnly in the {which}: {}", cell(&names.join(", ")));
+        }
+    }
+    for (which, names) in [
+        ("base", &c.requests_only_in_base),
+        ("head", &c.requests_only_in_head),
+    ] {
+        if !names.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nRequests only in the {which}: {}",
+                cell(&names.join(", "))
+            );
         }
     }
     let _ = writeln!(

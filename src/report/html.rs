@@ -59,8 +59,10 @@ pub fn render(r: &Results) -> String {
         tables::probe(&mut out, r);
     }
     charts(&mut out);
+    request_charts(&mut out, r);
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);
+    tables::requests(&mut out, r);
     tables::lambda(&mut out, r);
     tables::thresholds(&mut out, r);
     tables::preflight(&mut out, r);
@@ -84,6 +86,42 @@ pub fn render(r: &Results) -> String {
         REPORT_JS
     );
     out
+}
+
+/// With `[[requests]]` and their seconds: each request's rate and p99 per second.
+fn request_charts(out: &mut String, r: &Results) {
+    let has_seconds = r
+        .by_request
+        .as_ref()
+        .is_some_and(|m| m.values().any(|q| !q.timeline.is_empty()));
+    if !has_seconds {
+        return;
+    }
+    let sections = [
+        (
+            "chart-request-rate",
+            "Requests per second, per request",
+            "Attempts of each request of the mix sent in each second, one line per request \
+             (its name in the legend): the mix's shares over time, and which request a \
+             change of rate came from.",
+        ),
+        (
+            "chart-request-p99",
+            "p99 per second, per request (log scale)",
+            "The p99 end-to-end latency of each request's logical requests that ended in each \
+             second, whatever their outcome: which request of the mix got slow, and when.",
+        ),
+    ];
+    for (id, title, help) in sections {
+        let _ = writeln!(
+            out,
+            "<section class=\"chart-section\"><h2>{}</h2><p class=\"help\">{}</p>\
+             <div class=\"chart\" id=\"{}\" data-points=\"0\"></div></section>",
+            esc(title),
+            esc(help),
+            id
+        );
+    }
 }
 
 /// The chart sections; report.js draws into their `.chart` elements.
@@ -446,6 +484,27 @@ mod tests {
         assert!(html.contains(r#"<dd id="key-p99">120ms</dd>"#));
         assert!(html.contains(r#"<dd id="key-peak">110</dd>"#));
         assert!(html.contains("Throttling began at 1801 s"));
+    }
+
+    #[test]
+    fn a_mix_has_a_table_of_its_requests_and_of_them_by_stage() {
+        let mut r = crate::report::fixture::mixed();
+        let q = r.by_request.as_mut().unwrap();
+        let evil = q.remove("get order").unwrap();
+        q.insert("<b>get</b>".into(), evil);
+        let html = render(&r);
+        assert!(html.contains("<section id=\"requests\"><h2>Requests</h2>"));
+        assert!(
+            html.contains("<tr><td>create order</td><td>-</td><td>30</td><td>25</td><td>0</td><td>5</td><td>16.7%</td><td>3.0</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td>&lt;b&gt;get&lt;/b&gt;</td>"),
+            "a name is text"
+        );
+        assert!(html.contains("<summary>By stage (2 rows)</summary>"));
+        let plain = render(&crate::report::fixture::passed());
+        assert!(!plain.contains("id=\"requests\""));
     }
 
     #[test]

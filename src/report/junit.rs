@@ -2,7 +2,8 @@
 //! GitHub Actions' JUnit reporters): one testsuite per run, one testcase per threshold,
 //! one for the quota check, one each for "requests sent as planned" and "requests
 //! succeeded", one for a probe's knee, and one each for an abort, an interruption or a
-//! fault of stampede when there was one. Pure.
+//! fault of stampede when there was one; with `[[requests]]`, one per request of the mix
+//! (classname `stampede.requests`). Pure.
 //!
 //! Which cases fail is the one verdict's ([`crate::verdict::judge`]): there are failures
 //! exactly when it is not a pass. A gate it does not judge in this file (a shard's
@@ -16,8 +17,8 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use super::outcome::{judge, observed, threshold_name};
 use crate::results::Results;
 use crate::verdict::judge::Reason;
-use crate::verdict::num;
 use crate::verdict::thresholds::ThresholdResult;
+use crate::verdict::{ms, num};
 
 pub fn render(r: &Results) -> String {
     let suite_name = r.name.clone().unwrap_or_else(|| "stampede".to_string());
@@ -117,6 +118,14 @@ pub fn render(r: &Results) -> String {
         case.set_classname(suite_name.as_str());
         suite.add_test_case(case);
     }
+    for case in request_cases(
+        r,
+        &|t| deferred(&|d| matches!(d, Reason::Threshold(d) if d == t)),
+        not_here,
+        run_time,
+    ) {
+        suite.add_test_case(case);
+    }
     let mut report = Report::new("stampede");
     if let Some(at) = timestamp {
         report.set_timestamp(at);
@@ -209,6 +218,71 @@ fn succeeded_case(r: &Results, time: Duration) -> TestCase {
     }
 }
 
+/// The classname of the mix's testcases, so reporters group them apart from the gates.
+pub const REQUESTS_CLASSNAME: &str = "stampede.requests";
+
+/// With `[[requests]]`: a testcase per request, named after it, failed when a threshold
+/// on that request failed (skipped when those are judged elsewhere, a shard's); its
+/// figures over the run are its `<system-out>`.
+fn request_cases(
+    r: &Results,
+    deferred: &dyn Fn(&ThresholdResult) -> bool,
+    not_here: &str,
+    time: Duration,
+) -> Vec<TestCase> {
+    let Some(requests) = &r.by_request else {
+        return Vec::new();
+    };
+    requests
+        .iter()
+        .map(|(name, q)| {
+            let failed: Vec<&ThresholdResult> = r
+                .thresholds
+                .iter()
+                .filter(|t| !t.pass && t.request.as_deref() == Some(name.as_str()))
+                .collect();
+            let mut case = if failed.is_empty() {
+                passing(name.clone(), time)
+            } else if failed.iter().all(|t| deferred(t)) {
+                skipped(name.clone(), not_here, time)
+            } else {
+                let why: Vec<String> = failed
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{}: observed {}, limit {}",
+                            threshold_name(t),
+                            observed(t),
+                            t.limit
+                        )
+                    })
+                    .collect();
+                failing(
+                    name.clone(),
+                    NonSuccessKind::Failure,
+                    "threshold",
+                    why.join("; "),
+                    None,
+                    time,
+                )
+            };
+            let t = &q.totals;
+            case.set_system_out(format!(
+                "{} requests: {} ok, {} throttled, {} errors; p50 {}, p99 {}; {:.1} req/s",
+                t.requests,
+                t.ok,
+                t.throttled,
+                t.errors,
+                ms(q.latency_ms.p50),
+                ms(q.latency_ms.p99),
+                q.achieved_rps
+            ));
+            case.set_classname(REQUESTS_CLASSNAME);
+            case
+        })
+        .collect()
+}
+
 fn skipped(name: String, why: &str, time: Duration) -> TestCase {
     let mut status = TestCaseStatus::skipped();
     status.set_message(why);
@@ -299,6 +373,29 @@ mod tests {
         assert!(xml.contains("tests=\"6\""), "{xml}");
         assert!(xml.contains("failures=\"3\""), "{xml}");
         assert!(xml.contains("timestamp=\"2027-01-15T08:00:00"), "{xml}");
+    }
+
+    #[test]
+    fn a_mix_has_a_testcase_per_request_beside_the_gates() {
+        let xml = render(&fixture::mixed());
+        assert!(
+            xml.contains("<testcase name=\"create order\" classname=\"stampede.requests\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testcase name=\"get order\" classname=\"stampede.requests\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "30 requests: 25 ok, 0 throttled, 5 errors; p50 30.0ms, p99 120ms; 3.0 req/s"
+            ),
+            "{xml}"
+        );
+        // The gates stay: a threshold, the quota check, sent, succeeded; and the two requests.
+        assert!(xml.contains("tests=\"6\""), "{xml}");
+        assert!(xml.contains("failures=\"0\""), "{xml}");
+        assert!(!render(&fixture::passed()).contains("stampede.requests"));
     }
 
     #[test]

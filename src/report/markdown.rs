@@ -90,6 +90,8 @@ fn sections(r: &Results) -> Vec<Section> {
     };
     add("the summary", 2, summary(r));
     add("the stages", 5, stages(r));
+    add("the requests", 5, requests(r));
+    add("the requests by stage", 7, requests_by_stage(r));
     add("the Lambda invocations", 6, lambda(r));
     add("the probe", 2, probe(r));
     add("the thresholds", 3, thresholds(r));
@@ -338,6 +340,81 @@ fn stages(r: &Results) -> String {
     out
 }
 
+/// With `[[requests]]`: a row per request of the mix over the run, by name.
+fn requests(r: &Results) -> String {
+    let Some(requests) = &r.by_request else {
+        return String::new();
+    };
+    let mut out = String::from(
+        "### Requests\n\n| request | requests | ok | throttled | errors | error % | p50 | p99 | req/s |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for (name, q) in requests {
+        let t = &q.totals;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            cell(name),
+            t.requests,
+            t.ok,
+            t.throttled,
+            t.errors,
+            share(t.errors, t.requests),
+            ms(q.latency_ms.p50),
+            ms(q.latency_ms.p99),
+            q.achieved_rps
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// Most rows a PR comment's table of requests by stage gets; past it, the results file
+/// has them (a hundred requests over ten stages is a thousand rows nobody reads there).
+const REQUESTS_BY_STAGE_MAX_ROWS: usize = 60;
+
+/// With `[[requests]]` and more than one stage that sent: each stage's requests, compactly
+/// (one row per stage and request: requests, ok, throttled, errors, p99).
+fn requests_by_stage(r: &Results) -> String {
+    let stages: Vec<_> = r
+        .stages
+        .iter()
+        .filter_map(|s| Some((s, s.by_request.as_ref()?)))
+        .filter(|(_, q)| !q.is_empty())
+        .collect();
+    if stages.len() < 2 {
+        return String::new();
+    }
+    let rows: usize = stages.iter().map(|(_, q)| q.len()).sum();
+    let mut out = String::from("### Requests by stage\n\n");
+    if rows > REQUESTS_BY_STAGE_MAX_ROWS {
+        let _ = writeln!(
+            out,
+            "{rows} rows ({} stages × their requests): each stage's `by_request` in the results file, or the HTML report, has them.\n",
+            stages.len()
+        );
+        return out;
+    }
+    out.push_str("| stage | request | requests | ok | throttled | errors | p99 |\n|---|---|--:|--:|--:|--:|--:|\n");
+    for (s, requests) in stages {
+        for (name, q) in requests {
+            let t = &q.totals;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                cell(&s.name),
+                cell(name),
+                t.requests,
+                t.ok,
+                t.throttled,
+                t.errors,
+                ms(q.latency_ms.p99)
+            );
+        }
+    }
+    out.push('\n');
+    out
+}
+
 fn stage_row(
     out: &mut String,
     name: &str,
@@ -366,7 +443,7 @@ fn thresholds(r: &Results) -> String {
         return String::new();
     }
     let mut out = String::from(
-        "### Thresholds\n\n| | threshold | stage | limit | observed |\n|---|---|---|--:|--:|\n",
+        "### Thresholds\n\n| | threshold | applies to | limit | observed |\n|---|---|---|--:|--:|\n",
     );
     for t in &r.thresholds {
         let _ = writeln!(
@@ -374,7 +451,7 @@ fn thresholds(r: &Results) -> String {
             "| {} | {} | {} | {} | {} |",
             if t.pass { "✅" } else { "❌" },
             cell(&t.name),
-            cell(t.stage.as_deref().unwrap_or("all")),
+            cell(&outcome::threshold_scope(t).unwrap_or_else(|| "all".into())),
             cell(&t.limit),
             outcome::observed(t)
         );
@@ -486,7 +563,7 @@ mod tests {
         assert!(md.contains("- the quota check failed"), "{md}");
         assert!(md.contains("aborted at 7 s: throttle_rate"), "{md}");
         assert!(
-            md.contains("| ❌ | throttle_rate | ramp | 1% | 12.5% |"),
+            md.contains("| ❌ | throttle_rate | stage ramp | 1% | 12.5% |"),
             "{md}"
         );
         assert!(md.contains("| ✅ | p99 | all | 800ms | 120ms |"), "{md}");
@@ -533,6 +610,51 @@ mod tests {
         assert_eq!(no_html("``x`<b>``"), "``x`<b>``");
         assert_eq!(no_html("\\`<b>`"), "\\`&lt;b&gt;`");
         assert_eq!(no_html("café <é>"), "café &lt;é&gt;");
+    }
+
+    #[test]
+    fn a_mix_has_a_table_of_its_requests_after_the_stages() {
+        let md = render(&fixture::mixed());
+        let stages = md.find("### Stages").unwrap();
+        let requests = md.find("### Requests\n").expect(&md);
+        assert!(stages < requests, "{md}");
+        assert!(
+            md.contains("| create order | 30 | 25 | 0 | 5 | 16.7% | 30.0ms | 120ms | 3.0 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| get order | 70 | 60 | 10 | 0 | 0.0% | 10.0ms | 40.0ms | 7.0 |"),
+            "{md}"
+        );
+        // One stage: its requests are the run's, no second table.
+        assert!(!md.contains("### Requests by stage"), "{md}");
+        let mut two = fixture::mixed();
+        let mut second = two.stages[0].clone();
+        second.name = "peak".into();
+        two.stages.push(second);
+        let md = render(&two);
+        assert!(
+            md.contains("| peak | get order | 70 | 60 | 10 | 0 | 40.0ms |"),
+            "{md}"
+        );
+        // Without [[requests]], neither table.
+        let md = render(&fixture::passed());
+        assert!(!md.contains("### Requests"), "{md}");
+    }
+
+    #[test]
+    fn many_requests_by_stage_are_left_to_the_results_file() {
+        let mut r = fixture::mixed();
+        let one = r.by_request.clone().unwrap()["get order"].clone();
+        let many: std::collections::BTreeMap<String, _> =
+            (0..40).map(|i| (format!("r{i}"), one.clone())).collect();
+        r.stages[0].by_request = Some(many.clone());
+        let mut second = r.stages[0].clone();
+        second.name = "peak".into();
+        r.stages.push(second);
+        let md = render(&r);
+        assert!(md.contains("80 rows (2 stages × their requests)"), "{md}");
+        assert!(!md.contains("| peak | r0 |"), "{md}");
     }
 
     #[test]

@@ -76,6 +76,36 @@ pub(crate) mod fixture {
         r
     }
 
+    /// `passed()` as a mix of two requests, "get order" (70, 60 ok, 10 throttled) and
+    /// "create order" (30, 25 ok, 5 errors), in the run and in its one stage.
+    pub fn mixed() -> Results {
+        use crate::results::{Percentiles, RequestResult, Totals};
+        let mut r = passed();
+        let request = |requests, ok, throttled, errors, p99| RequestResult {
+            totals: Totals {
+                requests,
+                ok,
+                throttled,
+                errors,
+                ..Totals::default()
+            },
+            latency_ms: Percentiles {
+                p50: p99 / 4.0,
+                p99,
+                ..Percentiles::default()
+            },
+            achieved_rps: requests as f64 / 10.0,
+            ..RequestResult::default()
+        };
+        let by_request = BTreeMap::from([
+            ("get order".to_string(), request(70, 60, 10, 0, 40.0)),
+            ("create order".to_string(), request(30, 25, 0, 5, 120.0)),
+        ]);
+        r.stages[0].by_request = Some(by_request.clone());
+        r.by_request = Some(by_request);
+        r
+    }
+
     /// A run that failed a stage's threshold and the quota check, and was aborted; its
     /// name and a stage's name hold a `|`.
     pub fn failed() -> Results {

@@ -3,7 +3,9 @@
 
 use crate::results::Results;
 
-pub use crate::verdict::judge::{judge, observed, percent, threshold_name, Outcome, Verdict};
+pub use crate::verdict::judge::{
+    judge, observed, percent, threshold_name, threshold_scope, Outcome, Verdict,
+};
 
 /// Why the run did not pass, most serious first; empty when it passed.
 pub fn reasons(r: &Results) -> Vec<String> {

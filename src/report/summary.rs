@@ -329,8 +329,8 @@ fn thresholds(out: &mut String, r: &Results) {
     if !r.thresholds.is_empty() {
         let _ = writeln!(out, "\nthresholds");
         for t in &r.thresholds {
-            let name = match &t.stage {
-                Some(stage) => format!("{stage}: {}", t.name),
+            let name = match super::outcome::threshold_scope(t) {
+                Some(scope) => format!("{scope}: {}", t.name),
                 None => t.name.clone(),
             };
             let observed = super::outcome::observed(t);

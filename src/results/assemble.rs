@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::{numbering, RunRecord};
-use crate::record::StageRecord;
+use crate::record::{RequestSeconds, StageRecord};
 use crate::scenario::{Scenario, Shard};
 use crate::schedule::StagePlan;
 use crate::verdict::thresholds::{self, ThresholdResult};
@@ -63,6 +63,11 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         thresholds: checked,
         request_names: mix.map_or(Vec::new(), |m| m.names()),
     });
+    add_request_seconds(
+        &mut results,
+        &mix.map_or(Vec::new(), |m| m.names()),
+        record.request_seconds,
+    );
     if let Some(target) = &scenario.target.lambda {
         for (stage, rec) in results.stages.iter_mut().zip(&record.stages) {
             stage.lambda = Some(lambda_seen(rec.lambda.as_deref(), &rec.counts));
@@ -188,5 +193,28 @@ fn planned_per_second(plans: &[StagePlan], shard: Shard, results: &mut Results) 
                 }
             })
             .reduce(|a, b| a + b);
+    }
+}
+
+/// Each request's seconds into its `by_request` entry (the run level) and its histograms:
+/// the engine keeps them by entry of the mix, `names` says whose each is.
+fn add_request_seconds(results: &mut Results, names: &[&str], seconds: RequestSeconds) {
+    let (Some(requests), Some(histograms)) = (
+        results.by_request.as_mut(),
+        results.histograms.by_request.as_mut(),
+    ) else {
+        return;
+    };
+    let RequestSeconds {
+        points,
+        histograms: second_histograms,
+    } = seconds;
+    for ((name, points), seconds) in names.iter().zip(points).zip(second_histograms) {
+        if let Some(r) = requests.get_mut(*name) {
+            r.timeline = points;
+        }
+        if let Some(h) = histograms.get_mut(*name) {
+            h.seconds = seconds;
+        }
     }
 }

@@ -325,6 +325,7 @@ fn request_result(r: &StageRecord, planned: Option<u64>) -> RequestResult {
         service_ms: percentiles(&r.service),
         achieved_rps: 0.0,
         planned_requests: planned,
+        timeline: Vec::new(),
     }
 }
 

@@ -109,11 +109,20 @@ impl Reason {
 /// or `stage ramp, request "create order": p99 ≤ 300ms`.
 pub fn threshold_name(t: &ThresholdResult) -> String {
     let bound = format!("{} ≤ {}", t.name, t.limit);
+    match threshold_scope(t) {
+        Some(scope) => format!("{scope}: {bound}"),
+        None => bound,
+    }
+}
+
+/// What a threshold applies to — `stage ramp`, `request "get order"`, both — or `None`
+/// for the whole run. Every report's "applies to" column.
+pub fn threshold_scope(t: &ThresholdResult) -> Option<String> {
     match (&t.stage, &t.request) {
-        (Some(stage), Some(request)) => format!("stage {stage}, request {request:?}: {bound}"),
-        (Some(stage), None) => format!("stage {stage}: {bound}"),
-        (None, Some(request)) => format!("request {request:?}: {bound}"),
-        (None, None) => bound,
+        (Some(stage), Some(request)) => Some(format!("stage {stage}, request {request:?}")),
+        (Some(stage), None) => Some(format!("stage {stage}")),
+        (None, Some(request)) => Some(format!("request {request:?}")),
+        (None, None) => None,
     }
 }
 

@@ -506,3 +506,154 @@ fn a_one_hour_report_is_small_and_draws_quickly() {
     );
     assert!(run.elapsed < Duration::from_secs(20), "{:?}", run.elapsed);
 }
+
+/// A mix of three requests against a loopback server where "create order" slows down
+/// after two seconds: its table, and each request's rate and p99 per second, drawn.
+#[test]
+fn a_mixs_requests_are_drawn_per_second_in_chromium() {
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let server = common::TestServer::start(|a| common::Reply {
+        status: 200,
+        delay: match a.uri.path() {
+            "/api/orders" if a.since_start > Duration::from_secs(2) => Duration::from_millis(60),
+            "/api/orders" => Duration::from_millis(15),
+            _ => Duration::from_millis(3),
+        },
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::write(
+        dir.path(),
+        "mix.toml",
+        &format!(
+            r#"name = "orders mix"
+[target]
+url = "{}api"
+
+[[requests]]
+name = "create order"
+method = "POST"
+path = "/orders"
+weight = 2
+
+[[requests]]
+name = "get order"
+path = "/orders/1"
+weight = 6
+
+[[requests]]
+name = "list <orders>"
+path = "/orders/recent?page=2"
+
+[[stages]]
+name = "steady"
+kind = "constant"
+rate = 60
+duration = "2s"
+
+[[stages]]
+name = "peak"
+kind = "constant"
+rate = 120
+duration = "2s"
+"#,
+            server.url()
+        ),
+    );
+    let out = dir.path().join("results.json");
+    let o = common::stampede(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let r = stampede::results::file::read(&out).expect("the results read back");
+    let requests = r.by_request.as_ref().expect("by_request");
+    for (name, q) in requests {
+        let sent: u64 = q.timeline.iter().map(|p| p.sent).sum();
+        let ended: u64 = q.timeline.iter().map(|p| p.requests).sum();
+        assert_eq!(sent, q.attempts.sent, "{name}: its seconds add up");
+        assert_eq!(ended, q.totals.requests, "{name}");
+    }
+    let html = stampede::report::html::render(&r);
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let profile = dir.path().join("profile");
+    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert!(
+        run.output.status.success(),
+        "{}",
+        common::stderr(&run.output)
+    );
+    assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
+    assert_eq!(
+        attr(&dom, "<body", "data-drawn").as_deref(),
+        Some("6"),
+        "the four charts and the two of the requests"
+    );
+    for id in ["chart-request-rate", "chart-request-p99"] {
+        let at = dom.find(&format!("id=\"{id}\"")).unwrap();
+        let start = dom[..at].rfind('<').unwrap();
+        let points: u64 = attr(&dom[start..], "<div", "data-points")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(points >= 3 * 4, "#{id}: {points} points");
+        assert_eq!(
+            attr(&dom[start..], "<div", "data-drawn").as_deref(),
+            Some("1")
+        );
+        let chart = &dom[at..];
+        assert!(chart.contains("<canvas"), "#{id} has no canvas");
+        // uPlot's legend names each request, as text.
+        let legend = &chart[..chart.find("</section>").unwrap()];
+        for name in ["create order", "get order", "list &lt;orders&gt;"] {
+            assert!(legend.contains(name), "#{id}'s legend has no {name}");
+        }
+    }
+    assert!(dom.contains("<section id=\"requests\"><h2>Requests</h2>"));
+    // The data drawn: "create order"'s p99 rises past 50 ms in the peak; "get order"'s not.
+    let data = data_of(&html);
+    let p99 = |name: &str| -> Vec<f64> {
+        data["request_p99"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["label"] == name)
+            .unwrap()["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect()
+    };
+    let slow = p99("create order");
+    assert!(slow.iter().any(|&v| v > 50.0), "{slow:?}");
+    assert!(slow.iter().any(|&v| v < 30.0), "{slow:?}");
+    assert!(p99("get order").iter().all(|&v| v < 50.0));
+
+    let shot = target_dir().join("html-report-requests.png");
+    let _ = std::fs::remove_file(&shot);
+    let shot_arg = format!("--screenshot={}", shot.display());
+    let run = headless(
+        &chromium,
+        &profile,
+        &page,
+        &[
+            shot_arg.as_str(),
+            "--window-size=1400,4200",
+            "--hide-scrollbars",
+        ],
+    );
+    assert!(
+        run.output.status.success(),
+        "{}",
+        common::stderr(&run.output)
+    );
+    assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
+    eprintln!("screenshot: {}", shot.display());
+}

@@ -37,6 +37,7 @@ mod quota_check;
 mod quotas;
 mod rate_limiter;
 mod report;
+mod report_mix;
 mod retry;
 mod run;
 mod scenarios;

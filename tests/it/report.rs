@@ -127,7 +127,7 @@ fn report_prints_the_summary_and_writes_the_same_markdown() {
     for part in [
         "**Why it failed:**",
         "the quota check failed",
-        "| ❌ | throttle_rate | ramp | 1% |",
+        "| ❌ | throttle_rate | stage ramp | 1% |",
         "| ✅ | p99 | all | 5s |",
         "### Stages",
         "| ramp | ramp |",

@@ -264,13 +264,17 @@ fn the_quotas_schema_allows_exactly_the_keys_the_quotas_file_reads() {
 }
 
 /// Python with `jsonschema`, from the test tools' venv.
-fn python_with_jsonschema() -> Option<PathBuf> {
+pub(crate) fn python_with_jsonschema() -> Option<PathBuf> {
     tool("python3").or_else(|| tool("python"))
 }
 
 /// Validates each JSON `instance` against `schema` (a file) with Python's jsonschema (draft
 /// 7, formats checked); returns the error messages.
-fn jsonschema_errors(python: &Path, schema: &Path, instances: &[PathBuf]) -> Vec<String> {
+pub(crate) fn jsonschema_errors(
+    python: &Path,
+    schema: &Path,
+    instances: &[PathBuf],
+) -> Vec<String> {
     let script = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\
         jsonschema.Draft7Validator.check_schema(schema)\n\

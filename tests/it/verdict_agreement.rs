@@ -1,6 +1,7 @@
 //! The one verdict, end to end: a corpus of results files made by real runs on loopback
 //! (passing, a threshold failed, the quota check failed, aborted, interrupted, faulted,
-//! nothing succeeded, shards, merges holding a faulted or an interrupted shard, and probes
+//! nothing succeeded, a request mix passing and failing, shards, merges holding a faulted
+//! or an interrupted shard, and probes
 //! with and without a knee) goes
 //! through every command and format — the exit code of the command that wrote it, the
 //! summary's verdict line, the HTML banner, JUnit's failures, the Markdown headline — and
@@ -288,6 +289,46 @@ fn every_command_and_format_gives_the_same_verdict() {
             &[],
         ),
     ];
+    // A mix: JUnit adds a testcase per request, which must not change the verdict's count.
+    let mix = write(
+        d,
+        "mix.toml",
+        "[[requests]]\nname = \"a\"\npath = \"/a\"\n\n[[requests]]\nname = \"b\"\npath = \"/b\"\nweight = 2\n",
+    );
+    let mix = mix.to_str().unwrap();
+    corpus.push(run(
+        d,
+        "mix-passing",
+        &[
+            "--url",
+            &url,
+            "--requests",
+            mix,
+            "--rate",
+            "20",
+            "--duration",
+            "1s",
+        ],
+        &[],
+    ));
+    let slow_url = slow.url();
+    corpus.push(run(
+        d,
+        "mix-threshold-failed",
+        &[
+            "--url",
+            &slow_url,
+            "--requests",
+            mix,
+            "--rate",
+            "20",
+            "--duration",
+            "1s",
+            "--threshold",
+            "p50=1ms",
+        ],
+        &[],
+    ));
     let shard0 = run(d, "shard-0-of-2", &shard("0/2"), &[]);
     let shard1_faulted = run(d, "shard-1-of-2-faulted", &shard("1/2"), &fault);
     hold.store(true, Ordering::SeqCst);
@@ -315,13 +356,15 @@ fn every_command_and_format_gives_the_same_verdict() {
     corpus.extend([merged_faulted, merged_interrupted]);
 
     // The corpus covers every outcome.
-    let expected: [(&str, i32); 13] = [
+    let expected: [(&str, i32); 15] = [
         ("passing", 0),
         ("threshold-failed", 1),
         ("quota-failed", 1),
         ("aborted", 3),
         ("faulted", 4),
         ("nothing-succeeded", 1),
+        ("mix-passing", 0),
+        ("mix-threshold-failed", 1),
         ("interrupted", 130),
         ("shard-0-of-2", 0),
         ("shard-1-of-2-faulted", 4),

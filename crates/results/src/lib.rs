@@ -33,7 +33,7 @@ pub use failure::FailureSample;
 pub use histogram::{
     decode, encode, new_histogram, new_request_histogram, percentiles, Percentiles, SecondLatency,
 };
-pub use timeline::{SecondHistograms, TimelinePoint};
+pub use timeline::{RequestSecond, RequestSecondHistogram, SecondHistograms, TimelinePoint};
 
 use quota_check::QuotaCheck;
 use thresholds::ThresholdResult;
@@ -556,6 +556,10 @@ pub struct RequestResult {
     /// What the schedule planned for it (open and burst stages: its share of the mix).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_requests: Option<u64>,
+    /// At the run level: each second in which it sent or ended something (absent in
+    /// stages, and in files written before it was added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<RequestSecond>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
@@ -587,6 +591,9 @@ pub struct RequestHistograms {
     /// Per stage it was sent in, by stage name.
     #[serde(default)]
     pub stages: Vec<NamedHistograms>,
+    /// Per second in which some of its requests ended (`timeline`'s seconds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seconds: Vec<RequestSecondHistogram>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]

@@ -72,3 +72,29 @@ pub struct SecondHistograms {
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
+
+/// One second of one request of a `[[requests]]` mix: its part of that second's timeline
+/// point (`by_request.NAME.timeline`, the run level only).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct RequestSecond {
+    pub t_s: u64,
+    /// Its attempts sent in the second, and its attempts that ended in it, by outcome.
+    pub sent: u64,
+    pub ok: u64,
+    pub throttled: u64,
+    pub errors: u64,
+    /// Its logical requests that ended in the second, and their latency (2 significant
+    /// digits, as its other histograms).
+    pub requests: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// One request's latency histogram of one second in which some of its requests ended
+/// (`histograms.by_request.NAME.seconds`): merging runs adds these, so a merged second's
+/// percentiles of the request are exact.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct RequestSecondHistogram {
+    pub t_s: u64,
+    pub latency: String,
+}

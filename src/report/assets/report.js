@@ -448,6 +448,15 @@
     timeChart("chart-inflight", data.in_flight, { yLabel: "in flight", fmt: fmtNum, limits: data.concurrency_limits, height: 260 });
   });
   attempt(function () { spectrumChart("chart-spectrum"); });
+  // A mix's requests, each its own line: only when the page has their sections.
+  if (document.getElementById("chart-request-rate")) {
+    attempt(function () {
+      timeChart("chart-request-rate", data.request_rate || [], { yLabel: "sent per second", fmt: fmtNum, height: 280 });
+    });
+    attempt(function () {
+      timeChart("chart-request-p99", data.request_p99 || [], { yLabel: "p99", fmt: fmtMs, log: true, height: 280 });
+    });
+  }
   attempt(function () { kneeChart("chart-knee"); });
   ready = true;
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::quotas::LimitKey;
 use crate::record::{decode, SecondLatency, TimelinePoint};
+use crate::results::RequestSecond;
 use crate::results::Results;
 
 /// Ticks per half distance to 100% in the percentile spectrum, as HdrHistogram's own
@@ -35,6 +36,12 @@ pub struct Data {
     /// A probe's steps by offered load: achieved req/s, p99 ms, throttled %.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub knee: Option<Knee>,
+    /// With `[[requests]]`: per second, each request's attempts sent (one series each,
+    /// named after it) and the p99 of its requests that ended, ms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_rate: Vec<Series>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub request_p99: Vec<Series>,
 }
 
 /// The knee curve: x is the load each step offered, in the order of load.
@@ -186,7 +193,56 @@ pub fn build(r: &Results) -> Data {
         ),
         spectrum: spectrum(r),
         knee: knee(r),
+        request_rate: request_series(r, |p| Some(p.sent as f64), |_| Some(0.0), true),
+        request_p99: request_series(
+            r,
+            |p| (p.requests > 0).then(|| sig3(p.p99_ms)),
+            |_| None,
+            false,
+        ),
     }
+}
+
+/// Colours of the requests' lines: Tableau's ten, then the same dashed.
+const REQUEST_COLORS: [&str; 10] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf",
+];
+
+/// A series per request of the mix with a timeline, on the run's seconds (`t`): `value`
+/// of its second, `quiet` of a second it has none of. Counts are steps, latency lines.
+fn request_series(
+    r: &Results,
+    value: impl Fn(&RequestSecond) -> Option<f64>,
+    quiet: impl Fn(u64) -> Option<f64>,
+    step: bool,
+) -> Vec<Series> {
+    let Some(requests) = &r.by_request else {
+        return Vec::new();
+    };
+    if requests.values().all(|q| q.timeline.is_empty()) {
+        return Vec::new();
+    }
+    requests
+        .iter()
+        .enumerate()
+        .map(|(i, (name, q))| {
+            let by_t: BTreeMap<u64, &RequestSecond> =
+                q.timeline.iter().map(|p| (p.t_s, p)).collect();
+            let values = r
+                .timeline
+                .iter()
+                .map(|p| by_t.get(&p.t_s).map_or_else(|| quiet(p.t_s), |s| value(s)))
+                .collect();
+            let mut s = if step {
+                series(name, REQUEST_COLORS[i % 10], values)
+            } else {
+                line(name, REQUEST_COLORS[i % 10], values)
+            };
+            s.dash = i >= REQUEST_COLORS.len();
+            s
+        })
+        .collect()
 }
 
 /// Each stage from its first scheduled send to the next stage's (the last to the run's end).
@@ -497,6 +553,8 @@ mod tests {
             concurrency_limits: vec![],
             spectrum: Spectrum::default(),
             knee: None,
+            request_rate: vec![],
+            request_p99: vec![],
         };
         let json = to_script_json(&data);
         assert!(!json.contains('<'), "{json}");

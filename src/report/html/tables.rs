@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{cell, esc};
 use crate::record::Percentiles;
 use crate::report::summary::ms;
-use crate::results::{Results, Totals};
+use crate::results::{RequestResult, Results, Totals};
 use crate::verdict::judge::{judge, observed, Outcome};
 use crate::verdict::num;
 
@@ -244,6 +244,65 @@ pub fn stages(out: &mut String, r: &Results) {
     out.push_str("</section>\n");
 }
 
+/// With `[[requests]]`: a row per request of the mix over the run, then, folded, each
+/// stage's requests. Nothing without a mix.
+pub fn requests(out: &mut String, r: &Results) {
+    let Some(requests) = &r.by_request else {
+        return;
+    };
+    section(out, "requests", "Requests");
+    let row = |name: &str, q: &RequestResult| -> Vec<String> {
+        let mut row = vec![
+            esc(name),
+            q.planned_requests.map_or("-".into(), |n| n.to_string()),
+        ];
+        row.extend(totals_cells(&q.totals));
+        row.push(percent(q.totals.errors, q.totals.requests));
+        row.push(cell(format!("{:.1}", q.achieved_rps)));
+        row.extend(latency_cells(&q.latency_ms));
+        row
+    };
+    let head = [
+        "request",
+        "planned",
+        "requests",
+        "ok",
+        "throttled",
+        "errors",
+        "error %",
+        "req/s",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+    ];
+    let rows: Vec<Vec<String>> = requests.iter().map(|(n, q)| row(n, q)).collect();
+    table(out, "num requests", &head, &rows);
+    let by_stage: Vec<Vec<String>> = r
+        .stages
+        .iter()
+        .filter_map(|s| Some((s, s.by_request.as_ref()?)))
+        .flat_map(|(s, q)| {
+            q.iter().map(move |(n, q)| {
+                let mut cells = vec![esc(&s.name)];
+                cells.extend(row(n, q));
+                cells
+            })
+        })
+        .collect();
+    if !by_stage.is_empty() {
+        let _ = write!(
+            out,
+            "<details><summary>By stage ({} rows)</summary>",
+            by_stage.len()
+        );
+        let head: Vec<&str> = ["stage"].into_iter().chain(head).collect();
+        table(out, "num requests-by-stage", &head, &by_stage);
+        out.push_str("</details>");
+    }
+    out.push_str("</section>\n");
+}
+
 pub fn thresholds(out: &mut String, r: &Results) {
     section(out, "thresholds", "Thresholds");
     if r.thresholds.is_empty() {
@@ -256,7 +315,8 @@ pub fn thresholds(out: &mut String, r: &Results) {
         .map(|t| {
             vec![
                 esc(&t.name),
-                esc(t.stage.as_deref().unwrap_or("whole run")),
+                esc(&crate::report::outcome::threshold_scope(t)
+                    .unwrap_or_else(|| "whole run".into())),
                 cell(format!("≤ {}", t.limit)),
                 esc(&observed(t)),
                 pass_badge(t.pass),

@@ -43,7 +43,17 @@ pub struct Comparison {
     pub only_in_base: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub only_in_head: Vec<String>,
-    /// Lines whose verdict is "regressed": exit 1 when above zero.
+    /// With `[[requests]]`: a section per request name both runs have (over the whole run,
+    /// `kind` absent), in name order. Absent when neither run has a mix.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<Section>,
+    /// Request names only the base has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests_only_in_base: Vec<String>,
+    /// Request names only the head has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests_only_in_head: Vec<String>,
+    /// Lines whose verdict is "regressed" (stages and requests): exit 1 when above zero.
     pub regressions: usize,
 }
 
@@ -61,7 +71,7 @@ pub struct Side {
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Section {
-    /// "whole run", or a stage's name.
+    /// "whole run", a stage's name, or (in `requests`) a request's name.
     pub name: String,
     /// The stage's kind; absent for the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -237,8 +247,11 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         .filter(|h| !base.stages.iter().any(|b| b.name == h.name))
         .map(|h| h.name.clone())
         .collect();
+    let (requests, requests_only_in_base, requests_only_in_head) =
+        request_sections(base, head, s.limits, floor);
     let regressions = sections
         .iter()
+        .chain(&requests)
         .flat_map(|s| &s.lines)
         .filter(|l| l.verdict == Verdict::Regressed)
         .count();
@@ -262,8 +275,41 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         sections,
         only_in_base,
         only_in_head,
+        requests,
+        requests_only_in_base,
+        requests_only_in_head,
         regressions,
     })
+}
+
+/// A section per request name both runs have (their whole run), and the names only one
+/// has. Keyed by name, as `by_request` is: a request renamed is two names.
+fn request_sections(
+    base: &Results,
+    head: &Results,
+    limits: &Limits,
+    floor: f64,
+) -> (Vec<Section>, Vec<String>, Vec<String>) {
+    let names = |r: &Results| -> Vec<String> {
+        r.by_request
+            .as_ref()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let (in_base, in_head) = (names(base), names(head));
+    let mut sections = Vec::new();
+    let mut only_in_base = Vec::new();
+    for name in &in_base {
+        match (Stats::request(base, name), Stats::request(head, name)) {
+            (Some(b), Some(h)) => sections.push(section(name, None, &b, &h, limits, floor)),
+            _ => only_in_base.push(name.clone()),
+        }
+    }
+    let only_in_head = in_head
+        .into_iter()
+        .filter(|n| !in_base.contains(n))
+        .collect();
+    (sections, only_in_base, only_in_head)
 }
 
 fn side(file: &str, r: &Results) -> Side {
@@ -515,6 +561,98 @@ mod tests {
             verdict(&c, "s", CompareMetric::ThrottleRate),
             Verdict::WithinNoise
         );
+    }
+
+    /// A run whose mix has a request per (name, latency scale), 1,000 requests each:
+    /// `by_request` and its histograms, as `run` writes them.
+    fn run_of_mix(requests: &[(&str, f64)], seed: u64) -> Results {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut r = run("s", 10, 1.0, 0, seed);
+        let (mut by_request, mut histograms) = (BTreeMap::new(), BTreeMap::new());
+        for (name, scale) in requests {
+            let mut h = crate::new_request_histogram();
+            for _ in 0..1000 {
+                h.record(((40_000.0 + rng.f64() * 10_000.0) * scale) as u64)
+                    .unwrap();
+            }
+            let q = crate::RequestResult {
+                totals: Totals {
+                    requests: 1000,
+                    ok: 1000,
+                    ..Totals::default()
+                },
+                attempts: Attempts {
+                    sent: 1000,
+                    ok: 1000,
+                    ..Attempts::default()
+                },
+                latency_ms: percentiles(&h),
+                achieved_rps: 100.0,
+                ..Default::default()
+            };
+            by_request.insert(name.to_string(), q);
+            let pair = crate::RequestHistograms {
+                latency: encode(&h),
+                service: encode(&h),
+                ok_latency: None,
+                stages: Vec::new(),
+                seconds: Vec::new(),
+            };
+            histograms.insert(name.to_string(), pair);
+        }
+        r.by_request = Some(by_request);
+        r.histograms.by_request = Some(histograms);
+        r
+    }
+
+    #[test]
+    fn a_slower_request_regresses_its_own_section_only() {
+        let limits = Limits::default();
+        let base = run_of_mix(
+            &[("get order", 1.0), ("create order", 1.0), ("old", 1.0)],
+            1,
+        );
+        let head = run_of_mix(
+            &[("get order", 1.0), ("create order", 1.5), ("new", 1.0)],
+            2,
+        );
+        let c = compare(&base, &head, &settings(&limits, false)).unwrap();
+        let names: Vec<&str> = c.requests.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["create order", "get order"], "in name order");
+        assert_eq!(c.requests_only_in_base, ["old"]);
+        assert_eq!(c.requests_only_in_head, ["new"]);
+        let regressed = |s: &Section| {
+            s.lines
+                .iter()
+                .filter(|l| l.verdict == Verdict::Regressed)
+                .map(|l| l.metric)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            regressed(&c.requests[0]),
+            [CompareMetric::P50, CompareMetric::P90, CompareMetric::P99]
+        );
+        assert!(regressed(&c.requests[1]).is_empty(), "{:#?}", c.requests[1]);
+        assert_eq!(c.regressions, 3, "the run's own sections are unchanged");
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["requests"][0]["name"], "create order");
+        assert!(json["requests"][0].get("kind").is_none());
+    }
+
+    #[test]
+    fn without_a_mix_there_are_no_request_sections() {
+        let limits = Limits::default();
+        let c = compare(
+            &run("s", 100, 1.0, 0, 1),
+            &run("s", 100, 1.0, 0, 2),
+            &settings(&limits, false),
+        )
+        .unwrap();
+        assert!(c.requests.is_empty());
+        let json = serde_json::to_value(&c).unwrap();
+        for key in ["requests", "requests_only_in_base", "requests_only_in_head"] {
+            assert!(json.get(key).is_none(), "{key}");
+        }
     }
 
     #[test]

@@ -55,6 +55,29 @@ impl Stats<'_> {
         })
     }
 
+    /// One request of the mix over the whole run (`by_request`), from its own histogram.
+    pub(super) fn request<'r>(r: &'r Results, name: &str) -> Option<Stats<'r>> {
+        let q = r.by_request.as_ref()?.get(name)?;
+        let histogram = r
+            .histograms
+            .by_request
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .and_then(|h| decode(&h.latency));
+        Some(Stats {
+            latency: &q.latency_ms,
+            histogram,
+            totals: &q.totals,
+            attempts: &q.attempts,
+            rate: q.achieved_rps,
+            seconds: if q.achieved_rps > 0.0 {
+                q.totals.requests as f64 / q.achieved_rps
+            } else {
+                0.0
+            },
+        })
+    }
+
     fn ended(&self) -> u64 {
         self.totals.requests + self.totals.abandoned
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use super::request_seconds::merge_request_seconds;
 use super::sum::{add_attempts, add_encoded, add_map, add_opt, add_optional, add_totals};
 use super::Refusal;
 use crate::{
@@ -50,10 +51,12 @@ fn pair() -> Pair {
 
 /// The merged run's `by_request` and its histograms; `stages` (already merged) get
 /// theirs. Nothing when no run has `by_request`.
+/// `shifts`: each file's whole seconds on the merged wall clock, for the requests' seconds.
 pub(super) fn merge_by_request(
     runs: &[Results],
     stages: &mut [StageResult],
     duration_s: f64,
+    shifts: &[u64],
 ) -> Result<Merged, Refusal> {
     if runs.iter().all(|r| r.by_request.is_none()) {
         return Ok((None, None));
@@ -107,6 +110,8 @@ pub(super) fn merge_by_request(
         } else {
             0.0
         };
+        let (timeline, seconds) = merge_request_seconds(runs, shifts, &name)?;
+        req.timeline = timeline;
         out_h.insert(
             name.clone(),
             RequestHistograms {
@@ -114,6 +119,7 @@ pub(super) fn merge_by_request(
                 service: encode(&h.1),
                 ok_latency: h.2.as_ref().map(encode),
                 stages: Vec::new(),
+                seconds,
             },
         );
         out.insert(name, req);

@@ -40,6 +40,7 @@ pub struct MergeInfo {
 
 mod by_request;
 mod refusal;
+mod request_seconds;
 mod seconds;
 mod spans;
 
@@ -148,6 +149,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     }
 
     // Seconds.
+    let shifts = clock.shifts();
     let WallClock {
         timeline,
         seconds: second_histograms,
@@ -158,7 +160,8 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
 
     let throttle_onset = ThrottleOnset::first_in(&timeline);
     let aborted = runs.iter().find_map(|r| r.aborted.clone());
-    let (by_request, by_request_h) = by_request::merge_by_request(&runs, &mut stages, duration_s)?;
+    let (by_request, by_request_h) =
+        by_request::merge_by_request(&runs, &mut stages, duration_s, &shifts)?;
 
     Ok(Results {
         schema: crate::SCHEMA.to_string(),
@@ -275,6 +278,17 @@ pub struct WallClock {
     pub duration_s: f64,
 }
 
+impl WallClock {
+    /// Each run's whole seconds after `start`: where its second 0 lands.
+    pub fn shifts(&self) -> Vec<u64> {
+        whole_seconds(&self.offsets)
+    }
+}
+
+fn whole_seconds(offsets: &[f64]) -> Vec<u64> {
+    offsets.iter().map(|o| o.round() as u64).collect()
+}
+
 /// Lays `runs` on the wall clock. Second k of a run began at its start + k: it lands in the
 /// second that holds its middle (whole seconds to add: the offset rounded). `concurrent`:
 /// the runs ran at once (shards), so the peaks in flight of one second add up; else one
@@ -301,7 +315,7 @@ pub fn align(runs: &[Results], concurrent: bool) -> Result<WallClock, Refusal> {
                 .as_secs_f64()
         })
         .collect();
-    let shifts: Vec<u64> = offsets.iter().map(|o| o.round() as u64).collect();
+    let shifts = whole_seconds(&offsets);
     let (timeline, seconds, per_second_exact) = merge_seconds(runs, &shifts, concurrent)?;
     let duration_s = runs
         .iter()
