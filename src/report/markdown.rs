@@ -275,6 +275,18 @@ fn summary(r: &Results) -> String {
             ms(p.max)
         ),
     );
+    if let (Some(p), true) = (&r.ok_latency_ms, t.ok < t.requests && t.ok > 0) {
+        row(
+            "latency of ok answers p50 / p90 / p99 / max",
+            format!(
+                "{} / {} / {} / {}",
+                ms(p.p50),
+                ms(p.p90),
+                ms(p.p99),
+                ms(p.max)
+            ),
+        );
+    }
     row("peak in flight", r.peak_in_flight.to_string());
     row("achieved rate", format!("{:.1} req/s", achieved_rps(r)));
     if t.retries > 0 {

@@ -110,6 +110,25 @@ fn stage_table(out: &mut String, r: &Results) {
         &r.latency_ms,
         r.peak_in_flight,
     );
+    ok_latency(out, r);
+}
+
+/// When some requests did not end ok, the latency of those that did, apart: fast 429s
+/// would otherwise make the answers look quicker than they were.
+fn ok_latency(out: &mut String, r: &Results) {
+    let t = &r.totals;
+    if let (Some(p), true) = (&r.ok_latency_ms, t.ok < t.requests && t.ok > 0) {
+        let _ = writeln!(
+            out,
+            "ok answers alone ({} of {}): p50 {}, p90 {}, p99 {}, max {}",
+            t.ok,
+            t.requests,
+            ms(p.p50),
+            ms(p.p90),
+            ms(p.p99),
+            ms(p.max)
+        );
+    }
 }
 
 /// With `[[requests]]`: what each request of the mix did over the run, by name (as the

@@ -296,6 +296,21 @@ ok_p50 = "2s"
         .map(|n| ok_count(&h["by_request"][n]["ok_latency"]))
         .sum();
     assert_eq!(by_request, 60);
+    // The reports say so too: the summary and the Markdown give the ok answers apart.
+    let results = dir.path().join("r.json");
+    let o = stampede(&["report", results.to_str().unwrap()]);
+    let summary = common::stdout(&o) + &stderr(&o);
+    let ok_line = format!(
+        "ok answers alone (60 of 100): p50 {}",
+        stampede::verdict::ms(ok["p50"].as_f64().unwrap())
+    );
+    assert!(summary.contains(&ok_line), "{ok_line} in:\n{summary}");
+    let o = stampede(&["report", results.to_str().unwrap(), "--markdown", "-"]);
+    let md = common::stdout(&o);
+    assert!(
+        md.contains("| latency of ok answers p50 / p90 / p99 / max |"),
+        "{md}"
+    );
 }
 
 /// `[abort.requests."buy"]`: one request throttled throughout stops the run (exit 3) on its
