@@ -207,7 +207,7 @@ fn heading(r: &Results) -> String {
     };
     let _ = writeln!(out, "## {} — {verdict}\n", line(name));
     let mut tags = vec![
-        format!("`{} {}`", r.target.method, line(&r.target.url)),
+        format!("`{}`", line(&outcome::target_line(r))),
         format!("started {}", r.started_at),
         format!("{:.1} s", r.duration_s),
     ];

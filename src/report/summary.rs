@@ -69,8 +69,9 @@ fn stage_table(out: &mut String, r: &Results) {
     .collect();
     let _ = writeln!(
         out,
-        "\n{title}: {} {} · {:.1} s{tags}",
-        r.target.method, r.target.url, r.duration_s
+        "\n{title}: {} · {:.1} s{tags}",
+        super::outcome::target_line(r),
+        r.duration_s
     );
     let _ = writeln!(
         out,

@@ -11,7 +11,11 @@ use crate::scenario::{Scenario, Shard};
 use crate::schedule::StagePlan;
 use crate::verdict::thresholds::{self, ThresholdResult};
 
+/// `target.method` of a `[[requests]]` mix (each request's own is in the scenario).
+pub const MIX_METHOD: &str = "MIX";
+
 /// The results of `scenario` run as `plans`, from what the engine recorded.
+
 pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> Results {
     let shard = record.shard;
     let mut overall = StageRecord::new();
@@ -49,7 +53,11 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         name: scenario.name.as_deref(),
         target: TargetInfo {
             url: scenario.target.display_url(),
-            method: scenario.target.method.to_string(),
+            // A mix has no one method: each request has its own.
+            method: match mix {
+                Some(_) => MIX_METHOD.to_string(),
+                None => scenario.target.method.to_string(),
+            },
         },
         started_at: record.started_at,
         interrupted: record.interrupted,

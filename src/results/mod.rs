@@ -20,7 +20,7 @@ pub mod file;
 pub mod lambda;
 pub mod merge;
 
-pub use assemble::assemble;
+pub use assemble::{assemble, MIX_METHOD};
 
 /// A stage as the results need it: its record and how long it ran.
 pub struct StageInput<'a> {

@@ -35,11 +35,10 @@ pub fn header(out: &mut String, r: &Results) {
     let title = r.name.as_deref().unwrap_or("stampede run");
     let _ = write!(
         out,
-        "<header>\n<h1>{}</h1>\n<p class=\"target\">{} {} · started {} · {} s{}</p>\n\
+        "<header>\n<h1>{}</h1>\n<p class=\"target\">{} · started {} · {} s{}</p>\n\
          <div class=\"verdict {}\" id=\"verdict\">{}</div>\n",
         esc(title),
-        esc(&r.target.method),
-        esc(&r.target.url),
+        esc(&crate::report::outcome::target_line(r)),
         esc(&r.started_at),
         cell(format!("{:.1}", r.duration_s)),
         if r.insecure {
