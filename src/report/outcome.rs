@@ -32,6 +32,17 @@ pub fn achieved_rps(r: &Results) -> f64 {
     }
 }
 
+/// What was sent, for a report's title line: `POST https://…/orders`, or for a mix
+/// `3 requests under https://…` (each request's own method and path are in its table).
+pub fn target_line(r: &crate::results::Results) -> String {
+    match &r.by_request {
+        Some(requests) if r.target.method == crate::results::MIX_METHOD => {
+            format!("{} requests under {}", requests.len(), r.target.url)
+        }
+        _ => format!("{} {}", r.target.method, r.target.url),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,16 +118,5 @@ mod tests {
         let v = judge(&r);
         assert_eq!(v.outcome, Outcome::Fail);
         assert_eq!(v.lines(), ["no knee: even 1 concurrent broke the SLO"]);
-    }
-}
-
-/// What was sent, for a report's title line: `POST https://…/orders`, or for a mix
-/// `3 requests under https://…` (each request's own method and path are in its table).
-pub fn target_line(r: &crate::results::Results) -> String {
-    match &r.by_request {
-        Some(requests) if r.target.method == crate::results::MIX_METHOD => {
-            format!("{} requests under {}", requests.len(), r.target.url)
-        }
-        _ => format!("{} {}", r.target.method, r.target.url),
     }
 }

@@ -15,7 +15,6 @@ use crate::verdict::thresholds::{self, ThresholdResult};
 pub const MIX_METHOD: &str = "MIX";
 
 /// The results of `scenario` run as `plans`, from what the engine recorded.
-
 pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> Results {
     let shard = record.shard;
     let mut overall = StageRecord::new();

@@ -186,7 +186,10 @@ fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
     );
     // No one method: the title says how many requests, under which base URL.
     assert_eq!(results["target"]["method"], "MIX");
-    assert!(out.contains(": 3 requests under http://127.0.0.1:"), "{out}");
+    assert!(
+        out.contains(": 3 requests under http://127.0.0.1:"),
+        "{out}"
+    );
     // The preflight's row comes first, the summary's last.
     let line = |start: &str, last: bool| {
         let mut found = out.lines().filter(|l| l.trim_start().starts_with(start));
