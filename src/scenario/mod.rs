@@ -7,6 +7,7 @@ mod aws;
 mod client;
 pub mod data;
 pub mod expect;
+pub mod flows;
 pub mod lambda;
 mod parse;
 pub mod requests;
@@ -29,6 +30,7 @@ pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
 pub use data::DataSpec;
+pub use flows::{Flow, Flows, Think};
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};

@@ -68,6 +68,11 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Vec<RawRequestEntry>", extend("maxItems" = 100))]
     requests: Vec<Spanned<RawRequestEntry>>,
+    /// Sequences of [[requests]] (at most 100): each arrival or closed-loop iteration runs
+    /// one flow, its steps one after another; a request's own weight is then unused.
+    #[serde(default)]
+    #[schemars(with = "Vec<super::flows::RawFlowEntry>", extend("maxItems" = 100))]
+    flows: Vec<Spanned<super::flows::RawFlowEntry>>,
 }
 
 /// `[target]`: the request every attempt sends — to a URL, or (`kind = "lambda"`) to a
@@ -275,10 +280,24 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     }
     // Read once now: templates are compiled against the sources' columns.
     let data_sources = super::data::open_sources(&data)?;
+    // With flows, a template may name anything a request captures; each flow's steps
+    // are checked against what is captured before them once the flows are read.
     let scope = stampede_mix::template::Scope {
         sources: super::data::scope_sources(&data, &data_sources),
-        captures: Vec::new(),
+        captures: if raw.flows.is_empty() {
+            Vec::new()
+        } else {
+            super::flows::all_capture_names(&raw.requests)
+        },
+        captures_note: None,
     };
+    if let (Some(f), None) = (raw.flows.first(), raw.requests.first()) {
+        return Err(src.error(
+            f.span(),
+            "[[flows]] with no [[requests]] for their steps",
+            "[[requests]] entries with a name, which each flow's steps list",
+        ));
+    }
     let requests = match raw.requests.first() {
         None => None,
         Some(first) => {
@@ -307,6 +326,26 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
                 .zip(&data_sources)
                 .map(|(spec, source)| (source.clone(), spec.pick))
                 .collect();
+            if !raw.flows.is_empty() {
+                let at = mix::EntriesIn {
+                    src: &src,
+                    list_span: first.span(),
+                };
+                let recheck = |entry: usize, captured: &[String], note: String| {
+                    let narrow = stampede_mix::template::Scope {
+                        captures: captured.to_vec(),
+                        captures_note: Some(note),
+                        ..scope.clone()
+                    };
+                    mix::recompile(&at, &raw.requests, entry, &target, &narrow)
+                };
+                mix.flows = Some(super::flows::flows(
+                    &src,
+                    &raw.flows,
+                    &mix.entries,
+                    &recheck,
+                )?);
+            }
             Some(mix)
         }
     };
