@@ -364,6 +364,7 @@ pub fn run(
             let mix = &shared.spec.mix;
             let rec = rec
                 .with_requests(if mix.declared { mix.entries.len() } else { 0 })
+                .with_flows(mix.flows.as_ref().map_or(0, |f| f.entries.len()))
                 .with_request_seconds(
                     opts.abort.as_ref().is_some_and(|a| !a.requests.is_empty()),
                 );

@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
+use super::flows::{add_by_flow, FlowStage};
 use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::{numbering, RunRecord};
 use crate::record::StageRecord;
-use crate::scenario::{Scenario, Shard};
+use crate::scenario::{Requests, Scenario, Shard};
 use crate::schedule::StagePlan;
 use crate::verdict::thresholds::{self, ThresholdResult};
 
@@ -39,10 +40,16 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             kind: stage.kind.kind(),
             record: rec,
             planned_s: plan.duration().map(|d: Duration| d.as_secs_f64()),
-            planned_requests: plan.planned_requests().map(|n| shard.share(n)),
-            planned_by_request: mix.zip(plan.planned_requests()).map(|(m, n)| {
-                numbering::planned_by_entry(&m.rotation, *base, n, shard.index, shard.count)
-            }),
+            planned_requests: match (mix, plan.planned_requests()) {
+                // With flows a stage plans flows; its requests are their steps.
+                (Some(m), Some(n)) if m.flows.is_some() => {
+                    Some(planned_by_request(m, *base, n, shard).iter().sum())
+                }
+                (_, planned) => planned.map(|n| shard.share(n)),
+            },
+            planned_by_request: mix
+                .zip(plan.planned_requests())
+                .map(|(m, n)| planned_by_request(m, *base, n, shard)),
         })
         .collect();
     let mut results = build(RunInput {
@@ -73,10 +80,41 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             &overall.counts,
         ));
     }
+    if let Some((m, flows)) = mix.and_then(|m| m.flows.as_ref().map(|f| (m, f))) {
+        let stages: Vec<FlowStage> = plans
+            .iter()
+            .zip(&record.stages)
+            .zip(&bases)
+            .map(|((plan, rec), base)| FlowStage {
+                record: rec,
+                planned: plan.planned_requests().map(|n| {
+                    numbering::planned_by_entry(&flows.rotation, *base, n, shard.index, shard.count)
+                }),
+                seconds: plan
+                    .duration()
+                    .map_or_else(|| super::stage_span_s(rec), |d| d.as_secs_f64()),
+            })
+            .collect();
+        add_by_flow(&mut results, m, flows, &stages, &overall);
+    }
     results.scenario_id = Some(scenario_id(scenario));
     pause_starts(plans, &mut results);
     planned_per_second(plans, shard, &mut results);
     results
+}
+
+/// What a stage of `n` planned units from `base` plans per request of the mix in this
+/// shard: its share of the rotation's requests, or with flows the steps of its share of
+/// the flows.
+fn planned_by_request(mix: &Requests, base: u64, n: u64, shard: Shard) -> Vec<u64> {
+    match &mix.flows {
+        None => numbering::planned_by_entry(&mix.rotation, base, n, shard.index, shard.count),
+        Some(flows) => {
+            let per_flow =
+                numbering::planned_by_entry(&flows.rotation, base, n, shard.index, shard.count);
+            flows.requests_of(&per_flow, mix.entries.len())
+        }
+    }
 }
 
 /// `[thresholds.requests."NAME"]`, each on its request's record (in the run, or a stage).

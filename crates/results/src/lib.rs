@@ -18,6 +18,7 @@ pub mod emulator;
 mod error;
 pub mod failure;
 pub mod file;
+pub mod flows;
 pub mod histogram;
 pub mod lambda;
 pub mod merge;
@@ -142,6 +143,10 @@ pub struct Results {
     /// Absent without `[[requests]]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_request: Option<BTreeMap<String, RequestResult>>,
+    /// Per `[[flows]]` entry, by name: what each flow did over the run. Absent without
+    /// `[[flows]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_flow: Option<BTreeMap<String, flows::FlowResult>>,
     pub timeline: Vec<TimelinePoint>,
     pub histograms: Histograms,
     pub quota_check: QuotaCheck,
@@ -532,6 +537,9 @@ pub struct StageResult {
     /// Per `[[requests]]` entry, by name: what each request did in this stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_request: Option<BTreeMap<String, RequestResult>>,
+    /// Per `[[flows]]` entry, by name: what each flow did in this stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_flow: Option<BTreeMap<String, flows::FlowResult>>,
 }
 
 /// What one request of the mix did, in a stage or the whole run: a stage's figures, for
@@ -574,6 +582,10 @@ pub struct Histograms {
     /// significant digits, so merged runs give exact per-request percentiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_request: Option<BTreeMap<String, RequestHistograms>>,
+    /// Per `[[flows]]` entry, by name: its end-to-end latency over the run and per stage,
+    /// at 2 significant digits, so merged runs give exact per-flow percentiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_flow: Option<BTreeMap<String, flows::FlowHistograms>>,
 }
 
 /// One request's histograms.

@@ -201,7 +201,7 @@ impl Lane {
                 },
             };
             let (next, outcome, attempts) =
-                self.request(stage, key, k, start, Some(ready), false).await;
+                self.unit(stage, key, k, start, Some(ready), false).await;
             conn = next;
             let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
             let pause = if (no_connection || matches!(outcome, Outcome::LocalError(_)))
@@ -245,7 +245,7 @@ impl Lane {
         let k = numbering::scheduled_number(self.base(stage), index);
         self.spawn_task(async move {
             dispatched.started();
-            if let (Some(conn), ..) = lane.request(stage, index, k, scheduled, conn, paced).await {
+            if let (Some(conn), ..) = lane.unit(stage, index, k, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
             drop(dispatched);

@@ -349,6 +349,7 @@ mod tests {
             lambda: None,
             started_s: Some(0.0),
             by_request: None,
+            by_flow: None,
         };
         Results {
             schema: crate::SCHEMA.into(),
@@ -360,6 +361,7 @@ mod tests {
             interrupted: false,
             insecure: false,
             by_request: None,
+            by_flow: None,
             target: TargetInfo {
                 url: "http://127.0.0.1/".into(),
                 method: "GET".into(),
@@ -396,6 +398,7 @@ mod tests {
                 }],
                 seconds: Vec::new(),
                 by_request: None,
+                by_flow: None,
             },
             quota_check: Default::default(),
             thresholds: Vec::new(),

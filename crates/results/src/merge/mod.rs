@@ -38,6 +38,7 @@ pub struct MergeInfo {
     pub runs: Vec<String>,
 }
 
+mod by_flow;
 mod by_request;
 mod refusal;
 mod seconds;
@@ -45,6 +46,7 @@ mod spans;
 
 mod sum;
 
+pub use by_flow::flow_rate;
 pub use by_request::{add_request, request_rate};
 pub use refusal::{check, check_files, Refusal};
 use seconds::merge_seconds;
@@ -159,6 +161,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     let throttle_onset = ThrottleOnset::first_in(&timeline);
     let aborted = runs.iter().find_map(|r| r.aborted.clone());
     let (by_request, by_request_h) = by_request::merge_by_request(&runs, &mut stages, duration_s)?;
+    let (by_flow, by_flow_h) = by_flow::merge_by_flow(&runs, &mut stages, duration_s)?;
 
     Ok(Results {
         schema: crate::SCHEMA.to_string(),
@@ -187,6 +190,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         failures,
         stages,
         by_request,
+        by_flow,
         timeline,
         histograms: Histograms {
             encoding: ENCODING.to_string(),
@@ -210,6 +214,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
                 .collect(),
             seconds: second_histograms,
             by_request: by_request_h,
+            by_flow: by_flow_h,
         },
         quota_check: Default::default(),
         thresholds: Vec::new(),
