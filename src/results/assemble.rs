@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::flows::{add_by_flow, FlowStage};
+use super::flows::{add_by_flow, flow_thresholds, FlowStage};
 use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::{numbering, RunRecord};
@@ -28,6 +28,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
     }
     let mix = scenario.requests.as_ref();
     checked.extend(request_thresholds(scenario, &overall, &record.stages));
+    checked.extend(flow_thresholds(scenario, &overall, &record.stages));
     let bases = numbering::stage_bases(plans);
     let stages = scenario
         .stages

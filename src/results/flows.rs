@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use hdrhistogram::Histogram;
+
 use super::{encode, percentiles, Results};
 use crate::record::{FlowRecord, StageRecord};
-use crate::scenario::{Flows, Requests};
+use crate::scenario::{Flows, Requests, Scenario};
+use crate::verdict::thresholds::{self, Observed, ThresholdResult};
 use stampede_results::flows::{FlowHistograms, FlowResult, NamedFlowHistogram};
 use stampede_results::merge::flow_rate;
 
@@ -63,6 +66,63 @@ pub fn add_by_flow(
     }
     results.by_flow = Some(map);
     results.histograms.by_flow = Some(histograms);
+}
+
+/// What a flow's thresholds compare against: its end-to-end latency and failed / started.
+pub fn flow_observed(latency: &Histogram<u64>, started: u64, failed: u64) -> Observed {
+    let p = percentiles(latency);
+    Observed {
+        p50: p.p50,
+        p90: p.p90,
+        p95: p.p95,
+        p99: p.p99,
+        p999: p.p999,
+        max: p.max,
+        mean: p.mean,
+        failure_rate: if started == 0 {
+            0.0
+        } else {
+            failed as f64 / started as f64
+        },
+        ..Observed::default()
+    }
+}
+
+/// `[thresholds.flows."NAME"]`, each on its flow's record (in the run, or a stage). A flow
+/// that recorded nothing is judged on an empty record.
+pub fn flow_thresholds(
+    scenario: &Scenario,
+    overall: &StageRecord,
+    stages: &[StageRecord],
+) -> Vec<ThresholdResult> {
+    let Some(flows) = scenario.requests.as_ref().and_then(|m| m.flows.as_ref()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for t in &scenario.thresholds.flows {
+        let Some(index) = flows.entries.iter().position(|f| f.name == t.flow) else {
+            continue;
+        };
+        let record = match &t.stage {
+            None => Some(overall),
+            Some(stage) => scenario
+                .stages
+                .iter()
+                .position(|s| &s.name == stage)
+                .map(|i| &stages[i]),
+        };
+        let Some(record) = record else { continue };
+        let cell = record.by_flow.get(index).and_then(|c| c.as_deref());
+        let cell = cell.unwrap_or(&EMPTY);
+        let seen = flow_observed(&cell.latency, cell.started, cell.failed);
+        out.extend(thresholds::evaluate_flow(
+            &t.limits,
+            &seen,
+            t.stage.as_deref(),
+            &t.flow,
+        ));
+    }
+    out
 }
 
 /// A flow that planned flows in a stage but recorded none.

@@ -252,6 +252,17 @@ pub struct Thresholds {
     pub stages: Vec<(String, Vec<Threshold>)>,
     /// `[thresholds.requests."NAME"]` (and inside a stage's table), in file order.
     pub requests: Vec<RequestThresholds>,
+    /// `[thresholds.flows."NAME"]` (and inside a stage's table), in file order.
+    pub flows: Vec<FlowThresholds>,
+}
+
+/// The thresholds of one `[[flows]]` entry, judged on its `by_flow` figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowThresholds {
+    pub flow: String,
+    /// `Some`: in that stage alone (`[thresholds.stages."STAGE".flows."NAME"]`).
+    pub stage: Option<String>,
+    pub limits: Vec<Threshold>,
 }
 
 /// The thresholds of one `[[requests]]` entry, judged on its `by_request` figures.
@@ -268,5 +279,6 @@ impl Thresholds {
         self.overall.is_empty()
             && self.stages.iter().all(|(_, t)| t.is_empty())
             && self.requests.iter().all(|r| r.limits.is_empty())
+            && self.flows.iter().all(|f| f.limits.is_empty())
     }
 }

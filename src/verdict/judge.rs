@@ -109,6 +109,12 @@ impl Reason {
 /// or `stage ramp, request "create order": p99 ≤ 300ms`.
 pub fn threshold_name(t: &ThresholdResult) -> String {
     let bound = format!("{} ≤ {}", t.name, t.limit);
+    if let Some(flow) = &t.flow {
+        return match &t.stage {
+            Some(stage) => format!("stage {stage}, flow {flow:?}: {bound}"),
+            None => format!("flow {flow:?}: {bound}"),
+        };
+    }
     match (&t.stage, &t.request) {
         (Some(stage), Some(request)) => format!("stage {stage}, request {request:?}: {bound}"),
         (Some(stage), None) => format!("stage {stage}: {bound}"),

@@ -369,7 +369,11 @@ fn three_shards_merged_equal_the_single_run_per_flow_and_per_request() {
     let stages =
         "[[stages]]\nname = \"open\"\nkind = \"constant\"\nrate = 120\nduration = \"500ms\"\n\
                   [[stages]]\nname = \"burst\"\nkind = \"burst\"\nrequests = 20\n";
-    let path = common::write(dir.path(), "flows.toml", &scenario(&server.url, stages, ""));
+    let text = format!(
+        "{}\n[thresholds.flows.buy]\nfailure_rate = \"1%\"\n",
+        scenario(&server.url, stages, "")
+    );
+    let path = common::write(dir.path(), "flows.toml", &text);
     let p = path.to_str().unwrap();
     let (single, _) = common::run_results(dir.path(), "single.json", &["run", p, "-q"], 0);
     let mut files = Vec::new();
@@ -387,6 +391,15 @@ fn three_shards_merged_equal_the_single_run_per_flow_and_per_request() {
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     let merged = common::read_json(&merged);
     assert_eq!(flow_figures(&merged), flow_figures(&single));
+    // The flow's threshold, judged again on the merged whole.
+    let judged: Vec<&Value> = merged["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["flow"] == "buy")
+        .collect();
+    assert_eq!(judged.len(), 1, "{}", merged["thresholds"]);
+    assert_eq!(judged[0]["pass"], true);
     for (m, s) in merged["stages"]
         .as_array()
         .unwrap()
@@ -406,7 +419,6 @@ fn three_shards_merged_equal_the_single_run_per_flow_and_per_request() {
 }
 
 #[test]
-#[ignore = "[thresholds.flows] is the next commit"]
 fn a_flow_failure_rate_threshold_trips_with_the_failed_logins_and_passes_without() {
     let stages =
         "[[stages]]\nname = \"open\"\nkind = \"constant\"\nrate = 100\nduration = \"500ms\"\n";
@@ -431,9 +443,11 @@ fn a_flow_failure_rate_threshold_trips_with_the_failed_logins_and_passes_without
         assert_eq!(entries.len(), 2, "{}", results["thresholds"]);
         let rate = entries
             .iter()
-            .find(|t| t["metric"] == "failure_rate")
+            .find(|t| t["name"] == "failure_rate")
             .unwrap();
-        assert_eq!(rate["passed"], !fail, "{rate}");
+        assert_eq!(rate["pass"], !fail, "{rate}");
+        let observed = rate["observed"].as_f64().unwrap();
+        assert_eq!(observed, if fail { 0.1 } else { 0.0 });
     }
 }
 
