@@ -3,6 +3,7 @@
 //! `--threads` and however the run is split, because it is a function of the schedule
 //! alone.
 
+use crate::scenario::Requests;
 use crate::schedule::StagePlan;
 use stampede_mix::Rotation;
 
@@ -62,6 +63,19 @@ pub fn planned_by_entry(
     let upto_end = rotation.counts(end, part, count);
     let before = rotation.counts(base, part, count);
     upto_end.iter().zip(before).map(|(a, b)| a - b).collect()
+}
+
+/// What a stage of `n` planned units from `base` plans per request of `mix`, in part
+/// `index` of `count`: its share of the rotation's requests, or with `[[flows]]` the steps
+/// of its share of the flows (a flow of three steps plans one of each).
+pub fn planned_by_request(mix: &Requests, base: u64, n: u64, index: u64, count: u64) -> Vec<u64> {
+    match &mix.flows {
+        None => planned_by_entry(&mix.rotation, base, n, index, count),
+        Some(flows) => {
+            let per_flow = planned_by_entry(&flows.rotation, base, n, index, count);
+            flows.requests_of(&per_flow, mix.entries.len())
+        }
+    }
 }
 
 #[cfg(test)]

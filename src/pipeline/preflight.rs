@@ -39,6 +39,16 @@ pub fn preflight(
         latency,
         &basis,
     );
+    if let Some(mix) = &scenario.requests {
+        if let Some(flows) = &mix.flows {
+            for &unused in &flows.unused {
+                checked.warnings.push(format!(
+                    "request `{}` is a step of no [[flows]] entry: it is never sent",
+                    mix.entries[unused].name
+                ));
+            }
+        }
+    }
     if let Some(l) = &scenario.target.lambda {
         let basis = cost_basis(scenario, &limits, in_process, (latency, basis));
         checked.cost = Some(cost::estimate(&plans, latency, basis));

@@ -8,7 +8,7 @@ use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::{numbering, RunRecord};
 use crate::record::StageRecord;
-use crate::scenario::{Requests, Scenario, Shard};
+use crate::scenario::{Scenario, Shard};
 use crate::schedule::StagePlan;
 use crate::verdict::thresholds::{self, ThresholdResult};
 
@@ -43,14 +43,16 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             planned_s: plan.duration().map(|d: Duration| d.as_secs_f64()),
             planned_requests: match (mix, plan.planned_requests()) {
                 // With flows a stage plans flows; its requests are their steps.
-                (Some(m), Some(n)) if m.flows.is_some() => {
-                    Some(planned_by_request(m, *base, n, shard).iter().sum())
-                }
+                (Some(m), Some(n)) if m.flows.is_some() => Some(
+                    numbering::planned_by_request(m, *base, n, shard.index, shard.count)
+                        .iter()
+                        .sum(),
+                ),
                 (_, planned) => planned.map(|n| shard.share(n)),
             },
             planned_by_request: mix
                 .zip(plan.planned_requests())
-                .map(|(m, n)| planned_by_request(m, *base, n, shard)),
+                .map(|(m, n)| numbering::planned_by_request(m, *base, n, shard.index, shard.count)),
         })
         .collect();
     let mut results = build(RunInput {
@@ -102,20 +104,6 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
     pause_starts(plans, &mut results);
     planned_per_second(plans, shard, &mut results);
     results
-}
-
-/// What a stage of `n` planned units from `base` plans per request of the mix in this
-/// shard: its share of the rotation's requests, or with flows the steps of its share of
-/// the flows.
-fn planned_by_request(mix: &Requests, base: u64, n: u64, shard: Shard) -> Vec<u64> {
-    match &mix.flows {
-        None => numbering::planned_by_entry(&mix.rotation, base, n, shard.index, shard.count),
-        Some(flows) => {
-            let per_flow =
-                numbering::planned_by_entry(&flows.rotation, base, n, shard.index, shard.count);
-            flows.requests_of(&per_flow, mix.entries.len())
-        }
-    }
 }
 
 /// `[thresholds.requests."NAME"]`, each on its request's record (in the run, or a stage).

@@ -231,11 +231,16 @@ fn a_login_flow_carries_its_token_in_every_later_step_in_open_burst_and_closed_s
         "flows.toml",
         &scenario(&server.url, OPEN_BURST_CLOSED, ""),
     );
-    let (results, _) = common::run_results(
+    let (results, o) = common::run_results(
         dir.path(),
         "r.json",
         &["run", path.to_str().unwrap(), "--threads", "2", "-q"],
         0,
+    );
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("request `health` is a step of no [[flows]] entry: it is never sent"),
+        "{err}"
     );
     let seen = server.counts();
     assert_eq!(seen.rejected, 0, "every later step carried a valid token");
