@@ -163,6 +163,17 @@ pub fn scenario_id(scenario: &Scenario) -> String {
             e.name, e.method, e.weight
         ));
     }
+    // So are flows: which steps, in what proportions.
+    let flows = scenario.requests.iter().filter_map(|m| m.flows.as_ref());
+    for f in flows.flat_map(|f| &f.entries) {
+        let steps: Vec<String> = f.steps.iter().map(usize::to_string).collect();
+        text.push_str(&format!(
+            "flow\t{}\t{}\t{}\n",
+            f.name,
+            f.weight,
+            steps.join(",")
+        ));
+    }
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });

@@ -261,7 +261,7 @@ fn flow(src: &Source, r: &Spanned<RawFlowEntry>, index: usize, names: &[&str]) -
 }
 
 /// `think = "2s"` or `"1s..3s"`, its errors inside the string.
-fn think(src: &Source, v: &Spanned<Value>) -> Result<Think> {
+pub(super) fn think(src: &Source, v: &Spanned<Value>) -> Result<Think> {
     let Value::String(text) = v.get_ref() else {
         return Err(src.error(
             v.span(),

@@ -66,6 +66,9 @@ pub struct Scenario {
     pub data_sources: Vec<stampede_mix::data::Source>,
     /// `[[requests]]` (or `--requests`): the mix. `None`: the one request of `[target]`.
     pub requests: Option<Requests>,
+    /// Per stage, in order: a `concurrency` stage's `think`, its workers' pause between
+    /// two of their requests (or flows); `None` for every other stage.
+    pub stage_think: Vec<Option<Think>>,
 }
 
 impl Scenario {
@@ -185,15 +188,19 @@ pub enum StageKind {
     },
 }
 
+/// Stage keys that may be left out.
+pub const OPTIONAL_STAGE_KEYS: [&str; 1] = ["think"];
+
 pub const STAGE_KINDS: [&str; 6] = ["constant", "ramp", "steps", "burst", "concurrency", "pause"];
 
-/// The keys each stage kind takes besides `kind` and `name`: all of them required, no other.
+/// The keys each stage kind takes besides `kind` and `name`: all of them required but
+/// those of [`OPTIONAL_STAGE_KEYS`], no other.
 pub const STAGE_KEYS: [(&str, &[&str]); 6] = [
     ("constant", &["rate", "duration"]),
     ("ramp", &["from", "to", "duration"]),
     ("steps", &["from", "to", "step", "hold"]),
     ("burst", &["requests"]),
-    ("concurrency", &["workers", "duration"]),
+    ("concurrency", &["workers", "duration", "think"]),
     ("pause", &["duration"]),
 ];
 

@@ -169,11 +169,17 @@ struct RawStage {
     /// concurrency: closed-loop workers.
     #[schemars(with = "Option<WholeNumber>")]
     workers: Option<Spanned<Value>>,
+    /// concurrency (optional): each worker's pause between two requests (or flows):
+    /// "2s", or "1s..3s" drawn uniformly.
+    #[schemars(with = "Option<String>")]
+    think: Option<Spanned<Value>>,
 }
 
 /// Per kind, the keys a stage needs and must not have: the parser's [`STAGE_KEYS`].
 fn stage_kinds(schema: &mut schemars::Schema) {
-    super::schema::kind_rules(schema, &STAGE_KEYS, |_, _| true);
+    super::schema::kind_rules(schema, &STAGE_KEYS, |_, key| {
+        !super::OPTIONAL_STAGE_KEYS.contains(&key)
+    });
 }
 
 /// Reads and validates a scenario file. `url_override` (from `--url`) replaces `target.url`.
@@ -247,8 +253,14 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         ));
     }
     let mut stages = Vec::with_capacity(raw.stages.len());
+    let mut stage_think = Vec::with_capacity(raw.stages.len());
     for (i, s) in raw.stages.iter().enumerate() {
         let stage = stage(&src, s, i + 1)?;
+        // Only a concurrency stage takes it (checked with the stage's other keys).
+        stage_think.push(match &s.get_ref().think {
+            Some(v) => Some(super::flows::think(&src, v)?),
+            None => None,
+        });
         if let Some(previous) = stages.iter().find(|p: &&Stage| p.name == stage.name) {
             let span = s.get_ref().name.as_ref().map_or(s.span(), |n| n.span());
             return Err(src.error(
@@ -363,6 +375,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         data,
         data_sources,
         requests,
+        stage_think,
         abort,
         aws,
         retry,
@@ -688,6 +701,7 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
         ("hold", &raw.hold),
         ("requests", &raw.requests),
         ("workers", &raw.workers),
+        ("think", &raw.think),
     ];
     let kind_name = kind.get_ref();
     for (key, value) in present {

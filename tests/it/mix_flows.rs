@@ -526,3 +526,43 @@ fn think_time_spaces_a_flows_steps() {
         "two think pauses: {buy}"
     );
 }
+
+#[test]
+fn a_concurrency_stage_think_spaces_each_workers_requests() {
+    let server = common::TestServer::start(|_| common::Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[target]\nurl = \"{}\"\n[[stages]]\nkind = \"concurrency\"\nworkers = 2\nduration = \"600ms\"\nthink = \"100ms\"\n",
+        server.url()
+    );
+    let path = common::write(dir.path(), "think.toml", &text);
+    let (results, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &["run", path.to_str().unwrap(), "-q"],
+        0,
+    );
+    let requests = results["totals"]["requests"].as_u64().unwrap();
+    // Each worker: a request, 100 ms of think, the next; 600 ms hold at most 7 each.
+    assert!((2..=14).contains(&requests), "{requests}");
+    assert_eq!(server.hits(), requests);
+    // Only a concurrency stage takes think, and a bad one is placed inside its string.
+    let bad = text.replace("think = \"100ms\"", "think = \"1s..x\"");
+    let path = common::write(dir.path(), "bad.toml", &bad);
+    let o = common::stampede(&["plan", path.to_str().unwrap()]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.toml:7:14:"), "{err}");
+    let open = format!(
+        "[target]\nurl = \"{}\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\nthink = \"1s\"\n",
+        server.url()
+    );
+    let path = common::write(dir.path(), "open.toml", &open);
+    let o = common::stampede(&["plan", path.to_str().unwrap()]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`think` does not apply to a burst stage"),
+        "{err}"
+    );
+}
