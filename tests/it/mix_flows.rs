@@ -566,3 +566,35 @@ fn a_concurrency_stage_think_spaces_each_workers_requests() {
         "{err}"
     );
 }
+
+#[test]
+fn the_shipped_orders_scenario_runs_its_flow_against_a_login_api() {
+    let server = LoginServer::start(false);
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/orders.toml");
+    let (results, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &["run", file.to_str().unwrap(), "--url", &server.url, "-q"],
+        0,
+    );
+    let seen = server.counts();
+    assert_eq!(seen.rejected, 0);
+    let buy = &results["by_flow"]["buy"];
+    assert_eq!(buy["started"], seen.logins);
+    assert_eq!(buy["completed"], seen.logins);
+    assert_eq!(buy["planned"], 80, "60 arrivals and a burst of 20");
+    assert!(
+        seen.logins > 80,
+        "the regulars ran flows too: {}",
+        seen.logins
+    );
+    assert_eq!(seen.read, seen.logins);
+    let judged: Vec<&Value> = results["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["flow"] == "buy")
+        .collect();
+    assert_eq!(judged.len(), 2);
+}
