@@ -133,6 +133,24 @@ mod tests {
     }
 
     #[test]
+    fn with_flows_a_stage_plans_the_steps_of_its_share_of_the_flows() {
+        let text = "[target]\nurl = \"http://127.0.0.1:9\"\n\
+            [[requests]]\nname = \"a\"\npath = \"/a\"\n[[requests]]\nname = \"b\"\npath = \"/b\"\n\
+            [[flows]]\nname = \"ab\"\nweight = 3\nsteps = [\"a\", \"b\", \"b\"]\n\
+            [[flows]]\nname = \"a\"\nsteps = [\"a\"]\n\
+            [[stages]]\nkind = \"burst\"\nrequests = 100\n";
+        let s = crate::scenario::parse_str(std::path::Path::new("s.toml"), text, None).unwrap();
+        let mix = s.requests.unwrap();
+        // 75 flows ab and 25 flows a: a 75 + 25 times, b twice in each ab.
+        assert_eq!(planned_by_request(&mix, 0, 100, 0, 1), vec![100, 150]);
+        let shards: Vec<Vec<u64>> = (0..3)
+            .map(|i| planned_by_request(&mix, 7, 100, i, 3))
+            .collect();
+        let sum: Vec<u64> = (0..2).map(|e| shards.iter().map(|s| s[e]).sum()).collect();
+        assert_eq!(sum, planned_by_request(&mix, 7, 100, 0, 1));
+    }
+
+    #[test]
     fn closed_workers_interleave_and_never_collide() {
         let workers = 4;
         let mut seen: Vec<u64> = (0..workers)

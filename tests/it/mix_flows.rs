@@ -28,6 +28,10 @@ struct Counts {
     rejected: u64,
     /// Each valid token's requests, by arrival: (path, when).
     by_token: HashMap<String, Vec<(String, Instant)>>,
+    /// The `user` of each login's body, in arrival order.
+    users: Vec<String>,
+    /// Later steps whose `x-user` header is not the user their token logged in as.
+    user_mismatches: u64,
 }
 
 struct State {
@@ -35,6 +39,8 @@ struct State {
     tokens: HashSet<String>,
     /// Order id → the token that created it.
     orders: HashMap<String, String>,
+    /// Token → the user it logged in as.
+    logged_in: HashMap<String, String>,
 }
 
 /// A login API on loopback: `POST /login` answers `{"token": …}` (a random token, or a 500
@@ -51,6 +57,7 @@ impl LoginServer {
             counts: Counts::default(),
             tokens: HashSet::new(),
             orders: HashMap::new(),
+            logged_in: HashMap::new(),
         }));
         let shared = Arc::clone(&state);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -73,7 +80,13 @@ impl LoginServer {
                             let shared = Arc::clone(&shared);
                             async move {
                                 let (parts, body) = req.into_parts();
-                                let _ = body.collect().await;
+                                let body = body.collect().await.unwrap().to_bytes();
+                                let body = String::from_utf8_lossy(&body).into_owned();
+                                let user = parts
+                                    .headers
+                                    .get("x-user")
+                                    .and_then(|v| v.to_str().ok())
+                                    .map(str::to_string);
                                 let auth = parts
                                     .headers
                                     .get("authorization")
@@ -84,7 +97,7 @@ impl LoginServer {
                                     &mut shared.lock().unwrap(),
                                     parts.method.as_str(),
                                     parts.uri.path(),
-                                    auth,
+                                    (auth, user, &body),
                                     fail_logins,
                                 );
                                 let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -115,7 +128,7 @@ fn answer(
     s: &mut State,
     method: &str,
     path: &str,
-    auth: Option<String>,
+    (auth, user, body): (Option<String>, Option<String>, &str),
     fail_logins: bool,
 ) -> (u16, String) {
     if (method, path) == ("POST", "/login") {
@@ -127,12 +140,19 @@ fn answer(
         s.counts.logins += 1;
         let token = format!("tok{:016x}", fastrand::u64(..));
         s.tokens.insert(token.clone());
+        let said: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        let login_user = said["user"].as_str().unwrap_or("").to_string();
+        s.counts.users.push(login_user.clone());
+        s.logged_in.insert(token.clone(), login_user);
         return (200, format!(r#"{{"token":"{token}"}}"#));
     }
     let Some(token) = auth.filter(|t| s.tokens.contains(t)) else {
         s.counts.rejected += 1;
         return (401, "{}".into());
     };
+    if user.is_some_and(|u| s.logged_in.get(&token) != Some(&u)) {
+        s.counts.user_mismatches += 1;
+    }
     s.counts
         .by_token
         .entry(token.clone())
@@ -597,4 +617,47 @@ fn the_shipped_orders_scenario_runs_its_flow_against_a_login_api() {
         .filter(|t| t["flow"] == "buy")
         .collect();
     assert_eq!(judged.len(), 2);
+}
+
+#[test]
+fn every_step_of_a_flow_reads_its_flows_data_row_and_unique_rows_go_once_across_shards() {
+    let server = LoginServer::start(false);
+    let dir = tempfile::tempdir().unwrap();
+    let users: String = (0..200).map(|i| format!("user-{i}\n")).collect();
+    common::write(dir.path(), "users.csv", &format!("user\n{users}"));
+    let stages =
+        "[[stages]]\nname = \"open\"\nkind = \"constant\"\nrate = 100\nduration = \"500ms\"\n\
+                  [[stages]]\nname = \"burst\"\nkind = \"burst\"\nrequests = 30\n";
+    let text = scenario(&server.url, stages, "")
+        .replace(
+            "name = \"flows\"\n",
+            "name = \"flows\"\n[data]\nfile = \"users.csv\"\npick = \"unique\"\n",
+        )
+        .replace(r#"body = '{"user":"u{{seq}}"}'"#, r#"body = '{"user":"{{data.user}}","seq":{{seq}}}'"#)
+        .replace(
+            r#"headers = { authorization = "Bearer {{captured.token}}" }"#,
+            r#"headers = { authorization = "Bearer {{captured.token}}", x-user = "{{data.user}}" }"#,
+        );
+    assert!(text.contains("x-user"), "{text}");
+    let path = common::write(dir.path(), "flows.toml", &text);
+    let p = path.to_str().unwrap();
+    for i in 0..3 {
+        let name = format!("s{i}.json");
+        let shard = format!("{i}/3");
+        common::run_results(dir.path(), &name, &["run", p, "-q", "--shard", &shard], 0);
+    }
+    let seen = server.counts();
+    assert_eq!(seen.logins, 80);
+    assert_eq!(seen.rejected, 0);
+    // A flow's later steps carry the user its login did: one row per flow.
+    assert_eq!(seen.user_mismatches, 0);
+    assert_eq!(seen.created, 80);
+    // unique: each row once across the three shards, rows 0..80 (one per flow number).
+    let mut users = seen.users.clone();
+    users.sort();
+    users.dedup();
+    assert_eq!(users.len(), 80, "{:?}", seen.users);
+    let mut expected: Vec<String> = (0..80).map(|i| format!("user-{i}")).collect();
+    expected.sort();
+    assert_eq!(users, expected);
 }
