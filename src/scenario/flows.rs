@@ -133,6 +133,17 @@ impl Flows {
         self.entries.iter().map(|f| f.name.as_str()).collect()
     }
 
+    /// The requests a flow sends on average: its steps, weighted as the flows are picked.
+    pub fn steps_per_flow(&self) -> f64 {
+        let weights: u64 = self.entries.iter().map(|f| f.weight).sum();
+        let steps: u64 = self
+            .entries
+            .iter()
+            .map(|f| f.weight * f.steps.len() as u64)
+            .sum();
+        steps as f64 / weights.max(1) as f64
+    }
+
     /// How many times each request of the mix is a step of flows run `counts[f]` times.
     pub fn requests_of(&self, flow_counts: &[u64], requests: usize) -> Vec<u64> {
         let mut out = vec![0u64; requests];
@@ -440,6 +451,7 @@ duration = "1s"
         assert_eq!(f.entries[0].think.unwrap().to_string(), "1s..2s");
         assert_eq!(f.unused, vec![3]);
         assert_eq!(f.requests_of(&[10], 4), vec![10, 10, 10, 0]);
+        assert_eq!(f.steps_per_flow(), 3.0);
     }
 
     #[test]
