@@ -53,6 +53,11 @@ struct LoginServer {
 
 impl LoginServer {
     fn start(fail_logins: bool) -> LoginServer {
+        Self::start_with(fail_logins, false)
+    }
+
+    /// `slow_reads`: `GET /orders/{id}` is answered after 30 s (counted when it arrives).
+    fn start_with(fail_logins: bool, slow_reads: bool) -> LoginServer {
         let state = Arc::new(Mutex::new(State {
             counts: Counts::default(),
             tokens: HashSet::new(),
@@ -100,6 +105,9 @@ impl LoginServer {
                                     (auth, user, &body),
                                     fail_logins,
                                 );
+                                if slow_reads && parts.method == hyper::Method::GET {
+                                    tokio::time::sleep(Duration::from_secs(30)).await;
+                                }
                                 let mut resp = Response::new(Full::new(Bytes::from(body)));
                                 *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
                                 Ok::<_, Infallible>(resp)
@@ -660,4 +668,43 @@ fn every_step_of_a_flow_reads_its_flows_data_row_and_unique_rows_go_once_across_
     let mut expected: Vec<String> = (0..80).map(|i| format!("user-{i}")).collect();
     expected.sort();
     assert_eq!(users, expected);
+}
+
+#[test]
+fn flows_in_flight_when_the_run_is_interrupted_count_as_abandoned() {
+    let server = LoginServer::start_with(false, true);
+    let dir = tempfile::tempdir().unwrap();
+    let stages = "[[stages]]\nkind = \"burst\"\nrequests = 4\n";
+    let path = common::write(dir.path(), "flows.toml", &scenario(&server.url, stages, ""));
+    let out = dir.path().join("r.json");
+    let mut child = common::spawn_watched(common::command(&[
+        "run",
+        path.to_str().unwrap(),
+        "-q",
+        "--grace",
+        "100ms",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    // Every flow is at its last step, which the server holds.
+    child.wait_for("4 reads", Duration::from_secs(20), || {
+        server.counts().read == 4
+    });
+    child.signal(libc::SIGINT);
+    let run = child.finish(Duration::from_secs(20));
+    let err = common::stderr(&run.output);
+    assert_eq!(run.output.status.code(), Some(130), "{err}");
+    let results = common::read_json(&out);
+    let buy = &results["by_flow"]["buy"];
+    assert_eq!(
+        (
+            buy["started"].as_u64(),
+            buy["completed"].as_u64(),
+            buy["failed"].as_u64(),
+            buy["abandoned"].as_u64()
+        ),
+        (Some(4), Some(0), Some(0), Some(4)),
+        "{buy}"
+    );
+    assert_eq!(results["by_request"]["get order"]["totals"]["abandoned"], 4);
 }
