@@ -708,3 +708,44 @@ fn flows_in_flight_when_the_run_is_interrupted_count_as_abandoned() {
     );
     assert_eq!(results["by_request"]["get order"]["totals"]["abandoned"], 4);
 }
+
+#[test]
+fn a_capture_that_finds_nothing_ends_the_flow_as_capture_missing_and_is_sampled() {
+    let server = LoginServer::start(false);
+    let dir = tempfile::tempdir().unwrap();
+    let stages = "[[stages]]\nkind = \"burst\"\nrequests = 5\n";
+    let text = scenario(&server.url, stages, "").replace(
+        r#"capture = { token = "json:/token" }"#,
+        r#"capture = { token = "json:/token", who = "json:/nobody" }"#,
+    );
+    assert!(text.contains("nobody"));
+    let path = common::write(dir.path(), "flows.toml", &text);
+    let (results, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &["run", path.to_str().unwrap(), "-q"],
+        0,
+    );
+    let seen = server.counts();
+    assert_eq!((seen.logins, seen.created, seen.rejected), (5, 0, 0));
+    let buy = &results["by_flow"]["buy"];
+    assert_eq!(buy["failed"], 5);
+    assert_eq!(
+        buy["failed_by_step"]["login"]["capture_missing"], 5,
+        "{buy}"
+    );
+    // The login itself was ok: its answer passed its status.
+    assert_eq!(results["by_request"]["login"]["totals"]["ok"], 5);
+    let sample = results["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "capture_missing")
+        .expect("a capture_missing sample");
+    assert_eq!(sample["body_excerpt"], "capture who: /nobody is missing");
+    assert_eq!(sample["request"], "login");
+    assert!(
+        !results.to_string().contains("tok"),
+        "no token in the results"
+    );
+}

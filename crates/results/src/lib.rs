@@ -256,6 +256,21 @@ impl Results {
                         s.name
                     ));
                 }
+                // With flows a stage plans flows: one whose step failed sends fewer
+                // requests than planned, as it should, so flows are what is counted.
+                if let Some(flows) = s.by_flow.as_ref().filter(|f| !f.is_empty()) {
+                    let planned: u64 = flows.values().filter_map(|f| f.planned).sum();
+                    let started: u64 = flows.values().map(|f| f.started).sum();
+                    return (planned > 0
+                        && (started as f64) < planned as f64 * PLANNED_SHARE_REQUIRED)
+                        .then(|| {
+                            format!(
+                                "stage {:?} started {started} of {planned} planned flows ({:.0}%)",
+                                s.name,
+                                started as f64 * 100.0 / planned as f64
+                            )
+                        });
+                }
                 let planned = s.planned_requests.filter(|p| *p > 0)?;
                 ((started as f64) < planned as f64 * PLANNED_SHARE_REQUIRED).then(|| {
                     format!(

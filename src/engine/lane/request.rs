@@ -8,7 +8,7 @@ use super::Lane;
 use crate::classify::{LocalReason, Outcome};
 use crate::engine::abandon::Unfinished;
 use crate::engine::ids::{request_seed, RequestIdHeaders};
-use crate::record::{AttemptEnded, FailureSample, RequestEnd};
+use crate::record::{AttemptEnded, FailureSample, RequestEnd, CAPTURE_MISSING};
 use crate::retry::{parse_retry_after, retry_delay};
 use crate::transport::{Answer, Connection, Failure, Rendered};
 use std::cell::{Cell, RefCell};
@@ -330,7 +330,9 @@ impl Lane {
             (Ok(answer), None) => (answer.outcome(), None),
             (Err(failure), _) => (failure.outcome(), None),
         };
-        // A flow's step takes its captures from its ok answer, for the later steps.
+        // A flow's step takes its captures from its ok answer, for the later steps; what
+        // it could not take is said in a sample (the capture and pointer, never a value).
+        let mut capture_missed: Option<String> = None;
         if let (Some(flow), Ok(answer), Outcome::Ok) = (sending.flow, &result, outcome) {
             let captures = &self.shared.spec.mix.entries[sending.entry].captures;
             if !captures.is_empty() {
@@ -338,14 +340,15 @@ impl Lane {
                     .kept
                     .as_ref()
                     .map(|kept| kept.view(answer.status, &answer.excerpt));
-                let got = match &view {
+                capture_missed = match &view {
                     Some(view) => {
                         capture::extract_all(captures, view, &mut flow.captured.borrow_mut())
-                            .is_ok()
+                            .err()
+                            .map(|m| m.to_string())
                     }
-                    None => false,
+                    None => Some("capture: the answer was not kept".to_string()),
                 };
-                flow.capture_missing.set(!got);
+                flow.capture_missing.set(capture_missed.is_some());
             }
         }
         unfinished.done();
@@ -386,6 +389,23 @@ impl Lane {
                     let error_type = answer.function_error_type();
                     rec.on_function_error(stage, error_type.as_deref().unwrap_or("Unhandled"));
                 }
+            }
+            if let Some(why) = capture_missed {
+                // Kept apart from failed attempts' samples: this answer was ok.
+                rec.on_failure(
+                    Outcome::Ok,
+                    |t_s| FailureSample {
+                        correlation_id: correlation_id().map(str::to_string),
+                        t_s,
+                        stage: spec.stage_names[stage].clone(),
+                        attempt: number,
+                        status: result.as_ref().ok().map(|a| a.status),
+                        kind: CAPTURE_MISSING.to_string(),
+                        request: Some(spec.mix.entries[sending.entry].name.clone()),
+                        body_excerpt: Some(why),
+                    },
+                    done,
+                );
             }
             if outcome != Outcome::Ok {
                 rec.on_failure(
