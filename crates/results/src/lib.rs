@@ -655,14 +655,21 @@ impl Results {
         first_send + self.duration_s.max(0.0)
     }
 
-    /// Burst stages as the quota check reads them: (name, requests, the second released).
+    /// Burst stages as the quota check reads them: (name, requests released at once — with
+    /// flows, one first step per flow —, the second released).
     pub fn bursts(&self) -> Vec<(String, u64, u64)> {
         self.stages
             .iter()
             .filter(|s| s.kind == StageKind::Burst)
             .filter_map(|s| {
                 let started = s.started_s?;
-                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
+                // With flows, what is released at once is each flow's first step.
+                let flows = s.by_flow.as_ref().filter(|f| !f.is_empty());
+                let released = match flows {
+                    Some(f) => f.values().filter_map(|f| f.planned).sum(),
+                    None => s.planned_requests?,
+                };
+                Some((s.name.clone(), released, started.max(0.0) as u64))
             })
             .collect()
     }
