@@ -68,6 +68,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         stage_names: scenario.stages.iter().map(|s| s.name.clone()).collect(),
         shard: split.part(),
         mix: scenario.mix(),
+        stage_think: scenario.stage_think.clone(),
     };
     let record = with_live_view(&scenario, &plans, args.quiet, |progress| {
         engine::run(

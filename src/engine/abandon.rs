@@ -99,3 +99,37 @@ impl Drop for Dispatched {
         }
     }
 }
+
+/// Counts a flow as abandoned when its future is dropped before it ended (the run stopped
+/// waiting for it mid-flow: in a step or thinking between two). `done` disarms it.
+pub(super) struct UnfinishedFlow<'l> {
+    lane: &'l Lane,
+    /// (stage, flow entry).
+    cell: (usize, usize),
+    armed: bool,
+}
+
+impl<'l> UnfinishedFlow<'l> {
+    pub fn new(lane: &'l Lane, cell: (usize, usize)) -> Self {
+        UnfinishedFlow {
+            lane,
+            cell,
+            armed: true,
+        }
+    }
+
+    pub fn done(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for UnfinishedFlow<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Ok(mut rec) = self.lane.rec.try_borrow_mut() {
+            rec.on_flow_abandoned(self.cell);
+        }
+    }
+}

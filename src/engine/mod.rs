@@ -28,7 +28,7 @@ use crate::retry::{RetryBudget, RetryPolicy};
 use crate::scenario::AbortRules;
 use crate::scenario::RequestIds;
 use crate::scenario::Shard;
-use crate::scenario::{Requests, Target};
+use crate::scenario::{Requests, Target, Think};
 use crate::schedule::StagePlan;
 use crate::signals::Signals;
 use crate::transport::{auth::Auth, Transport};
@@ -89,6 +89,8 @@ pub struct RunSpec {
     pub shard: Shard,
     /// The requests sent, and which one logical request k is.
     pub mix: Requests,
+    /// Per stage: a closed stage's workers' pause between two of their units.
+    pub stage_think: Vec<Option<Think>>,
 }
 
 /// What the engine gathered, before it becomes results.
@@ -364,7 +366,9 @@ pub fn run(
             let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
             // Each request of a [[requests]] mix is recorded apart too; one request is not.
             let mix = &shared.spec.mix;
-            let rec = rec.with_requests(if mix.declared { mix.entries.len() } else { 0 });
+            let rec = rec
+                .with_requests(if mix.declared { mix.entries.len() } else { 0 })
+                .with_flows(mix.flows.as_ref().map_or(0, |f| f.entries.len()));
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),

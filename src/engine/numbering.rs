@@ -3,6 +3,7 @@
 //! `--threads` and however the run is split, because it is a function of the schedule
 //! alone.
 
+use crate::scenario::Requests;
 use crate::schedule::StagePlan;
 use stampede_mix::Rotation;
 
@@ -64,6 +65,19 @@ pub fn planned_by_entry(
     upto_end.iter().zip(before).map(|(a, b)| a - b).collect()
 }
 
+/// What a stage of `n` planned units from `base` plans per request of `mix`, in part
+/// `index` of `count`: its share of the rotation's requests, or with `[[flows]]` the steps
+/// of its share of the flows (a flow of three steps plans one of each).
+pub fn planned_by_request(mix: &Requests, base: u64, n: u64, index: u64, count: u64) -> Vec<u64> {
+    match &mix.flows {
+        None => planned_by_entry(&mix.rotation, base, n, index, count),
+        Some(flows) => {
+            let per_flow = planned_by_entry(&flows.rotation, base, n, index, count);
+            flows.requests_of(&per_flow, mix.entries.len())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +130,24 @@ mod tests {
             }
         }
         assert_eq!(planned_by_entry(&r, 0, 1000, 0, 1), vec![300, 600, 100]);
+    }
+
+    #[test]
+    fn with_flows_a_stage_plans_the_steps_of_its_share_of_the_flows() {
+        let text = "[target]\nurl = \"http://127.0.0.1:9\"\n\
+            [[requests]]\nname = \"a\"\npath = \"/a\"\n[[requests]]\nname = \"b\"\npath = \"/b\"\n\
+            [[flows]]\nname = \"ab\"\nweight = 3\nsteps = [\"a\", \"b\", \"b\"]\n\
+            [[flows]]\nname = \"a\"\nsteps = [\"a\"]\n\
+            [[stages]]\nkind = \"burst\"\nrequests = 100\n";
+        let s = crate::scenario::parse_str(std::path::Path::new("s.toml"), text, None).unwrap();
+        let mix = s.requests.unwrap();
+        // 75 flows ab and 25 flows a: a 75 + 25 times, b twice in each ab.
+        assert_eq!(planned_by_request(&mix, 0, 100, 0, 1), vec![100, 150]);
+        let shards: Vec<Vec<u64>> = (0..3)
+            .map(|i| planned_by_request(&mix, 7, 100, i, 3))
+            .collect();
+        let sum: Vec<u64> = (0..2).map(|e| shards.iter().map(|s| s[e]).sum()).collect();
+        assert_eq!(sum, planned_by_request(&mix, 7, 100, 0, 1));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::cli::LoadArgs;
 use crate::error::Result;
 use crate::quotas::sources::{self, Limits};
 use crate::report::check as check_report;
-use crate::scenario::{Scenario, Shard, ShardSource};
+use crate::scenario::{Scenario, Shard, ShardSource, Stage, StageKind};
 use crate::schedule::StagePlan;
 use crate::transport::open_files::{self, OpenFiles};
 use crate::verdict::cost;
@@ -31,14 +31,34 @@ pub fn preflight(
         emulator.map(|e| format!("http://{}", e.addr)),
     )?;
     let plans: Vec<StagePlan> = scenario.stages.iter().map(StagePlan::for_stage).collect();
+    let per_flow = scenario
+        .requests
+        .as_ref()
+        .and_then(|m| m.flows.as_ref())
+        .map(|f| f.steps_per_flow());
+    // The limits count requests; with flows an open stage's rate is of flows.
+    let (stages, checked_plans) = match per_flow {
+        Some(steps) => in_requests(&scenario.stages, steps),
+        None => (scenario.stages.clone(), plans.clone()),
+    };
     let mut checked = preflight::check(
-        &scenario.stages,
-        &plans,
+        &stages,
+        &checked_plans,
         &limits.quotas,
         limits.front,
         latency,
         &basis,
     );
+    if let Some(mix) = &scenario.requests {
+        if let Some(flows) = &mix.flows {
+            for &unused in &flows.unused {
+                checked.warnings.push(format!(
+                    "request `{}` is a step of no [[flows]] entry: it is never sent",
+                    mix.entries[unused].name
+                ));
+            }
+        }
+    }
     if let Some(l) = &scenario.target.lambda {
         let basis = cost_basis(scenario, &limits, in_process, (latency, basis));
         checked.cost = Some(cost::estimate(&plans, latency, basis));
@@ -55,6 +75,46 @@ pub fn preflight(
         ));
     }
     Ok((limits, plans, checked))
+}
+
+/// The stages as the requests they send when each unit is a flow of `steps` requests on
+/// average: open stages' rates multiplied (a burst releases one first step per flow at
+/// once, and a closed worker sends one request at a time, so both stay as they are).
+fn in_requests(stages: &[Stage], steps: f64) -> (Vec<Stage>, Vec<StagePlan>) {
+    let stages: Vec<Stage> = stages
+        .iter()
+        .map(|s| {
+            let kind = match s.kind.clone() {
+                StageKind::Constant { rate, duration } => StageKind::Constant {
+                    rate: rate * steps,
+                    duration,
+                },
+                StageKind::Ramp { from, to, duration } => StageKind::Ramp {
+                    from: from * steps,
+                    to: to * steps,
+                    duration,
+                },
+                StageKind::Steps {
+                    from,
+                    to,
+                    step,
+                    hold,
+                } => StageKind::Steps {
+                    from: from * steps,
+                    to: to * steps,
+                    step: step * steps,
+                    hold,
+                },
+                other => other,
+            };
+            Stage {
+                name: s.name.clone(),
+                kind,
+            }
+        })
+        .collect();
+    let plans = stages.iter().map(StagePlan::for_stage).collect();
+    (stages, plans)
 }
 
 /// What a Lambda target's cost estimate rests on: `[aws]` first, then what was read from
@@ -137,5 +197,36 @@ pub fn print(checked: &Preflight, limits: &Limits, quiet: bool) {
         eprint!("{}", check_report::preflight_warnings(checked));
     } else {
         super::print_out(&check_report::preflight(checked, &limits.quotas));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_flows_open_rates_are_checked_in_requests_and_bursts_as_they_are() {
+        let s = |kind| Stage {
+            name: "s".into(),
+            kind,
+        };
+        let second = Duration::from_secs(1);
+        let stages = [
+            s(StageKind::Constant {
+                rate: 100.0,
+                duration: second,
+            }),
+            s(StageKind::Burst { requests: 50 }),
+        ];
+        let (stages, plans) = in_requests(&stages, 2.5);
+        assert_eq!(
+            stages[0].kind,
+            StageKind::Constant {
+                rate: 250.0,
+                duration: second
+            }
+        );
+        assert_eq!(plans[0].planned_requests(), Some(250));
+        assert_eq!(plans[1].planned_requests(), Some(50));
     }
 }

@@ -288,6 +288,7 @@ fn run_step(
             stage_names: vec![stage.name.clone()],
             shard: Shard::WHOLE,
             mix: scenario.mix(),
+            stage_think: vec![None],
         };
         let opts = EngineOptions {
             threads: k.threads,

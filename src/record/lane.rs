@@ -64,6 +64,8 @@ pub struct LaneRecorder {
     sampled: Vec<(Outcome, usize)>,
     /// Entries of the `[[requests]]` mix, each recorded apart; 0 without `[[requests]]`.
     requests: usize,
+    /// Entries of `[[flows]]`, each recorded apart; 0 without flows.
+    flows: usize,
 }
 
 impl LaneRecorder {
@@ -83,6 +85,7 @@ impl LaneRecorder {
             failures: Vec::new(),
             sampled: Vec::new(),
             requests: 0,
+            flows: 0,
         }
     }
 
@@ -90,6 +93,57 @@ impl LaneRecorder {
     pub fn with_requests(mut self, entries: usize) -> LaneRecorder {
         self.requests = entries;
         self
+    }
+
+    /// Records each of `flows` entries of `[[flows]]` apart, too.
+    pub fn with_flows(mut self, flows: usize) -> LaneRecorder {
+        self.flows = flows;
+        self
+    }
+
+    /// Flow `flow` started (its first step is due) at `at`.
+    pub fn on_flow_started(&mut self, (stage, flow): (usize, usize), at: Instant) {
+        let at_us = self.micros(at);
+        self.stages[stage].flow_cell(self.flows, flow).start(at_us);
+    }
+
+    /// A flow counted as started sent nothing: its first step had no data row left.
+    pub fn on_flow_not_sent(&mut self, (stage, flow): (usize, usize)) {
+        let cell = self.stages[stage].flow_cell(self.flows, flow);
+        cell.started = cell.started.saturating_sub(1);
+    }
+
+    /// Every step of a flow ended ok; it ran from `scheduled` to `done`.
+    pub fn on_flow_completed(
+        &mut self,
+        (stage, flow): (usize, usize),
+        scheduled: Instant,
+        done: Instant,
+    ) {
+        let e2e = done.saturating_duration_since(scheduled).as_micros() as u64;
+        let done_us = self.micros(done);
+        self.stages[stage]
+            .flow_cell(self.flows, flow)
+            .complete(e2e, done_us);
+    }
+
+    /// A flow ended at step `step` (from 0), for `reason`.
+    pub fn on_flow_failed(
+        &mut self,
+        (stage, flow): (usize, usize),
+        step: usize,
+        reason: super::flow::FailReason,
+        done: Instant,
+    ) {
+        let done_us = self.micros(done);
+        self.stages[stage]
+            .flow_cell(self.flows, flow)
+            .fail(step, reason, done_us);
+    }
+
+    /// A flow started and never ended (the run stopped waiting for it).
+    pub fn on_flow_abandoned(&mut self, (stage, flow): (usize, usize)) {
+        self.stages[stage].flow_cell(self.flows, flow).abandoned += 1;
     }
 
     fn micros(&self, at: Instant) -> u64 {

@@ -1,12 +1,14 @@
 //! Recording what happened: per-lane recorders on the hot path (no locks; one per thread),
 //! merged into per-stage records and a per-second timeline.
 
+pub mod flow;
 pub mod lambda;
 pub(crate) mod lane;
 mod stage;
 mod statuses;
 mod timeline;
 
+pub use flow::{FailReason, FlowRecord, CAPTURE_MISSING};
 pub use lambda::{ColdStart, LambdaRecord};
 pub use lane::{
     pick_samples, AttemptEnded, FailureSample, LaneRecorder, RequestEnd, FAILURE_SAMPLES,

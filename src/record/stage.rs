@@ -3,6 +3,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::flow::FlowRecord;
 use super::lambda::LambdaRecord;
 use super::lane::{AttemptEnded, RequestEnd, LATE_AFTER};
 use super::statuses::StatusCounts;
@@ -143,6 +144,8 @@ pub struct StageRecord {
     /// Per entry of a `[[requests]]` mix, the same figures for that request alone: made
     /// when the first of its requests is recorded, and never without `[[requests]]`.
     pub by_request: Vec<Option<Box<StageRecord>>>,
+    /// Per `[[flows]]` entry: made when the first of its flows starts; never without flows.
+    pub by_flow: Vec<Option<Box<FlowRecord>>>,
 }
 
 impl StageRecord {
@@ -160,6 +163,7 @@ impl StageRecord {
             last_done_us: None,
             lambda: None,
             by_request: Vec::new(),
+            by_flow: Vec::new(),
         }
     }
 
@@ -187,6 +191,14 @@ impl StageRecord {
             self.by_request.resize_with(entries, || None);
         }
         Some(self.by_request[entry].get_or_insert_with(|| Box::new(StageRecord::for_request())))
+    }
+
+    /// Flow `flow`'s record, made on first use (`flows` entries in all).
+    pub(super) fn flow_cell(&mut self, flows: usize, flow: usize) -> &mut FlowRecord {
+        if self.by_flow.len() < flows {
+            self.by_flow.resize_with(flows, || None);
+        }
+        self.by_flow[flow].get_or_insert_with(Box::default)
     }
 
     pub(super) fn dispatch(&mut self, in_flight: u64, first: bool) {
@@ -245,6 +257,14 @@ impl StageRecord {
             if let Some(theirs) = theirs {
                 mine.get_or_insert_with(|| Box::new(StageRecord::for_request()))
                     .merge(theirs);
+            }
+        }
+        if self.by_flow.len() < o.by_flow.len() {
+            self.by_flow.resize_with(o.by_flow.len(), || None);
+        }
+        for (mine, theirs) in self.by_flow.iter_mut().zip(&o.by_flow) {
+            if let Some(theirs) = theirs {
+                mine.get_or_insert_with(Box::default).merge(theirs);
             }
         }
     }

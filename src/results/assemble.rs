@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::flows::{add_by_flow, flow_thresholds, FlowStage};
 use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::{numbering, RunRecord};
@@ -30,6 +31,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
     }
     let mix = scenario.requests.as_ref();
     checked.extend(request_thresholds(scenario, &overall, &record.stages));
+    checked.extend(flow_thresholds(scenario, &overall, &record.stages));
     let bases = numbering::stage_bases(plans);
     let stages = scenario
         .stages
@@ -42,10 +44,18 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             kind: stage.kind.kind(),
             record: rec,
             planned_s: plan.duration().map(|d: Duration| d.as_secs_f64()),
-            planned_requests: plan.planned_requests().map(|n| shard.share(n)),
-            planned_by_request: mix.zip(plan.planned_requests()).map(|(m, n)| {
-                numbering::planned_by_entry(&m.rotation, *base, n, shard.index, shard.count)
-            }),
+            planned_requests: match (mix, plan.planned_requests()) {
+                // With flows a stage plans flows; its requests are their steps.
+                (Some(m), Some(n)) if m.flows.is_some() => Some(
+                    numbering::planned_by_request(m, *base, n, shard.index, shard.count)
+                        .iter()
+                        .sum(),
+                ),
+                (_, planned) => planned.map(|n| shard.share(n)),
+            },
+            planned_by_request: mix
+                .zip(plan.planned_requests())
+                .map(|(m, n)| numbering::planned_by_request(m, *base, n, shard.index, shard.count)),
         })
         .collect();
     let mut results = build(RunInput {
@@ -84,6 +94,23 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             overall.lambda.as_deref(),
             &overall.counts,
         ));
+    }
+    if let Some((m, flows)) = mix.and_then(|m| m.flows.as_ref().map(|f| (m, f))) {
+        let stages: Vec<FlowStage> = plans
+            .iter()
+            .zip(&record.stages)
+            .zip(&bases)
+            .map(|((plan, rec), base)| FlowStage {
+                record: rec,
+                planned: plan.planned_requests().map(|n| {
+                    numbering::planned_by_entry(&flows.rotation, *base, n, shard.index, shard.count)
+                }),
+                seconds: plan
+                    .duration()
+                    .map_or_else(|| super::stage_span_s(rec), |d| d.as_secs_f64()),
+            })
+            .collect();
+        add_by_flow(&mut results, m, flows, &stages, &overall);
     }
     results.scenario_id = Some(scenario_id(scenario));
     pause_starts(plans, &mut results);
@@ -146,6 +173,17 @@ pub fn scenario_id(scenario: &Scenario) -> String {
         text.push_str(&format!(
             "request\t{}\t{}\t{}\n",
             e.name, e.method, e.weight
+        ));
+    }
+    // So are flows: which steps, in what proportions.
+    let flows = scenario.requests.iter().filter_map(|m| m.flows.as_ref());
+    for f in flows.flat_map(|f| &f.entries) {
+        let steps: Vec<String> = f.steps.iter().map(usize::to_string).collect();
+        text.push_str(&format!(
+            "flow\t{}\t{}\t{}\n",
+            f.name,
+            f.weight,
+            steps.join(",")
         ));
     }
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {

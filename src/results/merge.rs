@@ -80,6 +80,18 @@ fn rethreshold(
             .map_err(|e| format!("threshold {} = {:?}: {e}", t.name, t.limit))?;
         let seen =
             match (&t.stage, &t.request) {
+                (stage, _) if t.flow.is_some() => {
+                    let flow = t.flow.as_deref().expect("checked");
+                    flow_seen(merged, stage.as_deref(), flow).ok_or_else(|| {
+                        format!(
+                            "threshold {} names flow {flow:?}, which the merged file has not{}",
+                            t.name,
+                            stage
+                                .as_ref()
+                                .map_or(String::new(), |s| format!(" in stage {s:?}"))
+                        )
+                    })?
+                }
                 (stage, Some(request)) => request_seen(merged, stage.as_deref(), request)
                     .ok_or_else(|| {
                         format!(
@@ -113,10 +125,31 @@ fn rethreshold(
         let mut judged = thresholds::evaluate(&[limit], &seen, t.stage.as_deref());
         for j in &mut judged {
             j.request.clone_from(&t.request);
+            j.flow.clone_from(&t.flow);
         }
         out.extend(judged);
     }
     Ok(out)
+}
+
+/// What a flow's thresholds compare against in the merged file: its `by_flow` figures and
+/// its added latency histogram (the run's, or stage `stage`'s).
+fn flow_seen(merged: &Results, stage: Option<&str>, flow: &str) -> Option<Observed> {
+    let histograms = merged.histograms.by_flow.as_ref()?.get(flow)?;
+    let (figures, latency) = match stage {
+        None => (merged.by_flow.as_ref()?.get(flow)?, &histograms.latency),
+        Some(stage) => {
+            let s = merged.stages.iter().find(|s| s.name == stage)?;
+            let named = histograms.stages.iter().find(|n| n.name == stage)?;
+            (s.by_flow.as_ref()?.get(flow)?, &named.latency)
+        }
+    };
+    let latency = decode(latency).unwrap_or_else(stampede_results::new_request_histogram);
+    Some(super::flows::flow_observed(
+        &latency,
+        figures.started,
+        figures.failed,
+    ))
 }
 
 /// What a request's thresholds compare against in the merged file: its `by_request`
@@ -261,6 +294,7 @@ mod tests {
                 name: "p99".into(),
                 stage: None,
                 request: None,
+                flow: None,
                 limit: p99.into(),
                 observed: 0.0,
                 pass: true,
@@ -591,6 +625,7 @@ mod tests {
             name: "failure_rate".into(),
             stage: Some("steady".into()),
             request: None,
+            flow: None,
             limit: "10%".into(),
             observed: 0.0,
             pass: true,

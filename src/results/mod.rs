@@ -17,6 +17,7 @@ pub use stampede_results::*;
 
 mod assemble;
 pub mod file;
+pub mod flows;
 pub mod lambda;
 pub mod merge;
 
@@ -109,7 +110,7 @@ pub fn observed_from(
     }
 }
 
-fn stage_span_s(r: &StageRecord) -> f64 {
+pub(super) fn stage_span_s(r: &StageRecord) -> f64 {
     match (r.first_scheduled_us, r.last_done_us) {
         (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e6,
         _ => 0.0,
@@ -168,6 +169,7 @@ pub fn build(input: RunInput) -> Results {
                 },
                 lambda: None,
                 by_request: None,
+                by_flow: None,
             }
         })
         .collect::<Vec<_>>();
@@ -250,6 +252,7 @@ pub fn build(input: RunInput) -> Results {
     });
     Results {
         by_request,
+        by_flow: None,
         schema: SCHEMA.to_string(),
         name: input.name.map(str::to_string),
         scenario_id: None,
@@ -295,6 +298,7 @@ pub fn build(input: RunInput) -> Results {
                 .collect(),
             seconds: input.seconds,
             by_request: (!names.is_empty()).then_some(request_histograms),
+            by_flow: None,
         },
         quota_check: QuotaCheck::default(),
         aborted: None,

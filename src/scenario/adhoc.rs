@@ -221,6 +221,7 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
         data: Vec::new(),
         data_sources: Vec::new(),
         requests: None,
+        stage_think: vec![None],
     };
     scenario.aws = super::parse::aws_for(None, &scenario.target, url.as_ref());
     flags.amend(&mut scenario)?;

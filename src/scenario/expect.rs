@@ -49,6 +49,13 @@ pub struct RawCapture(
     #[schemars(with = "BTreeMap<String, CaptureForm>")] BTreeMap<Spanned<String>, Spanned<String>>,
 );
 
+impl RawCapture {
+    /// The names it captures, as written.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(|k| k.get_ref().as_str())
+    }
+}
+
 const STATUS_FORM: &str =
     "a 2xx status code (201), \"2xx\", or a list of them ([200, 201]); only ok answers are checked";
 const HEADER_WANT_FORM: &str = "true (the header is present) or the value it must equal";

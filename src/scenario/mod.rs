@@ -7,6 +7,7 @@ mod aws;
 mod client;
 pub mod data;
 pub mod expect;
+pub mod flows;
 pub mod lambda;
 mod parse;
 pub mod requests;
@@ -29,6 +30,7 @@ pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
 pub use data::DataSpec;
+pub use flows::{Flow, Flows, Think};
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
@@ -64,6 +66,9 @@ pub struct Scenario {
     pub data_sources: Vec<stampede_mix::data::Source>,
     /// `[[requests]]` (or `--requests`): the mix. `None`: the one request of `[target]`.
     pub requests: Option<Requests>,
+    /// Per stage, in order: a `concurrency` stage's `think`, its workers' pause between
+    /// two of their requests (or flows); `None` for every other stage.
+    pub stage_think: Vec<Option<Think>>,
 }
 
 impl Scenario {
@@ -183,15 +188,19 @@ pub enum StageKind {
     },
 }
 
+/// Stage keys that may be left out.
+pub const OPTIONAL_STAGE_KEYS: [&str; 1] = ["think"];
+
 pub const STAGE_KINDS: [&str; 6] = ["constant", "ramp", "steps", "burst", "concurrency", "pause"];
 
-/// The keys each stage kind takes besides `kind` and `name`: all of them required, no other.
+/// The keys each stage kind takes besides `kind` and `name`: all of them required but
+/// those of [`OPTIONAL_STAGE_KEYS`], no other.
 pub const STAGE_KEYS: [(&str, &[&str]); 6] = [
     ("constant", &["rate", "duration"]),
     ("ramp", &["from", "to", "duration"]),
     ("steps", &["from", "to", "step", "hold"]),
     ("burst", &["requests"]),
-    ("concurrency", &["workers", "duration"]),
+    ("concurrency", &["workers", "duration", "think"]),
     ("pause", &["duration"]),
 ];
 
@@ -250,6 +259,17 @@ pub struct Thresholds {
     pub stages: Vec<(String, Vec<Threshold>)>,
     /// `[thresholds.requests."NAME"]` (and inside a stage's table), in file order.
     pub requests: Vec<RequestThresholds>,
+    /// `[thresholds.flows."NAME"]` (and inside a stage's table), in file order.
+    pub flows: Vec<FlowThresholds>,
+}
+
+/// The thresholds of one `[[flows]]` entry, judged on its `by_flow` figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowThresholds {
+    pub flow: String,
+    /// `Some`: in that stage alone (`[thresholds.stages."STAGE".flows."NAME"]`).
+    pub stage: Option<String>,
+    pub limits: Vec<Threshold>,
 }
 
 /// The thresholds of one `[[requests]]` entry, judged on its `by_request` figures.
@@ -266,5 +286,6 @@ impl Thresholds {
         self.overall.is_empty()
             && self.stages.iter().all(|(_, t)| t.is_empty())
             && self.requests.iter().all(|r| r.limits.is_empty())
+            && self.flows.iter().all(|f| f.limits.is_empty())
     }
 }

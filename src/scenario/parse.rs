@@ -68,6 +68,11 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Vec<RawRequestEntry>", extend("maxItems" = 100))]
     requests: Vec<Spanned<RawRequestEntry>>,
+    /// Sequences of [[requests]] (at most 100): each arrival or closed-loop iteration runs
+    /// one flow, its steps one after another; a request's own weight is then unused.
+    #[serde(default)]
+    #[schemars(with = "Vec<super::flows::RawFlowEntry>", extend("maxItems" = 100))]
+    flows: Vec<Spanned<super::flows::RawFlowEntry>>,
 }
 
 /// `[target]`: the request every attempt sends — to a URL, or (`kind = "lambda"`) to a
@@ -164,11 +169,17 @@ struct RawStage {
     /// concurrency: closed-loop workers.
     #[schemars(with = "Option<WholeNumber>")]
     workers: Option<Spanned<Value>>,
+    /// concurrency (optional): each worker's pause between two requests (or flows):
+    /// "2s", or "1s..3s" drawn uniformly.
+    #[schemars(with = "Option<String>")]
+    think: Option<Spanned<Value>>,
 }
 
 /// Per kind, the keys a stage needs and must not have: the parser's [`STAGE_KEYS`].
 fn stage_kinds(schema: &mut schemars::Schema) {
-    super::schema::kind_rules(schema, &STAGE_KEYS, |_, _| true);
+    super::schema::kind_rules(schema, &STAGE_KEYS, |_, key| {
+        !super::OPTIONAL_STAGE_KEYS.contains(&key)
+    });
 }
 
 /// Reads and validates a scenario file. `url_override` (from `--url`) replaces `target.url`.
@@ -242,8 +253,14 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         ));
     }
     let mut stages = Vec::with_capacity(raw.stages.len());
+    let mut stage_think = Vec::with_capacity(raw.stages.len());
     for (i, s) in raw.stages.iter().enumerate() {
         let stage = stage(&src, s, i + 1)?;
+        // Only a concurrency stage takes it (checked with the stage's other keys).
+        stage_think.push(match &s.get_ref().think {
+            Some(v) => Some(super::flows::think(&src, v)?),
+            None => None,
+        });
         if let Some(previous) = stages.iter().find(|p: &&Stage| p.name == stage.name) {
             let span = s.get_ref().name.as_ref().map_or(s.span(), |n| n.span());
             return Err(src.error(
@@ -275,10 +292,24 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     }
     // Read once now: templates are compiled against the sources' columns.
     let data_sources = super::data::open_sources(&data)?;
+    // With flows, a template may name anything a request captures; each flow's steps
+    // are checked against what is captured before them once the flows are read.
     let scope = stampede_mix::template::Scope {
         sources: super::data::scope_sources(&data, &data_sources),
-        captures: Vec::new(),
+        captures: if raw.flows.is_empty() {
+            Vec::new()
+        } else {
+            super::flows::all_capture_names(&raw.requests)
+        },
+        captures_note: None,
     };
+    if let (Some(f), None) = (raw.flows.first(), raw.requests.first()) {
+        return Err(src.error(
+            f.span(),
+            "[[flows]] with no [[requests]] for their steps",
+            "[[requests]] entries with a name, which each flow's steps list",
+        ));
+    }
     let requests = match raw.requests.first() {
         None => None,
         Some(first) => {
@@ -307,6 +338,26 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
                 .zip(&data_sources)
                 .map(|(spec, source)| (source.clone(), spec.pick))
                 .collect();
+            if !raw.flows.is_empty() {
+                let at = mix::EntriesIn {
+                    src: &src,
+                    list_span: first.span(),
+                };
+                let recheck = |entry: usize, captured: &[String], note: String| {
+                    let narrow = stampede_mix::template::Scope {
+                        captures: captured.to_vec(),
+                        captures_note: Some(note),
+                        ..scope.clone()
+                    };
+                    mix::recompile(&at, &raw.requests, entry, &target, &narrow)
+                };
+                mix.flows = Some(super::flows::flows(
+                    &src,
+                    &raw.flows,
+                    &mix.entries,
+                    &recheck,
+                )?);
+            }
             Some(mix)
         }
     };
@@ -324,6 +375,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
         data,
         data_sources,
         requests,
+        stage_think,
         abort,
         aws,
         retry,
@@ -649,6 +701,7 @@ fn stage(src: &Source, s: &Spanned<RawStage>, index: usize) -> Result<Stage> {
         ("hold", &raw.hold),
         ("requests", &raw.requests),
         ("workers", &raw.workers),
+        ("think", &raw.think),
     ];
     let kind_name = kind.get_ref();
     for (key, value) in present {

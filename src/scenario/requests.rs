@@ -28,6 +28,8 @@ use stampede_mix::secret::EnvValues;
 use stampede_mix::template::{Position, Scope, Template};
 use stampede_mix::Rotation;
 
+use super::flows::Flows;
+
 /// The most `[[requests]]` entries a scenario may have: each is a column of every report
 /// and a cell per stage in the recorder.
 pub const REQUESTS_MAX: usize = 100;
@@ -70,6 +72,13 @@ pub(super) struct RawRequestEntry {
     /// "header:NAME".
     #[schemars(with = "Option<super::expect::RawCapture>")]
     capture: Option<Spanned<super::expect::RawCapture>>,
+}
+
+impl RawRequestEntry {
+    /// The names its `capture` table sets.
+    pub(super) fn capture_names(&self) -> impl Iterator<Item = &str> {
+        self.capture.iter().flat_map(|c| c.get_ref().names())
+    }
 }
 
 /// A file of `[[requests]]` alone (`--requests FILE`).
@@ -120,6 +129,8 @@ pub struct Requests {
     pub data: Vec<(DataSource, Pick)>,
     /// The `{{env.NAME}}` values, read once when the scenario was: secrets, never shown.
     pub env: EnvValues,
+    /// `[[flows]]`: the rotation is then over the flows, each sending its steps in turn.
+    pub flows: Option<Flows>,
 }
 
 impl Requests {
@@ -147,6 +158,7 @@ impl Requests {
             declared: false,
             data: Vec::new(),
             env: EnvValues::default(),
+            flows: None,
         }
     }
 
@@ -216,7 +228,21 @@ pub(super) fn entries(
         declared: true,
         data: Vec::new(),
         env: EnvValues::default(),
+        flows: None,
     })
+}
+
+/// Compiles entry `index` (from 0) of `raw` again in `scope`: the error a template gives
+/// there (a `{{captured.X}}` its flow does not capture before it).
+pub(super) fn recompile(
+    at: &EntriesIn,
+    raw: &[Spanned<RawRequestEntry>],
+    index: usize,
+    target: &Target,
+    scope: &Scope,
+) -> Result<()> {
+    let prefix = target.url.path().trim_end_matches('/');
+    entry(at.src, &raw[index], index + 1, prefix, target, scope).map(|_| ())
 }
 
 fn entry(

@@ -1,6 +1,7 @@
 //! `[thresholds]` as written: the whole run's table, `[thresholds.stages."NAME"]`,
 //! `[thresholds.requests."NAME"]` (a `[[requests]]` entry alone, also inside a stage's
-//! table) and `[thresholds.flows."NAME"]` (refused until `[[flows]]` exist).
+//! table) and `[thresholds.flows."NAME"]` (a `[[flows]]` entry alone, on its end-to-end
+//! latency and failure rate).
 
 use std::collections::BTreeMap;
 
@@ -76,7 +77,9 @@ pub(super) struct RawThresholds {
     /// whole run's table or a stage's).
     #[schemars(with = "Option<BTreeMap<String, RawThresholds>>")]
     requests: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
-    /// Per `[[flows]]` entry, by its name (flows are not supported yet: refused).
+    /// Per `[[flows]]` entry, by its name: failure_rate (failed / started) and the latency
+    /// keys (p50 … p999, max, mean) on its end-to-end latency (in the whole run's table or
+    /// a stage's).
     #[schemars(with = "Option<BTreeMap<String, RawThresholds>>")]
     flows: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
 }
@@ -118,12 +121,15 @@ pub(super) fn thresholds(
     mix: Option<&Requests>,
 ) -> Result<Thresholds> {
     let request_names: Vec<&str> = mix.map_or(Vec::new(), |m| m.names());
+    let flow_names: Vec<&str> = mix
+        .and_then(|m| m.flows.as_ref())
+        .map_or(Vec::new(), |f| f.names());
     let mut out = Thresholds {
         overall: limits(src, raw)?,
         ..Thresholds::default()
     };
     read_requests(src, raw, None, &request_names, &mut out)?;
-    flows(src, raw, &[])?;
+    flows(src, raw, None, &flow_names, &mut out)?;
     let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
     for (name, table) in raw.stages.iter().flatten() {
         let stage = known(src, name, "[thresholds.stages] names no stage", &names)?;
@@ -137,7 +143,7 @@ pub(super) fn thresholds(
         out.stages
             .push((stage.to_string(), limits(src, table.get_ref())?));
         read_requests(src, table.get_ref(), Some(stage), &request_names, &mut out)?;
-        flows(src, table.get_ref(), &[])?;
+        flows(src, table.get_ref(), Some(stage), &flow_names, &mut out)?;
     }
     Ok(out)
 }
@@ -185,24 +191,67 @@ fn read_requests(
     Ok(())
 }
 
-/// `flows."NAME"` tables: names of `[[flows]]` once flows exist; until then any is refused.
-fn flows(src: &Source, raw: &RawThresholds, flow_names: &[&str]) -> Result<()> {
-    let Some((name, _)) = raw.flows.iter().flatten().next() else {
+/// The metrics a flow's thresholds take: its failure rate and its end-to-end latency.
+pub const FLOW_METRICS: [Metric; 8] = [
+    Metric::FailureRate,
+    Metric::P50,
+    Metric::P90,
+    Metric::P95,
+    Metric::P99,
+    Metric::P999,
+    Metric::Max,
+    Metric::Mean,
+];
+
+/// `flows."NAME"` tables of `raw` (the run's, or stage `stage`'s): names of `[[flows]]`.
+fn flows(
+    src: &Source,
+    raw: &RawThresholds,
+    stage: Option<&str>,
+    flow_names: &[&str],
+    out: &mut Thresholds,
+) -> Result<()> {
+    let Some(tables) = &raw.flows else {
         return Ok(());
     };
-    if flow_names.is_empty() {
-        return Err(src.error(
-            name.span(),
-            &format!(
-                "[thresholds.flows] names flow `{}`: flows are not supported yet",
-                name.get_ref()
-            ),
-            "thresholds per request: [thresholds.requests.\"NAME\"] with the keys of [thresholds]",
-        ));
-    }
-    // The hook for [[flows]]: check each name as requests do, then read its limits.
-    for (name, _) in raw.flows.iter().flatten() {
-        known(src, name, "[thresholds.flows] names no flow", flow_names)?;
+    for (name, table) in tables {
+        if flow_names.is_empty() {
+            return Err(src.error(
+                name.span(),
+                &format!(
+                    "[thresholds.flows] names flow `{}`, but the scenario has no [[flows]]",
+                    name.get_ref()
+                ),
+                "[[flows]] entries with a `name`, or thresholds per request: [thresholds.requests.\"NAME\"]",
+            ));
+        }
+        let flow = known(src, name, "[thresholds.flows] names no flow", flow_names)?;
+        let inner = table.get_ref();
+        let allowed = FLOW_METRICS.map(Metric::name).join(" ");
+        if inner.stages.is_some() || inner.requests.is_some() || inner.flows.is_some() {
+            return Err(src.error(
+                table.span(),
+                "a flow's thresholds cannot hold `stages`, `requests` or `flows`",
+                &format!("{allowed} (per stage: [thresholds.stages.\"STAGE\".flows.\"FLOW\"])"),
+            ));
+        }
+        for (metric, value) in inner.limits() {
+            if let (Some(v), false) = (value, FLOW_METRICS.contains(&metric)) {
+                return Err(src.error(
+                    v.span(),
+                    &format!(
+                        "`{}` is not a flow's: a flow has a failure rate and an end-to-end latency",
+                        metric.name()
+                    ),
+                    &format!("one of: {allowed}"),
+                ));
+            }
+        }
+        out.flows.push(super::FlowThresholds {
+            flow: flow.to_string(),
+            stage: stage.map(str::to_string),
+            limits: limits(src, inner)?,
+        });
     }
     Ok(())
 }
@@ -302,9 +351,9 @@ duration = "1s"
     }
 
     #[test]
-    fn flows_are_refused_until_they_exist_and_requests_need_a_mix() {
+    fn flows_need_flows_and_requests_need_a_mix() {
         let e = parse("[thresholds.flows.buy]\nfailure_rate = \"1%\"\n").unwrap_err();
-        assert!(e.contains("flows are not supported yet"), "{e}");
+        assert!(e.contains("the scenario has no [[flows]]"), "{e}");
         assert!(e.contains("s.toml:"), "{e}");
         let plain =
             "[target]\nurl = \"http://127.0.0.1:9\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n\
@@ -313,5 +362,28 @@ duration = "1s"
             .unwrap_err()
             .to_string();
         assert!(e.contains("has no [[requests]]"), "{e}");
+    }
+
+    #[test]
+    fn flow_tables_take_the_failure_rate_and_latencies_only() {
+        let flow = "[[flows]]\nname = \"buy\"\nsteps = [\"create order\", \"get order\"]\n";
+        let s = parse(&format!(
+            "{flow}[thresholds.flows.buy]\nfailure_rate = \"1%\"\np99 = \"2s\"\n\
+             [thresholds.stages.steady.flows.buy]\nmax = \"5s\"\n"
+        ))
+        .unwrap();
+        let f = &s.thresholds.flows;
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].flow.as_str(), f[0].stage.as_deref()), ("buy", None));
+        assert_eq!(f[0].limits.len(), 2);
+        assert_eq!(f[1].stage.as_deref(), Some("steady"));
+        let e = parse(&format!(
+            "{flow}[thresholds.flows.buy]\nthrottle_rate = \"1%\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.contains("`throttle_rate` is not a flow's"), "{e}");
+        assert!(e.contains("failure_rate p50"), "{e}");
+        let e = parse(&format!("{flow}[thresholds.flows.by]\np99 = \"1s\"\n")).unwrap_err();
+        assert!(e.contains("one of: `buy`"), "{e}");
     }
 }

@@ -180,6 +180,7 @@ mod tests {
             declared: true,
             data: Vec::new(),
             env: Default::default(),
+            flows: None,
         };
         let prepared: Vec<EntryRequest> = mix
             .entries

@@ -115,9 +115,15 @@ pub fn threshold_name(t: &ThresholdResult) -> String {
     }
 }
 
-/// What a threshold applies to — `stage ramp`, `request "get order"`, both — or `None`
-/// for the whole run. Every report's "applies to" column.
+/// What a threshold applies to — `stage ramp`, `request "get order"`, `flow "buy"`, a
+/// stage and one of those — or `None` for the whole run. Every report's "applies to" column.
 pub fn threshold_scope(t: &ThresholdResult) -> Option<String> {
+    if let Some(flow) = &t.flow {
+        return Some(match &t.stage {
+            Some(stage) => format!("stage {stage}, flow {flow:?}"),
+            None => format!("flow {flow:?}"),
+        });
+    }
     match (&t.stage, &t.request) {
         (Some(stage), Some(request)) => Some(format!("stage {stage}, request {request:?}")),
         (Some(stage), None) => Some(format!("stage {stage}")),

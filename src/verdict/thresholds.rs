@@ -65,6 +65,7 @@ pub fn evaluate(
                 name: t.metric.name().to_string(),
                 stage: stage.map(str::to_string),
                 request: None,
+                flow: None,
                 limit: t.text.clone(),
                 observed: value,
                 pass: value <= t.limit,
@@ -83,6 +84,20 @@ pub fn evaluate_request(
     let mut out = evaluate(thresholds, observed, stage);
     for t in &mut out {
         t.request = Some(request.to_string());
+    }
+    out
+}
+
+/// [`evaluate`] for one `[[flows]]` entry's figures: each result names the flow.
+pub fn evaluate_flow(
+    thresholds: &[Threshold],
+    observed: &Observed,
+    stage: Option<&str>,
+    flow: &str,
+) -> Vec<ThresholdResult> {
+    let mut out = evaluate(thresholds, observed, stage);
+    for t in &mut out {
+        t.flow = Some(flow.to_string());
     }
     out
 }

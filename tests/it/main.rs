@@ -28,6 +28,7 @@ mod merge;
 mod mix;
 mod mix_checks;
 mod mix_data;
+mod mix_flows;
 mod mix_thresholds;
 mod moto;
 mod onset;

@@ -191,6 +191,9 @@ fn scenario_with_stray_key(definition: &str) -> String {
         "Thresholds" => format!("{base}[thresholds.stages.p]\nzz_stray = \"1s\"\n"),
         "Request" => format!("{base}[request]\nzz_stray = 1\n"),
         "RequestEntry" => format!("{base}[[requests]]\nname = \"r\"\npath = \"/\"\nzz_stray = 1\n"),
+        "FlowEntry" => format!(
+            "{base}[[requests]]\nname = \"r\"\npath = \"/\"\n[[flows]]\nname = \"f\"\nsteps = [\"r\"]\nzz_stray = 1\n"
+        ),
         "Expect" => {
             format!("{base}[[requests]]\nname = \"r\"\npath = \"/\"\nexpect = {{ zz_stray = 1 }}\n")
         }

@@ -38,6 +38,8 @@ pub struct Scope {
     pub sources: Vec<SourceColumns>,
     /// Names an earlier step of the same flow captures (`{{captured.NAME}}`).
     pub captures: Vec<String>,
+    /// Where `captures` comes from, said when a name is not among them (a flow and step).
+    pub captures_note: Option<String>,
 }
 
 /// One data source as templates see it.

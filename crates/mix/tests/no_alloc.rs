@@ -58,6 +58,7 @@ fn rendering_from_rows_allocates_nothing_per_request() {
                 columns: source.columns().to_vec(),
             }],
             captures: vec![],
+            captures_note: None,
         };
         let path_t = Template::compile_at(
             "/orders/{{data.id}}?note={{data.note}}&n={{random_int 1 100}}",

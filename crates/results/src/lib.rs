@@ -18,6 +18,7 @@ pub mod emulator;
 mod error;
 pub mod failure;
 pub mod file;
+pub mod flows;
 pub mod histogram;
 pub mod lambda;
 pub mod merge;
@@ -142,6 +143,10 @@ pub struct Results {
     /// Absent without `[[requests]]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_request: Option<BTreeMap<String, RequestResult>>,
+    /// Per `[[flows]]` entry, by name: what each flow did over the run. Absent without
+    /// `[[flows]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_flow: Option<BTreeMap<String, flows::FlowResult>>,
     pub timeline: Vec<TimelinePoint>,
     pub histograms: Histograms,
     pub quota_check: QuotaCheck,
@@ -250,6 +255,21 @@ impl Results {
                         "stage {:?} started no request in its duration (concurrency)",
                         s.name
                     ));
+                }
+                // With flows a stage plans flows: one whose step failed sends fewer
+                // requests than planned, as it should, so flows are what is counted.
+                if let Some(flows) = s.by_flow.as_ref().filter(|f| !f.is_empty()) {
+                    let planned: u64 = flows.values().filter_map(|f| f.planned).sum();
+                    let started: u64 = flows.values().map(|f| f.started).sum();
+                    return (planned > 0
+                        && (started as f64) < planned as f64 * PLANNED_SHARE_REQUIRED)
+                        .then(|| {
+                            format!(
+                                "stage {:?} started {started} of {planned} planned flows ({:.0}%)",
+                                s.name,
+                                started as f64 * 100.0 / planned as f64
+                            )
+                        });
                 }
                 let planned = s.planned_requests.filter(|p| *p > 0)?;
                 ((started as f64) < planned as f64 * PLANNED_SHARE_REQUIRED).then(|| {
@@ -532,6 +552,9 @@ pub struct StageResult {
     /// Per `[[requests]]` entry, by name: what each request did in this stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_request: Option<BTreeMap<String, RequestResult>>,
+    /// Per `[[flows]]` entry, by name: what each flow did in this stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_flow: Option<BTreeMap<String, flows::FlowResult>>,
 }
 
 /// What one request of the mix did, in a stage or the whole run: a stage's figures, for
@@ -578,6 +601,10 @@ pub struct Histograms {
     /// significant digits, so merged runs give exact per-request percentiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_request: Option<BTreeMap<String, RequestHistograms>>,
+    /// Per `[[flows]]` entry, by name: its end-to-end latency over the run and per stage,
+    /// at 2 significant digits, so merged runs give exact per-flow percentiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_flow: Option<BTreeMap<String, flows::FlowHistograms>>,
 }
 
 /// One request's histograms.
@@ -635,14 +662,21 @@ impl Results {
         first_send + self.duration_s.max(0.0)
     }
 
-    /// Burst stages as the quota check reads them: (name, requests, the second released).
+    /// Burst stages as the quota check reads them: (name, requests released at once — with
+    /// flows, one first step per flow —, the second released).
     pub fn bursts(&self) -> Vec<(String, u64, u64)> {
         self.stages
             .iter()
             .filter(|s| s.kind == StageKind::Burst)
             .filter_map(|s| {
                 let started = s.started_s?;
-                Some((s.name.clone(), s.planned_requests?, started.max(0.0) as u64))
+                // With flows, what is released at once is each flow's first step.
+                let flows = s.by_flow.as_ref().filter(|f| !f.is_empty());
+                let released = match flows {
+                    Some(f) => f.values().filter_map(|f| f.planned).sum(),
+                    None => s.planned_requests?,
+                };
+                Some((s.name.clone(), released, started.max(0.0) as u64))
             })
             .collect()
     }

@@ -14,6 +14,10 @@ pub struct ThresholdResult {
     /// judged on its `by_request` figures; absent for the whole mix.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub request: Option<String>,
+    /// The `[[flows]]` entry the threshold applies to (`[thresholds.flows."NAME"]`),
+    /// judged on its `by_flow` figures.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub flow: Option<String>,
     pub limit: String,
     /// Milliseconds for latency, a fraction (0..1) for rates.
     pub observed: f64,

@@ -13,6 +13,9 @@ use crate::scenario::shard::share_of;
 use crate::schedule::{Pacing, StagePlan};
 use crate::transport::{Connection, Failure};
 
+/// Where a closed worker's think pauses are drawn from (apart from its requests' keys).
+const THINK_KEY: u64 = 0x636c_6f73_6564_7468;
+
 impl Lane {
     /// Open model: each of this lane's requests goes out at its instant, whatever the server does.
     pub(super) async fn dispatch_open(
@@ -175,6 +178,8 @@ impl Lane {
         end: Instant,
     ) {
         let base = self.base(stage);
+        let think = self.shared.spec.stage_think.get(stage).copied().flatten();
+        let mut think_rng = None;
         let mut conn = None;
         let mut sent = 0u64;
         loop {
@@ -201,7 +206,7 @@ impl Lane {
                 },
             };
             let (next, outcome, attempts) =
-                self.request(stage, key, k, start, Some(ready), false).await;
+                self.unit(stage, key, k, start, Some(ready), false).await;
             conn = next;
             let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
             let pause = if (no_connection || matches!(outcome, Outcome::LocalError(_)))
@@ -215,6 +220,11 @@ impl Lane {
                     None,
                     &mut self.request_rng(stage, key),
                 )
+            } else if let Some(think) = think {
+                // A user's pause before the next request (or flow), drawn per worker.
+                let rng =
+                    think_rng.get_or_insert_with(|| self.request_rng(stage, THINK_KEY ^ worker));
+                think.pick(rng.u64(..))
             } else {
                 continue;
             };
@@ -245,7 +255,7 @@ impl Lane {
         let k = numbering::scheduled_number(self.base(stage), index);
         self.spawn_task(async move {
             dispatched.started();
-            if let (Some(conn), ..) = lane.request(stage, index, k, scheduled, conn, paced).await {
+            if let (Some(conn), ..) = lane.unit(stage, index, k, scheduled, conn, paced).await {
                 lane.pool.checkin(conn);
             }
             drop(dispatched);

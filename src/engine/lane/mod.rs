@@ -16,6 +16,7 @@ use crate::engine::timer::PreciseTimer;
 use crate::engine::Shared;
 
 mod dispatch;
+mod flow;
 mod request;
 use crate::adaptive::ClientRateLimiter;
 use crate::engine::numbering;
@@ -67,6 +68,8 @@ pub struct Lane {
     /// A `unique` data source had no row for one of this lane's requests: every later
     /// one (a larger k) has none either, so the lane sends no more.
     data_exhausted: Cell<bool>,
+    /// Flows' captured values, their vectors reused from flow to flow.
+    captured_vecs: RefCell<Vec<request::Captured>>,
 }
 
 /// A lane's own readers of the data sources (its own file handles and block cache).
@@ -101,6 +104,7 @@ impl Lane {
             renderings: RefCell::new(Vec::new()),
             readers: RefCell::new(readers_of(&shared)),
             data_exhausted: Cell::new(false),
+            captured_vecs: RefCell::new(Vec::new()),
             id: id as u64,
             part,
             parts,

@@ -8,9 +8,12 @@ use super::Lane;
 use crate::classify::{LocalReason, Outcome};
 use crate::engine::abandon::Unfinished;
 use crate::engine::ids::{request_seed, RequestIdHeaders};
-use crate::record::{AttemptEnded, FailureSample, RequestEnd};
+use crate::record::{AttemptEnded, FailureSample, RequestEnd, CAPTURE_MISSING};
 use crate::retry::{parse_retry_after, retry_delay};
 use crate::transport::{Answer, Connection, Failure, Rendered};
+use std::cell::{Cell, RefCell};
+
+use stampede_mix::capture;
 use stampede_mix::template::Context;
 
 impl Lane {
@@ -27,17 +30,39 @@ impl Lane {
         key: u64,
         k: u64,
         scheduled: Instant,
+        conn: Option<Result<Connection, Failure>>,
+        paced: bool,
+    ) -> (Option<Connection>, Outcome, u32) {
+        let logical = Logical {
+            k,
+            entry: None,
+            row: k,
+            flow: None,
+        };
+        self.request_as(stage, key, logical, scheduled, conn, paced)
+            .await
+    }
+
+    /// A logical request as [`Lane::request`] sends it, its entry, data row and flow given
+    /// (a flow's step). Sends nothing and returns 0 attempts when its data row ran out.
+    pub(super) async fn request_as(
+        &self,
+        stage: usize,
+        key: u64,
+        logical: Logical<'_>,
+        scheduled: Instant,
         mut conn: Option<Result<Connection, Failure>>,
         paced: bool,
     ) -> (Option<Connection>, Outcome, u32) {
         let spec = &self.shared.spec;
+        let k = logical.k;
         // One branch for a scenario without a mix: the request is the target's, serialised.
         let transport = &self.pool.transport;
         let (entry, rendering) = if transport.is_fixed() {
             (0, None)
         } else {
-            let entry = transport.entry_of(k);
-            match self.render(entry, k) {
+            let entry = logical.entry.unwrap_or_else(|| transport.entry_of(k));
+            match self.render(entry, &logical) {
                 Ok(rendering) => (entry, rendering),
                 Err(NoRowLeft) => {
                     // Not sent, and nothing after it on this lane is: its stage ends.
@@ -79,6 +104,7 @@ impl Lane {
                         stage,
                         entry,
                         rendered: rendering.as_ref(),
+                        flow: logical.flow,
                     },
                     scheduled,
                     conn.take(),
@@ -156,17 +182,18 @@ impl Lane {
     /// Renders a templated entry for logical request `k` into a reused buffer; `None` for
     /// a literal one (its head was serialised once). Err: a `unique` data source has no
     /// row for `k`.
-    fn render(&self, entry: usize, k: u64) -> Result<Option<Rendered>, NoRowLeft> {
+    fn render(&self, entry: usize, logical: &Logical) -> Result<Option<Rendered>, NoRowLeft> {
         let transport = &self.pool.transport;
         if !transport.is_templated(entry) {
             return Ok(None);
         }
+        let k = logical.k;
         let mix = &self.shared.spec.mix;
         let mut readers = self.readers.borrow_mut();
         let rows = match readers.as_mut() {
             None if !mix.data.is_empty() => return Err(NoRowLeft),
             None => None,
-            Some(r) => match r.rows_of(k) {
+            Some(r) => match r.rows_of(logical.row) {
                 Ok(Some(rows)) => Some(rows),
                 Ok(None) => return Err(NoRowLeft),
                 Err(e) => {
@@ -180,6 +207,7 @@ impl Lane {
             Some(seed) => fastrand::Rng::with_seed(request_seed(seed, RENDER_STREAM, k)),
             None => fastrand::Rng::with_seed(self.rng.borrow_mut().u64(..)),
         };
+        let captured = logical.flow.map(|f| f.captured.borrow());
         let timestamp_ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
@@ -190,8 +218,8 @@ impl Lane {
             timestamp_ms,
             rows: rows.as_ref().map_or(&[], |r| r.as_slice()),
             env: mix.env.pairs(),
-            // Captures feed later steps of a flow.
-            captured: &[],
+            // What earlier steps of its flow captured.
+            captured: captured.as_deref().map_or(&[], Vec::as_slice),
         };
         transport.render(entry, &ctx, &mut out);
         Ok(Some(out))
@@ -302,6 +330,27 @@ impl Lane {
             (Ok(answer), None) => (answer.outcome(), None),
             (Err(failure), _) => (failure.outcome(), None),
         };
+        // A flow's step takes its captures from its ok answer, for the later steps; what
+        // it could not take is said in a sample (the capture and pointer, never a value).
+        let mut capture_missed: Option<String> = None;
+        if let (Some(flow), Ok(answer), Outcome::Ok) = (sending.flow, &result, outcome) {
+            let captures = &self.shared.spec.mix.entries[sending.entry].captures;
+            if !captures.is_empty() {
+                let view = answer
+                    .kept
+                    .as_ref()
+                    .map(|kept| kept.view(answer.status, &answer.excerpt));
+                capture_missed = match &view {
+                    Some(view) => {
+                        capture::extract_all(captures, view, &mut flow.captured.borrow_mut())
+                            .err()
+                            .map(|m| m.to_string())
+                    }
+                    None => Some("capture: the answer was not kept".to_string()),
+                };
+                flow.capture_missing.set(capture_missed.is_some());
+            }
+        }
         unfinished.done();
         self.shared.attempts_in_flight.fetch_sub(1, Relaxed);
         if let Err(Failure::Local(LocalReason::Credentials, why)) = &result {
@@ -340,6 +389,23 @@ impl Lane {
                     let error_type = answer.function_error_type();
                     rec.on_function_error(stage, error_type.as_deref().unwrap_or("Unhandled"));
                 }
+            }
+            if let Some(why) = capture_missed {
+                // Kept apart from failed attempts' samples: this answer was ok.
+                rec.on_failure(
+                    Outcome::Ok,
+                    |t_s| FailureSample {
+                        correlation_id: correlation_id().map(str::to_string),
+                        t_s,
+                        stage: spec.stage_names[stage].clone(),
+                        attempt: number,
+                        status: result.as_ref().ok().map(|a| a.status),
+                        kind: CAPTURE_MISSING.to_string(),
+                        request: Some(spec.mix.entries[sending.entry].name.clone()),
+                        body_excerpt: Some(why),
+                    },
+                    done,
+                );
             }
             if outcome != Outcome::Ok {
                 rec.on_failure(
@@ -417,6 +483,7 @@ impl Lane {
             stage,
             entry,
             rendered,
+            ..
         } = *sending;
         let first = transport.send(conn, entry, rendered, ids.iter()).await;
         let resendable = self.keyed || transport.idempotent(entry);
@@ -431,12 +498,35 @@ impl Lane {
 }
 
 /// What an attempt sends: its stage, the entry of the mix, and the entry's rendering for
-/// this logical request (templated entries).
+/// this logical request (templated entries); the flow its captures go to.
 #[derive(Clone, Copy)]
 struct Sending<'r> {
     stage: usize,
     entry: usize,
     rendered: Option<&'r Rendered>,
+    flow: Option<&'r FlowState>,
+}
+
+/// What a logical request is: its number k (`{{seq}}`, its uuid and random draws), its
+/// entry of the mix (`None`: the rotation's for k), the number its data rows are picked
+/// by (k; a flow's steps all take their flow's), and the flow it is a step of.
+#[derive(Clone, Copy)]
+pub(super) struct Logical<'f> {
+    pub k: u64,
+    pub entry: Option<usize>,
+    pub row: u64,
+    pub flow: Option<&'f FlowState>,
+}
+
+/// Values a flow's steps captured, by name.
+pub(super) type Captured = Vec<(String, Vec<u8>)>;
+
+/// A running flow's own state: what its steps captured so far, and whether the last
+/// step's answer lacked a value it captures.
+#[derive(Default)]
+pub(super) struct FlowState {
+    pub captured: RefCell<Captured>,
+    pub capture_missing: Cell<bool>,
 }
 
 /// The stream of [`request_seed`] that seeds a request's rendering (its UUID and

@@ -134,6 +134,7 @@ fn header_templates_refuse_line_breaks_in_what_they_read() {
             columns: sources[0].columns().to_vec(),
         }],
         captures: vec![],
+        captures_note: None,
     };
     let header = |t: &str| Template::compile_at(t, &scope, stampede_mix::Position::Header).unwrap();
     let env = EnvValues::read(["K"], |_| Some("a\r\nb".into())).unwrap();

@@ -270,6 +270,9 @@ fn dotted(
             }
             let names: Vec<&str> = scope.captures.iter().map(String::as_str).collect();
             let mut message = format!("no earlier step captures {field:?}");
+            if let Some(note) = &scope.captures_note {
+                message.push_str(&format!(" ({note})"));
+            }
             if let Some(near) = nearest(field, &names) {
                 message.push_str(&format!("; did you mean {{{{captured.{near}}}}}?"));
             }

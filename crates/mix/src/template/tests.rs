@@ -15,6 +15,7 @@ fn scope() -> Scope {
             },
         ],
         captures: vec!["token".into()],
+        captures_note: None,
     }
 }
 

@@ -395,6 +395,7 @@ mod tests {
             lambda: None,
             started_s: Some(0.0),
             by_request: None,
+            by_flow: None,
         };
         Results {
             schema: crate::SCHEMA.into(),
@@ -406,6 +407,7 @@ mod tests {
             interrupted: false,
             insecure: false,
             by_request: None,
+            by_flow: None,
             target: TargetInfo {
                 url: "http://127.0.0.1/".into(),
                 method: "GET".into(),
@@ -442,6 +444,7 @@ mod tests {
                 }],
                 seconds: Vec::new(),
                 by_request: None,
+                by_flow: None,
             },
             quota_check: Default::default(),
             thresholds: Vec::new(),

@@ -38,6 +38,7 @@ pub struct MergeInfo {
     pub runs: Vec<String>,
 }
 
+mod by_flow;
 mod by_request;
 mod refusal;
 mod request_seconds;
@@ -46,6 +47,7 @@ mod spans;
 
 mod sum;
 
+pub use by_flow::flow_rate;
 pub use by_request::{add_request, request_rate};
 pub use refusal::{check, check_files, Refusal};
 use seconds::merge_seconds;
@@ -162,6 +164,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     let aborted = runs.iter().find_map(|r| r.aborted.clone());
     let (by_request, by_request_h) =
         by_request::merge_by_request(&runs, &mut stages, duration_s, &shifts)?;
+    let (by_flow, by_flow_h) = by_flow::merge_by_flow(&runs, &mut stages, duration_s)?;
 
     Ok(Results {
         schema: crate::SCHEMA.to_string(),
@@ -190,6 +193,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         failures,
         stages,
         by_request,
+        by_flow,
         timeline,
         histograms: Histograms {
             encoding: ENCODING.to_string(),
@@ -213,6 +217,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
                 .collect(),
             seconds: second_histograms,
             by_request: by_request_h,
+            by_flow: by_flow_h,
         },
         quota_check: Default::default(),
         thresholds: Vec::new(),

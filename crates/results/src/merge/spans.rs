@@ -40,6 +40,7 @@ pub(super) fn merge_stages(
                 started_s: None,
                 lambda: None,
                 by_request: None,
+                by_flow: None,
             };
             // The stage on the wall clock: earliest start to latest end, over the files.
             let mut span: Option<(f64, f64)> = None;
