@@ -242,16 +242,26 @@ pub fn mix(scenario: &Scenario, plans: &[StagePlan]) -> String {
         .zip(&bases)
         .filter_map(|((stage, plan), base)| {
             let n = plan.planned_requests()?;
-            let counts = numbering::planned_by_entry(&mix.rotation, *base, n, 0, 1);
+            // With flows, the steps of the stage's flows (a request's weight is unused).
+            let counts = numbering::planned_by_request(mix, *base, n, 0, 1);
             Some((stage.name.as_str(), counts))
         })
         .collect();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n  requests: a mix of {} (weights add up to {total}); planned per stage",
-        mix.entries.len()
-    );
+    if let Some(flows) = &mix.flows {
+        flows_table(&mut out, flows, scenario, plans, &bases, mix);
+        let _ = writeln!(
+            out,
+            "\n  requests: {} (sent as the flows' steps); planned per stage",
+            mix.entries.len()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\n  requests: a mix of {} (weights add up to {total}); planned per stage",
+            mix.entries.len()
+        );
+    }
     let _ = write!(
         out,
         "  {:<24} {:<7} {:<32} {:>6} {:>6}",
@@ -262,14 +272,22 @@ pub fn mix(scenario: &Scenario, plans: &[StagePlan]) -> String {
     }
     out.push('\n');
     for (i, e) in mix.entries.iter().enumerate() {
-        let share = e.weight as f64 * 100.0 / total as f64;
+        // With flows, a request's share is of the steps the stages plan, not its weight.
+        let (weight, share) = match &mix.flows {
+            Some(_) => {
+                let of_all: u64 = planned.iter().map(|(_, c)| c.iter().sum::<u64>()).sum();
+                let mine: u64 = planned.iter().map(|(_, c)| c[i]).sum();
+                ("-".to_string(), mine as f64 * 100.0 / of_all.max(1) as f64)
+            }
+            None => (e.weight.to_string(), e.weight as f64 * 100.0 / total as f64),
+        };
         let _ = write!(
             out,
             "  {:<24} {:<7} {:<32} {:>6} {:>5.1}%",
             cut(&e.name, 24),
             e.method.as_str(),
             cut(&e.shown_path, 32),
-            e.weight,
+            weight,
             share
         );
         for (_, counts) in &planned {
@@ -286,6 +304,65 @@ pub fn mix(scenario: &Scenario, plans: &[StagePlan]) -> String {
         );
     }
     out
+}
+
+/// The `[[flows]]`: each flow's weight, share, steps and think time, and the flows each
+/// stage plans (open stages and bursts; a closed stage's workers run as many as they can).
+fn flows_table(
+    out: &mut String,
+    flows: &crate::scenario::flows::Flows,
+    scenario: &Scenario,
+    plans: &[StagePlan],
+    bases: &[u64],
+    mix: &crate::scenario::Requests,
+) {
+    let total: u64 = flows.entries.iter().map(|f| f.weight).sum();
+    let planned: Vec<(&str, Vec<u64>)> = scenario
+        .stages
+        .iter()
+        .zip(plans)
+        .zip(bases)
+        .filter_map(|((stage, plan), base)| {
+            let n = plan.planned_requests()?;
+            let counts = numbering::planned_by_entry(&flows.rotation, *base, n, 0, 1);
+            Some((stage.name.as_str(), counts))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n  flows: {} (weights add up to {total}; each arrival, burst member or closed worker's turn runs one); planned per stage",
+        flows.entries.len()
+    );
+    let _ = write!(
+        out,
+        "  {:<24} {:>6} {:>6} {:<12}",
+        "name", "weight", "share", "think"
+    );
+    for (stage, _) in &planned {
+        let _ = write!(out, " {:>10}", cut(stage, 10));
+    }
+    out.push('\n');
+    for (i, f) in flows.entries.iter().enumerate() {
+        let think = f.think.map_or("-".to_string(), |t| t.to_string());
+        let _ = write!(
+            out,
+            "  {:<24} {:>6} {:>5.1}% {:<12}",
+            cut(&f.name, 24),
+            f.weight,
+            f.weight as f64 * 100.0 / total as f64,
+            cut(&think, 12)
+        );
+        for (_, counts) in &planned {
+            let _ = write!(out, " {:>10}", counts[i]);
+        }
+        out.push('\n');
+        let steps: Vec<&str> = f
+            .steps
+            .iter()
+            .map(|&e| mix.entries[e].name.as_str())
+            .collect();
+        let _ = writeln!(out, "    steps: {}", steps.join(" → "));
+    }
 }
 
 /// At most `max` characters of `text`, with `…` where cut.

@@ -10,6 +10,7 @@ pub fn render(r: &Results) -> String {
     let mut out = String::new();
     stage_table(&mut out, r);
     request_table(&mut out, r);
+    flow_table(&mut out, r);
     shards(&mut out, r);
     timing(&mut out, r);
     outcomes(&mut out, r);
@@ -28,6 +29,53 @@ pub fn render(r: &Results) -> String {
         out.push_str(&super::cloudwatch::render(cw));
     }
     out
+}
+
+/// With `[[flows]]`: what each flow did over the run — started, completed, failed (and
+/// where: the step and why), its end-to-end latency — by name.
+fn flow_table(out: &mut String, r: &Results) {
+    let Some(flows) = &r.by_flow else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "flow", "started", "completed", "failed", "abandoned", "p50", "p99", "flows/s"
+    );
+    for (name, f) in flows {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9.1}",
+            cut(name, 24),
+            f.started,
+            f.completed,
+            f.failed,
+            f.abandoned,
+            ms(f.latency_ms.p50),
+            ms(f.latency_ms.p99),
+            f.achieved_fps
+        );
+    }
+    for (name, f) in flows {
+        for (step, reasons) in &f.failed_by_step {
+            let why: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            let n: u64 = reasons.values().sum();
+            let _ = writeln!(
+                out,
+                "  {name}: {n} ended at step `{step}` ({})",
+                why.join(", ")
+            );
+        }
+    }
+}
+
+/// At most `max` characters of `text`, with `…` where cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        text.chars().take(max - 1).chain(['…']).collect()
+    } else {
+        text.to_string()
+    }
 }
 
 /// A shard's part in a split test, and in a merged one the shards that began late.
@@ -144,11 +192,7 @@ fn request_table(out: &mut String, r: &Results) {
         "request", "requests", "ok", "throttled", "errors", "p50", "p99"
     );
     for (name, q) in requests {
-        let name: String = if name.chars().count() > 24 {
-            name.chars().take(23).chain(['…']).collect()
-        } else {
-            name.clone()
-        };
+        let name = cut(name, 24);
         let _ = writeln!(
             out,
             "{:<24} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}",

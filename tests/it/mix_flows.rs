@@ -194,6 +194,34 @@ fn a_failed_login_ends_its_flow_and_is_counted_by_step_and_class() {
     assert_eq!(buy["failed_by_step"]["login"]["server_errors"], 10, "{buy}");
     assert_eq!(results["by_request"]["login"]["totals"]["requests"], 100);
     assert_eq!(results["by_request"]["get order"]["totals"]["requests"], 90);
+    // The summary has a row per flow and says where the failed ones ended, and why.
+    let o = common::stampede(&["report", dir.path().join("r.json").to_str().unwrap()]);
+    let summary = common::stdout(&o);
+    let row: Vec<&str> = summary
+        .lines()
+        .find(|l| l.starts_with("buy "))
+        .unwrap_or_else(|| panic!("no flow row in:\n{summary}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[1..5], ["100", "90", "10", "0"], "{summary}");
+    assert!(
+        summary.contains("  buy: 10 ended at step `login` (server_errors 10)"),
+        "{summary}"
+    );
+    // The plan lists the flow, its steps and the flows each stage plans.
+    let o = common::stampede(&["plan", path.to_str().unwrap()]);
+    let plan = common::stdout(&o);
+    assert!(
+        plan.contains("steps: login → create order → get order"),
+        "{plan}"
+    );
+    let flow_row: Vec<&str> = plan
+        .lines()
+        .find(|l| l.trim_start().starts_with("buy "))
+        .unwrap_or_else(|| panic!("no flow row in:\n{plan}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(flow_row.last(), Some(&"100"), "{plan}");
 }
 
 /// Per flow and per request: planned, started, completed and the histogram's count.
