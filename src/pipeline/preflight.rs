@@ -170,13 +170,21 @@ pub fn for_run(
             open_files.soft, open_files.hard
         ));
     }
-    let whole = descriptors::planned_in_flight(
-        &scenario.stages,
-        &plans,
-        Duration::from_secs_f64(checked.expect_latency_ms / 1000.0),
-        &checked.latency_basis,
-        max_in_flight,
-    );
+    let latency = Duration::from_secs_f64(checked.expect_latency_ms / 1000.0);
+    // A flow holds its connection through its steps and the think time between them.
+    let flows = scenario.requests.as_ref().and_then(|m| m.flows.as_ref());
+    let (held, why) = match flows {
+        Some(f) => (
+            latency.mul_f64(f.steps_per_flow()) + f.think_per_flow(),
+            format!(
+                "a flow: {:.1} steps at the expected latency ({}) and its think time",
+                f.steps_per_flow(),
+                checked.latency_basis
+            ),
+        ),
+        None => (latency, checked.latency_basis.clone()),
+    };
+    let whole = descriptors::planned_in_flight(&scenario.stages, &plans, held, &why, max_in_flight);
     // A shard's machine holds its share of what is in flight.
     let in_flight = descriptors::InFlight {
         requests: shard_of_in_flight(whole.requests, shard),

@@ -144,6 +144,24 @@ impl Flows {
         steps as f64 / weights.max(1) as f64
     }
 
+    /// The think time a flow spends on average (its mean pause between each two steps),
+    /// weighted as the flows are picked: with its steps' latency, how long a flow holds
+    /// its connection.
+    pub fn think_per_flow(&self) -> std::time::Duration {
+        let weights: u64 = self.entries.iter().map(|f| f.weight).sum();
+        let total: f64 = self
+            .entries
+            .iter()
+            .filter_map(|f| {
+                let think = f.think?;
+                let pauses = f.steps.len().saturating_sub(1) as f64;
+                let mean = (think.min + think.max).as_secs_f64() / 2.0;
+                Some(f.weight as f64 * pauses * mean)
+            })
+            .sum();
+        std::time::Duration::from_secs_f64(total / weights.max(1) as f64)
+    }
+
     /// How many times each request of the mix is a step of flows run `counts[f]` times.
     pub fn requests_of(&self, flow_counts: &[u64], requests: usize) -> Vec<u64> {
         let mut out = vec![0u64; requests];
@@ -452,6 +470,8 @@ duration = "1s"
         assert_eq!(f.unused, vec![3]);
         assert_eq!(f.requests_of(&[10], 4), vec![10, 10, 10, 0]);
         assert_eq!(f.steps_per_flow(), 3.0);
+        // Two pauses of 1.5 s on average: the flow holds its connection 3 s besides its steps.
+        assert_eq!(f.think_per_flow(), std::time::Duration::from_secs(3));
     }
 
     #[test]

@@ -606,3 +606,31 @@ fn a_capture_that_finds_nothing_ends_the_flow_as_capture_missing_and_is_sampled(
         "no token in the results"
     );
 }
+
+/// The preflight's open-files check counts what flows hold: each its connection through
+/// its steps and the think time between them (100 flows/s × (3 × 100 ms + 2 × 1 s) ≈ 230
+/// connections, where 100 req/s of single requests would hold 10).
+#[test]
+fn the_open_files_check_counts_a_flows_connection_through_its_think_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let stages =
+        "[[stages]]\nname = \"open\"\nkind = \"constant\"\nrate = 100\nduration = \"200ms\"\n";
+    // Nothing listens on the discard port: every flow ends at its first step, at once.
+    let text = scenario("http://127.0.0.1:9", stages, "think = \"1s\"");
+    let path = common::write(dir.path(), "flows.toml", &text);
+    let run = common::stampede_nofile(
+        &["run", path.to_str().unwrap()],
+        64,
+        Duration::from_secs(60),
+    );
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.output.stdout),
+        String::from_utf8_lossy(&run.output.stderr)
+    );
+    assert!(
+        out.contains("a flow: 3.0 steps at the expected latency"),
+        "the warning weighs the flows: {out}"
+    );
+    assert!(out.contains("ulimit -n"), "{out}");
+}
