@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::markdown::cell;
+use super::markdown::{cell, line};
 use super::outcome::percent;
 use super::summary::ms;
 use crate::results::Results;
@@ -103,7 +103,7 @@ pub fn markdown(r: &Results) -> String {
     if !failed.is_empty() {
         out.push_str("Where failed flows ended:\n\n");
         for l in failed {
-            let _ = writeln!(out, "- {}", cell(&l));
+            let _ = writeln!(out, "- {}", line(&l));
         }
         out.push('\n');
     }

@@ -138,7 +138,7 @@ pub fn cell(text: &str) -> String {
 }
 
 /// One line of text (headings, list items), no HTML.
-fn line(text: &str) -> String {
+pub fn line(text: &str) -> String {
     no_html(&text.replace(['\r', '\n'], " "))
 }
 
