@@ -275,8 +275,10 @@ fn compare_finds_the_flow_regressed_when_its_login_is_slower() {
         .collect();
     assert!(metrics.contains(&"failure_rate"), "{metrics:?}");
     assert!(!metrics.contains(&"throttle_rate"), "{metrics:?}");
+    // The median and p90 move by the login's 75 ms whatever the machine's load; p99, with
+    // 100 flows, is judged by the last few and may be within noise on a busy machine.
     let worse = regressed(buy);
-    for m in ["p50", "p90", "p99"] {
+    for m in ["p50", "p90"] {
         assert!(worse.contains(&m.to_string()), "{m}: {buy}");
     }
     assert!(!worse.contains(&"failure_rate".to_string()), "{buy}");
