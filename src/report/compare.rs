@@ -47,12 +47,47 @@ fn noise(l: &Line) -> String {
     }
 }
 
-fn metric_name(m: CompareMetric) -> &'static str {
+/// What a section compares: the run or a stage, a request of the mix, or a flow.
+#[derive(Clone, Copy, PartialEq)]
+enum Of {
+    Run,
+    Request,
+    Flow,
+}
+
+fn metric_name(m: CompareMetric, of: Of) -> &'static str {
     match m {
         CompareMetric::P999 => "p99.9",
+        CompareMetric::Rate if of == Of::Flow => "rate (flows/s)",
         CompareMetric::Rate => "rate (req/s)",
         CompareMetric::Retries => "retries/request",
         other => other.name(),
+    }
+}
+
+/// Every section with what it compares: the run and its stages, then each request, then
+/// each flow.
+fn all_sections(c: &Comparison) -> impl Iterator<Item = (Of, &Section)> {
+    let runs = c.sections.iter().map(|s| (Of::Run, s));
+    let requests = c.requests.iter().map(|s| (Of::Request, s));
+    let flows = c.flows.iter().map(|s| (Of::Flow, s));
+    runs.chain(requests).chain(flows)
+}
+
+/// A section's heading: "whole run", "stage peak (constant)", "request get order", "flow buy".
+fn title(of: Of, s: &Section) -> String {
+    match of {
+        Of::Run => section_title(&s.name, s.kind),
+        Of::Request => format!("request {}", s.name),
+        Of::Flow => format!("flow {}", s.name),
+    }
+}
+
+/// A section as the verdict line names it: a stage by its name alone.
+fn label(of: Of, s: &Section) -> String {
+    match of {
+        Of::Run => s.name.clone(),
+        _ => title(of, s),
     }
 }
 
@@ -60,25 +95,14 @@ fn verdict_line(c: &Comparison) -> String {
     if c.regressions == 0 {
         return "no regression".into();
     }
-    let named = |s: &'_ Section, request: bool| {
-        if request {
-            format!("request {}", s.name)
-        } else {
-            s.name.clone()
-        }
-    };
-    let what: Vec<String> = c
-        .sections
-        .iter()
-        .map(|s| (s, false))
-        .chain(c.requests.iter().map(|s| (s, true)))
-        .flat_map(|(s, request)| s.lines.iter().map(move |l| (s, request, l)))
+    let what: Vec<String> = all_sections(c)
+        .flat_map(|(of, s)| s.lines.iter().map(move |l| (of, s, l)))
         .filter(|(_, _, l)| l.verdict == Verdict::Regressed)
-        .map(|(s, request, l)| {
+        .map(|(of, s, l)| {
             format!(
                 "{} {} {} (limit {})",
-                named(s, request),
-                metric_name(l.metric),
+                label(of, s),
+                metric_name(l.metric, of),
                 change(l),
                 l.limit.as_deref().unwrap_or("")
             )
@@ -99,6 +123,20 @@ fn section_title(name: &str, kind: Option<StageKind>) -> String {
     }
 }
 
+/// The request and flow names only one run has: ("requests", "base", names), …
+fn only_one_side(c: &Comparison) -> Vec<(&'static str, &'static str, &[String])> {
+    [
+        ("requests", "base", &c.requests_only_in_base),
+        ("requests", "head", &c.requests_only_in_head),
+        ("flows", "base", &c.flows_only_in_base),
+        ("flows", "head", &c.flows_only_in_head),
+    ]
+    .into_iter()
+    .filter(|(_, _, names)| !names.is_empty())
+    .map(|(what, which, names)| (what, which, names.as_slice()))
+    .collect()
+}
+
 /// The comparison for the terminal.
 pub fn text(c: &Comparison) -> String {
     let mut out = String::new();
@@ -117,16 +155,8 @@ pub fn text(c: &Comparison) -> String {
     for n in &c.notes {
         let _ = writeln!(out, "note: {n}");
     }
-    let titled = c
-        .sections
-        .iter()
-        .map(|s| (section_title(&s.name, s.kind), s))
-        .chain(
-            c.requests
-                .iter()
-                .map(|s| (format!("request {}", s.name), s)),
-        );
-    for (title, s) in titled {
+    for (of, s) in all_sections(c) {
+        let title = title(of, s);
         let _ = writeln!(out, "\n{title}");
         let _ = writeln!(
             out,
@@ -137,7 +167,7 @@ pub fn text(c: &Comparison) -> String {
             let _ = writeln!(
                 out,
                 "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>7}  {}",
-                metric_name(l.metric),
+                metric_name(l.metric, of),
                 value(l.metric, l.base),
                 value(l.metric, l.head),
                 change(l),
@@ -152,13 +182,8 @@ pub fn text(c: &Comparison) -> String {
             let _ = writeln!(out, "\nonly in the {which}: {}", names.join(", "));
         }
     }
-    for (which, names) in [
-        ("base", &c.requests_only_in_base),
-        ("head", &c.requests_only_in_head),
-    ] {
-        if !names.is_empty() {
-            let _ = writeln!(out, "\nrequests only in the {which}: {}", names.join(", "));
-        }
+    for (what, which, names) in only_one_side(c) {
+        let _ = writeln!(out, "\n{what} only in the {which}: {}", names.join(", "));
     }
     let _ = writeln!(out, "\n{}", verdict_line(c));
     out
@@ -193,16 +218,8 @@ pub fn markdown(c: &Comparison) -> String {
     for n in &c.notes {
         let _ = writeln!(out, "- note: {}", cell(n));
     }
-    let titled = c
-        .sections
-        .iter()
-        .map(|s| (section_title(&s.name, s.kind), s))
-        .chain(
-            c.requests
-                .iter()
-                .map(|s| (format!("request {}", s.name), s)),
-        );
-    for (title, s) in titled {
+    for (of, s) in all_sections(c) {
+        let title = title(of, s);
         let _ = writeln!(out, "\n### {}\n", cell(&title));
         let _ = writeln!(
             out,
@@ -217,7 +234,7 @@ pub fn markdown(c: &Comparison) -> String {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {verdict} |",
-                metric_name(l.metric),
+                metric_name(l.metric, of),
                 value(l.metric, l.base),
                 value(l.metric, l.head),
                 change(l),
@@ -231,17 +248,14 @@ pub fn markdown(c: &Comparison) -> String {
             let _ = writeln!(out, "\nOnly in the {which}: {}", cell(&names.join(", ")));
         }
     }
-    for (which, names) in [
-        ("base", &c.requests_only_in_base),
-        ("head", &c.requests_only_in_head),
-    ] {
-        if !names.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nRequests only in the {which}: {}",
-                cell(&names.join(", "))
-            );
-        }
+    for (what, which, names) in only_one_side(c) {
+        let mut what = what.to_string();
+        what[..1].make_ascii_uppercase();
+        let _ = writeln!(
+            out,
+            "\n{what} only in the {which}: {}",
+            cell(&names.join(", "))
+        );
     }
     let _ = writeln!(
         out,

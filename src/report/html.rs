@@ -63,6 +63,7 @@ pub fn render(r: &Results) -> String {
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);
     tables::requests(&mut out, r);
+    tables::flows(&mut out, r);
     tables::lambda(&mut out, r);
     tables::thresholds(&mut out, r);
     tables::preflight(&mut out, r);
@@ -505,6 +506,32 @@ mod tests {
         assert!(html.contains("<summary>By stage (2 rows)</summary>"));
         let plain = render(&crate::report::fixture::passed());
         assert!(!plain.contains("id=\"requests\""));
+    }
+
+    #[test]
+    fn flows_have_a_table_with_where_they_failed_and_of_them_by_stage() {
+        let mut r = crate::report::fixture::flowed();
+        let f = r.by_flow.as_mut().unwrap();
+        let evil = f.remove("browse").unwrap();
+        f.insert("<b>browse</b>".into(), evil);
+        let html = render(&r);
+        let requests = html.find("<section id=\"requests\">").unwrap();
+        let flows = html.find("<section id=\"flows\"><h2>Flows</h2>").unwrap();
+        assert!(requests < flows);
+        assert!(
+            html.contains("<tr><td>buy</td><td>100</td><td>100</td><td>86</td><td>12</td><td>2</td><td>12.0%</td><td>9.8</td><td>80.0ms</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td>&lt;b&gt;browse&lt;/b&gt;</td>"),
+            "a name is text"
+        );
+        assert!(html.contains(
+            "<ul class=\"flows-failed\"><li>buy: 10 ended at login (server_errors 7, timeouts 3); 2 at get order (capture_missing 2)</li></ul>"
+        ));
+        assert!(html.contains("<table class=\"num flows-by-stage\">"));
+        let mixed = render(&crate::report::fixture::mixed());
+        assert!(!mixed.contains("id=\"flows\""));
     }
 
     #[test]

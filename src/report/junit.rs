@@ -3,7 +3,7 @@
 //! one for the quota check, one each for "requests sent as planned" and "requests
 //! succeeded", one for a probe's knee, and one each for an abort, an interruption or a
 //! fault of stampede when there was one; with `[[requests]]`, one per request of the mix
-//! (classname `stampede.requests`). Pure.
+//! (classname `stampede.requests`); with `[[flows]]`, one per flow (`stampede.flows`). Pure.
 //!
 //! Which cases fail is the one verdict's ([`crate::verdict::judge`]): there are failures
 //! exactly when it is not a pass. A gate it does not judge in this file (a shard's
@@ -118,12 +118,13 @@ pub fn render(r: &Results) -> String {
         case.set_classname(suite_name.as_str());
         suite.add_test_case(case);
     }
-    for case in request_cases(
-        r,
-        &|t| deferred(&|d| matches!(d, Reason::Threshold(d) if d == t)),
-        not_here,
-        run_time,
-    ) {
+    let threshold_deferred =
+        |t: &ThresholdResult| deferred(&|d| matches!(d, Reason::Threshold(d) if d == t));
+    let mix = request_cases(r, &threshold_deferred, not_here, run_time);
+    for case in mix
+        .into_iter()
+        .chain(flow_cases(r, &threshold_deferred, not_here, run_time))
+    {
         suite.add_test_case(case);
     }
     let mut report = Report::new("stampede");
@@ -221,6 +222,9 @@ fn succeeded_case(r: &Results, time: Duration) -> TestCase {
 /// The classname of the mix's testcases, so reporters group them apart from the gates.
 pub const REQUESTS_CLASSNAME: &str = "stampede.requests";
 
+/// The classname of the flows' testcases.
+pub const FLOWS_CLASSNAME: &str = "stampede.flows";
+
 /// With `[[requests]]`: a testcase per request, named after it, failed when a threshold
 /// on that request failed (skipped when those are judged elsewhere, a shard's); its
 /// figures over the run are its `<system-out>`.
@@ -236,38 +240,8 @@ fn request_cases(
     requests
         .iter()
         .map(|(name, q)| {
-            let failed: Vec<&ThresholdResult> = r
-                .thresholds
-                .iter()
-                .filter(|t| !t.pass && t.request.as_deref() == Some(name.as_str()))
-                .collect();
-            let mut case = if failed.is_empty() {
-                passing(name.clone(), time)
-            } else if failed.iter().all(|t| deferred(t)) {
-                skipped(name.clone(), not_here, time)
-            } else {
-                let why: Vec<String> = failed
-                    .iter()
-                    .map(|t| {
-                        format!(
-                            "{}: observed {}, limit {}",
-                            threshold_name(t),
-                            observed(t),
-                            t.limit
-                        )
-                    })
-                    .collect();
-                failing(
-                    name.clone(),
-                    NonSuccessKind::Failure,
-                    "threshold",
-                    why.join("; "),
-                    None,
-                    time,
-                )
-            };
             let t = &q.totals;
-            case.set_system_out(format!(
+            let figures = format!(
                 "{} requests: {} ok, {} throttled, {} errors; p50 {}, p99 {}; {:.1} req/s",
                 t.requests,
                 t.ok,
@@ -276,11 +250,86 @@ fn request_cases(
                 ms(q.latency_ms.p50),
                 ms(q.latency_ms.p99),
                 q.achieved_rps
-            ));
+            );
+            let on_it = |t: &ThresholdResult| t.request.as_deref() == Some(name.as_str());
+            let mut case = named_case(r, name, &on_it, deferred, not_here, time);
+            case.set_system_out(figures);
             case.set_classname(REQUESTS_CLASSNAME);
             case
         })
         .collect()
+}
+
+/// With `[[flows]]`: a testcase per flow, as the requests have, failed when a threshold on
+/// that flow (`[thresholds.flows."NAME"]`) failed; its figures over the run and where its
+/// failed flows ended are its `<system-out>`.
+fn flow_cases(
+    r: &Results,
+    deferred: &dyn Fn(&ThresholdResult) -> bool,
+    not_here: &str,
+    time: Duration,
+) -> Vec<TestCase> {
+    let Some(flows) = &r.by_flow else {
+        return Vec::new();
+    };
+    flows
+        .iter()
+        .map(|(name, f)| {
+            let mut out = super::flows::figures(f);
+            if let Some(ended) = super::flows::failed_by_step(name, f) {
+                out.push('\n');
+                out.push_str(&ended);
+            }
+            let on_it = |t: &ThresholdResult| t.flow.as_deref() == Some(name.as_str());
+            let mut case = named_case(r, name, &on_it, deferred, not_here, time);
+            case.set_system_out(out);
+            case.set_classname(FLOWS_CLASSNAME);
+            case
+        })
+        .collect()
+}
+
+/// The testcase of one request or flow of the mix: passing, or failed by the failed
+/// thresholds `on_it` picks (each with what was observed and the limit), or skipped when
+/// every one of those is judged elsewhere.
+fn named_case(
+    r: &Results,
+    name: &str,
+    on_it: &dyn Fn(&ThresholdResult) -> bool,
+    deferred: &dyn Fn(&ThresholdResult) -> bool,
+    not_here: &str,
+    time: Duration,
+) -> TestCase {
+    let failed: Vec<&ThresholdResult> = r
+        .thresholds
+        .iter()
+        .filter(|t| !t.pass && on_it(t))
+        .collect();
+    if failed.is_empty() {
+        passing(name.to_string(), time)
+    } else if failed.iter().all(|t| deferred(t)) {
+        skipped(name.to_string(), not_here, time)
+    } else {
+        let why: Vec<String> = failed
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}: observed {}, limit {}",
+                    threshold_name(t),
+                    observed(t),
+                    t.limit
+                )
+            })
+            .collect();
+        failing(
+            name.to_string(),
+            NonSuccessKind::Failure,
+            "threshold",
+            why.join("; "),
+            None,
+            time,
+        )
+    }
 }
 
 fn skipped(name: String, why: &str, time: Duration) -> TestCase {
@@ -396,6 +445,50 @@ mod tests {
         assert!(xml.contains("tests=\"6\""), "{xml}");
         assert!(xml.contains("failures=\"0\""), "{xml}");
         assert!(!render(&fixture::passed()).contains("stampede.requests"));
+    }
+
+    #[test]
+    fn a_flow_is_a_testcase_failed_by_a_threshold_on_it() {
+        let mut r = fixture::flowed();
+        let xml = render(&r);
+        assert!(
+            xml.contains("<testcase name=\"buy\" classname=\"stampede.flows\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("started 100, completed 86, failed 12 (12.0%), abandoned 2, p50 80.0ms, p99 320ms, 9.8 flows/s\nbuy: 10 ended at login (server_errors 7, timeouts 3); 2 at get order (capture_missing 2)"),
+            "{xml}"
+        );
+        // The gates, the two requests and the two flows.
+        assert!(xml.contains("tests=\"8\""), "{xml}");
+        assert!(xml.contains("failures=\"0\""), "{xml}");
+        r.thresholds.push(ThresholdResult {
+            name: "failure_rate".into(),
+            stage: None,
+            request: None,
+            flow: Some("buy".into()),
+            limit: "1%".into(),
+            observed: 0.12,
+            pass: false,
+        });
+        let xml = render(&r);
+        let buy = xml.find("<testcase name=\"buy\"").unwrap();
+        let failure = xml[buy..].find("<failure").unwrap() + buy;
+        assert!(
+            xml[failure..].starts_with(
+                "<failure message=\"flow &quot;buy&quot;: failure_rate ≤ 1%: observed 12.0%, limit 1%\""
+            ),
+            "{xml}"
+        );
+        let browse = xml.find("<testcase name=\"browse\"").unwrap();
+        assert!(!xml[browse..]
+            .split("</testcase>")
+            .next()
+            .unwrap()
+            .contains("<failure"));
+        // The threshold's own case and the flow's fail.
+        assert!(xml.contains("failures=\"2\""), "{xml}");
+        assert!(!render(&fixture::mixed()).contains("stampede.flows"));
     }
 
     #[test]

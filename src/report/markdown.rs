@@ -92,6 +92,8 @@ fn sections(r: &Results) -> Vec<Section> {
     add("the stages", 5, stages(r));
     add("the requests", 5, requests(r));
     add("the requests by stage", 7, requests_by_stage(r));
+    add("the flows", 5, super::flows::markdown(r));
+    add("the flows by stage", 7, super::flows::markdown_by_stage(r));
     add("the Lambda invocations", 6, lambda(r));
     add("the probe", 2, probe(r));
     add("the thresholds", 3, thresholds(r));
@@ -136,7 +138,7 @@ pub fn cell(text: &str) -> String {
 }
 
 /// One line of text (headings, list items), no HTML.
-fn line(text: &str) -> String {
+pub fn line(text: &str) -> String {
     no_html(&text.replace(['\r', '\n'], " "))
 }
 

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod cloudwatch;
 pub mod compare;
+pub mod flows;
 pub mod html;
 pub mod junit;
 pub mod lambda;
@@ -149,6 +150,49 @@ pub(crate) mod fixture {
             attempts: 80,
             by_shard: None,
         });
+        r
+    }
+    /// `mixed()` with two flows in the run and its one stage: "buy" (100 started, 86
+    /// completed, 12 failed — 10 at login, 7 server errors and 3 timeouts, 2 at get order
+    /// with a capture missing —, 2 abandoned) and "browse" (50, all completed).
+    pub fn flowed() -> Results {
+        use crate::results::Percentiles;
+        use stampede_results::flows::FlowResult;
+        let mut r = mixed();
+        let flow = |started, completed, failed, abandoned, p99| FlowResult {
+            planned: Some(started),
+            started,
+            completed,
+            failed,
+            abandoned,
+            latency_ms: Percentiles {
+                p50: p99 / 4.0,
+                p99,
+                ..Percentiles::default()
+            },
+            achieved_fps: (completed + failed) as f64 / 10.0,
+            ..FlowResult::default()
+        };
+        let mut buy = flow(100, 86, 12, 2, 320.0);
+        buy.failed_by_step = BTreeMap::from([
+            (
+                "login".to_string(),
+                BTreeMap::from([
+                    ("server_errors".to_string(), 7),
+                    ("timeouts".to_string(), 3),
+                ]),
+            ),
+            (
+                "get order".to_string(),
+                BTreeMap::from([("capture_missing".to_string(), 2)]),
+            ),
+        ]);
+        let by_flow = BTreeMap::from([
+            ("buy".to_string(), buy),
+            ("browse".to_string(), flow(50, 50, 0, 0, 40.0)),
+        ]);
+        r.stages[0].by_flow = Some(by_flow.clone());
+        r.by_flow = Some(by_flow);
         r
     }
 }

@@ -657,3 +657,101 @@ duration = "2s"
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
     eprintln!("screenshot: {}", shot.display());
 }
+
+/// The cells of the rows of the first `<tbody>` after `from` in `dom`, as text.
+fn rows_after(dom: &str, from: &str) -> Vec<Vec<String>> {
+    let at = dom.find(from).unwrap_or_else(|| panic!("no {from}"));
+    let body = &dom[at..];
+    let body = &body[body.find("<tbody>").unwrap()..body.find("</tbody>").unwrap()];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td>")
+                .skip(1)
+                .map(|c| c[..c.find("</td>").unwrap()].to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// A real login flow (1 login in 10 failing, two stages), its HTML report opened in
+/// headless Chromium: no script error, the charts drawn, and the Flows table in the DOM
+/// with the figures of the results file, where the failed flows ended, and each stage's.
+#[test]
+fn a_flows_table_shows_the_results_figures_in_chromium() {
+    use crate::report_flows::{run_flows, FAILURE_RATE_1_PERCENT};
+    use stampede::verdict::ms;
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let server = common::login::LoginServer::start(true);
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = run_flows(dir.path(), &server, FAILURE_RATE_1_PERCENT, "r", 1);
+    let page = dir.path().join("report.html");
+    let o = common::stampede(&[
+        "report",
+        file.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let r = stampede::results::file::read(&file).expect("the results read back");
+    let profile = dir.path().join("profile");
+    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert!(
+        run.output.status.success(),
+        "{}",
+        common::stderr(&run.output)
+    );
+    assert_eq!(
+        attr(&dom, "<body", "data-errors").as_deref(),
+        Some("0"),
+        "script errors"
+    );
+    assert_eq!(
+        attr(&dom, "<body", "data-drawn").as_deref(),
+        Some("6"),
+        "the four charts and the two of the requests"
+    );
+    assert!(dom.contains("<section id=\"flows\"><h2>Flows</h2>"));
+    let figures = |name: &str, f: &stampede_results::flows::FlowResult| -> Vec<String> {
+        let p = &f.latency_ms;
+        vec![
+            name.to_string(),
+            f.planned.map_or("-".into(), |n| n.to_string()),
+            f.started.to_string(),
+            f.completed.to_string(),
+            f.failed.to_string(),
+            f.abandoned.to_string(),
+            stampede::report::outcome::percent(f.failure_rate()),
+            format!("{:.1}", f.achieved_fps),
+            ms(p.p50),
+            ms(p.p90),
+            ms(p.p99),
+            ms(p.max),
+        ]
+    };
+    let buy = &r.by_flow.as_ref().expect("by_flow")["buy"];
+    assert_eq!((buy.started, buy.failed), (100, 10));
+    assert_eq!(
+        rows_after(&dom, "<table class=\"num flows\">"),
+        [figures("buy", buy)]
+    );
+    assert!(
+        dom.contains("<li>buy: 10 ended at login (server_errors 10)</li>"),
+        "where the failed flows ended"
+    );
+    let by_stage: Vec<Vec<String>> = r
+        .stages
+        .iter()
+        .map(|s| {
+            let f = &s.by_flow.as_ref().expect("a stage's by_flow")["buy"];
+            [vec![s.name.clone()], figures("buy", f)].concat()
+        })
+        .collect();
+    assert_eq!(
+        rows_after(&dom, "<table class=\"num flows-by-stage\">"),
+        by_stage
+    );
+}

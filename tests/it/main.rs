@@ -38,6 +38,7 @@ mod quota_check;
 mod quotas;
 mod rate_limiter;
 mod report;
+mod report_flows;
 mod report_mix;
 mod retry;
 mod run;

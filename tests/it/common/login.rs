@@ -54,6 +54,15 @@ impl LoginServer {
 
     /// `slow_reads`: `GET /orders/{id}` is answered after 30 s (counted when it arrives).
     pub fn start_with(fail_logins: bool, slow_reads: bool) -> LoginServer {
+        Self::serve(fail_logins, slow_reads, Duration::ZERO)
+    }
+
+    /// Every `POST /login` is answered after `delay` (a login service that got slower).
+    pub fn start_slow_logins(delay: Duration) -> LoginServer {
+        Self::serve(false, false, delay)
+    }
+
+    fn serve(fail_logins: bool, slow_reads: bool, login_delay: Duration) -> LoginServer {
         let state = Arc::new(Mutex::new(State {
             counts: Counts::default(),
             tokens: HashSet::new(),
@@ -103,6 +112,9 @@ impl LoginServer {
                                 );
                                 if slow_reads && parts.method == hyper::Method::GET {
                                     tokio::time::sleep(Duration::from_secs(30)).await;
+                                }
+                                if parts.uri.path() == "/login" {
+                                    tokio::time::sleep(login_delay).await;
                                 }
                                 let mut resp = Response::new(Full::new(Bytes::from(body)));
                                 *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();

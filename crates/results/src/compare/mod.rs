@@ -53,7 +53,19 @@ pub struct Comparison {
     /// Request names only the head has.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requests_only_in_head: Vec<String>,
-    /// Lines whose verdict is "regressed" (stages and requests): exit 1 when above zero.
+    /// With `[[flows]]`: a section per flow name both runs have (over the whole run, `kind`
+    /// absent), in name order: its end-to-end latency, its rate (flows ended per second)
+    /// and its failure rate (failed / started). Absent when neither run has flows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<Section>,
+    /// Flow names only the base has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows_only_in_base: Vec<String>,
+    /// Flow names only the head has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows_only_in_head: Vec<String>,
+    /// Lines whose verdict is "regressed" (stages, requests and flows): exit 1 when above
+    /// zero.
     pub regressions: usize,
 }
 
@@ -71,7 +83,7 @@ pub struct Side {
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Section {
-    /// "whole run", a stage's name, or (in `requests`) a request's name.
+    /// "whole run", a stage's name, or (in `requests`, `flows`) a request's or flow's name.
     pub name: String,
     /// The stage's kind; absent for the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,7 +95,8 @@ pub struct Section {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Line {
     pub metric: CompareMetric,
-    /// Latency in ms; shares as fractions (0.01 = 1 %); rate in req/s; retries per request.
+    /// Latency in ms; shares as fractions (0.01 = 1 %); rate in req/s (a flow's: flows/s);
+    /// retries per request.
     pub base: f64,
     pub head: f64,
     /// head − base, in the same unit.
@@ -150,9 +163,10 @@ pub fn mismatches(base: &Results, head: &Results) -> Vec<String> {
     out
 }
 
-fn line(m: CompareMetric, b: &Stats, h: &Stats, limits: &Limits, floor_ms: f64) -> Line {
-    let (base, _) = b.value(m);
-    let (head, _) = h.value(m);
+/// The line of `m`, when it applies to both sides (a flow has no throttle rate).
+fn line(m: CompareMetric, b: &Stats, h: &Stats, limits: &Limits, floor_ms: f64) -> Option<Line> {
+    let (base, _) = b.value(m)?;
+    let (head, _) = h.value(m)?;
     let delta = head - base;
     let noise = noise_of(m, b, h, floor_ms);
     let bound = limits.0.get(&m);
@@ -169,7 +183,7 @@ fn line(m: CompareMetric, b: &Stats, h: &Stats, limits: &Limits, floor_ms: f64) 
     } else {
         Verdict::NotGated
     };
-    Line {
+    Some(Line {
         metric: m,
         base,
         head,
@@ -178,7 +192,7 @@ fn line(m: CompareMetric, b: &Stats, h: &Stats, limits: &Limits, floor_ms: f64) 
         noise,
         limit: bound.map(|b| b.describe(m)),
         verdict,
-    }
+    })
 }
 
 fn section(
@@ -194,7 +208,7 @@ fn section(
         kind,
         lines: CompareMetric::ALL
             .iter()
-            .map(|m| line(*m, b, h, limits, floor))
+            .filter_map(|m| line(*m, b, h, limits, floor))
             .collect(),
     }
 }
@@ -248,10 +262,13 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         .map(|h| h.name.clone())
         .collect();
     let (requests, requests_only_in_base, requests_only_in_head) =
-        request_sections(base, head, s.limits, floor);
+        named_sections(base, head, &request_names, &Stats::request, s.limits, floor);
+    let (flows, flows_only_in_base, flows_only_in_head) =
+        named_sections(base, head, &flow_names, &Stats::flow, s.limits, floor);
     let regressions = sections
         .iter()
         .chain(&requests)
+        .chain(&flows)
         .flat_map(|s| &s.lines)
         .filter(|l| l.verdict == Verdict::Regressed)
         .count();
@@ -278,29 +295,43 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         requests,
         requests_only_in_base,
         requests_only_in_head,
+        flows,
+        flows_only_in_base,
+        flows_only_in_head,
         regressions,
     })
 }
 
-/// A section per request name both runs have (their whole run), and the names only one
-/// has. Keyed by name, as `by_request` is: a request renamed is two names.
-fn request_sections(
+fn request_names(r: &Results) -> Vec<String> {
+    r.by_request
+        .as_ref()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn flow_names(r: &Results) -> Vec<String> {
+    r.by_flow
+        .as_ref()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// A section per name both runs have (requests or flows, over their whole run, from
+/// `stats`), and the names only one has. Keyed by name, as `by_request` and `by_flow` are:
+/// a request or flow renamed is two names.
+fn named_sections(
     base: &Results,
     head: &Results,
+    names: &dyn Fn(&Results) -> Vec<String>,
+    stats: &dyn Fn(&Results, &str) -> Option<Stats>,
     limits: &Limits,
     floor: f64,
 ) -> (Vec<Section>, Vec<String>, Vec<String>) {
-    let names = |r: &Results| -> Vec<String> {
-        r.by_request
-            .as_ref()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
-    };
     let (in_base, in_head) = (names(base), names(head));
     let mut sections = Vec::new();
     let mut only_in_base = Vec::new();
     for name in &in_base {
-        match (Stats::request(base, name), Stats::request(head, name)) {
+        match (stats(base, name), stats(head, name)) {
             (Some(b), Some(h)) => sections.push(section(name, None, &b, &h, limits, floor)),
             _ => only_in_base.push(name.clone()),
         }
@@ -653,9 +684,103 @@ mod tests {
         .unwrap();
         assert!(c.requests.is_empty());
         let json = serde_json::to_value(&c).unwrap();
-        for key in ["requests", "requests_only_in_base", "requests_only_in_head"] {
+        for key in [
+            "requests",
+            "requests_only_in_base",
+            "requests_only_in_head",
+            "flows",
+            "flows_only_in_base",
+            "flows_only_in_head",
+        ] {
             assert!(json.get(key).is_none(), "{key}");
         }
+    }
+
+    /// A run with a flow per (name, latency scale, failed of 1,000 started): `by_flow` and
+    /// its histograms, as `run` writes them.
+    fn run_of_flows(flows: &[(&str, f64, u64)], seed: u64) -> Results {
+        use crate::flows::{FlowHistograms, FlowResult};
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut r = run("s", 10, 1.0, 0, seed);
+        let (mut by_flow, mut histograms) = (BTreeMap::new(), BTreeMap::new());
+        for (name, scale, failed) in flows {
+            let mut h = crate::new_request_histogram();
+            for _ in 0..1000 - failed {
+                h.record(((120_000.0 + rng.f64() * 30_000.0) * scale) as u64)
+                    .unwrap();
+            }
+            let f = FlowResult {
+                started: 1000,
+                completed: 1000 - failed,
+                failed: *failed,
+                latency_ms: percentiles(&h),
+                achieved_fps: 100.0,
+                ..FlowResult::default()
+            };
+            by_flow.insert(name.to_string(), f);
+            let latency = encode(&h);
+            histograms.insert(
+                name.to_string(),
+                FlowHistograms {
+                    latency,
+                    stages: Vec::new(),
+                },
+            );
+        }
+        r.by_flow = Some(by_flow);
+        r.histograms.by_flow = Some(histograms);
+        r
+    }
+
+    #[test]
+    fn a_slower_or_failing_flow_regresses_its_own_section_only() {
+        let limits = Limits::default();
+        let base = run_of_flows(&[("buy", 1.0, 0), ("browse", 1.0, 0), ("old", 1.0, 0)], 1);
+        let head = run_of_flows(&[("buy", 1.5, 0), ("browse", 1.0, 100), ("new", 1.0, 0)], 2);
+        let c = compare(&base, &head, &settings(&limits, false)).unwrap();
+        let names: Vec<&str> = c.flows.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["browse", "buy"], "in name order");
+        assert_eq!(c.flows_only_in_base, ["old"]);
+        assert_eq!(c.flows_only_in_head, ["new"]);
+        // A flow's lines: its latency, rate and failure rate; its steps' throttles, errors
+        // and retries are theirs, compared per request.
+        let metrics: Vec<CompareMetric> = c.flows[0].lines.iter().map(|l| l.metric).collect();
+        assert_eq!(
+            metrics,
+            [
+                CompareMetric::P50,
+                CompareMetric::P90,
+                CompareMetric::P95,
+                CompareMetric::P99,
+                CompareMetric::P999,
+                CompareMetric::Max,
+                CompareMetric::Mean,
+                CompareMetric::Rate,
+                CompareMetric::FailureRate,
+            ]
+        );
+        let regressed = |s: &Section| {
+            s.lines
+                .iter()
+                .filter(|l| l.verdict == Verdict::Regressed)
+                .map(|l| l.metric)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(regressed(&c.flows[0]), [CompareMetric::FailureRate]);
+        let failure = c.flows[0].lines.last().unwrap();
+        assert_eq!((failure.base, failure.head), (0.0, 0.1));
+        assert_eq!(
+            regressed(&c.flows[1]),
+            [CompareMetric::P50, CompareMetric::P90, CompareMetric::P99]
+        );
+        assert_eq!(c.regressions, 4, "the run's own sections are unchanged");
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["flows"][1]["name"], "buy");
+        assert!(json["flows"][1].get("kind").is_none());
+        // Two samples of the same flows: no regression.
+        let again = run_of_flows(&[("buy", 1.0, 0), ("browse", 1.0, 0)], 3);
+        let c = compare(&base, &again, &settings(&limits, false)).unwrap();
+        assert_eq!(c.regressions, 0, "{:#?}", c.flows);
     }
 
     #[test]

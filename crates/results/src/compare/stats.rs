@@ -1,39 +1,80 @@
-//! What one section (the whole run, or a stage) of one run brings to a comparison: its
-//! numbers per metric, and how large a change of each must be to stand out of the noise.
+//! What one section (the whole run, a stage, a request or a flow) of one run brings to a
+//! comparison: its numbers per metric, and how large a change of each must be to stand out
+//! of the noise.
 
 use hdrhistogram::Histogram;
 
 use super::{noise, CompareMetric};
+use crate::flows::FlowResult;
 use crate::{decode, Attempts, Percentiles, Results, Totals};
 
-/// The numbers one section of one run brings.
-pub(super) struct Stats<'a> {
-    latency: &'a Percentiles,
+/// The numbers one section of one run brings. A share is (numerator, denominator); a
+/// metric that does not apply (a flow's throttles) is `None` and has no line.
+pub(super) struct Stats {
+    latency: Percentiles,
     histogram: Option<Histogram<u64>>,
-    totals: &'a Totals,
-    attempts: &'a Attempts,
+    throttled: Option<(u64, u64)>,
+    errors: Option<(u64, u64)>,
+    failures: (u64, u64),
+    /// Retries per request: (retries, requests).
+    retries: Option<(u64, u64)>,
+    /// Requests (or flows) per second: `events` over `seconds`.
     rate: f64,
+    events: u64,
     seconds: f64,
 }
 
-impl Stats<'_> {
-    pub(super) fn whole(r: &Results) -> Stats<'_> {
-        let seconds = r.duration_s.max(0.0);
+impl Stats {
+    /// A run's or a stage's requests: their totals and attempts.
+    fn of_requests(
+        latency: &Percentiles,
+        histogram: Option<Histogram<u64>>,
+        t: &Totals,
+        a: &Attempts,
+        rate: f64,
+        seconds: f64,
+    ) -> Stats {
+        let ended = t.requests + t.abandoned;
         Stats {
-            latency: &r.latency_ms,
-            histogram: decode(&r.histograms.overall.latency),
-            totals: &r.totals,
-            attempts: &r.attempts,
-            rate: if seconds > 0.0 {
-                r.totals.requests as f64 / seconds
-            } else {
-                0.0
-            },
+            latency: *latency,
+            histogram,
+            throttled: Some((a.throttled, a.sent)),
+            errors: Some((t.errors, t.requests)),
+            failures: (ended.saturating_sub(t.ok), ended),
+            retries: Some((t.retries, t.requests)),
+            rate,
+            events: t.requests,
             seconds,
         }
     }
 
-    pub(super) fn stage<'r>(r: &'r Results, name: &str) -> Option<Stats<'r>> {
+    /// The seconds behind an achieved rate of `events`.
+    fn seconds_of(events: u64, rate: f64) -> f64 {
+        if rate > 0.0 {
+            events as f64 / rate
+        } else {
+            0.0
+        }
+    }
+
+    pub(super) fn whole(r: &Results) -> Stats {
+        let seconds = r.duration_s.max(0.0);
+        let rate = if seconds > 0.0 {
+            r.totals.requests as f64 / seconds
+        } else {
+            0.0
+        };
+        Stats::of_requests(
+            &r.latency_ms,
+            decode(&r.histograms.overall.latency),
+            &r.totals,
+            &r.attempts,
+            rate,
+            seconds,
+        )
+    }
+
+    pub(super) fn stage(r: &Results, name: &str) -> Option<Stats> {
         let s = r.stages.iter().find(|s| s.name == name)?;
         let histogram = r
             .histograms
@@ -41,22 +82,18 @@ impl Stats<'_> {
             .iter()
             .find(|h| h.name == name)
             .and_then(|h| decode(&h.latency));
-        Some(Stats {
-            latency: &s.latency_ms,
+        Some(Stats::of_requests(
+            &s.latency_ms,
             histogram,
-            totals: &s.totals,
-            attempts: &s.attempts,
-            rate: s.achieved_rps,
-            seconds: if s.achieved_rps > 0.0 {
-                s.totals.requests as f64 / s.achieved_rps
-            } else {
-                0.0
-            },
-        })
+            &s.totals,
+            &s.attempts,
+            s.achieved_rps,
+            Stats::seconds_of(s.totals.requests, s.achieved_rps),
+        ))
     }
 
     /// One request of the mix over the whole run (`by_request`), from its own histogram.
-    pub(super) fn request<'r>(r: &'r Results, name: &str) -> Option<Stats<'r>> {
+    pub(super) fn request(r: &Results, name: &str) -> Option<Stats> {
         let q = r.by_request.as_ref()?.get(name)?;
         let histogram = r
             .histograms
@@ -64,32 +101,50 @@ impl Stats<'_> {
             .as_ref()
             .and_then(|h| h.get(name))
             .and_then(|h| decode(&h.latency));
-        Some(Stats {
-            latency: &q.latency_ms,
+        Some(Stats::of_requests(
+            &q.latency_ms,
             histogram,
-            totals: &q.totals,
-            attempts: &q.attempts,
-            rate: q.achieved_rps,
-            seconds: if q.achieved_rps > 0.0 {
-                q.totals.requests as f64 / q.achieved_rps
-            } else {
-                0.0
-            },
+            &q.totals,
+            &q.attempts,
+            q.achieved_rps,
+            Stats::seconds_of(q.totals.requests, q.achieved_rps),
+        ))
+    }
+
+    /// One flow over the whole run (`by_flow`), from its own end-to-end latency histogram:
+    /// its latency, its rate (flows ended per second) and its failure rate (failed /
+    /// started, as its thresholds judge it). Throttles, errors and retries are its steps',
+    /// compared per request.
+    pub(super) fn flow(r: &Results, name: &str) -> Option<Stats> {
+        let f: &FlowResult = r.by_flow.as_ref()?.get(name)?;
+        let histogram = r
+            .histograms
+            .by_flow
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .and_then(|h| decode(&h.latency));
+        Some(Stats {
+            latency: f.latency_ms,
+            histogram,
+            throttled: None,
+            errors: None,
+            failures: (f.failed, f.started),
+            retries: None,
+            rate: f.achieved_fps,
+            events: f.ended(),
+            seconds: Stats::seconds_of(f.ended(), f.achieved_fps),
         })
     }
 
-    fn ended(&self) -> u64 {
-        self.totals.requests + self.totals.abandoned
-    }
-
-    /// The metric's value and, for shares, (numerator, denominator).
-    pub(super) fn value(&self, m: CompareMetric) -> (f64, Option<(u64, u64)>) {
-        let share = |k: u64, n: u64| {
+    /// The metric's value and, for shares, (numerator, denominator); `None` when it does
+    /// not apply to this section.
+    pub(super) fn value(&self, m: CompareMetric) -> Option<(f64, Option<(u64, u64)>)> {
+        let share = |(k, n): (u64, u64)| {
             let v = if n == 0 { 0.0 } else { k as f64 / n as f64 };
             (v, Some((k, n)))
         };
-        let (t, a, l) = (self.totals, self.attempts, self.latency);
-        match m {
+        let l = &self.latency;
+        Some(match m {
             CompareMetric::P50 => (l.p50, None),
             CompareMetric::P90 => (l.p90, None),
             CompareMetric::P95 => (l.p95, None),
@@ -98,18 +153,21 @@ impl Stats<'_> {
             CompareMetric::Max => (l.max, None),
             CompareMetric::Mean => (l.mean, None),
             CompareMetric::Rate => (self.rate, None),
-            CompareMetric::ThrottleRate => share(a.throttled, a.sent),
-            CompareMetric::ErrorRate => share(t.errors, t.requests),
-            CompareMetric::FailureRate => share(self.ended().saturating_sub(t.ok), self.ended()),
-            CompareMetric::Retries => (
-                if t.requests == 0 {
-                    0.0
-                } else {
-                    t.retries as f64 / t.requests as f64
-                },
-                None,
-            ),
-        }
+            CompareMetric::ThrottleRate => share(self.throttled?),
+            CompareMetric::ErrorRate => share(self.errors?),
+            CompareMetric::FailureRate => share(self.failures),
+            CompareMetric::Retries => {
+                let (retries, requests) = self.retries?;
+                (
+                    if requests == 0 {
+                        0.0
+                    } else {
+                        retries as f64 / requests as f64
+                    },
+                    None,
+                )
+            }
+        })
     }
 }
 
@@ -124,22 +182,22 @@ fn quantile_of(m: CompareMetric) -> Option<f64> {
     })
 }
 
-/// How large a change of `m` must be to stand out of the noise.
+/// How large a change of `m` must be to stand out of the noise (`m` applies to both).
 pub(super) fn noise_of(m: CompareMetric, b: &Stats, h: &Stats, floor_ms: f64) -> f64 {
-    let (bv, bshare) = b.value(m);
-    let (hv, hshare) = h.value(m);
+    let (Some((bv, bshare)), Some((hv, hshare))) = (b.value(m), h.value(m)) else {
+        return 0.0;
+    };
     if let (Some(bs), Some(hs)) = (bshare, hshare) {
         return noise::share_change_noise(bs, hs);
     }
     match m {
-        CompareMetric::Rate => noise::count_change_noise(
-            (b.totals.requests, b.seconds),
-            (h.totals.requests, h.seconds),
-        ),
-        CompareMetric::Retries => noise::count_change_noise(
-            (b.totals.retries, b.totals.requests as f64),
-            (h.totals.retries, h.totals.requests as f64),
-        ),
+        CompareMetric::Rate => {
+            noise::count_change_noise((b.events, b.seconds), (h.events, h.seconds))
+        }
+        CompareMetric::Retries => {
+            let per = |s: &Stats| s.retries.map_or((0, 0.0), |(k, n)| (k, n as f64));
+            noise::count_change_noise(per(b), per(h))
+        }
         _ => {
             let (Some(bh), Some(hh)) = (&b.histogram, &h.histogram) else {
                 return floor_ms;

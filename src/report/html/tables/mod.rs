@@ -2,11 +2,12 @@
 //! goes through `esc` (or `cell`): names, bodies and messages are user data.
 //!
 //! Here: the pieces every table is made of; the sections are in `run` (the header, retries,
-//! stages, requests), `checks` (thresholds, the preflight, the quota check) and `extras`
+//! stages, requests), `flows` (each flow of `[[flows]]`), `checks` (thresholds, the preflight, the quota check) and `extras`
 //! (failure samples, the emulator, CloudWatch, Lambda, a probe's steps).
 
 mod checks;
 mod extras;
+mod flows;
 mod run;
 
 use std::fmt::Write as _;
@@ -14,6 +15,7 @@ use std::fmt::Write as _;
 use super::{esc, sig3};
 pub use checks::{preflight, quota_check, thresholds};
 pub use extras::{cloudwatch, emulator, failures, lambda, probe};
+pub use flows::flows;
 pub use run::{header, requests, retries, stages};
 
 fn percent(n: u64, of: u64) -> String {
