@@ -56,15 +56,10 @@ fn flow_table(out: &mut String, r: &Results) {
             f.achieved_fps
         );
     }
+    // Where the failed ones ended, in the words every report uses.
     for (name, f) in flows {
-        for (step, reasons) in &f.failed_by_step {
-            let why: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            let n: u64 = reasons.values().sum();
-            let _ = writeln!(
-                out,
-                "  {name}: {n} ended at step `{step}` ({})",
-                why.join(", ")
-            );
+        if let Some(line) = super::flows::failed_by_step(name, f) {
+            let _ = writeln!(out, "  {line}");
         }
     }
 }

@@ -508,7 +508,7 @@ fn a_one_hour_report_is_small_and_draws_quickly() {
 }
 
 /// A mix of three requests against a loopback server where "create order" slows down
-/// after two seconds: its table, and each request's rate and p99 per second, drawn.
+/// in the second stage: its table, and each request's rate and p99 per second, drawn.
 #[test]
 fn a_mixs_requests_are_drawn_per_second_in_chromium() {
     let Some(chromium) = require_chromium() else {
@@ -517,7 +517,9 @@ fn a_mixs_requests_are_drawn_per_second_in_chromium() {
     let server = common::TestServer::start(|a| common::Reply {
         status: 200,
         delay: match a.uri.path() {
-            "/api/orders" if a.since_start > Duration::from_secs(2) => Duration::from_millis(60),
+            // The peak stage's requests: the steady stage sends 60/s for 2 s first (counted
+            // in requests, not time: a loaded machine may start the run late).
+            "/api/orders" if a.index >= 120 => Duration::from_millis(60),
             "/api/orders" => Duration::from_millis(15),
             _ => Duration::from_millis(3),
         },
@@ -634,7 +636,13 @@ duration = "2s"
     let slow = p99("create order");
     assert!(slow.iter().any(|&v| v > 50.0), "{slow:?}");
     assert!(slow.iter().any(|&v| v < 30.0), "{slow:?}");
-    assert!(p99("get order").iter().all(|&v| v < 50.0));
+    // "get order" (3 ms) stays fast: typically under 30 ms, and below "create order" at its
+    // slowest even when a loaded machine stalls both for a moment.
+    let mut fast = p99("get order");
+    fast.sort_by(f64::total_cmp);
+    assert!(fast[fast.len() / 2] < 30.0, "{fast:?}");
+    let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    assert!(max(&fast) < max(&slow), "{fast:?} against {slow:?}");
 
     let shot = target_dir().join("html-report-requests.png");
     let _ = std::fs::remove_file(&shot);

@@ -205,7 +205,7 @@ fn a_failed_login_ends_its_flow_and_is_counted_by_step_and_class() {
         .collect();
     assert_eq!(row[1..5], ["100", "90", "10", "0"], "{summary}");
     assert!(
-        summary.contains("  buy: 10 ended at step `login` (server_errors 10)"),
+        summary.contains("  buy: 10 ended at login (server_errors 10)"),
         "{summary}"
     );
     // The plan lists the flow, its steps and the flows each stage plans.
