@@ -122,7 +122,10 @@ fn with_burst(scenario: &str, n: u64) -> String {
 }
 
 /// A loopback server that notes each request's method, path (digits as `{id}`) and headers.
-fn recording_server() -> (TestServer, Arc<Mutex<Vec<(String, http::HeaderMap)>>>) {
+/// Each request the server saw: its route and headers.
+type Seen = Arc<Mutex<Vec<(String, http::HeaderMap)>>>;
+
+fn recording_server() -> (TestServer, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let server = TestServer::start(move |a| {

@@ -25,8 +25,9 @@ pub fn render(draft: &Draft, from: &str) -> String {
     if !draft.env.is_empty() {
         comment(
             &mut out,
-            "Secrets are read from the environment when the scenario is loaded (never written here):",
+            "Secrets are read from the environment when the scenario is loaded, by `plan` too",
         );
+        comment(&mut out, "(any value does for it); never written here:");
         for (name, holds) in &draft.env {
             comment(&mut out, &format!("  {name}: {holds}"));
         }
