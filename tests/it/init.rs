@@ -378,7 +378,7 @@ fn bad_input_files_are_exit_2_with_where_in_them() {
         r#"{"log": {"entries": [{"request": {"method": "GET", "url": "https://a.example/x.png"}}]}}"#,
     );
     let err = refused(&["init", "--from-har", &only_images]);
-    assert!(err.contains("1 static assets"), "{err}");
+    assert!(err.contains("1 static asset,"), "{err}");
 
     let yaml_har = path("yaml.har", "log:\n  entries: []\n");
     let err = refused(&["init", "--from-har", &yaml_har]);

@@ -89,8 +89,9 @@ pub fn from_har(doc: &Value) -> Result<Draft, DocumentError> {
         return Err(DocumentError::shape(
             "$.log.entries",
             format!(
-                "no API request to draft from ({} entries: {assets} static assets, {skipped_schemes} not http(s))",
-                entries.len()
+                "no API request to draft from ({}: {}, {skipped_schemes} not http(s))",
+                counted(entries.len(), "entry", "entries"),
+                counted(assets, "static asset", "static assets")
             ),
             "a recording with requests to an API (not only images, CSS, scripts and fonts)",
         ));
@@ -108,7 +109,8 @@ pub fn from_har(doc: &Value) -> Result<Draft, DocumentError> {
     ));
     if assets > 0 {
         draft.about.push(format!(
-            "Left out: {assets} static assets (images, CSS, scripts, fonts, media)."
+            "Left out: {} (images, CSS, scripts, fonts, media).",
+            counted(assets, "static asset", "static assets")
         ));
     }
     if other > 0 {
@@ -120,7 +122,8 @@ pub fn from_har(doc: &Value) -> Result<Draft, DocumentError> {
     }
     if skipped_schemes > 0 {
         draft.about.push(format!(
-            "Left out: {skipped_schemes} entries that are not http(s) URLs."
+            "Left out: {} not to an http(s) URL.",
+            counted(skipped_schemes, "entry", "entries")
         ));
     }
     // Routes in order of first appearance, then by count.
@@ -141,6 +144,7 @@ pub fn from_har(doc: &Value) -> Result<Draft, DocumentError> {
         "{} routes; each weight is how often it was recorded.",
         draft.requests.len()
     ));
+    super::unique_names(&mut draft.requests);
     keep_at_most(&mut draft, "the most recorded are kept");
     Ok(draft)
 }
@@ -161,7 +165,7 @@ fn request(name: String, list: &[&Seen], draft: &mut Draft) -> DraftRequest {
     ));
     r.path = templated_path(&first.path, list, &mut r.notes);
     if let Some(q) = &first.query {
-        r.path = format!("{}?{}", r.path, query(q, &mut r.notes, draft));
+        r.path = format!("{}?{}", r.path, query(q, "QUERY", &mut r.notes, draft));
     }
     for (name, value) in &first.headers {
         let value = match secret_header(name, value) {
@@ -261,6 +265,11 @@ fn is_asset(entry: &Value, path: &str) -> bool {
     )
 }
 
+/// `1 entry`, `2 entries`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// What kind of id a path segment is, if it is one: digits, a UUID, or long hex.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Id {
@@ -326,14 +335,20 @@ fn templated_path(path: &str, list: &[&Seen], notes: &mut Vec<String>) -> String
     out.join("/")
 }
 
-/// The recorded query, a token-like value or a secret-named parameter replaced by `{{env.…}}`.
-fn query(q: &str, notes: &mut Vec<String>, draft: &mut Draft) -> String {
+/// The recorded query (or form body: `place` is `BODY`), a token-like value or a
+/// secret-named parameter replaced by `{{env.PLACE_NAME}}`.
+fn query(q: &str, place: &str, notes: &mut Vec<String>, draft: &mut Draft) -> String {
     q.split('&')
         .map(|pair| match pair.split_once('=') {
             Some((k, v)) if secret_name(k) || looks_like_token(v) => {
-                let env = env_name("QUERY", k);
-                draft.needs_env(&env, &format!("the recorded `{k}` query value"));
-                notes.push(format!("query `{k}` is read from {env}."));
+                let env = env_name(place, k);
+                let what = if place == "BODY" {
+                    "form field"
+                } else {
+                    "query value"
+                };
+                draft.needs_env(&env, &format!("the recorded `{k}` {what}"));
+                notes.push(format!("{what} `{k}` is read from {env}."));
                 format!("{}={{{{env.{env}}}}}", literal(k))
             }
             _ => literal(pair),
@@ -384,7 +399,7 @@ fn headers(request: &Value) -> Vec<(String, String)> {
         };
         let name = name.trim().to_ascii_lowercase();
         let printable = value.chars().all(|c| c == '\t' || !c.is_control());
-        if name.is_empty()
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err()
             || name.starts_with(':')
             || name.starts_with("sec-")
             || DROP.contains(&name.as_str())
@@ -497,7 +512,7 @@ fn scrub_body(text: &str, notes: &mut Vec<String>, draft: &mut Draft) -> String 
         return out;
     }
     if text.contains('=') && !text.contains(char::is_whitespace) {
-        return query(text, notes, draft);
+        return query(text, "BODY", notes, draft);
     }
     literal(text)
 }
@@ -601,7 +616,7 @@ mod tests {
             text.contains("authorization = \"Bearer {{env.API_TOKEN}}\""),
             "{text}"
         );
-        assert!(text.contains("1 static assets"), "{text}");
+        assert!(text.contains("1 static asset "), "{text}");
     }
 
     #[test]

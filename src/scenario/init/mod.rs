@@ -55,10 +55,21 @@ pub fn literal(text: &str) -> String {
     text.replace("{{", "{{\"{{\"}}")
 }
 
-/// Names unique within the scenario (the parser refuses a repeated one): `name (2)`, …
+/// Names on one line (they head the summary's rows) and unique within the scenario (the
+/// parser refuses a repeated one): `name (2)`, …
 pub fn unique_names(requests: &mut [DraftRequest]) {
     let mut seen = std::collections::HashSet::new();
     for r in requests.iter_mut() {
+        r.name = r
+            .name
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .to_string();
+        if r.name.is_empty() {
+            r.name = format!("{} {}", r.method, r.path);
+        }
         let mut name = r.name.clone();
         let mut n = 2;
         while !seen.insert(name.clone()) {
@@ -78,6 +89,17 @@ pub fn keep_at_most(draft: &mut Draft, why: &str) {
         draft.about.push(format!(
             "{left} more left out: a scenario holds at most {max} requests ({why})."
         ));
+        // Only the variables the kept requests read.
+        let reads = |name: &str| {
+            let placeholder = format!("{{{{env.{name}}}}}");
+            draft.requests.iter().any(|r| {
+                r.path.contains(&placeholder)
+                    || r.body.as_deref().is_some_and(|b| b.contains(&placeholder))
+                    || r.headers.iter().any(|(_, v)| v.contains(&placeholder))
+            })
+        };
+        let env = std::mem::take(&mut draft.env);
+        draft.env = env.into_iter().filter(|(n, _)| reads(n)).collect();
     }
 }
 
@@ -99,6 +121,7 @@ mod tests {
             };
             3
         ];
+        r[2].name = "a\n".into();
         unique_names(&mut r);
         let names: Vec<_> = r.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["a", "a (2)", "a (3)"]);

@@ -158,13 +158,18 @@ fn base_url(doc: &Value, version: Version, about: &mut Vec<String>) -> Option<St
         return Some(tidy(&format!("https://api.example.com/{url}")));
     }
     if url.contains('{') {
-        about.push("EDIT [target] url: its server URL has variables without defaults.".into());
+        about.push(format!(
+            "EDIT [target] url: the document's server \"{url}\" has variables without defaults."
+        ));
+        return None;
     }
     Some(tidy(&url))
 }
 
-/// One slash between path segments, none at the end (the requests' paths start with one).
+/// One slash between path segments, none at the end (the requests' paths start with one);
+/// no query or fragment (a target's URL has none).
 fn tidy(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
     let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
     let mut path = rest.to_string();
     while path.contains("//") {
@@ -256,12 +261,15 @@ fn request(
 /// `{param}` → an id template; a note says which, and the example the document gives.
 fn templated_path(path: &str, params: &[&Value], notes: &mut Vec<String>) -> String {
     let mut out = String::new();
+    if !path.starts_with('/') {
+        out.push('/');
+    }
     let mut rest = path;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}') else {
             break;
         };
-        out.push_str(&literal(&rest[..open]));
+        out.push_str(&path_text(&rest[..open]));
         let name = &rest[open + 1..open + close];
         let bare = name.trim_end_matches('+');
         let param = params.iter().find(|p| {
@@ -288,8 +296,26 @@ fn templated_path(path: &str, params: &[&Value], notes: &mut Vec<String>) -> Str
         out.push_str(template);
         rest = &rest[open + close + 1..];
     }
-    out.push_str(&literal(rest));
+    out.push_str(&path_text(rest));
     out
+}
+
+/// A path's own text as it may be sent: a character a request line cannot hold (a space,
+/// a quote, a brace, non-ASCII…) percent-encoded — so no `{{` is left either.
+fn path_text(text: &str) -> String {
+    const SENT_ENCODED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'<')
+        .add(b'>')
+        .add(b'\\')
+        .add(b'^')
+        .add(b'`')
+        .add(b'{')
+        .add(b'|')
+        .add(b'}');
+    percent_encoding::utf8_percent_encode(text, SENT_ENCODED).to_string()
 }
 
 /// A parameter's example as text: its own, its schema's, or its first enum value.
@@ -415,6 +441,12 @@ fn auth(
                 "cookie" => r
                     .headers
                     .push(("cookie".into(), format!("{}={token}", literal(key)))),
+                _ if http::HeaderName::from_bytes(key.as_bytes()).is_err() => {
+                    r.notes.push(format!(
+                        "security \"{name}\": its header name `{key}` is not one HTTP allows: add the header."
+                    ));
+                    return;
+                }
                 _ => r.headers.push((key.to_ascii_lowercase(), token.clone())),
             }
             (
@@ -555,6 +587,23 @@ mod tests {
         assert!(r
             .headers
             .contains(&("authorization".into(), "Basic {{env.API_TOKEN}}".into())));
+    }
+
+    #[test]
+    fn odd_paths_and_servers_still_give_a_scenario_that_parses() {
+        let doc = json!({
+            "openapi": "3.1.0",
+            "servers": [{"url": "https://{region}.example.com/v1?x=1"}],
+            "paths": {"/caf\u{e9} menu/{id}|x": {"get": {}}, "no-slash": {"get": {}}}
+        });
+        let d = from_openapi(&doc, None).unwrap();
+        assert_eq!(d.url, None);
+        let paths: Vec<&str> = d.requests.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["/caf%C3%A9%20menu/{{random_int 1 1000}}%7Cx", "/no-slash"]
+        );
+        assert_eq!(tidy("https://h.example//v1/?q=1"), "https://h.example/v1");
     }
 
     #[test]
