@@ -153,8 +153,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "URL")]
     pub from_api: Option<String>,
 
-    /// The target URL to write instead of the document's server (OpenAPI).
-    #[arg(long, value_name = "URL", conflicts_with = "from_har")]
+    /// The target URL to write instead of the document's server or the recorded host.
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
     /// Write the scenario here instead of stdout; an existing file needs --force.

@@ -32,7 +32,14 @@ pub fn init(args: &InitArgs) -> Result<i32> {
         let text = read(path)?;
         let doc =
             init::parse_document(&text, false).map_err(|e| located(path, &text, e, HAR_FORM))?;
-        let draft = har::from_har(&doc).map_err(|e| located(path, &text, e, HAR_FORM))?;
+        let mut draft = har::from_har(&doc).map_err(|e| located(path, &text, e, HAR_FORM))?;
+        if let Some(url) = &args.url {
+            draft.about.push(format!(
+                "Sent to --url instead of the recorded host, {}.",
+                draft.url.as_deref().unwrap_or("")
+            ));
+            draft.url = Some(openapi::tidy(url));
+        }
         (path, draft)
     } else {
         unreachable!("clap requires one of --from-openapi, --from-har, --from-api")

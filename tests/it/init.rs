@@ -284,16 +284,31 @@ fn a_recording_drafts_weighted_routes_without_its_secrets() {
     );
 
     let (server, seen) = recording_server();
-    let local = scenario.replace(
-        "https://shop.example.com",
-        &format!("http://{}", server.addr),
+    // --url sends it to the loopback server instead of the recorded host.
+    let full = dir.path().join("shop.toml");
+    let o = stampede_env(
+        &[
+            "init",
+            "--from-har",
+            recording.to_str().unwrap(),
+            "--url",
+            &server.url(),
+            "--out",
+            full.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let local = std::fs::read_to_string(&full).unwrap();
+    assert!(
+        local.contains(&format!("url = \"http://{}\"", server.addr)),
+        "{local}"
     );
     let env = [
         ("API_TOKEN", "run-token"),
         ("COOKIE", "run=cookie"),
         ("BODY_PASSWORD", "run-password"),
     ];
-    let full = write(dir.path(), "shop.toml", &local);
     plans(&full, &env);
     let short = write(dir.path(), "short.toml", &with_burst(&local, 12));
     let results = dir.path().join("results.json");
@@ -322,6 +337,73 @@ fn a_recording_drafts_weighted_routes_without_its_secrets() {
     for (_, h) in gets {
         assert_eq!(h["authorization"], "Bearer run-token");
         assert_eq!(h["cookie"], "run=cookie");
+    }
+}
+
+/// Inputs a scenario could choke on — a path with a space, non-ASCII and `|`, a name with a
+/// newline, `{{` in a body, a header name HTTP refuses, a control character in a value, a
+/// server with a variable and no default — still give a scenario that plans.
+#[test]
+fn odd_inputs_still_draft_scenarios_that_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = write(
+        dir.path(),
+        "odd.yaml",
+        r#"openapi: 3.1.0
+servers: [{url: 'https://{region}.example.com/v1'}]
+components:
+  securitySchemes:
+    k: {type: apiKey, in: query, name: 'api key'}
+paths:
+  '/café menu/{id}|x':
+    get:
+      operationId: "two\nlines"
+      security: [{k: []}]
+      responses: {200: {description: ok}}
+  /things:
+    put:
+      requestBody: {content: {text/plain: {example: 'hello {{ world'}}}
+"#,
+    );
+    let recording = write(
+        dir.path(),
+        "odd.har",
+        r#"{"log": {"entries": [
+          {"request": {"method": "GET", "url": "https://a.example/u/3f2c8a8e-1b2c-4d5e-8f90-123456789abc?sort=asc&token=abcdef1234567890abcdef",
+            "headers": [{"name": "X-Weird Name", "value": "v"}, {"name": ":authority", "value": "a.example"},
+                        {"name": "X-Ctl", "value": "a\u0001b"}, {"name": "X-Csrf-Token", "value": "t0k3n-aaaaaaaaaaaaaaaaaaaa"}]}},
+          {"request": {"method": "POST", "url": "https://user:pw@a.example/form",
+            "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "user=ann&password=hunter2"}}},
+          {"request": {"method": "GET", "url": "data:image/png;base64,AAAA"}}
+        ]}}"#,
+    );
+    let env = [
+        ("API_TOKEN", "x"),
+        ("QUERY_TOKEN", "x"),
+        ("HEADER_X_CSRF_TOKEN", "x"),
+        ("BODY_PASSWORD", "x"),
+    ];
+    for (flag, input, name) in [
+        ("--from-openapi", &api, "odd-api.toml"),
+        ("--from-har", &recording, "odd-har.toml"),
+    ] {
+        let out = dir.path().join(name);
+        let o = stampede_env(
+            &[
+                "init",
+                flag,
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        for secret in ["hunter2", "pw@", "abcdef1234567890", "t0k3n"] {
+            assert!(!text.contains(secret), "{secret} in:\n{text}");
+        }
+        plans(&out, &env);
     }
 }
 

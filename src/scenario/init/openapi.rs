@@ -46,7 +46,7 @@ pub fn from_openapi(doc: &Value, url: Option<&str>) -> Result<Draft, DocumentErr
         None => format!("{spec}."),
     });
     draft.url = match url {
-        Some(u) => Some(u.to_string()),
+        Some(u) => Some(tidy(u)),
         None => base_url(doc, version, &mut draft.about),
     };
     for (path, item) in paths {
@@ -168,7 +168,7 @@ fn base_url(doc: &Value, version: Version, about: &mut Vec<String>) -> Option<St
 
 /// One slash between path segments, none at the end (the requests' paths start with one);
 /// no query or fragment (a target's URL has none).
-fn tidy(url: &str) -> String {
+pub fn tidy(url: &str) -> String {
     let url = url.split(['?', '#']).next().unwrap_or(url);
     let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
     let mut path = rest.to_string();
