@@ -202,6 +202,32 @@ fn an_api_gateway_export_drafts_a_scenario_that_plans_and_requests_every_route()
     );
 
     let token = [("API_TOKEN", "test-api-key-value")];
+    // That draft runs against the emulator as it stands in for the API: `[emulator]` appended.
+    let emulated = write(
+        dir.path(),
+        "emulated.toml",
+        &format!("{}\n[emulator]\n", with_burst(&stdout(&o), 8)),
+    );
+    let emulated_results = dir.path().join("emulated.json");
+    let run = stampede_env(
+        &[
+            "run",
+            emulated.to_str().unwrap(),
+            "--out",
+            emulated_results.to_str().unwrap(),
+        ],
+        &token,
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let by_request = &read_json(&emulated_results)["by_request"];
+    for name in [
+        "createOrder",
+        "listOrders",
+        "getOrder",
+        "DELETE /orders/{orderId}",
+    ] {
+        assert_eq!(by_request[name]["totals"]["ok"], 2, "{name}: {by_request}");
+    }
     plans(&out, &token);
     let short = write(dir.path(), "short.toml", &with_burst(&scenario, 8));
     let results = dir.path().join("results.json");
