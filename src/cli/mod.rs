@@ -32,7 +32,7 @@ pub use values::{Percent, Slo};
 Exit codes: 0 pass · 1 a gate failed, sent well below plan or no request succeeded ·
 2 bad input · 3 aborted · 4 stampede itself failed · 130 interrupted (docs/exit-codes.md).
 Scenario format:
-docs/scenario.md; results: docs/results.md; reports: docs/reports.md; merge and compare:
+docs/scenario.md (a first one from OpenAPI or a HAR: stampede init, docs/init.md); results: docs/results.md; reports: docs/reports.md; merge and compare:
 docs/merge-and-compare.md; one test across machines (--shard, --start-at):
 docs/distributed.md; quotas: docs/quotas.md; emulator: docs/emulator.md."
 )]

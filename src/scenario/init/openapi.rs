@@ -252,6 +252,28 @@ fn request(
         r.body = body;
     }
     auth(doc, version, op, &mut r, &mut query, draft);
+    // Required headers other than auth: their example, or a note to set them.
+    for p in params {
+        let (Some("header"), Some(true), Some(name)) = (
+            p.get("in").and_then(Value::as_str),
+            p.get("required").and_then(Value::as_bool),
+            p.get("name").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        if r.headers.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        match example_of(p).filter(|e| http::HeaderValue::from_str(e).is_ok()) {
+            Some(e) if http::HeaderName::from_bytes(name.as_bytes()).is_ok() => {
+                r.headers.push((name, literal(&e)))
+            }
+            _ => r
+                .notes
+                .push(format!("header `{name}` is required: add it to headers.")),
+        }
+    }
     if !query.is_empty() {
         r.path = format!("{}?{}", r.path, query.join("&"));
     }
@@ -371,24 +393,60 @@ fn body(
             (media.clone(), value)
         }
         Version::V2 => {
-            let p = params
-                .iter()
-                .find(|p| p.get("in").and_then(Value::as_str) == Some("body"))?;
-            let media = op
+            let consumes = op
                 .pointer("/consumes/0")
                 .or_else(|| doc.pointer("/consumes/0"))
-                .and_then(Value::as_str)
-                .unwrap_or("application/json");
-            let value = p.get("schema").map(|s| sample(doc, s));
-            (media.to_string(), value)
+                .and_then(Value::as_str);
+            let of = |place: &'static str| {
+                params
+                    .iter()
+                    .filter(move |p| p.get("in").and_then(Value::as_str) == Some(place))
+            };
+            match of("body").next() {
+                Some(p) => (
+                    consumes.unwrap_or("application/json").to_string(),
+                    p.get("schema").map(|s| sample(doc, s)),
+                ),
+                None => {
+                    // Form fields: each parameter is its own schema in Swagger 2.0.
+                    let fields: serde_json::Map<String, Value> = of("formData")
+                        .filter_map(|p| {
+                            Some((p.get("name")?.as_str()?.to_string(), sample(doc, p)))
+                        })
+                        .collect();
+                    if fields.is_empty() {
+                        return None;
+                    }
+                    let media = consumes.unwrap_or("application/x-www-form-urlencoded");
+                    (media.to_string(), Some(Value::Object(fields)))
+                }
+            }
         }
     };
     let text = match value {
         Some(Value::String(s)) if !media.contains("json") => s,
         Some(v) if media.contains("json") => v.to_string(),
+        Some(Value::Object(fields)) if media.starts_with("application/x-www-form-urlencoded") => {
+            form(&fields)
+        }
         _ => return Some((media, None)),
     };
     Some((media, Some(literal(&text))))
+}
+
+/// Fields as a form body: `name=value&…`, each percent-encoded.
+fn form(fields: &serde_json::Map<String, Value>) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!("{}={}", encode(k), encode(&v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The operation's security (else the document's) as an auth header or query value read
@@ -587,6 +645,23 @@ mod tests {
         assert!(r
             .headers
             .contains(&("authorization".into(), "Basic {{env.API_TOKEN}}".into())));
+    }
+
+    #[test]
+    fn swagger_form_fields_and_required_headers() {
+        let doc = json!({
+            "swagger": "2.0",
+            "paths": {"/login": {"post": {"parameters": [
+                {"in": "formData", "name": "user", "type": "string", "example": "ann b"},
+                {"in": "formData", "name": "age", "type": "integer"},
+                {"in": "header", "name": "X-Tenant", "required": true, "type": "string", "example": "t1"},
+                {"in": "header", "name": "X-Other", "required": true, "type": "string"}
+            ]}}}
+        });
+        let r = &from_openapi(&doc, None).unwrap().requests[0];
+        assert_eq!(r.body.as_deref(), Some("age=1&user=ann%20b"));
+        assert!(r.headers.contains(&("x-tenant".into(), "t1".into())));
+        assert!(r.notes.iter().any(|n| n.contains("`x-other` is required")));
     }
 
     #[test]
