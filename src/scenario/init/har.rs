@@ -167,7 +167,21 @@ fn request(name: String, list: &[&Seen], draft: &mut Draft) -> DraftRequest {
     if let Some(q) = &first.query {
         r.path = format!("{}?{}", r.path, query(q, "QUERY", &mut r.notes, draft));
     }
+    // A SigV4 signature is good for one request at one time: sign afresh instead.
+    let signed = first
+        .headers
+        .iter()
+        .any(|(n, v)| n == "authorization" && v.trim_start().starts_with("AWS4-HMAC-SHA256"));
+    if signed {
+        r.notes.push(
+            "recorded signed with SigV4: its signature headers are left out; sign with [target.auth] kind = \"sigv4\"."
+                .into(),
+        );
+    }
     for (name, value) in &first.headers {
+        if signed && (name == "authorization" || name.starts_with("x-amz-")) {
+            continue;
+        }
         let value = match secret_header(name, value) {
             Some((env, prefix)) => {
                 draft.needs_env(
@@ -270,12 +284,19 @@ fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// What kind of id a path segment is, if it is one: digits, a UUID, or long hex.
+/// What kind of id a path segment is, if it is one: digits, a UUID, or long hex; or a
+/// segment that looks like a token (a reset link's), which must not be written either.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Id {
     Number,
     Uuid,
     Hex,
+    Token,
+}
+
+/// [`id_kind`], or a token.
+fn segment_id(segment: &str) -> Option<Id> {
+    id_kind(segment).or_else(|| looks_like_token(segment).then_some(Id::Token))
 }
 
 fn id_kind(segment: &str) -> Option<Id> {
@@ -297,7 +318,7 @@ fn id_kind(segment: &str) -> Option<Id> {
 /// The route a path belongs to: each id segment as `{id}`.
 pub fn route_of(path: &str) -> String {
     path.split('/')
-        .map(|s| if id_kind(s).is_some() { "{id}" } else { s })
+        .map(|s| if segment_id(s).is_some() { "{id}" } else { s })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -308,7 +329,7 @@ fn templated_path(path: &str, list: &[&Seen], notes: &mut Vec<String>) -> String
     let segments: Vec<&str> = path.split('/').collect();
     let mut out = Vec::new();
     for (i, s) in segments.iter().enumerate() {
-        match id_kind(s) {
+        match segment_id(s) {
             None => out.push(literal(s)),
             Some(Id::Number) => {
                 let nums: Vec<i64> = list
@@ -569,6 +590,11 @@ mod tests {
         );
         assert_eq!(route_of("/blob/deadbeefdeadbeef00"), "/blob/{id}");
         assert_eq!(route_of("/v2/orders"), "/v2/orders");
+        assert_eq!(
+            route_of("/reset/Zx81kQ2mN7pL0sR4tU6vW9yB"),
+            "/reset/{id}",
+            "a token in a path is never written"
+        );
     }
 
     #[test]
@@ -617,6 +643,26 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("1 static asset "), "{text}");
+    }
+
+    #[test]
+    fn a_sigv4_signature_is_left_out_and_noted() {
+        let har = json!({"log": {"entries": [{"request": {"method": "GET",
+        "url": "https://abc.execute-api.us-east-1.amazonaws.com/prod/items",
+        "headers": [
+            {"name": "Authorization", "value": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/aws4_request, Signature=abc"},
+            {"name": "X-Amz-Date", "value": "20260101T000000Z"},
+            {"name": "X-Amz-Security-Token", "value": "FwoGZXIvYXdzEXAMPLE"},
+            {"name": "Accept", "value": "application/json"}
+        ]}}]}});
+        let d = from_har(&har).unwrap();
+        let r = &d.requests[0];
+        assert_eq!(
+            r.headers,
+            [("accept".to_string(), "application/json".to_string())]
+        );
+        assert!(r.notes.iter().any(|n| n.contains("sigv4")), "{:?}", r.notes);
+        assert!(d.env.is_empty());
     }
 
     #[test]
