@@ -38,7 +38,7 @@ pub fn init(args: &InitArgs) -> Result<i32> {
                 "Sent to --url instead of the recorded host, {}.",
                 draft.url.as_deref().unwrap_or("")
             ));
-            draft.url = Some(openapi::tidy(url));
+            draft.url = Some(init::tidy_url(url));
         }
         (path, draft)
     } else {

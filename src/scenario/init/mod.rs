@@ -55,6 +55,18 @@ pub fn literal(text: &str) -> String {
     text.replace("{{", "{{\"{{\"}}")
 }
 
+/// One slash between path segments, none at the end (the requests' paths start with one);
+/// no query or fragment (a target's URL has none).
+pub fn tidy_url(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let mut path = rest.to_string();
+    while path.contains("//") {
+        path = path.replace("//", "/");
+    }
+    format!("{scheme}://{}", path.trim_end_matches('/'))
+}
+
 /// Names on one line (they head the summary's rows) and unique within the scenario (the
 /// parser refuses a repeated one): `name (2)`, …
 pub fn unique_names(requests: &mut [DraftRequest]) {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::document::{child, DocumentError};
 use super::sample::{resolve, sample};
-use super::{keep_at_most, literal, unique_names, Draft, DraftRequest};
+use super::{keep_at_most, literal, tidy_url, unique_names, Draft, DraftRequest};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -46,7 +46,7 @@ pub fn from_openapi(doc: &Value, url: Option<&str>) -> Result<Draft, DocumentErr
         None => format!("{spec}."),
     });
     draft.url = match url {
-        Some(u) => Some(tidy(u)),
+        Some(u) => Some(tidy_url(u)),
         None => base_url(doc, version, &mut draft.about),
     };
     for (path, item) in paths {
@@ -155,7 +155,7 @@ fn base_url(doc: &Value, version: Version, about: &mut Vec<String>) -> Option<St
         about.push(format!(
             "EDIT [target] url: the document's server is the path \"{url}\", with no host."
         ));
-        return Some(tidy(&format!("https://api.example.com/{url}")));
+        return Some(tidy_url(&format!("https://api.example.com/{url}")));
     }
     if url.contains('{') {
         about.push(format!(
@@ -163,19 +163,7 @@ fn base_url(doc: &Value, version: Version, about: &mut Vec<String>) -> Option<St
         ));
         return None;
     }
-    Some(tidy(&url))
-}
-
-/// One slash between path segments, none at the end (the requests' paths start with one);
-/// no query or fragment (a target's URL has none).
-pub fn tidy(url: &str) -> String {
-    let url = url.split(['?', '#']).next().unwrap_or(url);
-    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
-    let mut path = rest.to_string();
-    while path.contains("//") {
-        path = path.replace("//", "/");
-    }
-    format!("{scheme}://{}", path.trim_end_matches('/'))
+    Some(tidy_url(&url))
 }
 
 /// The operation's parameters over the path item's (the operation's win, by name and place).
@@ -678,7 +666,10 @@ mod tests {
             paths,
             ["/caf%C3%A9%20menu/{{random_int 1 1000}}%7Cx", "/no-slash"]
         );
-        assert_eq!(tidy("https://h.example//v1/?q=1"), "https://h.example/v1");
+        assert_eq!(
+            tidy_url("https://h.example//v1/?q=1"),
+            "https://h.example/v1"
+        );
     }
 
     #[test]
