@@ -135,3 +135,33 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("from").required(true).args(["from_openapi", "from_har", "from_api"])))]
+pub struct InitArgs {
+    /// An OpenAPI 3.x or Swagger 2.0 document, JSON or YAML (an API Gateway export with
+    /// `x-amazon-apigateway-integration` names each operation's function).
+    #[arg(long, value_name = "FILE")]
+    pub from_openapi: Option<PathBuf>,
+
+    /// A browser's recording (HAR, "Save all as HAR"): one request per route, weighted by
+    /// how often it was recorded.
+    #[arg(long, value_name = "FILE")]
+    pub from_har: Option<PathBuf>,
+
+    /// A deployed API Gateway API, read through its control plane (not built yet: exit 2).
+    #[arg(long, value_name = "URL")]
+    pub from_api: Option<String>,
+
+    /// The target URL to write instead of the document's server or the recorded host.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Write the scenario here instead of stdout; an existing file needs --force.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace the --out file when it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}

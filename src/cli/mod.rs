@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 
 pub use aws::{CloudWatchArgs, EmulateArgs, QuotasArgs};
 pub use files::{
-    CompareArgs, CompletionsArgs, ManArgs, MergeArgs, ReportArgs, ReportOutputs, SchemaArgs,
-    SchemaFormat,
+    CompareArgs, CompletionsArgs, InitArgs, ManArgs, MergeArgs, ReportArgs, ReportOutputs,
+    SchemaArgs, SchemaFormat,
 };
 pub use traffic::{LoadArgs, PlanArgs, ProbeArgs, ProbeBy, RunArgs, TrafficArgs};
 pub use values::{Percent, Slo};
@@ -32,7 +32,7 @@ pub use values::{Percent, Slo};
 Exit codes: 0 pass · 1 a gate failed, sent well below plan or no request succeeded ·
 2 bad input · 3 aborted · 4 stampede itself failed · 130 interrupted (docs/exit-codes.md).
 Scenario format:
-docs/scenario.md; results: docs/results.md; reports: docs/reports.md; merge and compare:
+docs/scenario.md (a first one from OpenAPI or a HAR: stampede init, docs/init.md); results: docs/results.md; reports: docs/reports.md; merge and compare:
 docs/merge-and-compare.md; one test across machines (--shard, --start-at):
 docs/distributed.md; quotas: docs/quotas.md; emulator: docs/emulator.md."
 )]
@@ -100,6 +100,20 @@ pub enum Command {
     /// Find the limit by experiment: steps of rising load, judged against an SLO, up and
     /// bisected to the knee, then set against the quotas (docs/probe.md).
     Probe(Box<ProbeArgs>),
+    /// Draft a starting scenario from an OpenAPI document or a HAR recording (docs/init.md).
+    #[command(after_help = "Examples:
+  stampede init --from-openapi openapi.yaml --out api.toml
+  stampede init --from-openapi export.json --url https://abc123.execute-api.us-east-1.amazonaws.com/prod
+  stampede init --from-har session.har > session.toml
+
+OpenAPI: one request per operation (named by operationId), path parameters as
+{{random_int 1 1000}}, a body from the examples or the schema, the auth header its security
+scheme names read from {{env.API_TOKEN}}, API Gateway's integration noted above each.
+HAR: one request per route (ids collapsed to {id}), weighted by how often it was recorded,
+on the most common host; static assets left out; cookies, Authorization, x-api-key and
+token-like values read from {{env.NAME}}, never written. Check the result with
+`stampede plan FILE`. Exit codes: 0 written · 2 bad input (the file and where in it).")]
+    Init(InitArgs),
     /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
     Emulate(EmulateArgs),
     /// Read the account's concurrency and throttle quotas, and where each came from.

@@ -6,6 +6,7 @@ pub mod cloudwatch;
 pub mod compare;
 mod docs;
 pub mod emulate;
+pub mod init;
 pub mod merge;
 pub mod plan;
 pub mod probe;
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(args) => run::run(&args),
         Command::Plan(args) => plan::plan(&args),
         Command::Probe(args) => probe::probe(&args),
+        Command::Init(args) => init::init(&args),
         Command::Emulate(args) => emulate::emulate(&args),
         Command::Quotas(args) => quotas::quotas(&args),
         Command::Report(args) => report::report(&args),

@@ -8,6 +8,7 @@ mod client;
 pub mod data;
 pub mod expect;
 pub mod flows;
+pub mod init;
 pub mod lambda;
 mod parse;
 pub mod requests;

@@ -23,6 +23,7 @@ mod engine_faults;
 mod faults;
 mod h1_codec;
 mod html_report;
+mod init;
 mod lambda_target;
 mod merge;
 mod mix;
