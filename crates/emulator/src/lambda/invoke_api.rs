@@ -201,9 +201,15 @@ pub fn log_result(tail: &str) -> String {
 /// A synchronous invocation's answer: the result, or the function error, with its
 /// executed version and, when asked, the log.
 pub fn answered(version: &str, log_result: Option<String>, error: bool) -> Answer {
-    let mut headers = vec![JSON, ("X-Amz-Executed-Version", Cow::Owned(version.into()))];
+    let mut headers = vec![
+        JSON,
+        (
+            Cow::Borrowed("X-Amz-Executed-Version"),
+            Cow::Owned(version.into()),
+        ),
+    ];
     if let Some(log) = log_result {
-        headers.push(("X-Amz-Log-Result", Cow::Owned(log)));
+        headers.push((Cow::Borrowed("X-Amz-Log-Result"), Cow::Owned(log)));
     }
     if error {
         headers.push(fixed("X-Amz-Function-Error", "Unhandled"));
@@ -340,14 +346,14 @@ impl Emulator {
             InvocationType::Event => {
                 // Lambda queues it and answers at once; a throttled event is retried by
                 // Lambda itself, so the caller never hears of it.
-                if let Ok(invoked) = self.invoke_function(came) {
+                if let Ok(invoked) = self.invoke_function(&self.function, came) {
                     self.counted_when_done(invoked);
                 }
                 accepted()
             }
             InvocationType::RequestResponse => {
                 // The function runs to its end even if the caller goes away.
-                let ran = match self.invoke_function(came) {
+                let ran = match self.invoke_function(&self.function, came) {
                     Ok(invoked) => self.counted_when_done(invoked).await,
                     Err(why) => return throttled(why),
                 };
