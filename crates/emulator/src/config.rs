@@ -164,7 +164,7 @@ impl EmulatorConfig {
 }
 
 /// Every action the control plane serves, as IAM names it (what `deny` may list).
-pub const ACTIONS: [&str; 11] = [
+pub const ACTIONS: [&str; 16] = [
     "servicequotas:GetServiceQuota",
     "servicequotas:GetAWSDefaultServiceQuota",
     "servicequotas:ListServiceQuotas",
@@ -175,6 +175,11 @@ pub const ACTIONS: [&str; 11] = [
     "apigateway:GetAccount",
     "apigateway:GetStage",
     "apigateway:GetRestApi",
+    "apigateway:GetResources",
+    "apigateway:GetIntegration",
+    "apigateway:GetUsagePlans",
+    "apigateway:GetRoutes",
+    "apigateway:GetIntegrations",
     "cloudwatch:GetMetricData",
 ];
 

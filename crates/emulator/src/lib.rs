@@ -17,6 +17,7 @@ pub mod api_map;
 pub mod cloudwatch;
 pub mod config;
 pub mod control;
+pub mod control_routes;
 pub mod lambda;
 pub mod metrics;
 pub mod routes;
