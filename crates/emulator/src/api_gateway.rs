@@ -162,12 +162,21 @@ impl Emulator {
     ) -> Answer {
         let (came, began) = (SystemTime::now(), Instant::now());
         let (answer, integration) = self.api_answer(came, selected.as_ref()).await;
-        self.metrics.lock().expect("metrics lock").api_request(
-            came,
-            answer.status,
-            began.elapsed(),
-            integration,
-        );
+        let latency = began.elapsed();
+        let mut metrics = self.metrics.lock().expect("metrics lock");
+        metrics.api_request(came, answer.status, latency, integration);
+        if let Some(s) = &selected {
+            let p = &s.route.config.pattern;
+            let method = (p.path(), p.method_name());
+            metrics.method_request(
+                (&method.0, method.1),
+                came,
+                answer.status,
+                latency,
+                integration,
+            );
+        }
+        drop(metrics);
         answer
     }
 

@@ -155,6 +155,8 @@ impl Emulator {
         f: &Arc<Function>,
         came: SystemTime,
     ) -> Result<Invoked, LambdaThrottle> {
+        // A function of an API with routes has its own CloudWatch series too.
+        let own = (!Arc::ptr_eq(f, &self.function)).then_some(f.config.function.as_str());
         let (admitted, busy) = {
             let mut environments = f.environments.lock().expect("environments lock");
             (environments.invoke(Instant::now()), environments.busy)
@@ -162,14 +164,21 @@ impl Emulator {
         let admitted = match admitted {
             Ok(a) => a,
             Err(why) => {
-                self.metrics.lock().expect("metrics lock").throttled(came);
+                let mut metrics = self.metrics.lock().expect("metrics lock");
+                metrics.throttled(came);
+                if let Some(name) = own {
+                    metrics.function_throttled(name, came);
+                }
                 return Err(why);
             }
         };
-        self.metrics
-            .lock()
-            .expect("metrics lock")
-            .invoked(came, busy);
+        {
+            let mut metrics = self.metrics.lock().expect("metrics lock");
+            metrics.invoked(came, busy);
+            if let Some(name) = own {
+                metrics.function_invoked(name, came, busy);
+            }
+        }
         let c = &f.config;
         let ran = {
             let mut rng = self.rng.lock().expect("rng lock");
@@ -199,6 +208,13 @@ impl Emulator {
                 metrics.ran(came, ran.handler);
                 if ran.error {
                     metrics.errored(came);
+                }
+                if !Arc::ptr_eq(&f, &me.function) {
+                    let name = f.config.function.as_str();
+                    metrics.function_ran(name, came, ran.handler);
+                    if ran.error {
+                        metrics.function_errored(name, came);
+                    }
                 }
             }
             if ran.error {
