@@ -203,6 +203,8 @@ duration = "2s"
         assert!(rt.requests > 50, "{rt:?}");
     }
     assert_eq!(s.throttled_lambda_reserved, create.throttled_reserved);
+    let peaks: u64 = s.functions.iter().map(|f| f.peak_concurrency).sum();
+    assert!(s.peak_concurrency >= create.peak_concurrency && s.peak_concurrency <= peaks);
     assert_eq!(
         r["attempts"]["suspected_lambda_throttles"]
             .as_u64()
@@ -292,4 +294,22 @@ duration = "1s"
     let buy = &r["by_flow"]["buy"];
     assert_eq!(buy["failed"], 0, "{buy}");
     assert!(buy["completed"].as_u64().unwrap() >= 15, "{buy}");
+}
+
+#[test]
+fn a_bad_route_is_exit_2_at_its_place_with_the_functions_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[[routes]]\nroute = \"POST /orders\"\nfunction = \"orders-craete\"\n\n[functions.orders-create]\n[functions.orders-get]\n",
+    );
+    let o = stampede(&["emulate", "--config", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("bad.toml:3:12: unknown function `orders-craete`"),
+        "{e}"
+    );
+    assert!(e.contains("orders-create, orders-get"), "{e}");
 }

@@ -143,6 +143,9 @@ struct Emulator {
     routes: Vec<api_gateway::Route>,
     functions: Vec<Arc<Function>>,
     unmatched: AtomicU64,
+    /// Invocations running across every function, and the most at once.
+    account_busy: AtomicU64,
+    account_peak: AtomicU64,
     /// What CloudWatch would have counted, per period.
     metrics: Mutex<Metrics>,
     rng: Mutex<fastrand::Rng>,
@@ -196,6 +199,8 @@ impl Emulator {
             routes,
             functions,
             unmatched: AtomicU64::new(0),
+            account_busy: AtomicU64::new(0),
+            account_peak: AtomicU64::new(0),
             metrics: Mutex::new(Metrics::new(&config)),
             rng: Mutex::new(rng),
             requests: AtomicU64::new(0),
@@ -230,8 +235,6 @@ impl Emulator {
             l.cold_starts += s.cold_starts;
             l.environments_created += s.environments_created;
             l.environments_expired += s.environments_expired;
-            // In flight at once across functions is not kept: the largest function's.
-            l.peak_concurrency = l.peak_concurrency.max(s.peak_concurrency);
             l.throttled_reserved += s.throttled_reserved;
             l.throttled_account += s.throttled_account;
             l.throttled_scaling += s.throttled_scaling;
@@ -257,7 +260,11 @@ impl Emulator {
             environments_created: l.environments_created,
             environments_expired: l.environments_expired,
             warm_environments: warm,
-            peak_concurrency: l.peak_concurrency,
+            peak_concurrency: if self.routes.is_empty() {
+                l.peak_concurrency
+            } else {
+                self.account_peak.load(Relaxed)
+            },
             in_flight,
             function_errors: self.function_errors.load(Relaxed),
             invocations_direct: self.invocations_direct.load(Relaxed),

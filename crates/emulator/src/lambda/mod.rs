@@ -172,9 +172,12 @@ impl Emulator {
                 return Err(why);
             }
         };
+        let account = self.account_busy.fetch_add(1, Relaxed) + 1;
+        self.account_peak.fetch_max(account, Relaxed);
         {
             let mut metrics = self.metrics.lock().expect("metrics lock");
-            metrics.invoked(came, busy);
+            // The account's concurrency: every function's in flight.
+            metrics.invoked(came, if own.is_some() { account } else { busy });
             if let Some(name) = own {
                 metrics.function_invoked(name, came, busy);
             }
@@ -202,6 +205,7 @@ impl Emulator {
                 .lock()
                 .expect("environments lock")
                 .finish(Instant::now());
+            me.account_busy.fetch_sub(1, Relaxed);
             {
                 // Lambda's Duration leaves the cold start (its Init Duration) out.
                 let mut metrics = me.metrics.lock().expect("metrics lock");
