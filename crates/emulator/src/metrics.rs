@@ -159,7 +159,7 @@ impl Metrics {
         record(&mut self.function_at(name, t).duration, d);
     }
 
-    /// A request to REST method `method` on `resource` (`/orders/{id}`), as
+    /// A request to method `method` on `resource` (`/orders/{id}`), as
     /// [`Metrics::api_request`] counts the API's, for its per-method series.
     pub fn method_request(
         &mut self,
@@ -169,7 +169,7 @@ impl Metrics {
         latency: Duration,
         integration: Option<Duration>,
     ) {
-        if self.api != ApiMode::Rest {
+        if self.api == ApiMode::FunctionUrl {
             return;
         }
         let periods = self
@@ -321,8 +321,8 @@ impl Metrics {
         series.map(|s| (s, &self.periods))
     }
 
-    /// A series of one function of an API with routes (`FunctionName`), or of one REST
-    /// method (`ApiName`, `Stage`, `Resource`, `Method`).
+    /// A series of one function of an API with routes (`FunctionName`), or of one method
+    /// (`ApiName` (REST) or `ApiId` (HTTP API), `Stage`, `Resource`, `Method`).
     fn own_series<'d>(
         &self,
         m: &MetricName,
@@ -346,16 +346,25 @@ impl Metrics {
                 };
                 Some((series, periods))
             }
-            "AWS/ApiGateway" if self.api == ApiMode::Rest && m.dimensions.len() == 4 => {
-                if dim("ApiName")? != self.api_name || dim("Stage")? != self.stage {
+            "AWS/ApiGateway" if self.api != ApiMode::FunctionUrl && m.dimensions.len() == 4 => {
+                let (api, e4, e5) = match self.api {
+                    ApiMode::Http => (dim("ApiId")?, "4xx", "5xx"),
+                    _ => (dim("ApiName")?, "4XXError", "5XXError"),
+                };
+                let own = if self.api == ApiMode::Http {
+                    &self.api_id
+                } else {
+                    &self.api_name
+                };
+                if api != own || dim("Stage")? != self.stage {
                     return None;
                 }
                 let key = (dim("Resource")?.to_string(), dim("Method")?.to_string());
                 let periods = self.methods.get(&key)?;
                 let series = match m.name {
                     "Count" => Series::Count(|p| p.api_count, Itself),
-                    "4XXError" => Series::Count(|p| p.api_4xx, ApiRequests),
-                    "5XXError" => Series::Count(|p| p.api_5xx, ApiRequests),
+                    n if n == e4 => Series::Count(|p| p.api_4xx, ApiRequests),
+                    n if n == e5 => Series::Count(|p| p.api_5xx, ApiRequests),
                     "Latency" => Series::Time(|p| p.latency.as_ref()),
                     "IntegrationLatency" => Series::Time(|p| p.integration_latency.as_ref()),
                     _ => return None,
