@@ -84,12 +84,21 @@ fn a_request_goes_to_the_most_specific_route() {
             (200, "proxy orders/special 7".into()),
             "the method decides before the path's proxy"
         );
+        // The Lambda Invoke API reaches a route's function by its name.
+        let invoke = "/2015-03-31/functions/special/invocations";
+        assert_eq!(exchange(em.addr, "POST", invoke, "{}").0, 200);
+        let special = em
+            .stats()
+            .functions
+            .into_iter()
+            .find(|f| f.name == "special");
+        assert_eq!(special.unwrap().invocations, 2, "{api}");
         // The stage's name in front, as in an execute-api URL.
         assert_eq!(get("/prod/orders/7"), (200, "id 7".into()));
         let (status, body) = get("/");
         assert_eq!((status, body.as_str()), unmatched, "{api}");
         let s = em.stats();
-        assert_eq!((s.requests, s.unmatched), (6, 1));
+        assert_eq!((s.requests, s.unmatched, s.invocations_direct), (7, 1, 1));
         let by_route: Vec<(String, u64)> =
             s.routes.iter().map(|r| (r.route.clone(), r.ok)).collect();
         assert_eq!(

@@ -16,13 +16,19 @@ use crate::routes::RoutePattern;
 /// The settings Lambda's calls about function `encoded` (a name, a qualified name or an
 /// ARN, percent-encoded) answer from: that function's, when it is one of the routes'.
 pub fn lambda_settings(c: &EmulatorConfig, encoded: &str) -> Option<EmulatorConfig> {
+    let f = &c.functions[routes_function(c, encoded)?];
+    Some(api_map::function_settings(c, f))
+}
+
+/// The index of the function of `[emulator.functions]` that `encoded` names (a name, a
+/// qualified name or an ARN, percent-encoded), if any.
+pub fn routes_function(c: &EmulatorConfig, encoded: &str) -> Option<usize> {
     let name = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy();
     let name = match name.strip_prefix("arn:") {
         Some(arn) => arn.split(':').nth(5)?.to_string(),
         None => name.split(':').next()?.to_string(),
     };
-    let f = c.functions.iter().find(|f| f.name == name)?;
-    Some(api_map::function_settings(c, f))
+    c.functions.iter().position(|f| f.name == name)
 }
 
 /// One REST resource: a path and the routes (methods) on it.

@@ -326,7 +326,10 @@ impl Emulator {
             body: body.to_vec(),
         });
 
-        let qualifier = match resolve(&self.config, encoded, &query) {
+        // A function of an API with routes, by its name, else the one function.
+        let function = crate::control_routes::routes_function(&self.config, encoded)
+            .map_or(&self.function, |i| &self.functions[i]);
+        let qualifier = match resolve(&function.config, encoded, &query) {
             Ok(q) => q,
             Err(r) => return refused(&r),
         };
@@ -346,14 +349,14 @@ impl Emulator {
             InvocationType::Event => {
                 // Lambda queues it and answers at once; a throttled event is retried by
                 // Lambda itself, so the caller never hears of it.
-                if let Ok(invoked) = self.invoke_function(&self.function, came) {
+                if let Ok(invoked) = self.invoke_function(function, came) {
                     self.counted_when_done(invoked);
                 }
                 accepted()
             }
             InvocationType::RequestResponse => {
                 // The function runs to its end even if the caller goes away.
-                let ran = match self.invoke_function(&self.function, came) {
+                let ran = match self.invoke_function(function, came) {
                     Ok(invoked) => self.counted_when_done(invoked).await,
                     Err(why) => return throttled(why),
                 };
@@ -362,7 +365,7 @@ impl Emulator {
                 };
                 let version = executed_version(qualifier.as_deref());
                 let log = tail.then(|| {
-                    let line = ran.report(id, self.config.memory_mb);
+                    let line = ran.report(id, function.config.memory_mb);
                     log_result(&log_tail(id, version, &line))
                 });
                 answered(version, log, ran.error)
