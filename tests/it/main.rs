@@ -18,6 +18,7 @@ mod distributed;
 mod docs;
 mod emulator;
 mod emulator_lambda_sdk;
+mod emulator_routes;
 mod emulator_runs;
 mod engine_faults;
 mod faults;

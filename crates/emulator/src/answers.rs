@@ -10,7 +10,7 @@ use crate::lambda::LambdaThrottle;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub status: u16,
-    pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     pub body: String,
 }
 
@@ -28,11 +28,12 @@ impl Answer {
 pub(crate) const fn fixed(
     name: &'static str,
     value: &'static str,
-) -> (&'static str, Cow<'static, str>) {
-    (name, Cow::Borrowed(value))
+) -> (Cow<'static, str>, Cow<'static, str>) {
+    (Cow::Borrowed(name), Cow::Borrowed(value))
 }
 
-pub(crate) const JSON: (&str, Cow<'static, str>) = fixed("content-type", "application/json");
+pub(crate) const JSON: (Cow<'static, str>, Cow<'static, str>) =
+    fixed("content-type", "application/json");
 
 pub fn ok() -> Answer {
     Answer {

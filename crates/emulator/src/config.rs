@@ -16,6 +16,8 @@ use stampede_located::forms::{
 };
 use stampede_located::{toml_error, Error, Result, Source};
 
+use crate::api_map::{self, FunctionConfig, RawFunction, RawRoute, RouteConfig};
+
 /// Which wire behaviour to imitate (the status, body and headers AWS uses; docs/results.md lists how each is read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiMode {
@@ -104,6 +106,10 @@ pub struct EmulatorConfig {
     pub metrics_period: Duration,
     /// How long after its last request a period's datapoints appear (CloudWatch's lag).
     pub metrics_delay: Duration,
+    /// An API with routes (`[[emulator.routes]]`), each to one of `functions`; none: one
+    /// function answers every path.
+    pub routes: Vec<RouteConfig>,
+    pub functions: Vec<FunctionConfig>,
 }
 
 impl Default for EmulatorConfig {
@@ -138,6 +144,8 @@ impl Default for EmulatorConfig {
             deny: Vec::new(),
             metrics_period: Duration::from_secs(60),
             metrics_delay: Duration::ZERO,
+            routes: Vec::new(),
+            functions: Vec::new(),
         }
     }
 }
@@ -156,7 +164,7 @@ impl EmulatorConfig {
 }
 
 /// Every action the control plane serves, as IAM names it (what `deny` may list).
-pub const ACTIONS: [&str; 11] = [
+pub const ACTIONS: [&str; 16] = [
     "servicequotas:GetServiceQuota",
     "servicequotas:GetAWSDefaultServiceQuota",
     "servicequotas:ListServiceQuotas",
@@ -167,6 +175,11 @@ pub const ACTIONS: [&str; 11] = [
     "apigateway:GetAccount",
     "apigateway:GetStage",
     "apigateway:GetRestApi",
+    "apigateway:GetResources",
+    "apigateway:GetIntegration",
+    "apigateway:GetUsagePlans",
+    "apigateway:GetRoutes",
+    "apigateway:GetIntegrations",
     "cloudwatch:GetMetricData",
 ];
 
@@ -258,6 +271,13 @@ pub struct RawEmulator {
     /// (default "0s"; AWS takes a minute or more).
     #[schemars(with = "Option<DurationOrZero>")]
     metrics_delay: Option<Spanned<Value>>,
+    /// The API's routes, each to a function of [emulator.functions] (default none: one
+    /// function answers every path).
+    #[schemars(with = "Option<Vec<api_map::RawRoute>>")]
+    routes: Option<Vec<Spanned<RawRoute>>>,
+    /// The API's functions by name, each with its own concurrency, times and answer.
+    #[schemars(with = "Option<std::collections::BTreeMap<String, api_map::RawFunction>>")]
+    functions: Option<Spanned<std::collections::BTreeMap<String, Spanned<RawFunction>>>>,
 }
 
 /// `memory`: MB, as Lambda allows.
@@ -481,6 +501,18 @@ pub fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
         }
         c.deny.push(name.clone());
     }
+    if let Some(functions) = &raw.functions {
+        let routes = raw.routes.as_deref().unwrap_or_default();
+        api_map::validate(src, &mut c, routes, functions.get_ref(), functions.span())?;
+    } else if let Some(route) = raw.routes.as_ref().and_then(|r| r.first()) {
+        api_map::validate(
+            src,
+            &mut c,
+            raw.routes.as_deref().unwrap_or_default(),
+            &Default::default(),
+            route.span(),
+        )?;
+    }
     let names = [
         (&raw.region, &mut c.region),
         (&raw.function, &mut c.function),
@@ -497,7 +529,7 @@ pub fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
 }
 
 /// `memory`: a whole number of MB in [`MEMORY_MB`].
-fn memory(src: &Source, v: &Spanned<Value>) -> Result<u64> {
+pub(crate) fn memory(src: &Source, v: &Spanned<Value>) -> Result<u64> {
     let expected = "a whole number of MB from 128 to 10240";
     match v.get_ref() {
         Value::Integer(i) if MEMORY_MB.contains(&(*i as u64)) => Ok(*i as u64),
@@ -533,7 +565,7 @@ fn warm(src: &Source, v: &Spanned<Value>, limit: u64) -> Result<u64> {
 }
 
 /// `"40ms"`, or a range `"20ms..80ms"`, for `key` (`duration`, `cold_start`).
-fn handler_time(src: &Source, v: &Spanned<Value>, key: &str) -> Result<HandlerTime> {
+pub(crate) fn handler_time(src: &Source, v: &Spanned<Value>, key: &str) -> Result<HandlerTime> {
     let expected = "a duration such as \"40ms\", or a range such as \"20ms..80ms\"";
     let Value::String(text) = v.get_ref() else {
         return Err(src.error(v.span(), &format!("`{key}` is not a string"), expected));

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::config::EmulatorConfig;
+use crate::control_routes;
 
 /// AWS's defaults: a quota left at one of these is "never changed", and GetServiceQuota
 /// answers NoSuchResourceException for it.
@@ -174,6 +175,12 @@ pub fn service_quotas(c: &EmulatorConfig, target: &str, body: &[u8]) -> Reply {
 /// GetFunctionConfiguration.
 pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // A function of an API with routes answers with its own settings.
+    if let ["2015-03-31" | "2019-09-30", "functions", name, _] = parts.as_slice() {
+        if let Some(own) = control_routes::lambda_settings(c, name) {
+            return lambda(&own, path, query);
+        }
+    }
     let operation = match parts.as_slice() {
         ["2016-08-19", "account-settings"] => "GetAccountSettings",
         ["2015-03-31", "functions", _, "configuration"] => "GetFunctionConfiguration",
@@ -197,7 +204,11 @@ pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
         );
     }
     if operation == "GetAccountSettings" {
-        let reserved = c.reserved_concurrency.unwrap_or(0);
+        let reserved = c.reserved_concurrency.unwrap_or(0)
+            + c.functions
+                .iter()
+                .filter_map(|f| f.reserved_concurrency)
+                .sum::<u64>();
         return rest_json(
             200,
             json!({
@@ -206,9 +217,9 @@ pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
                     "CodeSizeUnzipped": 262144000u64,
                     "CodeSizeZipped": 52428800u64,
                     "ConcurrentExecutions": c.account_concurrency,
-                    "UnreservedConcurrentExecutions": c.account_concurrency - reserved
+                    "UnreservedConcurrentExecutions": c.account_concurrency.saturating_sub(reserved)
                 },
-                "AccountUsage": { "TotalCodeSize": 0, "FunctionCount": 1 }
+                "AccountUsage": { "TotalCodeSize": 0, "FunctionCount": 1 + c.functions.len() }
             }),
         );
     }
@@ -312,13 +323,21 @@ fn function_configuration(c: &EmulatorConfig, encoded: &str, query: &str) -> Rep
     )
 }
 
-/// API Gateway: GetAccount, GetStage, GetRestApi.
+/// API Gateway: GetAccount, GetStage, GetRestApi; for an API with routes, its map
+/// (`control_routes`): GetResources, GetIntegration, GetUsagePlans, and apigatewayv2's
+/// GetRoutes, GetIntegrations and GetStage.
 pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let operation = match parts.as_slice() {
         ["account"] => "GetAccount",
         ["restapis", _, "stages", _] => "GetStage",
         ["restapis", _] => "GetRestApi",
+        ["restapis", _, "resources"] => "GetResources",
+        ["restapis", _, "resources", _, "methods", _, "integration"] => "GetIntegration",
+        ["usageplans"] => "GetUsagePlans",
+        ["v2", "apis", _, "routes"] => "GetRoutes",
+        ["v2", "apis", _, "integrations"] => "GetIntegrations",
+        ["v2", "apis", _, "stages", _] => "GetStageV2",
         _ => {
             return rest_error(
                 404,
@@ -327,7 +346,11 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
             )
         }
     };
-    if denied(c, &format!("apigateway:{operation}")) {
+    // apigatewayv2's GetStage is denied as REST's is.
+    if denied(
+        c,
+        &format!("apigateway:{}", operation.trim_end_matches("V2")),
+    ) {
         return rest_error(
             403,
             "AccessDeniedException",
@@ -359,6 +382,9 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
             )
         };
     }
+    if let Some(reply) = api_map_call(c, operation, &parts) {
+        return reply;
+    }
     if parts[1] != c.rest_api_id || parts[3] != c.stage {
         return rest_error(
             404,
@@ -366,7 +392,7 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
             json!({"message": "Invalid stage identifier specified"}),
         );
     }
-    let method_settings = match (c.stage_rate, c.stage_burst) {
+    let mut method_settings = match (c.stage_rate, c.stage_burst) {
         (Some(rate), Some(burst)) => json!({
             "*/*": {
                 "metricsEnabled": false,
@@ -379,6 +405,9 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
         }),
         _ => json!({}),
     };
+    if let Value::Object(settings) = &mut method_settings {
+        control_routes::method_settings(c, settings);
+    }
     rest_json(
         200,
         json!({
@@ -388,6 +417,34 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
             "tracingEnabled": false
         }),
     )
+}
+
+/// The calls that read an API's map; `None` for the others.
+fn api_map_call(c: &EmulatorConfig, operation: &str, parts: &[&str]) -> Option<Reply> {
+    let not_found = |what: &str| {
+        rest_error(
+            404,
+            "NotFoundException",
+            json!({"message": format!("Invalid {what} identifier specified")}),
+        )
+    };
+    let api_known =
+        parts.get(if parts[0] == "v2" { 2 } else { 1 }) == Some(&c.rest_api_id.as_str());
+    let answer = match operation {
+        "GetUsagePlans" => control_routes::get_usage_plans(),
+        _ if !api_known => return Some(not_found("API")),
+        "GetResources" => control_routes::get_resources(c),
+        "GetIntegration" => match control_routes::get_integration(c, parts[3], parts[5]) {
+            Some(i) => i,
+            None => return Some(not_found("Method")),
+        },
+        "GetRoutes" => control_routes::get_routes(c),
+        "GetIntegrations" => control_routes::get_integrations(c),
+        "GetStageV2" if parts[4] != c.stage => return Some(not_found("stage")),
+        "GetStageV2" => control_routes::get_stage_v2(c),
+        _ => return None,
+    };
+    Some(rest_json(200, answer))
 }
 
 #[cfg(test)]

@@ -10,20 +10,24 @@
 //! and its [`Stats`], and depends on no part of the stampede CLI — only on
 //! `stampede-lambda` (names, ARNs, REPORT lines) and `stampede-located` (positioned errors).
 
+pub mod answer_template;
 pub mod answers;
 pub mod api_gateway;
+pub mod api_map;
 pub mod cloudwatch;
 pub mod config;
 pub mod control;
+pub mod control_routes;
 pub mod lambda;
 pub mod metrics;
+pub mod routes;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, RateLimiter};
@@ -33,11 +37,13 @@ use hyper_util::rt::TokioIo;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use answer_template::FunctionAnswer;
 use answers::Answer;
 use api_gateway::bucket_quota;
 pub use config::{ApiMode, EmulatorConfig, HandlerTime};
-use lambda::environments::{Environments, LambdaStats};
+use lambda::environments::LambdaStats;
 pub use lambda::invoke_api::{self, RecordedRequest};
+use lambda::Function;
 use metrics::Metrics;
 
 use stampede_located::{Error, Result};
@@ -77,13 +83,69 @@ pub struct Stats {
     pub init_ms_min: f64,
     #[serde(default)]
     pub init_ms_max: f64,
+    /// An API with routes: what each route and each function did (the totals above
+    /// count them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteStats>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionStats>,
+    /// Refused by a route's own (method / route) throttle.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttled_api_gateway_route: u64,
+    /// Requests no route selected (REST 403, HTTP API 404).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unmatched: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What one route did.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq, JsonSchema)]
+pub struct RouteStats {
+    /// `METHOD /path`, as configured.
+    pub route: String,
+    pub function: String,
+    pub requests: u64,
+    pub ok: u64,
+    /// Refused by the route's own throttle.
+    pub throttled_route: u64,
+    /// Refused by the account's or the stage's throttle.
+    pub throttled_api_gateway: u64,
+    /// Its function's invocations Lambda refused (any reason).
+    pub throttled_lambda: u64,
+    pub function_errors: u64,
+    pub integration_timeouts: u64,
+}
+
+/// What one function did.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq, JsonSchema)]
+pub struct FunctionStats {
+    pub name: String,
+    pub invocations: u64,
+    pub cold_starts: u64,
+    pub peak_concurrency: u64,
+    pub in_flight: u64,
+    pub throttled_reserved: u64,
+    pub throttled_account: u64,
+    pub throttled_scaling: u64,
+    pub function_errors: u64,
 }
 
 struct Emulator {
     config: EmulatorConfig,
     account_bucket: DefaultDirectRateLimiter,
     stage_bucket: Option<DefaultDirectRateLimiter>,
-    environments: Mutex<Environments>,
+    /// The one function (every path, and the Invoke API's).
+    function: Arc<Function>,
+    /// An API with routes: each route's state, and the functions they invoke.
+    routes: Vec<api_gateway::Route>,
+    functions: Vec<Arc<Function>>,
+    unmatched: AtomicU64,
+    /// Invocations running across every function, and the most at once.
+    account_busy: AtomicU64,
+    account_peak: AtomicU64,
     /// What CloudWatch would have counted, per period.
     metrics: Mutex<Metrics>,
     rng: Mutex<fastrand::Rng>,
@@ -91,6 +153,7 @@ struct Emulator {
     ok: AtomicU64,
     throttled_account: AtomicU64,
     throttled_stage: AtomicU64,
+    throttled_route: AtomicU64,
     timeouts: AtomicU64,
     request_ids: AtomicU64,
     function_errors: AtomicU64,
@@ -103,14 +166,26 @@ struct Emulator {
 
 impl Emulator {
     fn new(config: EmulatorConfig) -> Emulator {
-        let mut environments = Environments::new(
-            config.function_limit(),
-            config.reserved_concurrency.is_some(),
-            config.scaling_environments,
-            config.scaling_per,
-            config.idle_expiry,
-        );
-        environments.prewarm(config.warm, Instant::now());
+        let function = Arc::new(Function::new(
+            config.clone(),
+            FunctionAnswer::default(),
+            None,
+        ));
+        let pool = Arc::new(AtomicU64::new(0));
+        let pool_size = api_map::unreserved_pool(&config);
+        let functions: Vec<Arc<Function>> = config
+            .functions
+            .iter()
+            .map(|f| {
+                let shared = f
+                    .reserved_concurrency
+                    .is_none()
+                    .then(|| (Arc::clone(&pool), pool_size));
+                let settings = api_map::function_settings(&config, f);
+                Arc::new(Function::new(settings, f.answer.clone(), shared))
+            })
+            .collect();
+        let routes = config.routes.iter().map(api_gateway::Route::new).collect();
         let rng = config
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
@@ -120,13 +195,19 @@ impl Emulator {
                 .stage_rate
                 .zip(config.stage_burst)
                 .map(|(r, b)| RateLimiter::direct(bucket_quota(r, b))),
-            environments: Mutex::new(environments),
+            function,
+            routes,
+            functions,
+            unmatched: AtomicU64::new(0),
+            account_busy: AtomicU64::new(0),
+            account_peak: AtomicU64::new(0),
             metrics: Mutex::new(Metrics::new(&config)),
             rng: Mutex::new(rng),
             requests: AtomicU64::new(0),
             ok: AtomicU64::new(0),
             throttled_account: AtomicU64::new(0),
             throttled_stage: AtomicU64::new(0),
+            throttled_route: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
             request_ids: AtomicU64::new(0),
             function_errors: AtomicU64::new(0),
@@ -138,8 +219,28 @@ impl Emulator {
     }
 
     fn stats(&self) -> Stats {
-        let environments = self.environments.lock().expect("environments lock");
-        let l: LambdaStats = environments.stats;
+        let functions: Vec<FunctionStats> = self.functions.iter().map(|f| f.stats()).collect();
+        let environments = self
+            .function
+            .environments
+            .lock()
+            .expect("environments lock");
+        let mut l: LambdaStats = environments.stats;
+        let mut in_flight = environments.busy;
+        let mut warm = environments.warm_environments() as u64;
+        for f in &self.functions {
+            let e = f.environments.lock().expect("environments lock");
+            let s = e.stats;
+            l.invocations += s.invocations;
+            l.cold_starts += s.cold_starts;
+            l.environments_created += s.environments_created;
+            l.environments_expired += s.environments_expired;
+            l.throttled_reserved += s.throttled_reserved;
+            l.throttled_account += s.throttled_account;
+            l.throttled_scaling += s.throttled_scaling;
+            in_flight += e.busy;
+            warm += e.warm_environments() as u64;
+        }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let (init_min, init_max) = self
             .inits
@@ -158,13 +259,25 @@ impl Emulator {
             cold_starts: l.cold_starts,
             environments_created: l.environments_created,
             environments_expired: l.environments_expired,
-            warm_environments: environments.warm_environments() as u64,
-            peak_concurrency: l.peak_concurrency,
-            in_flight: environments.busy,
+            warm_environments: warm,
+            peak_concurrency: if self.routes.is_empty() {
+                l.peak_concurrency
+            } else {
+                self.account_peak.load(Relaxed)
+            },
+            in_flight,
             function_errors: self.function_errors.load(Relaxed),
             invocations_direct: self.invocations_direct.load(Relaxed),
             init_ms_min: init_min,
             init_ms_max: init_max,
+            routes: self
+                .routes
+                .iter()
+                .map(|r| r.stats(&self.config.functions[r.config.function].name))
+                .collect(),
+            functions,
+            throttled_api_gateway_route: self.throttled_route.load(Relaxed),
+            unmatched: self.unmatched.load(Relaxed),
         }
     }
 
@@ -172,6 +285,23 @@ impl Emulator {
     fn took_cold_start(&self, d: Duration) {
         let mut inits = self.inits.lock().expect("inits lock");
         *inits = Some(inits.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
+    }
+
+    /// A random (version 4) UUID, for an answer's `{{uuid}}`.
+    fn uuid(&self) -> String {
+        let (a, b) = {
+            let mut rng = self.rng.lock().expect("rng lock");
+            (rng.u64(..), rng.u64(..))
+        };
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+            (a >> 32) as u32,
+            (a >> 16) as u16,
+            a as u16 & 0xfff,
+            8 + (b >> 62),
+            (b >> 48) as u16 & 0xfff,
+            b & 0xffff_ffff_ffff
+        )
     }
 
     fn request_id(&self) -> String {
@@ -265,6 +395,7 @@ impl Emulator {
         if service == Some("monitoring") {
             return self.cloudwatch(req).await;
         }
+        let id = self.request_id();
         let answer = if let Some(service) = service {
             self.control(service, req).await
         } else if req.uri().path() == STATS_PATH {
@@ -273,10 +404,14 @@ impl Emulator {
                 headers: vec![answers::JSON],
                 body: serde_json::to_string(&self.stats()).expect("stats serialise"),
             }
+        } else if self.routes.is_empty() {
+            self.through_api_gateway(None).await
         } else {
-            self.through_api_gateway().await
+            let (method, path) = (req.method().to_string(), req.uri().path().to_string());
+            let body = body(req).await;
+            self.through_routes(&method, &path, &body, &id).await
         };
-        respond(answer, self.request_id(), self.config.api == ApiMode::Http)
+        respond(answer, id, self.config.api == ApiMode::Http)
     }
 }
 
@@ -286,6 +421,9 @@ fn respond(answer: Answer, id: String, apigw: bool) -> Response<Full<Bytes>> {
     *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).expect("valid status");
     let headers = resp.headers_mut();
     for (name, value) in answer.headers {
+        let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
         let value = match value {
             Cow::Borrowed(v) => http::HeaderValue::from_static(v),
             Cow::Owned(v) => match http::HeaderValue::try_from(v) {
@@ -413,6 +551,7 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     /// A connection that sends half a head and then nothing is closed after the header
     /// read timeout, not held open for ever.

@@ -71,7 +71,24 @@ pub struct Metrics {
     qualifier: String,
     reserved: Option<u64>,
     provisioned: Option<u64>,
-    periods: BTreeMap<u64, Period>,
+    periods: Periods,
+    /// An API with routes: each function's own series (`FunctionName`), and each REST
+    /// method's (`Resource`, `Method`), beside the totals above.
+    functions: BTreeMap<String, Periods>,
+    methods: BTreeMap<(String, String), Periods>,
+}
+
+type Periods = BTreeMap<u64, Period>;
+
+/// The period of `periods` that `t` falls in (the oldest dropped past [`KEPT`]).
+fn period_at(periods: &mut Periods, period_s: u64, t: SystemTime) -> &mut Period {
+    let index = epoch_s(t) as u64 / period_s;
+    if periods.len() >= KEPT && !periods.contains_key(&index) {
+        periods.pop_first();
+    }
+    let p = periods.entry(index).or_default();
+    p.last_update = Some(p.last_update.map_or(t, |u| u.max(t)));
+    p
 }
 
 fn histogram() -> Histogram<u32> {
@@ -104,6 +121,8 @@ impl Metrics {
             reserved: c.reserved_concurrency,
             provisioned: c.provisioned_concurrency,
             periods: BTreeMap::new(),
+            functions: BTreeMap::new(),
+            methods: BTreeMap::new(),
         }
     }
 
@@ -112,13 +131,62 @@ impl Metrics {
     }
 
     fn at(&mut self, t: SystemTime) -> &mut Period {
-        let index = epoch_s(t) as u64 / self.period_s;
-        if self.periods.len() >= KEPT && !self.periods.contains_key(&index) {
-            self.periods.pop_first();
+        period_at(&mut self.periods, self.period_s, t)
+    }
+
+    /// The period `t` falls in of function `name`'s own series (an API with routes).
+    fn function_at(&mut self, name: &str, t: SystemTime) -> &mut Period {
+        let periods = self.functions.entry(name.to_string()).or_default();
+        period_at(periods, self.period_s, t)
+    }
+
+    /// Function `name` of an API with routes admitted an invocation; `busy`: its own.
+    pub fn function_invoked(&mut self, name: &str, t: SystemTime, busy: u64) {
+        let p = self.function_at(name, t);
+        p.invocations += 1;
+        p.concurrent_max = p.concurrent_max.max(busy);
+    }
+
+    pub fn function_throttled(&mut self, name: &str, t: SystemTime) {
+        self.function_at(name, t).throttles += 1;
+    }
+
+    pub fn function_errored(&mut self, name: &str, t: SystemTime) {
+        self.function_at(name, t).errors += 1;
+    }
+
+    pub fn function_ran(&mut self, name: &str, t: SystemTime, d: Duration) {
+        record(&mut self.function_at(name, t).duration, d);
+    }
+
+    /// A request to method `method` on `resource` (`/orders/{id}`), as
+    /// [`Metrics::api_request`] counts the API's, for its per-method series.
+    pub fn method_request(
+        &mut self,
+        (resource, method): (&str, &str),
+        t: SystemTime,
+        status: u16,
+        latency: Duration,
+        integration: Option<Duration>,
+    ) {
+        if self.api == ApiMode::FunctionUrl {
+            return;
         }
-        let p = self.periods.entry(index).or_default();
-        p.last_update = Some(p.last_update.map_or(t, |u| u.max(t)));
-        p
+        let periods = self
+            .methods
+            .entry((resource.to_string(), method.to_string()))
+            .or_default();
+        let p = period_at(periods, self.period_s, t);
+        p.api_count += 1;
+        match status {
+            400..=499 => p.api_4xx += 1,
+            500..=599 => p.api_5xx += 1,
+            _ => {}
+        }
+        record(&mut p.latency, latency);
+        if let Some(i) = integration {
+            record(&mut p.integration_latency, i);
+        }
     }
 
     /// A request through API Gateway that came at `t` and was answered `status` after
@@ -182,12 +250,21 @@ impl Metrics {
         record(&mut self.at(t).duration, d);
     }
 
-    fn series(&self, m: &MetricName) -> Option<Series> {
+    fn series(&self, m: &MetricName) -> Option<(Series, &Periods)> {
         use Denominator::*;
         let dims = |want: &[(&str, &str)]| {
             m.dimensions.len() == want.len() && want.iter().all(|w| m.dimensions.contains(w))
         };
-        match m.namespace {
+        let dim = |key: &str| {
+            m.dimensions
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| *v)
+        };
+        if let Some(own) = self.own_series(m, dims(&[]), dim) {
+            return Some(own);
+        }
+        let series = match m.namespace {
             "AWS/ApiGateway" if self.api != ApiMode::FunctionUrl => {
                 let (key, value) = match self.api {
                     ApiMode::Http => ("ApiId", self.api_id.as_str()),
@@ -240,6 +317,61 @@ impl Metrics {
                 })
             }
             _ => None,
+        };
+        series.map(|s| (s, &self.periods))
+    }
+
+    /// A series of one function of an API with routes (`FunctionName`), or of one method
+    /// (`ApiName` (REST) or `ApiId` (HTTP API), `Stage`, `Resource`, `Method`).
+    fn own_series<'d>(
+        &self,
+        m: &MetricName,
+        undimensioned: bool,
+        dim: impl Fn(&str) -> Option<&'d str>,
+    ) -> Option<(Series, &Periods)> {
+        use Denominator::*;
+        if undimensioned {
+            return None;
+        }
+        match m.namespace {
+            "AWS/Lambda" if m.dimensions.len() == 1 => {
+                let periods = self.functions.get(dim("FunctionName")?)?;
+                let series = match m.name {
+                    "Invocations" => Series::Count(|p| p.invocations, Itself),
+                    "Throttles" => Series::Count(|p| p.throttles, InvocationRequests),
+                    "Errors" => Series::Count(|p| p.errors, Invocations),
+                    "ConcurrentExecutions" => Series::Gauge(|p| p.concurrent_max as f64),
+                    "Duration" => Series::Time(|p| p.duration.as_ref()),
+                    _ => return None,
+                };
+                Some((series, periods))
+            }
+            "AWS/ApiGateway" if self.api != ApiMode::FunctionUrl && m.dimensions.len() == 4 => {
+                let (api, e4, e5) = match self.api {
+                    ApiMode::Http => (dim("ApiId")?, "4xx", "5xx"),
+                    _ => (dim("ApiName")?, "4XXError", "5XXError"),
+                };
+                let own = if self.api == ApiMode::Http {
+                    &self.api_id
+                } else {
+                    &self.api_name
+                };
+                if api != own || dim("Stage")? != self.stage {
+                    return None;
+                }
+                let key = (dim("Resource")?.to_string(), dim("Method")?.to_string());
+                let periods = self.methods.get(&key)?;
+                let series = match m.name {
+                    "Count" => Series::Count(|p| p.api_count, Itself),
+                    n if n == e4 => Series::Count(|p| p.api_4xx, ApiRequests),
+                    n if n == e5 => Series::Count(|p| p.api_5xx, ApiRequests),
+                    "Latency" => Series::Time(|p| p.latency.as_ref()),
+                    "IntegrationLatency" => Series::Time(|p| p.integration_latency.as_ref()),
+                    _ => return None,
+                };
+                Some((series, periods))
+            }
+            _ => None,
         }
     }
 
@@ -260,7 +392,7 @@ impl Metrics {
                 self.period_s
             ));
         }
-        let Some(series) = self.series(metric) else {
+        let Some((series, of)) = self.series(metric) else {
             return Ok(Vec::new());
         };
         // Periods run from the start (on the emulator's own period boundaries), as
@@ -269,8 +401,7 @@ impl Metrics {
         let mut out = Vec::new();
         let mut from = first;
         while (from as f64) < end {
-            let periods: Vec<&Period> = self
-                .periods
+            let periods: Vec<&Period> = of
                 .range(from / self.period_s..(from + period_s) / self.period_s)
                 .map(|(_, p)| p)
                 .filter(|p| p.last_update.is_some_and(|u| u + self.delay <= now))
@@ -374,6 +505,70 @@ mod tests {
             name: Box::leak(name.to_string().into_boxed_str()),
             dimensions: dims,
         }
+    }
+
+    #[test]
+    fn each_function_and_method_of_an_api_with_routes_has_its_own_series() {
+        let c = EmulatorConfig::default();
+        let mut m = Metrics::new(&c);
+        for i in 0..3 {
+            m.function_invoked("orders-get", at(600 + i), i + 1);
+            m.method_request(
+                ("/orders/{id}", "GET"),
+                at(600 + i),
+                200,
+                Duration::from_millis(5),
+                None,
+            );
+        }
+        m.function_throttled("orders-create", at(601));
+        m.function_throttled("orders-create", at(602));
+        m.method_request(
+            ("/orders", "POST"),
+            at(601),
+            500,
+            Duration::from_millis(1),
+            None,
+        );
+        let now = at(10_000);
+        let sum = |name: &'static str, f: &'static str| {
+            m.datapoints(
+                &lambda(name, vec![("FunctionName", f)]),
+                "Sum",
+                (600.0, 660.0, 60),
+                now,
+                true,
+            )
+            .unwrap()
+        };
+        assert_eq!(sum("Throttles", "orders-create"), vec![(600.0, 2.0)]);
+        assert_eq!(sum("Throttles", "orders-get"), vec![(600.0, 0.0)]);
+        assert_eq!(sum("Invocations", "orders-get"), vec![(600.0, 3.0)]);
+        assert_eq!(sum("Invocations", "nobody"), vec![]);
+        let name = api_name(&c);
+        let method = |r: &'static str, verb: &'static str, metric: &'static str| MetricName {
+            namespace: "AWS/ApiGateway",
+            name: metric,
+            dimensions: vec![
+                ("ApiName", name.as_str()),
+                ("Stage", "prod"),
+                ("Resource", r),
+                ("Method", verb),
+            ],
+        };
+        let get = |mn: MetricName| {
+            m.datapoints(&mn, "Sum", (600.0, 660.0, 60), now, true)
+                .unwrap()
+        };
+        assert_eq!(
+            get(method("/orders/{id}", "GET", "Count")),
+            vec![(600.0, 3.0)]
+        );
+        assert_eq!(
+            get(method("/orders", "POST", "5XXError")),
+            vec![(600.0, 1.0)]
+        );
+        assert_eq!(get(method("/orders", "GET", "Count")), vec![]);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use schemars::JsonSchema;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Why Lambda refused an invocation; the `Reason` a function URL reports.
@@ -46,6 +48,9 @@ pub struct Environments {
     warm: VecDeque<Instant>,
     pub busy: u64,
     pub stats: LambdaStats,
+    /// An unreserved function of an API with several shares the account's unreserved
+    /// pool with the others: the environments in use from it, and its size.
+    pool: Option<(Arc<AtomicU64>, u64)>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, JsonSchema)]
@@ -80,6 +85,27 @@ impl Environments {
             warm: VecDeque::new(),
             busy: 0,
             stats: LambdaStats::default(),
+            pool: None,
+        }
+    }
+
+    /// Shares `pool` (environments in use, of at most `size`) with other functions.
+    pub fn sharing(mut self, pool: Arc<AtomicU64>, size: u64) -> Environments {
+        self.pool = Some((pool, size));
+        self
+    }
+
+    /// Takes a place in the shared pool, if there is one; false when it is full.
+    fn take_pool(&self) -> bool {
+        self.pool.as_ref().is_none_or(|(busy, size)| {
+            busy.fetch_update(Relaxed, Relaxed, |b| (b < *size).then_some(b + 1))
+                .is_ok()
+        })
+    }
+
+    fn release_pool(&self) {
+        if let Some((busy, _)) = &self.pool {
+            busy.fetch_sub(1, Relaxed);
         }
     }
 
@@ -92,6 +118,9 @@ impl Environments {
                 LambdaThrottle::Account
             }));
         }
+        if !self.take_pool() {
+            return Err(self.throttle(LambdaThrottle::Account));
+        }
         self.expire(now);
         let cold = match self.warm.pop_back() {
             // The most recently used environment, as Lambda reuses the warmest.
@@ -99,6 +128,7 @@ impl Environments {
             None => {
                 self.refill_scaling(now);
                 if self.scaling_tokens < 1.0 {
+                    self.release_pool();
                     return Err(self.throttle(LambdaThrottle::Scaling));
                 }
                 self.scaling_tokens -= 1.0;
@@ -116,6 +146,7 @@ impl Environments {
     /// The invocation ended at `now`; its environment stays warm.
     pub fn finish(&mut self, now: Instant) {
         self.busy -= 1;
+        self.release_pool();
         self.warm.push_back(now);
     }
 
@@ -195,6 +226,23 @@ mod tests {
             account.invoke(t0).unwrap();
         }
         assert_eq!(account.invoke(t0), Err(LambdaThrottle::Account));
+    }
+
+    #[test]
+    fn unreserved_functions_share_the_pool() {
+        let t0 = Instant::now();
+        let pool = Arc::new(AtomicU64::new(0));
+        let mut a = lambda(5, false).sharing(Arc::clone(&pool), 5);
+        let mut b = lambda(5, false).sharing(Arc::clone(&pool), 5);
+        for _ in 0..3 {
+            a.invoke(t0).unwrap();
+        }
+        assert_eq!((0..5).filter(|_| b.invoke(t0).is_ok()).count(), 2);
+        assert_eq!(b.invoke(t0), Err(LambdaThrottle::Account));
+        assert_eq!(b.stats.throttled_account, 4);
+        a.finish(t0 + MS);
+        assert!(b.invoke(t0 + MS).is_ok(), "a place came free");
+        assert_eq!(pool.load(Relaxed), 5);
     }
 
     #[test]

@@ -201,9 +201,15 @@ pub fn log_result(tail: &str) -> String {
 /// A synchronous invocation's answer: the result, or the function error, with its
 /// executed version and, when asked, the log.
 pub fn answered(version: &str, log_result: Option<String>, error: bool) -> Answer {
-    let mut headers = vec![JSON, ("X-Amz-Executed-Version", Cow::Owned(version.into()))];
+    let mut headers = vec![
+        JSON,
+        (
+            Cow::Borrowed("X-Amz-Executed-Version"),
+            Cow::Owned(version.into()),
+        ),
+    ];
     if let Some(log) = log_result {
-        headers.push(("X-Amz-Log-Result", Cow::Owned(log)));
+        headers.push((Cow::Borrowed("X-Amz-Log-Result"), Cow::Owned(log)));
     }
     if error {
         headers.push(fixed("X-Amz-Function-Error", "Unhandled"));
@@ -320,7 +326,10 @@ impl Emulator {
             body: body.to_vec(),
         });
 
-        let qualifier = match resolve(&self.config, encoded, &query) {
+        // A function of an API with routes, by its name, else the one function.
+        let function = crate::control_routes::routes_function(&self.config, encoded)
+            .map_or(&self.function, |i| &self.functions[i]);
+        let qualifier = match resolve(&function.config, encoded, &query) {
             Ok(q) => q,
             Err(r) => return refused(&r),
         };
@@ -340,14 +349,14 @@ impl Emulator {
             InvocationType::Event => {
                 // Lambda queues it and answers at once; a throttled event is retried by
                 // Lambda itself, so the caller never hears of it.
-                if let Ok(invoked) = self.invoke_function(came) {
+                if let Ok(invoked) = self.invoke_function(function, came) {
                     self.counted_when_done(invoked);
                 }
                 accepted()
             }
             InvocationType::RequestResponse => {
                 // The function runs to its end even if the caller goes away.
-                let ran = match self.invoke_function(came) {
+                let ran = match self.invoke_function(function, came) {
                     Ok(invoked) => self.counted_when_done(invoked).await,
                     Err(why) => return throttled(why),
                 };
@@ -356,7 +365,7 @@ impl Emulator {
                 };
                 let version = executed_version(qualifier.as_deref());
                 let log = tail.then(|| {
-                    let line = ran.report(id, self.config.memory_mb);
+                    let line = ran.report(id, function.config.memory_mb);
                     log_result(&log_tail(id, version, &line))
                 });
                 answered(version, log, ran.error)

@@ -29,6 +29,62 @@ use stampede_lambda::ReportLine;
 pub use environments::LambdaThrottle;
 
 use super::Emulator;
+use crate::answer_template::FunctionAnswer;
+use crate::config::EmulatorConfig;
+use environments::Environments;
+
+/// One function: its settings, its answer and its execution environments. The
+/// one-function emulator has one; an API with routes one per `[emulator.functions.NAME]`.
+pub(crate) struct Function {
+    pub config: EmulatorConfig,
+    pub answer: FunctionAnswer,
+    pub environments: std::sync::Mutex<Environments>,
+    /// Invocations that ended in a function error.
+    pub function_errors: std::sync::atomic::AtomicU64,
+}
+
+impl Function {
+    /// `config`'s function, its environments sharing `pool` (in use, size) when given.
+    pub fn new(
+        config: EmulatorConfig,
+        answer: FunctionAnswer,
+        pool: Option<(Arc<std::sync::atomic::AtomicU64>, u64)>,
+    ) -> Function {
+        let mut environments = Environments::new(
+            config.function_limit(),
+            config.reserved_concurrency.is_some(),
+            config.scaling_environments,
+            config.scaling_per,
+            config.idle_expiry,
+        );
+        if let Some((busy, size)) = pool {
+            environments = environments.sharing(busy, size);
+        }
+        environments.prewarm(config.warm, Instant::now());
+        Function {
+            config,
+            answer,
+            environments: std::sync::Mutex::new(environments),
+            function_errors: Default::default(),
+        }
+    }
+
+    pub fn stats(&self) -> crate::FunctionStats {
+        let e = self.environments.lock().expect("environments lock");
+        let s = e.stats;
+        crate::FunctionStats {
+            name: self.config.function.clone(),
+            invocations: s.invocations,
+            cold_starts: s.cold_starts,
+            peak_concurrency: s.peak_concurrency,
+            in_flight: e.busy,
+            throttled_reserved: s.throttled_reserved,
+            throttled_account: s.throttled_account,
+            throttled_scaling: s.throttled_scaling,
+            function_errors: self.function_errors.load(Relaxed),
+        }
+    }
+}
 
 /// Whether an invocation fails, for a `draw` uniform in [0, 1).
 pub fn fails(error_rate: f64, draw: f64) -> bool {
@@ -96,24 +152,37 @@ impl Emulator {
     /// throttled (counted either way), drawn, and started. Every way in calls this.
     pub(crate) fn invoke_function(
         self: &Arc<Self>,
+        f: &Arc<Function>,
         came: SystemTime,
     ) -> Result<Invoked, LambdaThrottle> {
+        // A function of an API with routes has its own CloudWatch series too.
+        let own = (!Arc::ptr_eq(f, &self.function)).then_some(f.config.function.as_str());
         let (admitted, busy) = {
-            let mut environments = self.environments.lock().expect("environments lock");
+            let mut environments = f.environments.lock().expect("environments lock");
             (environments.invoke(Instant::now()), environments.busy)
         };
         let admitted = match admitted {
             Ok(a) => a,
             Err(why) => {
-                self.metrics.lock().expect("metrics lock").throttled(came);
+                let mut metrics = self.metrics.lock().expect("metrics lock");
+                metrics.throttled(came);
+                if let Some(name) = own {
+                    metrics.function_throttled(name, came);
+                }
                 return Err(why);
             }
         };
-        self.metrics
-            .lock()
-            .expect("metrics lock")
-            .invoked(came, busy);
-        let c = &self.config;
+        let account = self.account_busy.fetch_add(1, Relaxed) + 1;
+        self.account_peak.fetch_max(account, Relaxed);
+        {
+            let mut metrics = self.metrics.lock().expect("metrics lock");
+            // The account's concurrency: every function's in flight.
+            metrics.invoked(came, if own.is_some() { account } else { busy });
+            if let Some(name) = own {
+                metrics.function_invoked(name, came, busy);
+            }
+        }
+        let c = &f.config;
         let ran = {
             let mut rng = self.rng.lock().expect("rng lock");
             let init = admitted.cold.then(|| c.cold_start.sample(&mut rng));
@@ -129,12 +198,14 @@ impl Emulator {
             self.took_cold_start(d);
         }
         let me = Arc::clone(self);
+        let f = Arc::clone(f);
         let done = tokio::spawn(async move {
             tokio::time::sleep(ran.busy_for()).await;
-            me.environments
+            f.environments
                 .lock()
                 .expect("environments lock")
                 .finish(Instant::now());
+            me.account_busy.fetch_sub(1, Relaxed);
             {
                 // Lambda's Duration leaves the cold start (its Init Duration) out.
                 let mut metrics = me.metrics.lock().expect("metrics lock");
@@ -142,9 +213,17 @@ impl Emulator {
                 if ran.error {
                     metrics.errored(came);
                 }
+                if !Arc::ptr_eq(&f, &me.function) {
+                    let name = f.config.function.as_str();
+                    metrics.function_ran(name, came, ran.handler);
+                    if ran.error {
+                        metrics.function_errored(name, came);
+                    }
+                }
             }
             if ran.error {
                 me.function_errors.fetch_add(1, Relaxed);
+                f.function_errors.fetch_add(1, Relaxed);
             }
         });
         Ok(Invoked { ran, done })
