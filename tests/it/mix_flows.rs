@@ -484,6 +484,39 @@ fn the_shipped_orders_scenario_runs_its_flow_against_a_login_api() {
     assert_eq!(judged.len(), 2);
 }
 
+/// The shipped `scenarios/orders.toml` runs offline as it is: its emulator's routes answer
+/// each login with a token and each order with its id, so every flow completes, and the
+/// emulator counted every step stampede sent (3 per flow), each answered ok.
+#[test]
+fn the_shipped_orders_scenario_runs_offline_on_its_emulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/orders.toml");
+    let (results, _) = common::run_results(
+        dir.path(),
+        "r.json",
+        &["run", file.to_str().unwrap(), "-q"],
+        0,
+    );
+    let buy = &results["by_flow"]["buy"];
+    let started = buy["started"].as_u64().unwrap();
+    assert!(started > 80, "arrivals, the burst and the regulars: {buy}");
+    assert_eq!(buy["completed"].as_u64(), Some(started), "{buy}");
+    let emulator = &results["emulator"];
+    assert_eq!(
+        emulator["requests"].as_u64(),
+        Some(3 * started),
+        "{emulator}"
+    );
+    assert_eq!(emulator["ok"], emulator["requests"]);
+    for name in ["login", "create order", "get order"] {
+        assert_eq!(
+            results["by_request"][name]["totals"]["ok"].as_u64(),
+            Some(started),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn every_step_of_a_flow_reads_its_flows_data_row_and_unique_rows_go_once_across_shards() {
     let server = LoginServer::start(false);
