@@ -19,7 +19,7 @@ mod tests;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use index::Index;
 pub use reader::RowReader;
@@ -163,6 +163,29 @@ struct Shape {
     line_break_at: Vec<Option<u64>>,
     /// The file itself when it is small ([`blocks::WHOLE_MAX`]), shared by every reader.
     whole: Option<Arc<[u8]>>,
+    /// A held file's rows split into fields once, on the first reader: a request then reads
+    /// its row without parsing it again. `None` inside: not held, or too many fields.
+    table: OnceLock<Option<Table>>,
+}
+
+/// Every row of a held file, its fields' bytes one after another.
+#[derive(Debug)]
+pub(super) struct Table {
+    bytes: Vec<u8>,
+    /// Row r's fields are `spans[starts[r]..starts[r + 1]]` (offsets into `bytes`).
+    starts: Vec<u32>,
+    spans: Vec<(u32, u32)>,
+}
+
+/// The most a split table may keep of field offsets (8 bytes a field), beside the file's
+/// bytes: a held file of many short fields is read as before rather than tripled.
+const TABLE_SPANS_MAX: u64 = 16 << 20;
+
+impl Table {
+    pub(super) fn row(&self, row: u64) -> Row<'_> {
+        let (a, b) = (self.starts[row as usize], self.starts[row as usize + 1]);
+        Row::new(&self.bytes, &self.spans[a as usize..b as usize])
+    }
 }
 
 /// What the pass of one format returns.
@@ -231,6 +254,7 @@ impl Source {
                 bytes: meta.len(),
                 line_break_at: pass.line_break_at,
                 whole,
+                table: OnceLock::new(),
             }),
         })
     }
@@ -291,6 +315,45 @@ impl Source {
     /// A reader for one thread: its own file handle and buffers.
     pub fn reader(&self) -> Result<RowReader, DataError> {
         RowReader::new(self.clone())
+    }
+
+    /// The table when it is already split (never splits: a streaming reader asks this).
+    pub(super) fn split_table(&self) -> Option<&Table> {
+        self.shared.table.get().and_then(Option::as_ref)
+    }
+
+    /// A held file's rows split once (the first caller splits them), or `None`.
+    pub(super) fn table(&self) -> Option<&Table> {
+        self.shared.table.get_or_init(|| self.split()).as_ref()
+    }
+
+    /// Reads every row of a held file once, as a reader would, into a [`Table`].
+    fn split(&self) -> Option<Table> {
+        let whole = self.whole()?;
+        let fields = self
+            .rows()
+            .saturating_mul(self.columns().len().max(1) as u64);
+        if fields.saturating_mul(8) > TABLE_SPANS_MAX || whole.len() > u32::MAX as usize {
+            return None;
+        }
+        let mut reader = RowReader::streaming(self.clone()).ok()?;
+        let mut table = Table {
+            bytes: Vec::with_capacity(whole.len()),
+            starts: Vec::with_capacity(self.rows() as usize + 1),
+            spans: Vec::with_capacity(fields as usize),
+        };
+        for r in 0..self.rows() {
+            let row = reader.row(r).ok()?;
+            table.starts.push(table.spans.len() as u32);
+            for i in 0..row.len() {
+                let field = row.field(i);
+                let start = table.bytes.len() as u32;
+                table.bytes.extend_from_slice(field);
+                table.spans.push((start, table.bytes.len() as u32));
+            }
+        }
+        table.starts.push(table.spans.len() as u32);
+        Some(table)
     }
 }
 

@@ -38,6 +38,14 @@ enum Input {
 
 impl RowReader {
     pub(super) fn new(source: Source) -> Result<RowReader, DataError> {
+        // A held file is split into rows once, here for the first reader; every reader
+        // then takes its rows from the table.
+        let _ = source.table();
+        RowReader::streaming(source)
+    }
+
+    /// A reader that parses each row it reads (the table is made with one).
+    pub(super) fn streaming(source: Source) -> Result<RowReader, DataError> {
         let path = source.path();
         let file = match source.whole() {
             Some(bytes) => Blocks::whole(bytes.clone()),
@@ -85,6 +93,10 @@ impl RowReader {
         let rows = self.source.rows();
         if row >= rows {
             return Err(self.error(None, format!("row {row} asked of {rows} rows")));
+        }
+        if self.source.split_table().is_some() {
+            let table = self.source.split_table().expect("split");
+            return Ok(table.row(row));
         }
         if row != self.next {
             let (at, byte, line) = self.source.index().entry_before(row);
