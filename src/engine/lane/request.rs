@@ -321,10 +321,16 @@ impl Lane {
         };
         let done = Instant::now();
         // An ok answer must also pass its request's `expect`, else it is `unexpected`.
+        // One view of what was kept, for the checks and the captures: its body is parsed
+        // as JSON once, whichever reads it first.
+        let view = result.as_ref().ok().and_then(|answer| {
+            let kept = answer.kept.as_ref()?;
+            Some(kept.view(answer.status, &answer.excerpt))
+        });
         let expect = self.shared.spec.mix.entries[sending.entry].expect.as_ref();
         let (outcome, mismatch) = match (&result, expect) {
-            (Ok(answer), Some(expect)) => answer.outcome().checked(|| match &answer.kept {
-                Some(kept) => expect.check(&kept.view(answer.status, &answer.excerpt)),
+            (Ok(answer), Some(expect)) => answer.outcome().checked(|| match &view {
+                Some(view) => expect.check(view),
                 None => Ok(()),
             }),
             (Ok(answer), None) => (answer.outcome(), None),
@@ -333,13 +339,9 @@ impl Lane {
         // A flow's step takes its captures from its ok answer, for the later steps; what
         // it could not take is said in a sample (the capture and pointer, never a value).
         let mut capture_missed: Option<String> = None;
-        if let (Some(flow), Ok(answer), Outcome::Ok) = (sending.flow, &result, outcome) {
+        if let (Some(flow), Ok(_), Outcome::Ok) = (sending.flow, &result, outcome) {
             let captures = &self.shared.spec.mix.entries[sending.entry].captures;
             if !captures.is_empty() {
-                let view = answer
-                    .kept
-                    .as_ref()
-                    .map(|kept| kept.view(answer.status, &answer.excerpt));
                 capture_missed = match &view {
                     Some(view) => {
                         capture::extract_all(captures, view, &mut flow.captured.borrow_mut())
