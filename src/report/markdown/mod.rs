@@ -10,6 +10,8 @@ use crate::record::Percentiles;
 use crate::results::{Results, Totals};
 use crate::verdict::num;
 
+mod mix;
+
 /// The whole report.
 pub fn render(r: &Results) -> String {
     sections(r).into_iter().map(|s| s.text).collect()
@@ -90,10 +92,10 @@ fn sections(r: &Results) -> Vec<Section> {
     };
     add("the summary", 2, summary(r));
     add("the stages", 5, stages(r));
-    add("the requests", 5, requests(r));
-    add("the requests by stage", 7, requests_by_stage(r));
-    add("the flows", 5, super::flows::markdown(r));
-    add("the flows by stage", 7, super::flows::markdown_by_stage(r));
+    add("the requests", 5, mix::requests(r));
+    add("the requests by stage", 7, mix::requests_by_stage(r));
+    add("the flows", 5, mix::flows(r));
+    add("the flows by stage", 7, mix::flows_by_stage(r));
     add("the Lambda invocations", 6, lambda(r));
     add("the probe", 2, probe(r));
     add("the thresholds", 3, thresholds(r));
@@ -315,7 +317,7 @@ fn summary(r: &Results) -> String {
     out
 }
 
-fn share(n: u64, of: u64) -> String {
+pub(super) fn share(n: u64, of: u64) -> String {
     if of == 0 {
         "-".into()
     } else {
@@ -350,81 +352,6 @@ fn stages(r: &Results) -> String {
         &r.latency_ms,
         r.peak_in_flight,
     );
-    out.push('\n');
-    out
-}
-
-/// With `[[requests]]`: a row per request of the mix over the run, by name.
-fn requests(r: &Results) -> String {
-    let Some(requests) = &r.by_request else {
-        return String::new();
-    };
-    let mut out = String::from(
-        "### Requests\n\n| request | requests | ok | throttled | errors | error % | p50 | p99 | req/s |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
-    );
-    for (name, q) in requests {
-        let t = &q.totals;
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
-            cell(name),
-            t.requests,
-            t.ok,
-            t.throttled,
-            t.errors,
-            share(t.errors, t.requests),
-            ms(q.latency_ms.p50),
-            ms(q.latency_ms.p99),
-            q.achieved_rps
-        );
-    }
-    out.push('\n');
-    out
-}
-
-/// Most rows a PR comment's table of requests by stage gets; past it, the results file
-/// has them (a hundred requests over ten stages is a thousand rows nobody reads there).
-const REQUESTS_BY_STAGE_MAX_ROWS: usize = 60;
-
-/// With `[[requests]]` and more than one stage that sent: each stage's requests, compactly
-/// (one row per stage and request: requests, ok, throttled, errors, p99).
-fn requests_by_stage(r: &Results) -> String {
-    let stages: Vec<_> = r
-        .stages
-        .iter()
-        .filter_map(|s| Some((s, s.by_request.as_ref()?)))
-        .filter(|(_, q)| !q.is_empty())
-        .collect();
-    if stages.len() < 2 {
-        return String::new();
-    }
-    let rows: usize = stages.iter().map(|(_, q)| q.len()).sum();
-    let mut out = String::from("### Requests by stage\n\n");
-    if rows > REQUESTS_BY_STAGE_MAX_ROWS {
-        let _ = writeln!(
-            out,
-            "{rows} rows ({} stages × their requests): each stage's `by_request` in the results file, or the HTML report, has them.\n",
-            stages.len()
-        );
-        return out;
-    }
-    out.push_str("| stage | request | requests | ok | throttled | errors | p99 |\n|---|---|--:|--:|--:|--:|--:|\n");
-    for (s, requests) in stages {
-        for (name, q) in requests {
-            let t = &q.totals;
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                cell(&s.name),
-                cell(name),
-                t.requests,
-                t.ok,
-                t.throttled,
-                t.errors,
-                ms(q.latency_ms.p99)
-            );
-        }
-    }
     out.push('\n');
     out
 }
