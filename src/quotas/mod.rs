@@ -9,13 +9,10 @@ mod precedence;
 pub mod sources;
 
 pub use stampede_results::quotas::{
-    Front, FunctionConfig, LimitKey, NotRead, Quota, QuotaSource, Quotas, LIMIT_KEYS,
+    Front, FunctionConfig, LimitKey, NotRead, Quota, QuotaSource, Quotas, LIMIT_KEYS, ROUTE_KEYS,
 };
 
 /// Which kind of API Gateway API stands in front, when known: a REST API's stage is set
 /// with `apigateway`, an HTTP API's with `apigatewayv2`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApiKind {
-    Rest,
-    Http,
-}
+pub use stampede_results::cloudwatch::ApiKind;
+pub use stampede_results::routes::{ApiMapped, IntegrationKind, RouteLimits};

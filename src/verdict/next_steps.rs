@@ -110,7 +110,12 @@ pub(super) fn next_steps(
                 step.push_str(&under);
                 step
             }
-            LimitKey::RestIntegrationTimeoutMs => continue,
+            // A route's own limits have their steps with the route's check.
+            LimitKey::RestIntegrationTimeoutMs
+            | LimitKey::RouteThrottleRate
+            | LimitKey::RouteThrottleBurst
+            | LimitKey::UsagePlanRate
+            | LimitKey::UsagePlanBurst => continue,
         };
         if !steps.contains(&step) {
             steps.push(step);

@@ -25,6 +25,7 @@ pub mod merge;
 pub mod probe;
 pub mod quota_check;
 pub mod quotas;
+pub mod routes;
 pub mod schema;
 pub mod thresholds;
 pub mod timeline;

@@ -25,7 +25,23 @@ pub enum LimitKey {
     StageRate,
     StageBurst,
     RestIntegrationTimeoutMs,
+    /// A route's own throttle (a REST method's `methodSettings`, an HTTP API's
+    /// `RouteSettings`), req/s, and its bucket. Only in a route's `quotas`.
+    RouteThrottleRate,
+    RouteThrottleBurst,
+    /// A usage plan's throttle on the route's method (per API key). Only in a route's `quotas`.
+    UsagePlanRate,
+    UsagePlanBurst,
 }
+
+/// The keys a route's `quotas` hold, beside the function's reserved and provisioned
+/// concurrency; not the quotas file's top-level keys.
+pub const ROUTE_KEYS: [LimitKey; 4] = [
+    LimitKey::RouteThrottleRate,
+    LimitKey::RouteThrottleBurst,
+    LimitKey::UsagePlanRate,
+    LimitKey::UsagePlanBurst,
+];
 
 pub const LIMIT_KEYS: [LimitKey; 10] = [
     LimitKey::LambdaConcurrentExecutions,
@@ -54,9 +70,14 @@ impl LimitKey {
             LimitKey::StageRate => "stage_rate",
             LimitKey::StageBurst => "stage_burst",
             LimitKey::RestIntegrationTimeoutMs => "rest_integration_timeout_ms",
+            LimitKey::RouteThrottleRate => "route_throttle_rate",
+            LimitKey::RouteThrottleBurst => "route_throttle_burst",
+            LimitKey::UsagePlanRate => "usage_plan_rate",
+            LimitKey::UsagePlanBurst => "usage_plan_burst",
         }
     }
 
+    /// A quotas file's top-level key (the route keys are not among them).
     pub fn from_key(key: &str) -> Option<LimitKey> {
         LIMIT_KEYS.into_iter().find(|k| k.key() == key)
     }
@@ -74,14 +95,24 @@ impl LimitKey {
             LimitKey::StageRate => "stage throttle rate",
             LimitKey::StageBurst => "stage throttle burst",
             LimitKey::RestIntegrationTimeoutMs => "REST integration timeout",
+            LimitKey::RouteThrottleRate => "route throttle rate",
+            LimitKey::RouteThrottleBurst => "route throttle burst",
+            LimitKey::UsagePlanRate => "usage plan throttle rate",
+            LimitKey::UsagePlanBurst => "usage plan throttle burst",
         }
     }
 
     pub fn unit(self) -> &'static str {
         match self {
             LimitKey::LambdaScalingRate => "environments / 10 s",
-            LimitKey::ApigwRate | LimitKey::StageRate => "req/s",
-            LimitKey::ApigwBurst | LimitKey::StageBurst => "requests",
+            LimitKey::ApigwRate
+            | LimitKey::StageRate
+            | LimitKey::RouteThrottleRate
+            | LimitKey::UsagePlanRate => "req/s",
+            LimitKey::ApigwBurst
+            | LimitKey::StageBurst
+            | LimitKey::RouteThrottleBurst
+            | LimitKey::UsagePlanBurst => "requests",
             LimitKey::RestIntegrationTimeoutMs => "ms",
             _ => "concurrent",
         }
@@ -224,6 +255,12 @@ pub struct Quotas {
     /// its invocations cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_config: Option<FunctionConfig>,
+    /// The API whose routes were read (`stampede quotas --url`, a run against API Gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<crate::routes::ApiMapped>,
+    /// One entry per route of that API, with the limits behind it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<crate::routes::RouteLimits>,
 }
 
 /// What Lambda says of the function itself.
