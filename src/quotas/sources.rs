@@ -99,12 +99,14 @@ pub fn resolve(
 }
 
 /// What the emulator's control plane is asked about: its own function, API and stage.
+/// A function URL has no API in front, so none is named.
 fn emulator_names(c: &EmulatorConfig) -> AwsNames {
+    let api = c.api != ApiMode::FunctionUrl;
     AwsNames {
         region: Some(c.region.clone()),
         function: Some(c.function.clone()),
         qualifier: Some(c.qualifier.clone()),
-        api_id: Some(c.rest_api_id.clone()),
-        stage: Some(c.stage.clone()),
+        api_id: api.then(|| c.rest_api_id.clone()),
+        stage: api.then(|| c.stage.clone()),
     }
 }
