@@ -2,7 +2,6 @@
 //! count themselves as abandoned, so every attempt sent still lands in one class.
 
 use std::rc::Rc;
-use std::sync::atomic::Ordering::Relaxed;
 
 use super::lane::Lane;
 
@@ -55,7 +54,7 @@ impl Drop for Unfinished<'_> {
         };
         if self.attempt {
             rec.on_abandoned_attempt((self.stage, self.entry));
-            self.lane.shared.attempts_in_flight.fetch_sub(1, Relaxed);
+            self.lane.shared.attempts_in_flight.leave(self.entry);
         } else {
             rec.on_abandoned_request(self.stage, Some(self.entry));
         }

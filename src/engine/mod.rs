@@ -6,6 +6,7 @@ mod abandon;
 pub mod abort;
 pub mod clock;
 mod ids;
+mod in_flight;
 mod lane;
 pub mod numbering;
 mod pool;
@@ -159,8 +160,8 @@ pub(crate) struct Shared {
     /// Lanes waiting for a slot under the cap, and their wake-up when one frees.
     slot_waiters: AtomicU64,
     slot_freed: Notify,
-    /// Attempts under way across all lanes (the live view's and the timeline's "in flight").
-    attempts_in_flight: AtomicU64,
+    /// Attempts under way across all lanes, and per request of a mix.
+    attempts_in_flight: in_flight::AttemptsInFlight,
     current_stage: AtomicUsize,
     barrier: Barrier,
     /// An instant the lanes agreed on at the barrier, µs from `base`.
@@ -334,6 +335,12 @@ pub fn run(
                 plans.first(),
                 Some(StagePlan::Burst { .. } | StagePlan::Closed { .. })
             );
+        // Each request of a [[requests]] mix is recorded apart too; one request is not.
+        let mix_entries = if spec.mix.declared {
+            spec.mix.entries.len()
+        } else {
+            0
+        };
         let shared = Arc::new(Shared {
             base: origin,
             origin_us: AtomicU64::new(0),
@@ -346,7 +353,7 @@ pub fn run(
             capped_in_flight: AtomicU64::new(0),
             slot_waiters: AtomicU64::new(0),
             slot_freed: Notify::new(),
-            attempts_in_flight: AtomicU64::new(0),
+            attempts_in_flight: in_flight::AttemptsInFlight::new(mix_entries),
             current_stage: AtomicUsize::new(0),
             barrier: Barrier::new(lanes),
             agreed_us: AtomicU64::new(0),
@@ -364,10 +371,9 @@ pub fn run(
         for id in 0..lanes {
             // Its clock is set again when the lane knows time zero.
             let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
-            // Each request of a [[requests]] mix is recorded apart too; one request is not.
             let mix = &shared.spec.mix;
             let rec = rec
-                .with_requests(if mix.declared { mix.entries.len() } else { 0 })
+                .with_requests(mix_entries)
                 .with_flows(mix.flows.as_ref().map_or(0, |f| f.entries.len()));
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
@@ -450,7 +456,7 @@ pub fn run(
                         show(&Snapshot {
                             stage: shared.current_stage.load(Relaxed),
                             elapsed: shared.origin().elapsed(),
-                            in_flight: shared.attempts_in_flight.load(Relaxed),
+                            in_flight: shared.attempts_in_flight.load(),
                             last_second: timeline.last(),
                             ok, throttled, errors,
                             stopping: shared.stopping(),

@@ -19,6 +19,7 @@ use crate::cli::ReportOutputs;
 use crate::engine::abort::AbortTrip;
 use crate::error::{exit, Result};
 use crate::quotas::sources::Limits;
+use crate::quotas::Quotas;
 use crate::report::check as check_report;
 use crate::report::summary;
 use crate::results::{self, AwsTarget, Results, ShardInfo};
@@ -27,6 +28,7 @@ use crate::store::Destination;
 use crate::verdict::judge::{judge, Command, Outcome};
 use crate::verdict::preflight::Preflight;
 use crate::verdict::quota_check::{self, LambdaCounted, RunSeen};
+use crate::verdict::routes::{self, MixRequest, Routed, Unmatched};
 use stampede_emulator::RunningEmulator;
 
 /// Where a command's results and reports go, proven writable before any traffic: a
@@ -182,12 +184,45 @@ pub fn complete(results: &mut Results, known: Known) {
         &run_seen(results, known.limits),
         known.preflight,
     );
+    if let Some(by_request) = &results.by_request {
+        let (routed, _) = map_to_routes(known.scenario, &known.limits.quotas);
+        if !routed.is_empty() {
+            let checks = routes::check_routes(
+                &known.limits.quotas,
+                &run_seen(results, known.limits),
+                &routed,
+                by_request,
+            );
+            routes::add_routes(&mut results.quota_check, checks);
+        }
+    }
     if let Some(l) = results.lambda.as_mut() {
         let aws = known.scenario.aws.as_ref();
         let (arch, source) = results::lambda::architecture_of(aws, &known.limits.quotas);
         l.price(arch, &source, &aws.map(|a| a.prices).unwrap_or_default());
     }
     results.aws = aws_target(known.limits);
+}
+
+/// The routes of the API (when its map was read) that the scenario's `[[requests]]`
+/// select, and the requests none selects.
+pub fn map_to_routes(scenario: &Scenario, quotas: &Quotas) -> (Vec<Routed>, Vec<Unmatched>) {
+    let Some(mix) = scenario.requests.as_ref().filter(|m| m.declared) else {
+        return (Vec::new(), Vec::new());
+    };
+    if quotas.routes.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let requests: Vec<MixRequest> = mix
+        .entries
+        .iter()
+        .map(|e| MixRequest {
+            name: &e.name,
+            method: e.method.as_str(),
+            path: &e.shown_path,
+        })
+        .collect();
+    routes::map_requests(quotas, &requests)
 }
 
 /// The AWS names a run was aimed at, as far as they are known.
@@ -217,6 +252,7 @@ fn run_seen<'r>(results: &'r Results, limits: &Limits) -> RunSeen<'r> {
         names: limits.aws.names.clone(),
         api: limits.api,
         counted: counted(results),
+        route: None,
     }
 }
 

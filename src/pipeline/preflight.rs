@@ -59,6 +59,20 @@ pub fn preflight(
             }
         }
     }
+    let (_, unmatched) = super::map_to_routes(scenario, &limits.quotas);
+    for u in unmatched {
+        checked.warnings.push(format!(
+            "request `{}` ({} {}) selects no route of the API, so no route's limits are checked for it: the closest are {}",
+            u.request,
+            u.method,
+            u.path,
+            u.closest
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if let Some(l) = &scenario.target.lambda {
         let basis = cost_basis(scenario, &limits, in_process, (latency, basis));
         checked.cost = Some(cost::estimate(&plans, latency, basis));

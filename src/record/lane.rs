@@ -156,13 +156,13 @@ impl LaneRecorder {
         self.origin = origin;
     }
 
-    /// An attempt leaves (or starts connecting); `in_flight` is the run-wide count, this one
-    /// included; `first`: the first attempt of its request.
+    /// An attempt leaves (or starts connecting); `in_flight` is the run-wide count and its
+    /// request's (with a mix), this one included; `first`: the first attempt of its request.
     pub fn on_dispatch(
         &mut self,
         (stage, entry): (usize, usize),
         now: Instant,
-        in_flight: u64,
+        (in_flight, its_own): (u64, u64),
         first: bool,
     ) {
         self.roll(now);
@@ -173,6 +173,7 @@ impl LaneRecorder {
         }
         if let Some(cell) = self.second.request_mut(self.requests, entry) {
             cell.sent += 1;
+            cell.in_flight_max = cell.in_flight_max.max(its_own);
         }
         self.second.sent += 1;
         self.second.in_flight_max = self.second.in_flight_max.max(in_flight);
@@ -425,7 +426,7 @@ mod tests {
         let scheduled = origin + Duration::from_millis(10);
         let sent = scheduled + Duration::from_millis(5);
         let done = sent + Duration::from_millis(20);
-        r.on_dispatch((0, 0), sent, 1, true);
+        r.on_dispatch((0, 0), sent, (1, 1), true);
         r.on_attempt(&attempt(scheduled, Some(sent), done, Outcome::Ok, true));
         r.on_request((0, 0), scheduled, done, &end(Outcome::Ok, 1));
         let s = &r.stages[0];
@@ -444,7 +445,7 @@ mod tests {
         let mut r = LaneRecorder::new(origin, 0, 1, None).with_requests(2);
         let scheduled = origin + Duration::from_millis(10);
         let done = scheduled + Duration::from_millis(250);
-        r.on_dispatch((0, 1), scheduled, 1, true);
+        r.on_dispatch((0, 1), scheduled, (1, 1), true);
         let mut a = attempt(scheduled, Some(scheduled), done, Outcome::Ok, false);
         a.entry = 1;
         r.on_attempt(&a);
@@ -492,13 +493,13 @@ mod tests {
         let origin = Instant::now();
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         let mut r = LaneRecorder::new(origin, 3, 1, Some(tx));
-        r.on_dispatch((0, 0), origin, 1, true);
-        r.on_dispatch((0, 0), origin + Duration::from_millis(1500), 2, true);
+        r.on_dispatch((0, 0), origin, (1, 1), true);
+        r.on_dispatch((0, 0), origin + Duration::from_millis(1500), (2, 2), true);
         let (lane, first) = rx.try_recv().unwrap();
         assert_eq!((lane, first.sec, first.sent), (3, 0, 1));
         // A full channel never blocks the lane: the second waits and goes out in order.
-        r.on_dispatch((0, 0), origin + Duration::from_millis(2500), 3, true);
-        r.on_dispatch((0, 0), origin + Duration::from_millis(3500), 4, true);
+        r.on_dispatch((0, 0), origin + Duration::from_millis(2500), (3, 3), true);
+        r.on_dispatch((0, 0), origin + Duration::from_millis(3500), (4, 4), true);
         let (_, second) = rx.try_recv().unwrap();
         assert_eq!(second.sec, 1);
         assert!(rx.try_recv().is_err(), "the channel holds one");

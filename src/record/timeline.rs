@@ -56,6 +56,12 @@ pub struct RequestSecondRecord {
     pub ok: u64,
     pub throttled: u64,
     pub errors: u64,
+    /// Its attempts in flight at their most in the second (a run-wide count per request).
+    pub in_flight_max: u64,
+    /// Its 500s with API Gateway's body (suspected Lambda throttles), and its throttled
+    /// attempts by kind: what the quota check of its route reads.
+    pub suspected: u64,
+    pub throttles_by_kind: Tally<ThrottleKind>,
     pub requests: u64,
     pub failed: u64,
     pub throttled_requests: u64,
@@ -69,6 +75,9 @@ impl RequestSecondRecord {
             ok: 0,
             throttled: 0,
             errors: 0,
+            in_flight_max: 0,
+            suspected: 0,
+            throttles_by_kind: Tally::default(),
             requests: 0,
             failed: 0,
             throttled_requests: 0,
@@ -80,7 +89,14 @@ impl RequestSecondRecord {
     pub fn count_attempt(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Ok => self.ok += 1,
-            o if o.is_throttle() => self.throttled += 1,
+            Outcome::Throttled(kind) => {
+                self.throttled += 1;
+                self.throttles_by_kind.add(kind);
+            }
+            Outcome::SuspectedIntegrationThrottle => {
+                self.errors += 1;
+                self.suspected += 1;
+            }
             _ => self.errors += 1,
         }
     }
@@ -103,6 +119,10 @@ impl RequestSecondRecord {
         self.ok += o.ok;
         self.throttled += o.throttled;
         self.errors += o.errors;
+        // One run-wide count per request, read by every lane: the highest is its peak.
+        self.in_flight_max = self.in_flight_max.max(o.in_flight_max);
+        self.suspected += o.suspected;
+        self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.requests += o.requests;
         self.failed += o.failed;
         self.throttled_requests += o.throttled_requests;
@@ -117,6 +137,9 @@ impl RequestSecondRecord {
             ok: self.ok,
             throttled: self.throttled,
             errors: self.errors,
+            in_flight_max: self.in_flight_max,
+            suspected_lambda_throttles: self.suspected,
+            throttles: self.throttles_by_kind.by_key(),
             requests: self.requests,
             failed: self.failed,
             throttled_requests: self.throttled_requests,
@@ -390,6 +413,9 @@ impl Timeline {
                 ok: r.ok,
                 throttled: r.throttled,
                 errors: r.errors,
+                in_flight_max: r.in_flight_max,
+                suspected_lambda_throttles: r.suspected,
+                throttles: r.throttles_by_kind.by_key(),
                 requests: r.requests,
                 p50_ms: latency.p50,
                 p99_ms: latency.p99,

@@ -9,6 +9,7 @@ use crate::quotas::Front;
 use crate::results::{decode, new_histogram, Results};
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
+use crate::verdict::routes::{self, Routed};
 use crate::verdict::thresholds::{self, Observed, ThresholdResult};
 pub use stampede_results::merge::{align, check, check_files, MergeInfo, Refusal, WallClock};
 
@@ -208,8 +209,26 @@ fn requota(first: &quota_check::QuotaCheck, merged: &Results) -> quota_check::Qu
         },
         api: None,
         counted: Default::default(),
+        route: None,
     };
-    quota_check::check(quotas, &seen, None)
+    let mut check = quota_check::check(quotas, &seen, None);
+    // Each route again, on the merged requests, as the first file mapped them.
+    let routed: Vec<Routed> = first
+        .routes
+        .iter()
+        .filter_map(|c| {
+            let route = quotas.routes.iter().position(|r| r.route == c.route)?;
+            Some(Routed {
+                route,
+                requests: c.requests.clone(),
+            })
+        })
+        .collect();
+    if let (Some(by_request), false) = (&merged.by_request, routed.is_empty()) {
+        let checks = routes::check_routes(quotas, &seen, &routed, by_request);
+        routes::add_routes(&mut check, checks);
+    }
+    check
 }
 
 #[cfg(test)]

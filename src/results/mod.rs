@@ -384,7 +384,7 @@ mod tests {
         let mut r = LaneRecorder::new(origin, 0, 1, None);
         let mut rng = fastrand::Rng::with_seed(9);
         for _ in 0..1000 {
-            r.on_dispatch((0, 0), origin, 1, true);
+            r.on_dispatch((0, 0), origin, (1, 1), true);
             if rng.u8(..20) == 0 {
                 r.on_abandoned_attempt((0, 0));
                 continue;

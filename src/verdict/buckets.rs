@@ -32,9 +32,12 @@ pub(super) struct Emptied {
 }
 
 impl Bucket {
-    /// The API Gateway buckets the quotas know: the stage's and the account's.
+    /// The API Gateway buckets the quotas know: a route's own and its usage plan's (in a
+    /// route's view of the quotas), the stage's and the account's.
     pub fn of(quotas: &Quotas) -> Vec<Bucket> {
         [
+            (LimitKey::RouteThrottleRate, LimitKey::RouteThrottleBurst),
+            (LimitKey::UsagePlanRate, LimitKey::UsagePlanBurst),
             (LimitKey::StageRate, LimitKey::StageBurst),
             (LimitKey::ApigwRate, LimitKey::ApigwBurst),
         ]
@@ -55,6 +58,8 @@ impl Bucket {
     /// Its burst's key.
     pub fn burst_limit(&self) -> LimitKey {
         match self.rate_limit {
+            LimitKey::RouteThrottleRate => LimitKey::RouteThrottleBurst,
+            LimitKey::UsagePlanRate => LimitKey::UsagePlanBurst,
             LimitKey::StageRate => LimitKey::StageBurst,
             _ => LimitKey::ApigwBurst,
         }
@@ -63,6 +68,8 @@ impl Bucket {
     /// What a person calls it.
     pub fn name(&self) -> &'static str {
         match self.rate_limit {
+            LimitKey::RouteThrottleRate => "route throttle",
+            LimitKey::UsagePlanRate => "usage plan throttle",
             LimitKey::StageRate => "stage throttle",
             _ => "API Gateway account throttle",
         }

@@ -11,6 +11,7 @@ mod next_steps;
 mod onset;
 pub mod preflight;
 pub mod quota_check;
+pub mod routes;
 pub mod split;
 pub mod thresholds;
 

@@ -110,12 +110,28 @@ pub(super) fn next_steps(
                 step.push_str(&under);
                 step
             }
-            // A route's own limits have their steps with the route's check.
-            LimitKey::RestIntegrationTimeoutMs
-            | LimitKey::RouteThrottleRate
-            | LimitKey::RouteThrottleBurst
-            | LimitKey::UsagePlanRate
-            | LimitKey::UsagePlanBurst => continue,
+            LimitKey::RouteThrottleRate | LimitKey::RouteThrottleBurst => {
+                let (rate, burst) = raised(quotas, peaks, LimitKey::RouteThrottleBurst);
+                format!(
+                    "Raise {}'s throttle (rate {} req/s, burst {}) to at least {rate} req/s, burst {burst}: {}{under}",
+                    seen.route.as_deref().unwrap_or("the route"),
+                    quotas.get(LimitKey::RouteThrottleRate).map_or("?".into(), num),
+                    quotas.get(LimitKey::RouteThrottleBurst).map_or("?".into(), num),
+                    update_route(seen, rate, burst)
+                )
+            }
+            LimitKey::UsagePlanRate | LimitKey::UsagePlanBurst => {
+                let (rate, burst) = raised(quotas, peaks, LimitKey::UsagePlanBurst);
+                let (api, stage) = api_and_stage(seen);
+                let method = method_path(seen.route.as_deref().unwrap_or("ANY /"), "/");
+                format!(
+                    "Raise the usage plan's throttle on {} (rate {} req/s, burst {}) to at least {rate} req/s, burst {burst}: aws apigateway update-usage-plan --usage-plan-id PLAN_ID --patch-operations op=replace,path=/apiStages/{api}:{stage}/throttle/{method}/rateLimit,value={rate} op=replace,path=/apiStages/{api}:{stage}/throttle/{method}/burstLimit,value={burst}; or send with more API keys",
+                    seen.route.as_deref().unwrap_or("the route"),
+                    quotas.get(LimitKey::UsagePlanRate).map_or("?".into(), num),
+                    quotas.get(LimitKey::UsagePlanBurst).map_or("?".into(), num),
+                )
+            }
+            LimitKey::RestIntegrationTimeoutMs => continue,
         };
         if !steps.contains(&step) {
             steps.push(step);
@@ -123,7 +139,14 @@ pub(super) fn next_steps(
     }
     if let Some(first) = hit.first() {
         let ramp = match first {
-            LimitKey::StageRate | LimitKey::ApigwRate | LimitKey::StageBurst | LimitKey::ApigwBurst => None,
+            LimitKey::StageRate
+            | LimitKey::ApigwRate
+            | LimitKey::StageBurst
+            | LimitKey::ApigwBurst
+            | LimitKey::RouteThrottleRate
+            | LimitKey::RouteThrottleBurst
+            | LimitKey::UsagePlanRate
+            | LimitKey::UsagePlanBurst => None,
             _ => Some("or send less: a gentler ramp that stops below the limit shows the latency the limit allows"),
         };
         if let Some(r) = ramp {
@@ -131,6 +154,54 @@ pub(super) fn next_steps(
         }
     }
     steps
+}
+
+/// A throttle that would have let the run's peak through: 1.2 × its peak rate, and a
+/// burst of at least half of that, the largest burst stage, or the burst set now.
+fn raised(quotas: &Quotas, peaks: &Peaks, burst_key: LimitKey) -> (u64, u64) {
+    let rate = (peaks.rate * 1.2).ceil() as u64;
+    let burst = [
+        quotas.get(burst_key).unwrap_or(0.0),
+        (rate as f64 / 2.0).ceil(),
+        (peaks.burst * 1.2).ceil(),
+    ]
+    .into_iter()
+    .fold(0.0, f64::max) as u64;
+    (rate, burst)
+}
+
+fn api_and_stage<'s>(seen: &'s RunSeen) -> (&'s str, &'s str) {
+    (
+        seen.names.api_id.as_deref().unwrap_or("API_ID"),
+        seen.names.stage.as_deref().unwrap_or("STAGE"),
+    )
+}
+
+/// `POST /orders/{id}` as a REST method's settings path: `~1orders~1{id}/POST` (`/` is
+/// `~1`; `ANY` is `*`), with `sep` between the resource and the method.
+fn method_path(route: &str, sep: &str) -> String {
+    let (method, path) = route.split_once(' ').unwrap_or(("ANY", route));
+    let method = if method == "ANY" { "*" } else { method };
+    format!("{}{sep}{method}", path.replace('/', "~1"))
+}
+
+/// The command that sets one route's throttle: a REST method's settings, or an HTTP
+/// API's route settings; both when which is not known.
+fn update_route(seen: &RunSeen, rate: u64, burst: u64) -> String {
+    let (api, stage) = api_and_stage(seen);
+    let route = seen.route.as_deref().unwrap_or("ANY /");
+    let key = method_path(route, "/");
+    let rest = format!(
+        "aws apigateway update-stage --rest-api-id {api} --stage-name {stage} --patch-operations op=replace,path=/{key}/throttling/rateLimit,value={rate} op=replace,path=/{key}/throttling/burstLimit,value={burst}"
+    );
+    let http = format!(
+        "aws apigatewayv2 update-stage --api-id {api} --stage-name {stage} --route-settings '{{\"{route}\":{{\"ThrottlingRateLimit\":{rate},\"ThrottlingBurstLimit\":{burst}}}}}'"
+    );
+    match seen.api {
+        Some(ApiKind::Rest) => rest,
+        Some(ApiKind::Http) => http,
+        None => format!("for a REST API, {rest}; for an HTTP API, {http}"),
+    }
 }
 
 /// The command that sets a stage's default throttle: a REST API's (`apigateway`) or an

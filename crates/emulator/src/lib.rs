@@ -20,7 +20,8 @@ pub mod control;
 pub mod control_routes;
 pub mod lambda;
 pub mod metrics;
-pub mod routes;
+/// Routes as API Gateway writes them, and the one a request selects.
+pub use stampede_routes as routes;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;

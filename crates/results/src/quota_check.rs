@@ -147,6 +147,33 @@ pub struct QuotaCheck {
     pub findings: Vec<Finding>,
     pub next_steps: Vec<String>,
     /// False when the traffic went past a limit read from the account (or file, or
-    /// emulator), or throttling began when the traffic reached one.
+    /// emulator), or throttling began when the traffic reached one — on the whole run or
+    /// on any route.
+    pub pass: bool,
+    /// With the API's routes known and a `[[requests]]` mix: each route the requests
+    /// reached, checked against its own limits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteCheck>,
+}
+
+/// One route's quota check: the requests that reached it, weighed against the route's
+/// throttles and its function's concurrency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RouteCheck {
+    /// `METHOD /path/{param}` as the API defines it.
+    pub route: String,
+    /// The `[[requests]]` names it selected.
+    pub requests: Vec<String>,
+    /// Its function (`name:qualifier`), for a Lambda integration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// Its attempts sent, and those throttled (429s and suspected Lambda throttles).
+    pub sent: u64,
+    pub throttled: u64,
+    pub usage: Vec<LimitUsage>,
+    pub onset: Option<OnsetExplained>,
+    pub suspected_lambda_throttles: Option<SuspectedLambdaThrottles>,
+    pub next_steps: Vec<String>,
+    /// As the run's `pass`, for this route's limits.
     pub pass: bool,
 }

@@ -83,6 +83,15 @@ pub struct RequestSecond {
     pub ok: u64,
     pub throttled: u64,
     pub errors: u64,
+    /// Its attempts in flight at their most in the second (summed over merged shards).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub in_flight_max: u64,
+    /// Its 500s with API Gateway's body: Lambda throttles behind a REST API, suspected.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suspected_lambda_throttles: u64,
+    /// Its throttled attempts by kind (`apigw_rate`, `lambda_reserved`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, u64>,
     /// Its logical requests that ended in the second, and their latency (2 significant
     /// digits, as its other histograms).
     pub requests: u64,

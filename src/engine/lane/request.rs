@@ -1,7 +1,6 @@
 //! One logical request on a lane: its attempts, the backoff between them, the client-side
 //! rate limiter in adaptive mode, and what each attempt's end tells the recorder.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::Lane;
@@ -293,7 +292,7 @@ impl Lane {
         number: u32,
     ) -> AttemptEnd {
         let stage = sending.stage;
-        let in_flight = self.shared.attempts_in_flight.fetch_add(1, Relaxed) + 1;
+        let in_flight = self.shared.attempts_in_flight.enter(sending.entry);
         let first = number == 1;
         let dispatched = Instant::now();
         self.rec
@@ -354,7 +353,7 @@ impl Lane {
             }
         }
         unfinished.done();
-        self.shared.attempts_in_flight.fetch_sub(1, Relaxed);
+        self.shared.attempts_in_flight.leave(sending.entry);
         if let Err(Failure::Local(LocalReason::Credentials, why)) = &result {
             // Nothing can be signed any more: stop rather than fail every request.
             self.shared.fault(format!(

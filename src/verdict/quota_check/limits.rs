@@ -21,6 +21,10 @@ pub(in crate::verdict) fn applicable(quotas: &Quotas, front: Front) -> Vec<Candi
     keys.push((LimitKey::LambdaScalingRate, Measure::NewEnvironments));
     if front.has_api_gateway() {
         keys.extend([
+            (LimitKey::RouteThrottleRate, Measure::Rate),
+            (LimitKey::UsagePlanRate, Measure::Rate),
+            (LimitKey::RouteThrottleBurst, Measure::Burst),
+            (LimitKey::UsagePlanBurst, Measure::Burst),
             (LimitKey::StageRate, Measure::Rate),
             (LimitKey::ApigwRate, Measure::Rate),
             (LimitKey::StageBurst, Measure::Burst),

@@ -36,6 +36,8 @@ pub struct RunSeen<'a> {
     pub api: Option<ApiKind>,
     /// What Lambda itself counted, where something did.
     pub counted: LambdaCounted,
+    /// The route (`POST /orders`) when this is one route's view of the run.
+    pub route: Option<String>,
 }
 
 /// What Lambda (or the emulator standing in for it) counted, preferred to what the client's
@@ -156,6 +158,7 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
         suspected_lambda_throttles: suspected,
         findings,
         pass: !over_known && !onset_at_limit,
+        routes: Vec::new(),
     }
 }
 

@@ -57,6 +57,7 @@ fn seen(t: &[TimelinePoint], front: Front) -> RunSeen<'_> {
         },
         api: Some(ApiKind::Rest),
         counted: LambdaCounted::default(),
+        route: None,
     }
 }
 

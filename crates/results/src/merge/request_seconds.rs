@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::sum::add_encoded;
+use super::sum::{add_encoded, add_map};
 use super::Refusal;
 use crate::{
     encode, new_request_histogram, RequestSecond, RequestSecondHistogram, Results, SecondLatency,
@@ -51,6 +51,10 @@ pub(super) fn merge_request_seconds(
             m.ok += p.ok;
             m.throttled += p.throttled;
             m.errors += p.errors;
+            // Shards run at once: their peaks in flight add up (as the run's timeline's).
+            m.in_flight_max += p.in_flight_max;
+            m.suspected_lambda_throttles += p.suspected_lambda_throttles;
+            add_map(&mut m.throttles, &p.throttles);
             m.requests += p.requests;
             match hists.get(&p.t_s) {
                 Some(h) => {

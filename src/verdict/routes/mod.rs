@@ -1,0 +1,117 @@
+//! The quota check per route: each `[[requests]]` entry matched to the API route its
+//! method and path select (API Gateway's precedence), and each route's traffic weighed
+//! against its own limits — its route and usage-plan throttles, and its function's
+//! concurrency (what every route that reaches that function had in flight). The run's
+//! check is made again on each route's view of the quotas, so an onset, a suspected Lambda
+//! throttle and a next step are found per route exactly as for the whole run. Pure.
+
+mod matching;
+#[cfg(test)]
+mod tests;
+mod view;
+
+use std::collections::BTreeMap;
+
+use super::quota_check::{check, QuotaCheck, RunSeen};
+use crate::quotas::Quotas;
+use stampede_results::quota_check::{Finding, RouteCheck};
+use stampede_results::RequestResult;
+
+pub use matching::{map_requests, MixRequest, Routed, Unmatched};
+
+/// Each routed group's check, in route order.
+pub fn check_routes(
+    quotas: &Quotas,
+    seen: &RunSeen,
+    routed: &[Routed],
+    by_request: &BTreeMap<String, RequestResult>,
+) -> Vec<RouteCheck> {
+    let in_flight = view::in_flight_by_function(quotas, routed, by_request, seen.timeline.len());
+    routed
+        .iter()
+        .map(|group| {
+            let route = &quotas.routes[group.route];
+            let timeline =
+                view::timeline(group, by_request, &in_flight, route, seen.timeline.len());
+            let view_quotas = view::quotas(quotas, route);
+            let route_seen = view::seen(seen, route, &timeline);
+            let c = check(&view_quotas, &route_seen, None);
+            RouteCheck {
+                route: route.route.clone(),
+                requests: group.requests.clone(),
+                function: route.function_label(),
+                sent: timeline.iter().map(|p| p.sent).sum(),
+                throttled: timeline
+                    .iter()
+                    .map(|p| p.throttled + p.suspected_lambda_throttles)
+                    .sum(),
+                usage: c.usage,
+                onset: c.onset,
+                suspected_lambda_throttles: c.suspected_lambda_throttles,
+                next_steps: c.next_steps,
+                pass: c.pass,
+            }
+        })
+        .collect()
+}
+
+/// Sets the routes' checks into the run's: a finding per route whose throttling began
+/// (naming the routes that stayed clean), their next steps after the run's, and the pass.
+pub fn add_routes(check: &mut QuotaCheck, routes: Vec<RouteCheck>) {
+    let clean: Vec<String> = routes
+        .iter()
+        .filter(|r| r.throttled == 0 && r.sent > 0)
+        .map(|r| match &r.function {
+            Some(f) => format!("{} on {f}", r.route),
+            None => r.route.clone(),
+        })
+        .collect();
+    for r in &routes {
+        let on = r
+            .function
+            .as_ref()
+            .map_or(String::new(), |f| format!(" on {f}"));
+        let others = if clean.is_empty() {
+            String::new()
+        } else {
+            format!(" — while {} stayed clean", clean.join(", "))
+        };
+        if let Some(o) = &r.onset {
+            check.findings.push(Finding {
+                level: "onset".into(),
+                limit: o.limit,
+                message: format!("{}{on}: {}{others}", r.route, o.explanation),
+            });
+        }
+        if let Some(s) = &r.suspected_lambda_throttles {
+            check.findings.push(Finding {
+                level: "suspected".into(),
+                limit: s.at_limit,
+                message: format!("{}{on}: {}", r.route, s.message),
+            });
+        }
+        for u in r.usage.iter().filter(|u| u.percent > 100.0) {
+            check.findings.push(Finding {
+                level: "exceeded".into(),
+                limit: Some(u.limit),
+                message: format!(
+                    "{}{on}: {} {} is {:.0}% of {} {} ({})",
+                    r.route,
+                    u.measure,
+                    super::num(u.observed),
+                    u.percent,
+                    u.limit.title(),
+                    super::num(u.value),
+                    u.source
+                ),
+            });
+        }
+        for step in &r.next_steps {
+            if !check.next_steps.contains(step) {
+                check.next_steps.push(step.clone());
+            }
+        }
+    }
+    check.pass &= routes.iter().all(|r| r.pass);
+    check.routes = routes;
+}
