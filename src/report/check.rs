@@ -173,6 +173,7 @@ pub fn findings(c: &QuotaCheck) -> String {
     if let Some(s) = &c.suspected_lambda_throttles {
         let _ = writeln!(out, "  suspected Lambda throttles: {}", s.message);
     }
+    routes(&mut out, c);
     for n in &c.quotas.not_read {
         let _ = writeln!(out, "  not read: {} — {}", n.action, n.reason);
     }
@@ -183,6 +184,45 @@ pub fn findings(c: &QuotaCheck) -> String {
         }
     }
     out
+}
+
+/// Each route the requests reached: its function, what it sent and had throttled, and
+/// where its throttling began (or that it stayed clean).
+fn routes(out: &mut String, c: &QuotaCheck) {
+    if c.routes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  routes:");
+    let width = c
+        .routes
+        .iter()
+        .map(|r| route_name(r).chars().count())
+        .max()
+        .unwrap_or(0);
+    for r in &c.routes {
+        let what = match (&r.onset, &r.suspected_lambda_throttles) {
+            (Some(o), _) => o.explanation.clone(),
+            (None, Some(s)) => s.message.clone(),
+            (None, None) if r.throttled == 0 => "clean".into(),
+            (None, None) => format!("{} throttled", r.throttled),
+        };
+        let _ = writeln!(
+            out,
+            "    {:<width$}  {} sent, {} throttled{}: {what}",
+            route_name(r),
+            r.sent,
+            r.throttled,
+            if r.pass { "" } else { " (FAIL)" }
+        );
+    }
+}
+
+/// `POST /orders → orders-create:live`, or the route alone.
+fn route_name(r: &stampede_results::quota_check::RouteCheck) -> String {
+    match &r.function {
+        Some(f) => format!("{} → {f}", r.route),
+        None => r.route.clone(),
+    }
 }
 
 /// What failed, in a few lines, for `--quiet`: each failed threshold in its own unit (a
@@ -207,6 +247,11 @@ pub fn quiet(thresholds: &[ThresholdResult], c: &QuotaCheck) -> String {
     }
     for f in c.findings.iter().filter(|f| f.level == "exceeded") {
         let _ = writeln!(out, "  exceeded: {}", f.message);
+    }
+    for r in c.routes.iter().filter(|r| !r.pass) {
+        if let Some(o) = &r.onset {
+            let _ = writeln!(out, "  onset on {}: {}", route_name(r), o.explanation);
+        }
     }
     if let Some(s) = &c.suspected_lambda_throttles {
         let _ = writeln!(out, "  suspected Lambda throttles: {}", s.message);

@@ -354,6 +354,38 @@ pub fn emulator_stats(s: stampede_emulator::Stats) -> emulator::Stats {
         invocations_direct: s.invocations_direct,
         init_ms_min: s.init_ms_min,
         init_ms_max: s.init_ms_max,
+        routes: s
+            .routes
+            .into_iter()
+            .map(|r| emulator::RouteStats {
+                route: r.route,
+                function: r.function,
+                requests: r.requests,
+                ok: r.ok,
+                throttled_route: r.throttled_route,
+                throttled_api_gateway: r.throttled_api_gateway,
+                throttled_lambda: r.throttled_lambda,
+                function_errors: r.function_errors,
+                integration_timeouts: r.integration_timeouts,
+            })
+            .collect(),
+        functions: s
+            .functions
+            .into_iter()
+            .map(|f| emulator::FunctionStats {
+                name: f.name,
+                invocations: f.invocations,
+                cold_starts: f.cold_starts,
+                peak_concurrency: f.peak_concurrency,
+                in_flight: f.in_flight,
+                throttled_reserved: f.throttled_reserved,
+                throttled_account: f.throttled_account,
+                throttled_scaling: f.throttled_scaling,
+                function_errors: f.function_errors,
+            })
+            .collect(),
+        throttled_api_gateway_route: s.throttled_api_gateway_route,
+        unmatched: s.unmatched,
     }
 }
 

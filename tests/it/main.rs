@@ -43,6 +43,7 @@ mod report;
 mod report_flows;
 mod report_mix;
 mod retry;
+mod route_check;
 mod run;
 mod scenarios;
 mod schema;

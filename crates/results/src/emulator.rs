@@ -35,4 +35,52 @@ pub struct Stats {
     pub init_ms_min: f64,
     #[serde(default)]
     pub init_ms_max: f64,
+    /// An API with routes: what each route and each function did (the totals above count
+    /// them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteStats>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionStats>,
+    /// Refused by a route's own (method / route) throttle.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttled_api_gateway_route: u64,
+    /// Requests no route selected (REST 403, HTTP API 404).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unmatched: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What one route of the emulated API did.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct RouteStats {
+    /// `METHOD /path`, as configured.
+    pub route: String,
+    pub function: String,
+    pub requests: u64,
+    pub ok: u64,
+    /// Refused by the route's own throttle.
+    pub throttled_route: u64,
+    /// Refused by the account's or the stage's throttle.
+    pub throttled_api_gateway: u64,
+    /// Its function's invocations Lambda refused (any reason).
+    pub throttled_lambda: u64,
+    pub function_errors: u64,
+    pub integration_timeouts: u64,
+}
+
+/// What one emulated function did.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct FunctionStats {
+    pub name: String,
+    pub invocations: u64,
+    pub cold_starts: u64,
+    pub peak_concurrency: u64,
+    pub in_flight: u64,
+    pub throttled_reserved: u64,
+    pub throttled_account: u64,
+    pub throttled_scaling: u64,
+    pub function_errors: u64,
 }

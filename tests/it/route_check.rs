@@ -1,0 +1,177 @@
+//! The quota check per route, against the emulator serving an API with three routes: only
+//! the function whose reservation the traffic passes throttles, and the check says so on
+//! that route and function alone — set against the emulator's own counts.
+
+use crate::common;
+
+use common::{run_results, stdout, write};
+
+/// Three routes, three functions; only orders-create has a reservation, of 5. At 100
+/// requests/s, 2 in 5 of them creates, each held 200 ms: about 8 in flight on
+/// orders-create, past its 5; orders-get sees as many but has no reservation.
+const THREE_ROUTES: &str = r#"
+[target]
+url = "/prod"
+
+[emulator]
+api = "rest"
+cold_start = "0ms"
+duration = "200ms"
+
+[[emulator.routes]]
+route = "POST /orders"
+function = "orders-create"
+
+[[emulator.routes]]
+route = "GET /orders/{id}"
+function = "orders-get"
+
+[[emulator.routes]]
+route = "GET /orders"
+function = "orders-list"
+
+[emulator.functions.orders-create]
+reserved_concurrency = 5
+
+[[requests]]
+name = "create"
+method = "POST"
+path = "/orders"
+body = '{"sku":"A-1"}'
+weight = 2
+
+[[requests]]
+name = "get"
+path = "/orders/{{seq}}"
+weight = 2
+
+[[requests]]
+name = "list"
+path = "/orders"
+
+[[requests]]
+name = "health"
+path = "/healthz"
+weight = 1
+
+[retry]
+max_attempts = 1
+
+[[stages]]
+kind = "constant"
+rate = 100
+duration = "3s"
+"#;
+
+fn route<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    r["quota_check"]["routes"]
+        .as_array()
+        .expect("quota_check.routes")
+        .iter()
+        .find(|c| c["route"] == name)
+        .unwrap_or_else(|| panic!("no route {name}: {:#}", r["quota_check"]["routes"]))
+}
+
+fn emulated<'a>(
+    r: &'a serde_json::Value,
+    list: &str,
+    key: &str,
+    name: &str,
+) -> &'a serde_json::Value {
+    r["emulator"][list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f[key] == name)
+        .unwrap_or_else(|| panic!("the emulator has no {list} {name}: {:#}", r["emulator"]))
+}
+
+#[test]
+fn only_the_route_whose_function_passed_its_reservation_is_blamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), "three.toml", THREE_ROUTES);
+    let (r, o) = run_results(dir.path(), "r.json", &["run", s.to_str().unwrap()], 1);
+
+    // The emulator's own counts: orders-create refused, the others never.
+    let create_fn = emulated(&r, "functions", "name", "orders-create");
+    let refused = create_fn["throttled_reserved"].as_u64().unwrap();
+    assert!(refused > 0, "{:#}", r["emulator"]);
+    for other in ["orders-get", "orders-list"] {
+        let f = emulated(&r, "functions", "name", other);
+        assert_eq!(f["throttled_reserved"], 0, "{f:#}");
+        assert_eq!(f["throttled_account"], 0, "{f:#}");
+        assert!(f["invocations"].as_u64().unwrap() > 0, "{f:#}");
+    }
+
+    // The route's check: its throttles are exactly the ones Lambda refused (a REST API
+    // answers them as 500s), its onset at the function's reservation.
+    let create = route(&r, "POST /orders");
+    assert_eq!(create["requests"], serde_json::json!(["create"]));
+    assert_eq!(
+        create["function"]
+            .as_str()
+            .map(|f| f.split(':').next().unwrap()),
+        Some("orders-create")
+    );
+    let lambda_refused = emulated(&r, "routes", "route", "POST /orders")["throttled_lambda"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        create["throttled"].as_u64(),
+        Some(lambda_refused),
+        "{create:#}"
+    );
+    assert_eq!(create["pass"], false);
+    let onset = create["onset"]
+        .as_object()
+        .or(create["suspected_lambda_throttles"].as_object());
+    let limit = create["onset"]["limit"]
+        .as_str()
+        .or(create["suspected_lambda_throttles"]["at_limit"].as_str());
+    assert!(onset.is_some(), "{create:#}");
+    assert_eq!(limit, Some("function_reserved_concurrency"), "{create:#}");
+    // The onset's in flight is at the reservation: never fewer than Lambda allowed.
+    let in_flight = create["onset"]["in_flight"]
+        .as_u64()
+        .or(create["suspected_lambda_throttles"]["in_flight"].as_u64())
+        .unwrap();
+    assert!(in_flight >= 5, "{create:#}");
+    assert!(
+        create["next_steps"].as_array().unwrap().iter().any(|s| s
+            .as_str()
+            .unwrap()
+            .contains("put-function-concurrency --function-name orders-create")),
+        "{create:#}"
+    );
+
+    for clean in ["GET /orders/{id}", "GET /orders"] {
+        let c = route(&r, clean);
+        assert_eq!(c["throttled"], 0, "{c:#}");
+        assert!(c["onset"].is_null(), "{c:#}");
+        assert_eq!(c["pass"], true, "{c:#}");
+        assert!(c["sent"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(
+        route(&r, "GET /orders/{id}")["requests"],
+        serde_json::json!(["get"])
+    );
+
+    // Said per route, naming the clean ones; the request no route selects is warned of.
+    let findings = r["quota_check"]["findings"].to_string();
+    assert!(
+        findings.contains("POST /orders on orders-create")
+            && findings.contains("GET /orders/{id} on orders-get")
+            && findings.contains("stayed clean"),
+        "{findings}"
+    );
+    let warnings = r["quota_check"]["preflight"]["warnings"].to_string();
+    assert!(
+        warnings.contains("request `health`") && warnings.contains("selects no route"),
+        "{warnings}"
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("routes:") && out.contains("POST /orders → orders-create"),
+        "{out}"
+    );
+}
