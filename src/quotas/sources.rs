@@ -106,5 +106,11 @@ fn emulator_names(c: &EmulatorConfig) -> AwsNames {
         qualifier: Some(c.qualifier.clone()),
         api_id: Some(c.rest_api_id.clone()),
         stage: Some(c.stage.clone()),
+        // Behind a function URL the control plane still answers as a REST API's, as it
+        // always has (its stage throttle is read, and does not apply).
+        api_kind: Some(match c.api {
+            ApiMode::Http => ApiKind::Http,
+            ApiMode::Rest | ApiMode::FunctionUrl => ApiKind::Rest,
+        }),
     }
 }
