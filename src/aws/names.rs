@@ -1,6 +1,8 @@
 //! The names a command aims at on AWS: one type for the flags (`quotas`, `cloudwatch`), the
 //! scenario's `[aws]` table, the quota fetch and the CloudWatch read.
 
+use stampede_results::cloudwatch::ApiKind;
+
 /// Region, function, qualifier, API and stage, each as far as it is known.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AwsNames {
@@ -14,6 +16,9 @@ pub struct AwsNames {
     pub api_id: Option<String>,
     /// The stage of `api_id`.
     pub stage: Option<String>,
+    /// Whether `api_id` is a REST or an HTTP API, when known (`--rest-api-id`,
+    /// `--http-api-id`); `None`: asked of API Gateway.
+    pub api_kind: Option<ApiKind>,
 }
 
 impl AwsNames {
@@ -52,6 +57,7 @@ impl AwsNames {
             qualifier: self.qualifier.or(other.qualifier),
             api_id: self.api_id.or(other.api_id),
             stage: self.stage.or(other.stage),
+            api_kind: self.api_kind.or(other.api_kind),
         }
     }
 

@@ -8,10 +8,12 @@ use clap::Args;
 
 use super::values::{duration, whole_seconds};
 use crate::aws::AwsNames;
+use crate::quotas::ApiKind;
 
 #[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("api_id").args(["rest_api_id", "http_api_id"])))]
 pub struct QuotasArgs {
-    /// AWS region [default: the AWS config chain].
+    /// AWS region [default: the URL's, else the AWS config chain].
     #[arg(long, env = "AWS_REGION", value_name = "REGION")]
     pub region: Option<String>,
 
@@ -23,12 +25,22 @@ pub struct QuotasArgs {
     #[arg(long, requires = "function", value_name = "ALIAS")]
     pub qualifier: Option<String>,
 
-    /// REST API id: the throttle of --stage.
+    /// An API Gateway URL (https://ID.execute-api.REGION.amazonaws.com/STAGE/…): its API,
+    /// stage and region; prints the API's routes, their functions and the limits of each.
+    /// Nothing is sent to it.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// REST API id: the throttle of --stage and its routes.
     #[arg(long, requires = "stage", value_name = "ID")]
     pub rest_api_id: Option<String>,
 
-    /// Stage of --rest-api-id.
-    #[arg(long, requires = "rest_api_id", value_name = "STAGE")]
+    /// HTTP API id: the throttle of --stage and its routes.
+    #[arg(long, requires = "stage", value_name = "ID")]
+    pub http_api_id: Option<String>,
+
+    /// Stage of --rest-api-id or --http-api-id.
+    #[arg(long, requires = "api_id", value_name = "STAGE")]
     pub stage: Option<String>,
 
     /// Send every AWS call here (the emulator, a local AWS stand-in).
@@ -45,14 +57,20 @@ pub struct QuotasArgs {
 }
 
 impl QuotasArgs {
-    /// The names the flags give (an empty --region is none).
+    /// The names the flags give (an empty --region is none), without --url's.
     pub fn names(&self) -> AwsNames {
+        let api_kind = match (&self.rest_api_id, &self.http_api_id) {
+            (Some(_), _) => Some(ApiKind::Rest),
+            (_, Some(_)) => Some(ApiKind::Http),
+            _ => None,
+        };
         AwsNames {
             region: self.region.clone().filter(|r| !r.is_empty()),
             function: self.function.clone(),
             qualifier: self.qualifier.clone(),
-            api_id: self.rest_api_id.clone(),
+            api_id: self.rest_api_id.clone().or(self.http_api_id.clone()),
             stage: self.stage.clone(),
+            api_kind,
         }
     }
 }
@@ -118,6 +136,7 @@ impl CloudWatchArgs {
             qualifier: self.qualifier.clone(),
             api_id: self.api_id.clone(),
             stage: self.stage.clone(),
+            api_kind: None,
         }
     }
 }

@@ -274,6 +274,7 @@ pub fn names_of(recorded: Option<&AwsTarget>) -> AwsNames {
         qualifier: t.qualifier.clone(),
         api_id: t.api_id.clone(),
         stage: t.stage.clone(),
+        api_kind: None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Reads the quotas with the AWS SDKs: Service Quotas, Lambda and API Gateway.
+//! Reads the quotas with the AWS SDKs: Service Quotas, Lambda and API Gateway, and the
+//! map of the API named, when one is (`routes`).
 //!
 //! Every call is made at once and bounded in time; what one call cannot read falls back
 //! to the next source (README, "The quota check") and is named in `not_read`, never an error.
@@ -9,8 +10,10 @@ use aws_sdk_lambda as lambda;
 use aws_sdk_servicequotas as servicequotas;
 
 use super::failure::{of_sdk_error, Failure};
+use super::function;
 use super::precedence::{Read, Readings, ServiceQuota};
-use super::{FunctionConfig, LimitKey, NotRead, QuotaSource, Quotas};
+use super::routes;
+use super::{LimitKey, NotRead, Quotas};
 use crate::aws::{Aws, AwsNames, Calls, Endpoint};
 
 /// Reads every quota it can of what `names` names, at `at`; what it cannot read is named
@@ -60,7 +63,7 @@ async fn read(config: &SdkConfig, names: &AwsNames, quotas: &mut Quotas) {
         reserved,
         provisioned,
         account,
-        stage,
+        mut map,
         configuration,
     ) = tokio::join!(
         applied(&sq, LimitKey::LambdaConcurrentExecutions),
@@ -68,16 +71,17 @@ async fn read(config: &SdkConfig, names: &AwsNames, quotas: &mut Quotas) {
         applied(&sq, LimitKey::ApigwBurst),
         applied(&sq, LimitKey::RestIntegrationTimeoutMs),
         account_settings(&lambda),
-        optional(function, |f| reserved_concurrency(&lambda, f)),
+        optional(function, |f| function::reserved_concurrency(&lambda, f)),
         optional(function.zip(names.qualifier.as_deref()), |(f, q)| {
-            provisioned_concurrency(&lambda, f, q)
+            function::provisioned_concurrency(&lambda, f, q)
         }),
         apigw_account(&apigw),
+        // The API's map, its stage throttle among it.
         optional(
             names.api_id.as_deref().zip(names.stage.as_deref()),
-            |(api, stage)| { stage_throttle(&apigw, api, stage) }
+            |(api, stage)| routes::read(config, api, stage, names.api_kind)
         ),
-        optional(function, |f| function_configuration(
+        optional(function, |f| function::configuration(
             &lambda,
             f,
             names.qualifier.as_deref()
@@ -96,7 +100,7 @@ async fn read(config: &SdkConfig, names: &AwsNames, quotas: &mut Quotas) {
         reserved,
         provisioned,
         apigw_account: account,
-        stage,
+        stage: map.as_mut().and_then(|m| m.stage.take()),
     };
     // The AWS defaults, only for the quotas nothing better answered.
     let wanted = readings.defaults_wanted();
@@ -119,50 +123,21 @@ async fn read(config: &SdkConfig, names: &AwsNames, quotas: &mut Quotas) {
         q.default = default;
     }
     readings.apply(quotas);
-    const CONFIGURATION: &str = "lambda:GetFunctionConfiguration";
+    if let Some(map) = map {
+        quotas.api = map.api;
+        quotas.routes = map.routes;
+        quotas.not_read.extend(map.failures.into_not_read());
+    }
     match configuration {
         Some(Ok(config)) => quotas.function_config = Some(config),
         Some(Err(Failure::Reason(reason) | Failure::Code(reason))) => {
             quotas.not_read.push(NotRead {
-                action: CONFIGURATION.into(),
+                action: function::CONFIGURATION.into(),
                 reason,
             })
         }
         Some(Err(Failure::NoSuchResource)) => {}
         None => {}
-    }
-}
-
-/// The function's memory, architecture and timeout.
-async fn function_configuration(
-    lambda: &lambda::Client,
-    function: &str,
-    qualifier: Option<&str>,
-) -> Read<FunctionConfig> {
-    use stampede_lambda::Architecture;
-    match lambda
-        .get_function_configuration()
-        .function_name(function)
-        .set_qualifier(qualifier.map(str::to_string))
-        .send()
-        .await
-    {
-        Ok(out) => {
-            let arm = out.architectures().iter().any(|a| a.as_str() == "arm64");
-            Ok(FunctionConfig {
-                memory_mb: out.memory_size().unwrap_or(128).max(0) as u64,
-                architecture: if arm {
-                    Architecture::Arm64
-                } else {
-                    Architecture::X86_64
-                },
-                timeout_s: out.timeout().map(|t| t.max(0) as u64),
-                source: QuotaSource::Api {
-                    action: "lambda:GetFunctionConfiguration".into(),
-                },
-            })
-        }
-        Err(e) => Err(of_sdk_error(&e, &[])),
     }
 }
 
@@ -227,74 +202,11 @@ async fn account_settings(lambda: &lambda::Client) -> Read<(f64, Option<f64>)> {
     }
 }
 
-async fn reserved_concurrency(lambda: &lambda::Client, function: &str) -> Read<Option<f64>> {
-    match lambda
-        .get_function_concurrency()
-        .function_name(function)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.reserved_concurrent_executions().map(f64::from)),
-        Err(e) => Err(of_sdk_error(&e, &[])),
-    }
-}
-
-async fn provisioned_concurrency(
-    lambda: &lambda::Client,
-    function: &str,
-    qualifier: &str,
-) -> Read<Option<f64>> {
-    const NONE_SET: &str = "ProvisionedConcurrencyConfigNotFoundException";
-    match lambda
-        .get_provisioned_concurrency_config()
-        .function_name(function)
-        .qualifier(qualifier)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out
-            .allocated_provisioned_concurrent_executions()
-            .or(out.requested_provisioned_concurrent_executions())
-            .map(f64::from)),
-        Err(e) => match of_sdk_error(&e, &[NONE_SET]) {
-            Failure::Code(_) => Ok(None),
-            other => Err(other),
-        },
-    }
-}
-
 async fn apigw_account(apigw: &apigateway::Client) -> Read<Option<(f64, f64)>> {
     match apigw.get_account().send().await {
         Ok(out) => Ok(out
             .throttle_settings()
             .map(|t| (t.rate_limit(), f64::from(t.burst_limit())))),
-        Err(e) => Err(of_sdk_error(&e, &[])),
-    }
-}
-
-async fn stage_throttle(
-    apigw: &apigateway::Client,
-    rest_api_id: &str,
-    stage: &str,
-) -> Read<(Option<f64>, Option<f64>)> {
-    match apigw
-        .get_stage()
-        .rest_api_id(rest_api_id)
-        .stage_name(stage)
-        .send()
-        .await
-    {
-        Ok(out) => {
-            let all = out.method_settings().and_then(|m| m.get("*/*"));
-            // API Gateway writes -1 for "no throttle set".
-            let set = |v: f64| (v >= 0.0).then_some(v);
-            Ok(all.map_or((None, None), |m| {
-                (
-                    set(m.throttling_rate_limit()),
-                    set(f64::from(m.throttling_burst_limit())),
-                )
-            }))
-        }
         Err(e) => Err(of_sdk_error(&e, &[])),
     }
 }

@@ -5,7 +5,9 @@
 pub mod aws;
 pub(crate) mod failure;
 pub mod file;
+mod function;
 mod precedence;
+mod routes;
 pub mod sources;
 
 pub use stampede_results::quotas::{

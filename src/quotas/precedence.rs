@@ -3,10 +3,18 @@
 //! precedence is tested without an endpoint.
 
 use super::failure::Failure;
+use super::function::{PROVISIONED, RESERVED};
 use super::{LimitKey, NotRead, QuotaSource, Quotas};
 
 /// What one call gave: a value, or a failure to name.
 pub(super) type Read<T> = std::result::Result<T, Failure>;
+
+/// A throttle's rate and burst, each `None` when read and not set.
+pub(super) type Throttle = (Option<f64>, Option<f64>);
+
+/// A stage's throttle, and the call that read it (`apigateway:GetStage`,
+/// `apigatewayv2:GetStage`).
+pub(super) type StageRead = (&'static str, Read<Throttle>);
 
 /// Service Quotas answers for one quota: the applied value, then (only when the applied
 /// one was never set and nothing better is known) the AWS default.
@@ -25,8 +33,9 @@ pub(super) struct Readings {
     pub(super) provisioned: Option<Read<Option<f64>>>,
     /// API Gateway `throttleSettings` (rate, burst), when the account has them.
     pub(super) apigw_account: Read<Option<(f64, f64)>>,
-    /// The stage's `*/*` throttle (rate, burst).
-    pub(super) stage: Option<Read<(Option<f64>, Option<f64>)>>,
+    /// The stage's throttle (rate, burst): a REST API's `*/*` method settings, an HTTP
+    /// API's default route settings; and the call that read it.
+    pub(super) stage: Option<StageRead>,
 }
 
 fn api(action: &str) -> QuotaSource {
@@ -111,13 +120,11 @@ impl Readings {
         }
         offer_default(quotas, &mut failures, account_key);
 
-        const RESERVED: &str = "lambda:GetFunctionConcurrency";
         match &self.reserved {
             Some(Ok(v)) => quotas.offer(LimitKey::FunctionReservedConcurrency, *v, api(RESERVED)),
             Some(Err(f)) => failures.add(RESERVED, f, None),
             None => {}
         }
-        const PROVISIONED: &str = "lambda:GetProvisionedConcurrencyConfig";
         match &self.provisioned {
             Some(Ok(v)) => quotas.offer(
                 LimitKey::FunctionProvisionedConcurrency,
@@ -143,13 +150,12 @@ impl Readings {
             offer_default(quotas, &mut failures, key);
         }
 
-        const STAGE: &str = "apigateway:GetStage";
         match &self.stage {
-            Some(Ok((rate, burst))) => {
-                quotas.offer(LimitKey::StageRate, *rate, api(STAGE));
-                quotas.offer(LimitKey::StageBurst, *burst, api(STAGE));
+            Some((action, Ok((rate, burst)))) => {
+                quotas.offer(LimitKey::StageRate, *rate, api(action));
+                quotas.offer(LimitKey::StageBurst, *burst, api(action));
             }
-            Some(Err(f)) => failures.add(STAGE, f, None),
+            Some((action, Err(f))) => failures.add(action, f, None),
             None => {}
         }
 
@@ -174,34 +180,57 @@ fn disagreement_note(quotas: &mut Quotas, from_settings: f64) {
     }
 }
 
-/// Failed calls, one entry per action and reason, naming the quotas it concerned.
+/// Failed calls, one entry per action and reason, naming what each concerned (the quota
+/// codes, the functions).
 #[derive(Default)]
-struct Failures(Vec<(String, String, Vec<String>)>);
+pub(super) struct Failures(Vec<(String, String, Vec<String>)>);
 
 impl Failures {
     fn add(&mut self, action: &str, failure: &Failure, key: Option<LimitKey>) {
+        let subject = key
+            .and_then(LimitKey::quota_code)
+            .map(|(service, code)| format!("{service} {code}"));
+        self.add_about(action, failure, subject);
+    }
+
+    /// A failure of `action` about `subject` (a function, a route), when there is one.
+    pub(super) fn add_about(&mut self, action: &str, failure: &Failure, subject: Option<String>) {
         let reason = match failure {
             Failure::Reason(r) => r.clone(),
             // "Never changed" is an answer, unless it came where no default exists.
             Failure::NoSuchResource => return,
             Failure::Code(c) => c.clone(),
         };
-        let subject = key
-            .and_then(LimitKey::quota_code)
-            .map(|(service, code)| format!("{service} {code}"));
         match self
             .0
             .iter_mut()
             .find(|(a, r, _)| a == action && *r == reason)
         {
-            Some((_, _, subjects)) => subjects.extend(subject),
+            Some((_, _, subjects)) => {
+                if let Some(s) = subject.filter(|s| !subjects.contains(s)) {
+                    subjects.push(s);
+                }
+            }
             None => self
                 .0
                 .push((action.to_string(), reason, subject.into_iter().collect())),
         }
     }
 
-    fn into_not_read(self) -> Vec<NotRead> {
+    /// Adds `other`'s failures to these.
+    pub(super) fn extend(&mut self, other: Failures) {
+        for (action, reason, subjects) in other.0 {
+            let failure = Failure::Reason(reason);
+            if subjects.is_empty() {
+                self.add_about(&action, &failure, None);
+            }
+            for subject in subjects {
+                self.add_about(&action, &failure, Some(subject));
+            }
+        }
+    }
+
+    pub(super) fn into_not_read(self) -> Vec<NotRead> {
         self.0
             .into_iter()
             .map(|(action, reason, subjects)| NotRead {
@@ -302,7 +331,7 @@ mod tests {
     fn none_set_is_a_reading_not_a_gap() {
         let mut r = readings();
         r.reserved = Some(Ok(None));
-        r.stage = Some(Ok((Some(400.0), None)));
+        r.stage = Some(("apigateway:GetStage", Ok((Some(400.0), None))));
         let mut q = Quotas::default();
         r.apply(&mut q);
         let reserved = q.quota(LimitKey::FunctionReservedConcurrency).unwrap();

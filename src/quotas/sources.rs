@@ -108,5 +108,10 @@ fn emulator_names(c: &EmulatorConfig) -> AwsNames {
         qualifier: Some(c.qualifier.clone()),
         api_id: api.then(|| c.rest_api_id.clone()),
         stage: api.then(|| c.stage.clone()),
+        api_kind: match c.api {
+            ApiMode::Http => Some(ApiKind::Http),
+            ApiMode::Rest => Some(ApiKind::Rest),
+            ApiMode::FunctionUrl => None,
+        },
     }
 }

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod outcome;
 pub mod probe;
 pub mod quotas;
+pub mod routes;
 pub mod summary;
 
 /// Results to render in the reports' unit tests.

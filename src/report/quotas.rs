@@ -43,6 +43,10 @@ pub fn render(q: &Quotas) -> String {
         }
     }
 
+    if q.api.is_some() {
+        let _ = writeln!(out, "\n{}", super::routes::render(q).trim_end());
+    }
+
     if !q.not_read.is_empty() {
         let _ = writeln!(out, "\nnot read:");
         for n in &q.not_read {
@@ -90,12 +94,31 @@ fn iam_action(operation: &str) -> String {
     match operation {
         "apigateway:GetAccount" => "apigateway:GET on /account (for GetAccount)".into(),
         "apigateway:GetStage" => "apigateway:GET on /restapis/*/stages/* (for GetStage)".into(),
+        "apigateway:GetRestApi" => "apigateway:GET on /restapis/* (for GetRestApi)".into(),
+        "apigateway:GetResources" => {
+            "apigateway:GET on /restapis/*/resources (for GetResources)".into()
+        }
+        "apigateway:GetIntegration" => {
+            "apigateway:GET on /restapis/*/resources/*/methods/*/integration (for GetIntegration)"
+                .into()
+        }
+        "apigateway:GetUsagePlans" => "apigateway:GET on /usageplans (for GetUsagePlans)".into(),
+        "apigatewayv2:GetApi" => "apigateway:GET on /apis/* (for the HTTP API's GetApi)".into(),
+        "apigatewayv2:GetRoutes" => {
+            "apigateway:GET on /apis/*/routes (for the HTTP API's GetRoutes)".into()
+        }
+        "apigatewayv2:GetIntegrations" => {
+            "apigateway:GET on /apis/*/integrations (for the HTTP API's GetIntegrations)".into()
+        }
+        "apigatewayv2:GetStage" => {
+            "apigateway:GET on /apis/*/stages/* (for the HTTP API's GetStage)".into()
+        }
         other => other.into(),
     }
 }
 
 /// "1,000 concurrent", "none set", "29,000 ms".
-fn value(q: &Quota) -> String {
+pub(super) fn value(q: &Quota) -> String {
     match q.value {
         None => "none set".into(),
         Some(v) => format!("{} {}", number(v), q.key.unit()),

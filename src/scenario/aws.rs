@@ -175,6 +175,7 @@ pub(super) fn aws_settings(src: &Source, r: &Spanned<RawAws>) -> Result<AwsSetti
             qualifier: raw.qualifier.clone(),
             api_id: raw.rest_api_id.clone(),
             stage: raw.stage.clone(),
+            api_kind: None,
         },
         endpoint_url: raw.endpoint_url.as_ref().map(|e| e.get_ref().clone()),
         quotas_file,
