@@ -33,6 +33,12 @@ function = "orders-list"
 [emulator.functions.orders-create]
 reserved_concurrency = 5
 
+[emulator.functions.orders-get]
+memory = 256
+
+[emulator.functions.orders-list]
+memory = 256
+
 [[requests]]
 name = "create"
 method = "POST"

@@ -112,6 +112,46 @@ pub fn add_routes(check: &mut QuotaCheck, routes: Vec<RouteCheck>) {
             }
         }
     }
+    explain_by_route(check, &routes);
     check.pass &= routes.iter().all(|r| r.pass);
     check.routes = routes;
+}
+
+/// The whole run's onset (or suspected throttles) that no limit of the whole explains, put
+/// down to the route whose own limit does: its limit and words, the route named.
+fn explain_by_route(check: &mut QuotaCheck, routes: &[RouteCheck]) {
+    let named = |r: &RouteCheck| match &r.function {
+        Some(f) => format!("{} on {f}", r.route),
+        None => r.route.clone(),
+    };
+    if let Some(o) = check.onset.as_mut().filter(|o| o.limit.is_none()) {
+        let by_route = routes
+            .iter()
+            .filter_map(|r| {
+                r.onset
+                    .as_ref()
+                    .filter(|ro| ro.limit.is_some())
+                    .map(|ro| (r, ro))
+            })
+            .min_by_key(|(_, ro)| ro.t_s);
+        if let Some((r, ro)) = by_route {
+            o.limit = ro.limit;
+            o.reached = ro.reached;
+            o.explanation = format!("{}: {}", named(r), ro.explanation);
+        }
+    }
+    if let Some(s) = check
+        .suspected_lambda_throttles
+        .as_mut()
+        .filter(|s| s.at_limit.is_none())
+    {
+        let by_route = routes.iter().find_map(|r| {
+            let rs = r.suspected_lambda_throttles.as_ref()?;
+            rs.at_limit.map(|_| (r, rs))
+        });
+        if let Some((r, rs)) = by_route {
+            s.at_limit = rs.at_limit;
+            s.message = format!("{}: {}", named(r), rs.message);
+        }
+    }
 }
