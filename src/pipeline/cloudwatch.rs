@@ -8,7 +8,7 @@ use crate::aws::{Aws, AwsNames, Endpoint};
 use crate::cloudwatch::fetch::{Fetcher, Unread};
 use crate::cloudwatch::minutes::{client_minutes, rfc3339, server_minutes, side_by_side};
 use crate::cloudwatch::query::{function_name, queries, MetricTarget, Window};
-use crate::cloudwatch::{ClientMinute, CloudWatch, ServerMinute};
+use crate::cloudwatch::{CloudWatch, ServerMinute};
 use crate::report::cloudwatch::WaitBar;
 use crate::results::{AwsTarget, Results};
 use crate::verdict;
@@ -155,7 +155,7 @@ async fn side(
     let (server, unsettled) = loop {
         let points = fetcher.read(window, &asked).await?;
         let server = server_minutes(window, &asked, &points);
-        let unsettled = not_arrived(&client.0, &server.0);
+        let unsettled = not_arrived(&server.0);
         // Settled: everything the client sent is counted (in whichever period: a second at
         // a period's edge may be counted in the next), or every period has its datapoints.
         let counted = client.1.sent > 0 && enough(target, client.1.sent, &summed(&server.0));
@@ -192,7 +192,7 @@ async fn side(
                 // What is in so far, read once more.
                 let points = fetcher.read(window, &asked).await?;
                 let server = server_minutes(window, &asked, &points);
-                let unsettled = not_arrived(&client.0, &server.0);
+                let unsettled = not_arrived(&server.0);
                 break (server, unsettled);
             }
         }
@@ -226,12 +226,10 @@ async fn side(
     Ok(())
 }
 
-/// The periods the client sent in that have no datapoint yet (of any metric). A period it
-/// sent nothing in may never have one (a burst just before a minute's end leaves the next
-/// minute of the window empty), so it is not waited for.
-fn not_arrived(client: &[ClientMinute], server: &[ServerMinute]) -> Vec<usize> {
+/// The periods of the run with no datapoint yet (of any metric).
+fn not_arrived(server: &[ServerMinute]) -> Vec<usize> {
     (0..server.len())
-        .filter(|&i| server[i].is_empty() && client.get(i).is_some_and(|c| c.sent > 0))
+        .filter(|&i| server[i].is_empty())
         .collect()
 }
 
@@ -282,31 +280,4 @@ pub fn names_of(recorded: Option<&AwsTarget>) -> AwsNames {
 pub fn url_region(url: &str) -> Option<String> {
     let host = url.split("://").nth(1)?.split(['/', ':']).next()?;
     AwsNames::of_url(host, "").region
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_periods_the_client_sent_in_are_waited_for() {
-        let sent = |n| ClientMinute {
-            sent: n,
-            ..ClientMinute::default()
-        };
-        let counted = ServerMinute {
-            invocations: Some(3.0),
-            ..ServerMinute::default()
-        };
-        // A burst at :59.8 spans two minutes: the second has no sends and no datapoints.
-        let client = [sent(100), sent(0), sent(5)];
-        let server = [
-            counted.clone(),
-            ServerMinute::default(),
-            ServerMinute::default(),
-        ];
-        assert_eq!(not_arrived(&client, &server), vec![2]);
-        let server = [counted.clone(), ServerMinute::default(), counted];
-        assert!(not_arrived(&client, &server).is_empty());
-    }
 }
