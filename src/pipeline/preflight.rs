@@ -59,7 +59,16 @@ pub fn preflight(
             }
         }
     }
-    let (_, unmatched) = super::map_to_routes(scenario, &limits.quotas);
+    let (routed, unmatched) = super::map_to_routes(scenario, &limits.quotas);
+    if let Some(mix) = &scenario.requests {
+        let shares = mix.shares();
+        crate::verdict::routes::preflight::check_routes(
+            &mut checked,
+            &limits.quotas,
+            &routed,
+            &shares,
+        );
+    }
     for u in unmatched {
         checked.warnings.push(format!(
             "request `{}` ({} {}) selects no route of the API, so no route's limits are checked for it: the closest are {}",

@@ -105,8 +105,13 @@ pub fn preflight_warnings(p: &Preflight) -> String {
 }
 
 fn check_line(c: &LimitCheck) -> String {
+    let of = match (&c.route, &c.function) {
+        (Some(r), _) => format!(" {r}"),
+        (None, Some(f)) => format!(" {f}"),
+        (None, None) => String::new(),
+    };
     format!(
-        "{}: {} {} vs {} {} ({:.0}%, headroom {}) — {}",
+        "{}{of}: {} {} vs {} {} ({:.0}%, headroom {}) — {}",
         c.stage,
         c.measure,
         num(c.planned),

@@ -134,6 +134,33 @@ pub struct Requests {
 }
 
 impl Requests {
+    /// Each request's share of the logical requests sent, by name: its weight over the
+    /// total, or with `[[flows]]`, its steps in each flow by the flow's weight over all the
+    /// steps they send.
+    pub fn shares(&self) -> std::collections::BTreeMap<String, f64> {
+        let mut sent = vec![0.0; self.entries.len()];
+        match &self.flows {
+            Some(flows) => {
+                for f in &flows.entries {
+                    for &step in &f.steps {
+                        sent[step] += f.weight as f64;
+                    }
+                }
+            }
+            None => {
+                for (i, e) in self.entries.iter().enumerate() {
+                    sent[i] = e.weight as f64;
+                }
+            }
+        }
+        let total: f64 = sent.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+        self.entries
+            .iter()
+            .zip(sent)
+            .map(|(e, n)| (e.name.clone(), n / total))
+            .collect()
+    }
+
     /// The one request of a scenario without `[[requests]]`: `[target]`'s method, URL,
     /// headers and body (its headers are the target's own, so none here).
     pub fn single(target: &Target) -> Requests {

@@ -91,6 +91,8 @@ pub fn check(
                         percent: super::percent(planned, value),
                         exceeded: planned > value,
                         source: q.source.describe(),
+                        route: None,
+                        function: None,
                     });
                 }
             }

@@ -170,6 +170,20 @@ fn only_the_route_whose_function_passed_its_reservation_is_blamed() {
             && findings.contains("stayed clean"),
         "{findings}"
     );
+    // Before traffic: orders-create's share of the stage (2 in 6 of 100 req/s × 200 ms) is
+    // past its reservation; the functions without one fit the account's pool.
+    let checks = r["quota_check"]["preflight"]["checks"].as_array().unwrap();
+    let create_plan = checks
+        .iter()
+        .find(|c| c["function"] == "orders-create")
+        .unwrap_or_else(|| panic!("{checks:#?}"));
+    assert_eq!(create_plan["planned"], 7.0);
+    assert_eq!(create_plan["exceeded"], true);
+    let pool = checks
+        .iter()
+        .find(|c| c["function"] == "functions without reserved concurrency")
+        .unwrap();
+    assert_eq!(pool["exceeded"], false);
     let warnings = r["quota_check"]["preflight"]["warnings"].to_string();
     assert!(
         warnings.contains("request `health`") && warnings.contains("selects no route"),

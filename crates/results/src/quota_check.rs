@@ -43,6 +43,13 @@ pub struct LimitCheck {
     pub percent: f64,
     pub exceeded: bool,
     pub source: String,
+    /// A route's own limit: its share of the stage (`POST /orders`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// A function's concurrency: every route that reaches it (`orders-create`, or "functions
+    /// without reserved concurrency" for the account's unreserved pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -6,6 +6,7 @@
 //! throttle and a next step are found per route exactly as for the whole run. Pure.
 
 mod matching;
+pub mod preflight;
 #[cfg(test)]
 mod tests;
 mod view;

@@ -269,3 +269,63 @@ fn a_route_throttle_is_the_routes_bucket_and_its_step_names_the_method() {
         c.next_steps
     );
 }
+
+#[test]
+fn the_preflight_checks_each_routes_share_and_each_functions_concurrency() {
+    use stampede_results::quota_check::{Preflight, StageForecast};
+    let mut q = orders_api();
+    q.routes[0].quotas = vec![read(LimitKey::FunctionReservedConcurrency, Some(5.0))];
+    q.routes[2]
+        .quotas
+        .push(read(LimitKey::RouteThrottleRate, Some(10.0)));
+    let mut p = Preflight {
+        expect_latency_ms: 200.0,
+        latency_basis: "test".into(),
+        front: Front::ApiGateway,
+        stages: vec![StageForecast {
+            name: "steady".into(),
+            kind: stampede_results::StageKind::Constant,
+            peak_rate: Some(100.0),
+            burst: None,
+            expected_concurrency: 20.0,
+            new_environments_per_10s: 20.0,
+        }],
+        checks: Vec::new(),
+        exceeded: false,
+        warnings: Vec::new(),
+        cost: None,
+    };
+    let routed: Vec<Routed> = (0..3)
+        .map(|route| Routed {
+            route,
+            requests: vec![["create", "get", "list"][route].to_string()],
+        })
+        .collect();
+    let shares: BTreeMap<String, f64> = [
+        ("create", 2.0 / 6.0),
+        ("get", 3.0 / 6.0),
+        ("list", 1.0 / 6.0),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n.to_string(), s))
+    .collect();
+    preflight::check_routes(&mut p, &q, &routed, &shares);
+    let find = |f: &dyn Fn(&stampede_results::quota_check::LimitCheck) -> bool| {
+        p.checks.iter().find(|c| f(c)).cloned().unwrap()
+    };
+    let create = find(&|c| c.function.as_deref() == Some("orders-create"));
+    assert_eq!(
+        (create.planned, create.value, create.exceeded),
+        (7.0, 5.0, true)
+    );
+    let list = find(&|c| c.route.as_deref() == Some("GET /orders"));
+    assert_eq!(list.limit, LimitKey::RouteThrottleRate);
+    assert_eq!((list.planned, list.exceeded), (16.7, true));
+    // orders-get and orders-list draw on the account's pool together: 2/3 of 20.
+    let pool = find(&|c| c.function.as_deref() == Some(preflight::UNRESERVED));
+    assert_eq!(
+        (pool.limit, pool.planned),
+        (LimitKey::LambdaConcurrentExecutions, 14.0)
+    );
+    assert!(p.exceeded);
+}
