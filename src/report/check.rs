@@ -194,17 +194,17 @@ pub fn findings(c: &QuotaCheck) -> String {
 /// Each route the requests reached: its function, what it sent and had throttled, and
 /// where its throttling began (or that it stayed clean).
 fn routes(out: &mut String, c: &QuotaCheck) {
-    if c.routes.is_empty() {
+    if c.by_route.is_empty() {
         return;
     }
     let _ = writeln!(out, "  routes:");
     let width = c
-        .routes
+        .by_route
         .iter()
         .map(|r| route_name(r).chars().count())
         .max()
         .unwrap_or(0);
-    for r in &c.routes {
+    for r in &c.by_route {
         let what = match (&r.onset, &r.suspected_lambda_throttles) {
             (Some(o), _) => o.explanation.clone(),
             (None, Some(s)) => s.message.clone(),
@@ -253,7 +253,7 @@ pub fn quiet(thresholds: &[ThresholdResult], c: &QuotaCheck) -> String {
     for f in c.findings.iter().filter(|f| f.level == "exceeded") {
         let _ = writeln!(out, "  exceeded: {}", f.message);
     }
-    for r in c.routes.iter().filter(|r| !r.pass) {
+    for r in c.by_route.iter().filter(|r| !r.pass) {
         if let Some(o) = &r.onset {
             let _ = writeln!(out, "  onset on {}: {}", route_name(r), o.explanation);
         }

@@ -214,7 +214,7 @@ fn requota(first: &quota_check::QuotaCheck, merged: &Results) -> quota_check::Qu
     let mut check = quota_check::check(quotas, &seen, None);
     // Each route again, on the merged requests, as the first file mapped them.
     let routed: Vec<Routed> = first
-        .routes
+        .by_route
         .iter()
         .filter_map(|c| {
             let route = quotas.routes.iter().position(|r| r.route == c.route)?;

@@ -70,12 +70,12 @@ duration = "3s"
 "#;
 
 fn route<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    r["quota_check"]["routes"]
+    r["quota_check"]["by_route"]
         .as_array()
         .expect("quota_check.routes")
         .iter()
         .find(|c| c["route"] == name)
-        .unwrap_or_else(|| panic!("no route {name}: {:#}", r["quota_check"]["routes"]))
+        .unwrap_or_else(|| panic!("no route {name}: {:#}", r["quota_check"]["by_route"]))
 }
 
 fn emulated<'a>(

@@ -108,9 +108,9 @@ fn the_shipped_quotas_file_reads() {
     }
 }
 
-/// README: the demo exits 1 because its throttle_rate threshold trips; the quota check
-/// names API Gateway's rate as the onset's limit, and the closing burst's 500s as
-/// suspected Lambda throttles at the function's reserved concurrency.
+/// README: the demo exits 1 because its quota check fails on one route: the closing
+/// burst takes POST /orders past orders-create's reservation while the other routes stay
+/// clean — each route's throttles exactly what the emulator's functions refused.
 #[test]
 fn the_demo_runs_to_its_documented_outcome() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,20 +138,41 @@ fn the_demo_runs_to_its_documented_outcome() {
         common::stderr(&run.output)
     );
     let r = common::read_json(&out);
-    let throttle_rate = r["thresholds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "throttle_rate")
-        .expect("a throttle_rate threshold");
-    assert_eq!(throttle_rate["pass"], false, "{throttle_rate}");
     let q = &r["quota_check"];
-    assert_eq!(q["onset"]["limit"], "apigw_rate", "{}", q["onset"]);
+    assert_eq!(q["pass"], false);
     assert_eq!(
-        q["suspected_lambda_throttles"]["at_limit"], "function_reserved_concurrency",
+        q["onset"]["limit"], "function_reserved_concurrency",
         "{}",
-        q["suspected_lambda_throttles"]
+        q["onset"]
     );
+    let functions = r["emulator"]["functions"].as_array().unwrap();
+    let refused = |name: &str| {
+        let f = functions.iter().find(|f| f["name"] == name).unwrap();
+        f["throttled_reserved"].as_u64().unwrap()
+            + f["throttled_account"].as_u64().unwrap()
+            + f["throttled_scaling"].as_u64().unwrap()
+    };
+    for route in q["by_route"].as_array().unwrap() {
+        let function = route["function"].as_str().unwrap();
+        let function = function.split(':').next().unwrap();
+        assert_eq!(
+            route["throttled"].as_u64(),
+            Some(refused(function)),
+            "{route:#}"
+        );
+        if route["route"] == "POST /orders" {
+            assert!(refused(function) > 0, "{route:#}");
+            assert_eq!(route["pass"], false);
+            assert_eq!(
+                route["suspected_lambda_throttles"]["at_limit"],
+                "function_reserved_concurrency"
+            );
+        } else {
+            assert_eq!(route["pass"], true, "{route:#}");
+            assert!(route["onset"].is_null());
+        }
+    }
+    assert_eq!(q["by_route"].as_array().unwrap().len(), 3);
     serde_json::from_slice::<stampede::results::Results>(&std::fs::read(&out).unwrap())
         .expect("the demo's results read back as Results");
 }

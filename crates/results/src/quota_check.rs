@@ -159,8 +159,9 @@ pub struct QuotaCheck {
     pub pass: bool,
     /// With the API's routes known and a `[[requests]]` mix: each route the requests
     /// reached, checked against its own limits.
+    /// (Not `routes`: the quotas' own `routes`, flattened in beside it, are the API's map.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub routes: Vec<RouteCheck>,
+    pub by_route: Vec<RouteCheck>,
 }
 
 /// One route's quota check: the requests that reached it, weighed against the route's

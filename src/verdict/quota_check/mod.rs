@@ -158,7 +158,7 @@ pub fn check(quotas: &Quotas, seen: &RunSeen, preflight: Option<Preflight>) -> Q
         suspected_lambda_throttles: suspected,
         findings,
         pass: !over_known && !onset_at_limit,
-        routes: Vec::new(),
+        by_route: Vec::new(),
     }
 }
 

@@ -115,7 +115,7 @@ pub fn add_routes(check: &mut QuotaCheck, routes: Vec<RouteCheck>) {
     }
     explain_by_route(check, &routes);
     check.pass &= routes.iter().all(|r| r.pass);
-    check.routes = routes;
+    check.by_route = routes;
 }
 
 /// The whole run's onset (or suspected throttles) that no limit of the whole explains, put
