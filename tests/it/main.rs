@@ -38,6 +38,7 @@ mod parser_fuzz;
 mod probe;
 mod quota_check;
 mod quotas;
+mod quotas_routes;
 mod rate_limiter;
 mod report;
 mod report_flows;
