@@ -33,6 +33,7 @@ mod mix_data;
 mod mix_flows;
 mod mix_thresholds;
 mod moto;
+mod moto_routes;
 mod onset;
 mod parser_fuzz;
 mod probe;
