@@ -116,7 +116,8 @@ token-like values read from {{env.NAME}}, never written. Check the result with
     Init(InitArgs),
     /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
     Emulate(EmulateArgs),
-    /// Read the account's concurrency and throttle quotas, and where each came from.
+    /// Read the account's concurrency and throttle quotas, an API's routes and the limits
+    /// behind each (--url), and where each came from.
     Quotas(QuotasArgs),
     /// Write a report of a results file: the summary, or Markdown, JUnit XML, HTML (docs/reports.md).
     #[command(after_help = "Examples:

@@ -231,7 +231,7 @@ fn the_aws_batch_requests_match_the_batch_api_and_agree() {
 /// The AWS SDK operations stampede could call, as the fluent method is named, with the IAM
 /// action each needs. A call not in this table fails the test below: add it here and to the
 /// policy.
-const OPERATIONS: [(&str, &str); 23] = [
+const OPERATIONS: [(&str, &str); 28] = [
     ("get_service_quota", "servicequotas:GetServiceQuota"),
     (
         "get_aws_default_service_quota",
@@ -265,6 +265,12 @@ const OPERATIONS: [(&str, &str); 23] = [
     ("get_stages", "apigateway:GET"),
     ("get_rest_api", "apigateway:GET"),
     ("get_usage_plans", "apigateway:GET"),
+    ("get_resources", "apigateway:GET"),
+    ("get_integration", "apigateway:GET"),
+    // apigatewayv2's (HTTP APIs) are apigateway:GET too.
+    ("get_api", "apigateway:GET"),
+    ("get_routes", "apigateway:GET"),
+    ("get_integrations", "apigateway:GET"),
     ("get_metric_data", "cloudwatch:GetMetricData"),
     ("put_object", "s3:PutObject"),
     ("get_object", "s3:GetObject"),
@@ -307,6 +313,57 @@ fn actions_stampede_calls() -> BTreeSet<String> {
     found
 }
 
+/// The resource path each API Gateway read is authorised on (as `apigateway:GET`), by
+/// the SDK crate that makes it: v1 (REST APIs) and v2 (HTTP APIs) both have a GetStage.
+const APIGATEWAY_PATHS: [(&str, &str, &str); 10] = [
+    ("aws_sdk_apigateway", "get_account", "/account"),
+    ("aws_sdk_apigateway", "get_rest_api", "/restapis/*"),
+    ("aws_sdk_apigateway", "get_stage", "/restapis/*/stages/*"),
+    (
+        "aws_sdk_apigateway",
+        "get_resources",
+        "/restapis/*/resources",
+    ),
+    (
+        "aws_sdk_apigateway",
+        "get_integration",
+        "/restapis/*/resources/*/methods/*/integration",
+    ),
+    ("aws_sdk_apigateway", "get_usage_plans", "/usageplans"),
+    ("aws_sdk_apigatewayv2", "get_api", "/apis/*"),
+    ("aws_sdk_apigatewayv2", "get_routes", "/apis/*/routes"),
+    (
+        "aws_sdk_apigatewayv2",
+        "get_integrations",
+        "/apis/*/integrations",
+    ),
+    ("aws_sdk_apigatewayv2", "get_stage", "/apis/*/stages/*"),
+];
+
+/// The API Gateway paths the code reads: a file's calls, by the SDK crate it uses.
+fn apigateway_paths_stampede_reads() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![root().join("src/quotas"), root().join("src/cloudwatch")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (krate, method, resource) in APIGATEWAY_PATHS {
+                let uses =
+                    text.contains(&format!("{krate} as")) || text.contains(&format!("{krate}::"));
+                if uses && text.contains(&format!(".{method}()")) {
+                    found.insert(resource.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
 const LINT_POLICY: &str = r#"
 import sys
 from parliament import analyze_policy_string
@@ -343,6 +400,26 @@ fn the_iam_policy_lints_clean_and_allows_exactly_what_stampede_calls() {
         })
         .collect();
     assert_eq!(allowed, actions_stampede_calls(), "the policy and the code");
+
+    // API Gateway's reads are one action: what they may read is in the resources.
+    let paths: BTreeSet<String> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"] == "apigateway:GET")
+        .flat_map(|s| s["Resource"].as_array().unwrap().iter())
+        .map(|r| {
+            let r = r.as_str().unwrap();
+            r.strip_prefix("arn:aws:apigateway:us-east-1::")
+                .unwrap_or_else(|| panic!("{r}"))
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        apigateway_paths_stampede_reads(),
+        "the policy's apigateway:GET resources and the code's reads"
+    );
 }
 
 #[test]

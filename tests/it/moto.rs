@@ -17,7 +17,7 @@ use serde_json::Value;
 
 const RESERVED: i32 = 7;
 
-fn moto_endpoint() -> Option<String> {
+pub(crate) fn moto_endpoint() -> Option<String> {
     common::moto_endpoint("tests/it/moto.rs")
 }
 
@@ -39,10 +39,11 @@ macro_rules! client {
         $krate::Client::from_conf(config)
     }};
 }
+pub(crate) use client;
 
 /// IAM CreateRole as a plain form POST: moto routes by the SigV4 scope and checks no
 /// signature, and this saves a whole SDK crate for one call. Returns the role's ARN.
-fn create_role(endpoint: &str, name: &str) -> String {
+pub(crate) fn create_role(endpoint: &str, name: &str) -> String {
     let authority = endpoint.trim_start_matches("http://");
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let body = format!(
@@ -80,7 +81,7 @@ fn form_encode(s: &str) -> String {
 }
 
 /// The smallest valid zip archive: an empty one (its end-of-directory record alone).
-fn empty_zip() -> Vec<u8> {
+pub(crate) fn empty_zip() -> Vec<u8> {
     let mut zip = b"PK\x05\x06".to_vec();
     zip.extend([0u8; 18]);
     zip

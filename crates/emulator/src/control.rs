@@ -323,9 +323,9 @@ fn function_configuration(c: &EmulatorConfig, encoded: &str, query: &str) -> Rep
     )
 }
 
-/// API Gateway: GetAccount, GetStage, GetRestApi; for an API with routes, its map
-/// (`control_routes`): GetResources, GetIntegration, GetUsagePlans, and apigatewayv2's
-/// GetRoutes, GetIntegrations and GetStage.
+/// API Gateway: GetAccount, GetStage, GetRestApi, apigatewayv2's GetApi; for an API with
+/// routes, its map (`control_routes`): GetResources, GetIntegration, GetUsagePlans, and
+/// apigatewayv2's GetRoutes, GetIntegrations and GetStage.
 pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let operation = match parts.as_slice() {
@@ -335,6 +335,7 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
         ["restapis", _, "resources"] => "GetResources",
         ["restapis", _, "resources", _, "methods", _, "integration"] => "GetIntegration",
         ["usageplans"] => "GetUsagePlans",
+        ["v2", "apis", _] => "GetApi",
         ["v2", "apis", _, "routes"] => "GetRoutes",
         ["v2", "apis", _, "integrations"] => "GetIntegrations",
         ["v2", "apis", _, "stages", _] => "GetStageV2",
@@ -379,6 +380,18 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
                 404,
                 "NotFoundException",
                 json!({"message": "Invalid API identifier specified"}),
+            )
+        };
+    }
+    if operation == "GetApi" {
+        // Only an HTTP API is one of apigatewayv2's: how a client tells the kinds apart.
+        return if parts[2] == c.rest_api_id && c.api == crate::config::ApiMode::Http {
+            rest_json(200, control_routes::get_api(c))
+        } else {
+            rest_error(
+                404,
+                "NotFoundException",
+                json!({"message": format!("Invalid API identifier specified {}", parts[2])}),
             )
         };
     }
@@ -516,6 +529,26 @@ mod tests {
             (r.status, r.error_type),
             (403, Some("AccessDeniedException"))
         );
+    }
+
+    #[test]
+    fn get_api_knows_only_an_http_api() {
+        let http = EmulatorConfig {
+            api: crate::config::ApiMode::Http,
+            ..EmulatorConfig::default()
+        };
+        let r = api_gateway(&http, "/v2/apis/emulated");
+        assert_eq!(r.status, 200);
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            (v["apiId"].as_str(), v["protocolType"].as_str()),
+            (Some("emulated"), Some("HTTP"))
+        );
+        assert_eq!(api_gateway(&http, "/v2/apis/other").status, 404);
+        assert_eq!(api_gateway(&http, "/restapis/emulated").status, 404);
+        let rest = EmulatorConfig::default();
+        assert_eq!(api_gateway(&rest, "/v2/apis/emulated").status, 404);
+        assert_eq!(api_gateway(&rest, "/restapis/emulated").status, 200);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The control plane of an API with routes: the calls that read its map, in AWS's shapes.
 //! REST (`apigateway`): GetResources (methods embedded), GetIntegration, GetUsagePlans,
-//! and GetStage's per-method `methodSettings`; HTTP API (`apigatewayv2`): GetRoutes,
-//! GetIntegrations and GetStage with `routeSettings`. Lambda's per-function calls take
-//! the function's own settings (`lambda_settings`). Pure.
+//! and GetStage's per-method `methodSettings`; HTTP API (`apigatewayv2`): GetApi,
+//! GetRoutes, GetIntegrations and GetStage with `routeSettings`. Lambda's per-function
+//! calls take the function's own settings (`lambda_settings`). Pure.
 
 use std::collections::BTreeMap;
 
@@ -180,6 +180,19 @@ pub fn method_settings(c: &EmulatorConfig, settings: &mut Map<String, Value>) {
 /// `GET /usageplans`: the emulator has none.
 pub fn get_usage_plans() -> Value {
     json!({ "items": [] })
+}
+
+/// `GET /v2/apis/{id}` of an HTTP API.
+pub fn get_api(c: &EmulatorConfig) -> Value {
+    json!({
+        "apiId": c.rest_api_id,
+        "name": crate::metrics::api_name(c),
+        "protocolType": "HTTP",
+        "apiEndpoint": format!("https://{}.execute-api.{}.amazonaws.com", c.rest_api_id, c.region),
+        "routeSelectionExpression": "$request.method $request.path",
+        "apiKeySelectionExpression": "$request.header.x-api-key",
+        "disableExecuteApiEndpoint": false
+    })
 }
 
 /// `GET /v2/apis/{id}/routes`.
