@@ -68,6 +68,7 @@ pub fn render(r: &Results) -> String {
     tables::thresholds(&mut out, r);
     tables::preflight(&mut out, r);
     tables::quota_check(&mut out, r);
+    tables::routes(&mut out, r);
     tables::cloudwatch(&mut out, r);
     tables::failures(&mut out, r);
     tables::emulator(&mut out, r);

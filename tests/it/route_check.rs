@@ -194,4 +194,27 @@ fn only_the_route_whose_function_passed_its_reservation_is_blamed() {
         out.contains("routes:") && out.contains("POST /orders → orders-create"),
         "{out}"
     );
+
+    // The reports read the same from the results file.
+    let results = dir.path().join("r.json");
+    let md = stdout(&common::stampede(&[
+        "report",
+        results.to_str().unwrap(),
+        "--markdown",
+        "-",
+    ]));
+    assert!(
+        md.contains("| POST /orders | orders-create") && md.contains("| GET /orders | orders-list"),
+        "{md}"
+    );
+    let html = stdout(&common::stampede(&[
+        "report",
+        results.to_str().unwrap(),
+        "--html",
+        "-",
+    ]));
+    assert!(
+        html.contains("id=\"routes\"") && html.contains("quota check</h3>"),
+        "no routes section"
+    );
 }

@@ -453,6 +453,30 @@ fn quota_check(r: &Results) -> String {
             line(&s.message)
         );
     }
+    if !c.by_route.is_empty() {
+        out.push_str(
+            "| route | function | sent | throttled | check | onset |\n|---|---|--:|--:|---|---|\n",
+        );
+        for r in &c.by_route {
+            let what = match (&r.onset, &r.suspected_lambda_throttles) {
+                (Some(o), _) => o.explanation.clone(),
+                (None, Some(s)) => s.message.clone(),
+                (None, None) if r.throttled == 0 => "clean".into(),
+                (None, None) => format!("{} throttled", r.throttled),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&r.route),
+                cell(r.function.as_deref().unwrap_or("-")),
+                r.sent,
+                r.throttled,
+                if r.pass { "✅" } else { "❌" },
+                cell(&what)
+            );
+        }
+        out.push('\n');
+    }
     if !c.quotas.not_read.is_empty() {
         out.push_str("**Not read:**\n\n");
         for n in &c.quotas.not_read {

@@ -8,6 +8,7 @@
 mod checks;
 mod extras;
 mod flows;
+mod routes;
 mod run;
 
 use std::fmt::Write as _;
@@ -16,6 +17,7 @@ use super::{esc, sig3};
 pub use checks::{preflight, quota_check, thresholds};
 pub use extras::{cloudwatch, emulator, failures, lambda, probe};
 pub use flows::flows;
+pub use routes::routes;
 pub use run::{header, requests, retries, stages};
 
 fn percent(n: u64, of: u64) -> String {
