@@ -8,7 +8,7 @@ mod values;
 
 use clap::{Parser, Subcommand};
 
-pub use aws::{CloudWatchArgs, EmulateArgs, QuotasArgs};
+pub use aws::{ApiFlags, CloudWatchArgs, EmulateArgs, QuotasArgs};
 pub use files::{
     CompareArgs, CompletionsArgs, InitArgs, ManArgs, MergeArgs, ReportArgs, ReportOutputs,
     SchemaArgs, SchemaFormat,
