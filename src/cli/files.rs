@@ -162,7 +162,8 @@ pub struct InitArgs {
     #[command(flatten)]
     pub api: ApiFlags,
 
-    /// The target URL to write instead of the document's server or the recorded host.
+    /// The target URL to write instead of the document's server, the recorded host or the
+    /// --from-api URL.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 

@@ -6,7 +6,10 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::{keep_at_most, tidy_url, unique_names, Draft, DraftRequest};
-use crate::quotas::{ApiKind, IntegrationKind, LimitKey, NotRead, Quota, Quotas, RouteLimits};
+// The results format's types (the layer that fills them, `quotas`, is above this one).
+use stampede_results::cloudwatch::ApiKind;
+use stampede_results::quotas::{LimitKey, NotRead, Quota, Quotas};
+use stampede_results::routes::{IntegrationKind, RouteLimits};
 
 /// What a path parameter is sent as: the logical request's number, until a data file gives
 /// real ids.
@@ -342,7 +345,8 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quotas::{ApiMapped, QuotaSource};
+    use stampede_results::quotas::QuotaSource;
+    use stampede_results::routes::ApiMapped;
 
     fn quota(key: LimitKey, value: Option<f64>, action: &str) -> Quota {
         Quota {
