@@ -10,26 +10,14 @@ use super::values::{duration, whole_seconds};
 use crate::aws::AwsNames;
 use crate::quotas::ApiKind;
 
-#[derive(Args, Debug, Clone)]
+/// The API a command reads the map of, and where its calls go: `quotas` and
+/// `init --from-api` share them (an API Gateway URL names the rest).
+#[derive(Args, Debug, Clone, Default)]
 #[command(group(clap::ArgGroup::new("api_id").args(["rest_api_id", "http_api_id"])))]
-pub struct QuotasArgs {
+pub struct ApiFlags {
     /// AWS region [default: the URL's, else the AWS config chain].
     #[arg(long, env = "AWS_REGION", value_name = "REGION")]
     pub region: Option<String>,
-
-    /// Lambda function (name or ARN): its reserved concurrency.
-    #[arg(long, value_name = "NAME")]
-    pub function: Option<String>,
-
-    /// Alias or version of --function: its provisioned concurrency.
-    #[arg(long, requires = "function", value_name = "ALIAS")]
-    pub qualifier: Option<String>,
-
-    /// An API Gateway URL (https://ID.execute-api.REGION.amazonaws.com/STAGE/…): its API,
-    /// stage and region; prints the API's routes, their functions and the limits of each.
-    /// Nothing is sent to it.
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
 
     /// REST API id: the throttle of --stage and its routes.
     #[arg(long, requires = "stage", value_name = "ID")]
@@ -46,6 +34,44 @@ pub struct QuotasArgs {
     /// Send every AWS call here (the emulator, a local AWS stand-in).
     #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
+}
+
+impl ApiFlags {
+    /// The names the flags give (an empty --region is none), without a URL's.
+    pub fn names(&self) -> AwsNames {
+        let api_kind = match (&self.rest_api_id, &self.http_api_id) {
+            (Some(_), _) => Some(ApiKind::Rest),
+            (_, Some(_)) => Some(ApiKind::Http),
+            _ => None,
+        };
+        AwsNames {
+            region: self.region.clone().filter(|r| !r.is_empty()),
+            api_id: self.rest_api_id.clone().or(self.http_api_id.clone()),
+            stage: self.stage.clone(),
+            api_kind,
+            ..AwsNames::default()
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct QuotasArgs {
+    #[command(flatten)]
+    pub api: ApiFlags,
+
+    /// Lambda function (name or ARN): its reserved concurrency.
+    #[arg(long, value_name = "NAME")]
+    pub function: Option<String>,
+
+    /// Alias or version of --function: its provisioned concurrency.
+    #[arg(long, requires = "function", value_name = "ALIAS")]
+    pub qualifier: Option<String>,
+
+    /// An API Gateway URL (https://ID.execute-api.REGION.amazonaws.com/STAGE/…): its API,
+    /// stage and region; prints the API's routes, their functions and the limits of each.
+    /// Nothing is sent to it.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 
     /// Read the numbers from this quotas file (docs/quotas.md) instead of AWS.
     #[arg(long, value_name = "FILE")]
@@ -57,20 +83,12 @@ pub struct QuotasArgs {
 }
 
 impl QuotasArgs {
-    /// The names the flags give (an empty --region is none), without --url's.
+    /// The names the flags give, without --url's.
     pub fn names(&self) -> AwsNames {
-        let api_kind = match (&self.rest_api_id, &self.http_api_id) {
-            (Some(_), _) => Some(ApiKind::Rest),
-            (_, Some(_)) => Some(ApiKind::Http),
-            _ => None,
-        };
         AwsNames {
-            region: self.region.clone().filter(|r| !r.is_empty()),
             function: self.function.clone(),
             qualifier: self.qualifier.clone(),
-            api_id: self.rest_api_id.clone().or(self.http_api_id.clone()),
-            stage: self.stage.clone(),
-            api_kind,
+            ..self.api.names()
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::aws::ApiFlags;
 use super::values::duration;
 
 #[derive(Args, Debug, Clone)]
@@ -138,6 +139,7 @@ pub struct CompletionsArgs {
 
 #[derive(Args, Debug, Clone)]
 #[command(group(clap::ArgGroup::new("from").required(true).args(["from_openapi", "from_har", "from_api"])))]
+#[command(group(clap::ArgGroup::new("api_named").args(["rest_api_id", "http_api_id", "stage"]).multiple(true).requires("from_api")))]
 pub struct InitArgs {
     /// An OpenAPI 3.x or Swagger 2.0 document, JSON or YAML (an API Gateway export with
     /// `x-amazon-apigateway-integration` names each operation's function).
@@ -149,11 +151,19 @@ pub struct InitArgs {
     #[arg(long, value_name = "FILE")]
     pub from_har: Option<PathBuf>,
 
-    /// A deployed API Gateway API, read through its control plane (not built yet: exit 2).
+    /// A deployed API Gateway API: its URL (https://ID.execute-api.REGION.amazonaws.com/STAGE,
+    /// or a custom domain's with --rest-api-id or --http-api-id and --stage). Its routes,
+    /// their functions and limits are read through API Gateway's and Lambda's control
+    /// planes; nothing is sent to the URL.
     #[arg(long, value_name = "URL")]
     pub from_api: Option<String>,
 
-    /// The target URL to write instead of the document's server or the recorded host.
+    // The API of --from-api, as `quotas` names one.
+    #[command(flatten)]
+    pub api: ApiFlags,
+
+    /// The target URL to write instead of the document's server, the recorded host or the
+    /// --from-api URL.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 

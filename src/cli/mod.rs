@@ -8,7 +8,7 @@ mod values;
 
 use clap::{Parser, Subcommand};
 
-pub use aws::{CloudWatchArgs, EmulateArgs, QuotasArgs};
+pub use aws::{ApiFlags, CloudWatchArgs, EmulateArgs, QuotasArgs};
 pub use files::{
     CompareArgs, CompletionsArgs, InitArgs, ManArgs, MergeArgs, ReportArgs, ReportOutputs,
     SchemaArgs, SchemaFormat,
@@ -100,19 +100,26 @@ pub enum Command {
     /// Find the limit by experiment: steps of rising load, judged against an SLO, up and
     /// bisected to the knee, then set against the quotas (docs/probe.md).
     Probe(Box<ProbeArgs>),
-    /// Draft a starting scenario from an OpenAPI document or a HAR recording (docs/init.md).
+    /// Draft a starting scenario from an OpenAPI document, a HAR recording or a deployed
+    /// API Gateway API's routes (docs/init.md).
     #[command(after_help = "Examples:
   stampede init --from-openapi openapi.yaml --out api.toml
   stampede init --from-openapi export.json --url https://abc123.execute-api.us-east-1.amazonaws.com/prod
   stampede init --from-har session.har > session.toml
+  stampede init --from-api https://abc123.execute-api.us-east-1.amazonaws.com/prod --out api.toml
+  stampede init --from-api https://api.example.com/v1 --http-api-id abc123 --stage prod
 
 OpenAPI: one request per operation (named by operationId), path parameters as
 {{random_int 1 1000}}, a body from the examples or the schema, the auth header its security
 scheme names read from {{env.API_TOKEN}}, API Gateway's integration noted above each.
 HAR: one request per route (ids collapsed to {id}), weighted by how often it was recorded,
 on the most common host; static assets left out; cookies, Authorization, x-api-key and
-token-like values read from {{env.NAME}}, never written. Check the result with
-`stampede plan FILE`. Exit codes: 0 written · 2 bad input (the file and where in it).")]
+token-like values read from {{env.NAME}}, never written.
+API: one request per route of the API's map (as `stampede quotas --url` reads it), path
+parameters as {{seq}}, each commented with its integration, function and limits and the
+call that read each; calls that failed are listed in the header. Check the result with
+`stampede plan FILE`. Exit codes: 0 written · 2 bad input (the file and where in it; an API
+of which no route could be read, with the calls and why).")]
     Init(InitArgs),
     /// Serve the local API Gateway + Lambda emulator until Ctrl-C.
     Emulate(EmulateArgs),

@@ -1,13 +1,17 @@
-//! `stampede init`: reads an OpenAPI document or a HAR recording, drafts a scenario from it
-//! (`scenario::init`, pure) and writes it to stdout or `--out`. Sends nothing.
+//! `stampede init`: reads an OpenAPI document, a HAR recording or a deployed API's map
+//! (API Gateway's and Lambda's control planes), drafts a scenario from it
+//! (`scenario::init`, pure) and writes it to stdout or `--out`. Sends nothing to the API.
 
 use std::io::Write;
 use std::path::Path;
 
+use crate::aws::Aws;
 use crate::cli::InitArgs;
 use crate::error::{Error, Result};
 use crate::located::{read_user_text, Source};
-use crate::scenario::init::{self, har, openapi, DocumentError};
+use crate::pipeline::aws::api_aimed_at;
+use crate::quotas::aws::fetch_blocking;
+use crate::scenario::init::{self, api, har, openapi, DocumentError};
 
 /// The most an input file may hold: a HAR with its answers' bodies is often tens of MB.
 const INPUT_MAX: u64 = 256 << 20;
@@ -17,9 +21,13 @@ const HAR_FORM: &str = "a HAR file (JSON): {\"log\": {\"entries\": […]}}";
 
 pub fn init(args: &InitArgs) -> Result<i32> {
     if let Some(url) = &args.from_api {
-        return Err(Error::input(format!(
-            "--from-api {url}: not built yet: reading a deployed API's routes comes with `stampede quotas --url`'s route table\n  expected: --from-openapi FILE (export the API's definition: `aws apigateway get-export --parameters extensions=integrations --export-type oas30 …`) or --from-har FILE"
-        )));
+        let (names, at) = api_aimed_at(&args.api, Some(("--from-api", url)))?;
+        let quotas = fetch_blocking(Aws::shared()?, &names, &at);
+        let mut draft = api::from_api(&quotas, url)
+            .map_err(|why| Error::input(format!("--from-api {url}: {why}")))?;
+        retarget(&mut draft, args.url.as_deref(), "the API's URL");
+        let text = init::render(&draft, &api::origin(&quotas));
+        return finish(args, None, &text, draft.requests.len());
     }
     let (path, draft) = if let Some(path) = &args.from_openapi {
         let text = read(path)?;
@@ -33,13 +41,7 @@ pub fn init(args: &InitArgs) -> Result<i32> {
         let doc =
             init::parse_document(&text, false).map_err(|e| located(path, &text, e, HAR_FORM))?;
         let mut draft = har::from_har(&doc).map_err(|e| located(path, &text, e, HAR_FORM))?;
-        if let Some(url) = &args.url {
-            draft.about.push(format!(
-                "Sent to --url instead of the recorded host, {}.",
-                draft.url.as_deref().unwrap_or("")
-            ));
-            draft.url = Some(init::tidy_url(url));
-        }
+        retarget(&mut draft, args.url.as_deref(), "the recorded host");
         (path, draft)
     } else {
         unreachable!("clap requires one of --from-openapi, --from-har, --from-api")
@@ -49,12 +51,27 @@ pub fn init(args: &InitArgs) -> Result<i32> {
         |n| n.to_string_lossy().into_owned(),
     );
     let text = init::render(&draft, &name);
-    write(args, path, &text)?;
+    finish(args, Some(path), &text, draft.requests.len())
+}
+
+/// `--url` instead of the target the input gave (`what`), said in the header.
+fn retarget(draft: &mut init::Draft, url: Option<&str>, what: &str) {
+    if let Some(url) = url {
+        draft.about.push(format!(
+            "Sent to --url instead of {what}, {}.",
+            draft.url.as_deref().unwrap_or("")
+        ));
+        draft.url = Some(init::tidy_url(url));
+    }
+}
+
+/// Writes the scenario, and says where on stderr when it went to a file.
+fn finish(args: &InitArgs, input: Option<&Path>, text: &str, requests: usize) -> Result<i32> {
+    write(args, input, text)?;
     if let Some(out) = &args.out {
         eprintln!(
-            "wrote {} ({} requests); check it with `stampede plan {}`",
+            "wrote {} ({requests} requests); check it with `stampede plan {}`",
             out.display(),
-            draft.requests.len(),
             out.display()
         );
     }
@@ -84,7 +101,7 @@ fn located(path: &Path, text: &str, e: DocumentError, form: &str) -> Error {
 }
 
 /// stdout, or `--out`: never over an existing file without `--force`, never over the input.
-fn write(args: &InitArgs, input: &Path, text: &str) -> Result<()> {
+fn write(args: &InitArgs, input: Option<&Path>, text: &str) -> Result<()> {
     let Some(out) = &args.out else {
         let mut stdout = std::io::stdout().lock();
         return stdout
@@ -92,7 +109,7 @@ fn write(args: &InitArgs, input: &Path, text: &str) -> Result<()> {
             .and_then(|_| stdout.flush())
             .map_err(|e| Error::internal(format!("stdout: cannot write the scenario: {e}")));
     };
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), out.canonicalize()) {
+    if let (Some(Ok(a)), Ok(b)) = (input.map(Path::canonicalize), out.canonicalize()) {
         if a == b {
             return Err(Error::input(format!(
                 "--out {}: is the input file\n  expected: another file",

@@ -510,12 +510,18 @@ fn bad_input_files_are_exit_2_with_where_in_them() {
         .unwrap()
         .contains("name = \"GET /a\""));
 
-    let err = refused(&[
-        "init",
-        "--from-api",
-        "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
-    ]);
-    assert!(err.contains("not built yet"), "{err}");
+    // A URL that names no API, and no flag that does: refused before any call.
+    let err = refused(&["init", "--from-api", "https://api.example.com/prod"]);
+    assert!(
+        err.contains("not an API Gateway URL")
+            && err.contains("--rest-api-id or --http-api-id with --stage"),
+        "{err}"
+    );
+    let err = refused(&["init", "--from-openapi", &good, "--rest-api-id", "a1"]);
+    assert!(
+        err.contains("--from-api"),
+        "the API's flags go with it: {err}"
+    );
     refused(&["init"]);
 }
 

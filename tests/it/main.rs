@@ -25,6 +25,7 @@ mod faults;
 mod h1_codec;
 mod html_report;
 mod init;
+mod init_api;
 mod lambda_target;
 mod merge;
 mod mix;

@@ -4,6 +4,7 @@
 //! Every value taken from the file is written as template text that sends it as written
 //! (`{{` escaped), and secrets are never written: they become `{{env.NAME}}` placeholders.
 
+pub mod api;
 pub mod document;
 pub mod har;
 pub mod openapi;

@@ -18,7 +18,7 @@ pub fn render(draft: &Draft, from: &str) -> String {
     out.push_str(
         "#\n\
          # Edit before a real test: the target URL, the path parameters (ids stand in as\n\
-         # {{random_int …}} or {{uuid}}; a [data] file of real ids is better — docs/scenario.md,\n\
+         # {{random_int …}}, {{uuid}} or {{seq}}; a [data] file of real ids is better — docs/scenario.md,\n\
          # \"Templates and data\"), the request bodies, the weights, the stages and the thresholds.\n\
          # Check it without sending anything: `stampede plan THIS_FILE`.\n",
     );
