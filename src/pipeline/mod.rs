@@ -213,13 +213,20 @@ pub fn map_to_routes(scenario: &Scenario, quotas: &Quotas) -> (Vec<Routed>, Vec<
     if quotas.routes.is_empty() {
         return (Vec::new(), Vec::new());
     }
+    // The path below the target's URL (its stage, or a custom domain's base path): what
+    // the API's routes are written against.
+    let base = scenario.target.url.path().trim_end_matches('/');
     let requests: Vec<MixRequest> = mix
         .entries
         .iter()
         .map(|e| MixRequest {
             name: &e.name,
             method: e.method.as_str(),
-            path: &e.shown_path,
+            path: e
+                .shown_path
+                .strip_prefix(base)
+                .filter(|rest| rest.starts_with('/'))
+                .unwrap_or(&e.shown_path),
         })
         .collect();
     routes::map_requests(quotas, &requests)

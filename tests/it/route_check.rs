@@ -218,3 +218,78 @@ fn only_the_route_whose_function_passed_its_reservation_is_blamed() {
         "no routes section"
     );
 }
+
+/// The emulator outside the run: stampede sees only a URL and a quotas file whose
+/// `[[routes]]` say what the API is, so the route check is had from the file — and still
+/// lands on the one route whose function the emulator throttled.
+#[test]
+fn a_quotas_files_routes_are_checked_against_an_api_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = write(
+        dir.path(),
+        "emulator.toml",
+        r#"
+api = "rest"
+cold_start = "0ms"
+duration = "200ms"
+
+[[routes]]
+route = "POST /orders"
+function = "orders-create"
+
+[[routes]]
+route = "GET /orders/{id}"
+function = "orders-get"
+
+[functions.orders-create]
+reserved_concurrency = 5
+
+[functions.orders-get]
+memory = 256
+"#,
+    );
+    let config = stampede_emulator::config::load(&settings).unwrap();
+    let emulator = common::start_emulator(config);
+    let quotas = write(
+        dir.path(),
+        "quotas.toml",
+        "lambda_concurrent_executions = 1000\n\n[[routes]]\nroute = \"POST /orders\"\nfunction = \"orders-create\"\nfunction_reserved_concurrency = 5\n\n[[routes]]\nroute = \"GET /orders/{id}\"\nfunction = \"orders-get\"\n",
+    );
+    let s = write(
+        dir.path(),
+        "mix.toml",
+        &format!(
+            "[target]\nurl = \"http://{}/prod\"\n\n[[requests]]\nname = \"create\"\nmethod = \"POST\"\npath = \"/orders\"\nbody = \"{{}}\"\n\n[[requests]]\nname = \"get\"\npath = \"/orders/{{{{seq}}}}\"\n\n[retry]\nmax_attempts = 1\n\n[[stages]]\nkind = \"constant\"\nrate = 80\nduration = \"2s\"\n",
+            emulator.addr
+        ),
+    );
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &[
+            "run",
+            s.to_str().unwrap(),
+            "--quotas",
+            quotas.to_str().unwrap(),
+        ],
+        1,
+    );
+    let stats = emulator.stats();
+    let refused = |name: &str| {
+        let f = stats.functions.iter().find(|f| f.name == name).unwrap();
+        f.throttled_reserved + f.throttled_account + f.throttled_scaling
+    };
+    assert!(refused("orders-create") > 0, "{stats:?}");
+    assert_eq!(refused("orders-get"), 0, "{stats:?}");
+    let create = route(&r, "POST /orders");
+    assert_eq!(
+        create["throttled"].as_u64(),
+        Some(refused("orders-create")),
+        "{create:#}"
+    );
+    assert_eq!(create["pass"], false);
+    let get = route(&r, "GET /orders/{id}");
+    assert_eq!(get["throttled"], 0);
+    assert_eq!(get["pass"], true);
+    assert_eq!(get["requests"], serde_json::json!(["get"]));
+}

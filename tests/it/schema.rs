@@ -254,10 +254,46 @@ fn the_quotas_schema_allows_exactly_the_keys_the_quotas_file_reads() {
         .cloned()
         .collect();
     for key in &allowed {
-        let text = format!("{key} = 1\n");
+        // `routes` is an array of tables; every other key a number.
+        let text = if key == "routes" {
+            "[[routes]]\nroute = \"GET /\"\n".to_string()
+        } else {
+            format!("{key} = 1\n")
+        };
         let parsed = stampede::quotas::file::parse(Path::new("q.toml"), &text);
         assert!(parsed.is_ok(), "{key}: {:?}", parsed.err());
     }
+    // And a route's table: exactly the keys a [[routes]] entry takes.
+    let route = &schema["properties"]["routes"]["items"]["properties"];
+    for key in route.as_object().unwrap().keys() {
+        let value = if ["route", "function", "qualifier"].contains(&key.as_str()) {
+            "\"GET /\"".to_string()
+        } else {
+            "1".to_string()
+        };
+        let text = if key == "route" {
+            "[[routes]]\nroute = \"GET /\"\n".to_string()
+        } else {
+            format!("[[routes]]\nroute = \"GET /\"\n{key} = {value}\n")
+        };
+        let parsed = stampede::quotas::file::parse(Path::new("q.toml"), &text);
+        assert!(parsed.is_ok(), "routes.{key}: {:?}", parsed.err());
+    }
+    let stray = "[[routes]]\nroute = \"GET /\"\nzz_stray = 1\n";
+    let e = stampede::quotas::file::parse(Path::new("q.toml"), stray).unwrap_err();
+    let listed: BTreeSet<String> = e
+        .message
+        .split("one of ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(str::to_string)
+        .collect();
+    let in_schema: BTreeSet<String> = route.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(in_schema, listed);
     let e = stampede::quotas::file::parse(Path::new("q.toml"), "zz_stray = 1\n").unwrap_err();
     let listed: BTreeSet<String> = e
         .message
