@@ -105,8 +105,21 @@ fn by_rate_the_knee_is_the_reservation_at_the_handlers_time() {
         ],
     );
     assert_eq!(code, Some(0), "{p}");
-    let e = error_pct(&p, 400.0, "rate vs reserved 20 at 50 ms");
-    assert!((-20.0..=5.0).contains(&e), "{p}");
+    // The ceiling the emulator gave is 20 over the time it held each invocation, which a
+    // busy machine stretches past 50 ms: as the client measured it, at most the p99 of the
+    // last step that ran clean.
+    let held_ms = p["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["verdict"] == "good")
+        .last()
+        .and_then(|s| s["p99_ms"].as_f64())
+        .unwrap_or_else(|| panic!("no clean step: {p}"));
+    let held = (20.0 * 1000.0 / held_ms).min(400.0);
+    let e = error_pct(&p, held, "rate vs reserved 20 at the handler's held time");
+    assert!((-15.0..=10.0).contains(&e), "held {held_ms} ms: {p}");
+    assert!(knee(&p) <= 420.0, "never past 20 at 50 ms: {p}");
     assert_eq!(p["limit"], "function_reserved_concurrency");
 }
 
