@@ -14,6 +14,35 @@ use stampede_results::quota_check::{LimitCheck, Preflight};
 /// The unreserved pool's checks are of these, together.
 pub const UNRESERVED: &str = "functions without reserved concurrency";
 
+/// One planned figure against one limit's reading, for a route or a function.
+fn against(stage: &str, q: &Quota, measure: &str, planned: f64, of: Of) -> Option<LimitCheck> {
+    let value = q.value.filter(|_| planned > 0.0)?;
+    let (route, function) = match of {
+        Of::Route(r) => (Some(r.to_string()), None),
+        Of::Function(f) => (None, Some(f.to_string())),
+    };
+    Some(LimitCheck {
+        stage: stage.to_string(),
+        limit: q.key,
+        measure: measure.into(),
+        planned,
+        value,
+        headroom: value - planned,
+        percent: percent(planned, value),
+        exceeded: planned > value,
+        source: q.source.describe(),
+        route,
+        function,
+    })
+}
+
+/// Whose share a check is of.
+#[derive(Clone, Copy)]
+enum Of<'a> {
+    Route(&'a str),
+    Function(&'a str),
+}
+
 /// Adds the routes' and functions' checks to `preflight`; `shares`: each request's share
 /// of the logical requests, by name.
 pub fn check_routes(
@@ -32,20 +61,7 @@ pub fn check_routes(
             let s = share(g);
             let check = |limit: LimitKey, measure: &str, planned: f64| {
                 let q = route.quotas.iter().find(|q| q.key == limit)?;
-                let value = q.value.filter(|_| planned > 0.0)?;
-                Some(LimitCheck {
-                    stage: stage.name.clone(),
-                    limit,
-                    measure: measure.into(),
-                    planned,
-                    value,
-                    headroom: value - planned,
-                    percent: percent(planned, value),
-                    exceeded: planned > value,
-                    source: q.source.describe(),
-                    route: Some(route.route.clone()),
-                    function: None,
-                })
+                against(&stage.name, q, measure, planned, Of::Route(&route.route))
             };
             if let Some(rate) = stage.peak_rate {
                 let rate = (rate * s * 10.0).round() / 10.0;
@@ -70,47 +86,27 @@ pub fn check_routes(
         let mut pooled = 0.0;
         for (name, (s, reserved)) in &functions {
             match reserved {
-                Some(q) => {
-                    let (planned, value) = (concurrency(*s), q.value.unwrap_or(0.0));
-                    if planned > 0.0 {
-                        checks.push(LimitCheck {
-                            stage: stage.name.clone(),
-                            limit: LimitKey::FunctionReservedConcurrency,
-                            measure: "concurrency".into(),
-                            planned,
-                            value,
-                            headroom: value - planned,
-                            percent: percent(planned, value),
-                            exceeded: planned > value,
-                            source: q.source.describe(),
-                            route: None,
-                            function: Some(name.clone()),
-                        });
-                    }
-                }
+                Some(q) => checks.extend(against(
+                    &stage.name,
+                    q,
+                    "concurrency",
+                    concurrency(*s),
+                    Of::Function(name),
+                )),
                 None => pooled += s,
             }
         }
         let pool = quotas
             .quota(LimitKey::LambdaUnreservedConcurrency)
             .or_else(|| quotas.quota(LimitKey::LambdaConcurrentExecutions));
-        if let (Some(q), true) = (pool, pooled > 0.0) {
-            let (planned, value) = (concurrency(pooled), q.value.unwrap_or(0.0));
-            if q.value.is_some() && planned > 0.0 {
-                checks.push(LimitCheck {
-                    stage: stage.name.clone(),
-                    limit: q.key,
-                    measure: "concurrency".into(),
-                    planned,
-                    value,
-                    headroom: value - planned,
-                    percent: percent(planned, value),
-                    exceeded: planned > value,
-                    source: q.source.describe(),
-                    route: None,
-                    function: Some(UNRESERVED.into()),
-                });
-            }
+        if let Some(q) = pool {
+            checks.extend(against(
+                &stage.name,
+                q,
+                "concurrency",
+                concurrency(pooled),
+                Of::Function(UNRESERVED),
+            ));
         }
     }
     preflight.exceeded |= checks.iter().any(|c| c.exceeded);

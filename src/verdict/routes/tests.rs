@@ -100,6 +100,24 @@ fn requests_select_routes_by_precedence_past_the_stage_and_templates() {
     assert_eq!(routed.last().unwrap().requests, vec!["health"]);
 }
 
+/// A run against the orders API's REST stage, of `timeline`'s length.
+fn seen_of(timeline: &[TimelinePoint], peak_in_flight: u64) -> RunSeen<'_> {
+    RunSeen {
+        timeline,
+        peak_in_flight,
+        bursts: Vec::new(),
+        front: Front::ApiGateway,
+        names: AwsNames {
+            api_id: Some("abc123".into()),
+            stage: Some("prod".into()),
+            ..AwsNames::default()
+        },
+        api: Some(ApiKind::Rest),
+        counted: Default::default(),
+        route: None,
+    }
+}
+
 /// A request's seconds: (sent, in flight, throttled as `kind`).
 fn seconds(kind: &str, s: &[(u64, u64, u64)]) -> RequestResult {
     RequestResult {
@@ -159,20 +177,7 @@ fn only_the_route_whose_function_reached_its_reservation_has_an_onset() {
             ..TimelinePoint::default()
         })
         .collect();
-    let seen = RunSeen {
-        timeline: &timeline,
-        peak_in_flight: 143,
-        bursts: Vec::new(),
-        front: Front::ApiGateway,
-        names: AwsNames {
-            api_id: Some("abc123".into()),
-            stage: Some("prod".into()),
-            ..AwsNames::default()
-        },
-        api: Some(ApiKind::Rest),
-        counted: Default::default(),
-        route: None,
-    };
+    let seen = seen_of(&timeline, 143);
     let (routed, _) = map_requests(
         &q,
         &mix(&[
@@ -239,16 +244,7 @@ fn a_route_throttle_is_the_routes_bucket_and_its_step_names_the_method() {
             ..TimelinePoint::default()
         })
         .collect();
-    let seen = RunSeen {
-        timeline: &timeline,
-        peak_in_flight: 2,
-        bursts: Vec::new(),
-        front: Front::ApiGateway,
-        names: AwsNames::default(),
-        api: Some(ApiKind::Rest),
-        counted: Default::default(),
-        route: None,
-    };
+    let seen = seen_of(&timeline, 2);
     let routed = vec![Routed {
         route: 2,
         requests: vec!["list".into()],
