@@ -8,7 +8,7 @@ use aws_smithy_types::DateTime;
 use cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 
 use super::minutes::Datapoints;
-use super::query::{ApiKind, ApiRef, MetricQuery, Window};
+use super::query::{ApiKind, ApiRef, Asked, Window};
 use crate::aws::{Aws, Calls, Endpoint};
 use crate::quotas::failure::{of_sdk_error, Failure};
 
@@ -28,6 +28,9 @@ pub struct Fetcher {
 
 /// GetMetricData answers at most this many datapoints a page; more come with a token.
 const MAX_PAGES: usize = 20;
+
+/// GetMetricData takes at most this many queries a call.
+const MAX_QUERIES: usize = 500;
 
 impl Fetcher {
     /// The clients for `region` (`None`: the chain's) at `at`.
@@ -83,20 +86,32 @@ impl Fetcher {
         }
     }
 
-    /// Every query's datapoints over `window`, oldest first.
-    pub async fn read(
-        &self,
-        window: &Window,
-        queries: &[MetricQuery],
-    ) -> Result<Datapoints, Unread> {
+    /// Every query's datapoints over `window`, oldest first: up to [`MAX_QUERIES`] a call.
+    pub async fn read(&self, window: &Window, queries: &[Asked<'_>]) -> Result<Datapoints, Unread> {
         let mut points = Datapoints::new();
         let built: Vec<MetricDataQuery> = queries.iter().map(|q| data_query(q, window)).collect();
+        for batch in built.chunks(MAX_QUERIES) {
+            self.read_batch(window, batch, &mut points).await?;
+        }
+        for series in points.values_mut() {
+            series.sort_by_key(|p| p.0);
+        }
+        Ok(points)
+    }
+
+    /// One call's queries, page by page, into `points`.
+    async fn read_batch(
+        &self,
+        window: &Window,
+        batch: &[MetricDataQuery],
+        points: &mut Datapoints,
+    ) -> Result<(), Unread> {
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let page = self
                 .cloudwatch
                 .get_metric_data()
-                .set_metric_data_queries(Some(built.clone()))
+                .set_metric_data_queries(Some(batch.to_vec()))
                 .start_time(DateTime::from_secs(window.start))
                 .end_time(DateTime::from_secs(window.end))
                 .scan_by(ScanBy::TimestampAscending)
@@ -129,14 +144,11 @@ impl Fetcher {
                 break;
             }
         }
-        for series in points.values_mut() {
-            series.sort_by_key(|p| p.0);
-        }
-        Ok(points)
+        Ok(())
     }
 }
 
-fn data_query(q: &MetricQuery, window: &Window) -> MetricDataQuery {
+fn data_query(q: &Asked, window: &Window) -> MetricDataQuery {
     let dimensions = q
         .dimensions
         .iter()
@@ -148,7 +160,7 @@ fn data_query(q: &MetricQuery, window: &Window) -> MetricDataQuery {
         window.period_s
     };
     MetricDataQuery::builder()
-        .id(&q.id)
+        .id(q.id)
         .metric_stat(
             MetricStat::builder()
                 .metric(

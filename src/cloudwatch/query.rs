@@ -71,6 +71,31 @@ pub struct MetricQuery {
     pub whole: bool,
 }
 
+impl MetricQuery {
+    pub fn asked(&self) -> Asked<'_> {
+        Asked {
+            id: &self.id,
+            namespace: self.namespace,
+            metric: self.metric,
+            dimensions: &self.dimensions,
+            stat: self.stat,
+            whole: self.whole,
+        }
+    }
+}
+
+/// One metric as GetMetricData is asked for it, whatever its answer is read into.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Asked<'a> {
+    pub id: &'a str,
+    pub namespace: &'a str,
+    pub metric: &'a str,
+    pub dimensions: &'a [(String, String)],
+    pub stat: &'a str,
+    /// One period as long as the window, or the window's periods.
+    pub whole: bool,
+}
+
 /// A field of [`ServerMinute`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {

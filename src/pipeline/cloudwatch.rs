@@ -5,9 +5,10 @@
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use crate::aws::{Aws, AwsNames, Endpoint};
+use crate::cloudwatch::by_route;
 use crate::cloudwatch::fetch::{Fetcher, Unread};
 use crate::cloudwatch::minutes::{client_minutes, rfc3339, server_minutes, side_by_side};
-use crate::cloudwatch::query::{function_name, queries, MetricTarget, Window};
+use crate::cloudwatch::query::{function_name, queries, Asked, MetricQuery, MetricTarget, Window};
 use crate::cloudwatch::{CloudWatch, ServerMinute};
 use crate::report::cloudwatch::WaitBar;
 use crate::results::{AwsTarget, Results};
@@ -79,6 +80,10 @@ pub fn read(aws: &Aws, results: &Results, reading: &Reading, quiet: bool) -> Clo
     }
     if matches!(cw.status.as_str(), "read" | "incomplete") {
         cw.findings = verdict::cloudwatch::findings(&cw, &window, started, &results.quota_check);
+        cw.findings.extend(verdict::cloudwatch_routes::findings(
+            &cw.by_function,
+            &results.quota_check.by_route,
+        ));
     }
     cw
 }
@@ -138,6 +143,13 @@ async fn side(
         &results.histograms.seconds,
     );
     let asked = queries(target);
+    // The quota check's routes: each function's and route's totals, in the same calls.
+    let per_route = by_route::plan(target.api.as_ref(), &results.quota_check.by_route);
+    let all: Vec<Asked> = asked
+        .iter()
+        .map(MetricQuery::asked)
+        .chain(per_route.queries.iter().map(by_route::RouteQuery::asked))
+        .collect();
     let poll =
         (Duration::from_secs(reading.period_s) / 4).clamp(Duration::from_millis(250), MAX_POLL);
     let began = Instant::now();
@@ -152,8 +164,8 @@ async fn side(
         }
     };
     tokio::pin!(stop);
-    let (server, unsettled) = loop {
-        let points = fetcher.read(window, &asked).await?;
+    let (server, unsettled, points) = loop {
+        let points = fetcher.read(window, &all).await?;
         let server = server_minutes(window, &asked, &points);
         let unsettled = not_arrived(&server.0);
         // Settled: everything the client sent is counted (in whichever period: a second at
@@ -161,11 +173,11 @@ async fn side(
         let counted = client.1.sent > 0 && enough(target, client.1.sent, &summed(&server.0));
         if unsettled.is_empty() || counted {
             let unsettled = if counted { Vec::new() } else { unsettled };
-            break (server, unsettled);
+            break (server, unsettled, points);
         }
         let waited = began.elapsed();
         if unsettled.is_empty() || waited >= reading.wait {
-            break (server, unsettled);
+            break (server, unsettled, points);
         }
         let mut waiting_for: Vec<String> = unsettled
             .iter()
@@ -190,10 +202,10 @@ async fn side(
                 if let Some(b) = bar.take() { b.finish(); }
                 eprintln!("CloudWatch: wait skipped ({}); minutes not yet in are marked incomplete", signal.name());
                 // What is in so far, read once more.
-                let points = fetcher.read(window, &asked).await?;
+                let points = fetcher.read(window, &all).await?;
                 let server = server_minutes(window, &asked, &points);
                 let unsettled = not_arrived(&server.0);
-                break (server, unsettled);
+                break (server, unsettled, points);
             }
         }
     };
@@ -202,6 +214,16 @@ async fn side(
     }
     cw.waited_s = (began.elapsed().as_secs_f64() * 10.0).round() / 10.0;
     let no_data = server.0.iter().all(ServerMinute::is_empty) && server.1.is_empty();
+    let stage_counted = server.1.api_count.is_some();
+    (cw.by_function, cw.by_route) = by_route::read(&per_route, &points);
+    cw.not_read.extend(per_route.not_asked);
+    if let Some(api) = &target.api {
+        cw.not_read.extend(by_route::detailed_metrics_off(
+            api,
+            &cw.by_route,
+            stage_counted,
+        ));
+    }
     let (minutes, total) = side_by_side(window, client, server);
     cw.incomplete = unsettled
         .iter()

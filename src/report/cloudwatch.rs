@@ -297,6 +297,7 @@ pub fn render(cw: &CloudWatch) -> String {
             cw.waited_s
         );
     }
+    out.push_str(&super::cloudwatch_routes::render(cw));
     for f in &cw.findings {
         let _ = writeln!(out, "  {}", f.message);
     }
@@ -349,6 +350,7 @@ pub fn markdown(cw: &CloudWatch) -> String {
             cw.waited_s
         );
     }
+    out.push_str(&super::cloudwatch_routes::markdown(cw));
     if !cw.findings.is_empty() {
         let _ = writeln!(out);
         for f in &cw.findings {

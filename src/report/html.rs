@@ -422,6 +422,7 @@ mod tests {
             total: Minute::default(),
             not_read: Vec::new(),
             findings: Vec::new(),
+            ..CloudWatch::default()
         });
         let d = data_of(&render(&r));
         for label in ["sent", "ok", "throttled", "other errors"] {

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod cloudwatch;
+pub mod cloudwatch_routes;
 pub mod compare;
 pub mod flows;
 pub mod html;

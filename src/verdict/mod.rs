@@ -2,6 +2,7 @@
 
 mod buckets;
 pub mod cloudwatch;
+pub mod cloudwatch_routes;
 pub mod cost;
 pub mod descriptors;
 mod environments;

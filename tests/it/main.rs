@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod cloudwatch;
+mod cloudwatch_routes;
 mod compare;
 mod connections;
 mod control_plane;

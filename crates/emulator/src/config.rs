@@ -106,6 +106,9 @@ pub struct EmulatorConfig {
     pub metrics_period: Duration,
     /// How long after its last request a period's datapoints appear (CloudWatch's lag).
     pub metrics_delay: Duration,
+    /// Each route's own API Gateway series (`Resource`, `Method`), as a stage with detailed
+    /// CloudWatch metrics on publishes; off, only the stage's.
+    pub detailed_metrics: bool,
     /// An API with routes (`[[emulator.routes]]`), each to one of `functions`; none: one
     /// function answers every path.
     pub routes: Vec<RouteConfig>,
@@ -144,6 +147,7 @@ impl Default for EmulatorConfig {
             deny: Vec::new(),
             metrics_period: Duration::from_secs(60),
             metrics_delay: Duration::ZERO,
+            detailed_metrics: true,
             routes: Vec::new(),
             functions: Vec::new(),
         }
@@ -151,6 +155,12 @@ impl Default for EmulatorConfig {
 }
 
 impl EmulatorConfig {
+    /// Whether its stage has detailed metrics on, as GetStage says: per-method series are
+    /// published for an API with routes and `detailed_metrics`.
+    pub fn publishes_route_metrics(&self) -> bool {
+        self.detailed_metrics && !self.routes.is_empty()
+    }
+
     /// The handler time of an invocation drawn as `drawn` that found `busy` in flight.
     pub fn handler_time(&self, drawn: Duration, busy: u64) -> Duration {
         self.slowdown.map_or(drawn, |s| s.handler(drawn, busy))
@@ -271,6 +281,10 @@ pub struct RawEmulator {
     /// (default "0s"; AWS takes a minute or more).
     #[schemars(with = "Option<DurationOrZero>")]
     metrics_delay: Option<Spanned<Value>>,
+    /// Publish each route's own API Gateway metrics (`Resource`, `Method`), as a stage with
+    /// detailed CloudWatch metrics on does (default true; AWS's stages have them off until
+    /// turned on).
+    detailed_metrics: Option<bool>,
     /// The API's routes, each to a function of [emulator.functions] (default none: one
     /// function answers every path).
     #[schemars(with = "Option<Vec<api_map::RawRoute>>")]
@@ -492,6 +506,9 @@ pub fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
     }
     if let Some(v) = &raw.metrics_delay {
         c.metrics_delay = src.duration_or_zero(v, "metrics_delay")?;
+    }
+    if let Some(on) = raw.detailed_metrics {
+        c.detailed_metrics = on;
     }
     c.seed = raw.seed;
     for action in raw.deny.iter().flatten() {

@@ -408,7 +408,7 @@ pub fn api_gateway(c: &EmulatorConfig, path: &str) -> Reply {
     let mut method_settings = match (c.stage_rate, c.stage_burst) {
         (Some(rate), Some(burst)) => json!({
             "*/*": {
-                "metricsEnabled": false,
+                "metricsEnabled": c.publishes_route_metrics(),
                 "throttlingBurstLimit": burst,
                 "throttlingRateLimit": rate,
                 "cachingEnabled": false,

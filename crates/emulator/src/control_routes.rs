@@ -167,7 +167,7 @@ pub fn method_settings(c: &EmulatorConfig, settings: &mut Map<String, Value>) {
             settings.insert(
                 method_settings_key(&r.pattern),
                 json!({
-                    "metricsEnabled": false,
+                    "metricsEnabled": c.publishes_route_metrics(),
                     "throttlingBurstLimit": burst,
                     "throttlingRateLimit": rate,
                     "cachingEnabled": false
@@ -238,7 +238,7 @@ pub fn get_integrations(c: &EmulatorConfig) -> Value {
 /// `GET /v2/apis/{id}/stages/{stage}`: the stage throttle as `defaultRouteSettings`,
 /// each route's as `routeSettings`.
 pub fn get_stage_v2(c: &EmulatorConfig) -> Value {
-    let mut default = json!({ "detailedMetricsEnabled": false });
+    let mut default = json!({ "detailedMetricsEnabled": c.publishes_route_metrics() });
     if let (Some(rate), Some(burst)) = (c.stage_rate, c.stage_burst) {
         default["throttlingRateLimit"] = json!(rate);
         default["throttlingBurstLimit"] = json!(burst);
@@ -251,7 +251,7 @@ pub fn get_stage_v2(c: &EmulatorConfig) -> Value {
             Some((
                 r.pattern.to_string(),
                 json!({
-                    "detailedMetricsEnabled": false,
+                    "detailedMetricsEnabled": c.publishes_route_metrics(),
                     "throttlingRateLimit": rate,
                     "throttlingBurstLimit": burst
                 }),

@@ -69,6 +69,8 @@ pub struct Metrics {
     stage: String,
     function: String,
     qualifier: String,
+    /// The stage publishes each method's series (detailed metrics on).
+    detailed: bool,
     reserved: Option<u64>,
     provisioned: Option<u64>,
     periods: Periods,
@@ -118,6 +120,7 @@ impl Metrics {
             stage: c.stage.clone(),
             function: c.function.clone(),
             qualifier: c.qualifier.clone(),
+            detailed: c.detailed_metrics,
             reserved: c.reserved_concurrency,
             provisioned: c.provisioned_concurrency,
             periods: BTreeMap::new(),
@@ -169,7 +172,8 @@ impl Metrics {
         latency: Duration,
         integration: Option<Duration>,
     ) {
-        if self.api == ApiMode::FunctionUrl {
+        // Without detailed metrics, API Gateway publishes no per-method series.
+        if self.api == ApiMode::FunctionUrl || !self.detailed {
             return;
         }
         let periods = self
@@ -321,8 +325,9 @@ impl Metrics {
         series.map(|s| (s, &self.periods))
     }
 
-    /// A series of one function of an API with routes (`FunctionName`), or of one method
-    /// (`ApiName` (REST) or `ApiId` (HTTP API), `Stage`, `Resource`, `Method`).
+    /// A series of one function of an API with routes (`FunctionName`, or with `Resource` =
+    /// `name:qualifier`: the routes invoke the alias), or of one method (`ApiName` (REST)
+    /// or `ApiId` (HTTP API), `Stage`, `Resource`, `Method`).
     fn own_series<'d>(
         &self,
         m: &MetricName,
@@ -334,8 +339,14 @@ impl Metrics {
             return None;
         }
         match m.namespace {
-            "AWS/Lambda" if m.dimensions.len() == 1 => {
-                let periods = self.functions.get(dim("FunctionName")?)?;
+            "AWS/Lambda" if matches!(m.dimensions.len(), 1 | 2) => {
+                let name = dim("FunctionName")?;
+                if m.dimensions.len() == 2
+                    && dim("Resource")? != format!("{name}:{}", self.qualifier)
+                {
+                    return None;
+                }
+                let periods = self.functions.get(name)?;
                 let series = match m.name {
                     "Invocations" => Series::Count(|p| p.invocations, Itself),
                     "Throttles" => Series::Count(|p| p.throttles, InvocationRequests),
@@ -569,6 +580,57 @@ mod tests {
             vec![(600.0, 1.0)]
         );
         assert_eq!(get(method("/orders", "GET", "Count")), vec![]);
+    }
+
+    #[test]
+    fn a_route_functions_alias_has_its_series_and_methods_need_detailed_metrics() {
+        let c = EmulatorConfig {
+            detailed_metrics: false,
+            ..EmulatorConfig::default()
+        };
+        let mut m = Metrics::new(&c);
+        m.function_throttled("orders-create", at(600));
+        m.method_request(
+            ("/orders", "POST"),
+            at(600),
+            500,
+            Duration::from_millis(1),
+            None,
+        );
+        let now = at(10_000);
+        let throttles = |resource: &'static str| {
+            m.datapoints(
+                &lambda(
+                    "Throttles",
+                    vec![("FunctionName", "orders-create"), ("Resource", resource)],
+                ),
+                "Sum",
+                (600.0, 660.0, 60),
+                now,
+                true,
+            )
+            .unwrap()
+        };
+        // The routes invoke the alias `qualifier`: its series is the function's.
+        assert_eq!(throttles("orders-create:live"), vec![(600.0, 1.0)]);
+        assert_eq!(throttles("orders-create:7"), vec![]);
+        let name = api_name(&c);
+        let count = MetricName {
+            namespace: "AWS/ApiGateway",
+            name: "Count",
+            dimensions: vec![
+                ("ApiName", name.as_str()),
+                ("Stage", "prod"),
+                ("Resource", "/orders"),
+                ("Method", "POST"),
+            ],
+        };
+        assert_eq!(
+            m.datapoints(&count, "Sum", (600.0, 660.0, 60), now, true)
+                .unwrap(),
+            vec![],
+            "no per-method series without detailed metrics"
+        );
     }
 
     #[test]

@@ -63,6 +63,57 @@ pub struct CloudWatch {
     /// What the server's numbers say about the client's guesses.
     #[serde(default)]
     pub findings: Vec<ServerFinding>,
+    /// With the quota check per route: each function its routes reach, over the window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_function: Vec<FunctionCounted>,
+    /// With the quota check per route: each route's own API metrics (published only with
+    /// the stage's detailed metrics on) beside what the client saw on it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_route: Vec<RouteCounted>,
+}
+
+/// One function of the API's routes: what Lambda counted over the whole window, beside
+/// what the client saw on the routes that reach it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FunctionCounted {
+    /// `name`, or `name:qualifier` when its routes invoke an alias or version (read with
+    /// `Resource`).
+    pub function: String,
+    /// The routes that reach it (`POST /orders`).
+    pub routes: Vec<String>,
+    /// The client's attempts on those routes, and those throttled (429s and suspected
+    /// Lambda throttles).
+    pub client_sent: u64,
+    pub client_throttled: u64,
+    /// `Invocations`, `Throttles` (Sum) and `ConcurrentExecutions` (Maximum); absent: no
+    /// datapoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocations: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttles: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrent_max: Option<f64>,
+}
+
+/// One route: what API Gateway counted on its method over the whole window, beside what
+/// the client saw.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RouteCounted {
+    /// `METHOD /path` as the API defines it.
+    pub route: String,
+    /// Its function (`name:qualifier`), for a Lambda integration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    pub client_sent: u64,
+    pub client_throttled: u64,
+    /// `Count`, `4XXError`/`4xx`, `5XXError`/`5xx` (Sum) by `Resource` and `Method`;
+    /// absent: no datapoint (the stage's detailed metrics off, or nothing counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors_4xx: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors_5xx: Option<f64>,
 }
 
 /// One period, both sides.
@@ -154,7 +205,8 @@ impl ServerMinute {
 }
 
 /// One thing the server's numbers say: "confirmed", "not_confirmed", "limit_checked",
-/// "limit_not_reached", "other_traffic", "time_split", "lost".
+/// "limit_not_reached", "other_traffic", "time_split", "lost"; per function of the
+/// routes: "route_confirmed", "route_not_confirmed", "route_other_traffic".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServerFinding {
     pub kind: String,
