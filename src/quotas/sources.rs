@@ -99,13 +99,15 @@ pub fn resolve(
 }
 
 /// What the emulator's control plane is asked about: its own function, API and stage.
-/// A function URL has no API in front, so none is named.
+/// A function URL has no API in front, so none is named; an API with routes has a function
+/// per route (its map names them), so no one function is.
 fn emulator_names(c: &EmulatorConfig) -> AwsNames {
     let api = c.api != ApiMode::FunctionUrl;
+    let one_function = c.routes.is_empty();
     AwsNames {
         region: Some(c.region.clone()),
-        function: Some(c.function.clone()),
-        qualifier: Some(c.qualifier.clone()),
+        function: one_function.then(|| c.function.clone()),
+        qualifier: one_function.then(|| c.qualifier.clone()),
         api_id: api.then(|| c.rest_api_id.clone()),
         stage: api.then(|| c.stage.clone()),
         api_kind: match c.api {
