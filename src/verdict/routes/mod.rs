@@ -58,7 +58,10 @@ pub fn check_routes(
 
 /// Sets the routes' checks into the run's: a finding per route whose throttling began
 /// (naming the routes that stayed clean), their next steps after the run's, and the pass.
-pub fn add_routes(check: &mut QuotaCheck, routes: Vec<RouteCheck>) {
+pub fn add_routes(check: &mut QuotaCheck, mut routes: Vec<RouteCheck>) {
+    for r in &mut routes {
+        whole_runs_bucket(check, r);
+    }
     let clean: Vec<String> = routes
         .iter()
         .filter(|r| r.throttled == 0 && r.sent > 0)
@@ -116,6 +119,34 @@ pub fn add_routes(check: &mut QuotaCheck, routes: Vec<RouteCheck>) {
     explain_by_route(check, &routes);
     check.pass &= routes.iter().all(|r| r.pass);
     check.by_route = routes;
+}
+
+/// A route whose 429s were API Gateway's and which no limit of its own explains, in a run
+/// whose onset the stage's or the account's bucket explains: that bucket refused it too
+/// (a route's view leaves the whole run's buckets to the whole run's check).
+fn whole_runs_bucket(check: &QuotaCheck, r: &mut RouteCheck) {
+    use crate::quotas::LimitKey as K;
+    let Some(limit) = check.onset.as_ref().and_then(|o| o.limit) else {
+        return;
+    };
+    if ![K::StageRate, K::StageBurst, K::ApigwRate, K::ApigwBurst].contains(&limit) {
+        return;
+    }
+    let Some(o) = r.onset.as_mut().filter(|o| o.limit.is_none()) else {
+        return;
+    };
+    if o.kinds
+        .keys()
+        .all(|k| k == crate::classify::ThrottleKind::ApiGateway.key())
+    {
+        o.limit = Some(limit);
+        o.reached = true;
+        o.explanation = format!(
+            "throttling began at {} s: the {} the whole run met (its 429s, not a limit of this route's own)",
+            o.t_s,
+            limit.title()
+        );
+    }
 }
 
 /// The whole run's onset (or suspected throttles) that no limit of the whole explains, put

@@ -325,3 +325,50 @@ fn the_preflight_checks_each_routes_share_and_each_functions_concurrency() {
     );
     assert!(p.exceeded);
 }
+
+#[test]
+fn a_routes_429s_from_the_stages_bucket_are_put_on_it_not_on_the_route() {
+    let q = orders_api();
+    let api = "api_gateway";
+    let by_request: BTreeMap<String, RequestResult> = [(
+        "get".to_string(),
+        seconds(api, &[(100, 5, 0), (300, 5, 40), (300, 5, 60)]),
+    )]
+    .into_iter()
+    .collect();
+    let timeline: Vec<TimelinePoint> = (0..3)
+        .map(|t_s| TimelinePoint {
+            t_s,
+            ..TimelinePoint::default()
+        })
+        .collect();
+    let seen = seen_of(&timeline, 5);
+    let routed = vec![Routed {
+        route: 1,
+        requests: vec!["get".into()],
+    }];
+    let checks = check_routes(&q, &seen, &routed, &by_request);
+    assert!(checks[0].onset.as_ref().unwrap().limit.is_none());
+    // The whole run's onset was the stage's bucket.
+    let mut whole = check(&q, &seen, None);
+    whole.onset = Some(stampede_results::quota_check::OnsetExplained {
+        t_s: 1,
+        rate: 300,
+        in_flight: 5,
+        kinds: [(api.to_string(), 100)].into_iter().collect(),
+        limit: Some(LimitKey::StageRate),
+        reached: true,
+        explanation: "the stage's bucket".into(),
+        evidence: Vec::new(),
+        too_close: Vec::new(),
+    });
+    add_routes(&mut whole, checks);
+    let o = whole.by_route[0].onset.as_ref().unwrap();
+    assert_eq!(o.limit, Some(LimitKey::StageRate));
+    assert!(
+        o.explanation.contains("the whole run met"),
+        "{}",
+        o.explanation
+    );
+    assert!(whole.by_route[0].pass);
+}
