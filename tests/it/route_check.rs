@@ -217,6 +217,11 @@ fn only_the_route_whose_function_passed_its_reservation_is_blamed() {
         html.contains("id=\"routes\"") && html.contains("quota check</h3>"),
         "no routes section"
     );
+    // And what CloudWatch counted per function and route, beside the client's.
+    assert!(
+        html.contains("<h3>By function</h3>") && html.contains("<h3>By route</h3>"),
+        "no CloudWatch tables per function and route"
+    );
 }
 
 /// The emulator outside the run: stampede sees only a URL and a quotas file whose

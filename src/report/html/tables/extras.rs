@@ -94,6 +94,7 @@ pub fn cloudwatch(out: &mut String, r: &Results) {
             .collect();
         table(out, "num", &headers, &rows);
         let _ = writeln!(out, "<p class=\"help\">{}</p>", esc(cw_report::LEGEND));
+        cloudwatch_by_route(out, cw);
     }
     let notes: Vec<String> = cw
         .message
@@ -106,6 +107,76 @@ pub fn cloudwatch(out: &mut String, r: &Results) {
         let _ = writeln!(out, "<ul>{}</ul>", notes.join(""));
     }
     out.push_str("</section>\n");
+}
+
+/// Each function's and each route's counts over the run, beside what the client saw on them.
+fn cloudwatch_by_route(out: &mut String, cw: &crate::cloudwatch::CloudWatch) {
+    let n = |v: Option<f64>| v.map_or("—".to_string(), crate::verdict::num);
+    if !cw.by_function.is_empty() {
+        let rows: Vec<Vec<String>> = cw
+            .by_function
+            .iter()
+            .map(|f| {
+                vec![
+                    esc(&f.function),
+                    f.client_sent.to_string(),
+                    f.client_throttled.to_string(),
+                    n(f.invocations),
+                    n(f.throttles),
+                    n(f.concurrent_max),
+                ]
+            })
+            .collect();
+        out.push_str("<h3>By function</h3>");
+        table(
+            out,
+            "num",
+            &[
+                "function",
+                "sent",
+                "throttled seen",
+                "Invocations",
+                "Throttles",
+                "Concurrent",
+            ],
+            &rows,
+        );
+    }
+    if !cw.by_route.is_empty() {
+        let rows: Vec<Vec<String>> = cw
+            .by_route
+            .iter()
+            .map(|r| {
+                vec![
+                    esc(&r.route),
+                    esc(r.function.as_deref().unwrap_or("-")),
+                    r.client_sent.to_string(),
+                    r.client_throttled.to_string(),
+                    n(r.count),
+                    n(r.errors_4xx),
+                    n(r.errors_5xx),
+                ]
+            })
+            .collect();
+        out.push_str("<h3>By route</h3>");
+        table(
+            out,
+            "num",
+            &[
+                "route",
+                "function",
+                "sent",
+                "throttled seen",
+                "Count",
+                "4XX",
+                "5XX",
+            ],
+            &rows,
+        );
+        out.push_str(
+            "<p class=\"help\">sent and throttled seen are stampede's (429s and suspected Lambda throttles); the others CloudWatch's over the whole run (— no datapoint)</p>",
+        );
+    }
 }
 
 /// A Lambda target: cold starts, init, durations and cost, overall and per stage.
