@@ -13,62 +13,11 @@ use serde_json::Value;
 /// asked of it), counted in 1-second periods so the run reads them back at once.
 fn three_routes(detailed_metrics: bool, rate: u32) -> String {
     format!(
-        r#"
-[target]
-url = "/prod"
-
-[emulator]
-api = "rest"
-cold_start = "0ms"
-duration = "200ms"
-metrics_period = "1s"
-detailed_metrics = {detailed_metrics}
-
-[[emulator.routes]]
-route = "POST /orders"
-function = "orders-create"
-
-[[emulator.routes]]
-route = "GET /orders/{{id}}"
-function = "orders-get"
-
-[[emulator.routes]]
-route = "GET /orders"
-function = "orders-list"
-
-[emulator.functions.orders-create]
-reserved_concurrency = 5
-
-[emulator.functions.orders-get]
-memory = 256
-
-[emulator.functions.orders-list]
-memory = 256
-
-[[requests]]
-name = "create"
-method = "POST"
-path = "/orders"
-body = '{{"sku":"A-1"}}'
-weight = 2
-
-[[requests]]
-name = "get"
-path = "/orders/{{{{seq}}}}"
-weight = 2
-
-[[requests]]
-name = "list"
-path = "/orders"
-
-[retry]
-max_attempts = 1
-
-[[stages]]
-kind = "constant"
-rate = {rate}
-duration = "2s"
-"#
+        "[target]\nurl = \"/prod\"\n{}{}\n[retry]\nmax_attempts = 1\n\n[[stages]]\nkind = \"constant\"\nrate = {rate}\nduration = \"2s\"\n",
+        common::orders_api::emulator(&format!(
+            "metrics_period = \"1s\"\ndetailed_metrics = {detailed_metrics}"
+        )),
+        common::orders_api::REQUESTS,
     )
 }
 

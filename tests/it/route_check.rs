@@ -7,54 +7,15 @@ use crate::common;
 use common::{run_results, stdout, write};
 
 /// Three routes, three functions; only orders-create has a reservation, of 5. At 100
-/// requests/s, 2 in 5 of them creates, each held 200 ms: about 8 in flight on
-/// orders-create, past its 5; orders-get sees as many but has no reservation.
-const THREE_ROUTES: &str = r#"
-[target]
-url = "/prod"
-
-[emulator]
-api = "rest"
-cold_start = "0ms"
-duration = "200ms"
-
-[[emulator.routes]]
-route = "POST /orders"
-function = "orders-create"
-
-[[emulator.routes]]
-route = "GET /orders/{id}"
-function = "orders-get"
-
-[[emulator.routes]]
-route = "GET /orders"
-function = "orders-list"
-
-[emulator.functions.orders-create]
-reserved_concurrency = 5
-
-[emulator.functions.orders-get]
-memory = 256
-
-[emulator.functions.orders-list]
-memory = 256
-
-[[requests]]
-name = "create"
-method = "POST"
-path = "/orders"
-body = '{"sku":"A-1"}'
-weight = 2
-
-[[requests]]
-name = "get"
-path = "/orders/{{seq}}"
-weight = 2
-
-[[requests]]
-name = "list"
-path = "/orders"
-
+/// requests/s, 2 in 6 of them creates, each held 200 ms: about 7 in flight on
+/// orders-create, past its 5; orders-get sees as many but has no reservation; `health`
+/// selects no route.
+fn three_routes() -> String {
+    format!(
+        "[target]\nurl = \"/prod\"\n{}{}{}",
+        common::orders_api::emulator(""),
+        common::orders_api::REQUESTS,
+        r#"
 [[requests]]
 name = "health"
 path = "/healthz"
@@ -67,7 +28,9 @@ max_attempts = 1
 kind = "constant"
 rate = 100
 duration = "3s"
-"#;
+"#
+    )
+}
 
 fn route<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     r["quota_check"]["by_route"]
@@ -95,7 +58,7 @@ fn emulated<'a>(
 #[test]
 fn only_the_route_whose_function_passed_its_reservation_is_blamed() {
     let dir = tempfile::tempdir().unwrap();
-    let s = write(dir.path(), "three.toml", THREE_ROUTES);
+    let s = write(dir.path(), "three.toml", &three_routes());
     let (r, o) = run_results(dir.path(), "r.json", &["run", s.to_str().unwrap()], 1);
 
     // The emulator's own counts: orders-create refused, the others never.
