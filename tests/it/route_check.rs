@@ -261,3 +261,96 @@ memory = 256
     assert_eq!(get["pass"], true);
     assert_eq!(get["requests"], serde_json::json!(["get"]));
 }
+
+/// Two shards against one API (the emulator outside the runs, as AWS would be), merged:
+/// each route's throttles on the merged whole are exactly what the emulator's functions
+/// refused, and the merged check is still made route by route.
+#[test]
+fn shards_merge_into_each_routes_check_of_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = write(
+        dir.path(),
+        "emulator.toml",
+        &common::orders_api::emulator("")
+            .replace("[emulator.", "[")
+            .replace("[[emulator.", "[[")
+            .replace("\n[emulator]\n", "\n"),
+    );
+    let config = stampede_emulator::config::load(&settings).unwrap();
+    let emulator = common::start_emulator(config);
+    let quotas = write(
+        dir.path(),
+        "quotas.toml",
+        "lambda_concurrent_executions = 1000\n\n[[routes]]\nroute = \"POST /orders\"\nfunction = \"orders-create\"\nfunction_reserved_concurrency = 5\n\n[[routes]]\nroute = \"GET /orders/{id}\"\nfunction = \"orders-get\"\n\n[[routes]]\nroute = \"GET /orders\"\nfunction = \"orders-list\"\n",
+    );
+    let s = write(
+        dir.path(),
+        "mix.toml",
+        &format!(
+            "name = \"orders\"\n[target]\nurl = \"http://{}/prod\"\n{}\n[retry]\nmax_attempts = 1\n\n[[stages]]\nname = \"steady\"\nkind = \"constant\"\nrate = 100\nduration = \"2s\"\n",
+            emulator.addr,
+            common::orders_api::REQUESTS
+        ),
+    );
+    let store = dir.path().join("store");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let start_at = format!("{:.3}", now + 1.5);
+    let shards: Vec<std::process::Child> = (0..2)
+        .map(|i| {
+            let mut cmd = common::command(&[
+                "run",
+                s.to_str().unwrap(),
+                "--quotas",
+                quotas.to_str().unwrap(),
+                "--quiet",
+                "--start-at",
+                &start_at,
+                "--out",
+                &format!("{}/", store.display()),
+                "--shard",
+                &format!("{i}/2"),
+            ]);
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for c in shards {
+        common::wait_bounded(c, "shard", std::time::Duration::from_secs(60));
+    }
+    let (r, _) = run_results(
+        dir.path(),
+        "merged.json",
+        &["merge", &format!("{}/", store.display()), "-q"],
+        1,
+    );
+    let stats = emulator.stats();
+    let refused = |name: &str| {
+        let f = stats.functions.iter().find(|f| f.name == name).unwrap();
+        f.throttled_reserved + f.throttled_account + f.throttled_scaling
+    };
+    assert!(refused("orders-create") > 0, "{stats:?}");
+    let create = route(&r, "POST /orders");
+    assert_eq!(
+        create["throttled"].as_u64(),
+        Some(refused("orders-create")),
+        "{create:#}"
+    );
+    // 2 in 5 of the 200 requests the shards sent together, as the emulator served them.
+    let served = stats
+        .routes
+        .iter()
+        .find(|r| r.route == "POST /orders")
+        .unwrap()
+        .requests;
+    assert_eq!((create["sent"].as_u64(), served), (Some(80), 80));
+    assert_eq!(create["pass"], false);
+    for clean in ["GET /orders/{id}", "GET /orders"] {
+        let c = route(&r, clean);
+        assert_eq!(c["throttled"], 0, "{c:#}");
+        assert_eq!(c["pass"], true);
+    }
+}

@@ -203,11 +203,15 @@ fn requota(first: &quota_check::QuotaCheck, merged: &Results) -> quota_check::Qu
         peak_in_flight: merged.peak_in_flight,
         bursts: merged.bursts(),
         front,
+        // The API its map was read from names the commands of the next steps.
         names: AwsNames {
             function: quotas.function.clone(),
+            region: quotas.region.clone(),
+            api_id: quotas.api.as_ref().map(|a| a.id.clone()),
+            stage: quotas.api.as_ref().map(|a| a.stage.clone()),
             ..AwsNames::default()
         },
-        api: None,
+        api: quotas.api.as_ref().map(|a| a.kind),
         counted: Default::default(),
         route: None,
     };
