@@ -598,3 +598,21 @@ fn framing_and_connection_headers_are_refused_in_files_and_flags() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn an_unknown_connection_policy_names_the_forms() {
+    let err = rejected(&format!(
+        "{HEAD}connections = \"sometimes\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(err.contains("bad.toml:3:15:"), "{err}");
+    assert!(
+        err.contains("unknown connections `sometimes`")
+            && err.contains("keep-alive")
+            && err.contains("per-request"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}tls_resume = \"yes\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(err.contains("bad.toml:3:"), "{err}");
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod login;
+pub mod nginx;
 pub mod raw;
 
 use std::convert::Infallible;
