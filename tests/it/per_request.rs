@@ -169,6 +169,11 @@ fn per_request_over_tls_resumes_sessions_only_when_asked() {
         let log = nginx.log(requests as usize);
         assert_eq!(log.len() as u64, requests);
         assert_eq!(by_connection(&log).len() as u64, requests);
+        assert!(
+            log.iter().all(|l| l.protocol == "TLSv1.3"),
+            "TLS 1.3, as clients and API Gateway speak it: {:?}",
+            log.first()
+        );
         let reused = log.iter().filter(|l| l.session_reused == "r").count();
         let kinds: BTreeSet<&str> = log.iter().map(|l| l.session_reused.as_str()).collect();
         eprintln!(

@@ -31,6 +31,8 @@ pub struct Logged {
     /// `$ssl_session_reused`: "r" for a resumed TLS session, "." otherwise, "" plain.
     pub session_reused: String,
     pub method: String,
+    /// `$ssl_protocol`: "TLSv1.3", …; "-" plain.
+    pub protocol: String,
 }
 
 fn nginx_binary() -> String {
@@ -61,7 +63,7 @@ impl Nginx {
                 std::fs::write(dir.join("key.pem"), key).unwrap();
                 format!(
                     " ssl;\n    ssl_certificate {d}/cert.pem; ssl_certificate_key {d}/key.pem;\n    \
-                     ssl_session_cache shared:SSL:1m"
+                     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:1m"
                 )
             }
             None => String::new(),
@@ -73,7 +75,7 @@ impl Nginx {
                 "daemon off; master_process off; user root; pid {d}/nginx.pid; error_log {d}/error.log error;
 events {{ worker_connections 4096; }}
 http {{
-  log_format conns '$connection $connection_requests \"$ssl_session_reused\" $request_method';
+  log_format conns '$connection $connection_requests \"$ssl_session_reused\" $request_method $ssl_protocol';
   access_log {d}/access.log conns;
   keepalive_requests 100000;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
@@ -141,6 +143,7 @@ http {{
                     connection_requests: f[1].parse().unwrap(),
                     session_reused: f[2].trim_matches('"').to_string(),
                     method: f[3].to_string(),
+                    protocol: f[4].to_string(),
                 }
             })
             .collect()
