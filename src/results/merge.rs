@@ -292,6 +292,7 @@ mod tests {
             target: TargetInfo {
                 url: "http://127.0.0.1/".into(),
                 method: "GET".into(),
+                ..Default::default()
             },
             started_at: humantime::parse_rfc3339(start).unwrap(),
             interrupted: false,

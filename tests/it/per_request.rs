@@ -52,6 +52,7 @@ fn per_request_opens_one_connection_per_request_in_every_stage_kind() {
     let requests = u(&r["totals"]["requests"]);
     assert_eq!(u(&r["totals"]["ok"]), requests, "{}", r["totals"]);
     assert_eq!(u(&r["totals"]["stale_connection_resends"]), 0);
+    assert_eq!(r["target"]["connections"], "per-request", "{}", r["target"]);
     // 100 open, 30 burst, and the closed workers' half second.
     assert!(requests > 130, "{requests}");
     let log = nginx.log(requests as usize);
@@ -77,6 +78,7 @@ fn per_request_opens_one_connection_per_request_in_every_stage_kind() {
     nginx.clear_log();
     let s = every_stage_kind(dir.path(), &url, "");
     let (r, _) = run_results(dir.path(), "keep.json", &["run", &s, "--quiet"], 0);
+    assert!(r["target"].get("connections").is_none(), "{}", r["target"]);
     let requests = u(&r["totals"]["requests"]);
     let log = nginx.log(requests as usize);
     assert_eq!(log.len() as u64, requests);
@@ -166,6 +168,8 @@ fn per_request_over_tls_resumes_sessions_only_when_asked() {
         );
         let requests = u(&r["totals"]["requests"]);
         assert_eq!(u(&r["totals"]["ok"]), requests, "{}", r["totals"]);
+        let said = r["target"].get("tls_resume").and_then(Value::as_bool);
+        assert_eq!(said, (!resume).then_some(false), "{}", r["target"]);
         let log = nginx.log(requests as usize);
         assert_eq!(log.len() as u64, requests);
         assert_eq!(by_connection(&log).len() as u64, requests);
