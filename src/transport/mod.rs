@@ -16,6 +16,7 @@ pub mod auth;
 mod entry;
 pub mod h1;
 pub mod open_files;
+mod resolve;
 mod tls;
 
 use crate::classify::{LocalReason, Outcome};
@@ -68,6 +69,8 @@ pub struct Transport {
     pub connections: ConnectionPolicy,
     /// A Lambda Invoke target: its answers' function-error and log headers are read.
     invoke: bool,
+    /// The target's addresses, looked up once a minute (not per connect).
+    addresses: resolve::Addresses,
 }
 
 /// How much of a failed answer's body is kept, to classify it and show it.
@@ -264,6 +267,7 @@ impl Transport {
             connect_timeout: target.connect_timeout,
             connections: target.connections,
             invoke: target.lambda.is_some(),
+            addresses: resolve::Addresses::default(),
         }
     }
 
@@ -306,13 +310,15 @@ impl Transport {
 
     async fn open(&self) -> Result<Connection, Failure> {
         let Address { host, port, tls } = &self.address;
-        let addresses = tokio::net::lookup_host((host.as_str(), *port))
+        let addresses = self
+            .addresses
+            .of(host, *port)
             .await
             .map_err(|e| Failure::Connect(format!("resolving {host}: {e}")))?;
         // Each address in turn, as the resolver gave them.
         let mut last = None;
         let mut tcp = None;
-        for address in addresses {
+        for address in addresses.iter() {
             match TcpStream::connect(address).await {
                 Ok(s) => {
                     tcp = Some(s);
