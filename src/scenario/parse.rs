@@ -688,12 +688,12 @@ fn managed_header(name: &HeaderName) -> Option<&'static str> {
     use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING, UPGRADE};
     if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
         Some("stampede frames the body itself (its length is sent as Content-Length)")
-    } else if name == CONNECTION
-        || name == TE
-        || name == UPGRADE
-        || name == "keep-alive"
-        || name == "proxy-connection"
-    {
+    } else if name == CONNECTION || name == "keep-alive" {
+        Some(
+            "stampede manages its connections itself (for a new connection per request, \
+             `Connection: close`: [target] connections = \"per-request\" or --no-keepalive)",
+        )
+    } else if name == TE || name == UPGRADE || name == "proxy-connection" {
         Some("stampede manages its connections itself (HTTP/1.1 keep-alive)")
     } else {
         None

@@ -560,6 +560,7 @@ fn framing_and_connection_headers_are_refused_in_files_and_flags() {
         err.contains("bad.toml:4:1:") && err.contains("manages its connections"),
         "{err}"
     );
+    assert!(err.contains("connections = \"per-request\""), "{err}");
 
     for header in [
         "Transfer-Encoding: chunked",
