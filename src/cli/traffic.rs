@@ -71,6 +71,12 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
     pub connect_timeout: Option<Duration>,
 
+    /// A new connection (TCP, and TLS for https) for every attempt, closed after its
+    /// answer, as short-lived clients make them: each request's latency then includes its
+    /// connect and handshake. As `[target] connections = "per-request"` (docs/connections.md).
+    #[arg(long)]
+    pub no_keepalive: bool,
+
     /// Run shard I of N of a test split across machines, I from 0 (docs/distributed.md).
     /// Without it: JOB_COMPLETION_INDEX with STAMPEDE_SHARDS (Kubernetes Indexed Job),
     /// AWS_BATCH_JOB_ARRAY_INDEX with AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch), or STAMPEDE_SHARD=I/N.

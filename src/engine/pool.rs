@@ -8,6 +8,9 @@
 //! while connections still turn over fast; opening thousands of connections then (each
 //! connect costs more as the port space fills) turned a brief stall into a collapse of a
 //! 50k req/s run. Lane-local, so no locks.
+//!
+//! With `connections = "per-request"` the pool keeps nothing: each attempt opens its own
+//! connection ([`Pool::checkout`]), which carries one request and is dropped after it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -17,6 +20,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
+use crate::scenario::ConnectionPolicy;
 use crate::transport::{Connection, Failure, Transport};
 
 /// Connects under way at once, at least; more as the pool grows (half its size).
@@ -86,12 +90,13 @@ pub struct Pool {
     gate: RefCell<GrowthGate>,
     /// Turns for closed-model workers opening their own connections.
     own_connects: tokio::sync::Semaphore,
+    /// A new connection for every attempt: none is kept idle, waited for or opened ahead.
+    per_request: bool,
 }
 
 impl Pool {
     pub fn new(transport: Transport) -> Rc<Pool> {
         Rc::new(Pool {
-            transport,
             idle: RefCell::new(Vec::new()),
             waiters: RefCell::new(VecDeque::new()),
             open: Cell::new(0),
@@ -106,14 +111,20 @@ impl Pool {
                 budget: MIN_PARALLEL_CONNECTS,
             }),
             own_connects: tokio::sync::Semaphore::new(PREFILL_PARALLELISM),
+            per_request: transport.connections == ConnectionPolicy::PerRequest,
+            transport,
         })
     }
 
     /// An idle connection, or the first one to come free or be opened, for a request
     /// that has been waiting since `since` (its scheduled instant, when it has one).
+    /// With a connection per request: a new one, opened now.
     pub async fn checkout(self: &Rc<Self>, since: Instant) -> Result<Connection, Failure> {
         if let Some(c) = self.take_idle() {
             return Ok(c);
+        }
+        if self.per_request {
+            return self.fresh().await;
         }
         let (tx, rx) = oneshot::channel();
         self.waiters.borrow_mut().push_back(Waiter { since, tx });
@@ -158,8 +169,12 @@ impl Pool {
         self.grow();
     }
 
-    /// Opens connections until `wanted` are idle (before a burst).
+    /// Opens connections until `wanted` are idle (before a burst). None with a connection
+    /// per request: each request opens its own when it is sent.
     pub async fn prefill(self: &Rc<Self>, wanted: usize) {
+        if self.per_request {
+            return;
+        }
         let mut missing = wanted.saturating_sub(self.idle.borrow().len());
         let mut opening = JoinSet::new();
         while missing > 0 || !opening.is_empty() {
@@ -184,7 +199,22 @@ impl Pool {
         if let Some(c) = self.take_idle() {
             return Ok(c);
         }
+        if self.per_request {
+            return self.fresh().await;
+        }
         let _turn = self.own_connects.acquire().await;
+        let conn = self.transport.connect().await?;
+        self.open.set(self.open.get() + 1);
+        Ok(conn)
+    }
+
+    /// Whether each attempt opens a new connection (`connections = "per-request"`).
+    pub fn per_request(&self) -> bool {
+        self.per_request
+    }
+
+    /// A new connection for one request, counted open until it is dropped after it.
+    async fn fresh(&self) -> Result<Connection, Failure> {
         let conn = self.transport.connect().await?;
         self.open.set(self.open.get() + 1);
         Ok(conn)

@@ -43,6 +43,7 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
         requests: args.requests.clone(),
         timeout: args.timeout,
         connect_timeout: args.connect_timeout,
+        no_keepalive: args.no_keepalive,
         thresholds: args.thresholds.clone(),
         abort: args.abort.clone(),
     }

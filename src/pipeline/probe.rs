@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::probe::drive::StepRun;
 use crate::record::StageRecord;
 use crate::results::merge::WallClock;
-use crate::results::{self, Results, RunInput, StageInput, TargetInfo};
+use crate::results::{self, Results, RunInput, StageInput};
 use crate::scenario::{Scenario, Stage};
 use crate::schedule::StagePlan;
 
@@ -30,10 +30,7 @@ fn input<'a>(stage: &'a Stage, rec: &'a RunRecord) -> StageInput<'a> {
 /// engine run laid on the wall clock where it ran (`merge::align`, as shards are merged),
 /// so stages start when they began and the run lasts as long as the probe did.
 pub fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) -> Result<Results> {
-    let target = || TargetInfo {
-        url: scenario.target.display_url(),
-        method: scenario.target.method.to_string(),
-    };
+    let target = || results::target_info(&scenario.target, scenario.target.method.to_string());
     let runs: Vec<(&Stage, &RunRecord)> = steps
         .iter()
         .flat_map(|s| &s.runs)

@@ -47,6 +47,7 @@ pub(crate) mod fixture {
             target: TargetInfo {
                 url: "http://127.0.0.1:1/orders".into(),
                 method: "GET".into(),
+                ..Default::default()
             },
             started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             interrupted: false,

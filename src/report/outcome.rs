@@ -34,12 +34,20 @@ pub fn achieved_rps(r: &Results) -> f64 {
 
 /// What was sent, for a report's title line: `POST https://…/orders`, or for a mix
 /// `3 requests under https://…` (each request's own method and path are in its table).
+/// With a connection per request, it says so.
 pub fn target_line(r: &crate::results::Results) -> String {
-    match &r.by_request {
+    let sent = match &r.by_request {
         Some(requests) if r.target.method == crate::results::MIX_METHOD => {
             format!("{} requests under {}", requests.len(), r.target.url)
         }
         _ => format!("{} {}", r.target.method, r.target.url),
+    };
+    // Latencies that include connecting are not those of reused connections.
+    match (&r.target.connections, r.target.tls_resume) {
+        (Some(c), Some(false)) => format!("{sent} · connections {c}, TLS not resumed"),
+        (Some(c), _) => format!("{sent} · connections {c}"),
+        (None, Some(false)) => format!("{sent} · TLS not resumed"),
+        (None, None | Some(true)) => sent,
     }
 }
 

@@ -439,7 +439,7 @@ fn local_error_line(key: &str, r: &Results) -> String {
             reason.describe()
         ),
         (LocalReason::EphemeralPorts, _) => format!(
-            "— {}: fewer connections, or widen net.ipv4.ip_local_port_range",
+            "— {}: fewer connections (per request, a lower rate: each closed one holds its port a minute), or widen net.ipv4.ip_local_port_range",
             reason.describe()
         ),
         _ => format!("— {}", reason.describe()),

@@ -8,7 +8,7 @@ use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::{numbering, RunRecord};
 use crate::record::{RequestSeconds, StageRecord};
-use crate::scenario::{Scenario, Shard};
+use crate::scenario::{ConnectionPolicy, Scenario, Shard, Target};
 use crate::schedule::StagePlan;
 use crate::verdict::thresholds::{self, ThresholdResult};
 
@@ -60,14 +60,14 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
         .collect();
     let mut results = build(RunInput {
         name: scenario.name.as_deref(),
-        target: TargetInfo {
-            url: scenario.target.display_url(),
-            // A mix has no one method: each request has its own.
-            method: match mix {
+        // A mix has no one method: each request has its own.
+        target: target_info(
+            &scenario.target,
+            match mix {
                 Some(_) => MIX_METHOD.to_string(),
                 None => scenario.target.method.to_string(),
             },
-        },
+        ),
         started_at: record.started_at,
         interrupted: record.interrupted,
         stages,
@@ -261,5 +261,18 @@ fn add_request_seconds(results: &mut Results, names: &[&str], seconds: RequestSe
         if let Some(h) = histograms.get_mut(*name) {
             h.seconds = seconds;
         }
+    }
+}
+
+/// What the results say of the target: where it is, the method, and how connections were
+/// made when that is not the default (a per-request run's latencies include connecting).
+pub fn target_info(target: &Target, method: String) -> TargetInfo {
+    let per_request = target.connections == ConnectionPolicy::PerRequest;
+    let https = target.url.scheme_str() == Some("https");
+    TargetInfo {
+        url: target.display_url(),
+        method,
+        connections: per_request.then(|| target.connections.name().to_string()),
+        tls_resume: (https && !target.tls_resume).then_some(false),
     }
 }

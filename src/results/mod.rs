@@ -21,7 +21,7 @@ pub mod flows;
 pub mod lambda;
 pub mod merge;
 
-pub use assemble::{assemble, MIX_METHOD};
+pub use assemble::{assemble, target_info, MIX_METHOD};
 
 /// A stage as the results need it: its record and how long it ran.
 pub struct StageInput<'a> {
@@ -465,6 +465,7 @@ mod tests {
             target: TargetInfo {
                 url: "http://127.0.0.1:9/".into(),
                 method: "GET".into(),
+                ..Default::default()
             },
             started_at: SystemTime::UNIX_EPOCH,
             interrupted: false,

@@ -37,6 +37,8 @@ pub struct AdHoc {
     /// `--timeout`, `--connect-timeout`: over `[target]`'s.
     pub timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
+    /// `--no-keepalive`: a new connection per attempt, over `[target] connections`.
+    pub no_keepalive: bool,
     pub thresholds: Vec<Threshold>,
     /// `--abort NAME=VALUE`: throttle_rate, error_rate, failure_rate, window.
     pub abort: Vec<AbortFlag>,
@@ -105,6 +107,9 @@ impl AdHoc {
         }
         if let Some(t) = self.connect_timeout {
             scenario.target.connect_timeout = t;
+        }
+        if self.no_keepalive {
+            scenario.target.connections = super::ConnectionPolicy::PerRequest;
         }
         scenario
             .thresholds

@@ -5,6 +5,7 @@ mod abort;
 mod adhoc;
 mod aws;
 mod client;
+pub mod connections;
 pub mod data;
 pub mod expect;
 pub mod flows;
@@ -30,6 +31,7 @@ pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
+pub use connections::ConnectionPolicy;
 pub use data::DataSpec;
 pub use flows::{Flow, Flows, Think};
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
@@ -112,6 +114,10 @@ pub struct Target {
     /// Per attempt.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// `connections`: keep-alive (reused) or a new connection per attempt.
+    pub connections: ConnectionPolicy,
+    /// `tls_resume`: a new TLS connection may resume an earlier session (default true).
+    pub tls_resume: bool,
     pub auth: AuthSpec,
     /// `kind = "lambda"`: the function the URL invokes, and how.
     pub lambda: Option<LambdaTarget>,

@@ -13,6 +13,7 @@ use toml::{Spanned, Value};
 use super::abort::{self, RawAbort};
 use super::aws::RawAws;
 use super::client::{self, RawAuth, RawRequest, RawRetry};
+use super::connections::{self, CONNECTION_POLICIES};
 use super::lambda::TARGET_KINDS;
 use super::requests::{self as mix, RawRequestEntry};
 use super::schema::{Duration, Rate, RateOrZero, WholeNumber};
@@ -106,6 +107,14 @@ pub(super) struct RawTarget {
     /// Opening a connection, TCP and TLS (default "10s").
     #[schemars(with = "Option<Duration>")]
     pub(super) connect_timeout: Option<Spanned<Value>>,
+    /// "keep-alive" (default): connections reused request after request. "per-request": a
+    /// new connection (TCP, and TLS for https) for each attempt, closed after its answer.
+    #[schemars(with = "Option<String>", extend("enum" = CONNECTION_POLICIES))]
+    pub(super) connections: Option<Spanned<String>>,
+    /// A new TLS connection may resume an earlier session (default true); matters with
+    /// connections = "per-request".
+    #[schemars(with = "Option<bool>")]
+    pub(super) tls_resume: Option<Spanned<bool>>,
     /// Header name = "value", sent on every attempt.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -215,7 +224,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
     let in_process = emulator.is_some() && url_override.is_none();
     // Without a [target] url, the first request's origin is the target.
     let first_origin = mix::first_origin(&raw.requests, &src)?;
-    let target = match (&raw.target, url_override) {
+    let mut target = match (&raw.target, url_override) {
         (Some(t), _) if is_lambda(&src, t)? => {
             let endpoint = match url_override {
                 Some(u) => super::lambda::Endpoint::Given(u),
@@ -245,6 +254,15 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
             ))
         }
     };
+    if let Some(t) = &raw.target {
+        let t = t.get_ref();
+        connections::apply(
+            &src,
+            t.connections.as_ref(),
+            t.tls_resume.as_ref(),
+            &mut target,
+        )?;
+    }
     if raw.stages.is_empty() {
         return Err(src.error(
             0..0,
@@ -401,6 +419,8 @@ impl Target {
             body: Bytes::new(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            connections: super::ConnectionPolicy::KeepAlive,
+            tls_resume: true,
             auth: AuthSpec::None,
             lambda: None,
             emulated: false,
@@ -668,12 +688,12 @@ fn managed_header(name: &HeaderName) -> Option<&'static str> {
     use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING, UPGRADE};
     if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
         Some("stampede frames the body itself (its length is sent as Content-Length)")
-    } else if name == CONNECTION
-        || name == TE
-        || name == UPGRADE
-        || name == "keep-alive"
-        || name == "proxy-connection"
-    {
+    } else if name == CONNECTION || name == "keep-alive" {
+        Some(
+            "stampede manages its connections itself (for a new connection per request, \
+             `Connection: close`: [target] connections = \"per-request\" or --no-keepalive)",
+        )
+    } else if name == TE || name == UPGRADE || name == "proxy-connection" {
         Some("stampede manages its connections itself (HTTP/1.1 keep-alive)")
     } else {
         None

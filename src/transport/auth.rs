@@ -325,8 +325,11 @@ impl Auth {
             .build()
             .map_err(|e| e.to_string())?
             .into();
+        // Hop-by-hop `Connection` (per-request's `close`) is not signed: a proxy on the way
+        // may drop it before the signature is checked.
         let signable_headers = headers
             .iter()
+            .filter(|(n, _)| *n != http::header::CONNECTION)
             .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)));
         let signable = SignableRequest::new(
             method.as_str(),

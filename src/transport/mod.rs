@@ -16,10 +16,11 @@ pub mod auth;
 mod entry;
 pub mod h1;
 pub mod open_files;
+mod resolve;
 mod tls;
 
 use crate::classify::{LocalReason, Outcome};
-use crate::scenario::{Requests, Target};
+use crate::scenario::{ConnectionPolicy, Requests, Target};
 use auth::Auth;
 use entry::EntryRequest;
 pub use entry::Rendered;
@@ -63,8 +64,13 @@ pub struct Transport {
     auth: Auth,
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Keep-alive, or a new connection per attempt: read by the lane's pool, and here to
+    /// mark each new connection as carrying one request.
+    pub connections: ConnectionPolicy,
     /// A Lambda Invoke target: its answers' function-error and log headers are read.
     invoke: bool,
+    /// The target's addresses, looked up once a minute (not per connect).
+    addresses: resolve::Addresses,
 }
 
 /// How much of a failed answer's body is kept, to classify it and show it.
@@ -203,6 +209,10 @@ impl Transport {
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
         let tls = https.then(|| {
             tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            if !target.tls_resume {
+                // Every handshake a full one, as clients that keep no session cache make.
+                tls.resumption = rustls::client::Resumption::disabled();
+            }
             let name = rustls::pki_types::ServerName::try_from(host.to_string())
                 .expect("a URI's host is a valid server name");
             (tokio_rustls::TlsConnector::from(Arc::new(tls)), name)
@@ -228,6 +238,12 @@ impl Transport {
         if let Auth::Header(name, value) = &auth {
             headers.insert(name.clone(), value.clone());
         }
+        let per_request = target.connections == ConnectionPolicy::PerRequest;
+        if per_request {
+            // The server may close its end at once; we never send a second request on it
+            // (RFC 9112 §9.6), and read the answer by its length, not to the close.
+            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
         let origin = format!("{}://{}", url.scheme_str().unwrap_or("http"), authority);
         let entries: Vec<EntryRequest> = mix
             .entries
@@ -249,7 +265,9 @@ impl Transport {
             auth,
             timeout: target.timeout,
             connect_timeout: target.connect_timeout,
+            connections: target.connections,
             invoke: target.lambda.is_some(),
+            addresses: resolve::Addresses::default(),
         }
     }
 
@@ -292,13 +310,15 @@ impl Transport {
 
     async fn open(&self) -> Result<Connection, Failure> {
         let Address { host, port, tls } = &self.address;
-        let addresses = tokio::net::lookup_host((host.as_str(), *port))
+        let addresses = self
+            .addresses
+            .of(host, *port)
             .await
             .map_err(|e| Failure::Connect(format!("resolving {host}: {e}")))?;
         // Each address in turn, as the resolver gave them.
         let mut last = None;
         let mut tcp = None;
-        for address in addresses {
+        for address in addresses.iter() {
             match TcpStream::connect(address).await {
                 Ok(s) => {
                     tcp = Some(s);
@@ -323,7 +343,11 @@ impl Transport {
                 Stream::Tls(Box::new(tls))
             }
         };
-        Ok(Connection::new(stream))
+        let mut conn = Connection::new(stream);
+        if self.connections == ConnectionPolicy::PerRequest {
+            conn.carry_one_request();
+        }
+        Ok(conn)
     }
 
     /// A `HEAD` of the target's path with no headers but `Host`, for the server's `Date`
@@ -537,3 +561,29 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// The HTTPS client for AWS API calls; it lives with the rest of the AWS plumbing.
 pub use crate::aws::http_client as aws_http_client;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_out_of_ports_is_a_local_error_not_the_network() {
+        // A new connection per request at a high rate holds ports in TIME_WAIT; connect()
+        // then fails with EADDRNOTAVAIL, wrapped as any connect error is.
+        let io = std::io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
+        let failure = Failure::of(&io);
+        assert!(
+            matches!(failure, Failure::Local(LocalReason::EphemeralPorts, _)),
+            "{failure}"
+        );
+        assert_eq!(
+            failure.outcome(),
+            Outcome::LocalError(LocalReason::EphemeralPorts)
+        );
+        let wrapped = std::io::Error::other(io);
+        assert!(matches!(
+            Failure::of(&wrapped),
+            Failure::Local(LocalReason::EphemeralPorts, _)
+        ));
+    }
+}

@@ -560,6 +560,7 @@ fn framing_and_connection_headers_are_refused_in_files_and_flags() {
         err.contains("bad.toml:4:1:") && err.contains("manages its connections"),
         "{err}"
     );
+    assert!(err.contains("connections = \"per-request\""), "{err}");
 
     for header in [
         "Transfer-Encoding: chunked",
@@ -597,4 +598,22 @@ fn framing_and_connection_headers_are_refused_in_files_and_flags() {
         "Host: api.example.com",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn an_unknown_connection_policy_names_the_forms() {
+    let err = rejected(&format!(
+        "{HEAD}connections = \"sometimes\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(err.contains("bad.toml:3:15:"), "{err}");
+    assert!(
+        err.contains("unknown connections `sometimes`")
+            && err.contains("keep-alive")
+            && err.contains("per-request"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}tls_resume = \"yes\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n"
+    ));
+    assert!(err.contains("bad.toml:3:"), "{err}");
 }

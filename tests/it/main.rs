@@ -38,6 +38,7 @@ mod moto;
 mod moto_routes;
 mod onset;
 mod parser_fuzz;
+mod per_request;
 mod probe;
 mod quota_check;
 mod quotas;

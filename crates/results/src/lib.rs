@@ -309,11 +309,19 @@ impl Results {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct TargetInfo {
     /// Scheme, host and path; the query string is left out, as it may carry keys.
     pub url: String,
     pub method: String,
+    /// `"per-request"`: a new connection for every attempt, its connect and handshake in
+    /// each request's latency. Absent: connections were kept alive and reused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<String>,
+    /// `false`: an https target's TLS sessions were never resumed (`tls_resume = false`).
+    /// Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_resume: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]

@@ -50,18 +50,21 @@ impl Lane {
             }
             // Take a connection before spawning: requests that wait for one stay a number
             // here rather than tasks that crowd the run queue and slow every answer.
+            // With a connection per request, each request's task opens its own (connects
+            // run side by side; their time is the request's).
             let conn = match self.pool.take_idle() {
-                Some(c) => Ok(c),
-                None => tokio::select! {
+                Some(c) => Some(Ok(c)),
+                None if self.pool.per_request() => None,
+                None => Some(tokio::select! {
                     c = self.pool.checkout(due) => c,
                     _ = self.shared.stop_signal() => {
                         self.shared.release_slot();
                         self.never_sent(stage, pacing, origin, i);
                         return;
                     }
-                },
+                }),
             };
-            self.spawn_request(stage, i, due, true, Some(conn));
+            self.spawn_request(stage, i, due, true, conn);
             i += step;
             // Let answers be read between long runs of due sends.
             since_yield += 1;
@@ -198,15 +201,17 @@ impl Lane {
             sent += 1;
             // The request's time starts once it has a connection, as wrk's and oha's do:
             // a first request does not count the queue of 10,000 connects before it.
+            // With a connection per request, its connect and handshake are its own time: the
+            // attempt opens it.
             let (ready, start) = match conn.take() {
-                Some(c) => (Ok(c), now),
+                Some(c) => (Some(Ok(c)), now),
+                None if self.pool.per_request() => (None, now),
                 None => tokio::select! {
-                    c = self.pool.own() => (c, Instant::now()),
+                    c = self.pool.own() => (Some(c), Instant::now()),
                     _ = self.shared.stop_signal() => break,
                 },
             };
-            let (next, outcome, attempts) =
-                self.unit(stage, key, k, start, Some(ready), false).await;
+            let (next, outcome, attempts) = self.unit(stage, key, k, start, ready, false).await;
             conn = next;
             let no_connection = matches!(outcome, Outcome::ConnectError | Outcome::TlsError);
             let pause = if (no_connection || matches!(outcome, Outcome::LocalError(_)))

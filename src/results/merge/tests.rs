@@ -57,6 +57,7 @@ fn run(start: &str, ends: &[(u64, u64, bool)], p99: &str) -> Results {
         target: TargetInfo {
             url: "http://127.0.0.1/".into(),
             method: "GET".into(),
+            ..Default::default()
         },
         started_at: humantime::parse_rfc3339(start).unwrap(),
         interrupted: false,

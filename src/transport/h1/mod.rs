@@ -93,6 +93,8 @@ pub struct Connection {
     last_max: Option<u32>,
     /// Reused for the head of requests that add headers per attempt.
     pub(crate) out: Vec<u8>,
+    /// Opened for one request (`connections = "per-request"`): never reused after it.
+    one_request: bool,
 }
 
 /// Of a server's idle timeout, the part a connection is reused in: the server's clock
@@ -115,6 +117,7 @@ impl Connection {
             reuse_until: None,
             last_max: None,
             out: Vec::new(),
+            one_request: false,
         }
     }
 
@@ -131,7 +134,14 @@ impl Connection {
     /// saw the request. Sending it again on a fresh connection is what browsers and
     /// HTTP clients do (RFC 9112 §9.3.1).
     pub fn went_stale(&self) -> bool {
-        self.answers > 0 && !self.answer_began && !self.reusable
+        // A connection opened for one request was never reused: nothing went stale.
+        !self.one_request && self.answers > 0 && !self.answer_began && !self.reusable
+    }
+
+    /// Marks it as opened for one request: after its answer it is not reusable, whatever
+    /// the server said.
+    pub fn carry_one_request(&mut self) {
+        self.one_request = true;
     }
 
     fn idle_too_long(&mut self) -> bool {
@@ -235,7 +245,8 @@ impl Connection {
         let (answer, excerpt) = reader.finish();
         self.answers = self.answers.saturating_add(1);
         // Bytes past the answer were never asked for: do not read the next answer from them.
-        self.reusable = !answer.close && !extra && self.heed(answer.keep_alive);
+        self.reusable =
+            !answer.close && !extra && !self.one_request && self.heed(answer.keep_alive);
         if self.pending.capacity() > MAX_KEPT {
             self.pending = Vec::new();
         }

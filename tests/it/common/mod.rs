@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod login;
+pub mod nginx;
 pub mod orders_api;
 pub mod raw;
 

@@ -147,6 +147,22 @@ pub fn mismatches(base: &Results, head: &Results) -> Vec<String> {
             target(head)
         ));
     }
+    // A new connection per request puts connecting in every latency: not the same measure.
+    let connections = |r: &Results| {
+        let resumed = r.target.tls_resume != Some(false);
+        format!(
+            "{}{}",
+            r.target.connections.as_deref().unwrap_or("keep-alive"),
+            if resumed { "" } else { " (TLS not resumed)" }
+        )
+    };
+    if connections(base) != connections(head) {
+        out.push(format!(
+            "the connections differ: {} in the base, {} in the head",
+            connections(base),
+            connections(head)
+        ));
+    }
     let stages = |r: &Results| -> Vec<String> {
         r.stages
             .iter()
@@ -442,6 +458,7 @@ mod tests {
             target: TargetInfo {
                 url: "http://127.0.0.1/".into(),
                 method: "GET".into(),
+                ..Default::default()
             },
             totals,
             attempts,
@@ -781,6 +798,26 @@ mod tests {
         let again = run_of_flows(&[("buy", 1.0, 0), ("browse", 1.0, 0)], 3);
         let c = compare(&base, &again, &settings(&limits, false)).unwrap();
         assert_eq!(c.regressions, 0, "{:#?}", c.flows);
+    }
+
+    #[test]
+    fn a_run_with_a_connection_per_request_is_not_compared_with_a_kept_alive_one() {
+        let limits = Limits::default();
+        let base = run("warm", 100, 1.0, 0, 1);
+        let mut head = run("warm", 100, 1.0, 0, 1);
+        head.target.connections = Some("per-request".into());
+        let why = compare(&base, &head, &settings(&limits, false)).unwrap_err();
+        assert_eq!(
+            why,
+            vec!["the connections differ: keep-alive in the base, per-request in the head"]
+        );
+        head.target.tls_resume = Some(false);
+        let why = compare(&base, &head, &settings(&limits, false)).unwrap_err();
+        assert!(
+            why[0].ends_with("per-request (TLS not resumed) in the head"),
+            "{why:?}"
+        );
+        assert!(compare(&base, &head, &settings(&limits, true)).is_ok());
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! `[target] connections` and `tls_resume`: whether the load path keeps connections alive
+//! and reuses them, or opens a new one (TCP, and TLS for `https`) for every attempt, as a
+//! short-lived client does; and whether a new TLS connection may resume an earlier session.
+
+use toml::Spanned;
+
+use super::Target;
+use crate::error::Result;
+use crate::located::Source;
+
+/// The names `connections` takes, in the order the docs give them.
+pub const CONNECTION_POLICIES: [&str; 2] = ["keep-alive", "per-request"];
+
+/// How the load path uses connections. One value, read by the lane's connection pool and
+/// the transport; nothing else asks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConnectionPolicy {
+    /// Long-lived connections, each carrying request after request.
+    #[default]
+    KeepAlive,
+    /// A new connection for each attempt (retries too), closed after its answer.
+    PerRequest,
+}
+
+impl ConnectionPolicy {
+    pub fn parse(text: &str) -> Option<ConnectionPolicy> {
+        match text {
+            "keep-alive" => Some(ConnectionPolicy::KeepAlive),
+            "per-request" => Some(ConnectionPolicy::PerRequest),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectionPolicy::KeepAlive => CONNECTION_POLICIES[0],
+            ConnectionPolicy::PerRequest => CONNECTION_POLICIES[1],
+        }
+    }
+}
+
+/// Sets the target's connection keys from `[target]`, as given.
+pub(super) fn apply(
+    src: &Source,
+    connections: Option<&Spanned<String>>,
+    tls_resume: Option<&Spanned<bool>>,
+    target: &mut Target,
+) -> Result<()> {
+    if let Some(c) = connections {
+        target.connections = ConnectionPolicy::parse(c.get_ref()).ok_or_else(|| {
+            src.unknown(c.span(), "connections", c.get_ref(), &CONNECTION_POLICIES)
+        })?;
+    }
+    if let Some(r) = tls_resume {
+        target.tls_resume = *r.get_ref();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_name_parses_back_to_itself() {
+        for name in CONNECTION_POLICIES {
+            assert_eq!(ConnectionPolicy::parse(name).map(|p| p.name()), Some(name));
+        }
+        assert_eq!(ConnectionPolicy::parse("keepalive"), None);
+        assert_eq!(ConnectionPolicy::default(), ConnectionPolicy::KeepAlive);
+    }
+}

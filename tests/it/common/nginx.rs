@@ -1,0 +1,151 @@
+//! nginx on a free loopback port with a `server` block the test writes, and an access log
+//! of each request's connection number, the requests that connection had carried and
+//! whether its TLS session was resumed — what a server we did not write saw.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// nginx, stopped when dropped.
+pub struct Nginx {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One line of the access log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    /// nginx's `$connection`: the connection's serial number.
+    pub connection: u64,
+    /// `$connection_requests`: this request's number on its connection, from 1.
+    pub connection_requests: u64,
+    /// `$ssl_session_reused`: "r" for a resumed TLS session, "." otherwise, "" plain.
+    pub session_reused: String,
+    pub method: String,
+    /// `$ssl_protocol`: "TLSv1.3", …; "-" plain.
+    pub protocol: String,
+}
+
+fn nginx_binary() -> String {
+    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("nginx is needed for this test (apt-get install nginx; scripts/test installs it)")
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Nginx {
+    /// nginx in `dir`, answering `200 ok` on every path but `/busy` (503); over TLS with
+    /// `tls` (certificate and key, PEM) when given.
+    pub fn start(dir: &Path, tls: Option<(&str, &str)>) -> Nginx {
+        let port = free_port();
+        let d = dir.display();
+        let ssl = match tls {
+            Some((cert, key)) => {
+                std::fs::write(dir.join("cert.pem"), cert).unwrap();
+                std::fs::write(dir.join("key.pem"), key).unwrap();
+                format!(
+                    " ssl;\n    ssl_certificate {d}/cert.pem; ssl_certificate_key {d}/key.pem;\n    \
+                     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:1m"
+                )
+            }
+            None => String::new(),
+        };
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "daemon off; master_process off; user root; pid {d}/nginx.pid; error_log {d}/error.log error;
+events {{ worker_connections 4096; }}
+http {{
+  log_format conns '$connection $connection_requests \"$ssl_session_reused\" $request_method $ssl_protocol';
+  access_log {d}/access.log conns;
+  keepalive_requests 100000;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{port}{ssl};
+    location / {{ return 200 \"ok\\n\"; }}
+    location /busy {{ return 503; }}
+  }}
+}}
+"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(nginx_binary())
+            .args(["-c", conf.to_str().unwrap(), "-p", dir.to_str().unwrap()])
+            .spawn()
+            .expect("nginx starts");
+        let nginx = Nginx {
+            child,
+            port,
+            log: dir.join("access.log"),
+        };
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // The probe's connection logs nothing: it sent no request.
+                return nginx;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "nginx did not listen: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    /// The access log once it holds at least `expected` lines (nginx logs a request as it
+    /// finishes it, which may be just after the client read the answer), or after 3 s.
+    pub fn log(&self, expected: usize) -> Vec<Logged> {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let lines = self.read_log();
+            if lines.len() >= expected || Instant::now() >= deadline {
+                // Anything late would show here.
+                std::thread::sleep(Duration::from_millis(100));
+                return self.read_log();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Empties the access log between runs (nginx keeps appending to the same file).
+    pub fn clear_log(&self) {
+        std::fs::write(&self.log, "").unwrap();
+    }
+
+    fn read_log(&self) -> Vec<Logged> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let f: Vec<&str> = line.split(' ').collect();
+                Logged {
+                    connection: f[0].parse().unwrap(),
+                    connection_requests: f[1].parse().unwrap(),
+                    session_reused: f[2].trim_matches('"').to_string(),
+                    method: f[3].to_string(),
+                    protocol: f[4].to_string(),
+                }
+            })
+            .collect()
+    }
+}

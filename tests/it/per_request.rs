@@ -1,0 +1,194 @@
+//! `connections = "per-request"` (`--no-keepalive`), checked by a server we did not write:
+//! nginx logs each request's connection number and the requests that connection carried.
+//! Per request, every request of every stage kind comes on a connection of its own; kept
+//! alive, a few connections carry them all. Over TLS, nginx says which sessions were
+//! resumed: some with `tls_resume` on, none with it off. `scripts/test` installs nginx.
+
+use crate::common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use common::nginx::{Logged, Nginx};
+use common::{run_results, write};
+use serde_json::Value;
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
+/// A scenario with one stage of each kind: open (a constant rate), closed (workers), burst.
+fn every_stage_kind(dir: &Path, url: &str, target_extra: &str) -> String {
+    let path = write(
+        dir,
+        "s.toml",
+        &format!(
+            "[target]\nurl = \"{url}\"\ntimeout = \"5s\"\n{target_extra}\n\
+             [[stages]]\nkind = \"constant\"\nrate = 100\nduration = \"1s\"\n\
+             [[stages]]\nkind = \"concurrency\"\nworkers = 4\nduration = \"500ms\"\n\
+             [[stages]]\nkind = \"burst\"\nrequests = 30\n"
+        ),
+    );
+    path.to_str().unwrap().to_string()
+}
+
+/// Requests nginx logged (GET: the load, not a probe), by connection number: how many.
+fn by_connection(log: &[Logged]) -> BTreeMap<u64, u64> {
+    let mut per = BTreeMap::new();
+    for l in log.iter().filter(|l| l.method == "GET") {
+        *per.entry(l.connection).or_insert(0) += 1;
+    }
+    per
+}
+
+#[test]
+fn per_request_opens_one_connection_per_request_in_every_stage_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), None);
+    let url = format!("http://127.0.0.1:{}/", nginx.port);
+
+    let s = every_stage_kind(dir.path(), &url, "connections = \"per-request\"");
+    let (r, _) = run_results(dir.path(), "per.json", &["run", &s, "--quiet"], 0);
+    let requests = u(&r["totals"]["requests"]);
+    assert_eq!(u(&r["totals"]["ok"]), requests, "{}", r["totals"]);
+    assert_eq!(u(&r["totals"]["stale_connection_resends"]), 0);
+    assert_eq!(r["target"]["connections"], "per-request", "{}", r["target"]);
+    // 100 open, 30 burst, and the closed workers' half second.
+    assert!(requests > 130, "{requests}");
+    let log = nginx.log(requests as usize);
+    assert_eq!(
+        log.len() as u64,
+        requests,
+        "nginx logged every request once"
+    );
+    let per = by_connection(&log);
+    assert_eq!(per.len() as u64, requests, "one connection per request");
+    assert!(
+        log.iter().all(|l| l.connection_requests == 1),
+        "each connection carried one request: {:?}",
+        log.iter().find(|l| l.connection_requests != 1)
+    );
+    eprintln!(
+        "per-request: stampede {requests} requests, nginx {} lines on {} connections",
+        log.len(),
+        per.len()
+    );
+
+    // The same load kept alive: far fewer connections than requests.
+    nginx.clear_log();
+    let s = every_stage_kind(dir.path(), &url, "");
+    let (r, _) = run_results(dir.path(), "keep.json", &["run", &s, "--quiet"], 0);
+    assert!(r["target"].get("connections").is_none(), "{}", r["target"]);
+    let requests = u(&r["totals"]["requests"]);
+    let log = nginx.log(requests as usize);
+    assert_eq!(log.len() as u64, requests);
+    let per = by_connection(&log);
+    assert!(
+        (per.len() as u64) * 3 < requests,
+        "{} connections for {requests} requests",
+        per.len()
+    );
+    assert!(log.iter().any(|l| l.connection_requests > 1));
+    eprintln!(
+        "keep-alive: stampede {requests} requests, nginx {} lines on {} connections",
+        log.len(),
+        per.len()
+    );
+}
+
+#[test]
+fn with_no_keepalive_each_retry_opens_its_own_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), None);
+    // nginx answers 503 here: each request is tried 3 times.
+    let url = format!("http://127.0.0.1:{}/busy", nginx.port);
+    let s = write(
+        dir.path(),
+        "retry.toml",
+        &format!(
+            "[target]\nurl = \"{url}\"\n[retry]\nmax_attempts = 3\nbase = \"1ms\"\nbudget = 0\n\
+             [[stages]]\nkind = \"constant\"\nrate = 20\nduration = \"1s\"\n"
+        ),
+    );
+    let (r, _) = run_results(
+        dir.path(),
+        "r.json",
+        &["run", s.to_str().unwrap(), "--no-keepalive", "--quiet"],
+        1, // no request succeeded
+    );
+    assert_eq!(u(&r["totals"]["requests"]), 20);
+    let sent = u(&r["attempts"]["sent"]);
+    assert_eq!(sent, 60, "{}", r["attempts"]);
+    let log = nginx.log(sent as usize);
+    assert_eq!(log.len() as u64, sent);
+    assert_eq!(
+        by_connection(&log).len() as u64,
+        sent,
+        "a connection per attempt"
+    );
+    assert!(log.iter().all(|l| l.connection_requests == 1));
+}
+
+/// A self-signed certificate for 127.0.0.1: its PEM, its key's PEM.
+fn certificate() -> (String, String) {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    (ck.cert.pem(), ck.signing_key.serialize_pem())
+}
+
+#[test]
+fn per_request_over_tls_resumes_sessions_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = certificate();
+    let ca = write(dir.path(), "ca.pem", &cert);
+    let nginx = Nginx::start(dir.path(), Some((&cert, &key)));
+    let url = format!("https://127.0.0.1:{}/", nginx.port);
+    let mut resumed = Vec::new();
+    for resume in [true, false] {
+        nginx.clear_log();
+        let s = write(
+            dir.path(),
+            "tls.toml",
+            &format!(
+                "[target]\nurl = \"{url}\"\nconnections = \"per-request\"\ntls_resume = {resume}\n\
+                 [[stages]]\nkind = \"constant\"\nrate = 50\nduration = \"1s\"\n\
+                 [[stages]]\nkind = \"concurrency\"\nworkers = 2\nduration = \"300ms\"\n"
+            ),
+        );
+        let (r, _) = run_results(
+            dir.path(),
+            "tls.json",
+            &[
+                "run",
+                s.to_str().unwrap(),
+                "--ca-cert",
+                ca.to_str().unwrap(),
+                "--quiet",
+            ],
+            0,
+        );
+        let requests = u(&r["totals"]["requests"]);
+        assert_eq!(u(&r["totals"]["ok"]), requests, "{}", r["totals"]);
+        let said = r["target"].get("tls_resume").and_then(Value::as_bool);
+        assert_eq!(said, (!resume).then_some(false), "{}", r["target"]);
+        let log = nginx.log(requests as usize);
+        assert_eq!(log.len() as u64, requests);
+        assert_eq!(by_connection(&log).len() as u64, requests);
+        assert!(
+            log.iter().all(|l| l.protocol == "TLSv1.3"),
+            "TLS 1.3, as clients and API Gateway speak it: {:?}",
+            log.first()
+        );
+        let reused = log.iter().filter(|l| l.session_reused == "r").count();
+        let kinds: BTreeSet<&str> = log.iter().map(|l| l.session_reused.as_str()).collect();
+        eprintln!(
+            "tls_resume = {resume}: {requests} requests, {} connections, {reused} resumed ({kinds:?})",
+            by_connection(&log).len()
+        );
+        resumed.push((reused, requests));
+    }
+    let (on, requests_on) = resumed[0];
+    let (off, _) = resumed[1];
+    // The first connections race ahead of any session to resume; most after them resume.
+    assert!(on as u64 * 2 > requests_on, "{on} of {requests_on} resumed");
+    assert_eq!(off, 0, "no session resumed with tls_resume = false");
+}
