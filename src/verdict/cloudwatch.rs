@@ -70,28 +70,41 @@ fn suspected(cw: &CloudWatch, out: &mut Vec<ServerFinding>) {
     if suspected == 0 {
         return;
     }
+    // A client second is counted in the period its middle falls in, the server counts each
+    // request when it came: half a second either way. In periods of a few seconds (the
+    // emulator's) that is a large share, so the periods either side count too; in AWS's
+    // minutes it is not, and a neighbour would bring other traffic's throttles in.
+    let reach = usize::from(cw.period_s < 60);
+    let near: Vec<&Minute> = (0..cw.minutes.len())
+        .filter(|&i| {
+            (i.saturating_sub(reach)..=(i + reach).min(cw.minutes.len() - 1))
+                .any(|j| cw.minutes[j].client.suspected_lambda > 0)
+        })
+        .map(|i| &cw.minutes[i])
+        .collect();
     let (whose, throttles): (&str, Vec<Option<f64>>) = match &cw.function {
         Some(f) => (
             f.as_str(),
-            seen.iter().map(|m| m.server.throttles).collect(),
+            near.iter().map(|m| m.server.throttles).collect(),
         ),
         None => (
             "the account's functions",
-            seen.iter().map(|m| m.server.account_throttles).collect(),
+            near.iter().map(|m| m.server.account_throttles).collect(),
         ),
     };
     let any_data = throttles.iter().any(Option::is_some)
-        || seen.iter().any(|m| m.server.invocations.is_some());
+        || near.iter().any(|m| m.server.invocations.is_some());
     if !any_data {
         return;
     }
     let counted: f64 = throttles.iter().flatten().sum();
     let minutes = periods(cw, seen.len());
+    let around = if reach > 0 { "(or next to) " } else { "" };
     if counted > 0.0 {
         out.push(finding(
             "confirmed",
             format!(
-                "confirmed: Lambda counted {} throttles of {whose} in the {minutes} in which stampede saw {suspected} suspected Lambda throttles (500s with API Gateway's body) — they were Lambda throttles",
+                "confirmed: Lambda counted {} throttles of {whose} in {around}the {minutes} in which stampede saw {suspected} suspected Lambda throttles (500s with API Gateway's body) — they were Lambda throttles",
                 n(counted)
             ),
         ));
@@ -114,7 +127,7 @@ fn suspected(cw: &CloudWatch, out: &mut Vec<ServerFinding>) {
         out.push(finding(
             "not_confirmed",
             format!(
-                "not confirmed: Lambda counted no throttles of {whose} in the {minutes} in which stampede saw {suspected} suspected Lambda throttles — those 500s were something else; {what}"
+                "not confirmed: Lambda counted no throttles of {whose} in {around}the {minutes} in which stampede saw {suspected} suspected Lambda throttles — those 500s were something else; {what}"
             ),
         ));
     }
@@ -417,6 +430,22 @@ mod tests {
             &QuotaCheck::default(),
         );
         assert_eq!(f[0].kind, "not_confirmed");
+        // In periods of a second, the server's count of a second the client put in the
+        // next period still confirms it.
+        let mut short = cw(vec![m(0, 30.0), m(30, 0.0)], Minute::default());
+        short.period_s = 1;
+        let f = findings(
+            &short,
+            &Window::around(0.0, 2.0, 1),
+            0.0,
+            &QuotaCheck::default(),
+        );
+        assert_eq!(f[0].kind, "confirmed", "{f:?}");
+        assert!(
+            f[0].message.contains("counted 30 throttles"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
