@@ -15,6 +15,7 @@ mod parse;
 pub mod requests;
 pub mod schema;
 pub mod shard;
+mod target;
 mod threshold_tables;
 mod thresholds;
 mod userinfo;
