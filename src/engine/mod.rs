@@ -9,6 +9,7 @@ mod ids;
 mod in_flight;
 mod lane;
 pub mod numbering;
+mod origin;
 mod pool;
 mod timer;
 
@@ -36,8 +37,6 @@ use crate::transport::{auth::Auth, Transport};
 use abort::AbortTrip;
 use lane::Lane;
 
-/// Time for the lanes' threads to start before the first scheduled send.
-const START_DELAY: Duration = Duration::from_millis(50);
 /// When time zero waits for the first stage's connections: how far past the lanes'
 /// agreement it is set, so that every lane is back from the barrier before it.
 const ZERO_AFTER_CONNECTING: Duration = Duration::from_millis(5);
@@ -329,7 +328,7 @@ pub fn run(
         // heard before now (during the setup) stops the run at its start.
         let mut signals = Signals::listen()?;
 
-        let (based_at, origin, late) = origin_of(opts.start_at);
+        let (based_at, origin, late) = origin::origin_of(opts.start_at);
         let zero_after_connecting = opts.start_at.is_none()
             && matches!(
                 plans.first(),
@@ -498,30 +497,6 @@ pub fn run(
             shard: shared.spec.shard,
         })
     })
-}
-
-/// The run's t = 0 on the wall clock and as an instant, and how late it begins: without
-/// `start_at`, as soon as the lanes are up; with it, at that instant (in the past when the
-/// process came late: the lanes skip what was due before they could begin).
-fn origin_of(start_at: Option<SystemTime>) -> (SystemTime, Instant, Duration) {
-    let (now_sys, now) = (SystemTime::now(), Instant::now());
-    let Some(at) = start_at else {
-        return (now_sys + START_DELAY, now + START_DELAY, Duration::ZERO);
-    };
-    let begin = now + START_DELAY;
-    match at.duration_since(now_sys) {
-        Ok(ahead) if ahead >= START_DELAY => (at, now + ahead, Duration::ZERO),
-        Ok(ahead) => (at, now + ahead, START_DELAY - ahead),
-        Err(past) => {
-            let behind = past.duration();
-            match now.checked_sub(behind) {
-                Some(origin) => (at, origin, begin - origin),
-                // Further back than this machine's monotonic clock reaches: begin now, and
-                // say the run was that late.
-                None => (at, now, behind + START_DELAY),
-            }
-        }
-    }
 }
 
 /// What a panic said, when it said it as text.

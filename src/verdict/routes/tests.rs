@@ -100,6 +100,16 @@ fn requests_select_routes_by_precedence_past_the_stage_and_templates() {
     assert_eq!(routed.last().unwrap().requests, vec!["health"]);
 }
 
+/// The whole run's timeline of `n` seconds: only its length is read per route.
+fn quiet_seconds(n: u64) -> Vec<TimelinePoint> {
+    (0..n)
+        .map(|t_s| TimelinePoint {
+            t_s,
+            ..TimelinePoint::default()
+        })
+        .collect()
+}
+
 /// A run against the orders API's REST stage, of `timeline`'s length.
 fn seen_of(timeline: &[TimelinePoint], peak_in_flight: u64) -> RunSeen<'_> {
     RunSeen {
@@ -170,13 +180,7 @@ fn only_the_route_whose_function_reached_its_reservation_has_an_onset() {
     .into_iter()
     .map(|(n, r)| (n.to_string(), r))
     .collect();
-    // The whole run's timeline: its length is the run's seconds.
-    let timeline: Vec<TimelinePoint> = (0..4)
-        .map(|t_s| TimelinePoint {
-            t_s,
-            ..TimelinePoint::default()
-        })
-        .collect();
+    let timeline = quiet_seconds(4);
     let seen = seen_of(&timeline, 143);
     let (routed, _) = map_requests(
         &q,
@@ -238,12 +242,7 @@ fn a_route_throttle_is_the_routes_bucket_and_its_step_names_the_method() {
     )]
     .into_iter()
     .collect();
-    let timeline: Vec<TimelinePoint> = (0..3)
-        .map(|t_s| TimelinePoint {
-            t_s,
-            ..TimelinePoint::default()
-        })
-        .collect();
+    let timeline = quiet_seconds(3);
     let seen = seen_of(&timeline, 2);
     let routed = vec![Routed {
         route: 2,
@@ -336,12 +335,7 @@ fn a_routes_429s_from_the_stages_bucket_are_put_on_it_not_on_the_route() {
     )]
     .into_iter()
     .collect();
-    let timeline: Vec<TimelinePoint> = (0..3)
-        .map(|t_s| TimelinePoint {
-            t_s,
-            ..TimelinePoint::default()
-        })
-        .collect();
+    let timeline = quiet_seconds(3);
     let seen = seen_of(&timeline, 5);
     let routed = vec![Routed {
         route: 1,
