@@ -10,7 +10,9 @@
 //! 50k req/s run. Lane-local, so no locks.
 //!
 //! With `connections = "per-request"` the pool keeps nothing: each attempt opens its own
-//! connection ([`Pool::checkout`]), which carries one request and is dropped after it.
+//! connection ([`Pool::checkout`]), which carries one request and is dropped after it. With
+//! `"per-flow"` neither: a flow's first step opens one, its steps pass it on, and the flow
+//! drops it at its end.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -90,8 +92,9 @@ pub struct Pool {
     gate: RefCell<GrowthGate>,
     /// Turns for closed-model workers opening their own connections.
     own_connects: tokio::sync::Semaphore,
-    /// A new connection for every attempt: none is kept idle, waited for or opened ahead.
-    per_request: bool,
+    /// A new connection for every attempt, or for every flow: none is kept idle, waited
+    /// for or opened ahead.
+    opens_own: bool,
 }
 
 impl Pool {
@@ -111,7 +114,7 @@ impl Pool {
                 budget: MIN_PARALLEL_CONNECTS,
             }),
             own_connects: tokio::sync::Semaphore::new(PREFILL_PARALLELISM),
-            per_request: transport.connections == ConnectionPolicy::PerRequest,
+            opens_own: transport.connections.opens_own(),
             transport,
         })
     }
@@ -123,7 +126,7 @@ impl Pool {
         if let Some(c) = self.take_idle() {
             return Ok(c);
         }
-        if self.per_request {
+        if self.opens_own {
             return self.fresh().await;
         }
         let (tx, rx) = oneshot::channel();
@@ -134,8 +137,14 @@ impl Pool {
     }
 
     /// Returns a connection after a request: to the longest waiter, else to the idle list.
-    /// A connection that cannot carry another request is dropped.
+    /// A connection that cannot carry another request is dropped, as is every connection
+    /// when each unit opens its own (no other request or flow may have it).
     pub fn checkin(self: &Rc<Self>, conn: Connection) {
+        if self.opens_own {
+            drop(conn);
+            self.discard();
+            return;
+        }
         self.last_return.set(Some(Instant::now()));
         self.returns.set(self.returns.get() + 1);
         self.hand_over(conn);
@@ -172,7 +181,7 @@ impl Pool {
     /// Opens connections until `wanted` are idle (before a burst). None with a connection
     /// per request: each request opens its own when it is sent.
     pub async fn prefill(self: &Rc<Self>, wanted: usize) {
-        if self.per_request {
+        if self.opens_own {
             return;
         }
         let mut missing = wanted.saturating_sub(self.idle.borrow().len());
@@ -199,7 +208,7 @@ impl Pool {
         if let Some(c) = self.take_idle() {
             return Ok(c);
         }
-        if self.per_request {
+        if self.opens_own {
             return self.fresh().await;
         }
         let _turn = self.own_connects.acquire().await;
@@ -208,9 +217,15 @@ impl Pool {
         Ok(conn)
     }
 
-    /// Whether each attempt opens a new connection (`connections = "per-request"`).
-    pub fn per_request(&self) -> bool {
-        self.per_request
+    /// Whether each attempt (`connections = "per-request"`) or each flow (`"per-flow"`)
+    /// opens a new connection: nothing is taken from the pool ahead of it.
+    pub fn opens_own(&self) -> bool {
+        self.opens_own
+    }
+
+    /// Whether a flow keeps its connection for its steps and drops it at its end.
+    pub fn per_flow(&self) -> bool {
+        self.transport.connections == ConnectionPolicy::PerFlow
     }
 
     /// A new connection for one request, counted open until it is dropped after it.

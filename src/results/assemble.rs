@@ -265,14 +265,15 @@ fn add_request_seconds(results: &mut Results, names: &[&str], seconds: RequestSe
 }
 
 /// What the results say of the target: where it is, the method, and how connections were
-/// made when that is not the default (a per-request run's latencies include connecting).
+/// made when that is not the default (a per-request run's latencies include connecting, as
+/// a per-flow run's first steps' do).
 pub fn target_info(target: &Target, method: String) -> TargetInfo {
-    let per_request = target.connections == ConnectionPolicy::PerRequest;
+    let own = target.connections != ConnectionPolicy::KeepAlive;
     let https = target.url.scheme_str() == Some("https");
     TargetInfo {
         url: target.display_url(),
         method,
-        connections: per_request.then(|| target.connections.name().to_string()),
+        connections: own.then(|| target.connections.name().to_string()),
         tls_resume: (https && !target.tls_resume).then_some(false),
     }
 }

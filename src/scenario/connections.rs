@@ -1,6 +1,7 @@
 //! `[target] connections` and `tls_resume`: whether the load path keeps connections alive
-//! and reuses them, or opens a new one (TCP, and TLS for `https`) for every attempt, as a
-//! short-lived client does; and whether a new TLS connection may resume an earlier session.
+//! and reuses them, opens a new one (TCP, and TLS for `https`) for every attempt, as a
+//! short-lived client does, or one for each flow, as a user arriving does; and whether a
+//! new TLS connection may resume an earlier session.
 
 use toml::Spanned;
 
@@ -9,7 +10,7 @@ use crate::error::Result;
 use crate::located::Source;
 
 /// The names `connections` takes, in the order the docs give them.
-pub const CONNECTION_POLICIES: [&str; 2] = ["keep-alive", "per-request"];
+pub const CONNECTION_POLICIES: [&str; 3] = ["keep-alive", "per-request", "per-flow"];
 
 /// How the load path uses connections. One value, read by the lane's connection pool and
 /// the transport; nothing else asks.
@@ -20,6 +21,9 @@ pub enum ConnectionPolicy {
     KeepAlive,
     /// A new connection for each attempt (retries too), closed after its answer.
     PerRequest,
+    /// A new connection for each flow (a new client arriving), kept for its steps and its
+    /// retries, closed after its last step. Only with `[[flows]]`.
+    PerFlow,
 }
 
 impl ConnectionPolicy {
@@ -27,6 +31,7 @@ impl ConnectionPolicy {
         match text {
             "keep-alive" => Some(ConnectionPolicy::KeepAlive),
             "per-request" => Some(ConnectionPolicy::PerRequest),
+            "per-flow" => Some(ConnectionPolicy::PerFlow),
             _ => None,
         }
     }
@@ -35,21 +40,37 @@ impl ConnectionPolicy {
         match self {
             ConnectionPolicy::KeepAlive => CONNECTION_POLICIES[0],
             ConnectionPolicy::PerRequest => CONNECTION_POLICIES[1],
+            ConnectionPolicy::PerFlow => CONNECTION_POLICIES[2],
         }
+    }
+
+    /// Whether each unit of work (a request, or a flow) opens its own connection rather
+    /// than taking one from the lane's pool.
+    pub fn opens_own(self) -> bool {
+        self != ConnectionPolicy::KeepAlive
     }
 }
 
-/// Sets the target's connection keys from `[target]`, as given.
+/// Sets the target's connection keys from `[target]`, as given. `has_flows`: the
+/// scenario has `[[flows]]`, without which a connection per flow means nothing.
 pub(super) fn apply(
     src: &Source,
     connections: Option<&Spanned<String>>,
     tls_resume: Option<&Spanned<bool>>,
+    has_flows: bool,
     target: &mut Target,
 ) -> Result<()> {
     if let Some(c) = connections {
         target.connections = ConnectionPolicy::parse(c.get_ref()).ok_or_else(|| {
             src.unknown(c.span(), "connections", c.get_ref(), &CONNECTION_POLICIES)
         })?;
+        if target.connections == ConnectionPolicy::PerFlow && !has_flows {
+            return Err(src.error(
+                c.span(),
+                "connections = \"per-flow\" with no [[flows]]",
+                "[[flows]] whose steps share each flow's connection, or connections = \"per-request\" for a new connection per request",
+            ));
+        }
     }
     if let Some(r) = tls_resume {
         target.tls_resume = *r.get_ref();

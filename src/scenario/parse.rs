@@ -107,6 +107,7 @@ pub(super) struct RawTarget {
     pub(super) connect_timeout: Option<Spanned<Value>>,
     /// "keep-alive" (default): connections reused request after request. "per-request": a
     /// new connection (TCP, and TLS for https) for each attempt, closed after its answer.
+    /// "per-flow" (with [[flows]]): a new connection for each flow, kept for its steps.
     #[schemars(with = "Option<String>", extend("enum" = CONNECTION_POLICIES))]
     pub(super) connections: Option<Spanned<String>>,
     /// A new TLS connection may resume an earlier session (default true); matters with
@@ -258,6 +259,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
             &src,
             t.connections.as_ref(),
             t.tls_resume.as_ref(),
+            !raw.flows.is_empty(),
             &mut target,
         )?;
     }

@@ -192,3 +192,89 @@ fn per_request_over_tls_resumes_sessions_only_when_asked() {
     assert!(on as u64 * 2 > requests_on, "{on} of {requests_on} resumed");
     assert_eq!(off, 0, "no session resumed with tls_resume = false");
 }
+
+/// `connections = "per-flow"`: each flow a new client — its steps, and a step's retries,
+/// share one new connection that no other flow uses, in every stage kind. nginx's log says
+/// so: one connection per flow, carrying exactly that flow's requests.
+#[test]
+fn per_flow_gives_each_flow_a_connection_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), None);
+    let url = format!("http://127.0.0.1:{}", nginx.port);
+    let s = write(
+        dir.path(),
+        "flows.toml",
+        &format!(
+            "[target]\nurl = \"{url}\"\ntimeout = \"5s\"\nconnections = \"per-flow\"\n\
+             [retry]\nmax_attempts = 3\nbase = \"1ms\"\nbudget = 0\n\
+             [[requests]]\nname = \"home\"\npath = \"/\"\n\
+             [[requests]]\nname = \"item\"\npath = \"/item\"\n\
+             [[requests]]\nname = \"busy\"\npath = \"/busy\"\n\
+             [[flows]]\nname = \"browse\"\nweight = 3\nsteps = [\"home\", \"item\", \"home\"]\n\
+             [[flows]]\nname = \"give up\"\nsteps = [\"home\", \"busy\", \"item\"]\n\
+             [[stages]]\nkind = \"constant\"\nrate = 40\nduration = \"1s\"\n\
+             [[stages]]\nkind = \"concurrency\"\nworkers = 3\nduration = \"300ms\"\n\
+             [[stages]]\nkind = \"burst\"\nrequests = 20\n"
+        ),
+    );
+    // 'give up' fails at its retried 503s: a failed flow, exit 1 by no threshold — 0.
+    let (r, _) = run_results(
+        dir.path(),
+        "flows.json",
+        &["run", s.to_str().unwrap(), "--quiet"],
+        0,
+    );
+    assert_eq!(r["target"]["connections"], "per-flow", "{}", r["target"]);
+    let browse = u(&r["by_flow"]["browse"]["started"]);
+    let give_up = u(&r["by_flow"]["give up"]["started"]);
+    assert_eq!(u(&r["by_flow"]["browse"]["completed"]), browse);
+    assert_eq!(u(&r["by_flow"]["give up"]["failed"]), give_up);
+    assert!(browse >= 45 && give_up >= 15, "{browse} {give_up}");
+    let sent = u(&r["attempts"]["sent"]);
+    // browse: 3 requests; give up: home, then busy tried 3 times, and never item.
+    assert_eq!(sent, browse * 3 + give_up * 4, "{}", r["attempts"]);
+
+    let log = nginx.log(sent as usize);
+    assert_eq!(log.len() as u64, sent, "nginx logged every attempt once");
+    let per = by_connection(&log);
+    assert_eq!(
+        per.len() as u64,
+        browse + give_up,
+        "one connection per flow"
+    );
+    let carried = |n: u64| per.values().filter(|&&c| c == n).count() as u64;
+    assert_eq!(
+        carried(3),
+        browse,
+        "each browse flow's 3 steps on its connection"
+    );
+    assert_eq!(
+        carried(4),
+        give_up,
+        "give up's step and its retries on its connection"
+    );
+    eprintln!(
+        "per-flow: {browse} + {give_up} flows, {sent} attempts; nginx: {} lines on {} connections",
+        log.len(),
+        per.len()
+    );
+}
+
+#[test]
+fn per_flow_without_flows_is_refused_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(
+        dir.path(),
+        "bad.toml",
+        "[target]\nurl = \"http://127.0.0.1:9/\"\nconnections = \"per-flow\"\n\
+         [[stages]]\nkind = \"burst\"\nrequests = 1\n",
+    );
+    let out = common::stampede(&["plan", s.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:3:15"), "{err}");
+    assert!(
+        err.contains("[[flows]]") && err.contains("per-request"),
+        "{err}"
+    );
+}

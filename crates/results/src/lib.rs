@@ -315,7 +315,8 @@ pub struct TargetInfo {
     pub url: String,
     pub method: String,
     /// `"per-request"`: a new connection for every attempt, its connect and handshake in
-    /// each request's latency. Absent: connections were kept alive and reused.
+    /// each request's latency. `"per-flow"`: a new connection for every flow, kept for its
+    /// steps. Absent: connections were kept alive and reused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<String>,
     /// `false`: an https target's TLS sessions were never resumed (`tls_resume = false`).

@@ -50,11 +50,11 @@ impl Lane {
             }
             // Take a connection before spawning: requests that wait for one stay a number
             // here rather than tasks that crowd the run queue and slow every answer.
-            // With a connection per request, each request's task opens its own (connects
-            // run side by side; their time is the request's).
+            // With a connection per request (or per flow), each task opens its own
+            // (connects run side by side; their time is the request's).
             let conn = match self.pool.take_idle() {
                 Some(c) => Some(Ok(c)),
-                None if self.pool.per_request() => None,
+                None if self.pool.opens_own() => None,
                 None => Some(tokio::select! {
                     c = self.pool.checkout(due) => c,
                     _ = self.shared.stop_signal() => {
@@ -205,7 +205,7 @@ impl Lane {
             // attempt opens it.
             let (ready, start) = match conn.take() {
                 Some(c) => (Some(Ok(c)), now),
-                None if self.pool.per_request() => (None, now),
+                None if self.pool.opens_own() => (None, now),
                 None => tokio::select! {
                     c = self.pool.own() => (Some(c), Instant::now()),
                     _ = self.shared.stop_signal() => break,

@@ -135,7 +135,15 @@ impl Lane {
         let mut captured = state.captured.into_inner();
         captured.clear();
         self.captured_vecs.borrow_mut().push(captured);
-        (conn.and_then(Result::ok), last.0, last.1)
+        let conn = conn.and_then(Result::ok);
+        if self.pool.per_flow() {
+            // Each flow a new client: its connection ends with it.
+            if let Some(c) = conn {
+                self.pool.checkin(c);
+            }
+            return (None, last.0, last.1);
+        }
+        (conn, last.0, last.1)
     }
 }
 

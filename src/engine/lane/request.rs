@@ -150,16 +150,21 @@ impl Lane {
                 break attempt.conn;
             }
             ended = None;
-            // The connection serves others while this request backs off.
+            // The connection serves others while this request backs off — unless it is
+            // its flow's own, which keeps it as a client waiting to retry does.
             if let Some(c) = attempt.conn {
-                self.pool.checkin(c);
+                if logical.flow.is_some() && self.pool.per_flow() {
+                    conn = Some(Ok(c));
+                } else {
+                    self.pool.checkin(c);
+                }
             }
             let slept = tokio::select! {
                 _ = tokio::time::sleep(delay) => true,
                 _ = self.shared.stop_signal() => false,
             };
             if !slept {
-                break None;
+                break conn.take().and_then(Result::ok);
             }
             end.backoff += delay;
             prev_sleep = Some(delay);
