@@ -213,6 +213,11 @@ fn a_3_6_1_mix_of_1000_requests_arrives_exactly_300_600_100() {
     assert_eq!(row[2..5], ["600", "600", "0"], "{out}");
     assert_eq!(results["totals"]["requests"], 1000);
     // by_request says what the server counted, by name, in the run and in each stage.
+    eprintln!(
+        "server counted {:?}; by_request {:?}",
+        server.counts(),
+        requests_by_name(&results["by_request"])
+    );
     assert_eq!(
         requests_by_name(&results["by_request"]),
         by_name(&server.counts())
@@ -358,6 +363,11 @@ fn three_shards_merged_equal_the_single_run_per_request() {
     let o = stampede(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let m = common::read_json(&merged);
+    eprintln!(
+        "3 shards: server counted {:?}; merged by_request {:?}",
+        server.counts(),
+        requests_by_name(&m["by_request"])
+    );
     assert_eq!(requests_by_name(&m["by_request"]), by_name(&expected()));
     for stage in m["stages"].as_array().unwrap() {
         for (_, r) in stage["by_request"].as_object().unwrap() {
