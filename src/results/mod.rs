@@ -61,6 +61,7 @@ pub fn observed(r: &StageRecord) -> Observed {
     observed_from(
         &r.latency,
         Some(&r.ok_latency),
+        Some(&r.timing),
         &totals(&r.counts),
         &attempts(&r.counts),
     )
@@ -71,6 +72,7 @@ pub fn observed(r: &StageRecord) -> Observed {
 pub fn observed_from(
     latency: &Histogram<u64>,
     ok_latency: Option<&Histogram<u64>>,
+    timing: Option<&timing::PhaseHistograms>,
     totals: &Totals,
     attempts: &Attempts,
 ) -> Observed {
@@ -108,6 +110,7 @@ pub fn observed_from(
         ok_p999: ok.p999,
         ok_max: ok.max,
         ok_mean: ok.mean,
+        timing: timing.map(Timing::of),
     }
 }
 
