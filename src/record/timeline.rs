@@ -8,11 +8,11 @@ use hdrhistogram::Histogram;
 
 use crate::classify::{Outcome, Tally, ThrottleKind};
 use crate::transport::timing::Phases;
-use stampede_results::timing::SecondTiming;
 use stampede_results::histogram::{encode, new_histogram, new_request_histogram, SecondLatency};
 pub use stampede_results::timeline::{
     RequestSecond, RequestSecondHistogram, SecondHistograms, TimelinePoint,
 };
+use stampede_results::timing::SecondTiming;
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
 /// errors), and the latency of logical requests that ended in it.

@@ -221,9 +221,15 @@ impl RawThresholds {
             (Metric::Phase(Phase::Connect, Stat::P90), &self.connect_p90),
             (Metric::Phase(Phase::Connect, Stat::P95), &self.connect_p95),
             (Metric::Phase(Phase::Connect, Stat::P99), &self.connect_p99),
-            (Metric::Phase(Phase::Connect, Stat::P999), &self.connect_p999),
+            (
+                Metric::Phase(Phase::Connect, Stat::P999),
+                &self.connect_p999,
+            ),
             (Metric::Phase(Phase::Connect, Stat::Max), &self.connect_max),
-            (Metric::Phase(Phase::Connect, Stat::Mean), &self.connect_mean),
+            (
+                Metric::Phase(Phase::Connect, Stat::Mean),
+                &self.connect_mean,
+            ),
             (Metric::Phase(Phase::Tls, Stat::P50), &self.tls_p50),
             (Metric::Phase(Phase::Tls, Stat::P90), &self.tls_p90),
             (Metric::Phase(Phase::Tls, Stat::P95), &self.tls_p95),
@@ -242,9 +248,15 @@ impl RawThresholds {
             (Metric::Phase(Phase::Receive, Stat::P90), &self.receive_p90),
             (Metric::Phase(Phase::Receive, Stat::P95), &self.receive_p95),
             (Metric::Phase(Phase::Receive, Stat::P99), &self.receive_p99),
-            (Metric::Phase(Phase::Receive, Stat::P999), &self.receive_p999),
+            (
+                Metric::Phase(Phase::Receive, Stat::P999),
+                &self.receive_p999,
+            ),
             (Metric::Phase(Phase::Receive, Stat::Max), &self.receive_max),
-            (Metric::Phase(Phase::Receive, Stat::Mean), &self.receive_mean),
+            (
+                Metric::Phase(Phase::Receive, Stat::Mean),
+                &self.receive_mean,
+            ),
         ]
     }
 }

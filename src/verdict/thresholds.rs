@@ -1,8 +1,8 @@
 //! Thresholds checked against what a run measured. Pure.
 
 use crate::scenario::{Metric, Stat, Threshold};
-use stampede_results::timing::Timing;
 pub use stampede_results::thresholds::ThresholdResult;
+use stampede_results::timing::Timing;
 
 /// What a run measured, in the units thresholds use (milliseconds, fractions).
 #[derive(Clone, Debug, Default)]

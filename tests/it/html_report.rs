@@ -231,7 +231,10 @@ fn a_real_run_draws_offline_in_chromium() {
     let timing = &dom[dom.find("id=\"chart-timing\"").unwrap()..];
     let legend = &timing[..timing.find("</section>").unwrap()];
     for phase in ["connect", "ttfb", "receive"] {
-        assert!(legend.contains(&format!(">{phase}<")), "{phase} in the legend");
+        assert!(
+            legend.contains(&format!(">{phase}<")),
+            "{phase} in the legend"
+        );
     }
     let data = data_of(&html);
     let bands = data["timing"].as_array().expect("the stacked bands");

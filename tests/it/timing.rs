@@ -222,7 +222,11 @@ fn a_streamed_answer_splits_into_ttfb_and_receive_trips_ttfb_p99_and_merges_exac
             .collect();
         assert_eq!(
             judged,
-            [("ttfb_p99", false), ("receive_p50", true), ("connect_max", true)],
+            [
+                ("ttfb_p99", false),
+                ("receive_p50", true),
+                ("connect_max", true)
+            ],
             "{}",
             r["thresholds"]
         );
@@ -232,7 +236,10 @@ fn a_streamed_answer_splits_into_ttfb_and_receive_trips_ttfb_p99_and_merges_exac
             .iter()
             .map(|p| p["timing_ms"]["ttfb"]["count"].as_u64().unwrap_or(0))
             .sum();
-        assert_eq!(timeline_ttfb, 20, "every second's phases add up to the run's");
+        assert_eq!(
+            timeline_ttfb, 20,
+            "every second's phases add up to the run's"
+        );
         eprintln!("slow server: {t}");
     }
 

@@ -75,7 +75,8 @@ pub fn record_phase(h: &mut Histogram<u64>, us: u64) {
 /// Adds `from` into `into`, phase by phase (auto-sized: it grows to hold them).
 pub fn add_phases(into: &mut PhaseHistograms, from: &PhaseHistograms) {
     for (a, b) in into.iter_mut().zip(from) {
-        a.add(b).expect("an auto-sized histogram grows to hold the values");
+        a.add(b)
+            .expect("an auto-sized histogram grows to hold the values");
     }
 }
 

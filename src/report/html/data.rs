@@ -566,6 +566,7 @@ mod tests {
             knee: None,
             request_rate: vec![],
             request_p99: vec![],
+            timing: vec![],
         };
         let json = to_script_json(&data);
         assert!(!json.contains('<'), "{json}");

@@ -27,10 +27,7 @@ pub fn stacked(tl: &[TimelinePoint]) -> Vec<Series> {
         })
         .collect();
     let mut bands: Vec<Series> = Vec::new();
-    let mut below: Vec<Option<f64>> = tl
-        .iter()
-        .map(|s| s.timing_ms.map(|_| 0.0))
-        .collect();
+    let mut below: Vec<Option<f64>> = tl.iter().map(|s| s.timing_ms.map(|_| 0.0)).collect();
     for phase in present {
         let top: Vec<Option<f64>> = tl
             .iter()
@@ -71,7 +68,11 @@ mod tests {
         ];
         let bands = stacked(&tl);
         let labels: Vec<&str> = bands.iter().map(|b| b.label.as_str()).collect();
-        assert_eq!(labels, ["receive", "ttfb", "connect"], "no dns or tls: no band");
+        assert_eq!(
+            labels,
+            ["receive", "ttfb", "connect"],
+            "no dns or tls: no band"
+        );
         assert_eq!(bands[2].values, [Some(0.2), None, Some(0.0)]);
         assert_eq!(bands[1].values, [Some(50.2), None, Some(60.0)]);
         assert_eq!(bands[0].values, [Some(300.0), None, Some(300.0)]);

@@ -10,8 +10,8 @@ use super::request_seconds::merge_request_seconds;
 use super::sum::{
     add_attempts, add_encoded, add_map, add_opt, add_optional, add_timing, add_totals,
 };
-use crate::timing::{new_phase_histograms, PhaseHistograms, Timing, TimingHistograms};
 use super::Refusal;
+use crate::timing::{new_phase_histograms, PhaseHistograms, Timing, TimingHistograms};
 use crate::{
     encode, new_request_histogram, percentiles, NamedHistograms, RequestHistograms, RequestResult,
     Results, StageResult,

@@ -20,10 +20,12 @@ pub fn timing(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "<p class=\"help\">{}</p>",
-        esc("Each attempt's phases. dns, connect and tls are counted for the attempts that \
+        esc(
+            "Each attempt's phases. dns, connect and tls are counted for the attempts that \
              opened their connection: with connections kept alive, one per connection, not \
              per request (a reused connection's requests have none). ttfb runs from the \
-             request written to the first byte of the answer, receive from it to the last.")
+             request written to the first byte of the answer, receive from it to the last."
+        )
     );
     let rows: Vec<Vec<String>> = seen(t)
         .map(|p| {
@@ -45,8 +47,10 @@ pub fn timing(out: &mut String, r: &Results) {
         out,
         "<h3>Mean per second, stacked</h3><p class=\"help\">{}</p>\
          <div class=\"chart\" id=\"chart-timing\" data-points=\"0\"></div></section>",
-        esc("Each phase's mean over the attempts that ended in each second, stacked: the top \
+        esc(
+            "Each phase's mean over the attempts that ended in each second, stacked: the top \
              of a band is the sum of the phases up to it (what the legend shows). A phase \
-             with no attempt in a second adds nothing to it.")
+             with no attempt in a second adds nothing to it."
+        )
     );
 }
