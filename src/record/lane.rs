@@ -13,6 +13,7 @@ use super::stage::{min_some, Counts, StageRecord};
 use super::timeline::SecondRecord;
 use crate::classify::Outcome;
 use crate::retry::RetryCause;
+use crate::transport::timing::Phases;
 use stampede_lambda::ReportLine;
 pub use stampede_results::failure::{pick_samples, FailureSample, FAILURE_SAMPLES};
 
@@ -36,6 +37,8 @@ pub struct AttemptEnded {
     pub first: bool,
     /// The entry of the mix it sent.
     pub entry: usize,
+    /// Where its time went on the wire (only the phases it had).
+    pub phases: Phases,
 }
 
 /// How a logical request ended, all attempts and backoff included.
@@ -197,6 +200,7 @@ impl LaneRecorder {
             cell.count_attempt(a.outcome);
         }
         self.second.count_attempt(a.outcome);
+        self.second.add_phases(&a.phases);
     }
 
     /// A request goes out again on a fresh connection: its reused one had closed.
@@ -406,6 +410,7 @@ mod tests {
             paced,
             first: true,
             entry: 0,
+            phases: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@ use super::statuses::StatusCounts;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
 use crate::retry::RetryCause;
 use stampede_results::histogram::{new_histogram, new_request_histogram};
+use stampede_results::timing::{add_phases, new_phase_histograms, record_phase, PhaseHistograms};
 use stampede_results::{AttemptClass, Attempts};
 
 /// Attempts counted in the distribution; more land in the last bucket.
@@ -132,6 +133,8 @@ pub struct StageRecord {
     pub ok_latency: Histogram<u64>,
     /// Service time: actual send → response, µs.
     pub service: Histogram<u64>,
+    /// Where the time went: each phase of the attempts that had it, µs, by `Phase::index`.
+    pub timing: PhaseHistograms,
     pub peak_in_flight: u64,
     /// Answers by status code.
     pub statuses: StatusCounts,
@@ -155,6 +158,7 @@ impl StageRecord {
             latency: new_histogram(),
             ok_latency: new_histogram(),
             service: new_histogram(),
+            timing: new_phase_histograms(),
             peak_in_flight: 0,
             statuses: StatusCounts::new(),
             first_send_us: None,
@@ -212,6 +216,11 @@ impl StageRecord {
         if let Some(status) = a.status {
             self.statuses.add(status);
         }
+        for (h, us) in self.timing.iter_mut().zip(a.phases.0) {
+            if let Some(us) = us {
+                record_phase(h, us);
+            }
+        }
         if let Some(sent) = a.sent {
             let service = a.done.saturating_duration_since(sent).as_micros() as u64;
             put(&mut self.service, service.max(1));
@@ -241,6 +250,7 @@ impl StageRecord {
         self.latency.add(&o.latency).expect("same bounds");
         self.ok_latency.add(&o.ok_latency).expect("same bounds");
         self.service.add(&o.service).expect("same bounds");
+        add_phases(&mut self.timing, &o.timing);
         self.peak_in_flight = self.peak_in_flight.max(o.peak_in_flight);
         self.statuses.merge(&o.statuses);
         self.first_send_us = min_some(self.first_send_us, o.first_send_us);

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use crate::classify::{Outcome, Tally, ThrottleKind};
+use crate::transport::timing::Phases;
 use stampede_results::histogram::{encode, new_histogram, new_request_histogram, SecondLatency};
 pub use stampede_results::timeline::{
     RequestSecond, RequestSecondHistogram, SecondHistograms, TimelinePoint,
 };
+use stampede_results::timing::SecondTiming;
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
 /// errors), and the latency of logical requests that ended in it.
@@ -44,6 +46,9 @@ pub struct SecondRecord {
     /// With `[[requests]]`: the second of each request of the mix, by entry (grown on
     /// first use; empty without a mix).
     pub by_request: Vec<RequestSecondRecord>,
+    /// Each phase's count and total, µs, of the attempts that ended in this second (by
+    /// `Phase::index`): the means of the HTML report's stacked view.
+    pub timing: [(u64, u64); 5],
 }
 
 /// One request's part of one lane's second: its attempts sent and ended, its logical
@@ -175,6 +180,17 @@ impl SecondRecord {
             ok_latency: None,
             throttled_latency: None,
             by_request: Vec::new(),
+            timing: [(0, 0); 5],
+        }
+    }
+
+    /// An attempt's phases, ended in this second.
+    pub fn add_phases(&mut self, phases: &Phases) {
+        for ((n, total), us) in self.timing.iter_mut().zip(phases.0) {
+            if let Some(us) = us {
+                *n += 1;
+                *total += us;
+            }
         }
     }
 
@@ -246,6 +262,10 @@ impl SecondRecord {
         self.suspected += o.suspected;
         self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.cold_starts += o.cold_starts;
+        for ((n, total), (n2, total2)) in self.timing.iter_mut().zip(o.timing) {
+            *n += n2;
+            *total += total2;
+        }
         // Lanes limit apart: the client's rate is their sum.
         self.client_rate = match (self.client_rate, o.client_rate) {
             (Some(a), Some(b)) => Some(a + b),
@@ -382,6 +402,7 @@ impl Timeline {
             throttled_ms: some(&rec.throttled_latency),
             planned: None,
             client_rate_limit: rec.client_rate,
+            timing_ms: SecondTiming::of(&rec.timing),
         });
         self.push_requests(sec, &rec.by_request);
         if !rec.latency.is_empty() {

@@ -11,6 +11,7 @@ use crate::results::Results;
 mod aws;
 mod data;
 mod tables;
+mod timing_chart;
 
 pub use data::{sig3, spectrum_points};
 
@@ -62,6 +63,7 @@ pub fn render(r: &Results) -> String {
     request_charts(&mut out, r);
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);
+    tables::timing(&mut out, r);
     tables::requests(&mut out, r);
     tables::flows(&mut out, r);
     tables::lambda(&mut out, r);

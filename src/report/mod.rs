@@ -16,6 +16,7 @@ pub mod probe;
 pub mod quotas;
 pub mod routes;
 pub mod summary;
+pub mod timing;
 
 /// Results to render in the reports' unit tests.
 #[cfg(test)]

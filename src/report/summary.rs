@@ -211,6 +211,9 @@ fn timing(out: &mut String, r: &Results) {
         ms(r.service_ms.p99),
         ms(r.service_ms.max)
     );
+    if let Some(line) = r.timing.as_ref().and_then(super::timing::line) {
+        let _ = writeln!(out, "{line}");
+    }
     let mut notes = vec![format!(
         "late sends (> 1 ms behind schedule): {}",
         r.totals.late

@@ -13,6 +13,7 @@ use crate::record::{Counts, StageRecord};
 use crate::verdict::quota_check::QuotaCheck;
 use crate::verdict::thresholds::{Observed, ThresholdResult};
 use stampede_results::histogram::ENCODING;
+use stampede_results::timing::{Timing, TimingHistograms};
 pub use stampede_results::*;
 
 mod assemble;
@@ -60,6 +61,7 @@ pub fn observed(r: &StageRecord) -> Observed {
     observed_from(
         &r.latency,
         Some(&r.ok_latency),
+        Some(&r.timing),
         &totals(&r.counts),
         &attempts(&r.counts),
     )
@@ -70,6 +72,7 @@ pub fn observed(r: &StageRecord) -> Observed {
 pub fn observed_from(
     latency: &Histogram<u64>,
     ok_latency: Option<&Histogram<u64>>,
+    timing: Option<&timing::PhaseHistograms>,
     totals: &Totals,
     attempts: &Attempts,
 ) -> Observed {
@@ -107,6 +110,7 @@ pub fn observed_from(
         ok_p999: ok.p999,
         ok_max: ok.max,
         ok_mean: ok.mean,
+        timing: timing.map(Timing::of),
     }
 }
 
@@ -160,6 +164,7 @@ pub fn build(input: RunInput) -> Results {
                 latency_ms: percentiles(&r.latency),
                 ok_latency_ms: Some(percentiles(&r.ok_latency)),
                 service_ms: percentiles(&r.service),
+                timing: Some(Timing::of(&r.timing)),
                 peak_in_flight: r.peak_in_flight,
                 started_s: r.first_scheduled_us.map(|us| us as f64 / 1e6),
                 dispatch_spread_ms: if s.planned_s.is_none() {
@@ -198,6 +203,7 @@ pub fn build(input: RunInput) -> Results {
                         latency: encode(&cell.latency),
                         service: encode(&cell.service),
                         ok_latency: Some(encode(&cell.ok_latency)),
+                        timing: Some(TimingHistograms::encode(&cell.timing)),
                     });
             }
             result.by_request = Some(map);
@@ -246,6 +252,7 @@ pub fn build(input: RunInput) -> Results {
             h.latency = encode(&cell.latency);
             h.service = encode(&cell.service);
             h.ok_latency = Some(encode(&cell.ok_latency));
+            h.timing = Some(TimingHistograms::encode(&cell.timing));
             map.insert(name.to_string(), req);
         }
         map
@@ -274,6 +281,7 @@ pub fn build(input: RunInput) -> Results {
         latency_ms: percentiles(&overall.latency),
         ok_latency_ms: Some(percentiles(&overall.ok_latency)),
         service_ms: percentiles(&overall.service),
+        timing: Some(Timing::of(&overall.timing)),
         peak_in_flight: overall.peak_in_flight,
         throttle_onset,
         stages,
@@ -285,6 +293,7 @@ pub fn build(input: RunInput) -> Results {
                 latency: encode(&overall.latency),
                 service: encode(&overall.service),
                 ok_latency: Some(encode(&overall.ok_latency)),
+                timing: Some(TimingHistograms::encode(&overall.timing)),
             },
             stages: input
                 .stages
@@ -294,6 +303,7 @@ pub fn build(input: RunInput) -> Results {
                     latency: encode(&s.record.latency),
                     service: encode(&s.record.service),
                     ok_latency: Some(encode(&s.record.ok_latency)),
+                    timing: Some(TimingHistograms::encode(&s.record.timing)),
                 })
                 .collect(),
             seconds: input.seconds,
@@ -327,6 +337,7 @@ fn request_result(r: &StageRecord, planned: Option<u64>) -> RequestResult {
         latency_ms: percentiles(&r.latency),
         ok_latency_ms: Some(percentiles(&r.ok_latency)),
         service_ms: percentiles(&r.service),
+        timing: Some(Timing::of(&r.timing)),
         achieved_rps: 0.0,
         planned_requests: planned,
         timeline: Vec::new(),
@@ -431,6 +442,7 @@ mod tests {
                 paced: false,
                 first: true,
                 entry: 0,
+                phases: Default::default(),
             });
         }
         let a = attempts(&r.stages[0].counts);

@@ -40,7 +40,7 @@ pub use lambda::LambdaTarget;
 pub use parse::{load, parse_str};
 pub use requests::{RequestEntry, Requests, REQUESTS_MAX};
 pub use shard::{Shard, ShardSource};
-pub use thresholds::{AbortRules, Metric, RequestAbort, Threshold, METRIC_NAMES};
+pub use thresholds::{AbortRules, Metric, RequestAbort, Stat, Threshold, METRIC_NAMES};
 pub use userinfo::BasicAuth;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(29);

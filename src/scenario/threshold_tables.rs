@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::schema::{Duration, Percentage};
+use super::thresholds::{Phase, Stat};
 use super::{nearest, Metric, Requests, Stage, Threshold, Thresholds};
 use crate::error::Result;
 use crate::located::Source;
@@ -61,6 +62,111 @@ pub(super) struct RawThresholds {
     /// The mean latency of the requests that ended ok.
     #[schemars(with = "Option<Duration>")]
     ok_mean: Option<Spanned<Value>>,
+    /// Median of the name's lookup (attempts whose new connection made one).
+    #[schemars(with = "Option<Duration>")]
+    dns_p50: Option<Spanned<Value>>,
+    /// 90th percentile of the name's lookup (attempts whose new connection made one).
+    #[schemars(with = "Option<Duration>")]
+    dns_p90: Option<Spanned<Value>>,
+    /// 95th percentile of the name's lookup (attempts whose new connection made one).
+    #[schemars(with = "Option<Duration>")]
+    dns_p95: Option<Spanned<Value>>,
+    /// 99th percentile of the name's lookup (attempts whose new connection made one).
+    #[schemars(with = "Option<Duration>")]
+    dns_p99: Option<Spanned<Value>>,
+    /// 99.9th percentile of the name's lookup (attempts whose new connection made one).
+    #[schemars(with = "Option<Duration>")]
+    dns_p999: Option<Spanned<Value>>,
+    /// The longest the name's lookup (attempts whose new connection made one).
+    #[schemars(with = "Option<Duration>")]
+    dns_max: Option<Spanned<Value>>,
+    /// The mean of the name's lookup (attempts whose new connection made one).
+    #[schemars(with = "Option<Duration>")]
+    dns_mean: Option<Spanned<Value>>,
+    /// Median of TCP's connect (attempts that opened their connection).
+    #[schemars(with = "Option<Duration>")]
+    connect_p50: Option<Spanned<Value>>,
+    /// 90th percentile of TCP's connect (attempts that opened their connection).
+    #[schemars(with = "Option<Duration>")]
+    connect_p90: Option<Spanned<Value>>,
+    /// 95th percentile of TCP's connect (attempts that opened their connection).
+    #[schemars(with = "Option<Duration>")]
+    connect_p95: Option<Spanned<Value>>,
+    /// 99th percentile of TCP's connect (attempts that opened their connection).
+    #[schemars(with = "Option<Duration>")]
+    connect_p99: Option<Spanned<Value>>,
+    /// 99.9th percentile of TCP's connect (attempts that opened their connection).
+    #[schemars(with = "Option<Duration>")]
+    connect_p999: Option<Spanned<Value>>,
+    /// The longest TCP's connect (attempts that opened their connection).
+    #[schemars(with = "Option<Duration>")]
+    connect_max: Option<Spanned<Value>>,
+    /// The mean of TCP's connect (attempts that opened their connection).
+    #[schemars(with = "Option<Duration>")]
+    connect_mean: Option<Spanned<Value>>,
+    /// Median of the TLS handshake (attempts that opened their https connection).
+    #[schemars(with = "Option<Duration>")]
+    tls_p50: Option<Spanned<Value>>,
+    /// 90th percentile of the TLS handshake (attempts that opened their https connection).
+    #[schemars(with = "Option<Duration>")]
+    tls_p90: Option<Spanned<Value>>,
+    /// 95th percentile of the TLS handshake (attempts that opened their https connection).
+    #[schemars(with = "Option<Duration>")]
+    tls_p95: Option<Spanned<Value>>,
+    /// 99th percentile of the TLS handshake (attempts that opened their https connection).
+    #[schemars(with = "Option<Duration>")]
+    tls_p99: Option<Spanned<Value>>,
+    /// 99.9th percentile of the TLS handshake (attempts that opened their https connection).
+    #[schemars(with = "Option<Duration>")]
+    tls_p999: Option<Spanned<Value>>,
+    /// The longest the TLS handshake (attempts that opened their https connection).
+    #[schemars(with = "Option<Duration>")]
+    tls_max: Option<Spanned<Value>>,
+    /// The mean of the TLS handshake (attempts that opened their https connection).
+    #[schemars(with = "Option<Duration>")]
+    tls_mean: Option<Spanned<Value>>,
+    /// Median of time to first byte: request written → first byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    ttfb_p50: Option<Spanned<Value>>,
+    /// 90th percentile of time to first byte: request written → first byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    ttfb_p90: Option<Spanned<Value>>,
+    /// 95th percentile of time to first byte: request written → first byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    ttfb_p95: Option<Spanned<Value>>,
+    /// 99th percentile of time to first byte: request written → first byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    ttfb_p99: Option<Spanned<Value>>,
+    /// 99.9th percentile of time to first byte: request written → first byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    ttfb_p999: Option<Spanned<Value>>,
+    /// The longest time to first byte: request written → first byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    ttfb_max: Option<Spanned<Value>>,
+    /// The mean of time to first byte: request written → first byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    ttfb_mean: Option<Spanned<Value>>,
+    /// Median of receiving: first byte → last byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    receive_p50: Option<Spanned<Value>>,
+    /// 90th percentile of receiving: first byte → last byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    receive_p90: Option<Spanned<Value>>,
+    /// 95th percentile of receiving: first byte → last byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    receive_p95: Option<Spanned<Value>>,
+    /// 99th percentile of receiving: first byte → last byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    receive_p99: Option<Spanned<Value>>,
+    /// 99.9th percentile of receiving: first byte → last byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    receive_p999: Option<Spanned<Value>>,
+    /// The longest receiving: first byte → last byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    receive_max: Option<Spanned<Value>>,
+    /// The mean of receiving: first byte → last byte of the answer.
+    #[schemars(with = "Option<Duration>")]
+    receive_mean: Option<Spanned<Value>>,
     /// Throttled attempts (retries included) / attempts sent.
     #[schemars(with = "Option<Percentage>")]
     throttle_rate: Option<Spanned<Value>>,
@@ -85,7 +191,7 @@ pub(super) struct RawThresholds {
 }
 
 impl RawThresholds {
-    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 17] {
+    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 52] {
         [
             (Metric::P50, &self.p50),
             (Metric::P90, &self.p90),
@@ -104,6 +210,53 @@ impl RawThresholds {
             (Metric::OkP999, &self.ok_p999),
             (Metric::OkMax, &self.ok_max),
             (Metric::OkMean, &self.ok_mean),
+            (Metric::Phase(Phase::Dns, Stat::P50), &self.dns_p50),
+            (Metric::Phase(Phase::Dns, Stat::P90), &self.dns_p90),
+            (Metric::Phase(Phase::Dns, Stat::P95), &self.dns_p95),
+            (Metric::Phase(Phase::Dns, Stat::P99), &self.dns_p99),
+            (Metric::Phase(Phase::Dns, Stat::P999), &self.dns_p999),
+            (Metric::Phase(Phase::Dns, Stat::Max), &self.dns_max),
+            (Metric::Phase(Phase::Dns, Stat::Mean), &self.dns_mean),
+            (Metric::Phase(Phase::Connect, Stat::P50), &self.connect_p50),
+            (Metric::Phase(Phase::Connect, Stat::P90), &self.connect_p90),
+            (Metric::Phase(Phase::Connect, Stat::P95), &self.connect_p95),
+            (Metric::Phase(Phase::Connect, Stat::P99), &self.connect_p99),
+            (
+                Metric::Phase(Phase::Connect, Stat::P999),
+                &self.connect_p999,
+            ),
+            (Metric::Phase(Phase::Connect, Stat::Max), &self.connect_max),
+            (
+                Metric::Phase(Phase::Connect, Stat::Mean),
+                &self.connect_mean,
+            ),
+            (Metric::Phase(Phase::Tls, Stat::P50), &self.tls_p50),
+            (Metric::Phase(Phase::Tls, Stat::P90), &self.tls_p90),
+            (Metric::Phase(Phase::Tls, Stat::P95), &self.tls_p95),
+            (Metric::Phase(Phase::Tls, Stat::P99), &self.tls_p99),
+            (Metric::Phase(Phase::Tls, Stat::P999), &self.tls_p999),
+            (Metric::Phase(Phase::Tls, Stat::Max), &self.tls_max),
+            (Metric::Phase(Phase::Tls, Stat::Mean), &self.tls_mean),
+            (Metric::Phase(Phase::Ttfb, Stat::P50), &self.ttfb_p50),
+            (Metric::Phase(Phase::Ttfb, Stat::P90), &self.ttfb_p90),
+            (Metric::Phase(Phase::Ttfb, Stat::P95), &self.ttfb_p95),
+            (Metric::Phase(Phase::Ttfb, Stat::P99), &self.ttfb_p99),
+            (Metric::Phase(Phase::Ttfb, Stat::P999), &self.ttfb_p999),
+            (Metric::Phase(Phase::Ttfb, Stat::Max), &self.ttfb_max),
+            (Metric::Phase(Phase::Ttfb, Stat::Mean), &self.ttfb_mean),
+            (Metric::Phase(Phase::Receive, Stat::P50), &self.receive_p50),
+            (Metric::Phase(Phase::Receive, Stat::P90), &self.receive_p90),
+            (Metric::Phase(Phase::Receive, Stat::P95), &self.receive_p95),
+            (Metric::Phase(Phase::Receive, Stat::P99), &self.receive_p99),
+            (
+                Metric::Phase(Phase::Receive, Stat::P999),
+                &self.receive_p999,
+            ),
+            (Metric::Phase(Phase::Receive, Stat::Max), &self.receive_max),
+            (
+                Metric::Phase(Phase::Receive, Stat::Mean),
+                &self.receive_mean,
+            ),
         ]
     }
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+pub use stampede_results::timing::Phase;
+
 /// What a threshold bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
@@ -28,9 +30,57 @@ pub enum Metric {
     OkP999,
     OkMax,
     OkMean,
+    /// A statistic of one phase of the attempts (`ttfb_p99`, `tls_max`, …): where the
+    /// time went (docs/connections.md).
+    Phase(Phase, Stat),
 }
 
-pub const METRIC_NAMES: [&str; 17] = [
+/// A latency statistic, as a phase's thresholds name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stat {
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Max,
+    Mean,
+}
+
+impl Stat {
+    pub const ALL: [Stat; 7] = [
+        Stat::P50,
+        Stat::P90,
+        Stat::P95,
+        Stat::P99,
+        Stat::P999,
+        Stat::Max,
+        Stat::Mean,
+    ];
+}
+
+/// The metrics before the phases', in [`METRIC_NAMES`]' order.
+const PLAIN: [Metric; 17] = [
+    Metric::P50,
+    Metric::P90,
+    Metric::P95,
+    Metric::P99,
+    Metric::P999,
+    Metric::Max,
+    Metric::Mean,
+    Metric::ThrottleRate,
+    Metric::ErrorRate,
+    Metric::FailureRate,
+    Metric::OkP50,
+    Metric::OkP90,
+    Metric::OkP95,
+    Metric::OkP99,
+    Metric::OkP999,
+    Metric::OkMax,
+    Metric::OkMean,
+];
+
+pub const METRIC_NAMES: [&str; 52] = [
     "p50",
     "p90",
     "p95",
@@ -48,34 +98,63 @@ pub const METRIC_NAMES: [&str; 17] = [
     "ok_p999",
     "ok_max",
     "ok_mean",
+    "dns_p50",
+    "dns_p90",
+    "dns_p95",
+    "dns_p99",
+    "dns_p999",
+    "dns_max",
+    "dns_mean",
+    "connect_p50",
+    "connect_p90",
+    "connect_p95",
+    "connect_p99",
+    "connect_p999",
+    "connect_max",
+    "connect_mean",
+    "tls_p50",
+    "tls_p90",
+    "tls_p95",
+    "tls_p99",
+    "tls_p999",
+    "tls_max",
+    "tls_mean",
+    "ttfb_p50",
+    "ttfb_p90",
+    "ttfb_p95",
+    "ttfb_p99",
+    "ttfb_p999",
+    "ttfb_max",
+    "ttfb_mean",
+    "receive_p50",
+    "receive_p90",
+    "receive_p95",
+    "receive_p99",
+    "receive_p999",
+    "receive_max",
+    "receive_mean",
 ];
 
 impl Metric {
+    /// Every metric, in [`METRIC_NAMES`]' order.
+    pub fn all() -> impl Iterator<Item = Metric> {
+        let phases = Phase::ALL
+            .into_iter()
+            .flat_map(|p| Stat::ALL.map(move |s| Metric::Phase(p, s)));
+        PLAIN.into_iter().chain(phases)
+    }
+
     pub fn from_name(name: &str) -> Option<Metric> {
-        Some(match name {
-            "p50" => Metric::P50,
-            "p90" => Metric::P90,
-            "p95" => Metric::P95,
-            "p99" => Metric::P99,
-            "p999" => Metric::P999,
-            "max" => Metric::Max,
-            "mean" => Metric::Mean,
-            "throttle_rate" => Metric::ThrottleRate,
-            "error_rate" => Metric::ErrorRate,
-            "failure_rate" => Metric::FailureRate,
-            "ok_p50" => Metric::OkP50,
-            "ok_p90" => Metric::OkP90,
-            "ok_p95" => Metric::OkP95,
-            "ok_p99" => Metric::OkP99,
-            "ok_p999" => Metric::OkP999,
-            "ok_max" => Metric::OkMax,
-            "ok_mean" => Metric::OkMean,
-            _ => return None,
-        })
+        Metric::all()
+            .zip(METRIC_NAMES)
+            .find_map(|(m, n)| (n == name).then_some(m))
     }
 
     pub fn name(self) -> &'static str {
-        METRIC_NAMES[self as usize]
+        Metric::all()
+            .zip(METRIC_NAMES)
+            .find_map(|(m, n)| (m == self).then_some(n))
+            .expect("every metric has a name")
     }
 
     pub fn is_rate(self) -> bool {

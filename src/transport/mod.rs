@@ -17,6 +17,7 @@ mod entry;
 pub mod h1;
 pub mod open_files;
 mod resolve;
+pub mod timing;
 mod tls;
 
 use crate::classify::{LocalReason, Outcome};
@@ -310,11 +311,13 @@ impl Transport {
 
     async fn open(&self) -> Result<Connection, Failure> {
         let Address { host, port, tls } = &self.address;
-        let addresses = self
+        let started = std::time::Instant::now();
+        let (addresses, looked_up) = self
             .addresses
             .of(host, *port)
             .await
             .map_err(|e| Failure::Connect(format!("resolving {host}: {e}")))?;
+        let resolved = std::time::Instant::now();
         // Each address in turn, as the resolver gave them.
         let mut last = None;
         let mut tcp = None;
@@ -333,6 +336,7 @@ impl Transport {
             (None, None) => return Err(Failure::Connect(format!("{host} has no address"))),
         };
         tcp.set_nodelay(true).map_err(|e| Failure::of(&e))?;
+        let connected = std::time::Instant::now();
         let stream = match tls {
             None => Stream::Plain(tcp),
             Some((connector, name)) => {
@@ -344,6 +348,11 @@ impl Transport {
             }
         };
         let mut conn = Connection::new(stream);
+        conn.opened = Some(timing::ConnectTimes {
+            dns: looked_up.then(|| resolved - started),
+            connect: connected - resolved,
+            tls: tls.is_some().then(|| connected.elapsed()),
+        });
         if self.connections == ConnectionPolicy::PerRequest {
             conn.carry_one_request();
         }

@@ -17,11 +17,12 @@ pub struct Addresses {
 }
 
 impl Addresses {
-    /// The addresses of `host`:`port`: the last answer while it is fresh, else a new one.
-    /// A failed or empty lookup is not kept: the next connect asks again.
-    pub async fn of(&self, host: &str, port: u16) -> std::io::Result<Arc<[SocketAddr]>> {
+    /// The addresses of `host`:`port`: the last answer while it is fresh, else a new one
+    /// (then `true`: a lookup was made, timed as the attempt's `dns`). A failed or empty
+    /// lookup is not kept: the next connect asks again.
+    pub async fn of(&self, host: &str, port: u16) -> std::io::Result<(Arc<[SocketAddr]>, bool)> {
         if let Some(fresh) = self.fresh(Instant::now()) {
-            return Ok(fresh);
+            return Ok((fresh, false));
         }
         let found: Arc<[SocketAddr]> = tokio::net::lookup_host((host, port)).await?.collect();
         if found.is_empty() {
@@ -31,7 +32,7 @@ impl Addresses {
             ));
         }
         *self.cached.lock().expect("not poisoned") = Some((Instant::now(), Arc::clone(&found)));
-        Ok(found)
+        Ok((found, true))
     }
 
     fn fresh(&self, now: Instant) -> Option<Arc<[SocketAddr]>> {
@@ -55,7 +56,9 @@ mod tests {
     #[tokio::test]
     async fn an_answer_is_kept_until_it_is_stale() {
         let a = Addresses::default();
-        let first = a.of("127.0.0.1", 80).await.unwrap();
+        let (first, looked_up) = a.of("127.0.0.1", 80).await.unwrap();
+        assert!(looked_up);
+        assert!(!a.of("127.0.0.1", 80).await.unwrap().1, "kept");
         assert_eq!(first[0], "127.0.0.1:80".parse().unwrap());
         let now = Instant::now();
         assert!(a

@@ -1,7 +1,8 @@
 //! Thresholds checked against what a run measured. Pure.
 
-use crate::scenario::{Metric, Threshold};
+use crate::scenario::{Metric, Stat, Threshold};
 pub use stampede_results::thresholds::ThresholdResult;
+use stampede_results::timing::Timing;
 
 /// What a run measured, in the units thresholds use (milliseconds, fractions).
 #[derive(Clone, Debug, Default)]
@@ -25,6 +26,9 @@ pub struct Observed {
     pub ok_p999: f64,
     pub ok_max: f64,
     pub ok_mean: f64,
+    /// Where the time went, phase by phase; `None` when not known (a merged file written
+    /// before phases were recorded): its thresholds are NaN.
+    pub timing: Option<Timing>,
 }
 
 impl Observed {
@@ -47,6 +51,18 @@ impl Observed {
             Metric::OkP999 => self.ok_p999,
             Metric::OkMax => self.ok_max,
             Metric::OkMean => self.ok_mean,
+            Metric::Phase(phase, stat) => self.timing.as_ref().map_or(f64::NAN, |t| {
+                let p = t.get(phase);
+                match stat {
+                    Stat::P50 => p.p50,
+                    Stat::P90 => p.p90,
+                    Stat::P95 => p.p95,
+                    Stat::P99 => p.p99,
+                    Stat::P999 => p.p999,
+                    Stat::Max => p.max,
+                    Stat::Mean => p.mean,
+                }
+            }),
         }
     }
 }

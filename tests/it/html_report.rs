@@ -122,7 +122,8 @@ fn text_of(dom: &str, id: &str) -> String {
     dom[at..at + dom[at..].find('<').unwrap()].to_string()
 }
 
-/// Checks the dumped DOM: no script error, all four charts drawn, each with points.
+/// Checks the dumped DOM: no script error, all five charts drawn (the four of every run
+/// and where the time went), each with points.
 fn check_drawn(dom: &str) {
     assert!(dom.contains("<body"), "no DOM dumped:\n{dom}");
     assert_eq!(
@@ -132,7 +133,7 @@ fn check_drawn(dom: &str) {
     );
     assert_eq!(
         attr(dom, "<body", "data-drawn").as_deref(),
-        Some("4"),
+        Some("5"),
         "charts drawn"
     );
     for id in [
@@ -140,6 +141,7 @@ fn check_drawn(dom: &str) {
         "chart-latency",
         "chart-inflight",
         "chart-spectrum",
+        "chart-timing",
     ] {
         let tag = format!("id=\"{id}\"");
         let at = dom.find(&tag).unwrap_or_else(|| panic!("no #{id}"));
@@ -214,6 +216,40 @@ fn a_real_run_draws_offline_in_chromium() {
     for section in ["Stages", "Thresholds", "Quota check", "Emulator", "Retries"] {
         assert!(dom.contains(&format!(">{section}")), "{section} missing");
     }
+    // Where the time went: its table has the results' figures, its stacked chart a band
+    // per phase the attempts had (the legend names them), each band over the one below.
+    assert!(dom.contains(">Where the time went"));
+    let t = r.timing.as_ref().expect("a run records its phases");
+    let ttfb = format!(
+        "<td>ttfb</td><td>{}</td><td>{}</td><td>{}</td>",
+        stampede::report::timing::meaning(stampede::results::timing::Phase::Ttfb)
+            .replace('>', "&gt;"),
+        t.ttfb.count,
+        stampede::report::summary::ms(t.ttfb.p50)
+    );
+    assert!(dom.contains(&ttfb), "{ttfb}");
+    let timing = &dom[dom.find("id=\"chart-timing\"").unwrap()..];
+    let legend = &timing[..timing.find("</section>").unwrap()];
+    for phase in ["connect", "ttfb", "receive"] {
+        assert!(
+            legend.contains(&format!(">{phase}<")),
+            "{phase} in the legend"
+        );
+    }
+    let data = data_of(&html);
+    let bands = data["timing"].as_array().expect("the stacked bands");
+    let top = |label: &str| -> Vec<f64> {
+        let band = bands.iter().find(|b| b["label"] == label).unwrap();
+        band["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(0.0))
+            .collect()
+    };
+    let (ttfb, receive) = (top("ttfb"), top("receive"));
+    assert!(ttfb.iter().zip(&receive).all(|(a, b)| a <= b), "stacked");
+    assert!(ttfb.iter().any(|v| *v > 0.0), "{ttfb:?}");
     // The throttle onset and API Gateway's limit are in the data the charts drew.
     assert!(r.throttle_onset.is_some());
 
@@ -359,7 +395,7 @@ fn a_probes_knee_is_drawn_in_chromium() {
     assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
     assert_eq!(
         attr(&dom, "<body", "data-drawn").as_deref(),
-        Some("5"),
+        Some("6"),
         "the knee chart too"
     );
     let at = dom.find("id=\"chart-knee\"").expect("the knee chart");
@@ -594,8 +630,8 @@ duration = "2s"
     assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
     assert_eq!(
         attr(&dom, "<body", "data-drawn").as_deref(),
-        Some("6"),
-        "the four charts and the two of the requests"
+        Some("7"),
+        "the five charts and the two of the requests"
     );
     for id in ["chart-request-rate", "chart-request-p99"] {
         let at = dom.find(&format!("id=\"{id}\"")).unwrap();
@@ -719,8 +755,8 @@ fn a_flows_table_shows_the_results_figures_in_chromium() {
     );
     assert_eq!(
         attr(&dom, "<body", "data-drawn").as_deref(),
-        Some("6"),
-        "the four charts and the two of the requests"
+        Some("7"),
+        "the five charts and the two of the requests"
     );
     assert!(dom.contains("<section id=\"flows\"><h2>Flows</h2>"));
     let figures = |name: &str, f: &stampede_results::flows::FlowResult| -> Vec<String> {

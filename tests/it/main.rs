@@ -55,5 +55,6 @@ mod schema;
 mod shipping;
 mod short_of_plan;
 mod signals;
+mod timing;
 mod user_files;
 mod verdict_agreement;

@@ -130,7 +130,7 @@ fn with_no_keepalive_each_retry_opens_its_own_connection() {
 }
 
 /// A self-signed certificate for 127.0.0.1: its PEM, its key's PEM.
-fn certificate() -> (String, String) {
+pub(crate) fn certificate() -> (String, String) {
     let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
     (ck.cert.pem(), ck.signing_key.serialize_pem())
 }

@@ -29,6 +29,7 @@ pub mod routes;
 pub mod schema;
 pub mod thresholds;
 pub mod timeline;
+pub mod timing;
 
 pub use error::Error;
 pub use failure::FailureSample;
@@ -133,6 +134,10 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok_latency_ms: Option<Percentiles>,
     pub service_ms: Percentiles,
+    /// Where the time went: each phase of the attempts (dns, connect, tls, ttfb, receive).
+    /// Absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<timing::Timing>,
     pub peak_in_flight: u64,
     pub throttle_onset: Option<ThrottleOnset>,
     /// What retries did: attempts per request, retries by cause, who gave up.
@@ -548,6 +553,10 @@ pub struct StageResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok_latency_ms: Option<Percentiles>,
     pub service_ms: Percentiles,
+    /// Where the time went: each phase of the attempts (dns, connect, tls, ttfb, receive).
+    /// Absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<timing::Timing>,
     pub peak_in_flight: u64,
     /// Burst stages: first send → last send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -584,6 +593,10 @@ pub struct RequestResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok_latency_ms: Option<Percentiles>,
     pub service_ms: Percentiles,
+    /// Where the time went: each phase of the attempts (dns, connect, tls, ttfb, receive).
+    /// Absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<timing::Timing>,
     /// Its requests per second over the stage's span (the run's, at the run level).
     pub achieved_rps: f64,
     /// What the schedule planned for it (open and burst stages: its share of the mix).
@@ -625,6 +638,9 @@ pub struct RequestHistograms {
     /// The latencies of its requests that ended ok.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok_latency: Option<String>,
+    /// The phases' histograms (`timing`); absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<timing::TimingHistograms>,
     /// Per stage it was sent in, by stage name.
     #[serde(default)]
     pub stages: Vec<NamedHistograms>,
@@ -641,6 +657,9 @@ pub struct HistogramPair {
     /// written before it was added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok_latency: Option<String>,
+    /// The phases' histograms (`timing`); absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<timing::TimingHistograms>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
@@ -651,6 +670,9 @@ pub struct NamedHistograms {
     /// The latencies of the requests that ended ok.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok_latency: Option<String>,
+    /// The phases' histograms (`timing`); absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<timing::TimingHistograms>,
 }
 
 impl Results {

@@ -52,6 +52,10 @@ pub struct TimelinePoint {
     /// Adaptive retry mode: the rate the client-side limiter allowed, req/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_rate_limit: Option<f64>,
+    /// The phases of the attempts that ended in this second: each one's count and total
+    /// (docs/connections.md); absent when none had one, and in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing_ms: Option<crate::timing::SecondTiming>,
 }
 
 /// One second's latency histograms, encoded as the results file writes them: merging runs

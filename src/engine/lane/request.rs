@@ -9,6 +9,7 @@ use crate::engine::abandon::Unfinished;
 use crate::engine::ids::{request_seed, RequestIdHeaders};
 use crate::record::{AttemptEnded, FailureSample, RequestEnd, CAPTURE_MISSING};
 use crate::retry::{parse_retry_after, retry_delay};
+use crate::transport::timing::Phases;
 use crate::transport::{Answer, Connection, Failure, Rendered};
 use std::cell::{Cell, RefCell};
 
@@ -311,19 +312,24 @@ impl Lane {
             None => (self.pool.checkout(scheduled).await, Instant::now()),
         };
         let transport = &self.pool.transport;
-        let (sent, result, conn) = match conn {
+        // A connection that failed is kept until its phases are read, then discarded (it
+        // is not reusable).
+        let (sent, result, mut conn) = match conn {
             Ok(mut c) => {
                 let sent = ready;
                 let exchange = self.exchange(&sending, &mut c, ids);
                 match tokio::time::timeout(transport.timeout, exchange).await {
                     Ok(Ok(answer)) => (Some(sent), Ok(answer), Some(c)),
-                    Ok(Err(failure)) => (Some(sent), Err(failure), None),
-                    Err(_) => (Some(sent), Err(Failure::Timeout), None),
+                    Ok(Err(failure)) => (Some(sent), Err(failure), Some(c)),
+                    Err(_) => (Some(sent), Err(Failure::Timeout), Some(c)),
                 }
             }
             Err(failure) => (None, Err(failure), None),
         };
         let done = Instant::now();
+        let phases = conn
+            .as_mut()
+            .map_or_else(Phases::default, |c| c.phases(result.is_ok(), done));
         // An ok answer must also pass its request's `expect`, else it is `unexpected`.
         // One view of what was kept, for the checks and the captures: its body is parsed
         // as JSON once, whichever reads it first.
@@ -377,6 +383,7 @@ impl Lane {
                 paced,
                 first,
                 entry: sending.entry,
+                phases,
             });
             let spec = &self.shared.spec;
             let correlation_id = || {
@@ -449,10 +456,6 @@ impl Lane {
             Some(c) if c.is_reusable() => Some(c),
             // It was open and is gone (closed by the server, broken, or timed out).
             Some(_) => {
-                self.pool.discard();
-                None
-            }
-            None if sent.is_some() => {
                 self.pool.discard();
                 None
             }

@@ -253,6 +253,8 @@
       value: function (u, v) { return fmt(v); },
     };
     if (s.step && stepped) o.paths = stepped;
+    // A band of a stacked chart: filled to the axis, the next band drawn over it.
+    if (s.fill) o.fill = s.color;
     return o;
   }
 
@@ -455,6 +457,12 @@
     });
     attempt(function () {
       timeChart("chart-request-p99", data.request_p99 || [], { yLabel: "p99", fmt: fmtMs, log: true, height: 280 });
+    });
+  }
+  // Where the time went: only when the page has its section.
+  if (document.getElementById("chart-timing")) {
+    attempt(function () {
+      timeChart("chart-timing", data.timing || [], { yLabel: "mean", fmt: fmtMs, height: 280 });
     });
   }
   attempt(function () { kneeChart("chart-knee"); });

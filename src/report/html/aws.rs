@@ -45,6 +45,7 @@ fn dashed(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
         dash: true,
         wide: false,
         step: true,
+        fill: false,
     }
 }
 

@@ -42,6 +42,10 @@ pub struct Data {
     pub request_rate: Vec<Series>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub request_p99: Vec<Series>,
+    /// Where the time went: each phase's mean per second, stacked (each series the sum of
+    /// the phases up to it), the top band first; empty when no attempt had a phase.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timing: Vec<Series>,
 }
 
 /// The knee curve: x is the load each step offered, in the order of load.
@@ -112,6 +116,9 @@ pub struct Series {
     /// it, so a burst's second rises straight up rather than ramping from the second before.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub step: bool,
+    /// Filled down to the axis (a band of a stacked chart).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fill: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,6 +171,7 @@ pub fn build(r: &Results) -> Data {
         dash: false,
         wide: false,
         step: true,
+        fill: false,
     }];
     in_flight.extend(aws.in_flight);
     // A Lambda target: the burst's cold starts, on the chart of what was in flight.
@@ -200,6 +208,7 @@ pub fn build(r: &Results) -> Data {
             |_| None,
             false,
         ),
+        timing: super::timing_chart::stacked(tl),
     }
 }
 
@@ -300,6 +309,7 @@ fn series(label: &str, color: &str, values: Vec<Option<f64>>) -> Series {
         dash: false,
         wide: false,
         step: true,
+        fill: false,
     }
 }
 
@@ -488,6 +498,7 @@ fn spectrum(r: &Results) -> Spectrum {
                 values: x.iter().map(|x| by_x.get(&x.to_bits()).copied()).collect(),
                 dash: false,
                 wide: false,
+                fill: false,
                 step: false,
             }
         })
@@ -555,6 +566,7 @@ mod tests {
             knee: None,
             request_rate: vec![],
             request_p99: vec![],
+            timing: vec![],
         };
         let json = to_script_json(&data);
         assert!(!json.contains('<'), "{json}");

@@ -92,6 +92,7 @@ fn sections(r: &Results) -> Vec<Section> {
     };
     add("the summary", 2, summary(r));
     add("the stages", 5, stages(r));
+    add("where the time went", 6, super::timing::markdown(r));
     add("the requests", 5, mix::requests(r));
     add("the requests by stage", 7, mix::requests_by_stage(r));
     add("the flows", 5, mix::flows(r));

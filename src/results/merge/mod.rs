@@ -6,6 +6,7 @@ use hdrhistogram::Histogram;
 
 use crate::aws::AwsNames;
 use crate::quotas::Front;
+use crate::results::timing::{PhaseHistograms, TimingHistograms};
 use crate::results::{decode, new_histogram, Results};
 use crate::scenario::{Metric, Threshold};
 use crate::verdict::quota_check::{self, RunSeen};
@@ -31,6 +32,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
             .ok_latency
             .as_deref()
             .map(histogram),
+        timing: phases(merged.histograms.overall.timing.as_ref()),
     };
     let stages: Vec<Latencies> = merged
         .stages
@@ -40,6 +42,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
             Latencies {
                 all: named.map_or_else(new_histogram, |n| histogram(&n.latency)),
                 ok: named.and_then(|n| n.ok_latency.as_deref()).map(histogram),
+                timing: phases(named.and_then(|n| n.timing.as_ref())),
             }
         })
         .collect();
@@ -49,11 +52,17 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     Ok(merged)
 }
 
-/// The latencies of a merged stage or run: all of them, and those of ok requests (absent
-/// when a file merged did not record them).
+/// The latencies of a merged stage or run: all of them, those of ok requests and the
+/// phases (each absent when a file merged did not record them).
 struct Latencies {
     all: Histogram<u64>,
     ok: Option<Histogram<u64>>,
+    timing: Option<PhaseHistograms>,
+}
+
+/// Merged phase histograms, decoded (the merge itself checked that they decode).
+fn phases(encoded: Option<&TimingHistograms>) -> Option<PhaseHistograms> {
+    encoded.and_then(|t| t.decode().ok())
 }
 
 impl Latencies {
@@ -62,7 +71,13 @@ impl Latencies {
         totals: &crate::results::Totals,
         attempts: &crate::results::Attempts,
     ) -> Observed {
-        crate::results::observed_from(&self.all, self.ok.as_ref(), totals, attempts)
+        crate::results::observed_from(
+            &self.all,
+            self.ok.as_ref(),
+            self.timing.as_ref(),
+            totals,
+            attempts,
+        )
     }
 }
 
@@ -118,8 +133,12 @@ fn rethreshold(
                 }
             };
         if seen.get(metric).is_nan() {
+            let what = match metric {
+                Metric::Phase(..) => "phases (where the time went)",
+                _ => "latencies of ok requests",
+            };
             return Err(format!(
-                "threshold {}: a file merged has no latencies of ok requests (written by an older stampede)",
+                "threshold {}: a file merged has no {what} (written by an older stampede)",
                 t.name
             ));
         }
@@ -157,11 +176,12 @@ fn flow_seen(merged: &Results, stage: Option<&str>, flow: &str) -> Option<Observ
 /// figures and its added histogram (the run's, or stage `stage`'s).
 fn request_seen(merged: &Results, stage: Option<&str>, request: &str) -> Option<Observed> {
     let histograms = merged.histograms.by_request.as_ref()?.get(request)?;
-    let (figures, latency, ok) = match stage {
+    let (figures, latency, ok, timing) = match stage {
         None => (
             merged.by_request.as_ref()?.get(request)?,
             &histograms.latency,
             &histograms.ok_latency,
+            &histograms.timing,
         ),
         Some(stage) => {
             let s = merged.stages.iter().find(|s| s.name == stage)?;
@@ -170,6 +190,7 @@ fn request_seen(merged: &Results, stage: Option<&str>, request: &str) -> Option<
                 s.by_request.as_ref()?.get(request)?,
                 &named.latency,
                 &named.ok_latency,
+                &named.timing,
             )
         }
     };
@@ -177,6 +198,7 @@ fn request_seen(merged: &Results, stage: Option<&str>, request: &str) -> Option<
     let seen = Latencies {
         all: histogram(latency),
         ok: ok.as_deref().map(histogram),
+        timing: phases(timing.as_ref()),
     };
     Some(seen.observed(&figures.totals, &figures.attempts))
 }

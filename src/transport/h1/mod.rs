@@ -18,6 +18,8 @@ mod request;
 pub use parse::{Head, KeepAlive, KeepFor, Kept, ParseError, ResponseReader, MAX_HEAD};
 pub use request::{head_of, head_rendered, put_header, RequestTemplate};
 
+use super::timing::{ConnectTimes, Phases};
+
 /// The lane's read buffer: large bodies are read in pieces this big.
 const READ_BUFFER_SIZE: usize = 64 * 1024;
 /// A connection's own bytes (a split head) are given back past this size.
@@ -83,8 +85,14 @@ pub struct Connection {
     reusable: bool,
     /// Answers read whole on it.
     answers: u32,
-    /// A byte of the answer under way has come.
-    answer_began: bool,
+    /// When the first byte of the answer under way came (`None`: none yet), and whether
+    /// the whole answer came in that read (then it is also the last byte's instant).
+    first_byte: Option<Instant>,
+    whole_at_first: bool,
+    /// When the last request was written.
+    written: Option<Instant>,
+    /// How it was opened, until the first attempt on it takes it ([`Connection::phases`]).
+    pub(crate) opened: Option<ConnectTimes>,
     /// The server's `Keep-Alive: timeout`, less a margin, and when it runs out: the
     /// connection is not reused idle past it (the server may be closing it as we send).
     idle_limit: Option<Duration>,
@@ -112,7 +120,10 @@ impl Connection {
             pending: Vec::new(),
             reusable: true,
             answers: 0,
-            answer_began: false,
+            first_byte: None,
+            whole_at_first: false,
+            written: None,
+            opened: None,
             idle_limit: None,
             reuse_until: None,
             last_max: None,
@@ -135,7 +146,19 @@ impl Connection {
     /// HTTP clients do (RFC 9112 §9.3.1).
     pub fn went_stale(&self) -> bool {
         // A connection opened for one request was never reused: nothing went stale.
-        !self.one_request && self.answers > 0 && !self.answer_began && !self.reusable
+        !self.one_request && self.answers > 0 && self.first_byte.is_none() && !self.reusable
+    }
+
+    /// The last attempt's phases: the connection's opening, when it is the first attempt
+    /// to ask (taken), and the exchange's — to `done` for an answer read in more than one
+    /// piece, when `answered`.
+    pub fn phases(&mut self, answered: bool, done: Instant) -> Phases {
+        let last_byte = match (answered, self.whole_at_first) {
+            (false, _) => None,
+            (true, true) => self.first_byte,
+            (true, false) => Some(done),
+        };
+        Phases::of(self.opened.take(), self.written, self.first_byte, last_byte)
     }
 
     /// Marks it as opened for one request: after its answer it is not reusable, whatever
@@ -214,22 +237,28 @@ impl Connection {
         mut reader: ResponseReader,
     ) -> Result<(Head, Vec<u8>), ExchangeError> {
         self.reusable = false;
-        self.answer_began = false;
+        (self.first_byte, self.whole_at_first, self.written) = (None, false, None);
         self.stream
             .write_request(head, body)
             .await
             .map_err(ExchangeError::Io)?;
+        self.written = Some(Instant::now());
         self.pending.clear();
         let Connection {
             stream,
             pending,
-            answer_began,
+            first_byte,
+            whole_at_first,
             ..
         } = self;
+        let mut arrival = Arrival {
+            first_byte,
+            whole_at_first,
+        };
         let mut extra = false;
         std::future::poll_fn(|cx| loop {
             let read = READ_BUFFER.with_borrow_mut(|buffer| {
-                read_into(stream, cx, buffer, pending, &mut reader, answer_began)
+                read_into(stream, cx, buffer, pending, &mut reader, &mut arrival)
             });
             match read {
                 Poll::Ready(Ok(Some(left))) => {
@@ -262,6 +291,12 @@ thread_local! {
         std::cell::RefCell::new(Vec::with_capacity(READ_BUFFER_SIZE));
 }
 
+/// When an answer's first byte came, noted by the read that brought it.
+struct Arrival<'c> {
+    first_byte: &'c mut Option<Instant>,
+    whole_at_first: &'c mut bool,
+}
+
 /// One read from `stream` into `buffer`, fed to `reader` (after the connection's `pending`
 /// bytes, if any). `Some(extra)` once the answer is whole (`extra`: bytes came after it).
 fn read_into(
@@ -270,7 +305,7 @@ fn read_into(
     buffer: &mut Vec<u8>,
     pending: &mut Vec<u8>,
     reader: &mut ResponseReader,
-    answer_began: &mut bool,
+    arrival: &mut Arrival<'_>,
 ) -> Poll<Result<Option<bool>, ExchangeError>> {
     use tokio::io::{AsyncRead, ReadBuf};
     let mut read = ReadBuf::uninit(buffer.spare_capacity_mut());
@@ -285,7 +320,10 @@ fn read_into(
     }
     let data = read.filled();
     let parse = |r: Result<usize, ParseError>| r.map_err(ExchangeError::Parse);
-    *answer_began |= !data.is_empty();
+    let first = arrival.first_byte.is_none() && !data.is_empty();
+    if first {
+        *arrival.first_byte = Some(Instant::now());
+    }
     if data.is_empty() {
         parse(reader.eof().map(|_| 0))?;
         return Poll::Ready(Ok(Some(!pending.is_empty())));
@@ -303,5 +341,7 @@ fn read_into(
         pending.drain(..used);
         pending.len()
     };
-    Poll::Ready(Ok(reader.is_done().then_some(left > 0)))
+    let done = reader.is_done();
+    *arrival.whole_at_first |= first && done;
+    Poll::Ready(Ok(done.then_some(left > 0)))
 }

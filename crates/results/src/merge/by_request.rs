@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use super::request_seconds::merge_request_seconds;
-use super::sum::{add_attempts, add_encoded, add_map, add_opt, add_optional, add_totals};
+use super::sum::{
+    add_attempts, add_encoded, add_map, add_opt, add_optional, add_timing, add_totals,
+};
 use super::Refusal;
+use crate::timing::{new_phase_histograms, PhaseHistograms, Timing, TimingHistograms};
 use crate::{
     encode, new_request_histogram, percentiles, NamedHistograms, RequestHistograms, RequestResult,
     Results, StageResult,
@@ -32,8 +35,14 @@ pub fn request_rate(stage: &StageResult, requests: u64) -> f64 {
     }
 }
 
-/// Latency, service time, and the latency of ok requests (absent once a file lacks it).
-type Pair = (Histogram<u64>, Histogram<u64>, Option<Histogram<u64>>);
+/// Latency, service time, the latency of ok requests and the phases (each of the last two
+/// absent once a file lacks it).
+type Pair = (
+    Histogram<u64>,
+    Histogram<u64>,
+    Option<Histogram<u64>>,
+    Option<PhaseHistograms>,
+);
 
 /// The merged run's `by_request` and its histograms.
 type Merged = (
@@ -46,6 +55,7 @@ fn pair() -> Pair {
         new_request_histogram(),
         new_request_histogram(),
         Some(new_request_histogram()),
+        Some(new_phase_histograms()),
     )
 }
 
@@ -76,6 +86,7 @@ pub(super) fn merge_by_request(
                 let what = format!("request {name:?}");
                 add_encoded(&mut h.0, &rh.latency, i, &format!("{what} latency"))?;
                 add_encoded(&mut h.1, &rh.service, i, &format!("{what} service"))?;
+                add_timing(&mut h.3, rh.timing.as_ref(), i, &format!("{what} timing"))?;
                 let what = format!("{what} ok latency");
                 add_optional(&mut h.2, rh.ok_latency.as_deref(), i, &what)?;
             }
@@ -93,6 +104,7 @@ pub(super) fn merge_by_request(
                     let what = format!("request {name:?} in stage {:?}", stage.name);
                     add_encoded(&mut h.0, &n.latency, i, &format!("{what} latency"))?;
                     add_encoded(&mut h.1, &n.service, i, &format!("{what} service"))?;
+                    add_timing(&mut h.3, n.timing.as_ref(), i, &format!("{what} timing"))?;
                     let what = format!("{what} ok latency");
                     add_optional(&mut h.2, n.ok_latency.as_deref(), i, &what)?;
                 }
@@ -105,6 +117,7 @@ pub(super) fn merge_by_request(
         req.latency_ms = percentiles(&h.0);
         req.ok_latency_ms = h.2.as_ref().map(percentiles);
         req.service_ms = percentiles(&h.1);
+        req.timing = h.3.as_ref().map(Timing::of);
         req.achieved_rps = if duration_s > 0.0 {
             req.totals.requests as f64 / duration_s
         } else {
@@ -118,6 +131,7 @@ pub(super) fn merge_by_request(
                 latency: encode(&h.0),
                 service: encode(&h.1),
                 ok_latency: h.2.as_ref().map(encode),
+                timing: h.3.as_ref().map(TimingHistograms::encode),
                 stages: Vec::new(),
                 seconds,
             },
@@ -130,6 +144,7 @@ pub(super) fn merge_by_request(
             req.latency_ms = percentiles(&h.0);
             req.ok_latency_ms = h.2.as_ref().map(percentiles);
             req.service_ms = percentiles(&h.1);
+            req.timing = h.3.as_ref().map(Timing::of);
             req.achieved_rps = request_rate(stage, req.totals.requests);
             if let Some(rh) = out_h.get_mut(&name) {
                 rh.stages.push(NamedHistograms {
@@ -137,6 +152,7 @@ pub(super) fn merge_by_request(
                     latency: encode(&h.0),
                     service: encode(&h.1),
                     ok_latency: h.2.as_ref().map(encode),
+                    timing: h.3.as_ref().map(TimingHistograms::encode),
                 });
             }
             map.insert(name, req);

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::failure::{pick_samples, FAILURE_SAMPLES};
 use crate::histogram::ENCODING;
+use crate::timing::{new_phase_histograms, PhaseHistograms, Timing, TimingHistograms};
 use crate::{
     encode, new_histogram, percentiles, Attempts, HistogramPair, Histograms, NamedHistograms,
     Results, RetrySummary, SecondHistograms, ShardInfo, ThrottleOnset, TimelinePoint, Totals,
@@ -52,7 +53,7 @@ pub use by_request::{add_request, request_rate};
 pub use refusal::{check, check_files, Refusal};
 use seconds::merge_seconds;
 use spans::merge_stages;
-use sum::{add_attempts, add_encoded, add_map, add_optional, add_totals};
+use sum::{add_attempts, add_encoded, add_map, add_optional, add_timing, add_totals};
 
 /// Merges runs of one scenario into the results of one run, its thresholds and quota check
 /// left for the caller to judge again. See the module's docs.
@@ -74,7 +75,16 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     let mut overall_ok = Some(new_histogram());
     let mut stage_ok: Vec<Option<Histogram<u64>>> =
         first.stages.iter().map(|_| Some(new_histogram())).collect();
+    // The phases' histograms: absent from older files, and then from the merge.
+    let mut overall_timing = Some(new_phase_histograms());
+    let mut stage_timing: Vec<Option<PhaseHistograms>> = first
+        .stages
+        .iter()
+        .map(|_| Some(new_phase_histograms()))
+        .collect();
     for (i, r) in runs.iter().enumerate() {
+        let timing = r.histograms.overall.timing.as_ref();
+        add_timing(&mut overall_timing, timing, i, "overall timing")?;
         add_optional(
             &mut overall_ok,
             r.histograms.overall.ok_latency.as_deref(),
@@ -93,12 +103,14 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
             i,
             "overall service",
         )?;
-        for ((s, h), ok) in first.stages.iter().zip(&mut stage_h).zip(&mut stage_ok) {
+        let stage_parts = first.stages.iter().zip(&mut stage_h).zip(&mut stage_ok);
+        for (((s, h), ok), timing) in stage_parts.zip(&mut stage_timing) {
             // Stages are the same list in every file (checked); histograms go by name.
             if let Some(n) = r.histograms.stages.iter().find(|n| n.name == s.name) {
                 let what = format!("stage {:?}", s.name);
                 add_encoded(&mut h.0, &n.latency, i, &format!("{what} latency"))?;
                 add_encoded(&mut h.1, &n.service, i, &format!("{what} service"))?;
+                add_timing(timing, n.timing.as_ref(), i, &format!("{what} timing"))?;
                 let what = format!("{what} ok latency");
                 add_optional(ok, n.ok_latency.as_deref(), i, &what)?;
             }
@@ -146,8 +158,9 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
 
     // Stages.
     let mut stages = merge_stages(&runs, offsets, &stage_h);
-    for (st, ok) in stages.iter_mut().zip(&stage_ok) {
+    for ((st, ok), timing) in stages.iter_mut().zip(&stage_ok).zip(&stage_timing) {
         st.ok_latency_ms = ok.as_ref().map(percentiles);
+        st.timing = timing.as_ref().map(Timing::of);
     }
 
     // Seconds.
@@ -186,6 +199,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         latency_ms: percentiles(&overall.0),
         ok_latency_ms: overall_ok.as_ref().map(percentiles),
         service_ms: percentiles(&overall.1),
+        timing: overall_timing.as_ref().map(Timing::of),
         // Each run's peak: their sum bounds the merged run's.
         peak_in_flight: runs.iter().map(|r| r.peak_in_flight).sum(),
         throttle_onset,
@@ -202,17 +216,20 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
                 latency: encode(&overall.0),
                 service: encode(&overall.1),
                 ok_latency: overall_ok.as_ref().map(encode),
+                timing: overall_timing.as_ref().map(TimingHistograms::encode),
             },
             stages: first
                 .stages
                 .iter()
                 .zip(&stage_h)
                 .zip(&stage_ok)
-                .map(|((s, h), ok)| NamedHistograms {
+                .zip(&stage_timing)
+                .map(|(((s, h), ok), timing)| NamedHistograms {
                     name: s.name.clone(),
                     latency: encode(&h.0),
                     service: encode(&h.1),
                     ok_latency: ok.as_ref().map(encode),
+                    timing: timing.as_ref().map(TimingHistograms::encode),
                 })
                 .collect(),
             seconds: second_histograms,

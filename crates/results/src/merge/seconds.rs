@@ -74,6 +74,9 @@ pub(super) fn merge_seconds(
             m.throttled_requests += p.throttled_requests;
             m.suspected_lambda_throttles += p.suspected_lambda_throttles;
             m.cold_starts += p.cold_starts;
+            if let Some(t) = &p.timing_ms {
+                m.timing_ms.get_or_insert_default().add(t);
+            }
             add_map(&mut m.throttles, &p.throttles);
             m.planned = add_opt(m.planned, p.planned);
             m.client_rate_limit = add_opt(m.client_rate_limit, p.client_rate_limit);

@@ -35,6 +35,7 @@ pub(super) fn merge_stages(
                 latency_ms: percentiles(&stage_h[k].0),
                 ok_latency_ms: None,
                 service_ms: percentiles(&stage_h[k].1),
+                timing: None,
                 peak_in_flight: 0,
                 dispatch_spread_ms: None,
                 started_s: None,

@@ -6,6 +6,7 @@ use hdrhistogram::Histogram;
 
 use super::Refusal;
 use crate::decode;
+use crate::timing::{add_phases, PhaseHistograms, TimingHistograms};
 use crate::{Attempts, Totals};
 
 pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
@@ -69,6 +70,31 @@ pub(super) fn add_optional(
 ) -> Result<(), Refusal> {
     match (into.as_mut(), text) {
         (Some(h), Some(text)) => add_encoded(h, text, file, what),
+        (Some(_), None) => {
+            *into = None;
+            Ok(())
+        }
+        (None, _) => Ok(()),
+    }
+}
+
+/// Adds a file's phase histograms (absent from files written before they existed): the
+/// sum becomes absent as soon as one file lacks them, as [`add_optional`] does.
+pub(super) fn add_timing(
+    into: &mut Option<PhaseHistograms>,
+    from: Option<&TimingHistograms>,
+    file: usize,
+    what: &str,
+) -> Result<(), Refusal> {
+    match (into.as_mut(), from) {
+        (Some(h), Some(from)) => {
+            let theirs = from.decode().map_err(|phase| Refusal::Unreadable {
+                file,
+                why: format!("the {what} {phase} histogram does not decode"),
+            })?;
+            add_phases(h, &theirs);
+            Ok(())
+        }
         (Some(_), None) => {
             *into = None;
             Ok(())

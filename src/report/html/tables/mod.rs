@@ -10,6 +10,7 @@ mod extras;
 mod flows;
 mod routes;
 mod run;
+mod timing;
 
 use std::fmt::Write as _;
 
@@ -19,6 +20,7 @@ pub use extras::{cloudwatch, emulator, failures, lambda, probe};
 pub use flows::flows;
 pub use routes::routes;
 pub use run::{header, requests, retries, stages};
+pub use timing::timing;
 
 fn percent(n: u64, of: u64) -> String {
     if of == 0 {
