@@ -24,6 +24,7 @@ use auth::Auth;
 use entry::EntryRequest;
 pub use entry::Rendered;
 use h1::{ExchangeError, ResponseReader, Stream};
+pub use resolve::order::SKIP_FOR as ADDRESS_SKIP_FOR;
 use stampede_mix::template::Context;
 use stampede_mix::Rotation;
 pub use tls::{insecure, tls_config, tls_config_with};

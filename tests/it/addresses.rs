@@ -12,7 +12,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use common::{command, read_json, spawn_watched, stderr, write, DEFAULT_LIMIT};
@@ -93,7 +92,7 @@ fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
 }
 
-fn served(r: &Value, ip: &str, port: u16) -> &Value {
+fn served<'r>(r: &'r Value, ip: &str, port: u16) -> &'r Value {
     &r["addresses"][format!("{ip}:{port}")]
 }
 
