@@ -173,46 +173,121 @@ fn both_addresses_take_load_and_the_results_count_each_exactly() {
 #[test]
 fn an_address_that_stops_loses_its_share_to_the_other_without_failing_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, one, two) = two_servers();
-    let pin = format!("api.test:{port}:127.0.0.1,127.0.0.2");
-    let stages = "[[stages]]\nkind = \"constant\"\nrate = 200\nduration = \"3s\"\n";
-    let s = scenario(dir.path(), port, "connections = \"per-request\"", stages);
-    let mut stopped_at = 0;
-    let mut two = Some(two);
-    let r = run(dir.path(), &["run", &s, "--resolve", &pin], |w| {
-        let second = two.as_ref().unwrap();
-        w.wait_for("100 requests on 127.0.0.2", DEFAULT_LIMIT, || {
-            second.answered() >= 100
+    let modes = [
+        (
+            "per-request",
+            "connections = \"per-request\"",
+            "[[stages]]\nkind = \"constant\"\nrate = 200\nduration = \"3s\"\n",
+            0,
+        ),
+        // Kept alive: the stopped server's connections break under the requests on them
+        // (one per worker at most), and their workers connect again, to the other.
+        (
+            "keep-alive",
+            "",
+            "[[stages]]\nkind = \"concurrency\"\nworkers = 4\nduration = \"3s\"\n",
+            4,
+        ),
+    ];
+    for (mode, extra, stages, in_flight) in modes {
+        let (port, one, two) = two_servers();
+        let pin = format!("api.test:{port}:127.0.0.1,127.0.0.2");
+        let s = scenario(dir.path(), port, extra, stages);
+        let mut stopped_at = 0;
+        let mut two = Some(two);
+        let r = run(dir.path(), &["run", &s, "--resolve", &pin], |w| {
+            let second = two.as_ref().unwrap();
+            w.wait_for("100 requests on 127.0.0.2", DEFAULT_LIMIT, || {
+                second.answered() >= 100
+            });
+            // A moment on, so that the first server's count is well under way too.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stopped_at = second.answered();
+            two.take().unwrap().stop();
         });
-        stopped_at = second.answered();
-        two.take().unwrap().stop();
+        let total = u(&r["totals"]["requests"]);
+        let errors = total - u(&r["totals"]["ok"]);
+        let after_one = one.answered();
+        assert!(
+            errors <= in_flight,
+            "{mode}: {errors} errors, more than the {in_flight} in flight at the stop"
+        );
+        let first = served(&r, "127.0.0.1", port);
+        let second = served(&r, "127.0.0.2", port);
+        assert_eq!(
+            u(&first["requests"]),
+            after_one,
+            "{mode}: {}",
+            r["addresses"]
+        );
+        assert!(
+            u(&second["answered"]) >= stopped_at,
+            "{mode}: {}",
+            r["addresses"]
+        );
+        assert!(
+            u(&second["refused"]) >= 1,
+            "{mode}: connects to it were refused: {}",
+            r["addresses"]
+        );
+        // It stopped well before the end: the other took most of the run.
+        assert!(
+            after_one > stopped_at * 2,
+            "{mode}: 127.0.0.1 took {after_one}, 127.0.0.2 {stopped_at}"
+        );
+        eprintln!(
+            "{mode}: stopped 127.0.0.2 after {stopped_at}: {total} requests, {errors} errors; {}",
+            r["addresses"]
+        );
+        one.stop();
+    }
+}
+
+#[test]
+fn kept_alive_connections_to_an_address_taken_out_of_the_hosts_file_drain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, one, two) = two_servers();
+    let hosts = write(
+        dir.path(),
+        "hosts",
+        "127.0.0.1 api.test\n127.0.0.2 api.test\n",
+    );
+    let extra = "hosts_file = \"hosts\"\ndns_refresh = \"500ms\"";
+    let stages = "[[stages]]\nkind = \"concurrency\"\nworkers = 4\nduration = \"3s\"\n";
+    let s = scenario(dir.path(), port, extra, stages);
+    let mut drained_at = 0;
+    let r = run(dir.path(), &["run", &s], |w| {
+        w.wait_for("100 requests on 127.0.0.2", DEFAULT_LIMIT, || {
+            two.answered() >= 100
+        });
+        std::fs::write(&hosts, "127.0.0.1 api.test\n").unwrap();
+        // A refresh later (and a margin), its connections are closed as they come back.
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        drained_at = two.answered();
     });
     let total = u(&r["totals"]["requests"]);
-    let errors = total - u(&r["totals"]["ok"]);
-    let after_one = one.answered();
-    assert!(
-        errors <= 5,
-        "{errors} errors: more than the few in flight at the stop"
+    assert_eq!(u(&r["totals"]["ok"]), total, "{}", r["totals"]);
+    let last = two.answered();
+    assert_eq!(
+        last, drained_at,
+        "no request went to 127.0.0.2 after it drained"
     );
-    let first = served(&r, "127.0.0.1", port);
-    let second = served(&r, "127.0.0.2", port);
-    assert_eq!(u(&first["requests"]), after_one, "{}", r["addresses"]);
-    assert!(u(&second["requests"]) >= stopped_at, "{}", r["addresses"]);
+    assert_eq!(u(&served(&r, "127.0.0.2", port)["requests"]), last);
+    assert_eq!(
+        u(&served(&r, "127.0.0.1", port)["requests"]),
+        one.answered()
+    );
     assert!(
-        u(&second["refused"]) >= 1,
-        "connects to it were refused: {}",
+        one.answered() > last,
+        "127.0.0.1 took the rest: {}",
         r["addresses"]
     );
-    // About 600 requests, a third of them before the stop: 127.0.0.1 took the rest.
-    assert!(
-        after_one * 10 >= total * 6,
-        "127.0.0.1 took {after_one} of {total}"
-    );
     eprintln!(
-        "stopped 127.0.0.2 after {stopped_at}: {total} requests, {errors} errors; {}",
+        "drained: {total} requests; 127.0.0.2 {last}; {}",
         r["addresses"]
     );
     one.stop();
+    two.stop();
 }
 
 #[test]

@@ -38,3 +38,34 @@ pub fn add_addresses(
         into.entry(address.clone()).or_default().add(served);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_add_up_address_by_address() {
+        let served = |requests, refused| AddressServed {
+            requests,
+            answered: requests - 1,
+            connections: 2,
+            refused,
+        };
+        let mut into = BTreeMap::from([("10.0.0.1:443".to_string(), served(10, 0))]);
+        let from = BTreeMap::from([
+            ("10.0.0.1:443".to_string(), served(5, 1)),
+            ("[::1]:443".to_string(), served(3, 0)),
+        ]);
+        add_addresses(&mut into, &from);
+        assert_eq!(
+            into["10.0.0.1:443"],
+            AddressServed {
+                requests: 15,
+                answered: 13,
+                connections: 4,
+                refused: 1
+            }
+        );
+        assert_eq!(into["[::1]:443"], served(3, 0));
+    }
+}

@@ -92,9 +92,11 @@ impl Resolver {
 
     /// The addresses to connect to: the last answer while it is fresh (or while another
     /// connect looks the name up again), else a new one. A failed refresh keeps the last
-    /// answer until the next; a failed or empty first lookup is not kept.
+    /// answer until the next; a failed or empty first lookup is not kept. The first answer
+    /// starts a task that looks the name up again every `dns_refresh` on this runtime, so
+    /// that kept-alive connections learn that their address vanished without a connect.
     pub async fn addresses(&self) -> io::Result<Addresses> {
-        let s = &*self.shared;
+        let s = &self.shared;
         let stale = {
             let mut answer = s.answer.lock().expect("not poisoned");
             match answer.as_mut() {
@@ -103,27 +105,13 @@ impl Resolver {
                 }
                 Some(a) => {
                     a.refreshing = true;
-                    Some(Arc::clone(&a.addresses))
+                    true
                 }
-                None => None,
+                None => false,
             }
         };
-        if let Some(old) = stale {
-            let _refreshing = Refreshing(s);
-            let found = s.look_up().await;
-            let mut answer = s.answer.lock().expect("not poisoned");
-            let a = answer.as_mut().expect("an answer is never taken away");
-            a.at = Instant::now();
-            return Ok(match found {
-                Ok(found) => {
-                    a.addresses = s.book.listing(&found);
-                    Arc::clone(&a.addresses)
-                }
-                Err(e) => {
-                    tracing::warn!("looking {} up again: {e}; the last answer stays", s.host);
-                    old
-                }
-            });
+        if stale {
+            return Ok(s.refresh().await);
         }
         let _gate = s.first_lookup.lock().await;
         if let Some(a) = s.answer.lock().expect("not poisoned").as_ref() {
@@ -136,6 +124,9 @@ impl Resolver {
             addresses: Arc::clone(&addresses),
             refreshing: false,
         });
+        if let (Some(every), None) = (s.refresh, &s.pinned) {
+            tokio::spawn(refresh_every(Arc::downgrade(s), every));
+        }
         Ok(addresses)
     }
 
@@ -177,7 +168,50 @@ impl Resolver {
     }
 }
 
+/// Looks the name up again each time the answer has been kept `every`, while the
+/// resolver lives.
+async fn refresh_every(shared: std::sync::Weak<Shared>, every: Duration) {
+    let mut wake = Instant::now() + every;
+    loop {
+        tokio::time::sleep_until(wake.into()).await;
+        let Some(s) = shared.upgrade() else {
+            return;
+        };
+        let due = {
+            let mut answer = s.answer.lock().expect("not poisoned");
+            let Some(a) = answer.as_mut() else { return };
+            // A connect may have looked it up meanwhile: wake when that answer is stale.
+            wake = a.at + every;
+            let due = !a.refreshing && s.is_stale(a.at, Instant::now());
+            a.refreshing |= due;
+            due
+        };
+        if due {
+            s.refresh().await;
+            wake = Instant::now() + every;
+        } else if wake <= Instant::now() {
+            // Another refresh is under way: look again in a moment.
+            wake = Instant::now() + every.min(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Shared {
+    /// Looks the name up again, its answer marked `refreshing` by the caller: the new
+    /// answer, or the last one when the lookup failed.
+    async fn refresh(&self) -> Addresses {
+        let _refreshing = Refreshing(self);
+        let found = self.look_up().await;
+        let mut answer = self.answer.lock().expect("not poisoned");
+        let a = answer.as_mut().expect("an answer is never taken away");
+        a.at = Instant::now();
+        match found {
+            Ok(found) => a.addresses = self.book.listing(&found),
+            Err(e) => tracing::warn!("looking {} up again: {e}; the last answer stays", self.host),
+        }
+        Arc::clone(&a.addresses)
+    }
+
     fn is_stale(&self, at: Instant, now: Instant) -> bool {
         self.pinned.is_none()
             && self
