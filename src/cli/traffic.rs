@@ -77,6 +77,18 @@ pub struct LoadArgs {
     #[arg(long)]
     pub no_keepalive: bool,
 
+    /// Connect to these addresses for HOST:PORT instead of looking the name up, as curl's
+    /// --resolve (repeatable; beside `[target] resolve`). Connections go round robin over
+    /// every address (docs/connections.md, "Every address").
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
+    pub resolve: Vec<String>,
+
+    /// How often the target's name is looked up again, so that new addresses take new
+    /// connections and vanished ones drain; "off": once for the run. As `[target]
+    /// dns_refresh` (which it overrides) [default: 60s].
+    #[arg(long, value_name = "DURATION|off")]
+    pub dns_refresh: Option<String>,
+
     /// Run shard I of N of a test split across machines, I from 0 (docs/distributed.md).
     /// Without it: JOB_COMPLETION_INDEX with STAMPEDE_SHARDS (Kubernetes Indexed Job),
     /// AWS_BATCH_JOB_ARRAY_INDEX with AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch), or STAMPEDE_SHARD=I/N.

@@ -13,6 +13,7 @@ mod origin;
 mod pool;
 mod timer;
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize};
@@ -36,6 +37,7 @@ use crate::signals::Signals;
 use crate::transport::{auth::Auth, Transport};
 use abort::AbortTrip;
 use lane::Lane;
+use stampede_results::AddressServed;
 
 /// When time zero waits for the first stage's connections: how far past the lanes'
 /// agreement it is set, so that every lane is back from the barrier before it.
@@ -115,6 +117,8 @@ pub struct RunRecord {
     pub skipped: u64,
     /// The part of the test this run was.
     pub shard: Shard,
+    /// What each address of the target served, by `ip:port`.
+    pub addresses: BTreeMap<String, AddressServed>,
 }
 
 /// The live view's input, four times a second.
@@ -367,6 +371,9 @@ pub fn run(
         let (seconds_tx, mut seconds_rx) =
             mpsc::channel::<(usize, SecondRecord)>(SECONDS_QUEUED_PER_LANE * lanes);
         let mut threads = Vec::with_capacity(lanes);
+        // One transport, copied into each lane: the copies share the target's addresses,
+        // whose turn each new connection takes, and what each address served.
+        let transport = Transport::new(target, &shared.spec.mix, tls.clone(), auth.clone());
         for id in 0..lanes {
             // Its clock is set again when the lane knows time zero.
             let rec = LaneRecorder::new(shared.base, id, stages, Some(seconds_tx.clone()));
@@ -377,7 +384,7 @@ pub fn run(
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
-                Transport::new(target, &shared.spec.mix, tls.clone(), auth.clone()),
+                transport.clone(),
             );
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-lane-{id}"))
@@ -495,6 +502,8 @@ pub fn run(
             late,
             skipped: shared.skipped.load(Relaxed),
             shard: shared.spec.shard,
+            // Every lane's connections are closed by now: each added what it served.
+            addresses: transport.addresses_served(),
         })
     })
 }

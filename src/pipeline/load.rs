@@ -44,6 +44,8 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
         timeout: args.timeout,
         connect_timeout: args.connect_timeout,
         no_keepalive: args.no_keepalive,
+        resolve: args.resolve.clone(),
+        dns_refresh: args.dns_refresh.clone(),
         thresholds: args.thresholds.clone(),
         abort: args.abort.clone(),
     }

@@ -1,6 +1,7 @@
 //! What the user sees: the live view while running, the summary at the end, and the
 //! reports written from a results file (Markdown, JUnit XML, HTML).
 
+pub mod addresses;
 pub mod check;
 pub mod cloudwatch;
 pub mod cloudwatch_routes;

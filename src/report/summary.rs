@@ -13,6 +13,9 @@ pub fn render(r: &Results) -> String {
     flow_table(&mut out, r);
     shards(&mut out, r);
     timing(&mut out, r);
+    if let Some(line) = super::addresses::line(r) {
+        let _ = writeln!(out, "{line}");
+    }
     outcomes(&mut out, r);
     retries(&mut out, r);
     failure_samples(&mut out, r);

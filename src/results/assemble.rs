@@ -112,6 +112,7 @@ pub fn assemble(scenario: &Scenario, plans: &[StagePlan], record: RunRecord) -> 
             .collect();
         add_by_flow(&mut results, m, flows, &stages, &overall);
     }
+    results.addresses = record.addresses;
     results.scenario_id = Some(scenario_id(scenario));
     pause_starts(plans, &mut results);
     planned_per_second(plans, shard, &mut results);

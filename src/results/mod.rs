@@ -275,6 +275,8 @@ pub fn build(input: RunInput) -> Results {
         status_codes: overall.statuses.by_code(),
         local_errors: c.local_by_reason.by_key(),
         open_files_limit: input.open_files_limit,
+        // The engine's own, added by the caller.
+        addresses: BTreeMap::new(),
         faults: input.faults,
         retry,
         failures: input.failures,

@@ -39,6 +39,10 @@ pub struct AdHoc {
     pub connect_timeout: Option<Duration>,
     /// `--no-keepalive`: a new connection per attempt, over `[target] connections`.
     pub no_keepalive: bool,
+    /// `--resolve HOST:PORT:ADDR[,ADDR...]` (repeatable), beside `[target] resolve`.
+    pub resolve: Vec<String>,
+    /// `--dns-refresh DURATION|off`, over `[target] dns_refresh`.
+    pub dns_refresh: Option<String>,
     pub thresholds: Vec<Threshold>,
     /// `--abort NAME=VALUE`: throttle_rate, error_rate, failure_rate, window.
     pub abort: Vec<AbortFlag>,
@@ -111,6 +115,7 @@ impl AdHoc {
         if self.no_keepalive {
             scenario.target.connections = super::ConnectionPolicy::PerRequest;
         }
+        self.dns(&mut scenario.target)?;
         scenario
             .thresholds
             .overall
@@ -123,6 +128,28 @@ impl AdHoc {
 }
 
 impl AdHoc {
+    /// `--resolve` and `--dns-refresh`, over the scenario's.
+    fn dns(&self, target: &mut Target) -> Result<()> {
+        use super::dns::{parse_pinned, parse_refresh, unused_pinned, PINNED_FORM, REFRESH_FORM};
+        if let Some(r) = &self.dns_refresh {
+            target.dns.refresh =
+                parse_refresh(r).map_err(|why| flag_error("--dns-refresh", &why, REFRESH_FORM))?;
+        }
+        for entry in &self.resolve {
+            let pinned =
+                parse_pinned(entry).map_err(|why| flag_error("--resolve", &why, PINNED_FORM))?;
+            target.dns.pinned.push(pinned);
+        }
+        if let (Some(why), false) = (unused_pinned(target), self.resolve.is_empty()) {
+            return Err(flag_error(
+                "--resolve",
+                &why,
+                "HOST:PORT of the target's URL",
+            ));
+        }
+        Ok(())
+    }
+
     /// `--requests FILE`: the mix of the file, on the target's URL. Refused beside a
     /// scenario's own `[[requests]]`, a lambda target, `--method` or `--body`.
     fn requests_file(&self, path: &std::path::Path, scenario: &mut Scenario) -> Result<()> {

@@ -7,6 +7,7 @@ mod aws;
 mod client;
 pub mod connections;
 pub mod data;
+pub mod dns;
 pub mod expect;
 pub mod flows;
 pub mod init;
@@ -34,6 +35,7 @@ pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
 pub use connections::ConnectionPolicy;
 pub use data::DataSpec;
+pub use dns::Dns;
 pub use flows::{Flow, Flows, Think};
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use lambda::LambdaTarget;
@@ -119,6 +121,8 @@ pub struct Target {
     pub connections: ConnectionPolicy,
     /// `tls_resume`: a new TLS connection may resume an earlier session (default true).
     pub tls_resume: bool,
+    /// `dns_refresh`, `resolve`, `hosts_file`: where the addresses come from, how often.
+    pub dns: Dns,
     pub auth: AuthSpec,
     /// `kind = "lambda"`: the function the URL invokes, and how.
     pub lambda: Option<LambdaTarget>,

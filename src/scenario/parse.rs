@@ -114,6 +114,18 @@ pub(super) struct RawTarget {
     /// connections = "per-request".
     #[schemars(with = "Option<bool>")]
     pub(super) tls_resume: Option<Spanned<bool>>,
+    /// How often the target's name is looked up again (default "60s"); "off": once.
+    #[schemars(with = "Option<String>")]
+    pub(super) dns_refresh: Option<Spanned<Value>>,
+    /// Addresses for the target's name instead of a lookup, as curl's --resolve:
+    /// "HOST:PORT:ADDR[,ADDR...]".
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(super) resolve: Vec<Spanned<String>>,
+    /// A hosts-style file (ADDRESS NAME per line), relative to the scenario file, read
+    /// again at each refresh; a name it does not list is looked up.
+    #[schemars(with = "Option<String>")]
+    pub(super) hosts_file: Option<Spanned<String>>,
     /// Header name = "value", sent on every attempt.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -262,6 +274,12 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
             !raw.flows.is_empty(),
             &mut target,
         )?;
+        let raw_dns = super::dns::RawDns {
+            refresh: t.dns_refresh.as_ref(),
+            resolve: &t.resolve,
+            hosts_file: t.hosts_file.as_ref(),
+        };
+        super::dns::apply(&src, raw_dns, &mut target)?;
     }
     if raw.stages.is_empty() {
         return Err(src.error(

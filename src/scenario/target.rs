@@ -30,6 +30,7 @@ impl Target {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             connections: super::ConnectionPolicy::KeepAlive,
             tls_resume: true,
+            dns: super::Dns::default(),
             auth: AuthSpec::None,
             lambda: None,
             emulated: false,

@@ -10,7 +10,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, HOST, USER_AGENT};
 use http::{HeaderMap, Method, Uri};
-use tokio::net::TcpStream;
 
 pub mod auth;
 mod entry;
@@ -26,6 +25,7 @@ use auth::Auth;
 use entry::EntryRequest;
 pub use entry::Rendered;
 use h1::{ExchangeError, ResponseReader, Stream};
+pub use resolve::order::SKIP_FOR as ADDRESS_SKIP_FOR;
 use stampede_mix::template::Context;
 use stampede_mix::Rotation;
 pub use tls::{insecure, tls_config, tls_config_with};
@@ -38,7 +38,6 @@ pub type Connection = h1::Connection;
 struct Address {
     /// As `lookup_host` takes it (an IPv6 address without brackets).
     host: String,
-    port: u16,
     tls: Option<(
         tokio_rustls::TlsConnector,
         rustls::pki_types::ServerName<'static>,
@@ -70,8 +69,9 @@ pub struct Transport {
     pub connections: ConnectionPolicy,
     /// A Lambda Invoke target: its answers' function-error and log headers are read.
     invoke: bool,
-    /// The target's addresses, looked up once a minute (not per connect).
-    addresses: resolve::Addresses,
+    /// The target's addresses, looked up every `dns_refresh` (not per connect), and which
+    /// one each new connection takes; shared by every copy.
+    resolver: resolve::Resolver,
 }
 
 /// How much of a failed answer's body is kept, to classify it and show it.
@@ -254,7 +254,6 @@ impl Transport {
         Transport {
             address: Address {
                 host: host.to_string(),
-                port,
                 tls,
             },
             probe_path: path,
@@ -268,7 +267,7 @@ impl Transport {
             connect_timeout: target.connect_timeout,
             connections: target.connections,
             invoke: target.lambda.is_some(),
-            addresses: resolve::Addresses::default(),
+            resolver: resolve::Resolver::new(host, port, &target.dns),
         }
     }
 
@@ -302,6 +301,14 @@ impl Transport {
         self.entries[entry].idempotent
     }
 
+    /// What each address of the target served, by `ip:port`, over every copy of this
+    /// transport: read once their connections are closed.
+    pub fn addresses_served(
+        &self,
+    ) -> std::collections::BTreeMap<String, stampede_results::AddressServed> {
+        self.resolver.served()
+    }
+
     /// Opens a connection (TCP, then TLS for `https`) within the connect timeout.
     pub async fn connect(&self) -> Result<Connection, Failure> {
         tokio::time::timeout(self.connect_timeout, self.open())
@@ -310,31 +317,21 @@ impl Transport {
     }
 
     async fn open(&self) -> Result<Connection, Failure> {
-        let Address { host, port, tls } = &self.address;
+        let Address { host, tls, .. } = &self.address;
         let started = std::time::Instant::now();
+        let deadline = started + self.connect_timeout;
         let (addresses, looked_up) = self
-            .addresses
-            .of(host, *port)
+            .resolver
+            .addresses()
             .await
             .map_err(|e| Failure::Connect(format!("resolving {host}: {e}")))?;
         let resolved = std::time::Instant::now();
-        // Each address in turn, as the resolver gave them.
-        let mut last = None;
-        let mut tcp = None;
-        for address in addresses.iter() {
-            match TcpStream::connect(address).await {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let tcp = match (tcp, last) {
-            (Some(s), _) => s,
-            (None, Some(e)) => return Err(Failure::of(&e)),
-            (None, None) => return Err(Failure::Connect(format!("{host} has no address"))),
-        };
+        // The next address in turn; one that refuses is passed over for a while.
+        let (tcp, served) = self
+            .resolver
+            .connect(&addresses, deadline)
+            .await
+            .map_err(|e| Failure::of(&e))?;
         tcp.set_nodelay(true).map_err(|e| Failure::of(&e))?;
         let connected = std::time::Instant::now();
         let stream = match tls {
@@ -353,6 +350,7 @@ impl Transport {
             connect: connected - resolved,
             tls: tls.is_some().then(|| connected.elapsed()),
         });
+        conn.serving(served);
         if self.connections == ConnectionPolicy::PerRequest {
             conn.carry_one_request();
         }

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod addresses;
 mod answers;
 mod architecture;
 mod auth;

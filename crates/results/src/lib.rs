@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub mod abort;
+pub mod addresses;
 pub mod cloudwatch;
 pub mod compare;
 pub mod cost;
@@ -31,6 +32,7 @@ pub mod thresholds;
 pub mod timeline;
 pub mod timing;
 
+pub use addresses::AddressServed;
 pub use error::Error;
 pub use failure::FailureSample;
 pub use histogram::{
@@ -123,6 +125,12 @@ pub struct Results {
     /// The process's open-files limit during the run (`ulimit -n`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_files_limit: Option<u64>,
+    /// What each address of the target served, by `ip:port` (an IPv6 one in brackets):
+    /// connections go round robin over every address the name resolves to. Absent in
+    /// files written before it was added, and for targets stampede did not connect to
+    /// itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub addresses: BTreeMap<String, AddressServed>,
     /// Failures of stampede itself during the run (a lane that stopped, credentials that
     /// ran out); the results hold what the rest gathered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -465,3 +465,24 @@ fn shards_must_make_a_whole() {
     let indices: Vec<u64> = m.merged.unwrap().shards.iter().map(|s| s.index).collect();
     assert_eq!(indices, [0, 1]);
 }
+
+#[test]
+fn what_each_address_served_is_added_by_address() {
+    let t = "2026-01-01T00:00:00Z";
+    let served = |requests| stampede_results::AddressServed {
+        requests,
+        answered: requests,
+        connections: 1,
+        refused: 0,
+    };
+    let mut a = run(t, &fast(10, 0), "200ms");
+    let mut b = run(t, &fast(10, 0), "200ms");
+    a.addresses.insert("127.0.0.1:80".into(), served(6));
+    a.addresses.insert("127.0.0.2:80".into(), served(4));
+    b.addresses.insert("127.0.0.2:80".into(), served(10));
+    let m = merge(vec![a, b]).unwrap();
+    assert_eq!(m.addresses.len(), 2);
+    assert_eq!(m.addresses["127.0.0.1:80"], served(6));
+    assert_eq!(m.addresses["127.0.0.2:80"].requests, 14);
+    assert_eq!(m.addresses["127.0.0.2:80"].connections, 2);
+}

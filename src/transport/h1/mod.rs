@@ -18,6 +18,7 @@ mod request;
 pub use parse::{Head, KeepAlive, KeepFor, Kept, ParseError, ResponseReader, MAX_HEAD};
 pub use request::{head_of, head_rendered, put_header, RequestTemplate};
 
+use super::resolve::Served;
 use super::timing::{ConnectTimes, Phases};
 
 /// The lane's read buffer: large bodies are read in pieces this big.
@@ -103,6 +104,9 @@ pub struct Connection {
     pub(crate) out: Vec<u8>,
     /// Opened for one request (`connections = "per-request"`): never reused after it.
     one_request: bool,
+    /// Its address's count of requests, added to when it closes; `None` for a connection
+    /// not opened by the transport.
+    served: Option<Served>,
 }
 
 /// Of a server's idle timeout, the part a connection is reused in: the server's clock
@@ -129,14 +133,20 @@ impl Connection {
             last_max: None,
             out: Vec::new(),
             one_request: false,
+            served: None,
         }
+    }
+
+    /// Counts its requests for its address (docs/connections.md, "Every address").
+    pub(crate) fn serving(&mut self, served: Served) {
+        self.served = Some(served);
     }
 
     /// The connection cannot carry a request: an answer said `close` or ran until the
     /// server closed, one failed or was cut off, the server closed it while idle, or it
     /// has been idle about as long as the server said it keeps idle connections.
     pub fn is_closed(&mut self) -> bool {
-        !self.reusable || self.idle_too_long() || self.closed_while_idle()
+        !self.is_reusable() || self.idle_too_long() || self.closed_while_idle()
     }
 
     /// The last exchange failed on a connection that had carried answers before, with
@@ -202,9 +212,10 @@ impl Connection {
     }
 
     /// The last answer left the connection fit for another request (no idle check: for a
-    /// connection used again at once).
+    /// connection used again at once), and its address is still one the target's name
+    /// resolves to (a vanished one's connections drain as they come back).
     pub fn is_reusable(&self) -> bool {
-        self.reusable
+        self.reusable && self.served.as_ref().is_none_or(Served::is_listed)
     }
 
     /// Between requests nothing should arrive: a read that does not wait means the server
@@ -238,6 +249,9 @@ impl Connection {
     ) -> Result<(Head, Vec<u8>), ExchangeError> {
         self.reusable = false;
         (self.first_byte, self.whole_at_first, self.written) = (None, false, None);
+        if let Some(s) = &mut self.served {
+            s.sent();
+        }
         self.stream
             .write_request(head, body)
             .await
@@ -273,6 +287,9 @@ impl Connection {
         .await?;
         let (answer, excerpt) = reader.finish();
         self.answers = self.answers.saturating_add(1);
+        if let Some(s) = &mut self.served {
+            s.answered();
+        }
         // Bytes past the answer were never asked for: do not read the next answer from them.
         self.reusable =
             !answer.close && !extra && !self.one_request && self.heed(answer.keep_alive);

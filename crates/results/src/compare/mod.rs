@@ -467,6 +467,7 @@ mod tests {
             status_codes: Default::default(),
             local_errors: Default::default(),
             open_files_limit: None,
+            addresses: Default::default(),
             faults: Vec::new(),
             latency_ms: percentiles(&h),
             ok_latency_ms: None,

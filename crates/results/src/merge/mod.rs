@@ -123,6 +123,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
     let mut throttles = BTreeMap::new();
     let mut status_codes = BTreeMap::new();
     let mut local_errors = BTreeMap::new();
+    let mut addresses = BTreeMap::new();
     let mut retry = RetrySummary::default();
     let mut first_try_ok = 0u64;
     let mut faults = Vec::new();
@@ -134,6 +135,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         add_map(&mut throttles, &r.throttles);
         add_map(&mut status_codes, &r.status_codes);
         add_map(&mut local_errors, &r.local_errors);
+        crate::addresses::add_addresses(&mut addresses, &r.addresses);
         add_map(&mut retry.attempts, &r.retry.attempts);
         add_map(&mut retry.by_cause, &r.retry.by_cause);
         retry.gave_up += r.retry.gave_up;
@@ -195,6 +197,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         status_codes,
         local_errors,
         open_files_limit: runs.iter().filter_map(|r| r.open_files_limit).min(),
+        addresses,
         faults,
         latency_ms: percentiles(&overall.0),
         ok_latency_ms: overall_ok.as_ref().map(percentiles),
