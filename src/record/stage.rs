@@ -9,8 +9,11 @@ use super::lane::{AttemptEnded, RequestEnd, LATE_AFTER};
 use super::statuses::StatusCounts;
 use crate::classify::{LocalReason, Outcome, Tally, ThrottleKind};
 use crate::retry::RetryCause;
+use crate::transport::timing::Phases;
 use stampede_results::histogram::{new_histogram, new_request_histogram};
-use stampede_results::timing::{add_phases, new_phase_histograms, record_phase, PhaseHistograms};
+use stampede_results::timing::{
+    add_phases, new_phase_histograms, record_phase, Phase, PhaseHistograms,
+};
 use stampede_results::{AttemptClass, Attempts};
 
 /// Attempts counted in the distribution; more land in the last bucket.
@@ -216,10 +219,12 @@ impl StageRecord {
         if let Some(status) = a.status {
             self.statuses.add(status);
         }
-        for (h, us) in self.timing.iter_mut().zip(a.phases.0) {
-            if let Some(us) = us {
-                record_phase(h, us);
-            }
+        if let Some((ttfb, receive)) = a.phases.exchange() {
+            record_phase(&mut self.timing[Phase::Ttfb.index()], ttfb);
+            record_phase(&mut self.timing[Phase::Receive.index()], receive);
+        }
+        if a.phases.opened.is_some() {
+            self.opened(&a.phases);
         }
         if let Some(sent) = a.sent {
             let service = a.done.saturating_duration_since(sent).as_micros() as u64;
@@ -232,6 +237,16 @@ impl StageRecord {
         if a.first {
             self.first_send_us = min_some(self.first_send_us, sent_us);
             self.last_send_us = self.last_send_us.max(sent_us);
+        }
+    }
+
+    /// The phases of an attempt that opened its connection (the few, with keep-alive).
+    #[cold]
+    fn opened(&mut self, phases: &Phases) {
+        for phase in [Phase::Dns, Phase::Connect, Phase::Tls] {
+            if let Some(us) = phases.get(phase) {
+                record_phase(&mut self.timing[phase.index()], us);
+            }
         }
     }
 

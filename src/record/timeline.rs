@@ -12,7 +12,7 @@ use stampede_results::histogram::{encode, new_histogram, new_request_histogram, 
 pub use stampede_results::timeline::{
     RequestSecond, RequestSecondHistogram, SecondHistograms, TimelinePoint,
 };
-use stampede_results::timing::SecondTiming;
+use stampede_results::timing::{Phase, SecondTiming};
 
 /// One lane's second: attempts sent in it and attempts that ended in it (ok, throttled,
 /// errors), and the latency of logical requests that ended in it.
@@ -185,11 +185,22 @@ impl SecondRecord {
     }
 
     /// An attempt's phases, ended in this second.
+    #[inline]
     pub fn add_phases(&mut self, phases: &Phases) {
-        for ((n, total), us) in self.timing.iter_mut().zip(phases.0) {
-            if let Some(us) = us {
-                *n += 1;
-                *total += us;
+        let mut add = |phase: Phase, us: u64| {
+            let (n, total) = &mut self.timing[phase.index()];
+            *n += 1;
+            *total += us;
+        };
+        if let Some((ttfb, receive)) = phases.exchange() {
+            add(Phase::Ttfb, ttfb);
+            add(Phase::Receive, receive);
+        }
+        if phases.opened.is_some() {
+            for phase in [Phase::Dns, Phase::Connect, Phase::Tls] {
+                if let Some(us) = phases.get(phase) {
+                    add(phase, us);
+                }
             }
         }
     }

@@ -345,11 +345,11 @@ impl Transport {
             }
         };
         let mut conn = Connection::new(stream);
-        conn.opened = Some(timing::ConnectTimes {
-            dns: looked_up.then(|| resolved - started),
-            connect: connected - resolved,
-            tls: tls.is_some().then(|| connected.elapsed()),
-        });
+        conn.opened(timing::ConnectTimes::new(
+            looked_up.then(|| resolved - started),
+            connected - resolved,
+            tls.is_some().then(|| connected.elapsed()),
+        ));
         conn.serving(served);
         if self.connections == ConnectionPolicy::PerRequest {
             conn.carry_one_request();

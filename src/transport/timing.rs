@@ -1,55 +1,88 @@
 //! Where an attempt's time went on the wire: how its connection was opened (the lookup,
 //! TCP, TLS), and its exchange (request written → first byte → last byte). Timed with the
-//! same monotonic clock as latency; the keep-alive path reads it twice per request (the
-//! request written, its answer's first byte) and allocates nothing.
+//! same monotonic clock as latency. The kept-alive path pays one clock read per request
+//! (the request written) for an answer that comes in one read — its first byte is then its
+//! last, at the attempt's end, which the engine reads anyway — and a second for an answer
+//! read in pieces (its first byte); nothing is allocated, and the few words it carries
+//! are copied as they are.
 
 use std::time::{Duration, Instant};
 
 use stampede_results::timing::Phase;
 
-/// How a new connection was opened, phase by phase: kept on it until the first attempt
-/// that uses it takes them.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ConnectTimes {
-    /// The name's lookup, when this connect made one (answers are kept a minute).
-    pub dns: Option<Duration>,
-    pub connect: Duration,
-    /// `https` alone.
-    pub tls: Option<Duration>,
+/// A phase this attempt did not have.
+const NONE: u32 = u32::MAX;
+
+/// Microseconds, as a phase keeps them (at most 71 minutes: far past any timeout).
+fn us(d: Duration) -> u32 {
+    d.as_micros().min(u128::from(NONE - 1)) as u32
 }
 
-/// One attempt's phases, µs, by [`Phase::index`]; `None`: not part of this attempt (a
-/// reused connection has no connect; an attempt with no answer has no receive).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Phases(pub [Option<u64>; 5]);
+/// How a new connection was opened, phase by phase, µs: kept on it until the first
+/// attempt that uses it takes them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConnectTimes {
+    /// The name's lookup, when this connect made one (answers are kept a minute).
+    dns: u32,
+    connect: u32,
+    /// `https` alone.
+    tls: u32,
+}
+
+impl ConnectTimes {
+    pub fn new(dns: Option<Duration>, connect: Duration, tls: Option<Duration>) -> ConnectTimes {
+        ConnectTimes {
+            dns: dns.map_or(NONE, us),
+            connect: us(connect),
+            tls: tls.map_or(NONE, us),
+        }
+    }
+}
+
+/// One attempt's phases: its connection's opening, when it opened it, and its exchange's
+/// (`NONE` when no answer came).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Phases {
+    pub opened: Option<ConnectTimes>,
+    pub(super) ttfb: u32,
+    pub(super) receive: u32,
+}
+
+impl Default for Phases {
+    fn default() -> Phases {
+        Phases {
+            opened: None,
+            ttfb: NONE,
+            receive: NONE,
+        }
+    }
+}
 
 impl Phases {
+    /// Phase `phase` in µs; `None`: not part of this attempt (a reused connection has no
+    /// connect; an attempt with no answer has no ttfb or receive).
     pub fn get(&self, phase: Phase) -> Option<u64> {
-        self.0[phase.index()]
+        let v = match phase {
+            Phase::Dns => self.opened.map_or(NONE, |o| o.dns),
+            Phase::Connect => self.opened.map_or(NONE, |o| o.connect),
+            Phase::Tls => self.opened.map_or(NONE, |o| o.tls),
+            Phase::Ttfb => self.ttfb,
+            Phase::Receive => self.receive,
+        };
+        (v != NONE).then_some(u64::from(v))
     }
 
-    /// `opened`: its connection's opening, when this attempt is the first on it; `written`
-    /// and `first_byte`: the exchange's instants; `last_byte`: when the answer was whole
-    /// (`None`: it was not).
-    pub fn of(
-        opened: Option<ConnectTimes>,
-        written: Option<Instant>,
-        first_byte: Option<Instant>,
-        last_byte: Option<Instant>,
-    ) -> Phases {
-        let us = |d: Duration| d.as_micros() as u64;
-        let mut p = [None; 5];
-        if let Some(o) = opened {
-            p[Phase::Dns.index()] = o.dns.map(us);
-            p[Phase::Connect.index()] = Some(us(o.connect));
-            p[Phase::Tls.index()] = o.tls.map(us);
-        }
-        // Timed only for answers: a failed exchange's parts say nothing of the server.
-        if let (Some(w), Some(f), Some(l)) = (written, first_byte, last_byte) {
-            p[Phase::Ttfb.index()] = Some(us(f.saturating_duration_since(w)));
-            p[Phase::Receive.index()] = Some(us(l.saturating_duration_since(f)));
-        }
-        Phases(p)
+    /// The exchange's part: `first_byte` → `last_byte` after `written`.
+    pub fn answered(mut self, written: Instant, first_byte: Instant, last_byte: Instant) -> Phases {
+        self.ttfb = us(first_byte.saturating_duration_since(written));
+        self.receive = us(last_byte.saturating_duration_since(first_byte));
+        self
+    }
+
+    /// The answer's phases, µs, when it came: (ttfb, receive).
+    #[inline]
+    pub fn exchange(&self) -> Option<(u64, u64)> {
+        (self.ttfb != NONE).then_some((u64::from(self.ttfb), u64::from(self.receive)))
     }
 }
 
@@ -61,20 +94,17 @@ mod tests {
     fn a_reused_connection_has_no_connect_and_a_failed_answer_no_receive() {
         let t = Instant::now();
         let ms = Duration::from_millis;
-        let answered = Phases::of(None, Some(t), Some(t + ms(50)), Some(t + ms(300)));
+        let answered = Phases::default().answered(t, t + ms(50), t + ms(300));
         assert_eq!(answered.get(Phase::Ttfb), Some(50_000));
         assert_eq!(answered.get(Phase::Receive), Some(250_000));
         assert_eq!(answered.get(Phase::Connect), None);
-        let opened = ConnectTimes {
-            dns: None,
-            connect: ms(2),
-            tls: Some(ms(5)),
+        assert_eq!(answered.exchange(), Some((50_000, 250_000)));
+        let failed = Phases {
+            opened: Some(ConnectTimes::new(None, ms(2), Some(ms(5)))),
+            ..Phases::default()
         };
-        let failed = Phases::of(Some(opened), Some(t), Some(t + ms(1)), None);
-        assert_eq!(
-            failed.0,
-            [None, Some(2_000), Some(5_000), None, None],
-            "{failed:?}"
-        );
+        let got = Phase::ALL.map(|p| failed.get(p));
+        assert_eq!(got, [None, Some(2_000), Some(5_000), None, None]);
+        assert_eq!(failed.exchange(), None);
     }
 }

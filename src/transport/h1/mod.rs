@@ -86,14 +86,11 @@ pub struct Connection {
     reusable: bool,
     /// Answers read whole on it.
     answers: u32,
-    /// When the first byte of the answer under way came (`None`: none yet), and whether
-    /// the whole answer came in that read (then it is also the last byte's instant).
-    first_byte: Option<Instant>,
-    whole_at_first: bool,
-    /// When the last request was written.
-    written: Option<Instant>,
-    /// How it was opened, until the first attempt on it takes it ([`Connection::phases`]).
-    pub(crate) opened: Option<ConnectTimes>,
+    /// A byte of the answer under way has come.
+    answer_began: bool,
+    /// Where the time went: boxed, so that the connection, moved with its request from
+    /// the pool and back, stays as small as it was (one allocation per connection).
+    clock: Box<ExchangeClock>,
     /// The server's `Keep-Alive: timeout`, less a margin, and when it runs out: the
     /// connection is not reused idle past it (the server may be closing it as we send).
     idle_limit: Option<Duration>,
@@ -107,6 +104,18 @@ pub struct Connection {
     /// Its address's count of requests, added to when it closes; `None` for a connection
     /// not opened by the transport.
     served: Option<Served>,
+}
+
+/// A connection's timing of its phases ([`Connection::phases`]).
+#[derive(Default)]
+struct ExchangeClock {
+    /// How it was opened, until the first attempt on it takes it.
+    opened: Option<ConnectTimes>,
+    /// When the last request was written.
+    written: Option<Instant>,
+    /// When the first byte of an answer read in pieces came (`None`: none yet, or the
+    /// whole answer came in its first read — its first byte is then its last).
+    first_byte: Option<Instant>,
 }
 
 /// Of a server's idle timeout, the part a connection is reused in: the server's clock
@@ -124,10 +133,8 @@ impl Connection {
             pending: Vec::new(),
             reusable: true,
             answers: 0,
-            first_byte: None,
-            whole_at_first: false,
-            written: None,
-            opened: None,
+            answer_began: false,
+            clock: Box::default(),
             idle_limit: None,
             reuse_until: None,
             last_max: None,
@@ -156,19 +163,30 @@ impl Connection {
     /// HTTP clients do (RFC 9112 §9.3.1).
     pub fn went_stale(&self) -> bool {
         // A connection opened for one request was never reused: nothing went stale.
-        !self.one_request && self.answers > 0 && self.first_byte.is_none() && !self.reusable
+        !self.one_request && self.answers > 0 && !self.answer_began && !self.reusable
     }
 
     /// The last attempt's phases: the connection's opening, when it is the first attempt
-    /// to ask (taken), and the exchange's — to `done` for an answer read in more than one
-    /// piece, when `answered`.
+    /// to ask (taken), and, when `answered`, its exchange's, its last byte at `done` (the
+    /// attempt's end, read as the answer was whole).
+    #[inline]
     pub fn phases(&mut self, answered: bool, done: Instant) -> Phases {
-        let last_byte = match (answered, self.whole_at_first) {
-            (false, _) => None,
-            (true, true) => self.first_byte,
-            (true, false) => Some(done),
+        let clock = &mut *self.clock;
+        let phases = Phases {
+            opened: clock.opened.take(),
+            ..Phases::default()
         };
-        Phases::of(self.opened.take(), self.written, self.first_byte, last_byte)
+        match clock.written {
+            Some(written) if answered => {
+                phases.answered(written, clock.first_byte.unwrap_or(done), done)
+            }
+            _ => phases,
+        }
+    }
+
+    /// Notes how it was opened, for the first attempt on it.
+    pub fn opened(&mut self, times: ConnectTimes) {
+        self.clock.opened = Some(times);
     }
 
     /// Marks it as opened for one request: after its answer it is not reusable, whatever
@@ -248,7 +266,8 @@ impl Connection {
         mut reader: ResponseReader,
     ) -> Result<(Head, Vec<u8>), ExchangeError> {
         self.reusable = false;
-        (self.first_byte, self.whole_at_first, self.written) = (None, false, None);
+        self.answer_began = false;
+        (self.clock.first_byte, self.clock.written) = (None, None);
         if let Some(s) = &mut self.served {
             s.sent();
         }
@@ -256,18 +275,18 @@ impl Connection {
             .write_request(head, body)
             .await
             .map_err(ExchangeError::Io)?;
-        self.written = Some(Instant::now());
+        self.clock.written = Some(Instant::now());
         self.pending.clear();
         let Connection {
             stream,
             pending,
-            first_byte,
-            whole_at_first,
+            answer_began,
+            clock,
             ..
         } = self;
         let mut arrival = Arrival {
-            first_byte,
-            whole_at_first,
+            began: answer_began,
+            first_byte: &mut clock.first_byte,
         };
         let mut extra = false;
         std::future::poll_fn(|cx| loop {
@@ -308,10 +327,11 @@ thread_local! {
         std::cell::RefCell::new(Vec::with_capacity(READ_BUFFER_SIZE));
 }
 
-/// When an answer's first byte came, noted by the read that brought it.
+/// Whether an answer's first byte came, and when, noted by the read that brought it (for
+/// an answer that was not whole in that read: else its end is the instant).
 struct Arrival<'c> {
+    began: &'c mut bool,
     first_byte: &'c mut Option<Instant>,
-    whole_at_first: &'c mut bool,
 }
 
 /// One read from `stream` into `buffer`, fed to `reader` (after the connection's `pending`
@@ -337,10 +357,8 @@ fn read_into(
     }
     let data = read.filled();
     let parse = |r: Result<usize, ParseError>| r.map_err(ExchangeError::Parse);
-    let first = arrival.first_byte.is_none() && !data.is_empty();
-    if first {
-        *arrival.first_byte = Some(Instant::now());
-    }
+    let first = !*arrival.began && !data.is_empty();
+    *arrival.began |= first;
     if data.is_empty() {
         parse(reader.eof().map(|_| 0))?;
         return Poll::Ready(Ok(Some(!pending.is_empty())));
@@ -359,6 +377,8 @@ fn read_into(
         pending.len()
     };
     let done = reader.is_done();
-    *arrival.whole_at_first |= first && done;
+    if first && !done {
+        *arrival.first_byte = Some(Instant::now());
+    }
     Poll::Ready(Ok(done.then_some(left > 0)))
 }
