@@ -77,6 +77,13 @@ pub struct LoadArgs {
     #[arg(long)]
     pub no_keepalive: bool,
 
+    /// HTTP/2: over TLS negotiated with ALPN h2 (a server that answers only HTTP/1.1 is
+    /// refused, not fallen back from), with prior knowledge (h2c) for http:// URLs; many
+    /// requests multiplexed on each connection, up to the server's limit of streams. As
+    /// `[target] http = "2"` (docs/connections.md).
+    #[arg(long)]
+    pub http2: bool,
+
     /// Run shard I of N of a test split across machines, I from 0 (docs/distributed.md).
     /// Without it: JOB_COMPLETION_INDEX with STAMPEDE_SHARDS (Kubernetes Indexed Job),
     /// AWS_BATCH_JOB_ARRAY_INDEX with AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch), or STAMPEDE_SHARD=I/N.

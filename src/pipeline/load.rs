@@ -44,6 +44,7 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
         timeout: args.timeout,
         connect_timeout: args.connect_timeout,
         no_keepalive: args.no_keepalive,
+        http2: args.http2,
         thresholds: args.thresholds.clone(),
         abort: args.abort.clone(),
     }

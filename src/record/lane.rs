@@ -204,6 +204,11 @@ impl LaneRecorder {
         self.stages[stage].counts.stale_connection_resends += 1;
     }
 
+    /// An HTTP/2 connection of `stage`'s requests was ended by the server's GOAWAY.
+    pub fn on_goaway(&mut self, stage: usize) {
+        self.stages[stage].counts.goaways += 1;
+    }
+
     /// `n` logical requests of `stage` not sent: a `unique` data source ran out of rows.
     pub fn on_data_exhausted(&mut self, stage: usize, n: u64) {
         self.stages[stage].counts.data_exhausted += n;

@@ -39,6 +39,8 @@ pub struct AdHoc {
     pub connect_timeout: Option<Duration>,
     /// `--no-keepalive`: a new connection per attempt, over `[target] connections`.
     pub no_keepalive: bool,
+    /// `--http2`: HTTP/2, over `[target] http`.
+    pub http2: bool,
     pub thresholds: Vec<Threshold>,
     /// `--abort NAME=VALUE`: throttle_rate, error_rate, failure_rate, window.
     pub abort: Vec<AbortFlag>,
@@ -110,6 +112,9 @@ impl AdHoc {
         }
         if self.no_keepalive {
             scenario.target.connections = super::ConnectionPolicy::PerRequest;
+        }
+        if self.http2 {
+            scenario.target.http = super::HttpVersion::Http2;
         }
         scenario
             .thresholds

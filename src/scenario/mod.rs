@@ -32,7 +32,7 @@ pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
-pub use connections::ConnectionPolicy;
+pub use connections::{ConnectionPolicy, HttpVersion};
 pub use data::DataSpec;
 pub use flows::{Flow, Flows, Think};
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
@@ -119,6 +119,11 @@ pub struct Target {
     pub connections: ConnectionPolicy,
     /// `tls_resume`: a new TLS connection may resume an earlier session (default true).
     pub tls_resume: bool,
+    /// `http`: HTTP/1.1 (default) or HTTP/2.
+    pub http: HttpVersion,
+    /// `max_streams`: HTTP/2 streams at once per connection; `None`: the server's
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    pub max_streams: Option<u32>,
     pub auth: AuthSpec,
     /// `kind = "lambda"`: the function the URL invokes, and how.
     pub lambda: Option<LambdaTarget>,

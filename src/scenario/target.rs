@@ -30,6 +30,8 @@ impl Target {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             connections: super::ConnectionPolicy::KeepAlive,
             tls_resume: true,
+            http: super::HttpVersion::Http1,
+            max_streams: None,
             auth: AuthSpec::None,
             lambda: None,
             emulated: false,

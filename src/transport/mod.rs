@@ -1,8 +1,9 @@
 //! How one attempt is sent: HTTP/1.1 keep-alive connections with our own lean client
 //! ([`h1`]: the head serialised once, the answer parsed inline by the sending task), TLS
-//! with rustls.
+//! with rustls; or HTTP/2 with the `h2` crate ([`h2`]: a stream slot on a shared session).
 //!
-//! Each engine lane owns its connections; no connection has a task of its own.
+//! Each engine lane owns its connections; no HTTP/1.1 connection has a task of its own (an
+//! HTTP/2 session's driver is a task of the lane's runtime).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,12 +16,13 @@ use tokio::net::TcpStream;
 pub mod auth;
 mod entry;
 pub mod h1;
+pub mod h2;
 pub mod open_files;
 mod resolve;
 mod tls;
 
 use crate::classify::{LocalReason, Outcome};
-use crate::scenario::{ConnectionPolicy, Requests, Target};
+use crate::scenario::{ConnectionPolicy, HttpVersion, Requests, Target};
 use auth::Auth;
 use entry::EntryRequest;
 pub use entry::Rendered;
@@ -29,8 +31,67 @@ use stampede_mix::template::Context;
 use stampede_mix::Rotation;
 pub use tls::{insecure, tls_config, tls_config_with};
 
-/// One open HTTP/1.1 connection, ready for the next request when idle.
-pub type Connection = h1::Connection;
+/// What a request is sent on: an open HTTP/1.1 connection, or a stream slot on an HTTP/2
+/// session. Ready for the next request when idle.
+pub enum Connection {
+    H1(h1::Connection),
+    H2(h2::Slot),
+}
+
+impl Connection {
+    /// See [`h1::Connection::is_closed`]; an HTTP/2 slot is closed with its session, or
+    /// once the server sent GOAWAY.
+    pub fn is_closed(&mut self) -> bool {
+        match self {
+            Connection::H1(c) => c.is_closed(),
+            Connection::H2(s) => s.is_closed(),
+        }
+    }
+
+    #[inline]
+    pub fn is_reusable(&self) -> bool {
+        match self {
+            Connection::H1(c) => c.is_reusable(),
+            Connection::H2(s) => s.is_reusable(),
+        }
+    }
+
+    /// The last request never reached the server's processing: a stale kept-alive
+    /// connection ([`h1::Connection::went_stale`]), or an HTTP/2 stream the server said it
+    /// did not process (GOAWAY, REFUSED_STREAM).
+    pub fn went_stale(&self) -> bool {
+        match self {
+            Connection::H1(c) => c.went_stale(),
+            Connection::H2(s) => s.went_stale(),
+        }
+    }
+
+    /// The server said it did not process the last request (HTTP/2): it may be sent again
+    /// whatever its method (RFC 9113 §8.7).
+    #[inline]
+    pub fn unprocessed(&self) -> bool {
+        match self {
+            Connection::H1(_) => false,
+            Connection::H2(s) => s.went_stale(),
+        }
+    }
+
+    /// True once per HTTP/2 session the server ended with GOAWAY, to be counted.
+    #[inline]
+    pub fn take_goaway_news(&mut self) -> bool {
+        match self {
+            Connection::H1(_) => false,
+            Connection::H2(s) => s.take_goaway_news(),
+        }
+    }
+
+    fn carry_one_request(&mut self) {
+        match self {
+            Connection::H1(c) => c.carry_one_request(),
+            Connection::H2(s) => s.carry_one_request(),
+        }
+    }
+}
 
 /// Where connections go: a host name or address, its port, and TLS for `https`.
 #[derive(Clone)]
@@ -71,6 +132,15 @@ pub struct Transport {
     invoke: bool,
     /// The target's addresses, looked up once a minute (not per connect).
     addresses: resolve::Addresses,
+    /// HTTP/2 (`http = "2"`), with its `max_streams`; `None`: HTTP/1.1.
+    pub http2: Option<Http2>,
+}
+
+/// How HTTP/2 is spoken to the target.
+#[derive(Clone, Copy, Debug)]
+pub struct Http2 {
+    /// Streams at once per session; `None`: the server's limit.
+    pub max_streams: Option<u32>,
 }
 
 /// How much of a failed answer's body is kept, to classify it and show it.
@@ -207,8 +277,16 @@ impl Transport {
             .trim_start_matches('[')
             .trim_end_matches(']');
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let http2 = (target.http == HttpVersion::Http2).then_some(Http2 {
+            max_streams: target.max_streams,
+        });
         let tls = https.then(|| {
-            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            // HTTP/2 offers h2 alone: a server that would choose HTTP/1.1 is refused with
+            // a clear error rather than load that is not what the scenario asked for.
+            tls.alpn_protocols = match http2 {
+                Some(_) => vec![b"h2".to_vec()],
+                None => vec![b"http/1.1".to_vec()],
+            };
             if !target.tls_resume {
                 // Every handshake a full one, as clients that keep no session cache make.
                 tls.resumption = rustls::client::Resumption::disabled();
@@ -268,6 +346,7 @@ impl Transport {
             connections: target.connections,
             invoke: target.lambda.is_some(),
             addresses: resolve::Addresses::default(),
+            http2,
         }
     }
 
@@ -333,6 +412,9 @@ impl Transport {
             (None, None) => return Err(Failure::Connect(format!("{host} has no address"))),
         };
         tcp.set_nodelay(true).map_err(|e| Failure::of(&e))?;
+        if let Some(http2) = self.http2 {
+            return self.open_h2(tcp, http2).await;
+        }
         let stream = match tls {
             None => Stream::Plain(tcp),
             Some((connector, name)) => {
@@ -343,16 +425,50 @@ impl Transport {
                 Stream::Tls(Box::new(tls))
             }
         };
-        let mut conn = Connection::new(stream);
+        let mut conn = Connection::H1(h1::Connection::new(stream));
         if self.connections == ConnectionPolicy::PerRequest {
             conn.carry_one_request();
         }
         Ok(conn)
     }
 
+    /// An HTTP/2 session on `tcp`: TLS with ALPN h2 for `https`, h2c with prior knowledge
+    /// for `http`. Its first slot is the connection returned.
+    async fn open_h2(&self, tcp: TcpStream, http2: Http2) -> Result<Connection, Failure> {
+        let mut slot = match &self.address.tls {
+            None => h2::open(tcp, http2.max_streams).await?,
+            Some((connector, name)) => {
+                let tls = connector
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| Failure::of(&e))?;
+                h2::check_alpn(tls.get_ref().1.alpn_protocol())?;
+                h2::open(tls, http2.max_streams).await?
+            }
+        };
+        if self.connections == ConnectionPolicy::PerRequest {
+            slot.carry_one_request();
+        }
+        Ok(Connection::H2(slot))
+    }
+
     /// A `HEAD` of the target's path with no headers but `Host`, for the server's `Date`
     /// (the clock probe): no body, no credentials, no side effects; any status will do.
     pub async fn head_date(&self, conn: &mut Connection) -> Result<Option<HeaderValue>, Failure> {
+        let conn = match conn {
+            Connection::H1(c) => c,
+            Connection::H2(slot) => {
+                let mut headers = HeaderMap::new();
+                headers.insert(HOST, self.host.clone());
+                let url: Uri = format!("{}{}", self.origin, self.probe_path)
+                    .parse()
+                    .map_err(|e| Failure::Protocol(format!("{e}")))?;
+                let request = h2::request_of(&Method::HEAD, &url, headers, Bytes::new());
+                let reader = ResponseReader::new(true, false, 0);
+                let (answer, _) = slot.exchange(request, reader).await?;
+                return Ok(answer.date);
+            }
+        };
         let mut head = format!("HEAD {} HTTP/1.1\r\n", self.probe_path).into_bytes();
         head.extend_from_slice(b"host: ");
         head.extend_from_slice(self.host.as_bytes());
@@ -376,6 +492,13 @@ impl Transport {
         rendered: Option<&Rendered>,
         extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)> + Clone,
     ) -> Result<Answer, Failure> {
+        let conn = match conn {
+            Connection::H1(c) => c,
+            // Boxed: the HTTP/1.1 path's future stays as small as it was.
+            Connection::H2(slot) => {
+                return Box::pin(self.send_h2(slot, entry, rendered, extra)).await;
+            }
+        };
         let request = &self.entries[entry];
         let mut out = std::mem::take(&mut conn.out);
         let mut extra = extra.peekable();
@@ -415,20 +538,64 @@ impl Transport {
         let exchanged = conn.exchange(head, body, reader).await;
         conn.out = out;
         let (head, excerpt) = exchanged.map_err(failure_of)?;
+        Ok(self.answer_of(head, excerpt))
+    }
+
+    /// Entry `entry`'s request on an HTTP/2 slot: the same header map HTTP/1.1 serialises
+    /// (signed afresh for each attempt under SigV4), then the answer read as HTTP/1.1's is.
+    async fn send_h2<'h>(
+        &self,
+        slot: &mut h2::Slot,
+        entry: usize,
+        rendered: Option<&Rendered>,
+        extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
+    ) -> Result<Answer, Failure> {
+        let request = &self.entries[entry];
+        let mut headers = request.headers.clone();
+        let rendered = rendered.filter(|_| request.templates.is_some());
+        let (url, body) = match rendered {
+            Some(r) => {
+                add_header_lines(&mut headers, &r.header_lines);
+                let target = String::from_utf8_lossy(&r.target);
+                let url: Uri = format!("{}{target}", self.origin).parse().map_err(|e| {
+                    Failure::Protocol(format!("the rendered target {target} is not a URL: {e}"))
+                })?;
+                (url, Bytes::copy_from_slice(&r.body))
+            }
+            None => (request.url.clone(), request.body.clone()),
+        };
+        for (name, value) in extra {
+            headers.insert(name.clone(), value.clone());
+        }
+        if matches!(self.auth, Auth::SigV4 { .. }) {
+            self.sign(&request.method, &url, &mut headers, &body)
+                .await?;
+        }
+        let prepared = h2::request_of(&request.method, &url, headers, body);
+        let mut reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
+        if let Some(keep) = &request.keep {
+            reader = reader.keeping(Arc::clone(keep));
+        }
+        let (head, excerpt) = slot.exchange(prepared, reader).await?;
+        Ok(self.answer_of(head, excerpt))
+    }
+
+    /// The answer an attempt returns, from what the reader read.
+    fn answer_of(&self, head: h1::Head, excerpt: Vec<u8>) -> Answer {
         let invoke = self.invoke.then(|| {
             Box::new(InvokeHeaders {
                 function_error: head.function_error,
                 log_result: head.log_result,
             })
         });
-        Ok(Answer {
+        Answer {
             status: head.status,
             error_type: head.error_type,
             retry_after: head.retry_after,
             excerpt: Bytes::from(excerpt),
             invoke,
             kept: head.kept,
-        })
+        }
     }
 
     /// The head of a request whose headers are not the template's: signed afresh for each
@@ -464,17 +631,7 @@ impl Transport {
         extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
     ) -> Result<(), Failure> {
         let mut headers = request.headers.clone();
-        for line in rendered.header_lines.split(|b| *b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let Some(colon) = line.iter().position(|b| *b == b':') else {
-                continue;
-            };
-            let name = HeaderName::from_bytes(&line[..colon]);
-            let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii());
-            if let (Ok(n), Ok(v)) = (name, value) {
-                headers.insert(n, v);
-            }
-        }
+        add_header_lines(&mut headers, &rendered.header_lines);
         for (name, value) in extra {
             headers.insert(name.clone(), value.clone());
         }
@@ -507,6 +664,21 @@ impl Transport {
             headers.insert(name, value);
         }
         Ok(())
+    }
+}
+
+/// A rendering's `name: value\r\n` lines into a header map, each replacing a fixed one.
+fn add_header_lines(headers: &mut HeaderMap, lines: &[u8]) {
+    for line in lines.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let name = HeaderName::from_bytes(&line[..colon]);
+        let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii());
+        if let (Ok(n), Ok(v)) = (name, value) {
+            headers.insert(n, v);
+        }
     }
 }
 

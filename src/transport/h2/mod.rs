@@ -1,0 +1,230 @@
+//! HTTP/2 on the load path, with the `h2` crate (hyper's own): a session per connection,
+//! its driver a task of the lane's runtime, and a [`Slot`] — one stream at a time on a
+//! shared session — as what the lane's pool hands a request in place of a connection.
+//!
+//! A session carries up to `max_streams` requests at once (the server's
+//! `SETTINGS_MAX_CONCURRENT_STREAMS` unless the scenario says fewer); the pool opens more
+//! sessions beyond that. The answer is read with the HTTP/1.1 client's own
+//! [`ResponseReader`](super::h1::ResponseReader) (its head given as an HTTP/1.1 head), so
+//! that statuses, throttle headers, Invoke headers, excerpts and what checks keep are read
+//! exactly as over HTTP/1.1.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::Failure;
+
+mod exchange;
+
+pub use exchange::{request_of, Prepared};
+
+/// Streams a session is assumed to allow before the server's SETTINGS say (as hyper).
+pub const ASSUMED_STREAMS: usize = 100;
+/// Flow-control windows we grant the server (hyper's client defaults): answers of a few
+/// megabytes are not held back waiting for WINDOW_UPDATEs.
+const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
+
+/// One HTTP/2 connection's state, shared by its slots and the lane's pool.
+#[derive(Debug)]
+pub struct Session {
+    /// Slots checked out (streams in use or held by a closed-model worker).
+    in_use: AtomicUsize,
+    /// `max_streams`, when the scenario sets it.
+    max_streams: Option<usize>,
+    /// The driver ended: the connection is closed.
+    ended: AtomicBool,
+    /// The server's GOAWAY was seen (and counted) on it.
+    goaway_seen: AtomicBool,
+}
+
+impl Session {
+    /// Slots checked out now.
+    pub fn in_use(&self) -> usize {
+        self.in_use.load(Relaxed)
+    }
+}
+
+/// One stream at a time on a shared session: what a request sends on over HTTP/2.
+pub struct Slot {
+    send: SendRequest<Bytes>,
+    session: Arc<Session>,
+    /// Can carry another request: the session is open and no GOAWAY came.
+    reusable: bool,
+    /// The last request was not processed by the server (above a GOAWAY's last stream id,
+    /// or refused with REFUSED_STREAM): it may be sent again anywhere, whatever its method.
+    unprocessed: bool,
+    /// The last exchange saw the session's GOAWAY first: to be counted, once.
+    goaway_news: bool,
+    /// Opened for one request (`connections = "per-request"`).
+    one_request: bool,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.session.in_use.fetch_sub(1, Relaxed);
+    }
+}
+
+impl Slot {
+    /// Another slot on this slot's session (the pool checks its capacity first).
+    pub fn sibling(&self) -> Slot {
+        Slot::on(self.send.clone(), Arc::clone(&self.session))
+    }
+
+    fn on(send: SendRequest<Bytes>, session: Arc<Session>) -> Slot {
+        session.in_use.fetch_add(1, Relaxed);
+        Slot {
+            send,
+            session,
+            reusable: true,
+            unprocessed: false,
+            goaway_news: false,
+            one_request: false,
+        }
+    }
+
+    /// The session this slot is on, for the pool.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// Streams the session may carry at once: the scenario's `max_streams` when set and
+    /// lower, else the server's limit (assumed [`ASSUMED_STREAMS`] until it says).
+    pub fn capacity(&self) -> usize {
+        let server = self.send.current_max_send_streams();
+        self.session.max_streams.unwrap_or(usize::MAX).min(server)
+    }
+
+    pub fn is_reusable(&self) -> bool {
+        self.reusable && !self.one_request
+    }
+
+    /// The session cannot carry a new stream: closed, or the server sent GOAWAY.
+    pub fn is_closed(&mut self) -> bool {
+        self.refresh();
+        !self.is_reusable()
+    }
+
+    pub fn went_stale(&self) -> bool {
+        self.unprocessed
+    }
+
+    pub fn carry_one_request(&mut self) {
+        self.one_request = true;
+    }
+
+    /// True once per session, to the first exchange that saw the server's GOAWAY.
+    pub fn take_goaway_news(&mut self) -> bool {
+        std::mem::take(&mut self.goaway_news)
+    }
+
+    /// Looks at the session without waiting: a GOAWAY or a closed connection makes it
+    /// unfit for new streams.
+    fn refresh(&mut self) {
+        if self.session.ended.load(Relaxed) {
+            self.reusable = false;
+            return;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if let Poll::Ready(Err(e)) = self.send.poll_ready(&mut cx) {
+            self.reusable = false;
+            self.note_goaway(&e);
+        }
+    }
+
+    fn note_goaway(&mut self, e: &h2::Error) {
+        if e.is_go_away() && e.is_remote() && !self.session.goaway_seen.swap(true, Relaxed) {
+            self.goaway_news = true;
+        }
+    }
+
+    /// Names a failed exchange; marks the request unprocessed when the server said it was
+    /// not (RFC 9113 §8.7: a GOAWAY's streams above its last id, REFUSED_STREAM).
+    fn failure(&mut self, e: h2::Error) -> Failure {
+        self.reusable = false;
+        self.note_goaway(&e);
+        let remote = e.is_remote();
+        if e.is_go_away() && remote {
+            self.unprocessed = true;
+            return Failure::Connect(format!("the server's GOAWAY: not processed ({e})"));
+        }
+        if e.is_reset() && remote {
+            if e.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                self.unprocessed = true;
+                // The session itself may go on.
+                self.reusable = !self.session.ended.load(Relaxed);
+                return Failure::Connect(format!("the server refused the stream ({e})"));
+            }
+            self.reusable = !self.session.ended.load(Relaxed);
+            return Failure::Protocol(format!("the server reset the stream: {e}"));
+        }
+        match e.get_io() {
+            Some(io) => Failure::of(io),
+            None => Failure::Protocol(format!("HTTP/2: {e}")),
+        }
+    }
+}
+
+/// Opens an HTTP/2 session on `io` (TLS that negotiated `h2`, or plain TCP for h2c with
+/// prior knowledge), spawns its driver on the lane's runtime, and returns its first slot.
+pub async fn open<T>(io: T, max_streams: Option<u32>) -> Result<Slot, Failure>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (send, connection) = h2::client::Builder::new()
+        .initial_max_send_streams(ASSUMED_STREAMS)
+        .initial_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .enable_push(false)
+        .handshake::<T, Bytes>(io)
+        .await
+        .map_err(|e| match e.get_io() {
+            Some(io) => Failure::of(io),
+            None => Failure::Protocol(format!("HTTP/2 handshake: {e}")),
+        })?;
+    let session = Arc::new(Session {
+        in_use: AtomicUsize::new(0),
+        max_streams: max_streams.map(|m| m as usize),
+        ended: AtomicBool::new(false),
+        goaway_seen: AtomicBool::new(false),
+    });
+    let ended = Arc::clone(&session);
+    // The connection's frames are read and written by this task; it ends when the
+    // connection closes or every slot and the pool let go of it.
+    tokio::spawn(async move {
+        let _ = connection.await;
+        ended.ended.store(true, Relaxed);
+    });
+    Ok(Slot::on(send, session))
+}
+
+/// What a TLS handshake's ALPN must have chosen for HTTP/2, or why not.
+pub fn check_alpn(chosen: Option<&[u8]>) -> Result<(), Failure> {
+    match chosen {
+        Some(b"h2") => Ok(()),
+        other => Err(Failure::Protocol(format!(
+            "the server did not agree to HTTP/2: ALPN offered h2 and it chose {} (http = \"1.1\" speaks HTTP/1.1 to it)",
+            other.map_or("none".into(), |p| String::from_utf8_lossy(p).into_owned())
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_h2_chosen_by_alpn_is_http2() {
+        assert!(check_alpn(Some(b"h2")).is_ok());
+        let refused = check_alpn(Some(b"http/1.1")).unwrap_err().to_string();
+        assert!(refused.contains("chose http/1.1"), "{refused}");
+        let none = check_alpn(None).unwrap_err().to_string();
+        assert!(none.contains("chose none"), "{none}");
+    }
+}
