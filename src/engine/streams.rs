@@ -55,6 +55,8 @@ pub struct Streams {
     waiters: RefCell<VecDeque<oneshot::Sender<Result<Connection, Failure>>>>,
     /// `max_streams`, or the room a new session is assumed to bring.
     per_session: usize,
+    /// GOAWAYs seen on sessions let go, for the next slot handed out to report.
+    goaway_news: Cell<u32>,
 }
 
 impl Streams {
@@ -69,6 +71,7 @@ impl Streams {
             connecting: Cell::new(0),
             waiters: RefCell::new(VecDeque::new()),
             per_session,
+            goaway_news: Cell::new(0),
         })
     }
 
@@ -80,12 +83,16 @@ impl Streams {
             let open = &mut sessions[i];
             // Closed or GOAWAY'd sessions take no new streams: let go of them.
             if open.model.is_closed() {
-                sessions.swap_remove(i);
+                let mut gone = sessions.swap_remove(i);
+                let news = gone.model.take_goaway_news();
+                self.goaway_news.set(self.goaway_news.get() + news);
                 continue;
             }
             open.capacity = open.model.capacity();
             if open.room() > 0 {
-                return Some(Connection::H2(open.model.sibling()));
+                let mut slot = open.model.sibling();
+                slot.pass_goaway_news(self.goaway_news.take());
+                return Some(Connection::H2(slot));
             }
         }
     }

@@ -76,11 +76,12 @@ impl Connection {
         }
     }
 
-    /// True once per HTTP/2 session the server ended with GOAWAY, to be counted.
+    /// HTTP/2 sessions the server ended with GOAWAY, seen since last asked: each counted
+    /// once.
     #[inline]
-    pub fn take_goaway_news(&mut self) -> bool {
+    pub fn take_goaway_news(&mut self) -> u32 {
         match self {
-            Connection::H1(_) => false,
+            Connection::H1(_) => 0,
             Connection::H2(s) => s.take_goaway_news(),
         }
     }
@@ -281,10 +282,11 @@ impl Transport {
             max_streams: target.max_streams,
         });
         let tls = https.then(|| {
-            // HTTP/2 offers h2 alone: a server that would choose HTTP/1.1 is refused with
-            // a clear error rather than load that is not what the scenario asked for.
+            // HTTP/2 offers HTTP/1.1 too, so that a server without h2 completes the
+            // handshake (rather than a bare `no_application_protocol` alert) and is then
+            // refused with the reason: the load would not be what the scenario asked for.
             tls.alpn_protocols = match http2 {
-                Some(_) => vec![b"h2".to_vec()],
+                Some(_) => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
                 None => vec![b"http/1.1".to_vec()],
             };
             if !target.tls_resume {

@@ -487,8 +487,9 @@ impl Lane {
             ..
         } = *sending;
         let first = transport.send(conn, entry, rendered, ids.iter()).await;
-        if conn.take_goaway_news() {
-            self.rec.borrow_mut().on_goaway(stage);
+        let goaways = conn.take_goaway_news();
+        if goaways > 0 {
+            self.rec.borrow_mut().on_goaway(stage, goaways);
         }
         // An HTTP/2 server that said it did not process it: any method may go again.
         let resendable = self.keyed || transport.idempotent(entry) || conn.unprocessed();
@@ -499,8 +500,9 @@ impl Lane {
         // The fresh connection takes the stale one's place in the pool's count.
         *conn = self.pool.reconnect().await?;
         let again = transport.send(conn, entry, rendered, ids.iter()).await;
-        if conn.take_goaway_news() {
-            self.rec.borrow_mut().on_goaway(stage);
+        let goaways = conn.take_goaway_news();
+        if goaways > 0 {
+            self.rec.borrow_mut().on_goaway(stage, goaways);
         }
         again
     }

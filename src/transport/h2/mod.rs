@@ -59,8 +59,9 @@ pub struct Slot {
     /// The last request was not processed by the server (above a GOAWAY's last stream id,
     /// or refused with REFUSED_STREAM): it may be sent again anywhere, whatever its method.
     unprocessed: bool,
-    /// The last exchange saw the session's GOAWAY first: to be counted, once.
-    goaway_news: bool,
+    /// GOAWAYs seen first by this slot (its session's, or others' the pool passed on):
+    /// to be counted, each once.
+    goaway_news: u32,
     /// Opened for one request (`connections = "per-request"`).
     one_request: bool,
 }
@@ -84,7 +85,7 @@ impl Slot {
             session,
             reusable: true,
             unprocessed: false,
-            goaway_news: false,
+            goaway_news: 0,
             one_request: false,
         }
     }
@@ -119,28 +120,35 @@ impl Slot {
         self.one_request = true;
     }
 
-    /// True once per session, to the first exchange that saw the server's GOAWAY.
-    pub fn take_goaway_news(&mut self) -> bool {
+    /// GOAWAYs this slot saw first (each session's is seen first once), and any passed on
+    /// to it ([`Slot::pass_goaway_news`]), since last asked.
+    pub fn take_goaway_news(&mut self) -> u32 {
         std::mem::take(&mut self.goaway_news)
+    }
+
+    /// Hands this slot GOAWAYs seen where no request will report them (the pool's look at
+    /// a session it lets go): the next exchange on it counts them.
+    pub fn pass_goaway_news(&mut self, n: u32) {
+        self.goaway_news += n;
     }
 
     /// Looks at the session without waiting: a GOAWAY or a closed connection makes it
     /// unfit for new streams.
     fn refresh(&mut self) {
-        if self.session.ended.load(Relaxed) {
-            self.reusable = false;
-            return;
-        }
+        // Asked even when the connection has ended: a GOAWAY before its close is counted.
         let mut cx = Context::from_waker(std::task::Waker::noop());
         if let Poll::Ready(Err(e)) = self.send.poll_ready(&mut cx) {
             self.reusable = false;
             self.note_goaway(&e);
         }
+        if self.session.ended.load(Relaxed) {
+            self.reusable = false;
+        }
     }
 
     fn note_goaway(&mut self, e: &h2::Error) {
         if e.is_go_away() && e.is_remote() && !self.session.goaway_seen.swap(true, Relaxed) {
-            self.goaway_news = true;
+            self.goaway_news += 1;
         }
     }
 
