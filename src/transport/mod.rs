@@ -14,6 +14,7 @@ use http::{HeaderMap, Method, Uri};
 use tokio::net::TcpStream;
 
 pub mod auth;
+mod connection;
 mod entry;
 pub mod h1;
 pub mod h2;
@@ -24,75 +25,13 @@ mod tls;
 use crate::classify::{LocalReason, Outcome};
 use crate::scenario::{ConnectionPolicy, HttpVersion, Requests, Target};
 use auth::Auth;
+pub use connection::Connection;
 use entry::EntryRequest;
 pub use entry::Rendered;
 use h1::{ExchangeError, ResponseReader, Stream};
 use stampede_mix::template::Context;
 use stampede_mix::Rotation;
 pub use tls::{insecure, tls_config, tls_config_with};
-
-/// What a request is sent on: an open HTTP/1.1 connection, or a stream slot on an HTTP/2
-/// session. Ready for the next request when idle.
-pub enum Connection {
-    H1(h1::Connection),
-    H2(h2::Slot),
-}
-
-impl Connection {
-    /// See [`h1::Connection::is_closed`]; an HTTP/2 slot is closed with its session, or
-    /// once the server sent GOAWAY.
-    pub fn is_closed(&mut self) -> bool {
-        match self {
-            Connection::H1(c) => c.is_closed(),
-            Connection::H2(s) => s.is_closed(),
-        }
-    }
-
-    #[inline]
-    pub fn is_reusable(&self) -> bool {
-        match self {
-            Connection::H1(c) => c.is_reusable(),
-            Connection::H2(s) => s.is_reusable(),
-        }
-    }
-
-    /// The last request never reached the server's processing: a stale kept-alive
-    /// connection ([`h1::Connection::went_stale`]), or an HTTP/2 stream the server said it
-    /// did not process (GOAWAY, REFUSED_STREAM).
-    pub fn went_stale(&self) -> bool {
-        match self {
-            Connection::H1(c) => c.went_stale(),
-            Connection::H2(s) => s.went_stale(),
-        }
-    }
-
-    /// The server said it did not process the last request (HTTP/2): it may be sent again
-    /// whatever its method (RFC 9113 §8.7).
-    #[inline]
-    pub fn unprocessed(&self) -> bool {
-        match self {
-            Connection::H1(_) => false,
-            Connection::H2(s) => s.went_stale(),
-        }
-    }
-
-    /// HTTP/2 sessions the server ended with GOAWAY, seen since last asked: each counted
-    /// once.
-    #[inline]
-    pub fn take_goaway_news(&mut self) -> u32 {
-        match self {
-            Connection::H1(_) => 0,
-            Connection::H2(s) => s.take_goaway_news(),
-        }
-    }
-
-    fn carry_one_request(&mut self) {
-        match self {
-            Connection::H1(c) => c.carry_one_request(),
-            Connection::H2(s) => s.carry_one_request(),
-        }
-    }
-}
 
 /// Where connections go: a host name or address, its port, and TLS for `https`.
 #[derive(Clone)]
@@ -434,26 +373,6 @@ impl Transport {
         Ok(conn)
     }
 
-    /// An HTTP/2 session on `tcp`: TLS with ALPN h2 for `https`, h2c with prior knowledge
-    /// for `http`. Its first slot is the connection returned.
-    async fn open_h2(&self, tcp: TcpStream, http2: Http2) -> Result<Connection, Failure> {
-        let mut slot = match &self.address.tls {
-            None => h2::open(tcp, http2.max_streams).await?,
-            Some((connector, name)) => {
-                let tls = connector
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(|e| Failure::of(&e))?;
-                h2::check_alpn(tls.get_ref().1.alpn_protocol())?;
-                h2::open(tls, http2.max_streams).await?
-            }
-        };
-        if self.connections == ConnectionPolicy::PerRequest {
-            slot.carry_one_request();
-        }
-        Ok(Connection::H2(slot))
-    }
-
     /// A `HEAD` of the target's path with no headers but `Host`, for the server's `Date`
     /// (the clock probe): no body, no credentials, no side effects; any status will do.
     pub async fn head_date(&self, conn: &mut Connection) -> Result<Option<HeaderValue>, Failure> {
@@ -540,45 +459,6 @@ impl Transport {
         let exchanged = conn.exchange(head, body, reader).await;
         conn.out = out;
         let (head, excerpt) = exchanged.map_err(failure_of)?;
-        Ok(self.answer_of(head, excerpt))
-    }
-
-    /// Entry `entry`'s request on an HTTP/2 slot: the same header map HTTP/1.1 serialises
-    /// (signed afresh for each attempt under SigV4), then the answer read as HTTP/1.1's is.
-    async fn send_h2<'h>(
-        &self,
-        slot: &mut h2::Slot,
-        entry: usize,
-        rendered: Option<&Rendered>,
-        extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
-    ) -> Result<Answer, Failure> {
-        let request = &self.entries[entry];
-        let mut headers = request.headers.clone();
-        let rendered = rendered.filter(|_| request.templates.is_some());
-        let (url, body) = match rendered {
-            Some(r) => {
-                add_header_lines(&mut headers, &r.header_lines);
-                let target = String::from_utf8_lossy(&r.target);
-                let url: Uri = format!("{}{target}", self.origin).parse().map_err(|e| {
-                    Failure::Protocol(format!("the rendered target {target} is not a URL: {e}"))
-                })?;
-                (url, Bytes::copy_from_slice(&r.body))
-            }
-            None => (request.url.clone(), request.body.clone()),
-        };
-        for (name, value) in extra {
-            headers.insert(name.clone(), value.clone());
-        }
-        if matches!(self.auth, Auth::SigV4 { .. }) {
-            self.sign(&request.method, &url, &mut headers, &body)
-                .await?;
-        }
-        let prepared = h2::request_of(&request.method, &url, headers, body);
-        let mut reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
-        if let Some(keep) = &request.keep {
-            reader = reader.keeping(Arc::clone(keep));
-        }
-        let (head, excerpt) = slot.exchange(prepared, reader).await?;
         Ok(self.answer_of(head, excerpt))
     }
 

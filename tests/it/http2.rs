@@ -148,6 +148,50 @@ fn http2_with_prior_knowledge_over_plain_tcp() {
 }
 
 #[test]
+fn per_request_over_http2_opens_a_connection_for_each_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = certificate();
+    let ca = write(dir.path(), "ca.pem", &cert);
+    let options = Options {
+        http2: true,
+        ..Options::default()
+    };
+    let nginx = Nginx::start_with(dir.path(), Some((&cert, &key)), options);
+    let url = format!("https://127.0.0.1:{}/", nginx.port);
+    let s = write(
+        dir.path(),
+        "per.toml",
+        &format!(
+            "[target]\nurl = \"{url}\"\nhttp = \"2\"\nconnections = \"per-request\"\n\
+             [[stages]]\nkind = \"constant\"\nrate = 100\nduration = \"1s\"\n\
+             [[stages]]\nkind = \"burst\"\nrequests = 30\n"
+        ),
+    );
+    let (r, _) = run_results(
+        dir.path(),
+        "per.json",
+        &[
+            "run",
+            s.to_str().unwrap(),
+            "--quiet",
+            "--ca-cert",
+            ca.to_str().unwrap(),
+        ],
+        0,
+    );
+    let requests = u(&r["totals"]["requests"]);
+    assert_eq!(u(&r["totals"]["ok"]), requests, "{}", r["totals"]);
+    let log = nginx.log(requests as usize);
+    assert_eq!(log.len() as u64, requests);
+    assert!(log.iter().all(|l| l.server_protocol == "HTTP/2.0"));
+    assert_eq!(
+        by_connection(&log).len() as u64,
+        requests,
+        "one connection per request"
+    );
+}
+
+#[test]
 fn an_https_server_that_speaks_only_http1_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = certificate();

@@ -20,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::Failure;
 
 mod exchange;
+mod send;
 
 pub use exchange::{request_of, Prepared};
 
