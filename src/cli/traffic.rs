@@ -88,6 +88,12 @@ pub struct LoadArgs {
     /// dns_refresh` (which it overrides) [default: 60s].
     #[arg(long, value_name = "DURATION|off")]
     pub dns_refresh: Option<String>,
+    /// HTTP/2: over TLS negotiated with ALPN h2 (a server that answers only HTTP/1.1 is
+    /// refused, not fallen back from), with prior knowledge (h2c) for http:// URLs; many
+    /// requests multiplexed on each connection, up to the server's limit of streams. As
+    /// `[target] http = "2"` (docs/connections.md).
+    #[arg(long)]
+    pub http2: bool,
 
     /// Run shard I of N of a test split across machines, I from 0 (docs/distributed.md).
     /// Without it: JOB_COMPLETION_INDEX with STAMPEDE_SHARDS (Kubernetes Indexed Job),

@@ -11,6 +11,7 @@ mod lane;
 pub mod numbering;
 mod origin;
 mod pool;
+mod streams;
 mod timer;
 
 use std::collections::BTreeMap;

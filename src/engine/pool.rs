@@ -9,6 +9,9 @@
 //! connect costs more as the port space fills) turned a brief stall into a collapse of a
 //! 50k req/s run. Lane-local, so no locks.
 //!
+//! HTTP/2 (`http = "2"`): the pool hands out stream slots on shared sessions instead
+//! ([`super::streams`]).
+//!
 //! With `connections = "per-request"` the pool keeps nothing: each attempt opens its own
 //! connection ([`Pool::checkout`]), which carries one request and is dropped after it. With
 //! `"per-flow"` neither: a flow's first step opens one, its steps pass it on, and the flow
@@ -22,6 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
+use super::streams::Streams;
 use crate::scenario::ConnectionPolicy;
 use crate::transport::{Connection, Failure, Transport};
 
@@ -95,6 +99,8 @@ pub struct Pool {
     /// A new connection for every attempt, or for every flow: none is kept idle, waited
     /// for or opened ahead.
     opens_own: bool,
+    /// HTTP/2: stream slots on shared sessions, handed out instead of connections.
+    h2: Option<Rc<Streams>>,
 }
 
 impl Pool {
@@ -115,6 +121,7 @@ impl Pool {
             }),
             own_connects: tokio::sync::Semaphore::new(PREFILL_PARALLELISM),
             opens_own: transport.connections.opens_own(),
+            h2: transport.http2.map(|_| Streams::new(&transport)),
             transport,
         })
     }
@@ -128,6 +135,9 @@ impl Pool {
         }
         if self.opens_own {
             return self.fresh().await;
+        }
+        if let Some(streams) = &self.h2 {
+            return streams.checkout().await;
         }
         let (tx, rx) = oneshot::channel();
         self.waiters.borrow_mut().push_back(Waiter { since, tx });
@@ -144,6 +154,9 @@ impl Pool {
             drop(conn);
             self.discard();
             return;
+        }
+        if let Some(streams) = &self.h2 {
+            return streams.checkin(conn);
         }
         self.last_return.set(Some(Instant::now()));
         self.returns.set(self.returns.get() + 1);
@@ -174,6 +187,9 @@ impl Pool {
 
     /// A connection that broke or timed out mid-request, never to be checked in.
     pub fn discard(self: &Rc<Self>) {
+        if let Some(streams) = &self.h2 {
+            return streams.released();
+        }
         self.open.set(self.open.get() - 1);
         self.grow();
     }
@@ -183,6 +199,9 @@ impl Pool {
     pub async fn prefill(self: &Rc<Self>, wanted: usize) {
         if self.opens_own {
             return;
+        }
+        if let Some(streams) = &self.h2 {
+            return streams.prefill(wanted).await;
         }
         let mut missing = wanted.saturating_sub(self.idle.borrow().len());
         let mut opening = JoinSet::new();
@@ -211,6 +230,9 @@ impl Pool {
         if self.opens_own {
             return self.fresh().await;
         }
+        if let Some(streams) = &self.h2 {
+            return streams.checkout().await;
+        }
         let _turn = self.own_connects.acquire().await;
         let conn = self.transport.connect().await?;
         self.open.set(self.open.get() + 1);
@@ -235,8 +257,21 @@ impl Pool {
         Ok(conn)
     }
 
-    /// An idle connection, if one is open.
+    /// A connection to send on again after the server did not process a request on the
+    /// last: a new one (HTTP/1.1, in the stale one's place in the count), or a stream slot
+    /// as any request takes one (HTTP/2).
+    pub async fn reconnect(self: &Rc<Self>) -> Result<Connection, Failure> {
+        match &self.h2 {
+            Some(streams) if !self.opens_own => streams.checkout().await,
+            _ => self.transport.connect().await,
+        }
+    }
+
+    /// An idle connection, if one is open (HTTP/2: a stream slot on a session with room).
     pub fn take_idle(&self) -> Option<Connection> {
+        if let Some(streams) = &self.h2 {
+            return streams.take();
+        }
         let mut idle = self.idle.borrow_mut();
         while let Some(mut c) = idle.pop() {
             if !c.is_closed() {

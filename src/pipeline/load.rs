@@ -46,6 +46,7 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
         no_keepalive: args.no_keepalive,
         resolve: args.resolve.clone(),
         dns_refresh: args.dns_refresh.clone(),
+        http2: args.http2,
         thresholds: args.thresholds.clone(),
         abort: args.abort.clone(),
     }

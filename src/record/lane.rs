@@ -208,6 +208,11 @@ impl LaneRecorder {
         self.stages[stage].counts.stale_connection_resends += 1;
     }
 
+    /// `n` HTTP/2 connections of `stage`'s requests were ended by the server's GOAWAY.
+    pub fn on_goaway(&mut self, stage: usize, n: u32) {
+        self.stages[stage].counts.goaways += u64::from(n);
+    }
+
     /// `n` logical requests of `stage` not sent: a `unique` data source ran out of rows.
     pub fn on_data_exhausted(&mut self, stage: usize, n: u64) {
         self.stages[stage].counts.data_exhausted += n;

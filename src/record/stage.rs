@@ -55,6 +55,9 @@ pub struct Counts {
     /// Requests sent again on a fresh connection because a reused one closed before any
     /// byte of the answer came: the server never saw the first, so not attempts.
     pub stale_connection_resends: u64,
+    /// HTTP/2 connections the server ended with GOAWAY (its limit of requests per
+    /// connection, a restart): their unprocessed requests were sent again.
+    pub goaways: u64,
     /// Logical requests not sent: a `unique` data source had no row left.
     pub data_exhausted: u64,
 }
@@ -82,6 +85,7 @@ impl Counts {
         self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.local_by_reason.merge(&o.local_by_reason);
         self.stale_connection_resends += o.stale_connection_resends;
+        self.goaways += o.goaways;
         self.data_exhausted += o.data_exhausted;
     }
 

@@ -34,13 +34,18 @@ pub fn achieved_rps(r: &Results) -> f64 {
 
 /// What was sent, for a report's title line: `POST https://…/orders`, or for a mix
 /// `3 requests under https://…` (each request's own method and path are in its table).
-/// With a connection per request, it says so.
+/// With a connection per request, or HTTP/2, it says so.
 pub fn target_line(r: &crate::results::Results) -> String {
     let sent = match &r.by_request {
         Some(requests) if r.target.method == crate::results::MIX_METHOD => {
             format!("{} requests under {}", requests.len(), r.target.url)
         }
         _ => format!("{} {}", r.target.method, r.target.url),
+    };
+    // Multiplexed streams are not one request per connection at a time.
+    let sent = match &r.target.http {
+        Some(v) => format!("{sent} · HTTP/{v}"),
+        None => sent,
     };
     // Latencies that include connecting are not those of reused connections.
     match (&r.target.connections, r.target.tls_resume) {

@@ -235,8 +235,14 @@ fn timing(out: &mut String, r: &Results) {
     }
     if r.totals.stale_connection_resends > 0 {
         notes.push(format!(
-            "sent again on a fresh connection (a kept-alive one had closed unannounced): {}",
+            "sent again on a fresh connection (a kept-alive one had closed unannounced, or an HTTP/2 server had not processed it): {}",
             r.totals.stale_connection_resends
+        ));
+    }
+    if r.totals.goaways > 0 {
+        notes.push(format!(
+            "HTTP/2 connections ended by the server's GOAWAY: {}",
+            r.totals.goaways
         ));
     }
     if r.totals.data_exhausted > 0 {

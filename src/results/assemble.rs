@@ -8,7 +8,7 @@ use super::lambda::{lambda_results, lambda_seen};
 use super::{build, observed, Results, RunInput, StageInput, TargetInfo};
 use crate::engine::{numbering, RunRecord};
 use crate::record::{RequestSeconds, StageRecord};
-use crate::scenario::{ConnectionPolicy, Scenario, Shard, Target};
+use crate::scenario::{ConnectionPolicy, HttpVersion, Scenario, Shard, Target};
 use crate::schedule::StagePlan;
 use crate::verdict::thresholds::{self, ThresholdResult};
 
@@ -169,6 +169,10 @@ pub fn scenario_id(scenario: &Scenario) -> String {
     for s in &scenario.stages {
         text.push_str(&format!("{}\t{}\n", s.name, s.kind.label()));
     }
+    // HTTP/2 multiplexes: not the same load as HTTP/1.1 (an HTTP/1.1 run hashes as before).
+    if scenario.target.http == HttpVersion::Http2 {
+        text.push_str("http\t2\n");
+    }
     // A mix is part of what ran (a scenario without one hashes as it always did).
     for e in scenario.requests.iter().flat_map(|m| &m.entries) {
         text.push_str(&format!(
@@ -276,5 +280,6 @@ pub fn target_info(target: &Target, method: String) -> TargetInfo {
         method,
         connections: own.then(|| target.connections.name().to_string()),
         tls_resume: (https && !target.tls_resume).then_some(false),
+        http: (target.http == HttpVersion::Http2).then(|| target.http.name().to_string()),
     }
 }

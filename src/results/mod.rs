@@ -48,6 +48,7 @@ pub fn totals(c: &Counts) -> Totals {
         held_back: c.held_back,
         abandoned: c.abandoned_requests,
         stale_connection_resends: c.stale_connection_resends,
+        goaways: c.goaways,
         data_exhausted: c.data_exhausted,
     }
 }

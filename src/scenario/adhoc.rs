@@ -43,6 +43,8 @@ pub struct AdHoc {
     pub resolve: Vec<String>,
     /// `--dns-refresh DURATION|off`, over `[target] dns_refresh`.
     pub dns_refresh: Option<String>,
+    /// `--http2`: HTTP/2, over `[target] http`.
+    pub http2: bool,
     pub thresholds: Vec<Threshold>,
     /// `--abort NAME=VALUE`: throttle_rate, error_rate, failure_rate, window.
     pub abort: Vec<AbortFlag>,
@@ -116,6 +118,9 @@ impl AdHoc {
             scenario.target.connections = super::ConnectionPolicy::PerRequest;
         }
         self.dns(&mut scenario.target)?;
+        if self.http2 {
+            scenario.target.http = super::HttpVersion::Http2;
+        }
         scenario
             .thresholds
             .overall

@@ -51,6 +51,71 @@ impl ConnectionPolicy {
     }
 }
 
+/// The names `http` takes, in the order the docs give them.
+pub const HTTP_VERSIONS: [&str; 2] = ["1.1", "2"];
+
+/// Which HTTP the load path speaks. Read by the transport (how a connection is opened and
+/// a request sent) and the lane's pool (a connection, or a stream on a shared one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/1.1, one request at a time per connection (the lean client).
+    #[default]
+    Http1,
+    /// HTTP/2: over TLS negotiated with ALPN `h2`, over `http://` with prior knowledge
+    /// (h2c); many requests multiplexed on each connection.
+    Http2,
+}
+
+impl HttpVersion {
+    pub fn parse(text: &str) -> Option<HttpVersion> {
+        match text {
+            "1.1" => Some(HttpVersion::Http1),
+            "2" => Some(HttpVersion::Http2),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpVersion::Http1 => HTTP_VERSIONS[0],
+            HttpVersion::Http2 => HTTP_VERSIONS[1],
+        }
+    }
+}
+
+/// Sets `http` and `max_streams` from `[target]`, as given. `max_streams` without
+/// `http = "2"` is refused: it would silently do nothing.
+pub(super) fn apply_http(
+    src: &Source,
+    http: Option<&Spanned<String>>,
+    max_streams: Option<&Spanned<i64>>,
+    target: &mut Target,
+) -> Result<()> {
+    if let Some(h) = http {
+        target.http = HttpVersion::parse(h.get_ref())
+            .ok_or_else(|| src.unknown(h.span(), "http version", h.get_ref(), &HTTP_VERSIONS))?;
+    }
+    if let Some(m) = max_streams {
+        let n = *m.get_ref();
+        if !(1..=i64::from(u32::MAX)).contains(&n) {
+            return Err(src.error(
+                m.span(),
+                &format!("max_streams = {n}: not a number of streams"),
+                "a whole number of 1 or more (or no max_streams: the server's own limit)",
+            ));
+        }
+        if target.http != HttpVersion::Http2 {
+            return Err(src.error(
+                m.span(),
+                "max_streams is a limit on HTTP/2 streams per connection",
+                "http = \"2\" in [target] (or --http2), or no max_streams",
+            ));
+        }
+        target.max_streams = Some(n as u32);
+    }
+    Ok(())
+}
+
 /// Sets the target's connection keys from `[target]`, as given. `has_flows`: the
 /// scenario has `[[flows]]`, without which a connection per flow means nothing.
 pub(super) fn apply(
@@ -89,5 +154,15 @@ mod tests {
         }
         assert_eq!(ConnectionPolicy::parse("keepalive"), None);
         assert_eq!(ConnectionPolicy::default(), ConnectionPolicy::KeepAlive);
+    }
+
+    #[test]
+    fn every_http_version_parses_back_to_itself() {
+        for name in HTTP_VERSIONS {
+            assert_eq!(HttpVersion::parse(name).map(|v| v.name()), Some(name));
+        }
+        assert_eq!(HttpVersion::parse("3"), None);
+        assert_eq!(HttpVersion::parse("h2"), None);
+        assert_eq!(HttpVersion::default(), HttpVersion::Http1);
     }
 }

@@ -33,7 +33,7 @@ pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
 pub use adhoc::{from_flags, threshold_flag, AbortFlag, AdHoc, LoadShape};
 pub use aws::AwsSettings;
-pub use connections::ConnectionPolicy;
+pub use connections::{ConnectionPolicy, HttpVersion};
 pub use data::DataSpec;
 pub use dns::Dns;
 pub use flows::{Flow, Flows, Think};
@@ -123,6 +123,11 @@ pub struct Target {
     pub tls_resume: bool,
     /// `dns_refresh`, `resolve`, `hosts_file`: where the addresses come from, how often.
     pub dns: Dns,
+    /// `http`: HTTP/1.1 (default) or HTTP/2.
+    pub http: HttpVersion,
+    /// `max_streams`: HTTP/2 streams at once per connection; `None`: the server's
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    pub max_streams: Option<u32>,
     pub auth: AuthSpec,
     /// `kind = "lambda"`: the function the URL invokes, and how.
     pub lambda: Option<LambdaTarget>,

@@ -12,7 +12,7 @@ use toml::{Spanned, Value};
 use super::abort::{self, RawAbort};
 use super::aws::RawAws;
 use super::client::{self, RawAuth, RawRequest, RawRetry};
-use super::connections::{self, CONNECTION_POLICIES};
+use super::connections::{self, CONNECTION_POLICIES, HTTP_VERSIONS};
 use super::lambda::TARGET_KINDS;
 use super::requests::{self as mix, RawRequestEntry};
 use super::schema::{Duration, Rate, RateOrZero, WholeNumber};
@@ -126,6 +126,14 @@ pub(super) struct RawTarget {
     /// again at each refresh; a name it does not list is looked up.
     #[schemars(with = "Option<String>")]
     pub(super) hosts_file: Option<Spanned<String>>,
+    /// "1.1" (default) or "2": HTTP/2 over TLS (ALPN h2), or with prior knowledge (h2c) for
+    /// an http:// URL; requests multiplexed on each connection.
+    #[schemars(with = "Option<String>", extend("enum" = HTTP_VERSIONS))]
+    pub(super) http: Option<Spanned<String>>,
+    /// HTTP/2: streams at once per connection; more connections are opened beyond them
+    /// (default: the server's SETTINGS_MAX_CONCURRENT_STREAMS).
+    #[schemars(with = "Option<WholeNumber>", extend("minimum" = 1))]
+    pub(super) max_streams: Option<Spanned<i64>>,
     /// Header name = "value", sent on every attempt.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -280,6 +288,7 @@ pub fn parse_str(name: &Path, text: &str, url_override: Option<&Uri>) -> Result<
             hosts_file: t.hosts_file.as_ref(),
         };
         super::dns::apply(&src, raw_dns, &mut target)?;
+        connections::apply_http(&src, t.http.as_ref(), t.max_streams.as_ref(), &mut target)?;
     }
     if raw.stages.is_empty() {
         return Err(src.error(

@@ -31,6 +31,8 @@ impl Target {
             connections: super::ConnectionPolicy::KeepAlive,
             tls_resume: true,
             dns: super::Dns::default(),
+            http: super::HttpVersion::Http1,
+            max_streams: None,
             auth: AuthSpec::None,
             lambda: None,
             emulated: false,

@@ -1,8 +1,9 @@
 //! How one attempt is sent: HTTP/1.1 keep-alive connections with our own lean client
 //! ([`h1`]: the head serialised once, the answer parsed inline by the sending task), TLS
-//! with rustls.
+//! with rustls; or HTTP/2 with the `h2` crate ([`h2`]: a stream slot on a shared session).
 //!
-//! Each engine lane owns its connections; no connection has a task of its own.
+//! Each engine lane owns its connections; no HTTP/1.1 connection has a task of its own (an
+//! HTTP/2 session's driver is a task of the lane's runtime).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,16 +13,19 @@ use http::header::{HeaderName, HeaderValue, HOST, USER_AGENT};
 use http::{HeaderMap, Method, Uri};
 
 pub mod auth;
+mod connection;
 mod entry;
 pub mod h1;
+pub mod h2;
 pub mod open_files;
 mod resolve;
 pub mod timing;
 mod tls;
 
 use crate::classify::{LocalReason, Outcome};
-use crate::scenario::{ConnectionPolicy, Requests, Target};
+use crate::scenario::{ConnectionPolicy, HttpVersion, Requests, Target};
 use auth::Auth;
+pub use connection::Connection;
 use entry::EntryRequest;
 pub use entry::Rendered;
 use h1::{ExchangeError, ResponseReader, Stream};
@@ -29,9 +33,6 @@ pub use resolve::order::SKIP_FOR as ADDRESS_SKIP_FOR;
 use stampede_mix::template::Context;
 use stampede_mix::Rotation;
 pub use tls::{insecure, tls_config, tls_config_with};
-
-/// One open HTTP/1.1 connection, ready for the next request when idle.
-pub type Connection = h1::Connection;
 
 /// Where connections go: a host name or address, its port, and TLS for `https`.
 #[derive(Clone)]
@@ -72,6 +73,15 @@ pub struct Transport {
     /// The target's addresses, looked up every `dns_refresh` (not per connect), and which
     /// one each new connection takes; shared by every copy.
     resolver: resolve::Resolver,
+    /// HTTP/2 (`http = "2"`), with its `max_streams`; `None`: HTTP/1.1.
+    pub http2: Option<Http2>,
+}
+
+/// How HTTP/2 is spoken to the target.
+#[derive(Clone, Copy, Debug)]
+pub struct Http2 {
+    /// Streams at once per session; `None`: the server's limit.
+    pub max_streams: Option<u32>,
 }
 
 /// How much of a failed answer's body is kept, to classify it and show it.
@@ -208,8 +218,17 @@ impl Transport {
             .trim_start_matches('[')
             .trim_end_matches(']');
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let http2 = (target.http == HttpVersion::Http2).then_some(Http2 {
+            max_streams: target.max_streams,
+        });
         let tls = https.then(|| {
-            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            // HTTP/2 offers HTTP/1.1 too, so that a server without h2 completes the
+            // handshake (rather than a bare `no_application_protocol` alert) and is then
+            // refused with the reason: the load would not be what the scenario asked for.
+            tls.alpn_protocols = match http2 {
+                Some(_) => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+                None => vec![b"http/1.1".to_vec()],
+            };
             if !target.tls_resume {
                 // Every handshake a full one, as clients that keep no session cache make.
                 tls.resumption = rustls::client::Resumption::disabled();
@@ -268,6 +287,7 @@ impl Transport {
             connections: target.connections,
             invoke: target.lambda.is_some(),
             resolver: resolve::Resolver::new(host, port, &target.dns),
+            http2,
         }
     }
 
@@ -334,6 +354,12 @@ impl Transport {
             .map_err(|e| Failure::of(&e))?;
         tcp.set_nodelay(true).map_err(|e| Failure::of(&e))?;
         let connected = std::time::Instant::now();
+        let (dns, connect) = (looked_up.then(|| resolved - started), connected - resolved);
+        if let Some(http2) = self.http2 {
+            return self
+                .open_h2(tcp, http2, (dns, connect, connected), served)
+                .await;
+        }
         let stream = match tls {
             None => Stream::Plain(tcp),
             Some((connector, name)) => {
@@ -344,13 +370,14 @@ impl Transport {
                 Stream::Tls(Box::new(tls))
             }
         };
-        let mut conn = Connection::new(stream);
-        conn.opened(timing::ConnectTimes::new(
-            looked_up.then(|| resolved - started),
-            connected - resolved,
+        let mut h1 = h1::Connection::new(stream);
+        h1.opened(timing::ConnectTimes::new(
+            dns,
+            connect,
             tls.is_some().then(|| connected.elapsed()),
         ));
-        conn.serving(served);
+        h1.serving(served);
+        let mut conn = Connection::H1(h1);
         if self.connections == ConnectionPolicy::PerRequest {
             conn.carry_one_request();
         }
@@ -360,6 +387,20 @@ impl Transport {
     /// A `HEAD` of the target's path with no headers but `Host`, for the server's `Date`
     /// (the clock probe): no body, no credentials, no side effects; any status will do.
     pub async fn head_date(&self, conn: &mut Connection) -> Result<Option<HeaderValue>, Failure> {
+        let conn = match conn {
+            Connection::H1(c) => c,
+            Connection::H2(slot) => {
+                let mut headers = HeaderMap::new();
+                headers.insert(HOST, self.host.clone());
+                let url: Uri = format!("{}{}", self.origin, self.probe_path)
+                    .parse()
+                    .map_err(|e| Failure::Protocol(format!("{e}")))?;
+                let request = h2::request_of(&Method::HEAD, &url, headers, Bytes::new());
+                let reader = ResponseReader::new(true, false, 0);
+                let (answer, _) = slot.exchange(request, reader).await?;
+                return Ok(answer.date);
+            }
+        };
         let mut head = format!("HEAD {} HTTP/1.1\r\n", self.probe_path).into_bytes();
         head.extend_from_slice(b"host: ");
         head.extend_from_slice(self.host.as_bytes());
@@ -383,6 +424,13 @@ impl Transport {
         rendered: Option<&Rendered>,
         extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)> + Clone,
     ) -> Result<Answer, Failure> {
+        let conn = match conn {
+            Connection::H1(c) => c,
+            // Boxed: the HTTP/1.1 path's future stays as small as it was.
+            Connection::H2(slot) => {
+                return Box::pin(self.send_h2(slot, entry, rendered, extra)).await;
+            }
+        };
         let request = &self.entries[entry];
         let mut out = std::mem::take(&mut conn.out);
         let mut extra = extra.peekable();
@@ -422,20 +470,25 @@ impl Transport {
         let exchanged = conn.exchange(head, body, reader).await;
         conn.out = out;
         let (head, excerpt) = exchanged.map_err(failure_of)?;
+        Ok(self.answer_of(head, excerpt))
+    }
+
+    /// The answer an attempt returns, from what the reader read.
+    fn answer_of(&self, head: h1::Head, excerpt: Vec<u8>) -> Answer {
         let invoke = self.invoke.then(|| {
             Box::new(InvokeHeaders {
                 function_error: head.function_error,
                 log_result: head.log_result,
             })
         });
-        Ok(Answer {
+        Answer {
             status: head.status,
             error_type: head.error_type,
             retry_after: head.retry_after,
             excerpt: Bytes::from(excerpt),
             invoke,
             kept: head.kept,
-        })
+        }
     }
 
     /// The head of a request whose headers are not the template's: signed afresh for each
@@ -471,17 +524,7 @@ impl Transport {
         extra: impl Iterator<Item = &'h (HeaderName, HeaderValue)>,
     ) -> Result<(), Failure> {
         let mut headers = request.headers.clone();
-        for line in rendered.header_lines.split(|b| *b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let Some(colon) = line.iter().position(|b| *b == b':') else {
-                continue;
-            };
-            let name = HeaderName::from_bytes(&line[..colon]);
-            let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii());
-            if let (Ok(n), Ok(v)) = (name, value) {
-                headers.insert(n, v);
-            }
-        }
+        add_header_lines(&mut headers, &rendered.header_lines);
         for (name, value) in extra {
             headers.insert(name.clone(), value.clone());
         }
@@ -514,6 +557,21 @@ impl Transport {
             headers.insert(name, value);
         }
         Ok(())
+    }
+}
+
+/// A rendering's `name: value\r\n` lines into a header map, each replacing a fixed one.
+fn add_header_lines(headers: &mut HeaderMap, lines: &[u8]) {
+    for line in lines.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let name = HeaderName::from_bytes(&line[..colon]);
+        let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii());
+        if let (Ok(n), Ok(v)) = (name, value) {
+            headers.insert(n, v);
+        }
     }
 }
 

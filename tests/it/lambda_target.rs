@@ -505,6 +505,42 @@ fn expected_signature(r: &stampede_emulator::RecordedRequest, secret: &str) -> (
     (signature, field("Signature="))
 }
 
+/// Over HTTP/2 (h2c to the emulator) an Invoke is signed as over HTTP/1.1 (`host` from
+/// `:authority`), and its answers' function errors and REPORT lines are read the same way.
+#[test]
+fn an_invoke_over_http2_is_signed_and_its_answers_read_as_over_http1() {
+    const SECRET2: &str = "h2-secret-never-print-me";
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:emulated-function";
+    let em = common::start_emulator(stampede_emulator::EmulatorConfig {
+        error_rate: 0.5,
+        ..stampede_emulator::EmulatorConfig::default()
+    });
+    let endpoint = format!("http://{}", em.addr);
+    let (r, o, written) = run_lambda_flag(
+        arn,
+        &endpoint,
+        &["--http2", "--burst", "20", "--body", r#"{"sku":"A-1"}"#],
+        ("AKIDH2", SECRET2),
+    );
+    assert_eq!(r["target"]["http"], "2", "{}", r["target"]);
+    let sent = em.invoke_requests();
+    assert_eq!(sent.len(), 20, "{}", stderr(&o));
+    for req in &sent {
+        assert!(
+            req.headers.iter().all(|(n, _)| n != "connection"),
+            "no connection-specific header over HTTP/2"
+        );
+        let (expected, carried) = expected_signature(req, SECRET2);
+        assert_eq!(carried, expected, "stampede's signature over HTTP/2");
+        assert_eq!(req.body, br#"{"sku":"A-1"}"#);
+    }
+    let a = &r["attempts"];
+    assert_eq!(u(&a["ok"]) + u(&a["function_errors"]), 20, "{a}");
+    assert!(u(&a["function_errors"]) > 0, "{a}");
+    assert_eq!(u(&r["lambda"]["reports"]), 20, "every REPORT line read");
+    assert!(!written.contains(SECRET2));
+}
+
 #[test]
 fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
     use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};

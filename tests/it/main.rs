@@ -26,6 +26,7 @@ mod engine_faults;
 mod faults;
 mod h1_codec;
 mod html_report;
+mod http2;
 mod init;
 mod init_api;
 mod lambda_target;

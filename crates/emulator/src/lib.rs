@@ -540,9 +540,16 @@ async fn serve(
                 let emulator = Arc::clone(&emulator);
                 async move { Ok::<_, std::convert::Infallible>(emulator.handle(req).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
+            // HTTP/1.1, or HTTP/2 when the client opens with its preface (h2c, as
+            // `--http2` against an http:// URL does).
+            let mut builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            builder
+                .http1()
                 .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_read_timeout)
+                .header_read_timeout(header_read_timeout);
+            builder.http2().timer(hyper_util::rt::TokioTimer::new());
+            let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

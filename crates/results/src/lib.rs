@@ -336,6 +336,10 @@ pub struct TargetInfo {
     /// Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_resume: Option<bool>,
+    /// `"2"`: the load was sent over HTTP/2, requests multiplexed on each connection.
+    /// Absent: HTTP/1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
@@ -358,6 +362,11 @@ pub struct Totals {
     /// and requests with an idempotency key are sent again.
     #[serde(default)]
     pub stale_connection_resends: u64,
+    /// HTTP/2: connections the server ended with GOAWAY (a limit of requests per
+    /// connection, a restart). Requests it had not processed were sent again on another
+    /// connection, each counted in `stale_connection_resends`. Absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub goaways: u64,
     /// Logical requests not sent because a `pick = "unique"` data source had no row left
     /// for them (each row is read at most once across the run and every shard): the stage
     /// ended early. Absent when none.

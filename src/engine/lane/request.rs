@@ -495,14 +495,24 @@ impl Lane {
             ..
         } = *sending;
         let first = transport.send(conn, entry, rendered, ids.iter()).await;
-        let resendable = self.keyed || transport.idempotent(entry);
+        let goaways = conn.take_goaway_news();
+        if goaways > 0 {
+            self.rec.borrow_mut().on_goaway(stage, goaways);
+        }
+        // An HTTP/2 server that said it did not process it: any method may go again.
+        let resendable = self.keyed || transport.idempotent(entry) || conn.unprocessed();
         if first.is_ok() || !resendable || !conn.went_stale() {
             return first;
         }
         self.rec.borrow_mut().on_stale_connection_resend(stage);
         // The fresh connection takes the stale one's place in the pool's count.
-        *conn = transport.connect().await?;
-        transport.send(conn, entry, rendered, ids.iter()).await
+        *conn = self.pool.reconnect().await?;
+        let again = transport.send(conn, entry, rendered, ids.iter()).await;
+        let goaways = conn.take_goaway_news();
+        if goaways > 0 {
+            self.rec.borrow_mut().on_goaway(stage, goaways);
+        }
+        again
     }
 }
 

@@ -144,6 +144,12 @@ impl Served {
         self.answered += 1;
     }
 
+    /// Requests counted elsewhere (an HTTP/2 session's streams), added at once.
+    pub fn add(&mut self, sent: u64, answered: u64) {
+        self.sent += sent;
+        self.answered += answered;
+    }
+
     /// Its address is still one the name resolves to.
     #[inline]
     pub fn is_listed(&self) -> bool {

@@ -33,6 +33,19 @@ pub struct Logged {
     pub method: String,
     /// `$ssl_protocol`: "TLSv1.3", …; "-" plain.
     pub protocol: String,
+    /// `$server_protocol`: "HTTP/1.1", "HTTP/2.0".
+    pub server_protocol: String,
+}
+
+/// How nginx serves, beyond its defaults here.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// HTTP/2 on the port (`listen … http2`: with TLS, offered by ALPN; without, h2c with
+    /// prior knowledge).
+    pub http2: bool,
+    /// `keepalive_requests`: after this many requests on a connection nginx closes it (an
+    /// HTTP/2 connection with GOAWAY). Default: 100,000.
+    pub keepalive_requests: Option<u32>,
 }
 
 fn nginx_binary() -> String {
@@ -55,6 +68,11 @@ impl Nginx {
     /// nginx in `dir`, answering `200 ok` on every path but `/busy` (503); over TLS with
     /// `tls` (certificate and key, PEM) when given.
     pub fn start(dir: &Path, tls: Option<(&str, &str)>) -> Nginx {
+        Nginx::start_with(dir, tls, Options::default())
+    }
+
+    /// [`Nginx::start`] with `options`.
+    pub fn start_with(dir: &Path, tls: Option<(&str, &str)>, options: Options) -> Nginx {
         let port = free_port();
         let d = dir.display();
         let ssl = match tls {
@@ -68,6 +86,9 @@ impl Nginx {
             }
             None => String::new(),
         };
+        // nginx before 1.25 says HTTP/2 on `listen` (no `http2 on;` yet).
+        let http2 = if options.http2 { " http2" } else { "" };
+        let keepalive_requests = options.keepalive_requests.unwrap_or(100_000);
         let conf = dir.join("nginx.conf");
         std::fs::write(
             &conf,
@@ -75,13 +96,13 @@ impl Nginx {
                 "daemon off; master_process off; user root; pid {d}/nginx.pid; error_log {d}/error.log error;
 events {{ worker_connections 4096; }}
 http {{
-  log_format conns '$connection $connection_requests \"$ssl_session_reused\" $request_method $ssl_protocol';
+  log_format conns '$connection $connection_requests \"$ssl_session_reused\" $request_method $ssl_protocol $server_protocol';
   access_log {d}/access.log conns;
-  keepalive_requests 100000;
+  keepalive_requests {keepalive_requests};
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
   server {{
-    listen 127.0.0.1:{port}{ssl};
+    listen 127.0.0.1:{port}{http2}{ssl};
     location / {{ return 200 \"ok\\n\"; }}
     location /busy {{ return 503; }}
   }}
@@ -144,6 +165,7 @@ http {{
                     session_reused: f[2].trim_matches('"').to_string(),
                     method: f[3].to_string(),
                     protocol: f[4].to_string(),
+                    server_protocol: f[5].to_string(),
                 }
             })
             .collect()

@@ -309,20 +309,27 @@ impl Emulator {
         };
         let (kind, tail) = (header("x-amz-invocation-type"), header("x-amz-log-type"));
         let query = parts.uri.query().unwrap_or("").to_string();
+        let mut headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        // HTTP/2 carries the host as `:authority`, which AWS signs as `host`.
+        if parts.headers.get("host").is_none() {
+            if let Some(authority) = parts.uri.authority() {
+                headers.push(("host".into(), authority.to_string()));
+            }
+        }
         self.record(RecordedRequest {
             method: parts.method.to_string(),
             path: parts.uri.path().to_string(),
             query: query.clone(),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            headers,
             body: body.to_vec(),
         });
 

@@ -163,6 +163,15 @@ pub fn mismatches(base: &Results, head: &Results) -> Vec<String> {
             connections(head)
         ));
     }
+    // HTTP/2 multiplexes requests on shared connections: not the same load as HTTP/1.1.
+    let http = |r: &Results| format!("HTTP/{}", r.target.http.as_deref().unwrap_or("1.1"));
+    if http(base) != http(head) {
+        out.push(format!(
+            "the HTTP versions differ: {} in the base, {} in the head",
+            http(base),
+            http(head)
+        ));
+    }
     let stages = |r: &Results| -> Vec<String> {
         r.stages
             .iter()
@@ -822,6 +831,20 @@ mod tests {
         assert!(
             why[0].ends_with("per-request (TLS not resumed) in the head"),
             "{why:?}"
+        );
+        assert!(compare(&base, &head, &settings(&limits, true)).is_ok());
+    }
+
+    #[test]
+    fn an_http2_run_is_not_compared_with_an_http1_one() {
+        let limits = Limits::default();
+        let base = run("warm", 100, 1.0, 0, 1);
+        let mut head = run("warm", 100, 1.0, 0, 1);
+        head.target.http = Some("2".into());
+        let why = compare(&base, &head, &settings(&limits, false)).unwrap_err();
+        assert_eq!(
+            why,
+            vec!["the HTTP versions differ: HTTP/1.1 in the base, HTTP/2 in the head"]
         );
         assert!(compare(&base, &head, &settings(&limits, true)).is_ok());
     }

@@ -20,6 +20,7 @@ pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
     a.held_back += b.held_back;
     a.abandoned += b.abandoned;
     a.stale_connection_resends += b.stale_connection_resends;
+    a.goaways += b.goaways;
     a.data_exhausted += b.data_exhausted;
 }
 
