@@ -13,41 +13,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::nginx::{Logged, Nginx, Options};
+use common::nginx::{by_connection, certificate, every_stage_kind, Logged, Nginx, Options};
 use common::{run_results, stampede, stderr, write};
 use serde_json::Value;
 
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
-}
-
-/// One stage of each kind: open (a constant rate), closed (workers), burst.
-fn every_stage_kind(dir: &Path, url: &str, target_extra: &str) -> String {
-    let path = write(
-        dir,
-        "s.toml",
-        &format!(
-            "[target]\nurl = \"{url}\"\ntimeout = \"5s\"\nhttp = \"2\"\n{target_extra}\n\
-             [[stages]]\nkind = \"constant\"\nrate = 200\nduration = \"1s\"\n\
-             [[stages]]\nkind = \"concurrency\"\nworkers = 20\nduration = \"500ms\"\n\
-             [[stages]]\nkind = \"burst\"\nrequests = 60\n"
-        ),
-    );
-    path.to_str().unwrap().to_string()
-}
-
-/// GET requests nginx logged (the load; the clock probe is a HEAD), by connection.
-fn by_connection(log: &[Logged]) -> BTreeMap<u64, u64> {
-    let mut per = BTreeMap::new();
-    for l in log.iter().filter(|l| l.method == "GET") {
-        *per.entry(l.connection).or_insert(0) += 1;
-    }
-    per
-}
-
-fn certificate() -> (String, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
-    (ck.cert.pem(), ck.signing_key.serialize_pem())
 }
 
 /// Runs `scenario` against nginx, and checks what nginx logged against what stampede
@@ -128,7 +99,12 @@ fn http2_over_tls_multiplexes_every_stage_kind_and_a_goaway_loses_nothing() {
     };
     let nginx = Nginx::start_with(dir.path(), Some((&cert, &key)), options);
     let url = format!("https://127.0.0.1:{}/", nginx.port);
-    let s = every_stage_kind(dir.path(), &url, "max_streams = 10");
+    let s = every_stage_kind(
+        dir.path(),
+        &url,
+        "http = \"2\"\nmax_streams = 10",
+        (200, 20, 60),
+    );
     let r = run_and_check(&nginx, dir.path(), &s, &["--ca-cert", ca]);
     assert!(r["totals"].get("goaways").is_none(), "{}", r["totals"]);
     drop(nginx);
@@ -142,7 +118,12 @@ fn http2_over_tls_multiplexes_every_stage_kind_and_a_goaway_loses_nothing() {
     };
     let nginx = Nginx::start_with(dir.path(), Some((&cert, &key)), options);
     let url = format!("https://127.0.0.1:{}/", nginx.port);
-    let s = every_stage_kind(dir.path(), &url, "max_streams = 10");
+    let s = every_stage_kind(
+        dir.path(),
+        &url,
+        "http = \"2\"\nmax_streams = 10",
+        (200, 20, 60),
+    );
     let r = run_and_check(&nginx, dir.path(), &s, &["--ca-cert", ca]);
     let requests = u(&r["totals"]["requests"]);
     let goaways = u(&r["totals"]["goaways"]);
@@ -168,7 +149,7 @@ fn http2_with_prior_knowledge_over_plain_tcp() {
     let nginx = Nginx::start_with(dir.path(), None, options);
     let url = format!("http://127.0.0.1:{}/", nginx.port);
     // No max_streams: nginx's own limit (128) per connection.
-    let s = every_stage_kind(dir.path(), &url, "");
+    let s = every_stage_kind(dir.path(), &url, "http = \"2\"", (200, 20, 60));
     run_and_check(&nginx, dir.path(), &s, &[]);
 }
 

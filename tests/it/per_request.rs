@@ -6,39 +6,14 @@
 
 use crate::common;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeSet;
 
-use common::nginx::{Logged, Nginx};
+use common::nginx::{by_connection, certificate, every_stage_kind, Nginx};
 use common::{run_results, write};
 use serde_json::Value;
 
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
-}
-
-/// A scenario with one stage of each kind: open (a constant rate), closed (workers), burst.
-fn every_stage_kind(dir: &Path, url: &str, target_extra: &str) -> String {
-    let path = write(
-        dir,
-        "s.toml",
-        &format!(
-            "[target]\nurl = \"{url}\"\ntimeout = \"5s\"\n{target_extra}\n\
-             [[stages]]\nkind = \"constant\"\nrate = 100\nduration = \"1s\"\n\
-             [[stages]]\nkind = \"concurrency\"\nworkers = 4\nduration = \"500ms\"\n\
-             [[stages]]\nkind = \"burst\"\nrequests = 30\n"
-        ),
-    );
-    path.to_str().unwrap().to_string()
-}
-
-/// Requests nginx logged (GET: the load, not a probe), by connection number: how many.
-fn by_connection(log: &[Logged]) -> BTreeMap<u64, u64> {
-    let mut per = BTreeMap::new();
-    for l in log.iter().filter(|l| l.method == "GET") {
-        *per.entry(l.connection).or_insert(0) += 1;
-    }
-    per
 }
 
 #[test]
@@ -47,7 +22,12 @@ fn per_request_opens_one_connection_per_request_in_every_stage_kind() {
     let nginx = Nginx::start(dir.path(), None);
     let url = format!("http://127.0.0.1:{}/", nginx.port);
 
-    let s = every_stage_kind(dir.path(), &url, "connections = \"per-request\"");
+    let s = every_stage_kind(
+        dir.path(),
+        &url,
+        "connections = \"per-request\"",
+        (100, 4, 30),
+    );
     let (r, _) = run_results(dir.path(), "per.json", &["run", &s, "--quiet"], 0);
     let requests = u(&r["totals"]["requests"]);
     assert_eq!(u(&r["totals"]["ok"]), requests, "{}", r["totals"]);
@@ -76,7 +56,7 @@ fn per_request_opens_one_connection_per_request_in_every_stage_kind() {
 
     // The same load kept alive: far fewer connections than requests.
     nginx.clear_log();
-    let s = every_stage_kind(dir.path(), &url, "");
+    let s = every_stage_kind(dir.path(), &url, "", (100, 4, 30));
     let (r, _) = run_results(dir.path(), "keep.json", &["run", &s, "--quiet"], 0);
     assert!(r["target"].get("connections").is_none(), "{}", r["target"]);
     let requests = u(&r["totals"]["requests"]);
@@ -127,12 +107,6 @@ fn with_no_keepalive_each_retry_opens_its_own_connection() {
         "a connection per attempt"
     );
     assert!(log.iter().all(|l| l.connection_requests == 1));
-}
-
-/// A self-signed certificate for 127.0.0.1: its PEM, its key's PEM.
-pub(crate) fn certificate() -> (String, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
-    (ck.cert.pem(), ck.signing_key.serialize_pem())
 }
 
 #[test]

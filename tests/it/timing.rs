@@ -30,7 +30,7 @@ fn f(v: &Value) -> f64 {
 #[test]
 fn over_tls_per_request_every_attempt_has_its_handshake_and_kept_alive_each_connection() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = crate::per_request::certificate();
+    let (cert, key) = common::nginx::certificate();
     let ca = write(dir.path(), "ca.pem", &cert);
     let nginx = Nginx::start(dir.path(), Some((&cert, &key)));
     let url = format!("https://127.0.0.1:{}/", nginx.port);

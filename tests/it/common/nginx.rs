@@ -171,3 +171,41 @@ http {{
             .collect()
     }
 }
+
+/// A scenario with one stage of each kind at `url` — open (a constant `rate` for 1 s),
+/// closed (`workers` for half a second), burst (`burst` requests) — with `target_extra`
+/// lines in its `[target]`.
+pub fn every_stage_kind(
+    dir: &Path,
+    url: &str,
+    target_extra: &str,
+    (rate, workers, burst): (u32, u32, u32),
+) -> String {
+    let path = super::write(
+        dir,
+        "s.toml",
+        &format!(
+            "[target]\nurl = \"{url}\"\ntimeout = \"5s\"\n{target_extra}\n\
+             [[stages]]\nkind = \"constant\"\nrate = {rate}\nduration = \"1s\"\n\
+             [[stages]]\nkind = \"concurrency\"\nworkers = {workers}\nduration = \"500ms\"\n\
+             [[stages]]\nkind = \"burst\"\nrequests = {burst}\n"
+        ),
+    );
+    path.to_str().unwrap().to_string()
+}
+
+/// Requests nginx logged (GET: the load, not the clock probe's HEAD), by connection
+/// number: how many each carried.
+pub fn by_connection(log: &[Logged]) -> std::collections::BTreeMap<u64, u64> {
+    let mut per = std::collections::BTreeMap::new();
+    for l in log.iter().filter(|l| l.method == "GET") {
+        *per.entry(l.connection).or_insert(0) += 1;
+    }
+    per
+}
+
+/// A self-signed certificate for 127.0.0.1: its PEM, its key's PEM.
+pub fn certificate() -> (String, String) {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    (ck.cert.pem(), ck.signing_key.serialize_pem())
+}
