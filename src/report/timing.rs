@@ -75,14 +75,17 @@ pub fn markdown(r: &Results) -> String {
 mod tests {
     use super::*;
     use crate::results::timing::PhaseSummary;
+    use stampede_results::Percentiles;
 
     #[test]
     fn phases_no_attempt_had_are_left_out() {
         let s = |count, p50, p99| PhaseSummary {
             count,
-            p50,
-            p99,
-            ..PhaseSummary::default()
+            ms: Percentiles {
+                p50,
+                p99,
+                ..Percentiles::default()
+            },
         };
         let t = Timing {
             connect: s(8, 0.2, 0.5),

@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::histogram::{decode, encode, percentiles, REQUEST_SIGFIG};
+use crate::histogram::{decode, encode, percentiles, Percentiles, REQUEST_SIGFIG};
 
 /// One phase of an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,28 +85,24 @@ pub fn add_phases(into: &mut PhaseHistograms, from: &PhaseHistograms) {
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct PhaseSummary {
     pub count: u64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
-    pub mean: f64,
+    /// p50 … max and mean, as latency's.
+    #[serde(flatten)]
+    pub ms: Percentiles,
 }
 
 impl PhaseSummary {
     pub fn of(h: &Histogram<u64>) -> PhaseSummary {
-        let p = percentiles(h);
         PhaseSummary {
             count: h.len(),
-            p50: p.p50,
-            p90: p.p90,
-            p95: p.p95,
-            p99: p.p99,
-            p999: p.p999,
-            max: p.max,
-            mean: p.mean,
+            ms: percentiles(h),
         }
+    }
+}
+
+impl std::ops::Deref for PhaseSummary {
+    type Target = Percentiles;
+    fn deref(&self) -> &Percentiles {
+        &self.ms
     }
 }
 
