@@ -305,6 +305,21 @@ fn summary(r: &Results) -> String {
             ),
         );
     }
+    if t.stale_connection_resends > 0 {
+        row(
+            "sent again, not processed",
+            format!(
+                "{} (a kept-alive connection closed unannounced, or an HTTP/2 server's GOAWAY or REFUSED_STREAM)",
+                t.stale_connection_resends
+            ),
+        );
+    }
+    if t.goaways > 0 {
+        row("HTTP/2 GOAWAYs", t.goaways.to_string());
+    }
+    if let Some(spread) = super::addresses::line(r) {
+        row("addresses", spread.replace('\n', " · "));
+    }
     if let Some(o) = &r.throttle_onset {
         row(
             "throttling began",

@@ -133,3 +133,29 @@ fn within_a_size_whole_sections_go_and_a_line_says_which() {
     let tiny = render_within(&r, 10);
     assert!(tiny.len() <= 10);
 }
+
+#[test]
+fn how_connections_went_is_in_the_summary_table() {
+    let mut r = fixture::failed();
+    assert!(
+        !render(&r).contains("| addresses |"),
+        "one address says nothing"
+    );
+    r.totals.goaways = 3;
+    r.totals.stale_connection_resends = 12;
+    let served = |requests, refused| stampede_results::AddressServed {
+        requests,
+        answered: requests,
+        connections: 2,
+        refused,
+    };
+    r.addresses.insert("127.0.0.1:443".into(), served(300, 0));
+    r.addresses.insert("127.0.0.2:443".into(), served(100, 1));
+    let md = render(&r);
+    assert!(md.contains("| HTTP/2 GOAWAYs | 3 |"), "{md}");
+    assert!(md.contains("| sent again, not processed | 12 ("), "{md}");
+    assert!(
+        md.contains("| addresses | addresses (attempts each served): 127.0.0.1:443 300 (75%) · 127.0.0.2:443 100 (25%) · connects refused"),
+        "{md}"
+    );
+}
