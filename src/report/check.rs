@@ -205,12 +205,7 @@ fn routes(out: &mut String, c: &QuotaCheck) {
         .max()
         .unwrap_or(0);
     for r in &c.by_route {
-        let what = match (&r.onset, &r.suspected_lambda_throttles) {
-            (Some(o), _) => o.explanation.clone(),
-            (None, Some(s)) => s.message.clone(),
-            (None, None) if r.throttled == 0 => "clean".into(),
-            (None, None) => format!("{} throttled", r.throttled),
-        };
+        let what = r.outcome();
         let _ = writeln!(
             out,
             "    {:<width$}  {} sent, {} throttled{}: {what}",

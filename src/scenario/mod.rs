@@ -16,6 +16,7 @@ mod parse;
 pub mod requests;
 pub mod schema;
 pub mod shard;
+mod stage_table;
 mod target;
 mod threshold_tables;
 mod thresholds;

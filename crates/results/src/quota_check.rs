@@ -185,3 +185,16 @@ pub struct RouteCheck {
     /// As the run's `pass`, for this route's limits.
     pub pass: bool,
 }
+
+impl RouteCheck {
+    /// What happened on the route, in the words every report shows: where its throttling
+    /// began and why, else its suspected Lambda throttles, else clean or how many throttled.
+    pub fn outcome(&self) -> String {
+        match (&self.onset, &self.suspected_lambda_throttles) {
+            (Some(o), _) => o.explanation.clone(),
+            (None, Some(s)) => s.message.clone(),
+            (None, None) if self.throttled == 0 => "clean".into(),
+            (None, None) => format!("{} throttled", self.throttled),
+        }
+    }
+}

@@ -474,12 +474,7 @@ fn quota_check(r: &Results) -> String {
             "| route | function | sent | throttled | check | onset |\n|---|---|--:|--:|---|---|\n",
         );
         for r in &c.by_route {
-            let what = match (&r.onset, &r.suspected_lambda_throttles) {
-                (Some(o), _) => o.explanation.clone(),
-                (None, Some(s)) => s.message.clone(),
-                (None, None) if r.throttled == 0 => "clean".into(),
-                (None, None) => format!("{} throttled", r.throttled),
-            };
+            let what = r.outcome();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} |",

@@ -30,12 +30,7 @@ pub fn routes(out: &mut String, r: &Results) {
             .by_route
             .iter()
             .map(|c| {
-                let what = match (&c.onset, &c.suspected_lambda_throttles) {
-                    (Some(o), _) => o.explanation.clone(),
-                    (None, Some(s)) => s.message.clone(),
-                    (None, None) if c.throttled == 0 => "clean".into(),
-                    (None, None) => format!("{} throttled", c.throttled),
-                };
+                let what = c.outcome();
                 vec![
                     esc(&c.route),
                     esc(c.function.as_deref().unwrap_or("-")),
