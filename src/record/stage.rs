@@ -142,6 +142,10 @@ pub struct StageRecord {
     pub service: Histogram<u64>,
     /// Where the time went: each phase of the attempts that had it, µs, by `Phase::index`.
     pub timing: PhaseHistograms,
+    /// `timing`'s receive phase lacks these 0s until a merge adds them: answers whole in
+    /// their first read (most kept-alive ones), counted here rather than recorded one by
+    /// one — a histogram record fewer per request on the hot path.
+    answers_in_one_read: u64,
     pub peak_in_flight: u64,
     /// Answers by status code.
     pub statuses: StatusCounts,
@@ -166,6 +170,7 @@ impl StageRecord {
             ok_latency: new_histogram(),
             service: new_histogram(),
             timing: new_phase_histograms(),
+            answers_in_one_read: 0,
             peak_in_flight: 0,
             statuses: StatusCounts::new(),
             first_send_us: None,
@@ -225,7 +230,11 @@ impl StageRecord {
         }
         if let Some((ttfb, receive)) = a.phases.exchange() {
             record_phase(&mut self.timing[Phase::Ttfb.index()], ttfb);
-            record_phase(&mut self.timing[Phase::Receive.index()], receive);
+            if receive == 0 {
+                self.answers_in_one_read += 1;
+            } else {
+                record_phase(&mut self.timing[Phase::Receive.index()], receive);
+            }
         }
         if a.phases.opened.is_some() {
             self.opened(&a.phases);
@@ -270,6 +279,10 @@ impl StageRecord {
         self.ok_latency.add(&o.ok_latency).expect("same bounds");
         self.service.add(&o.service).expect("same bounds");
         add_phases(&mut self.timing, &o.timing);
+        let in_one_read = std::mem::take(&mut self.answers_in_one_read) + o.answers_in_one_read;
+        if in_one_read > 0 {
+            let _ = self.timing[Phase::Receive.index()].record_n(0, in_one_read);
+        }
         self.peak_in_flight = self.peak_in_flight.max(o.peak_in_flight);
         self.statuses.merge(&o.statuses);
         self.first_send_us = min_some(self.first_send_us, o.first_send_us);

@@ -79,6 +79,16 @@ impl Phases {
         self
     }
 
+    /// The exchange of an answer whole in the read that brought its first byte (the
+    /// common kept-alive case): its last byte was its first, so receive is 0 with no
+    /// second subtraction.
+    #[inline]
+    pub fn answered_whole(mut self, written: Instant, done: Instant) -> Phases {
+        self.ttfb = us(done.saturating_duration_since(written));
+        self.receive = 0;
+        self
+    }
+
     /// The answer's phases, µs, when it came: (ttfb, receive).
     #[inline]
     pub fn exchange(&self) -> Option<(u64, u64)> {

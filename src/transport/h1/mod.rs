@@ -177,9 +177,10 @@ impl Connection {
             ..Phases::default()
         };
         match clock.written {
-            Some(written) if answered => {
-                phases.answered(written, clock.first_byte.unwrap_or(done), done)
-            }
+            Some(written) if answered => match clock.first_byte {
+                Some(first_byte) => phases.answered(written, first_byte, done),
+                None => phases.answered_whole(written, done),
+            },
             _ => phases,
         }
     }
