@@ -83,8 +83,28 @@ fn man_pages_to(command: clap::Command, dir: &std::path::Path) -> Result<i32> {
     write_out(written.as_bytes())
 }
 
-/// The JSON Schema of a file format, pretty-printed.
+/// The JSON Schema of a file format, pretty-printed: the file shipped in schemas/, which a
+/// test keeps equal to what the types derive (`derived_schema`). The binary carries the
+/// text, not the derivation: the schema generator and every type's schema code stay out of
+/// the release binary (about 0.6 MB).
 pub fn schema(format: SchemaFormat) -> Result<i32> {
+    write_out(shipped_schema(format).as_bytes())
+}
+
+/// The schemas/ file of `format`, as shipped.
+pub fn shipped_schema(format: SchemaFormat) -> &'static str {
+    match format {
+        SchemaFormat::Scenario => include_str!("../../schemas/scenario.schema.json"),
+        SchemaFormat::Emulator => include_str!("../../schemas/emulator.schema.json"),
+        SchemaFormat::Quotas => include_str!("../../schemas/quotas.schema.json"),
+        SchemaFormat::Results => include_str!("../../schemas/results.schema.json"),
+        SchemaFormat::Compare => include_str!("../../schemas/compare.schema.json"),
+    }
+}
+
+/// The JSON Schema of a file format as its types derive it, pretty-printed (the text of
+/// its schemas/ file).
+pub fn derived_schema(format: SchemaFormat) -> String {
     let schema = match format {
         SchemaFormat::Scenario => crate::scenario::schema::scenario(),
         SchemaFormat::Emulator => crate::scenario::schema::emulator(),
@@ -92,8 +112,38 @@ pub fn schema(format: SchemaFormat) -> Result<i32> {
         SchemaFormat::Results => crate::results::schema::results(),
         SchemaFormat::Compare => crate::results::schema::comparison(),
     };
-    let mut text = serde_json::to_string_pretty(&schema)
-        .map_err(|e| Error::internal(format!("cannot render the schema: {e}")))?;
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema renders as JSON");
     text.push('\n');
-    write_out(text.as_bytes())
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// The shipped schemas are what the types derive. `STAMPEDE_WRITE_SCHEMAS=1 cargo test
+    /// --lib shipped_schemas` writes them again after a change of a format's types.
+    #[test]
+    fn shipped_schemas_are_what_the_types_derive() {
+        let write = std::env::var_os("STAMPEDE_WRITE_SCHEMAS").is_some();
+        for format in SchemaFormat::value_variants() {
+            let name = format
+                .to_possible_value()
+                .expect("named")
+                .get_name()
+                .to_string();
+            let derived = derived_schema(*format);
+            if write {
+                let path = format!("{}/schemas/{name}.schema.json", env!("CARGO_MANIFEST_DIR"));
+                std::fs::write(&path, &derived).expect("schemas/ is writable");
+            } else {
+                assert!(
+                    derived == shipped_schema(*format),
+                    "schemas/{name}.schema.json is not what the types derive: \
+                     STAMPEDE_WRITE_SCHEMAS=1 cargo test --lib shipped_schemas"
+                );
+            }
+        }
+    }
 }
