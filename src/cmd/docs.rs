@@ -102,25 +102,25 @@ pub fn shipped_schema(format: SchemaFormat) -> &'static str {
     }
 }
 
-/// The JSON Schema of a file format as its types derive it, pretty-printed (the text of
-/// its schemas/ file).
-pub fn derived_schema(format: SchemaFormat) -> String {
-    let schema = match format {
-        SchemaFormat::Scenario => crate::scenario::schema::scenario(),
-        SchemaFormat::Emulator => crate::scenario::schema::emulator(),
-        SchemaFormat::Quotas => crate::quotas::file::schema(),
-        SchemaFormat::Results => crate::results::schema::results(),
-        SchemaFormat::Compare => crate::results::schema::comparison(),
-    };
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema renders as JSON");
-    text.push('\n');
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::ValueEnum;
+
+    /// The JSON Schema of a file format as its types derive it, pretty-printed (the text of
+    /// its schemas/ file).
+    pub fn derived_schema(format: SchemaFormat) -> String {
+        let schema = match format {
+            SchemaFormat::Scenario => crate::scenario::schema::scenario(),
+            SchemaFormat::Emulator => crate::scenario::schema::emulator(),
+            SchemaFormat::Quotas => crate::quotas::file::schema(),
+            SchemaFormat::Results => crate::results::schema::results(),
+            SchemaFormat::Compare => crate::results::schema::comparison(),
+        };
+        let mut text = serde_json::to_string_pretty(&schema).expect("a schema renders as JSON");
+        text.push('\n');
+        text
+    }
 
     /// The shipped schemas are what the types derive. `STAMPEDE_WRITE_SCHEMAS=1 cargo test
     /// --lib shipped_schemas` writes them again after a change of a format's types.
