@@ -152,7 +152,8 @@ run given twice, shards of tests started at different --start-at, --out naming a
 3 an input was aborted · 4 an input had a fault of stampede, or the merged file could not be
 written · 130 an input was interrupted.")]
     Merge(MergeArgs),
-    /// Compare a run with a baseline, per stage: latency, rate, throttles, failures, retries.
+    /// Compare a run with a baseline, per stage: latency, rate, throttles, failures, retries,
+    /// and where the time went (each phase's p50 and p99).
     #[command(after_help = "Examples:
   stampede compare last-good.json results.json
   stampede compare base.json head.json --max-regress p99=5%,throttle_rate=+0.1pp --markdown cmp.md
@@ -160,6 +161,7 @@ written · 130 an input was interrupted.")]
 
 Each line: base, head, change, noise, limit, verdict (ok, within noise, regressed, not gated).
 Gated by default: p50, p90, p99 +10%; throttle_rate, failure_rate +0.5pp; rate -5%.
+Phases both runs timed (dns, connect, tls, ttfb, receive): p50 and p99, by p50's and p99's bounds.
 Within noise: inside both runs' 95% intervals, or under --noise-floor (docs/merge-and-compare.md).
 Exit codes: 0 no regression · 1 a regression · 2 bad input (unreadable file, bad bound, other
 target or stages without --force) · 4 a report not written.")]

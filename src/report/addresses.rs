@@ -7,7 +7,17 @@ use crate::transport::ADDRESS_SKIP_FOR;
 /// Addresses named on the line; the rest are counted.
 const SHOWN: usize = 6;
 
+/// More than one address served requests, or one refused connects: the spread says
+/// something (one address alone says nothing).
+pub fn worth_showing(r: &Results) -> bool {
+    let serving = r.addresses.values().filter(|s| s.requests > 0).count();
+    serving >= 2 || r.addresses.values().any(|s| s.refused > 0)
+}
+
 pub fn line(r: &Results) -> Option<String> {
+    if !worth_showing(r) {
+        return None;
+    }
     let serving: Vec<(&String, u64)> = r
         .addresses
         .iter()
@@ -15,9 +25,6 @@ pub fn line(r: &Results) -> Option<String> {
         .map(|(a, s)| (a, s.requests))
         .collect();
     let refused: u64 = r.addresses.values().map(|s| s.refused).sum();
-    if serving.len() < 2 && refused == 0 {
-        return None;
-    }
     let total: u64 = serving.iter().map(|(_, n)| n).sum();
     let mut parts: Vec<String> = serving
         .iter()

@@ -55,6 +55,14 @@ enum Of {
     Flow,
 }
 
+/// A line's name: its metric's, after its phase's for the timing split ("ttfb p99").
+fn line_name(phase: Option<&str>, m: CompareMetric, of: Of) -> String {
+    match phase {
+        Some(p) => format!("{p} {}", metric_name(m, of)),
+        None => metric_name(m, of).to_string(),
+    }
+}
+
 fn metric_name(m: CompareMetric, of: Of) -> &'static str {
     match m {
         CompareMetric::P999 => "p99.9",
@@ -96,13 +104,13 @@ fn verdict_line(c: &Comparison) -> String {
         return "no regression".into();
     }
     let what: Vec<String> = all_sections(c)
-        .flat_map(|(of, s)| s.lines.iter().map(move |l| (of, s, l)))
-        .filter(|(_, _, l)| l.verdict == Verdict::Regressed)
-        .map(|(of, s, l)| {
+        .flat_map(|(of, s)| s.all_lines().map(move |(phase, l)| (of, s, phase, l)))
+        .filter(|(_, _, _, l)| l.verdict == Verdict::Regressed)
+        .map(|(of, s, phase, l)| {
             format!(
                 "{} {} {} (limit {})",
                 label(of, s),
-                metric_name(l.metric, of),
+                line_name(phase, l.metric, of),
                 change(l),
                 l.limit.as_deref().unwrap_or("")
             )
@@ -163,11 +171,11 @@ pub fn text(c: &Comparison) -> String {
             "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>7}  verdict",
             "", "base", "head", "change", "noise", "limit"
         );
-        for l in &s.lines {
+        for (phase, l) in s.all_lines() {
             let _ = writeln!(
                 out,
                 "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>7}  {}",
-                metric_name(l.metric, of),
+                line_name(phase, l.metric, of),
                 value(l.metric, l.base),
                 value(l.metric, l.head),
                 change(l),
@@ -226,7 +234,7 @@ pub fn markdown(c: &Comparison) -> String {
             "| metric | base | head | change | noise | limit | verdict |"
         );
         let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|");
-        for l in &s.lines {
+        for (phase, l) in s.all_lines() {
             let verdict = match l.verdict {
                 Verdict::Regressed => "❌ regressed".to_string(),
                 v => v.word().to_string(),
@@ -234,7 +242,7 @@ pub fn markdown(c: &Comparison) -> String {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {verdict} |",
-                metric_name(l.metric, of),
+                line_name(phase, l.metric, of),
                 value(l.metric, l.base),
                 value(l.metric, l.head),
                 change(l),

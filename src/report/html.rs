@@ -63,6 +63,7 @@ pub fn render(r: &Results) -> String {
     request_charts(&mut out, r);
     tables::retries(&mut out, r);
     tables::stages(&mut out, r);
+    tables::connections(&mut out, r);
     tables::timing(&mut out, r);
     tables::requests(&mut out, r);
     tables::flows(&mut out, r);

@@ -799,3 +799,102 @@ fn a_flows_table_shows_the_results_figures_in_chromium() {
         by_stage
     );
 }
+
+/// An HTTP/2 run over the two addresses of one name (127.0.0.1 and 127.0.0.2 at one port,
+/// given by `resolve`), against `h2` servers that refuse every 5th stream once and end each
+/// connection with GOAWAY after 20 streams: its report, opened in headless Chromium, shows
+/// the requests sent again, the GOAWAYs and what each address served, as the results
+/// counted them.
+#[test]
+fn resends_goaways_and_addresses_are_shown_in_chromium() {
+    use common::h2_server::{Behaviour, H2Server};
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let behaviour = Behaviour {
+        reset_every: Some((5, h2::Reason::REFUSED_STREAM)),
+        goaway_after: Some(20),
+        ..Behaviour::default()
+    };
+    let (port, _one, _two) = (0..20)
+        .find_map(|_| {
+            let one = H2Server::start(behaviour);
+            let port = one.address.port();
+            let two = H2Server::start_at(format!("127.0.0.2:{port}").parse().unwrap(), behaviour);
+            Some((port, one, two.ok()?))
+        })
+        .expect("a port free on both 127.0.0.1 and 127.0.0.2");
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::write(
+        dir.path(),
+        "h2.toml",
+        &format!(
+            "[target]\nurl = \"http://api.test:{port}/\"\nhttp = \"2\"\ntimeout = \"5s\"\n\
+             resolve = [\"api.test:{port}:127.0.0.1,127.0.0.2\"]\n\n\
+             [[stages]]\nkind = \"constant\"\nrate = 100\nduration = \"2s\"\n"
+        ),
+    );
+    let (out, page) = (dir.path().join("r.json"), dir.path().join("report.html"));
+    let o = common::stampede(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let r = stampede::results::file::read(&out).expect("the results read back");
+    let t = &r.totals;
+    assert_eq!(t.ok, t.requests, "{t:?}");
+    assert!(t.stale_connection_resends > 0 && t.goaways > 0, "{t:?}");
+
+    let profile = dir.path().join("profile");
+    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    assert!(
+        run.output.status.success(),
+        "{}",
+        common::stderr(&run.output)
+    );
+    assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
+    assert!(dom.contains("<section id=\"connections\"><h2>Connections</h2>"));
+    assert_eq!(
+        text_of(&dom, "key-resent"),
+        t.stale_connection_resends.to_string()
+    );
+    assert_eq!(text_of(&dom, "key-goaways"), t.goaways.to_string());
+    let rows = rows_after(&dom, "<table class=\"num addresses\">");
+    let total: u64 = r.addresses.values().map(|s| s.requests).sum();
+    let expected: Vec<Vec<String>> = r
+        .addresses
+        .iter()
+        .map(|(address, s)| {
+            vec![
+                address.clone(),
+                s.requests.to_string(),
+                s.answered.to_string(),
+                s.connections.to_string(),
+                s.refused.to_string(),
+                format!("{:.1}%", s.requests as f64 * 100.0 / total as f64),
+            ]
+        })
+        .collect();
+    // The requests cell: its bar, then the count.
+    let shown: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|mut row| {
+            row[1] = row[1].rsplit(' ').next().unwrap().to_string();
+            row
+        })
+        .collect();
+    assert_eq!(shown, expected);
+    let addresses: Vec<&str> = shown.iter().map(|row| row[0].as_str()).collect();
+    assert_eq!(
+        addresses,
+        [format!("127.0.0.1:{port}"), format!("127.0.0.2:{port}")],
+        "both took load"
+    );
+    assert!(shown.iter().all(|row| row[1] != "0"), "{shown:?}");
+}

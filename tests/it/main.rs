@@ -27,6 +27,7 @@ mod faults;
 mod h1_codec;
 mod html_report;
 mod http2;
+mod http2_resets;
 mod init;
 mod init_api;
 mod lambda_target;

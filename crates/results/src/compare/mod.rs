@@ -11,9 +11,12 @@ use crate::{Results, StageKind};
 
 mod limits;
 mod noise;
+mod phases;
 mod stats;
 
 pub use limits::{Bound, CompareMetric, Limits};
+pub use phases::PhaseLines;
+use phases::{phase_lines, SectionTiming};
 use stats::{noise_of, Stats};
 
 pub const SCHEMA: &str = "stampede.compare/1";
@@ -90,6 +93,23 @@ pub struct Section {
     #[schemars(with = "Option<String>")]
     pub kind: Option<StageKind>,
     pub lines: Vec<Line>,
+    /// The timing split: p50 and p99 of each phase both runs timed (`dns`, `connect`,
+    /// `tls`, `ttfb`, `receive`), judged by the latency's bounds. Absent when none (flows,
+    /// files from before the split).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<PhaseLines>,
+}
+
+impl Section {
+    /// Its lines, then its phases' lines with their phase's name.
+    pub fn all_lines(&self) -> impl Iterator<Item = (Option<&str>, &Line)> {
+        let own = self.lines.iter().map(|l| (None, l));
+        let phases = self
+            .phases
+            .iter()
+            .flat_map(|p| p.lines.iter().map(move |l| (Some(p.phase.as_str()), l)));
+        own.chain(phases)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -220,11 +240,14 @@ fn line(m: CompareMetric, b: &Stats, h: &Stats, limits: &Limits, floor_ms: f64) 
     })
 }
 
+/// The numbers of one section of one run: its own, and its timing split's.
+type SectionOf = (Stats, Option<SectionTiming>);
+
 fn section(
     name: &str,
     kind: Option<StageKind>,
-    b: &Stats,
-    h: &Stats,
+    (b, b_timing): SectionOf,
+    (h, h_timing): SectionOf,
     limits: &Limits,
     floor: f64,
 ) -> Section {
@@ -233,8 +256,9 @@ fn section(
         kind,
         lines: CompareMetric::ALL
             .iter()
-            .filter_map(|m| line(*m, b, h, limits, floor))
+            .filter_map(|m| line(*m, &b, &h, limits, floor))
             .collect(),
+        phases: phase_lines(b_timing, h_timing, limits, floor),
     }
 }
 
@@ -258,8 +282,8 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
     let mut sections = vec![section(
         WHOLE_RUN,
         None,
-        &Stats::whole(base),
-        &Stats::whole(head),
+        (Stats::whole(base), SectionTiming::whole(base)),
+        (Stats::whole(head), SectionTiming::whole(head)),
         s.limits,
         floor,
     )];
@@ -272,8 +296,8 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
             (Some(b), Some(h)) => sections.push(section(
                 &stage.name,
                 Some(stage.kind),
-                &b,
-                &h,
+                (b, SectionTiming::stage(base, &stage.name)),
+                (h, SectionTiming::stage(head, &stage.name)),
                 s.limits,
                 floor,
             )),
@@ -286,16 +310,20 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         .filter(|h| !base.stages.iter().any(|b| b.name == h.name))
         .map(|h| h.name.clone())
         .collect();
+    let request_stats =
+        |r: &Results, name: &str| Some((Stats::request(r, name)?, SectionTiming::request(r, name)));
     let (requests, requests_only_in_base, requests_only_in_head) =
-        named_sections(base, head, &request_names, &Stats::request, s.limits, floor);
+        named_sections(base, head, &request_names, &request_stats, s.limits, floor);
+    // A flow's timing is its steps', compared per request.
+    let flow_stats = |r: &Results, name: &str| Some((Stats::flow(r, name)?, None));
     let (flows, flows_only_in_base, flows_only_in_head) =
-        named_sections(base, head, &flow_names, &Stats::flow, s.limits, floor);
+        named_sections(base, head, &flow_names, &flow_stats, s.limits, floor);
     let regressions = sections
         .iter()
         .chain(&requests)
         .chain(&flows)
-        .flat_map(|s| &s.lines)
-        .filter(|l| l.verdict == Verdict::Regressed)
+        .flat_map(|s| s.all_lines())
+        .filter(|(_, l)| l.verdict == Verdict::Regressed)
         .count();
     Ok(Comparison {
         schema: SCHEMA.to_string(),
@@ -348,7 +376,7 @@ fn named_sections(
     base: &Results,
     head: &Results,
     names: &dyn Fn(&Results) -> Vec<String>,
-    stats: &dyn Fn(&Results, &str) -> Option<Stats>,
+    stats: &dyn Fn(&Results, &str) -> Option<SectionOf>,
     limits: &Limits,
     floor: f64,
 ) -> (Vec<Section>, Vec<String>, Vec<String>) {
@@ -357,7 +385,7 @@ fn named_sections(
     let mut only_in_base = Vec::new();
     for name in &in_base {
         match (stats(base, name), stats(head, name)) {
-            (Some(b), Some(h)) => sections.push(section(name, None, &b, &h, limits, floor)),
+            (Some(b), Some(h)) => sections.push(section(name, None, b, h, limits, floor)),
             _ => only_in_base.push(name.clone()),
         }
     }

@@ -6,6 +6,7 @@ use hdrhistogram::Histogram;
 
 use super::{noise, CompareMetric};
 use crate::flows::FlowResult;
+use crate::timing::PhaseSummary;
 use crate::{decode, Attempts, Percentiles, Results, Totals};
 
 /// The numbers one section of one run brings. A share is (numerator, denominator); a
@@ -134,6 +135,22 @@ impl Stats {
             events: f.ended(),
             seconds: Stats::seconds_of(f.ended(), f.achieved_fps),
         })
+    }
+
+    /// One phase of the timing split (`compare::phases`): only its percentiles are asked
+    /// for.
+    pub(super) fn phase(s: &PhaseSummary, histogram: Option<Histogram<u64>>) -> Stats {
+        Stats {
+            latency: s.ms,
+            histogram,
+            throttled: None,
+            errors: None,
+            failures: (0, 0),
+            retries: None,
+            rate: 0.0,
+            events: s.count,
+            seconds: 0.0,
+        }
     }
 
     /// The metric's value and, for shares, (numerator, denominator); `None` when it does

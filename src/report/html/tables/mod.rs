@@ -2,10 +2,11 @@
 //! goes through `esc` (or `cell`): names, bodies and messages are user data.
 //!
 //! Here: the pieces every table is made of; the sections are in `run` (the header, retries,
-//! stages, requests), `flows` (each flow of `[[flows]]`), `checks` (thresholds, the preflight, the quota check) and `extras`
+//! stages, requests), `connections` (resends, GOAWAYs, addresses), `flows` (each flow of `[[flows]]`), `checks` (thresholds, the preflight, the quota check) and `extras`
 //! (failure samples, the emulator, CloudWatch, Lambda, a probe's steps).
 
 mod checks;
+mod connections;
 mod extras;
 mod flows;
 mod routes;
@@ -16,6 +17,7 @@ use std::fmt::Write as _;
 
 use super::{esc, sig3};
 pub use checks::{preflight, quota_check, thresholds};
+pub use connections::connections;
 pub use extras::{cloudwatch, emulator, failures, lambda, probe};
 pub use flows::flows;
 pub use routes::routes;
