@@ -102,7 +102,8 @@ fn another_reset_is_a_protocol_error_not_sent_again() {
         .unwrap_or_else(|| panic!("no protocol_error sample: {}", r["failures"]));
     let text = sample.to_string();
     assert!(
-        text.contains("the server reset the stream") && text.contains("internal error"),
+        text.contains("the server reset the stream: INTERNAL_ERROR")
+            && text.contains("internal error"),
         "{sample}"
     );
 }

@@ -210,7 +210,9 @@ impl Slot {
                 return Failure::Connect(format!("the server refused the stream ({e})"));
             }
             self.reusable = !self.session.ended.load(Relaxed);
-            return Failure::Protocol(format!("the server reset the stream: {e}"));
+            // The code as the RFC names it (INTERNAL_ERROR), then h2's words for it.
+            let code = e.reason().map(|r| format!("{r:?} ")).unwrap_or_default();
+            return Failure::Protocol(format!("the server reset the stream: {code}({e})"));
         }
         match e.get_io() {
             Some(io) => Failure::of(io),
