@@ -29,6 +29,7 @@ mod html_report;
 mod http2;
 mod init;
 mod init_api;
+mod invoke_stream;
 mod lambda_target;
 mod merge;
 mod mix;
