@@ -195,6 +195,44 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::invoke_stream::StreamEnd;
+
+    fn streamed(end: StreamEnd, function_error: Option<&'static str>) -> Answer {
+        Answer {
+            status: 200,
+            error_type: None,
+            retry_after: None,
+            excerpt: Bytes::from_static(br#"{"errorType":"Boom"}"#),
+            invoke: Some(Box::new(InvokeHeaders {
+                function_error: function_error.map(HeaderValue::from_static),
+                log_result: None,
+                stream: Some(Box::new(end)),
+            })),
+            kept: None,
+        }
+    }
+
+    #[test]
+    fn an_invoke_streams_end_is_classified_as_an_invoke() {
+        let ok = streamed(StreamEnd::default(), None);
+        assert_eq!(ok.outcome(), Outcome::Ok);
+        let failed = streamed(StreamEnd::default(), Some("Unhandled"));
+        assert_eq!(failed.outcome(), Outcome::FunctionError);
+        assert_eq!(failed.function_error_type().as_deref(), Some("Boom"));
+        let exception = |kind: &str| StreamEnd {
+            exception: Some((kind.to_string(), b"{}".to_vec())),
+            ..StreamEnd::default()
+        };
+        let broke = streamed(exception("ServiceException"), None);
+        assert_eq!(broke.outcome(), Outcome::ServerError);
+        let throttled = streamed(exception("TooManyRequestsException"), None);
+        assert!(throttled.outcome().is_throttle());
+        let payload = StreamEnd {
+            payload_bytes: 30,
+            ..StreamEnd::default()
+        };
+        assert_eq!(streamed(payload, None).stream_payload_bytes(), Some(30));
+    }
 
     #[test]
     fn running_out_of_ports_is_a_local_error_not_the_network() {
