@@ -230,16 +230,24 @@ impl Emulator {
         self: Arc<Self>,
         req: hyper::Request<hyper::body::Incoming>,
     ) -> hyper::Response<Body> {
-        use http_body_util::Either;
         let Some(name) = route(req.method().as_str(), req.uri().path()) else {
-            return self.handle(req).await.map(Either::Left);
+            return self.handle(req).await.map(http_body_util::Either::Left);
         };
         let name = name.to_string();
+        self.streamed(req, &name, StreamShape::default()).await
+    }
+
+    /// An InvokeWithResponseStream request for the function `name` names, its answer in
+    /// `shape`'s chunks.
+    async fn streamed(
+        self: Arc<Self>,
+        req: hyper::Request<hyper::body::Incoming>,
+        name: &str,
+        shape: StreamShape,
+    ) -> hyper::Response<Body> {
+        use http_body_util::Either;
         let id = self.request_id();
-        match self
-            .stream_api(req, &name, &id, StreamShape::default())
-            .await
-        {
+        match self.stream_api(req, name, &id, shape).await {
             Streamed::Whole(answer) => crate::respond(answer, id, false).map(Either::Left),
             Streamed::Stream { version, body } => {
                 let mut resp = hyper::Response::new(Either::Right(body));
@@ -263,63 +271,4 @@ async fn send(tx: &mut Sender<Bytes>, message: Bytes) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_smithy_eventstream::frame::read_message_from;
-
-    #[test]
-    fn only_stream_paths_are_routed() {
-        let path = "/2021-11-15/functions/orders/response-streaming-invocations";
-        assert_eq!(route("POST", path), Some("orders"));
-        assert_eq!(route("GET", path), None);
-        assert_eq!(
-            route("POST", "/2015-03-31/functions/orders/invocations"),
-            None
-        );
-        assert_eq!(
-            route(
-                "POST",
-                "/2021-11-15/functions//response-streaming-invocations"
-            ),
-            None
-        );
-    }
-
-    #[test]
-    fn the_answer_is_cut_in_pieces_that_cover_it() {
-        assert_eq!(pieces(10, 1), vec![0..10]);
-        assert_eq!(pieces(10, 3), vec![0..3, 3..6, 6..10]);
-        assert_eq!(pieces(2, 5), vec![0..1, 1..2], "no empty chunk");
-        assert_eq!(pieces(0, 3), vec![0..0]);
-        let shape = StreamShape {
-            chunks: 4,
-            pace: Duration::from_millis(10),
-        };
-        assert_eq!(shape.streaming(100), Duration::from_millis(30));
-        assert_eq!(StreamShape::default().streaming(100), Duration::ZERO);
-    }
-
-    #[test]
-    fn messages_read_back_with_their_headers() {
-        let read = |b: Bytes| read_message_from(b).unwrap();
-        let chunk = read(payload_chunk(Bytes::from_static(b"abc")));
-        assert_eq!(chunk.payload().as_ref(), b"abc");
-        let h = aws_smithy_eventstream::smithy::parse_response_headers(&chunk).unwrap();
-        assert_eq!(
-            (h.message_type.as_str(), h.smithy_type.as_str()),
-            ("event", "PayloadChunk")
-        );
-        let done = read(invoke_complete(Some("Unhandled"), None, Some("TG9n")));
-        let json: serde_json::Value = serde_json::from_slice(done.payload()).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"ErrorCode": "Unhandled", "LogResult": "TG9n"})
-        );
-        let e = read(exception("ServiceException", "boom"));
-        let h = aws_smithy_eventstream::smithy::parse_response_headers(&e).unwrap();
-        assert_eq!(
-            (h.message_type.as_str(), h.smithy_type.as_str()),
-            ("exception", "ServiceException")
-        );
-    }
-}
+mod tests;
