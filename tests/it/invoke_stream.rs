@@ -215,7 +215,10 @@ fn a_streamed_run_counts_what_the_emulator_counts() {
         assert_eq!(u(&l["cold_starts"]), u(&e["cold_starts"]), "{http}");
         let duration = f(&l["duration_ms"]["mean"]);
         assert!((145.0..400.0).contains(&duration), "{http}: {duration}");
-        assert!(summary.contains("stream"), "{summary}");
+        assert!(
+            summary.contains("(us-east-1, stream, log tail)"),
+            "{summary}"
+        );
         // The time to first byte is the payload's (or, with none, the stream's end): at the
         // function's end, not at the head's, which the emulator sends at once. The
         // throttles' answers come at once.
@@ -246,8 +249,9 @@ fn a_misspelt_invocation_lists_stream() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("bad.toml:4"), "{err}");
+    assert!(err.contains("did you mean `stream`?"), "{err}");
     assert!(
-        err.contains("\"stream\"") || err.contains("stream"),
+        err.contains("one of request-response, event, stream"),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
