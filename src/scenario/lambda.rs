@@ -9,7 +9,7 @@ use super::parse::{parse_url, RawTarget};
 use super::{AuthSpec, Target};
 use crate::error::Result;
 use crate::located::Source;
-use stampede_lambda::function::{endpoint, invoke_path, FUNCTION_FORMS, INVOCATIONS};
+use stampede_lambda::function::{endpoint, FUNCTION_FORMS, INVOCATIONS};
 use stampede_lambda::{FunctionRef, Invocation};
 
 pub const TARGET_KINDS: [&str; 2] = ["http", "lambda"];
@@ -48,14 +48,15 @@ pub fn region_of(
         .or_else(|| env("AWS_DEFAULT_REGION").filter(|r| !r.is_empty()))
 }
 
-/// The target that invokes `lambda` with `payload`: POST of the Invoke path, the
-/// invocation and log headers the SDK sends, signed for `lambda`.
+/// The target that invokes `lambda` with `payload`: POST of the Invoke path (or of
+/// InvokeWithResponseStream's, for a stream), the invocation and log headers the SDK
+/// sends, signed for `lambda`.
 pub fn invoke_target(
     lambda: LambdaTarget,
     payload: Bytes,
     endpoint_at: Endpoint,
 ) -> std::result::Result<Target, String> {
-    let path = invoke_path(
+    let path = lambda.invocation.path(
         &lambda.function.function,
         lambda.function.qualifier.as_deref(),
     );
@@ -166,12 +167,12 @@ pub(super) fn target(
             .ok_or_else(|| src.unknown(i.span(), "invocation", i.get_ref(), &INVOCATIONS))?,
     };
     let log_tail = match &raw.log_tail {
-        None => invocation == Invocation::RequestResponse,
+        None => invocation.is_synchronous(),
         Some(l) if *l.get_ref() && invocation == Invocation::Event => {
             return Err(src.error(
                 l.span(),
                 "Lambda sends no log tail for event invocations",
-                "log_tail = false, or invocation = \"request-response\"",
+                "log_tail = false, or invocation = \"request-response\" or \"stream\"",
             ))
         }
         Some(l) => *l.get_ref(),

@@ -151,11 +151,12 @@ pub(super) struct RawTarget {
     /// lambda: the event read from this file, relative to the scenario file.
     #[schemars(with = "Option<String>")]
     pub(super) payload_file: Option<Spanned<String>>,
-    /// lambda: "request-response" (default: wait for the result) or "event" (queued, 202).
+    /// lambda: "request-response" (default: wait for the result), "event" (queued, 202) or
+    /// "stream" (InvokeWithResponseStream: the result as an event stream of payload chunks).
     #[schemars(with = "Option<String>", extend("enum" = INVOCATIONS))]
     pub(super) invocation: Option<Spanned<String>>,
     /// lambda: ask for the log tail, to read each invocation's REPORT line (default true
-    /// for request-response).
+    /// for request-response and stream).
     #[schemars(with = "Option<bool>")]
     pub(super) log_tail: Option<Spanned<bool>>,
     /// lambda: the function's region (default: the ARN's, [aws] region, AWS_REGION).

@@ -25,19 +25,40 @@ pub struct Answer {
     pub kept: Option<Box<h1::Kept>>,
 }
 
-/// What an Invoke answer says besides its status.
+/// What an Invoke answer says besides its status (an Invoke stream's `InvokeComplete`
+/// says the same as a buffered Invoke's headers, and is read into them).
 #[derive(Debug, Default)]
 pub struct InvokeHeaders {
     /// `Unhandled` (or `Handled`): the function ran and failed.
     pub function_error: Option<HeaderValue>,
     /// The base64 tail of the invocation's log, with its REPORT line.
     pub log_result: Option<HeaderValue>,
+    /// An InvokeWithResponseStream answer's event stream, read to its end.
+    pub stream: Option<Box<super::invoke_stream::StreamEnd>>,
+}
+
+impl InvokeHeaders {
+    /// An Invoke stream's `exception` message's type.
+    fn exception(&self) -> Option<&str> {
+        let (kind, _) = self.stream.as_ref()?.exception.as_ref()?;
+        Some(kind)
+    }
 }
 
 impl Answer {
     pub fn outcome(&self) -> Outcome {
         let error_type = self.error_type.as_ref().and_then(|v| v.to_str().ok());
         match &self.invoke {
+            // The stream failed after its 200: as the Invoke API's error of that type would
+            // be classified (a throttle, else the service's error).
+            Some(i) if i.exception().is_some() => {
+                let kind = i.exception();
+                let status = match kind {
+                    Some(k) if k.contains("TooManyRequests") => 429,
+                    _ => 500,
+                };
+                Outcome::classify_invoke(status, kind, false, &self.excerpt)
+            }
             Some(i) => Outcome::classify_invoke(
                 self.status,
                 error_type,
@@ -53,6 +74,11 @@ impl Answer {
         let header = self.invoke.as_ref()?.function_error.as_ref()?;
         stampede_lambda::report_line::error_type(&self.excerpt)
             .or_else(|| header.to_str().ok().map(str::to_string))
+    }
+
+    /// An Invoke stream's payload bytes: its body's, as the function sent them.
+    pub fn stream_payload_bytes(&self) -> Option<u64> {
+        Some(self.invoke.as_ref()?.stream.as_ref()?.payload_bytes)
     }
 
     /// The REPORT line of the log tail, when there is one.
@@ -169,6 +195,44 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::invoke_stream::StreamEnd;
+
+    fn streamed(end: StreamEnd, function_error: Option<&'static str>) -> Answer {
+        Answer {
+            status: 200,
+            error_type: None,
+            retry_after: None,
+            excerpt: Bytes::from_static(br#"{"errorType":"Boom"}"#),
+            invoke: Some(Box::new(InvokeHeaders {
+                function_error: function_error.map(HeaderValue::from_static),
+                log_result: None,
+                stream: Some(Box::new(end)),
+            })),
+            kept: None,
+        }
+    }
+
+    #[test]
+    fn an_invoke_streams_end_is_classified_as_an_invoke() {
+        let ok = streamed(StreamEnd::default(), None);
+        assert_eq!(ok.outcome(), Outcome::Ok);
+        let failed = streamed(StreamEnd::default(), Some("Unhandled"));
+        assert_eq!(failed.outcome(), Outcome::FunctionError);
+        assert_eq!(failed.function_error_type().as_deref(), Some("Boom"));
+        let exception = |kind: &str| StreamEnd {
+            exception: Some((kind.to_string(), b"{}".to_vec())),
+            ..StreamEnd::default()
+        };
+        let broke = streamed(exception("ServiceException"), None);
+        assert_eq!(broke.outcome(), Outcome::ServerError);
+        let throttled = streamed(exception("TooManyRequestsException"), None);
+        assert!(throttled.outcome().is_throttle());
+        let payload = StreamEnd {
+            payload_bytes: 30,
+            ..StreamEnd::default()
+        };
+        assert_eq!(streamed(payload, None).stream_payload_bytes(), Some(30));
+    }
 
     #[test]
     fn running_out_of_ports_is_a_local_error_not_the_network() {

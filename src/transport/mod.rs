@@ -18,6 +18,7 @@ mod connection;
 mod entry;
 pub mod h1;
 pub mod h2;
+pub mod invoke_stream;
 pub mod open_files;
 mod resolve;
 pub mod timing;
@@ -74,6 +75,8 @@ pub struct Transport {
     pub connections: ConnectionPolicy,
     /// A Lambda Invoke target: its answers' function-error and log headers are read.
     invoke: bool,
+    /// One with `invocation = "stream"`: its answers' event streams are read.
+    invoke_stream: bool,
     /// The target's addresses, looked up every `dns_refresh` (not per connect), and which
     /// one each new connection takes; shared by every copy.
     resolver: resolve::Resolver,
@@ -173,6 +176,10 @@ impl Transport {
             connect_timeout: target.connect_timeout,
             connections: target.connections,
             invoke: target.lambda.is_some(),
+            invoke_stream: target
+                .lambda
+                .as_ref()
+                .is_some_and(|l| l.invocation == stampede_lambda::Invocation::Stream),
             resolver: resolve::Resolver::new(host, port, &target.dns),
             http2,
         }
@@ -350,14 +357,24 @@ impl Transport {
                 (&out, &request.body)
             }
         };
-        let mut reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
-        if let Some(keep) = &request.keep {
-            reader = reader.keeping(Arc::clone(keep));
-        }
+        let reader = self.reader_for(request);
         let exchanged = conn.exchange(head, body, reader).await;
         conn.out = out;
         let (head, excerpt) = exchanged.map_err(failure_of)?;
         Ok(self.answer_of(head, excerpt))
+    }
+
+    /// How `request`'s answer is read: an Invoke's headers, an Invoke stream's events,
+    /// what its checks and captures keep.
+    fn reader_for(&self, request: &EntryRequest) -> ResponseReader {
+        let mut reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
+        if self.invoke_stream {
+            reader = reader.reading_invoke_stream();
+        }
+        if let Some(keep) = &request.keep {
+            reader = reader.keeping(Arc::clone(keep));
+        }
+        reader
     }
 
     /// The answer an attempt returns, from what the reader read.
@@ -366,6 +383,7 @@ impl Transport {
             Box::new(InvokeHeaders {
                 function_error: head.function_error,
                 log_result: head.log_result,
+                stream: head.stream,
             })
         });
         Answer {

@@ -8,7 +8,7 @@ use stampede_lambda::Invocation;
 /// Lambda's largest request payload: 6 MB synchronous, 1 MB asynchronous (since 2025).
 pub fn payload_limit(invocation: Invocation) -> usize {
     match invocation {
-        Invocation::RequestResponse => 6 * 1024 * 1024,
+        Invocation::RequestResponse | Invocation::Stream => 6 * 1024 * 1024,
         Invocation::Event => 1024 * 1024,
     }
 }
@@ -27,7 +27,7 @@ pub fn warnings(
             invocation.key()
         ));
     }
-    if let Some(f) = function_timeout_s.filter(|_| invocation == Invocation::RequestResponse) {
+    if let Some(f) = function_timeout_s.filter(|_| invocation.is_synchronous()) {
         if Duration::from_secs(f) > attempt_timeout {
             out.push(format!(
                 "the function may run {f} s (its timeout) but an attempt waits {} s ([target] timeout): slow invocations would count as timeouts while the function runs on and holds its environment",

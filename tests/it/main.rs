@@ -30,6 +30,7 @@ mod http2;
 mod http2_resets;
 mod init;
 mod init_api;
+mod invoke_stream;
 mod lambda_target;
 mod merge;
 mod mix;

@@ -1,6 +1,7 @@
 //! A local API Gateway + Lambda emulator: throttles like AWS on the wire, so the demo, CI
 //! and every test work without an AWS account. The data plane answers any path through API
-//! Gateway (or a function URL), and the Lambda Invoke API its own (`lambda::invoke_api`);
+//! Gateway (or a function URL), and the Lambda Invoke API its own (`lambda::invoke_api`,
+//! and `lambda::stream_api` for InvokeWithResponseStream);
 //! both take the one invocation path of [`lambda`]. The control plane answers the quota
 //! APIs (`control`) and CloudWatch (`cloudwatch`, from `metrics`); the stats endpoint
 //! `/__stampede/stats` says what the server did, so tests can compare it with what the
@@ -538,7 +539,7 @@ async fn serve(
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let emulator = Arc::clone(&emulator);
-                async move { Ok::<_, std::convert::Infallible>(emulator.handle(req).await) }
+                async move { Ok::<_, std::convert::Infallible>(emulator.dispatch(req).await) }
             });
             // HTTP/1.1, or HTTP/2 when the client opens with its preface (h2c, as
             // `--http2` against an http:// URL does).

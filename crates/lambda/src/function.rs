@@ -155,9 +155,12 @@ pub enum Invocation {
     RequestResponse,
     /// Asynchronous: Lambda queues the event and answers 202 at once.
     Event,
+    /// Synchronous, the answer streamed (`InvokeWithResponseStream`): an event stream of
+    /// the function's payload chunks and a completion event (error, log tail).
+    Stream,
 }
 
-pub const INVOCATIONS: [&str; 2] = ["request-response", "event"];
+pub const INVOCATIONS: [&str; 3] = ["request-response", "event", "stream"];
 
 impl Invocation {
     /// The scenario's spelling.
@@ -165,6 +168,7 @@ impl Invocation {
         match s {
             "request-response" => Some(Invocation::RequestResponse),
             "event" => Some(Invocation::Event),
+            "stream" => Some(Invocation::Stream),
             _ => None,
         }
     }
@@ -173,14 +177,30 @@ impl Invocation {
         match self {
             Invocation::RequestResponse => "request-response",
             Invocation::Event => "event",
+            Invocation::Stream => "stream",
         }
     }
 
-    /// The header's value, as the Invoke API spells it.
+    /// The header's value, as the Invoke API spells it (a stream is a `RequestResponse`
+    /// of `InvokeWithResponseStream`).
     pub fn header(self) -> &'static str {
         match self {
-            Invocation::RequestResponse => "RequestResponse",
+            Invocation::RequestResponse | Invocation::Stream => "RequestResponse",
             Invocation::Event => "Event",
+        }
+    }
+
+    /// The caller waits for the function's result (and may have its log tail).
+    pub fn is_synchronous(self) -> bool {
+        self != Invocation::Event
+    }
+
+    /// The request's path for `function` and `qualifier`: [`invoke_path`], or
+    /// [`stream_path`] for a stream.
+    pub fn path(self, function: &str, qualifier: Option<&str>) -> String {
+        match self {
+            Invocation::Stream => stream_path(function, qualifier),
+            _ => invoke_path(function, qualifier),
         }
     }
 }
@@ -192,11 +212,26 @@ pub fn invoke_path(function: &str, qualifier: Option<&str>) -> String {
         "/2015-03-31/functions/{}/invocations",
         utf8_percent_encode(function, SDK_ENCODED)
     );
+    push_qualifier(&mut path, qualifier);
+    path
+}
+
+/// `/2021-11-15/functions/{FunctionName}/response-streaming-invocations[?Qualifier=…]`,
+/// encoded as the SDK's `InvokeWithResponseStream` does.
+pub fn stream_path(function: &str, qualifier: Option<&str>) -> String {
+    let mut path = format!(
+        "/2021-11-15/functions/{}/response-streaming-invocations",
+        utf8_percent_encode(function, SDK_ENCODED)
+    );
+    push_qualifier(&mut path, qualifier);
+    path
+}
+
+fn push_qualifier(path: &mut String, qualifier: Option<&str>) {
     if let Some(q) = qualifier {
         path.push_str("?Qualifier=");
         path.extend(utf8_percent_encode(q, SDK_ENCODED));
     }
-    path
 }
 
 /// The Lambda endpoint for `region`: `AWS_ENDPOINT_URL_LAMBDA`, else `AWS_ENDPOINT_URL`
@@ -271,6 +306,11 @@ mod tests {
             ),
             "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aorders/invocations?Qualifier=%24LATEST"
         );
+        assert_eq!(
+            Invocation::Stream.path("orders", Some("live")),
+            "/2021-11-15/functions/orders/response-streaming-invocations?Qualifier=live"
+        );
+        assert_eq!(Invocation::Stream.header(), "RequestResponse");
     }
 
     #[test]

@@ -88,7 +88,7 @@ pub struct LambdaResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualifier: Option<String>,
     pub region: String,
-    /// "request-response" or "event".
+    /// "request-response", "event" or "stream".
     pub invocation: String,
     pub log_tail: bool,
     #[serde(flatten)]

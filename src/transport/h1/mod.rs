@@ -362,6 +362,9 @@ fn read_into(
     *arrival.began |= first;
     if data.is_empty() {
         parse(reader.eof().map(|_| 0))?;
+        if reader.first_payload_came() {
+            *arrival.first_byte = Some(Instant::now());
+        }
         return Poll::Ready(Ok(Some(!pending.is_empty())));
     }
     let left = if pending.is_empty() {
@@ -378,7 +381,8 @@ fn read_into(
         pending.len()
     };
     let done = reader.is_done();
-    if first && !done {
+    // An Invoke stream's first byte is its first payload's, not its head's.
+    if (first && !done) || reader.first_payload_came() {
         *arrival.first_byte = Some(Instant::now());
     }
     Poll::Ready(Ok(done.then_some(left > 0)))

@@ -117,8 +117,15 @@ impl Slot {
             if !reader.is_done() {
                 reader.feed(&data).map_err(protocol)?;
             }
+            // An Invoke stream's time to first byte is its first payload's.
+            if reader.first_payload_came() {
+                self.first_byte = Some(Instant::now());
+            }
         }
         reader.eof().map_err(protocol)?;
+        if reader.first_payload_came() {
+            self.first_byte = Some(Instant::now());
+        }
         self.session.answered.fetch_add(1, Relaxed);
         self.refresh();
         Ok(reader.finish())

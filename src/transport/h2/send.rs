@@ -1,7 +1,6 @@
 //! The transport's HTTP/2 side: opening a session, and sending an entry's request on a
 //! slot — the same header map HTTP/1.1 serialises, the answer read as HTTP/1.1's is.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,12 +11,9 @@ use tokio::net::TcpStream;
 use super::Slot;
 use crate::scenario::ConnectionPolicy;
 use crate::transport::auth::Auth;
-use crate::transport::h1::ResponseReader;
 use crate::transport::resolve::Served;
 use crate::transport::timing::ConnectTimes;
-use crate::transport::{
-    add_header_lines, Answer, Connection, Failure, Http2, Rendered, Transport, EXCERPT_BYTES,
-};
+use crate::transport::{add_header_lines, Answer, Connection, Failure, Http2, Rendered, Transport};
 
 impl Transport {
     /// An HTTP/2 session on `tcp`: TLS with ALPN h2 for `https`, h2c with prior knowledge
@@ -82,10 +78,7 @@ impl Transport {
                 .await?;
         }
         let prepared = super::request_of(&request.method, &url, headers, body);
-        let mut reader = ResponseReader::new(false, self.invoke, EXCERPT_BYTES);
-        if let Some(keep) = &request.keep {
-            reader = reader.keeping(Arc::clone(keep));
-        }
+        let reader = self.reader_for(request);
         let (head, excerpt) = slot.exchange(prepared, reader).await?;
         Ok(self.answer_of(head, excerpt))
     }

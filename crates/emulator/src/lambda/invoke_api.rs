@@ -83,6 +83,19 @@ pub fn route<'a>(method: &str, path: &'a str) -> Option<&'a str> {
     (!name.is_empty() && !name.contains('/')).then_some(name)
 }
 
+/// An Invoke request as it came ([`Emulator::arrived`]).
+pub(super) struct Arrived {
+    pub request: RecordedRequest,
+    /// As received, without the `?`.
+    pub query: String,
+}
+
+impl Arrived {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.request.header(name).map(str::to_string)
+    }
+}
+
 /// `X-Amz-Invocation-Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvocationType {
@@ -245,7 +258,7 @@ pub fn throttled(why: LambdaThrottle) -> Answer {
 }
 
 /// A restJson1 error: 4xx, its type in `x-amzn-ErrorType`.
-fn error(status: u16, error_type: &'static str, message: &str) -> Answer {
+pub(super) fn error(status: u16, error_type: &'static str, message: &str) -> Answer {
     Answer {
         status,
         headers: vec![JSON, fixed("x-amzn-ErrorType", error_type)],
@@ -274,7 +287,7 @@ pub fn refused(r: &Refusal) -> Answer {
 }
 
 /// A header value Lambda does not take.
-fn bad_header(header: &str, value: &str, valid: &str) -> Answer {
+pub(super) fn bad_header(header: &str, value: &str, valid: &str) -> Answer {
     error(
         400,
         "InvalidParameterValueException",
@@ -291,47 +304,12 @@ impl Emulator {
         id: &str,
     ) -> Answer {
         let came = SystemTime::now();
-        self.requests.fetch_add(1, Relaxed);
-        self.invocations_direct.fetch_add(1, Relaxed);
-        let (parts, body) = req.into_parts();
-        let body = {
-            use http_body_util::BodyExt;
-            body.collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_else(|_| Bytes::new())
-        };
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        let (kind, tail) = (header("x-amz-invocation-type"), header("x-amz-log-type"));
-        let query = parts.uri.query().unwrap_or("").to_string();
-        let mut headers: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        // HTTP/2 carries the host as `:authority`, which AWS signs as `host`.
-        if parts.headers.get("host").is_none() {
-            if let Some(authority) = parts.uri.authority() {
-                headers.push(("host".into(), authority.to_string()));
-            }
-        }
-        self.record(RecordedRequest {
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_string(),
-            query: query.clone(),
-            headers,
-            body: body.to_vec(),
-        });
+        let arrived = self.arrived(req).await;
+        let (kind, tail, query) = (
+            arrived.header("x-amz-invocation-type"),
+            arrived.header("x-amz-log-type"),
+            arrived.query,
+        );
 
         // A function of an API with routes, by its name, else the one function.
         let function = crate::control_routes::routes_function(&self.config, encoded)
@@ -380,9 +358,55 @@ impl Emulator {
         }
     }
 
+    /// An Invoke API request (either API's) as it came: counted, its body read, recorded.
+    pub(super) async fn arrived(&self, req: hyper::Request<hyper::body::Incoming>) -> Arrived {
+        self.requests.fetch_add(1, Relaxed);
+        self.invocations_direct.fetch_add(1, Relaxed);
+        let (parts, body) = req.into_parts();
+        let body = {
+            use http_body_util::BodyExt;
+            body.collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_else(|_| Bytes::new())
+        };
+        let query = parts.uri.query().unwrap_or("").to_string();
+        let mut headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        // HTTP/2 carries the host as `:authority`, which AWS signs as `host`.
+        if parts.headers.get("host").is_none() {
+            if let Some(authority) = parts.uri.authority() {
+                headers.push(("host".into(), authority.to_string()));
+            }
+        }
+        let recorded = RecordedRequest {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            query: query.clone(),
+            headers,
+            body: body.to_vec(),
+        };
+        self.record(recorded.clone());
+        Arrived {
+            request: recorded,
+            query,
+        }
+    }
+
     /// Counts an invocation that ends without a function error as `ok` once it ends,
     /// whether the caller still waits or not (an `Event`'s never does).
-    fn counted_when_done(self: &Arc<Self>, invoked: Invoked) -> tokio::task::JoinHandle<Ran> {
+    pub(super) fn counted_when_done(
+        self: &Arc<Self>,
+        invoked: Invoked,
+    ) -> tokio::task::JoinHandle<Ran> {
         let me = Arc::clone(self);
         tokio::spawn(async move {
             let ran = invoked.finished().await;

@@ -18,6 +18,7 @@
 
 pub mod environments;
 pub mod invoke_api;
+pub mod stream_api;
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -155,6 +156,17 @@ impl Emulator {
         f: &Arc<Function>,
         came: SystemTime,
     ) -> Result<Invoked, LambdaThrottle> {
+        self.invoke_streaming(f, came, Duration::ZERO)
+    }
+
+    /// [`Emulator::invoke_function`] for a function that streams its answer for `streaming`
+    /// after its handler's drawn time: part of its run (its Duration, its environment held).
+    pub(crate) fn invoke_streaming(
+        self: &Arc<Self>,
+        f: &Arc<Function>,
+        came: SystemTime,
+        streaming: Duration,
+    ) -> Result<Invoked, LambdaThrottle> {
         // A function of an API with routes has its own CloudWatch series too.
         let own = (!Arc::ptr_eq(f, &self.function)).then_some(f.config.function.as_str());
         let (admitted, busy) = {
@@ -186,7 +198,7 @@ impl Emulator {
         let ran = {
             let mut rng = self.rng.lock().expect("rng lock");
             let init = admitted.cold.then(|| c.cold_start.sample(&mut rng));
-            let handler = c.handler_time(c.duration.sample(&mut rng), busy);
+            let handler = c.handler_time(c.duration.sample(&mut rng), busy) + streaming;
             Ran {
                 init,
                 handler,

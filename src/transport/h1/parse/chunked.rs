@@ -23,7 +23,7 @@ impl ResponseReader {
             }
             Chunked::Data(left) => {
                 let n = left.min(input.len() as u64) as usize;
-                self.keep_body(&input[..n]);
+                self.keep_body(&input[..n])?;
                 self.state = State::Chunked(match left - n as u64 {
                     0 => Chunked::DataEnd,
                     left => Chunked::Data(left),

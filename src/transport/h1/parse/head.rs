@@ -22,6 +22,8 @@ pub struct Head {
     pub keep_alive: Option<KeepAlive>,
     /// What a request's checks and captures asked to keep ([`ResponseReader::keeping`]).
     pub kept: Option<Box<Kept>>,
+    /// An InvokeWithResponseStream answer's event stream, read to its end.
+    pub stream: Option<Box<crate::transport::invoke_stream::StreamEnd>>,
 }
 
 /// What a server says of how long it keeps an idle connection and how many requests one
@@ -167,6 +169,11 @@ impl ResponseReader {
             head.close = true;
         }
         if status >= 400 || head.function_error.is_some() {
+            self.keep = self.excerpt_limit;
+        }
+        // A stream's function error is known at its end: the payload's start is kept.
+        if self.invoke_stream && status == 200 {
+            self.events = Some(Box::default());
             self.keep = self.excerpt_limit;
         }
         if let Some(keep) = &self.keep_for {

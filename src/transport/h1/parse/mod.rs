@@ -16,6 +16,7 @@ mod kept;
 
 use std::sync::Arc;
 
+use crate::transport::invoke_stream::EventStreamReader;
 pub use head::{Head, KeepAlive};
 pub use kept::{KeepFor, Kept};
 
@@ -39,6 +40,8 @@ pub enum ParseError {
     LineTooLong,
     /// The server closed the connection before the answer was complete.
     Incomplete,
+    /// An InvokeWithResponseStream body that is not the event stream Lambda sends.
+    EventStream(String),
 }
 
 impl std::fmt::Display for ParseError {
@@ -59,6 +62,7 @@ impl std::fmt::Display for ParseError {
             ParseError::Incomplete => {
                 f.write_str("connection closed before the answer was complete")
             }
+            ParseError::EventStream(why) => f.write_str(why),
         }
     }
 }
@@ -102,6 +106,13 @@ pub struct ResponseReader {
     state: State,
     head: Head,
     excerpt: Vec<u8>,
+    /// An InvokeWithResponseStream answer is read ([`ResponseReader::reading_invoke_stream`]).
+    invoke_stream: bool,
+    /// A 200 of one: its body's event stream, until the body ends.
+    events: Option<Box<EventStreamReader>>,
+    /// The stream's first payload bytes (or, with none, its end) came, not yet noted by
+    /// the connection.
+    payload_news: bool,
 }
 
 impl ResponseReader {
@@ -116,7 +127,26 @@ impl ResponseReader {
             state: State::Head,
             head: Head::default(),
             excerpt: Vec::new(),
+            invoke_stream: false,
+            events: None,
+            payload_news: false,
         }
+    }
+
+    /// Reads an InvokeWithResponseStream answer: a 200's body is its event stream, whose
+    /// payload chunks are the body kept (and counted), whose `InvokeComplete` says what
+    /// `X-Amz-Function-Error` and `X-Amz-Log-Result` say of a buffered Invoke. A stream
+    /// cut short or malformed is a parse error.
+    pub fn reading_invoke_stream(mut self) -> ResponseReader {
+        self.invoke_stream = true;
+        self
+    }
+
+    /// True once, when the stream's first payload bytes have come (its time to first
+    /// byte), or its end when it has none; always false for other answers.
+    #[inline]
+    pub fn first_payload_came(&mut self) -> bool {
+        std::mem::take(&mut self.payload_news)
     }
 
     /// Also keeps what a request's checks and captures read: the body up to
@@ -147,11 +177,14 @@ impl ResponseReader {
         loop {
             let rest = &input[used..];
             let step = match self.state {
-                State::Done => return Ok(used),
+                State::Done => {
+                    self.end_events()?;
+                    return Ok(used);
+                }
                 State::Head => self.read_head(rest)?,
                 State::Length(left) => {
                     let n = left.min(rest.len() as u64) as usize;
-                    self.keep_body(&rest[..n]);
+                    self.keep_body(&rest[..n])?;
                     self.state = match left - n as u64 {
                         0 => State::Done,
                         left => State::Length(left),
@@ -159,7 +192,7 @@ impl ResponseReader {
                     n
                 }
                 State::UntilClose => {
-                    self.keep_body(rest);
+                    self.keep_body(rest)?;
                     rest.len()
                 }
                 State::Chunked(c) => self.read_chunked(c, rest)?,
@@ -178,18 +211,74 @@ impl ResponseReader {
         match self.state {
             State::UntilClose | State::Done => {
                 self.state = State::Done;
-                Ok(())
+                self.end_events()
             }
             _ => Err(ParseError::Incomplete),
         }
     }
 
-    fn keep_body(&mut self, data: &[u8]) {
-        let room = self.keep - self.excerpt.len();
-        if room > 0 {
-            self.excerpt
-                .extend_from_slice(&data[..data.len().min(room)]);
+    fn keep_body(&mut self, data: &[u8]) -> Result<(), ParseError> {
+        let ResponseReader {
+            events,
+            excerpt,
+            keep,
+            body_cut,
+            payload_news,
+            ..
+        } = self;
+        match events {
+            None => keep_start(excerpt, *keep, body_cut, data),
+            // The body kept is the function's payload, not its framing.
+            Some(events) => {
+                let before = events.payload_bytes();
+                events
+                    .feed(data, |payload| {
+                        keep_start(excerpt, *keep, body_cut, payload)
+                    })
+                    .map_err(|e| ParseError::EventStream(e.to_string()))?;
+                *payload_news |= before == 0 && events.payload_bytes() > 0;
+            }
         }
-        self.body_cut |= data.len() > room;
+        Ok(())
     }
+
+    /// The body ended: an event stream's end says what a buffered Invoke's headers say.
+    fn end_events(&mut self) -> Result<(), ParseError> {
+        let Some(events) = self.events.take() else {
+            return Ok(());
+        };
+        let end = events
+            .end()
+            .map_err(|e| ParseError::EventStream(e.to_string()))?;
+        // No payload (a function error, an exception): what the function said began with
+        // the stream's end.
+        self.payload_news |= end.payload_bytes == 0;
+        let value = |v: &str| http::HeaderValue::from_str(v).ok();
+        if let Some(code) = &end.error_code {
+            let unnamed = http::HeaderValue::from_static("Unhandled");
+            self.head.function_error = Some(value(code).unwrap_or(unnamed));
+            // The error's own account (its `errorType`), where a buffered Invoke has it
+            // in the body.
+            if let Some(details) = &end.error_details {
+                self.excerpt.clear();
+                let n = details.len().min(self.excerpt_limit);
+                self.excerpt.extend_from_slice(&details.as_bytes()[..n]);
+            }
+        }
+        self.head.log_result = end.log_result.as_deref().and_then(value);
+        if let Some((_, start)) = &end.exception {
+            self.excerpt.clone_from(start);
+        }
+        self.head.stream = Some(Box::new(end));
+        Ok(())
+    }
+}
+
+/// Keeps the start of `data`, up to `keep` bytes in all.
+fn keep_start(excerpt: &mut Vec<u8>, keep: usize, cut: &mut bool, data: &[u8]) {
+    let room = keep - excerpt.len();
+    if room > 0 {
+        excerpt.extend_from_slice(&data[..data.len().min(room)]);
+    }
+    *cut |= data.len() > room;
 }
