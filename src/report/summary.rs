@@ -405,10 +405,12 @@ fn thresholds(out: &mut String, r: &Results) {
                 None => t.name.clone(),
             };
             let observed = super::outcome::observed(t);
+            let floor = crate::scenario::Metric::from_name(&t.name).is_some_and(|m| m.is_floor());
             let _ = writeln!(
                 out,
-                "  {:<30} ≤ {:<10} observed {:<12} {}",
+                "  {:<30} {} {:<10} observed {:<12} {}",
                 name,
+                if floor { "≥" } else { "≤" },
                 t.limit,
                 observed,
                 if t.pass { "pass" } else { "FAIL" }

@@ -119,6 +119,7 @@ impl Slot {
             }
         }
         reader.eof().map_err(protocol)?;
+        self.body_bytes = reader.body_bytes();
         self.session.answered.fetch_add(1, Relaxed);
         self.refresh();
         Ok(reader.finish())

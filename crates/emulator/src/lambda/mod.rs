@@ -106,11 +106,19 @@ pub struct Ran {
     /// It ends in a function error (`error_rate`).
     pub error: bool,
     pub max_memory_used_mb: u64,
+    /// Its answer streams this long after the handler ends (`stream`): the environment
+    /// is held until the last piece. Zero for answers that come whole.
+    pub stream: Duration,
 }
 
 impl Ran {
-    /// How long it holds its environment: the cold start, then the handler.
+    /// How long it holds its environment: the cold start, the handler, and its stream.
     pub fn busy_for(&self) -> Duration {
+        self.answered_after() + self.stream
+    }
+
+    /// When its answer's head is ready: the cold start, then the handler.
+    pub fn answered_after(&self) -> Duration {
         self.init.unwrap_or(Duration::ZERO) + self.handler
     }
 
@@ -134,6 +142,8 @@ impl Ran {
 /// An invocation Lambda admitted: what it will do, and its end.
 pub struct Invoked {
     pub ran: Ran,
+    /// When it was admitted.
+    pub began: Instant,
     /// Finishes when the function has ended and been counted.
     pub done: tokio::task::JoinHandle<()>,
 }
@@ -143,6 +153,16 @@ impl Invoked {
     pub async fn finished(self) -> Ran {
         // The task only sleeps and counts: it cannot fail but by the runtime going away.
         let _ = self.done.await;
+        self.ran
+    }
+
+    /// Waits for its answer's head: the function's end, or, when it streams its answer,
+    /// the handler's end (the function runs on, busy, until its last piece).
+    pub async fn answered(self) -> Ran {
+        if self.ran.stream.is_zero() {
+            return self.finished().await;
+        }
+        tokio::time::sleep_until((self.began + self.ran.answered_after()).into()).await;
         self.ran
     }
 }
@@ -187,13 +207,20 @@ impl Emulator {
             let mut rng = self.rng.lock().expect("rng lock");
             let init = admitted.cold.then(|| c.cold_start.sample(&mut rng));
             let handler = c.handler_time(c.duration.sample(&mut rng), busy);
+            let error = fails(c.error_rate, rng.f64());
             Ran {
                 init,
                 handler,
-                error: fails(c.error_rate, rng.f64()),
+                error,
                 max_memory_used_mb: max_memory_used(c.memory_mb, rng.u64(0..=12)),
+                // A function that fails answers whole: it has nothing to stream.
+                stream: match c.stream {
+                    Some(s) if !error => s.duration(),
+                    _ => Duration::ZERO,
+                },
             }
         };
+        let began = Instant::now();
         if let Some(d) = ran.init {
             self.took_cold_start(d);
         }
@@ -226,7 +253,7 @@ impl Emulator {
                 f.function_errors.fetch_add(1, Relaxed);
             }
         });
-        Ok(Invoked { ran, done })
+        Ok(Invoked { ran, began, done })
     }
 }
 
@@ -250,8 +277,16 @@ mod tests {
             handler: Duration::from_micros(40_123),
             error: false,
             max_memory_used_mb: 44,
+            stream: Duration::ZERO,
         };
         assert_eq!(ran.busy_for(), Duration::from_micros(271_579));
+        // A streamed answer holds the environment until its last piece.
+        let streaming = Ran {
+            stream: Duration::from_millis(1900),
+            ..ran
+        };
+        assert_eq!(streaming.answered_after(), Duration::from_micros(271_579));
+        assert_eq!(streaming.busy_for(), Duration::from_micros(2_171_579));
         let r = ran.report("abc-1", 512);
         assert_eq!(r.billed_ms, 272, "40.123 + 231.456 rounded up");
         assert_eq!(r.init_ms, Some(231.456));

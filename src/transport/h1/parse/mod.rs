@@ -99,6 +99,8 @@ pub struct ResponseReader {
     keep: usize,
     /// The body went on past what `keep` allows.
     body_cut: bool,
+    /// The body's bytes as framed: chunk data without chunk lines.
+    body_bytes: u64,
     state: State,
     head: Head,
     excerpt: Vec<u8>,
@@ -113,6 +115,7 @@ impl ResponseReader {
             keep_for: None,
             keep: 0,
             body_cut: false,
+            body_bytes: 0,
             state: State::Head,
             head: Head::default(),
             excerpt: Vec::new(),
@@ -129,6 +132,11 @@ impl ResponseReader {
 
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// The body's bytes read so far, as framed (chunk data without its chunk lines).
+    pub fn body_bytes(&self) -> u64 {
+        self.body_bytes
     }
 
     /// The head and the kept start of the body, once done.
@@ -184,7 +192,9 @@ impl ResponseReader {
         }
     }
 
+    /// Every body byte passes here: counted, and kept as far as `keep` allows.
     fn keep_body(&mut self, data: &[u8]) {
+        self.body_bytes += data.len() as u64;
         let room = self.keep - self.excerpt.len();
         if room > 0 {
             self.excerpt
