@@ -217,6 +217,9 @@ fn timing(out: &mut String, r: &Results) {
     if let Some(line) = r.timing.as_ref().and_then(super::timing::line) {
         let _ = writeln!(out, "{line}");
     }
+    if let Some(line) = super::timing::received(r) {
+        let _ = writeln!(out, "{line}");
+    }
     let mut notes = vec![format!(
         "late sends (> 1 ms behind schedule): {}",
         r.totals.late
