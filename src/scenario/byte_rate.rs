@@ -93,7 +93,16 @@ mod tests {
         assert_eq!(parse_byte_rate(" 1.5 mb/s "), Some(1_500_000.0));
         assert_eq!(parse_byte_rate("2KiB/s"), Some(2048.0));
         assert_eq!(parse_byte_rate("1GB/s"), Some(1e9));
-        for bad in ["50KB", "50/s", "KB/s", "-1KB/s", "50Kb/h", "50 kilobytes/s", "", "1e3XB/s"] {
+        for bad in [
+            "50KB",
+            "50/s",
+            "KB/s",
+            "-1KB/s",
+            "50Kb/h",
+            "50 kilobytes/s",
+            "",
+            "1e3XB/s",
+        ] {
             assert_eq!(parse_byte_rate(bad), None, "{bad}");
         }
     }

@@ -64,9 +64,10 @@ impl Observed {
                 }
             }),
             // No streamed answer: nothing to judge ([`NOT_JUDGED`]).
-            Metric::MinThroughput => self.timing.as_ref().map_or(f64::NAN, |t| {
-                t.throughput.map_or(NOT_JUDGED, |x| x.p1)
-            }),
+            Metric::MinThroughput => self
+                .timing
+                .as_ref()
+                .map_or(f64::NAN, |t| t.throughput.map_or(NOT_JUDGED, |x| x.p1)),
         }
     }
 }

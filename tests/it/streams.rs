@@ -186,24 +186,42 @@ fn a_two_second_stream_is_timed_counted_and_judged_and_shards_merge_exactly() {
         files.push(read_json(&out));
     }
     let sent = server.sent();
-    let received: u64 = files.iter().map(|r| u(&r["totals"]["bytes_received"])).sum();
-    assert_eq!(received, sent, "every body byte the server sent, counted once");
+    let received: u64 = files
+        .iter()
+        .map(|r| u(&r["totals"]["bytes_received"]))
+        .sum();
+    assert_eq!(
+        received, sent,
+        "every body byte the server sent, counted once"
+    );
     for r in &files {
         assert_eq!(u(&r["totals"]["ok"]), 2, "{}", r["totals"]);
         assert_eq!(u(&r["totals"]["bytes_received"]), 40_000);
         assert_eq!(u(&r["stages"][0]["totals"]["bytes_received"]), 40_000);
-        assert_eq!(u(&r["by_request"]["stream"]["totals"]["bytes_received"]), 40_000);
+        assert_eq!(
+            u(&r["by_request"]["stream"]["totals"]["bytes_received"]),
+            40_000
+        );
         let t = &r["timing"];
         let (ttfb, receive) = (f(&t["ttfb"]["p50"]), f(&t["receive"]["p50"]));
         assert!((40.0..=150.0).contains(&ttfb), "ttfb {ttfb}: {t}");
-        assert!((1800.0..=2300.0).contains(&receive), "receive {receive}: {t}");
+        assert!(
+            (1800.0..=2300.0).contains(&receive),
+            "receive {receive}: {t}"
+        );
         // Throughput: bytes ÷ receive, each answer's (2 significant digits kept).
         let tp = &t["throughput"];
         assert_eq!(u(&tp["count"]), 2, "{tp}");
         let expected = 20_000.0 / (receive / 1000.0);
-        assert!((f(&tp["p50"]) - expected).abs() < expected * 0.05, "{tp} vs {expected}");
+        assert!(
+            (f(&tp["p50"]) - expected).abs() < expected * 0.05,
+            "{tp} vs {expected}"
+        );
         assert!(f(&tp["p1"]) <= f(&tp["p50"]), "{tp}");
-        assert_eq!(r["by_request"]["stream"]["timing"]["throughput"]["count"], 2);
+        assert_eq!(
+            r["by_request"]["stream"]["timing"]["throughput"]["count"],
+            2
+        );
         assert_eq!(r["stages"][0]["timing"]["throughput"]["count"], 2);
         let timeline: u64 = r["timeline"]
             .as_array()
@@ -219,7 +237,11 @@ fn a_two_second_stream_is_timed_counted_and_judged_and_shards_merge_exactly() {
             .map(|j| j["pass"].as_bool().unwrap())
             .collect();
         assert_eq!(judged.len(), 3, "{}", r["thresholds"]);
-        assert!(judged.iter().all(|p| *p == judged[0]), "{}", r["thresholds"]);
+        assert!(
+            judged.iter().all(|p| *p == judged[0]),
+            "{}",
+            r["thresholds"]
+        );
         eprintln!("two-second stream: {t}");
     }
 
@@ -238,9 +260,15 @@ fn a_two_second_stream_is_timed_counted_and_judged_and_shards_merge_exactly() {
     let m = read_json(&merged);
     assert_eq!(u(&m["totals"]["bytes_received"]), 80_000);
     assert_eq!(u(&m["stages"][0]["totals"]["bytes_received"]), 80_000);
-    assert_eq!(u(&m["by_request"]["stream"]["totals"]["bytes_received"]), 80_000);
+    assert_eq!(
+        u(&m["by_request"]["stream"]["totals"]["bytes_received"]),
+        80_000
+    );
     assert_eq!(u(&m["timing"]["throughput"]["count"]), 4);
-    assert_eq!(u(&m["by_request"]["stream"]["timing"]["throughput"]["count"]), 4);
+    assert_eq!(
+        u(&m["by_request"]["stream"]["timing"]["throughput"]["count"]),
+        4
+    );
     let lo = files
         .iter()
         .map(|r| f(&r["timing"]["throughput"]["min"]))
@@ -273,7 +301,10 @@ fn an_answer_until_close_is_counted_and_a_run_without_streams_is_not_judged() {
     assert!(u(&r["totals"]["bytes_received"]) > 0, "{}", r["totals"]);
     assert!(r["timing"].get("throughput").is_none(), "{}", r["timing"]);
     let t = &r["thresholds"][0];
-    assert_eq!((t["pass"].as_bool(), t["not_judged"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (t["pass"].as_bool(), t["not_judged"].as_bool()),
+        (Some(true), Some(true))
+    );
 }
 
 #[test]
@@ -289,7 +320,12 @@ fn the_emulators_stream_over_h2c_is_timed_and_holds_its_concurrency() {
          [emulator]\nduration = \"20ms\"\ncold_start = \"0ms\"\n\
          stream = { chunks = 5, pace = \"100ms\", bytes = 2000 }\n",
     );
-    let (r, o) = run_results(dir.path(), "e.json", &["run", file.to_str().unwrap(), "-q"], 0);
+    let (r, o) = run_results(
+        dir.path(),
+        "e.json",
+        &["run", file.to_str().unwrap(), "-q"],
+        0,
+    );
     assert_eq!(r["target"]["http"], "2");
     let ok = u(&r["totals"]["ok"]);
     assert_eq!(ok, 20, "{}: {}", r["totals"], stderr(&o));
@@ -300,7 +336,10 @@ fn the_emulators_stream_over_h2c_is_timed_and_holds_its_concurrency() {
     assert!((380.0..=550.0).contains(&receive), "receive {receive}: {t}");
     assert_eq!(u(&t["throughput"]["count"]), ok, "{t}");
     let p50 = f(&t["throughput"]["p50"]);
-    assert!((18_000.0..=26_500.0).contains(&p50), "10 KB over ~0.4 s: {t}");
+    assert!(
+        (18_000.0..=26_500.0).contains(&p50),
+        "10 KB over ~0.4 s: {t}"
+    );
     // Each invocation holds its environment 420 ms: at 20/s about 8 at once, where whole
     // answers after 20 ms would need one or two.
     let peak = u(&r["emulator"]["peak_concurrency"]);

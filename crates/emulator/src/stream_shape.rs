@@ -184,7 +184,14 @@ mod tests {
         let text = "s = { chunks = 5, pace = \"10ms\", bytes = 7 }";
         let raw: T = toml::from_str(text).unwrap();
         let src = Source::new(std::path::Path::new("e.toml"), text);
-        assert_eq!(validate(&src, &raw.s).unwrap(), StreamShape { bytes: 7, ..shape(5, 7) }.with_pace(10));
+        assert_eq!(
+            validate(&src, &raw.s).unwrap(),
+            StreamShape {
+                bytes: 7,
+                ..shape(5, 7)
+            }
+            .with_pace(10)
+        );
     }
 
     impl StreamShape {

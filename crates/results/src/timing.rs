@@ -114,7 +114,12 @@ pub fn record_phase(h: &mut Histogram<u64>, us: u64) {
 /// Adds `from` into `into`, phase by phase (auto-sized: it grows to hold them).
 pub fn add_phases(into: &mut PhaseHistograms, from: &PhaseHistograms) {
     let theirs = from.phases.iter().chain([&from.throughput]);
-    for (a, b) in into.phases.iter_mut().chain([&mut into.throughput]).zip(theirs) {
+    for (a, b) in into
+        .phases
+        .iter_mut()
+        .chain([&mut into.throughput])
+        .zip(theirs)
+    {
         a.add(b)
             .expect("an auto-sized histogram grows to hold the values");
     }
