@@ -184,22 +184,11 @@ mod tests {
         let text = "s = { chunks = 5, pace = \"10ms\", bytes = 7 }";
         let raw: T = toml::from_str(text).unwrap();
         let src = Source::new(std::path::Path::new("e.toml"), text);
-        assert_eq!(
-            validate(&src, &raw.s).unwrap(),
-            StreamShape {
-                bytes: 7,
-                ..shape(5, 7)
-            }
-            .with_pace(10)
-        );
-    }
-
-    impl StreamShape {
-        fn with_pace(self, ms: u64) -> StreamShape {
-            StreamShape {
-                pace: Duration::from_millis(ms),
-                ..self
-            }
-        }
+        let want = StreamShape {
+            chunks: 5,
+            pace: Duration::from_millis(10),
+            bytes: 7,
+        };
+        assert_eq!(validate(&src, &raw.s).unwrap(), want);
     }
 }
