@@ -113,7 +113,8 @@ pub struct LoadArgs {
     /// Threshold, NAME=LIMIT (repeatable); a breach exits 1. Latency: p50 p90 p95 p99 p999
     /// max mean (p99=800ms), of ok requests alone: ok_p50 … ok_mean (ok_p99=300ms), of one
     /// phase: dns_ connect_ tls_ ttfb_ receive_ with p50 … mean (ttfb_p99=200ms); rates:
-    /// throttle_rate error_rate failure_rate (failure_rate=1%).
+    /// throttle_rate error_rate failure_rate (failure_rate=1%); a floor on streamed
+    /// answers: min_throughput (min_throughput=50KB/s, KB = 1000 bytes).
     #[arg(long = "threshold", value_name = "NAME=LIMIT", value_parser = threshold_flag)]
     pub thresholds: Vec<Threshold>,
 

@@ -42,6 +42,17 @@ pub fn judge(slo: &[Threshold], seen: &Observed) -> StepVerdict {
     for t in slo {
         let v = seen.get(t.metric);
         let line = describe(t, v);
+        if t.metric.is_floor() {
+            // A floor (`min_throughput`): below it is broken; no stream, nothing to judge.
+            if v == crate::verdict::thresholds::NOT_JUDGED {
+                continue;
+            } else if v < t.limit * (1.0 - NOISE) {
+                broken.push(line);
+            } else if v < t.limit * (1.0 + NOISE) {
+                close.push(line);
+            }
+            continue;
+        }
         if !t.metric.is_rate() && v >= t.limit * FAR {
             hard.push(line);
         } else if v > t.limit * (1.0 + NOISE) {
@@ -67,7 +78,11 @@ pub fn judge(slo: &[Threshold], seen: &Observed) -> StepVerdict {
 /// "p99 912 ms > 800 ms", "throttle_rate 3.1% > 1%".
 fn describe(t: &Threshold, v: f64) -> String {
     let cmp = if v > t.limit { ">" } else { "≤" };
-    if t.metric.is_rate() {
+    if t.metric.is_floor() {
+        let rate = crate::scenario::byte_rate::byte_rate_text;
+        let cmp = if v < t.limit { "<" } else { "≥" };
+        format!("{} {} {cmp} {}", t.metric.name(), rate(v), rate(t.limit))
+    } else if t.metric.is_rate() {
         format!(
             "{} {:.2}% {cmp} {}%",
             t.metric.name(),

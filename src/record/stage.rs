@@ -60,6 +60,8 @@ pub struct Counts {
     pub goaways: u64,
     /// Logical requests not sent: a `unique` data source had no row left.
     pub data_exhausted: u64,
+    /// Body bytes of the answers received, as framed.
+    pub bytes_received: u64,
 }
 
 impl Counts {
@@ -87,6 +89,7 @@ impl Counts {
         self.stale_connection_resends += o.stale_connection_resends;
         self.goaways += o.goaways;
         self.data_exhausted += o.data_exhausted;
+        self.bytes_received += o.bytes_received;
     }
 
     /// The attempt classes; they add up to `sent`.
@@ -230,10 +233,14 @@ impl StageRecord {
         }
         if let Some((ttfb, receive)) = a.phases.exchange() {
             record_phase(&mut self.timing[Phase::Ttfb.index()], ttfb);
+            self.counts.bytes_received += a.phases.body_bytes;
             if receive == 0 {
                 self.answers_in_one_read += 1;
             } else {
                 record_phase(&mut self.timing[Phase::Receive.index()], receive);
+                if let Some(bytes_per_s) = a.phases.throughput() {
+                    record_phase(&mut self.timing.throughput, bytes_per_s);
+                }
             }
         }
         if a.phases.opened.is_some() {

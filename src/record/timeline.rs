@@ -49,6 +49,8 @@ pub struct SecondRecord {
     /// Each phase's count and total, µs, of the attempts that ended in this second (by
     /// `Phase::index`): the means of the HTML report's stacked view.
     pub timing: [(u64, u64); 5],
+    /// Body bytes of the answers that ended in this second.
+    pub bytes_received: u64,
 }
 
 /// One request's part of one lane's second: its attempts sent and ended, its logical
@@ -181,6 +183,7 @@ impl SecondRecord {
             throttled_latency: None,
             by_request: Vec::new(),
             timing: [(0, 0); 5],
+            bytes_received: 0,
         }
     }
 
@@ -195,6 +198,7 @@ impl SecondRecord {
         if let Some((ttfb, receive)) = phases.exchange() {
             add(Phase::Ttfb, ttfb);
             add(Phase::Receive, receive);
+            self.bytes_received += phases.body_bytes;
         }
         if phases.opened.is_some() {
             for phase in [Phase::Dns, Phase::Connect, Phase::Tls] {
@@ -273,6 +277,7 @@ impl SecondRecord {
         self.suspected += o.suspected;
         self.throttles_by_kind.merge(&o.throttles_by_kind);
         self.cold_starts += o.cold_starts;
+        self.bytes_received += o.bytes_received;
         for ((n, total), (n2, total2)) in self.timing.iter_mut().zip(o.timing) {
             *n += n2;
             *total += total2;
@@ -414,6 +419,7 @@ impl Timeline {
             planned: None,
             client_rate_limit: rec.client_rate,
             timing_ms: SecondTiming::of(&rec.timing),
+            bytes_received: rec.bytes_received,
         });
         self.push_requests(sec, &rec.by_request);
         if !rec.latency.is_empty() {

@@ -470,6 +470,7 @@ mod tests {
             limit: "1%".into(),
             observed: 0.12,
             pass: false,
+            not_judged: false,
         });
         let xml = render(&r);
         let buy = xml.find("<testcase name=\"buy\"").unwrap();

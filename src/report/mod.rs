@@ -77,6 +77,7 @@ pub(crate) mod fixture {
             limit: "800ms".into(),
             observed: 120.0,
             pass: true,
+            not_judged: false,
         }];
         r.quota_check.pass = true;
         r.quota_check.quotas.origin = "emulator".into();
@@ -138,6 +139,7 @@ pub(crate) mod fixture {
             limit: "1%".into(),
             observed: 0.125,
             pass: false,
+            not_judged: false,
         });
         r.quota_check.pass = false;
         r.quota_check.next_steps = vec!["raise it".into()];

@@ -217,6 +217,9 @@ fn timing(out: &mut String, r: &Results) {
     if let Some(line) = r.timing.as_ref().and_then(super::timing::line) {
         let _ = writeln!(out, "{line}");
     }
+    if let Some(line) = super::timing::received(r) {
+        let _ = writeln!(out, "{line}");
+    }
     let mut notes = vec![format!(
         "late sends (> 1 ms behind schedule): {}",
         r.totals.late
@@ -405,10 +408,12 @@ fn thresholds(out: &mut String, r: &Results) {
                 None => t.name.clone(),
             };
             let observed = super::outcome::observed(t);
+            let floor = crate::scenario::Metric::from_name(&t.name).is_some_and(|m| m.is_floor());
             let _ = writeln!(
                 out,
-                "  {:<30} ≤ {:<10} observed {:<12} {}",
+                "  {:<30} {} {:<10} observed {:<12} {}",
                 name,
+                if floor { "≥" } else { "≤" },
                 t.limit,
                 observed,
                 if t.pass { "pass" } else { "FAIL" }

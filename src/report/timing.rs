@@ -5,7 +5,30 @@ use std::fmt::Write as _;
 
 use crate::results::timing::{Phase, Timing};
 use crate::results::Results;
+use crate::scenario::byte_rate::{byte_rate_text, bytes_text};
 use crate::verdict::ms;
+
+/// What came: the answers' body bytes, and the streamed answers' throughput when some
+/// answer was streamed (its receive phase took 1 ms or more). The summary's line, and a
+/// line under the Markdown and HTML tables. `None` when no body byte came.
+pub fn received(r: &Results) -> Option<String> {
+    let bytes = r.totals.bytes_received;
+    let streams = r.timing.as_ref().and_then(|t| t.throughput);
+    if bytes == 0 && streams.is_none() {
+        return None;
+    }
+    let mut line = format!("{} received (answers' bodies)", bytes_text(bytes));
+    if let Some(t) = streams {
+        let _ = write!(
+            line,
+            " · {} streamed answers: throughput p50 {} · p1 {} (the low percentiles are the slow streams)",
+            t.count,
+            byte_rate_text(t.p50),
+            byte_rate_text(t.p1)
+        );
+    }
+    Some(line)
+}
 
 /// What a phase is, in a few words, for tables.
 pub fn meaning(phase: Phase) -> &'static str {
@@ -68,6 +91,9 @@ pub fn markdown(r: &Results) -> String {
     out.push_str(
         "\ndns, connect and tls are counted for the attempts that opened their connection (a kept-alive connection's later requests have none); ttfb runs from the request written to the first byte of the answer, receive from it to the last.\n",
     );
+    if let Some(line) = received(r) {
+        let _ = writeln!(out, "\n{line}.");
+    }
     out
 }
 

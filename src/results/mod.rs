@@ -50,6 +50,7 @@ pub fn totals(c: &Counts) -> Totals {
         stale_connection_resends: c.stale_connection_resends,
         goaways: c.goaways,
         data_exhausted: c.data_exhausted,
+        bytes_received: c.bytes_received,
     }
 }
 

@@ -4,6 +4,7 @@
 mod abort;
 mod adhoc;
 mod aws;
+pub mod byte_rate;
 mod client;
 pub mod connections;
 pub mod data;

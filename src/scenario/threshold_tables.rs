@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::byte_rate::ByteRate;
 use super::schema::{Duration, Percentage};
 use super::thresholds::{Phase, Stat};
 use super::{nearest, Metric, Requests, Stage, Threshold, Thresholds};
@@ -167,6 +168,12 @@ pub(super) struct RawThresholds {
     /// The mean of receiving: first byte → last byte of the answer.
     #[schemars(with = "Option<Duration>")]
     receive_mean: Option<Spanned<Value>>,
+    /// A floor, not a bound: 99% of the streamed answers (receive phase of 1 ms or more)
+    /// came at least this fast, body bytes ÷ receive time — their throughput's p1 ≥ it.
+    /// "50KB/s", "1MB/s", "800B/s" (K, M, G = 1000; KiB, MiB, GiB = 1024). Not judged (it
+    /// passes, and says so) when no answer was streamed.
+    #[schemars(with = "Option<ByteRate>")]
+    min_throughput: Option<Spanned<Value>>,
     /// Throttled attempts (retries included) / attempts sent.
     #[schemars(with = "Option<Percentage>")]
     throttle_rate: Option<Spanned<Value>>,
@@ -191,7 +198,7 @@ pub(super) struct RawThresholds {
 }
 
 impl RawThresholds {
-    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 52] {
+    fn limits(&self) -> [(Metric, &Option<Spanned<Value>>); 53] {
         [
             (Metric::P50, &self.p50),
             (Metric::P90, &self.p90),
@@ -257,6 +264,7 @@ impl RawThresholds {
                 Metric::Phase(Phase::Receive, Stat::Mean),
                 &self.receive_mean,
             ),
+            (Metric::MinThroughput, &self.min_throughput),
         ]
     }
 }

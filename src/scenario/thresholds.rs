@@ -33,6 +33,9 @@ pub enum Metric {
     /// A statistic of one phase of the attempts (`ttfb_p99`, `tls_max`, …): where the
     /// time went (docs/connections.md).
     Phase(Phase, Stat),
+    /// A floor on the streamed answers' throughput, bytes/s: their p1 must reach it
+    /// (`min_throughput = "50KB/s"`).
+    MinThroughput,
 }
 
 /// A latency statistic, as a phase's thresholds name it.
@@ -80,7 +83,7 @@ const PLAIN: [Metric; 17] = [
     Metric::OkMean,
 ];
 
-pub const METRIC_NAMES: [&str; 52] = [
+pub const METRIC_NAMES: [&str; 53] = [
     "p50",
     "p90",
     "p95",
@@ -133,6 +136,7 @@ pub const METRIC_NAMES: [&str; 52] = [
     "receive_p999",
     "receive_max",
     "receive_mean",
+    "min_throughput",
 ];
 
 impl Metric {
@@ -141,7 +145,10 @@ impl Metric {
         let phases = Phase::ALL
             .into_iter()
             .flat_map(|p| Stat::ALL.map(move |s| Metric::Phase(p, s)));
-        PLAIN.into_iter().chain(phases)
+        PLAIN
+            .into_iter()
+            .chain(phases)
+            .chain([Metric::MinThroughput])
     }
 
     pub fn from_name(name: &str) -> Option<Metric> {
@@ -164,9 +171,16 @@ impl Metric {
         )
     }
 
+    /// A floor (the value must reach the limit), not a bound.
+    pub fn is_floor(self) -> bool {
+        self == Metric::MinThroughput
+    }
+
     /// The form a limit for this metric takes, for error messages.
     pub fn expected_form(self) -> &'static str {
-        if self.is_rate() {
+        if self.is_floor() {
+            super::byte_rate::BYTE_RATE_FORM
+        } else if self.is_rate() {
             "a percentage such as \"1%\" or \"0.1%\""
         } else {
             "a duration such as \"800ms\" or \"2s\""
@@ -174,7 +188,8 @@ impl Metric {
     }
 }
 
-/// One bound: `metric` must stay at or below `limit` (milliseconds, or a fraction for rates).
+/// One bound: `metric` must stay at or below `limit` (milliseconds, or a fraction for
+/// rates) — or, for a floor (`min_throughput`), reach it (bytes/s).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     pub metric: Metric,
@@ -186,7 +201,9 @@ pub struct Threshold {
 impl Threshold {
     /// Parses `value` as a limit for `metric`; the error says what was expected.
     pub fn parse(metric: Metric, value: &str) -> Result<Threshold, String> {
-        let limit = if metric.is_rate() {
+        let limit = if metric.is_floor() {
+            super::byte_rate::parse_byte_rate(value)
+        } else if metric.is_rate() {
             parse_percent(value)
         } else {
             parse_millis(value)
@@ -336,5 +353,9 @@ mod tests {
         assert!(Threshold::parse(Metric::ThrottleRate, "150%").is_err());
         let e = Threshold::parse(Metric::ThrottleRate, "lots").unwrap_err();
         assert!(e.contains("percentage"), "{e}");
+        let e = Threshold::parse(Metric::MinThroughput, "50KB").unwrap_err();
+        assert!(e.contains("\"50KB/s\""), "{e}");
+        let t = Threshold::parse(Metric::MinThroughput, "50KB/s").unwrap();
+        assert_eq!((t.limit, t.metric.is_floor()), (50_000.0, true));
     }
 }

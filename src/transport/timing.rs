@@ -40,12 +40,14 @@ impl ConnectTimes {
 }
 
 /// One attempt's phases: its connection's opening, when it opened it, and its exchange's
-/// (`NONE` when no answer came).
+/// (`NONE` when no answer came), with the answer's body bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Phases {
     pub opened: Option<ConnectTimes>,
     pub(super) ttfb: u32,
     pub(super) receive: u32,
+    /// The answer's body bytes as framed (0 when no answer came).
+    pub body_bytes: u64,
 }
 
 impl Default for Phases {
@@ -54,6 +56,7 @@ impl Default for Phases {
             opened: None,
             ttfb: NONE,
             receive: NONE,
+            body_bytes: 0,
         }
     }
 }
@@ -72,10 +75,18 @@ impl Phases {
         (v != NONE).then_some(u64::from(v))
     }
 
-    /// The exchange's part: `first_byte` → `last_byte` after `written`.
-    pub fn answered(mut self, written: Instant, first_byte: Instant, last_byte: Instant) -> Phases {
+    /// The exchange's part: `first_byte` → `last_byte` after `written`, and the answer's
+    /// `body_bytes`.
+    pub fn answered(
+        mut self,
+        written: Instant,
+        first_byte: Instant,
+        last_byte: Instant,
+        body_bytes: u64,
+    ) -> Phases {
         self.ttfb = us(first_byte.saturating_duration_since(written));
         self.receive = us(last_byte.saturating_duration_since(first_byte));
+        self.body_bytes = body_bytes;
         self
     }
 
@@ -83,10 +94,21 @@ impl Phases {
     /// common kept-alive case): its last byte was its first, so receive is 0 with no
     /// second subtraction.
     #[inline]
-    pub fn answered_whole(mut self, written: Instant, done: Instant) -> Phases {
+    pub fn answered_whole(mut self, written: Instant, done: Instant, body_bytes: u64) -> Phases {
         self.ttfb = us(done.saturating_duration_since(written));
         self.receive = 0;
+        self.body_bytes = body_bytes;
         self
+    }
+
+    /// A streamed answer's throughput, bytes/s: `None` for an answer that came about at
+    /// once (its receive phase under 1 ms), had no body, or did not come.
+    #[inline]
+    pub fn throughput(&self) -> Option<u64> {
+        if self.receive == NONE {
+            return None;
+        }
+        stampede_results::timing::throughput(self.body_bytes, u64::from(self.receive))
     }
 
     /// The answer's phases, µs, when it came: (ttfb, receive).
@@ -104,11 +126,15 @@ mod tests {
     fn a_reused_connection_has_no_connect_and_a_failed_answer_no_receive() {
         let t = Instant::now();
         let ms = Duration::from_millis;
-        let answered = Phases::default().answered(t, t + ms(50), t + ms(300));
+        let answered = Phases::default().answered(t, t + ms(50), t + ms(300), 50_000);
         assert_eq!(answered.get(Phase::Ttfb), Some(50_000));
         assert_eq!(answered.get(Phase::Receive), Some(250_000));
         assert_eq!(answered.get(Phase::Connect), None);
         assert_eq!(answered.exchange(), Some((50_000, 250_000)));
+        // 50 KB over 250 ms.
+        assert_eq!(answered.throughput(), Some(200_000));
+        let at_once = Phases::default().answered(t, t + ms(50), t + ms(50), 50_000);
+        assert_eq!(at_once.throughput(), None);
         let failed = Phases {
             opened: Some(ConnectTimes::new(None, ms(2), Some(ms(5)))),
             ..Phases::default()
@@ -116,5 +142,6 @@ mod tests {
         let got = Phase::ALL.map(|p| failed.get(p));
         assert_eq!(got, [None, Some(2_000), Some(5_000), None, None]);
         assert_eq!(failed.exchange(), None);
+        assert_eq!(failed.throughput(), None);
     }
 }

@@ -108,7 +108,12 @@ impl Reason {
 /// `p99 ≤ 800ms`, `stage ramp: throttle_rate ≤ 1%`, `request "create order": p99 ≤ 300ms`
 /// or `stage ramp, request "create order": p99 ≤ 300ms`.
 pub fn threshold_name(t: &ThresholdResult) -> String {
-    let bound = format!("{} ≤ {}", t.name, t.limit);
+    let is_floor = crate::scenario::Metric::from_name(&t.name).is_some_and(|m| m.is_floor());
+    let bound = if is_floor {
+        format!("{} ≥ {}", t.name, t.limit)
+    } else {
+        format!("{} ≤ {}", t.name, t.limit)
+    };
     match threshold_scope(t) {
         Some(scope) => format!("{scope}: {bound}"),
         None => bound,
@@ -135,7 +140,14 @@ pub fn threshold_scope(t: &ThresholdResult) -> Option<String> {
 /// What a threshold observed in its own unit: `6.30%` for a rate (as it was written), `812ms`
 /// for a latency. The one place every report writes it.
 pub fn observed(t: &ThresholdResult) -> String {
-    if t.name.ends_with("_rate") {
+    if t.not_judged {
+        "not judged: no streamed answer".to_string()
+    } else if t.name == crate::scenario::Metric::MinThroughput.name() {
+        format!(
+            "p1 {}",
+            crate::scenario::byte_rate::byte_rate_text(t.observed)
+        )
+    } else if t.name.ends_with("_rate") {
         percent(t.observed)
     } else {
         crate::verdict::ms(t.observed)

@@ -63,9 +63,18 @@ impl Observed {
                     Stat::Mean => p.mean,
                 }
             }),
+            // No streamed answer: nothing to judge ([`NOT_JUDGED`]).
+            Metric::MinThroughput => self
+                .timing
+                .as_ref()
+                .map_or(f64::NAN, |t| t.throughput.map_or(NOT_JUDGED, |x| x.p1)),
         }
     }
 }
+
+/// What a floor observes when there was nothing to judge (`min_throughput` with no streamed
+/// answer): it passes, and the result says it was not judged.
+pub const NOT_JUDGED: f64 = f64::INFINITY;
 
 /// Checks each threshold; an observed value equal to the limit passes.
 pub fn evaluate(
@@ -77,14 +86,21 @@ pub fn evaluate(
         .iter()
         .map(|t| {
             let value = observed.get(t.metric);
+            let not_judged = value == NOT_JUDGED;
             ThresholdResult {
                 name: t.metric.name().to_string(),
                 stage: stage.map(str::to_string),
                 request: None,
                 flow: None,
                 limit: t.text.clone(),
-                observed: value,
-                pass: value <= t.limit,
+                observed: if not_judged { 0.0 } else { value },
+                pass: not_judged
+                    || if t.metric.is_floor() {
+                        value >= t.limit
+                    } else {
+                        value <= t.limit
+                    },
+                not_judged,
             }
         })
         .collect()
@@ -137,5 +153,31 @@ mod tests {
         assert!(r[0].pass);
         assert!(!r[1].pass);
         assert_eq!(r[1].stage.as_deref(), Some("burst"));
+    }
+
+    #[test]
+    fn a_floor_fails_below_and_is_not_judged_without_streams() {
+        use stampede_results::timing::{Throughput, Timing};
+        let ts = vec![Threshold::parse(Metric::MinThroughput, "50KB/s").unwrap()];
+        let streamed = |p1| Observed {
+            timing: Some(Timing {
+                throughput: Some(Throughput {
+                    count: 10,
+                    p1,
+                    ..Throughput::default()
+                }),
+                ..Timing::default()
+            }),
+            ..Observed::default()
+        };
+        let r = evaluate(&ts, &streamed(49_000.0), None);
+        assert!(!r[0].pass && !r[0].not_judged);
+        assert!(evaluate(&ts, &streamed(50_000.0), None)[0].pass);
+        let none = Observed {
+            timing: Some(Timing::default()),
+            ..Observed::default()
+        };
+        let r = evaluate(&ts, &none, None);
+        assert!(r[0].pass && r[0].not_judged && r[0].observed == 0.0);
     }
 }

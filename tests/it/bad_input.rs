@@ -195,6 +195,22 @@ fn bad_thresholds() {
         "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 5\n[thresholds]\np98 = \"1s\"\n"
     ));
     assert!(err.contains("did you mean `p99`?"), "{err}");
+
+    // A floor on streamed answers takes a rate of bytes, and says which.
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 5\n[thresholds]\nmin_throughput = \"50KB\"\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:18:") && err.contains("\"50KB/s\"") && err.contains("KB = 1000"),
+        "{err}"
+    );
+    let err = rejected(&format!(
+        "{HEAD}[[stages]]\nkind = \"burst\"\nrequests = 5\n[emulator]\nstream = {{ chunks = 0, pace = \"1s\" }}\n"
+    ));
+    assert!(
+        err.contains("bad.toml:7:21:") && err.contains("chunks"),
+        "{err}"
+    );
 }
 
 #[test]

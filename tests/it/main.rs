@@ -59,6 +59,7 @@ mod schema;
 mod shipping;
 mod short_of_plan;
 mod signals;
+mod streams;
 mod timing;
 mod user_files;
 mod verdict_agreement;

@@ -204,6 +204,7 @@ fn scenario_with_stray_key(definition: &str) -> String {
         "Emulator" => format!("{base}[emulator]\nzz_stray = 1\n"),
         "Scaling" => format!("{base}[emulator]\nscaling = {{ zz_stray = 1 }}\n"),
         "Slowdown" => format!("{base}[emulator]\nslowdown = {{ zz_stray = 1 }}\n"),
+        "Stream" => format!("{base}[emulator]\nstream = {{ zz_stray = 1 }}\n"),
         "EmulatorRoute" => format!(
             "{base}[[emulator.routes]]\nroute = \"GET /\"\nfunction = \"f\"\nzz_stray = 1\n"
         ),

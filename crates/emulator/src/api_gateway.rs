@@ -225,14 +225,14 @@ impl Emulator {
             }
         };
         let timeout = self.config.integration_timeout;
-        if mode != ApiMode::FunctionUrl && invoked.ran.busy_for() > timeout {
+        if mode != ApiMode::FunctionUrl && invoked.ran.answered_after() > timeout {
             // API Gateway gives up; the function runs on and holds its environment.
             tokio::time::sleep(timeout).await;
             self.timeouts.fetch_add(1, Relaxed);
             count(|r| &r.timeouts);
             return (answers::integration_timeout(mode), Some(called.elapsed()));
         }
-        let ran = invoked.finished().await;
+        let ran = invoked.answered().await;
         if ran.error {
             count(|r| &r.function_errors);
             return (answers::function_error(mode), Some(called.elapsed()));

@@ -89,6 +89,9 @@ pub struct EmulatorConfig {
     /// A function that slows under load: `add` more handler time for each invocation in
     /// flight past `past` (what calls a saturating database looks like).
     pub slowdown: Option<Slowdown>,
+    /// Ok answers through API Gateway or a function URL are streamed in this shape; the
+    /// function stays busy until the last piece.
+    pub stream: Option<crate::stream_shape::StreamShape>,
     /// An idle environment is gone after this long.
     pub idle_expiry: Duration,
     /// REST: 29 s (504); HTTP API: 30 s (503).
@@ -136,6 +139,7 @@ impl Default for EmulatorConfig {
             scaling_environments: 1000,
             scaling_per: Duration::from_secs(10),
             slowdown: None,
+            stream: None,
             idle_expiry: Duration::from_secs(600),
             integration_timeout: Duration::from_secs(29),
             seed: None,
@@ -252,6 +256,11 @@ pub struct RawEmulator {
     /// (default: it does not).
     #[schemars(with = "Option<RawSlowdown>")]
     slowdown: Option<Spanned<RawSlowdown>>,
+    /// Ok answers (API Gateway, function URL) stream their body: the head when the handler
+    /// ends, then `chunks` pieces `pace` apart, each at least `bytes` long; the function
+    /// stays busy until the last (default: answers come whole).
+    #[schemars(with = "Option<crate::stream_shape::RawStream>")]
+    stream: Option<Spanned<crate::stream_shape::RawStream>>,
     /// An idle environment is gone after this long (default "10m").
     #[schemars(with = "Option<schema::Duration>")]
     idle_expiry: Option<Spanned<Value>>,
@@ -486,6 +495,9 @@ pub fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
             past: src.whole_number(&s.past, "past")?,
             add: src.duration(&s.add, "add")?,
         });
+    }
+    if let Some(s) = &raw.stream {
+        c.stream = Some(crate::stream_shape::validate(src, s.get_ref())?);
     }
     if let Some(d) = dur(&raw.idle_expiry, "idle_expiry")? {
         c.idle_expiry = d;

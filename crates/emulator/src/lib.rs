@@ -21,6 +21,7 @@ pub mod control;
 pub mod control_routes;
 pub mod lambda;
 pub mod metrics;
+pub mod stream_shape;
 /// Routes as API Gateway writes them, and the one a request selects.
 pub use stampede_routes as routes;
 
@@ -33,7 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, RateLimiter};
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use schemars::JsonSchema;
@@ -51,6 +52,9 @@ use metrics::Metrics;
 use stampede_located::{Error, Result};
 
 pub const STATS_PATH: &str = "/__stampede/stats";
+
+/// An answer's body: whole, or streamed in pieces (`stream`).
+type AnswerBody = Either<Full<Bytes>, stream_shape::PacedBody>;
 
 /// How long a connection may take to send a request's head, idle keep-alive time
 /// included: a client that opens connections and sends nothing (or a byte at a time)
@@ -384,19 +388,21 @@ impl Emulator {
         resp
     }
 
-    async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<AnswerBody> {
         // Signed for `lambda`, but data plane: before the control plane's routing.
         if let Some(name) = invoke_api::route(req.method().as_str(), req.uri().path()) {
             let name = name.to_string();
             let id = self.request_id();
             let answer = self.invoke_api(req, &name, &id).await;
-            return respond(answer, id, false);
+            return respond(answer, id, false, None);
         }
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         let service = control::service_of(header("authorization"), header("x-amz-target"));
         if service == Some("monitoring") {
-            return self.cloudwatch(req).await;
+            return self.cloudwatch(req).await.map(Either::Left);
         }
+        // The function's own answers stream, when it streams; the control plane's never.
+        let mut data_plane = false;
         let id = self.request_id();
         let answer = if let Some(service) = service {
             self.control(service, req).await
@@ -407,19 +413,35 @@ impl Emulator {
                 body: serde_json::to_string(&self.stats()).expect("stats serialise"),
             }
         } else if self.routes.is_empty() {
+            data_plane = true;
             self.through_api_gateway(None).await
         } else {
+            data_plane = true;
             let (method, path) = (req.method().to_string(), req.uri().path().to_string());
             let body = body(req).await;
             self.through_routes(&method, &path, &body, &id).await
         };
-        respond(answer, id, self.config.api == ApiMode::Http)
+        let stream = self
+            .config
+            .stream
+            .filter(|_| data_plane && (200..300).contains(&answer.status));
+        respond(answer, id, self.config.api == ApiMode::Http, stream)
     }
 }
 
-/// The answer on the wire, with its request id (also as `apigw-requestid` for an HTTP API).
-fn respond(answer: Answer, id: String, apigw: bool) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
+/// The answer on the wire, with its request id (also as `apigw-requestid` for an HTTP API),
+/// its body whole or streamed in `stream`'s shape.
+fn respond(
+    answer: Answer,
+    id: String,
+    apigw: bool,
+    stream: Option<stream_shape::StreamShape>,
+) -> Response<AnswerBody> {
+    let body = match &stream {
+        Some(shape) => Either::Right(stream_shape::PacedBody::new(shape, answer.body.as_bytes())),
+        None => Either::Left(Full::new(Bytes::from(answer.body))),
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).expect("valid status");
     let headers = resp.headers_mut();
     for (name, value) in answer.headers {

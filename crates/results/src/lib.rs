@@ -372,6 +372,12 @@ pub struct Totals {
     /// ended early. Absent when none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub data_exhausted: u64,
+    /// Body bytes of the answers received, as framed (HTTP/1.1: a `Content-Length` body,
+    /// chunk data without its chunk lines, or what came until the server closed; HTTP/2:
+    /// DATA payload). Heads and TLS are not counted. Absent in files written before it was
+    /// added.
+    #[serde(default)]
+    pub bytes_received: u64,
 }
 
 fn is_zero(n: &u64) -> bool {

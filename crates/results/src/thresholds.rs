@@ -19,7 +19,11 @@ pub struct ThresholdResult {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub flow: Option<String>,
     pub limit: String,
-    /// Milliseconds for latency, a fraction (0..1) for rates.
+    /// Milliseconds for latency, a fraction (0..1) for rates, bytes/s for `min_throughput`
+    /// (0 when not judged).
     pub observed: f64,
     pub pass: bool,
+    /// Nothing to judge: `min_throughput` with no streamed answer. It passes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_judged: bool,
 }

@@ -56,6 +56,10 @@ pub struct TimelinePoint {
     /// (docs/connections.md); absent when none had one, and in older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing_ms: Option<crate::timing::SecondTiming>,
+    /// Body bytes of the answers that ended in this second (as `totals.bytes_received`);
+    /// absent when none, and in older files.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bytes_received: u64,
 }
 
 /// One second's latency histograms, encoded as the results file writes them: merging runs

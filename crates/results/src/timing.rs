@@ -5,6 +5,10 @@
 //!
 //! The first three are only part of attempts that opened their connection: a kept-alive
 //! connection's later requests have none (no zeros are recorded for them).
+//!
+//! Beside them, the throughput of streamed answers (`timing.throughput`): an answer's body
+//! bytes ÷ its receive phase, in bytes per second, for answers whose receive phase took at
+//! least [`STREAMED_US`] (docs/connections.md, "Streamed answers").
 
 use hdrhistogram::Histogram;
 use schemars::JsonSchema;
@@ -52,8 +56,40 @@ impl Phase {
     }
 }
 
-/// One histogram per phase, by [`Phase::index`], µs.
-pub type PhaseHistograms = [Histogram<u64>; 5];
+/// An answer is a streamed one when its receive phase (first byte → last byte) took at
+/// least this long, µs: its throughput is then measured. Shorter, the answer came about
+/// at once and a rate over it would be noise.
+pub const STREAMED_US: u64 = 1_000;
+
+/// The throughput of an answer of `bytes` body bytes received over `receive_us`, bytes/s:
+/// `None` when it is not a streamed answer (see [`STREAMED_US`]) or had no body.
+#[inline]
+pub fn throughput(bytes: u64, receive_us: u64) -> Option<u64> {
+    (receive_us >= STREAMED_US && bytes > 0)
+        .then(|| (u128::from(bytes) * 1_000_000 / u128::from(receive_us)) as u64)
+}
+
+/// One histogram per phase, by [`Phase::index`] (µs), and the streamed answers' throughput
+/// (bytes/s).
+#[derive(Clone, Debug)]
+pub struct PhaseHistograms {
+    phases: [Histogram<u64>; 5],
+    /// Streamed answers' throughput, bytes/s.
+    pub throughput: Histogram<u64>,
+}
+
+impl std::ops::Index<usize> for PhaseHistograms {
+    type Output = Histogram<u64>;
+    fn index(&self, i: usize) -> &Histogram<u64> {
+        &self.phases[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for PhaseHistograms {
+    fn index_mut(&mut self, i: usize) -> &mut Histogram<u64> {
+        &mut self.phases[i]
+    }
+}
 
 /// A phase's histogram: 2 significant digits (within 1%), grown as far as the values
 /// recorded reach (a phase is mostly far below the latency's hour).
@@ -64,7 +100,10 @@ pub fn new_phase_histogram() -> Histogram<u64> {
 }
 
 pub fn new_phase_histograms() -> PhaseHistograms {
-    std::array::from_fn(|_| new_phase_histogram())
+    PhaseHistograms {
+        phases: std::array::from_fn(|_| new_phase_histogram()),
+        throughput: new_phase_histogram(),
+    }
 }
 
 /// Records `us` (an auto-sized histogram only fails past u64's range).
@@ -74,7 +113,13 @@ pub fn record_phase(h: &mut Histogram<u64>, us: u64) {
 
 /// Adds `from` into `into`, phase by phase (auto-sized: it grows to hold them).
 pub fn add_phases(into: &mut PhaseHistograms, from: &PhaseHistograms) {
-    for (a, b) in into.iter_mut().zip(from) {
+    let theirs = from.phases.iter().chain([&from.throughput]);
+    for (a, b) in into
+        .phases
+        .iter_mut()
+        .chain([&mut into.throughput])
+        .zip(theirs)
+    {
         a.add(b)
             .expect("an auto-sized histogram grows to hold the values");
     }
@@ -106,6 +151,42 @@ impl std::ops::Deref for PhaseSummary {
     }
 }
 
+/// The throughput of streamed answers, bytes per second (answers whose receive phase
+/// took at least 1 ms: docs/connections.md). The low percentiles are the slow streams:
+/// `min_throughput` judges `p1`.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Throughput {
+    /// Streamed answers measured.
+    pub count: u64,
+    pub min: f64,
+    pub p1: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+impl Throughput {
+    /// `None` when no streamed answer was measured.
+    pub fn of(h: &Histogram<u64>) -> Option<Throughput> {
+        if h.is_empty() {
+            return None;
+        }
+        let at = |q: f64| h.value_at_quantile(q) as f64;
+        Some(Throughput {
+            count: h.len(),
+            min: h.min() as f64,
+            p1: at(0.01),
+            p10: at(0.10),
+            p50: at(0.50),
+            p90: at(0.90),
+            max: h.max() as f64,
+            mean: h.mean(),
+        })
+    }
+}
+
 /// Where the time went (`timing` in the run, each stage and each `by_request` entry).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Timing {
@@ -120,6 +201,10 @@ pub struct Timing {
     pub ttfb: PhaseSummary,
     /// First byte → last byte of the answer.
     pub receive: PhaseSummary,
+    /// Streamed answers' body bytes ÷ their receive phase, bytes/s; absent when no answer
+    /// was streamed (and in files written before it was added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
 }
 
 impl Timing {
@@ -131,6 +216,7 @@ impl Timing {
             tls: s(Phase::Tls),
             ttfb: s(Phase::Ttfb),
             receive: s(Phase::Receive),
+            throughput: Throughput::of(&h.throughput),
         }
     }
 
@@ -154,6 +240,9 @@ pub struct TimingHistograms {
     pub tls: String,
     pub ttfb: String,
     pub receive: String,
+    /// Streamed answers' throughput, bytes/s; absent when none was (and in older files).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub throughput: String,
 }
 
 impl TimingHistograms {
@@ -165,6 +254,11 @@ impl TimingHistograms {
             tls: e(Phase::Tls),
             ttfb: e(Phase::Ttfb),
             receive: e(Phase::Receive),
+            throughput: if h.throughput.is_empty() {
+                String::new()
+            } else {
+                encode(&h.throughput)
+            },
         }
     }
 
@@ -181,6 +275,10 @@ impl TimingHistograms {
             };
             let h = decode(text).ok_or(p.name())?;
             out[p.index()].add(&h).map_err(|_| p.name())?;
+        }
+        if !self.throughput.is_empty() {
+            let h = decode(&self.throughput).ok_or("throughput")?;
+            out.throughput.add(&h).map_err(|_| "throughput")?;
         }
         Ok(out)
     }
@@ -285,6 +383,28 @@ mod tests {
             Phase::ALL.map(Phase::name).map(Phase::from_name),
             Phase::ALL.map(Some)
         );
+        assert_eq!(t.throughput, None);
+        assert!(TimingHistograms::encode(&h).throughput.is_empty());
+    }
+
+    #[test]
+    fn streamed_answers_throughput_round_trips_and_adds_exactly() {
+        // 1 MB over 2 s, and 10 KB in 0.999 ms (not a stream: about at once).
+        assert_eq!(throughput(1_000_000, 2_000_000), Some(500_000));
+        assert_eq!(throughput(10_000, 999), None);
+        assert_eq!(throughput(0, 5_000), None);
+        let mut h = new_phase_histograms();
+        for bps in [500_000, 40_000, 2_000_000] {
+            record_phase(&mut h.throughput, bps);
+        }
+        let back = TimingHistograms::encode(&h).decode().unwrap();
+        let mut sum = back.clone();
+        add_phases(&mut sum, &back);
+        let t = Timing::of(&sum).throughput.unwrap();
+        assert_eq!(t.count, 6);
+        assert!((t.p1 - 40_000.0).abs() <= 400.0, "{t:?}");
+        assert!((t.min - 40_000.0).abs() <= 400.0, "{t:?}");
+        assert!((t.max - 2_000_000.0).abs() <= 20_000.0, "{t:?}");
     }
 
     #[test]

@@ -83,6 +83,7 @@ fn run(start: &str, ends: &[(u64, u64, bool)], p99: &str) -> Results {
             limit: p99.into(),
             observed: 0.0,
             pass: true,
+            not_judged: false,
         }],
     });
     r.scenario_id = Some("0123456789abcdef".into());
@@ -414,6 +415,7 @@ fn stage_thresholds_use_the_stage_and_bad_ones_are_refused() {
         limit: "10%".into(),
         observed: 0.0,
         pass: true,
+        not_judged: false,
     });
     let b = run(t, &[(0, 1000, false); 2], "1s");
     let m = merge(vec![a.clone(), b.clone()]).unwrap();

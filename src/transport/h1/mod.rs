@@ -116,6 +116,8 @@ struct ExchangeClock {
     /// When the first byte of an answer read in pieces came (`None`: none yet, or the
     /// whole answer came in its first read — its first byte is then its last).
     first_byte: Option<Instant>,
+    /// The last answer's body bytes, as framed.
+    body_bytes: u64,
 }
 
 /// Of a server's idle timeout, the part a connection is reused in: the server's clock
@@ -178,8 +180,8 @@ impl Connection {
         };
         match clock.written {
             Some(written) if answered => match clock.first_byte {
-                Some(first_byte) => phases.answered(written, first_byte, done),
-                None => phases.answered_whole(written, done),
+                Some(first_byte) => phases.answered(written, first_byte, done, clock.body_bytes),
+                None => phases.answered_whole(written, done, clock.body_bytes),
             },
             _ => phases,
         }
@@ -305,6 +307,7 @@ impl Connection {
             }
         })
         .await?;
+        self.clock.body_bytes = reader.body_bytes();
         let (answer, excerpt) = reader.finish();
         self.answers = self.answers.saturating_add(1);
         if let Some(s) = &mut self.served {

@@ -126,6 +126,7 @@ impl Slot {
         if reader.first_payload_came() {
             self.first_byte = Some(Instant::now());
         }
+        self.body_bytes = reader.body_bytes();
         self.session.answered.fetch_add(1, Relaxed);
         self.refresh();
         Ok(reader.finish())

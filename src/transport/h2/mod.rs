@@ -86,6 +86,8 @@ pub struct Slot {
     /// When the last request was sent, and when its answer's head came.
     written: Option<Instant>,
     first_byte: Option<Instant>,
+    /// Its answer's body bytes (DATA payload).
+    body_bytes: u64,
 }
 
 impl Drop for Slot {
@@ -111,6 +113,7 @@ impl Slot {
             one_request: false,
             written: None,
             first_byte: None,
+            body_bytes: 0,
         }
     }
 
@@ -125,7 +128,9 @@ impl Slot {
             ..Phases::default()
         };
         match (self.written, self.first_byte) {
-            (Some(written), Some(first)) if answered => phases.answered(written, first, done),
+            (Some(written), Some(first)) if answered => {
+                phases.answered(written, first, done, self.body_bytes)
+            }
             _ => phases,
         }
     }

@@ -564,6 +564,7 @@ mod tests {
             handler: Duration::from_micros(40_123),
             error: false,
             max_memory_used_mb: 44,
+            stream: Duration::ZERO,
         };
         let r = ran.report("abc-1", 512);
         assert_eq!(r.billed_ms, 272, "40.123 + 231.456 rounded up");

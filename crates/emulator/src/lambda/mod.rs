@@ -107,11 +107,24 @@ pub struct Ran {
     /// It ends in a function error (`error_rate`).
     pub error: bool,
     pub max_memory_used_mb: u64,
+    /// Its answer streams this long after the handler ends (`stream`): the environment
+    /// is held until the last piece. Zero for answers that come whole.
+    pub stream: Duration,
 }
 
 impl Ran {
-    /// How long it holds its environment: the cold start, then the handler.
+    /// How long it holds its environment: the cold start, the handler, and its stream.
     pub fn busy_for(&self) -> Duration {
+        self.answered_after() + self.stream
+    }
+
+    /// Its Duration: the handler and its stream (the cold start is the Init Duration).
+    pub fn ran_for(&self) -> Duration {
+        self.handler + self.stream
+    }
+
+    /// When its answer's head is ready: the cold start, then the handler.
+    pub fn answered_after(&self) -> Duration {
         self.init.unwrap_or(Duration::ZERO) + self.handler
     }
 
@@ -119,7 +132,8 @@ impl Ran {
     /// scheduling stretches), billed time including init, as Lambda bills it.
     pub fn report(&self, request_id: &str, memory_mb: u64) -> ReportLine {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let (duration_ms, init_ms) = (ms(self.handler), self.init.map(ms));
+        // A streaming function's Duration runs to its stream's end, as Lambda bills it.
+        let (duration_ms, init_ms) = (ms(self.ran_for()), self.init.map(ms));
         ReportLine {
             request_id: request_id.to_string(),
             duration_ms,
@@ -135,6 +149,8 @@ impl Ran {
 /// An invocation Lambda admitted: what it will do, and its end.
 pub struct Invoked {
     pub ran: Ran,
+    /// When it was admitted.
+    pub began: Instant,
     /// Finishes when the function has ended and been counted.
     pub done: tokio::task::JoinHandle<()>,
 }
@@ -146,6 +162,16 @@ impl Invoked {
         let _ = self.done.await;
         self.ran
     }
+
+    /// Waits for its answer's head: the function's end, or, when it streams its answer,
+    /// the handler's end (the function runs on, busy, until its last piece).
+    pub async fn answered(self) -> Ran {
+        if self.ran.stream.is_zero() {
+            return self.finished().await;
+        }
+        tokio::time::sleep_until((self.began + self.ran.answered_after()).into()).await;
+        self.ran
+    }
 }
 
 impl Emulator {
@@ -155,17 +181,6 @@ impl Emulator {
         self: &Arc<Self>,
         f: &Arc<Function>,
         came: SystemTime,
-    ) -> Result<Invoked, LambdaThrottle> {
-        self.invoke_streaming(f, came, Duration::ZERO)
-    }
-
-    /// [`Emulator::invoke_function`] for a function that streams its answer for `streaming`
-    /// after its handler's drawn time: part of its run (its Duration, its environment held).
-    pub(crate) fn invoke_streaming(
-        self: &Arc<Self>,
-        f: &Arc<Function>,
-        came: SystemTime,
-        streaming: Duration,
     ) -> Result<Invoked, LambdaThrottle> {
         // A function of an API with routes has its own CloudWatch series too.
         let own = (!Arc::ptr_eq(f, &self.function)).then_some(f.config.function.as_str());
@@ -198,14 +213,21 @@ impl Emulator {
         let ran = {
             let mut rng = self.rng.lock().expect("rng lock");
             let init = admitted.cold.then(|| c.cold_start.sample(&mut rng));
-            let handler = c.handler_time(c.duration.sample(&mut rng), busy) + streaming;
+            let handler = c.handler_time(c.duration.sample(&mut rng), busy);
+            let error = fails(c.error_rate, rng.f64());
             Ran {
                 init,
                 handler,
-                error: fails(c.error_rate, rng.f64()),
+                error,
                 max_memory_used_mb: max_memory_used(c.memory_mb, rng.u64(0..=12)),
+                // A function that fails answers whole: it has nothing to stream.
+                stream: match c.stream {
+                    Some(s) if !error => s.duration(),
+                    _ => Duration::ZERO,
+                },
             }
         };
+        let began = Instant::now();
         if let Some(d) = ran.init {
             self.took_cold_start(d);
         }
@@ -221,13 +243,13 @@ impl Emulator {
             {
                 // Lambda's Duration leaves the cold start (its Init Duration) out.
                 let mut metrics = me.metrics.lock().expect("metrics lock");
-                metrics.ran(came, ran.handler);
+                metrics.ran(came, ran.ran_for());
                 if ran.error {
                     metrics.errored(came);
                 }
                 if !Arc::ptr_eq(&f, &me.function) {
                     let name = f.config.function.as_str();
-                    metrics.function_ran(name, came, ran.handler);
+                    metrics.function_ran(name, came, ran.ran_for());
                     if ran.error {
                         metrics.function_errored(name, came);
                     }
@@ -238,7 +260,7 @@ impl Emulator {
                 f.function_errors.fetch_add(1, Relaxed);
             }
         });
-        Ok(Invoked { ran, done })
+        Ok(Invoked { ran, began, done })
     }
 }
 
@@ -262,8 +284,16 @@ mod tests {
             handler: Duration::from_micros(40_123),
             error: false,
             max_memory_used_mb: 44,
+            stream: Duration::ZERO,
         };
         assert_eq!(ran.busy_for(), Duration::from_micros(271_579));
+        // A streamed answer holds the environment until its last piece.
+        let streaming = Ran {
+            stream: Duration::from_millis(1900),
+            ..ran
+        };
+        assert_eq!(streaming.answered_after(), Duration::from_micros(271_579));
+        assert_eq!(streaming.busy_for(), Duration::from_micros(2_171_579));
         let r = ran.report("abc-1", 512);
         assert_eq!(r.billed_ms, 272, "40.123 + 231.456 rounded up");
         assert_eq!(r.init_ms, Some(231.456));

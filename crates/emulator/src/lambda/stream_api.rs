@@ -6,7 +6,7 @@
 //! Invoke API's errors (429 out of concurrency, 4xx for a bad request) before any stream.
 //! Messages are framed by aws-smithy-eventstream, as the AWS SDKs read them.
 //!
-//! One invocation path: [`Emulator::invoke_streaming`], the one the Invoke API and API
+//! One invocation path: [`Emulator::invoke_function`], the one the Invoke API and API
 //! Gateway take, with the time the answer streams for added to the function's run — its
 //! environment (its concurrency) is held until the last chunk.
 
@@ -23,7 +23,15 @@ use super::invoke_api::{
     ERROR_PAYLOAD, OK_PAYLOAD,
 };
 use crate::answers::Answer;
+use crate::stream_shape::StreamShape;
 use crate::Emulator;
+
+/// A function with no `stream` setting streams its answer in one chunk, at its end.
+const ONE_CHUNK: StreamShape = StreamShape {
+    chunks: 1,
+    pace: Duration::ZERO,
+    bytes: 0,
+};
 
 /// The `Content-Type` of a streamed answer.
 pub const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
@@ -38,38 +46,6 @@ pub fn route<'a>(method: &str, path: &'a str) -> Option<&'a str> {
         .strip_prefix("/2021-11-15/functions/")?
         .strip_suffix("/response-streaming-invocations")?;
     (!name.is_empty() && !name.contains('/')).then_some(name)
-}
-
-/// How the answer is streamed: its bytes in `chunks` messages (at least one, at most one
-/// per byte), `pace` apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StreamShape {
-    pub chunks: u32,
-    pub pace: Duration,
-}
-
-impl Default for StreamShape {
-    fn default() -> StreamShape {
-        StreamShape {
-            chunks: 1,
-            pace: Duration::ZERO,
-        }
-    }
-}
-
-impl StreamShape {
-    /// How long the chunks take after the first: part of the function's run.
-    pub fn streaming(&self, payload: usize) -> Duration {
-        self.pace * (pieces(payload, self.chunks).len().max(1) as u32 - 1)
-    }
-}
-
-/// `payload` cut into `chunks` pieces of about the same size (fewer for a short payload).
-pub fn pieces(payload: usize, chunks: u32) -> Vec<std::ops::Range<usize>> {
-    let n = (chunks.max(1) as usize).min(payload.max(1));
-    (0..n)
-        .map(|i| payload * i / n..payload * (i + 1) / n)
-        .collect()
 }
 
 /// One event-stream message on the wire.
@@ -143,13 +119,13 @@ pub enum Streamed {
 
 impl Emulator {
     /// One InvokeWithResponseStream request for the function `encoded` names; `id` is its
-    /// request id. The answer's bytes go in `shape`'s chunks.
+    /// request id. The answer's bytes go in the chunks of the function's `stream` setting
+    /// (one chunk without it), as its HTTP answers do.
     pub(crate) async fn stream_api(
         self: &Arc<Self>,
         req: hyper::Request<hyper::body::Incoming>,
         encoded: &str,
         id: &str,
-        shape: StreamShape,
     ) -> Streamed {
         let came = SystemTime::now();
         let arrived = self.arrived(req).await;
@@ -183,8 +159,8 @@ impl Emulator {
         if dry_run {
             return Streamed::Whole(super::invoke_api::dry_run());
         }
-        let streaming = shape.streaming(OK_PAYLOAD.len());
-        let invoked = match self.invoke_streaming(function, came, streaming) {
+        let shape = function.config.stream.unwrap_or(ONE_CHUNK);
+        let invoked = match self.invoke_function(function, came) {
             Ok(invoked) => invoked,
             Err(why) => return Streamed::Whole(throttled(why)),
         };
@@ -199,12 +175,11 @@ impl Emulator {
         let (mut tx, body) = Channel::new(4);
         tokio::spawn(async move {
             // The first chunk when the handler's drawn time is up, the last at its end.
-            let first = started + ran.busy_for() - streaming;
+            let first = started + ran.answered_after();
             if !ran.error {
-                let payload = Bytes::from_static(OK_PAYLOAD.as_bytes());
-                for (i, piece) in pieces(payload.len(), shape.chunks).into_iter().enumerate() {
+                for (i, piece) in shape.pieces(OK_PAYLOAD.as_bytes()).into_iter().enumerate() {
                     tokio::time::sleep_until(first + shape.pace * i as u32).await;
-                    if !send(&mut tx, payload_chunk(payload.slice(piece))).await {
+                    if !send(&mut tx, payload_chunk(piece)).await {
                         break;
                     }
                 }
@@ -222,7 +197,7 @@ impl Emulator {
 }
 
 /// An answer's body: whole, or written as it goes (a streamed invocation's).
-pub(crate) type Body = http_body_util::Either<http_body_util::Full<Bytes>, Channel<Bytes>>;
+pub(crate) type Body = http_body_util::Either<crate::AnswerBody, Channel<Bytes>>;
 
 impl Emulator {
     /// Every request: InvokeWithResponseStream's streamed here, any other answered whole.
@@ -234,21 +209,19 @@ impl Emulator {
             return self.handle(req).await.map(http_body_util::Either::Left);
         };
         let name = name.to_string();
-        self.streamed(req, &name, StreamShape::default()).await
+        self.streamed(req, &name).await
     }
 
-    /// An InvokeWithResponseStream request for the function `name` names, its answer in
-    /// `shape`'s chunks.
+    /// An InvokeWithResponseStream request for the function `name` names.
     async fn streamed(
         self: Arc<Self>,
         req: hyper::Request<hyper::body::Incoming>,
         name: &str,
-        shape: StreamShape,
     ) -> hyper::Response<Body> {
         use http_body_util::Either;
         let id = self.request_id();
-        match self.stream_api(req, name, &id, shape).await {
-            Streamed::Whole(answer) => crate::respond(answer, id, false).map(Either::Left),
+        match self.stream_api(req, name, &id).await {
+            Streamed::Whole(answer) => crate::respond(answer, id, false, None).map(Either::Left),
             Streamed::Stream { version, body } => {
                 let mut resp = hyper::Response::new(Either::Right(body));
                 let headers = resp.headers_mut();

@@ -74,6 +74,7 @@ pub(super) fn merge_seconds(
             m.throttled_requests += p.throttled_requests;
             m.suspected_lambda_throttles += p.suspected_lambda_throttles;
             m.cold_starts += p.cold_starts;
+            m.bytes_received += p.bytes_received;
             if let Some(t) = &p.timing_ms {
                 m.timing_ms.get_or_insert_default().add(t);
             }

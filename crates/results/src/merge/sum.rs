@@ -22,6 +22,7 @@ pub(super) fn add_totals(a: &mut Totals, b: &Totals) {
     a.stale_connection_resends += b.stale_connection_resends;
     a.goaways += b.goaways;
     a.data_exhausted += b.data_exhausted;
+    a.bytes_received += b.bytes_received;
 }
 
 pub(super) fn add_attempts(a: &mut Attempts, b: &Attempts) {

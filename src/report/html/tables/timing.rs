@@ -43,6 +43,9 @@ pub fn timing(out: &mut String, r: &Results) {
         ],
         &rows,
     );
+    if let Some(line) = crate::report::timing::received(r) {
+        let _ = writeln!(out, "<p class=\"help\">{}.</p>", esc(&line));
+    }
     let _ = writeln!(
         out,
         "<h3>Mean per second, stacked</h3><p class=\"help\">{}</p>\

@@ -103,6 +103,8 @@ pub struct ResponseReader {
     keep: usize,
     /// The body went on past what `keep` allows.
     body_cut: bool,
+    /// The body's bytes as framed: chunk data without chunk lines.
+    body_bytes: u64,
     state: State,
     head: Head,
     excerpt: Vec<u8>,
@@ -124,6 +126,7 @@ impl ResponseReader {
             keep_for: None,
             keep: 0,
             body_cut: false,
+            body_bytes: 0,
             state: State::Head,
             head: Head::default(),
             excerpt: Vec::new(),
@@ -159,6 +162,11 @@ impl ResponseReader {
 
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// The body's bytes read so far, as framed (chunk data without its chunk lines).
+    pub fn body_bytes(&self) -> u64 {
+        self.body_bytes
     }
 
     /// The head and the kept start of the body, once done.
@@ -217,6 +225,8 @@ impl ResponseReader {
         }
     }
 
+    /// Every body byte passes here: counted (of an event stream, its payload: the
+    /// function's answer), and kept as far as `keep` allows.
     fn keep_body(&mut self, data: &[u8]) -> Result<(), ParseError> {
         let ResponseReader {
             events,
@@ -224,10 +234,14 @@ impl ResponseReader {
             keep,
             body_cut,
             payload_news,
+            body_bytes,
             ..
         } = self;
         match events {
-            None => keep_start(excerpt, *keep, body_cut, data),
+            None => {
+                *body_bytes += data.len() as u64;
+                keep_start(excerpt, *keep, body_cut, data)
+            }
             // The body kept is the function's payload, not its framing.
             Some(events) => {
                 let before = events.payload_bytes();
@@ -237,6 +251,7 @@ impl ResponseReader {
                     })
                     .map_err(|e| ParseError::EventStream(e.to_string()))?;
                 *payload_news |= before == 0 && events.payload_bytes() > 0;
+                *body_bytes += (events.payload_bytes() - before) as u64;
             }
         }
         Ok(())

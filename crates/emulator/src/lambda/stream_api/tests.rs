@@ -23,17 +23,11 @@ fn only_stream_paths_are_routed() {
 }
 
 #[test]
-fn the_answer_is_cut_in_pieces_that_cover_it() {
-    assert_eq!(pieces(10, 1), vec![0..10]);
-    assert_eq!(pieces(10, 3), vec![0..3, 3..6, 6..10]);
-    assert_eq!(pieces(2, 5), vec![0..1, 1..2], "no empty chunk");
-    assert_eq!(pieces(0, 3), vec![0..0]);
-    let shape = StreamShape {
-        chunks: 4,
-        pace: Duration::from_millis(10),
-    };
-    assert_eq!(shape.streaming(100), Duration::from_millis(30));
-    assert_eq!(StreamShape::default().streaming(100), Duration::ZERO);
+fn without_a_stream_setting_the_answer_is_one_chunk() {
+    let pieces = ONE_CHUNK.pieces(OK_PAYLOAD.as_bytes());
+    assert_eq!(pieces.len(), 1);
+    assert_eq!(pieces[0].as_ref(), OK_PAYLOAD.as_bytes());
+    assert_eq!(ONE_CHUNK.duration(), Duration::ZERO);
 }
 
 /// A request on a new connection to `addr`, and its whole answer (read to the close).
@@ -71,6 +65,12 @@ fn a_paced_stream_holds_its_environment_to_the_last_chunk() {
     let config = crate::EmulatorConfig {
         duration: crate::HandlerTime::Fixed(Duration::from_millis(50)),
         reserved_concurrency: Some(1),
+        // Three chunks of the answer (each at least a byte: no padding), 200 ms apart.
+        stream: Some(StreamShape {
+            chunks: 3,
+            pace: Duration::from_millis(200),
+            bytes: 1,
+        }),
         ..crate::EmulatorConfig::default()
     };
     let emulator = Arc::new(Emulator::new(config));
@@ -78,10 +78,6 @@ fn a_paced_stream_holds_its_environment_to_the_last_chunk() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
-    let shape = StreamShape {
-        chunks: 3,
-        pace: Duration::from_millis(200),
-    };
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -97,7 +93,7 @@ fn a_paced_stream_holds_its_environment_to_the_last_chunk() {
                         let emulator = Arc::clone(&emulator);
                         let name = route("POST", req.uri().path()).unwrap().to_string();
                         async move {
-                            let answer = emulator.streamed(req, &name, shape).await;
+                            let answer = emulator.streamed(req, &name).await;
                             Ok::<_, std::convert::Infallible>(answer)
                         }
                     });
