@@ -251,7 +251,7 @@ impl ResponseReader {
                     })
                     .map_err(|e| ParseError::EventStream(e.to_string()))?;
                 *payload_news |= before == 0 && events.payload_bytes() > 0;
-                *body_bytes += (events.payload_bytes() - before) as u64;
+                *body_bytes += events.payload_bytes() - before;
             }
         }
         Ok(())
