@@ -6,12 +6,11 @@
 
 use crate::common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use common::paced::{put, PacedServer};
 use common::{read_json, run_results, stampede, stderr, write};
 use serde_json::Value;
 
@@ -23,120 +22,44 @@ fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
-/// How the test server answers each request.
-#[derive(Clone, Copy)]
-enum Shape {
-    /// Chunked: the head and first of 20 chunks of 1000 bytes at 50 ms, one more every
-    /// ~102.6 ms, the last at 2 s. Keep-alive.
-    TwoSeconds,
-    /// HTTP/1.0 style: no length, 3 writes of 1000 bytes 20 ms apart, then closed.
-    UntilClose,
+/// Chunked: the head and first of 20 chunks of 1000 bytes at 50 ms, one more every
+/// ~102.6 ms, the last at 2 s. Keep-alive.
+fn two_seconds(conn: &mut TcpStream, counted: &AtomicU64) -> bool {
+    std::thread::sleep(Duration::from_millis(50));
+    let began = std::time::Instant::now();
+    let mut out = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for i in 0..20u32 {
+        // Each chunk on its schedule: the last 1950 ms after the first.
+        let due = Duration::from_micros(1_950_000 * u64::from(i) / 19);
+        std::thread::sleep(due.saturating_sub(began.elapsed()));
+        out.extend_from_slice(b"3e8\r\n");
+        out.extend_from_slice(&[b'x'; 1000]);
+        out.extend_from_slice(b"\r\n");
+        if i == 19 {
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+        if !put(conn, &out) {
+            return false;
+        }
+        counted.fetch_add(1000, Ordering::Relaxed);
+        out.clear();
+    }
+    true
 }
 
-/// A server that counts the body bytes it sent; a thread per connection.
-struct StreamServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    body_bytes: Arc<AtomicU64>,
-}
-
-impl StreamServer {
-    fn start(shape: Shape) -> StreamServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let body_bytes = Arc::new(AtomicU64::new(0));
-        let (stopped, counted) = (Arc::clone(&stop), Arc::clone(&body_bytes));
-        std::thread::spawn(move || {
-            while !stopped.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let (stopped, counted) = (Arc::clone(&stopped), Arc::clone(&counted));
-                        std::thread::spawn(move || serve(conn, shape, &stopped, &counted));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
+/// HTTP/1.0 style: no length, 3 writes of 1000 bytes 20 ms apart, then closed.
+fn until_close(conn: &mut TcpStream, counted: &AtomicU64) -> bool {
+    std::thread::sleep(Duration::from_millis(50));
+    if put(conn, b"HTTP/1.0 200 OK\r\n\r\n") {
+        for _ in 0..3 {
+            if !put(conn, &[b'x'; 1000]) {
+                break;
             }
-        });
-        StreamServer {
-            port,
-            stop,
-            body_bytes,
+            counted.fetch_add(1000, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-
-    fn sent(&self) -> u64 {
-        self.body_bytes.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for StreamServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn serve(mut conn: TcpStream, shape: Shape, stop: &AtomicBool, counted: &AtomicU64) {
-    conn.set_nodelay(true).unwrap();
-    conn.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    let piece = [b'x'; 1000];
-    while !stop.load(Ordering::Relaxed) {
-        match conn.read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => seen.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
-            Err(_) => return,
-        }
-        // One answer per request head (GETs: no body).
-        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-            seen.drain(..end + 4);
-            std::thread::sleep(Duration::from_millis(50));
-            match shape {
-                Shape::TwoSeconds => {
-                    let began = std::time::Instant::now();
-                    let mut out = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
-                    for i in 0..20u32 {
-                        // Each chunk on its schedule: the last 1950 ms after the first.
-                        let due = Duration::from_micros(1_950_000 * u64::from(i) / 19);
-                        std::thread::sleep(due.saturating_sub(began.elapsed()));
-                        out.extend_from_slice(b"3e8\r\n");
-                        out.extend_from_slice(&piece);
-                        out.extend_from_slice(b"\r\n");
-                        if i == 19 {
-                            out.extend_from_slice(b"0\r\n\r\n");
-                        }
-                        if conn.write_all(&out).is_err() {
-                            return;
-                        }
-                        counted.fetch_add(1000, Ordering::Relaxed);
-                        out.clear();
-                    }
-                }
-                Shape::UntilClose => {
-                    if conn.write_all(b"HTTP/1.0 200 OK\r\n\r\n").is_err() {
-                        return;
-                    }
-                    for _ in 0..3 {
-                        if conn.write_all(&piece).is_err() {
-                            return;
-                        }
-                        counted.fetch_add(1000, Ordering::Relaxed);
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    return;
-                }
-            }
-        }
-    }
+    false
 }
 
 fn scenario(dir: &std::path::Path, name: &str, url: &str, floor: &str) -> String {
@@ -157,7 +80,7 @@ fn scenario(dir: &std::path::Path, name: &str, url: &str, floor: &str) -> String
 
 #[test]
 fn a_two_second_stream_is_timed_counted_and_judged_and_shards_merge_exactly() {
-    let server = StreamServer::start(Shape::TwoSeconds);
+    let server = PacedServer::start(two_seconds);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // 20,000 bytes over 1.95 s: ~10.3 KB/s. One shard's floor is met, the other's not.
@@ -284,7 +207,7 @@ fn a_two_second_stream_is_timed_counted_and_judged_and_shards_merge_exactly() {
 
 #[test]
 fn an_answer_until_close_is_counted_and_a_run_without_streams_is_not_judged() {
-    let server = StreamServer::start(Shape::UntilClose);
+    let server = PacedServer::start(until_close);
     let dir = tempfile::tempdir().unwrap();
     let s = scenario(dir.path(), "close.toml", &server.url(), "1KB/s");
     let (r, _) = run_results(dir.path(), "close.json", &["run", &s, "-q"], 0);

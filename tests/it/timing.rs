@@ -8,14 +8,13 @@
 use crate::common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use common::nginx::Nginx;
+use common::paced::{put, PacedServer};
 use common::{read_json, run_results, stampede, stderr, write};
 use serde_json::Value;
 
@@ -98,69 +97,19 @@ fn over_tls_per_request_every_attempt_has_its_handshake_and_kept_alive_each_conn
     eprintln!("kept alive: {requests} requests on {opened} connections: {t}");
 }
 
-/// A server that answers every request with a chunked body: its head and first chunk
-/// after 50 ms, the last chunk at 300 ms. Keep-alive; a thread per connection.
-struct SlowServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-}
-
-impl SlowServer {
-    fn start() -> SlowServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            while !stopped.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let stopped = Arc::clone(&stopped);
-                        std::thread::spawn(move || answer(conn, &stopped));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        SlowServer { port, stop }
+/// Answers with a chunked body: its head and first chunk after 50 ms, the last chunk at
+/// 300 ms. Keep-alive.
+fn slow_chunked(conn: &mut TcpStream, counted: &AtomicU64) -> bool {
+    std::thread::sleep(Duration::from_millis(50));
+    if !put(
+        conn,
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n",
+    ) {
+        return false;
     }
-}
-
-impl Drop for SlowServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn answer(mut conn: TcpStream, stop: &AtomicBool) {
-    conn.set_nodelay(true).unwrap();
-    conn.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !stop.load(Ordering::Relaxed) {
-        match conn.read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => seen.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
-            Err(_) => return,
-        }
-        // One answer per request head (GETs: no body).
-        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-            seen.drain(..end + 4);
-            std::thread::sleep(Duration::from_millis(50));
-            let head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n";
-            if conn.write_all(head).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(250));
-            if conn.write_all(b"4\r\nlast\r\n0\r\n\r\n").is_err() {
-                return;
-            }
-        }
-    }
+    std::thread::sleep(Duration::from_millis(250));
+    counted.fetch_add(9, Ordering::Relaxed);
+    put(conn, b"4\r\nlast\r\n0\r\n\r\n")
 }
 
 fn slow_scenario(dir: &Path, url: &str) -> String {
@@ -179,7 +128,7 @@ fn slow_scenario(dir: &Path, url: &str) -> String {
 
 #[test]
 fn a_streamed_answer_splits_into_ttfb_and_receive_trips_ttfb_p99_and_merges_exactly() {
-    let server = SlowServer::start();
+    let server = PacedServer::start(slow_chunked);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let url = format!("http://127.0.0.1:{}/", server.port);

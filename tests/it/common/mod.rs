@@ -6,6 +6,7 @@ pub mod h2_server;
 pub mod login;
 pub mod nginx;
 pub mod orders_api;
+pub mod paced;
 pub mod raw;
 
 use std::convert::Infallible;
