@@ -105,6 +105,18 @@ fn headless(chromium: &Path, profile: &Path, page: &Path, extra: &[&str]) -> com
     common::run_bounded(cmd, Duration::from_secs(90))
 }
 
+/// `page` opened in headless Chromium (a fresh profile under `dir`), and the DOM its
+/// scripts left; Chromium must have run cleanly.
+fn rendered_dom(chromium: &Path, dir: &Path, page: &Path) -> String {
+    let run = headless(chromium, &dir.join("profile"), page, &["--dump-dom"]);
+    assert!(
+        run.output.status.success(),
+        "chromium failed: {}",
+        common::stderr(&run.output)
+    );
+    String::from_utf8_lossy(&run.output.stdout).into_owned()
+}
+
 /// The value of `attr` on the first `<tag` in `dom`.
 fn attr(dom: &str, tag: &str, attr: &str) -> Option<String> {
     let at = dom.find(tag)?;
@@ -193,15 +205,7 @@ fn a_real_run_draws_offline_in_chromium() {
     let html = stampede::report::html::render(&r);
     let page = dir.path().join("report.html");
     std::fs::write(&page, &html).unwrap();
-    let profile = dir.path().join("profile");
-
-    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
-    assert!(
-        run.output.status.success(),
-        "chromium failed: {}",
-        common::stderr(&run.output)
-    );
+    let dom = rendered_dom(&chromium, dir.path(), &page);
     check_drawn(&dom);
     // The key numbers, as the results have them; the run's name stays text.
     assert_eq!(text_of(&dom, "key-requests"), r.totals.requests.to_string());
@@ -259,7 +263,7 @@ fn a_real_run_draws_offline_in_chromium() {
     let shot_arg = format!("--screenshot={}", shot.display());
     let run = headless(
         &chromium,
-        &profile,
+        &dir.path().join("profile"),
         &page,
         &[
             shot_arg.as_str(),
@@ -315,9 +319,7 @@ fn a_lambda_runs_cold_starts_are_drawn_in_chromium() {
     assert!(cold > 100, "{cold}");
     let page = dir.path().join("report.html");
     std::fs::write(&page, stampede::report::html::render(&r)).unwrap();
-    let profile = dir.path().join("profile");
-    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    let dom = rendered_dom(&chromium, dir.path(), &page);
     check_drawn(&dom);
     assert!(
         dom.contains(">Lambda: cold starts, billed time, cost"),
@@ -389,9 +391,7 @@ fn a_probes_knee_is_drawn_in_chromium() {
     let html = stampede::report::html::render(&r);
     let page = dir.path().join("report.html");
     std::fs::write(&page, &html).unwrap();
-    let profile = dir.path().join("profile");
-    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    let dom = rendered_dom(&chromium, dir.path(), &page);
     assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
     assert_eq!(
         attr(&dom, "<body", "data-drawn").as_deref(),
@@ -619,14 +619,7 @@ duration = "2s"
     let html = stampede::report::html::render(&r);
     let page = dir.path().join("report.html");
     std::fs::write(&page, &html).unwrap();
-    let profile = dir.path().join("profile");
-    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
-    assert!(
-        run.output.status.success(),
-        "{}",
-        common::stderr(&run.output)
-    );
+    let dom = rendered_dom(&chromium, dir.path(), &page);
     assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
     assert_eq!(
         attr(&dom, "<body", "data-drawn").as_deref(),
@@ -685,7 +678,7 @@ duration = "2s"
     let shot_arg = format!("--screenshot={}", shot.display());
     let run = headless(
         &chromium,
-        &profile,
+        &dir.path().join("profile"),
         &page,
         &[
             shot_arg.as_str(),
@@ -740,14 +733,7 @@ fn a_flows_table_shows_the_results_figures_in_chromium() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     let r = stampede::results::file::read(&file).expect("the results read back");
-    let profile = dir.path().join("profile");
-    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
-    assert!(
-        run.output.status.success(),
-        "{}",
-        common::stderr(&run.output)
-    );
+    let dom = rendered_dom(&chromium, dir.path(), &page);
     assert_eq!(
         attr(&dom, "<body", "data-errors").as_deref(),
         Some("0"),
@@ -850,14 +836,7 @@ fn resends_goaways_and_addresses_are_shown_in_chromium() {
     assert_eq!(t.ok, t.requests, "{t:?}");
     assert!(t.stale_connection_resends > 0 && t.goaways > 0, "{t:?}");
 
-    let profile = dir.path().join("profile");
-    let run = headless(&chromium, &profile, &page, &["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&run.output.stdout).into_owned();
-    assert!(
-        run.output.status.success(),
-        "{}",
-        common::stderr(&run.output)
-    );
+    let dom = rendered_dom(&chromium, dir.path(), &page);
     assert_eq!(attr(&dom, "<body", "data-errors").as_deref(), Some("0"));
     assert!(dom.contains("<section id=\"connections\"><h2>Connections</h2>"));
     assert_eq!(
