@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::files::ReportOutputs;
 use super::values::{
-    duration, positive_duration, precision, rate, shard, slo, start_at, whole_seconds, Percent, Slo,
+    duration, invocation, positive_duration, precision, rate, shard, slo, start_at, whole_seconds,
+    Percent, Slo,
 };
 use crate::scenario::{threshold_flag, AbortFlag, Shard, Threshold};
 
@@ -27,6 +28,12 @@ pub struct LoadArgs {
     /// Invoke API with SigV4, instead of a URL. The region comes from the ARN or AWS_REGION.
     #[arg(long, value_name = "FUNCTION[:QUALIFIER]", conflicts_with = "scenario")]
     pub lambda: Option<String>,
+
+    /// How --lambda invokes: request-response (the Invoke API, the default), event (queued,
+    /// 202) or stream (InvokeWithResponseStream: ttfb at the first payload chunk). The log
+    /// tail is read but for event.
+    #[arg(long, value_name = "MODE", requires = "lambda", value_parser = invocation)]
+    pub invocation: Option<stampede_lambda::Invocation>,
 
     /// Open model: requests per second, sent on schedule whatever the server does.
     #[arg(long, value_name = "N", value_parser = rate)]

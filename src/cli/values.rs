@@ -30,6 +30,16 @@ pub(super) fn rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--invocation`: how `--lambda` invokes ("request-response", "event", "stream").
+pub(super) fn invocation(text: &str) -> Result<stampede_lambda::Invocation, String> {
+    stampede_lambda::Invocation::parse(text.trim()).ok_or_else(|| {
+        format!(
+            "expected one of {}",
+            stampede_lambda::function::INVOCATIONS.join(", ")
+        )
+    })
+}
+
 /// A CloudWatch period: a duration of whole seconds, at least one; in seconds.
 pub(super) fn whole_seconds(text: &str) -> Result<u64, String> {
     match humantime::parse_duration(text.trim()) {

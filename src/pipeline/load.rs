@@ -35,6 +35,7 @@ fn adhoc(args: &LoadArgs, shape: Option<LoadShape>) -> AdHoc {
     AdHoc {
         url: args.url.clone(),
         lambda: args.lambda.clone(),
+        invocation: args.invocation,
         shape,
         duration: args.duration,
         method: args.method.clone(),

@@ -27,6 +27,8 @@ pub struct AdHoc {
     pub url: Option<String>,
     /// `--lambda FUNCTION[:QUALIFIER]`: invoke it (`--url`, if given, is the endpoint).
     pub lambda: Option<String>,
+    /// `--invocation`: how `--lambda` invokes (request-response when not given).
+    pub invocation: Option<stampede_lambda::Invocation>,
     pub shape: Option<LoadShape>,
     pub duration: Option<Duration>,
     pub method: Option<String>,
@@ -186,7 +188,7 @@ impl AdHoc {
 pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
     let url = flags.url()?;
     let target = match (&flags.lambda, url.clone()) {
-        (Some(function), url) => lambda_flag(function, url.as_ref())?,
+        (Some(function), url) => lambda_flag(function, flags.invocation, url.as_ref())?,
         (None, Some(url)) => Target::from_url(url),
         (None, None) => {
             return Err(Error::input(
@@ -265,9 +267,13 @@ pub fn from_flags(flags: &AdHoc) -> Result<Scenario> {
     Ok(scenario)
 }
 
-/// `--lambda FUNCTION[:QUALIFIER]`: a request-response invocation with the log tail, at
-/// the regional endpoint or `--url`.
-fn lambda_flag(function: &str, endpoint: Option<&Uri>) -> Result<Target> {
+/// `--lambda FUNCTION[:QUALIFIER]`: an invocation (`--invocation`, request-response when not
+/// given) with the log tail where Lambda sends one, at the regional endpoint or `--url`.
+fn lambda_flag(
+    function: &str,
+    invocation: Option<stampede_lambda::Invocation>,
+    endpoint: Option<&Uri>,
+) -> Result<Target> {
     use super::lambda::{invoke_target, region_of, Endpoint, LambdaTarget};
     let expected = "a function name, name:qualifier or an ARN";
     let f = stampede_lambda::FunctionRef::parse(function)
@@ -279,10 +285,12 @@ fn lambda_flag(function: &str, endpoint: Option<&Uri>) -> Result<Target> {
             "a full ARN, or AWS_REGION in the environment",
         )
     })?;
+    let invocation = invocation.unwrap_or(stampede_lambda::Invocation::RequestResponse);
     let lambda = LambdaTarget {
         function: f,
-        invocation: stampede_lambda::Invocation::RequestResponse,
-        log_tail: true,
+        invocation,
+        // Lambda sends no log tail for an event invocation.
+        log_tail: invocation != stampede_lambda::Invocation::Event,
         region,
     };
     let at = endpoint.map_or(Endpoint::Aws, Endpoint::Given);

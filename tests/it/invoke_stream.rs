@@ -256,3 +256,88 @@ fn a_misspelt_invocation_lists_stream() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn the_lambda_flag_streams_with_invocation_stream() {
+    let em = common::start_emulator(EmulatorConfig {
+        duration: HandlerTime::Fixed(ms(30)),
+        ..EmulatorConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.json");
+    let quotas = write(
+        dir.path(),
+        "quotas.toml",
+        "lambda_concurrent_executions = 1000\n",
+    );
+    let endpoint = format!("http://{}", em.addr);
+    let args = [
+        "run",
+        "--lambda",
+        FUNCTION,
+        "--url",
+        &endpoint,
+        "--invocation",
+        "stream",
+        "--burst",
+        "20",
+        "--quotas",
+        quotas.to_str().unwrap(),
+        "--no-cloudwatch",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let env = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ];
+    let o = run_bounded(aws_command(dir.path(), &args, &env), DEFAULT_LIMIT).output;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_json(&out);
+    assert_eq!(r["lambda"]["invocation"], "stream");
+    assert_eq!(r["lambda"]["log_tail"], true);
+    let s = em.stats();
+    assert_eq!(
+        (u(&r["attempts"]["ok"]), s.invocations_direct, s.ok),
+        (20, 20, 20)
+    );
+    assert_eq!(u(&r["lambda"]["reports"]), 20);
+    // Every call was the streaming one.
+    assert!(em
+        .invoke_requests()
+        .iter()
+        .all(|q| q.path.ends_with("/response-streaming-invocations")));
+
+    // A mode it does not know, and the flag without --lambda: bad input, the forms named.
+    for (bad, says) in [
+        (
+            vec![
+                "run",
+                "--lambda",
+                FUNCTION,
+                "--invocation",
+                "streaming",
+                "--burst",
+                "1",
+            ],
+            "one of request-response, event, stream",
+        ),
+        (
+            vec![
+                "run",
+                "--url",
+                "http://127.0.0.1:9/",
+                "--invocation",
+                "stream",
+                "--burst",
+                "1",
+            ],
+            "--lambda",
+        ),
+    ] {
+        let o = run_bounded(aws_command(dir.path(), &bad, &env), DEFAULT_LIMIT).output;
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    }
+}
