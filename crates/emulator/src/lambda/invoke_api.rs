@@ -118,6 +118,12 @@ impl InvocationType {
 
 /// `X-Amz-Log-Type`: whether the log tail is wanted (absent: `None`, no); `None` for a
 /// value Lambda refuses.
+/// `X-Amz-Log-Type` as given: whether the tail is wanted, or the 400 for another value.
+pub(super) fn log_type(header: Option<String>) -> Result<bool, Answer> {
+    tail_wanted(header.as_deref())
+        .ok_or_else(|| bad_header("X-Amz-Log-Type", &header.unwrap_or_default(), "None, Tail"))
+}
+
 pub fn tail_wanted(header: Option<&str>) -> Option<bool> {
     match header {
         None | Some("None") => Some(false),
@@ -311,12 +317,9 @@ impl Emulator {
             arrived.query,
         );
 
-        // A function of an API with routes, by its name, else the one function.
-        let function = crate::control_routes::routes_function(&self.config, encoded)
-            .map_or(&self.function, |i| &self.functions[i]);
-        let qualifier = match resolve(&function.config, encoded, &query) {
-            Ok(q) => q,
-            Err(r) => return refused(&r),
+        let (function, qualifier) = match self.addressed(encoded, &query) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
         let Some(kind) = InvocationType::parse(kind.as_deref()) else {
             let given = kind.unwrap_or_default();
@@ -326,8 +329,9 @@ impl Emulator {
                 "RequestResponse, Event, DryRun",
             );
         };
-        let Some(tail) = tail_wanted(tail.as_deref()) else {
-            return bad_header("X-Amz-Log-Type", &tail.unwrap_or_default(), "None, Tail");
+        let tail = match log_type(tail) {
+            Ok(tail) => tail,
+            Err(answer) => return answer,
         };
         match kind {
             InvocationType::DryRun => dry_run(),
@@ -359,6 +363,19 @@ impl Emulator {
     }
 
     /// An Invoke API request (either API's) as it came: counted, its body read, recorded.
+    /// The function `encoded` names (a function of an API with routes by its name, else the
+    /// one function) and the qualifier it is called with — or the answer refusing them.
+    pub(super) fn addressed(
+        &self,
+        encoded: &str,
+        query: &str,
+    ) -> Result<(&Arc<super::Function>, Option<String>), Answer> {
+        let function = crate::control_routes::routes_function(&self.config, encoded)
+            .map_or(&self.function, |i| &self.functions[i]);
+        let qualifier = resolve(&function.config, encoded, query).map_err(|r| refused(&r))?;
+        Ok((function, qualifier))
+    }
+
     pub(super) async fn arrived(&self, req: hyper::Request<hyper::body::Incoming>) -> Arrived {
         self.requests.fetch_add(1, Relaxed);
         self.invocations_direct.fetch_add(1, Relaxed);

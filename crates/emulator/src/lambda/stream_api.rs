@@ -19,8 +19,8 @@ use bytes::Bytes;
 use http_body_util::channel::{Channel, Sender};
 
 use super::invoke_api::{
-    bad_header, executed_version, log_result, log_tail, refused, resolve, tail_wanted, throttled,
-    ERROR_PAYLOAD, OK_PAYLOAD,
+    bad_header, executed_version, log_result, log_tail, log_type, throttled, ERROR_PAYLOAD,
+    OK_PAYLOAD,
 };
 use crate::answers::Answer;
 use crate::stream_shape::StreamShape;
@@ -129,11 +129,9 @@ impl Emulator {
     ) -> Streamed {
         let came = SystemTime::now();
         let arrived = self.arrived(req).await;
-        let function = crate::control_routes::routes_function(&self.config, encoded)
-            .map_or(&self.function, |i| &self.functions[i]);
-        let qualifier = match resolve(&function.config, encoded, &arrived.query) {
-            Ok(q) => q,
-            Err(r) => return Streamed::Whole(refused(&r)),
+        let (function, qualifier) = match self.addressed(encoded, &arrived.query) {
+            Ok(found) => found,
+            Err(answer) => return Streamed::Whole(answer),
         };
         // A stream is synchronous: RequestResponse (the default) or DryRun.
         let kind = arrived.header("x-amz-invocation-type");
@@ -148,13 +146,9 @@ impl Emulator {
                 ))
             }
         };
-        let tail = arrived.header("x-amz-log-type");
-        let Some(tail) = tail_wanted(tail.as_deref()) else {
-            return Streamed::Whole(bad_header(
-                "X-Amz-Log-Type",
-                &tail.unwrap_or_default(),
-                "None, Tail",
-            ));
+        let tail = match log_type(arrived.header("x-amz-log-type")) {
+            Ok(tail) => tail,
+            Err(answer) => return Streamed::Whole(answer),
         };
         if dry_run {
             return Streamed::Whole(super::invoke_api::dry_run());
