@@ -20,6 +20,7 @@ pub mod cloudwatch;
 pub mod cmd;
 pub mod engine;
 pub mod error;
+pub mod live;
 pub mod located;
 pub mod pipeline;
 pub mod probe;

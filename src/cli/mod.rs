@@ -3,6 +3,7 @@
 
 mod aws;
 mod files;
+mod live;
 mod traffic;
 mod values;
 
@@ -13,6 +14,7 @@ pub use files::{
     CompareArgs, CompletionsArgs, InitArgs, ManArgs, MergeArgs, ReportArgs, ReportOutputs,
     SchemaArgs, SchemaFormat,
 };
+pub use live::LiveArgs;
 pub use traffic::{LoadArgs, PlanArgs, ProbeArgs, ProbeBy, RunArgs, TrafficArgs};
 pub use values::{Percent, Slo};
 

@@ -306,4 +306,7 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub reports: ReportOutputs,
+
+    #[command(flatten)]
+    pub live: super::LiveArgs,
 }

@@ -3,6 +3,7 @@
 use crate::cli::RunArgs;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::Result;
+use crate::live::{metrics::About, Watch};
 use crate::pipeline::cloudwatch::{self as cw, Reading};
 use crate::pipeline::split::Split;
 use crate::pipeline::{self, load, preflight, print_out, Known, Sink};
@@ -47,17 +48,6 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         pipeline::print_out(&crate::report::check::mix(&scenario, &plans));
     }
 
-    let opts = EngineOptions {
-        threads,
-        max_in_flight: traffic.max_in_flight,
-        max_rate: None,
-        grace: traffic.grace,
-        abort: scenario.abort.clone(),
-        start_at: split.start_at,
-        shared_stop: split.shared_stop(sink.destination()),
-    };
-    split.announce();
-    let clock = split.clock(&scenario, &traffic.tls, &auth);
     // Random even with a seed: ids must differ between runs to be found in logs.
     let run_id = fastrand::u32(..);
     let spec = RunSpec {
@@ -70,6 +60,24 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         mix: scenario.mix(),
         stage_think: scenario.stage_think.clone(),
     };
+    let watch = Watch::start(
+        &args.live,
+        about(&scenario, &plans, &spec),
+        (&plans, spec.shard),
+        (threads, spec.mix.recorded_entries()),
+    )?;
+    let opts = EngineOptions {
+        threads,
+        max_in_flight: traffic.max_in_flight,
+        max_rate: None,
+        grace: traffic.grace,
+        abort: scenario.abort.clone(),
+        start_at: split.start_at,
+        shared_stop: split.shared_stop(sink.destination()),
+        live: watch.as_ref().map(Watch::live_run),
+    };
+    split.announce();
+    let clock = split.clock(&scenario, &traffic.tls, &auth);
     let record = with_live_view(&scenario, &plans, args.quiet, |progress| {
         engine::run(
             &scenario.target,
@@ -110,8 +118,39 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         results.cloudwatch = Some(read);
         not_written |= sink.write(&results);
     }
+    if let Some(watch) = watch {
+        watch.finish();
+    }
     drop(emulator);
     Ok(sink.conclude(&results, not_written))
+}
+
+/// What names this run in its live metrics.
+fn about(scenario: &Scenario, plans: &[StagePlan], spec: &RunSpec) -> About {
+    let mix = &spec.mix;
+    About {
+        scenario: scenario
+            .name
+            .clone()
+            .unwrap_or_else(|| results::scenario_id(scenario)),
+        run_id: format!("{:08x}", spec.run_id),
+        shard: if spec.shard.count > 1 {
+            spec.shard.to_string()
+        } else {
+            String::new()
+        },
+        stages: spec.stage_names.clone(),
+        requests: if mix.declared {
+            mix.entries.iter().map(|e| e.name.clone()).collect()
+        } else {
+            Vec::new()
+        },
+        planned_s: plans
+            .iter()
+            .filter_map(StagePlan::duration)
+            .map(|d| d.as_secs_f64())
+            .sum(),
+    }
 }
 
 /// Runs `engine` with the live view on stderr (unless `quiet` or not a terminal) fed by

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, Barrier, Notify};
 
 use crate::error::{Error, Result};
+use crate::record::live::LiveRun;
 use crate::record::{
     pick_samples, FailureSample, LaneRecorder, SecondHistograms, SecondRecord, StageRecord,
     Timeline, TimelinePoint, FAILURE_SAMPLES,
@@ -68,6 +69,9 @@ pub struct EngineOptions {
     pub start_at: Option<SystemTime>,
     /// In a split test: the abort rules of all shards as one (see [`SharedStop`]).
     pub shared_stop: Option<SharedStop>,
+    /// Watched live (`--metrics-listen`, `--live`, remote write): the lanes bump its
+    /// counters, the coordinator keeps its state, and its abort request stops the run.
+    pub live: Option<Arc<LiveRun>>,
 }
 
 /// An abort shared by the shards of a split test: this run tells the others when its rule
@@ -167,6 +171,9 @@ pub(crate) struct Shared {
     /// Attempts under way across all lanes, and per request of a mix.
     attempts_in_flight: in_flight::AttemptsInFlight,
     current_stage: AtomicUsize,
+    /// When each stage began by plan, µs from time zero (`u64::MAX`: not yet), for the live
+    /// metrics' planned rate.
+    stage_starts_us: Vec<AtomicU64>,
     barrier: Barrier,
     /// An instant the lanes agreed on at the barrier, µs from `base`.
     agreed_us: AtomicU64,
@@ -340,11 +347,7 @@ pub fn run(
                 Some(StagePlan::Burst { .. } | StagePlan::Closed { .. })
             );
         // Each request of a [[requests]] mix is recorded apart too; one request is not.
-        let mix_entries = if spec.mix.declared {
-            spec.mix.entries.len()
-        } else {
-            0
-        };
+        let mix_entries = spec.mix.recorded_entries();
         let shared = Arc::new(Shared {
             base: origin,
             origin_us: AtomicU64::new(0),
@@ -359,6 +362,7 @@ pub fn run(
             slot_freed: Notify::new(),
             attempts_in_flight: in_flight::AttemptsInFlight::new(mix_entries),
             current_stage: AtomicUsize::new(0),
+            stage_starts_us: (0..stages).map(|_| AtomicU64::new(u64::MAX)).collect(),
             barrier: Barrier::new(lanes),
             agreed_us: AtomicU64::new(0),
             stop_level: AtomicU8::new(0),
@@ -381,7 +385,8 @@ pub fn run(
             let mix = &shared.spec.mix;
             let rec = rec
                 .with_requests(mix_entries)
-                .with_flows(mix.flows.as_ref().map_or(0, |f| f.entries.len()));
+                .with_flows(mix.flows.as_ref().map_or(0, |f| f.entries.len()))
+                .with_live(opts.live.as_ref().and_then(|l| l.counters.lane(id)));
             let (lane_shared, plans, transport) = (
                 Arc::clone(&shared),
                 Arc::clone(&plans),
@@ -437,6 +442,9 @@ pub fn run(
                             throttled += p.throttled;
                             errors += p.errors;
                         }
+                        if let (Some(live), true) = (&opts.live, timeline.points.len() > before) {
+                            live.state().points.extend_from_slice(&timeline.points[before..]);
+                        }
                         let checked = timeline.points.len() > before && aborted.is_none();
                         if let (true, Some(rules)) = (checked, &opts.abort) {
                             aborted = abort::check(rules, &timeline.points)
@@ -451,14 +459,39 @@ pub fn run(
                     }
                     None => break,
                 },
-                _ = remote_check.tick(), if opts.shared_stop.is_some() && aborted.is_none() => {
+                _ = remote_check.tick(), if (opts.shared_stop.is_some() || opts.live.is_some()) && aborted.is_none() => {
                     if let Some(trip) = opts.shared_stop.as_ref().and_then(|s| s.seen.get()) {
                         aborted = Some(trip.clone());
+                        shared.raise_stop();
+                    } else if opts.live.as_ref().is_some_and(|l| l.abort_requested().is_some()) {
+                        let trip = AbortTrip::live_control(
+                            shared.origin().elapsed().as_secs(),
+                            ok + throttled + errors,
+                        );
+                        if let Some(stop) = &opts.shared_stop {
+                            let _ = stop.publish.send(trip.clone());
+                        }
+                        aborted = Some(trip);
                         shared.raise_stop();
                     }
                 }
                 _ = signals.next() => { interrupted = true; shared.raise_stop(); }
-                _ = tick.tick(), if progress.is_some() => {
+                _ = tick.tick(), if progress.is_some() || opts.live.is_some() => {
+                    if let Some(live) = &opts.live {
+                        let mut state = live.state();
+                        state.stage = shared.current_stage.load(Relaxed);
+                        state.elapsed = shared.origin().elapsed();
+                        state.in_flight = shared.attempts_in_flight.load();
+                        state.stopping = shared.stopping();
+                        state.stage_starts_s = shared
+                            .stage_starts_us
+                            .iter()
+                            .map(|us| match us.load(Relaxed) {
+                                u64::MAX => None,
+                                us => Some(us as f64 / 1e6),
+                            })
+                            .collect();
+                    }
                     if let Some(show) = progress.as_mut() {
                         show(&Snapshot {
                             stage: shared.current_stage.load(Relaxed),
@@ -474,6 +507,16 @@ pub fn run(
         }
         for lane in 0..lanes {
             timeline.lane_done(lane);
+        }
+        if let Some(live) = &opts.live {
+            let mut state = live.state();
+            let known = state.points.len();
+            if let Some(rest) = timeline.points.get(known..) {
+                state.points.extend_from_slice(rest);
+            }
+            state.in_flight = 0;
+            state.stopping = true;
+            state.ended = true;
         }
 
         let mut merged: Vec<StageRecord> = (0..stages).map(|_| StageRecord::new()).collect();

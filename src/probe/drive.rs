@@ -298,6 +298,7 @@ fn run_step(
             abort: scenario.abort.clone(),
             start_at: None,
             shared_stop: None,
+            live: None,
         };
         let plans = vec![StagePlan::for_stage(&stage)];
         let record = engine::run(&scenario.target, tls, auth, spec, plans, &opts, None)?;

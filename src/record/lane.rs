@@ -9,6 +9,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
 
 use super::lambda::ColdStart;
+use super::live::LaneCounters;
 use super::stage::{min_some, Counts, StageRecord};
 use super::timeline::SecondRecord;
 use crate::classify::Outcome;
@@ -69,6 +70,8 @@ pub struct LaneRecorder {
     requests: usize,
     /// Entries of `[[flows]]`, each recorded apart; 0 without flows.
     flows: usize,
+    /// This lane's live counters, when the run is watched (`--metrics-listen`, `--live`…).
+    live: Option<std::sync::Arc<LaneCounters>>,
 }
 
 impl LaneRecorder {
@@ -89,7 +92,14 @@ impl LaneRecorder {
             sampled: Vec::new(),
             requests: 0,
             flows: 0,
+            live: None,
         }
+    }
+
+    /// Bumps `counters` too, for those who watch the run live.
+    pub fn with_live(mut self, counters: Option<std::sync::Arc<LaneCounters>>) -> LaneRecorder {
+        self.live = counters;
+        self
     }
 
     /// Records each of `entries` requests of a `[[requests]]` mix apart, too.
@@ -201,6 +211,14 @@ impl LaneRecorder {
         }
         self.second.count_attempt(a.outcome);
         self.second.add_phases(&a.phases);
+        if let Some(live) = &self.live {
+            let bytes = if a.phases.exchange().is_some() {
+                a.phases.body_bytes
+            } else {
+                0
+            };
+            live.attempt((a.stage, a.entry), a.outcome, bytes);
+        }
     }
 
     /// A request goes out again on a fresh connection: its reused one had closed.
@@ -225,12 +243,18 @@ impl LaneRecorder {
         if let Some(cell) = s.request_cell(self.requests, entry) {
             cell.counts.attempts.abandoned += 1;
         }
+        if let Some(live) = &self.live {
+            live.abandoned_attempt((stage, entry));
+        }
     }
 
     /// `n` requests due and held back by the in-flight cap that were never sent: the run
     /// stopped, or its time ran out, first.
     pub fn on_never_sent(&mut self, stage: usize, n: u64) {
         self.stages[stage].counts.abandoned_requests += n;
+        if let Some(live) = &self.live {
+            live.abandoned_request(stage, None, n);
+        }
     }
 
     /// A logical request that never ended (in flight or backing off when the run stopped).
@@ -241,6 +265,9 @@ impl LaneRecorder {
         s.counts.abandoned_requests += 1;
         if let Some(cell) = entry.and_then(|e| s.request_cell(self.requests, e)) {
             cell.counts.abandoned_requests += 1;
+        }
+        if let Some(live) = &self.live {
+            live.abandoned_request(stage, entry, 1);
         }
     }
 
@@ -255,6 +282,9 @@ impl LaneRecorder {
         count(&mut s.counts);
         if let Some(cell) = s.request_cell(requests, entry) {
             count(&mut cell.counts);
+        }
+        if let Some(live) = &self.live {
+            live.retry((stage, entry));
         }
     }
 
@@ -287,6 +317,9 @@ impl LaneRecorder {
         }
         self.second.record_latency(e2e, end.outcome);
         self.second.count_request(end.outcome);
+        if let Some(live) = &self.live {
+            live.request((stage, entry), end.outcome, e2e.max(1));
+        }
     }
 
     /// An Invoke answer's REPORT line, read at `at`; `correlation_id` is the request's.

@@ -4,6 +4,7 @@
 pub mod flow;
 pub mod lambda;
 pub(crate) mod lane;
+pub mod live;
 mod stage;
 mod statuses;
 mod timeline;

@@ -83,7 +83,7 @@ pub fn render(r: &Results) -> String {
     }
     if let Some(trip) = &r.aborted {
         cases.push(failing(
-            format!("abort rule: {} ≤ {:.1}%", trip.rule, trip.limit * 100.0),
+            trip.title(),
             NonSuccessKind::Failure,
             "abort",
             trip.describe(),

@@ -222,28 +222,40 @@ fn pause_starts(plans: &[StagePlan], results: &mut Results) {
 fn planned_per_second(plans: &[StagePlan], shard: Shard, results: &mut Results) {
     let starts: Vec<Option<f64>> = results.stages.iter().map(|s| s.started_s).collect();
     for point in &mut results.timeline {
-        let (from, to) = (point.t_s as f64, point.t_s as f64 + 1.0);
-        point.planned = plans
-            .iter()
-            .zip(&starts)
-            .filter_map(|(plan, start)| {
-                let start = (*start)?;
-                match plan {
-                    StagePlan::Open(p) => {
-                        let end = start + p.duration().as_secs_f64();
-                        (start < to && end > from).then(|| {
-                            shard.share(p.due_before(to - start))
-                                - shard.share(p.due_before(from - start))
-                        })
-                    }
-                    StagePlan::Burst { requests } => {
-                        (from..to).contains(&start).then(|| shard.share(*requests))
-                    }
-                    _ => None,
-                }
-            })
-            .reduce(|a, b| a + b);
+        point.planned = planned_in_second(plans, &starts, shard, point.t_s);
     }
+}
+
+/// The sends the schedule put in second `t_s` of the run, given when each stage started
+/// (s from time zero; `None`: not begun): what [`planned_per_second`] fills, and what the
+/// live metrics say of the last complete second.
+pub fn planned_in_second(
+    plans: &[StagePlan],
+    starts: &[Option<f64>],
+    shard: Shard,
+    t_s: u64,
+) -> Option<u64> {
+    let (from, to) = (t_s as f64, t_s as f64 + 1.0);
+    plans
+        .iter()
+        .zip(starts)
+        .filter_map(|(plan, start)| {
+            let start = (*start)?;
+            match plan {
+                StagePlan::Open(p) => {
+                    let end = start + p.duration().as_secs_f64();
+                    (start < to && end > from).then(|| {
+                        shard.share(p.due_before(to - start))
+                            - shard.share(p.due_before(from - start))
+                    })
+                }
+                StagePlan::Burst { requests } => {
+                    (from..to).contains(&start).then(|| shard.share(*requests))
+                }
+                _ => None,
+            }
+        })
+        .reduce(|a, b| a + b)
 }
 
 /// Each request's seconds into its `by_request` entry (the run level) and its histograms:

@@ -22,7 +22,7 @@ pub mod flows;
 pub mod lambda;
 pub mod merge;
 
-pub use assemble::{assemble, target_info, MIX_METHOD};
+pub use assemble::{assemble, planned_in_second, scenario_id, target_info, MIX_METHOD};
 
 /// A stage as the results need it: its record and how long it ran.
 pub struct StageInput<'a> {

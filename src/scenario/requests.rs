@@ -134,6 +134,15 @@ pub struct Requests {
 }
 
 impl Requests {
+    /// The entries recorded apart: those of a declared mix, none for one request.
+    pub fn recorded_entries(&self) -> usize {
+        if self.declared {
+            self.entries.len()
+        } else {
+            0
+        }
+    }
+
     /// Each request's share of the logical requests sent, by name: its weight over the
     /// total, or with `[[flows]]`, its steps in each flow by the flow's weight over all the
     /// steps they send.

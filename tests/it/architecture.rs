@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 22] = [
+const LAYERS: [&str; 23] = [
     "error",      // exit codes and the error type (the `stampede-located` crate's)
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
@@ -29,6 +29,7 @@ const LAYERS: [&str; 22] = [
     "store",      // where shards' results meet: a directory or S3, and the abort marker
     "report",     // summary, live view, check text
     "cli",        // clap definitions
+    "live",       // /metrics, remote write and the live page while the run goes
     "pipeline", // what the commands share: the scenario, the preflight, results → reports → exit code
     "cmd",      // one file per command: wiring only
 ];

@@ -23,8 +23,43 @@ pub struct AbortTrip {
     pub request: Option<String>,
 }
 
+/// The `rule` of a run stopped from the live page's abort button (`--live-control`).
+pub const LIVE_CONTROL: &str = "live_control";
+
 impl AbortTrip {
+    /// A stop asked for on the live page at `t_s`, after `attempts` answered attempts.
+    pub fn live_control(t_s: u64, attempts: u64) -> AbortTrip {
+        AbortTrip {
+            rule: LIVE_CONTROL.to_string(),
+            limit: 0.0,
+            observed: 0.0,
+            t_s,
+            window_s: 0,
+            attempts,
+            by_shard: None,
+            request: None,
+        }
+    }
+
+    /// What stopped the run, in a few words (a test case's name).
+    pub fn title(&self) -> String {
+        if self.rule == LIVE_CONTROL {
+            return "aborted from the live page".to_string();
+        }
+        format!("abort rule: {} ≤ {:.1}%", self.rule, self.limit * 100.0)
+    }
+
     pub fn describe(&self) -> String {
+        if self.rule == LIVE_CONTROL {
+            let whose = match self.by_shard {
+                Some(k) => format!(" (on shard {k}; every shard stopped with it)"),
+                None => String::new(),
+            };
+            return format!(
+                "aborted at {} s{whose} from the live page's abort button (--live-control), after {} attempts",
+                self.t_s, self.attempts
+            );
+        }
         let whose = match self.by_shard {
             Some(k) => format!(" (on shard {k}; every shard stopped with it)"),
             None => String::new(),

@@ -160,6 +160,10 @@ impl Lane {
             }
             if self.id == 0 {
                 self.shared.current_stage.store(index, Relaxed);
+                let since_zero = origin.saturating_duration_since(self.shared.origin());
+                if let Some(start) = self.shared.stage_starts_us.get(index) {
+                    start.store(since_zero.as_micros() as u64, Relaxed);
+                }
             }
             origin = match plan {
                 StagePlan::Open(pacing) => {
