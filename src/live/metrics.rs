@@ -105,7 +105,12 @@ pub fn gather(
 ) -> Vec<Family> {
     let begun: Vec<&CellTotals> = cells
         .iter()
-        .filter(|c| c.stage <= state.stage || !c.is_empty())
+        // A mix's cell of requests no entry is known of shows only when one was counted.
+        .filter(|c| {
+            !c.is_empty()
+                || (c.stage <= state.stage
+                    && (about.requests.is_empty() || c.entry < about.requests.len()))
+        })
         .collect();
     let mut requests = Vec::new();
     let mut attempts = Vec::new();

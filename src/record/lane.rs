@@ -509,6 +509,50 @@ mod tests {
     }
 
     #[test]
+    fn the_live_counters_count_what_the_stage_record_counts() {
+        use crate::record::live::Counters;
+        use stampede_results::AttemptClass;
+        let origin = Instant::now();
+        let live = Counters::new(1, 2, 2);
+        let mut r = LaneRecorder::new(origin, 0, 2, None)
+            .with_requests(2)
+            .with_live(live.lane(0));
+        let t = origin + Duration::from_millis(50);
+        let throttle = Outcome::Throttled(ThrottleKind::LambdaAccount);
+        let mut a = attempt(origin, Some(t), t, throttle, false);
+        (a.stage, a.entry) = (1, 1);
+        r.on_attempt(&a);
+        r.on_retry((1, 1), RetryCause::Throttle);
+        a.outcome = Outcome::Timeout;
+        r.on_attempt(&a);
+        r.on_request((1, 1), origin, t, &end(Outcome::Timeout, 2));
+        r.on_abandoned_attempt((1, 1));
+        r.on_abandoned_request(1, Some(1));
+        r.on_abandoned_request(1, None);
+        r.on_never_sent(1, 2);
+        let c = r.stages[1].counts;
+        let cells = live.read();
+        let sum = |f: &dyn Fn(&crate::record::live::CellTotals) -> u64| -> u64 {
+            cells.iter().filter(|x| x.stage == 1).map(f).sum()
+        };
+        for (i, class) in AttemptClass::ALL.iter().enumerate() {
+            assert_eq!(sum(&|x| x.attempts[i]), c.attempts.get(*class), "{class:?}");
+        }
+        assert_eq!(
+            [
+                sum(&|x| x.requests[0]),
+                sum(&|x| x.requests[1]),
+                sum(&|x| x.requests[2])
+            ],
+            [c.ok, c.throttled, c.errors]
+        );
+        assert_eq!(sum(&|x| x.requests[3]), c.abandoned_requests);
+        assert_eq!(sum(&|x| x.retries), c.retries);
+        assert_eq!(sum(&|x| x.latency_buckets.iter().sum()), c.requests);
+        assert!(cells.iter().filter(|x| x.stage == 0).all(|x| x.is_empty()));
+    }
+
+    #[test]
     fn attempts_and_requests_are_counted_apart() {
         let origin = Instant::now();
         let mut r = LaneRecorder::new(origin, 0, 1, None);

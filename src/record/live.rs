@@ -103,24 +103,35 @@ struct Cell {
 
 /// One lane's counters, by (stage, request of the mix). Written by that lane alone.
 pub struct LaneCounters {
-    entries: usize,
+    /// Cells per stage: one per request of the mix and one for what no request is known
+    /// of (a request dropped before it began); one in all without a mix.
+    per_stage: usize,
     cells: Box<[Cell]>,
+}
+
+/// Cells per stage for `entries` requests of a mix (0: none).
+fn cells_per_stage(entries: usize) -> usize {
+    if entries == 0 {
+        1
+    } else {
+        entries + 1
+    }
 }
 
 impl LaneCounters {
     fn new(stages: usize, entries: usize) -> LaneCounters {
-        let entries = entries.max(1);
+        let per_stage = cells_per_stage(entries);
         LaneCounters {
-            entries,
-            cells: (0..stages * entries).map(|_| Cell::default()).collect(),
+            per_stage,
+            cells: (0..stages * per_stage).map(|_| Cell::default()).collect(),
         }
     }
 
     #[inline]
     fn cell(&self, stage: usize, entry: usize) -> Option<&Cell> {
-        // Without a mix every request is entry 0.
-        let entry = if self.entries == 1 { 0 } else { entry };
-        self.cells.get(stage * self.entries + entry)
+        // Without a mix every request is the one cell.
+        let entry = if self.per_stage == 1 { 0 } else { entry };
+        self.cells.get(stage * self.per_stage + entry)
     }
 
     /// An attempt of (stage, entry) ended with `outcome`, `bytes` of body received.
@@ -157,10 +168,11 @@ impl LaneCounters {
         c.latency_sum_us.bump(latency_us);
     }
 
-    /// A logical request that never ended (entry `None`: it never started; counted under
-    /// the stage's first request, as the results count it for the stage alone).
+    /// A logical request that never ended (entry `None`: it never began, so no request of
+    /// the mix is known; the results count it for the stage alone, and so does its cell).
     pub fn abandoned_request(&self, stage: usize, entry: Option<usize>, n: u64) {
-        if let Some(c) = self.cell(stage, entry.unwrap_or(0)) {
+        let entry = entry.unwrap_or(self.per_stage - 1);
+        if let Some(c) = self.cell(stage, entry) {
             c.requests[RequestOutcome::Abandoned.index()].bump(n);
         }
     }
@@ -189,7 +201,7 @@ fn kind_index(kind: ThrottleKind) -> usize {
 /// Every lane's counters: what a reader sums.
 pub struct Counters {
     stages: usize,
-    entries: usize,
+    per_stage: usize,
     lanes: Vec<Arc<LaneCounters>>,
 }
 
@@ -199,7 +211,7 @@ impl Counters {
     pub fn new(lanes: usize, stages: usize, entries: usize) -> Counters {
         Counters {
             stages,
-            entries: entries.max(1),
+            per_stage: cells_per_stage(entries),
             lanes: (0..lanes)
                 .map(|_| Arc::new(LaneCounters::new(stages, entries)))
                 .collect(),
@@ -211,18 +223,19 @@ impl Counters {
         self.lanes.get(id).cloned()
     }
 
-    /// The sum over lanes, cell by cell: what the counters say now.
+    /// The sum over lanes, cell by cell: what the counters say now. With a mix, each
+    /// stage's last cell (entry = the mix's length) holds what no request is known of.
     pub fn read(&self) -> Vec<CellTotals> {
-        let mut out = Vec::with_capacity(self.stages * self.entries);
+        let mut out = Vec::with_capacity(self.stages * self.per_stage);
         for stage in 0..self.stages {
-            for entry in 0..self.entries {
+            for entry in 0..self.per_stage {
                 let mut t = CellTotals {
                     stage,
                     entry,
                     ..CellTotals::default()
                 };
                 for lane in &self.lanes {
-                    let c = &lane.cells[stage * self.entries + entry];
+                    let c = &lane.cells[stage * self.per_stage + entry];
                     add(&mut t.attempts, &c.attempts);
                     add(&mut t.requests, &c.requests);
                     add(&mut t.throttles, &c.throttles);
@@ -346,7 +359,7 @@ mod tests {
         a.request((1, 2), Outcome::Ok, 100_000);
         a.abandoned_request(0, None, 3);
         let read = all.read();
-        assert_eq!(read.len(), 6);
+        assert_eq!(read.len(), 8, "three requests and one unknown per stage");
         let cell = read.iter().find(|c| (c.stage, c.entry) == (1, 2)).unwrap();
         assert_eq!(cell.attempts[class_index(AttemptClass::Ok)], 1);
         assert_eq!(cell.attempts[class_index(AttemptClass::Throttled)], 1);
@@ -357,7 +370,7 @@ mod tests {
         // 1.5 ms is in the 2.5 ms bucket; 100 ms (at the bound) in the 100 ms one.
         assert_eq!(cell.latency_buckets[1], 1);
         assert_eq!(cell.latency_buckets[8], 1);
-        assert_eq!(read[0].requests, [0, 0, 0, 3]);
+        assert_eq!(read[3].requests, [0, 0, 0, 3], "never began: no request");
     }
 
     #[test]
