@@ -64,7 +64,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         &args.live,
         about(&scenario, &plans, &spec),
         (&plans, spec.shard),
-        (threads, spec.mix.recorded_entries()),
+        (
+            threads,
+            (
+                spec.mix.recorded_entries(),
+                spec.mix.flows.as_ref().map_or(0, |f| f.entries.len()),
+            ),
+        ),
     )?;
     let opts = EngineOptions {
         threads,
@@ -145,6 +151,9 @@ fn about(scenario: &Scenario, plans: &[StagePlan], spec: &RunSpec) -> About {
         } else {
             Vec::new()
         },
+        flows: mix.flows.as_ref().map_or(Vec::new(), |f| {
+            f.entries.iter().map(|e| e.name.clone()).collect()
+        }),
         planned_s: plans
             .iter()
             .filter_map(StagePlan::duration)

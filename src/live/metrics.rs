@@ -4,7 +4,12 @@
 //! dashboards and alerts (docs/live.md, deploy/grafana/stampede.json).
 
 use crate::classify::THROTTLE_KINDS;
-use crate::record::live::{CellTotals, LiveState, RequestOutcome, LATENCY_BUCKETS_S};
+use crate::record::live::{
+    CellTotals, LiveState, RequestOutcome, FLOW_OUTCOMES, LATENCY_BUCKETS_S,
+};
+
+/// A (stage, flow)'s flows ended, by [`FLOW_OUTCOMES`].
+pub type FlowTotals = ((usize, usize), [u64; 3]);
 use stampede_results::AttemptClass;
 
 /// What kind of metric a family is, as Prometheus's `# TYPE` line says it.
@@ -55,6 +60,8 @@ pub struct About {
     pub stages: Vec<String>,
     /// The names of a `[[requests]]` mix's entries; empty without one.
     pub requests: Vec<String>,
+    /// The names of `[[flows]]`' entries; empty without them.
+    pub flows: Vec<String>,
     /// The schedule's planned length, seconds (bursts count as instant).
     pub planned_s: f64,
 }
@@ -99,7 +106,7 @@ fn with(
 /// from its start).
 pub fn gather(
     about: &About,
-    cells: &[CellTotals],
+    (cells, flows): (&[CellTotals], &[FlowTotals]),
     state: &LiveState,
     planned: Option<u64>,
 ) -> Vec<Family> {
@@ -134,6 +141,21 @@ pub fn gather(
         retries.push(counter(labels.clone(), c.retries));
         bytes.push(counter(labels.clone(), c.bytes_received));
         latency.extend(histogram(&labels, c));
+    }
+    let mut flow_samples = Vec::new();
+    for ((stage, flow), ended) in flows {
+        if *stage > state.stage && ended.iter().all(|n| *n == 0) {
+            continue;
+        }
+        let mut labels = about.run_labels();
+        labels.push((
+            "stage",
+            about.stages.get(*stage).cloned().unwrap_or_default(),
+        ));
+        labels.push(("flow", about.flows.get(*flow).cloned().unwrap_or_default()));
+        for (outcome, n) in FLOW_OUTCOMES.iter().zip(ended) {
+            flow_samples.push(counter(with(labels.clone(), "outcome", outcome), *n));
+        }
     }
     let run = about.run_labels();
     let last = state.points.last();
@@ -216,6 +238,12 @@ pub fn gather(
             help: "Body bytes of the answers received.",
             kind: Kind::Counter,
             samples: bytes,
+        },
+        Family {
+            name: "stampede_flows_total",
+            help: "Flows of [[flows]] ended, by outcome (completed: every step ok).",
+            kind: Kind::Counter,
+            samples: flow_samples,
         },
         Family {
             name: "stampede_latency_seconds",
@@ -320,9 +348,14 @@ mod tests {
 
     #[test]
     fn a_stage_not_begun_has_no_series_and_a_begun_one_has_every_class() {
-        let counters = Counters::new(1, 2, 0);
+        let counters = Counters::new(1, 2, (0, 0));
         counters.lane(0).unwrap().attempt((0, 0), Outcome::Ok, 0);
-        let all = gather(&about(), &counters.read(), &LiveState::default(), None);
+        let all = gather(
+            &about(),
+            (&counters.read(), &[]),
+            &LiveState::default(),
+            None,
+        );
         let attempts = family(&all, "stampede_attempts_total");
         assert_eq!(attempts.samples.len(), AttemptClass::ALL.len());
         assert!(attempts
@@ -339,12 +372,17 @@ mod tests {
 
     #[test]
     fn the_latency_histogram_is_cumulative_and_ends_in_its_count() {
-        let counters = Counters::new(1, 1, 0);
+        let counters = Counters::new(1, 1, (0, 0));
         let lane = counters.lane(0).unwrap();
         lane.request((0, 0), Outcome::Ok, 800);
         lane.request((0, 0), Outcome::Throttled(ThrottleKind::Other), 40_000);
         lane.request((0, 0), Outcome::Ok, 90_000_000);
-        let all = gather(&about(), &counters.read(), &LiveState::default(), None);
+        let all = gather(
+            &about(),
+            (&counters.read(), &[]),
+            &LiveState::default(),
+            None,
+        );
         let h = family(&all, "stampede_latency_seconds");
         let bucket = |le: &str| {
             h.samples
@@ -365,11 +403,11 @@ mod tests {
 
     #[test]
     fn planned_rate_is_absent_where_the_stage_plans_none() {
-        let counters = Counters::new(1, 1, 0);
+        let counters = Counters::new(1, 1, (0, 0));
         let state = LiveState::default();
-        let all = gather(&about(), &counters.read(), &state, None);
+        let all = gather(&about(), (&counters.read(), &[]), &state, None);
         assert!(all.iter().all(|f| f.name != "stampede_planned_rate"));
-        let all = gather(&about(), &counters.read(), &state, Some(100));
+        let all = gather(&about(), (&counters.read(), &[]), &state, Some(100));
         assert_eq!(
             family(&all, "stampede_planned_rate").samples[0].value,
             100.0

@@ -31,11 +31,12 @@ impl Watched {
     /// Every family as it is now.
     pub fn families(&self) -> Vec<Family> {
         let cells = self.run.counters.read();
+        let flows = self.run.counters.read_flows();
         let state = self.run.state();
         let planned = state.points.last().and_then(|p| {
             crate::results::planned_in_second(&self.plans, &state.stage_starts_s, self.shard, p.t_s)
         });
-        metrics::gather(&self.about, &cells, &state, planned)
+        metrics::gather(&self.about, (&cells, &flows), &state, planned)
     }
 }
 
@@ -48,20 +49,20 @@ pub struct Watch {
 
 impl Watch {
     /// Starts what `args` ask for (`None`: nothing); addresses are bound now, so a bad one
-    /// is exit 2 before any traffic. `lanes`, `entries`: the engine's lanes and the mix's
-    /// requests recorded apart.
+    /// is exit 2 before any traffic. `lanes`, `mix`: the engine's lanes, and the mix's
+    /// requests and flows recorded apart.
     pub fn start(
         args: &LiveArgs,
         about: About,
         (plans, shard): (&[StagePlan], Shard),
-        (lanes, entries): (usize, usize),
+        (lanes, mix): (usize, (usize, usize)),
     ) -> Result<Option<Watch>> {
         if !args.any() {
             return Ok(None);
         }
         let watched = Arc::new(Watched {
             about,
-            run: Arc::new(LiveRun::new(lanes, plans.len(), entries)),
+            run: Arc::new(LiveRun::new(lanes, plans.len(), mix)),
             plans: plans.to_vec(),
             shard,
         });

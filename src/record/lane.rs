@@ -138,6 +138,9 @@ impl LaneRecorder {
         self.stages[stage]
             .flow_cell(self.flows, flow)
             .complete(e2e, done_us);
+        if let Some(live) = &self.live {
+            live.flow_ended((stage, flow), 0);
+        }
     }
 
     /// A flow ended at step `step` (from 0), for `reason`.
@@ -152,11 +155,17 @@ impl LaneRecorder {
         self.stages[stage]
             .flow_cell(self.flows, flow)
             .fail(step, reason, done_us);
+        if let Some(live) = &self.live {
+            live.flow_ended((stage, flow), 1);
+        }
     }
 
     /// A flow started and never ended (the run stopped waiting for it).
     pub fn on_flow_abandoned(&mut self, (stage, flow): (usize, usize)) {
         self.stages[stage].flow_cell(self.flows, flow).abandoned += 1;
+        if let Some(live) = &self.live {
+            live.flow_ended((stage, flow), 2);
+        }
     }
 
     fn micros(&self, at: Instant) -> u64 {
@@ -513,7 +522,7 @@ mod tests {
         use crate::record::live::Counters;
         use stampede_results::AttemptClass;
         let origin = Instant::now();
-        let live = Counters::new(1, 2, 2);
+        let live = Counters::new(1, 2, (2, 0));
         let mut r = LaneRecorder::new(origin, 0, 2, None)
             .with_requests(2)
             .with_live(live.lane(0));

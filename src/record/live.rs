@@ -101,12 +101,19 @@ struct Cell {
     latency_sum_us: Slot,
 }
 
-/// One lane's counters, by (stage, request of the mix). Written by that lane alone.
+/// How a flow of `[[flows]]` ended, as `stampede_flows_total`'s `outcome` label says it.
+pub const FLOW_OUTCOMES: [&str; 3] = ["completed", "failed", "abandoned"];
+
+/// One lane's counters, by (stage, request of the mix), and by (stage, flow) with
+/// `[[flows]]`. Written by that lane alone.
 pub struct LaneCounters {
     /// Cells per stage: one per request of the mix and one for what no request is known
     /// of (a request dropped before it began); one in all without a mix.
     per_stage: usize,
     cells: Box<[Cell]>,
+    flows: usize,
+    /// Per (stage, flow): completed, failed, abandoned (as [`FLOW_OUTCOMES`]).
+    flow_cells: Box<[[Slot; 3]]>,
 }
 
 /// Cells per stage for `entries` requests of a mix (0: none).
@@ -119,11 +126,22 @@ fn cells_per_stage(entries: usize) -> usize {
 }
 
 impl LaneCounters {
-    fn new(stages: usize, entries: usize) -> LaneCounters {
+    fn new(stages: usize, entries: usize, flows: usize) -> LaneCounters {
         let per_stage = cells_per_stage(entries);
         LaneCounters {
             per_stage,
             cells: (0..stages * per_stage).map(|_| Cell::default()).collect(),
+            flows,
+            flow_cells: (0..stages * flows).map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// A flow of (stage, flow) ended: `outcome` indexes [`FLOW_OUTCOMES`].
+    pub fn flow_ended(&self, (stage, flow): (usize, usize), outcome: usize) {
+        if flow < self.flows {
+            if let Some(c) = self.flow_cells.get(stage * self.flows + flow) {
+                c[outcome].bump(1);
+            }
         }
     }
 
@@ -202,20 +220,37 @@ fn kind_index(kind: ThrottleKind) -> usize {
 pub struct Counters {
     stages: usize,
     per_stage: usize,
+    flows: usize,
     lanes: Vec<Arc<LaneCounters>>,
 }
 
 impl Counters {
     /// Counters for `lanes` lanes of `stages` stages, `entries` requests of a mix (0: one
-    /// request, no mix).
-    pub fn new(lanes: usize, stages: usize, entries: usize) -> Counters {
+    /// request, no mix) and `flows` flows (0: no `[[flows]]`).
+    pub fn new(lanes: usize, stages: usize, (entries, flows): (usize, usize)) -> Counters {
         Counters {
             stages,
             per_stage: cells_per_stage(entries),
+            flows,
             lanes: (0..lanes)
-                .map(|_| Arc::new(LaneCounters::new(stages, entries)))
+                .map(|_| Arc::new(LaneCounters::new(stages, entries, flows)))
                 .collect(),
         }
+    }
+
+    /// Each (stage, flow)'s flows ended, by [`FLOW_OUTCOMES`], summed over the lanes.
+    pub fn read_flows(&self) -> Vec<((usize, usize), [u64; 3])> {
+        let mut out = Vec::with_capacity(self.stages * self.flows);
+        for stage in 0..self.stages {
+            for flow in 0..self.flows {
+                let mut n = [0; 3];
+                for lane in &self.lanes {
+                    add(&mut n, &lane.flow_cells[stage * self.flows + flow]);
+                }
+                out.push(((stage, flow), n));
+            }
+        }
+        out
     }
 
     /// Lane `id`'s counters, for its recorder; `None` past the lanes made.
@@ -321,9 +356,10 @@ impl std::fmt::Debug for LiveRun {
 }
 
 impl LiveRun {
-    pub fn new(lanes: usize, stages: usize, entries: usize) -> LiveRun {
+    /// `(entries, flows)`: the mix's requests and flows recorded apart (0: none).
+    pub fn new(lanes: usize, stages: usize, mix: (usize, usize)) -> LiveRun {
         LiveRun {
-            counters: Counters::new(lanes, stages, entries),
+            counters: Counters::new(lanes, stages, mix),
             state: Mutex::new(LiveState::default()),
             abort: OnceLock::new(),
         }
@@ -351,7 +387,7 @@ mod tests {
 
     #[test]
     fn lanes_add_up_cell_by_cell() {
-        let all = Counters::new(2, 2, 3);
+        let all = Counters::new(2, 2, (3, 0));
         let (a, b) = (all.lane(0).unwrap(), all.lane(1).unwrap());
         a.attempt((1, 2), Outcome::Ok, 10);
         b.attempt((1, 2), Outcome::Throttled(ThrottleKind::ApiGateway), 0);
@@ -375,14 +411,14 @@ mod tests {
 
     #[test]
     fn without_a_mix_every_request_is_the_one_cell() {
-        let all = Counters::new(1, 1, 0);
+        let all = Counters::new(1, 1, (0, 0));
         all.lane(0).unwrap().attempt((0, 7), Outcome::Ok, 0);
         assert_eq!(all.read()[0].attempts[0], 1);
     }
 
     #[test]
     fn a_latency_past_a_minute_is_in_the_last_bucket() {
-        let all = Counters::new(1, 1, 0);
+        let all = Counters::new(1, 1, (0, 0));
         all.lane(0)
             .unwrap()
             .request((0, 0), Outcome::Ok, 61_000_000);
