@@ -338,6 +338,7 @@ mod tests {
             shard: String::new(),
             stages: vec!["warm".into(), "peak".into()],
             requests: vec![],
+            flows: vec![],
             planned_s: 30.0,
         }
     }
