@@ -202,18 +202,17 @@ impl LaneCounters {
     }
 }
 
+/// A class's place in [`AttemptClass::ALL`]: its declaration order, which `ALL` follows
+/// (a test holds them together), so no search on the hot path.
+#[inline]
 fn class_index(class: AttemptClass) -> usize {
-    AttemptClass::ALL
-        .iter()
-        .position(|c| *c == class)
-        .expect("every class is in ALL")
+    class as usize
 }
 
+/// A kind's place in [`THROTTLE_KINDS`], as [`class_index`].
+#[inline]
 fn kind_index(kind: ThrottleKind) -> usize {
-    THROTTLE_KINDS
-        .iter()
-        .position(|k| *k == kind)
-        .expect("every kind is in THROTTLE_KINDS")
+    kind as usize
 }
 
 /// Every lane's counters: what a reader sums.
@@ -407,6 +406,16 @@ mod tests {
         assert_eq!(cell.latency_buckets[1], 1);
         assert_eq!(cell.latency_buckets[8], 1);
         assert_eq!(read[3].requests, [0, 0, 0, 3], "never began: no request");
+    }
+
+    #[test]
+    fn classes_and_kinds_are_indexed_in_the_order_they_are_listed() {
+        for (i, class) in AttemptClass::ALL.iter().enumerate() {
+            assert_eq!(class_index(*class), i, "{class:?}");
+        }
+        for (i, kind) in THROTTLE_KINDS.iter().enumerate() {
+            assert_eq!(kind_index(*kind), i, "{kind:?}");
+        }
     }
 
     #[test]
