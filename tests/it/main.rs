@@ -18,6 +18,7 @@ mod control_plane;
 mod deploy;
 mod distributed;
 mod docs;
+mod emulate_metrics;
 mod emulator;
 mod emulator_lambda_sdk;
 mod emulator_routes;
