@@ -168,4 +168,9 @@ pub struct EmulateArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: String,
+
+    /// Serve the emulator's own Prometheus metrics (stampede_emulator_*) at
+    /// http://ADDR/metrics (docs/live.md).
+    #[arg(long, env = "STAMPEDE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }

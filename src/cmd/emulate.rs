@@ -21,6 +21,19 @@ pub fn emulate(args: &EmulateArgs) -> Result<i32> {
         eprintln!("{}", exposed_warning(addr));
     }
     let running = emulator::start(config.clone(), addr)?;
+    let metrics = match args.metrics_listen {
+        Some(at) => {
+            let stats = running.stats_reader();
+            let server = crate::live::serve_beside(
+                "--metrics-listen",
+                at,
+                Box::new(move || crate::live::emulator_metrics::gather(&stats.stats(), &[])),
+            )?;
+            eprintln!("metrics at http://{}/metrics", server.addr);
+            Some(server)
+        }
+        None => None,
+    };
     eprintln!(
         "emulating {} API → Lambda `{}` on http://{} (stats: {STATS_PATH}); Ctrl-C stops",
         match config.api {
@@ -37,6 +50,7 @@ pub fn emulate(args: &EmulateArgs) -> Result<i32> {
         .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
     let mut signals = crate::signals::Signals::listen()?;
     runtime.block_on(signals.next());
+    drop(metrics);
     let stats = running.stats();
     eprintln!(
         "{}",

@@ -60,9 +60,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         mix: scenario.mix(),
         stage_think: scenario.stage_think.clone(),
     };
+    let about = about(&scenario, &plans, &spec);
+    let run_labels = about.run_labels();
     let watch = Watch::start(
         &args.live,
-        about(&scenario, &plans, &spec),
+        about,
         (&plans, spec.shard),
         (
             threads,
@@ -72,6 +74,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             ),
         ),
     )?;
+    // The in-process emulator's own series, beside the client's.
+    if let (Some(watch), Some(emulator)) = (&watch, &emulator) {
+        let stats = emulator.stats_reader();
+        watch.include(Box::new(move || {
+            crate::live::emulator_metrics::gather(&stats.stats(), &run_labels)
+        }));
+    }
     let opts = EngineOptions {
         threads,
         max_in_flight: traffic.max_in_flight,

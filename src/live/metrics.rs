@@ -67,7 +67,8 @@ pub struct About {
 }
 
 impl About {
-    fn run_labels(&self) -> Vec<(&'static str, String)> {
+    /// The labels every series of the run carries: `scenario`, `run_id`, `shard`.
+    pub fn run_labels(&self) -> Vec<(&'static str, String)> {
         let mut labels = vec![
             ("scenario", self.scenario.clone()),
             ("run_id", self.run_id.clone()),

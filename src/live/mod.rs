@@ -3,11 +3,13 @@
 //! what the engine already keeps — the lanes' live counters (`record::live`) and the
 //! coordinator's state — on threads of its own: nothing here makes a lane wait.
 
+pub mod emulator_metrics;
 pub mod exposition;
 pub mod metrics;
 pub mod server;
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::cli::LiveArgs;
@@ -18,6 +20,9 @@ use crate::schedule::StagePlan;
 use metrics::{About, Family};
 use server::{Routes, Server};
 
+/// Families read at each scrape from beside the run (the in-process emulator's series).
+pub type Beside = Box<dyn Fn() -> Vec<Family> + Send + Sync>;
+
 /// What the servers and the pusher share: the run's names and its live record.
 pub struct Watched {
     pub about: About,
@@ -25,19 +30,54 @@ pub struct Watched {
     /// The schedule, for the rate it planned in each second, and this run's part of it.
     pub plans: Vec<StagePlan>,
     pub shard: Shard,
+    /// Whether there is a run to show (`emulate` serves only what is beside).
+    pub has_run: bool,
+    /// Set once, before traffic ([`Watch::include`]).
+    pub beside: OnceLock<Beside>,
 }
 
 impl Watched {
     /// Every family as it is now.
     pub fn families(&self) -> Vec<Family> {
-        let cells = self.run.counters.read();
-        let flows = self.run.counters.read_flows();
-        let state = self.run.state();
-        let planned = state.points.last().and_then(|p| {
-            crate::results::planned_in_second(&self.plans, &state.stage_starts_s, self.shard, p.t_s)
-        });
-        metrics::gather(&self.about, (&cells, &flows), &state, planned)
+        let mut families = if self.has_run {
+            let cells = self.run.counters.read();
+            let flows = self.run.counters.read_flows();
+            let state = self.run.state();
+            let planned = state.points.last().and_then(|p| {
+                crate::results::planned_in_second(
+                    &self.plans,
+                    &state.stage_starts_s,
+                    self.shard,
+                    p.t_s,
+                )
+            });
+            metrics::gather(&self.about, (&cells, &flows), &state, planned)
+        } else {
+            Vec::new()
+        };
+        if let Some(beside) = self.beside.get() {
+            families.extend(beside());
+        }
+        families
     }
+}
+
+/// `/metrics` at `addr` serving `beside`'s families alone, until dropped: `stampede
+/// emulate --metrics-listen`.
+pub fn serve_beside(flag: &str, addr: SocketAddr, beside: Beside) -> Result<Server> {
+    let watched = Watched {
+        about: About::default(),
+        run: Arc::new(LiveRun::new(0, 0, (0, 0))),
+        plans: Vec::new(),
+        shard: Shard::WHOLE,
+        has_run: false,
+        beside: OnceLock::from(beside),
+    };
+    let routes = Routes {
+        metrics: true,
+        page: false,
+    };
+    Server::start(flag, addr, routes, Arc::new(watched))
 }
 
 /// The live side of one run, started before its traffic and finished after its results.
@@ -65,6 +105,8 @@ impl Watch {
             run: Arc::new(LiveRun::new(lanes, plans.len(), mix)),
             plans: plans.to_vec(),
             shard,
+            has_run: true,
+            beside: OnceLock::new(),
         });
         let mut servers = Vec::new();
         if let Some(addr) = args.metrics_listen {
@@ -81,6 +123,11 @@ impl Watch {
             servers,
             linger: args.metrics_linger,
         }))
+    }
+
+    /// Serves `beside`'s families with the run's from now on (once; later calls are ignored).
+    pub fn include(&self, beside: Beside) {
+        let _ = self.watched.beside.set(beside);
     }
 
     /// The live record the engine fills.

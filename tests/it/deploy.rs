@@ -134,6 +134,24 @@ fn the_kubernetes_manifests_are_valid_and_agree() {
         "{store}"
     );
 
+    // Scraped where it serves: the annotations, the container's port and the address
+    // stampede listens on name one port.
+    let annotations = &spec["template"]["metadata"]["annotations"];
+    assert_eq!(annotations["prometheus.io/scrape"], "true");
+    assert_eq!(annotations["prometheus.io/path"], "/metrics");
+    let port = annotations["prometheus.io/port"].as_str().unwrap();
+    let listen = env_value(container, "STAMPEDE_METRICS_LISTEN").unwrap();
+    assert_eq!(listen, format!("0.0.0.0:{port}"));
+    assert_eq!(
+        container["ports"][0]["containerPort"].to_string(),
+        port,
+        "the container's port"
+    );
+    assert!(
+        arg_after(args, "--metrics-linger").ends_with('s'),
+        "a linger for the last scrape"
+    );
+
     let merge = &kind(&docs, "Job", "stampede-merge")["spec"]["template"]["spec"]["containers"][0];
     let margs = merge["args"].as_array().unwrap();
     assert_eq!(margs[0], "merge");

@@ -488,11 +488,27 @@ impl RunningEmulator {
         self.emulator.stats()
     }
 
+    /// A handle that reads the stats from another thread (a metrics endpoint), for as long
+    /// as it is kept.
+    pub fn stats_reader(&self) -> StatsReader {
+        StatsReader(Arc::clone(&self.emulator))
+    }
+
     /// The newest Invoke API requests (up to 64), oldest first, as they came. Not served
     /// over HTTP: they hold the callers' `Authorization` headers.
     pub fn invoke_requests(&self) -> Vec<RecordedRequest> {
         let kept = self.emulator.invoke_requests.lock().expect("requests lock");
         kept.iter().cloned().collect()
+    }
+}
+
+/// Reads a running emulator's [`Stats`] from anywhere ([`RunningEmulator::stats_reader`]).
+#[derive(Clone)]
+pub struct StatsReader(Arc<Emulator>);
+
+impl StatsReader {
+    pub fn stats(&self) -> Stats {
+        self.0.stats()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod login;
 pub mod nginx;
 pub mod orders_api;
 pub mod paced;
+pub mod prometheus;
 pub mod raw;
 
 use std::convert::Infallible;
