@@ -32,6 +32,7 @@ mod init;
 mod init_api;
 mod invoke_stream;
 mod lambda_target;
+mod live_page;
 mod merge;
 mod mix;
 mod mix_checks;

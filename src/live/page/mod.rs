@@ -93,10 +93,7 @@ pub fn route(
         )),
         "/events" if get => events_answer(watched, headers),
         "/report" if get => match page.report.get() {
-            Some(report) => {
-                page.reports_served.fetch_add(1, SeqCst);
-                html_answer(report.clone())
-            }
+            Some(report) => report_answer(watched, report.clone()),
             None => plain(
                 StatusCode::NOT_FOUND,
                 "the report is served here once the run has ended\n",
@@ -116,6 +113,29 @@ fn html_answer(text: String) -> Response<Body> {
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
         .body(whole(text))
+        .expect("a valid response")
+}
+
+/// The report, counted as served once hyper has taken all of it (so `finish` does not stop
+/// the server while an open page is still loading it).
+fn report_answer(watched: &Arc<Watched>, report: String) -> Response<Body> {
+    let watched = Arc::clone(watched);
+    let frames = stream::unfold(Some(report), move |left| {
+        let watched = Arc::clone(&watched);
+        async move {
+            match left {
+                Some(text) => Some((Ok::<_, Infallible>(Frame::data(Bytes::from(text))), None)),
+                None => {
+                    watched.page.reports_served.fetch_add(1, SeqCst);
+                    None
+                }
+            }
+        }
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(StreamBody::new(frames).boxed_unsync())
         .expect("a valid response")
 }
 
