@@ -257,3 +257,42 @@ impl Drop for Feed {
         self.watched.page.streams.fetch_sub(1, SeqCst);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, header::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn only_the_page_itself_can_stop_the_run() {
+        let host = ("host", "127.0.0.1:8089");
+        let control = (CONTROL_HEADER, "abort");
+        assert!(same_origin(&headers(&[host, control])), "a script or curl");
+        assert!(same_origin(&headers(&[
+            host,
+            control,
+            ("origin", "http://127.0.0.1:8089")
+        ])));
+        assert!(
+            !same_origin(&headers(&[host])),
+            "a form cannot set the header"
+        );
+        assert!(!same_origin(&headers(&[host, (CONTROL_HEADER, "yes")])));
+        assert!(!same_origin(&headers(&[
+            host,
+            control,
+            ("origin", "http://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            control,
+            ("origin", "http://evil.example")
+        ])));
+    }
+}
