@@ -29,13 +29,14 @@ pub struct LiveArgs {
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = positive_duration)]
     pub push_interval: Duration,
 
-    /// Serve a live page at http://ADDR/: the report's charts, fed each second while the
-    /// run goes. Loopback unless you name another address.
+    /// Serve a live page at http://ADDR/ (e.g. 127.0.0.1:8089): the HTML report's charts,
+    /// fed each second while the run goes, ending as the run's report. Anyone who can
+    /// reach ADDR sees it: a warning when it is not loopback.
     #[arg(long, value_name = "ADDR")]
     pub live: Option<SocketAddr>,
 
     /// Give the live page an abort button: it stops the run as an abort rule would (exit 3,
-    /// results written).
+    /// results written, aborted.rule "live_control"). Off unless given.
     #[arg(long, requires = "live")]
     pub live_control: bool,
 }

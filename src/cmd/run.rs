@@ -81,6 +81,12 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             crate::live::emulator_metrics::gather(&stats.stats(), &run_labels)
         }));
     }
+    if let Some(watch) = &watch {
+        watch.show_limits(&limits.quotas);
+        if let Some(url) = watch.page_url().filter(|_| !args.quiet) {
+            eprintln!("live page: {url}");
+        }
+    }
     let opts = EngineOptions {
         threads,
         max_in_flight: traffic.max_in_flight,
@@ -134,7 +140,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         not_written |= sink.write(&results);
     }
     if let Some(watch) = watch {
-        watch.finish();
+        watch.finish(&results);
     }
     drop(emulator);
     Ok(sink.conclude(&results, not_written))

@@ -6,6 +6,7 @@
 pub mod emulator_metrics;
 pub mod exposition;
 pub mod metrics;
+pub mod page;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -34,6 +35,8 @@ pub struct Watched {
     pub has_run: bool,
     /// Set once, before traffic ([`Watch::include`]).
     pub beside: OnceLock<Beside>,
+    /// The live page's part: its limits, its abort switch, the report at the end.
+    pub page: page::Page,
 }
 
 impl Watched {
@@ -72,6 +75,7 @@ pub fn serve_beside(flag: &str, addr: SocketAddr, beside: Beside) -> Result<Serv
         shard: Shard::WHOLE,
         has_run: false,
         beside: OnceLock::from(beside),
+        page: page::Page::new(false),
     };
     let routes = Routes {
         metrics: true,
@@ -107,6 +111,7 @@ impl Watch {
             shard,
             has_run: true,
             beside: OnceLock::new(),
+            page: page::Page::new(args.live_control),
         });
         let mut servers = Vec::new();
         if let Some(addr) = args.metrics_listen {
@@ -117,6 +122,16 @@ impl Watch {
             let server = Server::start("--metrics-listen", addr, routes, Arc::clone(&watched))?;
             tracing::info!("metrics at http://{}/metrics", server.addr);
             servers.push(server);
+        }
+        if let Some(addr) = args.live.filter(|a| Some(*a) != args.metrics_listen) {
+            let routes = Routes {
+                metrics: false,
+                page: true,
+            };
+            servers.push(Server::start("--live", addr, routes, Arc::clone(&watched))?);
+        }
+        if let Some(addr) = args.live.filter(|a| !a.ip().is_loopback()) {
+            eprintln!("{}", page_warning(addr, args.live_control));
         }
         Ok(Some(Watch {
             watched,
@@ -140,17 +155,43 @@ impl Watch {
         self.servers.iter().map(|s| s.addr).collect()
     }
 
-    /// The run is over and its results written: keeps serving for the linger, then stops.
-    pub fn finish(self) {
+    /// The live page's address, when it is served.
+    pub fn page_url(&self) -> Option<String> {
+        let s = self.servers.iter().find(|s| s.routes.page)?;
+        Some(format!("http://{}/", s.addr))
+    }
+
+    /// The limits the live page draws, from the quotas the preflight read.
+    pub fn show_limits(&self, quotas: &crate::quotas::Quotas) {
+        self.watched.page.show_limits(quotas);
+    }
+
+    /// The run is over and its results written: the live page becomes their HTML report
+    /// (open pages load it), then everything keeps serving for the linger, then stops.
+    pub fn finish(self, results: &crate::results::Results) {
         {
             let mut state = self.watched.run.state();
             state.stopping = true;
             state.ended = true;
             state.in_flight = 0;
         }
+        if self.page_url().is_some() {
+            self.watched.page.end(crate::report::html::render(results));
+        }
         if !self.servers.is_empty() && !self.linger.is_zero() {
             std::thread::sleep(self.linger);
         }
         drop(self.servers);
     }
+}
+
+/// What `--live` on a non-loopback address says.
+fn page_warning(addr: std::net::SocketAddr, control: bool) -> String {
+    let mut text = format!(
+        "warning: --live {addr}: not a loopback address: anyone who can reach {addr} sees the run"
+    );
+    if control {
+        text.push_str(" and, with --live-control, can stop it");
+    }
+    text
 }

@@ -31,6 +31,7 @@ pub struct Routes {
 /// A listener serving `routes` of a watched run until stopped.
 pub struct Server {
     pub addr: SocketAddr,
+    pub routes: Routes,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -76,6 +77,7 @@ impl Server {
             .map_err(internal)?;
         Ok(Server {
             addr,
+            routes,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -124,6 +126,13 @@ async fn route(req: Request<Incoming>, routes: Routes, watched: &Arc<Watched>) -
             .header(header::CONTENT_TYPE, exposition::CONTENT_TYPE)
             .body(whole(text))
             .expect("a valid response");
+    }
+    if routes.page {
+        if let Some(answer) =
+            super::page::route(req.method(), req.uri().path(), req.headers(), watched)
+        {
+            return answer;
+        }
     }
     plain(StatusCode::NOT_FOUND, "not found\n")
 }

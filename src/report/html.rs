@@ -9,24 +9,24 @@ use std::fmt::Write as _;
 use crate::results::Results;
 
 mod aws;
-mod data;
+pub(crate) mod data;
 mod tables;
 mod timing_chart;
 
 pub use data::{sig3, spectrum_points};
 
-const UPLOT_JS: &str = include_str!("assets/uplot/uPlot.iife.min.js");
-const UPLOT_CSS: &str = include_str!("assets/uplot/uPlot.min.css");
-const REPORT_JS: &str = include_str!("assets/report.js");
-const REPORT_CSS: &str = include_str!("assets/report.css");
+pub(crate) const UPLOT_JS: &str = include_str!("assets/uplot/uPlot.iife.min.js");
+pub(crate) const UPLOT_CSS: &str = include_str!("assets/uplot/uPlot.min.css");
+pub(crate) const REPORT_JS: &str = include_str!("assets/report.js");
+pub(crate) const REPORT_CSS: &str = include_str!("assets/report.css");
 
 /// Counts script errors into `<body data-errors>` from the first script on: the page's
 /// own status, which a headless browser's DOM dump shows.
-const ERROR_COUNTER: &str = "window.onerror=function(){var b=document.body;\
+pub(crate) const ERROR_COUNTER: &str = "window.onerror=function(){var b=document.body;\
 b.dataset.errors=String((+b.dataset.errors||0)+1);};";
 
 /// Nothing may be fetched: no network, no files; inline scripts and styles only.
-const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
 style-src 'unsafe-inline'; img-src data:";
 
 /// The report of a run, a complete HTML document.

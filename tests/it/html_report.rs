@@ -5,6 +5,7 @@
 //! unless `STAMPEDE_REQUIRE_TOOLS=1` (scripts/test installs it).
 
 use crate::common;
+use crate::common::cdp::require_chromium;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,32 +45,6 @@ duration = "2s"
 [thresholds]
 p99 = "10s"
 "#;
-
-/// Chromium's binary, when installed.
-fn chromium() -> Option<PathBuf> {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if let Some(path) = std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        }) {
-            return Some(path);
-        }
-    }
-    None
-}
-
-fn require_chromium() -> Option<PathBuf> {
-    let found = chromium();
-    if found.is_none() {
-        assert!(
-            std::env::var("STAMPEDE_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "STAMPEDE_REQUIRE_TOOLS=1 but chromium is missing (apt-get install chromium)"
-        );
-        eprintln!("skipped: chromium not installed (apt-get install chromium)");
-    }
-    found
-}
 
 /// The target directory (for the screenshot kept as an artifact).
 fn target_dir() -> PathBuf {

@@ -34,6 +34,7 @@ mod init_api;
 mod invoke_stream;
 mod lambda_target;
 mod live_metrics;
+mod live_page;
 mod merge;
 mod mix;
 mod mix_checks;

@@ -265,8 +265,9 @@
   // A chart of per-second series on the shared time axis.
   function timeChart(id, series, o) {
     var el = document.getElementById(id);
+    if (!el) return;
     if (!data.t.length || !series.length) {
-      el.textContent = "No data: the run recorded no seconds.";
+      el.textContent = o.empty || "No data: the run recorded no seconds.";
       return;
     }
     // The last second ends a second after it starts: a stepped series holds its last
@@ -289,6 +290,17 @@
     );
     var points = countPoints(cols);
     el.dataset.points = String(points);
+    // The live page's next second, same lines: new data into the same chart.
+    var key = JSON.stringify(series.map(function (s) { return s.label; }));
+    if (el._uplot && el._key === key) {
+      el._points = points;
+      el._uplot.setData(cols);
+      timeCharts.push(el._uplot);
+      return el._uplot;
+    }
+    clearChart(el);
+    el._key = key;
+    el._points = points;
     var limits = o.limits || [];
     var hidden = [];
     var yScale = o.log
@@ -325,7 +337,7 @@
         plugins: [stagesPlugin(), limitsPlugin(limits)],
         hooks: {
           setScale: [syncX],
-          draw: [function (u) { el.dataset.yMax = String(u.scales.y.max); if (points > 0) markDrawn(el); }],
+          draw: [function (u) { el.dataset.yMax = String(u.scales.y.max); if (el._points > 0) markDrawn(el); }],
         },
       },
       cols,
@@ -341,6 +353,7 @@
 
   function spectrumChart(id) {
     var el = document.getElementById(id);
+    if (!el) return;
     var sp = data.spectrum;
     if (!sp.x.length || !sp.series.length) {
       el.textContent = "No data: no request ended.";
@@ -432,6 +445,14 @@
     );
   }
 
+  // A chart's drawing and its notes gone, for the live page to draw it anew.
+  function clearChart(el) {
+    if (el._uplot) el._uplot.destroy();
+    el._uplot = null;
+    el.textContent = "";
+    el.parentNode.querySelectorAll(".note").forEach(function (n) { n.remove(); });
+  }
+
   function attempt(f) {
     try {
       f();
@@ -440,33 +461,46 @@
     }
   }
 
-  attempt(function () {
-    timeChart("chart-rate", data.rate, { yLabel: "per second", fmt: fmtNum, limits: data.rate_limits, height: 320 });
-  });
-  attempt(function () {
-    timeChart("chart-latency", data.latency, { yLabel: "latency", fmt: fmtMs, log: true });
-  });
-  attempt(function () {
-    timeChart("chart-inflight", data.in_flight, { yLabel: "in flight", fmt: fmtNum, limits: data.concurrency_limits, height: 260 });
-  });
-  attempt(function () { spectrumChart("chart-spectrum"); });
-  // A mix's requests, each its own line: only when the page has their sections.
-  if (document.getElementById("chart-request-rate")) {
+  function drawAll() {
+    timeCharts = [];
     attempt(function () {
-      timeChart("chart-request-rate", data.request_rate || [], { yLabel: "sent per second", fmt: fmtNum, height: 280 });
+      timeChart("chart-rate", data.rate, { yLabel: "per second", fmt: fmtNum, limits: data.rate_limits, height: 320, empty: data.empty });
     });
     attempt(function () {
-      timeChart("chart-request-p99", data.request_p99 || [], { yLabel: "p99", fmt: fmtMs, log: true, height: 280 });
+      timeChart("chart-latency", data.latency, { yLabel: "latency", fmt: fmtMs, log: true, empty: data.empty });
     });
+    attempt(function () {
+      timeChart("chart-inflight", data.in_flight, { yLabel: "in flight", fmt: fmtNum, limits: data.concurrency_limits, height: 260, empty: data.empty });
+    });
+    attempt(function () { spectrumChart("chart-spectrum"); });
+    // A mix's requests, each its own line: only when the page has their sections.
+    if (document.getElementById("chart-request-rate")) {
+      attempt(function () {
+        timeChart("chart-request-rate", data.request_rate || [], { yLabel: "sent per second", fmt: fmtNum, height: 280 });
+      });
+      attempt(function () {
+        timeChart("chart-request-p99", data.request_p99 || [], { yLabel: "p99", fmt: fmtMs, log: true, height: 280 });
+      });
+    }
+    // Where the time went: only when the page has its section.
+    if (document.getElementById("chart-timing")) {
+      attempt(function () {
+        timeChart("chart-timing", data.timing || [], { yLabel: "mean", fmt: fmtMs, height: 280 });
+      });
+    }
+    attempt(function () { kneeChart("chart-knee"); });
+    ready = true;
   }
-  // Where the time went: only when the page has its section.
-  if (document.getElementById("chart-timing")) {
-    attempt(function () {
-      timeChart("chart-timing", data.timing || [], { yLabel: "mean", fmt: fmtMs, height: 280 });
-    });
-  }
-  attempt(function () { kneeChart("chart-knee"); });
-  ready = true;
+  drawAll();
+
+  // The live page (docs/live.md) feeds the charts each second: the same drawing, new data.
+  window.stampedeReport = {
+    redraw: function (next) {
+      data = next;
+      ready = false;
+      drawAll();
+    },
+  };
 
   var resizeTimer = null;
   window.addEventListener("resize", function () {

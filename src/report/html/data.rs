@@ -86,7 +86,7 @@ fn knee(r: &Results) -> Option<Knee> {
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, PartialEq)]
 pub struct Span {
     pub name: String,
     pub start: f64,
@@ -121,7 +121,7 @@ pub struct Series {
     pub fill: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Limit {
     pub label: String,
     pub value: f64,
@@ -187,18 +187,10 @@ pub fn build(r: &Results) -> Data {
         stages: spans(r),
         marks: marks(r),
         rate,
-        rate_limits: limits(r, &[LimitKey::ApigwRate, LimitKey::StageRate]),
+        rate_limits: limits(r, &RATE_LIMITS),
         latency,
         in_flight,
-        concurrency_limits: limits(
-            r,
-            &[
-                LimitKey::FunctionReservedConcurrency,
-                LimitKey::LambdaUnreservedConcurrency,
-                LimitKey::LambdaConcurrentExecutions,
-                LimitKey::FunctionProvisionedConcurrency,
-            ],
-        ),
+        concurrency_limits: limits(r, &CONCURRENCY_LIMITS),
         spectrum: spectrum(r),
         knee: knee(r),
         request_rate: request_series(r, |p| Some(p.sent as f64), |_| Some(0.0), true),
@@ -414,11 +406,25 @@ fn latency_series(tl: &[TimelinePoint]) -> Vec<Series> {
     out
 }
 
+/// The limits drawn on the rate chart, and on the in-flight chart.
+pub const RATE_LIMITS: [LimitKey; 2] = [LimitKey::ApigwRate, LimitKey::StageRate];
+pub const CONCURRENCY_LIMITS: [LimitKey; 4] = [
+    LimitKey::FunctionReservedConcurrency,
+    LimitKey::LambdaUnreservedConcurrency,
+    LimitKey::LambdaConcurrentExecutions,
+    LimitKey::FunctionProvisionedConcurrency,
+];
+
 /// The limits among `keys` that have a value, in that order.
 fn limits(r: &Results, keys: &[LimitKey]) -> Vec<Limit> {
+    limits_of(&r.quota_check.quotas, keys)
+}
+
+/// The limits among `keys` that `quotas` give a value, in that order.
+pub fn limits_of(quotas: &crate::quotas::Quotas, keys: &[LimitKey]) -> Vec<Limit> {
     keys.iter()
         .filter_map(|k| {
-            let q = r.quota_check.quotas.quota(*k)?;
+            let q = quotas.quota(*k)?;
             Some(Limit {
                 label: k.key().to_string(),
                 value: q.value?,

@@ -2,6 +2,7 @@
 //! ([`raw`]), and the stampede binary, every spawn of it bounded in time.
 #![allow(dead_code)]
 
+pub mod cdp;
 pub mod h2_server;
 pub mod login;
 pub mod nginx;
