@@ -65,6 +65,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         about(&scenario, &plans, &spec),
         (&plans, spec.shard),
         (threads, spec.mix.recorded_entries()),
+        crate::live::remote_write::Local {
+            ca_cert: args.traffic.ca_cert.as_deref(),
+            quiet: sink.quiet,
+        },
     )?;
     let opts = EngineOptions {
         threads,

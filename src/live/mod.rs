@@ -5,6 +5,7 @@
 
 pub mod exposition;
 pub mod metrics;
+pub mod remote_write;
 pub mod server;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::record::live::LiveRun;
 use crate::scenario::Shard;
 use crate::schedule::StagePlan;
 use metrics::{About, Family};
+use remote_write::Pusher;
 use server::{Routes, Server};
 
 /// What the servers and the pusher share: the run's names and its live record.
@@ -43,18 +45,20 @@ impl Watched {
 pub struct Watch {
     watched: Arc<Watched>,
     servers: Vec<Server>,
+    pusher: Option<Pusher>,
     linger: Duration,
 }
 
 impl Watch {
     /// Starts what `args` ask for (`None`: nothing); addresses are bound now, so a bad one
     /// is exit 2 before any traffic. `lanes`, `entries`: the engine's lanes and the mix's
-    /// requests recorded apart.
+    /// requests recorded apart; `local`, what remote write needs besides the flags.
     pub fn start(
         args: &LiveArgs,
         about: About,
         (plans, shard): (&[StagePlan], Shard),
         (lanes, entries): (usize, usize),
+        local: remote_write::Local,
     ) -> Result<Option<Watch>> {
         if !args.any() {
             return Ok(None);
@@ -75,9 +79,11 @@ impl Watch {
             tracing::info!("metrics at http://{}/metrics", server.addr);
             servers.push(server);
         }
+        let pusher = Pusher::start(args, local, Arc::clone(&watched))?;
         Ok(Some(Watch {
             watched,
             servers,
+            pusher,
             linger: args.metrics_linger,
         }))
     }
@@ -92,13 +98,17 @@ impl Watch {
         self.servers.iter().map(|s| s.addr).collect()
     }
 
-    /// The run is over and its results written: keeps serving for the linger, then stops.
+    /// The run is over and its results written: the last push, then keeps serving for
+    /// the linger, then stops.
     pub fn finish(self) {
         {
             let mut state = self.watched.run.state();
             state.stopping = true;
             state.ended = true;
             state.in_flight = 0;
+        }
+        if let Some(pusher) = self.pusher {
+            pusher.finish();
         }
         if !self.servers.is_empty() && !self.linger.is_zero() {
             std::thread::sleep(self.linger);
