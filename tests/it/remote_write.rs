@@ -1,0 +1,537 @@
+//! `--prometheus-remote-write`: three shards of one run push to a real Prometheus (its
+//! remote-write receiver), whose sum over the shards equals the merged results' totals;
+//! a recording server sees bearer, basic and SigV4 pushes and their bodies; a dead
+//! endpoint fails no run.
+
+use crate::common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{read_json, stampede, stderr, wait_bounded, write, Reply, TestServer};
+use serde_json::Value;
+use stampede::live::remote_write::wire;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A blocking HTTP/1.0 GET on loopback: status and body.
+fn get(addr: SocketAddr, path_and_query: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path_and_query} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let status = raw.split(' ').nth(1)?.parse().ok()?;
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    Some((status, body))
+}
+
+/// Prometheus 2.x (Debian's, which scripts/test installs) with only its remote-write
+/// receiver: no scrape targets, storage in a temporary directory. Killed when dropped.
+struct Prometheus {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// `None` (said on stderr) when prometheus is not installed, unless
+    /// STAMPEDE_REQUIRE_TOOLS=1.
+    fn start() -> Option<Prometheus> {
+        let bin = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file());
+        let Some(bin) = bin else {
+            assert!(
+                std::env::var("STAMPEDE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+                "STAMPEDE_REQUIRE_TOOLS=1 but prometheus is not installed"
+            );
+            let _ = std::io::stderr()
+                .write_all(b"\n*** prometheus not installed: run scripts/test ***\n");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let config = write(
+            dir.path(),
+            "prometheus.yml",
+            "global:\n  scrape_interval: 1m\n",
+        );
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let child = Command::new(bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .arg("--web.enable-remote-write-receiver")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus starts");
+        let prometheus = Prometheus {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let start = Instant::now();
+        while get(addr, "/-/ready").map(|r| r.0) != Some(200) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "prometheus not ready at {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(prometheus)
+    }
+
+    fn write_url(&self) -> String {
+        format!("http://{}/api/v1/write", self.addr)
+    }
+
+    /// An instant query at now: each result's labels and value.
+    fn query(&self, promql: &str) -> Vec<(Value, f64)> {
+        let q = percent_encoding::utf8_percent_encode(promql, percent_encoding::NON_ALPHANUMERIC);
+        let (status, body) = get(self.addr, &format!("/api/v1/query?query={q}")).unwrap();
+        assert_eq!(status, 200, "{promql}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let value = r["value"][1].as_str().unwrap().parse().unwrap();
+                (r["metric"].clone(), value)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `stampede emulate` on a free loopback port, until dropped: a function URL whose one
+/// unit of reserved concurrency throttles part of the load.
+struct Emulator {
+    child: common::Watched,
+    url: String,
+}
+
+impl Emulator {
+    fn start(dir: &Path) -> Emulator {
+        let config = write(
+            dir,
+            "emulator.toml",
+            "api = \"function-url\"\nreserved_concurrency = 1\nduration = \"25ms\"\n",
+        );
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut child = common::spawn_watched(common::command(&[
+            "emulate",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            &listen,
+        ]));
+        child.wait_for_stderr("Ctrl-C stops", Duration::from_secs(30));
+        Emulator {
+            child,
+            url: format!("http://{listen}/"),
+        }
+    }
+
+    fn stop(self) {
+        self.child.signal(libc::SIGINT);
+        self.child.finish(Duration::from_secs(30));
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn three_shards_push_and_prometheus_sums_them_to_the_merged_totals() {
+    let Some(prometheus) = Prometheus::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = Emulator::start(dir.path());
+    let scenario = write(
+        dir.path(),
+        "rw.toml",
+        &format!(
+            r#"name = "remote-write"
+[target]
+url = "{}"
+[[stages]]
+name = "steady"
+kind = "constant"
+rate = 60
+duration = "3s"
+"#,
+            emulator.url
+        ),
+    );
+    let store = dir.path().join("store");
+    let start_at = format!("{:.3}", unix_now() + 2.0);
+    let url = prometheus.write_url();
+    let shards: Vec<Child> = (0..3)
+        .map(|i| {
+            common::command(&[
+                "run",
+                scenario.to_str().unwrap(),
+                "--threads",
+                "1",
+                "--shard",
+                &format!("{i}/3"),
+                "--start-at",
+                &start_at,
+                "--out",
+                &format!("{}/", store.display()),
+                "--prometheus-remote-write",
+                &url,
+                "--push-interval",
+                "1s",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("stampede starts")
+        })
+        .collect();
+    for (i, child) in shards.into_iter().enumerate() {
+        let run = wait_bounded(child, &format!("shard {i}/3"), Duration::from_secs(60));
+        let err = String::from_utf8_lossy(&run.output.stderr);
+        assert!(
+            matches!(run.output.status.code(), Some(0 | 1)),
+            "shard {i}/3: {err}"
+        );
+        assert!(
+            err.contains(&format!("pushes to {url}, none failed")),
+            "shard {i}/3: {err}"
+        );
+    }
+    emulator.stop();
+
+    let merged_out = dir.path().join("merged.json");
+    let o = stampede(&[
+        "merge",
+        &format!("{}/", store.display()),
+        "--expect",
+        "3",
+        "--out",
+        merged_out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let totals = read_json(&merged_out)["totals"].clone();
+
+    let by_outcome =
+        prometheus.query(r#"sum by (outcome) (stampede_requests_total{scenario="remote-write"})"#);
+    let in_prometheus = |outcome: &str| {
+        by_outcome
+            .iter()
+            .find(|(m, _)| m["outcome"] == outcome)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("no {outcome} series in {by_outcome:?}"))
+    };
+    let pairs = [
+        ("ok", "ok"),
+        ("throttled", "throttled"),
+        ("error", "errors"),
+        ("abandoned", "abandoned"),
+    ];
+    for (outcome, key) in pairs {
+        assert_eq!(
+            in_prometheus(outcome),
+            totals[key].as_u64().unwrap() as f64,
+            "{outcome}: Prometheus {by_outcome:?}, merged totals {totals}"
+        );
+    }
+    assert_eq!(
+        totals["ok"].as_u64().unwrap() + totals["throttled"].as_u64().unwrap(),
+        180 - totals["errors"].as_u64().unwrap() - totals["abandoned"].as_u64().unwrap(),
+    );
+    let shards = prometheus.query("count(count by (shard) (stampede_requests_total))");
+    assert_eq!(shards.len(), 1);
+    assert_eq!(shards[0].1, 3.0, "{shards:?}");
+    let _ = std::io::stderr().write_all(
+        format!(
+            "\nPromQL sum by (outcome): {:?}\nmerged totals: ok {} throttled {} errors {} abandoned {}\n",
+            pairs.map(|(o, _)| (o, in_prometheus(o))),
+            totals["ok"],
+            totals["throttled"],
+            totals["errors"],
+            totals["abandoned"]
+        )
+        .as_bytes(),
+    );
+}
+
+/// One request as the recording server saw it.
+#[derive(Clone, Debug)]
+struct Pushed {
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+}
+
+/// A loopback HTTP server recording every request, answering `status`.
+struct Recorder {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Pushed>>>,
+}
+
+impl Recorder {
+    fn start(status: u16) -> Recorder {
+        use http_body_util::BodyExt;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let into = Arc::clone(&into);
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(
+                            move |req: hyper::Request<hyper::body::Incoming>| {
+                                let into = Arc::clone(&into);
+                                async move {
+                                    let (parts, body) = req.into_parts();
+                                    let body = body.collect().await?.to_bytes().to_vec();
+                                    into.lock().unwrap().push(Pushed {
+                                        headers: parts.headers,
+                                        body,
+                                    });
+                                    let mut answer = hyper::Response::new(
+                                        http_body_util::Full::new(bytes::Bytes::new()),
+                                    );
+                                    *answer.status_mut() =
+                                        http::StatusCode::from_u16(status).unwrap();
+                                    Ok::<_, hyper::Error>(answer)
+                                }
+                            },
+                        );
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        Recorder { addr, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/api/v1/write", self.addr)
+    }
+
+    fn pushes(&self) -> Vec<Pushed> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A scenario of 10 requests to a loopback server answering 200.
+fn small_run(dir: &Path) -> (TestServer, PathBuf) {
+    let target = TestServer::start(|_| Reply::ok());
+    let scenario = write(
+        dir,
+        "small.toml",
+        &format!(
+            "name = \"small\"\n[target]\nurl = \"{}\"\n[[stages]]\nname = \"only\"\nkind = \"constant\"\nrate = 10\nduration = \"1s\"\n",
+            target.url()
+        ),
+    );
+    (target, scenario)
+}
+
+#[test]
+fn bearer_basic_and_sigv4_pushes_carry_their_credentials_and_the_runs_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_target, scenario) = small_run(dir.path());
+    let secret_token = "tok-never-print-me";
+    let cases: [(&str, Vec<(&str, &str)>, &[&str]); 3] = [
+        (
+            "bearer",
+            vec![("STAMPEDE_REMOTE_WRITE_BEARER_TOKEN", secret_token)],
+            &[],
+        ),
+        (
+            "basic",
+            vec![
+                ("STAMPEDE_REMOTE_WRITE_USERNAME", "ann"),
+                ("STAMPEDE_REMOTE_WRITE_PASSWORD", "pw-never-print-me"),
+            ],
+            &[],
+        ),
+        (
+            "sigv4",
+            vec![
+                common::DUMMY_KEYS[0],
+                common::DUMMY_KEYS[1],
+                ("AWS_REGION", "us-east-1"),
+            ],
+            &["--remote-write-sigv4"],
+        ),
+    ];
+    for (name, env, extra) in cases {
+        let recorder = Recorder::start(204);
+        let url = recorder.url();
+        let mut args = vec![
+            "run",
+            scenario.to_str().unwrap(),
+            "--prometheus-remote-write",
+            &url,
+            "--push-interval",
+            "1s",
+        ];
+        args.extend_from_slice(extra);
+        let o = common::stampede_aws(dir.path(), &args, &env);
+        let said = format!("{}{}", common::stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{name}: {said}");
+        for (_, value) in &env {
+            if value.contains("never-print-me") {
+                assert!(!said.contains(value), "{name}: a secret printed: {said}");
+            }
+        }
+        let pushes = recorder.pushes();
+        assert!(
+            pushes.len() >= 2,
+            "{name}: at least one interval's and the last: {pushes:?}"
+        );
+        assert!(
+            said.contains(&format!(
+                "remote write: {} pushes to {url}, none failed",
+                pushes.len()
+            )),
+            "{name}: {said}"
+        );
+        for p in &pushes {
+            let h = &p.headers;
+            assert_eq!(h["content-encoding"], "snappy");
+            assert_eq!(h["content-type"], "application/x-protobuf");
+            assert_eq!(h["x-prometheus-remote-write-version"], "0.1.0");
+            assert!(h["user-agent"].to_str().unwrap().starts_with("stampede/"));
+            let auth = h["authorization"].to_str().unwrap();
+            match name {
+                "bearer" => assert_eq!(auth, format!("Bearer {secret_token}")),
+                // base64("ann:pw-never-print-me")
+                "basic" => assert_eq!(auth, "Basic YW5uOnB3LW5ldmVyLXByaW50LW1l"),
+                _ => {
+                    assert!(
+                        auth.starts_with(&format!(
+                            "AWS4-HMAC-SHA256 Credential={}/",
+                            common::DUMMY_KEYS[0].1
+                        )) && auth.contains("/us-east-1/aps/aws4_request"),
+                        "{auth}"
+                    );
+                    assert!(h.contains_key("x-amz-date"));
+                }
+            }
+        }
+        // The last push has the final counts: 10 requests ended ok, under the run's labels.
+        let last = wire::decode(&pushes.last().unwrap().body).unwrap();
+        let ok = last
+            .timeseries
+            .iter()
+            .find(|s| {
+                s.label("__name__") == Some("stampede_requests_total")
+                    && s.label("outcome") == Some("ok")
+            })
+            .unwrap_or_else(|| panic!("{name}: no requests series in {last:?}"));
+        assert_eq!(ok.label("scenario"), Some("small"));
+        assert_eq!(ok.label("stage"), Some("only"));
+        assert_eq!(ok.label("run_id").map(str::len), Some(8));
+        assert_eq!(ok.samples.last().unwrap().value, 10.0, "{name}");
+        for s in &last.timeseries {
+            let names: Vec<&str> = s.labels.iter().map(|l| l.name.as_str()).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            assert_eq!(names, sorted, "labels sorted by name");
+        }
+        assert!(last
+            .timeseries
+            .iter()
+            .any(|s| s.label("__name__") == Some("stampede_latency_seconds_bucket")));
+    }
+}
+
+#[test]
+fn a_dead_endpoint_or_a_refusal_fails_no_run_and_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_target, scenario) = small_run(dir.path());
+    let dead = format!("http://127.0.0.1:{}/api/v1/write", free_port());
+    let refusing = Recorder::start(400);
+    for url in [dead.clone(), refusing.url()] {
+        let o = stampede(&[
+            "run",
+            scenario.to_str().unwrap(),
+            "--prometheus-remote-write",
+            &url,
+            "--push-interval",
+            "1s",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(err.contains("a push failed"), "warned: {err}");
+        assert_eq!(
+            err.matches("a push failed").count(),
+            1,
+            "warned once: {err}"
+        );
+        assert!(
+            err.contains(&format!("pushes to {url} failed (last: ")),
+            "{err}"
+        );
+    }
+    assert!(refusing.pushes().len() >= 2);
+
+    // Bad URLs are bad input before any traffic.
+    for bad in ["prometheus:9090/api/v1/write", "ftp://u:s3cret@h/w"] {
+        let o = stampede(&[
+            "run",
+            scenario.to_str().unwrap(),
+            "--prometheus-remote-write",
+            bad,
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--prometheus-remote-write")
+                && err.contains("expected: an http:// or https:// URL"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+}
