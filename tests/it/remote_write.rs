@@ -376,12 +376,15 @@ fn small_run(dir: &Path) -> (TestServer, PathBuf) {
     (target, scenario)
 }
 
+/// A way to authenticate: its name, its environment and its flags.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+
 #[test]
 fn bearer_basic_and_sigv4_pushes_carry_their_credentials_and_the_runs_series() {
     let dir = tempfile::tempdir().unwrap();
     let (_target, scenario) = small_run(dir.path());
     let secret_token = "tok-never-print-me";
-    let cases: [(&str, Vec<(&str, &str)>, &[&str]); 3] = [
+    let cases: [Case; 3] = [
         (
             "bearer",
             vec![("STAMPEDE_REMOTE_WRITE_BEARER_TOKEN", secret_token)],
