@@ -459,7 +459,7 @@ fn bearer_basic_and_sigv4_pushes_carry_their_credentials_and_the_runs_series() {
                         )) && auth.contains("/us-east-1/aps/aws4_request"),
                         "{auth}"
                     );
-                    assert!(h.contains_key("x-amz-date"));
+                    assert_eq!(auth, expected_signature(p), "the signature checks out");
                 }
             }
         }
@@ -488,6 +488,57 @@ fn bearer_basic_and_sigv4_pushes_carry_their_credentials_and_the_runs_series() {
             .iter()
             .any(|s| s.label("__name__") == Some("stampede_latency_seconds_bucket")));
     }
+}
+
+/// The Authorization header a receiver expects for `pushed`: the request signed again
+/// with the same keys at its `x-amz-date`, over the headers it says it signed and its
+/// body (so a changed body or header would not match).
+fn expected_signature(pushed: &Pushed) -> String {
+    use stampede::transport::auth::{Auth, CredentialSource};
+    let auth = pushed.headers["authorization"].to_str().unwrap();
+    let signed = auth
+        .split("SignedHeaders=")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .unwrap();
+    let mut headers = http::HeaderMap::new();
+    for name in signed.split(';').filter(|n| *n != "x-amz-date") {
+        headers.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            pushed.headers[name].clone(),
+        );
+    }
+    let date = pushed.headers["x-amz-date"].to_str().unwrap();
+    let at = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ").unwrap();
+    let at = UNIX_EPOCH + Duration::from_secs(at.and_utc().timestamp() as u64);
+    let uri: http::Uri = format!(
+        "http://{}/api/v1/write",
+        pushed.headers["host"].to_str().unwrap()
+    )
+    .parse()
+    .unwrap();
+    let signer = Auth::SigV4 {
+        service: "aps".into(),
+        region: "us-east-1".into(),
+        credentials: CredentialSource::fixed(aws_credential_types::Credentials::new(
+            common::DUMMY_KEYS[0].1,
+            common::DUMMY_KEYS[1].1,
+            None,
+            None,
+            "test",
+        )),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let added = rt
+        .block_on(signer.headers_for(&http::Method::POST, &uri, &headers, &pushed.body, at))
+        .unwrap();
+    added
+        .into_iter()
+        .find(|(n, _)| n == http::header::AUTHORIZATION)
+        .map(|(_, v)| v.to_str().unwrap().to_string())
+        .unwrap()
 }
 
 #[test]
@@ -537,4 +588,37 @@ fn a_dead_endpoint_or_a_refusal_fails_no_run_and_is_said() {
         );
         assert!(!err.contains("s3cret"), "{err}");
     }
+}
+
+#[test]
+fn an_endpoint_that_never_answers_holds_the_exit_at_most_the_push_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_target, scenario) = small_run(dir.path());
+    // Connections complete in the backlog and are never served.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api/v1/write", silent.local_addr().unwrap());
+    let run = common::stampede_timed(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--prometheus-remote-write",
+            &url,
+        ],
+        Duration::from_secs(60),
+    );
+    let err = String::from_utf8_lossy(&run.output.stderr);
+    assert_eq!(run.output.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "push to {url} failed (last: no answer within 10 s)"
+        )),
+        "{err}"
+    );
+    // 1 s of traffic, then the last push's 10 s at most: not the pushes' sum.
+    assert!(
+        run.elapsed < Duration::from_secs(20),
+        "{:?}: {err}",
+        run.elapsed
+    );
+    drop(silent);
 }
