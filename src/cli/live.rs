@@ -25,6 +25,12 @@ pub struct LiveArgs {
     #[arg(long, env = "STAMPEDE_PROMETHEUS_REMOTE_WRITE", value_name = "URL")]
     pub prometheus_remote_write: Option<String>,
 
+    /// Sign the remote-write pushes with SigV4 (service aps) for Amazon Managed Service for
+    /// Prometheus: credentials from the AWS chain, the region from the workspace URL.
+    /// Basic or bearer auth instead come from the environment (docs/live.md).
+    #[arg(long, requires = "prometheus_remote_write")]
+    pub remote_write_sigv4: bool,
+
     /// How often remote write pushes.
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = positive_duration)]
     pub push_interval: Duration,

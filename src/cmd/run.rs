@@ -73,6 +73,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
                 spec.mix.flows.as_ref().map_or(0, |f| f.entries.len()),
             ),
         ),
+        crate::live::remote_write::Local {
+            ca_cert: args.traffic.ca_cert.as_deref(),
+            quiet: sink.quiet,
+        },
     )?;
     // The in-process emulator's own series, beside the client's.
     if let (Some(watch), Some(emulator)) = (&watch, &emulator) {

@@ -7,6 +7,7 @@ pub mod emulator_metrics;
 pub mod exposition;
 pub mod metrics;
 pub mod page;
+pub mod remote_write;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use crate::record::live::LiveRun;
 use crate::scenario::Shard;
 use crate::schedule::StagePlan;
 use metrics::{About, Family};
+use remote_write::Pusher;
 use server::{Routes, Server};
 
 /// Families read at each scrape from beside the run (the in-process emulator's series).
@@ -88,18 +90,20 @@ pub fn serve_beside(flag: &str, addr: SocketAddr, beside: Beside) -> Result<Serv
 pub struct Watch {
     watched: Arc<Watched>,
     servers: Vec<Server>,
+    pusher: Option<Pusher>,
     linger: Duration,
 }
 
 impl Watch {
     /// Starts what `args` ask for (`None`: nothing); addresses are bound now, so a bad one
     /// is exit 2 before any traffic. `lanes`, `mix`: the engine's lanes, and the mix's
-    /// requests and flows recorded apart.
+    /// requests and flows recorded apart; `local`, what remote write needs besides the flags.
     pub fn start(
         args: &LiveArgs,
         about: About,
         (plans, shard): (&[StagePlan], Shard),
         (lanes, mix): (usize, (usize, usize)),
+        local: remote_write::Local,
     ) -> Result<Option<Watch>> {
         if !args.any() {
             return Ok(None);
@@ -133,9 +137,11 @@ impl Watch {
         if let Some(addr) = args.live.filter(|a| !a.ip().is_loopback()) {
             eprintln!("{}", page_warning(addr, args.live_control));
         }
+        let pusher = Pusher::start(args, local, Arc::clone(&watched))?;
         Ok(Some(Watch {
             watched,
             servers,
+            pusher,
             linger: args.metrics_linger,
         }))
     }
@@ -167,7 +173,8 @@ impl Watch {
     }
 
     /// The run is over and its results written: the live page becomes their HTML report
-    /// (open pages load it), then everything keeps serving for the linger, then stops.
+    /// (open pages load it), remote write makes its last push, then everything keeps
+    /// serving for the linger, then stops.
     pub fn finish(self, results: &crate::results::Results) {
         {
             let mut state = self.watched.run.state();
@@ -177,6 +184,9 @@ impl Watch {
         }
         if self.page_url().is_some() {
             self.watched.page.end(crate::report::html::render(results));
+        }
+        if let Some(pusher) = self.pusher {
+            pusher.finish();
         }
         if !self.servers.is_empty() && !self.linger.is_zero() {
             std::thread::sleep(self.linger);

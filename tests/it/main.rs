@@ -51,6 +51,7 @@ mod quota_check;
 mod quotas;
 mod quotas_routes;
 mod rate_limiter;
+mod remote_write;
 mod report;
 mod report_flows;
 mod report_mix;
