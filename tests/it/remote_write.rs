@@ -16,7 +16,8 @@ use stampede::live::remote_write::wire;
 
 #[path = "remote_write/servers.rs"]
 mod servers;
-use servers::{free_port, Emulator, Prometheus, Pushed, Recorder};
+use common::prometheus::Prometheus;
+use servers::{free_port, Emulator, Pushed, Recorder};
 
 fn unix_now() -> f64 {
     SystemTime::now()
@@ -27,10 +28,8 @@ fn unix_now() -> f64 {
 
 #[test]
 fn three_shards_push_and_prometheus_sums_them_to_the_merged_totals() {
-    let Some(prometheus) = Prometheus::start() else {
-        return;
-    };
     let dir = tempfile::tempdir().unwrap();
+    let prometheus = Prometheus::receiver(dir.path());
     let emulator = Emulator::start(dir.path());
     let scenario = write(
         dir.path(),
@@ -102,12 +101,15 @@ duration = "3s"
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     let totals = read_json(&merged_out)["totals"].clone();
 
-    let by_outcome =
-        prometheus.query(r#"sum by (outcome) (stampede_requests_total{scenario="remote-write"})"#);
+    let by_outcome = prometheus.by_label(
+        r#"sum by (outcome) (stampede_requests_total{scenario="remote-write"})"#,
+        "outcome",
+        None,
+    );
     let in_prometheus = |outcome: &str| {
         by_outcome
             .iter()
-            .find(|(m, _)| m["outcome"] == outcome)
+            .find(|(o, _)| o == outcome)
             .map(|(_, v)| *v)
             .unwrap_or_else(|| panic!("no {outcome} series in {by_outcome:?}"))
     };
@@ -128,9 +130,8 @@ duration = "3s"
         totals["ok"].as_u64().unwrap() + totals["throttled"].as_u64().unwrap(),
         180 - totals["errors"].as_u64().unwrap() - totals["abandoned"].as_u64().unwrap(),
     );
-    let shards = prometheus.query("count(count by (shard) (stampede_requests_total))");
-    assert_eq!(shards.len(), 1);
-    assert_eq!(shards[0].1, 3.0, "{shards:?}");
+    let shards = prometheus.scalar("count(count by (shard) (stampede_requests_total))", None);
+    assert_eq!(shards, 3.0);
     let _ = std::io::stderr().write_all(
         format!(
             "\nPromQL sum by (outcome): {:?}\nmerged totals: ok {} throttled {} errors {} abandoned {}\n",

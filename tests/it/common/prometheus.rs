@@ -47,18 +47,31 @@ pub fn free_addr() -> SocketAddr {
 impl Prometheus {
     /// Prometheus in `dir`, scraping `targets` (`/metrics`) every second, ready to answer.
     pub fn start(dir: &Path, targets: &[SocketAddr]) -> Prometheus {
-        let addr = free_addr();
         let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
+             scrape_configs:\n  - job_name: stampede\n    static_configs:\n      - targets: [{}]\n",
+            list.join(", ")
+        );
+        Prometheus::launch(dir, &config, &[])
+    }
+
+    /// Prometheus in `dir` as a remote-write receiver (at [`Prometheus::write_url`]),
+    /// scraping nothing.
+    pub fn receiver(dir: &Path) -> Prometheus {
+        let config = "global:\n  scrape_interval: 1m\n";
+        Prometheus::launch(dir, config, &["--web.enable-remote-write-receiver"])
+    }
+
+    /// Where remote write pushes to this Prometheus (with [`Prometheus::receiver`]).
+    pub fn write_url(&self) -> String {
+        format!("http://{}/api/v1/write", self.addr)
+    }
+
+    fn launch(dir: &Path, config_text: &str, extra: &[&str]) -> Prometheus {
+        let addr = free_addr();
         let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
-                 scrape_configs:\n  - job_name: stampede\n    static_configs:\n      - targets: [{}]\n",
-                list.join(", ")
-            ),
-        )
-        .unwrap();
+        std::fs::write(&config, config_text).unwrap();
         let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
         let child = Command::new(binary("prometheus"))
             .arg(format!("--config.file={}", config.display()))
@@ -68,6 +81,7 @@ impl Prometheus {
             ))
             .arg(format!("--web.listen-address={addr}"))
             .arg("--log.level=warn")
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

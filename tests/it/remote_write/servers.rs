@@ -1,17 +1,14 @@
-//! The servers the remote-write tests push to and run against: a real Prometheus (its
-//! remote-write receiver), `stampede emulate`, and a loopback server recording each push.
+//! The servers the remote-write tests push to and run against (beside the real Prometheus
+//! of `common::prometheus`): `stampede emulate`, and a loopback server recording each push.
 
 use crate::common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::write;
-use serde_json::Value;
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -19,111 +16,6 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// A blocking HTTP/1.0 GET on loopback: status and body.
-pub fn get(addr: SocketAddr, path_and_query: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path_and_query} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let status = raw.split(' ').nth(1)?.parse().ok()?;
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    Some((status, body))
-}
-
-/// Prometheus 2.x (Debian's, which scripts/test installs) with only its remote-write
-/// receiver: no scrape targets, storage in a temporary directory. Killed when dropped.
-pub struct Prometheus {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Prometheus {
-    /// `None` (said on stderr) when prometheus is not installed, unless
-    /// STAMPEDE_REQUIRE_TOOLS=1.
-    pub fn start() -> Option<Prometheus> {
-        let bin = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]
-            .into_iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file());
-        let Some(bin) = bin else {
-            assert!(
-                std::env::var("STAMPEDE_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "STAMPEDE_REQUIRE_TOOLS=1 but prometheus is not installed"
-            );
-            let _ = std::io::stderr()
-                .write_all(b"\n*** prometheus not installed: run scripts/test ***\n");
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let config = write(
-            dir.path(),
-            "prometheus.yml",
-            "global:\n  scrape_interval: 1m\n",
-        );
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--web.enable-remote-write-receiver")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prometheus starts");
-        let prometheus = Prometheus {
-            child,
-            addr,
-            _dir: dir,
-        };
-        let start = Instant::now();
-        while get(addr, "/-/ready").map(|r| r.0) != Some(200) {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "prometheus not ready at {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(prometheus)
-    }
-
-    pub fn write_url(&self) -> String {
-        format!("http://{}/api/v1/write", self.addr)
-    }
-
-    /// An instant query at now: each result's labels and value.
-    pub fn query(&self, promql: &str) -> Vec<(Value, f64)> {
-        let q = percent_encoding::utf8_percent_encode(promql, percent_encoding::NON_ALPHANUMERIC);
-        let (status, body) = get(self.addr, &format!("/api/v1/query?query={q}")).unwrap();
-        assert_eq!(status, 200, "{promql}: {body}");
-        let v: Value = serde_json::from_str(&body).unwrap();
-        v["data"]["result"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let value = r["value"][1].as_str().unwrap().parse().unwrap();
-                (r["metric"].clone(), value)
-            })
-            .collect()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `stampede emulate` on a free loopback port, until dropped: a function URL whose one
