@@ -328,6 +328,12 @@ fn actions_stampede_calls() -> BTreeSet<String> {
     if load_path.contains("/2015-03-31/functions/{}/invocations") {
         found.insert("lambda:InvokeFunction".into());
     }
+    // Remote write to Amazon Managed Service for Prometheus, signed by stampede for `aps`.
+    let remote_write =
+        std::fs::read_to_string(root().join("src/live/remote_write/target.rs")).unwrap();
+    if remote_write.contains("resolve_sigv4(aws, \"aps\"") {
+        found.insert("aps:RemoteWrite".into());
+    }
     found
 }
 
