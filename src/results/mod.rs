@@ -324,6 +324,7 @@ pub fn build(input: RunInput) -> Results {
         cloudwatch: None,
         lambda: None,
         probe: None,
+        tune: None,
     }
 }
 

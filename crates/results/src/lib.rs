@@ -31,6 +31,7 @@ pub mod schema;
 pub mod thresholds;
 pub mod timeline;
 pub mod timing;
+pub mod tune;
 
 pub use addresses::AddressServed;
 pub use error::Error;
@@ -192,6 +193,10 @@ pub struct Results {
     /// `stampede probe`: the steps, the knee and what it is set against (docs/probe.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<probe::ProbeResults>,
+    /// `stampede tune`: each memory size measured, the picks, and the journal of what it
+    /// changed on the function (docs/tune.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<tune::Tune>,
 }
 
 /// The AWS names a run's metrics are under.

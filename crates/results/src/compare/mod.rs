@@ -546,6 +546,7 @@ mod tests {
             cloudwatch: None,
             lambda: None,
             probe: None,
+            tune: None,
         }
     }
 

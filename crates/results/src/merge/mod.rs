@@ -246,6 +246,8 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         emulator: None,
         // A probe's steps were chosen one after another: shards of one do not add up.
         probe: None,
+        // A tune's sizes ran one after another on one machine: shards of one do not add up.
+        tune: None,
         lambda: runs
             .iter()
             .filter_map(|r| r.lambda.as_ref())
