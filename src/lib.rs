@@ -34,4 +34,5 @@ pub mod schedule;
 pub mod signals;
 pub mod store;
 pub mod transport;
+pub mod tune;
 pub mod verdict;

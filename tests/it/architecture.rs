@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 23] = [
+const LAYERS: [&str; 24] = [
     "error",      // exit codes and the error type (the `stampede-located` crate's)
     "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
     "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
@@ -25,6 +25,7 @@ const LAYERS: [&str; 23] = [
     "cloudwatch", // what AWS counted: GetMetricData over the run's minutes
     "verdict",    // thresholds, preflight, quota findings
     "probe",      // the knee search of `probe`, and what the knee is set against
+    "tune",       // `tune`: memory sizes set, published, measured and always put back
     "results",    // the results file assembled from the record (its types: crates/results)
     "store",      // where shards' results meet: a directory or S3, and the abort marker
     "report",     // summary, live view, check text
