@@ -30,6 +30,7 @@ use crate::verdict::preflight::Preflight;
 use crate::verdict::quota_check::{self, LambdaCounted, RunSeen};
 use crate::verdict::routes::{self, MixRequest, Routed, Unmatched};
 use stampede_emulator::RunningEmulator;
+use stampede_results::quotas::LimitKey;
 
 /// Where a command's results and reports go, proven writable before any traffic: a
 /// results file (or store) that cannot be written, or a report file, is bad input (exit 2)
@@ -200,6 +201,12 @@ pub fn complete(results: &mut Results, known: Known) {
         let aws = known.scenario.aws.as_ref();
         let (arch, source) = results::lambda::architecture_of(aws, &known.limits.quotas);
         l.price(arch, &source, &aws.map(|a| a.prices).unwrap_or_default());
+        let configured = known
+            .limits
+            .quotas
+            .get(LimitKey::FunctionProvisionedConcurrency)
+            .map(|n| n as u64);
+        l.advise_provisioned(&results.timeline, configured);
     }
     results.aws = aws_target(known.limits);
 }

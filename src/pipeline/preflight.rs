@@ -13,6 +13,7 @@ use crate::verdict::descriptors;
 use crate::verdict::preflight::{self, Preflight};
 use stampede_emulator::EmulatorConfig;
 use stampede_emulator::RunningEmulator;
+use stampede_results::quotas::LimitKey;
 use std::time::Duration;
 
 /// The limits, the stage plans and the preflight of `scenario`, as `plan` and `run`
@@ -162,11 +163,20 @@ fn cost_basis(
         (None, Some(c)) => (c.memory_mb, c.source.describe()),
         (None, None) => (128, "assumed: Lambda's default, not read".into()),
     };
+    let provisioned = match limits
+        .quotas
+        .quota(LimitKey::FunctionProvisionedConcurrency)
+    {
+        Some(q) => (q.value.unwrap_or(0.0) as u64, q.source.describe()),
+        None => (0, "not read: taken as none".into()),
+    };
     cost::Basis {
         expected,
         memory,
         architecture: crate::results::lambda::architecture_of(aws, &limits.quotas),
         prices: aws.map(|a| a.prices).unwrap_or_default(),
+        provisioned,
+        init: emulator.map(|e| e.cold_start.mean()),
     }
 }
 

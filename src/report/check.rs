@@ -58,6 +58,9 @@ pub fn preflight(p: &Preflight, quotas: &Quotas) -> String {
             c.memory_basis,
             c.architecture_basis
         );
+        if let Some(cold) = &c.cold_starts {
+            let _ = writeln!(out, "  {}", cold_start_line(cold));
+        }
     }
     let over: Vec<_> = p.exceeded_checks().collect();
     let near: Vec<_> = p.near_checks().collect();
@@ -418,4 +421,24 @@ fn cut(text: &str, max: usize) -> String {
     let mut s: String = text.chars().take(max - 1).collect();
     s.push('…');
     s
+}
+
+/// A burst's cold starts, before traffic, beside the cost estimate.
+fn cold_start_line(c: &crate::verdict::cost::ColdStartEstimate) -> String {
+    let provisioned = match c.provisioned {
+        0 => format!("no provisioned concurrency ({})", c.provisioned_basis),
+        n => format!("provisioned concurrency {n} ({})", c.provisioned_basis),
+    };
+    let init = match (c.init_ms, c.init_cost_usd) {
+        (Some(ms), Some(cost)) => format!(
+            ", each with an init of about {} ms: {} more billed",
+            num(ms),
+            usd(cost)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "cold starts: the burst of {} with {provisioned}: up to {} cold starts (environments still warm from earlier traffic take some){init}",
+        c.burst, c.at_most
+    )
 }

@@ -70,6 +70,9 @@ pub fn lines(r: &Results) -> Vec<String> {
     if let Some(note) = &l.cost_note {
         out.push(format!("  ({note})"));
     }
+    if let Some(a) = &l.provisioned_advice {
+        out.push(format!("  {}", a.summary));
+    }
     for c in l.cold_start_requests.iter().take(3) {
         out.push(format!(
             "  cold start at {:.2} s ({}): request {}{} · init {}",

@@ -50,7 +50,7 @@ pub(super) struct RawAws {
     prices: Option<RawPrices>,
 }
 
-/// `[aws.prices]`: any of the three; the others keep their defaults.
+/// `[aws.prices]`: any of them; the others keep their defaults.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Prices")]
@@ -61,6 +61,10 @@ pub(super) struct RawPrices {
     per_gb_second_x86_64: Option<f64>,
     /// Per GB-second on arm64 (default 0.0000133334).
     per_gb_second_arm64: Option<f64>,
+    /// Provisioned concurrency per GB-second kept configured, x86_64 (default 0.0000041667).
+    per_gb_second_provisioned_x86_64: Option<f64>,
+    /// Provisioned concurrency per GB-second kept configured, arm64 (default 0.0000033334).
+    per_gb_second_provisioned_arm64: Option<f64>,
 }
 
 /// The `[aws]` table: what the quota check and CloudWatch read, and from where.
@@ -151,6 +155,14 @@ pub(super) fn aws_settings(src: &Source, r: &Spanned<RawAws>) -> Result<AwsSetti
             (p.per_million_requests, &mut prices.per_million_requests),
             (p.per_gb_second_x86_64, &mut prices.per_gb_second_x86_64),
             (p.per_gb_second_arm64, &mut prices.per_gb_second_arm64),
+            (
+                p.per_gb_second_provisioned_x86_64,
+                &mut prices.per_gb_second_provisioned_x86_64,
+            ),
+            (
+                p.per_gb_second_provisioned_arm64,
+                &mut prices.per_gb_second_provisioned_arm64,
+            ),
         ] {
             if let Some(v) = given {
                 if !(v.is_finite() && v >= 0.0) {

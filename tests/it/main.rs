@@ -47,6 +47,7 @@ mod onset;
 mod parser_fuzz;
 mod per_request;
 mod probe;
+mod provisioned_advice;
 mod quota_check;
 mod quotas;
 mod quotas_routes;

@@ -42,6 +42,21 @@ pub struct Prices {
     pub per_gb_second_x86_64: f64,
     /// Per GB-second of compute, arm64.
     pub per_gb_second_arm64: f64,
+    /// Per GB-second of provisioned concurrency kept configured, x86_64 and arm64 (its
+    /// standing price, whether invoked or not). Absent in files written before it was
+    /// added: the defaults.
+    #[serde(default = "default_provisioned_x86_64")]
+    pub per_gb_second_provisioned_x86_64: f64,
+    #[serde(default = "default_provisioned_arm64")]
+    pub per_gb_second_provisioned_arm64: f64,
+}
+
+fn default_provisioned_x86_64() -> f64 {
+    Prices::default().per_gb_second_provisioned_x86_64
+}
+
+fn default_provisioned_arm64() -> f64 {
+    Prices::default().per_gb_second_provisioned_arm64
 }
 
 impl Default for Prices {
@@ -51,6 +66,8 @@ impl Default for Prices {
             per_million_requests: 0.20,
             per_gb_second_x86_64: 0.000_016_666_7,
             per_gb_second_arm64: 0.000_013_333_4,
+            per_gb_second_provisioned_x86_64: 0.000_004_166_7,
+            per_gb_second_provisioned_arm64: 0.000_003_333_4,
         }
     }
 }
@@ -60,6 +77,14 @@ impl Prices {
         match arch {
             Architecture::X86_64 => self.per_gb_second_x86_64,
             Architecture::Arm64 => self.per_gb_second_arm64,
+        }
+    }
+
+    /// Provisioned concurrency's standing price per GB-second.
+    pub fn per_gb_second_provisioned(&self, arch: Architecture) -> f64 {
+        match arch {
+            Architecture::X86_64 => self.per_gb_second_provisioned_x86_64,
+            Architecture::Arm64 => self.per_gb_second_provisioned_arm64,
         }
     }
 }

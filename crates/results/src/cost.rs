@@ -18,4 +18,27 @@ pub struct CostEstimate {
     pub memory_mb: u64,
     pub memory_basis: String,
     pub architecture_basis: String,
+    /// The largest burst's cold starts, given the function's provisioned concurrency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_starts: Option<ColdStartEstimate>,
+}
+
+/// What a burst's cold starts will be, before traffic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ColdStartEstimate {
+    /// The largest burst planned: requests released at one instant.
+    pub burst: u64,
+    /// The provisioned concurrency the function has (0: none set, or not read).
+    pub provisioned: u64,
+    /// Where `provisioned` came from.
+    pub provisioned_basis: String,
+    /// The burst's cold starts at most: its requests past the provisioned environments
+    /// (environments still warm from earlier traffic take some of them).
+    pub at_most: u64,
+    /// Each one's init, ms, when known (the emulator's `cold_start`), and what they all add
+    /// at the compute price (Lambda bills the init phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_cost_usd: Option<f64>,
 }

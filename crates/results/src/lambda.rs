@@ -108,6 +108,10 @@ pub struct LambdaResults {
     /// What the cost leaves out, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_note: Option<String>,
+    /// The provisioned concurrency that would have kept the run warm, its cost an hour, and
+    /// what the run's cold starts cost (docs/lambda.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_advice: Option<crate::provisioned::ProvisionedAdvice>,
 }
 
 impl LambdaSeen {
@@ -176,6 +180,27 @@ impl LambdaResults {
                 }
             )
         });
+    }
+
+    /// Advises on provisioned concurrency from the run's `timeline` (after [`Self::price`]:
+    /// at its architecture and prices); `configured`: the function's, when read (else the
+    /// one already advised with, as a merge keeps it).
+    pub fn advise_provisioned(
+        &mut self,
+        timeline: &[crate::timeline::TimelinePoint],
+        configured: Option<u64>,
+    ) {
+        let Some(cost) = &self.cost else {
+            return;
+        };
+        let configured = configured.or(self.provisioned_advice.as_ref().and_then(|a| a.configured));
+        self.provisioned_advice = crate::provisioned::advise(
+            timeline,
+            &self.seen,
+            cost.architecture,
+            &cost.prices,
+            configured,
+        );
     }
 
     /// Adds a shard's; the cost is priced again on the sum.

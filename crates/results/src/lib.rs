@@ -24,6 +24,7 @@ pub mod histogram;
 pub mod lambda;
 pub mod merge;
 pub mod probe;
+pub mod provisioned;
 pub mod quota_check;
 pub mod quotas;
 pub mod routes;

@@ -181,7 +181,7 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         by_request::merge_by_request(&runs, &mut stages, duration_s, &shifts)?;
     let (by_flow, by_flow_h) = by_flow::merge_by_flow(&runs, &mut stages, duration_s)?;
 
-    Ok(Results {
+    let mut merged = Results {
         schema: crate::SCHEMA.to_string(),
         name: first.name.clone(),
         scenario_id: first.scenario_id.clone(),
@@ -287,7 +287,12 @@ pub fn merge(runs: Vec<Results>) -> Result<Results, Refusal> {
         aws: runs.iter().find_map(|r| r.aws.clone()),
         // Read again for the whole (`stampede cloudwatch`): a shard's side was its share.
         cloudwatch: None,
-    })
+    };
+    // The shards side by side were one load: advised on the merged seconds.
+    if let Some(l) = merged.lambda.as_mut() {
+        l.advise_provisioned(&merged.timeline, None);
+    }
+    Ok(merged)
 }
 
 /// Runs laid on one wall clock: the earliest start, each run's start after it, and their
