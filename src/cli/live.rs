@@ -16,7 +16,7 @@ pub struct LiveArgs {
     pub metrics_listen: Option<SocketAddr>,
 
     /// Keep /metrics (and the live page) up this long after the run, so the last scrape
-    /// sees the final counts.
+    /// sees the final counts (cut short by Ctrl-C or SIGTERM; none after an interrupted run).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = duration)]
     pub metrics_linger: Duration,
 

@@ -92,6 +92,8 @@ pub struct Watch {
     servers: Vec<Server>,
     pusher: Option<Pusher>,
     linger: Duration,
+    /// `--quiet`: the linger is not announced.
+    quiet: bool,
 }
 
 impl Watch {
@@ -137,12 +139,14 @@ impl Watch {
         if let Some(addr) = args.live.filter(|a| !a.ip().is_loopback()) {
             eprintln!("{}", page_warning(addr, args.live_control));
         }
+        let quiet = local.quiet;
         let pusher = Pusher::start(args, local, Arc::clone(&watched))?;
         Ok(Some(Watch {
             watched,
             servers,
             pusher,
             linger: args.metrics_linger,
+            quiet,
         }))
     }
 
@@ -175,7 +179,7 @@ impl Watch {
     /// The run is over and its results written: the live page becomes their HTML report
     /// (open pages load it), remote write makes its last push, then everything keeps
     /// serving for the linger, then stops.
-    pub fn finish(self, results: &crate::results::Results) {
+    pub fn finish(mut self, results: &crate::results::Results) {
         {
             let mut state = self.watched.run.state();
             state.stopping = true;
@@ -185,11 +189,25 @@ impl Watch {
         if self.page_url().is_some() {
             self.watched.page.end(crate::report::html::render(results));
         }
-        if let Some(pusher) = self.pusher {
+        if let Some(pusher) = self.pusher.take() {
             pusher.finish();
         }
-        if !self.servers.is_empty() && !self.linger.is_zero() {
-            std::thread::sleep(self.linger);
+        // A run stopped by a signal does not linger: whoever sent it wants the process gone
+        // (Kubernetes kills a pod that outlives its grace period).
+        if !self.servers.is_empty() && !results.interrupted && !self.linger.is_zero() {
+            if !self.quiet {
+                let addrs: Vec<String> = self
+                    .addrs()
+                    .iter()
+                    .map(|a| format!("http://{a}/"))
+                    .collect();
+                eprintln!(
+                    "serving {} for {} more (--metrics-linger; Ctrl-C ends it)",
+                    addrs.join(" and "),
+                    humantime::format_duration(self.linger)
+                );
+            }
+            linger(self.linger);
         }
         drop(self.servers);
     }
@@ -204,4 +222,18 @@ fn page_warning(addr: std::net::SocketAddr, control: bool) -> String {
         text.push_str(" and, with --live-control, can stop it");
     }
     text
+}
+
+/// Waits `for_` — less when a stop signal (Ctrl-C, SIGTERM, SIGHUP) comes meanwhile.
+fn linger(for_: Duration) {
+    let signals = crate::signals::Signals::listen().ok();
+    let before = signals.as_ref().map_or(0, |s| s.heard());
+    let until = std::time::Instant::now() + for_;
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || signals.as_ref().is_some_and(|s| s.heard() > before) {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
 }

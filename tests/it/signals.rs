@@ -141,3 +141,35 @@ fn sigterm_during_the_cloudwatch_wait_skips_it_and_writes_the_reports() {
     let report = std::fs::read_to_string(&md).unwrap();
     assert!(!report.is_empty());
 }
+
+#[test]
+fn sigterm_during_the_metrics_linger_ends_it_with_the_runs_own_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "s.toml",
+        "[target]\nurl = \"/orders\"\n\n[[stages]]\nkind = \"constant\"\nrate = 20\nduration = \"1s\"\n\
+         [emulator]\nduration = \"5ms\"\n",
+    );
+    let out = dir.path().join("r.json");
+    let mut child = common::spawn_watched(common::command(&[
+        "run",
+        file.to_str().unwrap(),
+        "--no-cloudwatch",
+        "--out",
+        out.to_str().unwrap(),
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--metrics-linger",
+        "50s",
+    ]));
+    child.wait_for_stderr("(--metrics-linger; Ctrl-C ends it)", LIMIT);
+    // The results are written before the linger begins.
+    assert_eq!(read_json(&out)["attempts"]["sent"], 20);
+    child.signal(libc::SIGTERM);
+    let run = child.finish(LIMIT);
+    let err = stderr(&run.output);
+    // The run itself was not interrupted: its own verdict's exit, not 130.
+    assert_eq!(run.output.status.code(), Some(0), "{err}");
+    assert!(run.elapsed < STOPPED_IN_TIME, "{:?}", run.elapsed);
+}
