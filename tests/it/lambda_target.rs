@@ -245,7 +245,7 @@ fn a_stand_in_lambdas_answers_are_read_as_aws_means_them() {
 
 /// Runs a scenario on the in-process emulator (`emulator` keys) with a lambda target
 /// (`target` keys) and `stages`; returns the results and the summary.
-fn run_emulated(emulator: &str, target: &str, stages: &str) -> (serde_json::Value, String) {
+pub fn run_emulated(emulator: &str, target: &str, stages: &str) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(
         dir.path(),

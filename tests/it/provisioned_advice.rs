@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{aws_command, read_json, run_bounded, stderr, stdout, write, DEFAULT_LIMIT};
+use common::{aws_command, run_bounded, stdout, write, DEFAULT_LIMIT};
 
 fn f(v: &serde_json::Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -13,32 +13,11 @@ fn f(v: &serde_json::Value) -> f64 {
 
 #[test]
 fn a_burst_of_200_on_50_warm_environments_is_advised_200_priced() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
-        dir.path(),
-        "burst.toml",
-        "[emulator]\nwarm = 50\ncold_start = \"200ms\"\nduration = \"50ms\"\nmemory = 1024\n\
-         [target]\nkind = \"lambda\"\nfunction = \"emulated-function\"\n\
-         [[stages]]\nname = \"launch\"\nkind = \"burst\"\nrequests = 200\n",
+    let (r, summary) = crate::lambda_target::run_emulated(
+        "warm = 50\ncold_start = \"200ms\"\nduration = \"50ms\"\nmemory = 1024",
+        "function = \"emulated-function\"",
+        "[[stages]]\nname = \"launch\"\nkind = \"burst\"\nrequests = 200\n",
     );
-    let out = dir.path().join("results.json");
-    let run = run_bounded(
-        aws_command(
-            dir.path(),
-            &[
-                "run",
-                scenario.to_str().unwrap(),
-                "--no-cloudwatch",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            &[],
-        ),
-        DEFAULT_LIMIT,
-    );
-    let o = run.output;
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-    let r = read_json(&out);
     let emulator_cold = r["emulator"]["cold_starts"].as_u64().unwrap();
     assert_eq!(
         emulator_cold, 150,
@@ -65,7 +44,6 @@ fn a_burst_of_200_on_50_warm_environments_is_advised_200_priced() {
     let init_s = f(&a["init_ms_total"]) / 1000.0;
     assert!((init_s - 30.0).abs() < 0.3, "150 × 200 ms: {a}");
     assert!((f(&a["init_cost_usd"]) - init_s * 0.000_016_666_7).abs() < 1e-12);
-    let summary = stdout(&o);
     assert!(
         summary.contains(&format!(
             "provisioned concurrency: {concurrency} would have kept"
