@@ -73,7 +73,10 @@ async fn set_memory(client: &aws_sdk_lambda::Client, memory: i32) {
         .await
         .unwrap();
     assert_eq!(out.memory_size(), Some(memory));
-    assert_eq!(out.last_update_status(), Some(&LastUpdateStatus::InProgress));
+    assert_eq!(
+        out.last_update_status(),
+        Some(&LastUpdateStatus::InProgress)
+    );
     client
         .wait_until_function_updated_v2()
         .function_name(FUNCTION)
@@ -117,19 +120,31 @@ async fn each_published_memory_runs_as_the_model_says() {
         assert_eq!(first.executed_version(), Some(version.as_str()));
         let cold = report(&first);
         assert_eq!(cold.memory_mb, memory as u64);
-        let init = cold.init_ms.expect("the first invocation of a version is cold");
+        let init = cold
+            .init_ms
+            .expect("the first invocation of a version is cold");
         let init_model = model_ms(50.0, 100.0, memory as u64);
-        assert!(within(init, init_model, 0.10), "{memory} MB: init {init} vs {init_model}");
+        assert!(
+            within(init, init_model, 0.10),
+            "{memory} MB: init {init} vs {init_model}"
+        );
 
         let want = model_ms(20.0, 80.0, memory as u64);
         let (second, took) = invoke(&client, &version).await;
         let warm = report(&second);
         assert_eq!(warm.init_ms, None, "{memory} MB: the second is warm");
         assert_eq!(warm.memory_mb, memory as u64);
-        assert!(within(warm.duration_ms, want, 0.10), "{memory} MB: {} vs {want}", warm.duration_ms);
+        assert!(
+            within(warm.duration_ms, want, 0.10),
+            "{memory} MB: {} vs {want}",
+            warm.duration_ms
+        );
         // The time the client waited: the model's, and not much more (loopback, timers).
         let took = took.as_secs_f64() * 1000.0;
-        assert!(took >= want - 1.0 && took <= want * 1.10 + 10.0, "{memory} MB: waited {took} ms vs {want}");
+        assert!(
+            took >= want - 1.0 && took <= want * 1.10 + 10.0,
+            "{memory} MB: waited {took} ms vs {want}"
+        );
         measured.push((memory, warm.duration_ms, took, want, init));
 
         client
@@ -149,7 +164,9 @@ async fn each_published_memory_runs_as_the_model_says() {
             .into_service_error();
         assert!(gone.is_resource_not_found_exception(), "{gone:?}");
     }
-    eprintln!("memory, REPORT Duration ms, client-measured ms, model ms, Init Duration ms: {measured:?}");
+    eprintln!(
+        "memory, REPORT Duration ms, client-measured ms, model ms, Init Duration ms: {measured:?}"
+    );
     // Restored, as a tune leaves it.
     set_memory(&client, 128).await;
     let after = client
@@ -158,7 +175,11 @@ async fn each_published_memory_runs_as_the_model_says() {
         .send()
         .await
         .unwrap();
-    let left: Vec<&str> = after.versions().iter().filter_map(|v| v.version()).collect();
+    let left: Vec<&str> = after
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .collect();
     assert_eq!(left, ["$LATEST", "1"]);
     assert_eq!(after.versions()[0].memory_size(), Some(128));
 }
@@ -179,7 +200,10 @@ async fn an_update_in_progress_refuses_another_and_a_publish() {
         .await
         .unwrap();
     assert_eq!(first.timeout(), Some(10));
-    assert_ne!(first.revision_id(), Some("00000000-0000-4000-8000-000000000001"));
+    assert_ne!(
+        first.revision_id(),
+        Some("00000000-0000-4000-8000-000000000001")
+    );
     let again = client
         .update_function_configuration()
         .function_name(FUNCTION)
@@ -293,7 +317,10 @@ async fn aliases_are_qualifiers_everywhere() {
         .send()
         .await
         .unwrap();
-    assert_eq!((got.function_version(), got.description()), (Some("2"), Some("tuned")));
+    assert_eq!(
+        (got.function_version(), got.description()),
+        (Some("2"), Some("tuned"))
+    );
     let listed = client
         .list_aliases()
         .function_name(FUNCTION)
@@ -313,7 +340,10 @@ async fn aliases_are_qualifiers_everywhere() {
         .send()
         .await;
     assert!(
-        moved.unwrap_err().into_service_error().is_precondition_failed_exception(),
+        moved
+            .unwrap_err()
+            .into_service_error()
+            .is_precondition_failed_exception(),
         "beta's RevisionId is not live's"
     );
     set_memory(&client, 2048).await;
@@ -334,7 +364,11 @@ async fn aliases_are_qualifiers_everywhere() {
         .unwrap();
     let cold_before = em.stats().cold_starts;
     assert_eq!(through_api_gateway(&em).await, 200);
-    assert_eq!(em.stats().cold_starts, cold_before + 1, "version 3 was cold through API Gateway");
+    assert_eq!(
+        em.stats().cold_starts,
+        cold_before + 1,
+        "version 3 was cold through API Gateway"
+    );
     assert_eq!(through_api_gateway(&em).await, 200);
     assert_eq!(em.stats().cold_starts, cold_before + 1, "then warm");
     let config = client
@@ -344,7 +378,10 @@ async fn aliases_are_qualifiers_everywhere() {
         .send()
         .await
         .unwrap();
-    assert_eq!((config.version(), config.memory_size()), (Some("3"), Some(2048)));
+    assert_eq!(
+        (config.version(), config.memory_size()),
+        (Some("3"), Some(2048))
+    );
 
     client
         .delete_alias()
@@ -415,7 +452,9 @@ async fn provisioned_concurrency_on_a_version_keeps_a_burst_warm() {
     }
     let reports = tasks.join_all().await;
     assert_eq!(reports.len(), 50);
-    assert!(reports.iter().all(|r| r.init_ms.is_none() && r.memory_mb == 512));
+    assert!(reports
+        .iter()
+        .all(|r| r.init_ms.is_none() && r.memory_mb == 512));
     assert_eq!(em.stats().cold_starts, 0);
     assert_eq!(em.stats().peak_concurrency, 50);
     // $LATEST has none: its first invocation is cold.

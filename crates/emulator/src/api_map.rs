@@ -293,12 +293,9 @@ fn function(
             .cpu_time
             .as_ref()
             .map_or(Ok(c.cpu_time), |v| handler_time(src, v, "cpu_time"))?,
-        init_cpu_time: f
-            .init_cpu_time
-            .as_ref()
-            .map_or(Ok(c.init_cpu_time), |v| {
-                handler_time(src, v, "init_cpu_time")
-            })?,
+        init_cpu_time: f.init_cpu_time.as_ref().map_or(Ok(c.init_cpu_time), |v| {
+            handler_time(src, v, "init_cpu_time")
+        })?,
         memory_mb: f
             .memory
             .as_ref()

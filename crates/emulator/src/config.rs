@@ -235,7 +235,8 @@ pub struct RawEmulator {
     /// The function's reserved concurrency, ≤ account_concurrency (default none).
     #[schemars(with = "Option<WholeNumber>")]
     reserved_concurrency: Option<Spanned<Value>>,
-    /// Reported by the control plane for qualifier; does not pre-warm (default none).
+    /// Reported by the control plane for qualifier; does not pre-warm (a
+    /// PutProvisionedConcurrencyConfig does) (default none).
     #[schemars(with = "Option<WholeNumber>")]
     provisioned_concurrency: Option<Spanned<Value>>,
     /// API Gateway account throttle, requests per second (default 10000).
@@ -270,8 +271,8 @@ pub struct RawEmulator {
     /// provisioned concurrency config IN_PROGRESS before READY (default "300ms").
     #[schemars(with = "Option<DurationOrZero>")]
     update_delay: Option<Spanned<Value>>,
-    /// The function's memory in MB, 128 to 10240: its REPORT lines and
-    /// GetFunctionConfiguration say it (default 128).
+    /// The function's memory in MB, 128 to 10240, as configured: its REPORT lines and
+    /// GetFunctionConfiguration say it, and it scales cpu_time (default 128).
     #[schemars(with = "Option<MemoryMb>")]
     memory: Option<Spanned<Value>>,
     /// The function's instruction set, for GetFunctionConfiguration (default "x86_64").
@@ -309,7 +310,8 @@ pub struct RawEmulator {
     region: Option<String>,
     /// The function the control plane knows (default "emulated-function").
     function: Option<String>,
-    /// The alias that has provisioned_concurrency (default "live").
+    /// The alias of version 1 that has provisioned_concurrency and that API Gateway
+    /// invokes (default "live").
     qualifier: Option<String>,
     /// The REST API whose stage the control plane knows (default "emulated").
     rest_api_id: Option<String>,

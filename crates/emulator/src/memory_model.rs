@@ -41,8 +41,14 @@ mod tests {
         assert_eq!(phase_time(wait, cpu, 1769), ms(100.0));
         let at_512 = ms(20.0 + 80.0 * 1769.0 / 512.0);
         assert!(close(phase_time(wait, cpu, 512), at_512), "{at_512:?}");
-        assert!(close(phase_time(wait, cpu, 1024), ms(20.0 + 80.0 * 1769.0 / 1024.0)));
-        assert!(close(phase_time(wait, cpu, 128), ms(20.0 + 80.0 * 1769.0 / 128.0)));
+        assert!(close(
+            phase_time(wait, cpu, 1024),
+            ms(20.0 + 80.0 * 1769.0 / 1024.0)
+        ));
+        assert!(close(
+            phase_time(wait, cpu, 128),
+            ms(20.0 + 80.0 * 1769.0 / 128.0)
+        ));
         // More vCPUs do not speed one thread.
         assert_eq!(phase_time(wait, cpu, 3008), ms(100.0));
         assert_eq!(phase_time(wait, cpu, 10240), ms(100.0));

@@ -380,7 +380,9 @@ mod tests {
         let mut l = lambda(100, false);
         l.sync(&[0, 2], &BTreeMap::from([(2, 50)]), t0);
         assert_eq!(l.warm_environments(), 50);
-        let cold = (0..50).filter(|_| l.invoke(t0 + MS, 2).unwrap().cold).count();
+        let cold = (0..50)
+            .filter(|_| l.invoke(t0 + MS, 2).unwrap().cold)
+            .count();
         assert_eq!(cold, 0, "a burst of 50 on 50 provisioned");
         assert!(l.invoke(t0 + MS, 2).unwrap().cold, "the 51st");
         for _ in 0..51 {

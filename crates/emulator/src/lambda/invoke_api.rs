@@ -18,9 +18,9 @@ use percent_encoding::percent_decode_str;
 use stampede_lambda::{FunctionRef, ReportLine};
 
 use super::{Invoked, LambdaThrottle, Ran};
-use crate::versions::Target;
 use crate::answers::{self, fixed, Answer, JSON};
 use crate::config::{ApiMode, EmulatorConfig};
+use crate::versions::Target;
 use crate::Emulator;
 
 /// The account every ARN the emulator writes names.
@@ -364,12 +364,10 @@ impl Emulator {
         let function = crate::control_routes::routes_function(&self.config, encoded)
             .map_or(&self.function, |i| &self.functions[i]);
         let qualifier = resolve(&function.config, encoded, query).map_err(|r| refused(&r))?;
-        let target = function
-            .target(qualifier.as_deref())
-            .map_err(|r| {
-                let (status, error_type, message) = crate::versions::api::refusal(&r);
-                error(status, error_type, &message)
-            })?;
+        let target = function.target(qualifier.as_deref()).map_err(|r| {
+            let (status, error_type, message) = crate::versions::api::refusal(&r);
+            error(status, error_type, &message)
+        })?;
         Ok((function, target))
     }
 

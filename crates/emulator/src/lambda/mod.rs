@@ -111,10 +111,11 @@ impl Function {
     pub fn change_versions<T>(&self, change: impl FnOnce(&mut FunctionVersions) -> T) -> T {
         let mut versions = self.versions.lock().expect("versions lock");
         let out = change(&mut versions);
-        self.environments
-            .lock()
-            .expect("environments lock")
-            .sync(&versions.pools(), &versions.kept_warm(), Instant::now());
+        self.environments.lock().expect("environments lock").sync(
+            &versions.pools(),
+            &versions.kept_warm(),
+            Instant::now(),
+        );
         out
     }
 

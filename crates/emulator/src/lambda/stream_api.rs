@@ -19,8 +19,7 @@ use bytes::Bytes;
 use http_body_util::channel::{Channel, Sender};
 
 use super::invoke_api::{
-    bad_header, log_result, log_tail, log_type, throttled, ERROR_PAYLOAD,
-    OK_PAYLOAD,
+    bad_header, log_result, log_tail, log_type, throttled, ERROR_PAYLOAD, OK_PAYLOAD,
 };
 use crate::answers::Answer;
 use crate::stream_shape::StreamShape;

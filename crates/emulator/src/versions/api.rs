@@ -139,7 +139,7 @@ pub fn answer(
         "UpdateFunctionConfiguration" => {
             let number = |key: &str| input[key].as_u64();
             v.update(number("MemorySize"), number("Timeout"), text("RevisionId"), now)
-                .map(|ver| ver.clone())
+                .cloned()
                 .map(|ver| reply(200, configuration(c, v, None, "$LATEST", &ver, now.0)))
         }
         "PublishVersion" => v
@@ -164,7 +164,7 @@ pub fn answer(
                 text("FunctionVersion").unwrap_or(""),
                 text("Description"),
             )
-            .map(|a| a.clone())
+            .cloned()
             .map(|a| reply(201, alias(c, text("Name").unwrap_or(""), &a))),
         "GetAlias" => {
             let name = alias_name();

@@ -1,6 +1,6 @@
 use super::*;
-use serde_json::json;
 use crate::config::EmulatorConfig;
+use serde_json::json;
 use serde_json::Value;
 
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
@@ -98,7 +98,11 @@ fn publishing_snapshots_latest_in_environments_of_its_own() {
     let two = v.target(Some("2")).unwrap();
     assert_eq!((two.version.as_str(), two.memory_mb), ("2", 512));
     assert_ne!(two.pool, v.target(None).unwrap().pool, "a fresh version");
-    assert_eq!(v.publish(None, None, at(t0, 301)).unwrap().0, 2, "no change");
+    assert_eq!(
+        v.publish(None, None, at(t0, 301)).unwrap().0,
+        2,
+        "no change"
+    );
     // A later change to $LATEST leaves the version as published.
     v.update(Some(1024), None, None, at(t0, 400)).unwrap();
     assert_eq!(v.target(Some("2")).unwrap().memory_mb, 512);
@@ -285,7 +289,15 @@ fn the_rest_calls_answer_as_lambdas() {
     let (status, kind, _) = call(&c, &mut v, "GET", other, "", "", at(t0, 0));
     assert_eq!((status, kind), (404, Some("ResourceNotFoundException")));
 
-    let (status, _, got) = call(&c, &mut v, "PUT", config, "", r#"{"MemorySize":512}"#, at(t0, 0));
+    let (status, _, got) = call(
+        &c,
+        &mut v,
+        "PUT",
+        config,
+        "",
+        r#"{"MemorySize":512}"#,
+        at(t0, 0),
+    );
     assert_eq!(status, 200);
     assert_eq!(
         (&got["MemorySize"], &got["LastUpdateStatus"]),
@@ -298,7 +310,10 @@ fn the_rest_calls_answer_as_lambdas() {
     let (_, _, got) = call(&c, &mut v, "GET", config, "", "", at(t0, 300));
     assert_eq!(got["LastUpdateStatus"], "Successful");
     let (status, _, got) = call(&c, &mut v, "POST", versions, "", "{}", at(t0, 300));
-    assert_eq!((status, &got["Version"], &got["MemorySize"]), (201, &json!("2"), &json!(512)));
+    assert_eq!(
+        (status, &got["Version"], &got["MemorySize"]),
+        (201, &json!("2"), &json!(512))
+    );
     let (_, _, got) = call(&c, &mut v, "GET", versions, "", "", at(t0, 300));
     assert_eq!(got["Versions"].as_array().unwrap().len(), 3);
 
@@ -307,9 +322,25 @@ fn the_rest_calls_answer_as_lambdas() {
     let (status, _, got) = call(&c, &mut v, "POST", aliases, "", body, at(t0, 300));
     assert_eq!((status, &got["FunctionVersion"]), (201, &json!("2")));
     let beta = format!("{aliases}/beta");
-    let (status, _, _) = call(&c, &mut v, "PUT", &beta, "", r#"{"FunctionVersion":"1"}"#, at(t0, 300));
+    let (status, _, _) = call(
+        &c,
+        &mut v,
+        "PUT",
+        &beta,
+        "",
+        r#"{"FunctionVersion":"1"}"#,
+        at(t0, 300),
+    );
     assert_eq!(status, 200);
-    let (_, _, got) = call(&c, &mut v, "GET", aliases, "FunctionVersion=1", "", at(t0, 300));
+    let (_, _, got) = call(
+        &c,
+        &mut v,
+        "GET",
+        aliases,
+        "FunctionVersion=1",
+        "",
+        at(t0, 300),
+    );
     assert_eq!(got["Aliases"].as_array().unwrap().len(), 2);
     let (status, _, _) = call(&c, &mut v, "DELETE", &beta, "", "", at(t0, 300));
     assert_eq!(status, 204);
@@ -322,7 +353,10 @@ fn the_rest_calls_answer_as_lambdas() {
     assert_eq!((status, &got["Status"]), (202, &json!("IN_PROGRESS")));
     let (_, _, got) = call(&c, &mut v, "GET", pc, "Qualifier=2", "", at(t0, 600));
     assert_eq!(
-        (&got["Status"], &got["AllocatedProvisionedConcurrentExecutions"]),
+        (
+            &got["Status"],
+            &got["AllocatedProvisionedConcurrentExecutions"]
+        ),
         (&json!("READY"), &json!(50))
     );
     let (status, _, _) = call(&c, &mut v, "DELETE", pc, "Qualifier=2", "", at(t0, 600));
@@ -334,12 +368,23 @@ fn the_rest_calls_answer_as_lambdas() {
     );
 
     let function = "/2015-03-31/functions/emulated-function";
-    let (status, _, _) = call(&c, &mut v, "DELETE", function, "Qualifier=2", "", at(t0, 600));
+    let (status, _, _) = call(
+        &c,
+        &mut v,
+        "DELETE",
+        function,
+        "Qualifier=2",
+        "",
+        at(t0, 600),
+    );
     assert_eq!(status, 204);
     let (status, kind, _) = call(&c, &mut v, "GET", function, "Qualifier=2", "", at(t0, 600));
     assert_eq!((status, kind), (404, Some("ResourceNotFoundException")));
     let (status, kind, _) = call(&c, &mut v, "DELETE", function, "", "", at(t0, 600));
-    assert_eq!((status, kind), (400, Some("InvalidParameterValueException")));
+    assert_eq!(
+        (status, kind),
+        (400, Some("InvalidParameterValueException"))
+    );
 
     let denied = EmulatorConfig {
         deny: vec!["lambda:UpdateFunctionConfiguration".into()],
