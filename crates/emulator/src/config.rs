@@ -700,6 +700,20 @@ mod tests {
             Duration::ZERO
         );
         assert_eq!(parse("error_rate = 1").unwrap().error_rate, 1.0);
+        let m =
+            parse("cpu_time = \"80ms\"\ninit_cpu_time = \"100ms..200ms\"\nupdate_delay = \"0s\"\n")
+                .unwrap();
+        assert_eq!(m.cpu_time, HandlerTime::Fixed(Duration::from_millis(80)));
+        assert_eq!(
+            m.init_cpu_time,
+            HandlerTime::Uniform(Duration::from_millis(100), Duration::from_millis(200))
+        );
+        assert_eq!(m.update_delay, Duration::ZERO);
+        assert_eq!(
+            (d.cpu_time.mean(), d.update_delay),
+            (Duration::ZERO, Duration::from_millis(300))
+        );
+        assert!(error("cpu_time = 5").contains("`cpu_time` is not a string"));
     }
 
     #[test]
