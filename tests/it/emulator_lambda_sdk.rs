@@ -407,14 +407,23 @@ async fn an_arn_with_a_qualifier_is_recorded_as_the_sdk_sent_it() {
     assert_eq!(out.executed_version(), Some("1"), "an alias of version 1");
     let version = client
         .invoke()
-        .function_name(format!("{ARN}:7"))
+        .function_name(format!("{ARN}:1"))
         .send()
         .await
         .unwrap();
-    assert_eq!(version.executed_version(), Some("7"));
+    assert_eq!(version.executed_version(), Some("1"));
+    // A version the function does not have is not found (emulator_versions.rs publishes).
+    let missing = client
+        .invoke()
+        .function_name(format!("{ARN}:7"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(missing.is_resource_not_found_exception(), "{missing:?}");
 
     let kept = em.invoke_requests();
-    assert_eq!(kept.len(), 2);
+    assert_eq!(kept.len(), 3);
     let r = &kept[0];
     assert_eq!(r.method, "POST");
     assert_eq!(

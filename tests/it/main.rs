@@ -23,6 +23,7 @@ mod emulator;
 mod emulator_lambda_sdk;
 mod emulator_routes;
 mod emulator_runs;
+mod emulator_versions;
 mod engine_faults;
 mod faults;
 mod h1_codec;

@@ -217,7 +217,8 @@ impl Emulator {
         }
         let called = Instant::now();
         let function = selected.map_or(&self.function, |s| s.function);
-        let invoked = match self.invoke_function(function, came) {
+        let target = function.data_plane_target();
+        let invoked = match self.invoke_function(function, &target, came) {
             Ok(invoked) => invoked,
             Err(why) => {
                 count(|r| &r.throttled_lambda);

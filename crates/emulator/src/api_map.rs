@@ -33,6 +33,9 @@ pub struct FunctionConfig {
     pub provisioned_concurrency: Option<u64>,
     pub cold_start: HandlerTime,
     pub duration: HandlerTime,
+    /// The CPU parts at 1,769 MB (`memory_model`).
+    pub cpu_time: HandlerTime,
+    pub init_cpu_time: HandlerTime,
     pub memory_mb: u64,
     pub error_rate: f64,
     pub answer: FunctionAnswer,
@@ -75,6 +78,12 @@ pub struct RawFunction {
     /// Added on a new execution environment, fixed or a range.
     #[schemars(with = "Option<DurationOrRange>")]
     cold_start: Option<Spanned<Value>>,
+    /// The handler's CPU part at 1,769 MB, scaled by memory, fixed or a range.
+    #[schemars(with = "Option<DurationOrRange>")]
+    cpu_time: Option<Spanned<Value>>,
+    /// The cold start's CPU part at 1,769 MB, scaled by memory, fixed or a range.
+    #[schemars(with = "Option<DurationOrRange>")]
+    init_cpu_time: Option<Spanned<Value>>,
     /// Memory in MB, 128 to 10240.
     #[schemars(with = "Option<u64>")]
     memory: Option<Spanned<Value>>,
@@ -280,6 +289,13 @@ fn function(
             .duration
             .as_ref()
             .map_or(Ok(c.duration), |v| handler_time(src, v, "duration"))?,
+        cpu_time: f
+            .cpu_time
+            .as_ref()
+            .map_or(Ok(c.cpu_time), |v| handler_time(src, v, "cpu_time"))?,
+        init_cpu_time: f.init_cpu_time.as_ref().map_or(Ok(c.init_cpu_time), |v| {
+            handler_time(src, v, "init_cpu_time")
+        })?,
         memory_mb: f
             .memory
             .as_ref()
@@ -346,6 +362,8 @@ pub fn function_settings(base: &EmulatorConfig, f: &FunctionConfig) -> EmulatorC
         provisioned_concurrency: f.provisioned_concurrency,
         cold_start: f.cold_start,
         duration: f.duration,
+        cpu_time: f.cpu_time,
+        init_cpu_time: f.init_cpu_time,
         memory_mb: f.memory_mb,
         error_rate: f.error_rate,
         warm: 0,

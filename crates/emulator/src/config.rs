@@ -74,7 +74,15 @@ pub struct EmulatorConfig {
     pub stage_burst: Option<u64>,
     /// Added to the handler time on a new execution environment: fixed, or uniform in a range.
     pub cold_start: HandlerTime,
+    /// The handler's wait part (I/O), which memory does not speed up.
     pub duration: HandlerTime,
+    /// The handler's CPU part at 1,769 MB (one vCPU), scaled by memory (`memory_model`).
+    pub cpu_time: HandlerTime,
+    /// The cold start's CPU part at 1,769 MB, scaled by memory like `cpu_time`.
+    pub init_cpu_time: HandlerTime,
+    /// How long UpdateFunctionConfiguration stays `InProgress` (and provisioned
+    /// concurrency `IN_PROGRESS`) before it is `Successful` (`READY`).
+    pub update_delay: Duration,
     /// The function's memory in MB (its REPORT lines and GetFunctionConfiguration).
     pub memory_mb: u64,
     pub architecture: Architecture,
@@ -132,6 +140,9 @@ impl Default for EmulatorConfig {
             stage_burst: None,
             cold_start: HandlerTime::Fixed(Duration::from_millis(250)),
             duration: HandlerTime::Fixed(Duration::from_millis(40)),
+            cpu_time: HandlerTime::Fixed(Duration::ZERO),
+            init_cpu_time: HandlerTime::Fixed(Duration::ZERO),
+            update_delay: Duration::from_millis(300),
             memory_mb: 128,
             architecture: Architecture::X86_64,
             error_rate: 0.0,
@@ -178,7 +189,7 @@ impl EmulatorConfig {
 }
 
 /// Every action the control plane serves, as IAM names it (what `deny` may list).
-pub const ACTIONS: [&str; 16] = [
+pub const ACTIONS: [&str; 28] = [
     "servicequotas:GetServiceQuota",
     "servicequotas:GetAWSDefaultServiceQuota",
     "servicequotas:ListServiceQuotas",
@@ -186,6 +197,18 @@ pub const ACTIONS: [&str; 16] = [
     "lambda:GetFunctionConcurrency",
     "lambda:GetProvisionedConcurrencyConfig",
     "lambda:GetFunctionConfiguration",
+    "lambda:GetFunction",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:PublishVersion",
+    "lambda:ListVersionsByFunction",
+    "lambda:DeleteFunction",
+    "lambda:CreateAlias",
+    "lambda:GetAlias",
+    "lambda:UpdateAlias",
+    "lambda:DeleteAlias",
+    "lambda:ListAliases",
+    "lambda:PutProvisionedConcurrencyConfig",
+    "lambda:DeleteProvisionedConcurrencyConfig",
     "apigateway:GetAccount",
     "apigateway:GetStage",
     "apigateway:GetRestApi",
@@ -212,7 +235,8 @@ pub struct RawEmulator {
     /// The function's reserved concurrency, ≤ account_concurrency (default none).
     #[schemars(with = "Option<WholeNumber>")]
     reserved_concurrency: Option<Spanned<Value>>,
-    /// Reported by the control plane for qualifier; does not pre-warm (default none).
+    /// Reported by the control plane for qualifier; does not pre-warm (a
+    /// PutProvisionedConcurrencyConfig does) (default none).
     #[schemars(with = "Option<WholeNumber>")]
     provisioned_concurrency: Option<Spanned<Value>>,
     /// API Gateway account throttle, requests per second (default 10000).
@@ -231,11 +255,24 @@ pub struct RawEmulator {
     /// uniform range such as "200ms..400ms" (default "250ms").
     #[schemars(with = "Option<DurationOrRange>")]
     cold_start: Option<Spanned<Value>>,
-    /// Handler time, fixed or a uniform range such as "20ms..80ms" (default "40ms").
+    /// Handler time, fixed or a uniform range such as "20ms..80ms" (default "40ms"): its
+    /// wait part (I/O), the same at any memory.
     #[schemars(with = "Option<DurationOrRange>")]
     duration: Option<Spanned<Value>>,
-    /// The function's memory in MB, 128 to 10240: its REPORT lines and
-    /// GetFunctionConfiguration say it (default 128).
+    /// The handler's CPU part as it runs at 1,769 MB (one vCPU), fixed or a range; below
+    /// 1,769 MB it takes 1769 / memory times as long, above it no less (default "0ms").
+    #[schemars(with = "Option<DurationOrRange>")]
+    cpu_time: Option<Spanned<Value>>,
+    /// The cold start's CPU part at 1,769 MB, scaled by memory as cpu_time is; added to
+    /// cold_start, its fixed part (default "0ms").
+    #[schemars(with = "Option<DurationOrRange>")]
+    init_cpu_time: Option<Spanned<Value>>,
+    /// How long an UpdateFunctionConfiguration is InProgress before it is Successful, and a
+    /// provisioned concurrency config IN_PROGRESS before READY (default "300ms").
+    #[schemars(with = "Option<DurationOrZero>")]
+    update_delay: Option<Spanned<Value>>,
+    /// The function's memory in MB, 128 to 10240, as configured: its REPORT lines and
+    /// GetFunctionConfiguration say it, and it scales cpu_time (default 128).
     #[schemars(with = "Option<MemoryMb>")]
     memory: Option<Spanned<Value>>,
     /// The function's instruction set, for GetFunctionConfiguration (default "x86_64").
@@ -273,7 +310,8 @@ pub struct RawEmulator {
     region: Option<String>,
     /// The function the control plane knows (default "emulated-function").
     function: Option<String>,
-    /// The alias that has provisioned_concurrency (default "live").
+    /// The alias of version 1 that has provisioned_concurrency and that API Gateway
+    /// invokes (default "live").
     qualifier: Option<String>,
     /// The REST API whose stage the control plane knows (default "emulated").
     rest_api_id: Option<String>,
@@ -462,6 +500,15 @@ pub fn validate(src: &Source, raw: &RawEmulator) -> Result<EmulatorConfig> {
     }
     if let Some(v) = &raw.duration {
         c.duration = handler_time(src, v, "duration")?;
+    }
+    if let Some(v) = &raw.cpu_time {
+        c.cpu_time = handler_time(src, v, "cpu_time")?;
+    }
+    if let Some(v) = &raw.init_cpu_time {
+        c.init_cpu_time = handler_time(src, v, "init_cpu_time")?;
+    }
+    if let Some(v) = &raw.update_delay {
+        c.update_delay = src.duration_or_zero(v, "update_delay")?;
     }
     if let Some(v) = &raw.memory {
         c.memory_mb = memory(src, v)?;
@@ -653,6 +700,20 @@ mod tests {
             Duration::ZERO
         );
         assert_eq!(parse("error_rate = 1").unwrap().error_rate, 1.0);
+        let m =
+            parse("cpu_time = \"80ms\"\ninit_cpu_time = \"100ms..200ms\"\nupdate_delay = \"0s\"\n")
+                .unwrap();
+        assert_eq!(m.cpu_time, HandlerTime::Fixed(Duration::from_millis(80)));
+        assert_eq!(
+            m.init_cpu_time,
+            HandlerTime::Uniform(Duration::from_millis(100), Duration::from_millis(200))
+        );
+        assert_eq!(m.update_delay, Duration::ZERO);
+        assert_eq!(
+            (d.cpu_time.mean(), d.update_delay),
+            (Duration::ZERO, Duration::from_millis(300))
+        );
+        assert!(error("cpu_time = 5").contains("`cpu_time` is not a string"));
     }
 
     #[test]

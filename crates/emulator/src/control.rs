@@ -171,23 +171,19 @@ pub fn service_quotas(c: &EmulatorConfig, target: &str, body: &[u8]) -> Reply {
     }
 }
 
-/// Lambda: GetAccountSettings, GetFunctionConcurrency, GetProvisionedConcurrencyConfig,
-/// GetFunctionConfiguration.
-pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
+/// Lambda: GetAccountSettings, GetFunctionConcurrency (the calls on versions, aliases and
+/// provisioned concurrency change state: `versions::api`).
+pub fn lambda(c: &EmulatorConfig, path: &str) -> Reply {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     // A function of an API with routes answers with its own settings.
     if let ["2015-03-31" | "2019-09-30", "functions", name, _] = parts.as_slice() {
         if let Some(own) = control_routes::lambda_settings(c, name) {
-            return lambda(&own, path, query);
+            return lambda(&own, path);
         }
     }
     let operation = match parts.as_slice() {
         ["2016-08-19", "account-settings"] => "GetAccountSettings",
-        ["2015-03-31", "functions", _, "configuration"] => "GetFunctionConfiguration",
         ["2019-09-30", "functions", _, "concurrency"] => "GetFunctionConcurrency",
-        ["2019-09-30", "functions", _, "provisioned-concurrency"] => {
-            "GetProvisionedConcurrencyConfig"
-        }
         _ => {
             return rest_error(
                 404,
@@ -223,9 +219,6 @@ pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
             }),
         );
     }
-    if operation == "GetFunctionConfiguration" {
-        return function_configuration(c, parts[2], query);
-    }
     // The SDKs percent-encode an ARN's colons.
     let name = percent_encoding::percent_decode_str(parts[2]).decode_utf8_lossy();
     let name = name.as_ref();
@@ -237,89 +230,12 @@ pub fn lambda(c: &EmulatorConfig, path: &str, query: &str) -> Reply {
             json!({"Type": "User", "Message": format!("Function not found: {name}")}),
         );
     }
-    if operation == "GetFunctionConcurrency" {
-        return rest_json(
-            200,
-            match c.reserved_concurrency {
-                Some(r) => json!({ "ReservedConcurrentExecutions": r }),
-                None => json!({}),
-            },
-        );
-    }
-    let qualifier = query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("Qualifier="))
-        .unwrap_or("");
-    match c.provisioned_concurrency {
-        Some(p) if qualifier == c.qualifier => rest_json(
-            200,
-            json!({
-                "RequestedProvisionedConcurrentExecutions": p,
-                "AvailableProvisionedConcurrentExecutions": p,
-                "AllocatedProvisionedConcurrentExecutions": p,
-                "Status": "READY",
-                "LastModified": "2026-01-01T00:00:00.000+0000"
-            }),
-        ),
-        _ => rest_error(
-            404,
-            "ProvisionedConcurrencyConfigNotFoundException",
-            json!({"Type": "User", "message": format!("No Provisioned Concurrency Config found for this function: {name}:{qualifier}")}),
-        ),
-    }
-}
-
-/// Lambda's GetFunctionConfiguration of the function `encoded` names (maybe qualified).
-fn function_configuration(c: &EmulatorConfig, encoded: &str, query: &str) -> Reply {
-    use crate::invoke_api::{executed_version, function_arn, resolve, Refusal};
-    let qualifier = match resolve(c, encoded, query) {
-        Ok(q) => q,
-        Err(r) => {
-            let (status, error_type, message) = match r {
-                Refusal::NotFound(arn) => (
-                    404,
-                    "ResourceNotFoundException",
-                    format!("Function not found: {arn}"),
-                ),
-                Refusal::Invalid(m) => (400, "ValidationException", m),
-                Refusal::QualifierMismatch => (
-                    400,
-                    "InvalidParameterValueException",
-                    "The derived qualifier from the function name does not match the specified qualifier.".into(),
-                ),
-            };
-            return rest_error(
-                status,
-                error_type,
-                json!({"Type": "User", "message": message}),
-            );
-        }
-    };
-    let name = c.function.as_str();
     rest_json(
         200,
-        json!({
-            "FunctionName": name,
-            "FunctionArn": function_arn(&c.region, name, qualifier.as_deref()),
-            "Runtime": "provided.al2023",
-            "Role": format!("arn:aws:iam::{}:role/{name}-role", crate::invoke_api::ACCOUNT),
-            "Handler": "bootstrap",
-            "CodeSize": 1024,
-            "Description": "emulated by stampede",
-            "Timeout": 3,
-            "MemorySize": c.memory_mb,
-            "LastModified": "2026-01-01T00:00:00.000+0000",
-            "CodeSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-            "Version": executed_version(qualifier.as_deref()),
-            "TracingConfig": { "Mode": "PassThrough" },
-            "RevisionId": "00000000-0000-4000-8000-000000000001",
-            "State": "Active",
-            "LastUpdateStatus": "Successful",
-            "PackageType": "Zip",
-            "Architectures": [c.architecture.key()],
-            "EphemeralStorage": { "Size": 512 },
-            "LoggingConfig": { "LogFormat": "Text", "LogGroup": format!("/aws/lambda/{name}") }
-        }),
+        match c.reserved_concurrency {
+            Some(r) => json!({ "ReservedConcurrentExecutions": r }),
+            None => json!({}),
+        },
     )
 }
 
@@ -474,61 +390,6 @@ mod tests {
         );
         assert_eq!(service_of(Some("Bearer abc"), None), None);
         assert_eq!(service_of(None, None), None);
-    }
-
-    #[test]
-    fn get_function_configuration_says_memory_and_architecture() {
-        let c = EmulatorConfig {
-            memory_mb: 1769,
-            architecture: stampede_lambda::Architecture::Arm64,
-            ..EmulatorConfig::default()
-        };
-        let r = lambda(
-            &c,
-            "/2015-03-31/functions/emulated-function/configuration",
-            "",
-        );
-        assert_eq!(r.status, 200);
-        let v: Value = serde_json::from_str(&r.body).unwrap();
-        assert_eq!(v["MemorySize"], 1769);
-        assert_eq!(v["Architectures"], json!(["arm64"]));
-        assert_eq!(v["Version"], "$LATEST");
-        assert_eq!(
-            v["FunctionArn"],
-            "arn:aws:lambda:us-east-1:123456789012:function:emulated-function"
-        );
-        let arn = "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aemulated-function";
-        let r = lambda(
-            &c,
-            &format!("/2015-03-31/functions/{arn}/configuration"),
-            "Qualifier=live",
-        );
-        let v: Value = serde_json::from_str(&r.body).unwrap();
-        assert_eq!(
-            (v["Version"].as_str(), v["FunctionArn"].as_str()),
-            (
-                Some("1"),
-                Some("arn:aws:lambda:us-east-1:123456789012:function:emulated-function:live")
-            )
-        );
-        let r = lambda(&c, "/2015-03-31/functions/other/configuration", "");
-        assert_eq!(
-            (r.status, r.error_type),
-            (404, Some("ResourceNotFoundException"))
-        );
-        let denied = EmulatorConfig {
-            deny: vec!["lambda:GetFunctionConfiguration".into()],
-            ..c
-        };
-        let r = lambda(
-            &denied,
-            "/2015-03-31/functions/emulated-function/configuration",
-            "",
-        );
-        assert_eq!(
-            (r.status, r.error_type),
-            (403, Some("AccessDeniedException"))
-        );
     }
 
     #[test]

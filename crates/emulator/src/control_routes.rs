@@ -281,6 +281,8 @@ mod tests {
             provisioned_concurrency: None,
             cold_start: base.cold_start,
             duration: base.duration,
+            cpu_time: base.cpu_time,
+            init_cpu_time: base.init_cpu_time,
             memory_mb: 256,
             error_rate: 0.0,
             answer: FunctionAnswer::default(),

@@ -20,8 +20,10 @@ pub mod config;
 pub mod control;
 pub mod control_routes;
 pub mod lambda;
+pub mod memory_model;
 pub mod metrics;
 pub mod stream_shape;
+pub mod versions;
 /// Routes as API Gateway writes them, and the one a request selects.
 pub use stampede_routes as routes;
 
@@ -323,8 +325,10 @@ impl Emulator {
         )
     }
 
-    /// A control-plane call: the quota APIs of Service Quotas, Lambda and API Gateway.
+    /// A control-plane call: the quota APIs of Service Quotas, Lambda and API Gateway, and
+    /// Lambda's calls on versions, aliases and provisioned concurrency.
     async fn control(&self, service: &str, req: Request<hyper::body::Incoming>) -> Answer {
+        let method = req.method().to_string();
         let (path, query) = (
             req.uri().path().to_string(),
             req.uri().query().unwrap_or("").to_string(),
@@ -337,7 +341,16 @@ impl Emulator {
             .to_string();
         let reply = match service {
             "servicequotas" => control::service_quotas(&self.config, &target, &body(req).await),
-            "lambda" => control::lambda(&self.config, &path, &query),
+            "lambda" => {
+                let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+                match versions::api::operation(&method, &parts) {
+                    Some(operation) => {
+                        let body = body(req).await;
+                        self.lambda_versions(operation, &parts, &query, &body)
+                    }
+                    None => control::lambda(&self.config, &path),
+                }
+            }
             _ => control::api_gateway(&self.config, &path),
         };
         let mut headers = vec![answers::fixed("content-type", reply.content_type)];
@@ -349,6 +362,23 @@ impl Emulator {
             headers,
             body: reply.body,
         }
+    }
+
+    /// A call on the versions of the function `parts[2]` names (a function of an API with
+    /// routes, else the one function), its environments changed to match.
+    fn lambda_versions(
+        &self,
+        operation: &str,
+        parts: &[&str],
+        query: &str,
+        body: &[u8],
+    ) -> control::Reply {
+        let function = control_routes::routes_function(&self.config, parts[2])
+            .map_or(&self.function, |i| &self.functions[i]);
+        let now = (std::time::Instant::now(), SystemTime::now());
+        function.change_versions(|v| {
+            versions::api::answer(&function.config, v, operation, parts, query, body, now)
+        })
     }
 
     /// CloudWatch (RPC v2 CBOR): GetMetricData from the emulator's own counts.

@@ -1,12 +1,15 @@
 //! Lambda's execution environments: concurrency limits, warm environments reused while
-//! warm, cold starts for new ones, and the scaling rate. Pure: the caller passes the
-//! clock, so tests drive time.
+//! warm, cold starts for new ones, and the scaling rate. Each version of the function has
+//! its own environments (a [`Pool`]); the limits and the scaling rate are the function's.
+//! Pure: the caller passes the clock, so tests drive time.
 
 use schemars::JsonSchema;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub use crate::versions::Pool;
 
 /// Why Lambda refused an invocation; the `Reason` a function URL reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,8 +47,10 @@ pub struct Environments {
     scaling_capacity: f64,
     scaling_refill_per_s: f64,
     scaling_at: Option<Instant>,
-    /// Idle warm environments: when each was last used, oldest first.
-    warm: VecDeque<Instant>,
+    /// Idle warm environments of each live pool: when each was last used, oldest first.
+    warm: BTreeMap<Pool, VecDeque<Instant>>,
+    /// Environments of a pool that never expire (provisioned concurrency).
+    kept: BTreeMap<Pool, u64>,
     pub busy: u64,
     pub stats: LambdaStats,
     /// An unreserved function of an API with several shares the account's unreserved
@@ -82,7 +87,8 @@ impl Environments {
             scaling_capacity: capacity,
             scaling_refill_per_s: capacity / scaling_per.as_secs_f64(),
             scaling_at: None,
-            warm: VecDeque::new(),
+            warm: BTreeMap::new(),
+            kept: BTreeMap::new(),
             busy: 0,
             stats: LambdaStats::default(),
             pool: None,
@@ -109,8 +115,9 @@ impl Environments {
         }
     }
 
-    /// Admits an invocation at `now`, or says why not. Never exceeds the limit.
-    pub fn invoke(&mut self, now: Instant) -> Result<Invocation, LambdaThrottle> {
+    /// Admits an invocation of the version running in `pool` at `now`, or says why not.
+    /// Never exceeds the limit.
+    pub fn invoke(&mut self, now: Instant, pool: Pool) -> Result<Invocation, LambdaThrottle> {
         if self.busy >= self.limit {
             return Err(self.throttle(if self.reserved {
                 LambdaThrottle::Reserved
@@ -121,8 +128,8 @@ impl Environments {
         if !self.take_pool() {
             return Err(self.throttle(LambdaThrottle::Account));
         }
-        self.expire(now);
-        let cold = match self.warm.pop_back() {
+        self.expire(now, pool);
+        let cold = match self.warm.entry(pool).or_default().pop_back() {
             // The most recently used environment, as Lambda reuses the warmest.
             Some(_) => false,
             None => {
@@ -143,32 +150,54 @@ impl Environments {
         Ok(Invocation { cold })
     }
 
-    /// The invocation ended at `now`; its environment stays warm.
-    pub fn finish(&mut self, now: Instant) {
+    /// The invocation of `pool` ended at `now`; its environment stays warm, unless its
+    /// version is gone.
+    pub fn finish(&mut self, now: Instant, pool: Pool) {
         self.busy -= 1;
         self.release_pool();
-        self.warm.push_back(now);
-    }
-
-    /// `n` environments (at most the limit) warm at `now`, as if just used: the next `n`
-    /// invocations at once pay no cold start. They were not created by traffic, so are
-    /// not counted in `environments_created`.
-    pub fn prewarm(&mut self, n: u64, now: Instant) {
-        for _ in 0..n.min(self.limit) {
-            self.warm.push_back(now);
+        if let Some(warm) = self.warm.get_mut(&pool) {
+            warm.push_back(now);
         }
     }
 
-    pub fn warm_environments(&self) -> usize {
-        self.warm.len()
+    /// `n` environments of `pool` (at most the limit) warm at `now`, as if just used: the
+    /// next `n` invocations at once pay no cold start. They were not created by traffic,
+    /// so are not counted in `environments_created`.
+    pub fn prewarm(&mut self, n: u64, now: Instant, pool: Pool) {
+        let warm = self.warm.entry(pool).or_default();
+        for _ in 0..n.min(self.limit) {
+            warm.push_back(now);
+        }
     }
 
-    fn expire(&mut self, now: Instant) {
-        while let Some(&oldest) = self.warm.front() {
-            if now.saturating_duration_since(oldest) < self.idle_expiry {
+    /// After a change of versions: only `live` pools keep their environments, and each
+    /// pool of `kept` has that many warm for good (provisioned concurrency), those it
+    /// gains made warm at `now`.
+    pub fn sync(&mut self, live: &[Pool], kept: &BTreeMap<Pool, u64>, now: Instant) {
+        self.warm.retain(|pool, _| live.contains(pool));
+        for (&pool, &n) in kept {
+            let had = self.kept.get(&pool).copied().unwrap_or(0);
+            if n > had && live.contains(&pool) {
+                self.prewarm(n - had, now, pool);
+            }
+        }
+        self.kept = kept.clone();
+    }
+
+    pub fn warm_environments(&self) -> usize {
+        self.warm.values().map(VecDeque::len).sum()
+    }
+
+    fn expire(&mut self, now: Instant, pool: Pool) {
+        let kept = self.kept.get(&pool).copied().unwrap_or(0) as usize;
+        let Some(warm) = self.warm.get_mut(&pool) else {
+            return;
+        };
+        while let Some(&oldest) = warm.front() {
+            if warm.len() <= kept || now.saturating_duration_since(oldest) < self.idle_expiry {
                 break;
             }
-            self.warm.pop_front();
+            warm.pop_front();
             self.stats.environments_expired += 1;
         }
     }
@@ -212,20 +241,20 @@ mod tests {
     fn concurrency_never_exceeds_the_limit_under_a_burst() {
         let t0 = Instant::now();
         let mut l = lambda(50, true);
-        let admitted = (0..5000).filter(|_| l.invoke(t0).is_ok()).count();
+        let admitted = (0..5000).filter(|_| l.invoke(t0, 0).is_ok()).count();
         assert_eq!(admitted, 50);
         assert_eq!(l.stats.peak_concurrency, 50);
         assert_eq!(l.stats.throttled_reserved, 4950);
-        assert_eq!(l.invoke(t0), Err(LambdaThrottle::Reserved));
-        l.finish(t0 + MS);
-        assert_eq!(l.invoke(t0 + 2 * MS), Ok(Invocation { cold: false }));
-        assert_eq!(l.invoke(t0 + 2 * MS), Err(LambdaThrottle::Reserved));
+        assert_eq!(l.invoke(t0, 0), Err(LambdaThrottle::Reserved));
+        l.finish(t0 + MS, 0);
+        assert_eq!(l.invoke(t0 + 2 * MS, 0), Ok(Invocation { cold: false }));
+        assert_eq!(l.invoke(t0 + 2 * MS, 0), Err(LambdaThrottle::Reserved));
 
         let mut account = lambda(3, false);
         for _ in 0..3 {
-            account.invoke(t0).unwrap();
+            account.invoke(t0, 0).unwrap();
         }
-        assert_eq!(account.invoke(t0), Err(LambdaThrottle::Account));
+        assert_eq!(account.invoke(t0, 0), Err(LambdaThrottle::Account));
     }
 
     #[test]
@@ -235,13 +264,13 @@ mod tests {
         let mut a = lambda(5, false).sharing(Arc::clone(&pool), 5);
         let mut b = lambda(5, false).sharing(Arc::clone(&pool), 5);
         for _ in 0..3 {
-            a.invoke(t0).unwrap();
+            a.invoke(t0, 0).unwrap();
         }
-        assert_eq!((0..5).filter(|_| b.invoke(t0).is_ok()).count(), 2);
-        assert_eq!(b.invoke(t0), Err(LambdaThrottle::Account));
+        assert_eq!((0..5).filter(|_| b.invoke(t0, 0).is_ok()).count(), 2);
+        assert_eq!(b.invoke(t0, 0), Err(LambdaThrottle::Account));
         assert_eq!(b.stats.throttled_account, 4);
-        a.finish(t0 + MS);
-        assert!(b.invoke(t0 + MS).is_ok(), "a place came free");
+        a.finish(t0 + MS, 0);
+        assert!(b.invoke(t0 + MS, 0).is_ok(), "a place came free");
         assert_eq!(pool.load(Relaxed), 5);
     }
 
@@ -250,15 +279,15 @@ mod tests {
         let t0 = Instant::now();
         let mut l = lambda(100, false);
         // Two at once: two environments, both cold.
-        assert!(l.invoke(t0).unwrap().cold);
-        assert!(l.invoke(t0).unwrap().cold);
-        l.finish(t0 + MS);
-        l.finish(t0 + MS);
+        assert!(l.invoke(t0, 0).unwrap().cold);
+        assert!(l.invoke(t0, 0).unwrap().cold);
+        l.finish(t0 + MS, 0);
+        l.finish(t0 + MS, 0);
         // Sequential reuse: warm, however many.
         for i in 0..10 {
             let at = t0 + MS * (10 + i);
-            assert!(!l.invoke(at).unwrap().cold);
-            l.finish(at);
+            assert!(!l.invoke(at, 0).unwrap().cold);
+            l.finish(at, 0);
         }
         assert_eq!(l.stats.cold_starts, 2);
         assert_eq!(l.stats.environments_created, 2);
@@ -269,34 +298,34 @@ mod tests {
     fn prewarmed_environments_are_warm_and_not_created() {
         let t0 = Instant::now();
         let mut l = lambda(5, true);
-        l.prewarm(3, t0);
+        l.prewarm(3, t0, 0);
         assert_eq!(l.warm_environments(), 3);
         for _ in 0..3 {
-            assert!(!l.invoke(t0 + MS).unwrap().cold);
+            assert!(!l.invoke(t0 + MS, 0).unwrap().cold);
         }
         assert!(
-            l.invoke(t0 + MS).unwrap().cold,
+            l.invoke(t0 + MS, 0).unwrap().cold,
             "the fourth needs a new one"
         );
         assert_eq!((l.stats.cold_starts, l.stats.environments_created), (1, 1));
         let mut capped = lambda(2, true);
-        capped.prewarm(10, t0);
+        capped.prewarm(10, t0, 0);
         assert_eq!(capped.warm_environments(), 2);
         // As if used at t0: they expire after idle_expiry like any other.
         let mut idle = lambda(5, true);
-        idle.prewarm(1, t0);
-        assert!(idle.invoke(t0 + Duration::from_secs(61)).unwrap().cold);
+        idle.prewarm(1, t0, 0);
+        assert!(idle.invoke(t0 + Duration::from_secs(61), 0).unwrap().cold);
     }
 
     #[test]
     fn idle_environments_expire() {
         let t0 = Instant::now();
         let mut l = lambda(10, false);
-        l.invoke(t0).unwrap();
-        l.finish(t0);
+        l.invoke(t0, 0).unwrap();
+        l.finish(t0, 0);
         let later = t0 + Duration::from_secs(61);
         assert!(
-            l.invoke(later).unwrap().cold,
+            l.invoke(later, 0).unwrap().cold,
             "the idle environment expired"
         );
         assert_eq!(l.stats.environments_expired, 1);
@@ -313,19 +342,58 @@ mod tests {
             Duration::from_secs(1),
             Duration::from_secs(60),
         );
-        let first = (0..500).filter(|_| l.invoke(t0).is_ok()).count();
+        let first = (0..500).filter(|_| l.invoke(t0, 0).is_ok()).count();
         assert_eq!(first, 100);
         assert_eq!(l.stats.throttled_scaling, 400);
         // Half a second later, 50 more may be created.
         let half = t0 + Duration::from_millis(500);
-        let more = (0..500).filter(|_| l.invoke(half).is_ok()).count();
+        let more = (0..500).filter(|_| l.invoke(half, 0).is_ok()).count();
         assert_eq!(more, 50);
         // Warm environments are not limited by the scaling rate.
         for _ in 0..150 {
-            l.finish(half);
+            l.finish(half, 0);
         }
-        let warm = (0..150).filter(|_| l.invoke(half).is_ok()).count();
+        let warm = (0..150).filter(|_| l.invoke(half, 0).is_ok()).count();
         assert_eq!(warm, 150);
         assert_eq!(l.stats.environments_created, 150);
+    }
+
+    #[test]
+    fn each_version_has_its_own_environments() {
+        let t0 = Instant::now();
+        let mut l = lambda(100, false);
+        assert!(l.invoke(t0, 0).unwrap().cold);
+        l.finish(t0 + MS, 0);
+        // Another version's first invocation is cold though version 0 has one warm.
+        assert!(l.invoke(t0 + 2 * MS, 1).unwrap().cold);
+        assert!(!l.invoke(t0 + 2 * MS, 0).unwrap().cold);
+        // Version 1 deleted while it runs: its environment is not kept.
+        l.sync(&[0], &BTreeMap::new(), t0 + 3 * MS);
+        l.finish(t0 + 4 * MS, 1);
+        l.finish(t0 + 4 * MS, 0);
+        assert_eq!(l.warm_environments(), 1);
+    }
+
+    #[test]
+    fn provisioned_environments_are_warm_and_never_expire() {
+        let t0 = Instant::now();
+        let mut l = lambda(100, false);
+        l.sync(&[0, 2], &BTreeMap::from([(2, 50)]), t0);
+        assert_eq!(l.warm_environments(), 50);
+        let cold = (0..50)
+            .filter(|_| l.invoke(t0 + MS, 2).unwrap().cold)
+            .count();
+        assert_eq!(cold, 0, "a burst of 50 on 50 provisioned");
+        assert!(l.invoke(t0 + MS, 2).unwrap().cold, "the 51st");
+        for _ in 0..51 {
+            l.finish(t0 + 2 * MS, 2);
+        }
+        // Long idle: all but the provisioned 50 expire.
+        let later = t0 + Duration::from_secs(3600);
+        assert!(!l.invoke(later, 2).unwrap().cold);
+        assert_eq!(l.stats.environments_expired, 1);
+        // Syncing again with the same config warms nothing more.
+        l.sync(&[0, 2], &BTreeMap::from([(2, 50)]), later);
+        assert_eq!(l.warm_environments(), 49);
     }
 }

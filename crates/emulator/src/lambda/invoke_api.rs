@@ -20,6 +20,7 @@ use stampede_lambda::{FunctionRef, ReportLine};
 use super::{Invoked, LambdaThrottle, Ran};
 use crate::answers::{self, fixed, Answer, JSON};
 use crate::config::{ApiMode, EmulatorConfig};
+use crate::versions::Target;
 use crate::Emulator;
 
 /// The account every ARN the emulator writes names.
@@ -195,16 +196,6 @@ pub fn resolve(c: &EmulatorConfig, encoded: &str, query: &str) -> Result<Option<
     Ok(qualifier)
 }
 
-/// The version that ran: `$LATEST` unqualified, the version named, or version 1 behind
-/// an alias.
-pub fn executed_version(qualifier: Option<&str>) -> &str {
-    match qualifier {
-        None => "$LATEST",
-        Some(q) if q == "$LATEST" || q.chars().all(|c| c.is_ascii_digit()) => q,
-        Some(_) => "1",
-    }
-}
-
 /// The log's tail as Lambda sends it in `X-Amz-Log-Result` (before base64).
 pub fn log_tail(request_id: &str, version: &str, report: &ReportLine) -> String {
     format!(
@@ -317,7 +308,7 @@ impl Emulator {
             arrived.query,
         );
 
-        let (function, qualifier) = match self.addressed(encoded, &query) {
+        let (function, target) = match self.addressed(encoded, &query) {
             Ok(found) => found,
             Err(answer) => return answer,
         };
@@ -338,23 +329,23 @@ impl Emulator {
             InvocationType::Event => {
                 // Lambda queues it and answers at once; a throttled event is retried by
                 // Lambda itself, so the caller never hears of it.
-                if let Ok(invoked) = self.invoke_function(function, came) {
+                if let Ok(invoked) = self.invoke_function(function, &target, came) {
                     self.counted_when_done(invoked);
                 }
                 accepted()
             }
             InvocationType::RequestResponse => {
                 // The function runs to its end even if the caller goes away.
-                let ran = match self.invoke_function(function, came) {
+                let ran = match self.invoke_function(function, &target, came) {
                     Ok(invoked) => self.counted_when_done(invoked).await,
                     Err(why) => return throttled(why),
                 };
                 let Ok(ran) = ran else {
                     return error(500, "ServiceException", "the invocation failed");
                 };
-                let version = executed_version(qualifier.as_deref());
+                let version = target.version.as_str();
                 let log = tail.then(|| {
-                    let line = ran.report(id, function.config.memory_mb);
+                    let line = ran.report(id, target.memory_mb);
                     log_result(&log_tail(id, version, &line))
                 });
                 answered(version, log, ran.error)
@@ -362,18 +353,22 @@ impl Emulator {
         }
     }
 
-    /// An Invoke API request (either API's) as it came: counted, its body read, recorded.
     /// The function `encoded` names (a function of an API with routes by its name, else the
-    /// one function) and the qualifier it is called with — or the answer refusing them.
+    /// one function) and what the qualifier it is called with runs — or the answer
+    /// refusing them (an unknown version or alias: 404, as Lambda).
     pub(super) fn addressed(
         &self,
         encoded: &str,
         query: &str,
-    ) -> Result<(&Arc<super::Function>, Option<String>), Answer> {
+    ) -> Result<(&Arc<super::Function>, Target), Answer> {
         let function = crate::control_routes::routes_function(&self.config, encoded)
             .map_or(&self.function, |i| &self.functions[i]);
         let qualifier = resolve(&function.config, encoded, query).map_err(|r| refused(&r))?;
-        Ok((function, qualifier))
+        let target = function.target(qualifier.as_deref()).map_err(|r| {
+            let (status, error_type, message) = crate::versions::api::refusal(&r);
+            error(status, error_type, &message)
+        })?;
+        Ok((function, target))
     }
 
     pub(super) async fn arrived(&self, req: hyper::Request<hyper::body::Incoming>) -> Arrived {
@@ -543,14 +538,6 @@ mod tests {
             resolve(&c, "orders", "Qualifier=li%20ve"),
             Err(Refusal::Invalid(_))
         ));
-    }
-
-    #[test]
-    fn the_executed_version_is_latest_a_version_or_an_aliass() {
-        assert_eq!(executed_version(None), "$LATEST");
-        assert_eq!(executed_version(Some("$LATEST")), "$LATEST");
-        assert_eq!(executed_version(Some("7")), "7");
-        assert_eq!(executed_version(Some("live")), "1");
     }
 
     #[test]

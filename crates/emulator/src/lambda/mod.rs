@@ -5,8 +5,9 @@
 //! 1. admission: the function's concurrency (reserved, else the account's), a warm
 //!    environment or a new one, and new ones within the scaling bucket;
 //! 2. what the invocation does, drawn from the settings (`seed`): the cold start on a new
-//!    environment, the handler time (`duration`, slowed by `slowdown`), whether it ends in a
-//!    function error (`error_rate`), the memory it uses;
+//!    environment (`cold_start` + `init_cpu_time` scaled by the version's memory), the
+//!    handler time (`duration` + `cpu_time` scaled by memory, slowed by `slowdown`),
+//!    whether it ends in a function error (`error_rate`), the memory it uses;
 //! 3. the function runs (on a task of its own, to its end even if the caller goes away),
 //!    then its environment stays warm;
 //! 4. counted: the stats (`cold_starts`, `function_errors`, …) and CloudWatch's
@@ -32,13 +33,17 @@ pub use environments::LambdaThrottle;
 use super::Emulator;
 use crate::answer_template::FunctionAnswer;
 use crate::config::EmulatorConfig;
+use crate::memory_model::phase_time;
+use crate::versions::{FunctionVersions, Refused, Target, VersionConfig};
 use environments::Environments;
 
-/// One function: its settings, its answer and its execution environments. The
-/// one-function emulator has one; an API with routes one per `[emulator.functions.NAME]`.
+/// One function: its settings, its answer, its versions and its execution environments.
+/// The one-function emulator has one; an API with routes one per `[emulator.functions.NAME]`.
 pub(crate) struct Function {
     pub config: EmulatorConfig,
     pub answer: FunctionAnswer,
+    /// Locked before `environments` when both are.
+    pub versions: std::sync::Mutex<FunctionVersions>,
     pub environments: std::sync::Mutex<Environments>,
     /// Invocations that ended in a function error.
     pub function_errors: std::sync::atomic::AtomicU64,
@@ -61,13 +66,57 @@ impl Function {
         if let Some((busy, size)) = pool {
             environments = environments.sharing(busy, size);
         }
-        environments.prewarm(config.warm, Instant::now());
+        let now = (Instant::now(), SystemTime::now());
+        environments.prewarm(config.warm, now.0, 0);
+        let versions = FunctionVersions::new(
+            invoke_api::function_arn(&config.region, &config.function, None),
+            VersionConfig {
+                memory_mb: config.memory_mb,
+                timeout_s: 3,
+            },
+            &config.qualifier,
+            config.provisioned_concurrency,
+            config.update_delay,
+            now,
+        );
         Function {
             config,
             answer,
+            versions: std::sync::Mutex::new(versions),
             environments: std::sync::Mutex::new(environments),
             function_errors: Default::default(),
         }
+    }
+
+    /// What an invocation of `qualifier` (none: `$LATEST`) runs.
+    pub fn target(&self, qualifier: Option<&str>) -> Result<Target, Refused> {
+        self.versions
+            .lock()
+            .expect("versions lock")
+            .target(qualifier)
+    }
+
+    /// What API Gateway and a function URL invoke: the alias `qualifier` while it exists
+    /// (the routes' integrations name it), else `$LATEST`.
+    pub fn data_plane_target(&self) -> Target {
+        let versions = self.versions.lock().expect("versions lock");
+        versions
+            .target(Some(&self.config.qualifier))
+            .or_else(|_| versions.target(None))
+            .expect("$LATEST always exists")
+    }
+
+    /// Changes the versions with `change`, then their environments to match (a version
+    /// gone takes its environments with it; provisioned concurrency warms its own).
+    pub fn change_versions<T>(&self, change: impl FnOnce(&mut FunctionVersions) -> T) -> T {
+        let mut versions = self.versions.lock().expect("versions lock");
+        let out = change(&mut versions);
+        self.environments.lock().expect("environments lock").sync(
+            &versions.pools(),
+            &versions.kept_warm(),
+            Instant::now(),
+        );
+        out
     }
 
     pub fn stats(&self) -> crate::FunctionStats {
@@ -180,13 +229,17 @@ impl Emulator {
     pub(crate) fn invoke_function(
         self: &Arc<Self>,
         f: &Arc<Function>,
+        target: &Target,
         came: SystemTime,
     ) -> Result<Invoked, LambdaThrottle> {
         // A function of an API with routes has its own CloudWatch series too.
         let own = (!Arc::ptr_eq(f, &self.function)).then_some(f.config.function.as_str());
         let (admitted, busy) = {
             let mut environments = f.environments.lock().expect("environments lock");
-            (environments.invoke(Instant::now()), environments.busy)
+            (
+                environments.invoke(Instant::now(), target.pool),
+                environments.busy,
+            )
         };
         let admitted = match admitted {
             Ok(a) => a,
@@ -212,14 +265,20 @@ impl Emulator {
         let c = &f.config;
         let ran = {
             let mut rng = self.rng.lock().expect("rng lock");
-            let init = admitted.cold.then(|| c.cold_start.sample(&mut rng));
-            let handler = c.handler_time(c.duration.sample(&mut rng), busy);
+            let memory = target.memory_mb;
+            let init = admitted.cold.then(|| {
+                let wait = c.cold_start.sample(&mut rng);
+                phase_time(wait, c.init_cpu_time.sample(&mut rng), memory)
+            });
+            let wait = c.duration.sample(&mut rng);
+            let cpu = c.cpu_time.sample(&mut rng);
+            let handler = c.handler_time(phase_time(wait, cpu, memory), busy);
             let error = fails(c.error_rate, rng.f64());
             Ran {
                 init,
                 handler,
                 error,
-                max_memory_used_mb: max_memory_used(c.memory_mb, rng.u64(0..=12)),
+                max_memory_used_mb: max_memory_used(memory, rng.u64(0..=12)),
                 // A function that fails answers whole: it has nothing to stream.
                 stream: match c.stream {
                     Some(s) if !error => s.duration(),
@@ -233,12 +292,13 @@ impl Emulator {
         }
         let me = Arc::clone(self);
         let f = Arc::clone(f);
+        let pool = target.pool;
         let done = tokio::spawn(async move {
             tokio::time::sleep(ran.busy_for()).await;
             f.environments
                 .lock()
                 .expect("environments lock")
-                .finish(Instant::now());
+                .finish(Instant::now(), pool);
             me.account_busy.fetch_sub(1, Relaxed);
             {
                 // Lambda's Duration leaves the cold start (its Init Duration) out.

@@ -19,8 +19,7 @@ use bytes::Bytes;
 use http_body_util::channel::{Channel, Sender};
 
 use super::invoke_api::{
-    bad_header, executed_version, log_result, log_tail, log_type, throttled, ERROR_PAYLOAD,
-    OK_PAYLOAD,
+    bad_header, log_result, log_tail, log_type, throttled, ERROR_PAYLOAD, OK_PAYLOAD,
 };
 use crate::answers::Answer;
 use crate::stream_shape::StreamShape;
@@ -129,7 +128,7 @@ impl Emulator {
     ) -> Streamed {
         let came = SystemTime::now();
         let arrived = self.arrived(req).await;
-        let (function, qualifier) = match self.addressed(encoded, &arrived.query) {
+        let (function, target) = match self.addressed(encoded, &arrived.query) {
             Ok(found) => found,
             Err(answer) => return Streamed::Whole(answer),
         };
@@ -154,15 +153,15 @@ impl Emulator {
             return Streamed::Whole(super::invoke_api::dry_run());
         }
         let shape = function.config.stream.unwrap_or(ONE_CHUNK);
-        let invoked = match self.invoke_function(function, came) {
+        let invoked = match self.invoke_function(function, &target, came) {
             Ok(invoked) => invoked,
             Err(why) => return Streamed::Whole(throttled(why)),
         };
         let started = tokio::time::Instant::now();
         let ran = invoked.ran;
-        let version = executed_version(qualifier.as_deref()).to_string();
+        let version = target.version.clone();
         let log = tail.then(|| {
-            let line = ran.report(id, function.config.memory_mb);
+            let line = ran.report(id, target.memory_mb);
             log_result(&log_tail(id, &version, &line))
         });
         let done = self.counted_when_done(invoked);
