@@ -27,6 +27,7 @@ mod engine_faults;
 mod faults;
 mod h1_codec;
 mod html_report;
+mod html_tune;
 mod http2;
 mod http2_resets;
 mod init;
