@@ -1,9 +1,9 @@
-//! A tune's answer in the reports of a results file: a real (short) run's results with a
-//! `tune` key written by hand — the emulator's memory model at six sizes, its picks
+//! A tune's answer in the reports of a results file, and two tunes compared: a real (short)
+//! run's results with a `tune` key written by hand — the emulator's memory model at six sizes, its picks
 //! computed by hand — valid against schemas/results.schema.json, then `stampede report`'s
 //! summary, Markdown and HTML; the HTML's "Memory" chart drawn in headless Chromium with
 //! the network blocked (a point per size, each labelled, the picks named, no label on
-//! another).
+//! another); `stampede compare` of two tunes (the picks before → after, informational).
 
 use crate::common;
 use crate::common::cdp::require_chromium;
@@ -55,6 +55,11 @@ fn tune() -> Value {
 
 /// A short real run's results with the `tune` key added, written to `dir`.
 fn results_with_tune(dir: &Path) -> PathBuf {
+    results_with(dir, "tuned.json", tune())
+}
+
+/// A short real run's results with `tune`, written to `dir` as `name`.
+fn results_with(dir: &Path, name: &str, tune: Value) -> PathBuf {
     let scenario = common::write(
         dir,
         "tune.toml",
@@ -71,8 +76,8 @@ fn results_with_tune(dir: &Path) -> PathBuf {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     let mut results = common::read_json(&run);
-    results["tune"] = tune();
-    common::write(dir, "tuned.json", &results.to_string())
+    results["tune"] = tune;
+    common::write(dir, name, &results.to_string())
 }
 
 #[test]
@@ -179,4 +184,85 @@ fn a_tunes_answer_is_in_every_report_and_its_chart_draws_in_chromium() {
             .unwrap()
     };
     assert!(y_of("128 MB") > y_of("3,008 MB"));
+}
+
+/// Two tunes compared: the handler got faster at 1,024 MB (158 → 120 ms, −24.1%; $2.94 →
+/// $2.40, −18.3%), so cost and balanced pick it; 3,008 MB was left out. Picks that moved
+/// are "changed", not regressions: compare exits 0 on that alone.
+#[test]
+fn two_tunes_compare_their_picks_without_gating_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = results_with_tune(dir.path());
+    let mut head_tune = tune();
+    let sizes = head_tune["memories"].as_array_mut().unwrap();
+    sizes.pop();
+    sizes[3] = size(1024, 120.0, 400.0, 2.40, 2.35);
+    head_tune["picks"] = json!({"cost": 1024, "speed": 1769, "balanced": 1024});
+    let head = results_with(dir.path(), "head.json", head_tune);
+    let json_out = dir.path().join("compare.json");
+    let o = common::stampede(&[
+        "compare",
+        base.to_str().unwrap(),
+        head.to_str().unwrap(),
+        "--json",
+        json_out.to_str().unwrap(),
+        "--noise-floor",
+        "1s",
+    ]);
+    let text = common::stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", common::stderr(&o));
+    assert!(
+        text.contains("memory (two tunes, strategy speed): informational, not gated"),
+        "{text}"
+    );
+    let words = |start: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap();
+        line.split_whitespace().map(str::to_string).collect()
+    };
+    assert_eq!(
+        words("cost "),
+        ["cost", "128", "MB", "1,024", "MB", "changed"]
+    );
+    assert_eq!(
+        words("speed "),
+        ["speed", "1,769", "MB", "1,769", "MB", "same"]
+    );
+    assert_eq!(
+        words("1,024 MB"),
+        ["1,024", "MB", "158ms", "120ms", "-24.1%", "$2.94", "$2.40", "-18.3%"]
+    );
+    assert!(text.contains("sizes only in the base: 3,008 MB"));
+    let c = common::read_json(&json_out);
+    assert_eq!(
+        c["tune"]["picks"][2],
+        json!({"strategy": "balanced", "base": 1024, "head": 1024, "changed": false})
+    );
+    assert_eq!(c["tune"]["memories"].as_array().unwrap().len(), 5);
+    assert_eq!(c["regressions"], 0);
+    if let Some(python) = python_with_jsonschema() {
+        let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/compare.schema.json");
+        let errors = jsonschema_errors(&python, &schema, &[json_out]);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+    // Markdown has the same tables.
+    let o = common::stampede(&[
+        "compare",
+        base.to_str().unwrap(),
+        head.to_str().unwrap(),
+        "--markdown",
+        "-",
+        "-q",
+    ]);
+    let md = common::stdout(&o);
+    assert!(
+        md.contains("| cost | 128 MB | 1,024 MB | changed |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 1,024 MB | 158ms | 120ms | -24.1% | $2.94 | $2.40 | -18.3% |"),
+        "{md}"
+    );
 }
