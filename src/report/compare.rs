@@ -6,8 +6,11 @@ use std::fmt::Write as _;
 use super::markdown::cell;
 use super::outcome::percent;
 use super::summary::ms;
+use crate::results::compare::tune::{TuneComparison, ValueChange};
 use crate::results::compare::{CompareMetric, Comparison, Line, Section, Verdict};
 use crate::results::StageKind;
+use crate::tune::pick::mb;
+use stampede_lambda::cost::usd;
 
 /// A value in its unit: "41.2ms", "1.20%", "99.8/s", "0.05".
 fn value(m: CompareMetric, v: f64) -> String {
@@ -193,8 +196,123 @@ pub fn text(c: &Comparison) -> String {
     for (what, which, names) in only_one_side(c) {
         let _ = writeln!(out, "\n{what} only in the {which}: {}", names.join(", "));
     }
+    if let Some(t) = &c.tune {
+        tune_text(&mut out, t);
+    }
     let _ = writeln!(out, "\n{}", verdict_line(c));
     out
+}
+
+/// A pick, or "none".
+fn pick(memory: Option<u64>) -> String {
+    memory.map_or("none".into(), mb)
+}
+
+fn relative(v: &ValueChange) -> String {
+    match v.change {
+        Some(c) => format!("{:+.1}%", c * 100.0),
+        None if v.delta == 0.0 => "0".into(),
+        None => "from 0".into(),
+    }
+}
+
+fn tune_title(t: &TuneComparison) -> String {
+    let strategies = if t.base_strategy == t.head_strategy {
+        format!("strategy {}", t.base_strategy)
+    } else {
+        format!(
+            "strategy {} in the base, {} in the head",
+            t.base_strategy, t.head_strategy
+        )
+    };
+    format!("memory (two tunes, {strategies}): informational, not gated")
+}
+
+/// The sizes only one tune measured, a line each.
+fn tune_only(t: &TuneComparison) -> Vec<String> {
+    [("base", &t.only_in_base), ("head", &t.only_in_head)]
+        .into_iter()
+        .filter(|(_, sizes)| !sizes.is_empty())
+        .map(|(which, sizes)| {
+            let sizes: Vec<String> = sizes.iter().map(|m| mb(*m)).collect();
+            format!("sizes only in the {which}: {}", sizes.join(", "))
+        })
+        .collect()
+}
+
+/// Two tunes' picks and sizes, for the terminal.
+fn tune_text(out: &mut String, t: &TuneComparison) {
+    let _ = writeln!(out, "\n{}", tune_title(t));
+    let _ = writeln!(out, "  {:<16} {:>10} {:>10}", "pick", "base", "head");
+    for p in &t.picks {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>10} {:>10}  {}",
+            p.strategy,
+            pick(p.base),
+            pick(p.head),
+            if p.changed { "changed" } else { "same" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "memory", "p99 base", "p99 head", "change", "$/M base", "$/M head", "change"
+    );
+    for m in &t.memories {
+        let (d, c) = (&m.duration_p99_ms, &m.cost_per_million);
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            mb(m.memory),
+            ms(d.base),
+            ms(d.head),
+            relative(d),
+            usd(c.base),
+            usd(c.head),
+            relative(c)
+        );
+    }
+    for line in tune_only(t) {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
+/// Two tunes' picks and sizes, as Markdown tables.
+fn tune_markdown(out: &mut String, t: &TuneComparison) {
+    let _ = writeln!(out, "\n### {}\n", cell(&tune_title(t)));
+    let _ = writeln!(out, "| strategy | base | head | |\n|---|---:|---:|---|");
+    for p in &t.picks {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            p.strategy,
+            pick(p.base),
+            pick(p.head),
+            if p.changed { "changed" } else { "same" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n| memory | p99 base | p99 head | change | $/M base | $/M head | change |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for m in &t.memories {
+        let (d, c) = (&m.duration_p99_ms, &m.cost_per_million);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            mb(m.memory),
+            ms(d.base),
+            ms(d.head),
+            relative(d),
+            usd(c.base),
+            usd(c.head),
+            relative(c)
+        );
+    }
+    for line in tune_only(t) {
+        let _ = writeln!(out, "\n{}", cell(&line));
+    }
 }
 
 /// The comparison as GitHub-flavoured Markdown: a heading with the verdict, a table per
@@ -264,6 +382,9 @@ pub fn markdown(c: &Comparison) -> String {
             "\n{what} only in the {which}: {}",
             cell(&names.join(", "))
         );
+    }
+    if let Some(t) = &c.tune {
+        tune_markdown(&mut out, t);
     }
     let _ = writeln!(
         out,

@@ -12,12 +12,17 @@ mod aws;
 pub(crate) mod data;
 mod tables;
 mod timing_chart;
+mod tune_chart;
 
 pub use data::{sig3, spectrum_points};
 
 pub(crate) const UPLOT_JS: &str = include_str!("assets/uplot/uPlot.iife.min.js");
 pub(crate) const UPLOT_CSS: &str = include_str!("assets/uplot/uPlot.min.css");
-pub(crate) const REPORT_JS: &str = include_str!("assets/report.js");
+/// The page's script: the run's charts, then the tune's (drawn only where its section is).
+pub(crate) const REPORT_JS: &str = concat!(
+    include_str!("assets/report.js"),
+    include_str!("assets/tune_chart.js")
+);
 pub(crate) const REPORT_CSS: &str = include_str!("assets/report.css");
 
 /// Counts script errors into `<body data-errors>` from the first script on: the page's
@@ -59,6 +64,18 @@ pub fn render(r: &Results) -> String {
         );
         tables::probe(&mut out, r);
     }
+    if r.tune.is_some() {
+        let _ = writeln!(
+            out,
+            "<section class=\"chart-section\" id=\"memory\"><h2>Memory</h2><p class=\"help\">{}</p>\
+             <div class=\"chart\" id=\"chart-tune\" data-points=\"0\"></div>",
+            esc("Each memory size measured under the load: its cost per million invocations \
+                 (init billed) against its duration p99, on a log scale. Down and to the left is \
+                 cheaper and faster. The ringed points are the picks; the thick red ring is the \
+                 pick of the strategy asked for.")
+        );
+        tables::tune(&mut out, r);
+    }
     charts(&mut out);
     request_charts(&mut out, r);
     tables::retries(&mut out, r);
@@ -82,6 +99,13 @@ pub fn render(r: &Results) -> String {
          out, hover for values, click a legend entry to hide its line</footer>",
         esc(env!("CARGO_PKG_VERSION"))
     );
+    if let Some(t) = &r.tune {
+        let _ = writeln!(
+            out,
+            "<script type=\"application/json\" id=\"tune-data\">{}</script>",
+            tune_chart::to_script_json(t)
+        );
+    }
     let _ = write!(
         out,
         "<script type=\"application/json\" id=\"data\">{}</script>\n\

@@ -18,6 +18,7 @@ pub mod quotas;
 pub mod routes;
 pub mod summary;
 pub mod timing;
+pub mod tune;
 
 /// Results to render in the reports' unit tests.
 #[cfg(test)]
@@ -200,6 +201,65 @@ pub(crate) mod fixture {
         ]);
         r.stages[0].by_flow = Some(by_flow.clone());
         r.by_flow = Some(by_flow);
+        r
+    }
+
+    /// `passed()` as a tune of "orders-fn" (found at 512 MB) over the emulator's model at
+    /// 128–3,008 MB (docs/tune.md): durations 20 + 80 × max(1769/m, 1) ms, cost per million
+    /// $0.20 + billed s × GB × $16.6667, init 300 ms at 1,769 MB scaled likewise for 10
+    /// cold starts of 1,000 invocations; strategy balanced at 0.5; restored.
+    pub fn tuned() -> Results {
+        use stampede_results::tune::{Spread, Strategy, Tune, TuneMemory, TuneOriginal};
+        let spread = |v: f64| Spread {
+            p50: v,
+            p90: v,
+            p99: v,
+            max: v,
+        };
+        let memories: Vec<TuneMemory> = [128u64, 256, 512, 1024, 1769, 3008]
+            .iter()
+            .map(|&m| {
+                let share = (1769.0 / m as f64).max(1.0);
+                let duration = 20.0 + 80.0 * share;
+                let init = 300.0 * share;
+                let gb_s = |ms: f64| ms.ceil() / 1000.0 * m as f64 / 1024.0;
+                let per_million = |ms: f64| 0.20 + gb_s(ms) * 0.000_016_666_7 * 1e6;
+                let without = per_million(duration);
+                TuneMemory {
+                    memory: m,
+                    version: Some(format!("{}", m / 128)),
+                    invocations: 1000,
+                    duration_ms: spread(duration),
+                    init_ms: Some(spread(init)),
+                    cold_starts: 10,
+                    // 10 of 1,000 invocations also bill their init.
+                    cost_per_million: without + gb_s(init) * 0.000_016_666_7 * 1e6 / 100.0,
+                    cost_per_million_without_init: without,
+                    latency_ms: spread(duration + 15.0),
+                    throttles: 0,
+                    errors: 0,
+                }
+            })
+            .collect();
+        let mut r = passed();
+        r.tune = Some(Tune {
+            original: TuneOriginal {
+                function: "orders-fn".into(),
+                region: Some("us-east-1".into()),
+                memory: 512,
+                ..TuneOriginal::default()
+            },
+            strategy: Strategy::Balanced,
+            balance: 0.5,
+            picks: crate::tune::pick::picks(&memories, 0.5),
+            memories,
+            restored: Some(stampede_results::tune::TuneRestore {
+                memory_restored: true,
+                deleted: (1..=6).map(|v| v.to_string()).collect(),
+                ..Default::default()
+            }),
+            applied: None,
+        });
         r
     }
 }

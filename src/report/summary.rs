@@ -22,6 +22,7 @@ pub fn render(r: &Results) -> String {
     for line in super::lambda::lines(r)
         .into_iter()
         .chain(super::probe::lines(r))
+        .chain(super::tune::lines(r))
     {
         let _ = writeln!(out, "{line}");
     }

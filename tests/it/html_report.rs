@@ -82,7 +82,7 @@ fn headless(chromium: &Path, profile: &Path, page: &Path, extra: &[&str]) -> com
 
 /// `page` opened in headless Chromium (a fresh profile under `dir`), and the DOM its
 /// scripts left; Chromium must have run cleanly.
-fn rendered_dom(chromium: &Path, dir: &Path, page: &Path) -> String {
+pub(crate) fn rendered_dom(chromium: &Path, dir: &Path, page: &Path) -> String {
     let run = headless(chromium, &dir.join("profile"), page, &["--dump-dom"]);
     assert!(
         run.output.status.success(),
@@ -93,7 +93,7 @@ fn rendered_dom(chromium: &Path, dir: &Path, page: &Path) -> String {
 }
 
 /// The value of `attr` on the first `<tag` in `dom`.
-fn attr(dom: &str, tag: &str, attr: &str) -> Option<String> {
+pub(crate) fn attr(dom: &str, tag: &str, attr: &str) -> Option<String> {
     let at = dom.find(tag)?;
     let end = at + dom[at..].find('>')?;
     let open = &dom[at..end];
@@ -319,7 +319,7 @@ fn data_of(html: &str) -> serde_json::Value {
 }
 
 /// The text boxes the page drew on chart `id`'s canvas (its data-labels).
-fn drawn_labels(dom: &str, id: &str) -> Vec<serde_json::Value> {
+pub(crate) fn drawn_labels(dom: &str, id: &str) -> Vec<serde_json::Value> {
     let at = dom.find(&format!("id=\"{id}\"")).unwrap();
     let start = dom[..at].rfind('<').unwrap();
     let Some(raw) = attr(&dom[start..], "<div", "data-labels") else {

@@ -28,6 +28,7 @@ mod engine_faults;
 mod faults;
 mod h1_codec;
 mod html_report;
+
 mod http2;
 mod http2_resets;
 mod init;
@@ -67,5 +68,6 @@ mod short_of_plan;
 mod signals;
 mod streams;
 mod timing;
+mod tune_reports;
 mod user_files;
 mod verdict_agreement;

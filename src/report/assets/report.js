@@ -500,6 +500,8 @@
       ready = false;
       drawAll();
     },
+    // For the charts drawn by the page's other parts (tune_chart.js).
+    helpers: { attempt: attempt, label: label, markDrawn: markDrawn, width: width, fmtMs: fmtMs, fmtNum: fmtNum },
   };
 
   var resizeTimer = null;

@@ -99,6 +99,7 @@ fn sections(r: &Results) -> Vec<Section> {
     add("the flows by stage", 7, mix::flows_by_stage(r));
     add("the Lambda invocations", 6, lambda(r));
     add("the probe", 2, probe(r));
+    add("the memory sizes", 2, super::tune::markdown(r));
     add("the thresholds", 3, thresholds(r));
     add("the quota check", 4, quota_check(r));
     add("the abort", 1, abort_and_faults(r));

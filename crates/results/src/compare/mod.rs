@@ -13,6 +13,7 @@ mod limits;
 mod noise;
 mod phases;
 mod stats;
+pub mod tune;
 
 pub use limits::{Bound, CompareMetric, Limits};
 pub use phases::PhaseLines;
@@ -67,6 +68,10 @@ pub struct Comparison {
     /// Flow names only the head has.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flows_only_in_head: Vec<String>,
+    /// When both runs are tunes (`stampede tune`): each strategy's pick, base → head, and
+    /// each memory size both measured. Informational: never counted in `regressions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tune: Option<tune::TuneComparison>,
     /// Lines whose verdict is "regressed" (stages, requests and flows): exit 1 when above
     /// zero.
     pub regressions: usize,
@@ -334,6 +339,7 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         notes: [("base", base), ("head", head)]
             .iter()
             .flat_map(|(which, r)| notes(which, r))
+            .chain(tune_note(base, head))
             .collect(),
         noise_floor_ms: floor,
         limits: s
@@ -351,6 +357,10 @@ pub fn compare(base: &Results, head: &Results, s: &Settings) -> Result<Compariso
         flows,
         flows_only_in_base,
         flows_only_in_head,
+        tune: match (&base.tune, &head.tune) {
+            (Some(b), Some(h)) => Some(tune::compare(b, h)),
+            _ => None,
+        },
         regressions,
     })
 }
@@ -420,6 +430,19 @@ fn notes(which: &str, r: &Results) -> Vec<String> {
         out.push(format!("the {which} is a merge of {} runs", m.files));
     }
     out
+}
+
+/// Only one of the two is a tune: its memory sizes have nothing to be compared with.
+fn tune_note(base: &Results, head: &Results) -> Option<String> {
+    match (&base.tune, &head.tune) {
+        (Some(_), None) => {
+            Some("only the base is a tune: its memory sizes and picks are not compared".into())
+        }
+        (None, Some(_)) => {
+            Some("only the head is a tune: its memory sizes and picks are not compared".into())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

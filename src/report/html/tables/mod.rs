@@ -3,7 +3,8 @@
 //!
 //! Here: the pieces every table is made of; the sections are in `run` (the header, retries,
 //! stages, requests), `connections` (resends, GOAWAYs, addresses), `flows` (each flow of `[[flows]]`), `checks` (thresholds, the preflight, the quota check) and `extras`
-//! (failure samples, the emulator, CloudWatch, Lambda, a probe's steps).
+//! (failure samples, the emulator, CloudWatch, Lambda, a probe's steps), `tune` (a tune's
+//! memory sizes and picks).
 
 mod checks;
 mod connections;
@@ -12,6 +13,7 @@ mod flows;
 mod routes;
 mod run;
 mod timing;
+mod tune;
 
 use std::fmt::Write as _;
 
@@ -23,6 +25,7 @@ pub use flows::flows;
 pub use routes::routes;
 pub use run::{header, requests, retries, stages};
 pub use timing::timing;
+pub use tune::tune;
 
 fn percent(n: u64, of: u64) -> String {
     if of == 0 {
