@@ -96,10 +96,10 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     })?;
     if !sink.quiet {
         eprintln!(
-            "tune: {} found at {} MB; the journal is in {} (stampede tune --restore {0} puts it back)",
+            "tune: {} found at {} MB; the journal is in {out} (stampede tune --restore {out} puts it back)",
             function.function,
             found.memory,
-            out.describe()
+            out = out.describe()
         );
     }
 

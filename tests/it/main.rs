@@ -65,5 +65,6 @@ mod short_of_plan;
 mod signals;
 mod streams;
 mod timing;
+mod tune;
 mod user_files;
 mod verdict_agreement;
