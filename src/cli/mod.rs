@@ -118,8 +118,9 @@ For each size: $LATEST set to it (UpdateFunctionConfiguration, waited for), a ve
 published and the load run against it. At the end, on an error, Ctrl-C or SIGTERM: the
 original memory back and the versions deleted (unless --keep-versions); the journal of
 changes is in the results file before the first one (tune.original).
-Exit codes: 0 measured and put back · 1 measured, but the function was not put back as
-found (tune.restored says what) · 2 bad input · 4 stampede failed · 130 interrupted (put back).")]
+Exit codes: 0 measured and put back · 1 a threshold failed or no request succeeded ·
+2 bad input (nothing changed) · 3 aborted (put back) · 4 stampede failed, or the function
+was not put back as found (tune.restored says what) · 130 interrupted (put back).")]
     Tune(Box<TuneArgs>),
     /// Draft a starting scenario from an OpenAPI document, a HAR recording or a deployed
     /// API Gateway API's routes (docs/init.md).

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use crate::aws::{Aws, Endpoint};
 use crate::cli::{ReportOutputs, TuneArgs};
 use crate::error::{exit, Error, Result};
+use crate::pipeline::tune as assemble;
 use crate::pipeline::{self, load, preflight, Known, Sink};
 use crate::signals::Signals;
 use crate::store::Destination;
@@ -16,7 +17,7 @@ use crate::transport::auth::Auth;
 use crate::tune::control::Control;
 use crate::tune::restore::{self, Keep};
 use crate::tune::run::{self, Load, Stopped};
-use crate::tune::{apply, assemble, pick, sizes};
+use crate::tune::{apply, pick, sizes};
 use crate::verdict::judge::Command;
 use stampede_lambda::FunctionRef;
 use stampede_results::tune::{Tune, TuneOriginal};
@@ -26,7 +27,10 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
         return repair(args, journal);
     }
     let sizes = args.memory.as_ref().map(|s| s.0.clone()).ok_or_else(|| {
-        Error::input(format!("--memory: missing\n  expected: {}", sizes::MEMORY_FORM))
+        Error::input(format!(
+            "--memory: missing\n  expected: {}",
+            sizes::MEMORY_FORM
+        ))
     })?;
     let mut scenario = load::load_scenario(&args.load)?;
     let function = function_of(args, &scenario)?;
@@ -64,16 +68,20 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
         (None, Some(e)) => Endpoint::Emulator(format!("http://{}", e.addr)),
         (None, None) => Endpoint::Aws,
     };
-    let region = args.region.clone().or(function.region.clone()).or_else(|| {
-        scenario.target.lambda.as_ref().map(|l| l.region.clone())
-    });
+    let region = args
+        .region
+        .clone()
+        .or(function.region.clone())
+        .or_else(|| scenario.target.lambda.as_ref().map(|l| l.region.clone()));
     let control = Control::new(Aws::shared()?, &function.function, region.as_deref(), &at)
         .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
 
     // From here on a stop signal is heard, not fatal: the function is always put back.
     let signals = Signals::listen()?;
     let found = control.read().map_err(|why| {
-        Error::input(format!("{why}\n  expected: a function this identity may read and change (docs/tune.md, IAM)"))
+        Error::input(format!(
+            "{why}\n  expected: a function this identity may read and change (docs/tune.md, IAM)"
+        ))
     })?;
     let started_at = SystemTime::now();
     let mut tune = Tune {
@@ -91,9 +99,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     };
     let out = sink.destination().expect("tune always has --out").clone();
     let mut journal = |t: &Tune| write_journal(&out, started_at, t);
-    journal(&tune).map_err(|e| {
-        Error::internal(format!("{}; nothing was changed", e.message))
-    })?;
+    journal(&tune).map_err(|e| Error::internal(format!("{}; nothing was changed", e.message)))?;
     if !sink.quiet {
         eprintln!(
             "tune: {} found at {} MB; the journal is in {out} (stampede tune --restore {out} puts it back)",
@@ -117,8 +123,10 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
             .unwrap_or(found.architecture),
         prices: scenario.aws.as_ref().map(|a| a.prices).unwrap_or_default(),
         quiet: sink.quiet,
+        assemble: crate::results::assemble,
     };
-    let (runs, stopped) = run::measure(&control, &loaded, &sizes, &mut tune, &mut journal, &signals);
+    let (runs, stopped) =
+        run::measure(&control, &loaded, &sizes, &mut tune, &mut journal, &signals);
 
     // The picks before the restore (the alias's version is kept for --apply); a pick that
     // fails must not keep the function from being put back.
@@ -135,6 +143,9 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
             .and_then(|m| m.version.clone())
     });
     let applying = args.apply && stopped.is_none() && picked.is_some();
+    if args.apply && !applying {
+        eprintln!("error: tune: --apply: nothing applied (the tune did not measure every size, or no size was picked)");
+    }
     let keep = match (&picked_version, &args.alias) {
         _ if args.keep_versions => Keep::All,
         (Some(v), Some(_)) if applying => Keep::Picked(v),
@@ -214,7 +225,10 @@ fn write_journal(out: &Destination, started_at: SystemTime, tune: &Tune) -> Resu
     let mut results = assemble::empty(started_at);
     results.tune = Some(tune.clone());
     out.write(&results).map_err(|why| {
-        Error::internal(format!("cannot write the journal to {}: {why}", out.describe()))
+        Error::internal(format!(
+            "cannot write the journal to {}: {why}",
+            out.describe()
+        ))
     })
 }
 
@@ -225,7 +239,11 @@ fn restored_line(tune: &Tune) -> String {
     format!(
         "tune: restored — memory {} MB {}; versions deleted: [{}]; kept: [{}]",
         tune.original.memory,
-        if r.memory_restored { "back" } else { "NOT back" },
+        if r.memory_restored {
+            "back"
+        } else {
+            "NOT back"
+        },
         r.deleted.join(", "),
         r.kept.join(", ")
     )
@@ -243,8 +261,13 @@ fn repair(args: &TuneArgs, path: &Path) -> Result<i32> {
     };
     let at = Endpoint::given(args.endpoint_url.as_deref());
     let region = args.region.clone().or(tune.original.region.clone());
-    let control = Control::new(Aws::shared()?, &tune.original.function, region.as_deref(), &at)
-        .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
+    let control = Control::new(
+        Aws::shared()?,
+        &tune.original.function,
+        region.as_deref(),
+        &at,
+    )
+    .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
     let restored = restore::restore(&control, &tune.original, Keep::None, true);
     let put_back = restore::complete(&restored);
     for problem in &restored.problems {

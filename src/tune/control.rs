@@ -186,7 +186,10 @@ impl Control {
                     .function_version(version)
                     .send(),
             );
-            ("UpdateAlias", a.map(|_| ()).map_err(|e| of_sdk_error(&e, &[])))
+            (
+                "UpdateAlias",
+                a.map(|_| ()).map_err(|e| of_sdk_error(&e, &[])),
+            )
         } else {
             let a = self.aws.block_on(
                 self.client
@@ -196,7 +199,10 @@ impl Control {
                     .function_version(version)
                     .send(),
             );
-            ("CreateAlias", a.map(|_| ()).map_err(|e| of_sdk_error(&e, &[])))
+            (
+                "CreateAlias",
+                a.map(|_| ()).map_err(|e| of_sdk_error(&e, &[])),
+            )
         };
         answer.map_err(|f| said(call, &f))
     }

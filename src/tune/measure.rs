@@ -2,10 +2,11 @@
 //! duration and init, cold starts, the cost per million invocations with the init billed
 //! and without it, the requests' latency, throttles and errors. Pure.
 
-use stampede_results::histogram::Percentiles;
-use stampede_results::tune::{Spread, TuneMemory};
-use stampede_results::Results;
 use stampede_lambda::{Architecture, Cost, Prices};
+use stampede_results::histogram::Percentiles;
+use stampede_results::lambda::LambdaSeen;
+use stampede_results::tune::{Spread, TuneMemory};
+use stampede_results::{Results, Totals};
 
 pub fn spread(p: &Percentiles) -> Spread {
     Spread {
@@ -26,27 +27,47 @@ pub fn memory_entry(
     architecture: Architecture,
     prices: &Prices,
 ) -> TuneMemory {
+    entry(
+        (memory, version),
+        (&run.latency_ms, &run.totals),
+        run.lambda.as_ref().map(|l| &l.seen),
+        architecture,
+        prices,
+    )
+}
+
+/// The entry from the parts of the results it reads.
+fn entry(
+    (memory, version): (u64, Option<&str>),
+    (latency, totals): (&Percentiles, &Totals),
+    seen: Option<&LambdaSeen>,
+    architecture: Architecture,
+    prices: &Prices,
+) -> TuneMemory {
     let mut entry = TuneMemory {
         memory,
         version: version.map(str::to_string),
-        latency_ms: spread(&run.latency_ms),
-        throttles: run.totals.throttled,
-        errors: run.totals.errors,
+        latency_ms: spread(latency),
+        throttles: totals.throttled,
+        errors: totals.errors,
         ..TuneMemory::default()
     };
-    let Some(seen) = run.lambda.as_ref().map(|l| &l.seen).filter(|s| s.reports > 0) else {
+    let Some(seen) = seen.filter(|s| s.reports > 0) else {
         return entry;
     };
     entry.invocations = seen.reports;
     entry.duration_ms = spread(&seen.duration_ms);
     entry.cold_starts = seen.cold_starts;
     entry.init_ms = (seen.cold_starts > 0).then(|| spread(&seen.init_ms));
-    let mb = if seen.memory_mb > 0 { seen.memory_mb } else { memory };
+    let mb = if seen.memory_mb > 0 {
+        seen.memory_mb
+    } else {
+        memory
+    };
     // Σ init ms of the cold starts, from their mean: what billing the init added.
     let init_mb_ms = (seen.init_ms.mean * seen.cold_starts as f64 * mb as f64) as u128;
     let per_million = |mb_ms: u128| {
-        Cost::of(seen.reports, mb_ms, architecture, prices).total_usd / seen.reports as f64
-            * 1e6
+        Cost::of(seen.reports, mb_ms, architecture, prices).total_usd / seen.reports as f64 * 1e6
     };
     entry.cost_per_million = per_million(seen.mb_ms as u128);
     entry.cost_per_million_without_init =
@@ -57,20 +78,24 @@ pub fn memory_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stampede_results::lambda::{LambdaResults, LambdaSeen};
 
-    fn run_with(seen: Option<LambdaSeen>) -> Results {
-        let mut r: Results = serde_json::from_value(serde_json::json!({
-            "schema": stampede_results::SCHEMA,
-        }))
-        .unwrap_or_else(|_| crate::tune::assemble::empty(std::time::SystemTime::now()));
-        r.latency_ms.p99 = 42.0;
-        r.totals.throttled = 3;
-        r.lambda = seen.map(|seen| LambdaResults {
+    fn measured(seen: Option<&LambdaSeen>, memory: u64, arch: Architecture) -> TuneMemory {
+        let latency = Percentiles {
+            p99: 42.0,
+            ..Percentiles::default()
+        };
+        let totals = Totals {
+            throttled: 3,
+            ..Totals::default()
+        };
+        let version = (memory == 1024).then_some("7");
+        entry(
+            (memory, version),
+            (&latency, &totals),
             seen,
-            ..LambdaResults::default()
-        });
-        r
+            arch,
+            &Prices::default(),
+        )
     }
 
     #[test]
@@ -87,7 +112,7 @@ mod tests {
         seen.init_ms.mean = 200.0;
         seen.duration_ms.p99 = 100.0;
         let prices = Prices::default();
-        let m = memory_entry(1024, Some("7"), &run_with(Some(seen)), Architecture::X86_64, &prices);
+        let m = measured(Some(&seen), 1024, Architecture::X86_64);
         // Per invocation: 0.1 s (+ 0.002 s of init on average) × 1 GB.
         let compute = |s: f64| s * prices.per_gb_second_x86_64 * 1e6;
         let requests = prices.per_million_requests;
@@ -102,8 +127,11 @@ mod tests {
 
     #[test]
     fn through_a_url_only_the_latency_is_measured() {
-        let m = memory_entry(512, None, &run_with(None), Architecture::Arm64, &Prices::default());
-        assert_eq!((m.invocations, m.cost_per_million, m.init_ms), (0, 0.0, None));
+        let m = measured(None, 512, Architecture::Arm64);
+        assert_eq!(
+            (m.invocations, m.cost_per_million, m.init_ms),
+            (0, 0.0, None)
+        );
         assert_eq!((m.latency_ms.p99, m.throttles), (42.0, 3));
     }
 }

@@ -20,7 +20,12 @@ pub enum Keep<'a> {
 
 /// Puts the function back as `original` found it; `repair`: the alias too (a journal
 /// read by `--restore`, written by a tune that may have moved it).
-pub fn restore(control: &Control, original: &TuneOriginal, keep: Keep, repair: bool) -> TuneRestore {
+pub fn restore(
+    control: &Control,
+    original: &TuneOriginal,
+    keep: Keep,
+    repair: bool,
+) -> TuneRestore {
     let mut done = TuneRestore::default();
     match control.set_memory(original.memory) {
         Ok(()) => done.memory_restored = true,

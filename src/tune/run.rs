@@ -6,16 +6,29 @@
 use stampede_lambda::{Architecture, Prices};
 use stampede_results::tune::Tune;
 
-use super::assemble::SizeRun;
 use super::control::Control;
 use super::measure;
+use crate::engine::RunRecord;
 use crate::engine::{self, EngineOptions, RunSpec};
 use crate::error::Result;
-use crate::results;
-use crate::scenario::{Scenario, Shard, Target};
+use crate::record::StageRecord;
+use crate::scenario::{Scenario, Shard, Stage, Target};
 use crate::schedule::StagePlan;
 use crate::signals::Signals;
 use crate::transport::auth::Auth;
+use stampede_results::Results;
+
+/// One size's run: its stages (named for the size), what each recorded, and the run
+/// assembled alone.
+pub struct SizeRun {
+    pub stages: Vec<Stage>,
+    pub records: Vec<StageRecord>,
+    pub alone: Results,
+}
+
+/// A run's record assembled into results, as `run` assembles its own (the layer above's
+/// `results::assemble`, handed down by the command).
+pub type Assemble = fn(&Scenario, &[StagePlan], RunRecord) -> Results;
 
 /// How the loop runs the load.
 pub struct Load<'a> {
@@ -29,6 +42,7 @@ pub struct Load<'a> {
     pub architecture: Architecture,
     pub prices: Prices,
     pub quiet: bool,
+    pub assemble: Assemble,
 }
 
 /// Why the loop ended before the last size.
@@ -140,7 +154,7 @@ fn run_size(load: &Load, mb: u64, version: &str) -> Result<SizeRun> {
         None,
     )?;
     let records = record.stages.clone();
-    let alone = results::assemble(&scenario, &plans, record);
+    let alone = (load.assemble)(&scenario, &plans, record);
     Ok(SizeRun {
         stages: scenario.stages,
         records,

@@ -82,7 +82,9 @@ mod tests {
     #[test]
     fn bad_sizes_say_why() {
         assert!(parse("64").unwrap_err().contains("outside"));
-        assert!(parse("128,lots").unwrap_err().contains("not a whole number"));
+        assert!(parse("128,lots")
+            .unwrap_err()
+            .contains("not a whole number"));
         assert!(parse("1024..128").unwrap_err().contains("backwards"));
         assert!(parse("129..200").unwrap_err().contains("no power of two"));
         assert!(parse("").is_err());

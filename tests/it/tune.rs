@@ -152,7 +152,13 @@ fn a_tune_measures_each_size_and_leaves_the_function_as_found() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tune.json");
     let mut args = load_args(&url, &function, "1s");
-    args.extend(["--memory", "128,512", "--allow-changes", "--out", out.to_str().unwrap()]);
+    args.extend([
+        "--memory",
+        "128,512",
+        "--allow-changes",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let run = common::run_bounded(tune_command(dir.path(), &endpoint, &args), LIMIT);
     let err = stderr(&run.output);
     assert_eq!(run.output.status.code(), Some(0), "{err}");
@@ -180,14 +186,20 @@ fn a_tune_measures_each_size_and_leaves_the_function_as_found() {
     assert_eq!(memories[1].0, 512);
     assert_eq!(
         memories.iter().map(|m| m.1.as_str()).collect::<Vec<_>>(),
-        published.iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>()
+        published
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect::<Vec<_>>()
     );
     // Each size's run reached the API: its latency was measured.
     for m in t["memories"].as_array().unwrap() {
         assert!(m["latency_ms"]["p50"].as_f64().unwrap() > 0.0, "{m:#}");
     }
     assert_eq!(t["restored"]["memory_restored"], true);
-    assert_eq!(t["restored"]["deleted"], serde_json::Value::Array(published));
+    assert_eq!(
+        t["restored"]["deleted"],
+        serde_json::Value::Array(published)
+    );
     // A stage per size.
     let stages: Vec<&str> = r["stages"]
         .as_array()
@@ -197,7 +209,11 @@ fn a_tune_measures_each_size_and_leaves_the_function_as_found() {
         .collect();
     assert_eq!(stages.len(), 2, "{stages:?}");
     assert!(stages[0].starts_with("128 MB") && stages[1].starts_with("512 MB"));
-    assert!(r["totals"]["requests"].as_u64().unwrap() >= 30, "{:#}", r["totals"]);
+    assert!(
+        r["totals"]["requests"].as_u64().unwrap() >= 30,
+        "{:#}",
+        r["totals"]
+    );
 }
 
 #[test]
@@ -274,12 +290,20 @@ fn a_signal_mid_tune_puts_the_function_back(signal: libc::c_int, what: &str) {
     let run = child.finish(LIMIT);
     let err = stderr(&run.output);
     assert_eq!(run.output.status.code(), Some(130), "{err}");
-    assert!(run.elapsed < Duration::from_secs(30), "the load stopped: {:?}", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(30),
+        "the load stopped: {:?}",
+        run.elapsed
+    );
     assert_eq!(found(&endpoint, &function), before, "{err}");
     let r = read_json(&out);
     assert_eq!(r["interrupted"], true);
     let t = &r["tune"];
-    assert_eq!(t["original"]["published"].as_array().unwrap().len(), 1, "{t:#}");
+    assert_eq!(
+        t["original"]["published"].as_array().unwrap().len(),
+        1,
+        "{t:#}"
+    );
     assert_eq!(t["restored"]["memory_restored"], true);
     assert_eq!(t["restored"]["deleted"], t["original"]["published"]);
     assert_eq!(t["memories"].as_array().unwrap().len(), 1, "{t:#}");
@@ -324,7 +348,7 @@ fn restore_repairs_from_a_journal_and_again_is_harmless() {
         }
         published
     });
-    let mut results = stampede::tune::assemble::empty(SystemTime::now());
+    let mut results = stampede::pipeline::tune::empty(SystemTime::now());
     results.tune = Some(stampede_results::tune::Tune {
         original: stampede_results::tune::TuneOriginal {
             function: function.clone(),
@@ -341,7 +365,11 @@ fn restore_repairs_from_a_journal_and_again_is_harmless() {
     std::fs::write(&journal, stampede_results::file::to_json(&results).unwrap()).unwrap();
     for round in 0..2 {
         let run = common::run_bounded(
-            tune_command(dir.path(), &endpoint, &["--restore", journal.to_str().unwrap()]),
+            tune_command(
+                dir.path(),
+                &endpoint,
+                &["--restore", journal.to_str().unwrap()],
+            ),
             LIMIT,
         );
         let err = stderr(&run.output);
@@ -350,7 +378,11 @@ fn restore_repairs_from_a_journal_and_again_is_harmless() {
         let t = read_json(&journal)["tune"].clone();
         assert_eq!(t["restored"]["memory_restored"], true, "{t:#}");
         assert!(t["restored"].get("problems").is_none(), "{t:#}");
-        assert_eq!(t["restored"]["deleted"].as_array().unwrap().len(), 3, "{t:#}");
+        assert_eq!(
+            t["restored"]["deleted"].as_array().unwrap().len(),
+            3,
+            "{t:#}"
+        );
     }
 }
 
@@ -371,14 +403,32 @@ fn bad_input_is_exit_2_and_changes_nothing() {
             "as a list (128,256,512,1024,1769,3008) or a range",
         ),
         (
-            &["--lambda", "orders", "--memory", "128", "--strategy", "fast"],
+            &[
+                "--lambda",
+                "orders",
+                "--memory",
+                "128",
+                "--strategy",
+                "fast",
+            ],
             "expected cost, speed or balanced",
         ),
         (
-            &["--url", "http://127.0.0.1:9/", "--memory", "128", "--rate", "5", "--allow-changes"],
+            &[
+                "--url",
+                "http://127.0.0.1:9/",
+                "--memory",
+                "128",
+                "--rate",
+                "5",
+                "--allow-changes",
+            ],
             "tune needs a function to change",
         ),
-        (&["--lambda", "orders", "--rate", "5", "--allow-changes"], "--memory: missing"),
+        (
+            &["--lambda", "orders", "--rate", "5", "--allow-changes"],
+            "--memory: missing",
+        ),
     ];
     for (args, expected) in cases {
         let mut all = vec!["tune"];
@@ -388,7 +438,10 @@ fn bad_input_is_exit_2_and_changes_nothing() {
             common::aws_command(
                 dir.path(),
                 &all,
-                &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9"), ("AWS_REGION", "us-east-1")],
+                &[
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+                    ("AWS_REGION", "us-east-1"),
+                ],
             ),
             LIMIT,
         )

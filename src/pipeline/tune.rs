@@ -9,16 +9,9 @@ use crate::record::StageRecord;
 use crate::results::lambda::{lambda_results, lambda_seen};
 use crate::results::merge::WallClock;
 use crate::results::{self, Results, RunInput, StageInput};
-use crate::scenario::{Scenario, Stage};
+use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
-
-/// One size's run: its stages (named for the size), what each recorded, and the run
-/// assembled alone.
-pub struct SizeRun {
-    pub stages: Vec<Stage>,
-    pub records: Vec<StageRecord>,
-    pub alone: Results,
-}
+use crate::tune::run::SizeRun;
 
 /// Results with no traffic yet, from `started_at`: what the journal is written in before
 /// the first change.
