@@ -5,6 +5,7 @@ mod aws;
 mod files;
 mod live;
 mod traffic;
+mod tune;
 mod values;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,7 @@ pub use files::{
 };
 pub use live::LiveArgs;
 pub use traffic::{LoadArgs, PlanArgs, ProbeArgs, ProbeBy, RunArgs, TrafficArgs};
+pub use tune::TuneArgs;
 pub use values::{Percent, Slo};
 
 #[derive(Parser, Debug)]
@@ -102,6 +104,24 @@ pub enum Command {
     /// Find the limit by experiment: steps of rising load, judged against an SLO, up and
     /// bisected to the knee, then set against the quotas (docs/probe.md).
     Probe(Box<ProbeArgs>),
+    /// Measure a Lambda function's memory sizes under the load and pick one per strategy;
+    /// the function is changed (--allow-changes) and always put back (docs/tune.md).
+    #[command(after_help = "Examples:
+  stampede tune --lambda orders --memory 128..3008 --rate 50 --duration 30s --allow-changes
+  stampede tune burst.toml --memory 512,1024,1769 --strategy cost --allow-changes --out tune.json
+  stampede tune --url https://abc123.execute-api.us-east-1.amazonaws.com/prod/ --function orders \\
+      --memory 256,512,1024 --concurrency 20 --duration 1m --allow-changes
+  stampede tune --lambda orders --memory 512,1024 --rate 20 --allow-changes --apply --alias live
+  stampede tune --restore tune.json          put a function back after a tune that died
+
+For each size: $LATEST set to it (UpdateFunctionConfiguration, waited for), a version
+published and the load run against it. At the end, on an error, Ctrl-C or SIGTERM: the
+original memory back and the versions deleted (unless --keep-versions); the journal of
+changes is in the results file before the first one (tune.original).
+Exit codes: 0 measured and put back · 1 a threshold failed or no request succeeded ·
+2 bad input (nothing changed) · 3 aborted (put back) · 4 stampede failed, or the function
+was not put back as found (tune.restored says what) · 130 interrupted (put back).")]
+    Tune(Box<TuneArgs>),
     /// Draft a starting scenario from an OpenAPI document, a HAR recording or a deployed
     /// API Gateway API's routes (docs/init.md).
     #[command(after_help = "Examples:

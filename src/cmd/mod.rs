@@ -13,6 +13,7 @@ pub mod probe;
 pub mod quotas;
 mod report;
 pub mod run;
+pub mod tune;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(args) => run::run(&args),
         Command::Plan(args) => plan::plan(&args),
         Command::Probe(args) => probe::probe(&args),
+        Command::Tune(args) => tune::tune(&args),
         Command::Init(args) => init::init(&args),
         Command::Emulate(args) => emulate::emulate(&args),
         Command::Quotas(args) => quotas::quotas(&args),

@@ -2,7 +2,7 @@
 //! preflight before traffic, and after it the one way a results file ends — completed with
 //! what the command knows, written where asked (or beside it), summarised, reported,
 //! judged (the one verdict, `verdict::judge`) and turned into the exit code. `run`,
-//! `probe` and `merge` each go through [`Sink`]; none of them calls another command.
+//! `probe`, `tune` and `merge` each go through [`Sink`]; none of them calls another command.
 
 pub mod aws;
 pub mod cloudwatch;
@@ -12,6 +12,7 @@ pub mod preflight;
 pub mod probe;
 pub mod reports;
 pub mod split;
+pub mod tune;
 
 use std::path::Path;
 

@@ -249,7 +249,7 @@ fn the_aws_batch_requests_match_the_batch_api_and_agree() {
 /// The AWS SDK operations stampede could call, as the fluent method is named, with the IAM
 /// action each needs. A call not in this table fails the test below: add it here and to the
 /// policy.
-const OPERATIONS: [(&str, &str); 28] = [
+const OPERATIONS: [(&str, &str); 35] = [
     ("get_service_quota", "servicequotas:GetServiceQuota"),
     (
         "get_aws_default_service_quota",
@@ -277,6 +277,17 @@ const OPERATIONS: [(&str, &str); 28] = [
     ("get_function", "lambda:GetFunction"),
     ("list_functions", "lambda:ListFunctions"),
     ("invoke", "lambda:InvokeFunction"),
+    // `stampede tune`'s changes (src/tune/control.rs).
+    (
+        "update_function_configuration",
+        "lambda:UpdateFunctionConfiguration",
+    ),
+    ("publish_version", "lambda:PublishVersion"),
+    ("delete_function", "lambda:DeleteFunction"),
+    ("get_alias", "lambda:GetAlias"),
+    ("create_alias", "lambda:CreateAlias"),
+    ("update_alias", "lambda:UpdateAlias"),
+    ("delete_alias", "lambda:DeleteAlias"),
     // API Gateway's reads are all one IAM action.
     ("get_account", "apigateway:GET"),
     ("get_stage", "apigateway:GET"),
@@ -299,13 +310,14 @@ const OPERATIONS: [(&str, &str); 28] = [
 ];
 
 /// The IAM actions of the SDK calls in the code that talks to AWS (quotas, CloudWatch,
-/// the S3 store).
+/// the S3 store, tune's changes to a function).
 fn actions_stampede_calls() -> BTreeSet<String> {
     let mut text = String::new();
     let mut stack = vec![
         root().join("src/quotas"),
         root().join("src/cloudwatch"),
         root().join("src/store"),
+        root().join("src/tune"),
     ];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {

@@ -68,6 +68,7 @@ mod short_of_plan;
 mod signals;
 mod streams;
 mod timing;
+mod tune;
 mod tune_reports;
 mod user_files;
 mod verdict_agreement;

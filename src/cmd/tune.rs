@@ -1,0 +1,288 @@
+//! `stampede tune`: the function found and journalled before the first change, each size
+//! set, published and run against (tune::run), the function put back whatever happened
+//! (tune::restore), the pick applied when asked (tune::apply), one results file with the
+//! `tune` key. `--restore FILE`: the repair from a journal alone.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::aws::{Aws, Endpoint};
+use crate::cli::{ReportOutputs, TuneArgs};
+use crate::error::{exit, Error, Result};
+use crate::pipeline::tune as assemble;
+use crate::pipeline::{self, load, preflight, Known, Sink};
+use crate::signals::Signals;
+use crate::store::Destination;
+use crate::transport::auth::Auth;
+use crate::tune::control::Control;
+use crate::tune::restore::{self, Keep};
+use crate::tune::run::{self, Load, Stopped};
+use crate::tune::{apply, pick, sizes};
+use crate::verdict::judge::Command;
+use stampede_lambda::FunctionRef;
+use stampede_results::tune::{Tune, TuneOriginal};
+
+pub fn tune(args: &TuneArgs) -> Result<i32> {
+    if let Some(journal) = &args.restore {
+        return repair(args, journal);
+    }
+    let sizes = args.memory.as_ref().map(|s| s.0.clone()).ok_or_else(|| {
+        Error::input(format!(
+            "--memory: missing\n  expected: {}",
+            sizes::MEMORY_FORM
+        ))
+    })?;
+    let mut scenario = load::load_scenario(&args.load)?;
+    let function = function_of(args, &scenario)?;
+    if !args.allow_changes {
+        return Err(Error::input(format!(
+            "tune changes the function {}: $LATEST's memory set to {} MB in turn, a version published for each{}, then its memory put back{}\n  expected: --allow-changes to let it",
+            function.function,
+            sizes.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+            if args.keep_versions { " (kept)" } else { " (deleted at the end)" },
+            match (args.apply, &args.alias) {
+                (true, Some(a)) => format!(", and alias {a} moved to the pick"),
+                (true, None) => ", and the picked memory set on $LATEST".into(),
+                _ => String::new(),
+            }
+        )));
+    }
+    let emulator = load::start_emulator(&mut scenario, &args.load)?;
+    let sink = Sink::prove(
+        Command::Run,
+        Some(&args.out),
+        None,
+        "tune.json",
+        &ReportOutputs::default(),
+        args.quiet,
+    )?;
+    let threads = load::engine_threads(args.threads)?;
+    let traffic = load::traffic(&args.traffic)?;
+    let auth = match (&emulator, &scenario.target.lambda) {
+        (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
+        _ => Auth::for_target(Aws::shared()?, &scenario.target)?,
+    };
+    let (limits, _, worst) = preflight::preflight(&scenario, &args.load, emulator.as_ref())?;
+    let at = match (&args.endpoint_url, &emulator) {
+        (Some(url), _) => Endpoint::given(Some(url)),
+        (None, Some(e)) => Endpoint::Emulator(format!("http://{}", e.addr)),
+        (None, None) => Endpoint::Aws,
+    };
+    let region = args
+        .region
+        .clone()
+        .or(function.region.clone())
+        .or_else(|| scenario.target.lambda.as_ref().map(|l| l.region.clone()));
+    let control = Control::new(Aws::shared()?, &function.function, region.as_deref(), &at)
+        .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
+
+    // From here on a stop signal is heard, not fatal: the function is always put back.
+    let signals = Signals::listen()?;
+    let found = control.read().map_err(|why| {
+        Error::input(format!(
+            "{why}\n  expected: a function this identity may read and change (docs/tune.md, IAM)"
+        ))
+    })?;
+    let started_at = SystemTime::now();
+    let mut tune = Tune {
+        original: TuneOriginal {
+            function: function.function.clone(),
+            region: control.region.clone(),
+            memory: found.memory,
+            revision_id: found.revision_id.clone(),
+            published: Vec::new(),
+            alias: None,
+        },
+        strategy: args.strategy,
+        balance: args.balance,
+        ..Tune::default()
+    };
+    let out = sink.destination().expect("tune always has --out").clone();
+    let mut journal = |t: &Tune| write_journal(&out, started_at, t);
+    journal(&tune).map_err(|e| Error::internal(format!("{}; nothing was changed", e.message)))?;
+    if !sink.quiet {
+        eprintln!(
+            "tune: {} found at {} MB; the journal is in {out} (stampede tune --restore {out} puts it back)",
+            function.function,
+            found.memory,
+            out = out.describe()
+        );
+    }
+
+    let loaded = Load {
+        scenario: &scenario,
+        tls: &traffic.tls,
+        auth: &auth,
+        threads,
+        max_in_flight: traffic.max_in_flight,
+        grace: traffic.grace,
+        architecture: scenario
+            .aws
+            .as_ref()
+            .and_then(|a| a.architecture)
+            .unwrap_or(found.architecture),
+        prices: scenario.aws.as_ref().map(|a| a.prices).unwrap_or_default(),
+        quiet: sink.quiet,
+        assemble: crate::results::assemble,
+    };
+    let (runs, stopped) =
+        run::measure(&control, &loaded, &sizes, &mut tune, &mut journal, &signals);
+
+    // The picks before the restore (the alias's version is kept for --apply); a pick that
+    // fails must not keep the function from being put back.
+    tune.picks = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pick::picks(&tune.memories, tune.balance)
+    }))
+    .ok()
+    .flatten();
+    let picked = tune.picks.as_ref().map(|p| p.of(tune.strategy));
+    let picked_version = picked.and_then(|mb| {
+        tune.memories
+            .iter()
+            .find(|m| m.memory == mb)
+            .and_then(|m| m.version.clone())
+    });
+    let applying = args.apply && stopped.is_none() && picked.is_some();
+    if args.apply && !applying {
+        eprintln!("error: tune: --apply: nothing applied (the tune did not measure every size, or no size was picked)");
+    }
+    let keep = match (&picked_version, &args.alias) {
+        _ if args.keep_versions => Keep::All,
+        (Some(v), Some(_)) if applying => Keep::Picked(v),
+        _ => Keep::None,
+    };
+    let restored = restore::restore(&control, &tune.original, keep, false);
+    let put_back = restore::complete(&restored);
+    for problem in &restored.problems {
+        eprintln!("error: tune: {problem}");
+    }
+    tune.restored = Some(restored);
+    let _ = journal(&tune);
+    if !sink.quiet {
+        eprintln!("{}", restored_line(&tune));
+    }
+    if applying && put_back {
+        match apply::apply(
+            &control,
+            &mut tune,
+            picked.expect("applying has a pick"),
+            picked_version.as_deref(),
+            args.alias.as_deref(),
+            &mut journal,
+        ) {
+            Ok(applied) => tune.applied = Some(applied),
+            Err(why) => eprintln!("error: tune: --apply: {why}"),
+        }
+    }
+
+    let mut results = assemble::combine(&scenario, started_at, &runs)?;
+    pipeline::complete(
+        &mut results,
+        Known {
+            scenario: &scenario,
+            limits: &limits,
+            preflight: Some(worst),
+            emulator: emulator.as_ref(),
+            run_id: None,
+            shard: None,
+            aborted: runs.iter().find_map(|r| r.alone.aborted.clone()),
+            open_files_limit: None,
+            insecure: traffic.insecure,
+        },
+    );
+    results.interrupted |= stopped == Some(Stopped::Interrupted);
+    results.tune = Some(tune);
+    let not_written = sink.write(&results);
+    sink.summary(&results);
+    drop(emulator);
+    if let Some(Stopped::Failed(why)) = &stopped {
+        eprintln!("error: tune stopped: {why}");
+    }
+    let code = sink.conclude(&results, not_written);
+    Ok(match (&stopped, put_back) {
+        (_, false) => exit::INTERNAL,
+        (Some(Stopped::Interrupted), _) => exit::INTERRUPTED,
+        (Some(Stopped::Failed(_)), _) => exit::INTERNAL,
+        _ => code,
+    })
+}
+
+/// The function to tune: `--function` (behind the load's URL), else the lambda target's.
+fn function_of(args: &TuneArgs, scenario: &crate::scenario::Scenario) -> Result<FunctionRef> {
+    if let Some(f) = &args.function {
+        return FunctionRef::parse(f).map_err(|why| Error::input(format!("--function: {why}")));
+    }
+    match &scenario.target.lambda {
+        Some(l) => Ok(l.function.clone()),
+        None => Err(Error::input(
+            "tune needs a function to change\n  expected: --lambda FUNCTION, a scenario whose [target] is kind = \"lambda\", or --function NAME with --url (the API in front of it)",
+        )),
+    }
+}
+
+/// The results so far with the journal in them, where --out names: before a change is
+/// made, so a tune that dies leaves what `--restore` reads.
+fn write_journal(out: &Destination, started_at: SystemTime, tune: &Tune) -> Result<()> {
+    let mut results = assemble::empty(started_at);
+    results.tune = Some(tune.clone());
+    out.write(&results).map_err(|why| {
+        Error::internal(format!(
+            "cannot write the journal to {}: {why}",
+            out.describe()
+        ))
+    })
+}
+
+fn restored_line(tune: &Tune) -> String {
+    let Some(r) = &tune.restored else {
+        return String::new();
+    };
+    format!(
+        "tune: restored — memory {} MB {}; versions deleted: [{}]; kept: [{}]",
+        tune.original.memory,
+        if r.memory_restored {
+            "back"
+        } else {
+            "NOT back"
+        },
+        r.deleted.join(", "),
+        r.kept.join(", ")
+    )
+}
+
+/// `--restore FILE`: the function put back from the journal in FILE, and FILE written
+/// again with `tune.restored`.
+fn repair(args: &TuneArgs, path: &Path) -> Result<i32> {
+    let mut results = stampede_results::file::read(path)?;
+    let Some(mut tune) = results.tune.take() else {
+        return Err(Error::input(format!(
+            "{}: no tune journal in it\n  expected: the results file of a `stampede tune` (its `tune.original`)",
+            path.display()
+        )));
+    };
+    let at = Endpoint::given(args.endpoint_url.as_deref());
+    let region = args.region.clone().or(tune.original.region.clone());
+    let control = Control::new(
+        Aws::shared()?,
+        &tune.original.function,
+        region.as_deref(),
+        &at,
+    )
+    .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
+    let restored = restore::restore(&control, &tune.original, Keep::None, true);
+    let put_back = restore::complete(&restored);
+    for problem in &restored.problems {
+        eprintln!("error: tune --restore: {problem}");
+    }
+    tune.restored = Some(restored);
+    if !args.quiet {
+        eprintln!("{}", restored_line(&tune));
+    }
+    results.tune = Some(tune);
+    let out = Destination::File(path.to_path_buf());
+    if let Err(why) = out.write(&results) {
+        eprintln!("error: cannot write {}: {why}", path.display());
+        return Ok(exit::INTERNAL);
+    }
+    Ok(if put_back { exit::OK } else { exit::INTERNAL })
+}
