@@ -191,6 +191,11 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
         },
     );
     results.interrupted |= stopped == Some(Stopped::Interrupted);
+    // Advice on provisioned concurrency is for one function configuration under one load;
+    // a tune's stages ran at several memories, each a fresh version.
+    if let Some(l) = results.lambda.as_mut() {
+        l.provisioned_advice = None;
+    }
     results.tune = Some(tune);
     let not_written = sink.write(&results);
     sink.summary(&results);

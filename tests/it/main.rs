@@ -69,6 +69,7 @@ mod signals;
 mod streams;
 mod timing;
 mod tune;
+mod tune_emulator;
 mod tune_reports;
 mod user_files;
 mod verdict_agreement;
