@@ -1,8 +1,10 @@
 //! `stampede tune` against moto (an AWS stand-in we did not write) for the control plane —
 //! update, wait, publish, delete, alias — while the load goes through a URL to the
 //! in-process emulator (`--function` names the function behind it, as an API in front
-//! of it would). After a tune, a stop signal mid-tune or a `--restore`, the function's
-//! configuration read back through moto is as found and no published version remains.
+//! of it would). After a tune, a stop signal mid-tune or a `--restore` (an alias moved by
+//! `--apply` put back too), the function's configuration read back through moto is as
+//! found and no published version remains. `--apply` itself needs REPORT lines to pick
+//! from, so it is tested end to end on the emulator (tests/it/tune_emulator.rs).
 //!
 //! Needs moto (`STAMPEDE_MOTO_ENDPOINT`, as tests/it/moto.rs); the bad-input tests do not.
 
@@ -216,46 +218,6 @@ fn a_tune_measures_each_size_and_leaves_the_function_as_found() {
     );
 }
 
-#[test]
-fn apply_moves_the_alias_to_the_picked_version_and_the_rest_goes() {
-    let Some(endpoint) = moto_endpoint() else {
-        return;
-    };
-    let function = unique("apply");
-    make_function(&endpoint, &function);
-    let emulator = common::start_emulator(stampede_emulator::EmulatorConfig::default());
-    let url = format!("http://{}/", emulator.addr);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("tune.json");
-    let mut args = load_args(&url, &function, "1s");
-    // One size: whatever the strategy, it is the pick.
-    args.extend([
-        "--memory",
-        "512",
-        "--allow-changes",
-        "--apply",
-        "--alias",
-        "live",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let run = common::run_bounded(tune_command(dir.path(), &endpoint, &args), LIMIT);
-    let err = stderr(&run.output);
-    assert_eq!(run.output.status.code(), Some(0), "{err}");
-    let t = read_json(&out)["tune"].clone();
-    let version = t["memories"][0]["version"].as_str().unwrap().to_string();
-    let after = found(&endpoint, &function);
-    assert_eq!(after.memory, Some(ORIGINAL_MB), "$LATEST put back: {err}");
-    assert_eq!(after.versions, vec!["$LATEST".to_string(), version.clone()]);
-    assert_eq!(after.aliases, vec![("live".to_string(), version.clone())]);
-    assert_eq!(t["applied"]["memory"], 512);
-    assert_eq!(t["applied"]["alias"]["version"], version.as_str());
-    // It did not exist before: the journal says so, for a repair to take it back.
-    assert_eq!(t["original"]["alias"]["name"], "live");
-    assert!(t["original"]["alias"].get("version").is_none(), "{t:#}");
-    assert_eq!(t["restored"]["kept"], serde_json::json!([version]));
-}
-
 /// A stop signal during a size's run: the load stops, the function is put back, the
 /// results are written with `tune.restored`, exit 130.
 fn a_signal_mid_tune_puts_the_function_back(signal: libc::c_int, what: &str) {
@@ -326,9 +288,26 @@ fn restore_repairs_from_a_journal_and_again_is_harmless() {
     };
     let function = unique("restore");
     make_function(&endpoint, &function);
-    let before = found(&endpoint, &function);
-    // What a tune that died leaves: $LATEST at another size, two versions published.
+    // As found: version 1 at the original memory, and the alias `live` on it.
     let l = client!(lambda, &endpoint);
+    runtime().block_on(async {
+        l.publish_version()
+            .function_name(&function)
+            .send()
+            .await
+            .expect("PublishVersion");
+        l.create_alias()
+            .function_name(&function)
+            .name("live")
+            .function_version("1")
+            .send()
+            .await
+            .expect("CreateAlias");
+    });
+    let before = found(&endpoint, &function);
+    assert_eq!(before.aliases, [("live".to_string(), "1".to_string())]);
+    // What a tune that died after `--apply --alias live` began leaves: $LATEST at another
+    // size, two versions published, the alias moved to the last.
     let published: Vec<String> = runtime().block_on(async {
         let mut published = Vec::new();
         for mb in [1024, 2048] {
@@ -346,6 +325,13 @@ fn restore_repairs_from_a_journal_and_again_is_harmless() {
                 .expect("PublishVersion");
             published.push(v.version().unwrap().to_string());
         }
+        l.update_alias()
+            .function_name(&function)
+            .name("live")
+            .function_version(published.last().unwrap())
+            .send()
+            .await
+            .expect("UpdateAlias");
         published
     });
     let mut results = stampede::pipeline::tune::empty(SystemTime::now());
@@ -356,6 +342,10 @@ fn restore_repairs_from_a_journal_and_again_is_harmless() {
             memory: ORIGINAL_MB as u64,
             // One the tune journalled that is already gone: fine.
             published: [published.clone(), vec!["99".into()]].concat(),
+            alias: Some(stampede_results::tune::TuneAlias {
+                name: "live".into(),
+                version: Some("1".into()),
+            }),
             ..Default::default()
         },
         ..Default::default()

@@ -43,49 +43,104 @@ fn control(em: &RunningEmulator) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(config)
 }
 
-#[test]
-fn each_size_follows_the_model_the_picks_are_the_hand_worked_ones_and_all_is_put_back() {
-    let em = common::start_emulator(EmulatorConfig {
+/// The emulator with the model: 20 ms of waiting, 80 ms of CPU at 1,769 MB, a 50 ms init.
+fn model_emulator() -> RunningEmulator {
+    common::start_emulator(EmulatorConfig {
         duration: HandlerTime::Fixed(ms(20)),
         cpu_time: HandlerTime::Fixed(ms(80)),
         cold_start: HandlerTime::Fixed(ms(INIT_MS as u64)),
         update_delay: ms(100),
         memory_mb: ORIGINAL_MB,
         ..EmulatorConfig::default()
-    });
+    })
+}
+
+/// `stampede tune` of the emulator's function at `sizes`, 20 req/s for `seconds` each,
+/// with `more` flags: its output and its results.
+fn tune(
+    em: &RunningEmulator,
+    sizes: &[u64],
+    seconds: u64,
+    more: &[&str],
+) -> (std::process::Output, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(
         dir.path(),
         "tune.toml",
-        "[target]\nkind = \"lambda\"\nfunction = \"emulated-function\"\nregion = \"us-east-1\"\n\
-         [[stages]]\nname = \"hold\"\nkind = \"constant\"\nrate = 20\nduration = \"2s\"\n",
+        &format!(
+            "[target]\nkind = \"lambda\"\nfunction = \"emulated-function\"\nregion = \"us-east-1\"\n\
+             [[stages]]\nname = \"hold\"\nkind = \"constant\"\nrate = 20\nduration = \"{seconds}s\"\n"
+        ),
     );
     let out = dir.path().join("tune.json");
-    let sizes: Vec<String> = SIZES.iter().map(u64::to_string).collect();
+    let sizes = sizes
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     let endpoint = format!("http://{}", em.addr);
     let mut env = DUMMY_KEYS.to_vec();
     env.push(("AWS_ENDPOINT_URL", &endpoint));
+    let mut args = vec!["tune", scenario.to_str().unwrap(), "--memory", &sizes];
+    args.extend(more);
+    args.extend(["--allow-changes", "--out", out.to_str().unwrap()]);
     let run = run_bounded(
-        aws_command(
-            dir.path(),
-            &[
-                "tune",
-                scenario.to_str().unwrap(),
-                "--memory",
-                &sizes.join(","),
-                "--strategy",
-                "speed",
-                "--allow-changes",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            &env,
-        ),
+        aws_command(dir.path(), &args, &env),
         Duration::from_secs(120),
     );
-    let o = &run.output;
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    let o = run.output;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = read_json(&out);
+    (o, r)
+}
+
+/// `$LATEST`'s memory, the versions and the aliases, as the emulator's control plane says.
+fn as_found(em: &RunningEmulator) -> (Option<i32>, Vec<String>, Vec<(String, String)>) {
+    let client = control(em);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let f = "emulated-function";
+        let c = client
+            .get_function_configuration()
+            .function_name(f)
+            .send()
+            .await
+            .unwrap();
+        let v = client
+            .list_versions_by_function()
+            .function_name(f)
+            .send()
+            .await
+            .unwrap();
+        let a = client.list_aliases().function_name(f).send().await.unwrap();
+        let versions = v
+            .versions()
+            .iter()
+            .filter_map(|f| f.version().map(str::to_string))
+            .collect();
+        let aliases = a
+            .aliases()
+            .iter()
+            .map(|a| {
+                (
+                    a.name().unwrap_or_default().to_string(),
+                    a.function_version().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        (c.memory_size(), versions, aliases)
+    })
+}
+
+#[test]
+fn each_size_follows_the_model_the_picks_are_the_hand_worked_ones_and_all_is_put_back() {
+    let em = model_emulator();
+    let before = as_found(&em);
+    let (o, r) = tune(&em, &SIZES, 2, &["--strategy", "speed"]);
+    let o = &o;
     let tune = &r["tune"];
     let memories = tune["memories"].as_array().unwrap();
     assert_eq!(memories.len(), SIZES.len(), "{tune:#}");
@@ -121,12 +176,12 @@ fn each_size_follows_the_model_the_picks_are_the_hand_worked_ones_and_all_is_put
         }
         by_hand.push((memory, with_init));
     }
-    let cheapest = by_hand
-        .iter()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .unwrap()
-        .0;
-    assert_eq!(tune["picks"]["cost"].as_u64(), Some(cheapest), "{by_hand:?}");
+    let cheapest = by_hand.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap().0;
+    assert_eq!(
+        tune["picks"]["cost"].as_u64(),
+        Some(cheapest),
+        "{by_hand:?}"
+    );
     // 1,769 MB buys one vCPU: 3,008 MB runs the single-threaded handler no faster.
     assert_eq!(tune["picks"]["speed"].as_u64(), Some(1769));
 
@@ -144,34 +199,39 @@ fn each_size_follows_the_model_the_picks_are_the_hand_worked_ones_and_all_is_put
 
     // Put back as found, as the emulator's control plane says it.
     assert_eq!(tune["restored"]["memory_restored"], true, "{tune:#}");
-    let client = control(&em);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (memory, versions) = runtime.block_on(async {
-        let c = client
-            .get_function_configuration()
-            .function_name("emulated-function")
-            .send()
-            .await
-            .unwrap();
-        let v = client
-            .list_versions_by_function()
-            .function_name("emulated-function")
-            .send()
-            .await
-            .unwrap();
-        let versions: Vec<String> = v
-            .versions()
-            .iter()
-            .filter_map(|f| f.version().map(str::to_string))
-            .collect();
-        (c.memory_size(), versions)
-    });
-    assert_eq!(memory, Some(ORIGINAL_MB as i32));
-    // The emulator's function starts with version 1 (its alias `live`'s): tune's are gone.
-    assert_eq!(versions, ["$LATEST", "1"]);
+    assert_eq!(as_found(&em), before);
+    // The emulator's function starts with version 1, its alias `live`'s: tune's are gone.
+    assert_eq!(before.0, Some(ORIGINAL_MB as i32));
+    assert_eq!(before.1, ["$LATEST", "1"]);
     let summary = common::stdout(o);
-    assert!(summary.contains("speed (asked for) → 1,769 MB"), "{summary}");
+    assert!(
+        summary.contains("speed (asked for) → 1,769 MB"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn apply_moves_the_alias_to_the_picked_version_and_deletes_the_rest() {
+    let em = model_emulator();
+    let (_, r) = tune(
+        &em,
+        &[512, 1769],
+        1,
+        &["--strategy", "speed", "--apply", "--alias", "live"],
+    );
+    let t = &r["tune"];
+    assert_eq!(t["picks"]["speed"], 1769, "{t:#}");
+    let picked = t["memories"][1]["version"].as_str().unwrap().to_string();
+    let other = t["memories"][0]["version"].as_str().unwrap().to_string();
+    let (memory, versions, aliases) = as_found(&em);
+    // $LATEST as found; the picked version kept, with `live` on it; the other gone.
+    assert_eq!(memory, Some(ORIGINAL_MB as i32));
+    assert!(versions.contains(&picked), "{versions:?}");
+    assert!(!versions.contains(&other), "{versions:?}");
+    assert_eq!(aliases, [("live".to_string(), picked.clone())]);
+    // Where `live` pointed before, for a repair to put it back.
+    assert_eq!(t["original"]["alias"]["name"], "live");
+    assert_eq!(t["original"]["alias"]["version"], "1");
+    assert_eq!(t["applied"]["memory"], 1769);
+    assert_eq!(t["applied"]["alias"]["version"], picked.as_str());
 }
