@@ -47,6 +47,11 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
             }
         )));
     }
+    if let Some(q) = function.qualifier.as_deref().filter(|_| !args.quiet) {
+        eprintln!(
+            "tune: the qualifier {q} is not what is tuned: tune sets $LATEST's memory and runs each size's own version (name the alias --apply moves with --alias)"
+        );
+    }
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
     let sink = Sink::prove(
         Command::Run,
