@@ -3,7 +3,6 @@
 //! (tune::restore), the pick applied when asked (tune::apply), one results file with the
 //! `tune` key. `--restore FILE`: the repair from a journal alone.
 
-use std::path::Path;
 use std::time::SystemTime;
 
 use crate::aws::{Aws, Endpoint};
@@ -12,19 +11,23 @@ use crate::error::{exit, Error, Result};
 use crate::pipeline::tune as assemble;
 use crate::pipeline::{self, load, preflight, Known, Sink};
 use crate::signals::Signals;
-use crate::store::Destination;
 use crate::transport::auth::Auth;
+use crate::tune::conclude::{self, Ending};
 use crate::tune::control::Control;
-use crate::tune::restore::{self, Keep};
 use crate::tune::run::{self, Load, Stopped};
-use crate::tune::{apply, pick, sizes};
+use crate::tune::sizes;
 use crate::verdict::judge::Command;
 use stampede_lambda::FunctionRef;
 use stampede_results::tune::{Tune, TuneOriginal};
 
 pub fn tune(args: &TuneArgs) -> Result<i32> {
     if let Some(journal) = &args.restore {
-        return repair(args, journal);
+        return assemble::repair(
+            journal,
+            args.endpoint_url.as_deref(),
+            args.region.as_deref(),
+            args.quiet,
+        );
     }
     let sizes = args.memory.as_ref().map(|s| s.0.clone()).ok_or_else(|| {
         Error::input(format!(
@@ -103,7 +106,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
         ..Tune::default()
     };
     let out = sink.destination().expect("tune always has --out").clone();
-    let mut journal = |t: &Tune| write_journal(&out, started_at, t);
+    let mut journal = |t: &Tune| assemble::write_journal(&out, started_at, t);
     journal(&tune).map_err(|e| Error::internal(format!("{}; nothing was changed", e.message)))?;
     if !sink.quiet {
         eprintln!(
@@ -133,52 +136,22 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     let (runs, stopped) =
         run::measure(&control, &loaded, &sizes, &mut tune, &mut journal, &signals);
 
-    // The picks before the restore (the alias's version is kept for --apply); a pick that
-    // fails must not keep the function from being put back.
-    tune.picks = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        pick::picks(&tune.memories, tune.balance)
-    }))
-    .ok()
-    .flatten();
-    let picked = tune.picks.as_ref().map(|p| p.of(tune.strategy));
-    let picked_version = picked.and_then(|mb| {
-        tune.memories
-            .iter()
-            .find(|m| m.memory == mb)
-            .and_then(|m| m.version.clone())
-    });
-    let applying = args.apply && stopped.is_none() && picked.is_some();
-    if args.apply && !applying {
-        eprintln!("error: tune: --apply: nothing applied (the tune did not measure every size, or no size was picked)");
+    let ended = conclude::conclude(
+        &control,
+        &mut tune,
+        &Ending {
+            measured_all: stopped.is_none(),
+            apply: args.apply,
+            alias: args.alias.as_deref(),
+            keep_versions: args.keep_versions,
+        },
+        &mut journal,
+    );
+    assemble::say_restored(&tune, sink.quiet);
+    if let Some(why) = &ended.not_applied {
+        eprintln!("error: tune: --apply: {why}");
     }
-    let keep = match (&picked_version, &args.alias) {
-        _ if args.keep_versions => Keep::All,
-        (Some(v), Some(_)) if applying => Keep::Picked(v),
-        _ => Keep::None,
-    };
-    let restored = restore::restore(&control, &tune.original, keep, false);
-    let put_back = restore::complete(&restored);
-    for problem in &restored.problems {
-        eprintln!("error: tune: {problem}");
-    }
-    tune.restored = Some(restored);
-    let _ = journal(&tune);
-    if !sink.quiet {
-        eprintln!("{}", restored_line(&tune));
-    }
-    if applying && put_back {
-        match apply::apply(
-            &control,
-            &mut tune,
-            picked.expect("applying has a pick"),
-            picked_version.as_deref(),
-            args.alias.as_deref(),
-            &mut journal,
-        ) {
-            Ok(applied) => tune.applied = Some(applied),
-            Err(why) => eprintln!("error: tune: --apply: {why}"),
-        }
-    }
+    let put_back = ended.put_back;
 
     let mut results = assemble::combine(&scenario, started_at, &runs)?;
     pipeline::complete(
@@ -228,71 +201,4 @@ fn function_of(args: &TuneArgs, scenario: &crate::scenario::Scenario) -> Result<
             "tune needs a function to change\n  expected: --lambda FUNCTION, a scenario whose [target] is kind = \"lambda\", or --function NAME with --url (the API in front of it)",
         )),
     }
-}
-
-/// The results so far with the journal in them, where --out names: before a change is
-/// made, so a tune that dies leaves what `--restore` reads.
-fn write_journal(out: &Destination, started_at: SystemTime, tune: &Tune) -> Result<()> {
-    let mut results = assemble::empty(started_at);
-    results.tune = Some(tune.clone());
-    out.write(&results).map_err(|why| {
-        Error::internal(format!(
-            "cannot write the journal to {}: {why}",
-            out.describe()
-        ))
-    })
-}
-
-fn restored_line(tune: &Tune) -> String {
-    let Some(r) = &tune.restored else {
-        return String::new();
-    };
-    format!(
-        "tune: restored — memory {} MB {}; versions deleted: [{}]; kept: [{}]",
-        tune.original.memory,
-        if r.memory_restored {
-            "back"
-        } else {
-            "NOT back"
-        },
-        r.deleted.join(", "),
-        r.kept.join(", ")
-    )
-}
-
-/// `--restore FILE`: the function put back from the journal in FILE, and FILE written
-/// again with `tune.restored`.
-fn repair(args: &TuneArgs, path: &Path) -> Result<i32> {
-    let mut results = stampede_results::file::read(path)?;
-    let Some(mut tune) = results.tune.take() else {
-        return Err(Error::input(format!(
-            "{}: no tune journal in it\n  expected: the results file of a `stampede tune` (its `tune.original`)",
-            path.display()
-        )));
-    };
-    let at = Endpoint::given(args.endpoint_url.as_deref());
-    let region = args.region.clone().or(tune.original.region.clone());
-    let control = Control::new(
-        Aws::shared()?,
-        &tune.original.function,
-        region.as_deref(),
-        &at,
-    )
-    .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
-    let restored = restore::restore(&control, &tune.original, Keep::None, true);
-    let put_back = restore::complete(&restored);
-    for problem in &restored.problems {
-        eprintln!("error: tune --restore: {problem}");
-    }
-    tune.restored = Some(restored);
-    if !args.quiet {
-        eprintln!("{}", restored_line(&tune));
-    }
-    results.tune = Some(tune);
-    let out = Destination::File(path.to_path_buf());
-    if let Err(why) = out.write(&results) {
-        eprintln!("error: cannot write {}: {why}", path.display());
-        return Ok(exit::INTERNAL);
-    }
-    Ok(if put_back { exit::OK } else { exit::INTERNAL })
 }

@@ -1,17 +1,24 @@
 //! The tune's one results file: each size's run assembled alone (as `run` does), laid on
 //! the wall clock where it ran (`merge::align`, as `probe` lays its steps), one stage per
-//! size and scenario stage ("512 MB · hold"), and the run's `lambda` key over them all.
+//! size and scenario stage ("512 MB · hold"), and the run's `lambda` key over them all;
+//! the journal written into it, and `--restore`'s repair from one.
 
+use std::path::Path;
 use std::time::SystemTime;
 
-use crate::error::{Error, Result};
+use crate::aws::{Aws, Endpoint};
+use crate::error::{exit, Error, Result};
 use crate::record::StageRecord;
 use crate::results::lambda::{lambda_results, lambda_seen};
 use crate::results::merge::WallClock;
 use crate::results::{self, Results, RunInput, StageInput};
 use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
+use crate::store::Destination;
+use crate::tune::control::Control;
+use crate::tune::restore::{self, Keep};
 use crate::tune::run::SizeRun;
+use stampede_results::tune::Tune;
 
 /// Results with no traffic yet, from `started_at`: what the journal is written in before
 /// the first change.
@@ -112,4 +119,78 @@ pub fn combine(scenario: &Scenario, started_at: SystemTime, runs: &[SizeRun]) ->
     }
     r.duration_s = clock.duration_s;
     Ok(r)
+}
+
+/// The results so far with the journal in them, where --out names: before a change is
+/// made, so a tune that dies leaves what `--restore` reads.
+pub fn write_journal(out: &Destination, started_at: SystemTime, tune: &Tune) -> Result<()> {
+    let mut results = empty(started_at);
+    results.tune = Some(tune.clone());
+    out.write(&results).map_err(|why| {
+        Error::internal(format!(
+            "cannot write the journal to {}: {why}",
+            out.describe()
+        ))
+    })
+}
+
+/// What the restore could not do (always said), and what it did (unless `quiet`).
+pub fn say_restored(tune: &Tune, quiet: bool) {
+    let Some(r) = &tune.restored else {
+        return;
+    };
+    for problem in &r.problems {
+        eprintln!("error: tune: {problem}");
+    }
+    if !quiet {
+        eprintln!(
+            "tune: restored — memory {} MB {}; versions deleted: [{}]; kept: [{}]",
+            tune.original.memory,
+            if r.memory_restored {
+                "back"
+            } else {
+                "NOT back"
+            },
+            r.deleted.join(", "),
+            r.kept.join(", ")
+        );
+    }
+}
+
+/// `tune --restore FILE`: the function put back from the journal in FILE (the control
+/// plane at `endpoint_url`, in `region`, when given), and FILE written again with
+/// `tune.restored`. Exit 0 when all went back, 4 when not.
+pub fn repair(
+    path: &Path,
+    endpoint_url: Option<&str>,
+    region: Option<&str>,
+    quiet: bool,
+) -> Result<i32> {
+    let mut results = stampede_results::file::read(path)?;
+    let Some(mut tune) = results.tune.take() else {
+        return Err(Error::input(format!(
+            "{}: no tune journal in it\n  expected: the results file of a `stampede tune` (its `tune.original`)",
+            path.display()
+        )));
+    };
+    let at = Endpoint::given(endpoint_url);
+    let region = region.map(str::to_string).or(tune.original.region.clone());
+    let control = Control::new(
+        Aws::shared()?,
+        &tune.original.function,
+        region.as_deref(),
+        &at,
+    )
+    .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
+    let restored = restore::restore(&control, &tune.original, Keep::None, true);
+    let put_back = restore::complete(&restored);
+    tune.restored = Some(restored);
+    say_restored(&tune, quiet);
+    results.tune = Some(tune);
+    let out = Destination::File(path.to_path_buf());
+    if let Err(why) = out.write(&results) {
+        eprintln!("error: cannot write {}: {why}", path.display());
+        return Ok(exit::INTERNAL);
+    }
+    Ok(if put_back { exit::OK } else { exit::INTERNAL })
 }
