@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::aws::{Aws, Endpoint};
 use crate::cli::{ReportOutputs, TuneArgs};
-use crate::error::{exit, Error, Result};
+use crate::error::{Error, Result};
 use crate::pipeline::tune as assemble;
 use crate::pipeline::{self, load, preflight, Known, Sink};
 use crate::signals::Signals;
@@ -151,7 +151,6 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     if let Some(why) = &ended.not_applied {
         eprintln!("error: tune: --apply: {why}");
     }
-    let put_back = ended.put_back;
 
     let mut results = assemble::combine(&scenario, started_at, &runs)?;
     pipeline::complete(
@@ -169,6 +168,17 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
         },
     );
     results.interrupted |= stopped == Some(Stopped::Interrupted);
+    // What went wrong in the tune itself is a fault of the run: the one verdict makes it
+    // exit 4 and says why, as for any run.
+    if let Some(Stopped::Failed(why)) = &stopped {
+        results.faults.push(format!("the tune stopped: {why}"));
+    }
+    if !ended.put_back {
+        results.faults.push(
+            "the function was not put back as found (tune.restored.problems; `stampede tune --restore` repairs it)"
+                .to_string(),
+        );
+    }
     // Advice on provisioned concurrency is for one function configuration under one load;
     // a tune's stages ran at several memories, each a fresh version.
     if let Some(l) = results.lambda.as_mut() {
@@ -178,16 +188,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     let not_written = sink.write(&results);
     sink.summary(&results);
     drop(emulator);
-    if let Some(Stopped::Failed(why)) = &stopped {
-        eprintln!("error: tune stopped: {why}");
-    }
-    let code = sink.conclude(&results, not_written);
-    Ok(match (&stopped, put_back) {
-        (_, false) => exit::INTERNAL,
-        (Some(Stopped::Interrupted), _) => exit::INTERRUPTED,
-        (Some(Stopped::Failed(_)), _) => exit::INTERNAL,
-        _ => code,
-    })
+    Ok(sink.conclude(&results, not_written))
 }
 
 /// The function to tune: `--function` (behind the load's URL), else the lambda target's.

@@ -235,3 +235,50 @@ fn apply_moves_the_alias_to_the_picked_version_and_deletes_the_rest() {
     assert_eq!(t["applied"]["memory"], 1769);
     assert_eq!(t["applied"]["alias"]["version"], picked.as_str());
 }
+
+#[test]
+fn a_failure_mid_tune_is_a_fault_exit_4_with_the_function_put_back() {
+    // PublishVersion refused: the first size's memory is set, then the tune cannot go on.
+    let em = common::start_emulator(EmulatorConfig {
+        update_delay: ms(50),
+        memory_mb: ORIGINAL_MB,
+        deny: vec!["lambda:PublishVersion".into()],
+        ..EmulatorConfig::default()
+    });
+    let before = as_found(&em);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "tune.toml",
+        "[target]\nkind = \"lambda\"\nfunction = \"emulated-function\"\nregion = \"us-east-1\"\n\
+         [[stages]]\nname = \"hold\"\nkind = \"constant\"\nrate = 5\nduration = \"1s\"\n",
+    );
+    let out = dir.path().join("tune.json");
+    let endpoint = format!("http://{}", em.addr);
+    let mut env = DUMMY_KEYS.to_vec();
+    env.push(("AWS_ENDPOINT_URL", &endpoint));
+    let run = run_bounded(
+        aws_command(
+            dir.path(),
+            &[
+                "tune",
+                scenario.to_str().unwrap(),
+                "--memory",
+                "1024",
+                "--allow-changes",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &env,
+        ),
+        Duration::from_secs(60),
+    );
+    let err = stderr(&run.output);
+    assert_eq!(run.output.status.code(), Some(4), "{err}");
+    let r = read_json(&out);
+    let faults = r["faults"].to_string();
+    assert!(faults.contains("the tune stopped"), "{faults}");
+    assert_eq!(r["tune"]["restored"]["memory_restored"], true);
+    // The memory it had set is back.
+    assert_eq!(as_found(&em), before);
+}
