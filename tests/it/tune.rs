@@ -141,6 +141,34 @@ fn load_args<'a>(url: &'a str, function: &'a str, duration: &'a str) -> Vec<&'a 
     ]
 }
 
+/// The function's configuration, versions and aliases as boto3 reads them from moto (a
+/// client we did not write): `None` without the tools' Python.
+fn by_boto3(endpoint: &str, name: &str) -> Option<serde_json::Value> {
+    let python = common::tool("python3")?;
+    let script = r#"
+import json, sys, boto3
+l = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id="AKIDSTAMPEDETEST", aws_secret_access_key="x")
+c = l.get_function_configuration(FunctionName=sys.argv[2])
+keep = ["MemorySize", "Timeout", "Handler", "Role", "Runtime", "State", "LastUpdateStatus"]
+print(json.dumps({
+    "configuration": {k: c.get(k) for k in keep},
+    "versions": [v["Version"] for v in l.list_versions_by_function(FunctionName=sys.argv[2])["Versions"]],
+    "aliases": [[a["Name"], a["FunctionVersion"]] for a in l.list_aliases(FunctionName=sys.argv[2])["Aliases"]],
+}, sort_keys=True))
+"#;
+    let out = Command::new(python)
+        .args(["-c", script, endpoint, name])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("boto3's JSON"))
+}
+
 #[test]
 fn a_tune_measures_each_size_and_leaves_the_function_as_found() {
     let Some(endpoint) = moto_endpoint() else {
@@ -149,6 +177,7 @@ fn a_tune_measures_each_size_and_leaves_the_function_as_found() {
     let function = unique("each");
     make_function(&endpoint, &function);
     let before = found(&endpoint, &function);
+    let before_boto3 = by_boto3(&endpoint, &function);
     let emulator = common::start_emulator(stampede_emulator::EmulatorConfig::default());
     let url = format!("http://{}/", emulator.addr);
     let dir = tempfile::tempdir().unwrap();
@@ -167,6 +196,12 @@ fn a_tune_measures_each_size_and_leaves_the_function_as_found() {
 
     assert_eq!(found(&endpoint, &function), before, "{err}");
     assert_eq!(before.versions, vec!["$LATEST".to_string()]);
+    // And as boto3 reads it back: the configuration after the tune equals before.
+    if let Some(before_boto3) = before_boto3 {
+        let after = by_boto3(&endpoint, &function).unwrap();
+        assert_eq!(after, before_boto3, "{err}");
+        assert_eq!(after["configuration"]["MemorySize"], ORIGINAL_MB);
+    }
     let r = read_json(&out);
     let t = &r["tune"];
     assert_eq!(t["original"]["memory"], ORIGINAL_MB);
