@@ -208,12 +208,27 @@ fn an_address_that_stops_loses_its_share_to_the_other_without_failing_the_run() 
         let total = u(&r["totals"]["requests"]);
         let errors = total - u(&r["totals"]["ok"]);
         let after_one = one.answered();
-        assert!(
-            errors <= in_flight,
-            "{mode}: {errors} errors, more than the {in_flight} in flight at the stop"
-        );
         let first = served(&r, "127.0.0.1", port);
         let second = served(&r, "127.0.0.2", port);
+        // Every error is a request sent to the stopped server that it never answered: those
+        // under way on its connections, and (per request) connections the kernel had queued
+        // for it that it never accepted, reset when it closed. The other lost nothing.
+        // (A kept-alive one may have been sent again to the other, unprocessed: then it is
+        // unanswered here but no error.)
+        assert!(
+            errors <= u(&second["requests"]) - u(&second["answered"]),
+            "{mode}: the errors are the stopped server's unanswered requests: {} {}",
+            r["addresses"],
+            r["failures"]
+        );
+        assert_eq!(u(&first["requests"]), u(&first["answered"]), "{mode}");
+        // A few: those in flight, and the connects of the last moments (at 200 a second, 10
+        // is 50 ms of them) if its accept loop had fallen behind on a loaded machine.
+        assert!(
+            errors <= in_flight + 10,
+            "{mode}: {errors} errors, more than the {in_flight} in flight at the stop and the queued connects: {}",
+            r["failures"]
+        );
         assert_eq!(
             u(&first["requests"]),
             after_one,

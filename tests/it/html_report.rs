@@ -808,7 +808,7 @@ fn resends_goaways_and_addresses_are_shown_in_chromium() {
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     let r = stampede::results::file::read(&out).expect("the results read back");
     let t = &r.totals;
-    assert_eq!(t.ok, t.requests, "{t:?}");
+    assert_eq!(t.ok, t.requests, "{t:?}: {:?}", r.failures);
     assert!(t.stale_connection_resends > 0 && t.goaways > 0, "{t:?}");
 
     let dom = rendered_dom(&chromium, dir.path(), &page);

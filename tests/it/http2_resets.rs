@@ -1,7 +1,7 @@
 //! What an HTTP/2 server's stream resets do to a run (docs/connections.md, "When the server
 //! ends a connection"), against a real server built on the `h2` crate's server, over h2c on
 //! loopback, that counts what it did: every 5th stream refused (`REFUSED_STREAM`) is sent
-//! again once and loses nothing; reset with `INTERNAL_ERROR` it is a protocol error, not
+//! again once and loses nothing; one refused again is sent again, 6 times at most; reset with `INTERNAL_ERROR` it is a protocol error, not
 //! sent again; a server whose flow control never lets a request's body through leaves the
 //! attempt to time out.
 
@@ -76,6 +76,57 @@ fn a_refused_stream_is_sent_again_once_and_nothing_is_lost() {
         requests + resets,
         "each request reached the server once, and once more when refused"
     );
+}
+
+/// A request refused again when sent again (its new stream refused too, or met a GOAWAY)
+/// is sent again each time, up to 6 times as Go's HTTP/2 client does: refused 3 times it is
+/// answered; refused on every stream it is a connect error after its 7th send.
+#[test]
+fn a_request_refused_again_is_sent_again_up_to_six_times() {
+    for (refusals, code) in [(3, 0), (u64::MAX, 1)] {
+        let server = H2Server::start(Behaviour {
+            refuse_each: refusals,
+            ..Behaviour::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = write(
+            dir.path(),
+            "h2.toml",
+            &format!(
+                "[target]\nurl = \"http://{}/orders\"\nhttp = \"2\"\nmethod = \"POST\"\n\
+                 timeout = \"5s\"\n\n[[stages]]\nkind = \"constant\"\nrate = 20\nduration = \"1s\"\n",
+                server.address
+            ),
+        );
+        let (r, _) = run_results(
+            dir.path(),
+            "h2.json",
+            &["run", scenario.to_str().unwrap(), "--quiet"],
+            code,
+        );
+        let (t, a) = (&r["totals"], &r["attempts"]);
+        let requests = u(&t["requests"]);
+        assert_eq!(requests, 20, "{t}");
+        assert_eq!(u(&a["sent"]), requests, "resends are not attempts: {a}");
+        let sends = refusals.min(6) + 1;
+        assert_eq!(
+            server.count(|c| &c.streams),
+            requests * sends,
+            "refused {refusals}: each request sent {sends} times: {t}"
+        );
+        assert_eq!(
+            u(&t["stale_connection_resends"]),
+            requests * (sends - 1),
+            "{t}"
+        );
+        if code == 0 {
+            assert_eq!(u(&t["ok"]), requests, "{t}");
+            assert_eq!(server.count(|c| &c.answered_200), requests);
+        } else {
+            assert_eq!(u(&t["ok"]), 0, "{t}");
+            assert_eq!(u(&a["connect_errors"]), requests, "refused a 7th time: {a}");
+        }
+    }
 }
 
 #[test]

@@ -477,10 +477,13 @@ impl Lane {
 }
 
 impl Lane {
-    /// Sends the request on `conn` and reads its answer; sends it once more, on a fresh
+    /// Sends the request on `conn` and reads its answer; sends it again, on a fresh
     /// connection put in `conn`'s place, when `conn` was a reused one that closed before
-    /// any byte of the answer came and the request may be sent twice. The server never
-    /// saw the first send: it is counted apart, not as an attempt that failed.
+    /// any byte of the answer came (or an HTTP/2 server said it did not process it) and
+    /// the request may be sent twice. The server never saw those sends: each is counted
+    /// apart, not as an attempt that failed. An HTTP/2 stream taken again may meet another
+    /// GOAWAY or REFUSED_STREAM, so this goes on up to [`MAX_UNSEEN_RESENDS`] times, as
+    /// Go's HTTP/2 client does.
     async fn exchange(
         &self,
         sending: &Sending<'_>,
@@ -494,27 +497,30 @@ impl Lane {
             rendered,
             ..
         } = *sending;
-        let first = transport.send(conn, entry, rendered, ids.iter()).await;
-        let goaways = conn.take_goaway_news();
-        if goaways > 0 {
-            self.rec.borrow_mut().on_goaway(stage, goaways);
+        let mut resends = 0;
+        loop {
+            let sent = transport.send(conn, entry, rendered, ids.iter()).await;
+            let goaways = conn.take_goaway_news();
+            if goaways > 0 {
+                self.rec.borrow_mut().on_goaway(stage, goaways);
+            }
+            // An HTTP/2 server that said it did not process it: any method may go again.
+            let resendable = self.keyed || transport.idempotent(entry) || conn.unprocessed();
+            if sent.is_ok() || !resendable || !conn.went_stale() || resends == MAX_UNSEEN_RESENDS {
+                return sent;
+            }
+            resends += 1;
+            self.rec.borrow_mut().on_stale_connection_resend(stage);
+            // The fresh connection takes the stale one's place in the pool's count.
+            *conn = self.pool.reconnect().await?;
         }
-        // An HTTP/2 server that said it did not process it: any method may go again.
-        let resendable = self.keyed || transport.idempotent(entry) || conn.unprocessed();
-        if first.is_ok() || !resendable || !conn.went_stale() {
-            return first;
-        }
-        self.rec.borrow_mut().on_stale_connection_resend(stage);
-        // The fresh connection takes the stale one's place in the pool's count.
-        *conn = self.pool.reconnect().await?;
-        let again = transport.send(conn, entry, rendered, ids.iter()).await;
-        let goaways = conn.take_goaway_news();
-        if goaways > 0 {
-            self.rec.borrow_mut().on_goaway(stage, goaways);
-        }
-        again
     }
 }
+
+/// How many times one attempt is sent again because the server never saw it (a reused
+/// connection closed under it, a GOAWAY, REFUSED_STREAM): Go's HTTP/2 client's bound. A
+/// fresh HTTP/1.1 connection cannot go stale, so there it is once at most.
+const MAX_UNSEEN_RESENDS: u32 = 6;
 
 /// What an attempt sends: its stage, the entry of the mix, and the entry's rendering for
 /// this logical request (templated entries); the flow its captures go to.

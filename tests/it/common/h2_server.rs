@@ -2,7 +2,7 @@
 //! loopback, that resets streams, ends connections with GOAWAY or never grants a flow-control
 //! window, as told, and counts what it did.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,9 @@ pub struct Behaviour {
     /// Every n-th stream (counted over all connections) is reset with this reason — a
     /// request (by its `x-correlation-id`) once at most, so a request sent again is answered.
     pub reset_every: Option<(u64, Reason)>,
+    /// Every stream of a request (by its `x-correlation-id`) is refused with REFUSED_STREAM
+    /// until it has been refused this many times.
+    pub refuse_each: u64,
     /// A connection is ended with GOAWAY (graceful: the streams it accepted are answered)
     /// after this many streams.
     pub goaway_after: Option<u64>,
@@ -32,7 +35,7 @@ pub struct Counts {
     pub answered_200: AtomicU64,
     pub resets: AtomicU64,
     pub goaways: AtomicU64,
-    reset_ids: Mutex<HashSet<Vec<u8>>>,
+    resets_by_id: Mutex<HashMap<Vec<u8>, u64>>,
 }
 
 /// The server, until dropped.
@@ -99,12 +102,21 @@ async fn serve(socket: tokio::net::TcpStream, behaviour: Behaviour, counts: Arc<
                 .get("x-correlation-id")
                 .map(|v| v.as_bytes().to_vec())
                 .unwrap_or_default();
-            if let Some((every, reason)) = behaviour.reset_every {
-                if n % every == 0 && counts.reset_ids.lock().unwrap().insert(id) {
-                    respond.send_reset(reason);
-                    counts.resets.fetch_add(1, SeqCst);
-                    return;
-                }
+            let reset = {
+                let mut by_id = counts.resets_by_id.lock().unwrap();
+                let times = by_id.entry(id).or_default();
+                let reason = match behaviour.reset_every {
+                    Some((every, reason)) if n % every == 0 && *times == 0 => Some(reason),
+                    _ if *times < behaviour.refuse_each => Some(Reason::REFUSED_STREAM),
+                    _ => None,
+                };
+                *times += u64::from(reason.is_some());
+                reason
+            };
+            if let Some(reason) = reset {
+                respond.send_reset(reason);
+                counts.resets.fetch_add(1, SeqCst);
+                return;
             }
             // The whole body first, as servers read it. Its window is never released
             // (`release_capacity`): what the client may send is what SETTINGS granted.
