@@ -5,6 +5,9 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda as lambda;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use lambda::error::ProvideErrorMetadata;
 use lambda::types::LastUpdateStatus;
 
 use crate::aws::{Aws, Calls, Endpoint};
@@ -148,13 +151,7 @@ impl Control {
                 .qualifier(version)
                 .send(),
         );
-        match answer {
-            Ok(_) => Ok(()),
-            Err(e) => match of_sdk_error(&e, &[NOT_FOUND]) {
-                Failure::Code(_) => Ok(()),
-                other => Err(said("DeleteFunction", &other)),
-            },
-        }
+        unless_gone("DeleteFunction", answer).map(drop)
     }
 
     /// `GetAlias`: the version `alias` points at; `None` when there is no such alias.
@@ -166,13 +163,8 @@ impl Control {
                 .name(alias)
                 .send(),
         );
-        match answer {
-            Ok(out) => Ok(out.function_version().map(str::to_string)),
-            Err(e) => match of_sdk_error(&e, &[NOT_FOUND]) {
-                Failure::Code(_) => Ok(None),
-                other => Err(said("GetAlias", &other)),
-            },
-        }
+        let found = unless_gone("GetAlias", answer)?;
+        Ok(found.and_then(|out| out.function_version().map(str::to_string)))
     }
 
     /// `UpdateAlias` to `version`, or `CreateAlias` when `exists` is false.
@@ -216,13 +208,25 @@ impl Control {
                 .name(alias)
                 .send(),
         );
-        match answer {
-            Ok(_) => Ok(()),
-            Err(e) => match of_sdk_error(&e, &[NOT_FOUND]) {
-                Failure::Code(_) => Ok(()),
-                other => Err(said("DeleteAlias", &other)),
-            },
-        }
+        unless_gone("DeleteAlias", answer).map(drop)
+    }
+}
+
+/// `call`'s answer, where "no such function, version or alias" is an answer too (`None`):
+/// deleting what is already gone, reading an alias that is not there.
+fn unless_gone<T, E>(
+    call: &str,
+    answer: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<Option<T>, String>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(e) => match of_sdk_error(&e, &[NOT_FOUND]) {
+            Failure::Code(_) => Ok(None),
+            other => Err(said(call, &other)),
+        },
     }
 }
 
