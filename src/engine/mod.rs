@@ -13,6 +13,7 @@ mod origin;
 mod pool;
 mod streams;
 mod timer;
+mod watched;
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -442,8 +443,8 @@ pub fn run(
                             throttled += p.throttled;
                             errors += p.errors;
                         }
-                        if let (Some(live), true) = (&opts.live, timeline.points.len() > before) {
-                            live.state().points.extend_from_slice(&timeline.points[before..]);
+                        if let Some(live) = &opts.live {
+                            watched::publish_points(live, &timeline.points, before);
                         }
                         let checked = timeline.points.len() > before && aborted.is_none();
                         if let (true, Some(rules)) = (checked, &opts.abort) {
@@ -478,19 +479,7 @@ pub fn run(
                 _ = signals.next() => { interrupted = true; shared.raise_stop(); }
                 _ = tick.tick(), if progress.is_some() || opts.live.is_some() => {
                     if let Some(live) = &opts.live {
-                        let mut state = live.state();
-                        state.stage = shared.current_stage.load(Relaxed);
-                        state.elapsed = shared.origin().elapsed();
-                        state.in_flight = shared.attempts_in_flight.load();
-                        state.stopping = shared.stopping();
-                        state.stage_starts_s = shared
-                            .stage_starts_us
-                            .iter()
-                            .map(|us| match us.load(Relaxed) {
-                                u64::MAX => None,
-                                us => Some(us as f64 / 1e6),
-                            })
-                            .collect();
+                        watched::publish_progress(live, &shared);
                     }
                     if let Some(show) = progress.as_mut() {
                         show(&Snapshot {
@@ -509,14 +498,7 @@ pub fn run(
             timeline.lane_done(lane);
         }
         if let Some(live) = &opts.live {
-            let mut state = live.state();
-            let known = state.points.len();
-            if let Some(rest) = timeline.points.get(known..) {
-                state.points.extend_from_slice(rest);
-            }
-            state.in_flight = 0;
-            state.stopping = true;
-            state.ended = true;
+            watched::publish_end(live, &timeline.points);
         }
 
         let mut merged: Vec<StageRecord> = (0..stages).map(|_| StageRecord::new()).collect();
