@@ -15,6 +15,7 @@ pub mod split;
 pub mod tune;
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use crate::cli::ReportOutputs;
 use crate::engine::abort::AbortTrip;
@@ -288,4 +289,26 @@ fn counted(results: &Results) -> LambdaCounted {
 pub fn print_out(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+/// Runs made one after another (a probe's steps, a tune's sizes) laid on one wall clock, to
+/// be one results file; none ran: an empty clock from `started_at`. `what` names the runs
+/// in the error a clock that cannot be laid gives.
+pub(crate) fn one_clock(
+    alone: &[Results],
+    started_at: SystemTime,
+    what: &str,
+) -> Result<results::merge::WallClock> {
+    if alone.is_empty() {
+        return Ok(results::merge::WallClock {
+            start: started_at,
+            offsets: Vec::new(),
+            timeline: Vec::new(),
+            seconds: Vec::new(),
+            per_second_exact: true,
+            duration_s: 0.0,
+        });
+    }
+    results::merge::align(alone, false)
+        .map_err(|why| crate::error::Error::internal(format!("{what} on one clock: {why:?}")))
 }

@@ -5,10 +5,9 @@
 use std::time::SystemTime;
 
 use crate::engine::RunRecord;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::probe::drive::StepRun;
 use crate::record::StageRecord;
-use crate::results::merge::WallClock;
 use crate::results::{self, Results, RunInput, StageInput};
 use crate::scenario::{Scenario, Stage};
 use crate::schedule::StagePlan;
@@ -57,19 +56,8 @@ pub fn assemble(scenario: &Scenario, started_at: SystemTime, steps: &[StepRun]) 
             })
         })
         .collect();
-    let clock = match alone.is_empty() {
-        // No step ran (the budget held none): an empty run from the probe's start.
-        true => WallClock {
-            start: started_at,
-            offsets: Vec::new(),
-            timeline: Vec::new(),
-            seconds: Vec::new(),
-            per_second_exact: true,
-            duration_s: 0.0,
-        },
-        false => results::merge::align(&alone, false)
-            .map_err(|why| Error::internal(format!("the probe's steps on one clock: {why:?}")))?,
-    };
+    // No step ran (the budget held none): an empty run from the probe's start.
+    let clock = super::one_clock(&alone, started_at, "the probe's steps")?;
     let mut overall = StageRecord::new();
     let (mut failures, mut faults) = (Vec::new(), Vec::new());
     for ((_, rec), offset) in runs.iter().zip(&clock.offsets) {

@@ -10,7 +10,6 @@ use crate::aws::{Aws, Endpoint};
 use crate::error::{exit, Error, Result};
 use crate::record::StageRecord;
 use crate::results::lambda::{lambda_results, lambda_seen};
-use crate::results::merge::WallClock;
 use crate::results::{self, Results, RunInput, StageInput};
 use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
@@ -43,18 +42,7 @@ pub fn empty(started_at: SystemTime) -> Results {
 /// The sizes' runs as one results file (no run: the scenario's target, no traffic).
 pub fn combine(scenario: &Scenario, started_at: SystemTime, runs: &[SizeRun]) -> Result<Results> {
     let alone: Vec<Results> = runs.iter().map(|r| r.alone.clone()).collect();
-    let clock = match alone.is_empty() {
-        true => WallClock {
-            start: started_at,
-            offsets: Vec::new(),
-            timeline: Vec::new(),
-            seconds: Vec::new(),
-            per_second_exact: true,
-            duration_s: 0.0,
-        },
-        false => results::merge::align(&alone, false)
-            .map_err(|why| Error::internal(format!("the sizes' runs on one clock: {why:?}")))?,
-    };
+    let clock = super::one_clock(&alone, started_at, "the sizes' runs")?;
     let mut overall = StageRecord::new();
     for rec in runs.iter().flat_map(|r| &r.records) {
         overall.merge(rec);
