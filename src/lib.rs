@@ -12,27 +12,25 @@ compile_error!(
     "stampede builds on Linux, macOS and the BSDs, not on this system (see README, Platforms)"
 );
 
-pub mod adaptive;
 pub mod aws;
-pub mod classify;
 pub mod cli;
 pub mod cloudwatch;
 pub mod cmd;
-pub mod engine;
 pub mod error;
 pub mod live;
 pub mod located;
 pub mod pipeline;
 pub mod probe;
 pub mod quotas;
-pub mod record;
 pub mod report;
 pub mod results;
-pub mod retry;
-pub mod scenario;
-pub mod schedule;
-pub mod signals;
 pub mod store;
-pub mod transport;
 pub mod tune;
 pub mod verdict;
+
+// The scenario crate: the scenario's model and parsing, the retry policy and the outcome
+// classes, by the names the rest of the crate has always used.
+pub use stampede_scenario as scenario;
+pub use stampede_scenario::{classify, retry};
+// The load path's crate, likewise.
+pub use stampede_load::{adaptive, engine, record, schedule, signals, transport};

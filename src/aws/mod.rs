@@ -9,8 +9,6 @@
 //!
 //! Secrets never leave it: errors name providers and files, never a key.
 
-mod names;
-
 use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -24,7 +22,10 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
 
-pub use names::AwsNames;
+mod auth;
+
+pub use auth::{sigv4_auth, target_auth};
+pub use stampede_scenario::AwsNames;
 
 /// Where the SDK calls of a command go, and with which identity.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

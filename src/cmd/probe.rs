@@ -29,7 +29,7 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
     )?;
     let auth = match (&emulator, &scenario.target.lambda) {
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => Auth::for_target(crate::aws::Aws::shared()?, &scenario.target)?,
+        _ => crate::aws::target_auth(crate::aws::Aws::shared()?, &scenario.target)?,
     };
 
     // The worst case, --max, planned against the quotas before anything is sent.

@@ -33,7 +33,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let auth = match (&emulator, &scenario.target.lambda) {
         // The in-process emulator checks no signature: it never sees the user's keys.
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => Auth::for_target(crate::aws::Aws::shared()?, &scenario.target)?,
+        _ => crate::aws::target_auth(crate::aws::Aws::shared()?, &scenario.target)?,
     };
     let (limits, plans, preflight, open_files) = preflight::for_run(
         &scenario,

@@ -68,7 +68,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     let traffic = load::traffic(&args.traffic)?;
     let auth = match (&emulator, &scenario.target.lambda) {
         (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => Auth::for_target(Aws::shared()?, &scenario.target)?,
+        _ => crate::aws::target_auth(Aws::shared()?, &scenario.target)?,
     };
     let (limits, _, worst) = preflight::preflight(&scenario, &args.load, emulator.as_ref())?;
     let at = match (&args.endpoint_url, &emulator) {

@@ -7,33 +7,45 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Lowest first. A module may use any module listed before it, never one after it.
-const LAYERS: [&str; 24] = [
-    "error",      // exit codes and the error type (the `stampede-located` crate's)
-    "signals",    // SIGINT, SIGTERM, SIGHUP: one listener for the process
-    "located",    // file:line:col errors for whatever the user wrote (`stampede-located`)
-    "classify",   // an answer → its outcome class
-    "retry",      // backoff, the retry budget, Retry-After
-    "adaptive",   // the SDKs' client-side rate limiter
-    "aws",        // the AWS context: SDK config and credentials once, its runtime, the names
-    "scenario",   // what the user wrote: target, stages, thresholds, abort rules, [emulator]
-    "schedule",   // stages → send instants or worker counts
-    "transport",  // one attempt on the wire: HTTP/1.1, TLS, auth
-    "record",     // counters, histograms, the per-second timeline
-    "engine",     // drives the traffic; abort rules
-    "quotas",     // the limits, fetched with the AWS SDKs or read from a file
-    "cloudwatch", // what AWS counted: GetMetricData over the run's minutes
-    "verdict",    // thresholds, preflight, quota findings
-    "probe",      // the knee search of `probe`, and what the knee is set against
-    "tune",       // `tune`: memory sizes set, published, measured and always put back
-    "results",    // the results file assembled from the record (its types: crates/results)
-    "store",      // where shards' results meet: a directory or S3, and the abort marker
-    "report",     // summary, live view, check text
-    "cli",        // clap definitions
-    "live",       // /metrics, remote write and the live page while the run goes
-    "pipeline", // what the commands share: the scenario, the preflight, results → reports → exit code
-    "cmd",      // one file per command: wiring only
+/// Lowest first, each with the source directory of the crate that holds it. A module may use
+/// any module listed before it, never one after it. The load path's modules live in
+/// `crates/load`, the scenario with its retry policy and outcome classes in `crates/scenario`,
+/// and the CLI crate re-exports them by the same names; Cargo already refuses a lower crate
+/// naming a higher one, so across crates the order holds by construction and this check
+/// holds it within each.
+const LAYERS: [(&str, &str); 24] = [
+    ("error", CLI),    // exit codes and the error type (the `stampede-located` crate's)
+    ("signals", LOAD), // SIGINT, SIGTERM, SIGHUP: one listener for the process
+    ("located", CLI),  // file:line:col errors for whatever the user wrote (`stampede-located`)
+    ("classify", SCENARIO), // an answer → its outcome class
+    ("retry", SCENARIO), // backoff, the retry budget, Retry-After
+    ("adaptive", LOAD), // the SDKs' client-side rate limiter
+    ("scenario", SCENARIO), // what the user wrote: target, stages, thresholds, abort rules, [emulator]
+    ("schedule", LOAD),     // stages → send instants or worker counts
+    ("transport", LOAD),    // one attempt on the wire: HTTP/1.1, HTTP/2, TLS, the signer
+    ("record", LOAD),       // counters, histograms, the per-second timeline
+    ("engine", LOAD),       // drives the traffic; abort rules
+    ("aws", CLI),           // the AWS context: SDK config and credentials once, its runtime
+    ("quotas", CLI),        // the limits, fetched with the AWS SDKs or read from a file
+    ("cloudwatch", CLI),    // what AWS counted: GetMetricData over the run's minutes
+    ("verdict", CLI),       // thresholds, preflight, quota findings
+    ("probe", CLI),         // the knee search of `probe`, and what the knee is set against
+    ("tune", CLI),          // `tune`: memory sizes set, published, measured and always put back
+    ("results", CLI), // the results file assembled from the record (its types: crates/results)
+    ("store", CLI),   // where shards' results meet: a directory or S3, and the abort marker
+    ("report", CLI),  // summary, live view, check text
+    ("cli", CLI),     // clap definitions
+    ("live", CLI),    // /metrics, remote write and the live page while the run goes
+    ("pipeline", CLI), // what the commands share: the scenario, the preflight, results → reports → exit code
+    ("cmd", CLI),      // one file per command: wiring only
 ];
+const CLI: &str = "src";
+const LOAD: &str = "crates/load/src";
+const SCENARIO: &str = "crates/scenario/src";
+
+/// The scenario crate's own modules besides the scenario: what the scenario's files may
+/// name beside their own items.
+const SCENARIO_CRATE_LAYERS: [&str; 2] = ["classify", "retry"];
 
 /// Uses of a layer above, allowed by name: the probe's driver judges each step on the
 /// figures `results` computes from a stage's record (`results::observed`), the same a
@@ -41,7 +53,7 @@ const LAYERS: [&str; 24] = [
 const ALLOWED_ABOVE: [(&str, &str); 1] = [("probe/drive.rs", "results")];
 
 /// The workspace's crates below the CLI, and the only crates of ours each may depend on.
-const CRATES: [(&str, &[&str]); 6] = [
+const CRATES: [(&str, &[&str]); 8] = [
     ("crates/located", &[]),
     ("crates/lambda", &[]),
     ("crates/mix", &[]),
@@ -51,16 +63,54 @@ const CRATES: [(&str, &[&str]); 6] = [
         &["stampede-lambda", "stampede-located", "stampede-routes"],
     ),
     ("crates/results", &["stampede-lambda", "stampede-located"]),
+    (
+        "crates/scenario",
+        &[
+            "stampede-emulator",
+            "stampede-lambda",
+            "stampede-located",
+            "stampede-mix",
+            "stampede-results",
+        ],
+    ),
+    // The emulator only for its tests (an Invoke stream's frames written by the emulator).
+    (
+        "crates/load",
+        &[
+            "stampede-emulator",
+            "stampede-lambda",
+            "stampede-located",
+            "stampede-mix",
+            "stampede-results",
+            "stampede-scenario",
+        ],
+    ),
 ];
 
-/// The `.rs` files of module `name`: `src/name.rs` or everything under `src/name/`.
-fn files_of(src: &Path, name: &str) -> Vec<PathBuf> {
+/// The `.rs` files of module `name` in the crate whose sources are `root/dir`:
+/// `dir/name.rs` or everything under `dir/name/`. The scenario is its crate's root: every
+/// file of `crates/scenario/src` but those of the crate's other modules.
+fn files_of(root: &Path, dir: &str, name: &str) -> Vec<PathBuf> {
+    let src = root.join(dir);
+    if dir == SCENARIO && name == "scenario" {
+        let own = |p: &Path| {
+            SCENARIO_CRATE_LAYERS
+                .iter()
+                .any(|m| p.starts_with(src.join(m)) || p == src.join(format!("{m}.rs")))
+        };
+        return rust_files(&src).into_iter().filter(|p| !own(p)).collect();
+    }
     let single = src.join(format!("{name}.rs"));
     if single.exists() {
         return vec![single];
     }
+    rust_files(&src.join(name))
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut dirs = vec![src.join(name)];
+    let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let path = entry.unwrap().path();
@@ -98,17 +148,27 @@ fn crate_uses(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// Upward imports: (file, line, from, to).
-fn violations(src: &Path) -> Vec<(PathBuf, usize, &'static str, String)> {
-    let rank: BTreeMap<&str, usize> = LAYERS.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+/// Upward imports under the workspace `root`: (file, line, from, to).
+fn violations(root: &Path) -> Vec<(PathBuf, usize, &'static str, String)> {
+    let rank: BTreeMap<&str, usize> = LAYERS
+        .iter()
+        .enumerate()
+        .map(|(i, (m, _))| (*m, i))
+        .collect();
     let mut found = Vec::new();
-    for (i, module) in LAYERS.iter().enumerate() {
-        for file in files_of(src, module) {
+    for (i, (module, dir)) in LAYERS.iter().enumerate() {
+        for file in files_of(root, dir, module) {
             let text = std::fs::read_to_string(&file).unwrap();
             for (line, used) in crate_uses(&text) {
-                let to = rank.get(used.as_str()).unwrap_or_else(|| {
-                    panic!("{}:{line}: `crate::{used}` is in no layer", file.display())
-                });
+                let Some(to) = rank.get(used.as_str()) else {
+                    // The scenario's files name the scenario's own items from its crate root.
+                    assert!(
+                        *module == "scenario",
+                        "{}:{line}: `crate::{used}` is in no layer",
+                        file.display()
+                    );
+                    continue;
+                };
                 let allowed = ALLOWED_ABOVE
                     .iter()
                     .any(|(f, m)| file.ends_with(f) && used == *m);
@@ -122,25 +182,36 @@ fn violations(src: &Path) -> Vec<(PathBuf, usize, &'static str, String)> {
 }
 
 #[test]
-fn every_module_of_src_has_a_layer() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        if name == "lib" || name == "main" {
-            continue;
+fn every_module_has_a_layer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in [CLI, LOAD, SCENARIO] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if name == "lib"
+                || name == "main"
+                || (dir == SCENARIO && !SCENARIO_CRATE_LAYERS.contains(&name.as_str()))
+            {
+                continue;
+            }
+            assert!(
+                LAYERS.contains(&(name.as_str(), dir)),
+                "{dir}/{name} has no place in LAYERS (tests/it/architecture.rs) or ARCHITECTURE.md"
+            );
         }
+    }
+    // And every layer is where it says.
+    for (module, dir) in LAYERS {
         assert!(
-            LAYERS.contains(&name.as_str()),
-            "src/{name} has no place in LAYERS (tests/it/architecture.rs) or ARCHITECTURE.md"
+            !files_of(root, dir, module).is_empty(),
+            "LAYERS puts `{module}` in {dir}, which has no such module"
         );
     }
 }
 
 #[test]
 fn no_module_uses_one_above_it_in_the_pipeline() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let found = violations(&src);
+    let found = violations(Path::new(env!("CARGO_MANIFEST_DIR")));
     let lines: Vec<String> = found
         .iter()
         .map(|(file, line, from, to)| {
@@ -155,23 +226,41 @@ fn no_module_uses_one_above_it_in_the_pipeline() {
 
 #[test]
 fn the_check_sees_a_wrong_import() {
-    // A copy of one module with an upward import added must be caught.
+    // A copy of the modules with an upward import added must be caught, in the load
+    // crate as in the CLI.
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path();
-    for module in LAYERS {
-        let single = format!("{module}.rs");
-        std::fs::write(src.join(&single), "").unwrap();
+    let root = dir.path();
+    for (module, dir) in LAYERS {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+        std::fs::write(root.join(dir).join(format!("{module}.rs")), "").unwrap();
     }
     std::fs::write(
-        src.join("classify.rs"),
+        root.join(LOAD).join("transport.rs"),
         "// crate::report in a comment is fine\nuse crate::record::StageRecord;\n",
     )
     .unwrap();
-    let found = violations(src);
-    assert_eq!(found.len(), 1, "{found:?}");
+    std::fs::write(
+        root.join(CLI).join("aws.rs"),
+        "use crate::quotas::Quotas;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(SCENARIO).join("classify.rs"),
+        "use crate::retry::RetryPolicy;\n",
+    )
+    .unwrap();
+    let found = violations(root);
+    let found: Vec<(usize, &str, &str)> = found
+        .iter()
+        .map(|(_, line, from, to)| (*line, *from, to.as_str()))
+        .collect();
     assert_eq!(
-        (found[0].1, found[0].2, found[0].3.as_str()),
-        (2, "classify", "record")
+        found,
+        [
+            (1, "classify", "retry"),
+            (2, "transport", "record"),
+            (1, "aws", "quotas")
+        ]
     );
 }
 
@@ -181,7 +270,7 @@ fn architecture_md_lists_the_same_layers_in_the_same_order() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
             .expect("ARCHITECTURE.md at the root");
     let mut last = 0;
-    for module in LAYERS {
+    for (module, _) in LAYERS {
         let marker = format!("### `{module}`");
         let at = doc
             .find(&marker)
@@ -304,7 +393,7 @@ fn the_results_crate_has_no_runtime_no_aws_and_no_cli_types() {
         "the CLI builds on the results crate"
     );
     // Its sources name only their own modules.
-    for file in files_of(&crate_dir, "src") {
+    for file in rust_files(&crate_dir.join("src")) {
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(
             !text.contains("stampede::") && !text.contains("tokio"),

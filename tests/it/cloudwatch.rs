@@ -495,7 +495,7 @@ fn metrics_put_into_moto_are_read_back_into_the_side_by_side() {
         .unwrap();
     let api_id = runtime.block_on(async {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(stampede::transport::aws_http_client())
+            .http_client(stampede::aws::http_client())
             .endpoint_url(&endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::Credentials::new(

@@ -545,7 +545,7 @@ fn shards_write_to_s3_and_merge_reads_them_back() {
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .http_client(stampede::transport::aws_http_client())
+            .http_client(stampede::aws::http_client())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
                 common::DUMMY_KEYS[0].1,

@@ -37,7 +37,7 @@ fn lambda(em: &RunningEmulator) -> aws_sdk_lambda::Client {
     let (endpoint, credentials) = sdk_config(em);
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .http_client(stampede::transport::aws_http_client())
+        .http_client(stampede::aws::http_client())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(credentials)
@@ -50,7 +50,7 @@ fn cloudwatch(em: &RunningEmulator) -> aws_sdk_cloudwatch::Client {
     let (endpoint, credentials) = sdk_config(em);
     let config = aws_sdk_cloudwatch::Config::builder()
         .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-        .http_client(stampede::transport::aws_http_client())
+        .http_client(stampede::aws::http_client())
         .endpoint_url(endpoint)
         .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
         .credentials_provider(credentials)

@@ -27,7 +27,7 @@ fn start(config: EmulatorConfig) -> RunningEmulator {
 fn lambda(em: &RunningEmulator) -> aws_sdk_lambda::Client {
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .http_client(stampede::transport::aws_http_client())
+        .http_client(stampede::aws::http_client())
         .endpoint_url(format!("http://{}", em.addr))
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "t"))

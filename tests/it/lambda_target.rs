@@ -562,7 +562,7 @@ fn the_aws_sdk_and_stampede_sign_the_same_invoke_and_read_the_same_answer() {
         let sdk = tokio::runtime::Runtime::new().unwrap().block_on(async {
             let config = aws_sdk_lambda::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
-                .http_client(stampede::transport::aws_http_client())
+                .http_client(stampede::aws::http_client())
                 .endpoint_url(&endpoint)
                 .region(Region::new("us-east-1"))
                 .credentials_provider(Credentials::new("AKIDAGREE", SECRET2, None, None, "test"))

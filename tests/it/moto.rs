@@ -25,7 +25,7 @@ macro_rules! client {
     ($krate:ident, $endpoint:expr) => {{
         let config = $krate::Config::builder()
             .behavior_version($krate::config::BehaviorVersion::latest())
-            .http_client(stampede::transport::aws_http_client())
+            .http_client(stampede::aws::http_client())
             .region($krate::config::Region::new("us-east-1"))
             .credentials_provider($krate::config::Credentials::new(
                 DUMMY_KEYS[0].1,

@@ -155,7 +155,7 @@ pub fn resolve(at: &Endpoint, method: Method) -> crate::error::Result<Auth> {
         Method::SigV4 => {
             let aws = crate::aws::Aws::shared()?;
             let region = region_of(&at.uri);
-            aws.block_on(Auth::resolve_sigv4(aws, "aps", region.as_deref(), &at.uri))
+            aws.block_on(crate::aws::sigv4_auth(aws, "aps", region.as_deref(), &at.uri))
                 .map_err(|why| {
                     crate::error::Error::input(format!(
                         "--remote-write-sigv4: {why}\n  expected: AWS credentials from the standard chain, and a region (the workspace URL's, AWS_REGION or a profile's)"

@@ -204,30 +204,6 @@ impl fmt::Debug for Auth {
 }
 
 impl Auth {
-    /// Reads the secrets `[target.auth]` names: from the environment, or for SigV4 from the
-    /// standard AWS chain, on the command's AWS context. A missing secret is bad input,
-    /// named but never shown.
-    pub fn for_target(
-        aws: &crate::aws::Aws,
-        target: &crate::scenario::Target,
-    ) -> crate::error::Result<Auth> {
-        use crate::error::Error;
-        let resolved = match &target.auth {
-            AuthSpec::SigV4 { service, region } => aws.block_on(Self::resolve_sigv4(
-                aws,
-                service,
-                region.as_deref(),
-                &target.url,
-            )),
-            spec => Self::resolve(spec, |name| std::env::var(name).ok()),
-        };
-        resolved.map_err(|why| {
-        Error::input(format!(
-            "[target.auth]: {why}\n  expected: the secret in the environment (or, for sigv4, the AWS credential chain)"
-        ))
-    })
-    }
-
     /// SigV4 with fixed placeholder credentials, for the built-in emulator (which checks
     /// no signature): the user's own keys never go near it.
     pub fn placeholder(service: &str, region: &str) -> Auth {
@@ -272,27 +248,6 @@ impl Auth {
                     "SigV4 credentials come from the AWS chain: use Auth::resolve_sigv4".into(),
                 )
             }
-        })
-    }
-
-    /// SigV4 with credentials and region from the standard AWS chain (environment,
-    /// profile, SSO, process, IMDS), fetched once now so a missing or denied identity
-    /// fails before any traffic.
-    pub async fn resolve_sigv4(
-        aws: &crate::aws::Aws,
-        service: &str,
-        region: Option<&str>,
-        url: &Uri,
-    ) -> Result<Auth, String> {
-        // A region we know already is not looked up (the chain would end at IMDS).
-        let named = region.map(str::to_string).or_else(|| region_of(url));
-        let (provider, region) = aws.signing(named.as_deref()).await?;
-        let credentials = CredentialSource::new(provider);
-        credentials.get(SystemTime::now()).await?;
-        Ok(Auth::SigV4 {
-            service: service.to_string(),
-            region,
-            credentials,
         })
     }
 
@@ -357,7 +312,7 @@ impl Auth {
 
 /// The region in an API Gateway or function URL host name, such as
 /// `abc.execute-api.eu-west-1.amazonaws.com` or `xyz.lambda-url.us-east-1.on.aws`.
-fn region_of(url: &Uri) -> Option<String> {
+pub fn region_of(url: &Uri) -> Option<String> {
     let labels: Vec<&str> = url.host()?.split('.').collect();
     let at = labels
         .iter()

@@ -407,7 +407,7 @@ mod tests {
 
 #[cfg(test)]
 mod parse_tests {
-    use crate::scenario::parse_str;
+    use crate::parse_str;
     use std::path::Path;
 
     const MIX: &str = r#"
@@ -438,7 +438,7 @@ rate = 10
 duration = "1s"
 "#;
 
-    fn parse(flows: &str) -> Result<crate::scenario::Scenario, String> {
+    fn parse(flows: &str) -> Result<crate::Scenario, String> {
         parse_str(Path::new("s.toml"), &format!("{MIX}{flows}"), None).map_err(|e| e.to_string())
     }
 

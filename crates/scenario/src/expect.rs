@@ -370,12 +370,12 @@ mod tests {
 
     #[test]
     fn the_schema_offers_the_keys_the_reader_takes() {
-        let schema = crate::scenario::schema::generator().into_root_schema_for::<RawExpect>();
+        let schema = crate::schema::generator().into_root_schema_for::<RawExpect>();
         let schema = serde_json::to_value(schema).unwrap();
         let keys: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
         assert_eq!(keys, ["body", "headers", "json", "status"]);
         assert_eq!(schema["additionalProperties"], json!(false));
-        let capture = crate::scenario::schema::generator().into_root_schema_for::<RawCapture>();
+        let capture = crate::schema::generator().into_root_schema_for::<RawCapture>();
         let capture = serde_json::to_value(capture).unwrap();
         assert_eq!(capture["type"], "object");
         let text = capture.to_string();

@@ -181,7 +181,7 @@ fn causes<'e>(
 }
 
 /// An error and its causes on one line ("connection refused" is usually a cause).
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

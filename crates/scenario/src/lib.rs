@@ -5,6 +5,7 @@ mod abort;
 mod adhoc;
 mod aws;
 pub mod byte_rate;
+pub mod classify;
 mod client;
 pub mod connections;
 pub mod data;
@@ -13,8 +14,10 @@ pub mod expect;
 pub mod flows;
 pub mod init;
 pub mod lambda;
+mod names;
 mod parse;
 pub mod requests;
+pub mod retry;
 pub mod schema;
 pub mod shard;
 mod stage_table;
@@ -30,6 +33,9 @@ use http::{HeaderName, HeaderValue, Method, Uri};
 
 use crate::retry::RetryPolicy;
 use stampede_emulator::EmulatorConfig;
+// The located crate's file reading and errors, by the names the modules use.
+use stampede_located as located;
+use stampede_located::error;
 
 pub use crate::located::nearest;
 pub use crate::located::redact_userinfo as redact_url;
@@ -41,6 +47,7 @@ pub use dns::Dns;
 pub use flows::{Flow, Flows, Think};
 /// The old name of [`AwsSettings`], still read by `results::lambda` until that moves.
 pub use lambda::LambdaTarget;
+pub use names::AwsNames;
 pub use parse::{load, parse_str};
 pub use requests::{RequestEntry, Requests, REQUESTS_MAX};
 pub use shard::{Shard, ShardSource};

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::schema::{self, WholeNumber};
-use crate::aws::AwsNames;
 use crate::error::Result;
 use crate::located::Source;
+use crate::names::AwsNames;
 use stampede_lambda::cost::{Architecture, Prices, ARCHITECTURES};
 
 /// `[aws]`: what the quota check reads, and from where.

@@ -458,7 +458,7 @@ fn limits(src: &Source, raw: &RawThresholds) -> Result<Vec<Threshold>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::parse_str;
+    use crate::parse_str;
     use std::path::Path;
 
     const MIX: &str = r#"
@@ -478,7 +478,7 @@ rate = 10
 duration = "1s"
 "#;
 
-    fn parse(extra: &str) -> Result<crate::scenario::Scenario, String> {
+    fn parse(extra: &str) -> Result<crate::Scenario, String> {
         parse_str(Path::new("s.toml"), &format!("{MIX}{extra}"), None).map_err(|e| e.to_string())
     }
 

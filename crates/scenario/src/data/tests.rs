@@ -4,7 +4,7 @@ const HEAD: &str =
     "[target]\nurl = \"http://127.0.0.1:9/\"\n[[stages]]\nkind = \"burst\"\nrequests = 1\n";
 
 /// The scenario `text` in a directory holding o.csv and u.jsonl.
-fn parse(text: &str) -> (tempfile::TempDir, Result<crate::scenario::Scenario>) {
+fn parse(text: &str) -> (tempfile::TempDir, Result<crate::Scenario>) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("o.csv"), "id,email\n1,a@x\n").unwrap();
     std::fs::write(dir.path().join("u.jsonl"), "{\"name\":\"a\"}\n").unwrap();
@@ -14,7 +14,7 @@ fn parse(text: &str) -> (tempfile::TempDir, Result<crate::scenario::Scenario>) {
         true => text.to_string(),
         false => format!("{text}\n[[requests]]\nname = \"r\"\npath = \"/\"\n"),
     };
-    let parsed = crate::scenario::parse_str(&path, &text, None);
+    let parsed = crate::parse_str(&path, &text, None);
     (dir, parsed)
 }
 

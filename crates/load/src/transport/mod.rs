@@ -26,7 +26,7 @@ mod tls;
 
 use crate::classify::LocalReason;
 use crate::scenario::{ConnectionPolicy, HttpVersion, Requests, Target};
-pub(crate) use answer::error_chain;
+pub use answer::error_chain;
 use answer::failure_of;
 pub use answer::{Answer, Failure, InvokeHeaders, EXCERPT_BYTES};
 use auth::Auth;
@@ -487,6 +487,3 @@ fn replaces_a_fixed_header<'h>(
 ) -> bool {
     extra.any(|(name, _)| request.headers.contains_key(name))
 }
-
-/// The HTTPS client for AWS API calls; it lives with the rest of the AWS plumbing.
-pub use crate::aws::http_client as aws_http_client;

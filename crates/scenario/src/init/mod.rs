@@ -95,7 +95,7 @@ pub fn unique_names(requests: &mut [DraftRequest]) {
 
 /// At most `REQUESTS_MAX` requests (the parser's bound); a note says how many were left out.
 pub fn keep_at_most(draft: &mut Draft, why: &str) {
-    let max = crate::scenario::REQUESTS_MAX;
+    let max = crate::REQUESTS_MAX;
     if draft.requests.len() > max {
         let left = draft.requests.len() - max;
         draft.requests.truncate(max);
