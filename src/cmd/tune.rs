@@ -14,7 +14,7 @@ use crate::signals::Signals;
 use crate::transport::auth::Auth;
 use crate::tune::conclude::{self, Ending};
 use crate::tune::control::Control;
-use crate::tune::run::{self, Load, Stopped};
+use crate::tune::run::{self, Load};
 use crate::tune::sizes;
 use crate::verdict::judge::Command;
 use stampede_lambda::FunctionRef;
@@ -37,24 +37,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     })?;
     let mut scenario = load::load_scenario(&args.load)?;
     let function = function_of(args, &scenario)?;
-    if !args.allow_changes {
-        return Err(Error::input(format!(
-            "tune changes the function {}: $LATEST's memory set to {} MB in turn, a version published for each{}, then its memory put back{}\n  expected: --allow-changes to let it",
-            function.function,
-            sizes.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
-            if args.keep_versions { " (kept)" } else { " (deleted at the end)" },
-            match (args.apply, &args.alias) {
-                (true, Some(a)) => format!(", and alias {a} moved to the pick"),
-                (true, None) => ", and the picked memory set on $LATEST".into(),
-                _ => String::new(),
-            }
-        )));
-    }
-    if let Some(q) = function.qualifier.as_deref().filter(|_| !args.quiet) {
-        eprintln!(
-            "tune: the qualifier {q} is not what is tuned: tune sets $LATEST's memory and runs each size's own version (name the alias --apply moves with --alias)"
-        );
-    }
+    permitted(args, &function, &sizes)?;
     let emulator = load::start_emulator(&mut scenario, &args.load)?;
     let sink = Sink::prove(
         Command::Run,
@@ -71,18 +54,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
         _ => crate::aws::target_auth(Aws::shared()?, &scenario.target)?,
     };
     let (limits, _, worst) = preflight::preflight(&scenario, &args.load, emulator.as_ref())?;
-    let at = match (&args.endpoint_url, &emulator) {
-        (Some(url), _) => Endpoint::given(Some(url)),
-        (None, Some(e)) => Endpoint::Emulator(format!("http://{}", e.addr)),
-        (None, None) => Endpoint::Aws,
-    };
-    let region = args
-        .region
-        .clone()
-        .or(function.region.clone())
-        .or_else(|| scenario.target.lambda.as_ref().map(|l| l.region.clone()));
-    let control = Control::new(Aws::shared()?, &function.function, region.as_deref(), &at)
-        .map_err(|why| Error::input(format!("the function's control plane: {why}")))?;
+    let control = control_plane(args, &function, &scenario, emulator.as_ref())?;
 
     // From here on a stop signal is heard, not fatal: the function is always put back.
     let signals = Signals::listen()?;
@@ -167,24 +139,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
             insecure: traffic.insecure,
         },
     );
-    results.interrupted |= stopped == Some(Stopped::Interrupted);
-    // What went wrong in the tune itself is a fault of the run: the one verdict makes it
-    // exit 4 and says why, as for any run.
-    if let Some(Stopped::Failed(why)) = &stopped {
-        results.faults.push(format!("the tune stopped: {why}"));
-    }
-    if !ended.put_back {
-        results.faults.push(
-            "the function was not put back as found (tune.restored.problems; `stampede tune --restore` repairs it)"
-                .to_string(),
-        );
-    }
-    // Advice on provisioned concurrency is for one function configuration under one load;
-    // a tune's stages ran at several memories, each a fresh version.
-    if let Some(l) = results.lambda.as_mut() {
-        l.provisioned_advice = None;
-    }
-    results.tune = Some(tune);
+    assemble::settle(&mut results, tune, stopped.as_ref(), ended.put_back);
     let not_written = sink.write(&results);
     sink.summary(&results);
     drop(emulator);
@@ -202,4 +157,50 @@ fn function_of(args: &TuneArgs, scenario: &crate::scenario::Scenario) -> Result<
             "tune needs a function to change\n  expected: --lambda FUNCTION, a scenario whose [target] is kind = \"lambda\", or --function NAME with --url (the API in front of it)",
         )),
     }
+}
+
+/// Nothing is changed without `--allow-changes`: the refusal says what would be. A
+/// qualifier is not what is tuned, and the user is told so.
+fn permitted(args: &TuneArgs, function: &FunctionRef, sizes: &[u64]) -> Result<()> {
+    if !args.allow_changes {
+        return Err(Error::input(format!(
+            "tune changes the function {}: $LATEST's memory set to {} MB in turn, a version published for each{}, then its memory put back{}\n  expected: --allow-changes to let it",
+            function.function,
+            sizes.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+            if args.keep_versions { " (kept)" } else { " (deleted at the end)" },
+            match (args.apply, &args.alias) {
+                (true, Some(a)) => format!(", and alias {a} moved to the pick"),
+                (true, None) => ", and the picked memory set on $LATEST".into(),
+                _ => String::new(),
+            }
+        )));
+    }
+    if let Some(q) = function.qualifier.as_deref().filter(|_| !args.quiet) {
+        eprintln!(
+            "tune: the qualifier {q} is not what is tuned: tune sets $LATEST's memory and runs each size's own version (name the alias --apply moves with --alias)"
+        );
+    }
+    Ok(())
+}
+
+/// The function's control plane: the endpoint the tune's calls go to (`--endpoint-url`, the
+/// built-in emulator, or AWS) in the function's region.
+fn control_plane(
+    args: &TuneArgs,
+    function: &FunctionRef,
+    scenario: &crate::scenario::Scenario,
+    emulator: Option<&stampede_emulator::RunningEmulator>,
+) -> Result<Control> {
+    let at = match (&args.endpoint_url, emulator) {
+        (Some(url), _) => Endpoint::given(Some(url)),
+        (None, Some(e)) => Endpoint::Emulator(format!("http://{}", e.addr)),
+        (None, None) => Endpoint::Aws,
+    };
+    let region = args
+        .region
+        .clone()
+        .or(function.region.clone())
+        .or_else(|| scenario.target.lambda.as_ref().map(|l| l.region.clone()));
+    Control::new(Aws::shared()?, &function.function, region.as_deref(), &at)
+        .map_err(|why| Error::input(format!("the function's control plane: {why}")))
 }

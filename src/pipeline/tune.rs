@@ -16,7 +16,7 @@ use crate::schedule::StagePlan;
 use crate::store::Destination;
 use crate::tune::control::Control;
 use crate::tune::restore::{self, Keep};
-use crate::tune::run::SizeRun;
+use crate::tune::run::{SizeRun, Stopped};
 use stampede_results::tune::Tune;
 
 /// Results with no traffic yet, from `started_at`: what the journal is written in before
@@ -120,6 +120,28 @@ pub fn write_journal(out: &Destination, started_at: SystemTime, tune: &Tune) -> 
             out.describe()
         ))
     })
+}
+
+/// The tune's part of its results: how it ended (interrupted; a tune that stopped on a
+/// failure, or a function not put back, is a fault, which the one verdict makes exit 4 and
+/// says why, as for any run) and the `tune` key.
+pub fn settle(results: &mut Results, tune: Tune, stopped: Option<&Stopped>, put_back: bool) {
+    results.interrupted |= stopped == Some(&Stopped::Interrupted);
+    if let Some(Stopped::Failed(why)) = stopped {
+        results.faults.push(format!("the tune stopped: {why}"));
+    }
+    if !put_back {
+        results.faults.push(
+            "the function was not put back as found (tune.restored.problems; `stampede tune --restore` repairs it)"
+                .to_string(),
+        );
+    }
+    // Advice on provisioned concurrency is for one function configuration under one load;
+    // a tune's stages ran at several memories, each a fresh version.
+    if let Some(l) = results.lambda.as_mut() {
+        l.provisioned_advice = None;
+    }
+    results.tune = Some(tune);
 }
 
 /// What the restore could not do (always said), and what it did (unless `quiet`).

@@ -343,7 +343,7 @@ fn actions_stampede_calls() -> BTreeSet<String> {
     // Remote write to Amazon Managed Service for Prometheus, signed by stampede for `aps`.
     let remote_write =
         std::fs::read_to_string(root().join("src/live/remote_write/target.rs")).unwrap();
-    if remote_write.contains("resolve_sigv4(aws, \"aps\"") {
+    if remote_write.contains("sigv4_auth(aws, \"aps\"") {
         found.insert("aps:RemoteWrite".into());
     }
     found
