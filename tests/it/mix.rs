@@ -495,11 +495,13 @@ fn a_hundred_requests_over_ten_stages_keep_memory_bounded() {
     );
     // Each (stage, request) cell holds its histograms on each engine thread: latency,
     // service and ok latency, and since the timing split ttfb and receive (and the
-    // connect phases of the requests that opened a connection) — about 40 KB a cell in a
-    // debug build, measured: 1,000 cells × 2 threads. It grows with the names, never
-    // with the requests (scripts/bench-mix measures that).
+    // connect phases of the requests that opened a connection) — about 45 KB a cell in a
+    // debug build, measured: 1,000 cells × 2 threads, 88 MB over one request alone. On a
+    // loaded machine (eight tests at once) the coordinator lags and a few more seconds of
+    // every cell wait in its channel: 101 MB seen. It grows with the names, never with the
+    // requests (scripts/bench-mix measures that).
     assert!(
-        mixed_rss < plain_rss + 100_000_000,
+        mixed_rss < plain_rss + 125_000_000,
         "a 100 × 10 mix costs {} MB more than one request",
         (mixed_rss - plain_rss) / 1_000_000
     );
