@@ -11,7 +11,6 @@ use crate::probe::drive::{self, Knobs, DEFAULT_MAX_RATE};
 use crate::probe::knee::By;
 use crate::probe::search::default_slo;
 use crate::report::check as check_report;
-use crate::transport::auth::Auth;
 use crate::verdict::judge::Command;
 
 pub fn probe(args: &ProbeArgs) -> Result<i32> {
@@ -27,10 +26,7 @@ pub fn probe(args: &ProbeArgs) -> Result<i32> {
         &args.reports,
         args.quiet,
     )?;
-    let auth = match (&emulator, &scenario.target.lambda) {
-        (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => crate::aws::target_auth(crate::aws::Aws::shared()?, &scenario.target)?,
-    };
+    let auth = load::auth(&scenario, emulator.as_ref())?;
 
     // The worst case, --max, planned against the quotas before anything is sent.
     scenario.stages = vec![knobs.stage("max", knobs.max, knobs.step)];

@@ -12,7 +12,6 @@ use crate::report::live::LiveView;
 use crate::results;
 use crate::scenario::Scenario;
 use crate::schedule::StagePlan;
-use crate::transport::auth::Auth;
 use crate::verdict::judge::Command;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
@@ -30,11 +29,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     )?;
     let threads = load::engine_threads(args.threads)?;
     let traffic = load::traffic(&args.traffic)?;
-    let auth = match (&emulator, &scenario.target.lambda) {
-        // The in-process emulator checks no signature: it never sees the user's keys.
-        (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => crate::aws::target_auth(crate::aws::Aws::shared()?, &scenario.target)?,
-    };
+    let auth = load::auth(&scenario, emulator.as_ref())?;
     let (limits, plans, preflight, open_files) = preflight::for_run(
         &scenario,
         &args.load,
@@ -60,31 +55,15 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         mix: scenario.mix(),
         stage_think: scenario.stage_think.clone(),
     };
-    let about = about(&scenario, &plans, &spec);
-    let run_labels = about.run_labels();
-    let watch = Watch::start(
-        &args.live,
-        about,
-        (&plans, spec.shard),
-        (
-            threads,
-            (
-                spec.mix.recorded_entries(),
-                spec.mix.flows.as_ref().map_or(0, |f| f.entries.len()),
-            ),
-        ),
-        crate::live::remote_write::Local {
-            ca_cert: args.traffic.ca_cert.as_deref(),
-            quiet: sink.quiet,
-        },
+    let watch = watch(
+        args,
+        &scenario,
+        &plans,
+        &spec,
+        threads,
+        emulator.as_ref(),
+        sink.quiet,
     )?;
-    // The in-process emulator's own series, beside the client's.
-    if let (Some(watch), Some(emulator)) = (&watch, &emulator) {
-        let stats = emulator.stats_reader();
-        watch.include(Box::new(move || {
-            crate::live::emulator_metrics::gather(&stats.stats(), &run_labels)
-        }));
-    }
     if let Some(watch) = &watch {
         watch.show_limits(&limits.quotas);
         if let Some(url) = watch.page_url().filter(|_| !args.quiet) {
@@ -148,6 +127,46 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     drop(emulator);
     Ok(sink.conclude(&results, not_written))
+}
+
+/// What watches the run while it goes (`--metrics-listen`, `--live`, remote write), started
+/// before the traffic, with what names the run in its series; the in-process emulator's own
+/// series beside the client's.
+fn watch(
+    args: &RunArgs,
+    scenario: &Scenario,
+    plans: &[StagePlan],
+    spec: &RunSpec,
+    threads: usize,
+    emulator: Option<&stampede_emulator::RunningEmulator>,
+    quiet: bool,
+) -> Result<Option<Watch>> {
+    let about = about(scenario, plans, spec);
+    let run_labels = about.run_labels();
+    let watch = Watch::start(
+        &args.live,
+        about,
+        (plans, spec.shard),
+        (
+            threads,
+            (
+                spec.mix.recorded_entries(),
+                spec.mix.flows.as_ref().map_or(0, |f| f.entries.len()),
+            ),
+        ),
+        crate::live::remote_write::Local {
+            ca_cert: args.traffic.ca_cert.as_deref(),
+            quiet,
+        },
+    )?;
+    // The in-process emulator's own series, beside the client's.
+    if let (Some(watch), Some(emulator)) = (&watch, emulator) {
+        let stats = emulator.stats_reader();
+        watch.include(Box::new(move || {
+            crate::live::emulator_metrics::gather(&stats.stats(), &run_labels)
+        }));
+    }
+    Ok(watch)
 }
 
 /// What names this run in its live metrics.

@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::pipeline::tune as assemble;
 use crate::pipeline::{self, load, preflight, Known, Sink};
 use crate::signals::Signals;
-use crate::transport::auth::Auth;
 use crate::tune::conclude::{self, Ending};
 use crate::tune::control::Control;
 use crate::tune::run::{self, Load};
@@ -49,10 +48,7 @@ pub fn tune(args: &TuneArgs) -> Result<i32> {
     )?;
     let threads = load::engine_threads(args.threads)?;
     let traffic = load::traffic(&args.traffic)?;
-    let auth = match (&emulator, &scenario.target.lambda) {
-        (Some(_), Some(l)) => Auth::placeholder("lambda", &l.region),
-        _ => crate::aws::target_auth(Aws::shared()?, &scenario.target)?,
-    };
+    let auth = load::auth(&scenario, emulator.as_ref())?;
     let (limits, _, worst) = preflight::preflight(&scenario, &args.load, emulator.as_ref())?;
     let control = control_plane(args, &function, &scenario, emulator.as_ref())?;
 

@@ -4,6 +4,7 @@
 use crate::cli::LoadArgs;
 use crate::error::{Error, Result};
 use crate::scenario::{self, AdHoc, LoadShape, Scenario, Shard, ShardSource};
+use crate::transport::auth::Auth;
 use stampede_emulator::{self as emulator, RunningEmulator};
 
 pub fn load_scenario(args: &LoadArgs) -> Result<Scenario> {
@@ -98,6 +99,16 @@ fn aim_at(url: &http::Uri, addr: std::net::SocketAddr) -> http::Uri {
     format!("http://{addr}{path}")
         .parse()
         .expect("an address and a valid path make a valid URI")
+}
+
+/// How each request is authenticated: placeholder SigV4 for a lambda target on the
+/// in-process emulator (it checks no signature, so it never sees the user's keys), else what
+/// `[target.auth]` names, resolved on the command's AWS context.
+pub fn auth(scenario: &Scenario, emulator: Option<&RunningEmulator>) -> Result<Auth> {
+    match (emulator, &scenario.target.lambda) {
+        (Some(_), Some(l)) => Ok(Auth::placeholder("lambda", &l.region)),
+        _ => crate::aws::target_auth(crate::aws::Aws::shared()?, &scenario.target),
+    }
 }
 
 /// The shard this process runs (`--shard`, else the engines' variables); `None`: the whole.
