@@ -9,7 +9,7 @@ use http::Uri;
 use super::Aws;
 use crate::error::{Error, Result};
 use crate::scenario::{AuthSpec, Target};
-use crate::transport::auth::{region_of, Auth, CredentialSource};
+use crate::transport::auth::{Auth, CredentialSource};
 
 /// Reads the secrets `[target.auth]` names: from the environment, or for SigV4 from the
 /// standard AWS chain. A missing secret is bad input, named but never shown.
@@ -46,4 +46,33 @@ pub async fn sigv4_auth(
         region,
         credentials,
     })
+}
+
+/// The region in an API Gateway or function URL host name, such as
+/// `abc.execute-api.eu-west-1.amazonaws.com` or `xyz.lambda-url.us-east-1.on.aws`.
+fn region_of(url: &Uri) -> Option<String> {
+    let labels: Vec<&str> = url.host()?.split('.').collect();
+    let at = labels
+        .iter()
+        .position(|l| *l == "execute-api" || *l == "lambda-url")?;
+    labels.get(at + 1).map(|r| r.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signing_region_is_read_from_api_gateway_and_function_url_hosts() {
+        let of = |u: &str| region_of(&u.parse().unwrap());
+        assert_eq!(
+            of("https://abc.execute-api.eu-west-1.amazonaws.com/prod/x").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            of("https://xyz.lambda-url.us-east-1.on.aws/").as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(of("http://127.0.0.1:8080/"), None);
+    }
 }
