@@ -7,7 +7,7 @@ use crate::common;
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{
     aws_command, moto_endpoint, read_json, run_bounded, run_results, start_emulator, stderr,
@@ -326,6 +326,9 @@ fn other_traffic_on_the_same_function_is_named_and_nothing_is_empty_data() {
     let emulator = emulator_1s(5);
     let url = format!("http://{}/orders", emulator.addr);
     let dir = tempfile::tempdir().unwrap();
+    // The other client covers the whole of this run's seconds: it has started (the
+    // emulator has seen its first request) before this run starts, and goes on after it
+    // ends, however late a loaded machine starts either process.
     let other = Command::new(common::bin())
         .args([
             "run",
@@ -334,13 +337,21 @@ fn other_traffic_on_the_same_function_is_named_and_nothing_is_empty_data() {
             "--rate",
             "100",
             "--duration",
-            "3s",
+            "5s",
             "-q",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let started = Instant::now();
+    while emulator.stats().requests == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the other client sent nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let (r, _) = run_results(
         dir.path(),
         "mine.json",
