@@ -97,8 +97,11 @@ fn a_closed_first_run_opens_its_connections_before_time_zero() {
     assert_eq!(run.output.status.code(), Some(1), "{}", stderr(&run.output));
     let r = read_json(&out);
     let started = r["stages"][0]["started_s"].as_f64().unwrap();
+    // Before the fix the connects took the whole 1 s stage; with them opened before time
+    // zero the first sends go out at once — within tens of milliseconds in a debug build,
+    // 76 ms seen on a loaded two-core machine spawning 2,000 workers.
     assert!(
-        started < 0.05,
+        started < 0.25,
         "workers start at time zero: started_s {started}"
     );
     let sent = n(&r["attempts"]["sent"]);
